@@ -1,0 +1,112 @@
+//! The command line: `otelscope serve` and `otelscope desktop`, each flag also read from an
+//! `OTELSCOPE_<NAME>` environment variable (the command line wins).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "otelscope", version, about = "A local-first OpenTelemetry dashboard")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// OTLP receivers, store, query API, web app and SSR pages.
+    Serve(ServeArgs),
+    /// The dashboard in a desktop window, on an in-process server unless --server is given.
+    Desktop(DesktopArgs),
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Web app, SSR pages, /api/v1 and same-origin OTLP/HTTP for the UI's own spans.
+    #[arg(long, env = "OTELSCOPE_UI_LISTEN", default_value = "127.0.0.1:8686")]
+    pub ui_listen: SocketAddr,
+    /// OTLP/HTTP receiver (/v1/traces, /v1/metrics, /v1/logs).
+    #[arg(long, env = "OTELSCOPE_OTLP_HTTP_LISTEN", default_value = "127.0.0.1:4318")]
+    pub otlp_http_listen: SocketAddr,
+    /// OTLP/gRPC receiver.
+    #[arg(long, env = "OTELSCOPE_OTLP_GRPC_LISTEN", default_value = "127.0.0.1:4317")]
+    pub otlp_grpc_listen: SocketAddr,
+    /// Where the embedded store lives [default: the platform data dir, ~/.local/share/otelscope].
+    #[arg(long, env = "OTELSCOPE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep everything in memory; write no files.
+    #[arg(long, env = "OTELSCOPE_IN_MEMORY")]
+    pub in_memory: bool,
+    /// Keep at most this many spans; the oldest are dropped first.
+    #[arg(long, env = "OTELSCOPE_RETENTION_SPANS", default_value_t = 5_000_000)]
+    pub retention_spans: u64,
+    /// Drop data older than this (e.g. `72h`, `7days`).
+    #[arg(long, env = "OTELSCOPE_RETENTION_AGE", default_value = "7days", value_parser = humantime::parse_duration)]
+    pub retention_age: Duration,
+    /// Binding a non-loopback address without an API key is refused unless this is given.
+    #[arg(long, env = "OTELSCOPE_ALLOW_ANONYMOUS")]
+    pub allow_anonymous: bool,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct DesktopArgs {
+    /// Use this running server (e.g. http://127.0.0.1:8686) instead of starting one in-process.
+    #[arg(long, env = "OTELSCOPE_SERVER")]
+    pub server: Option<String>,
+    /// For the in-process server: where the embedded store lives.
+    #[arg(long, env = "OTELSCOPE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// For the in-process server: keep everything in memory.
+    #[arg(long, env = "OTELSCOPE_IN_MEMORY")]
+    pub in_memory: bool,
+}
+
+impl ServeArgs {
+    /// The listen addresses that are not loopback, for the anonymous-exposure check.
+    pub fn public_addresses(&self) -> Vec<SocketAddr> {
+        [self.ui_listen, self.otlp_http_listen, self.otlp_grpc_listen]
+            .into_iter()
+            .filter(|addr| !addr.ip().is_loopback())
+            .collect()
+    }
+
+    /// Settings for a server that only the desktop window talks to: free loopback ports.
+    pub fn in_process(desktop: &DesktopArgs) -> ServeArgs {
+        let any_port: SocketAddr = ([127, 0, 0, 1], 0).into();
+        ServeArgs {
+            ui_listen: any_port,
+            otlp_http_listen: any_port,
+            otlp_grpc_listen: any_port,
+            data_dir: desktop.data_dir.clone(),
+            in_memory: desktop.in_memory,
+            retention_spans: 5_000_000,
+            retention_age: Duration::from_secs(7 * 24 * 3600),
+            allow_anonymous: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_product_spec() {
+        let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert_eq!(args.ui_listen.to_string(), "127.0.0.1:8686");
+        assert_eq!(args.otlp_http_listen.to_string(), "127.0.0.1:4318");
+        assert_eq!(args.otlp_grpc_listen.to_string(), "127.0.0.1:4317");
+        assert!(args.public_addresses().is_empty());
+    }
+
+    #[test]
+    fn non_loopback_addresses_are_reported() {
+        let cli =
+            Cli::try_parse_from(["otelscope", "serve", "--ui-listen", "0.0.0.0:8686"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert_eq!(args.public_addresses(), vec!["0.0.0.0:8686".parse().unwrap()]);
+    }
+}

@@ -1,0 +1,51 @@
+//! The web app's files: the WASM bundle embedded from `dist/` at build time (so the binary is
+//! the whole product) and the shared stylesheet.
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use rust_embed::RustEmbed;
+
+use crate::AppState;
+
+/// `dist/` as `make web` leaves it: `pkg/otelscope_app.js`, `pkg/otelscope_app_bg.wasm`,
+/// `pkg/snippets/**`.
+#[derive(RustEmbed)]
+#[folder = "../dist/"]
+struct Bundle;
+
+/// The module the HTML shell imports to start the WASM app.
+pub const ENTRY_JS: &str = "pkg/otelscope_app.js";
+
+/// Whether this binary carries the WASM app (built by `make build`, not by plain `cargo build`).
+pub fn has_bundle() -> bool {
+    Bundle::get(ENTRY_JS).is_some()
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/pkg/{*path}", get(bundle_file))
+        .route("/assets/main.css", get(stylesheet))
+}
+
+async fn bundle_file(Path(path): Path<String>) -> Response {
+    let key = format!("pkg/{path}");
+    match Bundle::get(&key) {
+        Some(file) => {
+            let mime = mime_guess::from_path(&key).first_or_octet_stream();
+            (
+                [(header::CONTENT_TYPE, mime.as_ref()), (header::CACHE_CONTROL, "no-cache")],
+                file.data.into_owned(),
+            )
+                .into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such file in the web bundle").into_response(),
+    }
+}
+
+async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], otelscope_app::STYLESHEET)
+        .into_response()
+}

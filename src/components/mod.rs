@@ -1,0 +1,9 @@
+//! Building blocks shared by the views: the page shell and the server status line.
+
+mod shell;
+mod status_line;
+
+pub(crate) use shell::Shell;
+pub(crate) use status_line::StatusLine;
+mod empty_page;
+pub(crate) use empty_page::EmptyPage;

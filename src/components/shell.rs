@@ -1,0 +1,32 @@
+//! `Shell`: the layout around every page — header with navigation, status line, the page.
+
+use dioxus::prelude::*;
+
+use crate::components::StatusLine;
+use crate::env::Env;
+use crate::routes::Route;
+
+/// The root element of every renderer's output; `data-platform` tells tests who drew it.
+#[component]
+pub(crate) fn Shell() -> Element {
+    let env = use_context::<Env>();
+    let current = use_route::<Route>();
+    rsx! {
+        div { id: "app", "data-platform": env.platform.name(),
+            header { class: "topbar",
+                Link { class: "brand", to: Route::Home {}, "otelscope" }
+                nav {
+                    for (route, label) in Route::nav() {
+                        Link {
+                            class: if route == current { "nav-link active" } else { "nav-link" },
+                            to: route.clone(),
+                            "{label}"
+                        }
+                    }
+                }
+                StatusLine {}
+            }
+            main { class: "page", Outlet::<Route> {} }
+        }
+    }
+}

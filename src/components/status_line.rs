@@ -1,0 +1,60 @@
+//! `StatusLine`: whether the server answers, its version, and how many services it has seen.
+
+use dioxus::prelude::*;
+
+use crate::hooks::{use_api, Loadable};
+use crate::model::{Health, Services};
+
+#[component]
+pub(crate) fn StatusLine() -> Element {
+    let health = use_api::<Health>(|| "/api/v1/health".into());
+    let services = use_api::<Services>(|| "/api/v1/services".into());
+    let (class, text) = status_text(&health, &services);
+    rsx! {
+        div { class: "status {class}", role: "status", "{text}" }
+    }
+}
+
+/// The status line's class and words; pure so the wording is tested without rendering.
+fn status_text(health: &Loadable<Health>, services: &Loadable<Services>) -> (&'static str, String) {
+    match (health, services) {
+        (Loadable::Failed(error), _) => ("status-error", format!("server unreachable — {error}")),
+        (Loadable::Loading, _) => ("status-loading", "connecting…".to_owned()),
+        (Loadable::Ready(health), Loadable::Ready(services)) => {
+            let n = services.services.len();
+            let noun = if n == 1 { "service" } else { "services" };
+            ("status-ok", format!("server {} v{} · {n} {noun}", health.status, health.version))
+        }
+        (Loadable::Ready(health), Loadable::Loading) => {
+            ("status-ok", format!("server {} v{}", health.status, health.version))
+        }
+        (Loadable::Ready(_), Loadable::Failed(error)) => {
+            ("status-error", format!("services unavailable — {error}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ServiceSummary;
+
+    fn health() -> Loadable<Health> {
+        Loadable::Ready(Health { status: "ok".into(), version: "0.1.0".into() })
+    }
+
+    #[test]
+    fn wording_for_each_state() {
+        let one = Loadable::Ready(Services {
+            services: vec![ServiceSummary { name: "api".into(), span_count: 3 }],
+        });
+        assert_eq!(status_text(&health(), &one).1, "server ok v0.1.0 · 1 service");
+        assert_eq!(
+            status_text(&health(), &Loadable::Ready(Services::default())).1,
+            "server ok v0.1.0 · 0 services"
+        );
+        assert_eq!(status_text(&Loadable::Loading, &Loadable::Loading).0, "status-loading");
+        let down = status_text(&Loadable::Failed("HTTP 502".into()), &Loadable::Loading);
+        assert_eq!(down, ("status-error", "server unreachable — HTTP 502".to_owned()));
+    }
+}

@@ -1,0 +1,73 @@
+//! What a renderer tells the components about where they run: the platform name (shown as
+//! `data-platform` on the root element), where the API is, and for SSR the data fetched for them.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Which renderer draws the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlatformKind {
+    Web,
+    Desktop,
+    Ssr,
+}
+
+impl PlatformKind {
+    /// The value of the root element's `data-platform` attribute.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlatformKind::Web => "web",
+            PlatformKind::Desktop => "desktop",
+            PlatformKind::Ssr => "ssr",
+        }
+    }
+}
+
+/// Root context provided by every launcher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Env {
+    pub platform: PlatformKind,
+    /// Prefix of API URLs: empty for same origin (web), `http://host:port` for the desktop window.
+    pub api_base: String,
+}
+
+/// The outcome of one API call: the body on success, an error message otherwise.
+pub type ApiOutcome = Result<String, String>;
+
+/// SSR's stand-in for the network. The server renders a page once to learn which API paths the
+/// components ask for (`wanted`), answers them in-process, and renders again with `answers`.
+#[derive(Clone, Default)]
+pub struct SsrData {
+    inner: Rc<RefCell<SsrDataInner>>,
+}
+
+#[derive(Default)]
+struct SsrDataInner {
+    answers: BTreeMap<String, ApiOutcome>,
+    wanted: Vec<String>,
+}
+
+impl SsrData {
+    /// An answer for `path`, if the server gave one; otherwise remembers that it is wanted.
+    pub(crate) fn lookup(&self, path: &str) -> Option<ApiOutcome> {
+        let mut inner = self.inner.borrow_mut();
+        if let Some(answer) = inner.answers.get(path) {
+            return Some(answer.clone());
+        }
+        if !inner.wanted.iter().any(|w| w == path) {
+            inner.wanted.push(path.to_owned());
+        }
+        None
+    }
+
+    /// Paths asked for in the last render that have no answer yet, and forgets them.
+    pub fn take_wanted(&self) -> Vec<String> {
+        std::mem::take(&mut self.inner.borrow_mut().wanted)
+    }
+
+    /// Records the answer for `path`.
+    pub fn answer(&self, path: String, outcome: ApiOutcome) {
+        self.inner.borrow_mut().answers.insert(path, outcome);
+    }
+}

@@ -1,0 +1,66 @@
+//! `use_api`: one JSON document from the query API, fetched by the platform (browser fetch or a
+//! native HTTP client) or, under SSR, taken from what the server answered in-process.
+
+use dioxus::prelude::*;
+use serde::de::DeserializeOwned;
+
+use crate::env::{ApiOutcome, Env, SsrData};
+use crate::platform;
+
+/// The state of one API document as a view sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Loadable<T> {
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+/// Reads `path` (e.g. `/api/v1/health`) and decodes it as `T`. Refetches whenever a signal read
+/// by `path` changes, so passing a closure over the live tick refreshes the data.
+pub(crate) fn use_api<T: DeserializeOwned + 'static>(
+    path: impl Fn() -> String + 'static,
+) -> Loadable<T> {
+    let env = use_context::<Env>();
+    let ssr = use_hook(try_consume_context::<SsrData>);
+    // The hook order is stable: a VirtualDom is either SSR or not for its whole life.
+    if let Some(ssr) = ssr {
+        return decode(ssr.lookup(&path()));
+    }
+    let resource = use_resource(move || {
+        let url = format!("{}{}", env.api_base, path());
+        async move { platform::get_text(&url).await }
+    });
+    let outcome = resource.read().clone();
+    decode(outcome)
+}
+
+fn decode<T: DeserializeOwned>(outcome: Option<ApiOutcome>) -> Loadable<T> {
+    match outcome {
+        None => Loadable::Loading,
+        Some(Err(error)) => Loadable::Failed(error),
+        Some(Ok(body)) => match serde_json::from_str(&body) {
+            Ok(value) => Loadable::Ready(value),
+            Err(error) => Loadable::Failed(format!("unexpected answer from the server: {error}")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Health;
+
+    #[test]
+    fn decode_reports_each_state() {
+        assert_eq!(decode::<Health>(None), Loadable::Loading);
+        assert_eq!(
+            decode::<Health>(Some(Err("HTTP 500: boom".into()))),
+            Loadable::Failed("HTTP 500: boom".into())
+        );
+        assert_eq!(
+            decode::<Health>(Some(Ok(r#"{"status":"ok","version":"1"}"#.into()))),
+            Loadable::Ready(Health { status: "ok".into(), version: "1".into() })
+        );
+        assert!(matches!(decode::<Health>(Some(Ok("<html>".into()))), Loadable::Failed(_)));
+    }
+}

@@ -1,0 +1,28 @@
+//! The otelscope dashboard UI: one set of Dioxus components drawn in the browser (WASM), in a
+//! desktop window and as server-rendered HTML. Everything platform-specific lives in `platform`.
+
+mod components;
+mod env;
+mod hooks;
+pub mod model;
+pub mod platform;
+mod routes;
+mod views;
+
+pub use env::{Env, PlatformKind, SsrData};
+pub use routes::Route;
+
+use dioxus::prelude::*;
+
+/// The stylesheet, shared by every renderer: the server serves it at `/assets/main.css` and the
+/// desktop window inlines it into its head.
+pub const STYLESHEET: &str = include_str!("../assets/main.css");
+
+/// The root component: the router over every view. Which renderer draws it is told by the
+/// [`Env`] context its launcher provides.
+#[allow(non_snake_case)]
+pub fn App() -> Element {
+    rsx! {
+        Router::<Route> {}
+    }
+}

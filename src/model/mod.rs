@@ -1,0 +1,34 @@
+//! The wire model: the JSON shapes of the query API, shared by the server (which produces them)
+//! and the app (which reads them). Plain serde types; no dependency on axum, tokio or dioxus.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/v1/health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `"ok"` when the server answers at all.
+    pub status: String,
+    /// The server's version (`CARGO_PKG_VERSION`).
+    pub version: String,
+}
+
+/// One entry of `GET /api/v1/services`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    /// The `service.name` resource attribute.
+    pub name: String,
+    /// How many spans of this service the store holds.
+    pub span_count: u64,
+}
+
+/// `GET /api/v1/services`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Services {
+    pub services: Vec<ServiceSummary>,
+}
+
+/// The body of every API error: `{"error": "..."}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: String,
+}

@@ -1,0 +1,23 @@
+//! Platform capabilities: HTTP, launching, and SSR rendering. Components call these and never
+//! write `cfg` themselves; this module is the only place that chooses code by target.
+
+#[cfg(feature = "web")]
+#[path = "web.rs"]
+mod imp;
+
+#[cfg(all(not(feature = "web"), feature = "native"))]
+#[path = "native.rs"]
+mod imp;
+
+#[cfg(not(any(feature = "web", feature = "native")))]
+compile_error!("otelscope-app needs one of the features `web`, `desktop` or `ssr`");
+
+pub use imp::*;
+
+/// The message shown for a non-2xx API answer: the API's `{"error": ...}` text when present.
+pub fn http_error(status: u16, body: &str) -> String {
+    match serde_json::from_str::<crate::model::ApiErrorBody>(body) {
+        Ok(api) => format!("HTTP {status}: {}", api.error),
+        Err(_) => format!("HTTP {status}"),
+    }
+}

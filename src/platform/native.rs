@@ -1,0 +1,63 @@
+//! Native renderers: the desktop window (wry/webkit2gtk) and server-side rendering, both with
+//! reqwest for HTTP. Both can be compiled into one binary; the launcher picks one at run time.
+
+use std::rc::Rc;
+
+use dioxus::prelude::*;
+use dioxus::history::{History, MemoryHistory};
+
+use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
+
+/// GETs `url` with reqwest; non-2xx answers become errors carrying the API's message.
+pub async fn get_text(url: &str) -> ApiOutcome {
+    let response = reqwest::get(url).await.map_err(|e| format!("server unreachable: {e}"))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| format!("unreadable body: {e}"))?;
+    if status.is_success() {
+        Ok(text)
+    } else {
+        Err(super::http_error(status.as_u16(), &text))
+    }
+}
+
+/// Renders the app at `path` (path and query) to HTML with the data in `data`. The server calls
+/// this until `data.take_wanted()` comes back empty.
+pub fn render_ssr(path: &str, data: &SsrData) -> String {
+    let history: Rc<dyn History> = Rc::new(MemoryHistory::with_initial_path(path));
+    let mut vdom = VirtualDom::new(crate::App)
+        .with_root_context(Env { platform: PlatformKind::Ssr, api_base: String::new() })
+        .with_root_context(data.clone())
+        .with_root_context(history);
+    vdom.rebuild_in_place();
+    dioxus::ssr::render(&vdom)
+}
+
+/// Opens the desktop window on the app, talking to the API at `api_base` (`http://host:port`).
+/// Returns when the window is closed.
+#[cfg(feature = "desktop")]
+pub fn launch_desktop(api_base: String) {
+    use dioxus::desktop::{Config, LogicalSize, WindowBuilder, WindowCloseBehaviour};
+
+    let window = WindowBuilder::new()
+        .with_title("otelscope")
+        .with_inner_size(LogicalSize::new(1280.0, 860.0));
+    let config = Config::new()
+        .with_window(window)
+        .with_menu(None)
+        .with_close_behaviour(WindowCloseBehaviour::WindowCloses)
+        .with_custom_head(format!("<style>{}</style>", crate::STYLESHEET));
+    let vdom = VirtualDom::new(crate::App)
+        .with_root_context(Env { platform: PlatformKind::Desktop, api_base });
+    dioxus::desktop::launch::launch_virtual_dom(vdom, config);
+}
+
+/// `otelscope-app` run natively (e.g. by `dx serve --platform desktop`): a window on the server
+/// named by `OTELSCOPE_SERVER`, by default the local one.
+pub fn launch_standalone() {
+    #[cfg(feature = "desktop")]
+    launch_desktop(
+        std::env::var("OTELSCOPE_SERVER").unwrap_or_else(|_| "http://127.0.0.1:8686".into()),
+    );
+    #[cfg(not(feature = "desktop"))]
+    eprintln!("otelscope-app was built without `desktop`; run `otelscope serve` for the web app");
+}

@@ -1,0 +1,41 @@
+//! The browser: `fetch` through web-sys, and the WASM entry that takes over from the SSR HTML.
+
+use dioxus::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::env::{ApiOutcome, Env, PlatformKind};
+
+/// GETs `url` with the browser's `fetch`; non-2xx answers become errors carrying the API's
+/// `{"error": ...}` message when there is one.
+pub async fn get_text(url: &str) -> ApiOutcome {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| "server unreachable".to_owned())?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
+    let text = JsFuture::from(response.text().map_err(|_| "unreadable body")?)
+        .await
+        .map_err(|_| "unreadable body".to_owned())?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        Ok(text)
+    } else {
+        Err(super::http_error(response.status(), &text))
+    }
+}
+
+/// The WASM `main`: drops the server-rendered copy of the page and mounts the live app in
+/// `#main`, talking to the API on the same origin.
+pub fn launch_standalone() {
+    if let Some(ssr) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("ssr"))
+    {
+        ssr.remove();
+    }
+    LaunchBuilder::web()
+        .with_context(Env { platform: PlatformKind::Web, api_base: String::new() })
+        .launch(crate::App);
+}

@@ -1,0 +1,17 @@
+//! One component per page of the app; `routes` maps URLs to them.
+
+mod cache;
+mod flamegraph;
+mod home;
+mod not_found;
+mod retries;
+mod self_view;
+mod traces;
+
+pub(crate) use cache::Cache;
+pub(crate) use flamegraph::FlameGraph;
+pub(crate) use home::Home;
+pub(crate) use not_found::NotFound;
+pub(crate) use retries::Retries;
+pub(crate) use self_view::SelfView;
+pub(crate) use traces::Traces;
