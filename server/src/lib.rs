@@ -41,5 +41,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Only the JSON query API, under `/api/v1`. SSR calls it in-process.
 pub fn api_router(state: AppState) -> Router {
-    Router::new().nest("/api/v1", api::router()).with_state(state)
+    Router::new()
+        .nest("/api/v1", api::router())
+        .with_state(state)
 }

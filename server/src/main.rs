@@ -12,7 +12,9 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve(args) => tokio::runtime::Runtime::new()?.block_on(otelscope_server::serve::run(args)),
+        Command::Serve(args) => {
+            tokio::runtime::Runtime::new()?.block_on(otelscope_server::serve::run(args))
+        }
         #[cfg(feature = "desktop")]
         Command::Desktop(args) => otelscope_server::desktop::run(args),
         #[cfg(not(feature = "desktop"))]

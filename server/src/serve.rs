@@ -20,7 +20,10 @@ pub struct Running {
 impl Running {
     /// Waits until the server stops (it only stops on an I/O error).
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await.context("server task failed")?.context("server stopped")
+        self.task
+            .await
+            .context("server task failed")?
+            .context("server stopped")
     }
 }
 
@@ -30,7 +33,11 @@ pub fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
     if public.is_empty() {
         return Ok(());
     }
-    let list = public.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
+    let list = public
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     if !args.allow_anonymous {
         bail!(
             "refusing to listen on non-loopback address(es) {list} without authentication; \
@@ -63,7 +70,11 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     check_exposure(&args)?;
     let running = start(&args).await?;
-    println!("otelscope {} — open http://{}", env!("CARGO_PKG_VERSION"), running.ui_addr);
+    println!(
+        "otelscope {} — open http://{}",
+        env!("CARGO_PKG_VERSION"),
+        running.ui_addr
+    );
     tokio::select! {
         result = running.wait() => result,
         _ = shutdown_signal() => {
@@ -77,10 +88,11 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -36,7 +36,10 @@ async fn bundle_file(Path(path): Path<String>) -> Response {
         Some(file) => {
             let mime = mime_guess::from_path(&key).first_or_octet_stream();
             (
-                [(header::CONTENT_TYPE, mime.as_ref()), (header::CACHE_CONTROL, "no-cache")],
+                [
+                    (header::CONTENT_TYPE, mime.as_ref()),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
                 file.data.into_owned(),
             )
                 .into_response()
@@ -46,6 +49,9 @@ async fn bundle_file(Path(path): Path<String>) -> Response {
 }
 
 async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], otelscope_app::STYLESHEET)
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        otelscope_app::STYLESHEET,
+    )
         .into_response()
 }

@@ -36,6 +36,9 @@ pub fn launch_standalone() {
         ssr.remove();
     }
     LaunchBuilder::web()
-        .with_context(Env { platform: PlatformKind::Web, api_base: String::new() })
+        .with_context(Env {
+            platform: PlatformKind::Web,
+            api_base: String::new(),
+        })
         .launch(crate::App);
 }

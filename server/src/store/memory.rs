@@ -31,7 +31,10 @@ impl Store for MemoryStore {
         let counts = self.span_counts.read().map_err(poisoned)?;
         Ok(counts
             .iter()
-            .map(|(name, &span_count)| ServiceSummary { name: name.clone(), span_count })
+            .map(|(name, &span_count)| ServiceSummary {
+                name: name.clone(),
+                span_count,
+            })
             .collect())
     }
 }
@@ -50,8 +53,12 @@ mod tests {
         store.record_spans("web", 2).unwrap();
         store.record_spans("api", 1).unwrap();
         store.record_spans("web", 3).unwrap();
-        let names: Vec<_> =
-            store.services().unwrap().into_iter().map(|s| (s.name, s.span_count)).collect();
+        let names: Vec<_> = store
+            .services()
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.name, s.span_count))
+            .collect();
         assert_eq!(names, vec![("api".to_owned(), 1), ("web".to_owned(), 5)]);
     }
 }

@@ -1,0 +1,30 @@
+# otelscope: `make run` serves the product, `make test` runs every test suite. Both set up
+# what they need first (scripts/setup.sh), so they work on a fresh Debian/Ubuntu with rustup.
+
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+BIN := $(CARGO_TARGET_DIR)/release/otelscope
+
+.PHONY: setup web build run test clean
+
+setup:
+	@scripts/setup.sh
+
+web: setup
+	scripts/build-web.sh
+
+# The release binary with the web bundle embedded and desktop support.
+build: web
+	cargo build --release -p otelscope
+
+run: build
+	$(BIN) serve
+
+# Unit, router, and end-to-end tests (headless Chromium, the desktop window under Xvfb),
+# all against the release binary built above.
+test: build
+	OTELSCOPE_BIN=$(BIN) cargo test --release --workspace
+
+clean:
+	cargo clean
+	rm -rf dist

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the browser bundle into dist/pkg: the app for wasm32 with feature `web`, then
+# wasm-bindgen. The server embeds dist/ when it is compiled, so run this before building it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target_dir=${CARGO_TARGET_DIR:-target}
+toolchain=$(cat target/.wasm-toolchain 2>/dev/null || echo rustup)
+
+args=(build --profile wasm-release --target wasm32-unknown-unknown -p otelscope-app --features web)
+if [ "$toolchain" = debian ]; then
+  PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
+    /usr/bin/cargo "${args[@]}" -Zbuild-std=std,panic_abort
+else
+  cargo "${args[@]}"
+fi
+
+out=dist/pkg
+rm -rf "$out.new"
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+  --out-name otelscope_app --out-dir "$out.new" \
+  "$target_dir/wasm32-unknown-unknown/wasm-release/otelscope-app.wasm"
+# Replace only when changed, so an unchanged bundle does not force the server to recompile.
+if ! diff -rq "$out.new" "$out" >/dev/null 2>&1; then
+  rm -rf "$out" && mv "$out.new" "$out"
+else
+  rm -rf "$out.new"
+fi
+raw=$(stat -c %s "$out/otelscope_app_bg.wasm")
+gz=$(cat "$out/otelscope_app_bg.wasm" "$out/otelscope_app.js" | gzip -9 | wc -c)
+echo "web bundle: wasm $raw bytes raw; wasm+js $gz bytes gzipped" >&2

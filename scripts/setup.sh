@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything building and testing otelscope needs on Debian/Ubuntu: system packages,
+# the wasm32 toolchain (rustup target, or Debian's rustc-web with build-std as a fallback) and
+# wasm-bindgen-cli at the exact version in Cargo.lock. Idempotent, and quick when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+# --- System packages -------------------------------------------------------------------------
+packages=(
+  pkg-config libssl-dev            # native TLS for reqwest users of the server crate
+  libwebkit2gtk-4.1-dev libxdo-dev # the desktop window (wry/tao); -lxdo is linked at the end
+  chromium chromium-driver         # the web end-to-end tests
+  xvfb xauth xdotool imagemagick   # the desktop end-to-end test: a real window, found and shot
+)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- The wasm32 toolchain ----------------------------------------------------------------------
+# scripts/build-web.sh reads target/.wasm-toolchain to know which one to use.
+mkdir -p target
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo rustup > target/.wasm-toolchain
+elif rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+  log "added the rustup wasm32-unknown-unknown target"
+  echo rustup > target/.wasm-toolchain
+else
+  log "rustup cannot add wasm32; falling back to Debian's rustc-web with build-std"
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc-web cargo-web rust-web-src lld-19 >/dev/null
+  echo debian > target/.wasm-toolchain
+fi
+
+# --- wasm-bindgen-cli, pinned to Cargo.lock ----------------------------------------------------
+want=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/[^0-9.]/, "", $0); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  log "installing wasm-bindgen-cli $want (found '${have:-none}')"
+  # Not --locked: its lock file names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$want" >/dev/null
+fi

@@ -1,0 +1,135 @@
+//! The UI port driven through `router(state).oneshot(..)`, no socket: API answers, 404s, and
+//! the SSR HTML of every route.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use otelscope_server::store::MemoryStore;
+use otelscope_server::{router, AppState};
+use serde_json::Value;
+use tower::ServiceExt;
+
+async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
+    let request = Request::get(uri).body(Body::empty()).unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8(body.to_vec()).unwrap(),
+    )
+}
+
+fn state_with(services: &[(&str, u64)]) -> AppState {
+    let store = MemoryStore::new();
+    for (name, n) in services {
+        store.record_spans(name, *n).unwrap();
+    }
+    AppState::new(Arc::new(store))
+}
+
+#[tokio::test]
+async fn health_reports_ok_and_version() {
+    let (status, content_type, body) = get(&state_with(&[]), "/api/v1/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/json");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+    );
+}
+
+#[tokio::test]
+async fn services_lists_names_and_span_counts() {
+    let state = state_with(&[("checkout", 7), ("api", 2)]);
+    let (status, _, body) = get(&state, "/api/v1/services").await;
+    assert_eq!(status, StatusCode::OK);
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"services": [
+            {"name": "api", "span_count": 2},
+            {"name": "checkout", "span_count": 7},
+        ]})
+    );
+}
+
+#[tokio::test]
+async fn unknown_api_route_is_a_json_404() {
+    for uri in ["/api/v1/nope", "/api/v2/health", "/api"] {
+        let (status, content_type, body) = get(&state_with(&[]), uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(content_type, "application/json", "{uri}");
+        assert_eq!(body, r#"{"error":"no such API route"}"#, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_page_is_a_404_page_not_the_home_page() {
+    for uri in ["/no/such/page", "/ssr/nope"] {
+        let (status, content_type, body) = get(&state_with(&[]), uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(content_type.starts_with("text/html"), "{uri}");
+        assert!(body.contains("Page not found"), "{uri}: {body}");
+        assert!(!body.contains("<h1>Traces</h1>"), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn every_route_renders_server_side_with_nav_and_data() {
+    let state = state_with(&[("api", 1), ("web", 2)]);
+    let pages = [
+        ("/", "<h1>Traces</h1>"),
+        ("/traces", "<h1>Traces</h1>"),
+        ("/cache", "<h1>Cache hit rates</h1>"),
+        ("/retries", "<h1>Retries</h1>"),
+        ("/flamegraph", "<h1>Flame graphs</h1>"),
+        ("/self", "<h1>otelscope itself</h1>"),
+    ];
+    for (path, heading) in pages {
+        for uri in [path.to_owned(), format!("/ssr{path}")] {
+            let (status, content_type, body) = get(&state, &uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            assert!(content_type.starts_with("text/html"), "{uri}");
+            assert!(body.contains(r#"data-platform="ssr""#), "{uri}");
+            assert!(body.contains(heading), "{uri}: {body}");
+            for link in [
+                r#"href="/traces""#,
+                r#"href="/cache""#,
+                r#"href="/retries""#,
+                r#"href="/flamegraph""#,
+                r#"href="/self""#,
+            ] {
+                assert!(body.contains(link), "{uri} lacks nav link {link}");
+            }
+            // The status line is filled from the API during SSR, not left loading.
+            assert!(
+                body.contains("server ok v0.1.0 · 2 services"),
+                "{uri}: {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn ssr_only_pages_carry_no_script() {
+    let (_, _, body) = get(&state_with(&[]), "/ssr/traces").await;
+    assert!(!body.contains("<script"), "{body}");
+}
+
+#[tokio::test]
+async fn stylesheet_is_served() {
+    let (status, content_type, body) = get(&state_with(&[]), "/assets/main.css").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "text/css; charset=utf-8");
+    assert!(body.contains(".topbar"));
+}

@@ -1,0 +1,92 @@
+//! A private X display (Xvfb) for the desktop window, and the X tools that look at it.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+use super::wait_for_line;
+
+/// An Xvfb server on a display number it chose itself; killed when dropped.
+pub struct Display {
+    /// `:N`, for `DISPLAY`.
+    pub name: String,
+    _xvfb: Child,
+}
+
+impl Display {
+    pub async fn start() -> Display {
+        // `-displayfd 1` makes Xvfb pick a free display and print its number once it accepts
+        // connections, which is the readiness signal.
+        let mut xvfb = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x900x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn Xvfb (apt package xvfb; `make test` installs it)");
+        let number = wait_for_line(&mut xvfb, "").await;
+        Display {
+            name: format!(":{}", number.trim()),
+            _xvfb: xvfb,
+        }
+    }
+
+    /// Runs an X client on this display and returns its stdout; panics if it fails.
+    pub async fn run(&self, program: &str, args: &[&str]) -> String {
+        let output = Command::new(program)
+            .args(args)
+            .env("DISPLAY", &self.name)
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("run {program}: {e}"));
+        assert!(
+            output.status.success(),
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The ids of the windows whose title is exactly `title`, waiting up to `timeout` for one.
+    pub async fn wait_for_window(&self, title: &str, timeout: Duration) -> Vec<String> {
+        let pattern = format!("^{title}$");
+        let args = ["search", "--sync", "--onlyvisible", "--name", &pattern];
+        let search = self.run("xdotool", &args);
+        let ids = tokio::time::timeout(timeout, search)
+            .await
+            .unwrap_or_else(|_| panic!("no window titled {title:?} within {timeout:?}"));
+        ids.lines().map(str::to_owned).collect()
+    }
+
+    /// A PNG of the whole screen, and how many distinct colours it has (1 means blank).
+    pub async fn screenshot(&self, path: &std::path::Path) -> usize {
+        let path = path.to_str().expect("utf-8 path");
+        self.run("import", &["-window", "root", path]).await;
+        let colours = self.run("identify", &["-format", "%k", path]).await;
+        colours.trim().parse().expect("colour count")
+    }
+}
+
+/// Asks the window to close the way a window manager's close button does: a
+/// `WM_DELETE_WINDOW` client message (Xvfb runs no window manager to send it).
+pub fn request_close(display: &str, window: u32) {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
+
+    let (conn, _) = x11rb::connect(Some(display)).expect("connect to X");
+    let atom = |name: &[u8]| conn.intern_atom(false, name).unwrap().reply().unwrap().atom;
+    let protocols = atom(b"WM_PROTOCOLS");
+    let delete = atom(b"WM_DELETE_WINDOW");
+    let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+    conn.send_event(false, window, EventMask::NO_EVENT, event)
+        .expect("send WM_DELETE_WINDOW");
+    conn.flush().expect("flush X connection");
+}

@@ -1,0 +1,98 @@
+//! Shared helpers of the end-to-end tests: the real `otelscope` binary as a child process,
+//! headless Chromium through chromedriver, an Xvfb display, and the artefacts folder.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub mod browser;
+pub mod display;
+
+pub use browser::Browser;
+pub use display::Display;
+
+/// Longest wait for a child process to report that it is ready.
+pub const STARTUP: Duration = Duration::from_secs(60);
+
+/// The `otelscope` binary under test: `$OTELSCOPE_BIN` (set by `make test`), else the one next
+/// to this test in the same target profile.
+pub fn otelscope_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("OTELSCOPE_BIN") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    let bin = profile_dir.join("otelscope");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `make test`, or build it first",
+        bin.display()
+    );
+    bin
+}
+
+/// Where tests leave screenshots for people to look at.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&dir).expect("create tests/artifacts");
+    dir
+}
+
+/// Reads `child`'s stdout until a line contains `marker`; returns that line.
+pub async fn wait_for_line(child: &mut Child, marker: &str) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let found = tokio::time::timeout(STARTUP, async {
+        while let Some(line) = lines.next_line().await.expect("read child stdout") {
+            if line.contains(marker) {
+                return line;
+            }
+        }
+        panic!("child closed stdout without printing {marker:?}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {marker:?} line within {STARTUP:?}"));
+    // Keep draining so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    found
+}
+
+/// A running `otelscope serve` on free loopback ports, killed when dropped.
+pub struct Server {
+    pub base_url: String,
+    _child: Child,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let mut child = Command::new(otelscope_bin())
+            .args(["serve", "--in-memory"])
+            .args(["--ui-listen", "127.0.0.1:0"])
+            .args(["--otlp-http-listen", "127.0.0.1:0"])
+            .args(["--otlp-grpc-listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn otelscope serve");
+        let line = wait_for_line(&mut child, "open http://").await;
+        let base_url = line
+            .rsplit(' ')
+            .next()
+            .expect("url on the ready line")
+            .to_owned();
+        Server {
+            base_url,
+            _child: child,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
