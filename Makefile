@@ -15,7 +15,7 @@ web: setup
 
 # The release binary with the web bundle embedded and desktop support.
 build: web
-	cargo build --release -p otelscope
+	cargo build --release --workspace
 
 run: build
 	$(BIN) serve

@@ -57,6 +57,9 @@ pub struct ServeArgs {
     /// Drop data older than this (e.g. `72h`, `7days`).
     #[arg(long, env = "OTELSCOPE_RETENTION_AGE", default_value = "7days", value_parser = humantime::parse_duration)]
     pub retention_age: Duration,
+    /// Export requests that may wait for the store's writer before senders get 503.
+    #[arg(long, env = "OTELSCOPE_INGEST_QUEUE", default_value_t = 64)]
+    pub ingest_queue: usize,
     /// Binding a non-loopback address without an API key is refused unless this is given.
     #[arg(long, env = "OTELSCOPE_ALLOW_ANONYMOUS")]
     pub allow_anonymous: bool,
@@ -95,6 +98,7 @@ impl ServeArgs {
             in_memory: desktop.in_memory,
             retention_spans: 5_000_000,
             retention_age: Duration::from_secs(7 * 24 * 3600),
+            ingest_queue: 64,
             allow_anonymous: false,
         }
     }

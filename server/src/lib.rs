@@ -6,6 +6,7 @@ pub mod api;
 pub mod cli;
 #[cfg(feature = "desktop")]
 pub mod desktop;
+pub mod ingest;
 pub mod serve;
 pub mod ssr;
 pub mod store;
@@ -15,25 +16,53 @@ use std::sync::Arc;
 
 use axum::Router;
 
+use crate::ingest::convert::Limits;
+use crate::ingest::{Ingest, IngestSettings};
 use crate::store::Store;
 
 /// Everything a request handler may need. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub ingest: Ingest,
+    pub ingest_limits: Arc<IngestLimits>,
 }
 
-impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> AppState {
-        AppState { store }
+/// Caps on what one export request may carry.
+#[derive(Clone, Debug)]
+pub struct IngestLimits {
+    /// Largest body accepted, counted after decompression.
+    pub max_body_bytes: usize,
+    pub convert: Limits,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        IngestLimits {
+            max_body_bytes: 64 * 1024 * 1024,
+            convert: Limits::default(),
+        }
     }
 }
 
-/// The whole UI port: `/api/v1`, the web bundle and stylesheet, and SSR pages for every other
-/// GET (404 for paths the app does not know).
+impl AppState {
+    /// State over `store`, with its writer thread started.
+    pub fn new(store: Arc<dyn Store>, settings: IngestSettings, limits: IngestLimits) -> AppState {
+        let ingest = Ingest::start(store.clone(), settings);
+        AppState {
+            store,
+            ingest,
+            ingest_limits: Arc::new(limits),
+        }
+    }
+}
+
+/// The whole UI port: `/api/v1`, same-origin OTLP/HTTP `POST /v1/traces` (the UI's own spans),
+/// the web bundle and stylesheet, and SSR pages for every other GET (404 for unknown paths).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::router())
+        .merge(ingest::http::routes())
         .merge(web::router())
         .fallback(ssr::page)
         .with_state(state)
@@ -44,4 +73,9 @@ pub fn api_router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::router())
         .with_state(state)
+}
+
+/// The OTLP/HTTP port: `/v1/traces` and friends only.
+pub fn otlp_http_router(state: AppState) -> Router {
+    ingest::http::routes().with_state(state)
 }

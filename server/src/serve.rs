@@ -7,23 +7,28 @@ use anyhow::{bail, Context};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
-use crate::store::MemoryStore;
-use crate::AppState;
+use crate::ingest::IngestSettings;
+use crate::store::{Retention, SqliteStore, Store};
+use crate::{AppState, IngestLimits};
 
 /// A server whose sockets are bound and whose tasks are running.
 pub struct Running {
     /// Where the web app and API answer (with the real port when 0 was asked for).
     pub ui_addr: SocketAddr,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub otlp_http_addr: SocketAddr,
+    pub otlp_grpc_addr: SocketAddr,
+    tasks: tokio::task::JoinSet<std::io::Result<()>>,
 }
 
 impl Running {
-    /// Waits until the server stops (it only stops on an I/O error).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.task
-            .await
-            .context("server task failed")?
-            .context("server stopped")
+    /// Waits until a listener stops (they only stop on an I/O error).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        match self.tasks.join_next().await {
+            Some(result) => result
+                .context("server task failed")?
+                .context("server stopped"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -50,20 +55,61 @@ pub fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
 
 /// Binds the UI port and starts serving on the current tokio runtime.
 pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
-    if args.data_dir.is_some() || !args.in_memory {
-        tracing::warn!("The durable store is not built yet: telemetry is kept in memory only.");
-    }
-    let state = AppState::new(Arc::new(MemoryStore::new()));
-    let listener = TcpListener::bind(args.ui_listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.ui_listen))?;
-    let ui_addr = listener.local_addr()?;
+    let store = open_store(args)?;
+    let settings = IngestSettings {
+        queue_capacity: args.ingest_queue,
+        retention: Retention {
+            max_spans: args.retention_spans,
+            max_age_ns: args.retention_age.as_nanos().min(u128::from(u64::MAX)) as u64,
+        },
+    };
+    let state = AppState::new(store, settings, IngestLimits::default());
     if !crate::web::has_bundle() {
         tracing::warn!("This binary has no web bundle (built without `make build`): pages are server-rendered only.");
     }
-    let app = crate::router(state);
-    let task = tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(Running { ui_addr, task })
+    let ui = bind(args.ui_listen).await?;
+    let otlp_http = bind(args.otlp_http_listen).await?;
+    let otlp_grpc = bind(args.otlp_grpc_listen).await?;
+    let (ui_addr, otlp_http_addr, otlp_grpc_addr) = (
+        ui.local_addr()?,
+        otlp_http.local_addr()?,
+        otlp_grpc.local_addr()?,
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    let ui_app = crate::router(state.clone());
+    tasks.spawn(async move { axum::serve(ui, ui_app).await });
+    let http_app = crate::otlp_http_router(state.clone());
+    tasks.spawn(async move { axum::serve(otlp_http, http_app).await });
+    let grpc_app = crate::ingest::grpc::router(state).into_axum_router();
+    tasks.spawn(async move { axum::serve(otlp_grpc, grpc_app).await });
+    tracing::info!(%ui_addr, %otlp_http_addr, %otlp_grpc_addr, "Listening.");
+    Ok(Running {
+        ui_addr,
+        otlp_http_addr,
+        otlp_grpc_addr,
+        tasks,
+    })
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
+}
+
+/// The SQLite store in `--data-dir` (default: the platform data dir), or in memory.
+fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
+    if args.in_memory {
+        return Ok(Arc::new(SqliteStore::in_memory()?));
+    }
+    let dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => dirs::data_dir()
+            .context("no platform data directory; pass --data-dir or --in-memory")?
+            .join("otelscope"),
+    };
+    tracing::info!(dir = %dir.display(), "Opening the store.");
+    Ok(Arc::new(SqliteStore::open(&dir)?))
 }
 
 /// Runs `otelscope serve` until Ctrl-C or SIGTERM.

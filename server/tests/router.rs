@@ -6,8 +6,10 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use otelscope_server::store::MemoryStore;
-use otelscope_server::{router, AppState};
+use otelscope_app::model::{Span, SpanKind, SpanStatus};
+use otelscope_server::ingest::IngestSettings;
+use otelscope_server::store::{Retention, SqliteStore, Store, WriteBatch};
+use otelscope_server::{router, AppState, IngestLimits};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -28,12 +30,42 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
     )
 }
 
+/// A state over an in-memory store holding `n` one-span traces for each named service.
 fn state_with(services: &[(&str, u64)]) -> AppState {
-    let store = MemoryStore::new();
+    let store = SqliteStore::in_memory().unwrap();
+    let mut spans = Vec::new();
     for (name, n) in services {
-        store.record_spans(name, *n).unwrap();
+        for i in 0..*n {
+            spans.push(Span {
+                trace_id: format!("{:016x}{:016x}", name.len(), spans.len() + 1),
+                span_id: format!("{:016x}", i + 1),
+                parent_span_id: None,
+                name: "op".into(),
+                kind: SpanKind::Server,
+                service: (*name).into(),
+                start_ns: 1,
+                end_ns: 2,
+                status: SpanStatus::default(),
+                attributes: vec![],
+                events: vec![],
+                links: vec![],
+                resource: vec![],
+                scope: Default::default(),
+                dropped_attributes_count: 0,
+                dropped_events_count: 0,
+                dropped_links_count: 0,
+            });
+        }
     }
-    AppState::new(Arc::new(store))
+    store.write(&[WriteBatch { spans }]).unwrap();
+    let settings = IngestSettings {
+        queue_capacity: 4,
+        retention: Retention {
+            max_spans: u64::MAX,
+            max_age_ns: u64::MAX,
+        },
+    };
+    AppState::new(Arc::new(store), settings, IngestLimits::default())
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 mod error;
 mod health;
 mod services;
+mod traces;
 
 pub use error::ApiError;
 
@@ -15,5 +16,18 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(health::routes())
         .merge(services::routes())
+        .merge(traces::routes())
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
+}
+
+/// Runs a store call off the async runtime (SQLite blocks).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(ApiError::Store(crate::store::StoreError::Unavailable(
+            "query task failed".into(),
+        ))),
+    }
 }

@@ -1,21 +1,72 @@
-//! The store behind the query API, as a small trait so another engine can be added later.
-//! For now one engine: an in-memory one that nothing writes to until the OTLP receivers exist.
+//! The store behind the query API. A small trait so another engine can be added later; one
+//! engine built well now: SQLite (`sqlite.rs`), on disk in WAL mode or in memory.
 
-mod memory;
+mod query;
+mod schema;
+mod sqlite;
 
-pub use memory::MemoryStore;
+pub use query::{parse_trace_query, TraceQuery};
+pub use sqlite::SqliteStore;
 
-use otelscope_app::model::ServiceSummary;
+use otelscope_app::model::{ServiceSummary, Span, TraceSummary};
 
 /// What can go wrong reading or writing the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the store at {path} was written by a newer otelscope (schema {found}, this one knows up to {known}); upgrade otelscope or use another --data-dir")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
 }
 
-/// A telemetry store: what the query API reads.
+/// One unit of work for the writer: everything one export request carried.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    pub spans: Vec<Span>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+}
+
+/// How much the store may keep.
+#[derive(Clone, Copy, Debug)]
+pub struct Retention {
+    pub max_spans: u64,
+    pub max_age_ns: u64,
+}
+
+/// A telemetry store. Writes come from one writer thread; reads from any thread.
 pub trait Store: Send + Sync + 'static {
+    /// Stores several batches in one transaction; durable when this returns `Ok`.
+    fn write(&self, batches: &[WriteBatch]) -> Result<(), StoreError>;
+    /// Drops the oldest data beyond `retention`, at most `budget` spans per call so ingest
+    /// never waits long; returns how many spans were dropped.
+    fn enforce_retention(
+        &self,
+        retention: Retention,
+        now_ns: u64,
+        budget: u64,
+    ) -> Result<u64, StoreError>;
     /// Services seen, with span counts, sorted by name.
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError>;
+    /// Trace summaries matching `query`, newest first.
+    fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
+    /// Every stored span of one trace, by start time; empty when the trace is unknown.
+    fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError>;
 }

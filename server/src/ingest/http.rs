@@ -1,0 +1,212 @@
+//! OTLP/HTTP: `POST /v1/traces` (and, with the store growing, metrics and logs) with protobuf or
+//! JSON bodies, gzip or not, answered as the OTLP specification says: 415 for other content
+//! types, 413 past the cap (counted after decompression), 400 with a `google.rpc.Status` for
+//! malformed bodies, 503 + Retry-After when the queue is full, `partial_success` for rejects.
+
+use std::io::Read;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message;
+
+use super::convert;
+use super::IngestError;
+use crate::store::WriteBatch;
+use crate::AppState;
+
+/// Seconds a refused sender is asked to wait.
+const RETRY_AFTER_SECS: &str = "1";
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/traces", post(traces))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+}
+
+/// A request refused before conversion, in the terms of the OTLP specification.
+#[derive(Debug)]
+enum Refusal {
+    UnsupportedMediaType(String),
+    TooLarge(usize),
+    BadRequest(String),
+    Overloaded,
+    Unavailable(String),
+}
+
+async fn traces(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let encoding = match encoding_of(&parts.headers) {
+        Ok(encoding) => encoding,
+        Err(refusal) => return refuse(refusal, Encoding::Json),
+    };
+    match export_traces(&state, &parts.headers, body, encoding).await {
+        Ok(response) => respond(StatusCode::OK, encoding, &response, |r| r.encode_to_vec()),
+        Err(refusal) => refuse(refusal, encoding),
+    }
+}
+
+async fn export_traces(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    encoding: Encoding,
+) -> Result<ExportTraceServiceResponse, Refusal> {
+    let bytes = read_body(headers, body, state.ingest_limits.max_body_bytes).await?;
+    let request: ExportTraceServiceRequest = decode(&bytes, encoding)?;
+    let converted = convert::traces(request, &state.ingest_limits.convert);
+    state
+        .ingest
+        .submit(WriteBatch {
+            spans: converted.items,
+        })
+        .await
+        .map_err(|e| match e {
+            IngestError::Overloaded => Refusal::Overloaded,
+            IngestError::Store(why) => Refusal::Unavailable(why),
+        })?;
+    let partial_success = (converted.rejected > 0).then(|| ExportTracePartialSuccess {
+        rejected_spans: converted.rejected as i64,
+        error_message: converted.error.unwrap_or_default(),
+    });
+    Ok(ExportTraceServiceResponse { partial_success })
+}
+
+/// Protobuf or JSON, from `Content-Type` (parameters such as `charset` ignored).
+fn encoding_of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
+        "application/json" => Ok(Encoding::Json),
+        _ => Err(Refusal::UnsupportedMediaType(format!(
+            "unsupported content type {value:?}; use application/x-protobuf or application/json"
+        ))),
+    }
+}
+
+/// Reads the body, inflating gzip, never holding more than `cap` bytes of payload.
+async fn read_body(headers: &HeaderMap, body: Body, cap: usize) -> Result<Bytes, Refusal> {
+    let raw = to_bytes(body, cap)
+        .await
+        .map_err(|_| Refusal::TooLarge(cap))?;
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim()
+        .to_ascii_lowercase();
+    match encoding.as_str() {
+        "identity" | "" => Ok(raw),
+        "gzip" => {
+            // Inflate at most cap + 1 bytes: one byte past the cap proves the body too large
+            // without ever inflating a gzip bomb further.
+            let mut inflated = Vec::new();
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .take(cap as u64 + 1)
+                .read_to_end(&mut inflated)
+                .map_err(|e| Refusal::BadRequest(format!("invalid gzip body: {e}")))?;
+            if inflated.len() > cap {
+                return Err(Refusal::TooLarge(cap));
+            }
+            Ok(inflated.into())
+        }
+        other => Err(Refusal::UnsupportedMediaType(format!(
+            "unsupported content encoding {other:?}; use gzip or none"
+        ))),
+    }
+}
+
+fn decode<T: Message + Default + serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    encoding: Encoding,
+) -> Result<T, Refusal> {
+    match encoding {
+        Encoding::Protobuf => {
+            T::decode(bytes).map_err(|e| Refusal::BadRequest(format!("invalid protobuf body: {e}")))
+        }
+        Encoding::Json => serde_json::from_slice(bytes)
+            .map_err(|e| Refusal::BadRequest(format!("invalid JSON body: {e}"))),
+    }
+}
+
+fn respond<T: serde::Serialize>(
+    status: StatusCode,
+    encoding: Encoding,
+    message: &T,
+    to_protobuf: impl FnOnce(&T) -> Vec<u8>,
+) -> Response {
+    let body = match encoding {
+        Encoding::Protobuf => to_protobuf(message),
+        Encoding::Json => serde_json::to_vec(message).unwrap_or_else(|_| b"{}".to_vec()),
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, encoding.content_type())],
+        body,
+    )
+        .into_response()
+}
+
+/// The error answer: a `google.rpc.Status` in the request's encoding (JSON when the content
+/// type itself was refused), plus `Retry-After` for the retryable ones.
+fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
+    // gRPC codes inside google.rpc.Status: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED,
+    // 14 UNAVAILABLE.
+    let (status, code, message) = match refusal {
+        Refusal::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 3, m),
+        Refusal::TooLarge(cap) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            8,
+            format!("request body exceeds {cap} bytes after decompression"),
+        ),
+        Refusal::BadRequest(m) => (StatusCode::BAD_REQUEST, 3, m),
+        Refusal::Overloaded => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            14,
+            "the ingest queue is full; retry later".into(),
+        ),
+        Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, 14, m),
+    };
+    let rpc = tonic_types::Status {
+        code,
+        message,
+        details: vec![],
+    };
+    let json = serde_json::json!({ "code": rpc.code, "message": rpc.message });
+    let mut response = respond(status, encoding, &json, |_| rpc.encode_to_vec());
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
+    }
+    response
+}

@@ -1,0 +1,9 @@
+//! Ingest: OTLP receivers (HTTP and gRPC), conversion to our model, and the bounded queue that
+//! feeds the store's single writer. The only module that knows OTLP types.
+
+pub mod convert;
+pub mod grpc;
+pub mod http;
+mod pipeline;
+
+pub use pipeline::{now_ns, Ingest, IngestError, IngestSettings};

@@ -1,0 +1,154 @@
+//! `TraceQuery`: the filters of `GET /api/v1/traces`, parsed from the query string in one pure
+//! function so every rule is unit-tested.
+
+use std::time::Duration;
+
+/// Filters for trace search. Service and name match any span of the trace (as Jaeger does).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TraceQuery {
+    pub service: Option<String>,
+    pub name: Option<String>,
+    pub min_duration_ns: Option<u64>,
+    pub max_duration_ns: Option<u64>,
+    /// `Some(true)`: traces with an error span; `Some(false)`: traces without one.
+    pub error: Option<bool>,
+    /// `KEY=VALUE` pairs that one span of the trace must all carry (values compared as text).
+    pub attrs: Vec<(String, String)>,
+    pub since_ns: Option<u64>,
+    pub until_ns: Option<u64>,
+    pub limit: usize,
+}
+
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 1000;
+
+/// Parses a query string. Times (`since`, `until`) are RFC 3339 (`2026-11-26T10:00:00Z`),
+/// integers of Unix nanoseconds, or durations back from `now_ns` (`15m`, `2h`).
+pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
+    let mut q = TraceQuery {
+        limit: DEFAULT_LIMIT,
+        ..TraceQuery::default()
+    };
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let value = value.into_owned();
+        if value.is_empty() {
+            continue;
+        }
+        match &*key {
+            "service" => q.service = Some(value),
+            "name" => q.name = Some(value),
+            "min_duration_ms" => q.min_duration_ns = Some(millis(&key, &value)?),
+            "max_duration_ms" => q.max_duration_ns = Some(millis(&key, &value)?),
+            "status" => {
+                q.error = match value.as_str() {
+                    "error" => Some(true),
+                    "ok" => Some(false),
+                    "any" => None,
+                    other => return Err(format!("status must be error, ok or any, not {other:?}")),
+                }
+            }
+            "attr" => {
+                let (k, v) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("attr must be KEY=VALUE, not {value:?}"))?;
+                q.attrs.push((k.to_owned(), v.to_owned()));
+            }
+            "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
+            "until" => q.until_ns = Some(time(&key, &value, now_ns)?),
+            "limit" => {
+                let n: usize = value
+                    .parse()
+                    .map_err(|_| format!("limit must be a number, not {value:?}"))?;
+                q.limit = n.clamp(1, MAX_LIMIT);
+            }
+            // Unknown parameters are ignored, as browsers and scripts add their own.
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+fn millis(key: &str, value: &str) -> Result<u64, String> {
+    let ms: f64 = value
+        .parse()
+        .map_err(|_| format!("{key} must be a number of milliseconds, not {value:?}"))?;
+    if !(ms >= 0.0 && ms.is_finite()) {
+        return Err(format!(
+            "{key} must be a non-negative number of milliseconds"
+        ));
+    }
+    Ok((ms * 1e6) as u64)
+}
+
+fn time(key: &str, value: &str, now_ns: u64) -> Result<u64, String> {
+    if let Ok(ns) = value.parse::<u64>() {
+        return Ok(ns);
+    }
+    if let Ok(ago) = humantime::parse_duration(value) {
+        return Ok(now_ns.saturating_sub(ago.as_nanos().min(u128::from(u64::MAX)) as u64));
+    }
+    if let Ok(at) = humantime::parse_rfc3339_weak(value) {
+        let since_epoch = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
+        return Ok(since_epoch.as_nanos().min(u128::from(u64::MAX)) as u64);
+    }
+    Err(format!(
+        "{key} must be RFC 3339, Unix nanoseconds or a duration like 15m, not {value:?}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000_000_000_000;
+
+    #[test]
+    fn every_filter() {
+        let q = parse_trace_query(
+            "service=api&name=GET+%2Fusers&min_duration_ms=1.5&max_duration_ms=20&status=error\
+             &attr=http.route%3D%2Fusers&attr=k%3Da%3Db&since=15m&until=1700000000000000000&limit=5000&x=1",
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(
+            q,
+            TraceQuery {
+                service: Some("api".into()),
+                name: Some("GET /users".into()),
+                min_duration_ns: Some(1_500_000),
+                max_duration_ns: Some(20_000_000),
+                error: Some(true),
+                attrs: vec![
+                    ("http.route".into(), "/users".into()),
+                    ("k".into(), "a=b".into())
+                ],
+                since_ns: Some(NOW - 15 * 60 * 1_000_000_000),
+                until_ns: Some(1_700_000_000_000_000_000),
+                limit: MAX_LIMIT,
+            }
+        );
+    }
+
+    #[test]
+    fn empty_values_mean_no_filter_and_rfc3339_is_accepted() {
+        let q = parse_trace_query("service=&since=2026-11-26T00:00:00Z", NOW).unwrap();
+        assert_eq!(q.service, None);
+        assert_eq!(q.since_ns, Some(1_795_651_200_000_000_000));
+        assert_eq!(q.limit, DEFAULT_LIMIT);
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        assert_eq!(
+            parse_trace_query("min_duration_ms=fast", NOW).unwrap_err(),
+            "min_duration_ms must be a number of milliseconds, not \"fast\""
+        );
+        assert!(parse_trace_query("attr=novalue", NOW)
+            .unwrap_err()
+            .starts_with("attr must be"));
+        assert!(parse_trace_query("status=weird", NOW).is_err());
+        assert!(parse_trace_query("since=yesterday-ish", NOW).is_err());
+    }
+}

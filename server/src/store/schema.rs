@@ -1,0 +1,66 @@
+//! The SQLite schema and its migrations, versioned with `PRAGMA user_version`.
+//!
+//! Spans are stored as one row per trace per export request (`span_chunks`, a JSON array), so
+//! an insert touches a few B-tree pages per trace instead of one per span; `traces` and
+//! `trace_ops` are the summaries and the index that search reads.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE span_chunks (
+        id          INTEGER PRIMARY KEY,
+        trace_id    TEXT    NOT NULL,
+        span_count  INTEGER NOT NULL,
+        spans       BLOB    NOT NULL
+    );
+    CREATE INDEX span_chunks_trace ON span_chunks (trace_id);
+
+    CREATE TABLE traces (
+        trace_id     TEXT PRIMARY KEY,
+        start_ns     INTEGER NOT NULL,
+        end_ns       INTEGER NOT NULL,
+        span_count   INTEGER NOT NULL,
+        error_count  INTEGER NOT NULL,
+        root_service TEXT    NOT NULL,
+        root_name    TEXT    NOT NULL,
+        -- 1 once the root span (no parent) arrived; until then root_* name the earliest span.
+        has_root     INTEGER NOT NULL
+    );
+    CREATE INDEX traces_start ON traces (start_ns);
+
+    -- Which operations occur in which trace, with span counts: search by service/name and
+    -- per-service totals.
+    CREATE TABLE trace_ops (
+        trace_id   TEXT    NOT NULL,
+        service    TEXT    NOT NULL,
+        name       TEXT    NOT NULL,
+        span_count INTEGER NOT NULL,
+        PRIMARY KEY (trace_id, service, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX trace_ops_service ON trace_ops (service, name);
+"#];
+
+/// The schema version this build writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings `conn` to [`VERSION`], refusing a store from a newer otelscope.
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            known: VERSION,
+        });
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", from as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

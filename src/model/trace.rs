@@ -1,0 +1,161 @@
+//! Spans and trace summaries as the query API returns them. Ids are lowercase hex; times are
+//! nanoseconds since the Unix epoch.
+
+use serde::{Deserialize, Serialize};
+
+/// One attribute value. Externally tagged (`{"string": "GET"}`, `{"int": 3}`) so the type
+/// survives a JSON round trip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttrValue {
+    String(String),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    /// Base64 of the bytes.
+    Bytes(String),
+    Array(Vec<AttrValue>),
+    KvList(Vec<KeyValue>),
+    /// OTLP's empty `AnyValue`.
+    Empty,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: AttrValue,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanKind {
+    #[default]
+    Unspecified,
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusCode {
+    #[default]
+    Unset,
+    Ok,
+    Error,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpanStatus {
+    pub code: StatusCode,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpanEvent {
+    pub time_ns: u64,
+    pub name: String,
+    #[serde(default)]
+    pub attributes: Vec<KeyValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpanLink {
+    pub trace_id: String,
+    pub span_id: String,
+    #[serde(default)]
+    pub attributes: Vec<KeyValue>,
+}
+
+/// One span with everything OTLP said about it that a viewer needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    pub trace_id: String,
+    pub span_id: String,
+    /// `None` for a root span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_span_id: Option<String>,
+    pub name: String,
+    pub kind: SpanKind,
+    /// The resource's `service.name` (`unknown_service` when absent, as the SDKs do).
+    pub service: String,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub status: SpanStatus,
+    #[serde(default)]
+    pub attributes: Vec<KeyValue>,
+    #[serde(default)]
+    pub events: Vec<SpanEvent>,
+    #[serde(default)]
+    pub links: Vec<SpanLink>,
+    /// The resource's attributes, `service.name` included.
+    #[serde(default)]
+    pub resource: Vec<KeyValue>,
+    #[serde(default)]
+    pub scope: Scope,
+    /// Attributes, events and links dropped by the sender or by our caps.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_attributes_count: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_events_count: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_links_count: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Span {
+    pub fn duration_ns(&self) -> u64 {
+        self.end_ns.saturating_sub(self.start_ns)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.status.code == StatusCode::Error
+    }
+
+    /// The attribute named `key`, if any.
+    pub fn attribute(&self, key: &str) -> Option<&AttrValue> {
+        self.attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .map(|kv| &kv.value)
+    }
+}
+
+/// One row of trace search.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceSummary {
+    pub trace_id: String,
+    /// The root span's service and name; the earliest span's when the root has not arrived.
+    pub root_service: String,
+    pub root_name: String,
+    pub start_ns: u64,
+    pub duration_ns: u64,
+    pub span_count: u64,
+    pub error_count: u64,
+}
+
+/// `GET /api/v1/traces`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceList {
+    pub traces: Vec<TraceSummary>,
+}
+
+/// `GET /api/v1/traces/{trace_id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    pub trace_id: String,
+    pub spans: Vec<Span>,
+}
