@@ -51,6 +51,11 @@ impl Ingest {
         Ingest { queue }
     }
 
+    /// Batches waiting for the writer (not counting the group it is writing).
+    pub fn queued(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     /// Queues `batch` and waits until it is committed.
     pub async fn submit(&self, batch: WriteBatch) -> Result<(), IngestError> {
         if batch.is_empty() {

@@ -1,0 +1,206 @@
+//! Helpers for the server's router-level tests: states over real in-memory SQLite, OTLP
+//! request builders, and a store whose writes can be held to fill the ingest queue.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use otelscope_app::model::{ServiceSummary, TraceSummary};
+use otelscope_server::ingest::IngestSettings;
+use otelscope_server::store::{Retention, SqliteStore, Store, StoreError, TraceQuery, WriteBatch};
+use otelscope_server::{router, AppState, IngestLimits};
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+pub fn settings(queue_capacity: usize) -> IngestSettings {
+    IngestSettings {
+        queue_capacity,
+        retention: Retention {
+            max_spans: u64::MAX,
+            max_age_ns: u64::MAX,
+        },
+    }
+}
+
+pub fn state() -> AppState {
+    state_with_cap(IngestLimits::default().max_body_bytes)
+}
+
+pub fn state_with_cap(max_body_bytes: usize) -> AppState {
+    let limits = IngestLimits {
+        max_body_bytes,
+        ..IngestLimits::default()
+    };
+    AppState::new(
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        settings(16),
+        limits,
+    )
+}
+
+pub fn state_over(store: Arc<dyn Store>, queue_capacity: usize) -> AppState {
+    AppState::new(store, settings(queue_capacity), IngestLimits::default())
+}
+
+/// A span of service `test-svc` with the given trace id.
+pub fn span(name: &str, trace_id: [u8; 16]) -> Span {
+    Span {
+        trace_id: trace_id.to_vec(),
+        span_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
+        name: name.into(),
+        kind: 2,
+        start_time_unix_nano: 1_700_000_000_000_000_000,
+        end_time_unix_nano: 1_700_000_000_001_000_000,
+        ..Default::default()
+    }
+}
+
+pub fn request_with(spans: Vec<Span>) -> ExportTraceServiceRequest {
+    let service = KeyValue {
+        key: "service.name".into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue("test-svc".into())),
+        }),
+        ..Default::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![service],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+pub struct Posted {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub retry_after: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// POSTs `body` to `/v1/traces` on the UI router.
+pub async fn post(
+    state: &AppState,
+    content_type: &str,
+    encoding: Option<&str>,
+    body: Vec<u8>,
+) -> Posted {
+    let mut request = Request::post("/v1/traces");
+    if !content_type.is_empty() {
+        request = request.header("content-type", content_type);
+    }
+    if let Some(encoding) = encoding {
+        request = request.header("content-encoding", encoding);
+    }
+    let response = router(state.clone())
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let (status, content_type, retry_after) = {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        (
+            response.status(),
+            header("content-type").unwrap_or_default(),
+            header("retry-after"),
+        )
+    };
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Posted {
+        status,
+        content_type,
+        retry_after,
+        body,
+    }
+}
+
+/// A real store whose writes wait until [`GatedStore::open`] is called.
+pub struct GatedStore {
+    inner: SqliteStore,
+    open: Mutex<bool>,
+    opened: Condvar,
+    writing: Notify,
+}
+
+impl GatedStore {
+    pub fn new() -> GatedStore {
+        GatedStore {
+            inner: SqliteStore::in_memory().unwrap(),
+            open: Mutex::new(false),
+            opened: Condvar::new(),
+            writing: Notify::new(),
+        }
+    }
+
+    pub fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.opened.notify_all();
+    }
+
+    /// Resolves once the writer thread is inside `write`.
+    pub async fn wait_until_writing(&self) {
+        tokio::time::timeout(Duration::from_secs(10), self.writing.notified())
+            .await
+            .expect("the writer never started writing");
+    }
+
+    /// Resolves once a batch waits in the ingest queue.
+    pub async fn wait_until_queued(&self, state: &AppState) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while state.ingest.queued() == 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("nothing was queued");
+    }
+}
+
+impl Store for GatedStore {
+    fn write(&self, batches: &[WriteBatch]) -> Result<(), StoreError> {
+        self.writing.notify_one();
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.opened.wait(open).unwrap();
+        }
+        drop(open);
+        self.inner.write(batches)
+    }
+    fn enforce_retention(&self, r: Retention, now: u64, budget: u64) -> Result<u64, StoreError> {
+        self.inner.enforce_retention(r, now, budget)
+    }
+    fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
+        self.inner.services()
+    }
+    fn search_traces(&self, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
+        self.inner.search_traces(q)
+    }
+    fn trace(&self, id: &str) -> Result<Vec<otelscope_app::model::Span>, StoreError> {
+        self.inner.trace(id)
+    }
+}
