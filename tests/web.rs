@@ -11,56 +11,32 @@ async fn wasm_app_renders_and_navigates_client_side() {
     let browser = Browser::start().await;
     let client = &browser.client;
 
-    client
-        .goto(&server.url("/traces"))
-        .await
-        .expect("open /traces");
+    client.goto(&server.url("/traces")).await.expect("open /traces");
     // The WASM app marks its root; the SSR copy (data-platform="ssr") must be gone.
     let heading = browser.text_of(r#"#main [data-platform="web"] h1"#).await;
     assert_eq!(heading, "Traces");
-    let ssr_left = browser
-        .eval(r#"return document.querySelectorAll('[data-platform="ssr"]').length"#)
-        .await;
-    assert_eq!(
-        ssr_left, 0,
-        "the server-rendered copy should be replaced by the WASM app"
-    );
+    let ssr_left =
+        browser.eval(r#"return document.querySelectorAll('[data-platform="ssr"]').length"#).await;
+    assert_eq!(ssr_left, 0, "the server-rendered copy should be replaced by the WASM app");
 
     // The status line is fed by /api/v1/health and /api/v1/services over fetch.
-    let status = browser
-        .text_of(r#"[data-platform="web"] .status.status-ok"#)
-        .await;
-    assert_eq!(
-        status,
-        format!("server ok v{} · 0 services", env!("CARGO_PKG_VERSION"))
-    );
+    let status = browser.text_of(r#"[data-platform="web"] .status.status-ok"#).await;
+    assert_eq!(status, format!("server ok v{} · 0 services", env!("CARGO_PKG_VERSION")));
 
     // A marker on `window` survives only if the next navigation does not reload the page.
-    browser
-        .eval("window.__otelscopeMarker = 'still here'; return null")
-        .await;
-    let cache_link = client
-        .find(Locator::Css(r#"nav a[href="/cache"]"#))
-        .await
-        .expect("nav link");
+    browser.eval("window.__otelscopeMarker = 'still here'; return null").await;
+    let cache_link = client.find(Locator::Css(r#"nav a[href="/cache"]"#)).await.expect("nav link");
     cache_link.click().await.expect("click Cache");
     client
         .wait()
         .at_most(otelscope_e2e::browser::UI_TIMEOUT)
-        .for_element(Locator::XPath(
-            "//*[@data-platform='web']//h1[text()='Cache hit rates']",
-        ))
+        .for_element(Locator::XPath("//*[@data-platform='web']//h1[text()='Cache hit rates']"))
         .await
         .expect("the Cache page is shown");
     let url = client.current_url().await.expect("current URL");
     assert_eq!(url.path(), "/cache");
-    let marker = browser
-        .eval("return window.__otelscopeMarker || null")
-        .await;
-    assert_eq!(
-        marker, "still here",
-        "navigation reloaded the page instead of routing client-side"
-    );
+    let marker = browser.eval("return window.__otelscopeMarker || null").await;
+    assert_eq!(marker, "still here", "navigation reloaded the page instead of routing client-side");
 
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("web-cache.png"), png).expect("save screenshot");
@@ -70,11 +46,7 @@ async fn wasm_app_renders_and_navigates_client_side() {
 async fn deep_link_to_unknown_page_shows_not_found_in_the_app() {
     let server = Server::start().await;
     let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&server.url("/no/such/page"))
-        .await
-        .expect("open");
+    browser.client.goto(&server.url("/no/such/page")).await.expect("open");
     let heading = browser.text_of(r#"[data-platform="web"] h1"#).await;
     assert_eq!(heading, "Page not found");
 }

@@ -8,11 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "otelscope",
-    version,
-    about = "A local-first OpenTelemetry dashboard"
-)]
+#[command(name = "otelscope", version, about = "A local-first OpenTelemetry dashboard")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -32,18 +28,10 @@ pub struct ServeArgs {
     #[arg(long, env = "OTELSCOPE_UI_LISTEN", default_value = "127.0.0.1:8686")]
     pub ui_listen: SocketAddr,
     /// OTLP/HTTP receiver (/v1/traces, /v1/metrics, /v1/logs).
-    #[arg(
-        long,
-        env = "OTELSCOPE_OTLP_HTTP_LISTEN",
-        default_value = "127.0.0.1:4318"
-    )]
+    #[arg(long, env = "OTELSCOPE_OTLP_HTTP_LISTEN", default_value = "127.0.0.1:4318")]
     pub otlp_http_listen: SocketAddr,
     /// OTLP/gRPC receiver.
-    #[arg(
-        long,
-        env = "OTELSCOPE_OTLP_GRPC_LISTEN",
-        default_value = "127.0.0.1:4317"
-    )]
+    #[arg(long, env = "OTELSCOPE_OTLP_GRPC_LISTEN", default_value = "127.0.0.1:4317")]
     pub otlp_grpc_listen: SocketAddr,
     /// Where the embedded store lives [default: the platform data dir, ~/.local/share/otelscope].
     #[arg(long, env = "OTELSCOPE_DATA_DIR")]
@@ -111,9 +99,7 @@ mod tests {
     #[test]
     fn defaults_match_the_product_spec() {
         let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
-        let Command::Serve(args) = cli.command else {
-            panic!("expected serve")
-        };
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
         assert_eq!(args.ui_listen.to_string(), "127.0.0.1:8686");
         assert_eq!(args.otlp_http_listen.to_string(), "127.0.0.1:4318");
         assert_eq!(args.otlp_grpc_listen.to_string(), "127.0.0.1:4317");
@@ -124,12 +110,7 @@ mod tests {
     fn non_loopback_addresses_are_reported() {
         let cli =
             Cli::try_parse_from(["otelscope", "serve", "--ui-listen", "0.0.0.0:8686"]).unwrap();
-        let Command::Serve(args) = cli.command else {
-            panic!("expected serve")
-        };
-        assert_eq!(
-            args.public_addresses(),
-            vec!["0.0.0.0:8686".parse().unwrap()]
-        );
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert_eq!(args.public_addresses(), vec!["0.0.0.0:8686".parse().unwrap()]);
     }
 }

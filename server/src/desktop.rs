@@ -41,8 +41,6 @@ fn start_in_process(args: ServeArgs) -> anyhow::Result<String> {
             });
         })
         .context("cannot start the server thread")?;
-    let addr = ready_rx
-        .recv()
-        .context("server thread ended before listening")??;
+    let addr = ready_rx.recv().context("server thread ended before listening")??;
     Ok(format!("http://{addr}"))
 }

@@ -38,10 +38,7 @@ pub struct IngestLimits {
 
 impl Default for IngestLimits {
     fn default() -> Self {
-        IngestLimits {
-            max_body_bytes: 64 * 1024 * 1024,
-            convert: Limits::default(),
-        }
+        IngestLimits { max_body_bytes: 64 * 1024 * 1024, convert: Limits::default() }
     }
 }
 
@@ -49,11 +46,7 @@ impl AppState {
     /// State over `store`, with its writer thread started.
     pub fn new(store: Arc<dyn Store>, settings: IngestSettings, limits: IngestLimits) -> AppState {
         let ingest = Ingest::start(store.clone(), settings);
-        AppState {
-            store,
-            ingest,
-            ingest_limits: Arc::new(limits),
-        }
+        AppState { store, ingest, ingest_limits: Arc::new(limits) }
     }
 }
 
@@ -70,9 +63,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Only the JSON query API, under `/api/v1`. SSR calls it in-process.
 pub fn api_router(state: AppState) -> Router {
-    Router::new()
-        .nest("/api/v1", api::router())
-        .with_state(state)
+    Router::new().nest("/api/v1", api::router()).with_state(state)
 }
 
 /// The OTLP/HTTP port: `/v1/traces` and friends only.

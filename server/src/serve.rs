@@ -24,9 +24,7 @@ impl Running {
     /// Waits until a listener stops (they only stop on an I/O error).
     pub async fn wait(mut self) -> anyhow::Result<()> {
         match self.tasks.join_next().await {
-            Some(result) => result
-                .context("server task failed")?
-                .context("server stopped"),
+            Some(result) => result.context("server task failed")?.context("server stopped"),
             None => Ok(()),
         }
     }
@@ -38,11 +36,7 @@ pub fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
     if public.is_empty() {
         return Ok(());
     }
-    let list = public
-        .iter()
-        .map(|a| a.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = public.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
     if !args.allow_anonymous {
         bail!(
             "refusing to listen on non-loopback address(es) {list} without authentication; \
@@ -70,11 +64,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     let ui = bind(args.ui_listen).await?;
     let otlp_http = bind(args.otlp_http_listen).await?;
     let otlp_grpc = bind(args.otlp_grpc_listen).await?;
-    let (ui_addr, otlp_http_addr, otlp_grpc_addr) = (
-        ui.local_addr()?,
-        otlp_http.local_addr()?,
-        otlp_grpc.local_addr()?,
-    );
+    let (ui_addr, otlp_http_addr, otlp_grpc_addr) =
+        (ui.local_addr()?, otlp_http.local_addr()?, otlp_grpc.local_addr()?);
     let mut tasks = tokio::task::JoinSet::new();
     let ui_app = crate::router(state.clone());
     tasks.spawn(async move { axum::serve(ui, ui_app).await });
@@ -83,18 +74,11 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     let grpc_app = crate::ingest::grpc::router(state).into_axum_router();
     tasks.spawn(async move { axum::serve(otlp_grpc, grpc_app).await });
     tracing::info!(%ui_addr, %otlp_http_addr, %otlp_grpc_addr, "Listening.");
-    Ok(Running {
-        ui_addr,
-        otlp_http_addr,
-        otlp_grpc_addr,
-        tasks,
-    })
+    Ok(Running { ui_addr, otlp_http_addr, otlp_grpc_addr, tasks })
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))
+    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
 }
 
 /// The SQLite store in `--data-dir` (default: the platform data dir), or in memory.
@@ -117,8 +101,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     check_exposure(&args)?;
     let running = start(&args).await?;
     println!(
-        "otelscope {} — open http://{}",
+        "otelscope {} — OTLP on http://{} (HTTP) and http://{} (gRPC) — open http://{}",
         env!("CARGO_PKG_VERSION"),
+        running.otlp_http_addr,
+        running.otlp_grpc_addr,
         running.ui_addr
     );
     tokio::select! {

@@ -31,11 +31,7 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
         Some(rest) => (false, rest),
         None => (crate::web::has_bundle(), path.to_owned()),
     };
-    let status = if Route::is_known(&app_path) {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    };
+    let status = if Route::is_known(&app_path) { StatusCode::OK } else { StatusCode::NOT_FOUND };
     let app_path_and_query = match uri.query() {
         Some(query) => format!("{app_path}?{query}"),
         None => app_path,
@@ -87,17 +83,10 @@ fn render_pass(
 
 /// Answers one API path in-process, as the browser would get it over HTTP.
 async fn call_api(state: &AppState, api_path: &str) -> Result<String, String> {
-    let request = Request::get(api_path)
-        .body(Body::empty())
-        .map_err(|e| e.to_string())?;
+    let request = Request::get(api_path).body(Body::empty()).map_err(|e| e.to_string())?;
     let Ok(response) = crate::api_router(state.clone()).oneshot(request).await;
     let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
+    let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     if status.is_success() {
         Ok(text)

@@ -25,9 +25,7 @@ pub fn has_bundle() -> bool {
 }
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/pkg/{*path}", get(bundle_file))
-        .route("/assets/main.css", get(stylesheet))
+    Router::new().route("/pkg/{*path}", get(bundle_file)).route("/assets/main.css", get(stylesheet))
 }
 
 async fn bundle_file(Path(path): Path<String>) -> Response {
@@ -36,10 +34,7 @@ async fn bundle_file(Path(path): Path<String>) -> Response {
         Some(file) => {
             let mime = mime_guess::from_path(&key).first_or_octet_stream();
             (
-                [
-                    (header::CONTENT_TYPE, mime.as_ref()),
-                    (header::CACHE_CONTROL, "no-cache"),
-                ],
+                [(header::CONTENT_TYPE, mime.as_ref()), (header::CACHE_CONTROL, "no-cache")],
                 file.data.into_owned(),
             )
                 .into_response()
@@ -49,9 +44,5 @@ async fn bundle_file(Path(path): Path<String>) -> Response {
 }
 
 async fn stylesheet() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        otelscope_app::STYLESHEET,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], otelscope_app::STYLESHEET).into_response()
 }

@@ -23,11 +23,7 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(body.to_vec()).unwrap(),
-    )
+    (status, content_type, String::from_utf8(body.to_vec()).unwrap())
 }
 
 /// A state over an in-memory store holding `n` one-span traces for each named service.
@@ -60,10 +56,7 @@ fn state_with(services: &[(&str, u64)]) -> AppState {
     store.write(&[WriteBatch { spans }]).unwrap();
     let settings = IngestSettings {
         queue_capacity: 4,
-        retention: Retention {
-            max_spans: u64::MAX,
-            max_age_ns: u64::MAX,
-        },
+        retention: Retention { max_spans: u64::MAX, max_age_ns: u64::MAX },
     };
     AppState::new(Arc::new(store), settings, IngestLimits::default())
 }
@@ -74,10 +67,7 @@ async fn health_reports_ok_and_version() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "application/json");
     let json: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        json,
-        serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
-    );
+    assert_eq!(json, serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}));
 }
 
 #[tokio::test]
@@ -144,10 +134,7 @@ async fn every_route_renders_server_side_with_nav_and_data() {
                 assert!(body.contains(link), "{uri} lacks nav link {link}");
             }
             // The status line is filled from the API during SSR, not left loading.
-            assert!(
-                body.contains("server ok v0.1.0 · 2 services"),
-                "{uri}: {body}"
-            );
+            assert!(body.contains("server ok v0.1.0 · 2 services"), "{uri}: {body}");
         }
     }
 }

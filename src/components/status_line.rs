@@ -23,15 +23,11 @@ fn status_text(health: &Loadable<Health>, services: &Loadable<Services>) -> (&'s
         (Loadable::Ready(health), Loadable::Ready(services)) => {
             let n = services.services.len();
             let noun = if n == 1 { "service" } else { "services" };
-            (
-                "status-ok",
-                format!("server {} v{} · {n} {noun}", health.status, health.version),
-            )
+            ("status-ok", format!("server {} v{} · {n} {noun}", health.status, health.version))
         }
-        (Loadable::Ready(health), Loadable::Loading) => (
-            "status-ok",
-            format!("server {} v{}", health.status, health.version),
-        ),
+        (Loadable::Ready(health), Loadable::Loading) => {
+            ("status-ok", format!("server {} v{}", health.status, health.version))
+        }
         (Loadable::Ready(_), Loadable::Failed(error)) => {
             ("status-error", format!("services unavailable — {error}"))
         }
@@ -44,36 +40,21 @@ mod tests {
     use crate::model::ServiceSummary;
 
     fn health() -> Loadable<Health> {
-        Loadable::Ready(Health {
-            status: "ok".into(),
-            version: "0.1.0".into(),
-        })
+        Loadable::Ready(Health { status: "ok".into(), version: "0.1.0".into() })
     }
 
     #[test]
     fn wording_for_each_state() {
         let one = Loadable::Ready(Services {
-            services: vec![ServiceSummary {
-                name: "api".into(),
-                span_count: 3,
-            }],
+            services: vec![ServiceSummary { name: "api".into(), span_count: 3 }],
         });
-        assert_eq!(
-            status_text(&health(), &one).1,
-            "server ok v0.1.0 · 1 service"
-        );
+        assert_eq!(status_text(&health(), &one).1, "server ok v0.1.0 · 1 service");
         assert_eq!(
             status_text(&health(), &Loadable::Ready(Services::default())).1,
             "server ok v0.1.0 · 0 services"
         );
-        assert_eq!(
-            status_text(&Loadable::Loading, &Loadable::Loading).0,
-            "status-loading"
-        );
+        assert_eq!(status_text(&Loadable::Loading, &Loadable::Loading).0, "status-loading");
         let down = status_text(&Loadable::Failed("HTTP 502".into()), &Loadable::Loading);
-        assert_eq!(
-            down,
-            ("status-error", "server unreachable — HTTP 502".to_owned())
-        );
+        assert_eq!(down, ("status-error", "server unreachable — HTTP 502".to_owned()));
     }
 }

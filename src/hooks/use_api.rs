@@ -59,14 +59,8 @@ mod tests {
         );
         assert_eq!(
             decode::<Health>(Some(Ok(r#"{"status":"ok","version":"1"}"#.into()))),
-            Loadable::Ready(Health {
-                status: "ok".into(),
-                version: "1".into()
-            })
+            Loadable::Ready(Health { status: "ok".into(), version: "1".into() })
         );
-        assert!(matches!(
-            decode::<Health>(Some(Ok("<html>".into()))),
-            Loadable::Failed(_)
-        ));
+        assert!(matches!(decode::<Health>(Some(Ok("<html>".into()))), Loadable::Failed(_)));
     }
 }

@@ -127,10 +127,7 @@ impl Span {
 
     /// The attribute named `key`, if any.
     pub fn attribute(&self, key: &str) -> Option<&AttrValue> {
-        self.attributes
-            .iter()
-            .find(|kv| kv.key == key)
-            .map(|kv| &kv.value)
+        self.attributes.iter().find(|kv| kv.key == key).map(|kv| &kv.value)
     }
 }
 

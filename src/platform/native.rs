@@ -10,14 +10,9 @@ use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
 
 /// GETs `url` with reqwest; non-2xx answers become errors carrying the API's message.
 pub async fn get_text(url: &str) -> ApiOutcome {
-    let response = reqwest::get(url)
-        .await
-        .map_err(|e| format!("server unreachable: {e}"))?;
+    let response = reqwest::get(url).await.map_err(|e| format!("server unreachable: {e}"))?;
     let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| format!("unreadable body: {e}"))?;
+    let text = response.text().await.map_err(|e| format!("unreadable body: {e}"))?;
     if status.is_success() {
         Ok(text)
     } else {
@@ -30,10 +25,7 @@ pub async fn get_text(url: &str) -> ApiOutcome {
 pub fn render_ssr(path: &str, data: &SsrData) -> String {
     let history: Rc<dyn History> = Rc::new(MemoryHistory::with_initial_path(path));
     let mut vdom = VirtualDom::new(crate::App)
-        .with_root_context(Env {
-            platform: PlatformKind::Ssr,
-            api_base: String::new(),
-        })
+        .with_root_context(Env { platform: PlatformKind::Ssr, api_base: String::new() })
         .with_root_context(data.clone())
         .with_root_context(history);
     vdom.rebuild_in_place();
@@ -54,10 +46,8 @@ pub fn launch_desktop(api_base: String) {
         .with_menu(None)
         .with_close_behaviour(WindowCloseBehaviour::WindowCloses)
         .with_custom_head(format!("<style>{}</style>", crate::STYLESHEET));
-    let vdom = VirtualDom::new(crate::App).with_root_context(Env {
-        platform: PlatformKind::Desktop,
-        api_base,
-    });
+    let vdom = VirtualDom::new(crate::App)
+        .with_root_context(Env { platform: PlatformKind::Desktop, api_base });
     dioxus::desktop::launch::launch_virtual_dom(vdom, config);
 }
 

@@ -29,16 +29,12 @@ pub async fn get_text(url: &str) -> ApiOutcome {
 /// The WASM `main`: drops the server-rendered copy of the page and mounts the live app in
 /// `#main`, talking to the API on the same origin.
 pub fn launch_standalone() {
-    if let Some(ssr) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("ssr"))
+    if let Some(ssr) =
+        web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("ssr"))
     {
         ssr.remove();
     }
     LaunchBuilder::web()
-        .with_context(Env {
-            platform: PlatformKind::Web,
-            api_base: String::new(),
-        })
+        .with_context(Env { platform: PlatformKind::Web, api_base: String::new() })
         .launch(crate::App);
 }

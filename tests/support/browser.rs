@@ -22,11 +22,7 @@ pub struct Browser {
 impl Browser {
     pub async fn start() -> Browser {
         // chromedriver has no "pick a free port and tell me": take one from the OS.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::piped())
@@ -60,11 +56,7 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session");
-        Browser {
-            client,
-            _driver: driver,
-            _profile: profile,
-        }
+        Browser { client, _driver: driver, _profile: profile }
     }
 
     /// Waits until an element matches `css` and returns its text.
@@ -81,10 +73,7 @@ impl Browser {
 
     /// Runs `script` in the page and returns its value.
     pub async fn eval(&self, script: &str) -> serde_json::Value {
-        self.client
-            .execute(script, vec![])
-            .await
-            .expect("execute script")
+        self.client.execute(script, vec![]).await.expect("execute script")
     }
 }
 
@@ -96,10 +85,7 @@ impl TempDir {
         let unique = format!(
             "otelscope-e2e-{}-{}",
             std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
         );
         let dir = std::env::temp_dir().join(unique);
         std::fs::create_dir_all(&dir).expect("create temp dir");

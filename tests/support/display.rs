@@ -19,24 +19,13 @@ impl Display {
         // `-displayfd 1` makes Xvfb pick a free display and print its number once it accepts
         // connections, which is the readiness signal.
         let mut xvfb = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "1280x900x24",
-                "-nolisten",
-                "tcp",
-            ])
+            .args(["-displayfd", "1", "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("spawn Xvfb (apt package xvfb; `make test` installs it)");
         let number = wait_for_line(&mut xvfb, "").await;
-        Display {
-            name: format!(":{}", number.trim()),
-            _xvfb: xvfb,
-        }
+        Display { name: format!(":{}", number.trim()), _xvfb: xvfb }
     }
 
     /// Runs an X client on this display and returns its stdout; panics if it fails.
@@ -86,7 +75,6 @@ pub fn request_close(display: &str, window: u32) {
     let protocols = atom(b"WM_PROTOCOLS");
     let delete = atom(b"WM_DELETE_WINDOW");
     let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
-    conn.send_event(false, window, EventMask::NO_EVENT, event)
-        .expect("send WM_DELETE_WINDOW");
+    conn.send_event(false, window, EventMask::NO_EVENT, event).expect("send WM_DELETE_WINDOW");
     conn.flush().expect("flush X connection");
 }

@@ -24,16 +24,9 @@ pub fn otelscope_bin() -> PathBuf {
         return bin.into();
     }
     let exe = std::env::current_exe().expect("current exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
     let bin = profile_dir.join("otelscope");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `make test`, or build it first",
-        bin.display()
-    );
+    assert!(bin.exists(), "{} is missing: run `make test`, or build it first", bin.display());
     bin
 }
 
@@ -65,14 +58,26 @@ pub async fn wait_for_line(child: &mut Child, marker: &str) -> String {
 
 /// A running `otelscope serve` on free loopback ports, killed when dropped.
 pub struct Server {
+    /// The UI port: `http://127.0.0.1:N`.
     pub base_url: String,
-    _child: Child,
+    /// The OTLP/HTTP and OTLP/gRPC receivers.
+    pub otlp_http_url: String,
+    pub otlp_grpc_url: String,
+    pub child: Child,
 }
 
 impl Server {
+    /// A server with an in-memory store.
     pub async fn start() -> Server {
+        Server::start_with(&["--in-memory"]).await
+    }
+
+    /// A server with extra flags (e.g. `--data-dir DIR`).
+    pub async fn start_with(extra: &[&str]) -> Server {
         let mut child = Command::new(otelscope_bin())
-            .args(["serve", "--in-memory"])
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .args(extra)
             .args(["--ui-listen", "127.0.0.1:0"])
             .args(["--otlp-http-listen", "127.0.0.1:0"])
             .args(["--otlp-grpc-listen", "127.0.0.1:0"])
@@ -80,16 +85,22 @@ impl Server {
             .kill_on_drop(true)
             .spawn()
             .expect("spawn otelscope serve");
+        // "otelscope V — OTLP on http://A (HTTP) and http://B (gRPC) — open http://C"
         let line = wait_for_line(&mut child, "open http://").await;
-        let base_url = line
-            .rsplit(' ')
-            .next()
-            .expect("url on the ready line")
-            .to_owned();
-        Server {
-            base_url,
-            _child: child,
-        }
+        let urls: Vec<String> =
+            line.split(' ').filter(|w| w.starts_with("http://")).map(str::to_owned).collect();
+        let [otlp_http_url, otlp_grpc_url, base_url] = <[String; 3]>::try_from(urls)
+            .unwrap_or_else(|_| panic!("unexpected ready line {line:?}"));
+        Server { base_url, otlp_http_url, otlp_grpc_url, child }
+    }
+
+    /// GETs `path` on the UI port and parses the JSON answer; panics unless 200.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = reqwest::get(self.url(path)).await.expect("GET");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        assert!(status.is_success(), "GET {path}: {status} {text}");
+        serde_json::from_str(&text).expect("JSON")
     }
 
     pub fn url(&self, path: &str) -> String {

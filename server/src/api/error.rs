@@ -25,10 +25,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             ApiError::Store(error) => {
                 tracing::error!(%error, "Store failed while answering a query.");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the store is unavailable".to_owned(),
-                )
+                (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable".to_owned())
             }
         };
         (status, Json(ApiErrorBody { error: message })).into_response()

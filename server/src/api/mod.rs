@@ -26,8 +26,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     match tokio::task::spawn_blocking(f).await {
         Ok(result) => Ok(result?),
-        Err(_) => Err(ApiError::Store(crate::store::StoreError::Unavailable(
-            "query task failed".into(),
-        ))),
+        Err(_) => {
+            Err(ApiError::Store(crate::store::StoreError::Unavailable("query task failed".into())))
+        }
     }
 }

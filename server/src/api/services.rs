@@ -13,7 +13,5 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn services(State(state): State<AppState>) -> Result<Json<Services>, ApiError> {
-    Ok(Json(Services {
-        services: state.store.services()?,
-    }))
+    Ok(Json(Services { services: state.store.services()? }))
 }

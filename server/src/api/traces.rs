@@ -10,9 +10,7 @@ use crate::store::parse_trace_query;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/traces", get(search))
-        .route("/traces/{trace_id}", get(trace))
+    Router::new().route("/traces", get(search)).route("/traces/{trace_id}", get(trace))
 }
 
 async fn search(

@@ -35,20 +35,12 @@ impl TraceService for Receiver {
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let converted = convert::traces(request.into_inner(), &self.state.ingest_limits.convert);
-        self.state
-            .ingest
-            .submit(WriteBatch {
-                spans: converted.items,
-            })
-            .await
-            .map_err(status_of)?;
+        self.state.ingest.submit(WriteBatch { spans: converted.items }).await.map_err(status_of)?;
         let partial_success = (converted.rejected > 0).then(|| ExportTracePartialSuccess {
             rejected_spans: converted.rejected as i64,
             error_message: converted.error.unwrap_or_default(),
         });
-        Ok(Response::new(ExportTraceServiceResponse {
-            partial_success,
-        }))
+        Ok(Response::new(ExportTraceServiceResponse { partial_success }))
     }
 }
 

@@ -60,6 +60,10 @@ async fn traces(State(state): State<AppState>, request: Request) -> Response {
         Err(refusal) => return refuse(refusal, Encoding::Json),
     };
     match export_traces(&state, &parts.headers, body, encoding).await {
+        // Serde would write `"partialSuccess": null`; the specification wants it unset.
+        Ok(response) if response.partial_success.is_none() && encoding == Encoding::Json => {
+            respond(StatusCode::OK, encoding, &serde_json::json!({}), |_| Vec::new())
+        }
         Ok(response) => respond(StatusCode::OK, encoding, &response, |r| r.encode_to_vec()),
         Err(refusal) => refuse(refusal, encoding),
     }
@@ -74,16 +78,10 @@ async fn export_traces(
     let bytes = read_body(headers, body, state.ingest_limits.max_body_bytes).await?;
     let request: ExportTraceServiceRequest = decode(&bytes, encoding)?;
     let converted = convert::traces(request, &state.ingest_limits.convert);
-    state
-        .ingest
-        .submit(WriteBatch {
-            spans: converted.items,
-        })
-        .await
-        .map_err(|e| match e {
-            IngestError::Overloaded => Refusal::Overloaded,
-            IngestError::Store(why) => Refusal::Unavailable(why),
-        })?;
+    state.ingest.submit(WriteBatch { spans: converted.items }).await.map_err(|e| match e {
+        IngestError::Overloaded => Refusal::Overloaded,
+        IngestError::Store(why) => Refusal::Unavailable(why),
+    })?;
     let partial_success = (converted.rejected > 0).then(|| ExportTracePartialSuccess {
         rejected_spans: converted.rejected as i64,
         error_message: converted.error.unwrap_or_default(),
@@ -93,16 +91,8 @@ async fn export_traces(
 
 /// Protobuf or JSON, from `Content-Type` (parameters such as `charset` ignored).
 fn encoding_of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
-    let value = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match essence.as_str() {
         "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
         "application/json" => Ok(Encoding::Json),
@@ -114,9 +104,7 @@ fn encoding_of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
 
 /// Reads the body, inflating gzip, never holding more than `cap` bytes of payload.
 async fn read_body(headers: &HeaderMap, body: Body, cap: usize) -> Result<Bytes, Refusal> {
-    let raw = to_bytes(body, cap)
-        .await
-        .map_err(|_| Refusal::TooLarge(cap))?;
+    let raw = to_bytes(body, cap).await.map_err(|_| Refusal::TooLarge(cap))?;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -167,12 +155,7 @@ fn respond<T: serde::Serialize>(
         Encoding::Protobuf => to_protobuf(message),
         Encoding::Json => serde_json::to_vec(message).unwrap_or_else(|_| b"{}".to_vec()),
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, encoding.content_type())],
-        body,
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, encoding.content_type())], body).into_response()
 }
 
 /// The error answer: a `google.rpc.Status` in the request's encoding (JSON when the content
@@ -188,25 +171,18 @@ fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
             format!("request body exceeds {cap} bytes after decompression"),
         ),
         Refusal::BadRequest(m) => (StatusCode::BAD_REQUEST, 3, m),
-        Refusal::Overloaded => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            14,
-            "the ingest queue is full; retry later".into(),
-        ),
+        Refusal::Overloaded => {
+            (StatusCode::SERVICE_UNAVAILABLE, 14, "the ingest queue is full; retry later".into())
+        }
         Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, 14, m),
     };
-    let rpc = tonic_types::Status {
-        code,
-        message,
-        details: vec![],
-    };
+    let rpc = tonic_types::Status { code, message, details: vec![] };
     let json = serde_json::json!({ "code": rpc.code, "message": rpc.message });
     let mut response = respond(status, encoding, &json, |_| rpc.encode_to_vec());
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_static(RETRY_AFTER_SECS),
-        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
     }
     response
 }

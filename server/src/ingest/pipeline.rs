@@ -62,9 +62,7 @@ impl Ingest {
             return Ok(());
         }
         let (done, committed) = oneshot::channel();
-        self.queue
-            .try_send(Job { batch, done })
-            .map_err(|_| IngestError::Overloaded)?;
+        self.queue.try_send(Job { batch, done }).map_err(|_| IngestError::Overloaded)?;
         match committed.await {
             Ok(result) => result.map_err(IngestError::Store),
             Err(_) => Err(IngestError::Store("the writer stopped".into())),
@@ -98,8 +96,5 @@ fn writer(store: Arc<dyn Store>, mut jobs: mpsc::Receiver<Job>, retention: Reten
 }
 
 pub fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }

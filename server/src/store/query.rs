@@ -25,10 +25,7 @@ pub const MAX_LIMIT: usize = 1000;
 /// Parses a query string. Times (`since`, `until`) are RFC 3339 (`2026-11-26T10:00:00Z`),
 /// integers of Unix nanoseconds, or durations back from `now_ns` (`15m`, `2h`).
 pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
-    let mut q = TraceQuery {
-        limit: DEFAULT_LIMIT,
-        ..TraceQuery::default()
-    };
+    let mut q = TraceQuery { limit: DEFAULT_LIMIT, ..TraceQuery::default() };
     for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
         let value = value.into_owned();
         if value.is_empty() {
@@ -56,9 +53,8 @@ pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
             "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
             "until" => q.until_ns = Some(time(&key, &value, now_ns)?),
             "limit" => {
-                let n: usize = value
-                    .parse()
-                    .map_err(|_| format!("limit must be a number, not {value:?}"))?;
+                let n: usize =
+                    value.parse().map_err(|_| format!("limit must be a number, not {value:?}"))?;
                 q.limit = n.clamp(1, MAX_LIMIT);
             }
             // Unknown parameters are ignored, as browsers and scripts add their own.
@@ -73,9 +69,7 @@ fn millis(key: &str, value: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("{key} must be a number of milliseconds, not {value:?}"))?;
     if !(ms >= 0.0 && ms.is_finite()) {
-        return Err(format!(
-            "{key} must be a non-negative number of milliseconds"
-        ));
+        return Err(format!("{key} must be a non-negative number of milliseconds"));
     }
     Ok((ms * 1e6) as u64)
 }
@@ -88,14 +82,10 @@ fn time(key: &str, value: &str, now_ns: u64) -> Result<u64, String> {
         return Ok(now_ns.saturating_sub(ago.as_nanos().min(u128::from(u64::MAX)) as u64));
     }
     if let Ok(at) = humantime::parse_rfc3339_weak(value) {
-        let since_epoch = at
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO);
+        let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO);
         return Ok(since_epoch.as_nanos().min(u128::from(u64::MAX)) as u64);
     }
-    Err(format!(
-        "{key} must be RFC 3339, Unix nanoseconds or a duration like 15m, not {value:?}"
-    ))
+    Err(format!("{key} must be RFC 3339, Unix nanoseconds or a duration like 15m, not {value:?}"))
 }
 
 #[cfg(test)]
@@ -120,10 +110,7 @@ mod tests {
                 min_duration_ns: Some(1_500_000),
                 max_duration_ns: Some(20_000_000),
                 error: Some(true),
-                attrs: vec![
-                    ("http.route".into(), "/users".into()),
-                    ("k".into(), "a=b".into())
-                ],
+                attrs: vec![("http.route".into(), "/users".into()), ("k".into(), "a=b".into())],
                 since_ns: Some(NOW - 15 * 60 * 1_000_000_000),
                 until_ns: Some(1_700_000_000_000_000_000),
                 limit: MAX_LIMIT,
@@ -145,9 +132,7 @@ mod tests {
             parse_trace_query("min_duration_ms=fast", NOW).unwrap_err(),
             "min_duration_ms must be a number of milliseconds, not \"fast\""
         );
-        assert!(parse_trace_query("attr=novalue", NOW)
-            .unwrap_err()
-            .starts_with("attr must be"));
+        assert!(parse_trace_query("attr=novalue", NOW).unwrap_err().starts_with("attr must be"));
         assert!(parse_trace_query("status=weird", NOW).is_err());
         assert!(parse_trace_query("since=yesterday-ish", NOW).is_err());
     }

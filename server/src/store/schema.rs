@@ -50,11 +50,7 @@ pub const VERSION: i64 = MIGRATIONS.len() as i64;
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found,
-            known: VERSION,
-        });
+        return Err(StoreError::TooNew { path: path.to_owned(), found, known: VERSION });
     }
     for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;

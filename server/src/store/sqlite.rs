@@ -28,10 +28,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `otelscope.db` in `dir`.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
         let path = dir.join("otelscope.db");
         let mut conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -52,9 +50,7 @@ impl SqliteStore {
 
     fn with_writer(path: Option<PathBuf>, conn: Connection) -> Result<SqliteStore, StoreError> {
         let total: i64 =
-            conn.query_row("SELECT COALESCE(SUM(span_count), 0) FROM traces", [], |r| {
-                r.get(0)
-            })?;
+            conn.query_row("SELECT COALESCE(SUM(span_count), 0) FROM traces", [], |r| r.get(0))?;
         Ok(SqliteStore {
             path,
             writer: Mutex::new(conn),
@@ -64,9 +60,7 @@ impl SqliteStore {
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.writer
-            .lock()
-            .map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))
+        self.writer.lock().map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))
     }
 
     /// Runs `f` on a read connection: a pooled one on disk, the only one in memory.
@@ -107,10 +101,7 @@ impl Store for SqliteStore {
     fn write(&self, batches: &[WriteBatch]) -> Result<(), StoreError> {
         let mut by_trace: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
         for span in batches.iter().flat_map(|b| &b.spans) {
-            by_trace
-                .entry(span.trace_id.as_str())
-                .or_default()
-                .push(span);
+            by_trace.entry(span.trace_id.as_str()).or_default().push(span);
         }
         if by_trace.is_empty() {
             return Ok(());
@@ -205,8 +196,7 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
-        self.total_spans
-            .fetch_sub(dropped.min(self.total_spans()), Ordering::Relaxed);
+        self.total_spans.fetch_sub(dropped.min(self.total_spans()), Ordering::Relaxed);
         Ok(dropped)
     }
 
@@ -216,10 +206,7 @@ impl Store for SqliteStore {
                 "SELECT service, SUM(span_count) FROM trace_ops GROUP BY service ORDER BY service",
             )?;
             let rows = stmt.query_map([], |r| {
-                Ok(ServiceSummary {
-                    name: r.get(0)?,
-                    span_count: r.get::<_, i64>(1)? as u64,
-                })
+                Ok(ServiceSummary { name: r.get(0)?, span_count: r.get::<_, i64>(1)? as u64 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -260,18 +247,11 @@ struct ChunkSummary<'a> {
 /// Start, end, errors and the root (or earliest) span of one trace's spans in one chunk.
 fn summarize<'a>(spans: &[&'a Span]) -> ChunkSummary<'a> {
     let root = spans.iter().find(|s| s.parent_span_id.is_none());
-    let earliest = spans
-        .iter()
-        .min_by_key(|s| s.start_ns)
-        .expect("a chunk has spans");
+    let earliest = spans.iter().min_by_key(|s| s.start_ns).expect("a chunk has spans");
     let head = root.unwrap_or(earliest);
     ChunkSummary {
         start_ns: spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
-        end_ns: spans
-            .iter()
-            .map(|s| s.end_ns.max(s.start_ns))
-            .max()
-            .unwrap_or(0),
+        end_ns: spans.iter().map(|s| s.end_ns.max(s.start_ns)).max().unwrap_or(0),
         errors: spans.iter().filter(|s| s.is_error()).count(),
         root_service: &head.service,
         root_name: &head.name,
@@ -292,11 +272,7 @@ fn load_trace(conn: &Connection, trace_id: &str) -> Result<Vec<Span>, StoreError
         // An exporter that retried after a timeout may have sent a span twice: keep the first.
         spans.extend(chunk.into_iter().filter(|s| seen.insert(s.span_id.clone())));
     }
-    spans.sort_by(|a, b| {
-        a.start_ns
-            .cmp(&b.start_ns)
-            .then_with(|| a.span_id.cmp(&b.span_id))
-    });
+    spans.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id)));
     Ok(spans)
 }
 

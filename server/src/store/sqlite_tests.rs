@@ -42,20 +42,11 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
     let mut child = span(1, 2, Some(1), "db query", 150, 180);
     child.status.code = StatusCode::Error;
     store.write(&[batch(vec![child])]).unwrap();
-    let first = store
-        .search_traces(&parse_trace_query("", 0).unwrap())
-        .unwrap();
-    assert_eq!(
-        first[0].root_name, "db query",
-        "earliest span stands in for a missing root"
-    );
+    let first = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    assert_eq!(first[0].root_name, "db query", "earliest span stands in for a missing root");
 
-    store
-        .write(&[batch(vec![span(1, 1, None, "GET /users", 100, 200)])])
-        .unwrap();
-    let list = store
-        .search_traces(&parse_trace_query("", 0).unwrap())
-        .unwrap();
+    store.write(&[batch(vec![span(1, 1, None, "GET /users", 100, 200)])]).unwrap();
+    let list = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
     assert_eq!(
         list,
         vec![TraceSummary {
@@ -79,25 +70,16 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
 fn search_filters() {
     let store = SqliteStore::in_memory().unwrap();
     let mut slow = span(1, 1, None, "slow", 1_000, 50_000_000);
-    slow.attributes.push(KeyValue {
-        key: "http.route".into(),
-        value: AttrValue::String("/a".into()),
-    });
+    slow.attributes
+        .push(KeyValue { key: "http.route".into(), value: AttrValue::String("/a".into()) });
     let mut failing = span(2, 2, None, "failing", 2_000, 3_000);
     failing.status.code = StatusCode::Error;
     failing.service = "worker".into();
     let mut counted = span(3, 3, None, "fast", 3_000, 4_000);
-    counted.attributes.push(KeyValue {
-        key: "retry.attempt".into(),
-        value: AttrValue::Int(2),
-    });
+    counted.attributes.push(KeyValue { key: "retry.attempt".into(), value: AttrValue::Int(2) });
     store.write(&[batch(vec![slow, failing, counted])]).unwrap();
 
-    let find = |q: &str| {
-        ids(&store
-            .search_traces(&parse_trace_query(q, 0).unwrap())
-            .unwrap())
-    };
+    let find = |q: &str| ids(&store.search_traces(&parse_trace_query(q, 0).unwrap()).unwrap());
     assert_eq!(find(""), ["03", "02", "01"], "newest first");
     assert_eq!(find("limit=2"), ["03", "02"]);
     assert_eq!(find("service=worker"), ["02"]);
@@ -114,14 +96,8 @@ fn search_filters() {
     assert_eq!(
         store.services().unwrap(),
         vec![
-            ServiceSummary {
-                name: "api".into(),
-                span_count: 2
-            },
-            ServiceSummary {
-                name: "worker".into(),
-                span_count: 1
-            }
+            ServiceSummary { name: "api".into(), span_count: 2 },
+            ServiceSummary { name: "worker".into(), span_count: 1 }
         ]
     );
 }
@@ -148,33 +124,23 @@ fn retention_drops_oldest_whole_traces_first() {
             .unwrap();
     }
     assert_eq!(store.total_spans(), 10);
-    let by_count = Retention {
-        max_spans: 6,
-        max_age_ns: u64::MAX,
-    };
+    let by_count = Retention { max_spans: 6, max_age_ns: u64::MAX };
     assert_eq!(store.enforce_retention(by_count, 10_000, 1_000).unwrap(), 4);
     assert_eq!(store.total_spans(), 6);
     assert_eq!(
-        ids(&store
-            .search_traces(&parse_trace_query("", 0).unwrap())
-            .unwrap()),
+        ids(&store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap()),
         ["05", "04", "03"]
     );
     assert!(store.trace(&format!("{:032x}", 1)).unwrap().is_empty());
 
-    let by_age = Retention {
-        max_spans: u64::MAX,
-        max_age_ns: 1_500,
-    };
+    let by_age = Retention { max_spans: u64::MAX, max_age_ns: 1_500 };
     assert_eq!(
         store.enforce_retention(by_age, 5_500, 1_000).unwrap(),
         2,
         "the trace starting before 4000 goes"
     );
     assert_eq!(
-        ids(&store
-            .search_traces(&parse_trace_query("", 0).unwrap())
-            .unwrap()),
+        ids(&store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap()),
         ["05", "04"]
     );
     assert_eq!(store.services().unwrap()[0].span_count, 4);
@@ -186,9 +152,7 @@ fn data_survives_reopening_and_newer_schemas_are_refused() {
     let _ = std::fs::remove_dir_all(&dir);
     {
         let store = SqliteStore::open(&dir).unwrap();
-        store
-            .write(&[batch(vec![span(9, 1, None, "kept", 1, 2)])])
-            .unwrap();
+        store.write(&[batch(vec![span(9, 1, None, "kept", 1, 2)])]).unwrap();
     }
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.total_spans(), 1);
@@ -196,16 +160,10 @@ fn data_survives_reopening_and_newer_schemas_are_refused() {
     drop(store);
 
     let conn = Connection::open(dir.join("otelscope.db")).unwrap();
-    conn.pragma_update(None, "user_version", schema::VERSION + 1)
-        .unwrap();
+    conn.pragma_update(None, "user_version", schema::VERSION + 1).unwrap();
     drop(conn);
-    let err = SqliteStore::open(&dir)
-        .err()
-        .expect("newer schema must be refused");
+    let err = SqliteStore::open(&dir).err().expect("newer schema must be refused");
     assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
-    assert!(
-        err.to_string().contains("written by a newer otelscope"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("written by a newer otelscope"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

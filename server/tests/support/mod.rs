@@ -23,10 +23,7 @@ use tower::ServiceExt;
 pub fn settings(queue_capacity: usize) -> IngestSettings {
     IngestSettings {
         queue_capacity,
-        retention: Retention {
-            max_spans: u64::MAX,
-            max_age_ns: u64::MAX,
-        },
+        retention: Retention { max_spans: u64::MAX, max_age_ns: u64::MAX },
     }
 }
 
@@ -35,15 +32,8 @@ pub fn state() -> AppState {
 }
 
 pub fn state_with_cap(max_body_bytes: usize) -> AppState {
-    let limits = IngestLimits {
-        max_body_bytes,
-        ..IngestLimits::default()
-    };
-    AppState::new(
-        Arc::new(SqliteStore::in_memory().unwrap()),
-        settings(16),
-        limits,
-    )
+    let limits = IngestLimits { max_body_bytes, ..IngestLimits::default() };
+    AppState::new(Arc::new(SqliteStore::in_memory().unwrap()), settings(16), limits)
 }
 
 pub fn state_over(store: Arc<dyn Store>, queue_capacity: usize) -> AppState {
@@ -66,21 +56,13 @@ pub fn span(name: &str, trace_id: [u8; 16]) -> Span {
 pub fn request_with(spans: Vec<Span>) -> ExportTraceServiceRequest {
     let service = KeyValue {
         key: "service.name".into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue("test-svc".into())),
-        }),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue("test-svc".into())) }),
         ..Default::default()
     };
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![service],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
+            resource: Some(Resource { attributes: vec![service], ..Default::default() }),
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
             ..Default::default()
         }],
     }
@@ -107,36 +89,15 @@ pub async fn post(
     if let Some(encoding) = encoding {
         request = request.header("content-encoding", encoding);
     }
-    let response = router(state.clone())
-        .oneshot(request.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
+    let response =
+        router(state.clone()).oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
     let (status, content_type, retry_after) = {
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-        };
-        (
-            response.status(),
-            header("content-type").unwrap_or_default(),
-            header("retry-after"),
-        )
+        let header =
+            |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        (response.status(), header("content-type").unwrap_or_default(), header("retry-after"))
     };
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Posted {
-        status,
-        content_type,
-        retry_after,
-        body,
-    }
+    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Posted { status, content_type, retry_after, body }
 }
 
 /// A real store whose writes wait until [`GatedStore::open`] is called.

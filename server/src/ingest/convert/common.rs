@@ -133,15 +133,11 @@ mod tests {
     use super::*;
 
     fn nested(depth: usize) -> AnyValue {
-        let mut value = AnyValue {
-            value: Some(any_value::Value::IntValue(1)),
-        };
+        let mut value = AnyValue { value: Some(any_value::Value::IntValue(1)) };
         for _ in 0..depth {
             value = AnyValue {
                 value: Some(any_value::Value::ArrayValue(
-                    opentelemetry_proto::tonic::common::v1::ArrayValue {
-                        values: vec![value],
-                    },
+                    opentelemetry_proto::tonic::common::v1::ArrayValue { values: vec![value] },
                 )),
             };
         }
@@ -164,11 +160,7 @@ mod tests {
 
     #[test]
     fn attribute_count_and_length_are_capped() {
-        let limits = Limits {
-            max_attributes: 3,
-            max_value_bytes: 4,
-            ..Limits::default()
-        };
+        let limits = Limits { max_attributes: 3, max_value_bytes: 4, ..Limits::default() };
         let list = (0..10)
             .map(|i| KeyValue {
                 key: format!("k{i}"),

@@ -18,11 +18,7 @@ pub struct Converted<T> {
 
 impl<T> Default for Converted<T> {
     fn default() -> Self {
-        Converted {
-            items: Vec::new(),
-            rejected: 0,
-            error: None,
-        }
+        Converted { items: Vec::new(), rejected: 0, error: None }
     }
 }
 

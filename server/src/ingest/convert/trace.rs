@@ -10,13 +10,8 @@ use super::Converted;
 pub fn traces(request: ExportTraceServiceRequest, limits: &Limits) -> Converted<Span> {
     let mut out = Converted::default();
     for resource_spans in request.resource_spans {
-        let (resource, _) = attributes(
-            resource_spans
-                .resource
-                .map(|r| r.attributes)
-                .unwrap_or_default(),
-            limits,
-        );
+        let (resource, _) =
+            attributes(resource_spans.resource.map(|r| r.attributes).unwrap_or_default(), limits);
         let service = service_name(&resource);
         for scope_spans in resource_spans.scope_spans {
             let scope = scope(scope_spans.scope, limits);
@@ -25,8 +20,7 @@ pub fn traces(request: ExportTraceServiceRequest, limits: &Limits) -> Converted<
                     out.reject(|| why);
                     continue;
                 }
-                out.items
-                    .push(convert_span(span, &service, &resource, &scope, limits));
+                out.items.push(convert_span(span, &service, &resource, &scope, limits));
             }
         }
     }
