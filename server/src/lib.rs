@@ -55,7 +55,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::router())
-        .merge(ingest::http::routes())
+        .merge(ingest::http::traces_route())
         .merge(web::router())
         .fallback(ssr::page)
         .with_state(state)

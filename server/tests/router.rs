@@ -53,7 +53,7 @@ fn state_with(services: &[(&str, u64)]) -> AppState {
             });
         }
     }
-    store.write(&[WriteBatch { spans }]).unwrap();
+    store.write(&[WriteBatch { spans, ..WriteBatch::default() }]).unwrap();
     let settings = IngestSettings {
         queue_capacity: 4,
         retention: Retention { max_spans: u64::MAX, max_age_ns: u64::MAX },

@@ -1,8 +1,10 @@
 //! The wire model: the JSON shapes of the query API, shared by the server (which produces them)
 //! and the app (which reads them). Plain serde types; no dependency on axum, tokio or dioxus.
 
+mod signals;
 mod trace;
 
+pub use signals::*;
 pub use trace::*;
 
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,7 @@
 mod error;
 mod health;
 mod services;
+mod signals;
 mod traces;
 
 pub use error::ApiError;
@@ -17,6 +18,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(health::routes())
         .merge(services::routes())
         .merge(traces::routes())
+        .merge(signals::routes())
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
 }
 

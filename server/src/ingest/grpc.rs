@@ -1,31 +1,67 @@
-//! OTLP/gRPC with tonic: the trace service (gzip accepted, 64 MiB cap), converting exactly as
-//! the HTTP receiver does.
+//! OTLP/gRPC with tonic: the trace, metrics and logs services (gzip accepted, 64 MiB cap),
+//! converting exactly as the HTTP receiver does.
 
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
-use super::{convert, IngestError};
-use crate::store::WriteBatch;
+use super::signal::{self, Logs, Metrics, Signal, Traces};
 use crate::AppState;
 
-/// The gRPC router with every OTLP service this server implements.
+/// The gRPC router with the three OTLP services.
 pub fn router(state: AppState) -> tonic::service::Routes {
     let cap = state.ingest_limits.max_body_bytes;
-    let traces = TraceServiceServer::new(Receiver { state })
-        .accept_compressed(CompressionEncoding::Gzip)
-        .send_compressed(CompressionEncoding::Gzip)
+    let gzip = CompressionEncoding::Gzip;
+    let receiver = Receiver { state };
+    let traces = TraceServiceServer::new(receiver.clone())
+        .accept_compressed(gzip)
+        .send_compressed(gzip)
         .max_decoding_message_size(cap);
-    tonic::service::Routes::new(traces)
+    let metrics = MetricsServiceServer::new(receiver.clone())
+        .accept_compressed(gzip)
+        .send_compressed(gzip)
+        .max_decoding_message_size(cap);
+    let logs = LogsServiceServer::new(receiver)
+        .accept_compressed(gzip)
+        .send_compressed(gzip)
+        .max_decoding_message_size(cap);
+    tonic::service::Routes::new(traces).add_service(metrics).add_service(logs)
 }
 
+#[derive(Clone)]
 struct Receiver {
     state: AppState,
+}
+
+impl Receiver {
+    /// UNAVAILABLE is the retryable code the OTLP specification names for a server that cannot
+    /// take data now.
+    async fn accept<S: Signal>(
+        &self,
+        request: Request<S::Request>,
+    ) -> Result<Response<S::Response>, Status> {
+        signal::accept::<S>(&self.state, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(|e| Status::unavailable(e.to_string()))
+    }
 }
 
 #[tonic::async_trait]
@@ -34,18 +70,26 @@ impl TraceService for Receiver {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let converted = convert::traces(request.into_inner(), &self.state.ingest_limits.convert);
-        self.state.ingest.submit(WriteBatch { spans: converted.items }).await.map_err(status_of)?;
-        let partial_success = (converted.rejected > 0).then(|| ExportTracePartialSuccess {
-            rejected_spans: converted.rejected as i64,
-            error_message: converted.error.unwrap_or_default(),
-        });
-        Ok(Response::new(ExportTraceServiceResponse { partial_success }))
+        self.accept::<Traces>(request).await
     }
 }
 
-/// UNAVAILABLE is the retryable code the OTLP specification names for a server that cannot
-/// take data now.
-fn status_of(error: IngestError) -> Status {
-    Status::unavailable(error.to_string())
+#[tonic::async_trait]
+impl MetricsService for Receiver {
+    async fn export(
+        &self,
+        request: Request<ExportMetricsServiceRequest>,
+    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+        self.accept::<Metrics>(request).await
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Receiver {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        self.accept::<Logs>(request).await
+    }
 }

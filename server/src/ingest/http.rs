@@ -1,5 +1,4 @@
-//! OTLP/HTTP: `POST /v1/traces` (and, with the store growing, metrics and logs) with protobuf or
-//! JSON bodies, gzip or not, answered as the OTLP specification says: 415 for other content
+//! OTLP/HTTP: `POST /v1/traces`, `/v1/metrics` and `/v1/logs` with protobuf or JSON bodies, gzip or not, answered as the OTLP specification says: 415 for other content
 //! types, 413 past the cap (counted after decompression), 400 with a `google.rpc.Status` for
 //! malformed bodies, 503 + Retry-After when the queue is full, `partial_success` for rejects.
 
@@ -11,21 +10,25 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
 use prost::Message;
 
-use super::convert;
+use super::signal::{self, Logs, Metrics, Signal, Traces};
 use super::IngestError;
-use crate::store::WriteBatch;
 use crate::AppState;
 
 /// Seconds a refused sender is asked to wait.
 const RETRY_AFTER_SECS: &str = "1";
 
+/// All three signals (the OTLP/HTTP port).
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/traces", post(traces))
+    traces_route()
+        .route("/v1/metrics", post(export::<Metrics>))
+        .route("/v1/logs", post(export::<Logs>))
+}
+
+/// Traces only (same-origin on the UI port, for the UI's own spans).
+pub fn traces_route() -> Router<AppState> {
+    Router::new().route("/v1/traces", post(export::<Traces>))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,40 +56,29 @@ enum Refusal {
     Unavailable(String),
 }
 
-async fn traces(State(state): State<AppState>, request: Request) -> Response {
+async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let encoding = match encoding_of(&parts.headers) {
         Ok(encoding) => encoding,
         Err(refusal) => return refuse(refusal, Encoding::Json),
     };
-    match export_traces(&state, &parts.headers, body, encoding).await {
-        // Serde would write `"partialSuccess": null`; the specification wants it unset.
-        Ok(response) if response.partial_success.is_none() && encoding == Encoding::Json => {
+    let result = async {
+        let bytes = read_body(&parts.headers, body, state.ingest_limits.max_body_bytes).await?;
+        let request: S::Request = decode(&bytes, encoding)?;
+        signal::accept::<S>(&state, request).await.map_err(|e| match e {
+            IngestError::Overloaded => Refusal::Overloaded,
+            IngestError::Store(why) => Refusal::Unavailable(why),
+        })
+    };
+    match result.await {
+        // Serde would write `"partialSuccess": null`; the specification wants it unset, and
+        // a full success is exactly the default (empty) response.
+        Ok(response) if encoding == Encoding::Json && response == S::Response::default() => {
             respond(StatusCode::OK, encoding, &serde_json::json!({}), |_| Vec::new())
         }
         Ok(response) => respond(StatusCode::OK, encoding, &response, |r| r.encode_to_vec()),
         Err(refusal) => refuse(refusal, encoding),
     }
-}
-
-async fn export_traces(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-    encoding: Encoding,
-) -> Result<ExportTraceServiceResponse, Refusal> {
-    let bytes = read_body(headers, body, state.ingest_limits.max_body_bytes).await?;
-    let request: ExportTraceServiceRequest = decode(&bytes, encoding)?;
-    let converted = convert::traces(request, &state.ingest_limits.convert);
-    state.ingest.submit(WriteBatch { spans: converted.items }).await.map_err(|e| match e {
-        IngestError::Overloaded => Refusal::Overloaded,
-        IngestError::Store(why) => Refusal::Unavailable(why),
-    })?;
-    let partial_success = (converted.rejected > 0).then(|| ExportTracePartialSuccess {
-        rejected_spans: converted.rejected as i64,
-        error_message: converted.error.unwrap_or_default(),
-    });
-    Ok(ExportTraceServiceResponse { partial_success })
 }
 
 /// Protobuf or JSON, from `Content-Type` (parameters such as `charset` ignored).

@@ -5,5 +5,6 @@ pub mod convert;
 pub mod grpc;
 pub mod http;
 mod pipeline;
+mod signal;
 
 pub use pipeline::{now_ns, Ingest, IngestError, IngestSettings};

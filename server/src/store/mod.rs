@@ -3,12 +3,17 @@
 
 mod query;
 mod schema;
+mod signals;
 mod sqlite;
 
-pub use query::{parse_trace_query, TraceQuery};
+pub use query::{
+    parse_log_query, parse_metric_query, parse_trace_query, LogQuery, MetricQuery, TraceQuery,
+};
 pub use sqlite::SqliteStore;
 
-use otelscope_app::model::{ServiceSummary, Span, TraceSummary};
+use otelscope_app::model::{
+    LogRecord, MetricPoint, MetricsAnswer, ServiceSummary, Span, TraceSummary,
+};
 
 /// What can go wrong reading or writing the store.
 #[derive(Debug, thiserror::Error)]
@@ -29,11 +34,13 @@ pub enum StoreError {
 #[derive(Debug, Default)]
 pub struct WriteBatch {
     pub spans: Vec<Span>,
+    pub logs: Vec<LogRecord>,
+    pub metrics: Vec<MetricPoint>,
 }
 
 impl WriteBatch {
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.spans.is_empty() && self.logs.is_empty() && self.metrics.is_empty()
     }
 }
 
@@ -62,4 +69,8 @@ pub trait Store: Send + Sync + 'static {
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
     /// Every stored span of one trace, by start time; empty when the trace is unknown.
     fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError>;
+    /// Log records matching `query`, newest first.
+    fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, StoreError>;
+    /// The metric catalog, or the series of one metric.
+    fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError>;
 }

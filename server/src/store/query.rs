@@ -137,3 +137,109 @@ mod tests {
         assert!(parse_trace_query("since=yesterday-ish", NOW).is_err());
     }
 }
+
+/// Filters for `GET /api/v1/logs`, newest first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogQuery {
+    pub service: Option<String>,
+    pub trace_id: Option<String>,
+    /// Lowest OTLP severity number kept (e.g. 17 for ERROR and above).
+    pub min_severity: Option<i32>,
+    pub since_ns: Option<u64>,
+    pub until_ns: Option<u64>,
+    pub limit: usize,
+}
+
+/// `service`, `trace_id`, `min_severity`, `since`, `until`, `limit` (default 100).
+pub fn parse_log_query(raw: &str, now_ns: u64) -> Result<LogQuery, String> {
+    let mut q = LogQuery { limit: 100, ..LogQuery::default() };
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let value = value.into_owned();
+        if value.is_empty() {
+            continue;
+        }
+        match &*key {
+            "service" => q.service = Some(value),
+            "trace_id" => q.trace_id = Some(value.to_ascii_lowercase()),
+            "min_severity" => {
+                q.min_severity =
+                    Some(value.parse().map_err(|_| {
+                        format!("min_severity must be a number 1-24, not {value:?}")
+                    })?)
+            }
+            "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
+            "until" => q.until_ns = Some(time(&key, &value, now_ns)?),
+            "limit" => q.limit = parse_limit(&value)?,
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+/// Filters for `GET /api/v1/metrics`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricQuery {
+    /// Without a name the answer is the catalog of metric names.
+    pub name: Option<String>,
+    pub service: Option<String>,
+    pub since_ns: Option<u64>,
+    pub until_ns: Option<u64>,
+    /// Keep the last point of each series per step.
+    pub step_ns: Option<u64>,
+}
+
+/// `name`, `service`, `since`, `until`, `step` (a duration such as `10s`).
+pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String> {
+    let mut q = MetricQuery::default();
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let value = value.into_owned();
+        if value.is_empty() {
+            continue;
+        }
+        match &*key {
+            "name" => q.name = Some(value),
+            "service" => q.service = Some(value),
+            "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
+            "until" => q.until_ns = Some(time(&key, &value, now_ns)?),
+            "step" => {
+                let step = humantime::parse_duration(&value)
+                    .map_err(|_| format!("step must be a duration like 10s, not {value:?}"))?;
+                q.step_ns = Some((step.as_nanos() as u64).max(1));
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+fn parse_limit(value: &str) -> Result<usize, String> {
+    let n: usize = value.parse().map_err(|_| format!("limit must be a number, not {value:?}"))?;
+    Ok(n.clamp(1, MAX_LIMIT))
+}
+
+#[cfg(test)]
+mod signal_tests {
+    use super::*;
+
+    #[test]
+    fn log_and_metric_queries() {
+        let q = parse_log_query("service=api&trace_id=ABC&min_severity=17&limit=5", 0).unwrap();
+        assert_eq!(
+            q,
+            LogQuery {
+                service: Some("api".into()),
+                trace_id: Some("abc".into()),
+                min_severity: Some(17),
+                since_ns: None,
+                until_ns: None,
+                limit: 5
+            }
+        );
+        let m = parse_metric_query("name=cache.gets&step=10s&since=100", 0).unwrap();
+        assert_eq!(m.name.as_deref(), Some("cache.gets"));
+        assert_eq!(m.step_ns, Some(10_000_000_000));
+        assert_eq!(m.since_ns, Some(100));
+        assert!(parse_metric_query("step=often", 0).is_err());
+        assert!(parse_log_query("min_severity=loud", 0).is_err());
+    }
+}

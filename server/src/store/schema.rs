@@ -9,7 +9,8 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE span_chunks (
         id          INTEGER PRIMARY KEY,
         trace_id    TEXT    NOT NULL,
@@ -41,7 +42,31 @@ const MIGRATIONS: &[&str] = &[r#"
         PRIMARY KEY (trace_id, service, name)
     ) WITHOUT ROWID;
     CREATE INDEX trace_ops_service ON trace_ops (service, name);
-"#];
+"#,
+    r#"
+    -- One row per log record / metric point (JSON of the model type); far fewer than spans.
+    CREATE TABLE logs (
+        id       INTEGER PRIMARY KEY,
+        time_ns  INTEGER NOT NULL,
+        service  TEXT    NOT NULL,
+        trace_id TEXT,
+        severity INTEGER NOT NULL,
+        record   BLOB    NOT NULL
+    );
+    CREATE INDEX logs_time ON logs (time_ns);
+    CREATE INDEX logs_trace ON logs (trace_id) WHERE trace_id IS NOT NULL;
+
+    CREATE TABLE metric_points (
+        id      INTEGER PRIMARY KEY,
+        name    TEXT    NOT NULL,
+        service TEXT    NOT NULL,
+        time_ns INTEGER NOT NULL,
+        point   BLOB    NOT NULL
+    );
+    CREATE INDEX metric_points_name ON metric_points (name, time_ns);
+    CREATE INDEX metric_points_time ON metric_points (time_ns);
+"#,
+];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

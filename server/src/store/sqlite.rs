@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use otelscope_app::model::{AttrValue, ServiceSummary, Span, TraceSummary};
+use otelscope_app::model::{
+    AttrValue, LogRecord, MetricsAnswer, ServiceSummary, Span, TraceSummary,
+};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::query::TraceQuery;
-use super::{schema, Retention, Store, StoreError, WriteBatch};
+use super::query::{LogQuery, MetricQuery, TraceQuery};
+use super::{schema, signals, Retention, Store, StoreError, WriteBatch};
 
 /// Candidate traces an attribute filter may decode before search gives up and returns what it
 /// found (keeps one query from scanning the whole store).
@@ -103,11 +105,14 @@ impl Store for SqliteStore {
         for span in batches.iter().flat_map(|b| &b.spans) {
             by_trace.entry(span.trace_id.as_str()).or_default().push(span);
         }
-        if by_trace.is_empty() {
+        let logs: Vec<_> = batches.iter().flat_map(|b| &b.logs).collect();
+        let metrics: Vec<_> = batches.iter().flat_map(|b| &b.metrics).collect();
+        if by_trace.is_empty() && logs.is_empty() && metrics.is_empty() {
             return Ok(());
         }
         let mut conn = self.writer()?;
         let tx = conn.transaction()?;
+        signals::insert(&tx, &logs, &metrics)?;
         let mut added = 0u64;
         {
             let mut insert_chunk = tx.prepare_cached(
@@ -157,6 +162,7 @@ impl Store for SqliteStore {
         let cutoff = now_ns.saturating_sub(retention.max_age_ns);
         let excess = self.total_spans().saturating_sub(retention.max_spans);
         let mut conn = self.writer()?;
+        signals::retain(&conn, cutoff, retention.max_spans)?;
         let oldest_start: Option<i64> = conn
             .query_row("SELECT MIN(start_ns) FROM traces", [], |r| r.get(0))
             .optional()?
@@ -218,6 +224,14 @@ impl Store for SqliteStore {
 
     fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError> {
         self.read(|conn| load_trace(conn, trace_id))
+    }
+
+    fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, StoreError> {
+        self.read(|conn| signals::logs(conn, query))
+    }
+
+    fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError> {
+        self.read(|conn| signals::metrics(conn, query))
     }
 }
 

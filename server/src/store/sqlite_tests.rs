@@ -29,7 +29,7 @@ fn span(trace: u8, id: u8, parent: Option<u8>, name: &str, start: u64, end: u64)
 }
 
 fn batch(spans: Vec<Span>) -> WriteBatch {
-    WriteBatch { spans }
+    WriteBatch { spans, ..WriteBatch::default() }
 }
 
 fn ids(list: &[TraceSummary]) -> Vec<String> {

@@ -15,7 +15,9 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use otelscope_app::model::{ServiceSummary, TraceSummary};
 use otelscope_server::ingest::IngestSettings;
-use otelscope_server::store::{Retention, SqliteStore, Store, StoreError, TraceQuery, WriteBatch};
+use otelscope_server::store::{
+    LogQuery, MetricQuery, Retention, SqliteStore, Store, StoreError, TraceQuery, WriteBatch,
+};
 use otelscope_server::{router, AppState, IngestLimits};
 use tokio::sync::Notify;
 use tower::ServiceExt;
@@ -163,5 +165,11 @@ impl Store for GatedStore {
     }
     fn trace(&self, id: &str) -> Result<Vec<otelscope_app::model::Span>, StoreError> {
         self.inner.trace(id)
+    }
+    fn logs(&self, q: &LogQuery) -> Result<Vec<otelscope_app::model::LogRecord>, StoreError> {
+        self.inner.logs(q)
+    }
+    fn metrics(&self, q: &MetricQuery) -> Result<otelscope_app::model::MetricsAnswer, StoreError> {
+        self.inner.metrics(q)
     }
 }

@@ -47,7 +47,7 @@ pub(super) fn attributes(list: Vec<KeyValue>, limits: &Limits) -> (Vec<model::Ke
     (kept, u32::try_from(dropped).unwrap_or(u32::MAX))
 }
 
-fn any_value(value: Option<AnyValue>, limits: &Limits, depth: usize) -> AttrValue {
+pub(super) fn any_value(value: Option<AnyValue>, limits: &Limits, depth: usize) -> AttrValue {
     let Some(value) = value.and_then(|v| v.value) else {
         return AttrValue::Empty;
     };

@@ -2,9 +2,13 @@
 //! item never fails its batch: conversion returns the accepted items and counts the rejected.
 
 mod common;
+mod logs;
+mod metrics;
 mod trace;
 
 pub use common::Limits;
+pub use logs::logs;
+pub use metrics::metrics;
 pub use trace::traces;
 
 /// What a conversion kept and what it turned away.

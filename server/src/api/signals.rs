@@ -1,0 +1,34 @@
+//! `GET /api/v1/logs` and `GET /api/v1/metrics`.
+
+use axum::extract::{RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use otelscope_app::model::{LogList, MetricsAnswer};
+
+use super::ApiError;
+use crate::ingest::now_ns;
+use crate::store::{parse_log_query, parse_metric_query};
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/logs", get(logs)).route("/metrics", get(metrics))
+}
+
+async fn logs(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<LogList>, ApiError> {
+    let query =
+        parse_log_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
+    let logs = super::blocking(move || state.store.logs(&query)).await?;
+    Ok(Json(LogList { logs }))
+}
+
+async fn metrics(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<MetricsAnswer>, ApiError> {
+    let query =
+        parse_metric_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
+    Ok(Json(super::blocking(move || state.store.metrics(&query)).await?))
+}

@@ -1,0 +1,59 @@
+//! `ExportLogsServiceRequest` → `Vec<LogRecord>`.
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use otelscope_app::model::LogRecord;
+
+use super::common::{any_value, attributes, hex_id, scope, service_name, truncate, Limits};
+use super::Converted;
+
+pub fn logs(request: ExportLogsServiceRequest, limits: &Limits) -> Converted<LogRecord> {
+    let mut out = Converted::default();
+    for resource_logs in request.resource_logs {
+        let (resource, _) =
+            attributes(resource_logs.resource.map(|r| r.attributes).unwrap_or_default(), limits);
+        let service = service_name(&resource);
+        for scope_logs in resource_logs.scope_logs {
+            let scope = scope(scope_logs.scope, limits);
+            for record in scope_logs.log_records {
+                if !record.trace_id.is_empty() && record.trace_id.len() != 16 {
+                    out.reject(|| {
+                        format!(
+                            "a log record has a {}-byte trace id; it must be 16 bytes or empty",
+                            record.trace_id.len()
+                        )
+                    });
+                    continue;
+                }
+                if !record.span_id.is_empty() && record.span_id.len() != 8 {
+                    out.reject(|| {
+                        format!(
+                            "a log record has a {}-byte span id; it must be 8 bytes or empty",
+                            record.span_id.len()
+                        )
+                    });
+                    continue;
+                }
+                let id = |bytes: &[u8]| (bytes.iter().any(|&b| b != 0)).then(|| hex_id(bytes));
+                out.items.push(LogRecord {
+                    time_ns: if record.time_unix_nano == 0 {
+                        record.observed_time_unix_nano
+                    } else {
+                        record.time_unix_nano
+                    },
+                    observed_time_ns: record.observed_time_unix_nano,
+                    severity_number: record.severity_number,
+                    severity_text: truncate(record.severity_text, limits.max_value_bytes),
+                    body: any_value(record.body, limits, 0),
+                    attributes: attributes(record.attributes, limits).0,
+                    trace_id: id(&record.trace_id),
+                    span_id: id(&record.span_id),
+                    event_name: truncate(record.event_name, limits.max_value_bytes),
+                    service: service.clone(),
+                    resource: resource.clone(),
+                    scope: scope.clone(),
+                });
+            }
+        }
+    }
+    out
+}

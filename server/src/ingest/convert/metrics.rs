@@ -1,0 +1,172 @@
+//! `ExportMetricsServiceRequest` → `Vec<MetricPoint>`, one per data point.
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point, NumberDataPoint};
+use otelscope_app::model::{self, HistogramValue, MetricKind, MetricPoint, Temporality};
+
+use super::common::{attributes, service_name, truncate, Limits};
+use super::Converted;
+
+/// Fields shared by every point of one metric.
+struct Stream<'a> {
+    name: &'a str,
+    description: &'a str,
+    unit: &'a str,
+    service: &'a str,
+}
+
+pub fn metrics(request: ExportMetricsServiceRequest, limits: &Limits) -> Converted<MetricPoint> {
+    let mut out = Converted::default();
+    for resource_metrics in request.resource_metrics {
+        let (resource, _) =
+            attributes(resource_metrics.resource.map(|r| r.attributes).unwrap_or_default(), limits);
+        let service = service_name(&resource);
+        for scope_metrics in resource_metrics.scope_metrics {
+            for metric in scope_metrics.metrics {
+                let name = truncate(metric.name, limits.max_value_bytes);
+                if name.is_empty() {
+                    let points = metric.data.as_ref().map_or(1, data_points);
+                    for _ in 0..points {
+                        out.reject(|| "a metric has no name".to_owned());
+                    }
+                    continue;
+                }
+                let stream = Stream {
+                    name: &name,
+                    description: &metric.description,
+                    unit: &metric.unit,
+                    service: &service,
+                };
+                match metric.data {
+                    Some(data) => convert_data(data, &stream, limits, &mut out.items),
+                    None => out.reject(|| format!("metric {name:?} has no data")),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn data_points(data: &Data) -> usize {
+    match data {
+        Data::Gauge(g) => g.data_points.len(),
+        Data::Sum(s) => s.data_points.len(),
+        Data::Histogram(h) => h.data_points.len(),
+        Data::ExponentialHistogram(h) => h.data_points.len(),
+        Data::Summary(s) => s.data_points.len(),
+    }
+}
+
+fn temporality(value: i32) -> Temporality {
+    match value {
+        1 => Temporality::Delta,
+        2 => Temporality::Cumulative,
+        _ => Temporality::Unspecified,
+    }
+}
+
+fn point(
+    stream: &Stream,
+    kind: MetricKind,
+    attrs: Vec<model::KeyValue>,
+    start_ns: u64,
+    time_ns: u64,
+) -> MetricPoint {
+    MetricPoint {
+        name: stream.name.to_owned(),
+        description: stream.description.to_owned(),
+        unit: stream.unit.to_owned(),
+        kind,
+        temporality: Temporality::Unspecified,
+        monotonic: false,
+        service: stream.service.to_owned(),
+        attributes: attrs,
+        start_ns,
+        time_ns,
+        value: None,
+        histogram: None,
+    }
+}
+
+fn number(p: NumberDataPoint, stream: &Stream, kind: MetricKind, limits: &Limits) -> MetricPoint {
+    let mut out = point(
+        stream,
+        kind,
+        attributes(p.attributes, limits).0,
+        p.start_time_unix_nano,
+        p.time_unix_nano,
+    );
+    out.value = p.value.map(|v| match v {
+        number_data_point::Value::AsDouble(d) => d,
+        number_data_point::Value::AsInt(i) => i as f64,
+    });
+    out
+}
+
+fn convert_data(data: Data, stream: &Stream, limits: &Limits, items: &mut Vec<MetricPoint>) {
+    match data {
+        Data::Gauge(gauge) => {
+            items.extend(
+                gauge.data_points.into_iter().map(|p| number(p, stream, MetricKind::Gauge, limits)),
+            );
+        }
+        Data::Sum(sum) => items.extend(sum.data_points.into_iter().map(|p| {
+            let mut out = number(p, stream, MetricKind::Sum, limits);
+            out.temporality = temporality(sum.aggregation_temporality);
+            out.monotonic = sum.is_monotonic;
+            out
+        })),
+        Data::Histogram(histogram) => items.extend(histogram.data_points.into_iter().map(|p| {
+            let mut out = point(
+                stream,
+                MetricKind::Histogram,
+                attributes(p.attributes, limits).0,
+                p.start_time_unix_nano,
+                p.time_unix_nano,
+            );
+            out.temporality = temporality(histogram.aggregation_temporality);
+            out.histogram = Some(HistogramValue {
+                count: p.count,
+                sum: p.sum,
+                bounds: p.explicit_bounds,
+                bucket_counts: p.bucket_counts,
+                min: p.min,
+                max: p.max,
+            });
+            out
+        })),
+        Data::ExponentialHistogram(histogram) => {
+            items.extend(histogram.data_points.into_iter().map(|p| {
+                let mut out = point(
+                    stream,
+                    MetricKind::ExponentialHistogram,
+                    attributes(p.attributes, limits).0,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                );
+                out.temporality = temporality(histogram.aggregation_temporality);
+                out.histogram = Some(HistogramValue {
+                    count: p.count,
+                    sum: p.sum,
+                    min: p.min,
+                    max: p.max,
+                    ..Default::default()
+                });
+                out
+            }))
+        }
+        Data::Summary(summary) => items.extend(summary.data_points.into_iter().map(|p| {
+            let mut out = point(
+                stream,
+                MetricKind::Summary,
+                attributes(p.attributes, limits).0,
+                p.start_time_unix_nano,
+                p.time_unix_nano,
+            );
+            out.value = Some(p.sum);
+            out.histogram =
+                Some(HistogramValue { count: p.count, sum: Some(p.sum), ..Default::default() });
+            out
+        })),
+    }
+}

@@ -1,0 +1,108 @@
+//! The three OTLP signals behind one trait, so each receiver (HTTP, gRPC) is written once:
+//! request type, conversion into a `WriteBatch`, and the response with `partial_success`.
+
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+
+use super::convert::{self, Converted, Limits};
+use super::IngestError;
+use crate::store::WriteBatch;
+use crate::AppState;
+
+pub(crate) trait Signal {
+    type Request: prost::Message + Default + serde::de::DeserializeOwned + Send + 'static;
+    type Response: prost::Message + serde::Serialize + Default + PartialEq;
+
+    /// Converts a request; the batch plus what was rejected and why.
+    fn convert(request: Self::Request, limits: &Limits) -> (WriteBatch, u64, Option<String>);
+    /// The response; `partial_success` stays unset when nothing was rejected.
+    fn response(rejected: u64, error: Option<String>) -> Self::Response;
+}
+
+/// Converts, waits until the batch is durable, and builds the response.
+pub(crate) async fn accept<S: Signal>(
+    state: &AppState,
+    request: S::Request,
+) -> Result<S::Response, IngestError> {
+    let (batch, rejected, error) = S::convert(request, &state.ingest_limits.convert);
+    state.ingest.submit(batch).await?;
+    Ok(S::response(rejected, error))
+}
+
+fn parts<T>(
+    converted: Converted<T>,
+    into: impl FnOnce(Vec<T>) -> WriteBatch,
+) -> (WriteBatch, u64, Option<String>) {
+    (into(converted.items), converted.rejected, converted.error)
+}
+
+pub(crate) struct Traces;
+pub(crate) struct Metrics;
+pub(crate) struct Logs;
+
+impl Signal for Traces {
+    type Request = ExportTraceServiceRequest;
+    type Response = ExportTraceServiceResponse;
+
+    fn convert(request: Self::Request, limits: &Limits) -> (WriteBatch, u64, Option<String>) {
+        parts(convert::traces(request, limits), |spans| WriteBatch {
+            spans,
+            ..WriteBatch::default()
+        })
+    }
+
+    fn response(rejected: u64, error: Option<String>) -> Self::Response {
+        ExportTraceServiceResponse {
+            partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
+                rejected_spans: rejected as i64,
+                error_message: error.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+impl Signal for Metrics {
+    type Request = ExportMetricsServiceRequest;
+    type Response = ExportMetricsServiceResponse;
+
+    fn convert(request: Self::Request, limits: &Limits) -> (WriteBatch, u64, Option<String>) {
+        parts(convert::metrics(request, limits), |metrics| WriteBatch {
+            metrics,
+            ..WriteBatch::default()
+        })
+    }
+
+    fn response(rejected: u64, error: Option<String>) -> Self::Response {
+        ExportMetricsServiceResponse {
+            partial_success: (rejected > 0).then(|| ExportMetricsPartialSuccess {
+                rejected_data_points: rejected as i64,
+                error_message: error.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+impl Signal for Logs {
+    type Request = ExportLogsServiceRequest;
+    type Response = ExportLogsServiceResponse;
+
+    fn convert(request: Self::Request, limits: &Limits) -> (WriteBatch, u64, Option<String>) {
+        parts(convert::logs(request, limits), |logs| WriteBatch { logs, ..WriteBatch::default() })
+    }
+
+    fn response(rejected: u64, error: Option<String>) -> Self::Response {
+        ExportLogsServiceResponse {
+            partial_success: (rejected > 0).then(|| ExportLogsPartialSuccess {
+                rejected_log_records: rejected as i64,
+                error_message: error.unwrap_or_default(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Logs and metric points in SQLite: one JSON row each, indexed by time (and trace id for logs,
+//! name for metrics). Helpers for `SqliteStore`.
+
+use std::collections::BTreeMap;
+
+use otelscope_app::model::{LogRecord, MetricName, MetricPoint, MetricSeries, MetricsAnswer};
+use rusqlite::{params, Connection, Transaction};
+
+use super::query::{LogQuery, MetricQuery};
+use super::StoreError;
+
+pub(super) fn insert(
+    tx: &Transaction,
+    logs: &[&LogRecord],
+    metrics: &[&MetricPoint],
+) -> Result<(), StoreError> {
+    let mut insert_log = tx.prepare_cached(
+        "INSERT INTO logs (time_ns, service, trace_id, severity, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for log in logs {
+        let blob = serde_json::to_vec(log).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        insert_log.execute(params![
+            log.time_ns as i64,
+            log.service,
+            log.trace_id,
+            log.severity_number,
+            blob
+        ])?;
+    }
+    let mut insert_point = tx.prepare_cached(
+        "INSERT INTO metric_points (name, service, time_ns, point) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for point in metrics {
+        let blob = serde_json::to_vec(point).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        insert_point.execute(params![point.name, point.service, point.time_ns as i64, blob])?;
+    }
+    Ok(())
+}
+
+/// Drops logs and points older than `cutoff_ns`, and the oldest beyond `max_rows` per table.
+pub(super) fn retain(conn: &Connection, cutoff_ns: u64, max_rows: u64) -> Result<u64, StoreError> {
+    let mut dropped = 0;
+    for table in ["logs", "metric_points"] {
+        dropped += conn
+            .execute(&format!("DELETE FROM {table} WHERE time_ns < ?1"), [cutoff_ns as i64])?
+            as u64;
+        // Ids grow with every insert, so the newest `max_rows` are those above MAX(id) - max_rows
+        // (both ends are rowid look-ups, not scans).
+        let newest: Option<i64> =
+            conn.query_row(&format!("SELECT MAX(id) FROM {table}"), [], |r| r.get(0))?;
+        if let Some(newest) = newest {
+            let keep_from = newest.saturating_sub(max_rows.min(i64::MAX as u64) as i64);
+            dropped +=
+                conn.execute(&format!("DELETE FROM {table} WHERE id <= ?1"), [keep_from])? as u64;
+        }
+    }
+    Ok(dropped)
+}
+
+pub(super) fn logs(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT record FROM logs
+         WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR trace_id = ?2)
+           AND (?3 IS NULL OR severity >= ?3) AND (?4 IS NULL OR time_ns >= ?4)
+           AND (?5 IS NULL OR time_ns <= ?5)
+         ORDER BY time_ns DESC, id DESC LIMIT ?6",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            q.service,
+            q.trace_id,
+            q.min_severity,
+            q.since_ns.map(|t| t as i64),
+            q.until_ns.map(|t| t as i64),
+            q.limit as i64
+        ],
+        |r| r.get::<_, Vec<u8>>(0),
+    )?;
+    rows.map(|blob| serde_json::from_slice(&blob?).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect()
+}
+
+pub(super) fn metrics(conn: &Connection, q: &MetricQuery) -> Result<MetricsAnswer, StoreError> {
+    let Some(name) = &q.name else {
+        let mut stmt = conn.prepare_cached(
+            "SELECT name, COUNT(*) FROM metric_points WHERE (?1 IS NULL OR service = ?1)
+             GROUP BY name ORDER BY name",
+        )?;
+        let names = stmt
+            .query_map(params![q.service], |r| {
+                Ok(MetricName { name: r.get(0)?, points: r.get::<_, i64>(1)? as u64 })
+            })?
+            .collect::<Result<_, _>>()?;
+        return Ok(MetricsAnswer { names, series: Vec::new() });
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT point FROM metric_points
+         WHERE name = ?1 AND (?2 IS NULL OR service = ?2) AND (?3 IS NULL OR time_ns >= ?3)
+           AND (?4 IS NULL OR time_ns <= ?4)
+         ORDER BY time_ns, id",
+    )?;
+    let rows = stmt.query_map(
+        params![name, q.service, q.since_ns.map(|t| t as i64), q.until_ns.map(|t| t as i64)],
+        |r| r.get::<_, Vec<u8>>(0),
+    )?;
+    let mut points = Vec::new();
+    for blob in rows {
+        let point: MetricPoint =
+            serde_json::from_slice(&blob?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        points.push(point);
+    }
+    Ok(MetricsAnswer { names: Vec::new(), series: into_series(points, q.step_ns) })
+}
+
+/// Groups points (in time order) into one series per service and attribute set; with a step,
+/// keeps the last point of each step.
+pub(crate) fn into_series(points: Vec<MetricPoint>, step_ns: Option<u64>) -> Vec<MetricSeries> {
+    let mut series: BTreeMap<String, MetricSeries> = BTreeMap::new();
+    for point in points {
+        let key = format!(
+            "{}\u{0}{}",
+            point.service,
+            serde_json::to_string(&point.attributes).unwrap_or_default()
+        );
+        let entry = series.entry(key).or_insert_with(|| MetricSeries {
+            name: point.name.clone(),
+            kind: point.kind,
+            unit: point.unit.clone(),
+            service: point.service.clone(),
+            attributes: point.attributes.clone(),
+            points: Vec::new(),
+        });
+        if let (Some(step), Some(last)) = (step_ns, entry.points.last_mut()) {
+            if last.time_ns / step == point.time_ns / step {
+                *last = point;
+                continue;
+            }
+        }
+        entry.points.push(point);
+    }
+    series.into_values().collect()
+}
