@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything building and testing otelscope needs on Debian/Ubuntu: system packages,
-# the wasm32 toolchain (rustup target, or Debian's rustc-web with build-std as a fallback) and
-# wasm-bindgen-cli at the exact version in Cargo.lock. Idempotent, and quick when already done.
+# the wasm32 toolchain (rustup target, or Debian's rustc-web with build-std as a fallback),
+# wasm-bindgen-cli at the exact version in Cargo.lock, and a Python venv with the
+# OpenTelemetry Python SDK for the end-to-end tests. Idempotent, and quick when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,4 +47,17 @@ if [ "$have" != "$want" ]; then
   log "installing wasm-bindgen-cli $want (found '${have:-none}')"
   # Not --locked: its lock file names a crate version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$want" >/dev/null
+fi
+
+# --- The OpenTelemetry Python SDK for tests/python_sdk.rs --------------------------------------
+venv=target/py-venv
+if ! cmp -s tests/python/requirements.txt "$venv/.requirements" 2>/dev/null; then
+  log "creating $venv with the OpenTelemetry Python SDK"
+  rm -rf "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    /usr/bin/python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
+  cp tests/python/requirements.txt "$venv/.requirements"
 fi

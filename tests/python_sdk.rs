@@ -1,0 +1,88 @@
+//! The official OpenTelemetry Python SDK (with its OTLP/HTTP and OTLP/gRPC exporters, installed
+//! from PyPI by scripts/setup.sh) sends a trace, a log and a counter; the query API shows them.
+
+use std::path::PathBuf;
+
+use otelscope_e2e::Server;
+use serde_json::{json, Value};
+
+/// The Python of the venv that `scripts/setup.sh` made, or `$OTELSCOPE_PYTHON`.
+fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("OTELSCOPE_PYTHON") {
+        return python.into();
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
+    assert!(venv.exists(), "{} is missing: run `make test` (scripts/setup.sh makes it)", venv.display());
+    venv
+}
+
+async fn send(transport: &str, endpoint: &str, service: &str) -> String {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/send.py");
+    let output = tokio::process::Command::new(python())
+        .arg(script)
+        .args([transport, endpoint, service])
+        .output()
+        .await
+        .expect("run python");
+    assert!(output.status.success(), "send.py failed: {}", String::from_utf8_lossy(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("send.py prints JSON");
+    printed["trace_id"].as_str().expect("trace_id").to_owned()
+}
+
+async fn round_trip(transport: &str) {
+    let server = Server::start().await;
+    let service = format!("python-{transport}");
+    let endpoint = if transport == "http" { &server.otlp_http_url } else { &server.otlp_grpc_url };
+    let trace_id = send(transport, endpoint, &service).await;
+
+    let list = server.get_json(&format!("/api/v1/traces?service={service}")).await;
+    let summary = &list["traces"][0];
+    assert_eq!(summary["trace_id"], trace_id);
+    assert_eq!(summary["root_name"], "GET /items");
+    assert_eq!(summary["span_count"], 2);
+    assert_eq!(summary["error_count"], 1);
+
+    let trace = server.get_json(&format!("/api/v1/traces/{trace_id}")).await;
+    let spans = trace["spans"].as_array().unwrap();
+    let (root, child) = (&spans[0], &spans[1]);
+    assert_eq!(root["name"], "GET /items");
+    assert_eq!(root["kind"], "server");
+    assert_eq!(root["status"], json!({"code": "error", "message": "upstream failed"}));
+    assert_eq!(root["scope"], json!({"name": "e2e.python", "version": "4.5.6"}));
+    let attrs = &root["attributes"];
+    assert!(attrs.as_array().unwrap().contains(&json!({"key": "http.route", "value": {"string": "/items"}})));
+    assert!(attrs.as_array().unwrap().contains(&json!({"key": "http.response.status_code", "value": {"int": 500}})));
+    assert!(root["resource"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"key": "deployment.environment", "value": {"string": "e2e"}})));
+    assert_eq!(child["name"], "redis GET");
+    assert_eq!(child["kind"], "client");
+    assert_eq!(child["parent_span_id"], root["span_id"]);
+    assert_eq!(child["attributes"], json!([{"key": "cache.hit", "value": {"bool": true}}]));
+    assert_eq!(child["events"][0]["name"], "retry");
+    assert_eq!(child["events"][0]["attributes"], json!([{"key": "retry.delay_ms", "value": {"int": 20}}]));
+
+    let logs = server.get_json(&format!("/api/v1/logs?trace_id={trace_id}")).await;
+    let record = &logs["logs"][0];
+    assert_eq!(record["body"], json!({"string": "upstream slow"}));
+    assert_eq!(record["severity_text"], "WARN");
+    assert_eq!(record["severity_number"], 13);
+    assert_eq!(record["span_id"], root["span_id"]);
+    assert_eq!(record["service"], service);
+
+    let hits = server.get_json("/api/v1/metrics?name=cache.hits").await;
+    let series = &hits["series"][0];
+    assert_eq!(series["attributes"], json!([{"key": "cache.name", "value": {"string": "catalog"}}]));
+    assert_eq!(series["points"].as_array().unwrap().last().unwrap()["value"], 5.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_over_http() {
+    round_trip("http").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_over_grpc() {
+    round_trip("grpc").await;
+}
