@@ -5,7 +5,7 @@ CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/otelscope
 
-.PHONY: setup web build run test clean
+.PHONY: setup web build run test bench fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -24,6 +24,15 @@ run: build
 # all against the release binary built above.
 test: build
 	OTELSCOPE_BIN=$(BIN) cargo test --release --workspace
+
+# Ingest and query figures of the real binary on loopback (prints them; asserts nothing).
+bench: build
+	cargo bench -p otelscope --bench ingest
+
+# Fuzzes OTLP decoding + conversion (cargo-fuzz, nightly); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	cargo clean

@@ -12,7 +12,11 @@ fn python() -> PathBuf {
         return python.into();
     }
     let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
-    assert!(venv.exists(), "{} is missing: run `make test` (scripts/setup.sh makes it)", venv.display());
+    assert!(
+        venv.exists(),
+        "{} is missing: run `make test` (scripts/setup.sh makes it)",
+        venv.display()
+    );
     venv
 }
 
@@ -50,8 +54,14 @@ async fn round_trip(transport: &str) {
     assert_eq!(root["status"], json!({"code": "error", "message": "upstream failed"}));
     assert_eq!(root["scope"], json!({"name": "e2e.python", "version": "4.5.6"}));
     let attrs = &root["attributes"];
-    assert!(attrs.as_array().unwrap().contains(&json!({"key": "http.route", "value": {"string": "/items"}})));
-    assert!(attrs.as_array().unwrap().contains(&json!({"key": "http.response.status_code", "value": {"int": 500}})));
+    assert!(attrs
+        .as_array()
+        .unwrap()
+        .contains(&json!({"key": "http.route", "value": {"string": "/items"}})));
+    assert!(attrs
+        .as_array()
+        .unwrap()
+        .contains(&json!({"key": "http.response.status_code", "value": {"int": 500}})));
     assert!(root["resource"]
         .as_array()
         .unwrap()
@@ -61,7 +71,10 @@ async fn round_trip(transport: &str) {
     assert_eq!(child["parent_span_id"], root["span_id"]);
     assert_eq!(child["attributes"], json!([{"key": "cache.hit", "value": {"bool": true}}]));
     assert_eq!(child["events"][0]["name"], "retry");
-    assert_eq!(child["events"][0]["attributes"], json!([{"key": "retry.delay_ms", "value": {"int": 20}}]));
+    assert_eq!(
+        child["events"][0]["attributes"],
+        json!([{"key": "retry.delay_ms", "value": {"int": 20}}])
+    );
 
     let logs = server.get_json(&format!("/api/v1/logs?trace_id={trace_id}")).await;
     let record = &logs["logs"][0];
@@ -73,7 +86,10 @@ async fn round_trip(transport: &str) {
 
     let hits = server.get_json("/api/v1/metrics?name=cache.hits").await;
     let series = &hits["series"][0];
-    assert_eq!(series["attributes"], json!([{"key": "cache.name", "value": {"string": "catalog"}}]));
+    assert_eq!(
+        series["attributes"],
+        json!([{"key": "cache.name", "value": {"string": "catalog"}}])
+    );
     assert_eq!(series["points"].as_array().unwrap().last().unwrap()["value"], 5.0);
 }
 

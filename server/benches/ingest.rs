@@ -1,0 +1,303 @@
+//! Ingest and query benchmark of the real `otelscope` binary on loopback. Prints figures; it
+//! asserts nothing, so it never flakes. Run with `make bench` (or `cargo bench -p otelscope`).
+//!
+//! 1. Baseline: decoding the same OTLP payloads with prost alone, one thread.
+//! 2. Burst: OTLP/HTTP protobuf batches of 512 spans (8 traces x 64 spans, 10 attributes each)
+//!    from concurrent clients into the durable store: spans/s, server CPU, peak RSS.
+//! 3. Sustained: 10,000 spans/s for a while: server CPU (% of one core) and RSS.
+//! 4. Queries with 1,000,000 spans stored: trace by id and trace search, p50/p99.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const TRACES_PER_BATCH: u64 = 8;
+const SPANS_PER_TRACE: u64 = 64;
+const SPANS_PER_BATCH: u64 = TRACES_PER_BATCH * SPANS_PER_TRACE;
+const CLIENTS: usize = 4;
+
+fn attr(key: String, value: String) -> KeyValue {
+    KeyValue {
+        key,
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value)) }),
+        ..Default::default()
+    }
+}
+
+/// Batch `n`: 8 new traces of 64 spans, a root and children, 10 string attributes each.
+fn batch(n: u64, now_ns: u64) -> Vec<u8> {
+    let services = ["frontend", "checkout", "catalog", "payments"];
+    let mut spans = Vec::with_capacity(SPANS_PER_BATCH as usize);
+    for t in 0..TRACES_PER_BATCH {
+        let trace = n * TRACES_PER_BATCH + t + 1;
+        let trace_id = [trace.to_be_bytes(), 0xabcdu64.to_be_bytes()].concat();
+        for s in 0..SPANS_PER_TRACE {
+            let start = now_ns + s * 1_000;
+            spans.push(Span {
+                trace_id: trace_id.clone(),
+                span_id: (trace << 8 | (s + 1)).to_be_bytes().to_vec(),
+                parent_span_id: if s == 0 {
+                    vec![]
+                } else {
+                    (trace << 8 | 1).to_be_bytes().to_vec()
+                },
+                name: format!("{} /api/op{}", if s == 0 { "GET" } else { "call" }, s % 16),
+                kind: if s == 0 { 2 } else { 3 },
+                start_time_unix_nano: start,
+                end_time_unix_nano: start + 500_000 + (trace % 100) * 100_000,
+                attributes: (0..10)
+                    .map(|a| attr(format!("attr.{a}"), format!("value-{a}-{}", (trace + s) % 50)))
+                    .collect(),
+                ..Default::default()
+            });
+        }
+    }
+    let service = services[(n % 4) as usize];
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![attr("service.name".into(), service.into())],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+}
+
+/// utime + stime of `pid` in seconds, and its peak RSS in KiB.
+fn cpu_and_peak_rss(pid: u32) -> (f64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    (ticks / 100.0, kib("VmHWM:"))
+}
+
+fn current_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+struct Server {
+    child: tokio::process::Child,
+    ui: String,
+    otlp: String,
+}
+
+async fn start_server(data_dir: &std::path::Path) -> Server {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_otelscope"))
+        .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--retention-spans", "10000000"])
+        .args([
+            "--ui-listen",
+            "127.0.0.1:0",
+            "--otlp-http-listen",
+            "127.0.0.1:0",
+            "--otlp-grpc-listen",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn otelscope");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = loop {
+        let line = lines.next_line().await.unwrap().expect("ready line");
+        if line.contains("open http://") {
+            break line;
+        }
+    };
+    let urls: Vec<&str> = line.split(' ').filter(|w| w.starts_with("http://")).collect();
+    Server { ui: urls[2].to_owned(), otlp: urls[0].to_owned(), child }
+}
+
+async fn post_all(client: &reqwest::Client, url: &str, payloads: Vec<Vec<u8>>) {
+    for body in payloads {
+        let response = client
+            .post(url)
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), 200);
+    }
+}
+
+/// Sends `batches` starting at batch number `first` from CLIENTS concurrent clients.
+async fn burst(server: &Server, first: u64, batches: u64) -> (f64, f64, u64) {
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/traces", server.otlp);
+    let t0 = now_ns();
+    let mut per_client: Vec<Vec<Vec<u8>>> = vec![Vec::new(); CLIENTS];
+    for n in 0..batches {
+        per_client[n as usize % CLIENTS].push(batch(first + n, t0 + n * 1_000_000));
+    }
+    let pid = server.child.id().unwrap();
+    let (cpu0, _) = cpu_and_peak_rss(pid);
+    let start = Instant::now();
+    let tasks: Vec<_> = per_client
+        .into_iter()
+        .map(|payloads| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move { post_all(&client, &url, payloads).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let (cpu1, peak) = cpu_and_peak_rss(pid);
+    ((batches * SPANS_PER_BATCH) as f64 / wall, (cpu1 - cpu0) / wall, peak)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+async fn time_queries(client: &reqwest::Client, urls: &[String]) -> (f64, f64) {
+    let mut times = Vec::with_capacity(urls.len());
+    for url in urls {
+        let start = Instant::now();
+        let response = client.get(url).send().await.unwrap();
+        assert!(response.status().is_success(), "{url}: {}", response.status());
+        let _ = response.bytes().await.unwrap();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` probes for tests; this binary has none.
+    }
+    let burst_batches: u64 =
+        std::env::var("BENCH_BATCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let query_spans: u64 =
+        std::env::var("BENCH_QUERY_SPANS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+
+    // 1. Baseline.
+    let payloads: Vec<Vec<u8>> = (0..burst_batches.min(200)).map(|n| batch(n, now_ns())).collect();
+    let bytes: usize = payloads.iter().map(Vec::len).sum();
+    let start = Instant::now();
+    for p in &payloads {
+        let decoded = ExportTraceServiceRequest::decode(&p[..]).unwrap();
+        std::hint::black_box(decoded);
+    }
+    let decode_rate =
+        (payloads.len() as u64 * SPANS_PER_BATCH) as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "baseline: prost decode only: {:.0} spans/s ({} KB per 512-span batch)",
+        decode_rate,
+        bytes / payloads.len() / 1024
+    );
+    drop(payloads);
+
+    let dir = std::env::temp_dir().join(format!("otelscope-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut server = start_server(&dir).await;
+    let pid = server.child.id().unwrap();
+
+    // 2. Burst.
+    let (rate, cores, peak) = burst(&server, 0, burst_batches).await;
+    println!(
+        "ingest burst: {burst_batches} batches x {SPANS_PER_BATCH} spans, {CLIENTS} clients: {rate:.0} spans/s \
+         = {:.2}x of decode-only; server CPU {:.0}% of one core; peak RSS {} MiB",
+        rate / decode_rate,
+        cores * 100.0,
+        peak / 1024
+    );
+
+    // 3. Sustained 10,000 spans/s: one 512-span batch every 51.2 ms for 15 s.
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/traces", server.otlp);
+    let batches = 15_000 / 51;
+    let mut interval = tokio::time::interval(Duration::from_micros(51_200));
+    let (cpu0, _) = cpu_and_peak_rss(pid);
+    let start = Instant::now();
+    let mut max_rss = 0;
+    for n in 0..batches {
+        interval.tick().await;
+        post_all(&client, &url, vec![batch(100_000 + n, now_ns())]).await;
+        max_rss = max_rss.max(current_rss(pid));
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let (cpu1, _) = cpu_and_peak_rss(pid);
+    println!(
+        "ingest sustained: {:.0} spans/s for {wall:.0} s: server CPU {:.1}% of one core; RSS up to {} MiB",
+        (batches * SPANS_PER_BATCH) as f64 / wall,
+        (cpu1 - cpu0) / wall * 100.0,
+        max_rss / 1024
+    );
+
+    // 4. Queries at `query_spans` stored spans.
+    let stored = (burst_batches + batches) * SPANS_PER_BATCH;
+    let more = query_spans.saturating_sub(stored).div_ceil(SPANS_PER_BATCH);
+    burst(&server, 200_000, more).await;
+    let total = stored + more * SPANS_PER_BATCH;
+    let client = reqwest::Client::new();
+    let ids: Vec<String> = (0..500u64)
+        .map(|i| {
+            let trace = (i * 7919) % ((burst_batches) * TRACES_PER_BATCH) + 1;
+            format!("{}/api/v1/traces/{trace:016x}{:016x}", server.ui, 0xabcdu64)
+        })
+        .collect();
+    let (p50, p99) = time_queries(&client, &ids).await;
+    println!("query at {total} spans: trace by id (64 spans): p50 {p50:.2} ms, p99 {p99:.2} ms");
+    let searches: Vec<String> = [
+        "limit=20",
+        "service=checkout&limit=20",
+        "service=catalog&name=call%20/api/op3&limit=20",
+        "min_duration_ms=9&limit=20",
+        "service=payments&min_duration_ms=5&max_duration_ms=8&limit=20",
+        "since=10m&limit=50",
+        "attr=attr.3%3Dvalue-3-7&limit=20",
+    ]
+    .iter()
+    .cycle()
+    .take(350)
+    .map(|q| format!("{}/api/v1/traces?{q}", server.ui))
+    .collect();
+    let (p50, p99) = time_queries(&client, &searches).await;
+    println!("query at {total} spans: trace search with filters (7 kinds): p50 {p50:.2} ms, p99 {p99:.2} ms");
+    let (_, peak) = cpu_and_peak_rss(pid);
+    let db_bytes: u64 =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    println!(
+        "store: {} MiB on disk for {total} spans; server peak RSS {} MiB",
+        db_bytes >> 20,
+        peak / 1024
+    );
+    server.child.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
