@@ -32,7 +32,7 @@ pub fn traces_route() -> Router<AppState> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
+pub(crate) enum Encoding {
     Protobuf,
     Json,
 }
@@ -48,7 +48,7 @@ impl Encoding {
 
 /// A request refused before conversion, in the terms of the OTLP specification.
 #[derive(Debug)]
-enum Refusal {
+pub(crate) enum Refusal {
     UnsupportedMediaType(String),
     TooLarge(usize),
     BadRequest(String),
@@ -124,7 +124,7 @@ async fn read_body(headers: &HeaderMap, body: Body, cap: usize) -> Result<Bytes,
     }
 }
 
-fn decode<T: Message + Default + serde::de::DeserializeOwned>(
+pub(crate) fn decode<T: Message + Default + serde::de::DeserializeOwned>(
     bytes: &[u8],
     encoding: Encoding,
 ) -> Result<T, Refusal> {

@@ -2,6 +2,7 @@
 //! feeds the store's single writer. The only module that knows OTLP types.
 
 pub mod convert;
+pub mod fuzzing;
 pub mod grpc;
 pub mod http;
 mod pipeline;

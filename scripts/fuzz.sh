@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Fuzzes OTLP decoding + conversion with cargo-fuzz on the nightly toolchain for $1 seconds
+# (default 60), seeded with payloads from the corpus folder, and prints libFuzzer's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+command -v cargo-fuzz >/dev/null || cargo +nightly install cargo-fuzz
+corpus=fuzz/corpus/otlp_decode
+mkdir -p "$corpus"
+# Seeds: a JSON trace (selector 1 = traces/JSON) and an empty protobuf (selector 0).
+printf '\x01{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"seed","attributes":[{"key":"k","value":{"arrayValue":{"values":[{"intValue":"1"}]}}}]}]}]}]}' > "$corpus/seed-trace.json"
+printf '\x00' > "$corpus/seed-empty"
+cd fuzz
+cargo +nightly fuzz run otlp_decode -- -max_total_time="$seconds" -max_len=65536 2>&1 | tail -n 15
