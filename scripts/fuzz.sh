@@ -11,4 +11,7 @@ mkdir -p "$corpus"
 printf '\x01{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"seed","attributes":[{"key":"k","value":{"arrayValue":{"values":[{"intValue":"1"}]}}}]}]}]}]}' > "$corpus/seed-trace.json"
 printf '\x00' > "$corpus/seed-empty"
 cd fuzz
-cargo +nightly fuzz run otlp_decode -- -max_total_time="$seconds" -max_len=65536 2>&1 | tail -n 15
+log=artifacts/last-run.log
+mkdir -p artifacts
+cargo +nightly fuzz run otlp_decode -- -max_total_time="$seconds" -max_len=65536 >"$log" 2>&1
+grep -E '^#[0-9]+ +DONE|^Done [0-9]+ runs' "$log"

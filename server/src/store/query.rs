@@ -26,12 +26,8 @@ pub const MAX_LIMIT: usize = 1000;
 /// integers of Unix nanoseconds, or durations back from `now_ns` (`15m`, `2h`).
 pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
     let mut q = TraceQuery { limit: DEFAULT_LIMIT, ..TraceQuery::default() };
-    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
-        let value = value.into_owned();
-        if value.is_empty() {
-            continue;
-        }
-        match &*key {
+    for (key, value) in params(raw) {
+        match key.as_str() {
             "service" => q.service = Some(value),
             "name" => q.name = Some(value),
             "min_duration_ms" => q.min_duration_ns = Some(millis(&key, &value)?),
@@ -62,6 +58,13 @@ pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
         }
     }
     Ok(q)
+}
+
+/// The query string's pairs, decoded; an empty value means "no filter" and is skipped.
+fn params(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    form_urlencoded::parse(raw.as_bytes())
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
 }
 
 fn millis(key: &str, value: &str) -> Result<u64, String> {
@@ -153,12 +156,8 @@ pub struct LogQuery {
 /// `service`, `trace_id`, `min_severity`, `since`, `until`, `limit` (default 100).
 pub fn parse_log_query(raw: &str, now_ns: u64) -> Result<LogQuery, String> {
     let mut q = LogQuery { limit: 100, ..LogQuery::default() };
-    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
-        let value = value.into_owned();
-        if value.is_empty() {
-            continue;
-        }
-        match &*key {
+    for (key, value) in params(raw) {
+        match key.as_str() {
             "service" => q.service = Some(value),
             "trace_id" => q.trace_id = Some(value.to_ascii_lowercase()),
             "min_severity" => {
@@ -191,12 +190,8 @@ pub struct MetricQuery {
 /// `name`, `service`, `since`, `until`, `step` (a duration such as `10s`).
 pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String> {
     let mut q = MetricQuery::default();
-    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
-        let value = value.into_owned();
-        if value.is_empty() {
-            continue;
-        }
-        match &*key {
+    for (key, value) in params(raw) {
+        match key.as_str() {
             "name" => q.name = Some(value),
             "service" => q.service = Some(value),
             "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
