@@ -30,6 +30,9 @@ pub struct Env {
     pub platform: PlatformKind,
     /// Prefix of API URLs: empty for same origin (web), `http://host:port` for the desktop window.
     pub api_base: String,
+    /// The server's `--api-key`, sent as a bearer token by native clients (the browser uses the
+    /// cookie the server set).
+    pub api_key: Option<String>,
 }
 
 /// The outcome of one API call: the body on success, an error message otherwise.

@@ -46,6 +46,17 @@ fn send_trace(
     gzip: bool,
     service: &str,
 ) -> (String, String) {
+    send_trace_with_key(endpoints, transport, gzip, service, None)
+}
+
+/// As `send_trace`, sending `api_key` in `x-otlp-api-key` when given.
+fn send_trace_with_key(
+    endpoints: (String, String),
+    transport: Transport,
+    gzip: bool,
+    service: &str,
+    api_key: Option<&str>,
+) -> (String, String) {
     let (http_url, grpc_url) = endpoints;
     let compression = if gzip { Some(Compression::Gzip) } else { None };
     let exporter = match transport {
@@ -59,6 +70,10 @@ fn send_trace(
                 .with_http()
                 .with_protocol(protocol)
                 .with_endpoint(format!("{http_url}/v1/traces"));
+            if let Some(key) = api_key {
+                builder =
+                    builder.with_headers([("x-otlp-api-key".to_owned(), key.to_owned())].into());
+            }
             if let Some(c) = compression {
                 builder = builder.with_compression(c);
             }
@@ -66,6 +81,11 @@ fn send_trace(
         }
         Transport::Grpc => {
             let mut builder = SpanExporter::builder().with_tonic().with_endpoint(grpc_url);
+            if let Some(key) = api_key {
+                let mut metadata = tonic::metadata::MetadataMap::new();
+                metadata.insert("x-otlp-api-key", key.parse().unwrap());
+                builder = builder.with_metadata(metadata);
+            }
             if let Some(c) = compression {
                 builder = builder.with_compression(c);
             }
@@ -241,6 +261,30 @@ fn normalize(trace: &mut Json) {
         for kv in resource.iter_mut().filter(|kv| kv["key"] == "telemetry.sdk.version") {
             assert!(kv["value"]["string"].as_str().is_some_and(|v| !v.is_empty()), "{kv}");
             kv["value"]["string"] = json!("(any)");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_key_is_required_from_exporters() {
+    let server = Server::start_with(&["--in-memory", "--api-key", "e2e-key"]).await;
+    for transport in [Transport::HttpProtobuf, Transport::Grpc] {
+        for key in [None, Some("wrong"), Some("e2e-key")] {
+            let endpoints = (server.otlp_http_url.clone(), server.otlp_grpc_url.clone());
+            let service = format!("keyed-{transport:?}-{}", key.unwrap_or("none")).to_lowercase();
+            let name = service.clone();
+            tokio::task::spawn_blocking(move || {
+                send_trace_with_key(endpoints, transport, false, &name, key)
+            })
+            .await
+            .unwrap();
+            let found = server.get_json(&format!("/api/v1/traces?service={service}")).await;
+            let expected = if key == Some("e2e-key") { 1 } else { 0 };
+            assert_eq!(
+                found["traces"].as_array().unwrap().len(),
+                expected,
+                "{transport:?} with key {key:?}"
+            );
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// Export requests that may wait for the store's writer before senders get 503.
     #[arg(long, env = "OTELSCOPE_INGEST_QUEUE", default_value_t = 64)]
     pub ingest_queue: usize,
+    /// Require this key: OTLP senders send it as `x-otlp-api-key`, people open the printed
+    /// `?token=` link (or send `Authorization: Bearer KEY`).
+    #[arg(long, env = "OTELSCOPE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// Binding a non-loopback address without an API key is refused unless this is given.
     #[arg(long, env = "OTELSCOPE_ALLOW_ANONYMOUS")]
     pub allow_anonymous: bool,
@@ -58,6 +62,9 @@ pub struct DesktopArgs {
     /// Use this running server (e.g. http://127.0.0.1:8686) instead of starting one in-process.
     #[arg(long, env = "OTELSCOPE_SERVER")]
     pub server: Option<String>,
+    /// The API key of the server named by --server, if it has one.
+    #[arg(long, env = "OTELSCOPE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// For the in-process server: where the embedded store lives.
     #[arg(long, env = "OTELSCOPE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -68,6 +75,7 @@ pub struct DesktopArgs {
 
 impl ServeArgs {
     /// The listen addresses that are not loopback, for the anonymous-exposure check.
+    /// (An API key makes exposing them safe enough; see `serve::check_exposure`.)
     pub fn public_addresses(&self) -> Vec<SocketAddr> {
         [self.ui_listen, self.otlp_http_listen, self.otlp_grpc_listen]
             .into_iter()
@@ -87,6 +95,7 @@ impl ServeArgs {
             retention_spans: 5_000_000,
             retention_age: Duration::from_secs(7 * 24 * 3600),
             ingest_queue: 64,
+            api_key: None,
             allow_anonymous: false,
         }
     }

@@ -9,12 +9,13 @@ use anyhow::{anyhow, Context};
 use crate::cli::{DesktopArgs, ServeArgs};
 
 pub fn run(args: DesktopArgs) -> anyhow::Result<()> {
-    let api_base = match &args.server {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => start_in_process(ServeArgs::in_process(&args))?,
+    // The in-process server listens on loopback only and needs no key.
+    let (api_base, api_key) = match &args.server {
+        Some(url) => (url.trim_end_matches('/').to_owned(), args.api_key.clone()),
+        None => (start_in_process(ServeArgs::in_process(&args))?, None),
     };
     tracing::info!(server = %api_base, "Opening the desktop window.");
-    otelscope_app::platform::launch_desktop(api_base);
+    otelscope_app::platform::launch_desktop(api_base, api_key);
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! with `oneshot` and no socket.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 #[cfg(feature = "desktop")]
 pub mod desktop;
@@ -14,8 +15,10 @@ pub mod web;
 
 use std::sync::Arc;
 
+use axum::middleware::from_fn_with_state;
 use axum::Router;
 
+use crate::auth::ApiKey;
 use crate::ingest::convert::Limits;
 use crate::ingest::{Ingest, IngestSettings};
 use crate::store::Store;
@@ -26,6 +29,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub ingest: Ingest,
     pub ingest_limits: Arc<IngestLimits>,
+    /// `--api-key`; checked by the `auth` middlewares and the gRPC services.
+    pub api_key: ApiKey,
 }
 
 /// Caps on what one export request may carry.
@@ -46,7 +51,13 @@ impl AppState {
     /// State over `store`, with its writer thread started.
     pub fn new(store: Arc<dyn Store>, settings: IngestSettings, limits: IngestLimits) -> AppState {
         let ingest = Ingest::start(store.clone(), settings);
-        AppState { store, ingest, ingest_limits: Arc::new(limits) }
+        AppState { store, ingest, ingest_limits: Arc::new(limits), api_key: ApiKey::default() }
+    }
+
+    /// Requires `key` on every port (see `auth`).
+    pub fn with_api_key(mut self, key: ApiKey) -> AppState {
+        self.api_key = key;
+        self
     }
 }
 
@@ -58,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest::http::traces_route())
         .merge(web::router())
         .fallback(ssr::page)
+        .layer(from_fn_with_state(state.api_key.clone(), auth::ui))
         .with_state(state)
 }
 
@@ -68,5 +80,6 @@ pub fn api_router(state: AppState) -> Router {
 
 /// The OTLP/HTTP port: `/v1/traces` and friends only.
 pub fn otlp_http_router(state: AppState) -> Router {
-    ingest::http::routes().with_state(state)
+    let key = state.api_key.clone();
+    ingest::http::routes().layer(from_fn_with_state(key, auth::otlp)).with_state(state)
 }

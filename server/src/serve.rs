@@ -33,14 +33,14 @@ impl Running {
 /// Refuses to expose the server beyond loopback without authentication, unless told to.
 pub fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
     let public = args.public_addresses();
-    if public.is_empty() {
+    if public.is_empty() || args.api_key.as_deref().is_some_and(|k| !k.is_empty()) {
         return Ok(());
     }
     let list = public.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
     if !args.allow_anonymous {
         bail!(
             "refusing to listen on non-loopback address(es) {list} without authentication; \
-             pass --allow-anonymous to expose the server to your network anyway"
+             set --api-key, or pass --allow-anonymous to expose the server to your network anyway"
         );
     }
     tracing::warn!(addresses = %list, "ANYONE WHO CAN REACH THESE ADDRESSES CAN READ AND WRITE YOUR TELEMETRY.");
@@ -57,7 +57,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
             max_age_ns: args.retention_age.as_nanos().min(u128::from(u64::MAX)) as u64,
         },
     };
-    let state = AppState::new(store, settings, IngestLimits::default());
+    let state = AppState::new(store, settings, IngestLimits::default())
+        .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()));
     if !crate::web::has_bundle() {
         tracing::warn!("This binary has no web bundle (built without `make build`): pages are server-rendered only.");
     }
@@ -100,8 +101,15 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     check_exposure(&args)?;
     let running = start(&args).await?;
+    let token = match args.api_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(key) => format!(
+            "/?token={}",
+            form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
+        ),
+        None => String::new(),
+    };
     println!(
-        "otelscope {} — OTLP on http://{} (HTTP) and http://{} (gRPC) — open http://{}",
+        "otelscope {} — OTLP on http://{} (HTTP) and http://{} (gRPC) — open http://{}{token}",
         env!("CARGO_PKG_VERSION"),
         running.otlp_http_addr,
         running.otlp_grpc_addr,
@@ -132,4 +140,36 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let Command::Serve(args) =
+            Cli::try_parse_from([&["otelscope", "serve"], args].concat()).unwrap().command
+        else {
+            panic!("expected serve")
+        };
+        args
+    }
+
+    #[test]
+    fn exposure_needs_a_key_or_consent() {
+        assert!(check_exposure(&serve_args(&[])).is_ok());
+        let public = ["--ui-listen", "0.0.0.0:8686"];
+        let refused = check_exposure(&serve_args(&public)).unwrap_err().to_string();
+        assert!(
+            refused.starts_with("refusing to listen on non-loopback address(es) 0.0.0.0:8686"),
+            "{refused}"
+        );
+        assert!(check_exposure(&serve_args(&[&public[..], &["--api-key", "k"]].concat())).is_ok());
+        assert!(
+            check_exposure(&serve_args(&[&public[..], &["--allow-anonymous"]].concat())).is_ok()
+        );
+    }
 }

@@ -28,7 +28,8 @@ pub(crate) fn use_api<T: DeserializeOwned + 'static>(
     }
     let resource = use_resource(move || {
         let url = format!("{}{}", env.api_base, path());
-        async move { platform::get_text(&url).await }
+        let key = env.api_key.clone();
+        async move { platform::get_text(&url, key.as_deref()).await }
     });
     let outcome = resource.read().clone();
     decode(outcome)

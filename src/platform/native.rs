@@ -8,9 +8,14 @@ use dioxus::prelude::*;
 
 use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
 
-/// GETs `url` with reqwest; non-2xx answers become errors carrying the API's message.
-pub async fn get_text(url: &str) -> ApiOutcome {
-    let response = reqwest::get(url).await.map_err(|e| format!("server unreachable: {e}"))?;
+/// GETs `url` with reqwest (with the API key as a bearer token when there is one); non-2xx
+/// answers become errors carrying the API's message.
+pub async fn get_text(url: &str, api_key: Option<&str>) -> ApiOutcome {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(key) = api_key {
+        request = request.bearer_auth(key);
+    }
+    let response = request.send().await.map_err(|e| format!("server unreachable: {e}"))?;
     let status = response.status();
     let text = response.text().await.map_err(|e| format!("unreadable body: {e}"))?;
     if status.is_success() {
@@ -25,7 +30,11 @@ pub async fn get_text(url: &str) -> ApiOutcome {
 pub fn render_ssr(path: &str, data: &SsrData) -> String {
     let history: Rc<dyn History> = Rc::new(MemoryHistory::with_initial_path(path));
     let mut vdom = VirtualDom::new(crate::App)
-        .with_root_context(Env { platform: PlatformKind::Ssr, api_base: String::new() })
+        .with_root_context(Env {
+            platform: PlatformKind::Ssr,
+            api_base: String::new(),
+            api_key: None,
+        })
         .with_root_context(data.clone())
         .with_root_context(history);
     vdom.rebuild_in_place();
@@ -35,7 +44,7 @@ pub fn render_ssr(path: &str, data: &SsrData) -> String {
 /// Opens the desktop window on the app, talking to the API at `api_base` (`http://host:port`).
 /// Returns when the window is closed.
 #[cfg(feature = "desktop")]
-pub fn launch_desktop(api_base: String) {
+pub fn launch_desktop(api_base: String, api_key: Option<String>) {
     use dioxus::desktop::{Config, LogicalSize, WindowBuilder, WindowCloseBehaviour};
 
     let window = WindowBuilder::new()
@@ -46,8 +55,11 @@ pub fn launch_desktop(api_base: String) {
         .with_menu(None)
         .with_close_behaviour(WindowCloseBehaviour::WindowCloses)
         .with_custom_head(format!("<style>{}</style>", crate::STYLESHEET));
-    let vdom = VirtualDom::new(crate::App)
-        .with_root_context(Env { platform: PlatformKind::Desktop, api_base });
+    let vdom = VirtualDom::new(crate::App).with_root_context(Env {
+        platform: PlatformKind::Desktop,
+        api_base,
+        api_key,
+    });
     dioxus::desktop::launch::launch_virtual_dom(vdom, config);
 }
 
@@ -57,6 +69,7 @@ pub fn launch_standalone() {
     #[cfg(feature = "desktop")]
     launch_desktop(
         std::env::var("OTELSCOPE_SERVER").unwrap_or_else(|_| "http://127.0.0.1:8686".into()),
+        std::env::var("OTELSCOPE_API_KEY").ok(),
     );
     #[cfg(not(feature = "desktop"))]
     eprintln!("otelscope-app was built without `desktop`; run `otelscope serve` for the web app");

@@ -6,9 +6,9 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::env::{ApiOutcome, Env, PlatformKind};
 
-/// GETs `url` with the browser's `fetch`; non-2xx answers become errors carrying the API's
-/// `{"error": ...}` message when there is one.
-pub async fn get_text(url: &str) -> ApiOutcome {
+/// GETs `url` with the browser's `fetch` (same origin: the API key travels as the server's
+/// cookie); non-2xx answers become errors carrying the API's `{"error": ...}` message.
+pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
     let window = web_sys::window().ok_or("no window")?;
     let response = JsFuture::from(window.fetch_with_str(url))
         .await
@@ -35,6 +35,6 @@ pub fn launch_standalone() {
         ssr.remove();
     }
     LaunchBuilder::web()
-        .with_context(Env { platform: PlatformKind::Web, api_base: String::new() })
+        .with_context(Env { platform: PlatformKind::Web, api_base: String::new(), api_key: None })
         .launch(crate::App);
 }

@@ -63,6 +63,8 @@ pub struct Server {
     /// The OTLP/HTTP and OTLP/gRPC receivers.
     pub otlp_http_url: String,
     pub otlp_grpc_url: String,
+    /// `--api-key`, sent as a bearer token by `get_json`.
+    pub api_key: Option<String>,
     pub child: Child,
 }
 
@@ -89,14 +91,21 @@ impl Server {
         let line = wait_for_line(&mut child, "open http://").await;
         let urls: Vec<String> =
             line.split(' ').filter(|w| w.starts_with("http://")).map(str::to_owned).collect();
-        let [otlp_http_url, otlp_grpc_url, base_url] = <[String; 3]>::try_from(urls)
+        let [otlp_http_url, otlp_grpc_url, open_url] = <[String; 3]>::try_from(urls)
             .unwrap_or_else(|_| panic!("unexpected ready line {line:?}"));
-        Server { base_url, otlp_http_url, otlp_grpc_url, child }
+        // With --api-key the UI link ends in /?token=KEY.
+        let base_url = open_url.split("/?token=").next().unwrap().to_owned();
+        let api_key = extra.windows(2).find(|w| w[0] == "--api-key").map(|w| w[1].to_owned());
+        Server { base_url, otlp_http_url, otlp_grpc_url, api_key, child }
     }
 
     /// GETs `path` on the UI port and parses the JSON answer; panics unless 200.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        let response = reqwest::get(self.url(path)).await.expect("GET");
+        let mut request = reqwest::Client::new().get(self.url(path));
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.expect("GET");
         let status = response.status();
         let text = response.text().await.expect("body");
         assert!(status.is_success(), "GET {path}: {status} {text}");

@@ -57,6 +57,10 @@ impl Receiver {
         &self,
         request: Request<S::Request>,
     ) -> Result<Response<S::Response>, Status> {
+        if !self.state.api_key.accepts_metadata(request.metadata()) {
+            let message = format!("missing or wrong {} metadata", crate::auth::OTLP_HEADER);
+            return Err(Status::unauthenticated(message));
+        }
         signal::accept::<S>(&self.state, request.into_inner())
             .await
             .map(Response::new)
