@@ -16,15 +16,18 @@ else
 fi
 
 out=dist/pkg
-rm -rf "$out.new"
+# Generate beside dist/, not in it: touching dist/ would make the server's build script rerun.
+fresh=target/web-pkg.new
+rm -rf "$fresh"
+mkdir -p target dist
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-  --out-name otelscope_app --out-dir "$out.new" \
+  --out-name otelscope_app --out-dir "$fresh" \
   "$target_dir/wasm32-unknown-unknown/wasm-release/otelscope-app.wasm"
 # Replace only when changed, so an unchanged bundle does not force the server to recompile.
-if ! diff -rq "$out.new" "$out" >/dev/null 2>&1; then
-  rm -rf "$out" && mv "$out.new" "$out"
+if ! diff -rq "$fresh" "$out" >/dev/null 2>&1; then
+  rm -rf "$out" && mv "$fresh" "$out"
 else
-  rm -rf "$out.new"
+  rm -rf "$fresh"
 fi
 raw=$(stat -c %s "$out/otelscope_app_bg.wasm")
 gz=$(cat "$out/otelscope_app_bg.wasm" "$out/otelscope_app.js" | gzip -9 | wc -c)
