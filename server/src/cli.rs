@@ -48,6 +48,16 @@ pub struct ServeArgs {
     /// Export requests that may wait for the store's writer before senders get 503.
     #[arg(long, env = "OTELSCOPE_INGEST_QUEUE", default_value_t = 64)]
     pub ingest_queue: usize,
+    /// Largest OTLP request body accepted, in bytes after decompression (larger: 413).
+    #[arg(long, env = "OTELSCOPE_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Attributes kept per span, event, link, log record or resource; the rest are counted
+    /// as dropped.
+    #[arg(long, env = "OTELSCOPE_MAX_ATTRIBUTES", default_value_t = 256)]
+    pub max_attributes: usize,
+    /// Longest attribute value (and name) kept, in bytes; longer ones are cut.
+    #[arg(long, env = "OTELSCOPE_MAX_ATTRIBUTE_BYTES", default_value_t = 16 * 1024)]
+    pub max_attribute_bytes: usize,
     /// Require this key: OTLP senders send it as `x-otlp-api-key`, people open the printed
     /// `?token=` link (or send `Authorization: Bearer KEY`).
     #[arg(long, env = "OTELSCOPE_API_KEY", hide_env_values = true)]
@@ -95,6 +105,9 @@ impl ServeArgs {
             retention_spans: 5_000_000,
             retention_age: Duration::from_secs(7 * 24 * 3600),
             ingest_queue: 64,
+            max_body_bytes: 64 * 1024 * 1024,
+            max_attributes: 256,
+            max_attribute_bytes: 16 * 1024,
             api_key: None,
             allow_anonymous: false,
         }
@@ -113,6 +126,10 @@ mod tests {
         assert_eq!(args.otlp_http_listen.to_string(), "127.0.0.1:4318");
         assert_eq!(args.otlp_grpc_listen.to_string(), "127.0.0.1:4317");
         assert!(args.public_addresses().is_empty());
+        assert_eq!(
+            (args.max_body_bytes, args.max_attributes, args.max_attribute_bytes),
+            (64 << 20, 256, 16384)
+        );
     }
 
     #[test]

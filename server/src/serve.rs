@@ -57,7 +57,15 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
             max_age_ns: args.retention_age.as_nanos().min(u128::from(u64::MAX)) as u64,
         },
     };
-    let state = AppState::new(store, settings, IngestLimits::default())
+    let limits = IngestLimits {
+        max_body_bytes: args.max_body_bytes,
+        convert: crate::ingest::convert::Limits {
+            max_attributes: args.max_attributes,
+            max_value_bytes: args.max_attribute_bytes,
+            ..Default::default()
+        },
+    };
+    let state = AppState::new(store, settings, limits)
         .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()));
     if !crate::web::has_bundle() {
         tracing::warn!("This binary has no web bundle (built without `make build`): pages are server-rendered only.");
