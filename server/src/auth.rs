@@ -45,7 +45,7 @@ pub async fn otlp(State(key): State<ApiKey>, request: Request, next: Next) -> Re
     if key.accepts(header_str(request.headers(), OTLP_HEADER)) {
         return next.run(request).await;
     }
-    unauthorized_otlp()
+    crate::ingest::http::unauthenticated(request.headers())
 }
 
 /// Middleware for the UI port: the cookie, a bearer token, `?token=` (which sets the cookie and
@@ -72,22 +72,16 @@ pub async fn ui(State(key): State<ApiKey>, request: Request, next: Next) -> Resp
         });
         (StatusCode::UNAUTHORIZED, body).into_response()
     } else if path.starts_with("/v1/") {
-        unauthorized_otlp()
+        crate::ingest::http::unauthenticated(request.headers())
     } else {
         (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response()
     }
 }
 
-/// The stylesheet and the WASM bundle carry no data.
+/// The stylesheet and the WASM bundle carry no data. (Only these exact routes: any other path
+/// falls through to SSR, which reads the store.)
 fn is_public(path: &str) -> bool {
-    path.starts_with("/pkg/") || path.starts_with("/assets/")
-}
-
-fn unauthorized_otlp() -> Response {
-    let body = axum::Json(
-        serde_json::json!({"code": 16, "message": format!("missing or wrong {OTLP_HEADER} header")}),
-    );
-    (StatusCode::UNAUTHORIZED, body).into_response()
+    path.starts_with("/pkg/") || path == "/assets/main.css"
 }
 
 /// Sets the cookie and redirects to the URL without `token`.

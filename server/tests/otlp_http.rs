@@ -267,3 +267,33 @@ fn length_delimited(field: u32, bytes: &[u8]) -> Vec<u8> {
     out.extend_from_slice(bytes);
     out
 }
+
+#[tokio::test]
+async fn nan_values_and_far_future_times_stay_readable() {
+    // Review findings: NaN doubles broke JSON storage; times past i64::MAX wrapped in SQLite.
+    let state = state();
+    let mut odd = span("odd", [0x0a; 16]);
+    odd.start_time_unix_nano = u64::MAX - 5;
+    odd.end_time_unix_nano = u64::MAX;
+    for (key, d) in [("nan", f64::NAN), ("inf", f64::INFINITY)] {
+        odd.attributes.push(KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(any_value::Value::DoubleValue(d)) }),
+            ..Default::default()
+        });
+    }
+    let posted = post(&state, PROTO, None, request_with(vec![odd]).encode_to_vec()).await;
+    assert_eq!(posted.status, StatusCode::OK);
+    let stored = &state.store.trace(&"0a".repeat(16)).unwrap()[0];
+    assert_eq!(
+        stored.attribute("nan"),
+        Some(&otelscope_app::model::AttrValue::String("NaN".into()))
+    );
+    assert_eq!(
+        stored.attribute("inf"),
+        Some(&otelscope_app::model::AttrValue::String("inf".into()))
+    );
+    assert_eq!(stored.start_ns, i64::MAX as u64);
+    let query = otelscope_server::store::parse_trace_query("", 0).unwrap();
+    assert_eq!(state.store.search_traces(&query).unwrap()[0].duration_ns, 0);
+}

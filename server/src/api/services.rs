@@ -13,5 +13,6 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn services(State(state): State<AppState>) -> Result<Json<Services>, ApiError> {
-    Ok(Json(Services { services: state.store.services()? }))
+    let services = super::blocking(move || state.store.services()).await?;
+    Ok(Json(Services { services }))
 }

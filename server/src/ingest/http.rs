@@ -54,6 +54,7 @@ pub(crate) enum Refusal {
     BadRequest(String),
     Overloaded,
     Unavailable(String),
+    Unauthenticated,
 }
 
 async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> Response {
@@ -81,6 +82,11 @@ async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> R
     }
 }
 
+/// The 401 for a request without the API key, in the request's encoding.
+pub(crate) fn unauthenticated(headers: &HeaderMap) -> Response {
+    refuse(Refusal::Unauthenticated, encoding_of(headers).unwrap_or(Encoding::Json))
+}
+
 /// Protobuf or JSON, from `Content-Type` (parameters such as `charset` ignored).
 fn encoding_of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
     let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -96,7 +102,16 @@ fn encoding_of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
 
 /// Reads the body, inflating gzip, never holding more than `cap` bytes of payload.
 async fn read_body(headers: &HeaderMap, body: Body, cap: usize) -> Result<Bytes, Refusal> {
-    let raw = to_bytes(body, cap).await.map_err(|_| Refusal::TooLarge(cap))?;
+    let raw = to_bytes(body, cap).await.map_err(|e| {
+        // Only the length limit means "too large"; a broken or aborted upload is a bad request
+        // (413 would tell the sender not to retry).
+        let source = e.into_inner();
+        if source.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            Refusal::TooLarge(cap)
+        } else {
+            Refusal::BadRequest(format!("cannot read the request body: {source}"))
+        }
+    })?;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -167,6 +182,11 @@ fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, 14, "the ingest queue is full; retry later".into())
         }
         Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, 14, m),
+        Refusal::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            16,
+            format!("missing or wrong {} header", crate::auth::OTLP_HEADER),
+        ),
     };
     let rpc = tonic_types::Status { code, message, details: vec![] };
     let json = serde_json::json!({ "code": rpc.code, "message": rpc.message });

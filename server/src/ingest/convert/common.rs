@@ -55,6 +55,8 @@ pub(super) fn any_value(value: Option<AnyValue>, limits: &Limits, depth: usize) 
         any_value::Value::StringValue(s) => AttrValue::String(truncate(s, limits.max_value_bytes)),
         any_value::Value::BoolValue(b) => AttrValue::Bool(b),
         any_value::Value::IntValue(i) => AttrValue::Int(i),
+        // JSON has no NaN or infinities: keep them as their text.
+        any_value::Value::DoubleValue(d) if !d.is_finite() => AttrValue::String(d.to_string()),
         any_value::Value::DoubleValue(d) => AttrValue::Double(d),
         any_value::Value::BytesValue(b) => {
             use base64::Engine as _;
@@ -115,6 +117,11 @@ pub(super) fn scope(scope: Option<InstrumentationScope>, limits: &Limits) -> mod
         name: truncate(scope.name, limits.max_value_bytes),
         version: truncate(scope.version, limits.max_value_bytes),
     }
+}
+
+/// Times past `i64::MAX` ns (year 2262) are clamped: SQLite stores signed 64-bit integers.
+pub(super) fn time(ns: u64) -> u64 {
+    ns.min(i64::MAX as u64)
 }
 
 /// Lowercase hex of an id.

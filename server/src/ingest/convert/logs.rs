@@ -3,11 +3,12 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use otelscope_app::model::LogRecord;
 
-use super::common::{any_value, attributes, hex_id, scope, service_name, truncate, Limits};
+use super::common::{any_value, attributes, hex_id, scope, service_name, time, truncate, Limits};
 use super::Converted;
 
 pub fn logs(request: ExportLogsServiceRequest, limits: &Limits) -> Converted<LogRecord> {
     let mut out = Converted::default();
+    let received_ns = crate::ingest::now_ns();
     for resource_logs in request.resource_logs {
         let (resource, _) =
             attributes(resource_logs.resource.map(|r| r.attributes).unwrap_or_default(), limits);
@@ -35,12 +36,15 @@ pub fn logs(request: ExportLogsServiceRequest, limits: &Limits) -> Converted<Log
                 }
                 let id = |bytes: &[u8]| (bytes.iter().any(|&b| b != 0)).then(|| hex_id(bytes));
                 out.items.push(LogRecord {
-                    time_ns: if record.time_unix_nano == 0 {
-                        record.observed_time_unix_nano
-                    } else {
-                        record.time_unix_nano
-                    },
-                    observed_time_ns: record.observed_time_unix_nano,
+                    // Unset times fall back to the observed time, then to now, so retention
+                    // (by age) does not drop the record as soon as it is stored.
+                    time_ns: time(
+                        [record.time_unix_nano, record.observed_time_unix_nano, received_ns]
+                            .into_iter()
+                            .find(|&t| t != 0)
+                            .unwrap_or(received_ns),
+                    ),
+                    observed_time_ns: time(record.observed_time_unix_nano),
                     severity_number: record.severity_number,
                     severity_text: truncate(record.severity_text, limits.max_value_bytes),
                     body: any_value(record.body, limits, 0),

@@ -4,7 +4,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point, NumberDataPoint};
 use otelscope_app::model::{self, HistogramValue, MetricKind, MetricPoint, Temporality};
 
-use super::common::{attributes, service_name, truncate, Limits};
+use super::common::{attributes, service_name, time, truncate, Limits};
 use super::Converted;
 
 /// Fields shared by every point of one metric.
@@ -65,6 +65,22 @@ fn temporality(value: i32) -> Temporality {
     }
 }
 
+/// A finite value, or none: JSON cannot carry NaN or infinities.
+fn finite(value: Option<f64>) -> Option<f64> {
+    value.filter(|v| v.is_finite())
+}
+
+/// Bounds must stay numbers to keep their place: infinities become the largest finite value.
+fn finite_bound(b: f64) -> f64 {
+    if b.is_finite() {
+        b
+    } else if b > 0.0 {
+        f64::MAX
+    } else {
+        f64::MIN
+    }
+}
+
 fn point(
     stream: &Stream,
     kind: MetricKind,
@@ -81,8 +97,9 @@ fn point(
         monotonic: false,
         service: stream.service.to_owned(),
         attributes: attrs,
-        start_ns,
-        time_ns,
+        start_ns: time(start_ns),
+        // An unset time means "now" rather than 1970, which retention would drop at once.
+        time_ns: time(if time_ns == 0 { crate::ingest::now_ns() } else { time_ns }),
         value: None,
         histogram: None,
     }
@@ -96,10 +113,10 @@ fn number(p: NumberDataPoint, stream: &Stream, kind: MetricKind, limits: &Limits
         p.start_time_unix_nano,
         p.time_unix_nano,
     );
-    out.value = p.value.map(|v| match v {
+    out.value = finite(p.value.map(|v| match v {
         number_data_point::Value::AsDouble(d) => d,
         number_data_point::Value::AsInt(i) => i as f64,
-    });
+    }));
     out
 }
 
@@ -127,11 +144,11 @@ fn convert_data(data: Data, stream: &Stream, limits: &Limits, items: &mut Vec<Me
             out.temporality = temporality(histogram.aggregation_temporality);
             out.histogram = Some(HistogramValue {
                 count: p.count,
-                sum: p.sum,
-                bounds: p.explicit_bounds,
+                sum: finite(p.sum),
+                bounds: p.explicit_bounds.into_iter().map(finite_bound).collect(),
                 bucket_counts: p.bucket_counts,
-                min: p.min,
-                max: p.max,
+                min: finite(p.min),
+                max: finite(p.max),
             });
             out
         })),
@@ -147,9 +164,9 @@ fn convert_data(data: Data, stream: &Stream, limits: &Limits, items: &mut Vec<Me
                 out.temporality = temporality(histogram.aggregation_temporality);
                 out.histogram = Some(HistogramValue {
                     count: p.count,
-                    sum: p.sum,
-                    min: p.min,
-                    max: p.max,
+                    sum: finite(p.sum),
+                    min: finite(p.min),
+                    max: finite(p.max),
                     ..Default::default()
                 });
                 out
@@ -163,9 +180,9 @@ fn convert_data(data: Data, stream: &Stream, limits: &Limits, items: &mut Vec<Me
                 p.start_time_unix_nano,
                 p.time_unix_nano,
             );
-            out.value = Some(p.sum);
+            out.value = finite(Some(p.sum));
             out.histogram =
-                Some(HistogramValue { count: p.count, sum: Some(p.sum), ..Default::default() });
+                Some(HistogramValue { count: p.count, sum: out.value, ..Default::default() });
             out
         })),
     }

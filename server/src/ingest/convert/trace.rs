@@ -4,7 +4,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1 as otlp;
 use otelscope_app::model::{Span, SpanEvent, SpanKind, SpanLink, SpanStatus, StatusCode};
 
-use super::common::{attributes, hex_id, scope, service_name, truncate, Limits};
+use super::common::{attributes, hex_id, scope, service_name, time, truncate, Limits};
 use super::Converted;
 
 pub fn traces(request: ExportTraceServiceRequest, limits: &Limits) -> Converted<Span> {
@@ -66,7 +66,7 @@ fn convert_span(
         .into_iter()
         .take(limits.max_events)
         .map(|e| SpanEvent {
-            time_ns: e.time_unix_nano,
+            time_ns: time(e.time_unix_nano),
             name: truncate(e.name, limits.max_value_bytes),
             attributes: attributes(e.attributes, limits).0,
         })
@@ -92,8 +92,8 @@ fn convert_span(
         name: truncate(span.name, limits.max_value_bytes),
         kind: kind(span.kind),
         service: service.to_owned(),
-        start_ns: span.start_time_unix_nano,
-        end_ns: span.end_time_unix_nano,
+        start_ns: time(span.start_time_unix_nano),
+        end_ns: time(span.end_time_unix_nano),
         status: SpanStatus {
             code: match status.code {
                 1 => StatusCode::Ok,
