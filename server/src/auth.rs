@@ -78,6 +78,33 @@ pub async fn ui(State(key): State<ApiKey>, request: Request, next: Next) -> Resp
     }
 }
 
+/// Middleware for a UI port on loopback without a key: only loopback host names. Otherwise any
+/// web page could rebind its own name to 127.0.0.1 (DNS rebinding) and read the API as
+/// same-origin. A request without `Host` (HTTP/1.0, in-process calls) passes.
+pub async fn loopback_host(request: Request, next: Next) -> Response {
+    match header_str(request.headers(), "host") {
+        Some(host) if !is_loopback_host(host) => (
+            StatusCode::FORBIDDEN,
+            "otelscope answers loopback host names only (127.0.0.1, [::1], localhost); \
+             set --api-key to serve other names",
+        )
+            .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// `localhost`, `*.localhost` or a loopback IP, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The stylesheet and the WASM bundle carry no data. (Only these exact routes: any other path
 /// falls through to SSR, which reads the store.)
 fn is_public(path: &str) -> bool {
@@ -146,6 +173,30 @@ mod tests {
         assert!(!key.accepts(None));
         assert!(ApiKey::new(None).accepts(None));
         assert!(ApiKey::new(Some(String::new())).accepts(None), "an empty key means none");
+    }
+
+    #[test]
+    fn loopback_host_names() {
+        for host in [
+            "127.0.0.1:8686",
+            "127.0.0.1",
+            "localhost:8686",
+            "LOCALHOST",
+            "app.localhost:1",
+            "[::1]:8686",
+            "[::1]",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example:8686",
+            "10.0.0.5:8686",
+            "localhost.evil.example",
+            "[2001:db8::1]:80",
+            "0.0.0.0:8686",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct AppState {
     pub ingest_limits: Arc<IngestLimits>,
     /// `--api-key`; checked by the `auth` middlewares and the gRPC services.
     pub api_key: ApiKey,
+    /// Answer loopback `Host` names only on the UI port (loopback bind, no key): see
+    /// `auth::loopback_host`.
+    pub loopback_host_only: bool,
 }
 
 /// Caps on what one export request may carry.
@@ -51,7 +54,13 @@ impl AppState {
     /// State over `store`, with its writer thread started.
     pub fn new(store: Arc<dyn Store>, settings: IngestSettings, limits: IngestLimits) -> AppState {
         let ingest = Ingest::start(store.clone(), settings);
-        AppState { store, ingest, ingest_limits: Arc::new(limits), api_key: ApiKey::default() }
+        AppState {
+            store,
+            ingest,
+            ingest_limits: Arc::new(limits),
+            api_key: ApiKey::default(),
+            loopback_host_only: false,
+        }
     }
 
     /// Requires `key` on every port (see `auth`).
@@ -64,13 +73,19 @@ impl AppState {
 /// The whole UI port: `/api/v1`, same-origin OTLP/HTTP `POST /v1/traces` (the UI's own spans),
 /// the web bundle and stylesheet, and SSR pages for every other GET (404 for unknown paths).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let loopback_only = state.loopback_host_only;
+    let router = Router::new()
         .nest("/api/v1", api::router())
         .merge(ingest::http::traces_route())
         .merge(web::router())
         .fallback(ssr::page)
         .layer(from_fn_with_state(state.api_key.clone(), auth::ui))
-        .with_state(state)
+        .with_state(state);
+    if loopback_only {
+        router.layer(axum::middleware::from_fn(auth::loopback_host))
+    } else {
+        router
+    }
 }
 
 /// Only the JSON query API, under `/api/v1`. SSR calls it in-process.

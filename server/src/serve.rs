@@ -67,6 +67,11 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     };
     let state = AppState::new(store, settings, limits)
         .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()));
+    let state = AppState {
+        loopback_host_only: args.ui_listen.ip().is_loopback()
+            && args.api_key.as_deref().is_none_or(str::is_empty),
+        ..state
+    };
     if !crate::web::has_bundle() {
         tracing::warn!("This binary has no web bundle (built without `make build`): pages are server-rendered only.");
     }

@@ -144,3 +144,24 @@ async fn without_a_key_everything_is_open() {
         send(otlp_http_router(state), otlp_post("/v1/traces").body(trace_body()).unwrap()).await;
     assert_eq!(posted.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn loopback_ui_refuses_foreign_host_names() {
+    // DNS rebinding: a page on evil.example rebinds its name to 127.0.0.1 (review finding).
+    let state = otelscope_server::AppState { loopback_host_only: true, ..support::state() };
+    let with_host = |host: &'static str| {
+        get("/api/v1/health").header("host", host).body(Body::empty()).unwrap()
+    };
+    let foreign = send(router(state.clone()), with_host("evil.example:8686")).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert!(
+        foreign.body.starts_with("otelscope answers loopback host names only"),
+        "{}",
+        foreign.body
+    );
+    assert_eq!(
+        send(router(state.clone()), with_host("127.0.0.1:8686")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(send(router(state), with_host("localhost:8686")).await.status, StatusCode::OK);
+}

@@ -61,6 +61,11 @@ impl Receiver {
             let message = format!("missing or wrong {} metadata", crate::auth::OTLP_HEADER);
             return Err(Status::unauthenticated(message));
         }
+        let _permit = self
+            .state
+            .ingest
+            .admit()
+            .ok_or_else(|| Status::unavailable("too many requests in flight; retry later"))?;
         signal::accept::<S>(&self.state, request.into_inner())
             .await
             .map(Response::new)

@@ -64,6 +64,7 @@ async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> R
         Err(refusal) => return refuse(refusal, Encoding::Json),
     };
     let result = async {
+        let _permit = state.ingest.admit().ok_or(Refusal::Overloaded)?;
         let bytes = read_body(&parts.headers, body, state.ingest_limits.max_body_bytes).await?;
         let request: S::Request = decode(&bytes, encoding)?;
         signal::accept::<S>(&state, request).await.map_err(|e| match e {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::store::{Retention, Store, WriteBatch};
 
@@ -38,17 +38,45 @@ struct Job {
 #[derive(Clone)]
 pub struct Ingest {
     queue: mpsc::Sender<Job>,
+    /// Requests being read, decoded or waiting: taken before a body is read, so memory stays
+    /// bounded however many senders push at once.
+    admission: Arc<Semaphore>,
 }
+
+/// How often retention also runs without ingest (it runs after every commit too).
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Ingest {
     /// Starts the writer thread; it ends when every `Ingest` handle is dropped.
     pub fn start(store: Arc<dyn Store>, settings: IngestSettings) -> Ingest {
-        let (queue, jobs) = mpsc::channel(settings.queue_capacity.max(1));
+        let capacity = settings.queue_capacity.max(1);
+        let (queue, jobs) = mpsc::channel(capacity);
+        let writer_store = store.clone();
         std::thread::Builder::new()
             .name("otelscope-writer".into())
-            .spawn(move || writer(store, jobs, settings.retention))
+            .spawn(move || writer(writer_store, jobs, settings.retention))
             .expect("spawn the writer thread");
-        Ingest { queue }
+        let weak = Arc::downgrade(&store);
+        std::thread::Builder::new()
+            .name("otelscope-retention".into())
+            .spawn(move || loop {
+                std::thread::sleep(RETENTION_EVERY);
+                let Some(store) = weak.upgrade() else { return };
+                if let Err(error) =
+                    store.enforce_retention(settings.retention, now_ns(), RETENTION_BUDGET)
+                {
+                    tracing::warn!(%error, "Timed retention pass failed.");
+                }
+            })
+            .expect("spawn the retention thread");
+        // Twice the queue: one set waiting in the queue, one being read and decoded.
+        Ingest { queue, admission: Arc::new(Semaphore::new(2 * capacity)) }
+    }
+
+    /// A permit to read and convert one request, or `None` when too many are in flight (the
+    /// caller answers 503). Hold it until the batch is submitted.
+    pub fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        self.admission.clone().try_acquire_owned().ok()
     }
 
     /// Batches waiting for the writer (not counting the group it is writing).

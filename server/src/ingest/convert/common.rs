@@ -16,6 +16,10 @@ pub struct Limits {
     /// Events and links kept per span.
     pub max_events: usize,
     pub max_links: usize,
+    /// Most bytes one request may expand to once converted. Every span and log record carries
+    /// a copy of its resource, so a small request with a large resource and many items could
+    /// otherwise take gigabytes; items past the budget are rejected.
+    pub max_batch_bytes: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +30,7 @@ impl Default for Limits {
             max_depth: 8,
             max_events: 256,
             max_links: 128,
+            max_batch_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -116,6 +121,45 @@ pub(super) fn scope(scope: Option<InstrumentationScope>, limits: &Limits) -> mod
     model::Scope {
         name: truncate(scope.name, limits.max_value_bytes),
         version: truncate(scope.version, limits.max_value_bytes),
+    }
+}
+
+/// Roughly how many bytes `list` takes once stored.
+pub(super) fn approx_bytes(list: &[model::KeyValue]) -> usize {
+    list.iter().map(|kv| 16 + kv.key.len() + value_bytes(&kv.value)).sum()
+}
+
+fn value_bytes(value: &AttrValue) -> usize {
+    match value {
+        AttrValue::String(s) | AttrValue::Bytes(s) => s.len(),
+        AttrValue::Array(items) => 8 + items.iter().map(value_bytes).sum::<usize>(),
+        AttrValue::KvList(list) => 8 + approx_bytes(list),
+        _ => 8,
+    }
+}
+
+/// The expansion budget of one request (see [`Limits::max_batch_bytes`]).
+pub(super) struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    pub(super) fn new(limits: &Limits) -> Budget {
+        Budget { left: limits.max_batch_bytes }
+    }
+
+    /// Takes `bytes` from the budget, or says why the item does not fit.
+    pub(super) fn take(&mut self, bytes: usize) -> Result<(), String> {
+        match self.left.checked_sub(bytes) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(format!(
+                "the request expands past {} bytes once each item carries its resource; send smaller batches or a smaller resource",
+                self.left.max(1)
+            )),
+        }
     }
 }
 

@@ -3,19 +3,29 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use otelscope_app::model::LogRecord;
 
-use super::common::{any_value, attributes, hex_id, scope, service_name, time, truncate, Limits};
+use super::common::{
+    any_value, approx_bytes, attributes, hex_id, scope, service_name, time, truncate, Budget,
+    Limits,
+};
 use super::Converted;
 
 pub fn logs(request: ExportLogsServiceRequest, limits: &Limits) -> Converted<LogRecord> {
     let mut out = Converted::default();
     let received_ns = crate::ingest::now_ns();
+    let mut budget = Budget::new(limits);
     for resource_logs in request.resource_logs {
         let (resource, _) =
             attributes(resource_logs.resource.map(|r| r.attributes).unwrap_or_default(), limits);
         let service = service_name(&resource);
+        let resource_bytes = approx_bytes(&resource);
         for scope_logs in resource_logs.scope_logs {
             let scope = scope(scope_logs.scope, limits);
             for record in scope_logs.log_records {
+                use prost::Message as _;
+                if let Err(why) = budget.take(resource_bytes + record.encoded_len()) {
+                    out.reject(|| why);
+                    continue;
+                }
                 if !record.trace_id.is_empty() && record.trace_id.len() != 16 {
                     out.reject(|| {
                         format!(

@@ -4,19 +4,25 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1 as otlp;
 use otelscope_app::model::{Span, SpanEvent, SpanKind, SpanLink, SpanStatus, StatusCode};
 
-use super::common::{attributes, hex_id, scope, service_name, time, truncate, Limits};
+use super::common::{
+    approx_bytes, attributes, hex_id, scope, service_name, time, truncate, Budget, Limits,
+};
 use super::Converted;
 
 pub fn traces(request: ExportTraceServiceRequest, limits: &Limits) -> Converted<Span> {
     let mut out = Converted::default();
+    let mut budget = Budget::new(limits);
     for resource_spans in request.resource_spans {
         let (resource, _) =
             attributes(resource_spans.resource.map(|r| r.attributes).unwrap_or_default(), limits);
         let service = service_name(&resource);
+        let resource_bytes = approx_bytes(&resource);
         for scope_spans in resource_spans.scope_spans {
             let scope = scope(scope_spans.scope, limits);
             for span in scope_spans.spans {
-                if let Err(why) = check_ids(&span) {
+                use prost::Message as _;
+                let fits = budget.take(resource_bytes + span.encoded_len());
+                if let Err(why) = fits.and_then(|()| check_ids(&span)) {
                     out.reject(|| why);
                     continue;
                 }
@@ -143,6 +149,32 @@ mod tests {
             end_time_unix_nano: 25,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_large_resource_on_many_spans_is_cut_at_the_budget() {
+        use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+        use opentelemetry_proto::tonic::resource::v1::Resource;
+        let big = KeyValue {
+            key: "blob".into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue("x".repeat(10_000))),
+            }),
+            ..Default::default()
+        };
+        let spans = (0..100).map(|_| span("s", vec![7; 16])).collect();
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource { attributes: vec![big], ..Default::default() }),
+                scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+                ..Default::default()
+            }],
+        };
+        let limits = Limits { max_batch_bytes: 100_000, ..Limits::default() };
+        let out = traces(request, &limits);
+        assert_eq!(out.items.len(), 9, "about 10 KB per span fits 9 times in 100 KB");
+        assert_eq!(out.rejected, 91);
+        assert!(out.error.unwrap().starts_with("the request expands past"));
     }
 
     #[test]
