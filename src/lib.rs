@@ -1,6 +1,7 @@
 //! The otelscope dashboard UI: one set of Dioxus components drawn in the browser (WASM), in a
 //! desktop window and as server-rendered HTML. Everything platform-specific lives in `platform`.
 
+pub mod charts;
 mod components;
 mod env;
 mod hooks;

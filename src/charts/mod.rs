@@ -1,0 +1,3 @@
+//! Charts: each is "compute, then draw" — a pure layout module with tests, and a component.
+
+pub mod waterfall;

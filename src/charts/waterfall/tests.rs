@@ -1,0 +1,163 @@
+//! Snapshot tests of the waterfall layout on awkward traces: out-of-order arrival, missing
+//! parents, clock skew, zero-duration spans, parent cycles, and depth.
+
+use std::collections::HashSet;
+
+use expect_test::{expect, Expect};
+
+use super::*;
+use crate::model::{SpanKind, SpanStatus};
+
+/// A span `id` under `parent`, from `start` to `end` (ns).
+fn span(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
+    Span {
+        trace_id: "t".into(),
+        span_id: id.into(),
+        parent_span_id: parent.map(Into::into),
+        name: id.into(),
+        kind: SpanKind::Internal,
+        service: "svc".into(),
+        start_ns: start,
+        end_ns: end,
+        status: SpanStatus::default(),
+        attributes: vec![],
+        events: vec![],
+        links: vec![],
+        resource: vec![],
+        scope: Default::default(),
+        dropped_attributes_count: 0,
+        dropped_events_count: 0,
+        dropped_links_count: 0,
+    }
+}
+
+/// One line per row: indented name, bar offset/width, self time, descendants, marks.
+fn render(spans: &[Span]) -> String {
+    let layout = layout(spans);
+    let mut out = String::new();
+    for row in &layout.rows {
+        out.push_str(&format!(
+            "{}{} off={:.2} w={:.2} self={} desc={}{}{}\n",
+            "  ".repeat(row.depth),
+            spans[row.span].name,
+            row.offset,
+            row.width,
+            row.self_ns,
+            row.descendants,
+            if row.critical { " critical" } else { "" },
+            if row.orphan { " orphan" } else { "" },
+        ));
+    }
+    out
+}
+
+fn check(spans: &[Span], expected: Expect) {
+    expected.assert_eq(&render(spans));
+}
+
+#[test]
+fn out_of_order_arrival_is_nested_by_parent_and_start() {
+    check(
+        &[
+            span("db", Some("api"), 30, 60),
+            span("cache", Some("api"), 10, 20),
+            span("api", Some("root"), 5, 90),
+            span("root", None, 0, 100),
+            span("render", Some("root"), 90, 100),
+        ],
+        expect![[r#"
+            root off=0.00 w=1.00 self=5 desc=4 critical
+              api off=0.05 w=0.85 self=45 desc=2 critical
+                cache off=0.10 w=0.10 self=10 desc=0 critical
+                db off=0.30 w=0.30 self=30 desc=0 critical
+              render off=0.90 w=0.10 self=10 desc=0 critical
+        "#]],
+    );
+}
+
+#[test]
+fn missing_parents_are_shown_as_orphans_not_dropped() {
+    check(
+        &[
+            span("root", None, 0, 50),
+            span("late", Some("never-arrived"), 10, 40),
+            span("kid", Some("late"), 20, 30),
+        ],
+        expect![[r#"
+            root off=0.00 w=1.00 self=50 desc=0 critical
+            late off=0.20 w=0.60 self=20 desc=1 orphan
+              kid off=0.40 w=0.20 self=10 desc=0
+        "#]],
+    );
+}
+
+#[test]
+fn clock_skew_and_zero_duration_spans() {
+    // The child's clock runs early: it starts before its parent and overhangs its start.
+    check(
+        &[
+            span("parent", None, 100, 200),
+            span("skewed", Some("parent"), 80, 150),
+            span("instant", Some("parent"), 160, 160),
+        ],
+        expect![[r#"
+            parent off=0.17 w=0.83 self=50 desc=2 critical
+              skewed off=0.00 w=0.58 self=70 desc=0 critical
+              instant off=0.67 w=0.00 self=0 desc=0 critical
+        "#]],
+    );
+}
+
+#[test]
+fn overlapping_children_count_once_in_self_time() {
+    check(
+        &[span("p", None, 0, 100), span("a", Some("p"), 10, 60), span("b", Some("p"), 40, 80)],
+        expect![[r#"
+            p off=0.00 w=1.00 self=30 desc=2 critical
+              a off=0.10 w=0.50 self=50 desc=0 critical
+              b off=0.40 w=0.40 self=40 desc=0 critical
+        "#]],
+    );
+}
+
+#[test]
+fn parent_cycles_still_show_every_span() {
+    check(
+        &[span("a", Some("b"), 0, 10), span("b", Some("a"), 2, 8)],
+        expect![[r#"
+            a off=0.00 w=1.00 self=4 desc=1 orphan
+              b off=0.20 w=0.60 self=6 desc=0
+        "#]],
+    );
+}
+
+#[test]
+fn collapsing_hides_exactly_the_subtree() {
+    let spans = [
+        span("root", None, 0, 100),
+        span("a", Some("root"), 0, 50),
+        span("a1", Some("a"), 0, 10),
+        span("a2", Some("a"), 10, 20),
+        span("b", Some("root"), 50, 100),
+    ];
+    let layout = layout(&spans);
+    let names = |rows: Vec<usize>| {
+        rows.into_iter().map(|r| spans[layout.rows[r].span].name.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(visible_rows(&layout, &HashSet::new())), ["root", "a", "a1", "a2", "b"]);
+    assert_eq!(names(visible_rows(&layout, &HashSet::from([1]))), ["root", "a", "b"]);
+    assert_eq!(names(visible_rows(&layout, &HashSet::from([0]))), ["root"]);
+}
+
+#[test]
+fn a_chain_100000_deep_does_not_overflow_the_stack() {
+    let mut spans = vec![span("s0", None, 0, 200_000)];
+    for i in 1..100_000u64 {
+        spans.push(span(&format!("s{i}"), Some(&format!("s{}", i - 1)), i, 200_000 - i));
+    }
+    let layout = layout(&spans);
+    assert_eq!(layout.rows.len(), 100_000);
+    assert_eq!(layout.rows[99_999].depth, 99_999);
+    assert_eq!(layout.rows[0].descendants, 99_999);
+    assert!(layout.rows.iter().all(|r| r.critical));
+}
