@@ -4,6 +4,7 @@
 pub mod charts;
 mod components;
 mod env;
+pub mod filters;
 mod hooks;
 pub mod model;
 pub mod platform;

@@ -4,7 +4,10 @@
 use dioxus::prelude::*;
 
 use crate::components::Shell;
-use crate::views::{Cache, FlameGraph, Home, NotFound, Retries, SelfView, Traces};
+use crate::filters::TraceFilters;
+use crate::views::{
+    Cache, FlameGraph, Home, NotFound, Retries, SelfView, ServiceList, TraceDetail, Traces,
+};
 
 #[derive(Clone, Debug, PartialEq, Routable)]
 #[rustfmt::skip]
@@ -12,8 +15,12 @@ pub enum Route {
     #[layout(Shell)]
         #[route("/")]
         Home {},
-        #[route("/traces")]
-        Traces {},
+        #[route("/traces?:..filters")]
+        Traces { filters: TraceFilters },
+        #[route("/traces/:trace_id")]
+        TraceDetail { trace_id: String },
+        #[route("/services")]
+        ServiceList {},
         #[route("/cache")]
         Cache {},
         #[route("/retries")]
@@ -32,10 +39,24 @@ impl Route {
         !matches!(path.parse::<Route>(), Ok(Route::NotFound { .. }) | Err(_))
     }
 
+    /// Which navigation entry a page belongs to (a trace's page belongs to Traces).
+    pub(crate) fn section(&self) -> u8 {
+        match self {
+            Route::Home {} | Route::Traces { .. } | Route::TraceDetail { .. } => 0,
+            Route::ServiceList {} => 1,
+            Route::Cache {} => 2,
+            Route::Retries {} => 3,
+            Route::FlameGraph {} => 4,
+            Route::SelfView {} => 5,
+            Route::NotFound { .. } => 6,
+        }
+    }
+
     /// The navigation entries, in the order the header shows them.
-    pub(crate) fn nav() -> [(Route, &'static str); 5] {
+    pub(crate) fn nav() -> [(Route, &'static str); 6] {
         [
-            (Route::Traces {}, "Traces"),
+            (Route::Traces { filters: TraceFilters::default() }, "Traces"),
+            (Route::ServiceList {}, "Services"),
             (Route::Cache {}, "Cache"),
             (Route::Retries {}, "Retries"),
             (Route::FlameGraph {}, "Flame graphs"),
@@ -50,10 +71,19 @@ mod tests {
 
     #[test]
     fn known_and_unknown_paths() {
-        for path in ["/", "/traces", "/cache", "/retries", "/flamegraph", "/self"] {
+        for path in [
+            "/",
+            "/traces",
+            "/traces/0af7651916cd43dd8448eb211c80319c",
+            "/services",
+            "/cache",
+            "/retries",
+            "/flamegraph",
+            "/self",
+        ] {
             assert!(Route::is_known(path), "{path} should be a page");
         }
-        for path in ["/nope", "/traces/extra/deep", "/favicon.ico"] {
+        for path in ["/nope", "/traces/abc/deep", "/favicon.ico"] {
             assert!(!Route::is_known(path), "{path} should be a 404");
         }
     }

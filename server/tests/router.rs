@@ -125,7 +125,7 @@ async fn every_route_renders_server_side_with_nav_and_data() {
             assert!(body.contains(r#"data-platform="ssr""#), "{uri}");
             assert!(body.contains(heading), "{uri}: {body}");
             for link in [
-                r#"href="/traces""#,
+                r#"href="/traces"#,
                 r#"href="/cache""#,
                 r#"href="/retries""#,
                 r#"href="/flamegraph""#,

@@ -1,3 +1,4 @@
 //! Charts: each is "compute, then draw" — a pure layout module with tests, and a component.
 
+pub(crate) mod scatter;
 pub mod waterfall;

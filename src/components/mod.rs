@@ -1,8 +1,10 @@
 //! Building blocks shared by the views: the page shell and the server status line.
 
+mod live_control;
 mod shell;
 mod status_line;
 
+pub(crate) use live_control::LiveControl;
 pub(crate) use shell::Shell;
 pub(crate) use status_line::StatusLine;
 mod empty_page;

@@ -1,9 +1,10 @@
-//! `Shell`: the layout around every page — header with navigation, status line, the page.
+//! `Shell`: the layout around every page — header with navigation, live control, status line.
 
 use dioxus::prelude::*;
 
-use crate::components::StatusLine;
+use crate::components::{LiveControl, StatusLine};
 use crate::env::Env;
+use crate::hooks::use_live_provider;
 use crate::routes::Route;
 
 /// The root element of every renderer's output; `data-platform` tells tests who drew it.
@@ -11,6 +12,7 @@ use crate::routes::Route;
 pub(crate) fn Shell() -> Element {
     let env = use_context::<Env>();
     let current = use_route::<Route>();
+    use_live_provider();
     rsx! {
         div { id: "app", "data-platform": env.platform.name(),
             header { class: "topbar",
@@ -18,12 +20,13 @@ pub(crate) fn Shell() -> Element {
                 nav {
                     for (route, label) in Route::nav() {
                         Link {
-                            class: if route == current { "nav-link active" } else { "nav-link" },
+                            class: if route.section() == current.section() { "nav-link active" } else { "nav-link" },
                             to: route.clone(),
                             "{label}"
                         }
                     }
                 }
+                LiveControl {}
                 StatusLine {}
             }
             main { class: "page", Outlet::<Route> {} }

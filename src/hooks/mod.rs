@@ -1,5 +1,8 @@
 //! Hooks shared by the views: data from the query API and the live-refresh tick.
 
+mod live;
 mod use_api;
 
-pub(crate) use use_api::{use_api, Loadable};
+pub(crate) use live::{use_live_provider, Live, REFRESH_SECONDS};
+
+pub(crate) use use_api::{use_api, use_api_live, Loadable};

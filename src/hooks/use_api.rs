@@ -35,6 +35,19 @@ pub(crate) fn use_api<T: DeserializeOwned + 'static>(
     decode(outcome)
 }
 
+/// As [`use_api`], refetching on every tick of the live timer (see `hooks::live`).
+pub(crate) fn use_api_live<T: DeserializeOwned + 'static>(
+    path: impl Fn() -> String + 'static,
+) -> Loadable<T> {
+    let live = try_use_context::<crate::hooks::Live>();
+    use_api(move || {
+        if let Some(live) = live {
+            let _subscribe = (live.tick)();
+        }
+        path()
+    })
+}
+
 fn decode<T: DeserializeOwned>(outcome: Option<ApiOutcome>) -> Loadable<T> {
     match outcome {
         None => Loadable::Loading,

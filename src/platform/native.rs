@@ -25,6 +25,11 @@ pub async fn get_text(url: &str, api_key: Option<&str>) -> ApiOutcome {
     }
 }
 
+/// Waits `ms` milliseconds (tokio timer).
+pub async fn sleep_ms(ms: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+}
+
 /// Renders the app at `path` (path and query) to HTML with the data in `data`. The server calls
 /// this until `data.take_wanted()` comes back empty.
 pub fn render_ssr(path: &str, data: &SsrData) -> String {

@@ -26,6 +26,11 @@ pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
     }
 }
 
+/// Waits `ms` milliseconds (browser timer).
+pub async fn sleep_ms(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
 /// The WASM `main`: drops the server-rendered copy of the page and mounts the live app in
 /// `#main`, talking to the API on the same origin.
 pub fn launch_standalone() {

@@ -1,12 +1,13 @@
-//! `Home`: the landing page at `/`, which is the trace search.
+//! `Home`: the landing page at `/`, which is the trace search with no filters.
 
 use dioxus::prelude::*;
 
+use crate::filters::TraceFilters;
 use crate::views::Traces;
 
 #[component]
 pub(crate) fn Home() -> Element {
     rsx! {
-        Traces {}
+        Traces { filters: TraceFilters::default() }
     }
 }

@@ -6,6 +6,8 @@ mod home;
 mod not_found;
 mod retries;
 mod self_view;
+mod services;
+mod trace_detail;
 mod traces;
 
 pub(crate) use cache::Cache;
@@ -14,4 +16,6 @@ pub(crate) use home::Home;
 pub(crate) use not_found::NotFound;
 pub(crate) use retries::Retries;
 pub(crate) use self_view::SelfView;
+pub(crate) use services::ServiceList;
+pub(crate) use trace_detail::TraceDetail;
 pub(crate) use traces::Traces;

@@ -11,7 +11,7 @@ pub(crate) fn NotFound(segments: Vec<String>) -> Element {
         section { class: "empty-page not-found",
             h1 { "Page not found" }
             p { "Nothing lives at " code { "{path}" } "." }
-            Link { to: Route::Traces {}, "Go to traces" }
+            Link { to: Route::Traces { filters: Default::default() }, "Go to traces" }
         }
     }
 }

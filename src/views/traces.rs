@@ -1,15 +1,155 @@
-//! `Traces`: the trace search page (placeholder until trace search exists).
+//! `Traces`: the trace search — a form whose filters live in the URL, a duration-over-time
+//! scatter of the results, and the results list. Without JavaScript the form is a plain GET.
 
 use dioxus::prelude::*;
 
-use crate::components::EmptyPage;
+use crate::charts::scatter::{format_duration, DurationScatter};
+use crate::filters::{TraceFilters, RANGES};
+use crate::hooks::{use_api, use_api_live, Loadable};
+use crate::model::{Services, TraceList};
+use crate::routes::Route;
 
 #[component]
-pub(crate) fn Traces() -> Element {
+pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
+    let results = use_api_live::<TraceList>(move || filters.read().api_path());
     rsx! {
-        EmptyPage {
-            title: "Traces",
-            explanation: "Trace search is not built yet. This page will list the traces received over OTLP, with filters and a duration chart.",
+        section { class: "traces",
+            h1 { "Traces" }
+            SearchForm { filters: filters() }
+            match results {
+                Loadable::Loading => rsx! { p { class: "loading", "Loading traces…" } },
+                Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not load traces: {error}" } },
+                Loadable::Ready(list) if list.traces.is_empty() => rsx! {
+                    p { class: "empty-state",
+                        "No traces match. Point an OpenTelemetry SDK at this server "
+                        "(OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318) or widen the search."
+                    }
+                },
+                Loadable::Ready(list) => rsx! {
+                    DurationScatter { traces: list.traces.clone() }
+                    ResultsTable { list }
+                },
+            }
         }
     }
+}
+
+#[component]
+fn SearchForm(filters: TraceFilters) -> Element {
+    let services = use_api::<Services>(|| "/api/v1/services".into());
+    let mut draft = use_signal(|| filters.clone());
+    // A new URL (back button, link) resets the form to it.
+    use_effect(use_reactive!(|filters| draft.set(filters)));
+    let navigator = use_navigator();
+    let names: Vec<String> = match &services {
+        Loadable::Ready(s) => s.services.iter().map(|s| s.name.clone()).collect(),
+        _ => Vec::new(),
+    };
+    let field = move |name: &'static str| {
+        let d = draft.read();
+        match name {
+            "service" => d.service.clone(),
+            "name" => d.name.clone(),
+            "min_duration_ms" => d.min_duration_ms.clone(),
+            "max_duration_ms" => d.max_duration_ms.clone(),
+            "status" => d.status.clone(),
+            "attr" => d.attr.clone(),
+            "since" => d.since.clone(),
+            _ => String::new(),
+        }
+    };
+    let mut set = move |name: &'static str, value: String| {
+        let mut d = draft.write();
+        let slot = match name {
+            "service" => &mut d.service,
+            "name" => &mut d.name,
+            "min_duration_ms" => &mut d.min_duration_ms,
+            "max_duration_ms" => &mut d.max_duration_ms,
+            "status" => &mut d.status,
+            "attr" => &mut d.attr,
+            _ => &mut d.since,
+        };
+        *slot = value;
+    };
+    rsx! {
+        form {
+            class: "search",
+            action: "/traces",
+            method: "get",
+            onsubmit: move |event| {
+                event.prevent_default();
+                navigator.push(Route::Traces { filters: draft() });
+            },
+            label { "Service"
+                select { name: "service", value: field("service"), onchange: move |e| set("service", e.value()),
+                    option { value: "", "any" }
+                    for name in names {
+                        option { value: "{name}", selected: name == field("service"), "{name}" }
+                    }
+                }
+            }
+            label { "Operation"
+                input { name: "name", value: field("name"), placeholder: "GET /items", oninput: move |e| set("name", e.value()) }
+            }
+            label { "Min ms"
+                input { name: "min_duration_ms", r#type: "number", min: "0", step: "any", value: field("min_duration_ms"), oninput: move |e| set("min_duration_ms", e.value()) }
+            }
+            label { "Max ms"
+                input { name: "max_duration_ms", r#type: "number", min: "0", step: "any", value: field("max_duration_ms"), oninput: move |e| set("max_duration_ms", e.value()) }
+            }
+            label { "Status"
+                select { name: "status", value: field("status"), onchange: move |e| set("status", e.value()),
+                    option { value: "", selected: field("status").is_empty(), "any" }
+                    option { value: "error", selected: field("status") == "error", "error" }
+                    option { value: "ok", selected: field("status") == "ok", "no error" }
+                }
+            }
+            label { "Attribute"
+                input { name: "attr", value: field("attr"), placeholder: "http.route=/items", oninput: move |e| set("attr", e.value()) }
+            }
+            label { "Time"
+                select { name: "since", value: field("since"), onchange: move |e| set("since", e.value()),
+                    for (value, text) in RANGES {
+                        option { value: "{value}", selected: field("since") == value, "{text}" }
+                    }
+                }
+            }
+            button { r#type: "submit", "Search" }
+        }
+    }
+}
+
+#[component]
+fn ResultsTable(list: TraceList) -> Element {
+    rsx! {
+        table { class: "results",
+            thead {
+                tr { th { "Trace" } th { "Start" } th { "Duration" } th { "Spans" } th { "Errors" } }
+            }
+            tbody {
+                for t in list.traces {
+                    tr { key: "{t.trace_id}", class: if t.error_count > 0 { "has-error" } else { "" },
+                        td {
+                            Link { class: "trace-link", to: Route::TraceDetail { trace_id: t.trace_id.clone() },
+                                span { class: "svc", "{t.root_service}" }
+                                " "
+                                span { class: "op", "{t.root_name}" }
+                            }
+                        }
+                        td { class: "num", "{clock_time(t.start_ns)}" }
+                        td { class: "num", "{format_duration(t.duration_ns)}" }
+                        td { class: "num", "{t.span_count}" }
+                        td { class: "num", "{t.error_count}" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `HH:MM:SS.mmm` UTC of a Unix-nanosecond time.
+pub(crate) fn clock_time(ns: u64) -> String {
+    let ms = ns / 1_000_000;
+    let (s, ms) = (ms / 1000, ms % 1000);
+    format!("{:02}:{:02}:{:02}.{ms:03}", (s / 3600) % 24, (s / 60) % 60, s % 60)
 }

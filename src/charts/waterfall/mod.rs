@@ -1,4 +1,400 @@
 //! The trace waterfall. `layout` turns a trace's spans into rows (order, depth, bar position,
-//! self time, critical path); the component that draws them comes with the trace view.
+//! self time, critical path); `Waterfall` draws only the rows in view, with collapse/expand,
+//! span search, a minimap with a draggable window, and a details panel.
 
 pub mod layout;
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use dioxus::prelude::*;
+
+use crate::charts::scatter::format_duration;
+use crate::env::{Env, PlatformKind};
+use crate::model::{AttrValue, KeyValue, Span};
+use crate::routes::Route;
+use layout::{layout, visible_rows, Layout};
+
+const ROW_HEIGHT: f64 = 24.0;
+const VIEW_HEIGHT: f64 = 560.0;
+/// Rows drawn above and below the viewport so fast scrolling shows no gaps.
+const OVERSCAN: usize = 12;
+const MINIMAP_HEIGHT: f64 = 64.0;
+/// Most bars the minimap draws; rows are bucketed beyond that.
+const MINIMAP_BARS: usize = 400;
+
+/// A trace's spans, compared by identity so large traces are never compared element-wise.
+#[derive(Clone)]
+pub struct SharedSpans(pub Rc<Vec<Span>>);
+
+impl PartialEq for SharedSpans {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[component]
+pub fn Waterfall(spans: SharedSpans) -> Element {
+    let env = use_context::<Env>();
+    let laid = use_memo(use_reactive!(|spans| Rc::new(layout(&spans.0))));
+    let mut collapsed = use_signal(HashSet::<usize>::new);
+    // The root (first row) starts selected, so its details show without a click (and in SSR).
+    let mut selected = use_signal(|| Some(0usize));
+    let mut query = use_signal(String::new);
+    let mut match_pos = use_signal(|| 0usize);
+    let mut scroll_top = use_signal(|| 0.0f64);
+    let mut dragging = use_signal(|| false);
+
+    let layout: Rc<Layout> = laid();
+    let visible = visible_rows(&layout, &collapsed.read());
+    let matches = find_matches(&spans.0, &layout, &query.read());
+    let match_set: HashSet<usize> = matches.iter().copied().collect();
+    let total_height = visible.len() as f64 * ROW_HEIGHT;
+    // SSR has no scrolling: it draws every row, fully expanded.
+    let (first, last) = if env.platform == PlatformKind::Ssr {
+        (0, visible.len())
+    } else {
+        let first =
+            ((scroll_top() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN).min(visible.len());
+        let last = (first + (VIEW_HEIGHT / ROW_HEIGHT) as usize + 2 * OVERSCAN).min(visible.len());
+        (first, last)
+    };
+
+    let mut scroll_to = move |y: f64| {
+        let y = y.max(0.0);
+        scroll_top.set(y);
+        document::eval(&format!(
+            "var e=document.getElementById('wf-scroll'); if (e) e.scrollTop = {y};"
+        ));
+    };
+    let mut reveal = move |row: usize, layout: &Layout| {
+        // Expand every collapsed ancestor, then scroll the row into the middle of the view.
+        collapsed.write().retain(|&c| !(c < row && c + layout.rows[c].descendants >= row));
+        selected.set(Some(row));
+        let position =
+            visible_rows(layout, &collapsed.read()).iter().position(|&r| r == row).unwrap_or(0);
+        scroll_to(position as f64 * ROW_HEIGHT - VIEW_HEIGHT / 2.0);
+    };
+
+    let minimap = minimap_bars(&layout, &visible);
+    let window_y = if visible.is_empty() {
+        0.0
+    } else {
+        scroll_top() / total_height.max(1.0) * MINIMAP_HEIGHT
+    };
+    let window_h = (VIEW_HEIGHT / total_height.max(VIEW_HEIGHT) * MINIMAP_HEIGHT).max(2.0);
+    let jump = move |y: f64, total: f64| (y / MINIMAP_HEIGHT * total - VIEW_HEIGHT / 2.0).max(0.0);
+
+    let current_match = if matches.is_empty() { None } else { Some(match_pos() % matches.len()) };
+    let match_label = match (current_match, query.read().is_empty()) {
+        (_, true) => String::new(),
+        (None, false) => "no match".to_owned(),
+        (Some(i), false) => format!("{} of {}", i + 1, matches.len()),
+    };
+
+    rsx! {
+        div { class: "waterfall",
+            div { class: "wf-toolbar",
+                input {
+                    class: "wf-search",
+                    r#type: "search",
+                    placeholder: "Find spans (name, service, attribute)",
+                    value: "{query}",
+                    oninput: move |e| {
+                        query.set(e.value());
+                        match_pos.set(0);
+                    },
+                    onkeydown: {
+                        let layout = layout.clone();
+                        let matches = matches.clone();
+                        move |e: KeyboardEvent| {
+                            if e.key() == Key::Enter && !matches.is_empty() {
+                                let next = if e.modifiers().shift() { match_pos() + matches.len() - 1 } else { match_pos() + 1 };
+                                match_pos.set(next % matches.len());
+                                reveal(matches[next % matches.len()], &layout);
+                            }
+                        }
+                    },
+                }
+                button {
+                    r#type: "button",
+                    class: "wf-next",
+                    disabled: matches.is_empty(),
+                    onclick: {
+                        let layout = layout.clone();
+                        let matches = matches.clone();
+                        move |_| {
+                            if !matches.is_empty() {
+                                let next = if selected().is_some_and(|s| matches.contains(&s)) { match_pos() + 1 } else { match_pos() };
+                                match_pos.set(next % matches.len());
+                                reveal(matches[next % matches.len()], &layout);
+                            }
+                        }
+                    },
+                    "Next match"
+                }
+                span { class: "wf-matches", "{match_label}" }
+                button { r#type: "button", onclick: move |_| collapsed.write().clear(), "Expand all" }
+                span { class: "legend", span { class: "legend-critical" } "critical path" }
+            }
+            svg {
+                class: "minimap",
+                view_box: "0 0 1000 {MINIMAP_HEIGHT}",
+                preserve_aspect_ratio: "none",
+                onmousedown: move |e| {
+                    dragging.set(true);
+                    scroll_to(jump(e.element_coordinates().y, total_height));
+                },
+                onmousemove: move |e| {
+                    if dragging() {
+                        scroll_to(jump(e.element_coordinates().y, total_height));
+                    }
+                },
+                onmouseup: move |_| dragging.set(false),
+                onmouseleave: move |_| dragging.set(false),
+                for (i, bar) in minimap.into_iter().enumerate() {
+                    rect { key: "{i}", x: "{bar.0:.1}", y: "{bar.1:.2}", width: "{bar.2:.1}", height: "{bar.3:.2}", class: "mm-bar" }
+                }
+                rect { class: "mm-window", x: "0", y: "{window_y:.2}", width: "1000", height: "{window_h:.2}" }
+            }
+            div { class: "wf-body",
+                div {
+                    class: "wf-scroll",
+                    id: "wf-scroll",
+                    style: if env.platform == PlatformKind::Ssr { "" } else { "height: {VIEW_HEIGHT}px" },
+                    onscroll: move |e| scroll_top.set(e.data().scroll_top()),
+                    div { class: "wf-canvas", style: "height: {total_height}px",
+                        for (offset, &row_index) in visible[first..last].iter().enumerate() {
+                            WaterfallRow {
+                                key: "{row_index}",
+                                span: spans.0[layout.rows[row_index].span].clone(),
+                                row: layout.rows[row_index].clone(),
+                                row_index,
+                                top: (first + offset) as f64 * ROW_HEIGHT,
+                                collapsed: collapsed.read().contains(&row_index),
+                                selected: selected() == Some(row_index),
+                                matched: match_set.contains(&row_index),
+                                on_toggle: move |row: usize| {
+                                    let mut set = collapsed.write();
+                                    if !set.remove(&row) {
+                                        set.insert(row);
+                                    }
+                                },
+                                on_select: move |row: usize| selected.set(Some(row)),
+                            }
+                        }
+                    }
+                }
+                if let Some(row) = selected().filter(|&r| r < layout.rows.len()) {
+                    SpanDetails { span: spans.0[layout.rows[row].span].clone(), self_ns: layout.rows[row].self_ns }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn WaterfallRow(
+    span: Span,
+    row: layout::Row,
+    row_index: usize,
+    top: f64,
+    collapsed: bool,
+    selected: bool,
+    matched: bool,
+    on_toggle: EventHandler<usize>,
+    on_select: EventHandler<usize>,
+) -> Element {
+    let color = service_color(&span.service);
+    let mut class = String::from("wf-row");
+    for (on, name) in [
+        (selected, " selected"),
+        (matched, " match"),
+        (span.is_error(), " error"),
+        (row.critical, " critical"),
+    ] {
+        if on {
+            class.push_str(name);
+        }
+    }
+    let indent = row.depth.min(40) * 14;
+    let left = row.offset * 100.0;
+    let width = row.width * 100.0;
+    rsx! {
+        div {
+            class: "{class}",
+            "data-row": "{row_index}",
+            "data-depth": "{row.depth}",
+            style: "top: {top}px",
+            onclick: move |_| on_select.call(row_index),
+            div { class: "wf-label", style: "padding-left: {indent}px",
+                if row.descendants > 0 {
+                    button {
+                        r#type: "button",
+                        class: "wf-toggle",
+                        "aria-expanded": if collapsed { "false" } else { "true" },
+                        title: if collapsed { "Expand ({row.descendants} spans)" } else { "Collapse" },
+                        onclick: move |e| {
+                            e.stop_propagation();
+                            on_toggle.call(row_index);
+                        },
+                        if collapsed { "▸" } else { "▾" }
+                    }
+                } else {
+                    span { class: "wf-leaf" }
+                }
+                span { class: "svc", style: "color: {color}", "{span.service}" }
+                " "
+                span { class: "op", "{span.name}" }
+                if row.orphan {
+                    span { class: "badge", title: "Its parent span has not arrived", "orphan" }
+                }
+            }
+            div { class: "wf-track",
+                div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
+                span { class: "wf-duration", style: "left: {left:.3}%", "{format_duration(span.duration_ns())}" }
+            }
+        }
+    }
+}
+
+#[component]
+fn SpanDetails(span: Span, self_ns: u64) -> Element {
+    let status = format!("{:?}", span.status.code).to_lowercase();
+    rsx! {
+        aside { class: "span-details",
+            h2 { "{span.name}" }
+            dl {
+                dt { "Service" } dd { "{span.service}" }
+                dt { "Kind" } dd { {format!("{:?}", span.kind).to_lowercase()} }
+                dt { "Duration" } dd { "{format_duration(span.duration_ns())} (self {format_duration(self_ns)})" }
+                dt { "Status" } dd { class: "status-{status}", "{status} {span.status.message}" }
+                dt { "Span id" } dd { code { "{span.span_id}" } }
+                if let Some(parent) = &span.parent_span_id { dt { "Parent" } dd { code { "{parent}" } } }
+                dt { "Scope" } dd { "{span.scope.name} {span.scope.version}" }
+            }
+            AttributeTable { title: "Attributes", attributes: span.attributes.clone() }
+            if !span.events.is_empty() {
+                h3 { "Events" }
+                ul { class: "events",
+                    for event in span.events.iter() {
+                        li {
+                            span { class: "event-time", {format_duration(event.time_ns.saturating_sub(span.start_ns))} }
+                            " "
+                            strong { "{event.name}" }
+                            AttributeTable { title: "", attributes: event.attributes.clone() }
+                        }
+                    }
+                }
+            }
+            if !span.links.is_empty() {
+                h3 { "Links" }
+                ul { class: "links",
+                    for link in span.links.iter() {
+                        li {
+                            Link { to: Route::TraceDetail { trace_id: link.trace_id.clone() }, code { "{link.trace_id}" } }
+                            " span "
+                            code { "{link.span_id}" }
+                        }
+                    }
+                }
+            }
+            AttributeTable { title: "Resource", attributes: span.resource.clone() }
+        }
+    }
+}
+
+#[component]
+fn AttributeTable(title: String, attributes: Vec<KeyValue>) -> Element {
+    if attributes.is_empty() {
+        return rsx! {};
+    }
+    rsx! {
+        if !title.is_empty() { h3 { "{title}" } }
+        table { class: "attributes",
+            for kv in attributes {
+                tr { th { "{kv.key}" } td { {value_text(&kv.value)} } }
+            }
+        }
+    }
+}
+
+/// An attribute value as the details panel shows it.
+pub(crate) fn value_text(value: &AttrValue) -> String {
+    match value {
+        AttrValue::String(s) => s.clone(),
+        AttrValue::Bool(b) => b.to_string(),
+        AttrValue::Int(i) => i.to_string(),
+        AttrValue::Double(d) => d.to_string(),
+        AttrValue::Bytes(b) => format!("base64:{b}"),
+        AttrValue::Array(items) => {
+            format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", "))
+        }
+        AttrValue::KvList(list) => {
+            format!(
+                "{{{}}}",
+                list.iter()
+                    .map(|kv| format!("{}: {}", kv.key, value_text(&kv.value)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        AttrValue::Empty => String::new(),
+    }
+}
+
+/// Rows (in layout order) whose span name, service or an attribute value contains `query`,
+/// ignoring case.
+pub(crate) fn find_matches(spans: &[Span], layout: &Layout, query: &str) -> Vec<usize> {
+    let query = query.trim().to_lowercase();
+    if query.is_empty() {
+        return Vec::new();
+    }
+    let hit = |s: &str| s.to_lowercase().contains(&query);
+    layout
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| {
+            let span = &spans[row.span];
+            hit(&span.name)
+                || hit(&span.service)
+                || span.attributes.iter().any(|kv| hit(&kv.key) || hit(&value_text(&kv.value)))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Minimap bars `(x, y, width, height)` in a 1000 × MINIMAP_HEIGHT box, one per visible row or
+/// per bucket of rows when there are more than MINIMAP_BARS.
+pub(crate) fn minimap_bars(layout: &Layout, visible: &[usize]) -> Vec<(f64, f64, f64, f64)> {
+    if visible.is_empty() {
+        return Vec::new();
+    }
+    let per_bar = visible.len().div_ceil(MINIMAP_BARS);
+    let bar_height = MINIMAP_HEIGHT / visible.len().div_ceil(per_bar) as f64;
+    visible
+        .chunks(per_bar)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let start = chunk.iter().map(|&r| layout.rows[r].offset).fold(f64::MAX, f64::min);
+            let end = chunk
+                .iter()
+                .map(|&r| layout.rows[r].offset + layout.rows[r].width)
+                .fold(0.0, f64::max);
+            (
+                start * 1000.0,
+                i as f64 * bar_height,
+                ((end - start) * 1000.0).max(1.0),
+                bar_height.max(0.5),
+            )
+        })
+        .collect()
+}
+
+/// A stable colour per service name.
+pub(crate) fn service_color(service: &str) -> String {
+    let hash =
+        service.bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
+    format!("hsl({}, 60%, 60%)", hash % 360)
+}

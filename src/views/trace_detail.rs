@@ -1,0 +1,57 @@
+//! `TraceDetail`: one trace — summary line, then the waterfall with span details.
+
+use std::rc::Rc;
+
+use dioxus::prelude::*;
+
+use crate::charts::scatter::format_duration;
+use crate::charts::waterfall::{SharedSpans, Waterfall};
+use crate::hooks::{use_api, Loadable};
+use crate::model::Trace;
+use crate::routes::Route;
+
+#[component]
+pub(crate) fn TraceDetail(trace_id: ReadSignal<String>) -> Element {
+    let trace = use_api::<Trace>(move || format!("/api/v1/traces/{}", trace_id.read()));
+    let back = rsx! { Link { class: "back", to: Route::Traces { filters: Default::default() }, "← All traces" } };
+    match trace {
+        Loadable::Loading => rsx! { {back} p { class: "loading", "Loading trace {trace_id}…" } },
+        Loadable::Failed(error) if error.starts_with("HTTP 404") => rsx! {
+            {back}
+            section { class: "empty-page",
+                h1 { "Trace not found" }
+                p { class: "empty-state", "No spans of trace " code { "{trace_id}" } " are stored (yet, or any more)." }
+            }
+        },
+        Loadable::Failed(error) => {
+            rsx! { {back} p { class: "error-state", role: "alert", "Could not load the trace: {error}" } }
+        }
+        Loadable::Ready(trace) => {
+            let start = trace.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
+            let end = trace.spans.iter().map(|s| s.end_ns.max(s.start_ns)).max().unwrap_or(start);
+            let root =
+                trace.spans.iter().find(|s| s.parent_span_id.is_none()).or(trace.spans.first());
+            let title = root.map(|r| format!("{} {}", r.service, r.name)).unwrap_or_default();
+            let mut services: Vec<&str> = trace.spans.iter().map(|s| s.service.as_str()).collect();
+            services.sort_unstable();
+            services.dedup();
+            let errors = trace.spans.iter().filter(|s| s.is_error()).count();
+            let summary = format!(
+                "{} · {} spans · {} services · {} errors",
+                format_duration(end - start),
+                trace.spans.len(),
+                services.len(),
+                errors
+            );
+            let spans = SharedSpans(Rc::new(trace.spans));
+            rsx! {
+                {back}
+                section { class: "trace-detail",
+                    h1 { "{title}" }
+                    p { class: "trace-meta", code { "{trace.trace_id}" } " · {summary}" }
+                    Waterfall { spans }
+                }
+            }
+        }
+    }
+}
