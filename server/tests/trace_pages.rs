@@ -1,0 +1,119 @@
+//! Trace pages rendered by the server (JavaScript off): the waterfall lists every span in
+//! tree order, search results link to traces, and hostile strings stay text.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use otelscope_server::router;
+use prost::Message;
+use support::{post, request_with, span};
+use tower::ServiceExt;
+
+const HOSTILE_NAME: &str = "<img src=x onerror=alert(1)>";
+const HOSTILE_VALUE: &str = "<script>alert(1)</script>";
+
+async fn page(state: &otelscope_server::AppState, uri: &str) -> (StatusCode, String) {
+    let response = router(state.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// The HTML with `<`/`>` entities in one spelling (dioxus-ssr writes `&#60;`, others `&lt;`).
+fn normalized(html: &str) -> String {
+    html.replace("&#60;", "&lt;").replace("&#62;", "&gt;")
+}
+
+/// A root with two children arriving out of order, one grandchild, and hostile strings.
+async fn seed(state: &otelscope_server::AppState) -> String {
+    let trace = [0x42; 16];
+    let mut root = span(HOSTILE_NAME, trace);
+    root.span_id = vec![1; 8];
+    root.attributes.push(KeyValue {
+        key: "note".into(),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(HOSTILE_VALUE.into())) }),
+        ..Default::default()
+    });
+    let child = |id: u8, parent: u8, name: &str, offset: u64| {
+        let mut s = span(name, trace);
+        s.span_id = vec![id; 8];
+        s.parent_span_id = vec![parent; 8];
+        s.start_time_unix_nano += offset;
+        s.end_time_unix_nano = s.start_time_unix_nano + 100;
+        s
+    };
+    let spans = vec![
+        child(4, 3, "grandchild", 30),
+        child(3, 1, "second", 20),
+        root,
+        child(2, 1, "first", 10),
+    ];
+    let posted =
+        post(state, "application/x-protobuf", None, request_with(spans).encode_to_vec()).await;
+    assert_eq!(posted.status, StatusCode::OK);
+    "42".repeat(16)
+}
+
+#[tokio::test]
+async fn waterfall_lists_every_span_in_tree_order_without_javascript() {
+    let state = support::state();
+    let trace_id = seed(&state).await;
+    let (status, html) = page(&state, &format!("/ssr/traces/{trace_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<script"), "an /ssr page carries no script");
+    let html = normalized(&html);
+    let escaped_name = "&lt;img src=x onerror=alert(1)&gt;";
+    let order: Vec<usize> = [escaped_name, ">first<", ">second<", ">grandchild<"]
+        .iter()
+        .map(|needle| html.find(needle).unwrap_or_else(|| panic!("{needle} missing from {html}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "rows out of order: {order:?}");
+    assert!(html.contains(r#"data-depth="2""#), "the grandchild is nested two deep");
+}
+
+#[tokio::test]
+async fn hostile_strings_are_text_in_server_rendered_html() {
+    let state = support::state();
+    let trace_id = seed(&state).await;
+    for uri in [format!("/traces/{trace_id}"), "/traces".to_owned()] {
+        let (_, raw) = page(&state, &uri).await;
+        let html = normalized(&raw);
+        assert!(!raw.contains(HOSTILE_NAME), "{uri}: raw span name in HTML");
+        assert!(!html.contains("<img"), "{uri}: an element was created from a span name");
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{uri}: the name is shown as text"
+        );
+    }
+    let (_, raw) = page(&state, &format!("/traces/{trace_id}")).await;
+    let html = normalized(&raw);
+    assert!(!raw.contains(HOSTILE_VALUE), "raw attribute value in HTML");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the attribute value is shown as text"
+    );
+}
+
+#[tokio::test]
+async fn search_form_works_as_a_plain_get() {
+    let state = support::state();
+    let trace_id = seed(&state).await;
+    let (_, html) = page(&state, "/ssr/traces?service=test-svc&status=ok").await;
+    assert!(html.contains(r#"<form class="search" action="/traces" method="get">"#), "{html}");
+    assert!(
+        html.contains(&format!(r#"href="/traces/{trace_id}""#)),
+        "results link to the trace: {html}"
+    );
+    let (_, none) = page(&state, "/ssr/traces?service=test-svc&status=error").await;
+    assert!(!none.contains(&format!(r#"href="/traces/{trace_id}""#)));
+    assert!(none.contains("No traces match"));
+    let (status, missing) = page(&state, &format!("/traces/{}", "ab".repeat(16))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(missing.contains("Trace not found"), "{missing}");
+}
