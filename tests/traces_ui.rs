@@ -1,0 +1,137 @@
+//! The trace views in a real browser against a running server: a trace sent by the official
+//! OpenTelemetry Python SDK appears in /traces, opens as a nested waterfall, collapses, is
+//! found by the span search, survives a reload; hostile span strings stay text.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use otelscope_e2e::{artifacts_dir, Browser, Server};
+use serde_json::json;
+
+/// Polls `script` (which returns a boolean) until true, failing after 30 s.
+async fn wait_until(browser: &Browser, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while browser.eval(script).await != json!(true) {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn send_with_python(server: &Server) -> String {
+    let python =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
+    let python = std::env::var_os("OTELSCOPE_PYTHON").map(Into::into).unwrap_or(python);
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/send.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .args(["http", &server.otlp_http_url, "shop"])
+        .output()
+        .await
+        .expect("run send.py");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    printed["trace_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn find_open_collapse_search_and_reload_a_trace() {
+    let server = Server::start().await;
+    let trace_id = send_with_python(&server).await;
+    let browser = Browser::start().await;
+    let client = &browser.client;
+
+    client.goto(&server.url("/traces")).await.unwrap();
+    let link = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(&format!(
+            r#"[data-platform="web"] a.trace-link[href="/traces/{trace_id}"]"#
+        )))
+        .await
+        .expect("the trace is listed");
+    assert_eq!(link.text().await.unwrap(), "shop GET /items");
+    link.click().await.unwrap();
+
+    // The waterfall: the root at depth 0, its child nested at depth 1.
+    let child = browser.text_of(r#"[data-platform="web"] .wf-row[data-depth="1"] .op"#).await;
+    assert_eq!(child, "redis GET");
+    assert_eq!(browser.text_of(r#".wf-row[data-depth="0"] .op"#).await, "GET /items");
+    assert_eq!(client.current_url().await.unwrap().path(), format!("/traces/{trace_id}"));
+
+    // Collapsing the root hides its child.
+    client
+        .find(Locator::Css(r#".wf-row[data-row="0"] .wf-toggle"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(
+        &browser,
+        "the child is hidden",
+        r#"return document.querySelectorAll('.wf-row[data-depth="1"]').length === 0"#,
+    )
+    .await;
+
+    // The search finds the hidden span, expands its parent and marks it.
+    let search = client.find(Locator::Css(".wf-search")).await.unwrap();
+    search.send_keys("redis").await.unwrap();
+    search.send_keys(&char::from(Key::Enter).to_string()).await.unwrap();
+    wait_until(&browser, "the match is shown", r#"var m = document.querySelector('.wf-row.match .op'); return !!m && m.textContent === 'redis GET'"#).await;
+    assert_eq!(browser.text_of(".wf-matches").await, "1 of 1");
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(artifacts_dir().join("web-waterfall.png"), png).unwrap();
+
+    // A reload of the URL shows the same trace.
+    client.refresh().await.unwrap();
+    assert_eq!(
+        browser.text_of(r#"[data-platform="web"] .wf-row[data-depth="1"] .op"#).await,
+        "redis GET"
+    );
+    assert_eq!(client.current_url().await.unwrap().path(), format!("/traces/{trace_id}"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_span_strings_are_text_in_the_browser() {
+    let server = Server::start().await;
+    let name = "<img src=x onerror=alert(1)>";
+    let value = "<script>alert(1)</script>";
+    let body = json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "evil"}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": "0badc0de0badc0de0badc0de0badc0de", "spanId": "0badc0de0badc0de",
+            "name": name, "kind": 2,
+            "startTimeUnixNano": (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 - 1_000_000).to_string(),
+            "endTimeUnixNano": (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64).to_string(),
+            "attributes": [{"key": "note", "value": {"stringValue": value}}]
+        }]}]
+    }]});
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/traces", server.otlp_http_url))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let browser = Browser::start().await;
+    for path in ["/traces", "/traces/0badc0de0badc0de0badc0de0badc0de"] {
+        browser.client.goto(&server.url(path)).await.unwrap();
+        let selector = if path == "/traces" {
+            "[data-platform=\"web\"] a.trace-link .op"
+        } else {
+            "[data-platform=\"web\"] .wf-row .op"
+        };
+        assert_eq!(browser.text_of(selector).await, name, "{path}");
+        let elements = browser
+            .eval("return document.querySelectorAll('#main img, #main script').length")
+            .await;
+        assert_eq!(elements, 0, "{path}: an element was created from telemetry");
+    }
+    let shown = browser.text_of(".span-details .attributes td").await;
+    assert_eq!(shown, value);
+    let alerted = browser.eval("return typeof window.__alerted === 'undefined'").await;
+    assert_eq!(alerted, true);
+}
