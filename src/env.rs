@@ -33,6 +33,8 @@ pub struct Env {
     /// The server's `--api-key`, sent as a bearer token by native clients (the browser uses the
     /// cookie the server set).
     pub api_key: Option<String>,
+    /// The page a native window opens on (its router starts at `/` otherwise).
+    pub start_path: Option<String>,
 }
 
 /// The outcome of one API call: the body on success, an error message otherwise.

@@ -75,6 +75,9 @@ pub struct DesktopArgs {
     /// The API key of the server named by --server, if it has one.
     #[arg(long, env = "OTELSCOPE_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// The page to open, e.g. `/traces/<trace id>` (default: the trace search).
+    #[arg(long)]
+    pub path: Option<String>,
     /// For the in-process server: where the embedded store lives.
     #[arg(long, env = "OTELSCOPE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,

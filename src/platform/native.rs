@@ -39,6 +39,7 @@ pub fn render_ssr(path: &str, data: &SsrData) -> String {
             platform: PlatformKind::Ssr,
             api_base: String::new(),
             api_key: None,
+            start_path: None,
         })
         .with_root_context(data.clone())
         .with_root_context(history);
@@ -49,7 +50,7 @@ pub fn render_ssr(path: &str, data: &SsrData) -> String {
 /// Opens the desktop window on the app, talking to the API at `api_base` (`http://host:port`).
 /// Returns when the window is closed.
 #[cfg(feature = "desktop")]
-pub fn launch_desktop(api_base: String, api_key: Option<String>) {
+pub fn launch_desktop(api_base: String, api_key: Option<String>, start_path: Option<String>) {
     use dioxus::desktop::{Config, LogicalSize, WindowBuilder, WindowCloseBehaviour};
 
     let window = WindowBuilder::new()
@@ -64,6 +65,7 @@ pub fn launch_desktop(api_base: String, api_key: Option<String>) {
         platform: PlatformKind::Desktop,
         api_base,
         api_key,
+        start_path,
     });
     dioxus::desktop::launch::launch_virtual_dom(vdom, config);
 }
@@ -75,6 +77,7 @@ pub fn launch_standalone() {
     launch_desktop(
         std::env::var("OTELSCOPE_SERVER").unwrap_or_else(|_| "http://127.0.0.1:8686".into()),
         std::env::var("OTELSCOPE_API_KEY").ok(),
+        None,
     );
     #[cfg(not(feature = "desktop"))]
     eprintln!("otelscope-app was built without `desktop`; run `otelscope serve` for the web app");

@@ -40,6 +40,11 @@ pub fn launch_standalone() {
         ssr.remove();
     }
     LaunchBuilder::web()
-        .with_context(Env { platform: PlatformKind::Web, api_base: String::new(), api_key: None })
+        .with_context(Env {
+            platform: PlatformKind::Web,
+            api_base: String::new(),
+            api_key: None,
+            start_path: None,
+        })
         .launch(crate::App);
 }

@@ -44,7 +44,9 @@ pub(crate) fn TraceDetail(trace_id: ReadSignal<String>) -> Element {
                 errors
             );
             let spans = SharedSpans(Rc::new(trace.spans));
+            let window_title = format!("otelscope — {title}");
             rsx! {
+                document::Title { "{window_title}" }
                 {back}
                 section { class: "trace-detail",
                     h1 { "{title}" }

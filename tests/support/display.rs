@@ -1,11 +1,11 @@
 //! A private X display (Xvfb) for the desktop window, and the X tools that look at it.
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use super::wait_for_line;
+use super::{artifacts_dir, otelscope_bin, wait_for_line, STARTUP};
 
 /// An Xvfb server on a display number it chose itself; killed when dropped.
 pub struct Display {
@@ -77,4 +77,58 @@ pub fn request_close(display: &str, window: u32) {
     let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
     conn.send_event(false, window, EventMask::NO_EVENT, event).expect("send WM_DELETE_WINDOW");
     conn.flush().expect("flush X connection");
+}
+
+/// A blank or half-painted screen has a handful of colours; the app's text and status dot
+/// bring hundreds (anti-aliasing).
+const PAINTED_COLOURS: usize = 50;
+
+/// Runs `otelscope desktop ARGS`, waits for its window to paint, keeps a screenshot named
+/// `artefact`, closes the window and checks the process exits cleanly.
+pub async fn show_and_close(args: &[&str], title: &str, artefact: &str) {
+    let display = Display::start().await;
+    let mut app = Command::new(otelscope_bin())
+        .arg("desktop")
+        .args(args)
+        .env("DISPLAY", &display.name)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn otelscope desktop");
+
+    // The title names the page once its data arrived (`document::Title`).
+    let windows = display.wait_for_window(title, STARTUP).await;
+    assert!(!windows.is_empty());
+
+    // The webview paints asynchronously after the window maps and after the title changes:
+    // poll the screen until the app has drawn and the picture holds still for three looks (a
+    // condition, with a deadline), keeping the last picture as the artefact.
+    let png = artifacts_dir().join(artefact);
+    let deadline = Instant::now() + STARTUP;
+    let mut history = Vec::new();
+    let colours = loop {
+        let colours = display.screenshot(&png).await;
+        history.push(colours);
+        let settled =
+            history.len() >= 3 && history[history.len() - 3..].iter().all(|&c| c == colours);
+        if (colours >= PAINTED_COLOURS && settled) || Instant::now() > deadline {
+            break colours;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(
+        colours >= PAINTED_COLOURS,
+        "screen still blank ({colours} colours): {}",
+        png.display()
+    );
+
+    for id in &windows {
+        request_close(&display.name, id.parse().expect("window id"));
+    }
+    let status = tokio::time::timeout(STARTUP, app.wait())
+        .await
+        .expect("otelscope desktop did not exit after its window was closed")
+        .expect("wait for otelscope desktop");
+    assert!(status.success(), "otelscope desktop exited with {status}");
 }
