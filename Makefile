@@ -28,6 +28,7 @@ test: build
 # Ingest and query figures of the real binary on loopback (prints them; asserts nothing).
 bench: build
 	cargo bench -p otelscope --bench ingest
+	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
 
 # Fuzzes OTLP decoding + conversion (cargo-fuzz, nightly); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60

@@ -1,0 +1,152 @@
+//! Large-trace benchmark of the waterfall in headless Chromium against the WASM app: traces of
+//! 1,000 / 10,000 / 100,000 spans; time to first paint of the waterfall, collapse and expand of
+//! a subtree with up to 5,000 descendants, scrolling to the end, and SSR of the page. Prints
+//! figures; asserts only that the page works. Run with `make bench`.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use otelscope_e2e::{Browser, Server};
+use prost::Message;
+
+fn id8(n: u64) -> Vec<u8> {
+    (n + 1).to_be_bytes().to_vec()
+}
+
+/// Span `i`'s parent: 0 is the root; 1 (`A`) holds a subtree of `sub` spans (fan-out 50);
+/// 2 (`B`) holds the rest, flat.
+fn parent_of(i: u64, sub: u64) -> Option<u64> {
+    match i {
+        0 => None,
+        1 | 2 => Some(0),
+        _ if i < 3 + sub => Some(if i < 3 + 50 { 1 } else { 3 + (i - 3 - 50) % 50 }),
+        _ => Some(2),
+    }
+}
+
+async fn send_trace(server: &Server, trace: u8, n: u64) -> (String, u64) {
+    let sub = (n / 2).min(5000);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        as u64;
+    let t0 = now - 10_000_000_000;
+    let client = reqwest::Client::new();
+    let spans: Vec<Span> = (0..n)
+        .map(|i| Span {
+            trace_id: vec![trace; 16],
+            span_id: id8(i),
+            parent_span_id: parent_of(i, sub).map(id8).unwrap_or_default(),
+            name: format!("op-{}", i % 97),
+            kind: 1,
+            start_time_unix_nano: t0 + i * 1_000,
+            end_time_unix_nano: t0 + i * 1_000 + 50_000 + (n - i) * 10,
+            ..Default::default()
+        })
+        .collect();
+    for chunk in spans.chunks(5000) {
+        let body = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![KeyValue {
+                        key: "service.name".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue("bench".into())),
+                        }),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans { spans: chunk.to_vec(), ..Default::default() }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec();
+        let response = client
+            .post(format!("{}/v1/traces", server.otlp_http_url))
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    (format!("{:02x}", trace).repeat(16), sub)
+}
+
+/// Clicks the toggle of row 1 and resolves after the frame that shows the new state.
+const TOGGLE: &str = r#"
+const done = arguments[arguments.length - 1];
+const want = arguments[0];
+const t = performance.now();
+document.querySelector('.wf-row[data-row="1"] .wf-toggle').click();
+(function check() {
+  const b = document.querySelector('.wf-row[data-row="1"] .wf-toggle');
+  if (b && b.getAttribute('aria-expanded') === want) {
+    requestAnimationFrame(() => done(performance.now() - t));
+  } else {
+    setTimeout(check, 0);
+  }
+})();
+"#;
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::start().await;
+    let client = &browser.client;
+    for (k, n) in [(1u8, 1_000u64), (2, 10_000), (3, 100_000)] {
+        let (trace_id, sub) = send_trace(&server, k, n).await;
+        let url = server.url(&format!("/traces/{trace_id}"));
+
+        let start = Instant::now();
+        let ssr = reqwest::get(server.url(&format!("/ssr/traces/{trace_id}"))).await.unwrap();
+        assert!(ssr.status().is_success());
+        let ssr_bytes = ssr.bytes().await.unwrap().len();
+        let ssr_ms = start.elapsed().as_secs_f64() * 1e3;
+
+        let start = Instant::now();
+        client.goto(&url).await.unwrap();
+        client
+            .wait()
+            .at_most(Duration::from_secs(120))
+            .for_element(Locator::Css(r#"[data-platform="web"] .wf-row[data-row="0"]"#))
+            .await
+            .expect("waterfall painted");
+        let first_paint = start.elapsed().as_secs_f64() * 1e3;
+        let rows_in_dom = browser.eval("return document.querySelectorAll('.wf-row').length").await;
+
+        let collapse = client.execute_async(TOGGLE, vec!["false".into()]).await.unwrap();
+        let expand = client.execute_async(TOGGLE, vec!["true".into()]).await.unwrap();
+
+        let scrolled = client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   const total = arguments[0];
+                   const s = document.getElementById('wf-scroll');
+                   s.scrollTop = s.scrollHeight;
+                   s.dispatchEvent(new Event('scroll'));
+                   (function check(n) {
+                     const rows = [...document.querySelectorAll('.wf-row')].map(r => +r.dataset.row);
+                     const max = Math.max(...rows);
+                     if (max > 0.99 * total || n > 200) done(max); else setTimeout(() => check(n + 1), 10);
+                   })(0);"#,
+                vec![n.into()],
+            )
+            .await
+            .unwrap();
+        println!(
+            "waterfall {n} spans: first paint {first_paint:.0} ms (navigation, WASM start, fetch, layout, draw); \
+             {rows_in_dom} rows in the DOM; collapse of a {sub}-span subtree {:.1} ms, expand {:.1} ms; \
+             scrolled to row {scrolled}; SSR of the page {ssr_ms:.0} ms ({} KB)",
+            collapse.as_f64().unwrap_or(f64::NAN),
+            expand.as_f64().unwrap_or(f64::NAN),
+            ssr_bytes / 1024
+        );
+    }
+}
