@@ -20,6 +20,8 @@ const VIEW_HEIGHT: f64 = 560.0;
 /// Rows drawn above and below the viewport so fast scrolling shows no gaps.
 const OVERSCAN: usize = 12;
 const MINIMAP_HEIGHT: f64 = 64.0;
+/// Most rows SSR draws: past that the HTML alone would take seconds to make and to load.
+const SSR_ROWS: usize = 2000;
 /// Most bars the minimap draws; rows are bucketed beyond that.
 const MINIMAP_BARS: usize = 400;
 
@@ -50,9 +52,9 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
     let matches = find_matches(&spans.0, &layout, &query.read());
     let match_set: HashSet<usize> = matches.iter().copied().collect();
     let total_height = visible.len() as f64 * ROW_HEIGHT;
-    // SSR has no scrolling: it draws every row, fully expanded.
+    // SSR has no scrolling: it draws the rows fully expanded, up to SSR_ROWS.
     let (first, last) = if env.platform == PlatformKind::Ssr {
-        (0, visible.len())
+        (0, visible.len().min(SSR_ROWS))
     } else {
         let first =
             ((scroll_top() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN).min(visible.len());
@@ -60,6 +62,11 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
         (first, last)
     };
 
+    let canvas_height = if env.platform == PlatformKind::Ssr {
+        (last - first) as f64 * ROW_HEIGHT
+    } else {
+        total_height
+    };
     let mut scroll_to = move |y: f64| {
         let y = y.max(0.0);
         scroll_top.set(y);
@@ -163,7 +170,7 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
                     id: "wf-scroll",
                     style: if env.platform == PlatformKind::Ssr { "" } else { "height: {VIEW_HEIGHT}px" },
                     onscroll: move |e| scroll_top.set(e.data().scroll_top()),
-                    div { class: "wf-canvas", style: "height: {total_height}px",
+                    div { class: "wf-canvas", style: "height: {canvas_height}px",
                         for (offset, &row_index) in visible[first..last].iter().enumerate() {
                             WaterfallRow {
                                 key: "{row_index}",
@@ -183,6 +190,14 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
                                 on_select: move |row: usize| selected.set(Some(row)),
                             }
                         }
+                    }
+                }
+                if last - first < visible.len() && env.platform == PlatformKind::Ssr {
+                    p { class: "wf-more",
+                        "Showing the first {last} of {visible.len()} spans. The app (with JavaScript) shows them all; "
+                        "so does "
+                        a { href: "/api/v1/traces/{spans.0[0].trace_id}", "the JSON API" }
+                        "."
                     }
                 }
                 if let Some(row) = selected().filter(|&r| r < layout.rows.len()) {
