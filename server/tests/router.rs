@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use otelscope_app::model::{Span, SpanKind, SpanStatus};
+use otelscope_app::model::{Span, SpanKind};
 use otelscope_server::ingest::IngestSettings;
 use otelscope_server::store::{Retention, SqliteStore, Store, WriteBatch};
 use otelscope_server::{router, AppState, IngestLimits};
@@ -33,23 +33,16 @@ fn state_with(services: &[(&str, u64)]) -> AppState {
     for (name, n) in services {
         for i in 0..*n {
             spans.push(Span {
-                trace_id: format!("{:016x}{:016x}", name.len(), spans.len() + 1),
-                span_id: format!("{:016x}", i + 1),
                 parent_span_id: None,
-                name: "op".into(),
                 kind: SpanKind::Server,
                 service: (*name).into(),
                 start_ns: 1,
                 end_ns: 2,
-                status: SpanStatus::default(),
-                attributes: vec![],
-                events: vec![],
-                links: vec![],
-                resource: vec![],
-                scope: Default::default(),
-                dropped_attributes_count: 0,
-                dropped_events_count: 0,
-                dropped_links_count: 0,
+                ..Span::new(
+                    format!("{:016x}{:016x}", name.len(), spans.len() + 1),
+                    format!("{:016x}", i + 1),
+                    "op",
+                )
             });
         }
     }

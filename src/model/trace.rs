@@ -117,6 +117,34 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Span {
+    /// A span with these ids and name and nothing else: no parent, unset kind and status,
+    /// `unknown_service`, zero times, no attributes, events or links.
+    pub fn new(
+        trace_id: impl Into<String>,
+        span_id: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Span {
+        Span {
+            trace_id: trace_id.into(),
+            span_id: span_id.into(),
+            parent_span_id: None,
+            name: name.into(),
+            kind: SpanKind::Unspecified,
+            service: "unknown_service".into(),
+            start_ns: 0,
+            end_ns: 0,
+            status: SpanStatus::default(),
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            resource: Vec::new(),
+            scope: Scope::default(),
+            dropped_attributes_count: 0,
+            dropped_events_count: 0,
+            dropped_links_count: 0,
+        }
+    }
+
     pub fn duration_ns(&self) -> u64 {
         self.end_ns.saturating_sub(self.start_ns)
     }

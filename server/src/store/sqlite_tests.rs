@@ -1,30 +1,19 @@
 //! Store tests on real SQLite: in memory for logic, a temp file for durability and schema
 //! versions.
 
-use otelscope_app::model::{KeyValue, SpanKind, SpanStatus, StatusCode};
+use otelscope_app::model::{KeyValue, SpanKind, StatusCode};
 
 use super::*;
 use crate::store::parse_trace_query;
 
 fn span(trace: u8, id: u8, parent: Option<u8>, name: &str, start: u64, end: u64) -> Span {
     Span {
-        trace_id: format!("{trace:032x}"),
-        span_id: format!("{id:016x}"),
         parent_span_id: parent.map(|p| format!("{p:016x}")),
-        name: name.into(),
         kind: SpanKind::Server,
         service: "api".into(),
         start_ns: start,
         end_ns: end,
-        status: SpanStatus::default(),
-        attributes: vec![],
-        events: vec![],
-        links: vec![],
-        resource: vec![],
-        scope: Default::default(),
-        dropped_attributes_count: 0,
-        dropped_events_count: 0,
-        dropped_links_count: 0,
+        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
     }
 }
 

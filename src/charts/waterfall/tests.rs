@@ -6,28 +6,17 @@ use std::collections::HashSet;
 use expect_test::{expect, Expect};
 
 use super::*;
-use crate::model::{SpanKind, SpanStatus};
+use crate::model::SpanKind;
 
 /// A span `id` under `parent`, from `start` to `end` (ns).
 fn span(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
     Span {
-        trace_id: "t".into(),
-        span_id: id.into(),
         parent_span_id: parent.map(Into::into),
-        name: id.into(),
         kind: SpanKind::Internal,
         service: "svc".into(),
         start_ns: start,
         end_ns: end,
-        status: SpanStatus::default(),
-        attributes: vec![],
-        events: vec![],
-        links: vec![],
-        resource: vec![],
-        scope: Default::default(),
-        dropped_attributes_count: 0,
-        dropped_events_count: 0,
-        dropped_links_count: 0,
+        ..Span::new("t", id, id)
     }
 }
 
