@@ -8,8 +8,7 @@ use otelscope_e2e::Server;
 #[tokio::test(flavor = "multi_thread")]
 async fn desktop_window_shows_a_trace_from_a_running_server() {
     let server = Server::start().await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-        as u64;
+    let now = otelscope_e2e::now_ns();
     let span = |id: &str, parent: &str, name: &str, start: u64, end: u64| {
         serde_json::json!({"traceId": "d35c7000d35c7000d35c7000d35c7000", "spanId": id, "parentSpanId": parent,
             "name": name, "kind": 2, "startTimeUnixNano": (now - start).to_string(), "endTimeUnixNano": (now - end).to_string()})
@@ -22,14 +21,7 @@ async fn desktop_window_shows_a_trace_from_a_running_server() {
             span("0000000000000003", "0000000000000001", "<img src=x onerror=alert(1)>", 5_000_000, 2_000_000),
         ]}]
     }]});
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/traces", server.otlp_http_url))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(server.post_traces("application/json", body.to_string().into_bytes()).await, 200);
     let path = "/traces/d35c7000d35c7000d35c7000d35c7000";
     let title = "otelscope — desk GET /checkout";
     show_and_close(&["--server", &server.base_url, "--path", path], title, "desktop-trace.png")

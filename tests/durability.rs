@@ -1,25 +1,15 @@
 //! A 200 means durable: batches acknowledged by `otelscope serve` survive `kill -9` of the
 //! server, and a restart on the same data directory serves every one of them.
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use otelscope_e2e::browser::TempDir;
-use otelscope_e2e::Server;
-use prost::Message;
+use otelscope_e2e::{now_ns, otlp_traces, Server};
 
 const BATCHES: u32 = 40;
 const SPANS_PER_BATCH: u32 = 50;
 
-/// Span start times: recent, so age retention keeps them.
-fn recent_ns() -> u64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
-    now.as_nanos() as u64 - 60_000_000_000
-}
-
 fn batch(n: u32) -> Vec<u8> {
-    let t0 = recent_ns();
+    let t0 = now_ns() - 60_000_000_000;
     let mut trace_id = [0u8; 16];
     trace_id[..4].copy_from_slice(&n.to_be_bytes());
     trace_id[15] = 1;
@@ -33,19 +23,7 @@ fn batch(n: u32) -> Vec<u8> {
             ..Default::default()
         })
         .collect();
-    let service = KeyValue {
-        key: "service.name".into(),
-        value: Some(AnyValue { value: Some(any_value::Value::StringValue("durable".into())) }),
-        ..Default::default()
-    };
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource { attributes: vec![service], ..Default::default() }),
-            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
-            ..Default::default()
-        }],
-    }
-    .encode_to_vec()
+    otlp_traces("durable", spans)
 }
 
 fn trace_hex(n: u32) -> String {
@@ -57,16 +35,8 @@ async fn acknowledged_batches_survive_kill_9() {
     let data = TempDir::new();
     let dir = data.0.to_str().unwrap().to_owned();
     let mut server = Server::start_with(&["--data-dir", &dir]).await;
-    let client = reqwest::Client::new();
     for n in 0..BATCHES {
-        let response = client
-            .post(format!("{}/v1/traces", server.otlp_http_url))
-            .header("content-type", "application/x-protobuf")
-            .body(batch(n))
-            .send()
-            .await
-            .expect("POST");
-        assert_eq!(response.status(), 200, "batch {n}");
+        assert_eq!(server.post_traces("application/x-protobuf", batch(n)).await, 200, "batch {n}");
     }
     // SIGKILL: no shutdown path runs.
     server.child.start_kill().expect("kill -9");

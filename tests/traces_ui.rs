@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
-use otelscope_e2e::{artifacts_dir, Browser, Server};
+use otelscope_e2e::{artifacts_dir, now_ns, Browser, Server};
 use serde_json::json;
 
 /// Polls `script` (which returns a boolean) until true, failing after 30 s.
@@ -102,19 +102,12 @@ async fn hostile_span_strings_are_text_in_the_browser() {
         "scopeSpans": [{"spans": [{
             "traceId": "0badc0de0badc0de0badc0de0badc0de", "spanId": "0badc0de0badc0de",
             "name": name, "kind": 2,
-            "startTimeUnixNano": (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 - 1_000_000).to_string(),
-            "endTimeUnixNano": (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64).to_string(),
+            "startTimeUnixNano": (now_ns() - 1_000_000).to_string(),
+            "endTimeUnixNano": now_ns().to_string(),
             "attributes": [{"key": "note", "value": {"stringValue": value}}]
         }]}]
     }]});
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/traces", server.otlp_http_url))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(server.post_traces("application/json", body.to_string().into_bytes()).await, 200);
 
     let browser = Browser::start().await;
     for path in ["/traces", "/traces/0badc0de0badc0de0badc0de0badc0de"] {

@@ -6,12 +6,8 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use otelscope_e2e::{Browser, Server};
-use prost::Message;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use otelscope_e2e::{now_ns, otlp_traces, Browser, Server};
 
 fn id8(n: u64) -> Vec<u8> {
     (n + 1).to_be_bytes().to_vec()
@@ -30,10 +26,7 @@ fn parent_of(i: u64, sub: u64) -> Option<u64> {
 
 async fn send_trace(server: &Server, trace: u8, n: u64) -> (String, u64) {
     let sub = (n / 2).min(5000);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-        as u64;
-    let t0 = now - 10_000_000_000;
-    let client = reqwest::Client::new();
+    let t0 = now_ns() - 10_000_000_000;
     let spans: Vec<Span> = (0..n)
         .map(|i| Span {
             trace_id: vec![trace; 16],
@@ -47,31 +40,8 @@ async fn send_trace(server: &Server, trace: u8, n: u64) -> (String, u64) {
         })
         .collect();
     for chunk in spans.chunks(5000) {
-        let body = ExportTraceServiceRequest {
-            resource_spans: vec![ResourceSpans {
-                resource: Some(Resource {
-                    attributes: vec![KeyValue {
-                        key: "service.name".into(),
-                        value: Some(AnyValue {
-                            value: Some(any_value::Value::StringValue("bench".into())),
-                        }),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }),
-                scope_spans: vec![ScopeSpans { spans: chunk.to_vec(), ..Default::default() }],
-                ..Default::default()
-            }],
-        }
-        .encode_to_vec();
-        let response = client
-            .post(format!("{}/v1/traces", server.otlp_http_url))
-            .header("content-type", "application/x-protobuf")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        let body = otlp_traces("bench", chunk.to_vec());
+        assert_eq!(server.post_traces("application/x-protobuf", body).await, 200);
     }
     (format!("{:02x}", trace).repeat(16), sub)
 }

@@ -99,6 +99,19 @@ impl Server {
         Server { base_url, otlp_http_url, otlp_grpc_url, api_key, child }
     }
 
+    /// POSTs an OTLP/HTTP trace export (`content_type` protobuf or JSON) and returns the status.
+    pub async fn post_traces(&self, content_type: &str, body: Vec<u8>) -> u16 {
+        reqwest::Client::new()
+            .post(format!("{}/v1/traces", self.otlp_http_url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST /v1/traces")
+            .status()
+            .as_u16()
+    }
+
     /// GETs `path` on the UI port and parses the JSON answer; panics unless 200.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let mut request = reqwest::Client::new().get(self.url(path));
@@ -115,4 +128,36 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
+}
+
+/// Now, in Unix nanoseconds (span times must be recent, or age retention drops them).
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos()
+        as u64
+}
+
+/// An OTLP trace export of `spans` from service `service`, as protobuf bytes.
+pub fn otlp_traces(
+    service: &str,
+    spans: Vec<opentelemetry_proto::tonic::trace::v1::Span>,
+) -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+    use prost::Message;
+
+    let name = KeyValue {
+        key: "service.name".into(),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(service.into())) }),
+        ..Default::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource { attributes: vec![name], ..Default::default() }),
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
 }

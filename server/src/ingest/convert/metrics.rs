@@ -120,6 +120,21 @@ fn number(p: NumberDataPoint, stream: &Stream, kind: MetricKind, limits: &Limits
     out
 }
 
+/// A histogram-like point: `at` is (start, time) and `temporality` OTLP's number.
+fn distribution(
+    stream: &Stream,
+    kind: MetricKind,
+    attrs: Vec<model::KeyValue>,
+    at: (u64, u64),
+    temporality_number: i32,
+    value: HistogramValue,
+) -> MetricPoint {
+    let mut out = point(stream, kind, attrs, at.0, at.1);
+    out.temporality = temporality(temporality_number);
+    out.histogram = Some(value);
+    out
+}
+
 fn convert_data(data: Data, stream: &Stream, limits: &Limits, items: &mut Vec<MetricPoint>) {
     match data {
         Data::Gauge(gauge) => {
@@ -134,42 +149,45 @@ fn convert_data(data: Data, stream: &Stream, limits: &Limits, items: &mut Vec<Me
             out
         })),
         Data::Histogram(histogram) => items.extend(histogram.data_points.into_iter().map(|p| {
-            let mut out = point(
-                stream,
-                MetricKind::Histogram,
-                attributes(p.attributes, limits).0,
-                p.start_time_unix_nano,
-                p.time_unix_nano,
-            );
-            out.temporality = temporality(histogram.aggregation_temporality);
-            out.histogram = Some(HistogramValue {
+            let value = HistogramValue {
                 count: p.count,
                 sum: finite(p.sum),
                 bounds: p.explicit_bounds.into_iter().map(finite_bound).collect(),
                 bucket_counts: p.bucket_counts,
                 min: finite(p.min),
                 max: finite(p.max),
-            });
-            out
+            };
+            let at = (p.start_time_unix_nano, p.time_unix_nano);
+            let kind = MetricKind::Histogram;
+            distribution(
+                stream,
+                kind,
+                attributes(p.attributes, limits).0,
+                at,
+                histogram.aggregation_temporality,
+                value,
+            )
         })),
         Data::ExponentialHistogram(histogram) => {
             items.extend(histogram.data_points.into_iter().map(|p| {
-                let mut out = point(
-                    stream,
-                    MetricKind::ExponentialHistogram,
-                    attributes(p.attributes, limits).0,
-                    p.start_time_unix_nano,
-                    p.time_unix_nano,
-                );
-                out.temporality = temporality(histogram.aggregation_temporality);
-                out.histogram = Some(HistogramValue {
+                // Bucket layout (scale, offsets) is not kept yet: count, sum, min and max are.
+                let value = HistogramValue {
                     count: p.count,
                     sum: finite(p.sum),
                     min: finite(p.min),
                     max: finite(p.max),
                     ..Default::default()
-                });
-                out
+                };
+                let at = (p.start_time_unix_nano, p.time_unix_nano);
+                let kind = MetricKind::ExponentialHistogram;
+                distribution(
+                    stream,
+                    kind,
+                    attributes(p.attributes, limits).0,
+                    at,
+                    histogram.aggregation_temporality,
+                    value,
+                )
             }))
         }
         Data::Summary(summary) => items.extend(summary.data_points.into_iter().map(|p| {
