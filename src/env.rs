@@ -42,9 +42,13 @@ pub type ApiOutcome = Result<String, String>;
 
 /// SSR's stand-in for the network. The server renders a page once to learn which API paths the
 /// components ask for (`wanted`), answers them in-process, and renders again with `answers`.
+///
+/// A *preview* render is one the WASM app replaces as soon as it starts: it draws only what
+/// the first screen shows, so the browser has little HTML to parse before the app runs.
 #[derive(Clone, Default)]
 pub struct SsrData {
     inner: Rc<RefCell<SsrDataInner>>,
+    preview: bool,
 }
 
 #[derive(Default)]
@@ -54,6 +58,15 @@ struct SsrDataInner {
 }
 
 impl SsrData {
+    /// Data for a page the WASM app takes over (see the type's docs).
+    pub fn preview() -> SsrData {
+        SsrData { preview: true, ..SsrData::default() }
+    }
+
+    pub(crate) fn is_preview(&self) -> bool {
+        self.preview
+    }
+
     /// An answer for `path`, if the server gave one; otherwise remembers that it is wanted.
     pub(crate) fn lookup(&self, path: &str) -> Option<ApiOutcome> {
         let mut inner = self.inner.borrow_mut();

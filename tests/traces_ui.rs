@@ -128,3 +128,61 @@ async fn hostile_span_strings_are_text_in_the_browser() {
     let alerted = browser.eval("return typeof window.__alerted === 'undefined'").await;
     assert_eq!(alerted, true);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
+    use opentelemetry_proto::tonic::trace::v1::Span;
+    let server = Server::start().await;
+    let t0 = now_ns() - 1_000_000_000;
+    let spans: Vec<Span> = (0..500u64)
+        .map(|i| Span {
+            trace_id: vec![0x77; 16],
+            span_id: (i + 1).to_be_bytes().to_vec(),
+            parent_span_id: if i == 0 { vec![] } else { 1u64.to_be_bytes().to_vec() },
+            name: format!("step-{i}"),
+            start_time_unix_nano: t0 + i * 1000,
+            end_time_unix_nano: t0 + i * 1000 + 500,
+            ..Default::default()
+        })
+        .collect();
+    let body = otelscope_e2e::otlp_traces("preview", spans);
+    assert_eq!(server.post_traces("application/x-protobuf", body).await, 200);
+    let trace_id = "77".repeat(16);
+
+    // The HTML the app replaces draws the first screen only, and asks the browser to fetch
+    // the bundle and the trace while it parses.
+    let html = reqwest::get(server.url(&format!("/traces/{trace_id}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows = html.matches("class=\"wf-row").count();
+    assert!((20..60).contains(&rows), "{rows} rows in the preview");
+    assert!(html.contains(&format!(
+        "<link rel=\"preload\" href=\"/api/v1/traces/{trace_id}\" as=\"fetch\" crossorigin>"
+    )));
+    assert!(html.contains("rel=\"preload\" href=\"/pkg/otelscope_app_bg.wasm\""));
+    assert!(html.contains(&format!("href=\"/ssr/traces/{trace_id}\"")), "noscript link");
+    // The page without scripts has them all.
+    let full = reqwest::get(server.url(&format!("/ssr/traces/{trace_id}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(full.matches("class=\"wf-row").count(), 500);
+
+    // The app takes over and reaches the last row.
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url(&format!("/traces/{trace_id}"))).await.unwrap();
+    browser.text_of("[data-platform=\"web\"] .wf-row[data-row=\"0\"] .op").await;
+    browser
+        .eval("const s = document.getElementById('wf-scroll'); s.scrollTop = s.scrollHeight; return 0")
+        .await;
+    assert_eq!(browser.text_of(".wf-row[data-row=\"499\"] .op").await, "step-499");
+    assert_eq!(
+        browser.eval("return document.getElementById('ssr')").await,
+        serde_json::Value::Null
+    );
+}

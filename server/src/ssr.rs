@@ -36,8 +36,9 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
         Some(query) => format!("{app_path}?{query}"),
         None => app_path,
     };
-    let body = render_with_data(&state, &app_path_and_query).await;
-    (status, Html(document(&body, with_script))).into_response()
+    let (body, api_paths) = render_with_data(&state, &app_path_and_query, with_script).await;
+    let preloads = if with_script { api_paths } else { Vec::new() };
+    (status, Html(document(&body, with_script, &preloads))).into_response()
 }
 
 /// `/ssr/traces` → `/traces`; `/ssr` → `/`; anything else is not an SSR-only path.
@@ -50,12 +51,13 @@ fn strip_ssr_prefix(path: &str) -> Option<String> {
     }
 }
 
-/// Renders until the components ask for no API path that has not been answered.
-async fn render_with_data(state: &AppState, path: &str) -> String {
+/// Renders until the components ask for no API path that has not been answered. Returns the
+/// HTML and the API paths the page used. A `preview` is drawn for the WASM app to replace.
+async fn render_with_data(state: &AppState, path: &str, preview: bool) -> (String, Vec<String>) {
     let mut answers = BTreeMap::new();
     let mut html = String::new();
     for _ in 0..MAX_PASSES {
-        let (rendered, wanted) = render_pass(path, &answers);
+        let (rendered, wanted) = render_pass(path, &answers, preview);
         html = rendered;
         if wanted.is_empty() {
             break;
@@ -65,15 +67,17 @@ async fn render_with_data(state: &AppState, path: &str) -> String {
             answers.insert(api_path, outcome);
         }
     }
-    html
+    let used = answers.into_iter().filter(|(_, outcome)| outcome.is_ok()).map(|(p, _)| p);
+    (html, used.collect())
 }
 
 /// One synchronous render; the VirtualDom is `!Send` and never lives across an `.await`.
 fn render_pass(
     path: &str,
     answers: &BTreeMap<String, Result<String, String>>,
+    preview: bool,
 ) -> (String, Vec<String>) {
-    let data = SsrData::default();
+    let data = if preview { SsrData::preview() } else { SsrData::default() };
     for (api_path, outcome) in answers {
         data.answer(api_path.clone(), outcome.clone());
     }
@@ -95,22 +99,52 @@ async fn call_api(state: &AppState, api_path: &str) -> Result<String, String> {
     }
 }
 
-/// The HTML document around a rendered page.
-fn document(body: &str, with_script: bool) -> String {
-    let script = if with_script {
-        format!(
-            "<div id=\"main\"></div>\n<script type=\"module\">import init from \"/{}\"; init();</script>\n",
-            crate::web::ENTRY_JS
-        )
-    } else {
-        String::new()
-    };
+/// The HTML document around a rendered page. With the script, the head also asks the browser
+/// to fetch the WASM bundle and the API documents the page shows (`preloads`) while it parses
+/// the HTML, so the app finds them ready when it starts (module scripts run after parsing).
+fn document(body: &str, with_script: bool, preloads: &[String]) -> String {
+    let mut head = String::new();
+    let mut main = "";
+    if with_script {
+        let entry = crate::web::ENTRY_JS;
+        let wasm = crate::web::WASM;
+        head = format!(
+            "<link rel=\"modulepreload\" href=\"/{entry}\">\n\
+             <link rel=\"preload\" href=\"/{wasm}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n"
+        );
+        for path in preloads {
+            let href = escape_attribute(path);
+            head.push_str(&format!(
+                "<link rel=\"preload\" href=\"{href}\" as=\"fetch\" crossorigin>\n"
+            ));
+        }
+        head.push_str(&format!(
+            "<script type=\"module\">import init from \"/{entry}\"; init();</script>\n"
+        ));
+        main = "<div id=\"main\"></div>\n";
+    }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>otelscope</title>\n<link rel=\"stylesheet\" href=\"/assets/main.css\">\n</head>\n\
-         <body>\n<div id=\"ssr\">{body}</div>\n{script}</body>\n</html>\n"
+         <title>otelscope</title>\n<link rel=\"stylesheet\" href=\"/assets/main.css\">\n{head}</head>\n\
+         <body>\n<div id=\"ssr\">{body}</div>\n{main}</body>\n</html>\n"
     )
+}
+
+/// `value` for a double-quoted HTML attribute. (API paths are ASCII the app built; this is
+/// the whole escaping a quoted attribute needs, so no crate for it.)
+fn escape_attribute(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -123,5 +157,13 @@ mod tests {
         assert_eq!(strip_ssr_prefix("/ssr/traces"), Some("/traces".into()));
         assert_eq!(strip_ssr_prefix("/ssrx"), None);
         assert_eq!(strip_ssr_prefix("/traces"), None);
+    }
+
+    #[test]
+    fn preloads_are_escaped_attributes() {
+        let html = document("", true, &["/api/v1/traces?a=\"><script>&b=1".to_owned()]);
+        assert!(html.contains(r#"href="/api/v1/traces?a=&quot;&gt;&lt;script&gt;&amp;b=1""#));
+        assert!(!html.contains("<script>&"));
+        assert!(!document("", false, &[]).contains("<script"));
     }
 }

@@ -18,6 +18,8 @@ struct Bundle;
 
 /// The module the HTML shell imports to start the WASM app.
 pub const ENTRY_JS: &str = "pkg/otelscope_app.js";
+/// The WASM module the entry script loads.
+pub const WASM: &str = "pkg/otelscope_app_bg.wasm";
 
 /// Whether this binary carries the WASM app (built by `make build`, not by plain `cargo build`).
 pub fn has_bundle() -> bool {

@@ -62,6 +62,16 @@ document.querySelector('.wf-row[data-row="1"] .wf-toggle').click();
 })();
 "#;
 
+/// Where the time to first paint went, in the page's own clock (ms since navigation start).
+const TIMELINE: &str = r#"
+const nav = performance.getEntriesByType('navigation')[0];
+const r = (re) => performance.getEntriesByType('resource').filter(e => re.test(e.name))
+  .map(e => [Math.round(e.startTime), Math.round(e.responseEnd), e.transferSize]);
+return { html: Math.round(nav.responseEnd), dcl: Math.round(nav.domContentLoadedEventEnd),
+  load: Math.round(nav.loadEventEnd), wasm: r(/wasm$/), js: r(/\.js$/), api: r(/api\/v1\/traces/),
+  now: Math.round(performance.now()) };
+"#;
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -70,7 +80,11 @@ async fn main() {
     let server = Server::start().await;
     let browser = Browser::start().await;
     let client = &browser.client;
+    let only: Option<u64> = std::env::var("WATERFALL_SPANS").ok().and_then(|v| v.parse().ok());
     for (k, n) in [(1u8, 1_000u64), (2, 10_000), (3, 100_000)] {
+        if only.is_some_and(|o| o != n && n != 1_000) {
+            continue;
+        }
         let (trace_id, sub) = send_trace(&server, k, n).await;
         let url = server.url(&format!("/traces/{trace_id}"));
 
@@ -89,6 +103,8 @@ async fn main() {
             .await
             .expect("waterfall painted");
         let first_paint = start.elapsed().as_secs_f64() * 1e3;
+        let timeline = browser.eval(TIMELINE).await;
+        println!("  timeline {n}: {timeline}");
         let rows_in_dom = browser.eval("return document.querySelectorAll('.wf-row').length").await;
 
         let collapse = client.execute_async(TOGGLE, vec!["false".into()]).await.unwrap();

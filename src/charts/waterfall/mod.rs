@@ -10,7 +10,7 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 
 use crate::charts::scatter::format_duration;
-use crate::env::{Env, PlatformKind};
+use crate::env::{Env, PlatformKind, SsrData};
 use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
 use layout::{layout, visible_rows, Layout};
@@ -38,6 +38,10 @@ impl PartialEq for SharedSpans {
 #[component]
 pub fn Waterfall(spans: SharedSpans) -> Element {
     let env = use_context::<Env>();
+    // A preview (SSR that the WASM app replaces) draws what the app's first frame draws; only
+    // full SSR (no script) draws every row, since it cannot scroll them in.
+    let preview = use_hook(try_consume_context::<SsrData>).is_some_and(|d| d.is_preview());
+    let full_ssr = env.platform == PlatformKind::Ssr && !preview;
     let laid = use_memo(use_reactive!(|spans| Rc::new(layout(&spans.0))));
     let mut collapsed = use_signal(HashSet::<usize>::new);
     // The root (first row) starts selected, so its details show without a click (and in SSR).
@@ -53,7 +57,7 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
     let match_set: HashSet<usize> = matches.iter().copied().collect();
     let total_height = visible.len() as f64 * ROW_HEIGHT;
     // SSR has no scrolling: it draws the rows fully expanded, up to SSR_ROWS.
-    let (first, last) = if env.platform == PlatformKind::Ssr {
+    let (first, last) = if full_ssr {
         (0, visible.len().min(SSR_ROWS))
     } else {
         let first =
@@ -62,11 +66,7 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
         (first, last)
     };
 
-    let canvas_height = if env.platform == PlatformKind::Ssr {
-        (last - first) as f64 * ROW_HEIGHT
-    } else {
-        total_height
-    };
+    let canvas_height = if full_ssr { (last - first) as f64 * ROW_HEIGHT } else { total_height };
     let mut scroll_to = move |y: f64| {
         let y = y.max(0.0);
         scroll_top.set(y);
@@ -168,7 +168,7 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
                 div {
                     class: "wf-scroll",
                     id: "wf-scroll",
-                    style: if env.platform == PlatformKind::Ssr { "" } else { "height: {VIEW_HEIGHT}px" },
+                    style: if full_ssr { "" } else { "height: {VIEW_HEIGHT}px" },
                     onscroll: move |e| scroll_top.set(e.data().scroll_top()),
                     div { class: "wf-canvas", style: "height: {canvas_height}px",
                         for (offset, &row_index) in visible[first..last].iter().enumerate() {
@@ -192,7 +192,16 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
                         }
                     }
                 }
-                if last - first < visible.len() && env.platform == PlatformKind::Ssr {
+                if env.platform == PlatformKind::Ssr && !full_ssr {
+                    noscript {
+                        p { class: "wf-more",
+                            "JavaScript is off: "
+                            a { href: "/ssr/traces/{spans.0[0].trace_id}", "the page without scripts" }
+                            " lists the spans."
+                        }
+                    }
+                }
+                if last - first < visible.len() && full_ssr {
                     p { class: "wf-more",
                         "Showing the first {last} of {visible.len()} spans. The app (with JavaScript) shows them all; "
                         "so does "
