@@ -117,3 +117,34 @@ async fn search_form_works_as_a_plain_get() {
     assert_eq!(status, StatusCode::OK);
     assert!(missing.contains("Trace not found"), "{missing}");
 }
+
+#[tokio::test]
+async fn services_page_shows_errors_and_latency_percentiles() {
+    let state = support::state();
+    seed(&state).await;
+    let mut failing = span("charge card", [0x43; 16]);
+    failing.status =
+        Some(opentelemetry_proto::tonic::trace::v1::Status { code: 2, ..Default::default() });
+    let posted =
+        post(&state, "application/x-protobuf", None, request_with(vec![failing]).encode_to_vec())
+            .await;
+    assert_eq!(posted.status, StatusCode::OK);
+    let (_, html) = page(&state, "/ssr/services").await;
+    let row = html.split("<tr").find(|r| r.contains("test-svc")).expect("a row for test-svc");
+    let cells: Vec<String> = row
+        .split("<td")
+        .skip(1)
+        .map(|cell| {
+            let text: String =
+                cell.split('>').skip(1).map(|p| p.split('<').next().unwrap()).collect();
+            text.trim().to_owned()
+        })
+        .collect();
+    // 5 spans: three of 100 ns, two of 1 ms (one failing); percentiles are bucket midpoints
+    // (1 ms falls in [983 µs, 1,049 µs)).
+    assert_eq!(cells, ["test-svc", "5", "1", "20.0%", "100 ns", "1.02 ms", "1.02 ms"], "{row}");
+    assert!(
+        row.contains(r#"href="/traces?service=test-svc&#38;status=error""#),
+        "errors link to the failing traces: {row}"
+    );
+}

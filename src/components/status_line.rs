@@ -46,7 +46,7 @@ mod tests {
     #[test]
     fn wording_for_each_state() {
         let one = Loadable::Ready(Services {
-            services: vec![ServiceSummary { name: "api".into(), span_count: 3 }],
+            services: vec![ServiceSummary { span_count: 3, ..ServiceSummary::new("api") }],
         });
         assert_eq!(status_text(&health(), &one).1, "server ok v0.1.0 · 1 service");
         assert_eq!(

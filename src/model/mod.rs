@@ -25,6 +25,31 @@ pub struct ServiceSummary {
     pub name: String,
     /// How many spans of this service the store holds.
     pub span_count: u64,
+    /// How many of them have status error.
+    #[serde(default)]
+    pub error_count: u64,
+    /// Span duration percentiles over the stored spans, within 6.25% (log-linear histogram
+    /// buckets); absent when no duration is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ns: Option<u64>,
+}
+
+impl ServiceSummary {
+    /// A service with no spans counted yet.
+    pub fn new(name: impl Into<String>) -> ServiceSummary {
+        ServiceSummary {
+            name: name.into(),
+            span_count: 0,
+            error_count: 0,
+            p50_ns: None,
+            p95_ns: None,
+            p99_ns: None,
+        }
+    }
 }
 
 /// `GET /api/v1/services`.

@@ -1,7 +1,9 @@
-//! `ServiceList`: every service seen, with its span count, linking to its traces.
+//! `ServiceList`: every service seen, with span and error counts and latency percentiles,
+//! linking to its traces (and to its failing ones).
 
 use dioxus::prelude::*;
 
+use crate::charts::scatter::format_duration;
 use crate::filters::TraceFilters;
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::Services;
@@ -21,10 +23,20 @@ pub(crate) fn ServiceList() -> Element {
                 },
                 Loadable::Ready(list) => rsx! {
                     table { class: "results",
-                        thead { tr { th { "Service" } th { "Spans" } } }
+                        thead {
+                            tr {
+                                th { "Service" }
+                                th { class: "num", "Spans" }
+                                th { class: "num", "Errors" }
+                                th { class: "num", "Error rate" }
+                                th { class: "num", title: "Span duration percentiles", "p50" }
+                                th { class: "num", "p95" }
+                                th { class: "num", "p99" }
+                            }
+                        }
                         tbody {
                             for s in list.services {
-                                tr { key: "{s.name}",
+                                tr { key: "{s.name}", class: if s.error_count > 0 { "has-errors" },
                                     td {
                                         Link {
                                             to: Route::Traces { filters: TraceFilters { service: s.name.clone(), ..Default::default() } },
@@ -32,6 +44,20 @@ pub(crate) fn ServiceList() -> Element {
                                         }
                                     }
                                     td { class: "num", "{s.span_count}" }
+                                    td { class: "num errors",
+                                        if s.error_count > 0 {
+                                            Link {
+                                                to: Route::Traces { filters: TraceFilters { service: s.name.clone(), status: "error".into(), ..Default::default() } },
+                                                "{s.error_count}"
+                                            }
+                                        } else {
+                                            "0"
+                                        }
+                                    }
+                                    td { class: "num", {error_rate(s.error_count, s.span_count)} }
+                                    for p in [s.p50_ns, s.p95_ns, s.p99_ns] {
+                                        td { class: "num", {p.map(format_duration).unwrap_or_else(|| "–".into())} }
+                                    }
                                 }
                             }
                         }
@@ -39,5 +65,31 @@ pub(crate) fn ServiceList() -> Element {
                 },
             }
         }
+    }
+}
+
+/// Errors as a share of spans, as the table shows it.
+fn error_rate(errors: u64, spans: u64) -> String {
+    if spans == 0 {
+        return "–".into();
+    }
+    let rate = errors as f64 * 100.0 / spans as f64;
+    if errors > 0 && rate < 0.1 {
+        "<0.1%".into()
+    } else {
+        format!("{rate:.1}%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_rate;
+
+    #[test]
+    fn error_rates() {
+        assert_eq!(error_rate(0, 0), "–");
+        assert_eq!(error_rate(0, 10), "0.0%");
+        assert_eq!(error_rate(1, 3), "33.3%");
+        assert_eq!(error_rate(1, 10_000), "<0.1%");
     }
 }

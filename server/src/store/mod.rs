@@ -1,6 +1,7 @@
 //! The store behind the query API. A small trait so another engine can be added later; one
 //! engine built well now: SQLite (`sqlite.rs`), on disk in WAL mode or in memory.
 
+mod latency;
 mod query;
 mod schema;
 mod signals;

@@ -66,6 +66,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX metric_points_name ON metric_points (name, time_ns);
     CREATE INDEX metric_points_time ON metric_points (time_ns);
 "#,
+    r#"
+    -- Per operation and trace: error spans and a latency histogram (`latency.rs`), summed per
+    -- service for /services. Rows written before this version have none (NULL histogram).
+    ALTER TABLE trace_ops ADD COLUMN error_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE trace_ops ADD COLUMN latency BLOB;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -73,11 +79,20 @@ pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings `conn` to [`VERSION`], refusing a store from a newer otelscope.
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    migrate_to(conn, path, VERSION)
+}
+
+/// Brings `conn` to `version` (tests make stores of older versions with it).
+pub(crate) fn migrate_to(
+    conn: &mut Connection,
+    path: &str,
+    version: i64,
+) -> Result<(), StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
         return Err(StoreError::TooNew { path: path.to_owned(), found, known: VERSION });
     }
-    for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (from, sql) in MIGRATIONS.iter().enumerate().take(version as usize).skip(found as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", from as i64 + 1)?;

@@ -9,8 +9,10 @@ use std::sync::{Mutex, MutexGuard};
 use otelscope_app::model::{
     AttrValue, LogRecord, MetricsAnswer, ServiceSummary, Span, TraceSummary,
 };
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::latency::{self, Histogram};
 use super::query::{LogQuery, MetricQuery, TraceQuery};
 use super::{schema, signals, Retention, Store, StoreError, WriteBatch};
 
@@ -51,6 +53,16 @@ impl SqliteStore {
     }
 
     fn with_writer(path: Option<PathBuf>, conn: Connection) -> Result<SqliteStore, StoreError> {
+        conn.create_scalar_function(
+            "latency_merge",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let a: Option<Vec<u8>> = ctx.get(0)?;
+                let b: Option<Vec<u8>> = ctx.get(1)?;
+                Ok(latency::merge_stored(a.as_deref(), b.as_deref()))
+            },
+        )?;
         let total: i64 =
             conn.query_row("SELECT COALESCE(SUM(span_count), 0) FROM traces", [], |r| r.get(0))?;
         Ok(SqliteStore {
@@ -120,8 +132,12 @@ impl Store for SqliteStore {
             )?;
             let mut upsert_trace = tx.prepare_cached(UPSERT_TRACE)?;
             let mut upsert_op = tx.prepare_cached(
-                "INSERT INTO trace_ops (trace_id, service, name, span_count) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (trace_id, service, name) DO UPDATE SET span_count = span_count + excluded.span_count",
+                "INSERT INTO trace_ops (trace_id, service, name, span_count, error_count, latency)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (trace_id, service, name) DO UPDATE SET
+                   span_count = span_count + excluded.span_count,
+                   error_count = error_count + excluded.error_count,
+                   latency = latency_merge(latency, excluded.latency)",
             )?;
             for (trace_id, spans) in &by_trace {
                 let blob =
@@ -138,12 +154,22 @@ impl Store for SqliteStore {
                     s.root_name,
                     s.has_root as i64,
                 ])?;
-                let mut ops: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+                let mut ops: BTreeMap<(&str, &str), (i64, i64, Histogram)> = BTreeMap::new();
                 for span in spans {
-                    *ops.entry((&span.service, &span.name)).or_default() += 1;
+                    let op = ops.entry((&span.service, &span.name)).or_default();
+                    op.0 += 1;
+                    op.1 += i64::from(span.is_error());
+                    op.2.record(span.duration_ns());
                 }
-                for ((service, name), n) in ops {
-                    upsert_op.execute(params![trace_id, service, name, n])?;
+                for ((service, name), (n, errors, durations)) in ops {
+                    upsert_op.execute(params![
+                        trace_id,
+                        service,
+                        name,
+                        n,
+                        errors,
+                        durations.encode()
+                    ])?;
                 }
                 added += spans.len() as u64;
             }
@@ -209,12 +235,31 @@ impl Store for SqliteStore {
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT service, SUM(span_count) FROM trace_ops GROUP BY service ORDER BY service",
+                "SELECT service, span_count, error_count, latency FROM trace_ops ORDER BY service",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok(ServiceSummary { name: r.get(0)?, span_count: r.get::<_, i64>(1)? as u64 })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let mut rows = stmt.query([])?;
+            let mut out: Vec<(ServiceSummary, Histogram)> = Vec::new();
+            while let Some(row) = rows.next()? {
+                let name: String = row.get(0)?;
+                if out.last().is_none_or(|(s, _)| s.name != name) {
+                    out.push((ServiceSummary::new(name), Histogram::default()));
+                }
+                let (summary, durations) = out.last_mut().expect("pushed above");
+                summary.span_count += row.get::<_, i64>(1)? as u64;
+                summary.error_count += row.get::<_, i64>(2)? as u64;
+                if let Some(bytes) = row.get::<_, Option<Vec<u8>>>(3)? {
+                    durations.merge_encoded(&bytes);
+                }
+            }
+            Ok(out
+                .into_iter()
+                .map(|(mut summary, durations)| {
+                    summary.p50_ns = durations.quantile(0.50);
+                    summary.p95_ns = durations.quantile(0.95);
+                    summary.p99_ns = durations.quantile(0.99);
+                    summary
+                })
+                .collect())
         })
     }
 

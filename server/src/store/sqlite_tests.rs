@@ -82,13 +82,55 @@ fn search_filters() {
     assert_eq!(find("attr=retry.attempt%3D2"), ["03"]);
     assert_eq!(find("attr=retry.attempt%3D3"), Vec::<String>::new());
     assert_eq!(find("since=2000&until=2500"), ["02"]);
+    let p = |ns| Some(ns);
     assert_eq!(
         store.services().unwrap(),
         vec![
-            ServiceSummary { name: "api".into(), span_count: 2 },
-            ServiceSummary { name: "worker".into(), span_count: 1 }
+            // api: 1 µs and 49.999 ms spans; worker: one failing 1 µs span. Percentiles are
+            // bucket midpoints (within 6.25%).
+            ServiceSummary {
+                span_count: 2,
+                p50_ns: p(992),
+                p95_ns: p(48_234_496),
+                p99_ns: p(48_234_496),
+                ..ServiceSummary::new("api")
+            },
+            ServiceSummary {
+                span_count: 1,
+                error_count: 1,
+                p50_ns: p(992),
+                p95_ns: p(992),
+                p99_ns: p(992),
+                ..ServiceSummary::new("worker")
+            }
         ]
     );
+}
+
+#[test]
+fn service_errors_and_percentiles_add_up_across_exports_of_one_trace() {
+    let store = SqliteStore::in_memory().unwrap();
+    // 100 spans of one operation in one trace, 1..=100 ms, sent in two requests (so the
+    // second upserts the same trace_ops row and merges histograms in SQL); 7 fail.
+    let spans: Vec<Span> = (1..=100u8)
+        .map(|i| {
+            let mut s = span(9, i, Some(1), "work", 0, u64::from(i) * 1_000_000);
+            if i % 15 == 0 {
+                s.status.code = StatusCode::Error;
+            }
+            s
+        })
+        .collect();
+    store.write(&[batch(spans[..40].to_vec())]).unwrap();
+    store.write(&[batch(spans[40..].to_vec())]).unwrap();
+    let services = store.services().unwrap();
+    assert_eq!(services.len(), 1);
+    let api = &services[0];
+    assert_eq!((api.span_count, api.error_count), (100, 6));
+    for (got, want_ms) in [(api.p50_ns, 50.0), (api.p95_ns, 95.0), (api.p99_ns, 99.0)] {
+        let got_ms = got.unwrap() as f64 / 1e6;
+        assert!((got_ms - want_ms).abs() <= want_ms / 16.0, "{got_ms} vs {want_ms}");
+    }
 }
 
 #[test]
@@ -133,6 +175,30 @@ fn retention_drops_oldest_whole_traces_first() {
         ["05", "04"]
     );
     assert_eq!(store.services().unwrap()[0].span_count, 4);
+}
+
+#[test]
+fn a_version_2_store_gains_service_latency_on_upgrade() {
+    let dir = std::env::temp_dir().join(format!("otelscope-store-v2-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    {
+        let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
+        schema::migrate_to(&mut conn, "v2", 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO traces VALUES ('t1', 1, 2, 5, 0, 'api', 'old', 1);
+             INSERT INTO trace_ops VALUES ('t1', 'api', 'old', 5);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&dir).unwrap();
+    let before = store.services().unwrap();
+    assert_eq!(before, vec![ServiceSummary { span_count: 5, ..ServiceSummary::new("api") }]);
+    store.write(&[batch(vec![span(8, 1, None, "new", 0, 1_000)])]).unwrap();
+    let after = &store.services().unwrap()[0];
+    assert_eq!((after.span_count, after.p50_ns), (6, Some(992)), "percentiles of what has them");
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
