@@ -186,3 +186,63 @@ async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
         serde_json::Value::Null
     );
 }
+
+/// One finished root span named `name` in trace `[id; 16]`, as protobuf OTLP.
+fn one_span_trace(id: u8, name: &str) -> Vec<u8> {
+    use opentelemetry_proto::tonic::trace::v1::Span;
+    let end = now_ns();
+    let span = Span {
+        trace_id: vec![id; 16],
+        span_id: vec![id; 8],
+        name: name.into(),
+        start_time_unix_nano: end - 2_000_000,
+        end_time_unix_nano: end,
+        ..Default::default()
+    };
+    otelscope_e2e::otlp_traces("live", vec![span])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_list_pauses_resumes_and_says_when_data_changed() {
+    let server = Server::start().await;
+    assert_eq!(
+        server.post_traces("application/x-protobuf", one_span_trace(0x51, "first")).await,
+        200
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/traces")).await.unwrap();
+    let state = "[data-platform=\"web\"] .live-state";
+    assert_eq!(browser.text_of("[data-platform=\"web\"] a.trace-link .op").await, "first");
+    wait_until(&browser, "the first answer counts as a change",
+        "return document.querySelector('.live-state').textContent.endsWith('data changed just now')").await;
+    // Refreshes with the same answers are not changes: the time moves on.
+    wait_until(&browser, "an unchanged refresh leaves the time",
+        "return / data changed \\d+ s ago$/.test(document.querySelector('.live-state').textContent)").await;
+
+    browser
+        .client
+        .find(fantoccini::Locator::Css(".live-toggle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(browser.text_of(state).await.starts_with("paused · data changed"));
+    assert_eq!(
+        server.post_traces("application/x-protobuf", one_span_trace(0x52, "second")).await,
+        200
+    );
+    browser
+        .client
+        .find(fantoccini::Locator::Css(".live-toggle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(&browser, "the new trace is listed after resuming",
+        "return [...document.querySelectorAll('a.trace-link .op')].some(e => e.textContent === 'second')").await;
+    let text = browser.text_of(state).await;
+    assert!(text.starts_with("live · every 5 s · data changed"), "{text}");
+    assert!(text.ends_with("just now") || text.ends_with("5 s ago"), "{text}");
+}

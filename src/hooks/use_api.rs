@@ -20,11 +20,16 @@ pub(crate) enum Loadable<T> {
 pub(crate) fn use_api<T: DeserializeOwned + 'static>(
     path: impl Fn() -> String + 'static,
 ) -> Loadable<T> {
+    decode(use_api_outcome(path))
+}
+
+/// The raw answer for `path`: `None` while loading.
+fn use_api_outcome(path: impl Fn() -> String + 'static) -> Option<ApiOutcome> {
     let env = use_context::<Env>();
     let ssr = use_hook(try_consume_context::<SsrData>);
     // The hook order is stable: a VirtualDom is either SSR or not for its whole life.
     if let Some(ssr) = ssr {
-        return decode(ssr.lookup(&path()));
+        return ssr.lookup(&path());
     }
     let resource = use_resource(move || {
         let url = format!("{}{}", env.api_base, path());
@@ -32,20 +37,36 @@ pub(crate) fn use_api<T: DeserializeOwned + 'static>(
         async move { platform::get_text(&url, key.as_deref()).await }
     });
     let outcome = resource.read().clone();
-    decode(outcome)
+    outcome
 }
 
-/// As [`use_api`], refetching on every tick of the live timer (see `hooks::live`).
+/// As [`use_api`], refetching on every tick of the live timer (see `hooks::live`), and
+/// stamping the live indicator's `changed_at` whenever the answer differs from the last one.
 pub(crate) fn use_api_live<T: DeserializeOwned + 'static>(
     path: impl Fn() -> String + 'static,
 ) -> Loadable<T> {
     let live = try_use_context::<crate::hooks::Live>();
-    use_api(move || {
+    let outcome = use_api_outcome(move || {
         if let Some(live) = live {
             let _subscribe = (live.tick)();
         }
         path()
-    })
+    });
+    let fingerprint = outcome.as_ref().and_then(|o| o.as_ref().ok()).map(|body| fingerprint(body));
+    use_effect(use_reactive!(|fingerprint| {
+        if let (Some(mut live), Some(_)) = (live, fingerprint) {
+            live.changed_at.set(Some(platform::now_ms()));
+        }
+    }));
+    decode(outcome)
+}
+
+/// A hash of an answer, to tell a changed one from a repeat without keeping the old text.
+fn fingerprint(body: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn decode<T: DeserializeOwned>(outcome: Option<ApiOutcome>) -> Loadable<T> {

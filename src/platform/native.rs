@@ -26,6 +26,13 @@ pub async fn get_text(url: &str, api_key: Option<&str>) -> ApiOutcome {
 }
 
 /// Waits `ms` milliseconds (tokio timer).
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
 pub async fn sleep_ms(ms: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
 }

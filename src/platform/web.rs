@@ -26,6 +26,11 @@ pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
     }
 }
 
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
 /// Waits `ms` milliseconds (browser timer).
 pub async fn sleep_ms(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
