@@ -64,7 +64,7 @@ async fn health_reports_ok_and_version() {
 }
 
 #[tokio::test]
-async fn services_lists_names_and_span_counts() {
+async fn services_lists_names_span_and_error_counts_and_percentiles() {
     let state = state_with(&[("checkout", 7), ("api", 2)]);
     let (status, _, body) = get(&state, "/api/v1/services").await;
     assert_eq!(status, StatusCode::OK);
@@ -72,8 +72,8 @@ async fn services_lists_names_and_span_counts() {
     assert_eq!(
         json,
         serde_json::json!({"services": [
-            {"name": "api", "span_count": 2},
-            {"name": "checkout", "span_count": 7},
+            {"name": "api", "span_count": 2, "error_count": 0, "p50_ns": 1, "p95_ns": 1, "p99_ns": 1},
+            {"name": "checkout", "span_count": 7, "error_count": 0, "p50_ns": 1, "p95_ns": 1, "p99_ns": 1},
         ]})
     );
 }
