@@ -5,5 +5,8 @@ use otelscope_e2e::display::show_and_close;
 
 #[tokio::test]
 async fn desktop_window_shows_the_app_and_closes_cleanly() {
-    show_and_close(&["--in-memory"], "otelscope", "desktop.png").await;
+    let dom =
+        show_and_close(&["--in-memory"], "otelscope", "desktop.png", "data-platform=\"desktop\"")
+            .await;
+    assert!(dom.contains("class=\"topbar\""), "{dom}");
 }

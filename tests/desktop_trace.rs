@@ -1,6 +1,7 @@
 //! The desktop window on a trace: `otelscope desktop --server URL --path /traces/ID` shows the
-//! waterfall of a trace stored by a running server (screenshot kept as an artefact). Its own
-//! test binary, so its WebKit processes never overlap another window's.
+//! waterfall of a trace stored by a running server, hostile span strings as text in the
+//! window's DOM (screenshot and DOM kept as artefacts). Its own test binary, so its WebKit
+//! processes never overlap another window's.
 
 use otelscope_e2e::display::show_and_close;
 use otelscope_e2e::Server;
@@ -13,17 +14,40 @@ async fn desktop_window_shows_a_trace_from_a_running_server() {
         serde_json::json!({"traceId": "d35c7000d35c7000d35c7000d35c7000", "spanId": id, "parentSpanId": parent,
             "name": name, "kind": 2, "startTimeUnixNano": (now - start).to_string(), "endTimeUnixNano": (now - end).to_string()})
     };
+    let mut root = span("0000000000000001", "", "GET /checkout", 9_000_000, 1_000_000);
+    root["attributes"] =
+        serde_json::json!([{"key": "note", "value": {"stringValue": HOSTILE_VALUE}}]);
     let body = serde_json::json!({"resourceSpans": [{
         "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "desk"}}]},
         "scopeSpans": [{"spans": [
-            span("0000000000000001", "", "GET /checkout", 9_000_000, 1_000_000),
+            root,
             span("0000000000000002", "0000000000000001", "SELECT cart", 8_000_000, 6_000_000),
-            span("0000000000000003", "0000000000000001", "<img src=x onerror=alert(1)>", 5_000_000, 2_000_000),
+            span("0000000000000003", "0000000000000001", HOSTILE_NAME, 5_000_000, 2_000_000),
         ]}]
     }]});
     assert_eq!(server.post_traces("application/json", body.to_string().into_bytes()).await, 200);
     let path = "/traces/d35c7000d35c7000d35c7000d35c7000";
     let title = "otelscope — desk GET /checkout";
-    show_and_close(&["--server", &server.base_url, "--path", path], title, "desktop-trace.png")
-        .await;
+    // Marker: the hostile row has been drawn (as text, escaped by the DOM serializer).
+    let args = ["--server", &server.base_url, "--path", path];
+    let dom = show_and_close(&args, title, "desktop-trace.png", "&lt;img src=x").await;
+
+    // The hostile strings are text in the window's DOM, and no element came from them.
+    let start = dom.find("id=\"app\"").expect("the app's root in the DOM");
+    let end = start + dom[start..].find("</main>").expect("the page's end");
+    let app = &dom[start..end];
+    assert!(app.contains("<span class=\"op\">&lt;img src=x onerror=alert(1)&gt;</span>"), "{app}");
+    assert!(
+        app.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "attribute value as text: {app}"
+    );
+    assert!(!app.contains("<img"), "an img element was created: {app}");
+    assert!(!app.contains("<script"), "a script element was created: {app}");
+    // Nesting as in the browser: both children under the root.
+    for (row, depth) in [(0, 0), (1, 1), (2, 1)] {
+        assert!(app.contains(&format!("data-row=\"{row}\" data-depth=\"{depth}\"")), "{app}");
+    }
 }
+
+const HOSTILE_NAME: &str = "<img src=x onerror=alert(1)>";
+const HOSTILE_VALUE: &str = "<script>alert(1)</script>";

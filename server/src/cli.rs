@@ -84,6 +84,10 @@ pub struct DesktopArgs {
     /// For the in-process server: keep everything in memory.
     #[arg(long, env = "OTELSCOPE_IN_MEMORY")]
     pub in_memory: bool,
+    /// Keep FILE holding the window's DOM as HTML, rewritten twice a second (for scripted
+    /// checks of what the window shows, as `chromium --dump-dom` does for a page).
+    #[arg(long, value_name = "FILE")]
+    pub dump_dom: Option<PathBuf>,
 }
 
 impl ServeArgs {

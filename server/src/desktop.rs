@@ -15,7 +15,12 @@ pub fn run(args: DesktopArgs) -> anyhow::Result<()> {
         None => (start_in_process(ServeArgs::in_process(&args))?, None),
     };
     tracing::info!(server = %api_base, "Opening the desktop window.");
-    otelscope_app::platform::launch_desktop(api_base, api_key, args.path.clone());
+    otelscope_app::platform::launch_desktop(otelscope_app::platform::DesktopOptions {
+        api_base,
+        api_key,
+        start_path: args.path.clone(),
+        dump_dom: args.dump_dom.clone(),
+    });
     Ok(())
 }
 

@@ -22,13 +22,13 @@ pub(crate) fn LiveControl() -> Element {
     // Read every render so the "ago" text moves on with each tick.
     let _clock = (live.clock)();
     let changed = match (live.changed_at)() {
-        Some(at) => format!("data changed {}", ago_text(at, platform::now_ms())),
-        None => "no data yet".to_owned(),
+        Some(at) => format!(" · data changed {}", ago_text(at, platform::now_ms())),
+        None => String::new(),
     };
     let state = if paused {
-        format!("paused · {changed}")
+        format!("paused{changed}")
     } else {
-        format!("live · every {REFRESH_SECONDS} s · {changed}")
+        format!("live · every {REFRESH_SECONDS} s{changed}")
     };
     rsx! {
         div { class: "live",

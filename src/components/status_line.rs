@@ -1,14 +1,15 @@
-//! `StatusLine`: whether the server answers, its version, and how many services it has seen.
+//! `StatusLine`: whether the server answers, its version, and how many services it has seen
+//! (refreshed with the live tick).
 
 use dioxus::prelude::*;
 
-use crate::hooks::{use_api, Loadable};
+use crate::hooks::{use_api_live, Loadable};
 use crate::model::{Health, Services};
 
 #[component]
 pub(crate) fn StatusLine() -> Element {
-    let health = use_api::<Health>(|| "/api/v1/health".into());
-    let services = use_api::<Services>(|| "/api/v1/services".into());
+    let health = use_api_live::<Health>(|| "/api/v1/health".into());
+    let services = use_api_live::<Services>(|| "/api/v1/services".into());
     let (class, text) = status_text(&health, &services);
     rsx! {
         div { class: "status {class}", role: "status", "{text}" }

@@ -54,11 +54,23 @@ pub fn render_ssr(path: &str, data: &SsrData) -> String {
     dioxus::ssr::render(&vdom)
 }
 
-/// Opens the desktop window on the app, talking to the API at `api_base` (`http://host:port`).
-/// Returns when the window is closed.
+/// What the desktop window opens on.
+#[derive(Clone, Debug, Default)]
+pub struct DesktopOptions {
+    /// The API at `http://host:port`.
+    pub api_base: String,
+    pub api_key: Option<String>,
+    /// The page to open instead of `/`.
+    pub start_path: Option<String>,
+    /// Keep this file holding the window's DOM (for scripted checks; see `DomDump`).
+    pub dump_dom: Option<std::path::PathBuf>,
+}
+
+/// Opens the desktop window on the app. Returns when the window is closed.
 #[cfg(feature = "desktop")]
-pub fn launch_desktop(api_base: String, api_key: Option<String>, start_path: Option<String>) {
+pub fn launch_desktop(options: DesktopOptions) {
     use dioxus::desktop::{Config, LogicalSize, WindowBuilder, WindowCloseBehaviour};
+    let DesktopOptions { api_base, api_key, start_path, dump_dom } = options;
 
     let window = WindowBuilder::new()
         .with_title("otelscope")
@@ -68,24 +80,56 @@ pub fn launch_desktop(api_base: String, api_key: Option<String>, start_path: Opt
         .with_menu(None)
         .with_close_behaviour(WindowCloseBehaviour::WindowCloses)
         .with_custom_head(format!("<style>{}</style>", crate::STYLESHEET));
-    let vdom = VirtualDom::new(crate::App).with_root_context(Env {
-        platform: PlatformKind::Desktop,
-        api_base,
-        api_key,
-        start_path,
-    });
+    let vdom = VirtualDom::new(DesktopRoot)
+        .with_root_context(Env { platform: PlatformKind::Desktop, api_base, api_key, start_path })
+        .with_root_context(DomDump(dump_dom));
     dioxus::desktop::launch::launch_virtual_dom(vdom, config);
+}
+
+/// Where the desktop window writes its DOM, if anywhere.
+#[derive(Clone)]
+#[cfg(feature = "desktop")]
+struct DomDump(Option<std::path::PathBuf>);
+
+/// The app, plus (with `--dump-dom`) a loop that writes the webview's DOM as HTML to a file
+/// twice a second, replacing it atomically, so a script can read what the window shows.
+#[cfg(feature = "desktop")]
+#[component]
+fn DesktopRoot() -> Element {
+    let dump = use_context::<DomDump>();
+    use_future(move || {
+        let target = dump.0.clone();
+        async move {
+            let Some(target) = target else { return };
+            let partial = target.with_extension("partial");
+            loop {
+                let html = document::eval("return document.documentElement.outerHTML")
+                    .join::<String>()
+                    .await;
+                if let Ok(html) = html {
+                    let written = std::fs::write(&partial, html)
+                        .and_then(|()| std::fs::rename(&partial, &target));
+                    if let Err(error) = written {
+                        tracing::warn!(%error, path = %target.display(), "Cannot write the DOM dump.");
+                    }
+                }
+                sleep_ms(500).await;
+            }
+        }
+    });
+    rsx! { crate::App {} }
 }
 
 /// `otelscope-app` run natively (e.g. by `dx serve --platform desktop`): a window on the server
 /// named by `OTELSCOPE_SERVER`, by default the local one.
 pub fn launch_standalone() {
     #[cfg(feature = "desktop")]
-    launch_desktop(
-        std::env::var("OTELSCOPE_SERVER").unwrap_or_else(|_| "http://127.0.0.1:8686".into()),
-        std::env::var("OTELSCOPE_API_KEY").ok(),
-        None,
-    );
+    launch_desktop(DesktopOptions {
+        api_base: std::env::var("OTELSCOPE_SERVER")
+            .unwrap_or_else(|_| "http://127.0.0.1:8686".into()),
+        api_key: std::env::var("OTELSCOPE_API_KEY").ok(),
+        ..DesktopOptions::default()
+    });
     #[cfg(not(feature = "desktop"))]
     eprintln!("otelscope-app was built without `desktop`; run `otelscope serve` for the web app");
 }

@@ -84,12 +84,22 @@ pub fn request_close(display: &str, window: u32) {
 const PAINTED_COLOURS: usize = 50;
 
 /// Runs `otelscope desktop ARGS`, waits for its window to paint, keeps a screenshot named
-/// `artefact`, closes the window and checks the process exits cleanly.
-pub async fn show_and_close(args: &[&str], title: &str, artefact: &str) {
+/// `artefact`, closes the window and checks the process exits cleanly. Returns the window's
+/// DOM (its `--dump-dom` file) once it contains `dom_marker`.
+pub async fn show_and_close(
+    args: &[&str],
+    title: &str,
+    artefact: &str,
+    dom_marker: &str,
+) -> String {
     let display = Display::start().await;
+    let dump = artifacts_dir().join(format!("{artefact}.dom.html"));
+    let _ = std::fs::remove_file(&dump);
     let mut app = Command::new(otelscope_bin())
         .arg("desktop")
         .args(args)
+        .arg("--dump-dom")
+        .arg(&dump)
         .env("DISPLAY", &display.name)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -123,6 +133,17 @@ pub async fn show_and_close(args: &[&str], title: &str, artefact: &str) {
         png.display()
     );
 
+    // The DOM as the webview holds it, rewritten twice a second: wait for the marker.
+    let deadline = Instant::now() + STARTUP;
+    let dom = loop {
+        let dom = std::fs::read_to_string(&dump).unwrap_or_default();
+        if dom.contains(dom_marker) {
+            break dom;
+        }
+        assert!(Instant::now() < deadline, "{dom_marker:?} never in the window's DOM: {dom}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
     for id in &windows {
         request_close(&display.name, id.parse().expect("window id"));
     }
@@ -131,4 +152,5 @@ pub async fn show_and_close(args: &[&str], title: &str, artefact: &str) {
         .expect("otelscope desktop did not exit after its window was closed")
         .expect("wait for otelscope desktop");
     assert!(status.success(), "otelscope desktop exited with {status}");
+    dom
 }
