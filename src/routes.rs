@@ -17,8 +17,9 @@ pub enum Route {
         Home {},
         #[route("/traces?:..filters")]
         Traces { filters: TraceFilters },
-        #[route("/traces/:trace_id")]
-        TraceDetail { trace_id: String },
+        /// `span`: a span to select and scroll to (and, server-rendered, the page of rows it is on).
+        #[route("/traces/:trace_id?:span")]
+        TraceDetail { trace_id: String, span: Option<String> },
         #[route("/services")]
         ServiceList {},
         #[route("/cache")]
@@ -83,6 +84,14 @@ mod tests {
         ] {
             assert!(Route::is_known(path), "{path} should be a page");
         }
+        let with_span: Route = "/traces/ab?span=cd".parse().unwrap();
+        assert_eq!(
+            with_span,
+            Route::TraceDetail { trace_id: "ab".into(), span: Some("cd".into()) }
+        );
+        assert_eq!(with_span.to_string(), "/traces/ab?span=cd");
+        let without: Route = "/traces/ab".parse().unwrap();
+        assert_eq!(without, Route::TraceDetail { trace_id: "ab".into(), span: None });
         for path in ["/nope", "/traces/abc/deep", "/favicon.ico"] {
             assert!(!Route::is_known(path), "{path} should be a 404");
         }

@@ -46,7 +46,7 @@ async fn find_open_collapse_search_and_reload_a_trace() {
         .wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(&format!(
-            r#"[data-platform="web"] a.trace-link[href="/traces/{trace_id}"]"#
+            r#"[data-platform="web"] a.trace-link[href^="/traces/{trace_id}"]"#
         )))
         .await
         .expect("the trace is listed");
@@ -185,6 +185,20 @@ async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
         browser.eval("return document.getElementById('ssr')").await,
         serde_json::Value::Null
     );
+
+    // A link to one span opens the trace with that span selected and scrolled into view.
+    let url = server.url(&format!("/traces/{trace_id}?span={:016x}", 401));
+    browser.client.goto(&url).await.unwrap();
+    assert_eq!(browser.text_of("[data-platform=\"web\"] .span-details h2").await, "step-400");
+    assert_eq!(browser.text_of(".wf-row.selected .op").await, "step-400");
+    let in_view = browser
+        .eval(
+            "const s = document.getElementById('wf-scroll').getBoundingClientRect(); \
+             const r = document.querySelector('.wf-row.selected').getBoundingClientRect(); \
+             return r.top >= s.top && r.bottom <= s.bottom",
+        )
+        .await;
+    assert_eq!(in_view, true, "the focused row is scrolled into view");
 }
 
 /// One finished root span named `name` in trace `[id; 16]`, as protobuf OTLP.

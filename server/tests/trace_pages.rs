@@ -107,11 +107,11 @@ async fn search_form_works_as_a_plain_get() {
     let (_, html) = page(&state, "/ssr/traces?service=test-svc&status=ok").await;
     assert!(html.contains(r#"<form class="search" action="/traces" method="get">"#), "{html}");
     assert!(
-        html.contains(&format!(r#"href="/traces/{trace_id}""#)),
+        html.contains(&format!(r#"href="/traces/{trace_id}?""#)),
         "results link to the trace: {html}"
     );
     let (_, none) = page(&state, "/ssr/traces?service=test-svc&status=error").await;
-    assert!(!none.contains(&format!(r#"href="/traces/{trace_id}""#)));
+    assert!(!none.contains(&format!(r#"href="/traces/{trace_id}"#)));
     assert!(none.contains("No traces match"));
     let (status, missing) = page(&state, &format!("/traces/{}", "ab".repeat(16))).await;
     assert_eq!(status, StatusCode::OK);
@@ -147,4 +147,67 @@ async fn services_page_shows_errors_and_latency_percentiles() {
         row.contains(r#"href="/traces?service=test-svc&#38;status=error""#),
         "errors link to the failing traces: {row}"
     );
+}
+
+/// The `href` of the first `<a … rel="REL" …>` in `html`, entities decoded.
+fn link_with_rel(html: &str, rel: &str) -> Option<String> {
+    let at = html.find(&format!("rel=\"{rel}\""))?;
+    let tag = &html[html[..at].rfind("<a")?..];
+    let href = tag.split("href=\"").nth(1)?.split('"').next()?;
+    Some(href.replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn a_large_trace_without_javascript_comes_in_linked_pages_of_rows() {
+    let state = support::state();
+    let trace = [0x61; 16];
+    let spans: Vec<_> = (0..4500u64)
+        .map(|i| {
+            let mut s = span(&format!("op-{i:04}"), trace);
+            s.span_id = (i + 1).to_be_bytes().to_vec();
+            s.parent_span_id = if i == 0 { vec![] } else { 1u64.to_be_bytes().to_vec() };
+            s.start_time_unix_nano += i * 10;
+            s
+        })
+        .collect();
+    let posted =
+        post(&state, "application/x-protobuf", None, request_with(spans).encode_to_vec()).await;
+    assert_eq!(posted.status, StatusCode::OK);
+    let trace_id = "61".repeat(16);
+    let rows = |html: &str| html.matches("class=\"wf-row").count();
+
+    let (_, first) = page(&state, &format!("/ssr/traces/{trace_id}")).await;
+    assert_eq!(rows(&first), 2000);
+    assert!(first.contains("Spans 1–2000 of 4500."), "{first}");
+    assert_eq!(link_with_rel(&first, "prev"), None);
+    let next = link_with_rel(&first, "next").expect("a link to the next page");
+    assert_eq!(next, format!("/ssr/traces/{trace_id}?span={:016x}", 2001));
+
+    let (_, second) = page(&state, &next).await;
+    assert_eq!(rows(&second), 2000);
+    assert!(second.contains("Spans 2001–4000 of 4500."));
+    assert!(second.contains(">op-2000</a>") && second.contains(">op-3999</a>"));
+    assert!(!second.contains(">op-1999</a>") && !second.contains(">op-4000</a>"));
+    // The linked span is selected: its details are shown.
+    assert!(second.contains("<h2>op-2000</h2>"), "details of the focused span");
+    assert_eq!(
+        link_with_rel(&second, "prev"),
+        Some(format!("/ssr/traces/{trace_id}?span={:016x}", 1))
+    );
+    let (_, last) = page(&state, &link_with_rel(&second, "next").unwrap()).await;
+    assert_eq!(rows(&last), 500);
+    assert_eq!(link_with_rel(&last, "next"), None);
+    // Every name links to the span's own page.
+    assert!(last.contains(&format!(
+        "<a class=\"op\" href=\"/ssr/traces/{trace_id}?span={:016x}\">op-4499</a>",
+        4500
+    )));
+
+    // The page the app replaces centres the focused span, as the app will.
+    let (_, preview) = page(&state, &format!("/traces/{trace_id}?span={:016x}", 3001)).await;
+    if otelscope_server::web::has_bundle() {
+        assert!(rows(&preview) < 60);
+        assert!(preview.contains(">op-3000</span>") && !preview.contains(">op-0001</span>"));
+    }
+    assert!(preview.contains("<h2>op-3000</h2>"));
 }

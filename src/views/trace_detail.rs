@@ -11,7 +11,10 @@ use crate::model::Trace;
 use crate::routes::Route;
 
 #[component]
-pub(crate) fn TraceDetail(trace_id: ReadSignal<String>) -> Element {
+pub(crate) fn TraceDetail(
+    trace_id: ReadSignal<String>,
+    span: ReadSignal<Option<String>>,
+) -> Element {
     let trace = use_api::<Trace>(move || format!("/api/v1/traces/{}", trace_id.read()));
     let back = rsx! { Link { class: "back", to: Route::Traces { filters: Default::default() }, "← All traces" } };
     match trace {
@@ -51,7 +54,7 @@ pub(crate) fn TraceDetail(trace_id: ReadSignal<String>) -> Element {
                 section { class: "trace-detail",
                     h1 { "{title}" }
                     p { class: "trace-meta", code { "{trace.trace_id}" } " · {summary}" }
-                    Waterfall { spans }
+                    Waterfall { spans, focus: span() }
                 }
             }
         }

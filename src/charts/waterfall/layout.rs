@@ -215,6 +215,21 @@ pub fn visible_rows(layout: &Layout, collapsed: &std::collections::HashSet<usize
     visible
 }
 
+/// The page of `size` rows (of `len`) that holds position `at`: pages start at multiples of
+/// `size`; a position past the end gives the first page.
+pub fn page_of(at: usize, len: usize, size: usize) -> std::ops::Range<usize> {
+    let size = size.max(1);
+    let at = if at < len { at } else { 0 };
+    let first = at / size * size;
+    first..(first + size).min(len)
+}
+
+/// The scroll offset that puts row position `at` in the middle of a `view`-high viewport of
+/// `row_height` rows (never negative).
+pub fn centred_scroll(at: usize, row_height: f64, view: f64) -> f64 {
+    (at as f64 * row_height - view / 2.0).max(0.0)
+}
+
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;

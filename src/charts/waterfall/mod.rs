@@ -13,14 +13,15 @@ use crate::charts::scatter::format_duration;
 use crate::env::{Env, PlatformKind, SsrData};
 use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
-use layout::{layout, visible_rows, Layout};
+use layout::{centred_scroll, layout, page_of, visible_rows, Layout};
 
 const ROW_HEIGHT: f64 = 24.0;
 const VIEW_HEIGHT: f64 = 560.0;
 /// Rows drawn above and below the viewport so fast scrolling shows no gaps.
 const OVERSCAN: usize = 12;
 const MINIMAP_HEIGHT: f64 = 64.0;
-/// Most rows SSR draws: past that the HTML alone would take seconds to make and to load.
+/// Most rows a page without scripts draws at once (it links to the pages before and after):
+/// past that the HTML alone would take seconds to make and to load.
 const SSR_ROWS: usize = 2000;
 /// Most bars the minimap draws; rows are bucketed beyond that.
 const MINIMAP_BARS: usize = 400;
@@ -35,30 +36,38 @@ impl PartialEq for SharedSpans {
     }
 }
 
+/// `focus`: the id of a span to select and scroll to (from the page's URL).
 #[component]
-pub fn Waterfall(spans: SharedSpans) -> Element {
+pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let env = use_context::<Env>();
     // A preview (SSR that the WASM app replaces) draws what the app's first frame draws; only
     // full SSR (no script) draws every row, since it cannot scroll them in.
     let preview = use_hook(try_consume_context::<SsrData>).is_some_and(|d| d.is_preview());
     let full_ssr = env.platform == PlatformKind::Ssr && !preview;
     let laid = use_memo(use_reactive!(|spans| Rc::new(layout(&spans.0))));
+    let layout: Rc<Layout> = laid();
+    let focus_row = focus
+        .as_deref()
+        .and_then(|id| layout.rows.iter().position(|r| spans.0[r.span].span_id == id));
     let mut collapsed = use_signal(HashSet::<usize>::new);
-    // The root (first row) starts selected, so its details show without a click (and in SSR).
-    let mut selected = use_signal(|| Some(0usize));
+    // The focused span, else the root (first row), starts selected, so its details show
+    // without a click (and in SSR); nothing is collapsed yet, so its row is its position.
+    let mut selected = use_signal(|| Some(focus_row.unwrap_or(0)));
     let mut query = use_signal(String::new);
     let mut match_pos = use_signal(|| 0usize);
-    let mut scroll_top = use_signal(|| 0.0f64);
+    let mut scroll_top =
+        use_signal(|| focus_row.map_or(0.0, |row| centred_scroll(row, ROW_HEIGHT, VIEW_HEIGHT)));
     let mut dragging = use_signal(|| false);
 
-    let layout: Rc<Layout> = laid();
     let visible = visible_rows(&layout, &collapsed.read());
     let matches = find_matches(&spans.0, &layout, &query.read());
     let match_set: HashSet<usize> = matches.iter().copied().collect();
     let total_height = visible.len() as f64 * ROW_HEIGHT;
     // SSR has no scrolling: it draws the rows fully expanded, up to SSR_ROWS.
     let (first, last) = if full_ssr {
-        (0, visible.len().min(SSR_ROWS))
+        let at = focus_row.and_then(|row| visible.iter().position(|&r| r == row)).unwrap_or(0);
+        let page = page_of(at, visible.len(), SSR_ROWS);
+        (page.start, page.end)
     } else {
         let first =
             ((scroll_top() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN).min(visible.len());
@@ -80,8 +89,23 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
         selected.set(Some(row));
         let position =
             visible_rows(layout, &collapsed.read()).iter().position(|&r| r == row).unwrap_or(0);
-        scroll_to(position as f64 * ROW_HEIGHT - VIEW_HEIGHT / 2.0);
+        scroll_to(centred_scroll(position, ROW_HEIGHT, VIEW_HEIGHT));
     };
+    // In a live renderer, a focused span (first render or a link within the trace) is
+    // revealed: ancestors expanded, selected, scrolled into view.
+    use_effect(use_reactive!(|focus_row| {
+        if let Some(row) = focus_row {
+            reveal(row, &laid());
+        }
+    }));
+    let trace_id = spans.0.first().map(|s| s.trace_id.clone()).unwrap_or_default();
+    // Links of the script-free page: to a span (selects it) and to the pages of rows around.
+    let ssr_link = |row: usize| {
+        format!("/ssr/traces/{trace_id}?span={}", spans.0[layout.rows[row].span].span_id)
+    };
+    let previous_page =
+        (full_ssr && first > 0).then(|| ssr_link(visible[first - SSR_ROWS.min(first)]));
+    let next_page = (full_ssr && last < visible.len()).then(|| ssr_link(visible[last]));
 
     let minimap = minimap_bars(&layout, &visible);
     let window_y = if visible.is_empty() {
@@ -188,6 +212,7 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
                                     }
                                 },
                                 on_select: move |row: usize| selected.set(Some(row)),
+                                href: full_ssr.then(|| ssr_link(row_index)),
                             }
                         }
                     }
@@ -203,10 +228,18 @@ pub fn Waterfall(spans: SharedSpans) -> Element {
                 }
                 if last - first < visible.len() && full_ssr {
                     p { class: "wf-more",
-                        "Showing the first {last} of {visible.len()} spans. The app (with JavaScript) shows them all; "
-                        "so does "
-                        a { href: "/api/v1/traces/{spans.0[0].trace_id}", "the JSON API" }
-                        "."
+                        "Spans {first + 1}–{last} of {visible.len()}. "
+                        if let Some(href) = previous_page {
+                            a { class: "wf-page", rel: "prev", href: "{href}", "← previous {SSR_ROWS}" }
+                            " "
+                        }
+                        if let Some(href) = next_page {
+                            a { class: "wf-page", rel: "next", href: "{href}", "next {SSR_ROWS} →" }
+                            " "
+                        }
+                        "The app (with JavaScript) scrolls through all of them; "
+                        a { href: "/api/v1/traces/{trace_id}", "the JSON API" }
+                        " has them too."
                     }
                 }
                 if let Some(row) = selected().filter(|&r| r < layout.rows.len()) {
@@ -228,6 +261,8 @@ fn WaterfallRow(
     matched: bool,
     on_toggle: EventHandler<usize>,
     on_select: EventHandler<usize>,
+    /// Pages without scripts make the name a link that selects the span.
+    href: Option<String>,
 ) -> Element {
     let color = service_color(&span.service);
     let mut class = String::from("wf-row");
@@ -269,7 +304,11 @@ fn WaterfallRow(
                 }
                 span { class: "svc", style: "color: {color}", "{span.service}" }
                 " "
-                span { class: "op", "{span.name}" }
+                if let Some(href) = href {
+                    a { class: "op", href: "{href}", "{span.name}" }
+                } else {
+                    span { class: "op", "{span.name}" }
+                }
                 if row.orphan {
                     span { class: "badge", title: "Its parent span has not arrived", "orphan" }
                 }
@@ -316,7 +355,7 @@ fn SpanDetails(span: Span, self_ns: u64) -> Element {
                 ul { class: "links",
                     for link in span.links.iter() {
                         li {
-                            Link { to: Route::TraceDetail { trace_id: link.trace_id.clone() }, code { "{link.trace_id}" } }
+                            Link { to: Route::TraceDetail { trace_id: link.trace_id.clone(), span: Some(link.span_id.clone()) }, code { "{link.trace_id}" } }
                             " span "
                             code { "{link.span_id}" }
                         }

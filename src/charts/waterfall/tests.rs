@@ -150,3 +150,15 @@ fn a_chain_100000_deep_does_not_overflow_the_stack() {
     assert_eq!(layout.rows[0].descendants, 99_999);
     assert!(layout.rows.iter().all(|r| r.critical));
 }
+
+#[test]
+fn pages_and_centring() {
+    assert_eq!(page_of(0, 5000, 2000), 0..2000);
+    assert_eq!(page_of(1999, 5000, 2000), 0..2000);
+    assert_eq!(page_of(2000, 5000, 2000), 2000..4000);
+    assert_eq!(page_of(4999, 5000, 2000), 4000..5000);
+    assert_eq!(page_of(7000, 5000, 2000), 0..2000, "out of range: first page");
+    assert_eq!(page_of(0, 0, 2000), 0..0);
+    assert_eq!(centred_scroll(0, 24.0, 560.0), 0.0);
+    assert_eq!(centred_scroll(100, 24.0, 560.0), 2120.0);
+}
