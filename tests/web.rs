@@ -50,3 +50,17 @@ async fn deep_link_to_unknown_page_shows_not_found_in_the_app() {
     let heading = browser.text_of(r#"[data-platform="web"] h1"#).await;
     assert_eq!(heading, "Page not found");
 }
+
+#[tokio::test]
+async fn a_server_that_goes_away_shows_as_unreachable() {
+    let server = Server::start().await;
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/traces")).await.expect("open");
+    browser.text_of(r#"[data-platform="web"] .status.status-ok"#).await;
+    drop(server); // kills the process: its ports close
+    // The next live refresh fails: the status line and the page say so.
+    let status = browser.text_of(r#"[data-platform="web"] .status.status-error"#).await;
+    assert!(status.starts_with("server unreachable"), "{status}");
+    let page = browser.text_of(r#"[data-platform="web"] .traces .error-state"#).await;
+    assert!(page.contains("server unreachable"), "{page}");
+}
