@@ -58,7 +58,7 @@ async fn a_server_that_goes_away_shows_as_unreachable() {
     browser.client.goto(&server.url("/traces")).await.expect("open");
     browser.text_of(r#"[data-platform="web"] .status.status-ok"#).await;
     drop(server); // kills the process: its ports close
-    // The next live refresh fails: the status line and the page say so.
+                  // The next live refresh fails: the status line and the page say so.
     let status = browser.text_of(r#"[data-platform="web"] .status.status-error"#).await;
     assert!(status.starts_with("server unreachable"), "{status}");
     let page = browser.text_of(r#"[data-platform="web"] .traces .error-state"#).await;

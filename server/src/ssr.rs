@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{Method, Request, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use http_body_util::BodyExt;
+use otelscope_app::platform::SsrPage;
 use otelscope_app::{Route, SsrData};
 use tower::ServiceExt;
 
@@ -36,9 +37,10 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
         Some(query) => format!("{app_path}?{query}"),
         None => app_path,
     };
-    let (body, api_paths) = render_with_data(&state, &app_path_and_query, with_script).await;
+    let (page, api_paths) = render_with_data(&state, &app_path_and_query, with_script).await;
     let preloads = if with_script { api_paths } else { Vec::new() };
-    (status, Html(document(&body, with_script, &preloads))).into_response()
+    let title = page.title.as_deref().unwrap_or("otelscope");
+    (status, Html(document(&page.html, title, with_script, &preloads))).into_response()
 }
 
 /// `/ssr/traces` → `/traces`; `/ssr` → `/`; anything else is not an SSR-only path.
@@ -53,12 +55,12 @@ fn strip_ssr_prefix(path: &str) -> Option<String> {
 
 /// Renders until the components ask for no API path that has not been answered. Returns the
 /// HTML and the API paths the page used. A `preview` is drawn for the WASM app to replace.
-async fn render_with_data(state: &AppState, path: &str, preview: bool) -> (String, Vec<String>) {
+async fn render_with_data(state: &AppState, path: &str, preview: bool) -> (SsrPage, Vec<String>) {
     let mut answers = BTreeMap::new();
-    let mut html = String::new();
+    let mut page = SsrPage { html: String::new(), title: None };
     for _ in 0..MAX_PASSES {
         let (rendered, wanted) = render_pass(path, &answers, preview);
-        html = rendered;
+        page = rendered;
         if wanted.is_empty() {
             break;
         }
@@ -68,7 +70,7 @@ async fn render_with_data(state: &AppState, path: &str, preview: bool) -> (Strin
         }
     }
     let used = answers.into_iter().filter(|(_, outcome)| outcome.is_ok()).map(|(p, _)| p);
-    (html, used.collect())
+    (page, used.collect())
 }
 
 /// One synchronous render; the VirtualDom is `!Send` and never lives across an `.await`.
@@ -76,13 +78,13 @@ fn render_pass(
     path: &str,
     answers: &BTreeMap<String, Result<String, String>>,
     preview: bool,
-) -> (String, Vec<String>) {
+) -> (SsrPage, Vec<String>) {
     let data = if preview { SsrData::preview() } else { SsrData::default() };
     for (api_path, outcome) in answers {
         data.answer(api_path.clone(), outcome.clone());
     }
-    let html = otelscope_app::platform::render_ssr(path, &data);
-    (html, data.take_wanted())
+    let page = otelscope_app::platform::render_ssr(path, &data);
+    (page, data.take_wanted())
 }
 
 /// Answers one API path in-process, as the browser would get it over HTTP.
@@ -102,7 +104,7 @@ async fn call_api(state: &AppState, api_path: &str) -> Result<String, String> {
 /// The HTML document around a rendered page. With the script, the head also asks the browser
 /// to fetch the WASM bundle and the API documents the page shows (`preloads`) while it parses
 /// the HTML, so the app finds them ready when it starts (module scripts run after parsing).
-fn document(body: &str, with_script: bool, preloads: &[String]) -> String {
+fn document(body: &str, title: &str, with_script: bool, preloads: &[String]) -> String {
     let mut head = String::new();
     let mut main = "";
     if with_script {
@@ -123,16 +125,17 @@ fn document(body: &str, with_script: bool, preloads: &[String]) -> String {
         ));
         main = "<div id=\"main\"></div>\n";
     }
+    let title = escape_attribute(title);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>otelscope</title>\n<link rel=\"stylesheet\" href=\"/assets/main.css\">\n{head}</head>\n\
+         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/assets/main.css\">\n{head}</head>\n\
          <body>\n<div id=\"ssr\">{body}</div>\n{main}</body>\n</html>\n"
     )
 }
 
-/// `value` for a double-quoted HTML attribute. (API paths are ASCII the app built; this is
-/// the whole escaping a quoted attribute needs, so no crate for it.)
+/// `value` for a double-quoted HTML attribute or for text (a page title holds span names).
+/// This is the whole escaping either needs, so no crate for it.
 fn escape_attribute(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
@@ -161,9 +164,10 @@ mod tests {
 
     #[test]
     fn preloads_are_escaped_attributes() {
-        let html = document("", true, &["/api/v1/traces?a=\"><script>&b=1".to_owned()]);
+        let html = document("", "a <b>", true, &["/api/v1/traces?a=\"><script>&b=1".to_owned()]);
+        assert!(html.contains("<title>a &lt;b&gt;</title>"));
         assert!(html.contains(r#"href="/api/v1/traces?a=&quot;&gt;&lt;script&gt;&amp;b=1""#));
         assert!(!html.contains("<script>&"));
-        assert!(!document("", false, &[]).contains("<script"));
+        assert!(!document("", "t", false, &[]).contains("<script"));
     }
 }

@@ -98,6 +98,11 @@ async fn hostile_strings_are_text_in_server_rendered_html() {
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "the attribute value is shown as text"
     );
+    // The page title names the trace's root span, as text too.
+    assert!(
+        raw.contains("<title>otelscope — test-svc &lt;img src=x onerror=alert(1)&gt;</title>"),
+        "{raw}"
+    );
 }
 
 #[tokio::test]

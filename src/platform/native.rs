@@ -25,7 +25,6 @@ pub async fn get_text(url: &str, api_key: Option<&str>) -> ApiOutcome {
     }
 }
 
-/// Waits `ms` milliseconds (tokio timer).
 /// Wall-clock time in milliseconds since the Unix epoch.
 pub fn now_ms() -> f64 {
     std::time::SystemTime::now()
@@ -33,14 +32,38 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
+/// Waits `ms` milliseconds (tokio timer).
 pub async fn sleep_ms(ms: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
 }
 
+/// One server-rendered page: the app's HTML and the title its `document::Title` asked for.
+pub struct SsrPage {
+    pub html: String,
+    pub title: Option<String>,
+}
+
+/// SSR's `document`: keeps the title for the page's `<title>`; scripts cannot run here.
+#[derive(Default)]
+struct SsrDocument {
+    title: std::cell::RefCell<Option<String>>,
+}
+
+impl document::Document for SsrDocument {
+    fn eval(&self, js: String) -> document::Eval {
+        document::NoOpDocument.eval(js)
+    }
+
+    fn set_title(&self, title: String) {
+        *self.title.borrow_mut() = Some(title);
+    }
+}
+
 /// Renders the app at `path` (path and query) to HTML with the data in `data`. The server calls
 /// this until `data.take_wanted()` comes back empty.
-pub fn render_ssr(path: &str, data: &SsrData) -> String {
+pub fn render_ssr(path: &str, data: &SsrData) -> SsrPage {
     let history: Rc<dyn History> = Rc::new(MemoryHistory::with_initial_path(path));
+    let doc = Rc::new(SsrDocument::default());
     let mut vdom = VirtualDom::new(crate::App)
         .with_root_context(Env {
             platform: PlatformKind::Ssr,
@@ -49,9 +72,12 @@ pub fn render_ssr(path: &str, data: &SsrData) -> String {
             start_path: None,
         })
         .with_root_context(data.clone())
-        .with_root_context(history);
+        .with_root_context(history)
+        .with_root_context(doc.clone() as Rc<dyn document::Document>);
     vdom.rebuild_in_place();
-    dioxus::ssr::render(&vdom)
+    let html = dioxus::ssr::render(&vdom);
+    let title = doc.title.borrow_mut().take();
+    SsrPage { html, title }
 }
 
 /// What the desktop window opens on.
