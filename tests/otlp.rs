@@ -231,7 +231,12 @@ async fn round_trip(transport: Transport, gzip: bool) {
     let child_id = trace["spans"][1]["span_id"].as_str().expect("child span id").to_owned();
     assert_eq!(trace, expected_trace(&trace_id, &root_id, &service, &child_id), "{transport:?}");
     let services = server.get_json("/api/v1/services").await;
-    assert_eq!(services, json!({"services": [{"name": service, "span_count": 2}]}));
+    // One failing span; percentiles are histogram bucket midpoints of 3 µs and 10 µs.
+    assert_eq!(
+        services,
+        json!({"services": [{"name": service, "span_count": 2, "error_count": 1,
+            "p50_ns": 2944, "p95_ns": 9728, "p99_ns": 9728}]})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
