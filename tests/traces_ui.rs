@@ -60,13 +60,7 @@ async fn find_open_collapse_search_and_reload_a_trace() {
     assert_eq!(client.current_url().await.unwrap().path(), format!("/traces/{trace_id}"));
 
     // Collapsing the root hides its child.
-    client
-        .find(Locator::Css(r#".wf-row[data-row="0"] .wf-toggle"#))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(r#".wf-row[data-row="0"] .wf-toggle"#).await;
     wait_until(
         &browser,
         "the child is hidden",
@@ -199,6 +193,17 @@ async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
         )
         .await;
     assert_eq!(in_view, true, "the focused row is scrolled into view");
+    // The focus is revealed once: collapsing the root afterwards sticks.
+    browser.eval("document.getElementById('wf-scroll').scrollTop = 0; return 0").await;
+    browser.text_of(r#".wf-row[data-row="0"] .wf-toggle"#).await;
+    browser.click(r#".wf-row[data-row="0"] .wf-toggle"#).await;
+    wait_until(
+        &browser,
+        "only the collapsed root is left",
+        "return document.querySelectorAll('.wf-row').length === 1 && \
+         document.querySelector('.wf-row .wf-toggle').getAttribute('aria-expanded') === 'false'",
+    )
+    .await;
 }
 
 /// One finished root span named `name` in trace `[id; 16]`, as protobuf OTLP.
@@ -233,27 +238,13 @@ async fn live_list_pauses_resumes_and_says_when_data_changed() {
     wait_until(&browser, "an unchanged refresh leaves the time",
         "return / data changed \\d+ s ago$/.test(document.querySelector('.live-state').textContent)").await;
 
-    browser
-        .client
-        .find(fantoccini::Locator::Css(".live-toggle"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(".live-toggle").await;
     assert!(browser.text_of(state).await.starts_with("paused · data changed"));
     assert_eq!(
         server.post_traces("application/x-protobuf", one_span_trace(0x52, "second")).await,
         200
     );
-    browser
-        .client
-        .find(fantoccini::Locator::Css(".live-toggle"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(".live-toggle").await;
     wait_until(&browser, "the new trace is listed after resuming",
         "return [...document.querySelectorAll('a.trace-link .op')].some(e => e.textContent === 'second')").await;
     let text = browser.text_of(state).await;

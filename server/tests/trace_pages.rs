@@ -191,6 +191,10 @@ async fn a_large_trace_without_javascript_comes_in_linked_pages_of_rows() {
     let (_, second) = page(&state, &next).await;
     assert_eq!(rows(&second), 2000);
     assert!(second.contains("Spans 2001–4000 of 4500."));
+    assert!(
+        second.contains(r#"data-row="2000" data-depth="1" style="top: 0px""#),
+        "a page's rows start at the top of its canvas"
+    );
     assert!(second.contains(">op-2000</a>") && second.contains(">op-3999</a>"));
     assert!(!second.contains(">op-1999</a>") && !second.contains(">op-4000</a>"));
     // The linked span is selected: its details are shown.
@@ -213,6 +217,11 @@ async fn a_large_trace_without_javascript_comes_in_linked_pages_of_rows() {
     if otelscope_server::web::has_bundle() {
         assert!(rows(&preview) < 60);
         assert!(preview.contains(">op-3000</span>") && !preview.contains(">op-0001</span>"));
+        assert!(preview.contains(r#"style="top: 0px""#), "drawn from the top: HTML cannot scroll");
+        assert!(
+            preview.contains(&format!("/ssr/traces/{trace_id}?span={:016x}", 3001)),
+            "the noscript link keeps the focus"
+        );
     }
     assert!(preview.contains("<h2>op-3000</h2>"));
 }

@@ -52,10 +52,15 @@ pub(crate) fn use_api_live<T: DeserializeOwned + 'static>(
         }
         path()
     });
+    // Compared with the last answer that succeeded, so a failed refresh between two equal
+    // answers is not a change; the first answer is one (the page's data appeared).
+    let last_seen = use_hook(|| std::rc::Rc::new(std::cell::Cell::new(None::<u64>)));
     let fingerprint = outcome.as_ref().and_then(|o| o.as_ref().ok()).map(|body| fingerprint(body));
     use_effect(use_reactive!(|fingerprint| {
-        if let (Some(mut live), Some(_)) = (live, fingerprint) {
-            live.changed_at.set(Some(platform::now_ms()));
+        if let (Some(mut live), Some(new)) = (live, fingerprint) {
+            if last_seen.replace(Some(new)) != Some(new) {
+                live.changed_at.set(Some(platform::now_ms()));
+            }
         }
     }));
     decode(outcome)

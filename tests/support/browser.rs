@@ -71,6 +71,16 @@ impl Browser {
         element.text().await.expect("element text")
     }
 
+    /// Clicks the first element that matches `css` (which must exist now).
+    pub async fn click(&self, css: &str) {
+        let element = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css:?} to click: {e}"));
+        element.click().await.unwrap_or_else(|e| panic!("click {css:?}: {e}"));
+    }
+
     /// Runs `script` in the page and returns its value.
     pub async fn eval(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, vec![]).await.expect("execute script")

@@ -34,6 +34,9 @@ fn bucket_range(bucket: u16) -> (u64, u64) {
     ((1u64 << octave) + sub * width, width)
 }
 
+/// The highest bucket `bucket_of` gives (for `u64::MAX`).
+const LAST_BUCKET: u16 = (EXACT as u16) + (63 - 4) * (1 << SUB_BITS) + (1 << SUB_BITS) - 1;
+
 /// Counts per bucket.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
@@ -49,12 +52,24 @@ impl Histogram {
         self.counts.values().sum()
     }
 
-    /// Adds a histogram in its stored form; malformed bytes (a torn trailing pair) are ignored.
+    /// Adds a histogram in its stored form; malformed bytes (a torn trailing pair, a bucket
+    /// no duration falls in) are ignored.
     pub fn merge_encoded(&mut self, bytes: &[u8]) {
-        for pair in bytes.chunks_exact(PAIR) {
-            let bucket = u16::from_le_bytes([pair[0], pair[1]]);
-            let count = u32::from_le_bytes([pair[2], pair[3], pair[4], pair[5]]);
-            *self.counts.entry(bucket).or_default() += u64::from(count);
+        for (bucket, count) in pairs(bytes) {
+            *self.counts.entry(bucket).or_default() += count;
+        }
+    }
+
+    /// Takes away a histogram in its stored form (one that was added before), never going
+    /// below zero in a bucket; emptied buckets are dropped.
+    pub fn subtract_encoded(&mut self, bytes: &[u8]) {
+        for (bucket, count) in pairs(bytes) {
+            if let Some(have) = self.counts.get_mut(&bucket) {
+                *have = have.saturating_sub(count);
+                if *have == 0 {
+                    self.counts.remove(&bucket);
+                }
+            }
         }
     }
 
@@ -92,6 +107,15 @@ impl Histogram {
         }
         None
     }
+}
+
+/// The valid `(bucket, count)` pairs of a stored histogram.
+fn pairs(bytes: &[u8]) -> impl Iterator<Item = (u16, u64)> + '_ {
+    bytes.chunks_exact(PAIR).filter_map(|pair| {
+        let bucket = u16::from_le_bytes([pair[0], pair[1]]);
+        let count = u32::from_le_bytes([pair[2], pair[3], pair[4], pair[5]]);
+        (bucket <= LAST_BUCKET).then_some((bucket, u64::from(count)))
+    })
 }
 
 /// `latency_merge(a, b)`: the stored form of the sum of two stored histograms (NULL = empty).
@@ -164,6 +188,32 @@ mod tests {
         let mut h = Histogram::default();
         h.merge_encoded(&torn);
         assert_eq!(h, a);
+        // So is a bucket past the last one (a damaged store), which must not overflow.
+        let mut bogus = a.encode();
+        bogus.extend_from_slice(&[0xff, 0xff, 1, 0, 0, 0]);
+        let mut h = Histogram::default();
+        h.merge_encoded(&bogus);
+        assert_eq!(h, a);
+        assert_eq!(bucket_of(u64::MAX), LAST_BUCKET);
+    }
+
+    #[test]
+    fn subtracting_what_was_added_restores_the_rest() {
+        let mut a = Histogram::default();
+        let mut b = Histogram::default();
+        for ns in [5, 1_000, 70_000] {
+            a.record(ns);
+        }
+        for ns in [1_000, 9_000] {
+            b.record(ns);
+        }
+        let mut sum = a.clone();
+        sum.merge_encoded(&b.encode());
+        sum.subtract_encoded(&b.encode());
+        assert_eq!(sum, a);
+        sum.subtract_encoded(&a.encode());
+        sum.subtract_encoded(&a.encode());
+        assert_eq!(sum, Histogram::default(), "never below zero");
     }
 
     #[test]

@@ -67,10 +67,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX metric_points_time ON metric_points (time_ns);
 "#,
     r#"
-    -- Per operation and trace: error spans and a latency histogram (`latency.rs`), summed per
-    -- service for /services. Rows written before this version have none (NULL histogram).
+    -- Per operation and trace: error spans and a latency histogram (`latency.rs`). Rows
+    -- written before this version have none (NULL histogram).
     ALTER TABLE trace_ops ADD COLUMN error_count INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE trace_ops ADD COLUMN latency BLOB;
+
+    -- The same per service, kept equal to the sum of its trace_ops rows by every write and
+    -- retention pass, so /services reads one row per service.
+    CREATE TABLE service_stats (
+        service     TEXT PRIMARY KEY,
+        span_count  INTEGER NOT NULL,
+        error_count INTEGER NOT NULL,
+        latency     BLOB
+    ) WITHOUT ROWID;
+    INSERT INTO service_stats (service, span_count, error_count, latency)
+        SELECT service, SUM(span_count), 0, NULL FROM trace_ops GROUP BY service;
 "#,
 ];
 

@@ -139,6 +139,8 @@ impl Store for SqliteStore {
                    error_count = error_count + excluded.error_count,
                    latency = latency_merge(latency, excluded.latency)",
             )?;
+            // Per service, for `service_stats`: spans, errors, durations.
+            let mut per_service: BTreeMap<&str, ServiceDelta> = BTreeMap::new();
             for (trace_id, spans) in &by_trace {
                 let blob =
                     serde_json::to_vec(spans).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -160,6 +162,10 @@ impl Store for SqliteStore {
                     op.0 += 1;
                     op.1 += i64::from(span.is_error());
                     op.2.record(span.duration_ns());
+                    let service = per_service.entry(&span.service).or_default();
+                    service.spans += 1;
+                    service.errors += i64::from(span.is_error());
+                    service.latency.record(span.duration_ns());
                 }
                 for ((service, name), (n, errors, durations)) in ops {
                     upsert_op.execute(params![
@@ -172,6 +178,22 @@ impl Store for SqliteStore {
                     ])?;
                 }
                 added += spans.len() as u64;
+            }
+            let mut upsert_service = tx.prepare_cached(
+                "INSERT INTO service_stats (service, span_count, error_count, latency)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (service) DO UPDATE SET
+                   span_count = span_count + excluded.span_count,
+                   error_count = error_count + excluded.error_count,
+                   latency = latency_merge(latency, excluded.latency)",
+            )?;
+            for (service, delta) in per_service {
+                upsert_service.execute(params![
+                    service,
+                    delta.spans,
+                    delta.errors,
+                    delta.latency.encode()
+                ])?;
             }
         }
         tx.commit()?;
@@ -220,6 +242,7 @@ impl Store for SqliteStore {
             }
         }
         let tx = conn.transaction()?;
+        subtract_service_stats(&tx, &victims)?;
         for table in ["span_chunks", "trace_ops", "traces"] {
             let mut delete =
                 tx.prepare_cached(&format!("DELETE FROM {table} WHERE trace_id = ?1"))?;
@@ -235,31 +258,24 @@ impl Store for SqliteStore {
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT service, span_count, error_count, latency FROM trace_ops ORDER BY service",
+                "SELECT service, span_count, error_count, latency FROM service_stats
+                 ORDER BY service",
             )?;
-            let mut rows = stmt.query([])?;
-            let mut out: Vec<(ServiceSummary, Histogram)> = Vec::new();
-            while let Some(row) = rows.next()? {
-                let name: String = row.get(0)?;
-                if out.last().is_none_or(|(s, _)| s.name != name) {
-                    out.push((ServiceSummary::new(name), Histogram::default()));
-                }
-                let (summary, durations) = out.last_mut().expect("pushed above");
-                summary.span_count += row.get::<_, i64>(1)? as u64;
-                summary.error_count += row.get::<_, i64>(2)? as u64;
+            let rows = stmt.query_map([], |row| {
+                let mut durations = Histogram::default();
                 if let Some(bytes) = row.get::<_, Option<Vec<u8>>>(3)? {
                     durations.merge_encoded(&bytes);
                 }
-            }
-            Ok(out
-                .into_iter()
-                .map(|(mut summary, durations)| {
-                    summary.p50_ns = durations.quantile(0.50);
-                    summary.p95_ns = durations.quantile(0.95);
-                    summary.p99_ns = durations.quantile(0.99);
-                    summary
+                Ok(ServiceSummary {
+                    span_count: row.get::<_, i64>(1)?.max(0) as u64,
+                    error_count: row.get::<_, i64>(2)?.max(0) as u64,
+                    p50_ns: durations.quantile(0.50),
+                    p95_ns: durations.quantile(0.95),
+                    p99_ns: durations.quantile(0.99),
+                    ..ServiceSummary::new(row.get::<_, String>(0)?)
                 })
-                .collect())
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 
@@ -278,6 +294,66 @@ impl Store for SqliteStore {
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError> {
         self.read(|conn| signals::metrics(conn, query))
     }
+}
+
+/// What a write adds to (or retention takes from) one service's `service_stats` row.
+#[derive(Default)]
+struct ServiceDelta {
+    spans: i64,
+    errors: i64,
+    latency: Histogram,
+}
+
+/// Takes the `trace_ops` rows of the traces about to be deleted off `service_stats`; a service
+/// left with no spans loses its row.
+fn subtract_service_stats(
+    tx: &rusqlite::Transaction<'_>,
+    victims: &[String],
+) -> Result<(), StoreError> {
+    let mut removed: BTreeMap<String, ServiceDelta> = BTreeMap::new();
+    {
+        let mut ops = tx.prepare_cached(
+            "SELECT service, span_count, error_count, latency FROM trace_ops WHERE trace_id = ?1",
+        )?;
+        for id in victims {
+            let mut rows = ops.query([id])?;
+            while let Some(row) = rows.next()? {
+                let delta = removed.entry(row.get(0)?).or_default();
+                delta.spans += row.get::<_, i64>(1)?;
+                delta.errors += row.get::<_, i64>(2)?;
+                if let Some(bytes) = row.get::<_, Option<Vec<u8>>>(3)? {
+                    delta.latency.merge_encoded(&bytes);
+                }
+            }
+        }
+    }
+    let mut read = tx.prepare_cached(
+        "SELECT span_count, error_count, latency FROM service_stats WHERE service = ?1",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE service_stats SET span_count = ?2, error_count = ?3, latency = ?4 WHERE service = ?1",
+    )?;
+    let mut delete = tx.prepare_cached("DELETE FROM service_stats WHERE service = ?1")?;
+    for (service, delta) in removed {
+        let Some((spans, errors, latency)) = read
+            .query_row([&service], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<Vec<u8>>>(2)?))
+            })
+            .optional()?
+        else {
+            continue;
+        };
+        let spans = spans - delta.spans;
+        if spans <= 0 {
+            delete.execute([&service])?;
+            continue;
+        }
+        let mut left = Histogram::default();
+        left.merge_encoded(&latency.unwrap_or_default());
+        left.subtract_encoded(&delta.latency.encode());
+        update.execute(params![service, spans, (errors - delta.errors).max(0), left.encode()])?;
+    }
+    Ok(())
 }
 
 const UPSERT_TRACE: &str = "

@@ -134,6 +134,43 @@ fn service_errors_and_percentiles_add_up_across_exports_of_one_trace() {
 }
 
 #[test]
+fn service_stats_follow_retention() {
+    let store = SqliteStore::in_memory().unwrap();
+    // An old trace of slow, failing spans (and the only spans of "batch"), then a new one of
+    // fast spans.
+    let mut old: Vec<Span> = (1..=10u8)
+        .map(|i| {
+            let mut s = span(1, i, Some(1), "slow", 1_000, 1_000 + 100_000_000);
+            s.status.code = StatusCode::Error;
+            s
+        })
+        .collect();
+    old[9].service = "batch".into();
+    store.write(&[batch(old)]).unwrap();
+    let new: Vec<Span> = (1..=10u8).map(|i| span(2, i, Some(1), "fast", 5_000, 6_000)).collect();
+    store.write(&[batch(new)]).unwrap();
+    let before = store.services().unwrap();
+    assert_eq!(before.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["api", "batch"]);
+    assert_eq!((before[0].span_count, before[0].error_count), (19, 9));
+    assert!(before[0].p99_ns.unwrap() > 90_000_000);
+
+    let keep_ten = Retention { max_spans: 10, max_age_ns: u64::MAX };
+    assert_eq!(store.enforce_retention(keep_ten, 10_000, 1_000).unwrap(), 10);
+    let after = store.services().unwrap();
+    assert_eq!(
+        after,
+        vec![ServiceSummary {
+            span_count: 10,
+            p50_ns: Some(992),
+            p95_ns: Some(992),
+            p99_ns: Some(992),
+            ..ServiceSummary::new("api")
+        }],
+        "the old trace's spans, errors and durations are gone, and so is \"batch\""
+    );
+}
+
+#[test]
 fn duplicate_spans_from_retried_exports_are_shown_once() {
     let store = SqliteStore::in_memory().unwrap();
     let s = span(1, 1, None, "root", 1, 2);

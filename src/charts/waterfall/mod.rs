@@ -75,7 +75,11 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
         (first, last)
     };
 
-    let canvas_height = if full_ssr { (last - first) as f64 * ROW_HEIGHT } else { total_height };
+    // Server-rendered HTML cannot set a scroll position: it draws its rows from the top of the
+    // canvas. Live renderers place each row at its place in the whole list and scroll.
+    let rows_from_top = env.platform == PlatformKind::Ssr;
+    let canvas_height =
+        if rows_from_top { (last - first) as f64 * ROW_HEIGHT } else { total_height };
     let mut scroll_to = move |y: f64| {
         let y = y.max(0.0);
         scroll_top.set(y);
@@ -88,14 +92,15 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
         collapsed.write().retain(|&c| !(c < row && c + layout.rows[c].descendants >= row));
         selected.set(Some(row));
         let position =
-            visible_rows(layout, &collapsed.read()).iter().position(|&r| r == row).unwrap_or(0);
+            visible_rows(layout, &collapsed.peek()).iter().position(|&r| r == row).unwrap_or(0);
         scroll_to(centred_scroll(position, ROW_HEIGHT, VIEW_HEIGHT));
     };
     // In a live renderer, a focused span (first render or a link within the trace) is
-    // revealed: ancestors expanded, selected, scrolled into view.
+    // revealed: ancestors expanded, selected, scrolled into view. Only a new focus does this:
+    // the effect peeks, so collapsing or searching afterwards does not re-run it.
     use_effect(use_reactive!(|focus_row| {
         if let Some(row) = focus_row {
-            reveal(row, &laid());
+            reveal(row, &laid.peek());
         }
     }));
     let trace_id = spans.0.first().map(|s| s.trace_id.clone()).unwrap_or_default();
@@ -201,7 +206,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                                 span: spans.0[layout.rows[row_index].span].clone(),
                                 row: layout.rows[row_index].clone(),
                                 row_index,
-                                top: (first + offset) as f64 * ROW_HEIGHT,
+                                top: (if rows_from_top { offset } else { first + offset }) as f64 * ROW_HEIGHT,
                                 collapsed: collapsed.read().contains(&row_index),
                                 selected: selected() == Some(row_index),
                                 matched: match_set.contains(&row_index),
@@ -221,7 +226,10 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                     noscript {
                         p { class: "wf-more",
                             "JavaScript is off: "
-                            a { href: "/ssr/traces/{spans.0[0].trace_id}", "the page without scripts" }
+                            a {
+                                href: match focus_row { Some(row) => ssr_link(row), None => format!("/ssr/traces/{trace_id}") },
+                                "the page without scripts"
+                            }
                             " lists the spans."
                         }
                     }
