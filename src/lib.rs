@@ -10,6 +10,7 @@ pub mod model;
 pub mod platform;
 mod routes;
 mod views;
+mod words;
 
 pub use env::{Env, PlatformKind, SsrData};
 pub use routes::Route;

@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 
 use crate::model::TraceSummary;
 use crate::routes::Route;
+use crate::words::format_duration;
 
 pub(crate) const WIDTH: f64 = 900.0;
 pub(crate) const HEIGHT: f64 = 160.0;
@@ -54,16 +55,6 @@ pub(crate) fn layout(traces: &[TraceSummary]) -> Scatter {
         })
         .collect();
     Scatter { dots, y_max_label: format_duration(d_max) }
-}
-
-/// `1.25 ms`, `3.2 s`, `850 µs`.
-pub(crate) fn format_duration(ns: u64) -> String {
-    match ns {
-        0..=999 => format!("{ns} ns"),
-        1_000..=999_999 => format!("{:.0} µs", ns as f64 / 1e3),
-        1_000_000..=999_999_999 => format!("{:.2} ms", ns as f64 / 1e6),
-        _ => format!("{:.2} s", ns as f64 / 1e9),
-    }
 }
 
 #[component]
@@ -127,13 +118,5 @@ mod tests {
         assert_eq!(b.y, PAD + (HEIGHT - 2.0 * PAD) / 2.0);
         assert!(b.error && !a.error);
         assert!(layout(&[]).dots.is_empty());
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(format_duration(850), "850 ns");
-        assert_eq!(format_duration(1_500), "2 µs");
-        assert_eq!(format_duration(1_250_000), "1.25 ms");
-        assert_eq!(format_duration(3_200_000_000), "3.20 s");
     }
 }

@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::{Health, Services};
+use crate::words::counted;
 
 #[component]
 pub(crate) fn StatusLine() -> Element {
@@ -22,9 +23,8 @@ fn status_text(health: &Loadable<Health>, services: &Loadable<Services>) -> (&'s
         (Loadable::Failed(error), _) => ("status-error", format!("server unreachable — {error}")),
         (Loadable::Loading, _) => ("status-loading", "connecting…".to_owned()),
         (Loadable::Ready(health), Loadable::Ready(services)) => {
-            let n = services.services.len();
-            let noun = if n == 1 { "service" } else { "services" };
-            ("status-ok", format!("server {} v{} · {n} {noun}", health.status, health.version))
+            let services = counted(services.services.len(), "service");
+            ("status-ok", format!("server {} v{} · {services}", health.status, health.version))
         }
         (Loadable::Ready(health), Loadable::Loading) => {
             ("status-ok", format!("server {} v{}", health.status, health.version))

@@ -3,11 +3,11 @@
 
 use dioxus::prelude::*;
 
-use crate::charts::scatter::format_duration;
 use crate::filters::TraceFilters;
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::Services;
 use crate::routes::Route;
+use crate::words::format_duration;
 
 #[component]
 pub(crate) fn ServiceList() -> Element {

@@ -4,11 +4,11 @@ use std::rc::Rc;
 
 use dioxus::prelude::*;
 
-use crate::charts::scatter::format_duration;
 use crate::charts::waterfall::{SharedSpans, Waterfall};
 use crate::hooks::{use_api, Loadable};
 use crate::model::Trace;
 use crate::routes::Route;
+use crate::words::{counted, format_duration};
 
 #[component]
 pub(crate) fn TraceDetail(
@@ -40,11 +40,11 @@ pub(crate) fn TraceDetail(
             services.dedup();
             let errors = trace.spans.iter().filter(|s| s.is_error()).count();
             let summary = format!(
-                "{} · {} spans · {} services · {} errors",
+                "{} · {} · {} · {}",
                 format_duration(end - start),
-                trace.spans.len(),
-                services.len(),
-                errors
+                counted(trace.spans.len(), "span"),
+                counted(services.len(), "service"),
+                counted(errors, "error")
             );
             let spans = SharedSpans(Rc::new(trace.spans));
             let window_title = format!("otelscope — {title}");

@@ -3,11 +3,12 @@
 
 use dioxus::prelude::*;
 
-use crate::charts::scatter::{format_duration, DurationScatter};
+use crate::charts::scatter::DurationScatter;
 use crate::filters::{TraceFilters, RANGES};
 use crate::hooks::{use_api, use_api_live, Loadable};
 use crate::model::{Services, TraceList};
 use crate::routes::Route;
+use crate::words::format_duration;
 
 #[component]
 pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {

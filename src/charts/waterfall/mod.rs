@@ -9,10 +9,10 @@ use std::rc::Rc;
 
 use dioxus::prelude::*;
 
-use crate::charts::scatter::format_duration;
 use crate::env::{Env, PlatformKind, SsrData};
 use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
+use crate::words::format_duration;
 use layout::{centred_scroll, layout, page_of, visible_rows, Layout};
 
 const ROW_HEIGHT: f64 = 24.0;
@@ -197,7 +197,8 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                 div {
                     class: "wf-scroll",
                     id: "wf-scroll",
-                    style: if full_ssr { "" } else { "height: {VIEW_HEIGHT}px" },
+                    // A short trace's box is only as tall as its rows.
+                    style: if full_ssr { "".to_owned() } else { format!("height: {}px", VIEW_HEIGHT.min(canvas_height.max(ROW_HEIGHT)) ) },
                     onscroll: move |e| scroll_top.set(e.data().scroll_top()),
                     div { class: "wf-canvas", style: "height: {canvas_height}px",
                         for (offset, &row_index) in visible[first..last].iter().enumerate() {
