@@ -1,5 +1,6 @@
 //! A private X display (Xvfb) for the desktop window, and the X tools that look at it.
 
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -83,74 +84,100 @@ pub fn request_close(display: &str, window: u32) {
 /// bring hundreds (anti-aliasing).
 const PAINTED_COLOURS: usize = 50;
 
-/// Runs `otelscope desktop ARGS`, waits for its window to paint, keeps a screenshot named
-/// `artefact`, closes the window and checks the process exits cleanly. Returns the window's
-/// DOM (its `--dump-dom` file) once it contains `dom_marker`.
+/// `otelscope desktop` on its own Xvfb display, with `--dump-dom` so tests can read the DOM.
+pub struct DesktopWindow {
+    display: Display,
+    app: Child,
+    windows: Vec<String>,
+    dump: PathBuf,
+}
+
+impl DesktopWindow {
+    /// Runs `otelscope desktop ARGS` and waits for a window titled `title` (the app sets the
+    /// title from its data, so this also waits for the page's data). `name` names the DOM file
+    /// kept in the artefacts.
+    pub async fn open(args: &[&str], title: &str, name: &str) -> DesktopWindow {
+        let display = Display::start().await;
+        let dump = artifacts_dir().join(format!("{name}.dom.html"));
+        let _ = std::fs::remove_file(&dump);
+        let app = Command::new(otelscope_bin())
+            .arg("desktop")
+            .args(args)
+            .arg("--dump-dom")
+            .arg(&dump)
+            .env("DISPLAY", &display.name)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn otelscope desktop");
+        let windows = display.wait_for_window(title, STARTUP).await;
+        assert!(!windows.is_empty());
+        DesktopWindow { display, app, windows, dump }
+    }
+
+    /// Waits until the app has painted and the picture holds still, and keeps it as `png`.
+    pub async fn screenshot_when_painted(&self, png: &str) {
+        // The webview paints asynchronously after the window maps and after the title changes:
+        // poll the screen until the app has drawn and the picture holds still for three looks
+        // (a condition, with a deadline), keeping the last picture as the artefact.
+        let png = artifacts_dir().join(png);
+        let deadline = Instant::now() + STARTUP;
+        let mut history = Vec::new();
+        let colours = loop {
+            let colours = self.display.screenshot(&png).await;
+            history.push(colours);
+            let settled =
+                history.len() >= 3 && history[history.len() - 3..].iter().all(|&c| c == colours);
+            if (colours >= PAINTED_COLOURS && settled) || Instant::now() > deadline {
+                break colours;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        assert!(
+            colours >= PAINTED_COLOURS,
+            "screen still blank ({colours} colours): {}",
+            png.display()
+        );
+    }
+
+    /// The window's DOM once it contains `marker` (the dump is rewritten twice a second).
+    pub async fn dom_containing(&self, marker: &str) -> String {
+        let deadline = Instant::now() + STARTUP;
+        loop {
+            let dom = std::fs::read_to_string(&self.dump).unwrap_or_default();
+            if dom.contains(marker) {
+                return dom;
+            }
+            assert!(Instant::now() < deadline, "{marker:?} never in the window's DOM: {dom}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Closes the window as a window manager would and checks the process exits cleanly.
+    pub async fn close(mut self) {
+        for id in &self.windows {
+            request_close(&self.display.name, id.parse().expect("window id"));
+        }
+        let status = tokio::time::timeout(STARTUP, self.app.wait())
+            .await
+            .expect("otelscope desktop did not exit after its window was closed")
+            .expect("wait for otelscope desktop");
+        assert!(status.success(), "otelscope desktop exited with {status}");
+    }
+}
+
+/// Opens `otelscope desktop ARGS`, keeps a screenshot named `artefact` once painted, and
+/// closes the window; returns its DOM once that contains `dom_marker`.
 pub async fn show_and_close(
     args: &[&str],
     title: &str,
     artefact: &str,
     dom_marker: &str,
 ) -> String {
-    let display = Display::start().await;
-    let dump = artifacts_dir().join(format!("{artefact}.dom.html"));
-    let _ = std::fs::remove_file(&dump);
-    let mut app = Command::new(otelscope_bin())
-        .arg("desktop")
-        .args(args)
-        .arg("--dump-dom")
-        .arg(&dump)
-        .env("DISPLAY", &display.name)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn otelscope desktop");
-
-    // The title names the page once its data arrived (`document::Title`).
-    let windows = display.wait_for_window(title, STARTUP).await;
-    assert!(!windows.is_empty());
-
-    // The webview paints asynchronously after the window maps and after the title changes:
-    // poll the screen until the app has drawn and the picture holds still for three looks (a
-    // condition, with a deadline), keeping the last picture as the artefact.
-    let png = artifacts_dir().join(artefact);
-    let deadline = Instant::now() + STARTUP;
-    let mut history = Vec::new();
-    let colours = loop {
-        let colours = display.screenshot(&png).await;
-        history.push(colours);
-        let settled =
-            history.len() >= 3 && history[history.len() - 3..].iter().all(|&c| c == colours);
-        if (colours >= PAINTED_COLOURS && settled) || Instant::now() > deadline {
-            break colours;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
-    assert!(
-        colours >= PAINTED_COLOURS,
-        "screen still blank ({colours} colours): {}",
-        png.display()
-    );
-
-    // The DOM as the webview holds it, rewritten twice a second: wait for the marker.
-    let deadline = Instant::now() + STARTUP;
-    let dom = loop {
-        let dom = std::fs::read_to_string(&dump).unwrap_or_default();
-        if dom.contains(dom_marker) {
-            break dom;
-        }
-        assert!(Instant::now() < deadline, "{dom_marker:?} never in the window's DOM: {dom}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-
-    for id in &windows {
-        request_close(&display.name, id.parse().expect("window id"));
-    }
-    let status = tokio::time::timeout(STARTUP, app.wait())
-        .await
-        .expect("otelscope desktop did not exit after its window was closed")
-        .expect("wait for otelscope desktop");
-    assert!(status.success(), "otelscope desktop exited with {status}");
+    let window = DesktopWindow::open(args, title, artefact).await;
+    window.screenshot_when_painted(artefact).await;
+    let dom = window.dom_containing(dom_marker).await;
+    window.close().await;
     dom
 }
