@@ -14,11 +14,13 @@ pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
         .await
         .map_err(|_| "server unreachable".to_owned())?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
-    let text = JsFuture::from(response.text().map_err(|_| "unreadable body")?)
+    // The body's bytes, copied once into WASM memory: `text()` would decode them to UTF-16
+    // and wasm-bindgen encode them back to UTF-8, two passes over a large trace.
+    let buffer = JsFuture::from(response.array_buffer().map_err(|_| "unreadable body")?)
         .await
-        .map_err(|_| "unreadable body".to_owned())?
-        .as_string()
-        .unwrap_or_default();
+        .map_err(|_| "unreadable body".to_owned())?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    let text = String::from_utf8(bytes).map_err(|_| "the answer is not UTF-8".to_owned())?;
     if response.ok() {
         Ok(text)
     } else {
