@@ -34,6 +34,8 @@ pub struct AppState {
     /// Answer loopback `Host` names only on the UI port (loopback bind, no key): see
     /// `auth::loopback_host`.
     pub loopback_host_only: bool,
+    /// Recent whole-trace answers (see `api::traces::TraceCache`).
+    pub trace_cache: api::TraceCache,
 }
 
 /// Caps on what one export request may carry.
@@ -60,6 +62,7 @@ impl AppState {
             ingest_limits: Arc::new(limits),
             api_key: ApiKey::default(),
             loopback_host_only: false,
+            trace_cache: api::TraceCache::default(),
         }
     }
 

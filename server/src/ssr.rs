@@ -4,10 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use std::convert::Infallible;
+
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Method, Request, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, Method, Request, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::{stream, StreamExt};
 use http_body_util::BodyExt;
 use otelscope_app::platform::SsrPage;
 use otelscope_app::{Route, SsrData};
@@ -37,10 +40,23 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
         Some(query) => format!("{app_path}?{query}"),
         None => app_path,
     };
-    let (page, api_paths) = render_with_data(&state, &app_path_and_query, with_script).await;
-    let preloads = if with_script { api_paths } else { Vec::new() };
-    let title = page.title.as_deref().unwrap_or("otelscope");
-    (status, Html(document(&page.html, title, with_script, &preloads))).into_response()
+    // The head goes out at once, so the browser fetches the bundle and the page's API data
+    // while the server renders (a 100,000-span trace takes it a few hundred ms). It preloads
+    // what a render without data asks for; the title, known after the data, closes the head.
+    let preloads = if with_script {
+        render_pass(&app_path_and_query, &BTreeMap::new(), true).1
+    } else {
+        Vec::new()
+    };
+    let head = document_head(with_script, &preloads);
+    let rest = async move {
+        let page = render_with_data(&state, &app_path_and_query, with_script).await;
+        let title = page.title.as_deref().unwrap_or("otelscope");
+        Ok::<_, Infallible>(document_rest(&page.html, title, with_script))
+    };
+    let body = stream::once(async move { Ok::<_, Infallible>(head) }).chain(stream::once(rest));
+    let html = [(header::CONTENT_TYPE, "text/html; charset=utf-8")];
+    (status, html, Body::from_stream(body)).into_response()
 }
 
 /// `/ssr/traces` → `/traces`; `/ssr` → `/`; anything else is not an SSR-only path.
@@ -53,9 +69,9 @@ fn strip_ssr_prefix(path: &str) -> Option<String> {
     }
 }
 
-/// Renders until the components ask for no API path that has not been answered. Returns the
-/// HTML and the API paths the page used. A `preview` is drawn for the WASM app to replace.
-async fn render_with_data(state: &AppState, path: &str, preview: bool) -> (SsrPage, Vec<String>) {
+/// Renders until the components ask for no API path that has not been answered. A `preview`
+/// is drawn for the WASM app to replace.
+async fn render_with_data(state: &AppState, path: &str, preview: bool) -> SsrPage {
     let mut answers = BTreeMap::new();
     let mut page = SsrPage { html: String::new(), title: None };
     for _ in 0..MAX_PASSES {
@@ -69,8 +85,7 @@ async fn render_with_data(state: &AppState, path: &str, preview: bool) -> (SsrPa
             answers.insert(api_path, outcome);
         }
     }
-    let used = answers.into_iter().filter(|(_, outcome)| outcome.is_ok()).map(|(p, _)| p);
-    (page, used.collect())
+    page
 }
 
 /// One synchronous render; the VirtualDom is `!Send` and never lives across an `.await`.
@@ -101,12 +116,17 @@ async fn call_api(state: &AppState, api_path: &str) -> Result<String, String> {
     }
 }
 
-/// The HTML document around a rendered page. With the script, the head also asks the browser
-/// to fetch the WASM bundle and the API documents the page shows (`preloads`) while it parses
-/// the HTML, so the app finds them ready when it starts (module scripts run after parsing).
+/// The HTML document around a rendered page, in the two parts the handler sends.
+#[cfg(test)]
 fn document(body: &str, title: &str, with_script: bool, preloads: &[String]) -> String {
+    document_head(with_script, preloads) + &document_rest(body, title, with_script)
+}
+
+/// The document up to the title. With the script, it asks the browser to fetch the WASM
+/// bundle and the API documents the page shows (`preloads`) while it parses the HTML, so the
+/// app finds them ready when it starts (module scripts run after parsing).
+fn document_head(with_script: bool, preloads: &[String]) -> String {
     let mut head = String::new();
-    let mut main = "";
     if with_script {
         let entry = crate::web::ENTRY_JS;
         let wasm = crate::web::WASM;
@@ -123,14 +143,20 @@ fn document(body: &str, title: &str, with_script: bool, preloads: &[String]) -> 
         head.push_str(&format!(
             "<script type=\"module\">import init from \"/{entry}\"; init();</script>\n"
         ));
-        main = "<div id=\"main\"></div>\n";
     }
-    let title = escape_attribute(title);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/assets/main.css\">\n{head}</head>\n\
-         <body>\n<div id=\"ssr\">{body}</div>\n{main}</body>\n</html>\n"
+         <link rel=\"stylesheet\" href=\"/assets/main.css\">\n{head}"
+    )
+}
+
+/// The rest of the document: the title (which closes the head) and the rendered page.
+fn document_rest(body: &str, title: &str, with_script: bool) -> String {
+    let title = escape_attribute(title);
+    let main = if with_script { "<div id=\"main\"></div>\n" } else { "" };
+    format!(
+        "<title>{title}</title>\n</head>\n<body>\n<div id=\"ssr\">{body}</div>\n{main}</body>\n</html>\n"
     )
 }
 

@@ -225,3 +225,25 @@ async fn a_large_trace_without_javascript_comes_in_linked_pages_of_rows() {
     }
     assert!(preview.contains("<h2>op-3000</h2>"));
 }
+
+#[tokio::test]
+async fn a_cached_trace_answer_gives_way_to_new_spans() {
+    let state = support::state();
+    let trace = [0x62; 16];
+    let send = |id: u8, name: &str| {
+        let mut s = span(name, trace);
+        s.span_id = vec![id; 8];
+        request_with(vec![s]).encode_to_vec()
+    };
+    let api = format!("/api/v1/traces/{}", "62".repeat(16));
+    assert_eq!(page(&state, &api).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(post(&state, "application/x-protobuf", None, send(1, "one")).await.status, 200);
+    let (_, first) = page(&state, &api).await;
+    let (_, again) = page(&state, &api).await;
+    assert_eq!(first, again);
+    assert_eq!(first.matches("\"span_id\"").count(), 1);
+    assert_eq!(post(&state, "application/x-protobuf", None, send(2, "two")).await.status, 200);
+    let (status, second) = page(&state, &api).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(second.matches("\"span_id\"").count(), 2, "the new span is in the answer");
+}

@@ -88,11 +88,16 @@ async fn main() {
         let (trace_id, sub) = send_trace(&server, k, n).await;
         let url = server.url(&format!("/traces/{trace_id}"));
 
-        let start = Instant::now();
-        let ssr = reqwest::get(server.url(&format!("/ssr/traces/{trace_id}"))).await.unwrap();
-        assert!(ssr.status().is_success());
-        let ssr_bytes = ssr.bytes().await.unwrap().len();
-        let ssr_ms = start.elapsed().as_secs_f64() * 1e3;
+        // The script-free page, twice: the second finds the trace's JSON in the answer cache.
+        let mut ssr_ms = [0.0; 2];
+        let mut ssr_bytes = 0;
+        for ms in &mut ssr_ms {
+            let start = Instant::now();
+            let ssr = reqwest::get(server.url(&format!("/ssr/traces/{trace_id}"))).await.unwrap();
+            assert!(ssr.status().is_success());
+            ssr_bytes = ssr.bytes().await.unwrap().len();
+            *ms = start.elapsed().as_secs_f64() * 1e3;
+        }
 
         let start = Instant::now();
         client.goto(&url).await.unwrap();
@@ -129,9 +134,11 @@ async fn main() {
         println!(
             "waterfall {n} spans: first paint {first_paint:.0} ms (navigation, WASM start, fetch, layout, draw); \
              {rows_in_dom} rows in the DOM; collapse of a {sub}-span subtree {:.1} ms, expand {:.1} ms; \
-             scrolled to row {scrolled}; SSR of the page {ssr_ms:.0} ms ({} KB)",
+             scrolled to row {scrolled}; SSR of the page {:.0} ms, again {:.0} ms ({} KB)",
             collapse.as_f64().unwrap_or(f64::NAN),
             expand.as_f64().unwrap_or(f64::NAN),
+            ssr_ms[0],
+            ssr_ms[1],
             ssr_bytes / 1024
         );
     }

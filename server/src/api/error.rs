@@ -20,7 +20,14 @@ pub enum ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, message) = match &self {
+        self.response()
+    }
+}
+
+impl ApiError {
+    /// The answer for this error, from a shared one (e.g. a cache's `Arc<ApiError>`).
+    pub(crate) fn response(&self) -> Response {
+        let (status, message) = match self {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             ApiError::Store(error) => {

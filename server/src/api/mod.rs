@@ -8,6 +8,7 @@ mod signals;
 mod traces;
 
 pub use error::ApiError;
+pub use traces::TraceCache;
 
 use axum::Router;
 

@@ -64,7 +64,10 @@ pub trait Store: Send + Sync + 'static {
         now_ns: u64,
         budget: u64,
     ) -> Result<u64, StoreError>;
-    /// Services seen, with span counts, sorted by name.
+    /// A number that grows whenever spans are added to a trace (its stored span count), so an
+    /// answer about the trace holds while it stays; `None` for an unknown trace.
+    fn trace_version(&self, trace_id: &str) -> Result<Option<u64>, StoreError>;
+    /// Services seen, with span counts, errors and latency percentiles, sorted by name.
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError>;
     /// Trace summaries matching `query`, newest first.
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;

@@ -255,6 +255,16 @@ impl Store for SqliteStore {
         Ok(dropped)
     }
 
+    fn trace_version(&self, trace_id: &str) -> Result<Option<u64>, StoreError> {
+        self.read(|conn| {
+            let count: Option<i64> = conn
+                .prepare_cached("SELECT span_count FROM traces WHERE trace_id = ?1")?
+                .query_row([trace_id], |r| r.get(0))
+                .optional()?;
+            Ok(count.map(|c| c as u64))
+        })
+    }
+
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(

@@ -157,6 +157,9 @@ impl Store for GatedStore {
     fn enforce_retention(&self, r: Retention, now: u64, budget: u64) -> Result<u64, StoreError> {
         self.inner.enforce_retention(r, now, budget)
     }
+    fn trace_version(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        self.inner.trace_version(id)
+    }
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
         self.inner.services()
     }
