@@ -3,19 +3,10 @@
 //! another window's.
 
 use otelscope_e2e::display::DesktopWindow;
-use otelscope_e2e::{now_ns, otlp_traces, Server};
+use otelscope_e2e::{root_span_trace, Server};
 
 fn root_span(id: u8, name: &str) -> Vec<u8> {
-    let end = now_ns();
-    let span = opentelemetry_proto::tonic::trace::v1::Span {
-        trace_id: vec![id; 16],
-        span_id: vec![id; 8],
-        name: name.into(),
-        start_time_unix_nano: end - 3_000_000,
-        end_time_unix_nano: end,
-        ..Default::default()
-    };
-    otlp_traces("desk-live", vec![span])
+    root_span_trace("desk-live", id, name)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -145,12 +145,7 @@ async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
 
     // The HTML the app replaces draws the first screen only, and asks the browser to fetch
     // the bundle and the trace while it parses.
-    let html = reqwest::get(server.url(&format!("/traces/{trace_id}")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = server.get_text(&format!("/traces/{trace_id}")).await;
     let rows = html.matches("class=\"wf-row").count();
     assert!((20..60).contains(&rows), "{rows} rows in the preview");
     assert!(html.contains(&format!(
@@ -159,12 +154,7 @@ async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
     assert!(html.contains("rel=\"preload\" href=\"/pkg/otelscope_app_bg.wasm\""));
     assert!(html.contains(&format!("href=\"/ssr/traces/{trace_id}\"")), "noscript link");
     // The page without scripts has them all.
-    let full = reqwest::get(server.url(&format!("/ssr/traces/{trace_id}")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let full = server.get_text(&format!("/ssr/traces/{trace_id}")).await;
     assert_eq!(full.matches("class=\"wf-row").count(), 500);
 
     // The app takes over and reaches the last row.
@@ -206,19 +196,8 @@ async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
     .await;
 }
 
-/// One finished root span named `name` in trace `[id; 16]`, as protobuf OTLP.
 fn one_span_trace(id: u8, name: &str) -> Vec<u8> {
-    use opentelemetry_proto::tonic::trace::v1::Span;
-    let end = now_ns();
-    let span = Span {
-        trace_id: vec![id; 16],
-        span_id: vec![id; 8],
-        name: name.into(),
-        start_time_unix_nano: end - 2_000_000,
-        end_time_unix_nano: end,
-        ..Default::default()
-    };
-    otelscope_e2e::otlp_traces("live", vec![span])
+    otelscope_e2e::root_span_trace("live", id, name)
 }
 
 #[tokio::test(flavor = "multi_thread")]

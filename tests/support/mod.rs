@@ -114,6 +114,11 @@ impl Server {
 
     /// GETs `path` on the UI port and parses the JSON answer; panics unless 200.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        serde_json::from_str(&self.get_text(path).await).expect("JSON")
+    }
+
+    /// GETs `path` on the UI port (a page or an API document); panics unless 200.
+    pub async fn get_text(&self, path: &str) -> String {
         let mut request = reqwest::Client::new().get(self.url(path));
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key);
@@ -122,7 +127,7 @@ impl Server {
         let status = response.status();
         let text = response.text().await.expect("body");
         assert!(status.is_success(), "GET {path}: {status} {text}");
-        serde_json::from_str(&text).expect("JSON")
+        text
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -134,6 +139,21 @@ impl Server {
 pub fn now_ns() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos()
         as u64
+}
+
+/// A trace of one finished root span named `name` (trace id `[id; 16]`) from `service`,
+/// ended just now, as protobuf OTLP.
+pub fn root_span_trace(service: &str, id: u8, name: &str) -> Vec<u8> {
+    let end = now_ns();
+    let span = opentelemetry_proto::tonic::trace::v1::Span {
+        trace_id: vec![id; 16],
+        span_id: vec![id; 8],
+        name: name.into(),
+        start_time_unix_nano: end - 2_000_000,
+        end_time_unix_nano: end,
+        ..Default::default()
+    };
+    otlp_traces(service, vec![span])
 }
 
 /// An OTLP trace export of `spans` from service `service`, as protobuf bytes.
