@@ -6,7 +6,8 @@ use dioxus::prelude::*;
 use crate::components::Shell;
 use crate::filters::TraceFilters;
 use crate::views::{
-    Cache, FlameGraph, Home, NotFound, Retries, SelfView, ServiceList, TraceDetail, Traces,
+    Cache, FlameGraph, Home, NotFound, Retries, SelfView, ServiceList, TraceDetail, TraceSpan,
+    Traces,
 };
 
 #[derive(Clone, Debug, PartialEq, Routable)]
@@ -17,9 +18,12 @@ pub enum Route {
         Home {},
         #[route("/traces?:..filters")]
         Traces { filters: TraceFilters },
-        /// `span`: a span to select and scroll to (and, server-rendered, the page of rows it is on).
-        #[route("/traces/:trace_id?:span")]
-        TraceDetail { trace_id: String, span: Option<String> },
+        #[route("/traces/:trace_id")]
+        TraceDetail { trace_id: String },
+        /// The trace with one span selected and scrolled to (server-rendered: the page of rows
+        /// it is on).
+        #[route("/traces/:trace_id/spans/:span_id")]
+        TraceSpan { trace_id: String, span_id: String },
         #[route("/services")]
         ServiceList {},
         #[route("/cache")]
@@ -43,7 +47,10 @@ impl Route {
     /// Which navigation entry a page belongs to (a trace's page belongs to Traces).
     pub(crate) fn section(&self) -> u8 {
         match self {
-            Route::Home {} | Route::Traces { .. } | Route::TraceDetail { .. } => 0,
+            Route::Home {}
+            | Route::Traces { .. }
+            | Route::TraceDetail { .. }
+            | Route::TraceSpan { .. } => 0,
             Route::ServiceList {} => 1,
             Route::Cache {} => 2,
             Route::Retries {} => 3,
@@ -84,14 +91,11 @@ mod tests {
         ] {
             assert!(Route::is_known(path), "{path} should be a page");
         }
-        let with_span: Route = "/traces/ab?span=cd".parse().unwrap();
-        assert_eq!(
-            with_span,
-            Route::TraceDetail { trace_id: "ab".into(), span: Some("cd".into()) }
-        );
-        assert_eq!(with_span.to_string(), "/traces/ab?span=cd");
-        let without: Route = "/traces/ab".parse().unwrap();
-        assert_eq!(without, Route::TraceDetail { trace_id: "ab".into(), span: None });
+        let span: Route = "/traces/ab/spans/cd".parse().unwrap();
+        assert_eq!(span, Route::TraceSpan { trace_id: "ab".into(), span_id: "cd".into() });
+        assert_eq!(span.to_string(), "/traces/ab/spans/cd");
+        let trace = Route::TraceDetail { trace_id: "ab".into() };
+        assert_eq!(trace.to_string(), "/traces/ab", "no query, so no trailing `?`");
         for path in ["/nope", "/traces/abc/deep", "/favicon.ico"] {
             assert!(!Route::is_known(path), "{path} should be a 404");
         }

@@ -46,7 +46,7 @@ async fn find_open_collapse_search_and_reload_a_trace() {
         .wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(&format!(
-            r#"[data-platform="web"] a.trace-link[href^="/traces/{trace_id}"]"#
+            r#"[data-platform="web"] a.trace-link[href="/traces/{trace_id}"]"#
         )))
         .await
         .expect("the trace is listed");
@@ -171,7 +171,7 @@ async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
     );
 
     // A link to one span opens the trace with that span selected and scrolled into view.
-    let url = server.url(&format!("/traces/{trace_id}?span={:016x}", 401));
+    let url = server.url(&format!("/traces/{trace_id}/spans/{:016x}", 401));
     browser.client.goto(&url).await.unwrap();
     assert_eq!(browser.text_of("[data-platform=\"web\"] .span-details h2").await, "step-400");
     assert_eq!(browser.text_of(".wf-row.selected .op").await, "step-400");

@@ -112,7 +112,7 @@ async fn search_form_works_as_a_plain_get() {
     let (_, html) = page(&state, "/ssr/traces?service=test-svc&status=ok").await;
     assert!(html.contains(r#"<form class="search" action="/traces" method="get">"#), "{html}");
     assert!(
-        html.contains(&format!(r#"href="/traces/{trace_id}?""#)),
+        html.contains(&format!(r#"href="/traces/{trace_id}""#)),
         "results link to the trace: {html}"
     );
     let (_, none) = page(&state, "/ssr/traces?service=test-svc&status=error").await;
@@ -186,7 +186,7 @@ async fn a_large_trace_without_javascript_comes_in_linked_pages_of_rows() {
     assert!(first.contains("Spans 1–2000 of 4500."), "{first}");
     assert_eq!(link_with_rel(&first, "prev"), None);
     let next = link_with_rel(&first, "next").expect("a link to the next page");
-    assert_eq!(next, format!("/ssr/traces/{trace_id}?span={:016x}", 2001));
+    assert_eq!(next, format!("/ssr/traces/{trace_id}/spans/{:016x}", 2001));
 
     let (_, second) = page(&state, &next).await;
     assert_eq!(rows(&second), 2000);
@@ -201,25 +201,25 @@ async fn a_large_trace_without_javascript_comes_in_linked_pages_of_rows() {
     assert!(second.contains("<h2>op-2000</h2>"), "details of the focused span");
     assert_eq!(
         link_with_rel(&second, "prev"),
-        Some(format!("/ssr/traces/{trace_id}?span={:016x}", 1))
+        Some(format!("/ssr/traces/{trace_id}/spans/{:016x}", 1))
     );
     let (_, last) = page(&state, &link_with_rel(&second, "next").unwrap()).await;
     assert_eq!(rows(&last), 500);
     assert_eq!(link_with_rel(&last, "next"), None);
     // Every name links to the span's own page.
     assert!(last.contains(&format!(
-        "<a class=\"op\" href=\"/ssr/traces/{trace_id}?span={:016x}\">op-4499</a>",
+        "<a class=\"op\" href=\"/ssr/traces/{trace_id}/spans/{:016x}\">op-4499</a>",
         4500
     )));
 
     // The page the app replaces centres the focused span, as the app will.
-    let (_, preview) = page(&state, &format!("/traces/{trace_id}?span={:016x}", 3001)).await;
+    let (_, preview) = page(&state, &format!("/traces/{trace_id}/spans/{:016x}", 3001)).await;
     if otelscope_server::web::has_bundle() {
         assert!(rows(&preview) < 60);
         assert!(preview.contains(">op-3000</span>") && !preview.contains(">op-0001</span>"));
         assert!(preview.contains(r#"style="top: 0px""#), "drawn from the top: HTML cannot scroll");
         assert!(
-            preview.contains(&format!("/ssr/traces/{trace_id}?span={:016x}", 3001)),
+            preview.contains(&format!("/ssr/traces/{trace_id}/spans/{:016x}", 3001)),
             "the noscript link keeps the focus"
         );
     }

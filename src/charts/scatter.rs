@@ -82,7 +82,7 @@ pub(crate) fn DurationScatter(traces: Vec<TraceSummary>) -> Element {
                     onclick: {
                         let trace_id = dot.trace_id.clone();
                         move |_| {
-                            navigator.push(Route::TraceDetail { trace_id: trace_id.clone(), span: None });
+                            navigator.push(Route::TraceDetail { trace_id: trace_id.clone() });
                         }
                     },
                     title { "{dot.title}" }

@@ -17,5 +17,5 @@ pub(crate) use not_found::NotFound;
 pub(crate) use retries::Retries;
 pub(crate) use self_view::SelfView;
 pub(crate) use services::ServiceList;
-pub(crate) use trace_detail::TraceDetail;
+pub(crate) use trace_detail::{TraceDetail, TraceSpan};
 pub(crate) use traces::Traces;

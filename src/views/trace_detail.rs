@@ -1,4 +1,5 @@
-//! `TraceDetail`: one trace — summary line, then the waterfall with span details.
+//! `TraceDetail` and `TraceSpan`: one trace — summary line, then the waterfall with span
+//! details; `TraceSpan` opens it on one span.
 
 use std::rc::Rc;
 
@@ -10,11 +11,20 @@ use crate::model::Trace;
 use crate::routes::Route;
 use crate::words::{counted, format_duration};
 
+/// `/traces/{trace_id}`.
 #[component]
-pub(crate) fn TraceDetail(
-    trace_id: ReadSignal<String>,
-    span: ReadSignal<Option<String>>,
-) -> Element {
+pub(crate) fn TraceDetail(trace_id: ReadSignal<String>) -> Element {
+    rsx! { TracePage { trace_id, span: None } }
+}
+
+/// `/traces/{trace_id}/spans/{span_id}`: the trace with that span selected and in view.
+#[component]
+pub(crate) fn TraceSpan(trace_id: ReadSignal<String>, span_id: ReadSignal<String>) -> Element {
+    rsx! { TracePage { trace_id, span: Some(span_id()) } }
+}
+
+#[component]
+fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> Element {
     let trace = use_api::<Trace>(move || format!("/api/v1/traces/{}", trace_id.read()));
     let back = rsx! { Link { class: "back", to: Route::Traces { filters: Default::default() }, "← All traces" } };
     match trace {

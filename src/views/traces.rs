@@ -131,7 +131,7 @@ fn ResultsTable(list: TraceList) -> Element {
                 for t in list.traces {
                     tr { key: "{t.trace_id}", class: if t.error_count > 0 { "has-error" } else { "" },
                         td {
-                            Link { class: "trace-link", to: Route::TraceDetail { trace_id: t.trace_id.clone(), span: None },
+                            Link { class: "trace-link", to: Route::TraceDetail { trace_id: t.trace_id.clone() },
                                 span { class: "svc", "{t.root_service}" }
                                 " "
                                 span { class: "op", "{t.root_name}" }

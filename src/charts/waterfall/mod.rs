@@ -106,7 +106,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let trace_id = spans.0.first().map(|s| s.trace_id.clone()).unwrap_or_default();
     // Links of the script-free page: to a span (selects it) and to the pages of rows around.
     let ssr_link = |row: usize| {
-        format!("/ssr/traces/{trace_id}?span={}", spans.0[layout.rows[row].span].span_id)
+        format!("/ssr/traces/{trace_id}/spans/{}", spans.0[layout.rows[row].span].span_id)
     };
     let previous_page =
         (full_ssr && first > 0).then(|| ssr_link(visible[first - SSR_ROWS.min(first)]));
@@ -364,7 +364,7 @@ fn SpanDetails(span: Span, self_ns: u64) -> Element {
                 ul { class: "links",
                     for link in span.links.iter() {
                         li {
-                            Link { to: Route::TraceDetail { trace_id: link.trace_id.clone(), span: Some(link.span_id.clone()) }, code { "{link.trace_id}" } }
+                            Link { to: Route::TraceSpan { trace_id: link.trace_id.clone(), span_id: link.span_id.clone() }, code { "{link.trace_id}" } }
                             " span "
                             code { "{link.span_id}" }
                         }
