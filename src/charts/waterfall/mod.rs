@@ -197,8 +197,8 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                 div {
                     class: "wf-scroll",
                     id: "wf-scroll",
-                    // A short trace's box is only as tall as its rows.
-                    style: if full_ssr { "".to_owned() } else { format!("height: {}px", VIEW_HEIGHT.min(canvas_height.max(ROW_HEIGHT)) ) },
+                    // A short trace's box is only as tall as its rows (plus its 1 px borders).
+                    style: if full_ssr { "".to_owned() } else { format!("height: {}px", VIEW_HEIGHT.min(canvas_height.max(ROW_HEIGHT) + 2.0)) },
                     onscroll: move |e| scroll_top.set(e.data().scroll_top()),
                     div { class: "wf-canvas", style: "height: {canvas_height}px",
                         for (offset, &row_index) in visible[first..last].iter().enumerate() {
