@@ -3,7 +3,6 @@
 //! `#ssr` and mounts itself in `#main`. Under `/ssr/...` the page comes without the script.
 
 use std::collections::BTreeMap;
-
 use std::convert::Infallible;
 
 use axum::body::Body;
