@@ -21,7 +21,7 @@ impl ApiKey {
         ApiKey(key.filter(|k| !k.is_empty()).map(Into::into))
     }
 
-    fn accepts(&self, candidate: Option<&str>) -> bool {
+    pub(crate) fn accepts(&self, candidate: Option<&str>) -> bool {
         match (&self.0, candidate) {
             (None, _) => true,
             (Some(key), Some(candidate)) => constant_time_eq(key.as_bytes(), candidate.as_bytes()),

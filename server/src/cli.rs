@@ -45,9 +45,20 @@ pub struct ServeArgs {
     /// Drop data older than this (e.g. `72h`, `7days`).
     #[arg(long, env = "OTELSCOPE_RETENTION_AGE", default_value = "7days", value_parser = humantime::parse_duration)]
     pub retention_age: Duration,
+    /// Keep the store under this many bytes (e.g. `2GiB`, `500MB`); the oldest data is dropped
+    /// first.
+    #[arg(long, env = "OTELSCOPE_RETENTION_BYTES", default_value = "2GiB", value_parser = parse_bytes)]
+    pub retention_bytes: u64,
     /// Export requests that may wait for the store's writer before senders get 503.
     #[arg(long, env = "OTELSCOPE_INGEST_QUEUE", default_value_t = 64)]
     pub ingest_queue: usize,
+    /// Memory all OTLP requests in flight may hold together (bodies, inflated and decoded);
+    /// past it senders get 503 + Retry-After, and a request that alone needs more gets 413.
+    #[arg(long, env = "OTELSCOPE_INGEST_MEMORY", default_value = "512MiB", value_parser = parse_bytes)]
+    pub ingest_memory: u64,
+    /// Longest an OTLP request body may take to arrive; slower senders get 408.
+    #[arg(long, env = "OTELSCOPE_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub body_timeout: Duration,
     /// Largest OTLP request body accepted, in bytes after decompression (larger: 413).
     #[arg(long, env = "OTELSCOPE_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -111,7 +122,10 @@ impl ServeArgs {
             in_memory: desktop.in_memory,
             retention_spans: 5_000_000,
             retention_age: Duration::from_secs(7 * 24 * 3600),
+            retention_bytes: 2 << 30,
             ingest_queue: 64,
+            ingest_memory: 512 << 20,
+            body_timeout: Duration::from_secs(30),
             max_body_bytes: 64 * 1024 * 1024,
             max_attributes: 256,
             max_attribute_bytes: 16 * 1024,
@@ -121,9 +135,42 @@ impl ServeArgs {
     }
 }
 
+/// `2GiB`, `500MB`, `64KiB`, `1000` (bytes): binary and decimal units, case-insensitive.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("{text:?} is not a size like 2GiB"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!("unknown size unit {other:?}; use B, KB, KiB, MB, MiB, GB, GiB"))
+        }
+    };
+    Ok((number * scale as f64).min(u64::MAX as f64) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_parse_in_both_unit_systems() {
+        assert_eq!(parse_bytes("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_bytes("500MB"), Ok(500_000_000));
+        assert_eq!(parse_bytes("1.5 kib"), Ok(1536));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("5 parsecs").is_err());
+    }
 
     #[test]
     fn defaults_match_the_product_spec() {

@@ -36,6 +36,15 @@ pub struct AppState {
     pub loopback_host_only: bool,
     /// Recent whole-trace answers (see `api::traces::TraceCache`).
     pub trace_cache: api::TraceCache,
+    /// Where OTLP is received, for `/api/v1/health` and the UI's empty states.
+    pub endpoints: Arc<Endpoints>,
+}
+
+/// The OTLP endpoints in use, as URLs (`http://127.0.0.1:4318`).
+#[derive(Clone, Debug, Default)]
+pub struct Endpoints {
+    pub otlp_http: Option<String>,
+    pub otlp_grpc: Option<String>,
 }
 
 /// Caps on what one export request may carry.
@@ -43,12 +52,18 @@ pub struct AppState {
 pub struct IngestLimits {
     /// Largest body accepted, counted after decompression.
     pub max_body_bytes: usize,
+    /// Longest a request body may take to arrive (408 after it).
+    pub body_timeout: std::time::Duration,
     pub convert: Limits,
 }
 
 impl Default for IngestLimits {
     fn default() -> Self {
-        IngestLimits { max_body_bytes: 64 * 1024 * 1024, convert: Limits::default() }
+        IngestLimits {
+            max_body_bytes: 64 * 1024 * 1024,
+            body_timeout: std::time::Duration::from_secs(30),
+            convert: Limits::default(),
+        }
     }
 }
 
@@ -63,6 +78,7 @@ impl AppState {
             api_key: ApiKey::default(),
             loopback_host_only: false,
             trace_cache: api::TraceCache::default(),
+            endpoints: Arc::default(),
         }
     }
 

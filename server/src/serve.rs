@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use tokio::net::TcpListener;
@@ -55,40 +56,102 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         retention: Retention {
             max_spans: args.retention_spans,
             max_age_ns: args.retention_age.as_nanos().min(u128::from(u64::MAX)) as u64,
+            max_bytes: args.retention_bytes,
         },
+        memory_bytes: args.ingest_memory,
     };
+    let ui = bind(args.ui_listen).await?;
+    let otlp_http = bind(args.otlp_http_listen).await?;
+    let otlp_grpc = bind(args.otlp_grpc_listen).await?;
+    let (ui_addr, otlp_http_addr, otlp_grpc_addr) =
+        (ui.local_addr()?, otlp_http.local_addr()?, otlp_grpc.local_addr()?);
     let limits = IngestLimits {
         max_body_bytes: args.max_body_bytes,
+        body_timeout: args.body_timeout,
         convert: crate::ingest::convert::Limits {
             max_attributes: args.max_attributes,
             max_value_bytes: args.max_attribute_bytes,
             ..Default::default()
         },
+        ..IngestLimits::default()
     };
     let state = AppState::new(store, settings, limits)
         .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()));
     let state = AppState {
         loopback_host_only: args.ui_listen.ip().is_loopback()
             && args.api_key.as_deref().is_none_or(str::is_empty),
+        endpoints: Arc::new(crate::Endpoints {
+            otlp_http: Some(format!("http://{otlp_http_addr}")),
+            otlp_grpc: Some(format!("http://{otlp_grpc_addr}")),
+        }),
         ..state
     };
     if !crate::web::has_bundle() {
         tracing::warn!("This binary has no web bundle (built without `make build`): pages are server-rendered only.");
     }
-    let ui = bind(args.ui_listen).await?;
-    let otlp_http = bind(args.otlp_http_listen).await?;
-    let otlp_grpc = bind(args.otlp_grpc_listen).await?;
-    let (ui_addr, otlp_http_addr, otlp_grpc_addr) =
-        (ui.local_addr()?, otlp_http.local_addr()?, otlp_grpc.local_addr()?);
     let mut tasks = tokio::task::JoinSet::new();
     let ui_app = crate::router(state.clone());
-    tasks.spawn(async move { axum::serve(ui, ui_app).await });
+    tasks.spawn(serve_port(ui, ui_app));
     let http_app = crate::otlp_http_router(state.clone());
-    tasks.spawn(async move { axum::serve(otlp_http, http_app).await });
-    let grpc_app = crate::ingest::grpc::router(state).into_axum_router();
-    tasks.spawn(async move { axum::serve(otlp_grpc, grpc_app).await });
+    tasks.spawn(serve_port(otlp_http, http_app));
+    let ingest = state.ingest.clone();
+    let grpc_app = crate::ingest::grpc::router(state);
+    tasks.spawn(serve_port(otlp_grpc, grpc_app));
+    // A writer that is gone would refuse every batch forever: end the process instead, so a
+    // supervisor restarts it (the writer survives panics in the store; this is the last resort).
+    tasks.spawn(async move {
+        ingest.writer_stopped().await;
+        Err(std::io::Error::other("the store's writer thread stopped"))
+    });
     tracing::info!(%ui_addr, %otlp_http_addr, %otlp_grpc_addr, "Listening.");
     Ok(Running { ui_addr, otlp_http_addr, otlp_grpc_addr, tasks })
+}
+
+/// Connections one port serves at once; more wait in the kernel's backlog until one closes.
+const MAX_CONNECTIONS: usize = 512;
+/// A client must send a request's headers (and, idle on a kept-alive connection, start its
+/// next request) within this, or the connection is closed.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `app` on `listener` within bounds no client can get around: at most
+/// `MAX_CONNECTIONS` at once, headers within `HEADER_TIMEOUT`, HTTP/2 connections pinged and
+/// closed when the peer stops answering. (Bodies have their own deadline in the receivers.)
+async fn serve_port(listener: TcpListener, app: axum::Router) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(20));
+    loop {
+        let Ok(permit) = connections.clone().acquire_owned().await else { return Ok(()) };
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors and the like: the listener is fine, wait a moment.
+            Err(error) if is_transient(&error) => {
+                tracing::warn!(%error, "Accepting a connection failed; retrying.");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let builder = builder.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _ = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+fn is_transient(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(error.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
+        || error.raw_os_error().is_some_and(|code| code == 23 || code == 24) // ENFILE, EMFILE
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {

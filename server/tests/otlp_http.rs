@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use prost::Message;
 use serde_json::{json, Value};
-use support::{post, request_with, span, state, GatedStore, Posted};
+use support::{post, request_with, span, state, Fault, GatedStore, Posted};
 
 const PROTO: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -242,6 +242,34 @@ async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing_acknowledge
     for id in [0x11u8, 0x12] {
         assert_eq!(state.store.trace(&format!("{id:02x}").repeat(16)).unwrap().len(), 1);
     }
+}
+
+#[tokio::test]
+async fn a_failing_store_gets_a_stable_503_health_says_so_and_both_recover() {
+    let store = Arc::new(GatedStore::opened());
+    let state = support::state_over(store.clone(), 4);
+    let body = |id: u8| request_with(vec![span("faulty", [id; 16])]).encode_to_vec();
+    for fault in [Fault::Error, Fault::Panic] {
+        store.set_fault(Some(fault));
+        let refused = post(&state, PROTO, None, body(0x21)).await;
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{fault:?}");
+        assert_eq!(refused.retry_after.as_deref(), Some("1"));
+        let message = tonic_types::Status::decode(&refused.body[..]).unwrap().message;
+        assert_eq!(message, "the store could not write the batch; retry later", "{fault:?}");
+        let health = support::get_json(&state, "/api/v1/health").await;
+        assert_eq!(health["status"], "degraded", "{fault:?}: {health}");
+        assert!(health["writer"].as_str().unwrap().starts_with("failing: "), "{health}");
+
+        store.set_fault(None);
+        let taken = post(&state, PROTO, None, body(0x22)).await;
+        assert_eq!(taken.status, StatusCode::OK, "{fault:?}: the writer goes on");
+        let health = support::get_json(&state, "/api/v1/health").await;
+        assert_eq!(
+            (health["status"].as_str(), health["writer"].as_str()),
+            (Some("ok"), Some("ok"))
+        );
+    }
+    assert!(state.store.trace(&"21".repeat(16)).unwrap().is_empty(), "nothing half-written");
 }
 
 async fn post_owned(state: otelscope_server::AppState, body: Vec<u8>) -> Posted {

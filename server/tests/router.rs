@@ -46,11 +46,11 @@ fn state_with(services: &[(&str, u64)]) -> AppState {
             });
         }
     }
-    store.write(&[WriteBatch { spans, ..WriteBatch::default() }]).unwrap();
-    let settings = IngestSettings {
-        queue_capacity: 4,
-        retention: Retention { max_spans: u64::MAX, max_age_ns: u64::MAX },
-    };
+    store
+        .write(&[WriteBatch { received_ns: u64::MAX >> 2, spans, ..WriteBatch::default() }])
+        .unwrap();
+    let settings =
+        IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
     AppState::new(Arc::new(store), settings, IngestLimits::default())
 }
 
@@ -60,7 +60,16 @@ async fn health_reports_ok_and_version() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "application/json");
     let json: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(json, serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}));
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "writer": "ok",
+            "otlp_http": null,
+            "otlp_grpc": null,
+        })
+    );
 }
 
 #[tokio::test]

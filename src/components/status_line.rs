@@ -41,7 +41,7 @@ mod tests {
     use crate::model::ServiceSummary;
 
     fn health() -> Loadable<Health> {
-        Loadable::Ready(Health { status: "ok".into(), version: "0.1.0".into() })
+        Loadable::Ready(Health::ok("0.1.0"))
     }
 
     #[test]

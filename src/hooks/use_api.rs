@@ -99,7 +99,7 @@ mod tests {
         );
         assert_eq!(
             decode::<Health>(Some(Ok(r#"{"status":"ok","version":"1"}"#.into()))),
-            Loadable::Ready(Health { status: "ok".into(), version: "1".into() })
+            Loadable::Ready(Health::ok("1"))
         );
         assert!(matches!(decode::<Health>(Some(Ok("<html>".into()))), Loadable::Failed(_)));
     }

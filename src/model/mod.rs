@@ -12,10 +12,32 @@ use serde::{Deserialize, Serialize};
 /// `GET /api/v1/health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// Always `"ok"` when the server answers at all.
+    /// `"ok"`, or `"degraded"` when the store's writer is not committing (see `writer`).
     pub status: String,
     /// The server's version (`CARGO_PKG_VERSION`).
     pub version: String,
+    /// The store's writer: `"ok"`, or `"failing: <why>"` while its last commit failed (for
+    /// example a full disk); it retries with the next batch.
+    #[serde(default)]
+    pub writer: String,
+    /// Where OTLP is received (`http://host:port`), when the server knows.
+    #[serde(default)]
+    pub otlp_http: Option<String>,
+    #[serde(default)]
+    pub otlp_grpc: Option<String>,
+}
+
+impl Health {
+    /// A healthy answer of `version` (tests and previews).
+    pub fn ok(version: impl Into<String>) -> Health {
+        Health {
+            status: "ok".into(),
+            version: version.into(),
+            writer: "ok".into(),
+            otlp_http: None,
+            otlp_grpc: None,
+        }
+    }
 }
 
 /// One entry of `GET /api/v1/services`.

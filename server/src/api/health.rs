@@ -1,15 +1,30 @@
-//! `GET /api/v1/health`: the server answers and says its version.
+//! `GET /api/v1/health`: the server answers, says its version, where it receives OTLP, and
+//! whether the store's writer is committing.
 
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use otelscope_app::model::Health;
 
+use crate::ingest::WriterState;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
-async fn health() -> Json<Health> {
-    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+async fn health(State(state): State<AppState>) -> Json<Health> {
+    let writer = match state.ingest.writer_state() {
+        None => "down".to_owned(),
+        Some(WriterState { failing: Some(why), .. }) => format!("failing: {why}"),
+        Some(_) => "ok".to_owned(),
+    };
+    let status = if writer == "ok" { "ok" } else { "degraded" };
+    Json(Health {
+        status: status.into(),
+        writer,
+        otlp_http: state.endpoints.otlp_http.clone(),
+        otlp_grpc: state.endpoints.otlp_grpc.clone(),
+        ..Health::ok(env!("CARGO_PKG_VERSION"))
+    })
 }

@@ -1,17 +1,23 @@
 //! OTLP/HTTP: `POST /v1/traces`, `/v1/metrics` and `/v1/logs` with protobuf or JSON bodies, gzip or not, answered as the OTLP specification says: 415 for other content
 //! types, 413 past the cap (counted after decompression), 400 with a `google.rpc.Status` for
-//! malformed bodies, 503 + Retry-After when the queue is full, `partial_success` for rejects.
+//! malformed bodies, 503 + Retry-After when the queue or the memory budget is full, 408 for a
+//! body that does not arrive in time, `partial_success` for rejects.
 
 use std::io::Read;
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use bytes::BytesMut;
+use http_body_util::BodyExt;
 use prost::Message;
+use tokio::time::Instant;
 
+use super::cost;
+use super::memory::{Exhausted, Reservation};
 use super::signal::{self, Logs, Metrics, Signal, Traces};
 use super::IngestError;
 use crate::AppState;
@@ -55,6 +61,10 @@ pub(crate) enum Refusal {
     Overloaded,
     Unavailable(String),
     Unauthenticated,
+    /// The body did not arrive in time.
+    Timeout,
+    /// The body would decode into more memory than the server gives all requests together.
+    TooExpensive(String),
 }
 
 async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> Response {
@@ -64,12 +74,20 @@ async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> R
         Err(refusal) => return refuse(refusal, Encoding::Json),
     };
     let result = async {
+        let limits = &state.ingest_limits;
+        let deadline = Instant::now() + limits.body_timeout;
+        let mut memory = state.ingest.memory().reserve();
+        let raw = read_body(body, limits.max_body_bytes, &mut memory, deadline).await?;
+        let bytes =
+            inflate(&parts.headers, raw, limits.max_body_bytes, &mut memory, deadline).await?;
+        let budget = reserve_decoding(&mut memory, &bytes, encoding, S::WIRE)?;
+        // Only now, with the whole body in, does the request take a place in the queue.
         let _permit = state.ingest.admit().ok_or(Refusal::Overloaded)?;
-        let bytes = read_body(&parts.headers, body, state.ingest_limits.max_body_bytes).await?;
         let request: S::Request = decode(&bytes, encoding)?;
-        signal::accept::<S>(&state, request).await.map_err(|e| match e {
+        drop(bytes);
+        signal::accept::<S>(&state, request, budget).await.map_err(|e| match e {
             IngestError::Overloaded => Refusal::Overloaded,
-            IngestError::Store(why) => Refusal::Unavailable(why),
+            e @ IngestError::Store => Refusal::Unavailable(e.to_string()),
         })
     };
     match result.await {
@@ -80,6 +98,38 @@ async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> R
         }
         Ok(response) => respond(StatusCode::OK, encoding, &response, |r| r.encode_to_vec()),
         Err(refusal) => refuse(refusal, encoding),
+    }
+}
+
+/// Reserves what decoding `bytes` and converting the result may allocate (found by walking
+/// the body, see `cost.rs`); returns the conversion's share, its expansion budget.
+pub(crate) fn reserve_decoding(
+    memory: &mut Reservation,
+    bytes: &[u8],
+    encoding: Encoding,
+    wire: cost::Msg,
+) -> Result<usize, Refusal> {
+    let decoded = match encoding {
+        Encoding::Protobuf => cost::protobuf(bytes, wire)
+            .map_err(|e| Refusal::BadRequest(format!("invalid protobuf body: {e}")))?,
+        Encoding::Json => cost::json(bytes),
+    };
+    // Converted, the items take about what they took decoded, plus the resource each one
+    // carries: the slack covers that for small requests, the conversion budget cuts the rest.
+    let converted = decoded.saturating_add(CONVERSION_SLACK);
+    memory.try_grow(decoded.saturating_add(converted)).map_err(Refusal::from)?;
+    Ok(usize::try_from(converted).unwrap_or(usize::MAX))
+}
+
+/// Bytes a conversion may use beyond what decoding took.
+const CONVERSION_SLACK: u64 = 4 << 20;
+
+impl From<Exhausted> for Refusal {
+    fn from(exhausted: Exhausted) -> Refusal {
+        match exhausted {
+            Exhausted::TooLarge { .. } => Refusal::TooExpensive(exhausted.to_string()),
+            Exhausted::Busy => Refusal::Overloaded,
+        }
     }
 }
 
@@ -101,18 +151,43 @@ fn encoding_of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
     }
 }
 
-/// Reads the body, inflating gzip, never holding more than `cap` bytes of payload.
-async fn read_body(headers: &HeaderMap, body: Body, cap: usize) -> Result<Bytes, Refusal> {
-    let raw = to_bytes(body, cap).await.map_err(|e| {
-        // Only the length limit means "too large"; a broken or aborted upload is a bad request
-        // (413 would tell the sender not to retry).
-        let source = e.into_inner();
-        if source.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-            Refusal::TooLarge(cap)
-        } else {
-            Refusal::BadRequest(format!("cannot read the request body: {source}"))
+/// Reads the body as it arrives, reserving memory for each piece, never past `cap` bytes nor
+/// past `deadline` (a sender that trickles its body gets 408, and never held a queue place).
+pub(crate) async fn read_body(
+    mut body: Body,
+    cap: usize,
+    memory: &mut Reservation,
+    deadline: Instant,
+) -> Result<Bytes, Refusal> {
+    let mut raw = BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(Refusal::Timeout),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(Refusal::BadRequest(format!("cannot read the request body: {e}")))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        if raw.len() + data.len() > cap {
+            return Err(Refusal::TooLarge(cap));
         }
-    })?;
+        memory.grow(data.len() as u64, deadline).await?;
+        raw.extend_from_slice(&data);
+    }
+    Ok(raw.freeze())
+}
+
+/// Inflates a gzip body (per `Content-Encoding`), at most `cap + 1` bytes: one byte past the cap
+/// proves the body too large without ever inflating a gzip bomb further.
+async fn inflate(
+    headers: &HeaderMap,
+    raw: Bytes,
+    cap: usize,
+    memory: &mut Reservation,
+    deadline: Instant,
+) -> Result<Bytes, Refusal> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -121,22 +196,36 @@ async fn read_body(headers: &HeaderMap, body: Body, cap: usize) -> Result<Bytes,
         .to_ascii_lowercase();
     match encoding.as_str() {
         "identity" | "" => Ok(raw),
-        "gzip" => {
-            // Inflate at most cap + 1 bytes: one byte past the cap proves the body too large
-            // without ever inflating a gzip bomb further.
-            let mut inflated = Vec::new();
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .take(cap as u64 + 1)
-                .read_to_end(&mut inflated)
-                .map_err(|e| Refusal::BadRequest(format!("invalid gzip body: {e}")))?;
-            if inflated.len() > cap {
-                return Err(Refusal::TooLarge(cap));
-            }
-            Ok(inflated.into())
-        }
+        "gzip" => gunzip(&raw, cap, memory, deadline).await,
         other => Err(Refusal::UnsupportedMediaType(format!(
             "unsupported content encoding {other:?}; use gzip or none"
         ))),
+    }
+}
+
+/// Inflates gzip `raw` piece by piece, reserving memory for each piece.
+pub(crate) async fn gunzip(
+    raw: &[u8],
+    cap: usize,
+    memory: &mut Reservation,
+    deadline: Instant,
+) -> Result<Bytes, Refusal> {
+    const PIECE: usize = 256 * 1024;
+    let mut decoder = flate2::read::MultiGzDecoder::new(raw).take(cap as u64 + 1);
+    let mut inflated = Vec::new();
+    loop {
+        memory.grow(PIECE as u64, deadline).await?;
+        let before = inflated.len();
+        (&mut decoder)
+            .take(PIECE as u64)
+            .read_to_end(&mut inflated)
+            .map_err(|e| Refusal::BadRequest(format!("invalid gzip body: {e}")))?;
+        if inflated.len() > cap {
+            return Err(Refusal::TooLarge(cap));
+        }
+        if inflated.len() - before < PIECE {
+            return Ok(inflated.into());
+        }
     }
 }
 
@@ -183,6 +272,10 @@ fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, 14, "the ingest queue is full; retry later".into())
         }
         Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, 14, m),
+        Refusal::Timeout => {
+            (StatusCode::REQUEST_TIMEOUT, 4, "the request body did not arrive in time".to_owned())
+        }
+        Refusal::TooExpensive(m) => (StatusCode::PAYLOAD_TOO_LARGE, 8, m),
         Refusal::Unauthenticated => (
             StatusCode::UNAUTHORIZED,
             16,

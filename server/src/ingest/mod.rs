@@ -2,10 +2,12 @@
 //! feeds the store's single writer. The only module that knows OTLP types.
 
 pub mod convert;
+pub(crate) mod cost;
 pub mod fuzzing;
 pub mod grpc;
 pub mod http;
+pub mod memory;
 mod pipeline;
 mod signal;
 
-pub use pipeline::{now_ns, Ingest, IngestError, IngestSettings};
+pub use pipeline::{now_ns, Ingest, IngestError, IngestSettings, WriterState};

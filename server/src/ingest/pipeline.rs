@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
+use super::memory::MemoryBudget;
 use crate::store::{Retention, Store, WriteBatch};
 
 /// Most batches committed in one transaction.
@@ -19,28 +20,51 @@ pub struct IngestSettings {
     /// Batches that may wait for the writer before requests are refused.
     pub queue_capacity: usize,
     pub retention: Retention,
+    /// Bytes all export requests in flight may hold together (see `memory.rs`).
+    pub memory_bytes: u64,
 }
 
+impl IngestSettings {
+    /// The defaults of `otelscope serve`, with `retention`.
+    pub fn new(retention: Retention) -> IngestSettings {
+        IngestSettings { queue_capacity: 64, retention, memory_bytes: 512 << 20 }
+    }
+}
+
+/// Why a batch was not stored. The messages are stable and say nothing of the store's
+/// internals (those go to the server log).
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("the ingest queue is full; retry later")]
     Overloaded,
-    #[error("the store could not write the batch: {0}")]
-    Store(String),
+    #[error("the store could not write the batch; retry later")]
+    Store,
 }
 
 struct Job {
     batch: WriteBatch,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), IngestError>>,
+}
+
+/// What the writer thread last did, for `/api/v1/health`.
+#[derive(Clone, Debug, Default)]
+pub struct WriterState {
+    /// Why the last group failed, while the writer has not committed since.
+    pub failing: Option<String>,
+    /// Groups that panicked in the writer (each was answered with an error; it went on).
+    pub panics: u64,
 }
 
 /// A handle to the writer; cheap to clone.
 #[derive(Clone)]
 pub struct Ingest {
     queue: mpsc::Sender<Job>,
-    /// Requests being read, decoded or waiting: taken before a body is read, so memory stays
-    /// bounded however many senders push at once.
+    state: Arc<std::sync::Mutex<WriterState>>,
+    /// Requests decoded or waiting for the writer: taken once a body is in, so slow senders
+    /// never hold a place.
     admission: Arc<Semaphore>,
+    /// What requests in flight may hold in memory, reading included.
+    memory: MemoryBudget,
 }
 
 /// How often retention also runs without ingest (it runs after every commit too).
@@ -52,9 +76,11 @@ impl Ingest {
         let capacity = settings.queue_capacity.max(1);
         let (queue, jobs) = mpsc::channel(capacity);
         let writer_store = store.clone();
+        let state = Arc::new(std::sync::Mutex::new(WriterState::default()));
+        let writer_state = state.clone();
         std::thread::Builder::new()
             .name("otelscope-writer".into())
-            .spawn(move || writer(writer_store, jobs, settings.retention))
+            .spawn(move || writer(writer_store, jobs, settings.retention, writer_state))
             .expect("spawn the writer thread");
         let weak = Arc::downgrade(&store);
         std::thread::Builder::new()
@@ -70,11 +96,36 @@ impl Ingest {
             })
             .expect("spawn the retention thread");
         // Twice the queue: one set waiting in the queue, one being read and decoded.
-        Ingest { queue, admission: Arc::new(Semaphore::new(2 * capacity)) }
+        Ingest {
+            queue,
+            state,
+            admission: Arc::new(Semaphore::new(2 * capacity)),
+            memory: MemoryBudget::new(settings.memory_bytes),
+        }
     }
 
-    /// A permit to read and convert one request, or `None` when too many are in flight (the
-    /// caller answers 503). Hold it until the batch is submitted.
+    /// What the writer last did; `None` when its thread is gone (the process then exits, see
+    /// `serve`).
+    pub fn writer_state(&self) -> Option<WriterState> {
+        if self.queue.is_closed() {
+            return None;
+        }
+        Some(self.state.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+
+    /// Resolves when the writer thread has ended (it only ends when every handle is dropped, or
+    /// if it died), so `serve` can exit non-zero instead of refusing data forever.
+    pub async fn writer_stopped(&self) {
+        self.queue.closed().await
+    }
+
+    /// The memory budget every request reserves from.
+    pub fn memory(&self) -> &MemoryBudget {
+        &self.memory
+    }
+
+    /// A permit to decode and convert one request whose body is in, or `None` when too many
+    /// are in flight (the caller answers 503). Hold it until the batch is submitted.
     pub fn admit(&self) -> Option<OwnedSemaphorePermit> {
         self.admission.clone().try_acquire_owned().ok()
     }
@@ -91,14 +142,16 @@ impl Ingest {
         }
         let (done, committed) = oneshot::channel();
         self.queue.try_send(Job { batch, done }).map_err(|_| IngestError::Overloaded)?;
-        match committed.await {
-            Ok(result) => result.map_err(IngestError::Store),
-            Err(_) => Err(IngestError::Store("the writer stopped".into())),
-        }
+        committed.await.unwrap_or(Err(IngestError::Store))
     }
 }
 
-fn writer(store: Arc<dyn Store>, mut jobs: mpsc::Receiver<Job>, retention: Retention) {
+fn writer(
+    store: Arc<dyn Store>,
+    mut jobs: mpsc::Receiver<Job>,
+    retention: Retention,
+    state: Arc<std::sync::Mutex<WriterState>>,
+) {
     while let Some(first) = jobs.blocking_recv() {
         let mut group = vec![first];
         while group.len() < GROUP_COMMIT {
@@ -109,18 +162,60 @@ fn writer(store: Arc<dyn Store>, mut jobs: mpsc::Receiver<Job>, retention: Reten
         }
         let (batches, acks): (Vec<_>, Vec<_>) =
             group.into_iter().map(|j| (j.batch, j.done)).unzip();
-        let result = store.write(&batches).map_err(|e| e.to_string());
-        if let Err(error) = &result {
-            tracing::error!(%error, batches = batches.len(), "Writing a batch group failed.");
-        }
+        // A panic inside the store fails this group only: its senders get an error (and
+        // retry), and the writer goes on with the next group.
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.write(&batches)));
+        let results: Vec<Result<(), IngestError>> = match outcome {
+            Ok(Ok(results)) => {
+                let mut failed = None;
+                let results = results
+                    .into_iter()
+                    .map(|r| {
+                        r.map_err(|error| {
+                            tracing::error!(%error, "Writing a batch failed; its sender is told to retry.");
+                            failed.get_or_insert_with(|| error.to_string());
+                            IngestError::Store
+                        })
+                    })
+                    .collect();
+                set_state(&state, |s| s.failing = failed);
+                results
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%error, batches = batches.len(), "Writing a batch group failed; its senders are told to retry.");
+                set_state(&state, |s| s.failing = Some(error.to_string()));
+                batches.iter().map(|_| Err(IngestError::Store)).collect()
+            }
+            Err(_) => {
+                tracing::error!(
+                    batches = batches.len(),
+                    "The store panicked writing a batch group; its senders are told to retry."
+                );
+                set_state(&state, |s| {
+                    s.failing = Some("the store panicked".into());
+                    s.panics += 1;
+                });
+                batches.iter().map(|_| Err(IngestError::Store)).collect()
+            }
+        };
         drop(batches);
-        for ack in acks {
-            let _ = ack.send(result.clone());
+        for (ack, result) in acks.into_iter().zip(results) {
+            let _ = ack.send(result);
         }
-        if let Err(error) = store.enforce_retention(retention, now_ns(), RETENTION_BUDGET) {
-            tracing::warn!(%error, "Retention pass failed.");
+        let pass = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.enforce_retention(retention, now_ns(), RETENTION_BUDGET)
+        }));
+        match pass {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "Retention pass failed."),
+            Err(_) => tracing::error!("The store panicked in a retention pass."),
         }
     }
+}
+
+fn set_state(state: &std::sync::Mutex<WriterState>, change: impl FnOnce(&mut WriterState)) {
+    change(&mut state.lock().unwrap_or_else(|p| p.into_inner()));
 }
 
 pub fn now_ns() -> u64 {

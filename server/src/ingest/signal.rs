@@ -12,11 +12,14 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 
 use super::convert::{self, Converted, Limits};
+use super::cost::Msg;
 use super::IngestError;
 use crate::store::WriteBatch;
 use crate::AppState;
 
 pub(crate) trait Signal {
+    /// The request message, for the memory walk (`cost.rs`).
+    const WIRE: Msg;
     type Request: prost::Message + Default + serde::de::DeserializeOwned + Send + 'static;
     type Response: prost::Message + serde::Serialize + Default + PartialEq;
 
@@ -26,12 +29,18 @@ pub(crate) trait Signal {
     fn response(rejected: u64, error: Option<String>) -> Self::Response;
 }
 
-/// Converts, waits until the batch is durable, and builds the response.
+/// Converts (expanding to at most `budget` bytes), waits until the batch is durable, and builds
+/// the response.
 pub(crate) async fn accept<S: Signal>(
     state: &AppState,
     request: S::Request,
+    budget: usize,
 ) -> Result<S::Response, IngestError> {
-    let (batch, rejected, error) = S::convert(request, &state.ingest_limits.convert);
+    let received_ns = super::now_ns();
+    let limits = &state.ingest_limits.convert;
+    let limits = Limits { max_batch_bytes: budget.min(limits.max_batch_bytes), ..limits.clone() };
+    let (mut batch, rejected, error) = S::convert(request, &limits);
+    batch.received_ns = received_ns;
     state.ingest.submit(batch).await?;
     Ok(S::response(rejected, error))
 }
@@ -48,6 +57,7 @@ pub(crate) struct Metrics;
 pub(crate) struct Logs;
 
 impl Signal for Traces {
+    const WIRE: Msg = Msg::ExportTraces;
     type Request = ExportTraceServiceRequest;
     type Response = ExportTraceServiceResponse;
 
@@ -69,6 +79,7 @@ impl Signal for Traces {
 }
 
 impl Signal for Metrics {
+    const WIRE: Msg = Msg::ExportMetrics;
     type Request = ExportMetricsServiceRequest;
     type Response = ExportMetricsServiceResponse;
 
@@ -90,6 +101,7 @@ impl Signal for Metrics {
 }
 
 impl Signal for Logs {
+    const WIRE: Msg = Msg::ExportLogs;
     type Request = ExportLogsServiceRequest;
     type Response = ExportLogsServiceResponse;
 

@@ -1,6 +1,7 @@
 //! The store behind the query API. A small trait so another engine can be added later; one
 //! engine built well now: SQLite (`sqlite.rs`), on disk in WAL mode or in memory.
 
+mod chunk;
 mod latency;
 mod query;
 mod schema;
@@ -29,11 +30,18 @@ pub enum StoreError {
     Corrupt(String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    #[error("the store at {path} is in use by another otelscope (it holds {lock}); stop that one or use another --data-dir")]
+    Locked { path: String, lock: String },
+    #[error("cannot open the store at {path}: {why}")]
+    Open { path: String, why: String },
 }
 
 /// One unit of work for the writer: everything one export request carried.
 #[derive(Debug, Default)]
 pub struct WriteBatch {
+    /// When otelscope received the request (Unix ns). Retention by age counts from this, never
+    /// from the timestamps the sender wrote.
+    pub received_ns: u64,
     pub spans: Vec<Span>,
     pub logs: Vec<LogRecord>,
     pub metrics: Vec<MetricPoint>,
@@ -45,17 +53,28 @@ impl WriteBatch {
     }
 }
 
-/// How much the store may keep.
+/// How much the store may keep. Whatever goes over first is trimmed, oldest received first.
 #[derive(Clone, Copy, Debug)]
 pub struct Retention {
     pub max_spans: u64,
+    /// Age counted from when the data was received.
     pub max_age_ns: u64,
+    /// Bytes of the database in use (pages not on SQLite's free list).
+    pub max_bytes: u64,
+}
+
+impl Retention {
+    /// Keeps everything (tests and benchmarks).
+    pub const UNBOUNDED: Retention =
+        Retention { max_spans: u64::MAX, max_age_ns: u64::MAX, max_bytes: u64::MAX };
 }
 
 /// A telemetry store. Writes come from one writer thread; reads from any thread.
 pub trait Store: Send + Sync + 'static {
-    /// Stores several batches in one transaction; durable when this returns `Ok`.
-    fn write(&self, batches: &[WriteBatch]) -> Result<(), StoreError>;
+    /// Stores several batches in one transaction, each in its own savepoint: the outer error
+    /// fails them all (nothing was committed); otherwise one result per batch, each durable
+    /// when `Ok`, and a batch that failed left nothing behind.
+    fn write(&self, batches: &[WriteBatch]) -> Result<Vec<Result<(), StoreError>>, StoreError>;
     /// Drops the oldest data beyond `retention`, at most `budget` spans per call so ingest
     /// never waits long; returns how many spans were dropped.
     fn enforce_retention(

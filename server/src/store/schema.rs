@@ -1,6 +1,7 @@
 //! The SQLite schema and its migrations, versioned with `PRAGMA user_version`.
 //!
-//! Spans are stored as one row per trace per export request (`span_chunks`, a JSON array), so
+//! Spans are stored as one row per trace per export request (`span_chunks`, a zstd-compressed
+//! JSON array; chunks written before compression are plain JSON and still read), so
 //! an insert touches a few B-tree pages per trace instead of one per span; `traces` and
 //! `trace_ops` are the summaries and the index that search reads.
 
@@ -82,6 +83,26 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     INSERT INTO service_stats (service, span_count, error_count, latency)
         SELECT service, SUM(span_count), 0, NULL FROM trace_ops GROUP BY service;
+"#,
+    r#"
+    -- Retention counts from when otelscope received the data, never from the sender's
+    -- timestamps. Rows stored before this version count as received now (the upgrade).
+    -- `stored_bytes` is what a trace's chunks take, for the disk-size bound.
+    ALTER TABLE traces ADD COLUMN received_ns INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traces ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+    UPDATE traces SET
+        received_ns = CAST((julianday('now') - 2440587.5) * 86400000000000.0 AS INTEGER),
+        stored_bytes = (SELECT COALESCE(SUM(length(spans)), 0) FROM span_chunks c
+                        WHERE c.trace_id = traces.trace_id);
+    CREATE INDEX traces_received ON traces (received_ns);
+
+    ALTER TABLE logs ADD COLUMN received_ns INTEGER NOT NULL DEFAULT 0;
+    UPDATE logs SET received_ns = CAST((julianday('now') - 2440587.5) * 86400000000000.0 AS INTEGER);
+    CREATE INDEX logs_received ON logs (received_ns);
+
+    ALTER TABLE metric_points ADD COLUMN received_ns INTEGER NOT NULL DEFAULT 0;
+    UPDATE metric_points SET received_ns = CAST((julianday('now') - 2440587.5) * 86400000000000.0 AS INTEGER);
+    CREATE INDEX metric_points_received ON metric_points (received_ns);
 "#,
 ];
 

@@ -4,18 +4,20 @@
 use std::collections::BTreeMap;
 
 use otelscope_app::model::{LogRecord, MetricName, MetricPoint, MetricSeries, MetricsAnswer};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection};
 
 use super::query::{LogQuery, MetricQuery};
 use super::StoreError;
 
 pub(super) fn insert(
-    tx: &Transaction,
-    logs: &[&LogRecord],
-    metrics: &[&MetricPoint],
+    conn: &Connection,
+    received_ns: i64,
+    logs: &[LogRecord],
+    metrics: &[MetricPoint],
 ) -> Result<(), StoreError> {
-    let mut insert_log = tx.prepare_cached(
-        "INSERT INTO logs (time_ns, service, trace_id, severity, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+    let mut insert_log = conn.prepare_cached(
+        "INSERT INTO logs (time_ns, service, trace_id, severity, record, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for log in logs {
         let blob = serde_json::to_vec(log).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -24,26 +26,32 @@ pub(super) fn insert(
             log.service,
             log.trace_id,
             log.severity_number,
-            blob
+            blob,
+            received_ns
         ])?;
     }
-    let mut insert_point = tx.prepare_cached(
-        "INSERT INTO metric_points (name, service, time_ns, point) VALUES (?1, ?2, ?3, ?4)",
+    let mut insert_point = conn.prepare_cached(
+        "INSERT INTO metric_points (name, service, time_ns, point, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for point in metrics {
         let blob = serde_json::to_vec(point).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        insert_point.execute(params![point.name, point.service, point.time_ns as i64, blob])?;
+        insert_point.execute(params![
+            point.name,
+            point.service,
+            point.time_ns as i64,
+            blob,
+            received_ns
+        ])?;
     }
     Ok(())
 }
 
-/// Drops logs and points older than `cutoff_ns`, and the oldest beyond `max_rows` per table.
-pub(super) fn retain(conn: &Connection, cutoff_ns: u64, max_rows: u64) -> Result<u64, StoreError> {
-    let mut dropped = 0;
+/// Drops logs and points received before `cutoff_ns`, and the oldest beyond `max_rows` per
+/// table.
+pub(super) fn retain(conn: &Connection, cutoff_ns: i64, max_rows: u64) -> Result<u64, StoreError> {
+    let mut dropped = drop_received_before(conn, cutoff_ns)?;
     for table in ["logs", "metric_points"] {
-        dropped += conn
-            .execute(&format!("DELETE FROM {table} WHERE time_ns < ?1"), [cutoff_ns as i64])?
-            as u64;
         // Ids grow with every insert, so the newest `max_rows` are those above MAX(id) - max_rows
         // (both ends are rowid look-ups, not scans).
         let newest: Option<i64> =
@@ -53,6 +61,31 @@ pub(super) fn retain(conn: &Connection, cutoff_ns: u64, max_rows: u64) -> Result
             dropped +=
                 conn.execute(&format!("DELETE FROM {table} WHERE id <= ?1"), [keep_from])? as u64;
         }
+    }
+    Ok(dropped)
+}
+
+/// Drops logs and points received before `cutoff_ns`.
+pub(super) fn drop_received_before(conn: &Connection, cutoff_ns: i64) -> Result<u64, StoreError> {
+    let mut dropped = 0;
+    for table in ["logs", "metric_points"] {
+        dropped += conn
+            .execute(&format!("DELETE FROM {table} WHERE received_ns < ?1"), [cutoff_ns])?
+            as u64;
+    }
+    Ok(dropped)
+}
+
+/// Drops the `rows` oldest logs and the `rows` oldest points.
+pub(super) fn drop_oldest(conn: &Connection, rows: u64) -> Result<u64, StoreError> {
+    let mut dropped = 0;
+    for table in ["logs", "metric_points"] {
+        dropped += conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT ?1)"
+            ),
+            [rows.min(i64::MAX as u64) as i64],
+        )? as u64;
     }
     Ok(dropped)
 }

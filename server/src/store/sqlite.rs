@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::latency::{self, Histogram};
 use super::query::{LogQuery, MetricQuery, TraceQuery};
-use super::{schema, signals, Retention, Store, StoreError, WriteBatch};
+use super::{chunk, schema, signals, Retention, Store, StoreError, WriteBatch};
 
 /// Candidate traces an attribute filter may decode before search gives up and returns what it
 /// found (keeps one query from scanning the whole store).
@@ -27,22 +27,48 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     /// Spans currently stored, kept in step with writes and deletions for retention.
     total_spans: AtomicU64,
+    /// The sum of `traces.stored_bytes`, kept likewise: what the size bound converts the
+    /// database's measured excess into (see `enforce_retention`).
+    total_bytes: AtomicU64,
+    /// `otelscope.lock`, locked for as long as the store is open.
+    _lock: Option<std::fs::File>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `otelscope.db` in `dir`.
+    /// Opens (creating if needed) `otelscope.db` in `dir`, after taking `otelscope.lock` there
+    /// so a second otelscope on the same directory is refused before anything is migrated. A
+    /// damaged, truncated or read-only database is refused with a clear error and left as it is.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
+        let lock = lock_dir(dir)?;
         let path = dir.join("otelscope.db");
-        let mut conn = Connection::open(&path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // In WAL mode NORMAL keeps every commit across a process crash (kill -9); only an OS
-        // crash or power loss can lose the last commits.
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        schema::migrate(&mut conn, &path.display().to_string())?;
-        SqliteStore::with_writer(Some(path), conn)
+        let shown = path.display().to_string();
+        check_file(&path)?;
+        let refuse =
+            |e: rusqlite::Error| StoreError::Open { path: shown.clone(), why: explain(&e) };
+        let mut conn = Connection::open(&path).map_err(refuse)?;
+        if conn.is_readonly(rusqlite::MAIN_DB).map_err(refuse)? {
+            return Err(StoreError::Open {
+                path: shown,
+                why: "the file is read-only; otelscope needs to write its store".into(),
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(refuse)?;
+        // FULL: a commit is fsync'd before the receiver answers, so a 200 survives power loss,
+        // not only a crash of the process. Group commit keeps the cost to one sync per group.
+        conn.pragma_update(None, "synchronous", "FULL").map_err(refuse)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(refuse)?;
+        schema::migrate(&mut conn, &shown).map_err(|e| match e {
+            StoreError::Sqlite(e) => refuse(e),
+            other => other,
+        })?;
+        let mut store = SqliteStore::with_writer(Some(path), conn).map_err(|e| match e {
+            StoreError::Sqlite(e) => refuse(e),
+            other => other,
+        })?;
+        store._lock = Some(lock);
+        Ok(store)
     }
 
     /// A store that writes no file.
@@ -63,18 +89,25 @@ impl SqliteStore {
                 Ok(latency::merge_stored(a.as_deref(), b.as_deref()))
             },
         )?;
-        let total: i64 =
-            conn.query_row("SELECT COALESCE(SUM(span_count), 0) FROM traces", [], |r| r.get(0))?;
+        let (total, bytes): (i64, i64) = conn.query_row(
+            "SELECT COALESCE(SUM(span_count), 0), COALESCE(SUM(stored_bytes), 0) FROM traces",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(SqliteStore {
             path,
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             total_spans: AtomicU64::new(total as u64),
+            total_bytes: AtomicU64::new(bytes.max(0) as u64),
+            _lock: None,
         })
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.writer.lock().map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))
+        // A panic while writing rolled its transaction back as it unwound, so the connection
+        // is fine to use again.
+        Ok(self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     /// Runs `f` on a read connection: a pooled one on disk, the only one in memory.
@@ -111,94 +144,119 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    fn write(&self, batches: &[WriteBatch]) -> Result<(), StoreError> {
-        let mut by_trace: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
-        for span in batches.iter().flat_map(|b| &b.spans) {
-            by_trace.entry(span.trace_id.as_str()).or_default().push(span);
+/// Takes `otelscope.lock` in `dir` (an advisory lock the OS drops when the process ends, so a
+/// crash never leaves it stale) and writes our pid into it for the message of the next one.
+fn lock_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
+    use std::io::Write as _;
+    let path = dir.join("otelscope.lock");
+    let shown = || path.display().to_string();
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| StoreError::Open { path: shown(), why: e.to_string() })?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let lock = match holder.trim() {
+                "" => shown(),
+                pid => format!("{}, pid {pid}", shown()),
+            };
+            return Err(StoreError::Locked { path: dir.display().to_string(), lock });
         }
-        let logs: Vec<_> = batches.iter().flat_map(|b| &b.logs).collect();
-        let metrics: Vec<_> = batches.iter().flat_map(|b| &b.metrics).collect();
-        if by_trace.is_empty() && logs.is_empty() && metrics.is_empty() {
-            return Ok(());
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(StoreError::Open { path: shown(), why: format!("cannot lock: {e}") })
+        }
+    }
+    let _ = file.set_len(0).and_then(|()| write!(file, "{}", std::process::id()));
+    Ok(file)
+}
+
+/// Refuses a file that is not a SQLite database, or one shorter than its header says (cut
+/// short by a failed copy or a full disk), before SQLite touches it.
+fn check_file(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read as _;
+    let refuse = |why: String| StoreError::Open { path: path.display().to_string(), why };
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(refuse(e.to_string())),
+    };
+    let len = file.metadata().map_err(|e| refuse(e.to_string()))?.len();
+    let mut header = [0u8; 100];
+    let read = file.read(&mut header).map_err(|e| refuse(e.to_string()))?;
+    if len == 0 {
+        return Ok(());
+    }
+    if read < 100 || !header.starts_with(b"SQLite format 3\0") {
+        return Err(refuse(
+            "the file is not a SQLite database (otelscope left it untouched; move it aside to start a new store)".into(),
+        ));
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    let pages = u64::from(u32::from_be_bytes([header[28], header[29], header[30], header[31]]));
+    // The header's page count is valid when its "version valid for" equals the change counter.
+    let valid = header[92..96] == header[24..28];
+    if valid && pages > 0 && len < pages * page_size {
+        return Err(refuse(format!(
+            "the file is truncated ({len} bytes, its header says {} bytes); otelscope left it untouched: restore it or move it aside",
+            pages * page_size
+        )));
+    }
+    Ok(())
+}
+
+/// SQLite's word for why a database cannot be used, with what to do about it.
+fn explain(error: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => {
+            "the file is not a SQLite database (otelscope left it untouched; move it aside to start a new store)".into()
+        }
+        Some(ErrorCode::DatabaseCorrupt) => {
+            "the database is damaged (otelscope left it untouched; restore a copy or move it aside)".into()
+        }
+        Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => {
+            format!("{error}: otelscope needs to read and write the file and its directory")
+        }
+        Some(ErrorCode::DiskFull) => format!("{error}: the disk is full"),
+        _ => error.to_string(),
+    }
+}
+
+impl Store for SqliteStore {
+    fn write(&self, batches: &[WriteBatch]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        if batches.iter().all(WriteBatch::is_empty) {
+            return Ok(batches.iter().map(|_| Ok(())).collect());
         }
         let mut conn = self.writer()?;
-        let tx = conn.transaction()?;
-        signals::insert(&tx, &logs, &metrics)?;
-        let mut added = 0u64;
-        {
-            let mut insert_chunk = tx.prepare_cached(
-                "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut upsert_trace = tx.prepare_cached(UPSERT_TRACE)?;
-            let mut upsert_op = tx.prepare_cached(
-                "INSERT INTO trace_ops (trace_id, service, name, span_count, error_count, latency)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (trace_id, service, name) DO UPDATE SET
-                   span_count = span_count + excluded.span_count,
-                   error_count = error_count + excluded.error_count,
-                   latency = latency_merge(latency, excluded.latency)",
-            )?;
-            // Per service, for `service_stats`: spans, errors, durations.
-            let mut per_service: BTreeMap<&str, ServiceDelta> = BTreeMap::new();
-            for (trace_id, spans) in &by_trace {
-                let blob =
-                    serde_json::to_vec(spans).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                insert_chunk.execute(params![trace_id, spans.len() as i64, blob])?;
-                let s = summarize(spans);
-                upsert_trace.execute(params![
-                    trace_id,
-                    s.start_ns as i64,
-                    s.end_ns as i64,
-                    spans.len() as i64,
-                    s.errors as i64,
-                    s.root_service,
-                    s.root_name,
-                    s.has_root as i64,
-                ])?;
-                let mut ops: BTreeMap<(&str, &str), (i64, i64, Histogram)> = BTreeMap::new();
-                for span in spans {
-                    let op = ops.entry((&span.service, &span.name)).or_default();
-                    op.0 += 1;
-                    op.1 += i64::from(span.is_error());
-                    op.2.record(span.duration_ns());
-                    let service = per_service.entry(&span.service).or_default();
-                    service.spans += 1;
-                    service.errors += i64::from(span.is_error());
-                    service.latency.record(span.duration_ns());
+        let mut tx = conn.transaction()?;
+        let mut results = Vec::with_capacity(batches.len());
+        let mut added = Written::default();
+        for batch in batches {
+            // Each batch in its own savepoint: one that fails is rolled back alone, and the
+            // others of the group still commit.
+            let savepoint = tx.savepoint()?;
+            match write_batch(&savepoint, batch) {
+                Ok(written) => {
+                    savepoint.commit()?;
+                    added.spans += written.spans;
+                    added.bytes += written.bytes;
+                    results.push(Ok(()));
                 }
-                for ((service, name), (n, errors, durations)) in ops {
-                    upsert_op.execute(params![
-                        trace_id,
-                        service,
-                        name,
-                        n,
-                        errors,
-                        durations.encode()
-                    ])?;
-                }
-                added += spans.len() as u64;
-            }
-            let mut upsert_service = tx.prepare_cached(
-                "INSERT INTO service_stats (service, span_count, error_count, latency)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (service) DO UPDATE SET
-                   span_count = span_count + excluded.span_count,
-                   error_count = error_count + excluded.error_count,
-                   latency = latency_merge(latency, excluded.latency)",
-            )?;
-            for (service, delta) in per_service {
-                upsert_service.execute(params![
-                    service,
-                    delta.spans,
-                    delta.errors,
-                    delta.latency.encode()
-                ])?;
+                Err(error) => results.push(Err(error)),
             }
         }
         tx.commit()?;
-        self.total_spans.fetch_add(added, Ordering::Relaxed);
-        Ok(())
+        self.total_spans.fetch_add(added.spans, Ordering::Relaxed);
+        self.total_bytes.fetch_add(added.bytes, Ordering::Relaxed);
+        Ok(results)
     }
 
     fn enforce_retention(
@@ -207,37 +265,48 @@ impl Store for SqliteStore {
         now_ns: u64,
         budget: u64,
     ) -> Result<u64, StoreError> {
-        let cutoff = now_ns.saturating_sub(retention.max_age_ns);
-        let excess = self.total_spans().saturating_sub(retention.max_spans);
+        let cutoff = now_ns.saturating_sub(retention.max_age_ns).min(i64::MAX as u64) as i64;
+        let excess_spans = self.total_spans().saturating_sub(retention.max_spans);
         let mut conn = self.writer()?;
         signals::retain(&conn, cutoff, retention.max_spans)?;
-        let oldest_start: Option<i64> = conn
-            .query_row("SELECT MIN(start_ns) FROM traces", [], |r| r.get(0))
+        // The database's pages are measured; which traces to drop is decided on their
+        // `stored_bytes`, so the excess is converted at the measured ratio of the two.
+        let used = used_bytes(&conn)?;
+        let excess_bytes = used.saturating_sub(retention.max_bytes);
+        let stored = self.total_bytes.load(Ordering::Relaxed);
+        let excess_stored = if used == 0 {
+            0
+        } else {
+            (excess_bytes as f64 * stored as f64 / used as f64).ceil() as u64
+        };
+        let oldest: Option<i64> = conn
+            .query_row("SELECT MIN(received_ns) FROM traces", [], |r| r.get(0))
             .optional()?
             .flatten();
-        let too_old = oldest_start.is_some_and(|s| (s as u64) < cutoff);
-        if excess == 0 && !too_old {
+        let too_old = oldest.is_some_and(|received| received < cutoff);
+        if excess_spans == 0 && excess_bytes == 0 && !too_old {
             return Ok(0);
         }
-        // Oldest traces first, whole traces only, until the excess is covered or the budget
-        // for this pass is spent.
+        // Whole traces, oldest received first, until every bound holds again or the budget of
+        // this pass is spent.
         let mut victims = Vec::new();
-        let mut dropped = 0u64;
+        let (mut spans, mut bytes, mut newest_victim) = (0u64, 0u64, None);
         {
             let mut oldest = conn.prepare_cached(
-                "SELECT trace_id, span_count, start_ns FROM traces ORDER BY start_ns LIMIT 1000",
+                "SELECT trace_id, span_count, received_ns, stored_bytes FROM traces
+                 ORDER BY received_ns LIMIT 1000",
             )?;
             let mut rows = oldest.query([])?;
             while let Some(row) = rows.next()? {
-                let (id, count, start): (String, i64, i64) =
-                    (row.get(0)?, row.get(1)?, row.get(2)?);
-                if dropped >= excess && (start as u64) >= cutoff {
+                let (id, count, received, size): (String, i64, i64, i64) =
+                    (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+                let done = spans >= excess_spans && bytes >= excess_stored && received >= cutoff;
+                if done || spans >= budget.max(1) {
                     break;
                 }
-                if dropped >= budget.max(1) {
-                    break;
-                }
-                dropped += count as u64;
+                spans += count.max(0) as u64;
+                bytes += size.max(0) as u64;
+                newest_victim = Some(received);
                 victims.push(id);
             }
         }
@@ -250,9 +319,19 @@ impl Store for SqliteStore {
                 delete.execute([id])?;
             }
         }
+        // Over the size bound, logs and metric points received no later than the traces just
+        // dropped go too, so the oldest data goes first whatever its signal.
+        if excess_bytes > 0 {
+            signals::drop_received_before(&tx, newest_victim.map_or(i64::MIN, |r| r + 1))?;
+            if victims.is_empty() {
+                signals::drop_oldest(&tx, SIGNAL_ROWS_PER_PASS)?;
+            }
+        }
         tx.commit()?;
-        self.total_spans.fetch_sub(dropped.min(self.total_spans()), Ordering::Relaxed);
-        Ok(dropped)
+        self.total_spans.fetch_sub(spans.min(self.total_spans()), Ordering::Relaxed);
+        let bytes = bytes.min(self.total_bytes.load(Ordering::Relaxed));
+        self.total_bytes.fetch_sub(bytes, Ordering::Relaxed);
+        Ok(spans)
     }
 
     fn trace_version(&self, trace_id: &str) -> Result<Option<u64>, StoreError> {
@@ -366,9 +445,106 @@ fn subtract_service_stats(
     Ok(())
 }
 
+/// What a batch added.
+#[derive(Default)]
+struct Written {
+    spans: u64,
+    /// `stored_bytes` added.
+    bytes: u64,
+}
+
+/// Writes one batch on `conn` (inside the group's transaction).
+fn write_batch(conn: &Connection, batch: &WriteBatch) -> Result<Written, StoreError> {
+    let mut by_trace: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
+    for span in &batch.spans {
+        by_trace.entry(span.trace_id.as_str()).or_default().push(span);
+    }
+    let received = batch.received_ns.min(i64::MAX as u64) as i64;
+    signals::insert(conn, received, &batch.logs, &batch.metrics)?;
+    let mut insert_chunk = conn.prepare_cached(
+        "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut upsert_trace = conn.prepare_cached(UPSERT_TRACE)?;
+    let mut upsert_op = conn.prepare_cached(
+        "INSERT INTO trace_ops (trace_id, service, name, span_count, error_count, latency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (trace_id, service, name) DO UPDATE SET
+           span_count = span_count + excluded.span_count,
+           error_count = error_count + excluded.error_count,
+           latency = latency_merge(latency, excluded.latency)",
+    )?;
+    // Per service, for `service_stats`: spans, errors, durations.
+    let mut per_service: BTreeMap<&str, ServiceDelta> = BTreeMap::new();
+    let mut added = Written::default();
+    for (trace_id, spans) in &by_trace {
+        let blob = chunk::encode(spans)?;
+        let stored_bytes = (blob.len() + CHUNK_OVERHEAD) as u64;
+        insert_chunk.execute(params![trace_id, spans.len() as i64, blob])?;
+        let s = summarize(spans);
+        upsert_trace.execute(params![
+            trace_id,
+            s.start_ns as i64,
+            s.end_ns as i64,
+            spans.len() as i64,
+            s.errors as i64,
+            s.root_service,
+            s.root_name,
+            s.has_root as i64,
+            received,
+            stored_bytes as i64,
+        ])?;
+        let mut ops: BTreeMap<(&str, &str), (i64, i64, Histogram)> = BTreeMap::new();
+        for span in spans {
+            let op = ops.entry((&span.service, &span.name)).or_default();
+            op.0 += 1;
+            op.1 += i64::from(span.is_error());
+            op.2.record(span.duration_ns());
+            let service = per_service.entry(&span.service).or_default();
+            service.spans += 1;
+            service.errors += i64::from(span.is_error());
+            service.latency.record(span.duration_ns());
+        }
+        for ((service, name), (n, errors, durations)) in ops {
+            upsert_op.execute(params![trace_id, service, name, n, errors, durations.encode()])?;
+        }
+        added.spans += spans.len() as u64;
+        added.bytes += stored_bytes;
+    }
+    let mut upsert_service = conn.prepare_cached(
+        "INSERT INTO service_stats (service, span_count, error_count, latency)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (service) DO UPDATE SET
+           span_count = span_count + excluded.span_count,
+           error_count = error_count + excluded.error_count,
+           latency = latency_merge(latency, excluded.latency)",
+    )?;
+    for (service, delta) in per_service {
+        upsert_service.execute(params![
+            service,
+            delta.spans,
+            delta.errors,
+            delta.latency.encode()
+        ])?;
+    }
+    Ok(added)
+}
+
+/// Pages of the database in use (not on SQLite's free list, which later writes reuse), in bytes.
+fn used_bytes(conn: &Connection) -> Result<u64, StoreError> {
+    let pragma = |name: &str| conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0));
+    let pages = pragma("page_count")? - pragma("freelist_count")?;
+    Ok(pages.max(0) as u64 * pragma("page_size")?.max(0) as u64)
+}
+
+/// Log records and metric points one pass drops (each) when only they are over the size bound.
+const SIGNAL_ROWS_PER_PASS: u64 = 10_000;
+
+/// Bytes a chunk row and its index entries take beyond the blob, for `traces.stored_bytes`.
+const CHUNK_OVERHEAD: usize = 96;
+
 const UPSERT_TRACE: &str = "
-    INSERT INTO traces (trace_id, start_ns, end_ns, span_count, error_count, root_service, root_name, has_root)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+    INSERT INTO traces (trace_id, start_ns, end_ns, span_count, error_count, root_service, root_name, has_root, received_ns, stored_bytes)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
     ON CONFLICT (trace_id) DO UPDATE SET
         root_service = CASE WHEN has_root = 0 AND (excluded.has_root = 1 OR excluded.start_ns < start_ns)
                             THEN excluded.root_service ELSE root_service END,
@@ -378,7 +554,9 @@ const UPSERT_TRACE: &str = "
         start_ns     = MIN(start_ns, excluded.start_ns),
         end_ns       = MAX(end_ns, excluded.end_ns),
         span_count   = span_count + excluded.span_count,
-        error_count  = error_count + excluded.error_count";
+        error_count  = error_count + excluded.error_count,
+        received_ns  = MAX(received_ns, excluded.received_ns),
+        stored_bytes = stored_bytes + excluded.stored_bytes";
 
 struct ChunkSummary<'a> {
     start_ns: u64,
@@ -412,8 +590,7 @@ fn load_trace(conn: &Connection, trace_id: &str) -> Result<Vec<Span>, StoreError
     let mut seen = HashSet::new();
     while let Some(row) = rows.next()? {
         let blob: Vec<u8> = row.get(0)?;
-        let chunk: Vec<Span> =
-            serde_json::from_slice(&blob).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let chunk = chunk::decode(&blob)?;
         // An exporter that retried after a timeout may have sent a span twice: keep the first.
         spans.extend(chunk.into_iter().filter(|s| seen.insert(s.span_id.clone())));
     }

@@ -17,8 +17,17 @@ fn span(trace: u8, id: u8, parent: Option<u8>, name: &str, start: u64, end: u64)
     }
 }
 
+/// A batch received when its earliest span started (so tests read like a timeline).
 fn batch(spans: Vec<Span>) -> WriteBatch {
-    WriteBatch { spans, ..WriteBatch::default() }
+    let received_ns = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
+    WriteBatch { received_ns, spans, ..WriteBatch::default() }
+}
+
+/// Writes `batches`, which must all succeed.
+fn write(store: &SqliteStore, batches: Vec<WriteBatch>) {
+    for result in store.write(&batches).unwrap() {
+        result.unwrap();
+    }
 }
 
 fn ids(list: &[TraceSummary]) -> Vec<String> {
@@ -30,11 +39,11 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
     let store = SqliteStore::in_memory().unwrap();
     let mut child = span(1, 2, Some(1), "db query", 150, 180);
     child.status.code = StatusCode::Error;
-    store.write(&[batch(vec![child])]).unwrap();
+    write(&store, vec![batch(vec![child])]);
     let first = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
     assert_eq!(first[0].root_name, "db query", "earliest span stands in for a missing root");
 
-    store.write(&[batch(vec![span(1, 1, None, "GET /users", 100, 200)])]).unwrap();
+    write(&store, vec![batch(vec![span(1, 1, None, "GET /users", 100, 200)])]);
     let list = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
     assert_eq!(
         list,
@@ -66,7 +75,7 @@ fn search_filters() {
     failing.service = "worker".into();
     let mut counted = span(3, 3, None, "fast", 3_000, 4_000);
     counted.attributes.push(KeyValue { key: "retry.attempt".into(), value: AttrValue::Int(2) });
-    store.write(&[batch(vec![slow, failing, counted])]).unwrap();
+    write(&store, vec![batch(vec![slow, failing, counted])]);
 
     let find = |q: &str| ids(&store.search_traces(&parse_trace_query(q, 0).unwrap()).unwrap());
     assert_eq!(find(""), ["03", "02", "01"], "newest first");
@@ -121,8 +130,8 @@ fn service_errors_and_percentiles_add_up_across_exports_of_one_trace() {
             s
         })
         .collect();
-    store.write(&[batch(spans[..40].to_vec())]).unwrap();
-    store.write(&[batch(spans[40..].to_vec())]).unwrap();
+    write(&store, vec![batch(spans[..40].to_vec())]);
+    write(&store, vec![batch(spans[40..].to_vec())]);
     let services = store.services().unwrap();
     assert_eq!(services.len(), 1);
     let api = &services[0];
@@ -146,15 +155,15 @@ fn service_stats_follow_retention() {
         })
         .collect();
     old[9].service = "batch".into();
-    store.write(&[batch(old)]).unwrap();
+    write(&store, vec![batch(old)]);
     let new: Vec<Span> = (1..=10u8).map(|i| span(2, i, Some(1), "fast", 5_000, 6_000)).collect();
-    store.write(&[batch(new)]).unwrap();
+    write(&store, vec![batch(new)]);
     let before = store.services().unwrap();
     assert_eq!(before.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["api", "batch"]);
     assert_eq!((before[0].span_count, before[0].error_count), (19, 9));
     assert!(before[0].p99_ns.unwrap() > 90_000_000);
 
-    let keep_ten = Retention { max_spans: 10, max_age_ns: u64::MAX };
+    let keep_ten = Retention { max_spans: 10, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(keep_ten, 10_000, 1_000).unwrap(), 10);
     let after = store.services().unwrap();
     assert_eq!(
@@ -174,8 +183,8 @@ fn service_stats_follow_retention() {
 fn duplicate_spans_from_retried_exports_are_shown_once() {
     let store = SqliteStore::in_memory().unwrap();
     let s = span(1, 1, None, "root", 1, 2);
-    store.write(&[batch(vec![s.clone()])]).unwrap();
-    store.write(&[batch(vec![s])]).unwrap();
+    write(&store, vec![batch(vec![s.clone()])]);
+    write(&store, vec![batch(vec![s])]);
     assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap().len(), 1);
 }
 
@@ -184,15 +193,16 @@ fn retention_drops_oldest_whole_traces_first() {
     let store = SqliteStore::in_memory().unwrap();
     for t in 1..=5u8 {
         let start = u64::from(t) * 1_000;
-        store
-            .write(&[batch(vec![
+        write(
+            &store,
+            vec![batch(vec![
                 span(t, 1, None, "root", start, start + 10),
                 span(t, 2, Some(1), "child", start, start + 5),
-            ])])
-            .unwrap();
+            ])],
+        );
     }
     assert_eq!(store.total_spans(), 10);
-    let by_count = Retention { max_spans: 6, max_age_ns: u64::MAX };
+    let by_count = Retention { max_spans: 6, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(by_count, 10_000, 1_000).unwrap(), 4);
     assert_eq!(store.total_spans(), 6);
     assert_eq!(
@@ -201,7 +211,7 @@ fn retention_drops_oldest_whole_traces_first() {
     );
     assert!(store.trace(&format!("{:032x}", 1)).unwrap().is_empty());
 
-    let by_age = Retention { max_spans: u64::MAX, max_age_ns: 1_500 };
+    let by_age = Retention { max_age_ns: 1_500, ..Retention::UNBOUNDED };
     assert_eq!(
         store.enforce_retention(by_age, 5_500, 1_000).unwrap(),
         2,
@@ -231,7 +241,7 @@ fn a_version_2_store_gains_service_latency_on_upgrade() {
     let store = SqliteStore::open(&dir).unwrap();
     let before = store.services().unwrap();
     assert_eq!(before, vec![ServiceSummary { span_count: 5, ..ServiceSummary::new("api") }]);
-    store.write(&[batch(vec![span(8, 1, None, "new", 0, 1_000)])]).unwrap();
+    write(&store, vec![batch(vec![span(8, 1, None, "new", 0, 1_000)])]);
     let after = &store.services().unwrap()[0];
     assert_eq!((after.span_count, after.p50_ns), (6, Some(992)), "percentiles of what has them");
     drop(store);
@@ -244,7 +254,7 @@ fn data_survives_reopening_and_newer_schemas_are_refused() {
     let _ = std::fs::remove_dir_all(&dir);
     {
         let store = SqliteStore::open(&dir).unwrap();
-        store.write(&[batch(vec![span(9, 1, None, "kept", 1, 2)])]).unwrap();
+        write(&store, vec![batch(vec![span(9, 1, None, "kept", 1, 2)])]);
     }
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.total_spans(), 1);
@@ -257,5 +267,210 @@ fn data_survives_reopening_and_newer_schemas_are_refused() {
     let err = SqliteStore::open(&dir).err().expect("newer schema must be refused");
     assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
     assert!(err.to_string().contains("written by a newer otelscope"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A fresh temp directory for one test.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("otelscope-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const DAY_NS: u64 = 86_400 * 1_000_000_000;
+
+#[test]
+fn age_counts_from_receipt_not_from_the_senders_clock() {
+    let store = SqliteStore::in_memory().unwrap();
+    let now = 1_800_000_000 * 1_000_000_000u64; // 2027
+    let year_2018 = 1_530_000_000 * 1_000_000_000u64;
+    let year_2262 = i64::MAX as u64 - 1;
+    // Replayed 2018 data, received now; and a span dated 2262, received 30 days ago.
+    let mut replayed = batch(vec![span(1, 1, None, "replayed", year_2018, year_2018 + 5)]);
+    replayed.received_ns = now;
+    let mut future = batch(vec![span(2, 1, None, "future", year_2262, year_2262)]);
+    future.received_ns = now - 30 * DAY_NS;
+    write(&store, vec![replayed, future]);
+    let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
+    assert_eq!(store.enforce_retention(week, now, 1_000).unwrap(), 1);
+    let left = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    assert_eq!(ids(&left), ["01"], "the 2018 span stays, the 2262 one received a month ago goes");
+}
+
+#[test]
+fn logs_and_points_age_from_receipt_too() {
+    use otelscope_app::model::LogRecord;
+    let store = SqliteStore::in_memory().unwrap();
+    let now = 1_800_000_000 * 1_000_000_000u64;
+    let log = |time_ns: u64| LogRecord {
+        time_ns,
+        observed_time_ns: 0,
+        severity_number: 9,
+        severity_text: String::new(),
+        body: AttrValue::String("hello".into()),
+        attributes: Vec::new(),
+        trace_id: None,
+        span_id: None,
+        event_name: String::new(),
+        service: "s".into(),
+        resource: Vec::new(),
+        scope: Default::default(),
+    };
+    let old_clock = WriteBatch { received_ns: now, logs: vec![log(1)], ..WriteBatch::default() };
+    let received_long_ago = WriteBatch {
+        received_ns: now - 30 * DAY_NS,
+        logs: vec![log(now)],
+        ..WriteBatch::default()
+    };
+    write(&store, vec![old_clock, received_long_ago]);
+    let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
+    store.enforce_retention(week, now, 1_000).unwrap();
+    let kept = store.logs(&crate::store::parse_log_query("", now).unwrap()).unwrap();
+    assert_eq!(kept.iter().map(|l| l.time_ns).collect::<Vec<_>>(), [1]);
+}
+
+#[test]
+fn the_size_bound_drops_the_oldest_received_until_it_holds() {
+    let store = SqliteStore::in_memory().unwrap();
+    for t in 1..=200u8 {
+        let spans = (1..=20u8)
+            .map(|i| {
+                let mut s = span(t, i, Some(1), "op", u64::from(t), u64::from(t) + 1);
+                s.attributes = vec![KeyValue {
+                    key: "noise".into(),
+                    value: AttrValue::String(format!(
+                        "{:x}",
+                        (t as u64 * 1_000_003 + i as u64) * 0x9e37_79b9_7f4a_7c15
+                    )),
+                }];
+                s
+            })
+            .collect();
+        let mut b = batch(spans);
+        b.received_ns = u64::from(t) * 1_000;
+        write(&store, vec![b]);
+    }
+    let used = {
+        let conn = store.writer().unwrap();
+        used_bytes(&conn).unwrap()
+    };
+    let half = Retention { max_bytes: used / 2, ..Retention::UNBOUNDED };
+    for _ in 0..10 {
+        store.enforce_retention(half, 1_000_000, 50_000).unwrap();
+    }
+    let after = used_bytes(&store.writer().unwrap()).unwrap();
+    assert!(after <= used / 2, "{after} > {}", used / 2);
+    let left = store.search_traces(&parse_trace_query("limit=1000", 0).unwrap()).unwrap();
+    assert!(left.len() < 200 && left.len() > 50, "{} traces left", left.len());
+    assert!(
+        left.iter().all(|t| t.trace_id.ends_with(&format!("{:02x}", 200u8)) || {
+            let n = u8::from_str_radix(&t.trace_id[30..], 16).unwrap();
+            n > (200 - left.len()) as u8
+        }),
+        "the newest are kept"
+    );
+}
+
+#[test]
+fn one_failing_batch_leaves_the_others_of_its_group_committed() {
+    let store = SqliteStore::in_memory().unwrap();
+    store
+        .writer()
+        .unwrap()
+        .execute_batch(&format!(
+            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON span_chunks WHEN NEW.trace_id = '{:032x}'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+            2
+        ))
+        .unwrap();
+    let results = store
+        .write(&[
+            batch(vec![span(1, 1, None, "first", 1, 2)]),
+            batch(vec![span(2, 1, None, "refused", 1, 2), span(2, 2, Some(1), "child", 1, 2)]),
+            batch(vec![span(3, 1, None, "third", 1, 2)]),
+        ])
+        .unwrap();
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(results[1].is_err());
+    assert_eq!(store.total_spans(), 2);
+    let left = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    assert_eq!(ids(&left), ["03", "01"]);
+    assert_eq!(store.services().unwrap()[0].span_count, 2, "the refused batch left no counts");
+}
+
+#[test]
+fn a_second_store_on_the_same_directory_is_refused() {
+    let dir = temp_dir("lock");
+    let first = SqliteStore::open(&dir).unwrap();
+    let second = SqliteStore::open(&dir).err().expect("the directory is in use");
+    assert!(matches!(second, StoreError::Locked { .. }), "{second}");
+    assert!(second.to_string().contains(&format!("pid {}", std::process::id())), "{second}");
+    drop(first);
+    SqliteStore::open(&dir).expect("free again once the first is closed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn damaged_databases_are_refused_and_left_untouched() {
+    let dir = temp_dir("damaged");
+    {
+        let store = SqliteStore::open(&dir).unwrap();
+        let spans = (1..=200u8).map(|i| span(1, i, Some(1), &"x".repeat(500), 1, 2)).collect();
+        write(&store, vec![batch(spans)]);
+    }
+    let db = dir.join("otelscope.db");
+    // Checkpointed on close: the whole store is in the main file now.
+    let whole = std::fs::read(&db).unwrap();
+    assert!(whole.len() > 8192, "{} bytes", whole.len());
+
+    std::fs::write(&db, &whole[..whole.len() / 2]).unwrap();
+    let truncated = SqliteStore::open(&dir).err().expect("truncated");
+    assert!(truncated.to_string().contains("truncated"), "{truncated}");
+    assert_eq!(std::fs::read(&db).unwrap().len(), whole.len() / 2, "left as it was");
+
+    std::fs::write(&db, b"this is somebody's spreadsheet, not a database".repeat(100)).unwrap();
+    let garbage = SqliteStore::open(&dir).err().expect("not a database");
+    assert!(garbage.to_string().contains("not a SQLite database"), "{garbage}");
+    assert!(std::fs::read(&db).unwrap().starts_with(b"this is somebody's"));
+
+    let mut scrambled = whole.clone();
+    for byte in &mut scrambled[4096..] {
+        *byte = byte.wrapping_mul(31).wrapping_add(7);
+    }
+    std::fs::write(&db, &scrambled).unwrap();
+    match SqliteStore::open(&dir) {
+        Err(error) => assert!(matches!(error, StoreError::Open { .. }), "{error}"),
+        // The damage may lie in pages opening does not read: then reading says so.
+        Ok(store) => assert!(store.trace(&format!("{:032x}", 1)).is_err()),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_version_3_store_keeps_its_data_and_counts_it_as_received_at_the_upgrade() {
+    let dir = temp_dir("v3");
+    {
+        let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
+        schema::migrate_to(&mut conn, "v3", 3).unwrap();
+        let chunk = serde_json::to_vec(&[span(1, 1, None, "old", 1, 2)]).unwrap();
+        conn.execute(
+            "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, 1, ?2)",
+            params![format!("{:032x}", 1), chunk],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO traces VALUES (?1, 1, 2, 1, 0, 'api', 'old', 1)",
+            [format!("{:032x}", 1)],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&dir).unwrap();
+    let now = crate::ingest::now_ns();
+    let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
+    assert_eq!(store.enforce_retention(week, now, 1_000).unwrap(), 0, "1970 spans stay a week");
+    assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
+    assert_eq!(store.enforce_retention(week, now + 8 * DAY_NS, 1_000).unwrap(), 1);
+    drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -23,10 +23,7 @@ use tokio::sync::Notify;
 use tower::ServiceExt;
 
 pub fn settings(queue_capacity: usize) -> IngestSettings {
-    IngestSettings {
-        queue_capacity,
-        retention: Retention { max_spans: u64::MAX, max_age_ns: u64::MAX },
-    }
+    IngestSettings { queue_capacity, ..IngestSettings::new(Retention::UNBOUNDED) }
 }
 
 pub fn state() -> AppState {
@@ -102,12 +99,23 @@ pub async fn post(
     Posted { status, content_type, retry_after, body }
 }
 
-/// A real store whose writes wait until [`GatedStore::open`] is called.
+/// A real store whose writes wait until [`GatedStore::open`] is called, and fail or panic
+/// while a [`Fault`] is set.
 pub struct GatedStore {
     inner: SqliteStore,
     open: Mutex<bool>,
     opened: Condvar,
     writing: Notify,
+    fault: Mutex<Option<Fault>>,
+}
+
+/// What a [`GatedStore`]'s writes do instead of writing.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// Fail the whole group with an error that names internals (which senders must not see).
+    Error,
+    /// Panic inside `write`.
+    Panic,
 }
 
 impl GatedStore {
@@ -117,7 +125,20 @@ impl GatedStore {
             open: Mutex::new(false),
             opened: Condvar::new(),
             writing: Notify::new(),
+            fault: Mutex::new(None),
         }
+    }
+
+    /// A store that writes at once (no gate).
+    pub fn opened() -> GatedStore {
+        let store = GatedStore::new();
+        store.open();
+        store
+    }
+
+    /// Makes later writes fail (or succeed again, with `None`).
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        *self.fault.lock().unwrap() = fault;
     }
 
     pub fn open(&self) {
@@ -145,14 +166,21 @@ impl GatedStore {
 }
 
 impl Store for GatedStore {
-    fn write(&self, batches: &[WriteBatch]) -> Result<(), StoreError> {
+    fn write(&self, batches: &[WriteBatch]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         self.writing.notify_one();
         let mut open = self.open.lock().unwrap();
         while !*open {
             open = self.opened.wait(open).unwrap();
         }
         drop(open);
-        self.inner.write(batches)
+        let fault = *self.fault.lock().unwrap();
+        match fault {
+            Some(Fault::Error) => Err(StoreError::Unavailable(
+                "disk I/O error at /secret/path/otelscope.db-wal".into(),
+            )),
+            Some(Fault::Panic) => panic!("the store panicked (a test fault)"),
+            None => self.inner.write(batches),
+        }
     }
     fn enforce_retention(&self, r: Retention, now: u64, budget: u64) -> Result<u64, StoreError> {
         self.inner.enforce_retention(r, now, budget)
@@ -175,4 +203,12 @@ impl Store for GatedStore {
     fn metrics(&self, q: &MetricQuery) -> Result<otelscope_app::model::MetricsAnswer, StoreError> {
         self.inner.metrics(q)
     }
+}
+
+/// GETs `path` from the UI router and parses the JSON answer.
+pub async fn get_json(state: &AppState, path: &str) -> serde_json::Value {
+    let request = Request::get(path).body(Body::empty()).unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

@@ -124,6 +124,15 @@ pub(super) fn scope(scope: Option<InstrumentationScope>, limits: &Limits) -> mod
     }
 }
 
+/// What one converted item (span, log record, metric point) takes besides its strings and
+/// attributes: charged for every item, so even empty ones count against the budget.
+pub(super) const ITEM_BYTES: usize = 256;
+
+/// Bytes a scope adds to every item that carries it.
+pub(super) fn scope_bytes(scope: &model::Scope) -> usize {
+    scope.name.len() + scope.version.len()
+}
+
 /// Roughly how many bytes `list` takes once stored.
 pub(super) fn approx_bytes(list: &[model::KeyValue]) -> usize {
     list.iter().map(|kv| 16 + kv.key.len() + value_bytes(&kv.value)).sum()

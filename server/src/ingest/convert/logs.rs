@@ -4,8 +4,8 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use otelscope_app::model::LogRecord;
 
 use super::common::{
-    any_value, approx_bytes, attributes, hex_id, scope, service_name, time, truncate, Budget,
-    Limits,
+    any_value, approx_bytes, attributes, hex_id, scope, scope_bytes, service_name, time, truncate,
+    Budget, Limits, ITEM_BYTES,
 };
 use super::Converted;
 
@@ -20,9 +20,10 @@ pub fn logs(request: ExportLogsServiceRequest, limits: &Limits) -> Converted<Log
         let resource_bytes = approx_bytes(&resource);
         for scope_logs in resource_logs.scope_logs {
             let scope = scope(scope_logs.scope, limits);
+            let shared = ITEM_BYTES + resource_bytes + service.len() + scope_bytes(&scope);
             for record in scope_logs.log_records {
                 use prost::Message as _;
-                if let Err(why) = budget.take(resource_bytes + record.encoded_len()) {
+                if let Err(why) = budget.take(shared + record.encoded_len()) {
                     out.reject(|| why);
                     continue;
                 }

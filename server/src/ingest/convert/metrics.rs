@@ -4,7 +4,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point, NumberDataPoint};
 use otelscope_app::model::{self, HistogramValue, MetricKind, MetricPoint, Temporality};
 
-use super::common::{attributes, service_name, time, truncate, Limits};
+use super::common::{attributes, service_name, time, truncate, Budget, Limits, ITEM_BYTES};
 use super::Converted;
 
 /// Fields shared by every point of one metric.
@@ -13,10 +13,13 @@ struct Stream<'a> {
     description: &'a str,
     unit: &'a str,
     service: &'a str,
+    /// What each point costs before its own attributes and values.
+    shared_bytes: usize,
 }
 
 pub fn metrics(request: ExportMetricsServiceRequest, limits: &Limits) -> Converted<MetricPoint> {
     let mut out = Converted::default();
+    let mut budget = Budget::new(limits);
     for resource_metrics in request.resource_metrics {
         let (resource, _) =
             attributes(resource_metrics.resource.map(|r| r.attributes).unwrap_or_default(), limits);
@@ -31,14 +34,22 @@ pub fn metrics(request: ExportMetricsServiceRequest, limits: &Limits) -> Convert
                     }
                     continue;
                 }
+                let description = truncate(metric.description, limits.max_value_bytes);
+                let unit = truncate(metric.unit, limits.max_value_bytes);
                 let stream = Stream {
                     name: &name,
-                    description: &metric.description,
-                    unit: &metric.unit,
+                    description: &description,
+                    unit: &unit,
                     service: &service,
+                    // Every point carries copies of these: each copy counts.
+                    shared_bytes: ITEM_BYTES
+                        + name.len()
+                        + description.len()
+                        + unit.len()
+                        + service.len(),
                 };
                 match metric.data {
-                    Some(data) => convert_data(data, &stream, limits, &mut out.items),
+                    Some(data) => convert_data(data, &stream, limits, &mut budget, &mut out),
                     None => out.reject(|| format!("metric {name:?} has no data")),
                 }
             }
@@ -135,73 +146,117 @@ fn distribution(
     out
 }
 
-fn convert_data(data: Data, stream: &Stream, limits: &Limits, items: &mut Vec<MetricPoint>) {
+/// Keeps the point `convert` makes if its cost fits in `budget`, else counts it rejected.
+fn keep(
+    stream: &Stream,
+    budget: &mut Budget,
+    out: &mut Converted<MetricPoint>,
+    encoded_len: usize,
+    convert: impl FnOnce() -> MetricPoint,
+) {
+    match budget.take(stream.shared_bytes + encoded_len) {
+        Ok(()) => out.items.push(convert()),
+        Err(why) => out.reject(|| why),
+    }
+}
+
+/// Converts the points of one metric, each charged to `budget` first.
+fn convert_data(
+    data: Data,
+    stream: &Stream,
+    limits: &Limits,
+    budget: &mut Budget,
+    out: &mut Converted<MetricPoint>,
+) {
+    use prost::Message as _;
     match data {
         Data::Gauge(gauge) => {
-            items.extend(
-                gauge.data_points.into_iter().map(|p| number(p, stream, MetricKind::Gauge, limits)),
-            );
+            for p in gauge.data_points {
+                let len = p.encoded_len();
+                keep(stream, budget, out, len, move || {
+                    number(p, stream, MetricKind::Gauge, limits)
+                });
+            }
         }
-        Data::Sum(sum) => items.extend(sum.data_points.into_iter().map(|p| {
-            let mut out = number(p, stream, MetricKind::Sum, limits);
-            out.temporality = temporality(sum.aggregation_temporality);
-            out.monotonic = sum.is_monotonic;
-            out
-        })),
-        Data::Histogram(histogram) => items.extend(histogram.data_points.into_iter().map(|p| {
-            let value = HistogramValue {
-                count: p.count,
-                sum: finite(p.sum),
-                bounds: p.explicit_bounds.into_iter().map(finite_bound).collect(),
-                bucket_counts: p.bucket_counts,
-                min: finite(p.min),
-                max: finite(p.max),
-            };
-            let at = (p.start_time_unix_nano, p.time_unix_nano);
-            let kind = MetricKind::Histogram;
-            distribution(
-                stream,
-                kind,
-                attributes(p.attributes, limits).0,
-                at,
-                histogram.aggregation_temporality,
-                value,
-            )
-        })),
+        Data::Sum(sum) => {
+            for p in sum.data_points {
+                let len = p.encoded_len();
+                keep(stream, budget, out, len, move || {
+                    let mut out = number(p, stream, MetricKind::Sum, limits);
+                    out.temporality = temporality(sum.aggregation_temporality);
+                    out.monotonic = sum.is_monotonic;
+                    out
+                });
+            }
+        }
+        Data::Histogram(histogram) => {
+            for p in histogram.data_points {
+                let len = p.encoded_len();
+                keep(stream, budget, out, len, move || {
+                    let value = HistogramValue {
+                        count: p.count,
+                        sum: finite(p.sum),
+                        bounds: p.explicit_bounds.into_iter().map(finite_bound).collect(),
+                        bucket_counts: p.bucket_counts,
+                        min: finite(p.min),
+                        max: finite(p.max),
+                    };
+                    let at = (p.start_time_unix_nano, p.time_unix_nano);
+                    distribution(
+                        stream,
+                        MetricKind::Histogram,
+                        attributes(p.attributes, limits).0,
+                        at,
+                        histogram.aggregation_temporality,
+                        value,
+                    )
+                });
+            }
+        }
         Data::ExponentialHistogram(histogram) => {
-            items.extend(histogram.data_points.into_iter().map(|p| {
-                // Bucket layout (scale, offsets) is not kept yet: count, sum, min and max are.
-                let value = HistogramValue {
-                    count: p.count,
-                    sum: finite(p.sum),
-                    min: finite(p.min),
-                    max: finite(p.max),
-                    ..Default::default()
-                };
-                let at = (p.start_time_unix_nano, p.time_unix_nano);
-                let kind = MetricKind::ExponentialHistogram;
-                distribution(
-                    stream,
-                    kind,
-                    attributes(p.attributes, limits).0,
-                    at,
-                    histogram.aggregation_temporality,
-                    value,
-                )
-            }))
+            for p in histogram.data_points {
+                let len = p.encoded_len();
+                keep(stream, budget, out, len, move || {
+                    // Bucket layout (scale, offsets) is not kept yet: count, sum, min and max are.
+                    let value = HistogramValue {
+                        count: p.count,
+                        sum: finite(p.sum),
+                        min: finite(p.min),
+                        max: finite(p.max),
+                        ..Default::default()
+                    };
+                    let at = (p.start_time_unix_nano, p.time_unix_nano);
+                    distribution(
+                        stream,
+                        MetricKind::ExponentialHistogram,
+                        attributes(p.attributes, limits).0,
+                        at,
+                        histogram.aggregation_temporality,
+                        value,
+                    )
+                });
+            }
         }
-        Data::Summary(summary) => items.extend(summary.data_points.into_iter().map(|p| {
-            let mut out = point(
-                stream,
-                MetricKind::Summary,
-                attributes(p.attributes, limits).0,
-                p.start_time_unix_nano,
-                p.time_unix_nano,
-            );
-            out.value = finite(Some(p.sum));
-            out.histogram =
-                Some(HistogramValue { count: p.count, sum: out.value, ..Default::default() });
-            out
-        })),
+        Data::Summary(summary) => {
+            for p in summary.data_points {
+                let len = p.encoded_len();
+                keep(stream, budget, out, len, move || {
+                    let mut out = point(
+                        stream,
+                        MetricKind::Summary,
+                        attributes(p.attributes, limits).0,
+                        p.start_time_unix_nano,
+                        p.time_unix_nano,
+                    );
+                    out.value = finite(Some(p.sum));
+                    out.histogram = Some(HistogramValue {
+                        count: p.count,
+                        sum: out.value,
+                        ..Default::default()
+                    });
+                    out
+                });
+            }
+        }
     }
 }

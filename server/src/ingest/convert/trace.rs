@@ -5,7 +5,8 @@ use opentelemetry_proto::tonic::trace::v1 as otlp;
 use otelscope_app::model::{Span, SpanEvent, SpanKind, SpanLink, SpanStatus, StatusCode};
 
 use super::common::{
-    approx_bytes, attributes, hex_id, scope, service_name, time, truncate, Budget, Limits,
+    approx_bytes, attributes, hex_id, scope, scope_bytes, service_name, time, truncate, Budget,
+    Limits, ITEM_BYTES,
 };
 use super::Converted;
 
@@ -19,9 +20,10 @@ pub fn traces(request: ExportTraceServiceRequest, limits: &Limits) -> Converted<
         let resource_bytes = approx_bytes(&resource);
         for scope_spans in resource_spans.scope_spans {
             let scope = scope(scope_spans.scope, limits);
+            let shared = ITEM_BYTES + resource_bytes + service.len() + scope_bytes(&scope);
             for span in scope_spans.spans {
                 use prost::Message as _;
-                let fits = budget.take(resource_bytes + span.encoded_len());
+                let fits = budget.take(shared + span.encoded_len());
                 if let Err(why) = fits.and_then(|()| check_ids(&span)) {
                     out.reject(|| why);
                     continue;
