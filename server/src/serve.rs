@@ -65,15 +65,20 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
             ..Default::default()
         },
     };
+    let origins = crate::headers::parse_origins(&args.cors_origins)?;
     let state = AppState::new(store, settings, limits)
-        .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()));
-    let state = AppState {
-        loopback_host_only: args.ui_listen.ip().is_loopback()
-            && args.api_key.as_deref().is_none_or(str::is_empty),
-        ..state
+        .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()))
+        .with_cors_origins(origins);
+    // Without a key, a port on loopback answers loopback host names only (DNS rebinding).
+    let keyless = !state.api_key.is_set();
+    let host_check = |addr: SocketAddr| AppState {
+        loopback_host_only: keyless && addr.ip().is_loopback(),
+        ..state.clone()
     };
     if !crate::web::has_bundle() {
-        tracing::warn!("This binary has no web bundle (built without `make build`): pages are server-rendered only.");
+        tracing::warn!(
+            "This binary has no web bundle (built without `make build`): pages are server-rendered only."
+        );
     }
     let ui = bind(args.ui_listen).await?;
     let otlp_http = bind(args.otlp_http_listen).await?;
@@ -81,11 +86,22 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     let (ui_addr, otlp_http_addr, otlp_grpc_addr) =
         (ui.local_addr()?, otlp_http.local_addr()?, otlp_grpc.local_addr()?);
     let mut tasks = tokio::task::JoinSet::new();
-    let ui_app = crate::router(state.clone());
+    // Connect info gives the sign-in throttle the client's address.
+    let ui_app =
+        crate::router(host_check(ui_addr)).into_make_service_with_connect_info::<SocketAddr>();
     tasks.spawn(async move { axum::serve(ui, ui_app).await });
-    let http_app = crate::otlp_http_router(state.clone());
+    let http_app = crate::otlp_http_router(host_check(otlp_http_addr));
     tasks.spawn(async move { axum::serve(otlp_http, http_app).await });
-    let grpc_app = crate::ingest::grpc::router(state).into_axum_router();
+    let grpc_app = crate::ingest::grpc::router(state.clone()).into_axum_router();
+    // gRPC clients speak HTTP/2 without a `Host` header; a browser's HTTP/1.1 request has one.
+    let grpc_app = if host_check(otlp_grpc_addr).loopback_host_only {
+        grpc_app.layer(axum::middleware::from_fn_with_state(
+            crate::auth::CorsOrigins::from([]),
+            crate::auth::loopback_host,
+        ))
+    } else {
+        grpc_app
+    };
     tasks.spawn(async move { axum::serve(otlp_grpc, grpc_app).await });
     tracing::info!(%ui_addr, %otlp_http_addr, %otlp_grpc_addr, "Listening.");
     Ok(Running { ui_addr, otlp_http_addr, otlp_grpc_addr, tasks })
@@ -114,15 +130,13 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     check_exposure(&args)?;
     let running = start(&args).await?;
-    let token = match args.api_key.as_deref().filter(|k| !k.is_empty()) {
-        Some(key) => format!(
-            "/?token={}",
-            form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
-        ),
-        None => String::new(),
+    // The key never goes into a URL: people type it into the sign-in page.
+    let sign_in = match args.api_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(_) => " and sign in with the API key",
+        None => "",
     };
     println!(
-        "otelscope {} — OTLP on http://{} (HTTP) and http://{} (gRPC) — open http://{}{token}",
+        "otelscope {} — OTLP on http://{} (HTTP) and http://{} (gRPC) — open http://{}{sign_in}",
         env!("CARGO_PKG_VERSION"),
         running.otlp_http_addr,
         running.otlp_grpc_addr,

@@ -87,14 +87,14 @@ impl Server {
             .kill_on_drop(true)
             .spawn()
             .expect("spawn otelscope serve");
-        // "otelscope V — OTLP on http://A (HTTP) and http://B (gRPC) — open http://C"
+        // "otelscope V — OTLP on http://A (HTTP) and http://B (gRPC) — open http://C[ and …]"
         let line = wait_for_line(&mut child, "open http://").await;
         let urls: Vec<String> =
             line.split(' ').filter(|w| w.starts_with("http://")).map(str::to_owned).collect();
         let [otlp_http_url, otlp_grpc_url, open_url] = <[String; 3]>::try_from(urls)
             .unwrap_or_else(|_| panic!("unexpected ready line {line:?}"));
-        // With --api-key the UI link ends in /?token=KEY.
-        let base_url = open_url.split("/?token=").next().unwrap().to_owned();
+        // With --api-key the line goes on: "and sign in with the API key" (no key in URLs).
+        let base_url = open_url.trim_end_matches('/').to_owned();
         let api_key = extra.windows(2).find(|w| w[0] == "--api-key").map(|w| w[1].to_owned());
         Server { base_url, otlp_http_url, otlp_grpc_url, api_key, child }
     }
