@@ -14,21 +14,9 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use opentelemetry_proto::tonic::trace::v1::Span;
 use otelscope_e2e::browser::TempDir;
-use otelscope_e2e::{now_ns, otelscope_bin, otlp_traces, Server};
+use otelscope_e2e::{now_ns, otelscope_bin, otlp_traces, peak_rss_mib, Server};
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Peak resident memory of `pid` (VmHWM), in MiB.
-fn peak_rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("VmHWM");
-    kib / 1024
-}
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -85,7 +73,8 @@ async fn a_one_kilobyte_metrics_body_stays_small_in_memory_and_on_disk() {
         .await
         .unwrap();
     let status = response.status().as_u16();
-    let answer: serde_json::Value = response.json().await.unwrap();
+    let answer: serde_json::Value =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     assert_eq!(status, 200, "{answer}");
     let rejected = answer["partialSuccess"]["rejectedDataPoints"].as_i64().unwrap_or(0);
     assert!(rejected > 1_000, "most points are over the request's budget: {answer}");

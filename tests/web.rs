@@ -64,3 +64,44 @@ async fn a_server_that_goes_away_shows_as_unreachable() {
     let page = browser.text_of(r#"[data-platform="web"] .traces .error-state"#).await;
     assert!(page.contains("server unreachable"), "{page}");
 }
+
+/// Collects the page's CSP violations so far (Chromium buffers them for a `ReportingObserver`),
+/// then provokes one with a script from a foreign URL and waits for its report, which proves
+/// both that the policy is enforced and that this check sees violations. Returns the earlier ones.
+const CSP_VIOLATIONS: &str = r#"
+const probe = 'http://csp-probe.invalid/x.js';
+return new Promise(resolve => {
+  const seen = [];
+  const observer = new ReportingObserver(reports => {
+    for (const r of reports) {
+      if (r.body.blockedURL === probe) { observer.disconnect(); resolve(seen); return; }
+      seen.push(r.body.effectiveDirective + ' ' + r.body.blockedURL);
+    }
+  }, { types: ['csp-violation'], buffered: true });
+  observer.observe();
+  const s = document.createElement('script');
+  s.src = probe;
+  document.head.appendChild(s);
+});
+"#;
+
+#[tokio::test]
+async fn sign_in_form_then_the_app_runs_under_the_csp() {
+    let server = Server::start_with(&["--in-memory", "--api-key", "web-key"]).await;
+    let browser = Browser::start().await;
+    let client = &browser.client;
+    client.goto(&server.url("/traces?service=x")).await.expect("open /traces");
+    // Signed out: the plain sign-in form, which comes back to the page.
+    let field = client.find(Locator::Css(r#"form input[name="key"]"#)).await.expect("sign-in form");
+    field.send_keys("web-key").await.expect("type the key");
+    client.find(Locator::Css("form button")).await.expect("button").click().await.expect("submit");
+    let heading = browser.text_of(r#"#main [data-platform="web"] h1"#).await;
+    assert_eq!(heading, "Traces");
+    let url = client.current_url().await.expect("current URL");
+    assert_eq!((url.path(), url.query()), ("/traces", Some("service=x")));
+    assert!(!url.as_str().contains("web-key"), "the key is in no URL: {url}");
+    // The app's fetches carry the session cookie.
+    let status = browser.text_of(r#"[data-platform="web"] .status.status-ok"#).await;
+    assert!(status.starts_with("server ok"), "{status}");
+    assert_eq!(browser.eval(CSP_VIOLATIONS).await, serde_json::json!([]));
+}

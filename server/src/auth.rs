@@ -1,24 +1,37 @@
-//! `--api-key`: OTLP senders present it in `x-otlp-api-key`; people present it once as
-//! `?token=KEY` (the printed URL), which sets a cookie, or as `Authorization: Bearer KEY`.
-//! Without a key configured every request passes.
+//! `--api-key`: OTLP senders present it in `x-otlp-api-key`; scripts and the desktop client as
+//! `Authorization: Bearer KEY`; people sign in once with a form (`login.rs`), which gives the
+//! browser a session cookie that never holds the key. Without a key configured every request
+//! passes. Only the embedded asset files are public; every other path is behind the sign-in.
 
-use axum::extract::{Request, State};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use otelscope_app::model::ApiErrorBody;
+
+use crate::AppState;
 
 /// The header OTLP senders put the key in.
 pub const OTLP_HEADER: &str = "x-otlp-api-key";
-const COOKIE: &str = "otelscope_token";
+/// The session cookie: a random token from `Sessions`, never the key.
+pub const COOKIE: &str = "otelscope_session";
 
 /// The configured key, shared by the middlewares; `None` means no authentication.
 #[derive(Clone, Debug, Default)]
-pub struct ApiKey(pub Option<std::sync::Arc<str>>);
+pub struct ApiKey(pub Option<Arc<str>>);
 
 impl ApiKey {
     pub fn new(key: Option<String>) -> ApiKey {
         ApiKey(key.filter(|k| !k.is_empty()).map(Into::into))
+    }
+
+    /// Whether a key is required at all.
+    pub fn is_set(&self) -> bool {
+        self.0.is_some()
     }
 
     pub(crate) fn accepts(&self, candidate: Option<&str>) -> bool {
@@ -48,23 +61,81 @@ pub async fn otlp(State(key): State<ApiKey>, request: Request, next: Next) -> Re
     crate::ingest::http::unauthenticated(request.headers())
 }
 
-/// Middleware for the UI port: the cookie, a bearer token, `?token=` (which sets the cookie and
-/// redirects to the same URL without it), or `x-otlp-api-key` on `/v1/traces`.
-pub async fn ui(State(key): State<ApiKey>, request: Request, next: Next) -> Response {
-    if key.0.is_none() || is_public(request.uri().path()) {
+/// Middleware for the UI port: the embedded asset files and the sign-in routes pass; anything
+/// else needs a live session cookie, the key as a bearer token, or (for same-origin OTLP on
+/// `/v1/...`) the key in `x-otlp-api-key`. Wrong keys count towards the client's throttle.
+pub async fn ui(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if !state.api_key.is_set() || is_public(path) {
         return next.run(request).await;
     }
+    let now = Instant::now();
     let headers = request.headers();
-    let from_cookie = cookie(headers);
-    let presented = [from_cookie.as_deref(), bearer(headers), header_str(headers, OTLP_HEADER)];
-    if presented.iter().any(|p| p.is_some() && key.accepts(*p)) {
+    if session_cookie(headers).is_some_and(|token| state.sessions.is_valid(&token, now)) {
         return next.run(request).await;
     }
-    if let Some(token) = query_token(request.uri()) {
-        if key.accepts(Some(&token)) {
-            return login(request.uri(), &token);
-        }
+    let presented = bearer(headers)
+        .or_else(|| path.starts_with("/v1/").then(|| header_str(headers, OTLP_HEADER)).flatten());
+    match presented.map(|key| check_key(&state, client_ip(&request), key, now)) {
+        Some(KeyCheck::Right) => next.run(request).await,
+        Some(KeyCheck::Throttled(wait)) => too_many_guesses(path, wait),
+        Some(KeyCheck::Wrong) | None => unauthenticated(&request),
     }
+}
+
+/// What a presented key turned out to be.
+#[derive(Debug, PartialEq)]
+pub(crate) enum KeyCheck {
+    Right,
+    Wrong,
+    /// Too many wrong keys from this client lately: not even checked; wait this long.
+    Throttled(Duration),
+}
+
+/// Checks `candidate` unless `client` is throttled, and counts it if wrong.
+pub(crate) fn check_key(
+    state: &AppState,
+    client: Option<IpAddr>,
+    candidate: &str,
+    now: Instant,
+) -> KeyCheck {
+    if let Some(wait) = state.sessions.throttled(client, now) {
+        return KeyCheck::Throttled(wait);
+    }
+    if state.api_key.accepts(Some(candidate)) {
+        state.sessions.clear_failures(client);
+        KeyCheck::Right
+    } else {
+        tracing::warn!(client = ?client, "Wrong API key presented.");
+        state.sessions.record_failure(client, now);
+        KeyCheck::Wrong
+    }
+}
+
+/// The peer address, when the server was started with connect info (`serve`; not `oneshot`).
+pub(crate) fn client_ip<B>(request: &axum::http::Request<B>) -> Option<IpAddr> {
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// 429 with `Retry-After` in whole seconds (rounded up).
+pub(crate) fn too_many_guesses(path: &str, wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let message = format!("too many wrong API keys; try again in {seconds} s");
+    let retry = [(header::RETRY_AFTER, HeaderValue::from(seconds))];
+    if path.starts_with("/api/") {
+        (StatusCode::TOO_MANY_REQUESTS, retry, axum::Json(ApiErrorBody { error: message }))
+            .into_response()
+    } else if path == "/login" {
+        let page = crate::login::page("/", Some(&message));
+        (StatusCode::TOO_MANY_REQUESTS, retry, page).into_response()
+    } else {
+        (StatusCode::TOO_MANY_REQUESTS, retry, message).into_response()
+    }
+}
+
+/// The 401 for `request`: JSON for the API, OTLP's own for `/v1/`, else the sign-in page,
+/// which comes back to this page afterwards.
+fn unauthenticated(request: &Request) -> Response {
     let path = request.uri().path();
     if path.starts_with("/api/") {
         let body = axum::Json(ApiErrorBody {
@@ -74,16 +145,31 @@ pub async fn ui(State(key): State<ApiKey>, request: Request, next: Next) -> Resp
     } else if path.starts_with("/v1/") {
         crate::ingest::http::unauthenticated(request.headers())
     } else {
-        (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response()
+        let back = path_and_query(request.uri());
+        (StatusCode::UNAUTHORIZED, crate::login::page(&back, None)).into_response()
     }
 }
 
+fn path_and_query(uri: &Uri) -> String {
+    uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned()
+}
+
+/// Origins named by `--cors-origin`; the OTLP/HTTP port lets them past the `Host` check.
+pub type CorsOrigins = Arc<[HeaderValue]>;
+
 /// Middleware for a UI port on loopback without a key: only loopback host names. Otherwise any
 /// web page could rebind its own name to 127.0.0.1 (DNS rebinding) and read the API as
-/// same-origin. A request without `Host` (HTTP/1.0, in-process calls) passes.
-pub async fn loopback_host(request: Request, next: Next) -> Response {
-    match header_str(request.headers(), "host") {
-        Some(host) if !is_loopback_host(host) => (
+/// same-origin. A request without `Host` (HTTP/1.0, in-process calls, HTTP/2 gRPC) passes, and so
+/// does one whose `Origin` is an allowed CORS origin (a browser sets `Origin`; a page cannot).
+pub async fn loopback_host(
+    State(origins): State<CorsOrigins>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let allowed_origin = headers.get(header::ORIGIN).is_some_and(|o| origins.contains(o));
+    match header_str(headers, "host") {
+        Some(host) if !is_loopback_host(host) && !allowed_origin => (
             StatusCode::FORBIDDEN,
             "otelscope answers loopback host names only (127.0.0.1, [::1], localhost); \
              set --api-key to serve other names",
@@ -105,28 +191,11 @@ fn is_loopback_host(host: &str) -> bool {
         || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The stylesheet and the WASM bundle carry no data. (Only these exact routes: any other path
-/// falls through to SSR, which reads the store.)
+/// The embedded asset files (bundle, stylesheet, boot script) carry no data, and the sign-in
+/// routes must be reachable signed out. Everything else, `/pkg/` and unknown `/pkg/...` paths
+/// included, would reach SSR, which reads the store.
 fn is_public(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/assets/main.css"
-}
-
-/// Sets the cookie and redirects to the URL without `token`.
-fn login(uri: &Uri, token: &str) -> Response {
-    let rest: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .filter(|(k, _)| k != "token")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish();
-    let target =
-        if query.is_empty() { uri.path().to_owned() } else { format!("{}?{query}", uri.path()) };
-    let mut response = Redirect::to(&target).into_response();
-    let token: String = form_urlencoded::byte_serialize(token.as_bytes()).collect();
-    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    crate::web::is_asset_file(path) || path == "/login" || path == "/logout"
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -137,28 +206,16 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     header_str(headers, "authorization")?.strip_prefix("Bearer ")
 }
 
-/// The token cookie, percent-decoded (it is set encoded by `login`).
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    let raw = headers
+/// The session cookie's value, if the request has one.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))?;
-    form_urlencoded::parse(format!("t={raw}").as_bytes()).next().map(|(_, v)| v.into_owned())
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .map(str::to_owned)
 }
-
-fn query_token(uri: &Uri) -> Option<String> {
-    form_urlencoded::parse(uri.query()?.as_bytes())
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-}
-
-const LOGIN_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>otelscope — sign in</title>\
-<link rel=\"stylesheet\" href=\"/assets/main.css\"></head><body><main class=\"page\"><section class=\"empty-page\">\
-<h1>This otelscope needs its API key</h1><p class=\"empty-state\">Open the link the server printed, or enter the key.</p>\
-<form method=\"get\"><input type=\"password\" name=\"token\" placeholder=\"API key\" autofocus> <button>Sign in</button></form>\
-</section></main></body></html>\n";
 
 #[cfg(test)]
 mod tests {
@@ -202,9 +259,9 @@ mod tests {
     #[test]
     fn cookie_and_bearer_are_found() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=b; otelscope_token=xyz; c=d"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=b; otelscope_session=xyz; c=d"));
         headers.insert("authorization", HeaderValue::from_static("Bearer abc"));
-        assert_eq!(cookie(&headers).as_deref(), Some("xyz"));
+        assert_eq!(session_cookie(&headers).as_deref(), Some("xyz"));
         assert_eq!(bearer(&headers), Some("abc"));
     }
 }

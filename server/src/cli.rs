@@ -69,13 +69,22 @@ pub struct ServeArgs {
     /// Longest attribute value (and name) kept, in bytes; longer ones are cut.
     #[arg(long, env = "OTELSCOPE_MAX_ATTRIBUTE_BYTES", default_value_t = 16 * 1024)]
     pub max_attribute_bytes: usize,
-    /// Require this key: OTLP senders send it as `x-otlp-api-key`, people open the printed
-    /// `?token=` link (or send `Authorization: Bearer KEY`).
+    /// Require this key: OTLP senders send it as `x-otlp-api-key`, people sign in with it on
+    /// the web page, scripts send `Authorization: Bearer KEY`.
     #[arg(long, env = "OTELSCOPE_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
     /// Binding a non-loopback address without an API key is refused unless this is given.
     #[arg(long, env = "OTELSCOPE_ALLOW_ANONYMOUS")]
     pub allow_anonymous: bool,
+    /// Let a browser app on ORIGIN (e.g. http://localhost:3000) export OTLP/HTTP to the OTLP
+    /// port (CORS). Repeatable; the environment variable takes a comma-separated list.
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        env = "OTELSCOPE_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -131,6 +140,7 @@ impl ServeArgs {
             max_attribute_bytes: 16 * 1024,
             api_key: None,
             allow_anonymous: false,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -192,5 +202,23 @@ mod tests {
             Cli::try_parse_from(["otelscope", "serve", "--ui-listen", "0.0.0.0:8686"]).unwrap();
         let Command::Serve(args) = cli.command else { panic!("expected serve") };
         assert_eq!(args.public_addresses(), vec!["0.0.0.0:8686".parse().unwrap()]);
+    }
+
+    #[test]
+    fn cors_origins_repeat() {
+        let cli = Cli::try_parse_from([
+            "otelscope",
+            "serve",
+            "--cors-origin",
+            "http://localhost:3000",
+            "--cors-origin",
+            "http://a.test,http://b.test",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert_eq!(args.cors_origins, ["http://localhost:3000", "http://a.test", "http://b.test"]);
+        let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert!(args.cors_origins.is_empty(), "no origin is allowed by default");
     }
 }

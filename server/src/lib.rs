@@ -7,18 +7,22 @@ pub mod auth;
 pub mod cli;
 #[cfg(feature = "desktop")]
 pub mod desktop;
+pub mod headers;
 pub mod ingest;
+pub mod login;
 pub mod serve;
+pub mod sessions;
 pub mod ssr;
 pub mod store;
 pub mod web;
 
 use std::sync::Arc;
 
-use axum::middleware::from_fn_with_state;
+use axum::http::HeaderValue;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 
-use crate::auth::ApiKey;
+use crate::auth::{ApiKey, CorsOrigins};
 use crate::ingest::convert::Limits;
 use crate::ingest::{Ingest, IngestSettings};
 use crate::store::Store;
@@ -31,9 +35,13 @@ pub struct AppState {
     pub ingest_limits: Arc<IngestLimits>,
     /// `--api-key`; checked by the `auth` middlewares and the gRPC services.
     pub api_key: ApiKey,
-    /// Answer loopback `Host` names only on the UI port (loopback bind, no key): see
-    /// `auth::loopback_host`.
+    /// Answer loopback `Host` names only on the port whose router is built from this state
+    /// (loopback bind, no key): see `auth::loopback_host`. `serve` decides it per port.
     pub loopback_host_only: bool,
+    /// Signed-in browsers and wrong-key counts of the UI port (see `sessions`).
+    pub sessions: Arc<sessions::Sessions>,
+    /// `--cors-origin`: browser origins that may export OTLP/HTTP to the OTLP port.
+    pub cors_origins: CorsOrigins,
     /// Recent whole-trace answers (see `api::traces::TraceCache`).
     pub trace_cache: api::TraceCache,
     /// Where OTLP is received, for `/api/v1/health` and the UI's empty states.
@@ -77,6 +85,8 @@ impl AppState {
             ingest_limits: Arc::new(limits),
             api_key: ApiKey::default(),
             loopback_host_only: false,
+            sessions: Arc::default(),
+            cors_origins: Arc::new([]),
             trace_cache: api::TraceCache::default(),
             endpoints: Arc::default(),
         }
@@ -87,24 +97,34 @@ impl AppState {
         self.api_key = key;
         self
     }
+
+    /// Lets browser apps on `origins` export OTLP/HTTP (see `headers::otlp_cors`).
+    pub fn with_cors_origins(mut self, origins: Vec<HeaderValue>) -> AppState {
+        self.cors_origins = origins.into();
+        self
+    }
 }
 
 /// The whole UI port: `/api/v1`, same-origin OTLP/HTTP `POST /v1/traces` (the UI's own spans),
-/// the web bundle and stylesheet, and SSR pages for every other GET (404 for unknown paths).
+/// the web bundle and stylesheet, sign-in, and SSR pages for every other GET (404 for unknown
+/// paths). Every answer carries the security headers (`headers::security`).
 pub fn router(state: AppState) -> Router {
     let loopback_only = state.loopback_host_only;
     let router = Router::new()
         .nest("/api/v1", api::router())
         .merge(ingest::http::traces_route())
         .merge(web::router())
+        .merge(login::routes())
         .fallback(ssr::page)
-        .layer(from_fn_with_state(state.api_key.clone(), auth::ui))
+        .layer(from_fn_with_state(state.clone(), auth::ui))
         .with_state(state);
-    if loopback_only {
-        router.layer(axum::middleware::from_fn(auth::loopback_host))
+    let router = if loopback_only {
+        // The UI port lets no other origin past: CORS origins are for the OTLP port only.
+        router.layer(from_fn_with_state(CorsOrigins::from([]), auth::loopback_host))
     } else {
         router
-    }
+    };
+    router.layer(from_fn(headers::security))
 }
 
 /// Only the JSON query API, under `/api/v1`. SSR calls it in-process.
@@ -112,8 +132,21 @@ pub fn api_router(state: AppState) -> Router {
     Router::new().nest("/api/v1", api::router()).with_state(state)
 }
 
-/// The OTLP/HTTP port: `/v1/traces` and friends only.
+/// The OTLP/HTTP port: `/v1/traces` and friends only; the `Host` check when on loopback
+/// without a key, and CORS for `--cors-origin` (outermost, so preflights are answered first).
 pub fn otlp_http_router(state: AppState) -> Router {
     let key = state.api_key.clone();
-    ingest::http::routes().layer(from_fn_with_state(key, auth::otlp)).with_state(state)
+    let origins = state.cors_origins.clone();
+    let loopback_only = state.loopback_host_only;
+    let router =
+        ingest::http::routes().layer(from_fn_with_state(key, auth::otlp)).with_state(state);
+    let router = if loopback_only {
+        router.layer(from_fn_with_state(origins.clone(), auth::loopback_host))
+    } else {
+        router
+    };
+    match headers::otlp_cors(&origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }

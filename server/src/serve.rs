@@ -75,30 +75,45 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         },
         ..IngestLimits::default()
     };
+    let origins = crate::headers::parse_origins(&args.cors_origins)?;
     let state = AppState::new(store, settings, limits)
-        .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()));
+        .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()))
+        .with_cors_origins(origins);
     let state = AppState {
-        loopback_host_only: args.ui_listen.ip().is_loopback()
-            && args.api_key.as_deref().is_none_or(str::is_empty),
         endpoints: Arc::new(crate::Endpoints {
             otlp_http: Some(format!("http://{otlp_http_addr}")),
             otlp_grpc: Some(format!("http://{otlp_grpc_addr}")),
         }),
         ..state
     };
+    // Without a key, a port on loopback answers loopback host names only (DNS rebinding).
+    let keyless = !state.api_key.is_set();
+    let host_check = |addr: SocketAddr| AppState {
+        loopback_host_only: keyless && addr.ip().is_loopback(),
+        ..state.clone()
+    };
     if !crate::web::has_bundle() {
-        tracing::warn!("This binary has no web bundle (built without `make build`): pages are server-rendered only.");
+        tracing::warn!(
+            "This binary has no web bundle (built without `make build`): pages are server-rendered only."
+        );
     }
     let mut tasks = tokio::task::JoinSet::new();
-    let ui_app = crate::router(state.clone());
-    tasks.spawn(serve_port(ui, ui_app));
-    let http_app = crate::otlp_http_router(state.clone());
-    tasks.spawn(serve_port(otlp_http, http_app));
-    let ingest = state.ingest.clone();
-    let grpc_app = crate::ingest::grpc::router(state);
+    tasks.spawn(serve_port(ui, crate::router(host_check(ui_addr))));
+    tasks.spawn(serve_port(otlp_http, crate::otlp_http_router(host_check(otlp_http_addr))));
+    let grpc_app = crate::ingest::grpc::router(state.clone());
+    // gRPC clients speak HTTP/2 without a `Host` header; a browser's HTTP/1.1 request has one.
+    let grpc_app = if host_check(otlp_grpc_addr).loopback_host_only {
+        grpc_app.layer(axum::middleware::from_fn_with_state(
+            crate::auth::CorsOrigins::from([]),
+            crate::auth::loopback_host,
+        ))
+    } else {
+        grpc_app
+    };
     tasks.spawn(serve_port(otlp_grpc, grpc_app));
     // A writer that is gone would refuse every batch forever: end the process instead, so a
     // supervisor restarts it (the writer survives panics in the store; this is the last resort).
+    let ingest = state.ingest.clone();
     tasks.spawn(async move {
         ingest.writer_stopped().await;
         Err(std::io::Error::other("the store's writer thread stopped"))
@@ -128,7 +143,7 @@ async fn serve_port(listener: TcpListener, app: axum::Router) -> std::io::Result
         .keep_alive_timeout(Duration::from_secs(20));
     loop {
         let Ok(permit) = connections.clone().acquire_owned().await else { return Ok(()) };
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             // Out of file descriptors and the like: the listener is fine, wait a moment.
             Err(error) if is_transient(&error) => {
@@ -139,7 +154,14 @@ async fn serve_port(listener: TcpListener, app: axum::Router) -> std::io::Result
             Err(error) => return Err(error),
         };
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // The peer's address, for the sign-in throttle (as axum's `ConnectInfo`).
+        let app = tower::ServiceBuilder::new()
+            .map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                request
+            })
+            .service(app.clone());
+        let service = hyper_util::service::TowerToHyperService::new(app);
         let builder = builder.clone();
         tokio::spawn(async move {
             let _permit = permit;
@@ -177,15 +199,13 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     check_exposure(&args)?;
     let running = start(&args).await?;
-    let token = match args.api_key.as_deref().filter(|k| !k.is_empty()) {
-        Some(key) => format!(
-            "/?token={}",
-            form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
-        ),
-        None => String::new(),
+    // The key never goes into a URL: people type it into the sign-in page.
+    let sign_in = match args.api_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(_) => " and sign in with the API key",
+        None => "",
     };
     println!(
-        "otelscope {} — OTLP on http://{} (HTTP) and http://{} (gRPC) — open http://{}{token}",
+        "otelscope {} — OTLP on http://{} (HTTP) and http://{} (gRPC) — open http://{}{sign_in}",
         env!("CARGO_PKG_VERSION"),
         running.otlp_http_addr,
         running.otlp_grpc_addr,

@@ -139,8 +139,10 @@ fn document_head(with_script: bool, preloads: &[String]) -> String {
                 "<link rel=\"preload\" href=\"{href}\" as=\"fetch\" crossorigin>\n"
             ));
         }
+        // The boot code is a served file: the CSP allows no inline script.
         head.push_str(&format!(
-            "<script type=\"module\">import init from \"/{entry}\"; init();</script>\n"
+            "<script type=\"module\" src=\"{}\"></script>\n",
+            crate::web::BOOT_JS
         ));
     }
     format!(
@@ -161,7 +163,7 @@ fn document_rest(body: &str, title: &str, with_script: bool) -> String {
 
 /// `value` for a double-quoted HTML attribute or for text (a page title holds span names).
 /// This is the whole escaping either needs, so no crate for it.
-fn escape_attribute(value: &str) -> String {
+pub(crate) fn escape_attribute(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -194,5 +196,9 @@ mod tests {
         assert!(html.contains(r#"href="/api/v1/traces?a=&quot;&gt;&lt;script&gt;&amp;b=1""#));
         assert!(!html.contains("<script>&"));
         assert!(!document("", "t", false, &[]).contains("<script"));
+        assert!(
+            html.contains(r#"<script type="module" src="/assets/boot.js"></script>"#),
+            "no inline script, for the CSP: {html}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The web app's files: the WASM bundle embedded from `dist/` at build time (so the binary is
-//! the whole product) and the shared stylesheet.
+//! the whole product), the script that boots it, and the shared stylesheet. These exact files
+//! are the only public paths of a server with `--api-key` (`is_asset_file`).
 
 use axum::extract::Path;
 use axum::http::{header, StatusCode};
@@ -26,8 +27,29 @@ pub fn has_bundle() -> bool {
     Bundle::get(ENTRY_JS).is_some()
 }
 
+/// The script the HTML shell loads to start the WASM app. A file rather than an inline
+/// `<script>`, so the Content-Security-Policy needs no `'unsafe-inline'` for scripts.
+pub const BOOT_JS: &str = "/assets/boot.js";
+/// Imports `ENTRY_JS` (keep the two in step).
+const BOOT_SOURCE: &str = "import init from \"/pkg/otelscope_app.js\";\ninit();\n";
+const STYLESHEET: &str = "/assets/main.css";
+
+/// Whether `path` (as requested, not decoded) is one of the files this module serves: the
+/// stylesheet, the boot script, or a file of the embedded bundle. Not `/pkg/` itself, nor a
+/// `/pkg/...` path the bundle lacks.
+pub fn is_asset_file(path: &str) -> bool {
+    path == STYLESHEET
+        || path == BOOT_JS
+        || path
+            .strip_prefix('/')
+            .is_some_and(|key| key.starts_with("pkg/") && Bundle::get(key).is_some())
+}
+
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/pkg/{*path}", get(bundle_file)).route("/assets/main.css", get(stylesheet))
+    Router::new()
+        .route("/pkg/{*path}", get(bundle_file))
+        .route(STYLESHEET, get(stylesheet))
+        .route(BOOT_JS, get(boot_script))
 }
 
 async fn bundle_file(Path(path): Path<String>) -> Response {
@@ -43,6 +65,10 @@ async fn bundle_file(Path(path): Path<String>) -> Response {
         }
         None => (StatusCode::NOT_FOUND, "no such file in the web bundle").into_response(),
     }
+}
+
+async fn boot_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], BOOT_SOURCE).into_response()
 }
 
 async fn stylesheet() -> Response {

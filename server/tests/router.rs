@@ -154,3 +154,56 @@ async fn stylesheet_is_served() {
     assert_eq!(content_type, "text/css; charset=utf-8");
     assert!(body.contains(".topbar"));
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    // Issue 8: no CSP, framing allowed, MIME sniffing allowed.
+    let state = state_with(&[("api", 1)]);
+    let keyed = state.clone().with_api_key(otelscope_server::auth::ApiKey::new(Some("k".into())));
+    let cases = [
+        (&state, "/"),
+        (&state, "/traces"),
+        (&state, "/no/such/page"),
+        (&state, "/api/v1/health"),
+        (&state, "/assets/main.css"),
+        (&state, "/assets/boot.js"),
+        (&keyed, "/traces"),
+        (&keyed, "/login"),
+    ];
+    for (state, uri) in cases {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        let response = router(state.clone()).oneshot(request).await.unwrap();
+        let header = |name: &str| {
+            response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+        };
+        let csp = header("content-security-policy");
+        for part in [
+            "default-src 'self'",
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "connect-src 'self'",
+            "img-src 'self' data:",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(part), "{uri}: {part} in {csp}");
+        }
+        let scripts = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
+        assert!(!scripts.contains("'unsafe-inline'"), "{uri}: {csp}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{uri}");
+        assert_eq!(header("x-frame-options"), "DENY", "{uri}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn pages_boot_the_app_from_a_file_not_an_inline_script() {
+    let (_, _, body) = get(&state_with(&[]), "/traces").await;
+    for script in body.split("<script").skip(1) {
+        assert!(script.starts_with(r#" type="module" src="/assets/boot.js"></script>"#), "{body}");
+    }
+    let (status, content_type, boot) = get(&state_with(&[]), "/assets/boot.js").await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/javascript; charset=utf-8"));
+    assert_eq!(boot, "import init from \"/pkg/otelscope_app.js\";\ninit();\n");
+}

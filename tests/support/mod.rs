@@ -10,6 +10,7 @@ use tokio::process::{Child, Command};
 
 pub mod browser;
 pub mod display;
+pub mod load;
 
 pub use browser::Browser;
 pub use display::Display;
@@ -87,14 +88,14 @@ impl Server {
             .kill_on_drop(true)
             .spawn()
             .expect("spawn otelscope serve");
-        // "otelscope V — OTLP on http://A (HTTP) and http://B (gRPC) — open http://C"
+        // "otelscope V — OTLP on http://A (HTTP) and http://B (gRPC) — open http://C[ and …]"
         let line = wait_for_line(&mut child, "open http://").await;
         let urls: Vec<String> =
             line.split(' ').filter(|w| w.starts_with("http://")).map(str::to_owned).collect();
         let [otlp_http_url, otlp_grpc_url, open_url] = <[String; 3]>::try_from(urls)
             .unwrap_or_else(|_| panic!("unexpected ready line {line:?}"));
-        // With --api-key the UI link ends in /?token=KEY.
-        let base_url = open_url.split("/?token=").next().unwrap().to_owned();
+        // With --api-key the line goes on: "and sign in with the API key" (no key in URLs).
+        let base_url = open_url.trim_end_matches('/').to_owned();
         let api_key = extra.windows(2).find(|w| w[0] == "--api-key").map(|w| w[1].to_owned());
         Server { base_url, otlp_http_url, otlp_grpc_url, api_key, child }
     }
@@ -180,4 +181,26 @@ pub fn otlp_traces(
         }],
     }
     .encode_to_vec()
+}
+
+/// A string attribute.
+pub fn string_attr(key: &str, value: &str) -> opentelemetry_proto::tonic::common::v1::KeyValue {
+    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.into())) }),
+        ..Default::default()
+    }
+}
+
+/// Peak resident memory of process `pid` (VmHWM), in MiB.
+pub fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM");
+    kib / 1024
 }
