@@ -5,7 +5,7 @@ CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/otelscope
 
-.PHONY: setup web build run test bench fuzz clean
+.PHONY: setup web build run test bench soak fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -29,6 +29,10 @@ test: build
 bench: build
 	cargo bench -p otelscope --bench ingest
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
+
+# Overload for minutes: twice the measured capacity over OTLP/HTTP and gRPC (LOAD_SECONDS).
+soak: build
+	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench load
 
 # Fuzzes OTLP decoding + conversion (cargo-fuzz, nightly); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60

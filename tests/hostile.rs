@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use otelscope_e2e::browser::TempDir;
 use otelscope_e2e::{now_ns, otelscope_bin, otlp_traces, peak_rss_mib, Server};
 use prost::Message;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -222,14 +222,22 @@ async fn a_second_server_on_the_same_directory_refuses_before_touching_it() {
     let data = TempDir::new();
     let dir = data.0.to_str().unwrap();
     let _first = Server::start_with(&["--data-dir", dir]).await;
-    let second = tokio::process::Command::new(otelscope_bin())
+    let mut second = tokio::process::Command::new(otelscope_bin())
         .args(["serve", "--data-dir", dir, "--ui-listen", "127.0.0.1:0"])
         .args(["--otlp-http-listen", "127.0.0.1:0", "--otlp-grpc-listen", "127.0.0.1:0"])
-        .output()
-        .await
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
         .unwrap();
-    assert!(!second.status.success());
-    let stderr = String::from_utf8_lossy(&second.stderr);
+    // It must exit; a second server that starts prints its ready line instead.
+    let mut lines = tokio::io::BufReader::new(second.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        assert!(!line.contains("open http://"), "a second server started on the same directory");
+    }
+    let mut stderr = String::new();
+    second.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+    assert!(!second.wait().await.unwrap().success());
     assert!(stderr.contains("in use by another otelscope"), "{stderr}");
 }
 

@@ -111,8 +111,8 @@ struct Server {
     otlp: String,
 }
 
-async fn start_server(data_dir: &std::path::Path) -> Server {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_otelscope"))
+async fn start_server(bin: &str, data_dir: &std::path::Path) -> Server {
+    let mut child = tokio::process::Command::new(bin)
         .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--retention-spans", "10000000"])
         .args([
             "--ui-listen",
@@ -223,9 +223,22 @@ async fn main() {
     );
     drop(payloads);
 
+    // The binary of this build, and optionally an older one measured in the same run (e.g.
+    // the previous release: OTELSCOPE_BASELINE_BIN=path), so figures compare like for like.
+    let mut bins = vec![("this build".to_owned(), env!("CARGO_BIN_EXE_otelscope").to_owned())];
+    if let Ok(baseline) = std::env::var("OTELSCOPE_BASELINE_BIN") {
+        bins.insert(0, (format!("baseline {baseline}"), baseline));
+    }
+    for (label, bin) in bins {
+        println!("--- {label}");
+        measure(&bin, burst_batches, query_spans, decode_rate).await;
+    }
+}
+
+async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f64) {
     let dir = std::env::temp_dir().join(format!("otelscope-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut server = start_server(&dir).await;
+    let mut server = start_server(bin, &dir).await;
     let pid = server.child.id().unwrap();
 
     // 2. Burst.
@@ -294,8 +307,9 @@ async fn main() {
     let db_bytes: u64 =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
     println!(
-        "store: {} MiB on disk for {total} spans; server peak RSS {} MiB",
+        "store: {} MiB on disk for {total} spans = {:.0} B/span; server peak RSS {} MiB",
         db_bytes >> 20,
+        db_bytes as f64 / total as f64,
         peak / 1024
     );
     server.child.kill().await.unwrap();
