@@ -41,6 +41,10 @@ pub(crate) async fn accept<S: Signal>(
     let limits = Limits { max_batch_bytes: budget.min(limits.max_batch_bytes), ..limits.clone() };
     let (mut batch, rejected, error) = S::convert(request, &limits);
     batch.received_ns = received_ns;
+    batch.prepare().map_err(|error| {
+        tracing::error!(%error, "Preparing a batch for the store failed.");
+        IngestError::Store
+    })?;
     state.ingest.submit(batch).await?;
     Ok(S::response(rejected, error))
 }

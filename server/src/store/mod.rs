@@ -3,11 +3,13 @@
 
 mod chunk;
 mod latency;
+mod prepare;
 mod query;
 mod schema;
 mod signals;
 mod sqlite;
 
+pub use prepare::PreparedSpans;
 pub use query::{
     parse_log_query, parse_metric_query, parse_trace_query, LogQuery, MetricQuery, TraceQuery,
 };
@@ -45,11 +47,27 @@ pub struct WriteBatch {
     pub spans: Vec<Span>,
     pub logs: Vec<LogRecord>,
     pub metrics: Vec<MetricPoint>,
+    /// `spans` ready to write, when the receiver prepared them (see `prepare`).
+    pub prepared: Option<PreparedSpans>,
 }
 
 impl WriteBatch {
+    /// Does the store's CPU work for `spans` now, on the calling thread, and drops them: the
+    /// writer thread then only runs SQL. Receivers call it; a batch not prepared is prepared
+    /// by the writer.
+    pub fn prepare(&mut self) -> Result<(), StoreError> {
+        if !self.spans.is_empty() {
+            self.prepared = Some(prepare::prepare(&self.spans)?);
+            self.spans = Vec::new();
+        }
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty() && self.logs.is_empty() && self.metrics.is_empty()
+        self.spans.is_empty()
+            && self.logs.is_empty()
+            && self.metrics.is_empty()
+            && self.prepared.as_ref().is_none_or(|p| p.traces.is_empty())
     }
 }
 

@@ -13,6 +13,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::latency::{self, Histogram};
+use super::prepare::{self, ServiceDelta};
 use super::query::{LogQuery, MetricQuery, TraceQuery};
 use super::{chunk, schema, signals, Retention, Store, StoreError, WriteBatch};
 
@@ -385,14 +386,6 @@ impl Store for SqliteStore {
     }
 }
 
-/// What a write adds to (or retention takes from) one service's `service_stats` row.
-#[derive(Default)]
-struct ServiceDelta {
-    spans: i64,
-    errors: i64,
-    latency: Histogram,
-}
-
 /// Takes the `trace_ops` rows of the traces about to be deleted off `service_stats`; a service
 /// left with no spans loses its row.
 fn subtract_service_stats(
@@ -453,14 +446,19 @@ struct Written {
     bytes: u64,
 }
 
-/// Writes one batch on `conn` (inside the group's transaction).
+/// Writes one batch on `conn` (inside the group's transaction), preparing its spans first
+/// unless the receiver already did (`WriteBatch::prepare`).
 fn write_batch(conn: &Connection, batch: &WriteBatch) -> Result<Written, StoreError> {
-    let mut by_trace: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
-    for span in &batch.spans {
-        by_trace.entry(span.trace_id.as_str()).or_default().push(span);
-    }
     let received = batch.received_ns.min(i64::MAX as u64) as i64;
     signals::insert(conn, received, &batch.logs, &batch.metrics)?;
+    let prepared_here;
+    let prepared = match &batch.prepared {
+        Some(prepared) => prepared,
+        None => {
+            prepared_here = prepare::prepare(&batch.spans)?;
+            &prepared_here
+        }
+    };
     let mut insert_chunk = conn.prepare_cached(
         "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, ?2, ?3)",
     )?;
@@ -473,43 +471,29 @@ fn write_batch(conn: &Connection, batch: &WriteBatch) -> Result<Written, StoreEr
            error_count = error_count + excluded.error_count,
            latency = latency_merge(latency, excluded.latency)",
     )?;
-    // Per service, for `service_stats`: spans, errors, durations.
-    let mut per_service: BTreeMap<&str, ServiceDelta> = BTreeMap::new();
     let mut added = Written::default();
-    for (trace_id, spans) in &by_trace {
-        let blob = chunk::encode(spans)?;
-        let stored_bytes = (blob.len() + CHUNK_OVERHEAD) as u64;
-        insert_chunk.execute(params![trace_id, spans.len() as i64, blob])?;
-        let s = summarize(spans);
+    for t in &prepared.traces {
+        insert_chunk.execute(params![t.trace_id, t.span_count, t.blob])?;
         upsert_trace.execute(params![
-            trace_id,
-            s.start_ns as i64,
-            s.end_ns as i64,
-            spans.len() as i64,
-            s.errors as i64,
-            s.root_service,
-            s.root_name,
-            s.has_root as i64,
+            t.trace_id,
+            t.start_ns,
+            t.end_ns,
+            t.span_count,
+            t.errors,
+            t.root_service,
+            t.root_name,
+            t.has_root as i64,
             received,
-            stored_bytes as i64,
+            t.stored_bytes as i64,
         ])?;
-        let mut ops: BTreeMap<(&str, &str), (i64, i64, Histogram)> = BTreeMap::new();
-        for span in spans {
-            let op = ops.entry((&span.service, &span.name)).or_default();
-            op.0 += 1;
-            op.1 += i64::from(span.is_error());
-            op.2.record(span.duration_ns());
-            let service = per_service.entry(&span.service).or_default();
-            service.spans += 1;
-            service.errors += i64::from(span.is_error());
-            service.latency.record(span.duration_ns());
+        for op in &t.ops {
+            upsert_op.execute(params![
+                t.trace_id, op.service, op.name, op.spans, op.errors, op.latency
+            ])?;
         }
-        for ((service, name), (n, errors, durations)) in ops {
-            upsert_op.execute(params![trace_id, service, name, n, errors, durations.encode()])?;
-        }
-        added.spans += spans.len() as u64;
-        added.bytes += stored_bytes;
+        added.bytes += t.stored_bytes;
     }
+    added.spans = prepared.span_count;
     let mut upsert_service = conn.prepare_cached(
         "INSERT INTO service_stats (service, span_count, error_count, latency)
          VALUES (?1, ?2, ?3, ?4)
@@ -518,9 +502,9 @@ fn write_batch(conn: &Connection, batch: &WriteBatch) -> Result<Written, StoreEr
            error_count = error_count + excluded.error_count,
            latency = latency_merge(latency, excluded.latency)",
     )?;
-    for (service, delta) in per_service {
+    for delta in &prepared.services {
         upsert_service.execute(params![
-            service,
+            delta.service,
             delta.spans,
             delta.errors,
             delta.latency.encode()
@@ -539,9 +523,6 @@ fn used_bytes(conn: &Connection) -> Result<u64, StoreError> {
 /// Log records and metric points one pass drops (each) when only they are over the size bound.
 const SIGNAL_ROWS_PER_PASS: u64 = 10_000;
 
-/// Bytes a chunk row and its index entries take beyond the blob, for `traces.stored_bytes`.
-const CHUNK_OVERHEAD: usize = 96;
-
 const UPSERT_TRACE: &str = "
     INSERT INTO traces (trace_id, start_ns, end_ns, span_count, error_count, root_service, root_name, has_root, received_ns, stored_bytes)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -557,30 +538,6 @@ const UPSERT_TRACE: &str = "
         error_count  = error_count + excluded.error_count,
         received_ns  = MAX(received_ns, excluded.received_ns),
         stored_bytes = stored_bytes + excluded.stored_bytes";
-
-struct ChunkSummary<'a> {
-    start_ns: u64,
-    end_ns: u64,
-    errors: usize,
-    root_service: &'a str,
-    root_name: &'a str,
-    has_root: bool,
-}
-
-/// Start, end, errors and the root (or earliest) span of one trace's spans in one chunk.
-fn summarize<'a>(spans: &[&'a Span]) -> ChunkSummary<'a> {
-    let root = spans.iter().find(|s| s.parent_span_id.is_none());
-    let earliest = spans.iter().min_by_key(|s| s.start_ns).expect("a chunk has spans");
-    let head = root.unwrap_or(earliest);
-    ChunkSummary {
-        start_ns: spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
-        end_ns: spans.iter().map(|s| s.end_ns.max(s.start_ns)).max().unwrap_or(0),
-        errors: spans.iter().filter(|s| s.is_error()).count(),
-        root_service: &head.service,
-        root_name: &head.name,
-        has_root: root.is_some(),
-    }
-}
 
 fn load_trace(conn: &Connection, trace_id: &str) -> Result<Vec<Span>, StoreError> {
     let mut stmt =

@@ -1,0 +1,114 @@
+//! A batch's spans made ready for the writer on the thread that received them: grouped by
+//! trace, each chunk encoded and compressed, the trace summaries, per-operation and per-service
+//! counts and histograms computed. The single writer thread then only runs SQL (and waits for
+//! the fsync), so many receivers share the CPU work instead of queueing behind it.
+
+use std::collections::BTreeMap;
+
+use otelscope_app::model::Span;
+
+use super::chunk;
+use super::latency::Histogram;
+use super::StoreError;
+
+/// Bytes a chunk row and its index entries take beyond the blob, for `traces.stored_bytes`.
+const CHUNK_OVERHEAD: usize = 96;
+
+/// The spans of one batch, ready to write.
+#[derive(Debug, Default)]
+pub struct PreparedSpans {
+    pub(super) traces: Vec<PreparedTrace>,
+    pub(super) services: Vec<ServiceDelta>,
+    pub(super) span_count: u64,
+}
+
+/// One trace's spans of a batch: its chunk and what the summary tables learn from it.
+#[derive(Debug)]
+pub(super) struct PreparedTrace {
+    pub trace_id: String,
+    pub span_count: i64,
+    pub blob: Vec<u8>,
+    /// The blob plus the row's overhead.
+    pub stored_bytes: u64,
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub errors: i64,
+    /// The root span's (or, until the root arrives, the earliest span's) service and name.
+    pub root_service: String,
+    pub root_name: String,
+    pub has_root: bool,
+    pub ops: Vec<OpDelta>,
+}
+
+/// What a chunk adds to one `trace_ops` row.
+#[derive(Debug)]
+pub(super) struct OpDelta {
+    pub service: String,
+    pub name: String,
+    pub spans: i64,
+    pub errors: i64,
+    pub latency: Vec<u8>,
+}
+
+/// What a write adds to (or retention takes from) one service's `service_stats` row.
+#[derive(Debug, Default)]
+pub(super) struct ServiceDelta {
+    pub service: String,
+    pub spans: i64,
+    pub errors: i64,
+    pub latency: Histogram,
+}
+
+/// Prepares `spans` (all of one batch) for the store.
+pub fn prepare(spans: &[Span]) -> Result<PreparedSpans, StoreError> {
+    let mut by_trace: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
+    for span in spans {
+        by_trace.entry(span.trace_id.as_str()).or_default().push(span);
+    }
+    let mut per_service: BTreeMap<&str, ServiceDelta> = BTreeMap::new();
+    let mut traces = Vec::with_capacity(by_trace.len());
+    for (trace_id, spans) in by_trace {
+        let blob = chunk::encode(&spans)?;
+        let mut ops: BTreeMap<(&str, &str), (i64, i64, Histogram)> = BTreeMap::new();
+        for span in &spans {
+            let error = i64::from(span.is_error());
+            let op = ops.entry((&span.service, &span.name)).or_default();
+            op.0 += 1;
+            op.1 += error;
+            op.2.record(span.duration_ns());
+            let service = per_service.entry(&span.service).or_default();
+            service.spans += 1;
+            service.errors += error;
+            service.latency.record(span.duration_ns());
+        }
+        let root = spans.iter().find(|s| s.parent_span_id.is_none());
+        let head = root.or_else(|| spans.iter().min_by_key(|s| s.start_ns)).expect("non-empty");
+        traces.push(PreparedTrace {
+            trace_id: trace_id.to_owned(),
+            span_count: spans.len() as i64,
+            stored_bytes: (blob.len() + CHUNK_OVERHEAD) as u64,
+            blob,
+            start_ns: spans.iter().map(|s| s.start_ns).min().unwrap_or(0) as i64,
+            end_ns: spans.iter().map(|s| s.end_ns.max(s.start_ns)).max().unwrap_or(0) as i64,
+            errors: spans.iter().filter(|s| s.is_error()).count() as i64,
+            root_service: head.service.clone(),
+            root_name: head.name.clone(),
+            has_root: root.is_some(),
+            ops: ops
+                .into_iter()
+                .map(|((service, name), (spans, errors, latency))| OpDelta {
+                    service: service.to_owned(),
+                    name: name.to_owned(),
+                    spans,
+                    errors,
+                    latency: latency.encode(),
+                })
+                .collect(),
+        });
+    }
+    let services = per_service
+        .into_iter()
+        .map(|(service, delta)| ServiceDelta { service: service.to_owned(), ..delta })
+        .collect();
+    Ok(PreparedSpans { traces, services, span_count: spans.len() as u64 })
+}
