@@ -45,13 +45,7 @@ async fn overload_is_refused_with_retry_after_and_every_acknowledged_span_is_sto
     assert_eq!(report.failed_queries, 0, "the API and pages answer under load");
     assert!(report.query_times.len() > 10, "{} queries", report.query_times.len());
     assert!(peak_rss_mib(pid) < 400, "peak RSS {} MiB", peak_rss_mib(pid));
-    let services = server.get_json("/api/v1/services").await;
-    let stored = services["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "load")
-        .map_or(0, |s| s["span_count"].as_u64().unwrap());
+    let stored = load::stored_spans(&server).await;
     assert_eq!(stored, report.acknowledged_spans, "every acknowledged span is stored");
 }
 

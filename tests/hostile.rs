@@ -12,9 +12,8 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::{
     metric, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
 };
-use opentelemetry_proto::tonic::trace::v1::Span;
 use otelscope_e2e::browser::TempDir;
-use otelscope_e2e::{now_ns, otelscope_bin, otlp_traces, peak_rss_mib, Server};
+use otelscope_e2e::{otelscope_bin, peak_rss_mib, root_span_trace, Server};
 use prost::Message;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
@@ -144,18 +143,7 @@ async fn grpc_without_the_key_is_refused_before_its_body_is_read() {
 }
 
 fn trace(name: &str, id: u8) -> Vec<u8> {
-    let end = now_ns();
-    otlp_traces(
-        "well-behaved",
-        vec![Span {
-            trace_id: vec![id; 16],
-            span_id: vec![id; 8],
-            name: name.into(),
-            start_time_unix_nano: end - 1_000_000,
-            end_time_unix_nano: end,
-            ..Default::default()
-        }],
-    )
+    root_span_trace("well-behaved", id, name)
 }
 
 #[tokio::test(flavor = "multi_thread")]

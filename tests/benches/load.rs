@@ -80,13 +80,7 @@ async fn main() {
         pid,
     );
 
-    let services = server.get_json("/api/v1/services").await;
-    let stored = services["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "load")
-        .map_or(0, |s| s["span_count"].as_u64().unwrap());
+    let stored = load::stored_spans(&server).await;
     let acknowledged = probe.acknowledged_spans + report.acknowledged_spans;
     println!(
         "stored {stored} spans of {acknowledged} acknowledged: {} lost",

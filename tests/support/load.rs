@@ -236,3 +236,14 @@ async fn probe(base_url: String, stop: Instant) -> (Vec<Duration>, Vec<Duration>
     }
     (queries, pages, failed)
 }
+
+/// Spans the server has stored for the load's service (`/api/v1/services`).
+pub async fn stored_spans(server: &Server) -> u64 {
+    let services = server.get_json("/api/v1/services").await;
+    services["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["name"] == "load")
+        .map_or(0, |s| s["span_count"].as_u64().expect("span_count"))
+}
