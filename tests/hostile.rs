@@ -178,6 +178,37 @@ async fn trickling_senders_do_not_starve_a_well_behaved_one() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn silent_and_idle_connections_are_closed_and_cannot_fill_a_port() {
+    let server = Server::start_with(&["--in-memory", "--header-timeout", "1s"]).await;
+    let addr = server.otlp_http_url.trim_start_matches("http://").to_owned();
+    // More silent connections than a port serves at once (512).
+    let mut silent = Vec::new();
+    for _ in 0..600 {
+        silent.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    // Those past the cap wait in the backlog until the first ones are dropped at 1 s.
+    assert_eq!(
+        server.post_traces("application/x-protobuf", trace("past the silent", 8)).await,
+        200
+    );
+    for mut stream in silent.into_iter().take(3) {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut rest));
+        assert_eq!(read.await.expect("closed by the server").unwrap(), 0);
+    }
+    // A kept-alive connection that goes quiet after a request is closed too.
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "POST /v1/traces HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{{}}"
+    );
+    kept.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), kept.read_to_end(&mut answer));
+    read.await.expect("closed once idle").unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "{answer:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn spans_stamped_2018_or_2262_are_kept_as_received() {
     let data = TempDir::new();
     let server =

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// past it senders get 503 + Retry-After, and a request that alone needs more gets 413.
     #[arg(long, env = "OTELSCOPE_INGEST_MEMORY", default_value = "512MiB", value_parser = parse_bytes)]
     pub ingest_memory: u64,
+    /// Longest a client may take to send a request's headers (or, idle on a kept-alive
+    /// connection, to start its next request) before the connection is closed.
+    #[arg(long, env = "OTELSCOPE_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
     /// Longest an OTLP request body may take to arrive; slower senders get 408.
     #[arg(long, env = "OTELSCOPE_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub body_timeout: Duration,
@@ -135,6 +139,7 @@ impl ServeArgs {
             ingest_queue: 64,
             ingest_memory: 512 << 20,
             body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
             max_body_bytes: 64 * 1024 * 1024,
             max_attributes: 256,
             max_attribute_bytes: 16 * 1024,

@@ -98,8 +98,10 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         );
     }
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(serve_port(ui, crate::router(host_check(ui_addr))));
-    tasks.spawn(serve_port(otlp_http, crate::otlp_http_router(host_check(otlp_http_addr))));
+    let timeout = args.header_timeout;
+    tasks.spawn(serve_port(ui, crate::router(host_check(ui_addr)), Protocol::Http1, timeout));
+    let otlp_http_app = crate::otlp_http_router(host_check(otlp_http_addr));
+    tasks.spawn(serve_port(otlp_http, otlp_http_app, Protocol::Http1, timeout));
     let grpc_app = crate::ingest::grpc::router(state.clone());
     // gRPC clients speak HTTP/2 without a `Host` header; a browser's HTTP/1.1 request has one.
     let grpc_app = if host_check(otlp_grpc_addr).loopback_host_only {
@@ -110,7 +112,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     } else {
         grpc_app
     };
-    tasks.spawn(serve_port(otlp_grpc, grpc_app));
+    tasks.spawn(serve_port(otlp_grpc, grpc_app, Protocol::Http2, timeout));
     // A writer that is gone would refuse every batch forever: end the process instead, so a
     // supervisor restarts it (the writer survives panics in the store; this is the last resort).
     let ingest = state.ingest.clone();
@@ -124,18 +126,26 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
 
 /// Connections one port serves at once; more wait in the kernel's backlog until one closes.
 const MAX_CONNECTIONS: usize = 512;
-/// A client must send a request's headers (and, idle on a kept-alive connection, start its
-/// next request) within this, or the connection is closed.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` within bounds no client can get around: at most
-/// `MAX_CONNECTIONS` at once, headers within `HEADER_TIMEOUT`, HTTP/2 connections pinged and
-/// closed when the peer stops answering. (Bodies have their own deadline in the receivers.)
-async fn serve_port(listener: TcpListener, app: axum::Router) -> std::io::Result<()> {
+/// `MAX_CONNECTIONS` at once, a request's first bytes and headers (and, on a kept-alive
+/// connection, the next request) within `header_timeout` (`--header-timeout`), HTTP/2
+/// connections pinged and closed when the peer stops answering. (Bodies have their own
+/// deadline in the receivers.)
+async fn serve_port(
+    listener: TcpListener,
+    app: axum::Router,
+    protocol: Protocol,
+    header_timeout: Duration,
+) -> std::io::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut builder = match protocol {
+        Protocol::Http1 => builder.http1_only(),
+        Protocol::Http2 => builder.http2_only(),
+    };
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -165,8 +175,41 @@ async fn serve_port(listener: TcpListener, app: axum::Router) -> std::io::Result
         let builder = builder.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let _ = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await;
+            if opens_in_time(&stream, protocol, header_timeout).await {
+                let _ = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await;
+            }
         });
+    }
+}
+
+/// What a port speaks: browsers and OTLP/HTTP exporters HTTP/1.1, gRPC HTTP/2.
+#[derive(Clone, Copy, Debug)]
+enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// Whether a new connection sends its first request bytes (HTTP/2: its whole 24-byte preface)
+/// within `timeout`. hyper's timeouts start only once a request has begun, so a client that
+/// connects and says nothing would otherwise hold a connection place for ever.
+async fn opens_in_time(
+    stream: &tokio::net::TcpStream,
+    protocol: Protocol,
+    timeout: Duration,
+) -> bool {
+    let needed = match protocol {
+        Protocol::Http1 => 1,
+        Protocol::Http2 => 24,
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut buf = [0u8; 24];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return false,
+            Ok(Ok(n)) if n >= needed => return true,
+            // Part of the preface is in; `peek` would return at once again, so look later.
+            Ok(Ok(_)) => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
     }
 }
 
