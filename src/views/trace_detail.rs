@@ -42,8 +42,12 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
         Loadable::Ready(trace) => {
             let start = trace.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
             let end = trace.spans.iter().map(|s| s.end_ns.max(s.start_ns)).max().unwrap_or(start);
-            let root =
-                trace.spans.iter().find(|s| s.parent_span_id.is_none()).or(trace.spans.first());
+            // Spans come in arrival order: without a root, the earliest names the trace.
+            let root = trace.spans.iter().find(|s| s.parent_span_id.is_none()).or_else(|| {
+                trace.spans.iter().min_by(|a, b| {
+                    a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id))
+                })
+            });
             let title = root.map(|r| format!("{} {}", r.service, r.name)).unwrap_or_default();
             let mut services: Vec<&str> = trace.spans.iter().map(|s| s.service.as_str()).collect();
             services.sort_unstable();

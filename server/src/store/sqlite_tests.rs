@@ -341,7 +341,7 @@ fn the_size_bound_drops_the_oldest_received_until_it_holds() {
                     key: "noise".into(),
                     value: AttrValue::String(format!(
                         "{:x}",
-                        (t as u64 * 1_000_003 + i as u64) * 0x9e37_79b9_7f4a_7c15
+                        (t as u64 * 1_000_003 + i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
                     )),
                 }];
                 s
