@@ -98,7 +98,7 @@ mod tests {
             Loadable::Failed("HTTP 500: boom".into())
         );
         assert_eq!(
-            decode::<Health>(Some(Ok(r#"{"status":"ok","version":"1"}"#.into()))),
+            decode::<Health>(Some(Ok(r#"{"status":"ok","version":"1","writer":"ok"}"#.into()))),
             Loadable::Ready(Health::ok("1"))
         );
         assert!(matches!(decode::<Health>(Some(Ok("<html>".into()))), Loadable::Failed(_)));

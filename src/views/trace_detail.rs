@@ -6,6 +6,7 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 
 use crate::charts::waterfall::{SharedSpans, Waterfall};
+use crate::env::TOO_LARGE_FOR_SSR;
 use crate::hooks::{use_api, Loadable};
 use crate::model::Trace;
 use crate::routes::Route;
@@ -34,6 +35,17 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
             section { class: "empty-page",
                 h1 { "Trace not found" }
                 p { class: "empty-state", "No spans of trace " code { "{trace_id}" } " are stored (yet, or any more)." }
+            }
+        },
+        Loadable::Failed(error) if error.starts_with(TOO_LARGE_FOR_SSR) => rsx! {
+            {back}
+            section { class: "empty-page",
+                h1 { "This trace is too large to draw here" }
+                p { class: "empty-state",
+                    "Trace " code { "{trace_id}" } " is {error}. "
+                    Link { to: Route::TraceDetail { trace_id: trace_id() }, "Open it in the app" }
+                    ", which draws it in your browser."
+                }
             }
         },
         Loadable::Failed(error) => {
