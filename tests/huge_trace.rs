@@ -80,10 +80,8 @@ async fn send_trace(server: &Server) {
                 })
                 .collect();
             let body = otlp_traces("huge", spans);
-            let request = client
-                .post(&url)
-                .header("content-type", "application/x-protobuf")
-                .body(body);
+            let request =
+                client.post(&url).header("content-type", "application/x-protobuf").body(body);
             async move { request.send().await.expect("POST /v1/traces").status().as_u16() }
         });
         for status in futures_join(sends).await {
@@ -132,7 +130,10 @@ impl SpanIds {
                 self.digits += 1;
                 if self.digits == 16 {
                     let id = self.value as usize;
-                    assert!(id <= SPANS as usize && !self.seen[id], "span {id} unexpected or twice");
+                    assert!(
+                        id <= SPANS as usize && !self.seen[id],
+                        "span {id} unexpected or twice"
+                    );
                     self.seen[id] = true;
                     self.count += 1;
                     (self.matched, self.digits, self.value) = (0, 0, 0);

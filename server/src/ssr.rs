@@ -102,13 +102,14 @@ async fn render_blocking(
     answers: Arc<BTreeMap<String, ApiOutcome>>,
     preview: bool,
 ) -> (SsrPage, Vec<String>) {
-    tokio::task::spawn_blocking(move || render_pass(&path, &answers, preview))
-        .await
-        .unwrap_or_else(|_| {
+    tokio::task::spawn_blocking(move || render_pass(&path, &answers, preview)).await.unwrap_or_else(
+        |_| {
             tracing::error!("A render pass panicked.");
-            let html = "<p class=\"error-state\" role=\"alert\">This page could not be rendered.</p>";
+            let html =
+                "<p class=\"error-state\" role=\"alert\">This page could not be rendered.</p>";
             (SsrPage { html: html.into(), title: None }, Vec::new())
-        })
+        },
+    )
 }
 
 /// One synchronous render: the VirtualDom is `!Send`, so it is created, rendered and dropped
@@ -135,7 +136,9 @@ async fn call_api(state: &AppState, api_path: &str) -> ApiOutcome {
         if let Ok(Ok(Some(count))) = count {
             if count > state.ssr_max_spans {
                 let max = state.ssr_max_spans;
-                return Err(format!("{TOO_LARGE_FOR_SSR}: {count} spans, more than the {max} it draws"));
+                return Err(format!(
+                    "{TOO_LARGE_FOR_SSR}: {count} spans, more than the {max} it draws"
+                ));
             }
         }
     }

@@ -74,13 +74,19 @@ struct Producer {
 impl Producer {
     /// Writes the whole answer; `Ok(false)` when the reader went away first. An error after
     /// the first piece ends the body unfinished, so no reader takes a cut answer for whole.
-    fn run(&mut self, store: &dyn Store, trace_id: &str, expected: u64) -> Result<bool, TraceBodyError> {
+    fn run(
+        &mut self,
+        store: &dyn Store,
+        trace_id: &str,
+        expected: u64,
+    ) -> Result<bool, TraceBodyError> {
         let Some(mut chunk) = store.trace_chunk(trace_id, i64::MIN)? else {
             return Err(TraceBodyError::NotFound(trace_id.to_owned()));
         };
         let mut seen = SeenSpans::with_capacity(usize::try_from(expected).unwrap_or(0));
         let mut first = true;
-        self.piece.extend_from_slice(format!("{{\"trace_id\":\"{trace_id}\",\"spans\":[").as_bytes());
+        self.piece
+            .extend_from_slice(format!("{{\"trace_id\":\"{trace_id}\",\"spans\":[").as_bytes());
         loop {
             let mut failed = None;
             let complete = chunk.for_each_span(&mut |span| {

@@ -83,7 +83,8 @@ async fn trace(State(state): State<AppState>, Path(trace_id): Path<String>) -> R
     if let Some(body) = state.trace_cache.0.get(&key).await {
         return (json, body).into_response();
     }
-    match trace_body::start(state.store.clone(), state.trace_cache.clone(), trace_id, version).await {
+    match trace_body::start(state.store.clone(), state.trace_cache.clone(), trace_id, version).await
+    {
         Ok(body) => (json, body).into_response(),
         Err(TraceBodyError::NotFound(id)) => {
             ApiError::NotFound(format!("trace {id} not found")).into_response()

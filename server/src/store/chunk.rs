@@ -25,7 +25,8 @@ impl SpanChunk {
         let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("span chunk: {e}"));
         let mut visitor = EachSpan { each, stopped: false };
         let result = if self.blob.starts_with(&ZSTD_MAGIC) {
-            let decoder = zstd::stream::read::Decoder::new(&self.blob[..]).map_err(|e| corrupt(&e))?;
+            let decoder =
+                zstd::stream::read::Decoder::new(&self.blob[..]).map_err(|e| corrupt(&e))?;
             // serde_json reads a byte at a time: the buffer keeps that off zstd's stream API.
             let reader = BufReader::with_capacity(64 << 10, decoder);
             let mut de = serde_json::Deserializer::from_reader(reader);
@@ -159,10 +160,18 @@ mod tests {
         for blob in [encode(&refs).unwrap(), serde_json::to_vec(&spans).unwrap()] {
             let chunk = SpanChunk { id: 1, blob };
             let mut seen = Vec::new();
-            assert!(chunk.for_each_span(&mut |s| { seen.push(s); true }).unwrap());
+            assert!(chunk
+                .for_each_span(&mut |s| {
+                    seen.push(s);
+                    true
+                })
+                .unwrap());
             assert_eq!(seen, spans);
             let mut taken = 0;
-            let stop_at_three = &mut |_| { taken += 1; taken < 3 };
+            let stop_at_three = &mut |_| {
+                taken += 1;
+                taken < 3
+            };
             assert!(!chunk.for_each_span(stop_at_three).unwrap());
             assert_eq!(taken, 3);
         }

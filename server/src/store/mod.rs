@@ -8,10 +8,10 @@ mod schema;
 mod signals;
 mod sqlite;
 
+pub use chunk::{SeenSpans, SpanChunk};
 pub use query::{
     parse_log_query, parse_metric_query, parse_trace_query, LogQuery, MetricQuery, TraceQuery,
 };
-pub use chunk::{SeenSpans, SpanChunk};
 pub use sqlite::SqliteStore;
 
 use otelscope_app::model::{

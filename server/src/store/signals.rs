@@ -141,13 +141,7 @@ pub(super) fn metrics(conn: &Connection, q: &MetricQuery) -> Result<MetricsAnswe
          ORDER BY time_ns DESC, id DESC LIMIT ?5",
     )?;
     let rows = stmt.query_map(
-        params![
-            name,
-            q.service,
-            q.since_ns.map(|t| t as i64),
-            q.until_ns.map(|t| t as i64),
-            fetch
-        ],
+        params![name, q.service, q.since_ns.map(|t| t as i64), q.until_ns.map(|t| t as i64), fetch],
         |r| r.get::<_, Vec<u8>>(0),
     )?;
     let mut points = Vec::new();

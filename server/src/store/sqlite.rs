@@ -14,7 +14,9 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::latency::{self, Histogram};
 use super::query::{LogQuery, MetricQuery, TraceQuery};
-use super::{chunk, schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError, WriteBatch};
+use super::{
+    chunk, schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError, WriteBatch,
+};
 
 /// Candidate traces an attribute filter may decode before search gives up and returns what it
 /// found (keeps one query from scanning the whole store).
@@ -384,7 +386,9 @@ impl Store for SqliteStore {
                 }
                 true
             })?;
-            spans.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id)));
+            spans.sort_by(|a, b| {
+                a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id))
+            });
             Ok(spans)
         })
     }

@@ -499,9 +499,8 @@ fn metric_reads_are_bounded_newest_first_and_say_when_cut() {
         (1..=30).map(|t| point("cpu", if t % 2 == 0 { "a" } else { "b" }, t)).collect();
     metrics.push(point("mem", "a", 1));
     write(&store, vec![WriteBatch { received_ns: 1, metrics, ..WriteBatch::default() }]);
-    let query = |raw: &str| {
-        store.metrics(&crate::store::parse_metric_query(raw, 100).unwrap()).unwrap()
-    };
+    let query =
+        |raw: &str| store.metrics(&crate::store::parse_metric_query(raw, 100).unwrap()).unwrap();
 
     let cut = query("name=cpu&limit=10");
     assert!(cut.truncated);
