@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Which renderer draws the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,8 +38,13 @@ pub struct Env {
     pub start_path: Option<String>,
 }
 
-/// The outcome of one API call: the body on success, an error message otherwise.
-pub type ApiOutcome = Result<String, String>;
+/// The outcome of one API call: the body on success, an error message otherwise. The body is
+/// shared, not copied, between SSR's render passes and a component's re-renders.
+pub type ApiOutcome = Result<Arc<str>, String>;
+
+/// How the error SSR gives for a trace with more spans than the server draws begins; the
+/// trace page then says so and links to the app, which draws it in the browser.
+pub const TOO_LARGE_FOR_SSR: &str = "too large to draw on the server";
 
 /// SSR's stand-in for the network. The server renders a page once to learn which API paths the
 /// components ask for (`wanted`), answers them in-process, and renders again with `answers`.

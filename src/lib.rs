@@ -12,7 +12,7 @@ mod routes;
 mod views;
 mod words;
 
-pub use env::{Env, PlatformKind, SsrData};
+pub use env::{ApiOutcome, Env, PlatformKind, SsrData, TOO_LARGE_FOR_SSR};
 pub use routes::Route;
 
 use dioxus::prelude::*;

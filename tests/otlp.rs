@@ -257,10 +257,13 @@ async fn grpc_round_trip() {
     round_trip(Transport::Grpc, true).await;
 }
 
-/// Sorts each span's resource attributes by key (the SDK keeps them in a hash map) and blanks
-/// the SDK's version after checking it is there.
+/// Sorts the spans by start (the API gives them in arrival order; the app orders its rows) and
+/// each span's resource attributes by key (the SDK keeps them in a hash map), and blanks the
+/// SDK's version after checking it is there.
 fn normalize(trace: &mut Json) {
-    for span in trace["spans"].as_array_mut().expect("spans") {
+    let spans = trace["spans"].as_array_mut().expect("spans");
+    spans.sort_by_key(|s| (s["start_ns"].as_u64(), s["span_id"].as_str().map(str::to_owned)));
+    for span in spans {
         let resource = span["resource"].as_array_mut().expect("resource");
         resource.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
         for kv in resource.iter_mut().filter(|kv| kv["key"] == "telemetry.sdk.version") {

@@ -47,8 +47,10 @@ async fn round_trip(transport: &str) {
     assert_eq!(summary["error_count"], 1);
 
     let trace = server.get_json(&format!("/api/v1/traces/{trace_id}")).await;
+    // In arrival order (the SDK exports the child first, as it ends first): find each by parent.
     let spans = trace["spans"].as_array().unwrap();
-    let (root, child) = (&spans[0], &spans[1]);
+    let root = spans.iter().find(|s| s.get("parent_span_id").is_none()).expect("root span");
+    let child = spans.iter().find(|s| s.get("parent_span_id").is_some()).expect("child span");
     assert_eq!(root["name"], "GET /items");
     assert_eq!(root["kind"], "server");
     assert_eq!(root["status"], json!({"code": "error", "message": "upstream failed"}));

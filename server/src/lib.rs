@@ -44,6 +44,8 @@ pub struct AppState {
     pub cors_origins: CorsOrigins,
     /// Recent whole-trace answers (see `api::traces::TraceCache`).
     pub trace_cache: api::TraceCache,
+    /// Traces with more spans are not drawn by SSR (see `ssr::MAX_SPANS`); lower in tests.
+    pub ssr_max_spans: u64,
     /// Where OTLP is received, for `/api/v1/health` and the UI's empty states.
     pub endpoints: Arc<Endpoints>,
 }
@@ -88,6 +90,7 @@ impl AppState {
             sessions: Arc::default(),
             cors_origins: Arc::new([]),
             trace_cache: api::TraceCache::default(),
+            ssr_max_spans: ssr::MAX_SPANS,
             endpoints: Arc::default(),
         }
     }

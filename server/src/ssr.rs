@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 use http_body_util::BodyExt;
 use otelscope_app::platform::SsrPage;
-use otelscope_app::{Route, SsrData};
+use otelscope_app::{ApiOutcome, Route, SsrData, TOO_LARGE_FOR_SSR};
 use tower::ServiceExt;
 
 use crate::api::ApiError;
@@ -20,6 +21,11 @@ use crate::AppState;
 
 /// How many render passes a page may take to discover the API data it needs.
 const MAX_PASSES: usize = 4;
+
+/// The most spans of a trace SSR draws. Its answer (~300 bytes a span) and the parsed spans
+/// of a pass take about 150 MB at this size; a larger trace's page says so and leaves it to
+/// the app, and its spans are never read for SSR (`Store::trace_version` gives the count).
+pub const MAX_SPANS: u64 = 200_000;
 
 /// The fallback handler of the UI port.
 pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
@@ -43,7 +49,7 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
     // while the server renders (a 100,000-span trace takes it a few hundred ms). It preloads
     // what a render without data asks for; the title, known after the data, closes the head.
     let preloads = if with_script {
-        render_pass(&app_path_and_query, &BTreeMap::new(), true).1
+        render_blocking(app_path_and_query.clone(), Arc::default(), true).await.1
     } else {
         Vec::new()
     };
@@ -70,27 +76,47 @@ fn strip_ssr_prefix(path: &str) -> Option<String> {
 
 /// Renders until the components ask for no API path that has not been answered. A `preview`
 /// is drawn for the WASM app to replace.
+/// Each pass runs on a blocking thread; the answers are shared with it, not copied.
 async fn render_with_data(state: &AppState, path: &str, preview: bool) -> SsrPage {
-    let mut answers = BTreeMap::new();
+    let mut answers: Arc<BTreeMap<String, ApiOutcome>> = Arc::default();
     let mut page = SsrPage { html: String::new(), title: None };
     for _ in 0..MAX_PASSES {
-        let (rendered, wanted) = render_pass(path, &answers, preview);
+        let (rendered, wanted) = render_blocking(path.to_owned(), answers.clone(), preview).await;
         page = rendered;
         if wanted.is_empty() {
             break;
         }
+        // The pass is over, so this is the only handle again: no copy of the map or answers.
+        let more = Arc::make_mut(&mut answers);
         for api_path in wanted {
             let outcome = call_api(state, &api_path).await;
-            answers.insert(api_path, outcome);
+            more.insert(api_path, outcome);
         }
     }
     page
 }
 
-/// One synchronous render; the VirtualDom is `!Send` and never lives across an `.await`.
+/// One render pass on a blocking thread, so a large page never holds up an async worker.
+async fn render_blocking(
+    path: String,
+    answers: Arc<BTreeMap<String, ApiOutcome>>,
+    preview: bool,
+) -> (SsrPage, Vec<String>) {
+    tokio::task::spawn_blocking(move || render_pass(&path, &answers, preview)).await.unwrap_or_else(
+        |_| {
+            tracing::error!("A render pass panicked.");
+            let html =
+                "<p class=\"error-state\" role=\"alert\">This page could not be rendered.</p>";
+            (SsrPage { html: html.into(), title: None }, Vec::new())
+        },
+    )
+}
+
+/// One synchronous render: the VirtualDom is `!Send`, so it is created, rendered and dropped
+/// here, on one thread, and never lives across an `.await`. Answers are shared (`Arc<str>`).
 fn render_pass(
     path: &str,
-    answers: &BTreeMap<String, Result<String, String>>,
+    answers: &BTreeMap<String, ApiOutcome>,
     preview: bool,
 ) -> (SsrPage, Vec<String>) {
     let data = if preview { SsrData::preview() } else { SsrData::default() };
@@ -101,18 +127,37 @@ fn render_pass(
     (page, data.take_wanted())
 }
 
-/// Answers one API path in-process, as the browser would get it over HTTP.
-async fn call_api(state: &AppState, api_path: &str) -> Result<String, String> {
+/// Answers one API path in-process, as the browser would get it over HTTP; a trace with more
+/// than `ssr_max_spans` spans is not read at all (its count is one row of `traces`).
+async fn call_api(state: &AppState, api_path: &str) -> ApiOutcome {
+    if let Some(trace_id) = trace_of(api_path) {
+        let store = state.store.clone();
+        let count = tokio::task::spawn_blocking(move || store.trace_version(&trace_id)).await;
+        if let Ok(Ok(Some(count))) = count {
+            if count > state.ssr_max_spans {
+                let max = state.ssr_max_spans;
+                return Err(format!(
+                    "{TOO_LARGE_FOR_SSR}: {count} spans, more than the {max} it draws"
+                ));
+            }
+        }
+    }
     let request = Request::get(api_path).body(Body::empty()).map_err(|e| e.to_string())?;
     let Ok(response) = crate::api_router(state.clone()).oneshot(request).await;
     let status = response.status();
     let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
     if status.is_success() {
-        Ok(text)
+        let text = std::str::from_utf8(&bytes).map_err(|_| "the answer is not UTF-8".to_owned())?;
+        Ok(Arc::from(text))
     } else {
-        Err(otelscope_app::platform::http_error(status.as_u16(), &text))
+        Err(otelscope_app::platform::http_error(status.as_u16(), &String::from_utf8_lossy(&bytes)))
     }
+}
+
+/// The trace id of `/api/v1/traces/{id}` (lowercase), if `api_path` is that.
+fn trace_of(api_path: &str) -> Option<String> {
+    let id = api_path.strip_prefix("/api/v1/traces/")?;
+    (!id.is_empty() && !id.contains(['/', '?'])).then(|| id.to_ascii_lowercase())
 }
 
 /// The HTML document around a rendered page, in the two parts the handler sends.
@@ -180,6 +225,14 @@ pub(crate) fn escape_attribute(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_paths() {
+        assert_eq!(trace_of("/api/v1/traces/ABC"), Some("abc".into()));
+        assert_eq!(trace_of("/api/v1/traces?service=a"), None);
+        assert_eq!(trace_of("/api/v1/traces/"), None);
+        assert_eq!(trace_of("/api/v1/traces/a/b"), None);
+    }
 
     #[test]
     fn ssr_prefix() {

@@ -247,3 +247,26 @@ async fn a_cached_trace_answer_gives_way_to_new_spans() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(second.matches("\"span_id\"").count(), 2, "the new span is in the answer");
 }
+
+/// Issue 8: SSR parsed any trace whole, however large. Over the limit (lowered here from
+/// 200,000), the page says so and links to the app, and the trace's spans are never read.
+#[tokio::test]
+async fn a_trace_over_the_ssr_limit_is_left_to_the_app() {
+    let state = otelscope_server::AppState { ssr_max_spans: 3, ..support::state() };
+    let trace_id = seed(&state).await;
+    let (status, html) = page(&state, &format!("/ssr/traces/{trace_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("This trace is too large to draw here"), "{html}");
+    assert!(html.contains("4 spans, more than the 3 it draws"), "{html}");
+    assert!(html.contains(&format!(r#"href="/traces/{trace_id}""#)), "links to the app: {html}");
+    assert!(!html.contains(">grandchild<"), "no span was drawn: {html}");
+    assert!(!state.trace_cache.holds(&trace_id, 4).await, "the trace was read for SSR");
+
+    let (_, html) = page(&state, &format!("/ssr/traces/{trace_id}/spans/{}", "03".repeat(8))).await;
+    assert!(html.contains("This trace is too large to draw here"), "{html}");
+
+    // At the limit it is drawn as before.
+    let state = otelscope_server::AppState { ssr_max_spans: 4, ..state };
+    let (_, html) = page(&state, &format!("/ssr/traces/{trace_id}")).await;
+    assert!(html.contains(">grandchild<"), "{html}");
+}

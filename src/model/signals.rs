@@ -114,6 +114,14 @@ pub struct MetricsAnswer {
     pub names: Vec<MetricName>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<MetricSeries>,
+    /// More was stored than the answer holds: the series carry only the newest `limit` points,
+    /// or the catalog only the first `limit` names.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub truncated: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ pub async fn get_text(url: &str, api_key: Option<&str>) -> ApiOutcome {
     let status = response.status();
     let text = response.text().await.map_err(|e| format!("unreadable body: {e}"))?;
     if status.is_success() {
-        Ok(text)
+        Ok(text.into())
     } else {
         Err(super::http_error(status.as_u16(), &text))
     }

@@ -22,7 +22,7 @@ pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
     let text = String::from_utf8(bytes).map_err(|_| "the answer is not UTF-8".to_owned())?;
     if response.ok() {
-        Ok(text)
+        Ok(text.into())
     } else {
         Err(super::http_error(response.status(), &text))
     }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 
 use crate::charts::waterfall::{SharedSpans, Waterfall};
+use crate::env::TOO_LARGE_FOR_SSR;
 use crate::hooks::{use_api, Loadable};
 use crate::model::Trace;
 use crate::routes::Route;
@@ -36,14 +37,29 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                 p { class: "empty-state", "No spans of trace " code { "{trace_id}" } " are stored (yet, or any more)." }
             }
         },
+        Loadable::Failed(error) if error.starts_with(TOO_LARGE_FOR_SSR) => rsx! {
+            {back}
+            section { class: "empty-page",
+                h1 { "This trace is too large to draw here" }
+                p { class: "empty-state",
+                    "Trace " code { "{trace_id}" } " is {error}. "
+                    Link { to: Route::TraceDetail { trace_id: trace_id() }, "Open it in the app" }
+                    ", which draws it in your browser."
+                }
+            }
+        },
         Loadable::Failed(error) => {
             rsx! { {back} p { class: "error-state", role: "alert", "Could not load the trace: {error}" } }
         }
         Loadable::Ready(trace) => {
             let start = trace.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
             let end = trace.spans.iter().map(|s| s.end_ns.max(s.start_ns)).max().unwrap_or(start);
-            let root =
-                trace.spans.iter().find(|s| s.parent_span_id.is_none()).or(trace.spans.first());
+            // Spans come in arrival order: without a root, the earliest names the trace.
+            let root = trace.spans.iter().find(|s| s.parent_span_id.is_none()).or_else(|| {
+                trace.spans.iter().min_by(|a, b| {
+                    a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id))
+                })
+            });
             let title = root.map(|r| format!("{} {}", r.service, r.name)).unwrap_or_default();
             let mut services: Vec<&str> = trace.spans.iter().map(|s| s.service.as_str()).collect();
             services.sort_unstable();

@@ -5,6 +5,7 @@ mod error;
 mod health;
 mod services;
 mod signals;
+mod trace_body;
 mod traces;
 
 pub use error::ApiError;

@@ -1,7 +1,6 @@
-//! `GET /api/v1/traces` (search) and `GET /api/v1/traces/{trace_id}` (every span, with
-//! recent answers cached).
+//! `GET /api/v1/traces` (search) and `GET /api/v1/traces/{trace_id}` (every span, streamed;
+//! recent small answers cached).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -10,8 +9,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use otelscope_app::model::{Trace, TraceList};
+use otelscope_app::model::TraceList;
 
+use super::trace_body::{self, TraceBodyError};
 use super::ApiError;
 use crate::store::parse_trace_query;
 use crate::AppState;
@@ -30,10 +30,11 @@ async fn search(
     Ok(Json(TraceList { traces }))
 }
 
-/// Whole-trace answers as JSON, by trace id and `Store::trace_version`, so an answer is reused
-/// only while no span was added to the trace. A trace page asks twice in a row (its SSR render,
-/// then the app's fetch); for a 100,000-span trace each costs a few hundred ms. Concurrent
-/// askers share one computation. Bounded by size (64 MiB) and kept 30 s.
+/// Small whole-trace answers as JSON, by trace id and `Store::trace_version`, so an answer is
+/// reused only while no span was added to the trace: a trace page asks twice in a row (its SSR
+/// render, then the app's fetch). Only answers up to `trace_body::CACHE_ENTRY_MAX` (4 MiB) are
+/// kept, so the cache never holds a huge trace; larger ones are streamed every time. Bounded by
+/// size (64 MiB) and kept 30 s.
 #[derive(Clone)]
 pub struct TraceCache(moka::future::Cache<(String, u64), Bytes>);
 
@@ -50,6 +51,19 @@ impl Default for TraceCache {
     }
 }
 
+impl TraceCache {
+    /// Whether an answer for this trace id and version is kept (for tests of the bound).
+    pub async fn holds(&self, trace_id: &str, version: u64) -> bool {
+        self.0.get(&(trace_id.to_owned(), version)).await.is_some()
+    }
+
+    pub(crate) async fn insert(&self, key: (String, u64), answer: Bytes) {
+        self.0.insert(key, answer).await;
+    }
+}
+
+/// Spans in stored order (the app's waterfall orders its rows itself), each once, streamed
+/// (see `trace_body`).
 async fn trace(State(state): State<AppState>, Path(trace_id): Path<String>) -> Response {
     let trace_id = trace_id.to_ascii_lowercase();
     if trace_id.len() != 32 || !trace_id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -65,20 +79,16 @@ async fn trace(State(state): State<AppState>, Path(trace_id): Path<String>) -> R
         Err(error) => return error.into_response(),
     };
     let key = (trace_id.clone(), version);
-    let answer = state.trace_cache.0.try_get_with(key, load_trace(state.clone(), trace_id)).await;
-    match answer {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(error) => Arc::as_ref(&error).response(),
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    if let Some(body) = state.trace_cache.0.get(&key).await {
+        return (json, body).into_response();
     }
-}
-
-async fn load_trace(state: AppState, trace_id: String) -> Result<Bytes, ApiError> {
-    let id = trace_id.clone();
-    let spans = super::blocking(move || state.store.trace(&id)).await?;
-    if spans.is_empty() {
-        return Err(ApiError::NotFound(format!("trace {trace_id} not found")));
+    match trace_body::start(state.store.clone(), state.trace_cache.clone(), trace_id, version).await
+    {
+        Ok(body) => (json, body).into_response(),
+        Err(TraceBodyError::NotFound(id)) => {
+            ApiError::NotFound(format!("trace {id} not found")).into_response()
+        }
+        Err(TraceBodyError::Store(error)) => ApiError::Store(error).into_response(),
     }
-    let json = serde_json::to_vec(&Trace { trace_id, spans })
-        .map_err(|e| ApiError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
-    Ok(Bytes::from(json))
 }

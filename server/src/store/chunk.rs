@@ -1,9 +1,100 @@
 //! How one chunk of spans (one trace's spans from one export request) is kept on disk: a JSON
 //! array compressed with zstd. Chunks written before compression (plain JSON) are still read.
 
+use std::collections::HashSet;
+use std::io::BufReader;
+
 use otelscope_app::model::Span;
+use serde::de::{Deserializer as _, SeqAccess, Visitor};
 
 use super::StoreError;
+
+/// One stored chunk of a trace's spans, still in its stored form; `Store::trace_chunk` reads
+/// them one at a time so a reader of a huge trace never holds more than one.
+pub struct SpanChunk {
+    /// Its row id: chunks of a trace are read in id order, which is the order they arrived.
+    pub id: i64,
+    pub(super) blob: Vec<u8>,
+}
+
+impl SpanChunk {
+    /// Calls `each` with the chunk's spans in order, decoding one span at a time (a whole chunk
+    /// is never decompressed into memory). `each` returns `false` to stop early; the result is
+    /// whether every span was given.
+    pub fn for_each_span(&self, each: &mut dyn FnMut(Span) -> bool) -> Result<bool, StoreError> {
+        let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("span chunk: {e}"));
+        let mut visitor = EachSpan { each, stopped: false };
+        let result = if self.blob.starts_with(&ZSTD_MAGIC) {
+            let decoder =
+                zstd::stream::read::Decoder::new(&self.blob[..]).map_err(|e| corrupt(&e))?;
+            // serde_json reads a byte at a time: the buffer keeps that off zstd's stream API.
+            let reader = BufReader::with_capacity(64 << 10, decoder);
+            let mut de = serde_json::Deserializer::from_reader(reader);
+            de.deserialize_seq(&mut visitor).and_then(|done| de.end().map(|()| done))
+        } else {
+            let mut de = serde_json::Deserializer::from_slice(&self.blob);
+            de.deserialize_seq(&mut visitor).and_then(|done| de.end().map(|()| done))
+        };
+        match result {
+            // Stopping leaves the array unfinished, which serde_json reports; that is no error.
+            _ if visitor.stopped => Ok(false),
+            Ok(done) => Ok(done),
+            Err(e) => Err(corrupt(&e)),
+        }
+    }
+}
+
+/// Ids of the spans of one trace seen so far, to keep only the first copy of a span an exporter
+/// sent twice (a retry after a timeout). Ids are 16 hex digits, kept as 8-byte integers, so a
+/// million spans cost about 16 MiB rather than a `String` each.
+#[derive(Default)]
+pub struct SeenSpans {
+    ids: HashSet<u64>,
+    /// Ids that are not 16 lowercase hex digits (none from our ingest; older or odd data).
+    other: HashSet<String>,
+}
+
+impl SeenSpans {
+    /// Room for `spans` ids up front, so the set does not grow by doubling.
+    pub fn with_capacity(spans: usize) -> SeenSpans {
+        SeenSpans { ids: HashSet::with_capacity(spans), other: HashSet::new() }
+    }
+
+    /// Whether `span_id` is seen for the first time (and remembers it).
+    pub fn first_time(&mut self, span_id: &str) -> bool {
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if span_id.len() == 16 && span_id.bytes().all(hex) {
+            if let Ok(id) = u64::from_str_radix(span_id, 16) {
+                return self.ids.insert(id);
+            }
+        }
+        self.other.insert(span_id.to_owned())
+    }
+}
+
+/// Hands the elements of a JSON array of spans to a callback as they are parsed.
+struct EachSpan<'a> {
+    each: &'a mut dyn FnMut(Span) -> bool,
+    stopped: bool,
+}
+
+impl<'de> Visitor<'de> for &mut EachSpan<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of spans")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while let Some(span) = seq.next_element::<Span>()? {
+            if !(self.each)(span) {
+                self.stopped = true;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
 
 /// zstd's frame magic number; a plain JSON chunk starts with `[`.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
@@ -17,20 +108,19 @@ pub(super) fn encode(spans: &[&Span]) -> Result<Vec<u8>, StoreError> {
     zstd::bulk::compress(&json, LEVEL).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// The spans of a stored chunk, compressed or from before compression.
-pub(super) fn decode(blob: &[u8]) -> Result<Vec<Span>, StoreError> {
-    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("span chunk: {e}"));
-    if blob.starts_with(&ZSTD_MAGIC) {
-        let json = zstd::stream::decode_all(blob).map_err(|e| corrupt(&e))?;
-        serde_json::from_slice(&json).map_err(|e| corrupt(&e))
-    } else {
-        serde_json::from_slice(blob).map_err(|e| corrupt(&e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The spans of a stored chunk, compressed or from before compression.
+    fn decode(blob: &[u8]) -> Result<Vec<Span>, StoreError> {
+        let mut spans = Vec::new();
+        SpanChunk { id: 1, blob: blob.to_vec() }.for_each_span(&mut |s| {
+            spans.push(s);
+            true
+        })?;
+        Ok(spans)
+    }
 
     fn spans() -> Vec<Span> {
         (0..64u64)
@@ -60,6 +150,47 @@ mod tests {
     fn plain_json_chunks_from_older_stores_are_read() {
         let spans = spans();
         assert_eq!(decode(&serde_json::to_vec(&spans).unwrap()).unwrap(), spans);
+    }
+
+    /// Every span, in order, from compressed and plain chunks; stopping early is no error.
+    #[test]
+    fn chunks_are_read_one_span_at_a_time() {
+        let spans = spans();
+        let refs: Vec<&Span> = spans.iter().collect();
+        for blob in [encode(&refs).unwrap(), serde_json::to_vec(&spans).unwrap()] {
+            let chunk = SpanChunk { id: 1, blob };
+            let mut seen = Vec::new();
+            assert!(chunk
+                .for_each_span(&mut |s| {
+                    seen.push(s);
+                    true
+                })
+                .unwrap());
+            assert_eq!(seen, spans);
+            let mut taken = 0;
+            let stop_at_three = &mut |_| {
+                taken += 1;
+                taken < 3
+            };
+            assert!(!chunk.for_each_span(stop_at_three).unwrap());
+            assert_eq!(taken, 3);
+        }
+        let mut blob = encode(&refs).unwrap();
+        blob.truncate(blob.len() / 2);
+        let damaged = SpanChunk { id: 1, blob };
+        assert!(matches!(damaged.for_each_span(&mut |_| true), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn span_ids_are_deduplicated_as_integers_and_odd_ones_as_text() {
+        let mut seen = SeenSpans::with_capacity(4);
+        assert!(seen.first_time("00000000000000ff"));
+        assert!(!seen.first_time("00000000000000ff"));
+        // Not lowercase hex: kept apart, so it never collides with the integer of another id.
+        assert!(seen.first_time("00000000000000FF"));
+        assert!(seen.first_time("+0000000000000ff"));
+        assert!(!seen.first_time("+0000000000000ff"));
+        assert!(seen.first_time("short"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod schema;
 mod signals;
 mod sqlite;
 
+pub use chunk::{SeenSpans, SpanChunk};
 pub use prepare::PreparedSpans;
 pub use query::{
     parse_log_query, parse_metric_query, parse_trace_query, LogQuery, MetricQuery, TraceQuery,
@@ -108,8 +109,13 @@ pub trait Store: Send + Sync + 'static {
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError>;
     /// Trace summaries matching `query`, newest first.
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
-    /// Every stored span of one trace, by start time; empty when the trace is unknown.
+    /// Every stored span of one trace, once each, by start time; empty when the trace is
+    /// unknown. Holds the whole trace in memory: the API streams with `trace_chunk` instead.
     fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError>;
+    /// The chunk of one trace's spans stored next after chunk `after` (`i64::MIN` for the
+    /// first), in arrival order; `None` after the last. Each call is one short read, so a
+    /// reader that goes slowly holds no connection or lock between chunks.
+    fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError>;
     /// Log records matching `query`, newest first.
     fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, StoreError>;
     /// The metric catalog, or the series of one metric.

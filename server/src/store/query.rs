@@ -185,11 +185,20 @@ pub struct MetricQuery {
     pub until_ns: Option<u64>,
     /// Keep the last point of each series per step.
     pub step_ns: Option<u64>,
+    /// With a name: the most points read, newest first (over all its series, before `step`
+    /// thins them). Without: the most names in the catalog.
+    pub limit: usize,
 }
 
-/// `name`, `service`, `since`, `until`, `step` (a duration such as `10s`).
+/// Points (or catalog names) a metrics answer holds unless `limit` says otherwise.
+pub const DEFAULT_METRIC_LIMIT: usize = 10_000;
+/// The most a metrics answer ever holds, whatever `limit` asks: ~300 bytes a point, so an
+/// answer stays around 30 MB in the server and the browser.
+pub const MAX_METRIC_LIMIT: usize = 100_000;
+
+/// `name`, `service`, `since`, `until`, `step` (a duration such as `10s`), `limit`.
 pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String> {
-    let mut q = MetricQuery::default();
+    let mut q = MetricQuery { limit: DEFAULT_METRIC_LIMIT, ..MetricQuery::default() };
     for (key, value) in params(raw) {
         match key.as_str() {
             "name" => q.name = Some(value),
@@ -200,6 +209,11 @@ pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String>
                 let step = humantime::parse_duration(&value)
                     .map_err(|_| format!("step must be a duration like 10s, not {value:?}"))?;
                 q.step_ns = Some((step.as_nanos() as u64).max(1));
+            }
+            "limit" => {
+                let n: usize =
+                    value.parse().map_err(|_| format!("limit must be a number, not {value:?}"))?;
+                q.limit = n.clamp(1, MAX_METRIC_LIMIT);
             }
             _ => {}
         }
@@ -234,6 +248,10 @@ mod signal_tests {
         assert_eq!(m.name.as_deref(), Some("cache.gets"));
         assert_eq!(m.step_ns, Some(10_000_000_000));
         assert_eq!(m.since_ns, Some(100));
+        assert_eq!(m.limit, DEFAULT_METRIC_LIMIT);
+        assert_eq!(parse_metric_query("limit=5", 0).unwrap().limit, 5);
+        assert_eq!(parse_metric_query("limit=99999999", 0).unwrap().limit, MAX_METRIC_LIMIT);
+        assert!(parse_metric_query("limit=all", 0).is_err());
         assert!(parse_metric_query("step=often", 0).is_err());
         assert!(parse_log_query("min_severity=loud", 0).is_err());
     }

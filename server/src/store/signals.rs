@@ -113,27 +113,35 @@ pub(super) fn logs(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRecord>, St
         .collect()
 }
 
+/// The catalog (at most `limit` names, by name), or the newest `limit` points of one metric
+/// grouped into series; `truncated` says when more was stored.
 pub(super) fn metrics(conn: &Connection, q: &MetricQuery) -> Result<MetricsAnswer, StoreError> {
+    // One row more than the limit tells whether anything was left out.
+    let fetch = q.limit.saturating_add(1).min(i64::MAX as usize) as i64;
     let Some(name) = &q.name else {
         let mut stmt = conn.prepare_cached(
             "SELECT name, COUNT(*) FROM metric_points WHERE (?1 IS NULL OR service = ?1)
-             GROUP BY name ORDER BY name",
+             GROUP BY name ORDER BY name LIMIT ?2",
         )?;
-        let names = stmt
-            .query_map(params![q.service], |r| {
+        let mut names: Vec<MetricName> = stmt
+            .query_map(params![q.service, fetch], |r| {
                 Ok(MetricName { name: r.get(0)?, points: r.get::<_, i64>(1)? as u64 })
             })?
             .collect::<Result<_, _>>()?;
-        return Ok(MetricsAnswer { names, series: Vec::new() });
+        let truncated = names.len() > q.limit;
+        names.truncate(q.limit);
+        return Ok(MetricsAnswer { names, series: Vec::new(), truncated });
     };
+    // Newest first, so a bounded read keeps the recent end of the series (what a chart of
+    // "the last hour" shows); reversed into time order below.
     let mut stmt = conn.prepare_cached(
         "SELECT point FROM metric_points
          WHERE name = ?1 AND (?2 IS NULL OR service = ?2) AND (?3 IS NULL OR time_ns >= ?3)
            AND (?4 IS NULL OR time_ns <= ?4)
-         ORDER BY time_ns, id",
+         ORDER BY time_ns DESC, id DESC LIMIT ?5",
     )?;
     let rows = stmt.query_map(
-        params![name, q.service, q.since_ns.map(|t| t as i64), q.until_ns.map(|t| t as i64)],
+        params![name, q.service, q.since_ns.map(|t| t as i64), q.until_ns.map(|t| t as i64), fetch],
         |r| r.get::<_, Vec<u8>>(0),
     )?;
     let mut points = Vec::new();
@@ -142,7 +150,10 @@ pub(super) fn metrics(conn: &Connection, q: &MetricQuery) -> Result<MetricsAnswe
             serde_json::from_slice(&blob?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         points.push(point);
     }
-    Ok(MetricsAnswer { names: Vec::new(), series: into_series(points, q.step_ns) })
+    let truncated = points.len() > q.limit;
+    points.truncate(q.limit);
+    points.reverse();
+    Ok(MetricsAnswer { names: Vec::new(), series: into_series(points, q.step_ns), truncated })
 }
 
 /// Groups points (in time order) into one series per service and attribute set; with a step,

@@ -1,7 +1,7 @@
 //! `SqliteStore`: the embedded engine. One writer connection (fed by the ingest writer thread)
 //! and a small pool of read connections; on disk in WAL mode, or one in-memory database.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -15,7 +15,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
 use super::query::{LogQuery, MetricQuery, TraceQuery};
-use super::{chunk, schema, signals, Retention, Store, StoreError, WriteBatch};
+use super::{schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError, WriteBatch};
 
 /// Candidate traces an attribute filter may decode before search gives up and returns what it
 /// found (keeps one query from scanning the whole store).
@@ -374,7 +374,26 @@ impl Store for SqliteStore {
     }
 
     fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError> {
-        self.read(|conn| load_trace(conn, trace_id))
+        self.read(|conn| {
+            let mut spans = Vec::new();
+            let mut seen = SeenSpans::default();
+            each_span(conn, trace_id, &mut |span| {
+                // An exporter that retried after a timeout may have sent a span twice: keep the
+                // first.
+                if seen.first_time(&span.span_id) {
+                    spans.push(span);
+                }
+                true
+            })?;
+            spans.sort_by(|a, b| {
+                a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id))
+            });
+            Ok(spans)
+        })
+    }
+
+    fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError> {
+        self.read(|conn| next_chunk(conn, trace_id, after))
     }
 
     fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, StoreError> {
@@ -539,20 +558,36 @@ const UPSERT_TRACE: &str = "
         received_ns  = MAX(received_ns, excluded.received_ns),
         stored_bytes = stored_bytes + excluded.stored_bytes";
 
-fn load_trace(conn: &Connection, trace_id: &str) -> Result<Vec<Span>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT spans FROM span_chunks WHERE trace_id = ?1 ORDER BY id")?;
-    let mut rows = stmt.query([trace_id])?;
-    let mut spans: Vec<Span> = Vec::new();
-    let mut seen = HashSet::new();
-    while let Some(row) = rows.next()? {
-        let blob: Vec<u8> = row.get(0)?;
-        let chunk = chunk::decode(&blob)?;
-        // An exporter that retried after a timeout may have sent a span twice: keep the first.
-        spans.extend(chunk.into_iter().filter(|s| seen.insert(s.span_id.clone())));
+/// The chunk of `trace_id` stored next after chunk `after` (`i64::MIN` for the first).
+fn next_chunk(
+    conn: &Connection,
+    trace_id: &str,
+    after: i64,
+) -> Result<Option<SpanChunk>, StoreError> {
+    let chunk = conn
+        .prepare_cached(
+            "SELECT id, spans FROM span_chunks WHERE trace_id = ?1 AND id > ?2 ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![trace_id, after], |r| Ok(SpanChunk { id: r.get(0)?, blob: r.get(1)? }))
+        .optional()?;
+    Ok(chunk)
+}
+
+/// Calls `each` with every stored span of `trace_id` in stored order, retried copies included,
+/// one chunk in memory at a time, until it returns `false`; returns whether it saw them all.
+fn each_span(
+    conn: &Connection,
+    trace_id: &str,
+    each: &mut dyn FnMut(Span) -> bool,
+) -> Result<bool, StoreError> {
+    let mut after = i64::MIN;
+    while let Some(chunk) = next_chunk(conn, trace_id, after)? {
+        after = chunk.id;
+        if !chunk.for_each_span(each)? {
+            return Ok(false);
+        }
     }
-    spans.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id)));
-    Ok(spans)
+    Ok(true)
 }
 
 fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
@@ -622,8 +657,13 @@ fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreE
             if scanned > ATTR_SCAN_LIMIT {
                 break;
             }
-            let spans = load_trace(conn, &summary.trace_id)?;
-            if !spans.iter().any(|s| span_has_attrs(s, &q.attrs)) {
+            // Span by span, stopping at the first match: a candidate may be a huge trace.
+            let mut matched = false;
+            each_span(conn, &summary.trace_id, &mut |span| {
+                matched = span_has_attrs(&span, &q.attrs);
+                !matched
+            })?;
+            if !matched {
                 continue;
             }
         }

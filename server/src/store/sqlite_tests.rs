@@ -341,7 +341,7 @@ fn the_size_bound_drops_the_oldest_received_until_it_holds() {
                     key: "noise".into(),
                     value: AttrValue::String(format!(
                         "{:x}",
-                        (t as u64 * 1_000_003 + i as u64) * 0x9e37_79b9_7f4a_7c15
+                        (t as u64 * 1_000_003 + i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
                     )),
                 }];
                 s
@@ -473,4 +473,50 @@ fn a_version_3_store_keeps_its_data_and_counts_it_as_received_at_the_upgrade() {
     assert_eq!(store.enforce_retention(week, now + 8 * DAY_NS, 1_000).unwrap(), 1);
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 8: a metric's series were read without a bound. The answer keeps the newest `limit`
+/// points (in time order) and says it was cut; the catalog likewise.
+#[test]
+fn metric_reads_are_bounded_newest_first_and_say_when_cut() {
+    use otelscope_app::model::{MetricKind, MetricPoint, Temporality};
+    let store = SqliteStore::in_memory().unwrap();
+    let point = |name: &str, host: &str, time_ns: u64| MetricPoint {
+        name: name.into(),
+        description: String::new(),
+        unit: String::new(),
+        kind: MetricKind::Gauge,
+        temporality: Temporality::Unspecified,
+        monotonic: false,
+        service: "s".into(),
+        attributes: vec![KeyValue { key: "host".into(), value: AttrValue::String(host.into()) }],
+        start_ns: 0,
+        time_ns,
+        value: Some(time_ns as f64),
+        histogram: None,
+    };
+    let mut metrics: Vec<MetricPoint> =
+        (1..=30).map(|t| point("cpu", if t % 2 == 0 { "a" } else { "b" }, t)).collect();
+    metrics.push(point("mem", "a", 1));
+    write(&store, vec![WriteBatch { received_ns: 1, metrics, ..WriteBatch::default() }]);
+    let query =
+        |raw: &str| store.metrics(&crate::store::parse_metric_query(raw, 100).unwrap()).unwrap();
+
+    let cut = query("name=cpu&limit=10");
+    assert!(cut.truncated);
+    let times: Vec<Vec<u64>> =
+        cut.series.iter().map(|s| s.points.iter().map(|p| p.time_ns).collect()).collect();
+    assert_eq!(times, [vec![22, 24, 26, 28, 30], vec![21, 23, 25, 27, 29]]);
+
+    let whole = query("name=cpu&limit=30");
+    assert!(!whole.truncated);
+    assert_eq!(whole.series.iter().map(|s| s.points.len()).sum::<usize>(), 30);
+    assert_eq!(query("name=cpu").series.iter().map(|s| s.points.len()).sum::<usize>(), 30);
+
+    let catalog = query("limit=1");
+    assert!(catalog.truncated);
+    assert_eq!(catalog.names.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(), ["cpu"]);
+    assert!(!query("").truncated);
+    // The flag is left out of answers that were not cut, so older readers see no change.
+    assert!(!serde_json::to_string(&query("")).unwrap().contains("truncated"));
 }

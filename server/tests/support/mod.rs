@@ -197,6 +197,13 @@ impl Store for GatedStore {
     fn trace(&self, id: &str) -> Result<Vec<otelscope_app::model::Span>, StoreError> {
         self.inner.trace(id)
     }
+    fn trace_chunk(
+        &self,
+        id: &str,
+        after: i64,
+    ) -> Result<Option<otelscope_server::store::SpanChunk>, StoreError> {
+        self.inner.trace_chunk(id, after)
+    }
     fn logs(&self, q: &LogQuery) -> Result<Vec<otelscope_app::model::LogRecord>, StoreError> {
         self.inner.logs(q)
     }

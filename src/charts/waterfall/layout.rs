@@ -2,7 +2,7 @@
 //! bar offset/width as fractions of the trace, self time and critical-path marks. No Dioxus.
 //! Iterative throughout, so a 100,000-span trace or a chain 100,000 deep cannot blow the stack.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::model::Span;
 
@@ -69,10 +69,11 @@ pub fn layout(spans: &[Span]) -> Layout {
     let mut rows = Vec::with_capacity(spans.len());
     let mut row_of = vec![usize::MAX; spans.len()];
     // Spans in a parent cycle are reached from no root: they become roots after the rest.
-    let mut pending_roots = roots.clone();
+    // A queue, not a Vec: a trace of 100,000 orphans would make `remove(0)` quadratic.
+    let mut pending_roots: VecDeque<usize> = roots.iter().copied().collect();
     let mut next_unvisited = 0;
     loop {
-        let Some(root) = pending_roots.first().copied() else {
+        let Some(root) = pending_roots.pop_front() else {
             while next_unvisited < spans.len() && row_of[next_unvisited] != usize::MAX {
                 next_unvisited += 1;
             }
@@ -80,10 +81,9 @@ pub fn layout(spans: &[Span]) -> Layout {
                 break;
             }
             orphan[next_unvisited] = true;
-            pending_roots.push(next_unvisited);
+            pending_roots.push_back(next_unvisited);
             continue;
         };
-        pending_roots.remove(0);
         if row_of[root] != usize::MAX {
             continue;
         }

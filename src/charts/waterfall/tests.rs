@@ -151,6 +151,20 @@ fn a_chain_100000_deep_does_not_overflow_the_stack() {
     assert!(layout.rows.iter().all(|r| r.critical));
 }
 
+/// Issue 8: `pending_roots.remove(0)` made a trace of many roots or orphans quadratic (200,000
+/// orphans took minutes). The server sends spans in stored order, so they arrive unsorted too.
+#[test]
+fn two_hundred_thousand_orphans_in_reverse_order_are_laid_out_by_start() {
+    let n = 200_000u64;
+    let spans: Vec<Span> =
+        (0..n).rev().map(|i| span(&format!("s{i:06}"), Some("gone"), i, i + 1)).collect();
+    let layout = layout(&spans);
+    assert_eq!(layout.rows.len(), n as usize);
+    assert!(layout.rows.iter().all(|r| r.orphan && r.depth == 0 && r.descendants == 0));
+    let starts: Vec<u64> = layout.rows.iter().map(|r| spans[r.span].start_ns).collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "rows ordered by start, not arrival");
+}
+
 #[test]
 fn pages_and_centring() {
     assert_eq!(page_of(0, 5000, 2000), 0..2000);
