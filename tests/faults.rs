@@ -55,8 +55,8 @@ struct SmallDisk {
 }
 
 impl SmallDisk {
-    fn mount(size: &str) -> SmallDisk {
-        let path = std::env::temp_dir().join(format!("otelscope-full-disk-{}", std::process::id()));
+    fn mount(name: &str, size: &str) -> SmallDisk {
+        let path = std::env::temp_dir().join(format!("otelscope-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&path).unwrap();
         let status = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -74,6 +74,25 @@ impl SmallDisk {
             .status()
             .expect("run mount");
         assert!(status.success());
+    }
+
+    /// Remounts read-only. The kernel says "busy" while any process holds a file there open
+    /// for writing, which a test running alongside can do for a moment (a descriptor inherited
+    /// between fork and exec), so a refusal is retried for up to two seconds.
+    fn remount_read_only(&self) {
+        for _ in 0..40 {
+            let status = std::process::Command::new("mount")
+                .args(["-o", "remount,ro"])
+                .arg(&self.path)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("run mount");
+            if status.success() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{} stayed busy", self.path.display());
     }
 
     fn path(&self) -> &Path {
@@ -94,7 +113,7 @@ fn trace_hex(n: u64) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers_by_itself() {
-    let disk = SmallDisk::mount("3m");
+    let disk = SmallDisk::mount("full-disk", "3m");
     let server = Server::start_with(&["--data-dir", disk.path().to_str().unwrap()]).await;
     let post = |n: u64| {
         server.post_traces("application/x-protobuf", otlp_traces("disk", load::batch(n, 40)))
@@ -130,4 +149,45 @@ async fn a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers_by_itse
         services["services"][0]["span_count"].as_u64().unwrap(),
         (acknowledged.len() as u64 + 1) * 40
     );
+}
+
+/// Runs `otelscope serve` on `data_dir` expecting it to refuse; returns its stderr.
+async fn refused_start(data_dir: &Path) -> String {
+    let run = tokio::process::Command::new(otelscope_e2e::otelscope_bin())
+        .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--ui-listen", "127.0.0.1:0"])
+        .args(["--otlp-http-listen", "127.0.0.1:0", "--otlp-grpc-listen", "127.0.0.1:0"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_and_impossible_data_dirs_are_refused_clearly_and_left_alone() {
+    let disk = SmallDisk::mount("read-only", "16m");
+    {
+        let server = Server::start_with(&["--data-dir", disk.path().to_str().unwrap()]).await;
+        assert_eq!(
+            server
+                .post_traces("application/x-protobuf", otlp_traces("ro", load::batch(7, 5)))
+                .await,
+            200
+        );
+    }
+    let db = disk.path().join("otelscope.db");
+    let before = std::fs::read(&db).unwrap();
+    disk.remount_read_only();
+    let stderr = refused_start(disk.path()).await;
+    assert!(stderr.contains("Read-only file system") || stderr.contains("read-only"), "{stderr}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "left as it was");
+
+    // A data directory that cannot exist: its parent is a file.
+    let file = TempDir::new();
+    let parent = file.0.join("a-file");
+    std::fs::write(&parent, b"not a directory").unwrap();
+    let stderr = refused_start(&parent.join("store")).await;
+    assert!(stderr.contains("cannot create the data directory"), "{stderr}");
 }

@@ -45,7 +45,16 @@ async fn main() {
     let seconds: u64 =
         std::env::var("LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
     let data = TempDir::new();
-    let server = Server::start_with(&["--data-dir", data.0.to_str().unwrap()]).await;
+    // Retention must not drop what the count at the end looks for.
+    let server = Server::start_with(&[
+        "--data-dir",
+        data.0.to_str().unwrap(),
+        "--retention-spans",
+        "1000000000",
+        "--retention-bytes",
+        "40GiB",
+    ])
+    .await;
     let pid = server.child.id().unwrap();
 
     // Capacity: offer far more than it can take for a short while; what it acknowledged is it.

@@ -173,7 +173,7 @@ pub(crate) async fn read_body(
         if raw.len() + data.len() > cap {
             return Err(Refusal::TooLarge(cap));
         }
-        memory.grow(data.len() as u64, deadline).await?;
+        memory.grow_soon(data.len() as u64, deadline).await?;
         raw.extend_from_slice(&data);
     }
     Ok(raw.freeze())
@@ -214,7 +214,7 @@ pub(crate) async fn gunzip(
     let mut decoder = flate2::read::MultiGzDecoder::new(raw).take(cap as u64 + 1);
     let mut inflated = Vec::new();
     loop {
-        memory.grow(PIECE as u64, deadline).await?;
+        memory.grow_soon(PIECE as u64, deadline).await?;
         let before = inflated.len();
         (&mut decoder)
             .take(PIECE as u64)

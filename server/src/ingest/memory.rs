@@ -58,7 +58,17 @@ pub struct Reservation {
     units: u64,
 }
 
+/// Longest a request waits for memory before it is refused (503 + `Retry-After`): long enough
+/// to ride out a burst, short enough that an overloaded server says so instead of queueing.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Reservation {
+    /// Adds `bytes`, waiting at most [`WAIT`] (and never past `deadline`) for other requests
+    /// to release memory.
+    pub async fn grow_soon(&mut self, bytes: u64, deadline: Instant) -> Result<(), Exhausted> {
+        self.grow(bytes, deadline.min(Instant::now() + WAIT)).await
+    }
+
     /// Adds `bytes`, waiting until `deadline` for other requests to release memory.
     pub async fn grow(&mut self, bytes: u64, deadline: Instant) -> Result<(), Exhausted> {
         let units = self.units_for(bytes)?;
