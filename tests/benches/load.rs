@@ -79,7 +79,7 @@ async fn main() {
             requests_per_second: rate,
             duration: Duration::from_secs(seconds),
             spans_per_request: SPANS_PER_REQUEST,
-            max_in_flight: 1_024,
+            max_in_flight: 4_096,
         },
     )
     .await;
