@@ -21,7 +21,7 @@ async fn a_million_span_trace_streams_whole_in_bounded_memory() {
     send_trace(&server).await;
     let sent = started.elapsed();
     let trace_id = "7e".repeat(16);
-    let summary = server.get_json(&format!("/api/v1/traces?limit=1")).await;
+    let summary = server.get_json("/api/v1/traces?limit=1").await;
     assert_eq!(summary["traces"][0]["span_count"], SPANS, "{summary}");
 
     // Peak memory from here on: ingest's own peak is not this test's business.

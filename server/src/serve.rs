@@ -73,7 +73,6 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
             max_value_bytes: args.max_attribute_bytes,
             ..Default::default()
         },
-        ..IngestLimits::default()
     };
     let origins = crate::headers::parse_origins(&args.cors_origins)?;
     let state = AppState::new(store, settings, limits)

@@ -77,7 +77,10 @@ impl Reservation {
         }
         let acquire = self.budget.permits.clone().acquire_many_owned(units);
         match tokio::time::timeout_at(deadline, acquire).await {
-            Ok(Ok(permit)) => Ok(self.add(permit, units)),
+            Ok(Ok(permit)) => {
+                self.add(permit, units);
+                Ok(())
+            }
             _ => Err(Exhausted::Busy),
         }
     }
