@@ -89,6 +89,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// When a listen port is taken, listen on a free port of the same address instead of
+    /// failing (the in-process server of `otelscope desktop`; `serve` fails, as asked).
+    #[arg(skip)]
+    pub fall_back_to_free_ports: bool,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -124,13 +128,14 @@ impl ServeArgs {
             .collect()
     }
 
-    /// Settings for a server that only the desktop window talks to: free loopback ports.
-    pub fn in_process(desktop: &DesktopArgs) -> ServeArgs {
-        let any_port: SocketAddr = ([127, 0, 0, 1], 0).into();
+    /// Settings for the desktop's in-process server: OTLP on `otlp` (the standard
+    /// [`OtlpPorts::STANDARD`], where SDKs send by default), each falling back to a free port
+    /// when taken; the UI on a free port, since only the window talks to it.
+    pub fn in_process(desktop: &DesktopArgs, otlp: OtlpPorts) -> ServeArgs {
         ServeArgs {
-            ui_listen: any_port,
-            otlp_http_listen: any_port,
-            otlp_grpc_listen: any_port,
+            ui_listen: ([127, 0, 0, 1], 0).into(),
+            otlp_http_listen: otlp.http,
+            otlp_grpc_listen: otlp.grpc,
             data_dir: desktop.data_dir.clone(),
             in_memory: desktop.in_memory,
             retention_spans: 5_000_000,
@@ -146,8 +151,24 @@ impl ServeArgs {
             api_key: None,
             allow_anonymous: false,
             cors_origins: Vec::new(),
+            fall_back_to_free_ports: true,
         }
     }
+}
+
+/// Where the OTLP receivers ask to listen; tests pass ports of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OtlpPorts {
+    pub http: SocketAddr,
+    pub grpc: SocketAddr,
+}
+
+impl OtlpPorts {
+    /// Loopback 4318 (OTLP/HTTP) and 4317 (gRPC): the SDKs' defaults, as in `serve`.
+    pub const STANDARD: OtlpPorts = OtlpPorts {
+        http: SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 4318),
+        grpc: SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 4317),
+    };
 }
 
 /// `2GiB`, `500MB`, `64KiB`, `1000` (bytes): binary and decimal units, case-insensitive.
@@ -225,5 +246,20 @@ mod tests {
         let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
         let Command::Serve(args) = cli.command else { panic!("expected serve") };
         assert!(args.cors_origins.is_empty(), "no origin is allowed by default");
+    }
+
+    #[test]
+    fn desktop_asks_for_the_standard_otlp_ports_and_may_fall_back() {
+        let cli = Cli::try_parse_from(["otelscope", "desktop", "--in-memory"]).unwrap();
+        let Command::Desktop(desktop) = cli.command else { panic!("expected desktop") };
+        let args = ServeArgs::in_process(&desktop, OtlpPorts::STANDARD);
+        assert_eq!(args.otlp_http_listen.to_string(), "127.0.0.1:4318");
+        assert_eq!(args.otlp_grpc_listen.to_string(), "127.0.0.1:4317");
+        assert_eq!(args.ui_listen.to_string(), "127.0.0.1:0", "only the window uses the UI port");
+        assert!(args.fall_back_to_free_ports && args.in_memory);
+        assert!(args.public_addresses().is_empty());
+        let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
+        let Command::Serve(serve) = cli.command else { panic!("expected serve") };
+        assert!(!serve.fall_back_to_free_ports, "serve fails on a taken port, as asked");
     }
 }

@@ -60,9 +60,10 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         },
         memory_bytes: args.ingest_memory,
     };
-    let ui = bind(args.ui_listen).await?;
-    let otlp_http = bind(args.otlp_http_listen).await?;
-    let otlp_grpc = bind(args.otlp_grpc_listen).await?;
+    let fall_back = args.fall_back_to_free_ports;
+    let ui = bind_port(args.ui_listen, fall_back, "UI").await?;
+    let otlp_http = bind_port(args.otlp_http_listen, fall_back, "OTLP/HTTP").await?;
+    let otlp_grpc = bind_port(args.otlp_grpc_listen, fall_back, "OTLP/gRPC").await?;
     let (ui_addr, otlp_http_addr, otlp_grpc_addr) =
         (ui.local_addr()?, otlp_http.local_addr()?, otlp_grpc.local_addr()?);
     let limits = IngestLimits {
@@ -218,8 +219,21 @@ fn is_transient(error: &std::io::Error) -> bool {
         || error.raw_os_error().is_some_and(|code| code == 23 || code == 24) // ENFILE, EMFILE
 }
 
-async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+/// Binds `addr`. When its port is taken and `fall_back` is set, binds a free port of the same
+/// address instead and says so (`port` names the port in the log); each port falls back alone.
+async fn bind_port(addr: SocketAddr, fall_back: bool, port: &str) -> anyhow::Result<TcpListener> {
+    match TcpListener::bind(addr).await {
+        Ok(listener) => Ok(listener),
+        Err(error) if fall_back && error.kind() == std::io::ErrorKind::AddrInUse => {
+            let free = SocketAddr::new(addr.ip(), 0);
+            let listener =
+                TcpListener::bind(free).await.with_context(|| format!("cannot listen on {free}"))?;
+            let got = listener.local_addr()?;
+            tracing::warn!(port, wanted = %addr, %got, "The port is taken; listening on a free one instead.");
+            Ok(listener)
+        }
+        Err(error) => Err(error).with_context(|| format!("cannot listen on {addr}")),
+    }
 }
 
 /// The SQLite store in `--data-dir` (default: the platform data dir), or in memory.
@@ -285,7 +299,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::cli::{Cli, Command, OtlpPorts};
 
     fn serve_args(args: &[&str]) -> ServeArgs {
         let Command::Serve(args) =
@@ -294,6 +308,52 @@ mod tests {
             panic!("expected serve")
         };
         args
+    }
+
+    fn desktop_args() -> ServeArgs {
+        let Command::Desktop(desktop) =
+            Cli::try_parse_from(["otelscope", "desktop", "--in-memory"]).unwrap().command
+        else {
+            panic!("expected desktop")
+        };
+        ServeArgs::in_process(&desktop, OtlpPorts::STANDARD)
+    }
+
+    /// A loopback port that was free a moment ago (bound, noted, released).
+    fn free_port() -> SocketAddr {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_free_port_is_bound_as_asked_and_a_taken_one_falls_back_if_allowed() {
+        let wanted = free_port();
+        let got = bind_port(wanted, true, "test").await.unwrap();
+        assert_eq!(got.local_addr().unwrap(), wanted);
+
+        // `got` now holds `wanted`, as a running otelscope would hold 4318.
+        let refused = bind_port(wanted, false, "test").await.unwrap_err();
+        assert_eq!(refused.to_string(), format!("cannot listen on {wanted}"));
+        let other = bind_port(wanted, true, "test").await.unwrap().local_addr().unwrap();
+        assert_eq!(other.ip(), wanted.ip());
+        assert_ne!(other.port(), wanted.port());
+    }
+
+    #[tokio::test]
+    async fn desktop_server_falls_back_per_port_and_reports_what_it_got() {
+        // The standard ports are injected: the gRPC one free, the HTTP one taken.
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (http, grpc) = (taken.local_addr().unwrap(), free_port());
+        let args = ServeArgs { otlp_http_listen: http, otlp_grpc_listen: grpc, ..desktop_args() };
+        let running = start(&args).await.unwrap();
+        assert_eq!(running.otlp_grpc_addr, grpc, "a free standard port is used");
+        assert_ne!(running.otlp_http_addr, http, "a taken one falls back");
+        assert!(running.otlp_http_addr.ip().is_loopback() && running.ui_addr.port() != 0);
+        // Health (and so every empty state) names the ports really in use.
+        let url = format!("http://{}/api/v1/health", running.ui_addr);
+        let body = reqwest::get(url).await.unwrap().text().await.unwrap();
+        let health: otelscope_app::model::Health = serde_json::from_str(&body).unwrap();
+        assert_eq!(health.otlp_http, Some(format!("http://{}", running.otlp_http_addr)));
+        assert_eq!(health.otlp_grpc, Some(format!("http://{grpc}")));
     }
 
     #[test]
