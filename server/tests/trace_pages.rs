@@ -270,3 +270,54 @@ async fn a_trace_over_the_ssr_limit_is_left_to_the_app() {
     let (_, html) = page(&state, &format!("/ssr/traces/{trace_id}")).await;
     assert!(html.contains(">grandchild<"), "{html}");
 }
+
+/// Issue 9: the empty states said `127.0.0.1:4318` whatever the server listened on (the
+/// desktop's in-process server used random ports). They name the endpoints health reports.
+#[tokio::test]
+async fn empty_states_name_the_otlp_endpoints_the_server_uses() {
+    let endpoints = otelscope_server::Endpoints {
+        otlp_http: Some("http://127.0.0.1:40318".into()),
+        otlp_grpc: Some("http://127.0.0.1:40317".into()),
+    };
+    let state = otelscope_server::AppState {
+        endpoints: std::sync::Arc::new(endpoints),
+        ..support::state()
+    };
+    let hint = "Point an OpenTelemetry SDK at this server: \
+        <code>OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:40318</code> (OTLP/HTTP), or \
+        <code>http://127.0.0.1:40317</code> for gRPC exporters.";
+    let cases = [
+        ("/ssr/traces", format!("No traces match. {hint} Or widen the search.")),
+        ("/traces", format!("No traces match. {hint} Or widen the search.")),
+        (
+            "/ssr/services",
+            format!("No services yet: nothing has sent telemetry to this server. {hint}"),
+        ),
+    ];
+    for (uri, expected) in cases {
+        let (status, html) = page(&state, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert_eq!(empty_state(&html), expected, "{uri}");
+        assert!(!html.contains(":4318"), "{uri} still names the default port: {html}");
+    }
+}
+
+/// The inner text of the page's `<p class="empty-state">`, tags other than `<code>` dropped.
+fn empty_state(html: &str) -> String {
+    let start = html.find(r#"<p class="empty-state">"#).unwrap_or_else(|| panic!("{html}"));
+    let inner = &html[start + r#"<p class="empty-state">"#.len()..];
+    let inner = &inner[..inner.find("</p>").expect("closed paragraph")];
+    let mut text = String::new();
+    let mut rest = inner;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        let close = open + rest[open..].find('>').expect("closed tag");
+        let tag = &rest[open..=close];
+        if tag == "<code>" || tag == "</code>" {
+            text.push_str(tag);
+        }
+        rest = &rest[close + 1..];
+    }
+    text.push_str(rest);
+    text
+}

@@ -1,4 +1,5 @@
-//! Building blocks shared by the views: the page shell and the server status line.
+//! Building blocks shared by the views: the page shell, the server status line, and the
+//! empty states (with where to send telemetry).
 
 mod live_control;
 mod shell;
@@ -9,3 +10,5 @@ pub(crate) use shell::Shell;
 pub(crate) use status_line::StatusLine;
 mod empty_page;
 pub(crate) use empty_page::EmptyPage;
+mod otlp_hint;
+pub(crate) use otlp_hint::OtlpHint;

@@ -3,6 +3,7 @@
 
 use dioxus::prelude::*;
 
+use crate::components::OtlpHint;
 use crate::filters::TraceFilters;
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::Services;
@@ -19,7 +20,10 @@ pub(crate) fn ServiceList() -> Element {
                 Loadable::Loading => rsx! { p { class: "loading", "Loading services…" } },
                 Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not load services: {error}" } },
                 Loadable::Ready(list) if list.services.is_empty() => rsx! {
-                    p { class: "empty-state", "No services yet: nothing has sent telemetry to this server." }
+                    p { class: "empty-state",
+                        "No services yet: nothing has sent telemetry to this server. "
+                        OtlpHint {}
+                    }
                 },
                 Loadable::Ready(list) => rsx! {
                     table { class: "results",

@@ -4,6 +4,7 @@
 use dioxus::prelude::*;
 
 use crate::charts::scatter::DurationScatter;
+use crate::components::OtlpHint;
 use crate::filters::{TraceFilters, RANGES};
 use crate::hooks::{use_api, use_api_live, Loadable};
 use crate::model::{Services, TraceList};
@@ -22,8 +23,9 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
                 Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not load traces: {error}" } },
                 Loadable::Ready(list) if list.traces.is_empty() => rsx! {
                     p { class: "empty-state",
-                        "No traces match. Point an OpenTelemetry SDK at this server "
-                        "(OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318) or widen the search."
+                        "No traces match. "
+                        OtlpHint {}
+                        " Or widen the search."
                     }
                 },
                 Loadable::Ready(list) => rsx! {
