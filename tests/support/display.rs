@@ -86,6 +86,10 @@ const PAINTED_COLOURS: usize = 50;
 
 /// `otelscope desktop` on its own Xvfb display, with `--dump-dom` so tests can read the DOM.
 pub struct DesktopWindow {
+    /// The in-process server's OTLP/HTTP and OTLP/gRPC URLs from its ready line (`None` with
+    /// `--server`).
+    pub otlp_http_url: Option<String>,
+    pub otlp_grpc_url: Option<String>,
     display: Display,
     app: Child,
     windows: Vec<String>,
@@ -100,20 +104,29 @@ impl DesktopWindow {
         let display = Display::start().await;
         let dump = artifacts_dir().join(format!("{name}.dom.html"));
         let _ = std::fs::remove_file(&dump);
-        let app = Command::new(otelscope_bin())
+        let in_process = !args.contains(&"--server");
+        let mut app = Command::new(otelscope_bin())
             .arg("desktop")
             .args(args)
             .arg("--dump-dom")
             .arg(&dump)
             .env("DISPLAY", &display.name)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .stdout(if in_process { Stdio::piped() } else { Stdio::null() })
             .kill_on_drop(true)
             .spawn()
             .expect("spawn otelscope desktop");
+        let (mut otlp_http_url, mut otlp_grpc_url) = (None, None);
+        if in_process {
+            // "otelscope V — OTLP on http://A (HTTP) and http://B (gRPC) — window on http://C"
+            let line = wait_for_line(&mut app, "OTLP on http://").await;
+            let mut urls = line.split(' ').filter(|w| w.starts_with("http://")).map(str::to_owned);
+            (otlp_http_url, otlp_grpc_url) = (urls.next(), urls.next());
+            assert!(otlp_grpc_url.is_some(), "unexpected ready line {line:?}");
+        }
         let windows = display.wait_for_window(title, STARTUP).await;
         assert!(!windows.is_empty());
-        DesktopWindow { display, app, windows, dump }
+        DesktopWindow { otlp_http_url, otlp_grpc_url, display, app, windows, dump }
     }
 
     /// Waits until the app has painted and the picture holds still, and keeps it as `png`.
