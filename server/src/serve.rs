@@ -226,8 +226,9 @@ async fn bind_port(addr: SocketAddr, fall_back: bool, port: &str) -> anyhow::Res
         Ok(listener) => Ok(listener),
         Err(error) if fall_back && error.kind() == std::io::ErrorKind::AddrInUse => {
             let free = SocketAddr::new(addr.ip(), 0);
-            let listener =
-                TcpListener::bind(free).await.with_context(|| format!("cannot listen on {free}"))?;
+            let listener = TcpListener::bind(free)
+                .await
+                .with_context(|| format!("cannot listen on {free}"))?;
             let got = listener.local_addr()?;
             tracing::warn!(port, wanted = %addr, %got, "The port is taken; listening on a free one instead.");
             Ok(listener)
