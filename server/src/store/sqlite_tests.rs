@@ -362,7 +362,9 @@ fn the_size_bound_drops_the_oldest_received_until_it_holds() {
     let after = used_bytes(&store.writer().unwrap()).unwrap();
     assert!(after <= used / 2, "{after} > {}", used / 2);
     let left = store.search_traces(&parse_trace_query("limit=1000", 0).unwrap()).unwrap();
-    assert!(left.len() < 200 && left.len() > 50, "{} traces left", left.len());
+    // The bound counts every page, the schema's empty tables too (v5 added eight), so a
+    // little more than half the traces goes.
+    assert!(left.len() < 200 && left.len() > 40, "{} traces left", left.len());
     assert!(
         left.iter().all(|t| t.trace_id.ends_with(&format!("{:02x}", 200u8)) || {
             let n = u8::from_str_radix(&t.trace_id[30..], 16).unwrap();
