@@ -3,6 +3,7 @@
 
 mod error;
 mod health;
+mod insights;
 mod services;
 mod signals;
 mod trace_body;
@@ -21,6 +22,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(services::routes())
         .merge(traces::routes())
         .merge(signals::routes())
+        .merge(insights::routes())
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
 }
 

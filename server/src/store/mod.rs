@@ -1,10 +1,14 @@
 //! The store behind the query API. A small trait so another engine can be added later; one
 //! engine built well now: SQLite (`sqlite.rs`), on disk in WAL mode or in memory.
 
+mod cache_rollup;
 mod chunk;
 mod latency;
 mod prepare;
 mod query;
+mod retry_rollup;
+mod rollup;
+mod rollup_sql;
 mod schema;
 mod signals;
 mod sqlite;
@@ -12,12 +16,15 @@ mod sqlite;
 pub use chunk::{SeenSpans, SpanChunk};
 pub use prepare::PreparedSpans;
 pub use query::{
-    parse_log_query, parse_metric_query, parse_trace_query, LogQuery, MetricQuery, TraceQuery,
+    parse_cache_query, parse_log_query, parse_metric_query, parse_retry_query, parse_trace_query,
+    CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery,
 };
+pub use rollup::{PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use sqlite::SqliteStore;
 
 use otelscope_app::model::{
-    LogRecord, MetricPoint, MetricsAnswer, ServiceSummary, Span, TraceSummary,
+    CacheAnswer, LogRecord, MetricPoint, MetricsAnswer, RetriesAnswer, ServiceSummary, Span,
+    TraceSummary,
 };
 
 /// What can go wrong reading or writing the store.
@@ -50,6 +57,8 @@ pub struct WriteBatch {
     pub metrics: Vec<MetricPoint>,
     /// `spans` ready to write, when the receiver prepared them (see `prepare`).
     pub prepared: Option<PreparedSpans>,
+    /// What `spans` and `metrics` add to the cache and retry rollups, when prepared.
+    pub rollups: Option<PreparedRollups>,
 }
 
 impl WriteBatch {
@@ -57,6 +66,7 @@ impl WriteBatch {
     /// writer thread then only runs SQL. Receivers call it; a batch not prepared is prepared
     /// by the writer.
     pub fn prepare(&mut self) -> Result<(), StoreError> {
+        self.rollups = Some(rollup::prepare(&self.spans, &self.metrics));
         if !self.spans.is_empty() {
             self.prepared = Some(prepare::prepare(&self.spans)?);
             self.spans = Vec::new();
@@ -120,4 +130,8 @@ pub trait Store: Send + Sync + 'static {
     fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, StoreError>;
     /// The metric catalog, or the series of one metric.
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError>;
+    /// Cache hits and misses per cache, from the rollups (no span is decoded).
+    fn cache(&self, query: &CacheQuery) -> Result<CacheAnswer, StoreError>;
+    /// Retry behaviour per operation, from the rollups (no span is decoded).
+    fn retries(&self, query: &RetryQuery) -> Result<RetriesAnswer, StoreError>;
 }

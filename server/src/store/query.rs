@@ -256,3 +256,118 @@ mod signal_tests {
         assert!(parse_log_query("min_severity=loud", 0).is_err());
     }
 }
+
+/// `GET /api/v1/cache`: a range (default the last hour), a step and an optional service.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CacheQuery {
+    pub since_ns: u64,
+    pub until_ns: u64,
+    /// A whole number of rollup buckets (10 s), chosen so the range has at most
+    /// `MAX_INSIGHT_POINTS` steps.
+    pub step_ns: u64,
+    pub service: Option<String>,
+}
+
+/// `GET /api/v1/retries`: a range (default the last hour) and an optional service.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RetryQuery {
+    pub since_ns: u64,
+    pub until_ns: u64,
+    pub service: Option<String>,
+}
+
+/// The range `/cache` and `/retries` cover unless `since` says otherwise.
+pub const DEFAULT_INSIGHT_RANGE_NS: u64 = 3_600_000_000_000;
+/// Steps a default `step` splits the range into.
+pub const DEFAULT_INSIGHT_STEPS: u64 = 60;
+/// The most points a cache series holds; a smaller `step` is widened to fit.
+pub const MAX_INSIGHT_POINTS: u64 = 1_000;
+
+/// `since`, `until`, `step` (a duration such as `1m`), `service`.
+pub fn parse_cache_query(raw: &str, now_ns: u64) -> Result<CacheQuery, String> {
+    let (mut since, mut until, mut step, mut service) = (None, None, None, None);
+    for (key, value) in params(raw) {
+        match key.as_str() {
+            "since" => since = Some(time(&key, &value, now_ns)?),
+            "until" => until = Some(time(&key, &value, now_ns)?),
+            "service" => service = Some(value),
+            "step" => {
+                let d = humantime::parse_duration(&value)
+                    .map_err(|_| format!("step must be a duration like 1m, not {value:?}"))?;
+                step = Some(d.as_nanos().min(u128::from(u64::MAX)) as u64);
+            }
+            _ => {}
+        }
+    }
+    let (since_ns, until_ns) = insight_range(since, until, now_ns)?;
+    Ok(CacheQuery {
+        since_ns,
+        until_ns,
+        step_ns: insight_step(until_ns - since_ns, step),
+        service,
+    })
+}
+
+/// `since`, `until`, `service`.
+pub fn parse_retry_query(raw: &str, now_ns: u64) -> Result<RetryQuery, String> {
+    let mut q = RetryQuery::default();
+    let (mut since, mut until) = (None, None);
+    for (key, value) in params(raw) {
+        match key.as_str() {
+            "since" => since = Some(time(&key, &value, now_ns)?),
+            "until" => until = Some(time(&key, &value, now_ns)?),
+            "service" => q.service = Some(value),
+            _ => {}
+        }
+    }
+    (q.since_ns, q.until_ns) = insight_range(since, until, now_ns)?;
+    Ok(q)
+}
+
+fn insight_range(since: Option<u64>, until: Option<u64>, now_ns: u64) -> Result<(u64, u64), String> {
+    let until = until.unwrap_or(now_ns);
+    let since = since.unwrap_or(until.saturating_sub(DEFAULT_INSIGHT_RANGE_NS));
+    if since > until {
+        return Err("since must not be after until".into());
+    }
+    Ok((since, until))
+}
+
+/// A step of whole buckets: the one asked for (rounded up), else a 60th of the range, widened
+/// so the range has at most `MAX_INSIGHT_POINTS` steps.
+fn insight_step(range_ns: u64, asked: Option<u64>) -> u64 {
+    let bucket = super::rollup::BUCKET_NS;
+    let wanted = asked.unwrap_or(range_ns / DEFAULT_INSIGHT_STEPS);
+    let step = wanted.max(range_ns.div_ceil(MAX_INSIGHT_POINTS)).max(bucket);
+    step.div_ceil(bucket).saturating_mul(bucket)
+}
+
+#[cfg(test)]
+mod insight_tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000_000_000_000;
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn cache_and_retry_queries() {
+        assert_eq!(
+            parse_cache_query("", NOW).unwrap(),
+            CacheQuery { since_ns: NOW - 3600 * S, until_ns: NOW, step_ns: 60 * S, service: None }
+        );
+        let q = parse_cache_query("since=1000&until=2000&step=15s&service=api", NOW).unwrap();
+        assert_eq!(
+            q,
+            CacheQuery { since_ns: 1000, until_ns: 2000, step_ns: 20 * S, service: Some("api".into()) }
+        );
+        // A day at 1 s would be 86,400 points: widened to 1,000 at most (90 s steps).
+        assert_eq!(parse_cache_query("since=1d&step=1s", NOW).unwrap().step_ns, 90 * S);
+        assert!(parse_cache_query("step=often", NOW).is_err());
+        assert!(parse_cache_query("since=2000&until=1000", NOW).is_err());
+        assert_eq!(
+            parse_retry_query("since=15m&service=web", NOW).unwrap(),
+            RetryQuery { since_ns: NOW - 900 * S, until_ns: NOW, service: Some("web".into()) }
+        );
+        assert!(parse_retry_query("until=whenever", NOW).is_err());
+    }
+}

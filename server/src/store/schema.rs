@@ -104,6 +104,68 @@ const MIGRATIONS: &[&str] = &[
     UPDATE metric_points SET received_ns = CAST((julianday('now') - 2440587.5) * 86400000000000.0 AS INTEGER);
     CREATE INDEX metric_points_received ON metric_points (received_ns);
 "#,
+    r#"
+    -- Rollups per 10 s bucket (of span start / point time) for /cache and /retries, kept by the
+    -- writer so no query decodes span chunks. `received_ns` is the last receipt that added to a
+    -- row; retention drops rows older than the oldest data it keeps. Data stored before this
+    -- version is not rolled up (that would decode every chunk); the tables start empty.
+    CREATE TABLE cache_rollup (
+        bucket_ns   INTEGER NOT NULL,
+        service     TEXT    NOT NULL,
+        name        TEXT    NOT NULL,
+        layer       TEXT    NOT NULL,
+        -- 'spans' or 'metrics'
+        source      TEXT    NOT NULL,
+        hits        INTEGER NOT NULL,
+        misses      INTEGER NOT NULL,
+        received_ns INTEGER NOT NULL,
+        PRIMARY KEY (bucket_ns, service, name, layer, source)
+    ) WITHOUT ROWID;
+    CREATE INDEX cache_rollup_received ON cache_rollup (received_ns);
+
+    -- The last value of each cumulative cache counter (metric name, service, attributes), so
+    -- the next point becomes a delta.
+    CREATE TABLE cache_counters (
+        series      TEXT    PRIMARY KEY,
+        start_ns    INTEGER NOT NULL,
+        time_ns     INTEGER NOT NULL,
+        value       REAL    NOT NULL,
+        received_ns INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX cache_counters_received ON cache_counters (received_ns);
+
+    -- Per operation: counts, `attempts` (attempts -> calls seen whole) and `tries` (attempt
+    -- index -> attempt spans), both `counts_merge` pairs, and `delays` (latency.rs histogram).
+    CREATE TABLE retry_rollup (
+        bucket_ns     INTEGER NOT NULL,
+        service       TEXT    NOT NULL,
+        name          TEXT    NOT NULL,
+        calls         INTEGER NOT NULL,
+        retried_calls INTEGER NOT NULL,
+        resends       INTEGER NOT NULL,
+        give_ups      INTEGER NOT NULL,
+        circuit_open  INTEGER NOT NULL,
+        attempts      BLOB,
+        tries         BLOB,
+        delays        BLOB,
+        received_ns   INTEGER NOT NULL,
+        PRIMARY KEY (bucket_ns, service, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX retry_rollup_received ON retry_rollup (received_ns);
+
+    -- A few newest trace ids per bucket, operation and kind ('retried', 'gave_up', 'circuit_open').
+    CREATE TABLE retry_examples (
+        bucket_ns   INTEGER NOT NULL,
+        service     TEXT    NOT NULL,
+        name        TEXT    NOT NULL,
+        kind        TEXT    NOT NULL,
+        trace_id    TEXT    NOT NULL,
+        start_ns    INTEGER NOT NULL,
+        received_ns INTEGER NOT NULL,
+        PRIMARY KEY (bucket_ns, service, name, kind, trace_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX retry_examples_received ON retry_examples (received_ns);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -7,15 +7,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    AttrValue, LogRecord, MetricsAnswer, ServiceSummary, Span, TraceSummary,
+    AttrValue, CacheAnswer, LogRecord, MetricsAnswer, RetriesAnswer, ServiceSummary, Span,
+    TraceSummary,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
-use super::query::{LogQuery, MetricQuery, TraceQuery};
-use super::{schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError, WriteBatch};
+use super::query::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
+use super::{rollup, rollup_sql, schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError, WriteBatch};
 
 /// Candidate traces an attribute filter may decode before search gives up and returns what it
 /// found (keeps one query from scanning the whole store).
@@ -88,6 +89,16 @@ impl SqliteStore {
                 let a: Option<Vec<u8>> = ctx.get(0)?;
                 let b: Option<Vec<u8>> = ctx.get(1)?;
                 Ok(latency::merge_stored(a.as_deref(), b.as_deref()))
+            },
+        )?;
+        conn.create_scalar_function(
+            "counts_merge",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let a: Option<Vec<u8>> = ctx.get(0)?;
+                let b: Option<Vec<u8>> = ctx.get(1)?;
+                Ok(rollup::merge_counts(a.as_deref(), b.as_deref()))
             },
         )?;
         let (total, bytes): (i64, i64) = conn.query_row(
@@ -286,6 +297,7 @@ impl Store for SqliteStore {
             .flatten();
         let too_old = oldest.is_some_and(|received| received < cutoff);
         if excess_spans == 0 && excess_bytes == 0 && !too_old {
+            rollup_sql::retain(&conn)?;
             return Ok(0);
         }
         // Whole traces, oldest received first, until every bound holds again or the budget of
@@ -328,6 +340,7 @@ impl Store for SqliteStore {
                 signals::drop_oldest(&tx, SIGNAL_ROWS_PER_PASS)?;
             }
         }
+        rollup_sql::retain(&tx)?;
         tx.commit()?;
         self.total_spans.fetch_sub(spans.min(self.total_spans()), Ordering::Relaxed);
         let bytes = bytes.min(self.total_bytes.load(Ordering::Relaxed));
@@ -403,6 +416,14 @@ impl Store for SqliteStore {
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError> {
         self.read(|conn| signals::metrics(conn, query))
     }
+
+    fn cache(&self, query: &CacheQuery) -> Result<CacheAnswer, StoreError> {
+        self.read(|conn| rollup_sql::cache(conn, query))
+    }
+
+    fn retries(&self, query: &RetryQuery) -> Result<RetriesAnswer, StoreError> {
+        self.read(|conn| rollup_sql::retries(conn, query))
+    }
 }
 
 /// Takes the `trace_ops` rows of the traces about to be deleted off `service_stats`; a service
@@ -470,6 +491,10 @@ struct Written {
 fn write_batch(conn: &Connection, batch: &WriteBatch) -> Result<Written, StoreError> {
     let received = batch.received_ns.min(i64::MAX as u64) as i64;
     signals::insert(conn, received, &batch.logs, &batch.metrics)?;
+    match &batch.rollups {
+        Some(rollups) => rollup_sql::write(conn, received, rollups)?,
+        None => rollup_sql::write(conn, received, &rollup::prepare(&batch.spans, &batch.metrics))?,
+    }
     let prepared_here;
     let prepared = match &batch.prepared {
         Some(prepared) => prepared,

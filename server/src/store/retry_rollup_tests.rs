@@ -1,0 +1,161 @@
+//! Retry fixtures of both shapes, rolled up and answered, with exact numbers.
+
+use otelscope_app::model::{AttrValue, KeyValue, SpanEvent};
+
+use super::*;
+
+fn kv(key: &str, value: AttrValue) -> KeyValue {
+    KeyValue { key: key.into(), value }
+}
+
+fn span(trace: u32, id: u32, parent: Option<u32>, service: &str, name: &str, start_s: u64) -> Span {
+    Span {
+        parent_span_id: parent.map(|p| format!("{p:016x}")),
+        service: service.into(),
+        start_ns: start_s * 1_000_000_000,
+        end_ns: start_s * 1_000_000_000 + 1,
+        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
+    }
+}
+
+fn with(mut span: Span, key: &str, value: AttrValue) -> Span {
+    span.attributes.push(kv(key, value));
+    span
+}
+
+fn retry_event(mut span: Span, delay_ms: i64) -> Span {
+    span.events.push(SpanEvent {
+        time_ns: span.start_ns,
+        name: "retry".into(),
+        attributes: vec![kv("retry.delay_ms", AttrValue::Int(delay_ms))],
+    });
+    span
+}
+
+fn outcome(span: Span, outcome: &str) -> Span {
+    with(span, "retry.outcome", AttrValue::String(outcome.into()))
+}
+
+fn http(trace: u32, id: u32, resend: Option<i64>, start_s: u64) -> Span {
+    let mut span = span(trace, id, Some(900 + trace), "web", "GET", start_s);
+    span.kind = SpanKind::Client;
+    span = with(span, "http.request.method", AttrValue::String("GET".into()));
+    match resend {
+        Some(n) => with(span, "http.request.resend_count", AttrValue::Int(n)),
+        None => span,
+    }
+}
+
+/// Every span of both shapes: see each test for what is expected of it.
+pub(crate) fn fixture() -> Vec<Span> {
+    let op = |trace, start| span(trace, 1, None, "catalog", "upstream.fetch", start);
+    let attempt =
+        |trace, id, k| with(span(trace, id, Some(1), "catalog", "attempt", 20), "retry.attempt", AttrValue::Int(k));
+    vec![
+        // Call spans: A succeeds after two retries (backoff 100 and 200 ms), B gives up after
+        // four attempts (its attempt children), C is refused by the breaker, D works at once.
+        retry_event(retry_event(outcome(op(0xa, 10), "success"), 100), 200),
+        outcome(op(0xb, 20), "exhausted"),
+        attempt(0xb, 2, 0),
+        attempt(0xb, 3, 1),
+        attempt(0xb, 4, 2),
+        attempt(0xb, 5, 3),
+        outcome(op(0xc, 30), "circuit_open"),
+        outcome(op(0xd, 40), "success"),
+        // HTTP attempts: E three tries, F one, G two.
+        http(0xe, 1, None, 11),
+        http(0xe, 2, Some(1), 12),
+        http(0xe, 3, Some(2), 13),
+        http(0xf, 1, None, 14),
+        http(0x10, 1, None, 15),
+        http(0x10, 2, Some(1), 16),
+        // `retry.attempt` without a call span: H two tries; a plain span is not counted.
+        with(span(0x11, 1, None, "worker", "job", 50), "retry.attempt", AttrValue::Int(0)),
+        with(span(0x11, 2, None, "worker", "job", 51), "retry.attempt", AttrValue::Int(1)),
+        span(0x12, 1, None, "worker", "job", 52),
+    ]
+}
+
+/// Extracts each part separately (as separate export requests) and answers from the sums.
+pub(crate) fn check(parts: &[&[Span]]) -> RetriesAnswer {
+    let mut rows = Vec::new();
+    let mut examples = Vec::new();
+    for part in parts {
+        let (deltas, found) = extract(part);
+        for (key, d) in deltas {
+            rows.push(RetryRow {
+                service: key.service,
+                name: key.name,
+                calls: d.calls as u64,
+                retried: d.retried as u64,
+                resends: d.resends as u64,
+                give_ups: d.give_ups as u64,
+                circuit_open: d.circuit_open as u64,
+                attempts: d.attempts,
+                tries: d.tries,
+                delays: d.delays,
+            });
+        }
+        examples.extend(found);
+    }
+    examples.sort_by(|a, b| b.start_ns.cmp(&a.start_ns));
+    let examples = examples
+        .into_iter()
+        .map(|e| (e.key.service, e.key.name, e.kind.to_owned(), e.trace_id))
+        .collect();
+    answer(rows, examples, 0, 100)
+}
+
+fn trace(n: u32) -> String {
+    format!("{n:032x}")
+}
+
+fn histogram(pairs: &[(u64, u64)]) -> Vec<AttemptCount> {
+    pairs.iter().map(|&(attempts, calls)| AttemptCount { attempts, calls }).collect()
+}
+
+#[test]
+fn both_shapes_give_exact_calls_resends_attempts_and_outcomes() {
+    let answer = check(&[&fixture()]);
+    let ops: Vec<_> = answer.operations.iter().map(|o| (o.service.as_str(), o.name.as_str())).collect();
+    assert_eq!(ops, [("catalog", "upstream.fetch"), ("web", "GET"), ("worker", "job")]);
+    let [calls, web, worker] = &answer.operations[..] else { unreachable!() };
+
+    assert_eq!(
+        (calls.calls, calls.retried_calls, calls.resends, calls.give_ups, calls.circuit_open),
+        (4, 2, 5, 1, 1)
+    );
+    assert_eq!(calls.attempts, histogram(&[(1, 2), (3, 1), (4, 1)]));
+    assert_eq!(calls.delays, 2);
+    // Bucket midpoints: 100 ms and 200 ms are within 6.25%.
+    let p50 = calls.delay_p50_ns.unwrap() as f64 / 1e6;
+    let p99 = calls.delay_p99_ns.unwrap() as f64 / 1e6;
+    assert!((p50 - 100.0).abs() <= 6.25 && (p99 - 200.0).abs() <= 12.5, "{p50} {p99}");
+    assert_eq!(
+        calls.examples,
+        RetryExamples {
+            retried: vec![trace(0xb), trace(0xa)],
+            gave_up: vec![trace(0xb)],
+            circuit_open: vec![trace(0xc)],
+        }
+    );
+
+    assert_eq!((web.calls, web.retried_calls, web.resends, web.give_ups, web.circuit_open), (3, 2, 3, 0, 0));
+    assert_eq!(web.attempts, histogram(&[(1, 1), (2, 1), (3, 1)]));
+    assert_eq!(web.examples.retried, vec![trace(0x10), trace(0xe)]);
+    assert_eq!(web.delays, 0);
+
+    assert_eq!((worker.calls, worker.retried_calls, worker.resends), (1, 1, 1));
+    assert_eq!(worker.attempts, histogram(&[(2, 1)]));
+}
+
+#[test]
+fn attempts_of_one_call_split_over_exports_count_the_same() {
+    let all = fixture();
+    let http: Vec<Span> = all.iter().filter(|s| s.service == "web").cloned().collect();
+    let whole = check(&[&http]);
+    // E's third try and G's second arrive in a later export.
+    let (late, early): (Vec<Span>, Vec<Span>) =
+        http.into_iter().partition(|s| s.start_ns == 13_000_000_000 || s.start_ns == 16_000_000_000);
+    assert_eq!(check(&[&early, &late]), whole);
+}

@@ -1,0 +1,218 @@
+//! The rollup tables in SQLite: the writer's upserts of prepared deltas (and the one lookup
+//! cumulative counters need), the reads behind `/api/v1/cache` and `/api/v1/retries`, and
+//! retention. Helpers for `SqliteStore`.
+
+use otelscope_app::model::{CacheAnswer, RetriesAnswer};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::cache_rollup::{self, CacheRow};
+use super::latency::Histogram;
+use super::query::{CacheQuery, RetryQuery};
+use super::retry_rollup::{self, RetryRow};
+use super::rollup::{
+    bucket_of, counter_delta, CacheDelta, Counts, LastValue, PreparedRollups, EXAMPLES_PER_BUCKET,
+};
+use super::StoreError;
+
+/// Upserts one batch's rollup deltas (inside the batch's savepoint).
+pub(super) fn write(conn: &Connection, received: i64, r: &PreparedRollups) -> Result<(), StoreError> {
+    if r.is_empty() {
+        return Ok(());
+    }
+    for delta in &r.cache {
+        add_cache(conn, received, delta)?;
+    }
+    // Cumulative counters: the one read the writer does, the series' last kept value.
+    let mut last = conn.prepare_cached(
+        "SELECT start_ns, time_ns, value FROM cache_counters WHERE series = ?1",
+    )?;
+    let mut keep = conn.prepare_cached(
+        "INSERT INTO cache_counters (series, start_ns, time_ns, value, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (series) DO UPDATE SET start_ns = excluded.start_ns,
+           time_ns = excluded.time_ns, value = excluded.value, received_ns = excluded.received_ns",
+    )?;
+    for point in &r.counters {
+        let before = last
+            .query_row([&point.series], |r| {
+                Ok(LastValue { start_ns: r.get(0)?, time_ns: r.get(1)?, value: r.get(2)? })
+            })
+            .optional()?;
+        let Some(delta) = counter_delta(before, point) else { continue };
+        keep.execute(params![point.series, point.start_ns, point.time_ns, point.value, received])?;
+        let n = delta.round() as i64;
+        if n > 0 {
+            let (hits, misses) = if point.hit { (n, 0) } else { (0, n) };
+            add_cache(conn, received, &CacheDelta { key: point.key.clone(), hits, misses })?;
+        }
+    }
+    let mut upsert_retry = conn.prepare_cached(
+        "INSERT INTO retry_rollup (bucket_ns, service, name, calls, retried_calls, resends,
+             give_ups, circuit_open, attempts, tries, delays, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (bucket_ns, service, name) DO UPDATE SET
+           calls = calls + excluded.calls,
+           retried_calls = retried_calls + excluded.retried_calls,
+           resends = resends + excluded.resends,
+           give_ups = give_ups + excluded.give_ups,
+           circuit_open = circuit_open + excluded.circuit_open,
+           attempts = counts_merge(attempts, excluded.attempts),
+           tries = counts_merge(tries, excluded.tries),
+           delays = latency_merge(delays, excluded.delays),
+           received_ns = MAX(received_ns, excluded.received_ns)",
+    )?;
+    for (key, d) in &r.retries {
+        upsert_retry.execute(params![
+            key.bucket_ns,
+            key.service,
+            key.name,
+            d.calls,
+            d.retried,
+            d.resends,
+            d.give_ups,
+            d.circuit_open,
+            d.attempts.encode(),
+            d.tries.encode(),
+            d.delays.encode(),
+            received
+        ])?;
+    }
+    let mut insert_example = conn.prepare_cached(
+        "INSERT OR IGNORE INTO retry_examples (bucket_ns, service, name, kind, trace_id, start_ns, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    // Only the newest few per bucket, operation and kind stay.
+    let mut trim = conn.prepare_cached(
+        "DELETE FROM retry_examples WHERE bucket_ns = ?1 AND service = ?2 AND name = ?3 AND kind = ?4
+           AND trace_id NOT IN (SELECT trace_id FROM retry_examples
+             WHERE bucket_ns = ?1 AND service = ?2 AND name = ?3 AND kind = ?4
+             ORDER BY start_ns DESC, trace_id LIMIT ?5)",
+    )?;
+    for e in &r.examples {
+        insert_example.execute(params![
+            e.key.bucket_ns,
+            e.key.service,
+            e.key.name,
+            e.kind,
+            e.trace_id,
+            e.start_ns,
+            received
+        ])?;
+    }
+    for e in &r.examples {
+        let k = &e.key;
+        trim.execute(params![k.bucket_ns, k.service, k.name, e.kind, EXAMPLES_PER_BUCKET as i64])?;
+    }
+    Ok(())
+}
+
+fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO cache_rollup (bucket_ns, service, name, layer, source, hits, misses, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (bucket_ns, service, name, layer, source) DO UPDATE SET
+           hits = hits + excluded.hits, misses = misses + excluded.misses,
+           received_ns = MAX(received_ns, excluded.received_ns)",
+    )?
+    .execute(params![
+        d.key.bucket_ns,
+        d.key.service,
+        d.key.name,
+        d.key.layer,
+        d.key.source,
+        d.hits,
+        d.misses,
+        received
+    ])?;
+    Ok(())
+}
+
+/// `/api/v1/cache` from `cache_rollup`.
+pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheAnswer, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT bucket_ns, service, name, layer, source, hits, misses FROM cache_rollup
+         WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)",
+    )?;
+    let rows = stmt
+        .query_map(params![bucket_of(q.since_ns), clamp(q.until_ns), q.service], |r| {
+            Ok(CacheRow {
+                bucket_ns: r.get::<_, i64>(0)?.max(0) as u64,
+                service: r.get(1)?,
+                name: r.get(2)?,
+                layer: r.get(3)?,
+                source: r.get(4)?,
+                hits: r.get::<_, i64>(5)?.max(0) as u64,
+                misses: r.get::<_, i64>(6)?.max(0) as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(cache_rollup::answer(rows, q.since_ns, q.until_ns, q.step_ns))
+}
+
+/// `/api/v1/retries` from `retry_rollup` and `retry_examples`.
+pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetriesAnswer, StoreError> {
+    let range = params![bucket_of(q.since_ns), clamp(q.until_ns), q.service];
+    let mut stmt = conn.prepare_cached(
+        "SELECT service, name, calls, retried_calls, resends, give_ups, circuit_open, attempts,
+                tries, delays
+         FROM retry_rollup WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)",
+    )?;
+    let count = |r: &rusqlite::Row<'_>, i| r.get::<_, i64>(i).map(|n| n.max(0) as u64);
+    let rows = stmt
+        .query_map(range, |r| {
+            let mut row = RetryRow {
+                service: r.get(0)?,
+                name: r.get(1)?,
+                calls: count(r, 2)?,
+                retried: count(r, 3)?,
+                resends: count(r, 4)?,
+                give_ups: count(r, 5)?,
+                circuit_open: count(r, 6)?,
+                attempts: Counts::default(),
+                tries: Counts::default(),
+                delays: Histogram::default(),
+            };
+            row.attempts.merge_encoded(&r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default());
+            row.tries.merge_encoded(&r.get::<_, Option<Vec<u8>>>(8)?.unwrap_or_default());
+            row.delays.merge_encoded(&r.get::<_, Option<Vec<u8>>>(9)?.unwrap_or_default());
+            Ok(row)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT service, name, kind, trace_id FROM retry_examples
+         WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)
+         ORDER BY start_ns DESC, trace_id",
+    )?;
+    let examples = stmt
+        .query_map(range, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(retry_rollup::answer(rows, examples, q.since_ns, q.until_ns))
+}
+
+/// Drops rollup rows (and kept counter values) last written before the oldest receipt the
+/// store still keeps in `traces` or `metric_points`: a bucket goes with the data it came from.
+/// With nothing kept, every rollup goes.
+pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
+    let oldest: Option<i64> = conn.query_row(
+        "SELECT MIN(m) FROM (SELECT MIN(received_ns) AS m FROM traces
+                             UNION ALL SELECT MIN(received_ns) FROM metric_points)",
+        [],
+        |r| r.get(0),
+    )?;
+    let cutoff = oldest.unwrap_or(i64::MAX);
+    let mut dropped = 0;
+    for table in ["cache_rollup", "cache_counters", "retry_rollup", "retry_examples"] {
+        dropped += conn
+            .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
+            .execute([cutoff])? as u64;
+    }
+    Ok(dropped)
+}
+
+fn clamp(ns: u64) -> i64 {
+    ns.min(i64::MAX as u64) as i64
+}
+
+#[cfg(test)]
+#[path = "rollup_sql_tests.rs"]
+mod tests;

@@ -1,0 +1,105 @@
+//! The answers of `GET /api/v1/cache` and `GET /api/v1/retries`: cache hit rates and retry
+//! behaviour per operation, as the server's rollups give them.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/v1/cache`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheAnswer {
+    /// The range the answer covers (Unix ns), widened to whole rollup buckets.
+    pub since_ns: u64,
+    pub until_ns: u64,
+    /// The width of each point of `series` (a multiple of the 10 s rollup bucket).
+    pub step_ns: u64,
+    pub caches: Vec<CacheStats>,
+}
+
+/// One cache as one source reports it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheStats {
+    pub name: String,
+    /// `cache.layer` (e.g. `l1`, `l2`, `redis`); empty when the telemetry names none.
+    #[serde(default)]
+    pub layer: String,
+    pub service: String,
+    /// Where the numbers come from: `spans` (`cache.hit`) or `metrics` (counters).
+    pub source: String,
+    pub hits: u64,
+    pub misses: u64,
+    /// `hits / (hits + misses)`; absent when there was no lookup.
+    #[serde(default)]
+    pub hit_rate: Option<f64>,
+    /// One point per step that saw lookups, in time order.
+    #[serde(default)]
+    pub series: Vec<CachePoint>,
+}
+
+/// Lookups in one step.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CachePoint {
+    /// The step's start (Unix ns).
+    pub time_ns: u64,
+    pub hits: u64,
+    pub misses: u64,
+    #[serde(default)]
+    pub hit_rate: Option<f64>,
+}
+
+/// `GET /api/v1/retries`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetriesAnswer {
+    pub since_ns: u64,
+    pub until_ns: u64,
+    pub operations: Vec<RetryStats>,
+}
+
+/// Retry behaviour of one operation (service + name of the span carrying the retry data).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetryStats {
+    pub service: String,
+    pub name: String,
+    /// Logical calls (a first attempt, or a span with `retry.outcome`).
+    pub calls: u64,
+    /// Calls that needed more than one attempt.
+    pub retried_calls: u64,
+    /// Attempts after the first, over all calls.
+    pub resends: u64,
+    /// How many calls took how many attempts, by attempts.
+    #[serde(default)]
+    pub attempts: Vec<AttemptCount>,
+    /// Calls that ended with `retry.outcome = exhausted`.
+    #[serde(default)]
+    pub give_ups: u64,
+    /// Calls refused by an open circuit breaker (`retry.outcome = circuit_open`).
+    #[serde(default)]
+    pub circuit_open: u64,
+    /// Backoff delays (`retry` events' `retry.delay_ms`), within 6.25%.
+    #[serde(default)]
+    pub delays: u64,
+    #[serde(default)]
+    pub delay_p50_ns: Option<u64>,
+    #[serde(default)]
+    pub delay_p95_ns: Option<u64>,
+    #[serde(default)]
+    pub delay_p99_ns: Option<u64>,
+    #[serde(default)]
+    pub examples: RetryExamples,
+}
+
+/// `calls` calls took `attempts` attempts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptCount {
+    pub attempts: u64,
+    pub calls: u64,
+}
+
+/// A few trace ids of each kind, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryExamples {
+    #[serde(default)]
+    pub retried: Vec<String>,
+    #[serde(default)]
+    pub gave_up: Vec<String>,
+    #[serde(default)]
+    pub circuit_open: Vec<String>,
+}
