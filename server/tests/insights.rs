@@ -53,18 +53,25 @@ fn state_with(batches: Vec<WriteBatch>) -> AppState {
             result.unwrap();
         }
     }
-    let settings = IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
+    let settings =
+        IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
     AppState::new(Arc::new(store), settings, IngestLimits::default())
 }
 
 #[tokio::test]
 async fn cache_answers_hits_misses_rates_and_steps_and_keeps_hostile_names_verbatim() {
     let lookup = |id, start_s, hit| {
-        span(1, id, "get", start_s, vec![
-            kv("cache.hit", AttrValue::Bool(hit)),
-            kv("cache.name", text(HOSTILE)),
-            kv("cache.layer", text("l1")),
-        ])
+        span(
+            1,
+            id,
+            "get",
+            start_s,
+            vec![
+                kv("cache.hit", AttrValue::Bool(hit)),
+                kv("cache.name", text(HOSTILE)),
+                kv("cache.layer", text("l1")),
+            ],
+        )
     };
     let cumulative = |t_s: u64, value: f64| MetricPoint {
         name: "redis.keyspace.hits".into(),
@@ -120,10 +127,13 @@ async fn cache_answers_hits_misses_rates_and_steps_and_keeps_hostile_names_verba
 #[tokio::test]
 async fn retries_answers_calls_resends_attempts_outcomes_and_examples() {
     let outcome = |trace, start_s, outcome: &str, attempt: i64| {
-        span(trace, 1, "charge", start_s, vec![
-            kv("retry.outcome", text(outcome)),
-            kv("retry.attempt", AttrValue::Int(attempt)),
-        ])
+        span(
+            trace,
+            1,
+            "charge",
+            start_s,
+            vec![kv("retry.outcome", text(outcome)), kv("retry.attempt", AttrValue::Int(attempt))],
+        )
     };
     let http = |trace, id, start_s, resend: Option<i64>| {
         let mut attributes = vec![kv("http.request.method", text("POST"))];
@@ -149,7 +159,8 @@ async fn retries_answers_calls_resends_attempts_outcomes_and_examples() {
         ],
         ..WriteBatch::default()
     }]);
-    let (status, body) = get(&state, "/api/v1/retries?since=0&until=59000000000&service=shop").await;
+    let (status, body) =
+        get(&state, "/api/v1/retries?since=0&until=59000000000&service=shop").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let trace = |n: u32| format!("{n:032x}");
     let none = Value::Null;

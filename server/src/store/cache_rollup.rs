@@ -124,9 +124,17 @@ pub(super) struct CacheRow {
 
 /// Sums rows into one entry per cache (service, name, layer, source), sorted by those, each
 /// with a point per `step_ns` that saw lookups.
-pub(super) fn answer(rows: Vec<CacheRow>, since_ns: u64, until_ns: u64, step_ns: u64) -> CacheAnswer {
+pub(super) fn answer(
+    rows: Vec<CacheRow>,
+    since_ns: u64,
+    until_ns: u64,
+    step_ns: u64,
+) -> CacheAnswer {
+    /// (service, name, layer, source).
     type Key = (String, String, String, String);
-    let mut caches: BTreeMap<Key, (u64, u64, BTreeMap<u64, (u64, u64)>)> = BTreeMap::new();
+    /// Hits, misses, and (hits, misses) per step start.
+    type Totals = (u64, u64, BTreeMap<u64, (u64, u64)>);
+    let mut caches: BTreeMap<Key, Totals> = BTreeMap::new();
     for row in rows {
         let entry = caches.entry((row.service, row.name, row.layer, row.source)).or_default();
         entry.0 += row.hits;
@@ -177,7 +185,13 @@ mod tests {
         AttrValue::String(v.into())
     }
 
-    fn counter(name: &str, temporality: Temporality, attrs: Vec<KeyValue>, t: u64, v: f64) -> MetricPoint {
+    fn counter(
+        name: &str,
+        temporality: Temporality,
+        attrs: Vec<KeyValue>,
+        t: u64,
+        v: f64,
+    ) -> MetricPoint {
         MetricPoint {
             name: name.into(),
             description: String::new(),
@@ -200,7 +214,15 @@ mod tests {
             .iter()
             .map(|d| {
                 let k = &d.key;
-                format!("{}/{}/{}@{}: {}/{}", k.name, k.layer, k.source, k.bucket_ns / 1_000_000_000, d.hits, d.misses)
+                format!(
+                    "{}/{}/{}@{}: {}/{}",
+                    k.name,
+                    k.layer,
+                    k.source,
+                    k.bucket_ns / 1_000_000_000,
+                    d.hits,
+                    d.misses
+                )
             })
             .collect()
     }
@@ -232,8 +254,20 @@ mod tests {
         ];
         let delta = Temporality::Delta;
         let metrics = vec![
-            counter("cache.gets", delta, vec![kv("result", s("hit")), kv("cache", s("users"))], 5_000_000_000, 4.0),
-            counter("cache.gets", delta, vec![kv("result", s("miss")), kv("cache", s("users"))], 5_000_000_000, 1.0),
+            counter(
+                "cache.gets",
+                delta,
+                vec![kv("result", s("hit")), kv("cache", s("users"))],
+                5_000_000_000,
+                4.0,
+            ),
+            counter(
+                "cache.gets",
+                delta,
+                vec![kv("result", s("miss")), kv("cache", s("users"))],
+                5_000_000_000,
+                1.0,
+            ),
             counter("cache.gets", delta, vec![kv("result", s("other"))], 5_000_000_000, 9.0),
             counter("redis.keyspace.misses", delta, vec![], 5_000_000_000, 2.0),
             counter("cache.hits", Temporality::Cumulative, vec![], 5_000_000_000, 2.0),

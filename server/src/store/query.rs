@@ -300,12 +300,7 @@ pub fn parse_cache_query(raw: &str, now_ns: u64) -> Result<CacheQuery, String> {
         }
     }
     let (since_ns, until_ns) = insight_range(since, until, now_ns)?;
-    Ok(CacheQuery {
-        since_ns,
-        until_ns,
-        step_ns: insight_step(until_ns - since_ns, step),
-        service,
-    })
+    Ok(CacheQuery { since_ns, until_ns, step_ns: insight_step(until_ns - since_ns, step), service })
 }
 
 /// `since`, `until`, `service`.
@@ -324,7 +319,11 @@ pub fn parse_retry_query(raw: &str, now_ns: u64) -> Result<RetryQuery, String> {
     Ok(q)
 }
 
-fn insight_range(since: Option<u64>, until: Option<u64>, now_ns: u64) -> Result<(u64, u64), String> {
+fn insight_range(
+    since: Option<u64>,
+    until: Option<u64>,
+    now_ns: u64,
+) -> Result<(u64, u64), String> {
     let until = until.unwrap_or(now_ns);
     let since = since.unwrap_or(until.saturating_sub(DEFAULT_INSIGHT_RANGE_NS));
     if since > until {
@@ -358,7 +357,12 @@ mod insight_tests {
         let q = parse_cache_query("since=1000&until=2000&step=15s&service=api", NOW).unwrap();
         assert_eq!(
             q,
-            CacheQuery { since_ns: 1000, until_ns: 2000, step_ns: 20 * S, service: Some("api".into()) }
+            CacheQuery {
+                since_ns: 1000,
+                until_ns: 2000,
+                step_ns: 20 * S,
+                service: Some("api".into())
+            }
         );
         // A day at 1 s would be 86,400 points: widened to 1,000 at most (90 s steps).
         assert_eq!(parse_cache_query("since=1d&step=1s", NOW).unwrap().step_ns, 90 * S);

@@ -15,7 +15,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples, RetryStats, Span, SpanKind};
+use otelscope_app::model::{
+    AttemptCount, RetriesAnswer, RetryExamples, RetryStats, Span, SpanKind,
+};
 
 use super::latency::Histogram;
 use super::rollup::{
@@ -63,10 +65,12 @@ pub(super) fn extract(spans: &[Span]) -> (Vec<(RetryKey, RetryDelta)>, Vec<Retry
     };
     for span in spans {
         let delays = span.events.iter().filter(|e| e.name == "retry").filter_map(|e| {
-            e.attributes.iter().find(|kv| kv.key == "retry.delay_ms").and_then(|kv| match kv.value {
-                otelscope_app::model::AttrValue::Int(ms) => Some(ms as f64),
-                otelscope_app::model::AttrValue::Double(ms) => Some(ms),
-                _ => None,
+            e.attributes.iter().find(|kv| kv.key == "retry.delay_ms").and_then(|kv| {
+                match kv.value {
+                    otelscope_app::model::AttrValue::Int(ms) => Some(ms as f64),
+                    otelscope_app::model::AttrValue::Double(ms) => Some(ms),
+                    _ => None,
+                }
             })
         });
         let delays: Vec<u64> =
@@ -75,7 +79,9 @@ pub(super) fn extract(spans: &[Span]) -> (Vec<(RetryKey, RetryDelta)>, Vec<Retry
             let key = key_of(span);
             let retry_events = span.events.iter().filter(|e| e.name == "retry").count() as i64;
             let attempts = attr_int(&span.attributes, "retry.attempt")
-                .or_else(|| child_max.get(&(span.trace_id.as_str(), span.span_id.as_str())).copied())
+                .or_else(|| {
+                    child_max.get(&(span.trace_id.as_str(), span.span_id.as_str())).copied()
+                })
                 .map(|k| k.max(0) + 1)
                 .unwrap_or(retry_events + 1);
             let outcome = attr_str(&span.attributes, "retry.outcome");
@@ -213,7 +219,8 @@ pub(super) fn answer(
         .map(|((service, name), row)| {
             let mut histogram = row.attempts.clone();
             for (&k, &n) in &row.tries.0 {
-                let next = k.checked_add(1).and_then(|k1| row.tries.0.get(&k1)).copied().unwrap_or(0);
+                let next =
+                    k.checked_add(1).and_then(|k1| row.tries.0.get(&k1)).copied().unwrap_or(0);
                 let exactly = n.saturating_sub(next);
                 if exactly > 0 {
                     histogram.add(k.saturating_add(1), exactly);

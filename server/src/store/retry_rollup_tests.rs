@@ -49,8 +49,9 @@ fn http(trace: u32, id: u32, resend: Option<i64>, start_s: u64) -> Span {
 /// Every span of both shapes: see each test for what is expected of it.
 pub(crate) fn fixture() -> Vec<Span> {
     let op = |trace, start| span(trace, 1, None, "catalog", "upstream.fetch", start);
-    let attempt =
-        |trace, id, k| with(span(trace, id, Some(1), "catalog", "attempt", 20), "retry.attempt", AttrValue::Int(k));
+    let attempt = |trace, id, k| {
+        with(span(trace, id, Some(1), "catalog", "attempt", 20), "retry.attempt", AttrValue::Int(k))
+    };
     vec![
         // Call spans: A succeeds after two retries (backoff 100 and 200 ms), B gives up after
         // four attempts (its attempt children), C is refused by the breaker, D works at once.
@@ -98,7 +99,7 @@ pub(crate) fn check(parts: &[&[Span]]) -> RetriesAnswer {
         }
         examples.extend(found);
     }
-    examples.sort_by(|a, b| b.start_ns.cmp(&a.start_ns));
+    examples.sort_by_key(|e| std::cmp::Reverse(e.start_ns));
     let examples = examples
         .into_iter()
         .map(|e| (e.key.service, e.key.name, e.kind.to_owned(), e.trace_id))
@@ -117,7 +118,8 @@ fn histogram(pairs: &[(u64, u64)]) -> Vec<AttemptCount> {
 #[test]
 fn both_shapes_give_exact_calls_resends_attempts_and_outcomes() {
     let answer = check(&[&fixture()]);
-    let ops: Vec<_> = answer.operations.iter().map(|o| (o.service.as_str(), o.name.as_str())).collect();
+    let ops: Vec<_> =
+        answer.operations.iter().map(|o| (o.service.as_str(), o.name.as_str())).collect();
     assert_eq!(ops, [("catalog", "upstream.fetch"), ("web", "GET"), ("worker", "job")]);
     let [calls, web, worker] = &answer.operations[..] else { unreachable!() };
 
@@ -140,7 +142,10 @@ fn both_shapes_give_exact_calls_resends_attempts_and_outcomes() {
         }
     );
 
-    assert_eq!((web.calls, web.retried_calls, web.resends, web.give_ups, web.circuit_open), (3, 2, 3, 0, 0));
+    assert_eq!(
+        (web.calls, web.retried_calls, web.resends, web.give_ups, web.circuit_open),
+        (3, 2, 3, 0, 0)
+    );
     assert_eq!(web.attempts, histogram(&[(1, 1), (2, 1), (3, 1)]));
     assert_eq!(web.examples.retried, vec![trace(0x10), trace(0xe)]);
     assert_eq!(web.delays, 0);
@@ -155,7 +160,8 @@ fn attempts_of_one_call_split_over_exports_count_the_same() {
     let http: Vec<Span> = all.iter().filter(|s| s.service == "web").cloned().collect();
     let whole = check(&[&http]);
     // E's third try and G's second arrive in a later export.
-    let (late, early): (Vec<Span>, Vec<Span>) =
-        http.into_iter().partition(|s| s.start_ns == 13_000_000_000 || s.start_ns == 16_000_000_000);
+    let (late, early): (Vec<Span>, Vec<Span>) = http
+        .into_iter()
+        .partition(|s| s.start_ns == 13_000_000_000 || s.start_ns == 16_000_000_000);
     assert_eq!(check(&[&early, &late]), whole);
 }

@@ -15,7 +15,11 @@ use super::rollup::{
 use super::StoreError;
 
 /// Upserts one batch's rollup deltas (inside the batch's savepoint).
-pub(super) fn write(conn: &Connection, received: i64, r: &PreparedRollups) -> Result<(), StoreError> {
+pub(super) fn write(
+    conn: &Connection,
+    received: i64,
+    r: &PreparedRollups,
+) -> Result<(), StoreError> {
     if r.is_empty() {
         return Ok(());
     }
@@ -23,9 +27,8 @@ pub(super) fn write(conn: &Connection, received: i64, r: &PreparedRollups) -> Re
         add_cache(conn, received, delta)?;
     }
     // Cumulative counters: the one read the writer does, the series' last kept value.
-    let mut last = conn.prepare_cached(
-        "SELECT start_ns, time_ns, value FROM cache_counters WHERE series = ?1",
-    )?;
+    let mut last = conn
+        .prepare_cached("SELECT start_ns, time_ns, value FROM cache_counters WHERE series = ?1")?;
     let mut keep = conn.prepare_cached(
         "INSERT INTO cache_counters (series, start_ns, time_ns, value, received_ns)
          VALUES (?1, ?2, ?3, ?4, ?5)

@@ -30,7 +30,14 @@ fn cache_span(id: u32, start_s: u64, hit: bool, name: &str, layer: &str) -> Span
     span
 }
 
-fn counter(name: &str, temporality: Temporality, attrs: Vec<KeyValue>, start_ns: u64, t_s: u64, v: f64) -> MetricPoint {
+fn counter(
+    name: &str,
+    temporality: Temporality,
+    attrs: Vec<KeyValue>,
+    start_ns: u64,
+    t_s: u64,
+    v: f64,
+) -> MetricPoint {
     MetricPoint {
         name: name.into(),
         description: String::new(),
@@ -104,7 +111,10 @@ fn summary(answer: &otelscope_app::model::CacheAnswer) -> Vec<String> {
         .iter()
         .map(|c| {
             let rate = c.hit_rate.map_or("-".into(), |r| format!("{r:.3}"));
-            format!("{}/{}/{}/{}: {}/{} {rate}", c.service, c.name, c.layer, c.source, c.hits, c.misses)
+            format!(
+                "{}/{}/{}/{}: {}/{} {rate}",
+                c.service, c.name, c.layer, c.source, c.hits, c.misses
+            )
         })
         .collect()
 }
@@ -113,7 +123,8 @@ fn summary(answer: &otelscope_app::model::CacheAnswer) -> Vec<String> {
 fn cache_spans_and_counters_give_exact_hits_misses_and_buckets() {
     let store = SqliteStore::in_memory().unwrap();
     cache_fixture(&store);
-    let answer = store.cache(&parse_cache_query("since=0&until=60000000000&step=20s", 0).unwrap()).unwrap();
+    let answer =
+        store.cache(&parse_cache_query("since=0&until=60000000000&step=20s", 0).unwrap()).unwrap();
     assert_eq!(
         summary(&answer),
         [
@@ -135,7 +146,9 @@ fn cache_spans_and_counters_give_exact_hits_misses_and_buckets() {
     assert_eq!(answer.step_ns, 20 * S);
 
     // Ten-second buckets, a range and a service filter.
-    let answer = store.cache(&parse_cache_query("since=10000000000&until=19999999999&step=1s", 0).unwrap()).unwrap();
+    let answer = store
+        .cache(&parse_cache_query("since=10000000000&until=19999999999&step=1s", 0).unwrap())
+        .unwrap();
     assert_eq!(
         summary(&answer),
         [
@@ -145,7 +158,11 @@ fn cache_spans_and_counters_give_exact_hits_misses_and_buckets() {
             "catalog/users//metrics: 5/2 0.714",
         ]
     );
-    assert!(store.cache(&parse_cache_query("since=0&service=other", 0).unwrap()).unwrap().caches.is_empty());
+    assert!(store
+        .cache(&parse_cache_query("since=0&service=other", 0).unwrap())
+        .unwrap()
+        .caches
+        .is_empty());
 }
 
 #[test]
@@ -153,26 +170,36 @@ fn retry_fixtures_give_exact_numbers_through_the_store() {
     let store = SqliteStore::in_memory().unwrap();
     let spans = fixture();
     // Two exports: the second carries E's last try (13 s) and G's resend (16 s).
-    let (late, early): (Vec<Span>, Vec<Span>) =
-        spans.into_iter().partition(|s| s.service == "web" && (s.start_ns == 13 * S || s.start_ns == 16 * S));
+    let (late, early): (Vec<Span>, Vec<Span>) = spans
+        .into_iter()
+        .partition(|s| s.service == "web" && (s.start_ns == 13 * S || s.start_ns == 16 * S));
     write(&store, 1_000, early, Vec::new());
     write(&store, 2_000, late, Vec::new());
-    let answer = store.retries(&parse_retry_query("since=0&until=100000000000", 0).unwrap()).unwrap();
+    let answer =
+        store.retries(&parse_retry_query("since=0&until=100000000000", 0).unwrap()).unwrap();
     let from_rows = super::super::retry_rollup::tests::check(&[&fixture()]);
     assert_eq!(answer.operations, from_rows.operations);
     let web = &answer.operations[1];
     assert_eq!((web.name.as_str(), web.calls, web.retried_calls, web.resends), ("GET", 3, 2, 3));
     let catalog = &answer.operations[0];
-    assert_eq!((catalog.calls, catalog.give_ups, catalog.circuit_open, catalog.resends), (4, 1, 1, 5));
+    assert_eq!(
+        (catalog.calls, catalog.give_ups, catalog.circuit_open, catalog.resends),
+        (4, 1, 1, 5)
+    );
     assert_eq!(catalog.examples.gave_up, vec![format!("{:032x}", 0xb)]);
     // A range of one bucket (20-29 s) holds B alone; its attempt children count only for it.
     let answer = store
-        .retries(&parse_retry_query("since=20000000000&until=29999999999&service=catalog", 0).unwrap())
+        .retries(
+            &parse_retry_query("since=20000000000&until=29999999999&service=catalog", 0).unwrap(),
+        )
         .unwrap();
     let only = &answer.operations[..];
     assert_eq!(only.len(), 1, "{only:?}");
     assert_eq!((only[0].name.as_str(), only[0].calls, only[0].give_ups), ("upstream.fetch", 1, 1));
-    assert_eq!(only[0].attempts, vec![otelscope_app::model::AttemptCount { attempts: 4, calls: 1 }]);
+    assert_eq!(
+        only[0].attempts,
+        vec![otelscope_app::model::AttemptCount { attempts: 4, calls: 1 }]
+    );
 }
 
 #[test]
@@ -195,6 +222,8 @@ fn retention_drops_the_rollups_of_the_data_it_drops() {
             "catalog/users//metrics: 8/1 0.889",
         ]
     );
-    store.enforce_retention(Retention { max_age_ns: 0, ..Retention::UNBOUNDED }, 10_000, 50_000).unwrap();
+    store
+        .enforce_retention(Retention { max_age_ns: 0, ..Retention::UNBOUNDED }, 10_000, 50_000)
+        .unwrap();
     assert!(store.cache(&everything).unwrap().caches.is_empty());
 }

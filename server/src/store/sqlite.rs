@@ -16,7 +16,10 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
 use super::query::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
-use super::{rollup, rollup_sql, schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError, WriteBatch};
+use super::{
+    rollup, rollup_sql, schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError,
+    WriteBatch,
+};
 
 /// Candidate traces an attribute filter may decode before search gives up and returns what it
 /// found (keeps one query from scanning the whole store).

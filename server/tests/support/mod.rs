@@ -185,10 +185,16 @@ impl Store for GatedStore {
     fn enforce_retention(&self, r: Retention, now: u64, budget: u64) -> Result<u64, StoreError> {
         self.inner.enforce_retention(r, now, budget)
     }
-    fn cache(&self, q: &otelscope_server::store::CacheQuery) -> Result<otelscope_app::model::CacheAnswer, StoreError> {
+    fn cache(
+        &self,
+        q: &otelscope_server::store::CacheQuery,
+    ) -> Result<otelscope_app::model::CacheAnswer, StoreError> {
         self.inner.cache(q)
     }
-    fn retries(&self, q: &otelscope_server::store::RetryQuery) -> Result<otelscope_app::model::RetriesAnswer, StoreError> {
+    fn retries(
+        &self,
+        q: &otelscope_server::store::RetryQuery,
+    ) -> Result<otelscope_app::model::RetriesAnswer, StoreError> {
         self.inner.retries(q)
     }
     fn trace_version(&self, id: &str) -> Result<Option<u64>, StoreError> {
