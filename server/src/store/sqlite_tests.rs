@@ -280,6 +280,26 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
 
+/// A store directory at schema `version` holding trace 1 (one plain-JSON chunk, span "old"),
+/// whose `traces` row has the given columns after its id.
+fn store_at_version(name: &str, version: i64, trace_columns: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
+    schema::migrate_to(&mut conn, name, version).unwrap();
+    let chunk = serde_json::to_vec(&[span(1, 1, None, "old", 1, 2)]).unwrap();
+    conn.execute(
+        "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, 1, ?2)",
+        params![format!("{:032x}", 1), chunk],
+    )
+    .unwrap();
+    conn.execute(
+        &format!("INSERT INTO traces VALUES (?1, {trace_columns})"),
+        [format!("{:032x}", 1)],
+    )
+    .unwrap();
+    dir
+}
+
 #[test]
 fn age_counts_from_receipt_not_from_the_senders_clock() {
     let store = SqliteStore::in_memory().unwrap();
@@ -451,22 +471,7 @@ fn damaged_databases_are_refused_and_left_untouched() {
 
 #[test]
 fn a_version_3_store_keeps_its_data_and_counts_it_as_received_at_the_upgrade() {
-    let dir = temp_dir("v3");
-    {
-        let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
-        schema::migrate_to(&mut conn, "v3", 3).unwrap();
-        let chunk = serde_json::to_vec(&[span(1, 1, None, "old", 1, 2)]).unwrap();
-        conn.execute(
-            "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, 1, ?2)",
-            params![format!("{:032x}", 1), chunk],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO traces VALUES (?1, 1, 2, 1, 0, 'api', 'old', 1)",
-            [format!("{:032x}", 1)],
-        )
-        .unwrap();
-    }
+    let dir = store_at_version("v3", 3, "1, 2, 1, 0, 'api', 'old', 1");
     let store = SqliteStore::open(&dir).unwrap();
     let now = crate::ingest::now_ns();
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
@@ -525,22 +530,7 @@ fn metric_reads_are_bounded_newest_first_and_say_when_cut() {
 
 #[test]
 fn a_version_4_store_keeps_its_data_and_starts_its_rollups_empty() {
-    let dir = temp_dir("v4");
-    {
-        let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
-        schema::migrate_to(&mut conn, "v4", 4).unwrap();
-        let chunk = serde_json::to_vec(&[span(1, 1, None, "old", 1, 2)]).unwrap();
-        conn.execute(
-            "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, 1, ?2)",
-            params![format!("{:032x}", 1), chunk],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO traces VALUES (?1, 1, 2, 1, 0, 'api', 'old', 1, 5, 10)",
-            [format!("{:032x}", 1)],
-        )
-        .unwrap();
-    }
+    let dir = store_at_version("v4", 4, "1, 2, 1, 0, 'api', 'old', 1, 5, 10");
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
     let all = crate::store::parse_cache_query("since=0&until=100", 0).unwrap();
