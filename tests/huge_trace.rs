@@ -149,12 +149,5 @@ impl SpanIds {
 
 /// Resident memory of process `pid` now (VmRSS), in MiB.
 fn rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("VmRSS");
-    kib / 1024
+    otelscope_e2e::proc_status_mib(pid, "VmRSS")
 }

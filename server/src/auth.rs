@@ -41,11 +41,6 @@ impl ApiKey {
             (Some(_), None) => false,
         }
     }
-
-    /// For gRPC: whether the request metadata carries the key.
-    pub fn accepts_metadata(&self, metadata: &tonic::metadata::MetadataMap) -> bool {
-        self.accepts(metadata.get(OTLP_HEADER).and_then(|v| v.to_str().ok()))
-    }
 }
 
 /// Compares without stopping at the first difference, so timing does not reveal the key.

@@ -195,12 +195,17 @@ pub fn string_attr(key: &str, value: &str) -> opentelemetry_proto::tonic::common
 
 /// Peak resident memory of process `pid` (VmHWM), in MiB.
 pub fn peak_rss_mib(pid: u32) -> u64 {
+    proc_status_mib(pid, "VmHWM")
+}
+
+/// A memory figure of process `pid` from `/proc/PID/status` (`VmRSS`, `VmHWM`, …), in MiB.
+pub fn proc_status_mib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
     let kib: u64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .expect("VmHWM");
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"));
     kib / 1024
 }

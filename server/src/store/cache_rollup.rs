@@ -171,6 +171,32 @@ fn rate(hits: u64, misses: u64) -> Option<f64> {
     (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64)
 }
 
+/// A monotonic sum point of service `catalog`, as the cache rollup tests write them.
+#[cfg(test)]
+pub(super) fn counter_point(
+    name: &str,
+    temporality: Temporality,
+    attributes: Vec<otelscope_app::model::KeyValue>,
+    start_ns: u64,
+    time_ns: u64,
+    value: f64,
+) -> MetricPoint {
+    MetricPoint {
+        name: name.into(),
+        description: String::new(),
+        unit: String::new(),
+        kind: MetricKind::Sum,
+        temporality,
+        monotonic: true,
+        service: "catalog".into(),
+        attributes,
+        start_ns,
+        time_ns,
+        value: Some(value),
+        histogram: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use otelscope_app::model::KeyValue;
@@ -192,20 +218,7 @@ mod tests {
         t: u64,
         v: f64,
     ) -> MetricPoint {
-        MetricPoint {
-            name: name.into(),
-            description: String::new(),
-            unit: String::new(),
-            kind: MetricKind::Sum,
-            temporality,
-            monotonic: true,
-            service: "catalog".into(),
-            attributes: attrs,
-            start_ns: 1,
-            time_ns: t,
-            value: Some(v),
-            histogram: None,
-        }
+        super::counter_point(name, temporality, attrs, 1, t, v)
     }
 
     /// `name/layer/source@bucket_s: hits/misses` per delta.

@@ -2,9 +2,7 @@
 //! with a reset, delta) and retry fixtures of both shapes give exact answers; retention drops
 //! the rollups of the data it drops.
 
-use otelscope_app::model::{
-    AttrValue, CachePoint, KeyValue, MetricKind, MetricPoint, Span, Temporality,
-};
+use otelscope_app::model::{AttrValue, CachePoint, KeyValue, MetricPoint, Span, Temporality};
 
 use super::super::retry_rollup::tests::fixture;
 use super::super::{
@@ -38,20 +36,7 @@ fn counter(
     t_s: u64,
     v: f64,
 ) -> MetricPoint {
-    MetricPoint {
-        name: name.into(),
-        description: String::new(),
-        unit: String::new(),
-        kind: MetricKind::Sum,
-        temporality,
-        monotonic: true,
-        service: "catalog".into(),
-        attributes: attrs,
-        start_ns,
-        time_ns: t_s * S,
-        value: Some(v),
-        histogram: None,
-    }
+    crate::store::cache_rollup::counter_point(name, temporality, attrs, start_ns, t_s * S, v)
 }
 
 /// Prepared as a receiver would (so the writer only upserts), then written.

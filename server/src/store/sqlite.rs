@@ -64,14 +64,13 @@ impl SqliteStore {
         // not only a crash of the process. Group commit keeps the cost to one sync per group.
         conn.pragma_update(None, "synchronous", "FULL").map_err(refuse)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(refuse)?;
-        schema::migrate(&mut conn, &shown).map_err(|e| match e {
+        // SQLite's own errors from here on get the same explanation; ours pass through.
+        let refuse_store = |e: StoreError| match e {
             StoreError::Sqlite(e) => refuse(e),
             other => other,
-        })?;
-        let mut store = SqliteStore::with_writer(Some(path), conn).map_err(|e| match e {
-            StoreError::Sqlite(e) => refuse(e),
-            other => other,
-        })?;
+        };
+        schema::migrate(&mut conn, &shown).map_err(refuse_store)?;
+        let mut store = SqliteStore::with_writer(Some(path), conn).map_err(refuse_store)?;
         store._lock = Some(lock);
         Ok(store)
     }
