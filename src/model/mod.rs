@@ -27,6 +27,20 @@ pub struct Health {
     pub otlp_http: Option<String>,
     #[serde(default)]
     pub otlp_grpc: Option<String>,
+    /// The built-in demo workload, when `--demo` runs it.
+    #[serde(default)]
+    pub demo: Option<DemoStatus>,
+}
+
+/// What the demo workload (`otelscope serve --demo`) runs on, so the Cache page can say it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoStatus {
+    /// The L2 tier: `"redis"` (a Redis server) or `"in-process"` (a second in-process cache,
+    /// when no Redis was named and `redis-server` is not installed).
+    pub l2: String,
+    /// One sentence for people: e.g. "L2 is a private redis-server on 127.0.0.1:40123", or
+    /// why it is in-process.
+    pub l2_detail: String,
 }
 
 impl Health {
@@ -38,6 +52,7 @@ impl Health {
             writer: "ok".into(),
             otlp_http: None,
             otlp_grpc: None,
+            demo: None,
         }
     }
 }
