@@ -12,15 +12,22 @@ use otelscope_app::model::{
     AttrValue, CacheAnswer, CachePoint, CacheStats, MetricKind, MetricPoint, Span, Temporality,
 };
 
-use super::rollup::{attr_str, bucket_of, CacheDelta, CacheKey, CounterPoint};
+use super::rollup::{
+    attr_str, bucket_of, CacheDelta, CacheExample, CacheKey, CounterPoint, EXAMPLES_PER_BUCKET,
+};
 
-/// A batch's hits and misses from spans and delta counters, one per key, and the points of its
-/// cumulative counters (by series, then time) for the writer to turn into deltas.
+/// Miss examples an answer gives per cache.
+pub const MISS_EXAMPLES: usize = 5;
+
+/// A batch's hits and misses from spans and delta counters, one per key, the points of its
+/// cumulative counters (by series, then time) for the writer to turn into deltas, and the
+/// newest few traces with a miss per key.
 pub(super) fn extract(
     spans: &[Span],
     metrics: &[MetricPoint],
-) -> (Vec<CacheDelta>, Vec<CounterPoint>) {
+) -> (Vec<CacheDelta>, Vec<CounterPoint>, Vec<CacheExample>) {
     let mut sums: BTreeMap<CacheKey, (i64, i64)> = BTreeMap::new();
+    let mut misses: BTreeMap<CacheKey, Vec<(i64, &str)>> = BTreeMap::new();
     for span in spans {
         let Some(AttrValue::Bool(hit)) =
             span.attributes.iter().find(|kv| kv.key == "cache.hit").map(|kv| &kv.value)
@@ -34,11 +41,28 @@ pub(super) fn extract(
             layer: attr_str(&span.attributes, "cache.layer").unwrap_or_default().to_owned(),
             source: "spans",
         };
+        if !*hit {
+            let start = span.start_ns.min(i64::MAX as u64) as i64;
+            misses.entry(key.clone()).or_default().push((start, &span.trace_id));
+        }
         let sum = sums.entry(key).or_default();
         if *hit {
             sum.0 += 1;
         } else {
             sum.1 += 1;
+        }
+    }
+    let mut examples = Vec::new();
+    for (key, mut list) in misses {
+        list.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|(_, trace)| seen.insert(*trace));
+        for (start_ns, trace_id) in list.into_iter().take(EXAMPLES_PER_BUCKET) {
+            examples.push(CacheExample {
+                key: key.clone(),
+                start_ns,
+                trace_id: trace_id.to_owned(),
+            });
         }
     }
     let mut counters = Vec::new();
@@ -76,7 +100,7 @@ pub(super) fn extract(
         .filter(|(_, (hits, misses))| hits + misses > 0)
         .map(|(key, (hits, misses))| CacheDelta { key, hits, misses })
         .collect();
-    (deltas, counters)
+    (deltas, counters, examples)
 }
 
 /// Which cache a counter point counts for, and whether it counts hits.
@@ -123,9 +147,11 @@ pub(super) struct CacheRow {
 }
 
 /// Sums rows into one entry per cache (service, name, layer, source), sorted by those, each
-/// with a point per `step_ns` that saw lookups.
+/// with a point per `step_ns` that saw lookups, and adds the miss examples
+/// (`(service, name, layer, trace_id)`, newest first) to the rows of source `spans`.
 pub(super) fn answer(
     rows: Vec<CacheRow>,
+    examples: Vec<(String, String, String, String)>,
     since_ns: u64,
     until_ns: u64,
     step_ns: u64,
@@ -143,9 +169,24 @@ pub(super) fn answer(
         point.0 += row.hits;
         point.1 += row.misses;
     }
+    let mut found: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    for (service, name, layer, trace_id) in examples {
+        let list = found.entry((service, name, layer)).or_default();
+        if list.len() < MISS_EXAMPLES && !list.contains(&trace_id) {
+            list.push(trace_id);
+        }
+    }
     let caches = caches
         .into_iter()
         .map(|((service, name, layer, source), (hits, misses, series))| CacheStats {
+            miss_examples: if source == "spans" {
+                found
+                    .get(&(service.clone(), name.clone(), layer.clone()))
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            },
             name,
             layer,
             service,
@@ -285,7 +326,7 @@ mod tests {
             counter("redis.keyspace.misses", delta, vec![], 5_000_000_000, 2.0),
             counter("cache.hits", Temporality::Cumulative, vec![], 5_000_000_000, 2.0),
         ];
-        let (deltas, counters) = extract(&spans, &metrics);
+        let (deltas, counters, examples) = extract(&spans, &metrics);
         assert_eq!(
             show(&deltas),
             [
@@ -297,6 +338,9 @@ mod tests {
                 "products/l1/spans@10: 1/0",
             ]
         );
+        let misses: Vec<_> =
+            examples.iter().map(|e| (e.key.layer.as_str(), e.trace_id.as_str())).collect();
+        assert_eq!(misses, [("l1", format!("{:032x}", 1).as_str())], "one miss, in l1");
         assert_eq!(counters.len(), 1);
         assert_eq!((counters[0].key.name.as_str(), counters[0].hit), ("catalog", true));
     }
@@ -312,8 +356,12 @@ mod tests {
             hits,
             misses,
         };
+        let example = |layer: &str, trace: &str| {
+            ("catalog".into(), "products".into(), layer.into(), trace.to_owned())
+        };
         let answer = answer(
             vec![row(0, "l1", 3, 1), row(10, "l1", 1, 3), row(60, "l1", 2, 0), row(0, "l2", 0, 0)],
+            vec![example("l1", "b"), example("l1", "a"), example("l1", "b"), example("l3", "c")],
             0,
             90_000_000_000,
             30_000_000_000,
@@ -327,6 +375,8 @@ mod tests {
                 CachePoint { time_ns: 60_000_000_000, hits: 2, misses: 0, hit_rate: Some(1.0) },
             ]
         );
+        assert_eq!(l1.miss_examples, ["b", "a"], "newest first, each trace once");
         assert_eq!(answer.caches[1].hit_rate, None, "no lookups, no rate");
+        assert!(answer.caches[1].miss_examples.is_empty());
     }
 }

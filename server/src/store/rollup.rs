@@ -28,6 +28,7 @@ pub struct PreparedRollups {
     pub(super) counters: Vec<CounterPoint>,
     pub(super) retries: Vec<(RetryKey, RetryDelta)>,
     pub(super) examples: Vec<RetryExample>,
+    pub(super) cache_examples: Vec<CacheExample>,
 }
 
 impl PreparedRollups {
@@ -36,14 +37,15 @@ impl PreparedRollups {
             && self.counters.is_empty()
             && self.retries.is_empty()
             && self.examples.is_empty()
+            && self.cache_examples.is_empty()
     }
 }
 
 /// Computes a batch's rollup deltas (pure).
 pub fn prepare(spans: &[Span], metrics: &[MetricPoint]) -> PreparedRollups {
-    let (cache, counters) = cache_rollup::extract(spans, metrics);
+    let (cache, counters, cache_examples) = cache_rollup::extract(spans, metrics);
     let (retries, examples) = retry_rollup::extract(spans);
-    PreparedRollups { cache, counters, retries, examples }
+    PreparedRollups { cache, counters, retries, examples, cache_examples }
 }
 
 /// One row of `cache_rollup`.
@@ -62,6 +64,14 @@ pub(super) struct CacheDelta {
     pub key: CacheKey,
     pub hits: i64,
     pub misses: i64,
+}
+
+/// A trace with a cache miss (spans only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct CacheExample {
+    pub key: CacheKey,
+    pub start_ns: i64,
+    pub trace_id: String,
 }
 
 /// One point of a cumulative cache counter.

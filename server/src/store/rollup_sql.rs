@@ -106,6 +106,41 @@ pub(super) fn write(
         let k = &e.key;
         trim.execute(params![k.bucket_ns, k.service, k.name, e.kind, EXAMPLES_PER_BUCKET as i64])?;
     }
+    let mut insert_miss = conn.prepare_cached(
+        "INSERT OR IGNORE INTO cache_examples (bucket_ns, service, name, layer, trace_id, start_ns, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut trim_misses = conn.prepare_cached(
+        "DELETE FROM cache_examples WHERE bucket_ns = ?1 AND service = ?2 AND name = ?3 AND layer = ?4
+           AND trace_id NOT IN (SELECT trace_id FROM cache_examples
+             WHERE bucket_ns = ?1 AND service = ?2 AND name = ?3 AND layer = ?4
+             ORDER BY start_ns DESC, trace_id LIMIT ?5)",
+    )?;
+    for e in &r.cache_examples {
+        let k = &e.key;
+        insert_miss.execute(params![
+            k.bucket_ns,
+            k.service,
+            k.name,
+            k.layer,
+            e.trace_id,
+            e.start_ns,
+            received
+        ])?;
+    }
+    let mut trimmed = std::collections::BTreeSet::new();
+    for e in &r.cache_examples {
+        let k = &e.key;
+        if trimmed.insert((k.bucket_ns, &k.service, &k.name, &k.layer)) {
+            trim_misses.execute(params![
+                k.bucket_ns,
+                k.service,
+                k.name,
+                k.layer,
+                EXAMPLES_PER_BUCKET as i64
+            ])?;
+        }
+    }
     Ok(())
 }
 
@@ -149,7 +184,17 @@ pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheAnswer, St
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(cache_rollup::answer(rows, q.since_ns, q.until_ns, q.step_ns))
+    let mut stmt = conn.prepare_cached(
+        "SELECT service, name, layer, trace_id FROM cache_examples
+         WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)
+         ORDER BY start_ns DESC, trace_id",
+    )?;
+    let examples = stmt
+        .query_map(params![bucket_of(q.since_ns), clamp(q.until_ns), q.service], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(cache_rollup::answer(rows, examples, q.since_ns, q.until_ns, q.step_ns))
 }
 
 /// `/api/v1/retries` from `retry_rollup` and `retry_examples`.
@@ -204,7 +249,9 @@ pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
     )?;
     let cutoff = oldest.unwrap_or(i64::MAX);
     let mut dropped = 0;
-    for table in ["cache_rollup", "cache_counters", "retry_rollup", "retry_examples"] {
+    for table in
+        ["cache_rollup", "cache_counters", "cache_examples", "retry_rollup", "retry_examples"]
+    {
         dropped += conn
             .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
             .execute([cutoff])? as u64;

@@ -151,6 +151,34 @@ fn cache_spans_and_counters_give_exact_hits_misses_and_buckets() {
 }
 
 #[test]
+fn cache_misses_keep_the_newest_example_traces_per_bucket() {
+    let store = SqliteStore::in_memory().unwrap();
+    // Bucket 0 s: misses in traces 1..=5 over two batches (only the 3 newest stay), one hit;
+    // bucket 10 s: misses in traces 6 and 7, trace 7 twice (8 misses, 7 traces).
+    write(&store, 1, (1..=3).map(|i| cache_span(i, i as u64, false, "p", "l1")).collect(), vec![]);
+    write(
+        &store,
+        2,
+        vec![
+            cache_span(4, 4, false, "p", "l1"),
+            cache_span(5, 5, false, "p", "l1"),
+            cache_span(9, 9, true, "p", "l1"),
+            cache_span(6, 11, false, "p", "l1"),
+            cache_span(7, 12, false, "p", "l1"),
+            Span { span_id: "8".repeat(16), ..cache_span(7, 13, false, "p", "l1") },
+        ],
+        vec![],
+    );
+    let answer = store.cache(&parse_cache_query("since=0&until=60000000000", 0).unwrap()).unwrap();
+    let trace = |i: u32| format!("{i:032x}");
+    assert_eq!(answer.caches[0].misses, 8);
+    assert_eq!(answer.caches[0].miss_examples, [trace(7), trace(6), trace(5), trace(4), trace(3)]);
+    let first_bucket =
+        store.cache(&parse_cache_query("since=0&until=9999999999", 0).unwrap()).unwrap();
+    assert_eq!(first_bucket.caches[0].miss_examples, [trace(5), trace(4), trace(3)]);
+}
+
+#[test]
 fn retry_fixtures_give_exact_numbers_through_the_store() {
     let store = SqliteStore::in_memory().unwrap();
     let spans = fixture();

@@ -166,6 +166,20 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX retry_examples_received ON retry_examples (received_ns);
 "#,
+    // v6: a few newest traces with a cache miss per bucket and cache (spans only).
+    r#"
+    CREATE TABLE cache_examples (
+        bucket_ns   INTEGER NOT NULL,
+        service     TEXT    NOT NULL,
+        name        TEXT    NOT NULL,
+        layer       TEXT    NOT NULL,
+        trace_id    TEXT    NOT NULL,
+        start_ns    INTEGER NOT NULL,
+        received_ns INTEGER NOT NULL,
+        PRIMARY KEY (bucket_ns, service, name, layer, trace_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX cache_examples_received ON cache_examples (received_ns);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -380,9 +380,12 @@ fn the_size_bound_drops_the_oldest_received_until_it_holds() {
         store.enforce_retention(half, 1_000_000, 50_000).unwrap();
     }
     let after = used_bytes(&store.writer().unwrap()).unwrap();
-    assert!(after <= used / 2, "{after} > {}", used / 2);
+    // Within a few pages of the bound: rows deleted from a page that still holds others free
+    // no page, and the schema's empty tables (v6 has nine rollup tables and indexes) count too.
+    let slack = 4 * 4096;
+    assert!(after <= used / 2 + slack, "{after} > {} + {slack}", used / 2);
     let left = store.search_traces(&parse_trace_query("limit=1000", 0).unwrap()).unwrap();
-    // The bound counts every page, the schema's empty tables too (v5 added eight), so a
+    // The bound counts every page, the schema's empty tables too (v5 and v6 added ten), so a
     // little more than half the traces goes.
     assert!(left.len() < 200 && left.len() > 40, "{} traces left", left.len());
     assert!(
