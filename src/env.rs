@@ -38,13 +38,9 @@ pub struct Env {
     pub start_path: Option<String>,
 }
 
-/// The outcome of one API call: the body on success, an error message otherwise. The body is
-/// shared, not copied, between SSR's render passes and a component's re-renders.
-pub type ApiOutcome = Result<Arc<str>, String>;
-
-/// How the error SSR gives for a trace with more spans than the server draws begins; the
-/// trace page then says so and links to the app, which draws it in the browser.
-pub const TOO_LARGE_FOR_SSR: &str = "too large to draw on the server";
+/// The outcome of one API call: the body on success, why not otherwise. The body is shared,
+/// not copied, between SSR's render passes and a component's re-renders.
+pub type ApiOutcome = Result<Arc<str>, crate::ApiFailure>;
 
 /// SSR's stand-in for the network. The server renders a page once to learn which API paths the
 /// components ask for (`wanted`), answers them in-process, and renders again with `answers`.

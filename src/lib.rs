@@ -1,6 +1,7 @@
 //! The otelscope dashboard UI: one set of Dioxus components drawn in the browser (WASM), in a
 //! desktop window and as server-rendered HTML. Everything platform-specific lives in `platform`.
 
+mod api_failure;
 pub mod charts;
 mod components;
 mod env;
@@ -12,7 +13,8 @@ mod routes;
 mod views;
 mod words;
 
-pub use env::{ApiOutcome, Env, PlatformKind, SsrData, TOO_LARGE_FOR_SSR};
+pub use api_failure::ApiFailure;
+pub use env::{ApiOutcome, Env, PlatformKind, SsrData};
 pub use routes::Route;
 
 use dioxus::prelude::*;

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 use http_body_util::BodyExt;
 use otelscope_app::platform::SsrPage;
-use otelscope_app::{ApiOutcome, Route, SsrData, TOO_LARGE_FOR_SSR};
+use otelscope_app::{ApiFailure, ApiOutcome, Route, SsrData};
 use tower::ServiceExt;
 
 use crate::api::ApiError;
@@ -136,21 +136,27 @@ async fn call_api(state: &AppState, api_path: &str) -> ApiOutcome {
         if let Ok(Ok(Some(count))) = count {
             if count > state.ssr_max_spans {
                 let max = state.ssr_max_spans;
-                return Err(format!(
-                    "{TOO_LARGE_FOR_SSR}: {count} spans, more than the {max} it draws"
-                ));
+                return Err(ApiFailure::TooLargeForSsr { spans: count, max });
             }
         }
     }
-    let request = Request::get(api_path).body(Body::empty()).map_err(|e| e.to_string())?;
+    let request = Request::get(api_path)
+        .body(Body::empty())
+        .map_err(|e| ApiFailure::Unexpected(e.to_string()))?;
     let Ok(response) = crate::api_router(state.clone()).oneshot(request).await;
     let status = response.status();
-    let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| ApiFailure::Unreachable(e.to_string()))?
+        .to_bytes();
     if status.is_success() {
-        let text = std::str::from_utf8(&bytes).map_err(|_| "the answer is not UTF-8".to_owned())?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| ApiFailure::Unexpected("the answer is not UTF-8".into()))?;
         Ok(Arc::from(text))
     } else {
-        Err(otelscope_app::platform::http_error(status.as_u16(), &String::from_utf8_lossy(&bytes)))
+        Err(ApiFailure::from_status(status.as_u16(), &String::from_utf8_lossy(&bytes)))
     }
 }
 

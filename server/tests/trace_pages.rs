@@ -257,7 +257,7 @@ async fn a_trace_over_the_ssr_limit_is_left_to_the_app() {
     let (status, html) = page(&state, &format!("/ssr/traces/{trace_id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("This trace is too large to draw here"), "{html}");
-    assert!(html.contains("4 spans, more than the 3 it draws"), "{html}");
+    assert!(html.contains("has 4 spans, more than the 3 the server draws"), "{html}");
     assert!(html.contains(&format!(r#"href="/traces/{trace_id}""#)), "links to the app: {html}");
     assert!(!html.contains(">grandchild<"), "no span was drawn: {html}");
     assert!(!state.trace_cache.holds(&trace_id, 4).await, "the trace was read for SSR");

@@ -51,6 +51,7 @@ impl OtlpEndpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ApiFailure;
 
     fn check(health: Loadable<Health>, http: &str, grpc: &str) {
         let expected = OtlpEndpoints { http: http.into(), grpc: grpc.into() };
@@ -66,7 +67,7 @@ mod tests {
         };
         check(Loadable::Ready(fell_back), "http://127.0.0.1:40001", "http://127.0.0.1:40002");
         check(Loadable::Loading, DEFAULT_HTTP, DEFAULT_GRPC);
-        check(Loadable::Failed("HTTP 502".into()), DEFAULT_HTTP, DEFAULT_GRPC);
+        check(Loadable::Failed(ApiFailure::from_status(502, "")), DEFAULT_HTTP, DEFAULT_GRPC);
         let http_only = Health { otlp_http: Some("http://[::1]:4318".into()), ..Health::ok("1") };
         check(Loadable::Ready(http_only), "http://[::1]:4318", DEFAULT_GRPC);
     }

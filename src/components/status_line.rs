@@ -6,6 +6,7 @@ use dioxus::prelude::*;
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::{Health, Services};
 use crate::words::counted;
+use crate::ApiFailure;
 
 #[component]
 pub(crate) fn StatusLine() -> Element {
@@ -20,7 +21,10 @@ pub(crate) fn StatusLine() -> Element {
 /// The status line's class and words; pure so the wording is tested without rendering.
 fn status_text(health: &Loadable<Health>, services: &Loadable<Services>) -> (&'static str, String) {
     match (health, services) {
-        (Loadable::Failed(error), _) => ("status-error", format!("server unreachable — {error}")),
+        (Loadable::Failed(ApiFailure::Unreachable(_)), _) => {
+            ("status-error", "server unreachable".to_owned())
+        }
+        (Loadable::Failed(error), _) => ("status-error", format!("server error — {error}")),
         (Loadable::Loading, _) => ("status-loading", "connecting…".to_owned()),
         (Loadable::Ready(health), Loadable::Ready(services)) => {
             let services = counted(services.services.len(), "service");
@@ -55,7 +59,15 @@ mod tests {
             "server ok v0.1.0 · 0 services"
         );
         assert_eq!(status_text(&Loadable::Loading, &Loadable::Loading).0, "status-loading");
-        let down = status_text(&Loadable::Failed("HTTP 502".into()), &Loadable::Loading);
-        assert_eq!(down, ("status-error", "server unreachable — HTTP 502".to_owned()));
+        let down = status_text(
+            &Loadable::Failed(ApiFailure::from_status(502, "bad gateway")),
+            &Loadable::Loading,
+        );
+        assert_eq!(down, ("status-error", "server error — HTTP 502".to_owned()));
+        let gone = status_text(
+            &Loadable::Failed(ApiFailure::Unreachable(String::new())),
+            &Loadable::Loading,
+        );
+        assert_eq!(gone.1, "server unreachable", "said once, not twice");
     }
 }

@@ -6,13 +6,14 @@ use serde::de::DeserializeOwned;
 
 use crate::env::{ApiOutcome, Env, SsrData};
 use crate::platform;
+use crate::ApiFailure;
 
 /// The state of one API document as a view sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Loadable<T> {
     Loading,
     Ready(T),
-    Failed(String),
+    Failed(ApiFailure),
 }
 
 /// Reads `path` (e.g. `/api/v1/health`) and decodes it as `T`. Refetches whenever a signal read
@@ -80,7 +81,7 @@ fn decode<T: DeserializeOwned>(outcome: Option<ApiOutcome>) -> Loadable<T> {
         Some(Err(error)) => Loadable::Failed(error),
         Some(Ok(body)) => match serde_json::from_str(&body) {
             Ok(value) => Loadable::Ready(value),
-            Err(error) => Loadable::Failed(format!("unexpected answer from the server: {error}")),
+            Err(error) => Loadable::Failed(ApiFailure::Unexpected(error.to_string())),
         },
     }
 }
@@ -93,14 +94,15 @@ mod tests {
     #[test]
     fn decode_reports_each_state() {
         assert_eq!(decode::<Health>(None), Loadable::Loading);
-        assert_eq!(
-            decode::<Health>(Some(Err("HTTP 500: boom".into()))),
-            Loadable::Failed("HTTP 500: boom".into())
-        );
+        let boom = ApiFailure::from_status(500, r#"{"error":"boom"}"#);
+        assert_eq!(decode::<Health>(Some(Err(boom.clone()))), Loadable::Failed(boom));
         assert_eq!(
             decode::<Health>(Some(Ok(r#"{"status":"ok","version":"1","writer":"ok"}"#.into()))),
             Loadable::Ready(Health::ok("1"))
         );
-        assert!(matches!(decode::<Health>(Some(Ok("<html>".into()))), Loadable::Failed(_)));
+        assert!(matches!(
+            decode::<Health>(Some(Ok("<html>".into()))),
+            Loadable::Failed(ApiFailure::Unexpected(_))
+        ));
     }
 }

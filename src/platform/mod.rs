@@ -13,11 +13,3 @@ mod imp;
 compile_error!("otelscope-app needs one of the features `web`, `desktop` or `ssr`");
 
 pub use imp::*;
-
-/// The message shown for a non-2xx API answer: the API's `{"error": ...}` text when present.
-pub fn http_error(status: u16, body: &str) -> String {
-    match serde_json::from_str::<crate::model::ApiErrorBody>(body) {
-        Ok(api) => format!("HTTP {status}: {}", api.error),
-        Err(_) => format!("HTTP {status}"),
-    }
-}

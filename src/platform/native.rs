@@ -7,6 +7,7 @@ use dioxus::history::{History, MemoryHistory};
 use dioxus::prelude::*;
 
 use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
+use crate::ApiFailure;
 
 /// GETs `url` with reqwest (with the API key as a bearer token when there is one); non-2xx
 /// answers become errors carrying the API's message.
@@ -15,13 +16,13 @@ pub async fn get_text(url: &str, api_key: Option<&str>) -> ApiOutcome {
     if let Some(key) = api_key {
         request = request.bearer_auth(key);
     }
-    let response = request.send().await.map_err(|e| format!("server unreachable: {e}"))?;
+    let response = request.send().await.map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
     let status = response.status();
-    let text = response.text().await.map_err(|e| format!("unreadable body: {e}"))?;
+    let text = response.text().await.map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
     if status.is_success() {
         Ok(text.into())
     } else {
-        Err(super::http_error(status.as_u16(), &text))
+        Err(ApiFailure::from_status(status.as_u16(), &text))
     }
 }
 

@@ -5,26 +5,31 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::env::{ApiOutcome, Env, PlatformKind};
+use crate::ApiFailure;
 
 /// GETs `url` with the browser's `fetch` (same origin: the API key travels as the server's
 /// cookie); non-2xx answers become errors carrying the API's `{"error": ...}` message.
 pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
-    let window = web_sys::window().ok_or("no window")?;
+    let unexpected = |what: &str| ApiFailure::Unexpected(what.to_owned());
+    let window = web_sys::window().ok_or_else(|| unexpected("no window"))?;
+    // The browser says nothing more about a failed fetch than that it failed.
     let response = JsFuture::from(window.fetch_with_str(url))
         .await
-        .map_err(|_| "server unreachable".to_owned())?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
+        .map_err(|_| ApiFailure::Unreachable(String::new()))?;
+    let response: web_sys::Response =
+        response.dyn_into().map_err(|_| unexpected("not a response"))?;
     // The body's bytes, copied once into WASM memory: `text()` would decode them to UTF-16
     // and wasm-bindgen encode them back to UTF-8, two passes over a large trace.
-    let buffer = JsFuture::from(response.array_buffer().map_err(|_| "unreadable body")?)
-        .await
-        .map_err(|_| "unreadable body".to_owned())?;
+    let buffer =
+        JsFuture::from(response.array_buffer().map_err(|_| unexpected("unreadable body"))?)
+            .await
+            .map_err(|_| ApiFailure::Unreachable("the answer was cut short".into()))?;
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-    let text = String::from_utf8(bytes).map_err(|_| "the answer is not UTF-8".to_owned())?;
+    let text = String::from_utf8(bytes).map_err(|_| unexpected("the answer is not UTF-8"))?;
     if response.ok() {
         Ok(text.into())
     } else {
-        Err(super::http_error(response.status(), &text))
+        Err(ApiFailure::from_status(response.status(), &text))
     }
 }
 

@@ -6,11 +6,11 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 
 use crate::charts::waterfall::{SharedSpans, Waterfall};
-use crate::env::TOO_LARGE_FOR_SSR;
 use crate::hooks::{use_api, Loadable};
 use crate::model::Trace;
 use crate::routes::Route;
 use crate::words::{counted, format_duration};
+use crate::ApiFailure;
 
 /// `/traces/{trace_id}`.
 #[component]
@@ -30,19 +30,19 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
     let back = rsx! { Link { class: "back", to: Route::Traces { filters: Default::default() }, "← All traces" } };
     match trace {
         Loadable::Loading => rsx! { {back} p { class: "loading", "Loading trace {trace_id}…" } },
-        Loadable::Failed(error) if error.starts_with("HTTP 404") => rsx! {
+        Loadable::Failed(error) if error.is_not_found() => rsx! {
             {back}
             section { class: "empty-page",
                 h1 { "Trace not found" }
                 p { class: "empty-state", "No spans of trace " code { "{trace_id}" } " are stored (yet, or any more)." }
             }
         },
-        Loadable::Failed(error) if error.starts_with(TOO_LARGE_FOR_SSR) => rsx! {
+        Loadable::Failed(ApiFailure::TooLargeForSsr { spans, max }) => rsx! {
             {back}
             section { class: "empty-page",
                 h1 { "This trace is too large to draw here" }
                 p { class: "empty-state",
-                    "Trace " code { "{trace_id}" } " is {error}. "
+                    "Trace " code { "{trace_id}" } " has {spans} spans, more than the {max} the server draws. "
                     Link { to: Route::TraceDetail { trace_id: trace_id() }, "Open it in the app" }
                     ", which draws it in your browser."
                 }
