@@ -29,18 +29,35 @@ pub struct TraceFilters {
     pub limit: String,
 }
 
+/// The one list of search fields: each field's name is its key in the URL, the API and the
+/// search form, so the accessors below cannot disagree with each other.
+macro_rules! search_fields {
+    ($($field:ident),* $(,)?) => {
+        impl TraceFilters {
+            /// Every field as `(key, value)`, in URL order.
+            pub fn pairs(&self) -> [(&'static str, &str); search_fields!(@count $($field)*)] {
+                [$((stringify!($field), self.$field.as_str())),*]
+            }
+
+            /// The field named `key`, if there is one.
+            pub fn field_mut(&mut self, key: &str) -> Option<&mut String> {
+                match key {
+                    $(stringify!($field) => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+    (@count $($field:ident)*) => { 0 $(+ search_fields!(@one $field))* };
+    (@one $field:ident) => { 1 };
+}
+
+search_fields!(service, name, min_duration_ms, max_duration_ms, status, attr, since, limit);
+
 impl TraceFilters {
-    fn pairs(&self) -> [(&'static str, &str); 8] {
-        [
-            ("service", &self.service),
-            ("name", &self.name),
-            ("min_duration_ms", &self.min_duration_ms),
-            ("max_duration_ms", &self.max_duration_ms),
-            ("status", &self.status),
-            ("attr", &self.attr),
-            ("since", &self.since),
-            ("limit", &self.limit),
-        ]
+    /// The value of the field named `key` (empty for an unknown key).
+    pub fn field(&self, key: &str) -> &str {
+        self.pairs().into_iter().find(|(k, _)| *k == key).map_or("", |(_, v)| v)
     }
 
     /// The API path of this search.
@@ -57,21 +74,10 @@ impl TraceFilters {
 impl From<&str> for TraceFilters {
     fn from(query: &str) -> Self {
         let mut filters = TraceFilters::default();
-        for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = decode(value);
-            let slot = match key {
-                "service" => &mut filters.service,
-                "name" => &mut filters.name,
-                "min_duration_ms" => &mut filters.min_duration_ms,
-                "max_duration_ms" => &mut filters.max_duration_ms,
-                "status" => &mut filters.status,
-                "attr" => &mut filters.attr,
-                "since" => &mut filters.since,
-                "limit" => &mut filters.limit,
-                _ => continue,
-            };
-            *slot = value;
+        for (key, value) in query_pairs(query) {
+            if let Some(slot) = filters.field_mut(&key) {
+                *slot = value;
+            }
         }
         filters
     }
@@ -107,6 +113,15 @@ fn encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// A query string's `key=value` pairs (a leading `?` allowed), decoded: the one decoder the
+/// app and the server's query parsers share.
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(key), decode(value))
+    })
 }
 
 /// Decodes `%XX` and `+` (as forms send spaces); invalid escapes are kept as they are.
@@ -156,6 +171,25 @@ mod tests {
         assert_eq!(TraceFilters::from(query.as_str()), filters);
         assert_eq!(filters.api_path(), format!("/api/v1/traces?{query}"));
         assert_eq!(TraceFilters::default().api_path(), "/api/v1/traces");
+    }
+
+    #[test]
+    fn every_field_is_reachable_by_its_key() {
+        let mut filters = TraceFilters::default();
+        for (i, key) in TraceFilters::default().pairs().map(|(k, _)| k).into_iter().enumerate() {
+            *filters.field_mut(key).unwrap() = i.to_string();
+        }
+        assert_eq!(filters.field("status"), "4");
+        assert_eq!(filters.limit, "7");
+        assert_eq!(filters.field("bogus"), "");
+        assert!(filters.field_mut("bogus").is_none());
+    }
+
+    #[test]
+    fn query_pairs_decode_keys_and_values_like_forms() {
+        let pairs: Vec<_> = query_pairs("?a%5Fb=c+d&&e&f=%E2%9C%93&g=%zz").collect();
+        let expected = [("a_b", "c d"), ("e", ""), ("f", "✓"), ("g", "%zz")];
+        assert_eq!(pairs, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
     }
 
     #[test]

@@ -48,31 +48,11 @@ fn SearchForm(filters: TraceFilters) -> Element {
         Loadable::Ready(s) => s.services.iter().map(|s| s.name.clone()).collect(),
         _ => Vec::new(),
     };
-    let field = move |name: &'static str| {
-        let d = draft.read();
-        match name {
-            "service" => d.service.clone(),
-            "name" => d.name.clone(),
-            "min_duration_ms" => d.min_duration_ms.clone(),
-            "max_duration_ms" => d.max_duration_ms.clone(),
-            "status" => d.status.clone(),
-            "attr" => d.attr.clone(),
-            "since" => d.since.clone(),
-            _ => String::new(),
-        }
-    };
+    let field = move |name: &'static str| draft.read().field(name).to_owned();
     let mut set = move |name: &'static str, value: String| {
-        let mut d = draft.write();
-        let slot = match name {
-            "service" => &mut d.service,
-            "name" => &mut d.name,
-            "min_duration_ms" => &mut d.min_duration_ms,
-            "max_duration_ms" => &mut d.max_duration_ms,
-            "status" => &mut d.status,
-            "attr" => &mut d.attr,
-            _ => &mut d.since,
-        };
-        *slot = value;
+        if let Some(slot) = draft.write().field_mut(name) {
+            *slot = value;
+        }
     };
     rsx! {
         form {

@@ -60,11 +60,10 @@ pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
     Ok(q)
 }
 
-/// The query string's pairs, decoded; an empty value means "no filter" and is skipped.
+/// The query string's pairs, decoded by the app's decoder (so a page URL and the API read a
+/// value alike); an empty value means "no filter" and is skipped.
 fn params(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    form_urlencoded::parse(raw.as_bytes())
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+    otelscope_app::filters::query_pairs(raw).filter(|(_, value)| !value.is_empty())
 }
 
 fn millis(key: &str, value: &str) -> Result<u64, String> {
