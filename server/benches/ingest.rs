@@ -5,7 +5,12 @@
 //! 2. Burst: OTLP/HTTP protobuf batches of 512 spans (8 traces x 64 spans, 10 attributes each)
 //!    from concurrent clients into the durable store: spans/s, server CPU, peak RSS.
 //! 3. Sustained: 10,000 spans/s for a while: server CPU (% of one core) and RSS.
-//! 4. Queries with 1,000,000 spans stored: trace by id and trace search, p50/p99.
+//! 4. Queries with 1,000,000 spans stored: trace by id, trace search, `/api/v1/cache` and
+//!    `/api/v1/retries` over the last hour and six hours, p50/p99.
+//!
+//! Traces start over the last six hours (so the rollups hold 2,160 ten-second buckets), and
+//! carry the shapes the cache and retry views read: 4 spans of 64 are cache lookups (`cache.hit`,
+//! 2 caches x 2 layers), 2 are HTTP client attempts (`http.request.resend_count` 0 and 1).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -13,6 +18,7 @@ use std::time::{Duration, Instant};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -23,10 +29,38 @@ const SPANS_PER_BATCH: u64 = TRACES_PER_BATCH * SPANS_PER_TRACE;
 const CLIENTS: usize = 4;
 
 fn attr(key: String, value: String) -> KeyValue {
+    typed(&key, any_value::Value::StringValue(value))
+}
+
+fn typed(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
-        key,
-        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value)) }),
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(value) }),
         ..Default::default()
+    }
+}
+
+/// What span `s` of trace `trace` adds for the cache and retry views: spans 1–4 are cache
+/// lookups, 5 and 6 the two attempts of one HTTP call.
+fn insight_attributes(trace: u64, s: u64) -> (Vec<KeyValue>, Option<SpanKind>) {
+    use any_value::Value::{BoolValue, IntValue, StringValue};
+    match s {
+        1..=4 => (
+            vec![
+                typed("cache.hit", BoolValue((trace + s) % 5 != 0)),
+                typed("cache.name", StringValue(format!("cache-{}", s % 2))),
+                typed("cache.layer", StringValue(if s <= 2 { "l1" } else { "l2" }.into())),
+            ],
+            None,
+        ),
+        5 | 6 => (
+            vec![
+                typed("http.request.method", StringValue("GET".into())),
+                typed("http.request.resend_count", IntValue(s as i64 - 5)),
+            ],
+            Some(SpanKind::Client),
+        ),
+        _ => (Vec::new(), None),
     }
 }
 
@@ -37,8 +71,15 @@ fn batch(n: u64, now_ns: u64) -> Vec<u8> {
     for t in 0..TRACES_PER_BATCH {
         let trace = n * TRACES_PER_BATCH + t + 1;
         let trace_id = [trace.to_be_bytes(), 0xabcdu64.to_be_bytes()].concat();
+        // Spread over the last six hours, in ten-second steps.
+        let base = now_ns - (trace % 2_160) * 10_000_000_000;
         for s in 0..SPANS_PER_TRACE {
-            let start = now_ns + s * 1_000;
+            let start = base + s * 1_000;
+            let (mut insights, kind) = insight_attributes(trace, s);
+            let mut attributes: Vec<KeyValue> = (0..10)
+                .map(|a| attr(format!("attr.{a}"), format!("value-{a}-{}", (trace + s) % 50)))
+                .collect();
+            attributes.append(&mut insights);
             spans.push(Span {
                 trace_id: trace_id.clone(),
                 span_id: (trace << 8 | (s + 1)).to_be_bytes().to_vec(),
@@ -47,13 +88,16 @@ fn batch(n: u64, now_ns: u64) -> Vec<u8> {
                 } else {
                     (trace << 8 | 1).to_be_bytes().to_vec()
                 },
-                name: format!("{} /api/op{}", if s == 0 { "GET" } else { "call" }, s % 16),
-                kind: if s == 0 { 2 } else { 3 },
+                name: match s {
+                    0 => "GET /api/op0".to_owned(),
+                    // The two attempts of one call share its name.
+                    5 | 6 => "GET /upstream/price".to_owned(),
+                    _ => format!("call /api/op{}", s % 16),
+                },
+                kind: kind.map_or(if s == 0 { 2 } else { 1 }, |k| k as i32),
                 start_time_unix_nano: start,
                 end_time_unix_nano: start + 500_000 + (trace % 100) * 100_000,
-                attributes: (0..10)
-                    .map(|a| attr(format!("attr.{a}"), format!("value-{a}-{}", (trace + s) % 50)))
-                    .collect(),
+                attributes,
                 ..Default::default()
             });
         }
@@ -183,6 +227,15 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
+/// As `time_queries`, or `None` when the build does not answer the path (an older baseline).
+async fn time_queries_if_served(client: &reqwest::Client, urls: &[String]) -> Option<(f64, f64)> {
+    let probe = client.get(&urls[0]).send().await.ok()?;
+    if !probe.status().is_success() {
+        return None;
+    }
+    Some(time_queries(client, urls).await)
+}
+
 async fn time_queries(client: &reqwest::Client, urls: &[String]) -> (f64, f64) {
     let mut times = Vec::with_capacity(urls.len());
     for url in urls {
@@ -303,6 +356,20 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
     .collect();
     let (p50, p99) = time_queries(&client, &searches).await;
     println!("query at {total} spans: trace search with filters (7 kinds): p50 {p50:.2} ms, p99 {p99:.2} ms");
+    for (what, path) in [
+        ("cache, last hour", "/api/v1/cache?since=1h"),
+        ("cache, last 6 hours", "/api/v1/cache?since=6h"),
+        ("retries, last hour", "/api/v1/retries?since=1h"),
+        ("retries, last 6 hours", "/api/v1/retries?since=6h"),
+    ] {
+        let urls = vec![format!("{}{path}", server.ui); 200];
+        match time_queries_if_served(&client, &urls).await {
+            Some((p50, p99)) => {
+                println!("query at {total} spans: {what}: p50 {p50:.2} ms, p99 {p99:.2} ms")
+            }
+            None => println!("query at {total} spans: {what}: not served by this build"),
+        }
+    }
     let (_, peak) = cpu_and_peak_rss(pid);
     let db_bytes: u64 =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
