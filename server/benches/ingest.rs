@@ -47,7 +47,7 @@ fn insight_attributes(trace: u64, s: u64) -> (Vec<KeyValue>, Option<SpanKind>) {
     match s {
         1..=4 => (
             vec![
-                typed("cache.hit", BoolValue((trace + s) % 5 != 0)),
+                typed("cache.hit", BoolValue(!(trace + s).is_multiple_of(5))),
                 typed("cache.name", StringValue(format!("cache-{}", s % 2))),
                 typed("cache.layer", StringValue(if s <= 2 { "l1" } else { "l2" }.into())),
             ],

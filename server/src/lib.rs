@@ -10,6 +10,7 @@ pub mod desktop;
 pub mod headers;
 pub mod ingest;
 pub mod login;
+pub mod query;
 pub mod serve;
 pub mod sessions;
 pub mod ssr;

@@ -322,6 +322,6 @@ async fn nan_values_and_far_future_times_stay_readable() {
         Some(&otelscope_app::model::AttrValue::String("inf".into()))
     );
     assert_eq!(stored.start_ns, i64::MAX as u64);
-    let query = otelscope_server::store::parse_trace_query("", 0).unwrap();
+    let query = otelscope_server::query::params::parse_trace_query("", 0).unwrap();
     assert_eq!(state.store.search_traces(&query).unwrap()[0].duration_ns, 0);
 }

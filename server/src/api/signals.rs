@@ -7,7 +7,7 @@ use otelscope_app::model::{LogList, MetricsAnswer};
 
 use super::ApiError;
 use crate::ingest::now_ns;
-use crate::store::{parse_log_query, parse_metric_query};
+use crate::query::params::{parse_log_query, parse_metric_query};
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {

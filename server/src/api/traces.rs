@@ -13,7 +13,7 @@ use otelscope_app::model::TraceList;
 
 use super::trace_body::{self, TraceBodyError};
 use super::ApiError;
-use crate::store::parse_trace_query;
+use crate::query::params::parse_trace_query;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {

@@ -5,7 +5,6 @@ mod cache_rollup;
 mod chunk;
 mod latency;
 mod prepare;
-mod query;
 mod retry_rollup;
 mod rollup;
 mod rollup_sql;
@@ -14,18 +13,18 @@ mod signals;
 mod sqlite;
 
 pub use chunk::{SeenSpans, SpanChunk};
+pub use latency::Histogram;
 pub use prepare::PreparedSpans;
-pub use query::{
-    parse_cache_query, parse_log_query, parse_metric_query, parse_retry_query, parse_trace_query,
-    CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery,
-};
-pub use rollup::{PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
+pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use sqlite::SqliteStore;
 
 use otelscope_app::model::{
-    CacheAnswer, LogRecord, MetricPoint, MetricsAnswer, RetriesAnswer, ServiceSummary, Span,
-    TraceSummary,
+    LogRecord, MetricPoint, MetricsAnswer, ServiceSummary, Span, TraceSummary,
 };
+
+use crate::query::cache::CacheRows;
+use crate::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
+use crate::query::retries::RetryRows;
 
 /// What can go wrong reading or writing the store.
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +130,7 @@ pub trait Store: Send + Sync + 'static {
     /// The metric catalog, or the series of one metric.
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError>;
     /// Cache hits and misses per cache, from the rollups (no span is decoded).
-    fn cache(&self, query: &CacheQuery) -> Result<CacheAnswer, StoreError>;
+    fn cache(&self, query: &CacheQuery) -> Result<CacheRows, StoreError>;
     /// Retry behaviour per operation, from the rollups (no span is decoded).
-    fn retries(&self, query: &RetryQuery) -> Result<RetriesAnswer, StoreError>;
+    fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError>;
 }

@@ -3,6 +3,9 @@
 use otelscope_app::model::{AttrValue, KeyValue, SpanEvent};
 
 use super::*;
+use crate::query::params::RetryQuery;
+use crate::query::retries::{answer, RetryRow, RetryRows};
+use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples};
 
 fn kv(key: &str, value: AttrValue) -> KeyValue {
     KeyValue { key: key.into(), value }
@@ -104,7 +107,7 @@ pub(crate) fn check(parts: &[&[Span]]) -> RetriesAnswer {
         .into_iter()
         .map(|e| (e.key.service, e.key.name, e.kind.to_owned(), e.trace_id))
         .collect();
-    answer(rows, examples, 0, 100)
+    answer(RetryRows { rows, examples }, &RetryQuery { since_ns: 0, until_ns: 100, service: None })
 }
 
 fn trace(n: u32) -> String {

@@ -2,17 +2,16 @@
 //! cumulative counters need), the reads behind `/api/v1/cache` and `/api/v1/retries`, and
 //! retention. Helpers for `SqliteStore`.
 
-use otelscope_app::model::{CacheAnswer, RetriesAnswer};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::cache_rollup::{self, CacheRow};
 use super::latency::Histogram;
-use super::query::{CacheQuery, RetryQuery};
-use super::retry_rollup::{self, RetryRow};
 use super::rollup::{
     bucket_of, counter_delta, CacheDelta, Counts, LastValue, PreparedRollups, EXAMPLES_PER_BUCKET,
 };
 use super::StoreError;
+use crate::query::cache::{CacheRow, CacheRows};
+use crate::query::params::{CacheQuery, RetryQuery};
+use crate::query::retries::{RetryRow, RetryRows};
 
 /// Upserts one batch's rollup deltas (inside the batch's savepoint).
 pub(super) fn write(
@@ -165,8 +164,8 @@ fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), Sto
     Ok(())
 }
 
-/// `/api/v1/cache` from `cache_rollup`.
-pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheAnswer, StoreError> {
+/// The `cache_rollup` rows and `cache_examples` of a query's range.
+pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT bucket_ns, service, name, layer, source, hits, misses FROM cache_rollup
          WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)",
@@ -194,11 +193,11 @@ pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheAnswer, St
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(cache_rollup::answer(rows, examples, q.since_ns, q.until_ns, q.step_ns))
+    Ok(CacheRows { rows, miss_examples: examples })
 }
 
-/// `/api/v1/retries` from `retry_rollup` and `retry_examples`.
-pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetriesAnswer, StoreError> {
+/// The `retry_rollup` rows and `retry_examples` of a query's range.
+pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, StoreError> {
     let range = params![bucket_of(q.since_ns), clamp(q.until_ns), q.service];
     let mut stmt = conn.prepare_cached(
         "SELECT service, name, calls, retried_calls, resends, give_ups, circuit_open, attempts,
@@ -234,7 +233,7 @@ pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetriesAnswer
     let examples = stmt
         .query_map(range, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(retry_rollup::answer(rows, examples, q.since_ns, q.until_ns))
+    Ok(RetryRows { rows, examples })
 }
 
 /// Drops rollup rows (and kept counter values) last written before the oldest receipt the

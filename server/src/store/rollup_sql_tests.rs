@@ -4,10 +4,20 @@
 
 use otelscope_app::model::{AttrValue, CachePoint, KeyValue, MetricPoint, Span, Temporality};
 
+use otelscope_app::model::{CacheAnswer, RetriesAnswer};
+
 use super::super::retry_rollup::tests::fixture;
-use super::super::{
-    parse_cache_query, parse_retry_query, Retention, SqliteStore, Store, WriteBatch,
-};
+use super::super::{Retention, SqliteStore, Store, WriteBatch};
+use crate::query::params::{parse_cache_query, parse_retry_query, CacheQuery, RetryQuery};
+
+/// The store's rows for `q`, answered by the query layer (as the API does).
+fn cache_answer(store: &SqliteStore, q: &CacheQuery) -> CacheAnswer {
+    crate::query::cache::answer(store.cache(q).unwrap(), q)
+}
+
+fn retries_answer(store: &SqliteStore, q: &RetryQuery) -> RetriesAnswer {
+    crate::query::retries::answer(store.retries(q).unwrap(), q)
+}
 
 const S: u64 = 1_000_000_000;
 
@@ -109,7 +119,7 @@ fn cache_spans_and_counters_give_exact_hits_misses_and_buckets() {
     let store = SqliteStore::in_memory().unwrap();
     cache_fixture(&store);
     let answer =
-        store.cache(&parse_cache_query("since=0&until=60000000000&step=20s", 0).unwrap()).unwrap();
+        cache_answer(&store, &parse_cache_query("since=0&until=60000000000&step=20s", 0).unwrap());
     assert_eq!(
         summary(&answer),
         [
@@ -131,9 +141,10 @@ fn cache_spans_and_counters_give_exact_hits_misses_and_buckets() {
     assert_eq!(answer.step_ns, 20 * S);
 
     // Ten-second buckets, a range and a service filter.
-    let answer = store
-        .cache(&parse_cache_query("since=10000000000&until=19999999999&step=1s", 0).unwrap())
-        .unwrap();
+    let answer = cache_answer(
+        &store,
+        &parse_cache_query("since=10000000000&until=19999999999&step=1s", 0).unwrap(),
+    );
     assert_eq!(
         summary(&answer),
         [
@@ -143,9 +154,7 @@ fn cache_spans_and_counters_give_exact_hits_misses_and_buckets() {
             "catalog/users//metrics: 5/2 0.714",
         ]
     );
-    assert!(store
-        .cache(&parse_cache_query("since=0&service=other", 0).unwrap())
-        .unwrap()
+    assert!(cache_answer(&store, &parse_cache_query("since=0&service=other", 0).unwrap())
         .caches
         .is_empty());
 }
@@ -169,12 +178,12 @@ fn cache_misses_keep_the_newest_example_traces_per_bucket() {
         ],
         vec![],
     );
-    let answer = store.cache(&parse_cache_query("since=0&until=60000000000", 0).unwrap()).unwrap();
+    let answer = cache_answer(&store, &parse_cache_query("since=0&until=60000000000", 0).unwrap());
     let trace = |i: u32| format!("{i:032x}");
     assert_eq!(answer.caches[0].misses, 8);
     assert_eq!(answer.caches[0].miss_examples, [trace(7), trace(6), trace(5), trace(4), trace(3)]);
     let first_bucket =
-        store.cache(&parse_cache_query("since=0&until=9999999999", 0).unwrap()).unwrap();
+        cache_answer(&store, &parse_cache_query("since=0&until=9999999999", 0).unwrap());
     assert_eq!(first_bucket.caches[0].miss_examples, [trace(5), trace(4), trace(3)]);
 }
 
@@ -189,7 +198,7 @@ fn retry_fixtures_give_exact_numbers_through_the_store() {
     write(&store, 1_000, early, Vec::new());
     write(&store, 2_000, late, Vec::new());
     let answer =
-        store.retries(&parse_retry_query("since=0&until=100000000000", 0).unwrap()).unwrap();
+        retries_answer(&store, &parse_retry_query("since=0&until=100000000000", 0).unwrap());
     let from_rows = super::super::retry_rollup::tests::check(&[&fixture()]);
     assert_eq!(answer.operations, from_rows.operations);
     let web = &answer.operations[1];
@@ -201,11 +210,10 @@ fn retry_fixtures_give_exact_numbers_through_the_store() {
     );
     assert_eq!(catalog.examples.gave_up, vec![format!("{:032x}", 0xb)]);
     // A range of one bucket (20-29 s) holds B alone; its attempt children count only for it.
-    let answer = store
-        .retries(
-            &parse_retry_query("since=20000000000&until=29999999999&service=catalog", 0).unwrap(),
-        )
-        .unwrap();
+    let answer = retries_answer(
+        &store,
+        &parse_retry_query("since=20000000000&until=29999999999&service=catalog", 0).unwrap(),
+    );
     let only = &answer.operations[..];
     assert_eq!(only.len(), 1, "{only:?}");
     assert_eq!((only[0].name.as_str(), only[0].calls, only[0].give_ups), ("upstream.fetch", 1, 1));
@@ -220,12 +228,12 @@ fn retention_drops_the_rollups_of_the_data_it_drops() {
     let store = SqliteStore::in_memory().unwrap();
     cache_fixture(&store);
     let everything = parse_cache_query("since=0&until=60000000000", 0).unwrap();
-    assert_eq!(store.cache(&everything).unwrap().caches.len(), 4);
+    assert_eq!(cache_answer(&store, &everything).caches.len(), 4);
     // Keep what was received at 2,000 and later: the rows only the first batch wrote go; a
     // bucket both batches wrote to (products/l2 at 10 s) stays whole with the newer data.
     let retention = Retention { max_age_ns: 500, ..Retention::UNBOUNDED };
     store.enforce_retention(retention, 2_500, 50_000).unwrap();
-    let left = store.cache(&everything).unwrap();
+    let left = cache_answer(&store, &everything);
     assert_eq!(
         summary(&left),
         [
@@ -238,5 +246,5 @@ fn retention_drops_the_rollups_of_the_data_it_drops() {
     store
         .enforce_retention(Retention { max_age_ns: 0, ..Retention::UNBOUNDED }, 10_000, 50_000)
         .unwrap();
-    assert!(store.cache(&everything).unwrap().caches.is_empty());
+    assert!(cache_answer(&store, &everything).caches.is_empty());
 }

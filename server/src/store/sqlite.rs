@@ -7,19 +7,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    AttrValue, CacheAnswer, LogRecord, MetricsAnswer, RetriesAnswer, ServiceSummary, Span,
-    TraceSummary,
+    AttrValue, LogRecord, MetricsAnswer, ServiceSummary, Span, TraceSummary,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
-use super::query::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
 use super::{
     rollup, rollup_sql, schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError,
     WriteBatch,
 };
+use crate::query::cache::CacheRows;
+use crate::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
+use crate::query::retries::RetryRows;
 
 /// Candidate traces an attribute filter may decode before search gives up and returns what it
 /// found (keeps one query from scanning the whole store).
@@ -419,11 +420,11 @@ impl Store for SqliteStore {
         self.read(|conn| signals::metrics(conn, query))
     }
 
-    fn cache(&self, query: &CacheQuery) -> Result<CacheAnswer, StoreError> {
+    fn cache(&self, query: &CacheQuery) -> Result<CacheRows, StoreError> {
         self.read(|conn| rollup_sql::cache(conn, query))
     }
 
-    fn retries(&self, query: &RetryQuery) -> Result<RetriesAnswer, StoreError> {
+    fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError> {
         self.read(|conn| rollup_sql::retries(conn, query))
     }
 }

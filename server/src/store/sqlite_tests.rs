@@ -4,7 +4,7 @@
 use otelscope_app::model::{KeyValue, SpanKind, StatusCode};
 
 use super::*;
-use crate::store::parse_trace_query;
+use crate::query::params::parse_trace_query;
 
 fn span(trace: u8, id: u8, parent: Option<u8>, name: &str, start: u64, end: u64) -> Span {
     Span {
@@ -346,7 +346,7 @@ fn logs_and_points_age_from_receipt_too() {
     write(&store, vec![old_clock, received_long_ago]);
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
     store.enforce_retention(week, now, 1_000).unwrap();
-    let kept = store.logs(&crate::store::parse_log_query("", now).unwrap()).unwrap();
+    let kept = store.logs(&crate::query::params::parse_log_query("", now).unwrap()).unwrap();
     assert_eq!(kept.iter().map(|l| l.time_ns).collect::<Vec<_>>(), [1]);
 }
 
@@ -509,8 +509,9 @@ fn metric_reads_are_bounded_newest_first_and_say_when_cut() {
         (1..=30).map(|t| point("cpu", if t % 2 == 0 { "a" } else { "b" }, t)).collect();
     metrics.push(point("mem", "a", 1));
     write(&store, vec![WriteBatch { received_ns: 1, metrics, ..WriteBatch::default() }]);
-    let query =
-        |raw: &str| store.metrics(&crate::store::parse_metric_query(raw, 100).unwrap()).unwrap();
+    let query = |raw: &str| {
+        store.metrics(&crate::query::params::parse_metric_query(raw, 100).unwrap()).unwrap()
+    };
 
     let cut = query("name=cpu&limit=10");
     assert!(cut.truncated);
@@ -536,12 +537,12 @@ fn a_version_4_store_keeps_its_data_and_starts_its_rollups_empty() {
     let dir = store_at_version("v4", 4, "1, 2, 1, 0, 'api', 'old', 1, 5, 10");
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
-    let all = crate::store::parse_cache_query("since=0&until=100", 0).unwrap();
-    assert!(store.cache(&all).unwrap().caches.is_empty());
+    let all = crate::query::params::parse_cache_query("since=0&until=100", 0).unwrap();
+    assert!(store.cache(&all).unwrap().rows.is_empty());
     let mut hit = span(2, 1, None, "get", 1, 2);
     hit.attributes.push(KeyValue { key: "cache.hit".into(), value: AttrValue::Bool(true) });
     write(&store, vec![batch(vec![hit])]);
-    assert_eq!(store.cache(&all).unwrap().caches[0].hits, 1);
+    assert_eq!(store.cache(&all).unwrap().rows[0].hits, 1);
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -15,9 +15,10 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use otelscope_app::model::{ServiceSummary, TraceSummary};
 use otelscope_server::ingest::IngestSettings;
-use otelscope_server::store::{
-    LogQuery, MetricQuery, Retention, SqliteStore, Store, StoreError, TraceQuery, WriteBatch,
-};
+use otelscope_server::query::cache::CacheRows;
+use otelscope_server::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
+use otelscope_server::query::retries::RetryRows;
+use otelscope_server::store::{Retention, SqliteStore, Store, StoreError, WriteBatch};
 use otelscope_server::{router, AppState, IngestLimits};
 use tokio::sync::Notify;
 use tower::ServiceExt;
@@ -185,16 +186,10 @@ impl Store for GatedStore {
     fn enforce_retention(&self, r: Retention, now: u64, budget: u64) -> Result<u64, StoreError> {
         self.inner.enforce_retention(r, now, budget)
     }
-    fn cache(
-        &self,
-        q: &otelscope_server::store::CacheQuery,
-    ) -> Result<otelscope_app::model::CacheAnswer, StoreError> {
+    fn cache(&self, q: &CacheQuery) -> Result<CacheRows, StoreError> {
         self.inner.cache(q)
     }
-    fn retries(
-        &self,
-        q: &otelscope_server::store::RetryQuery,
-    ) -> Result<otelscope_app::model::RetriesAnswer, StoreError> {
+    fn retries(&self, q: &RetryQuery) -> Result<RetryRows, StoreError> {
         self.inner.retries(q)
     }
     fn trace_version(&self, id: &str) -> Result<Option<u64>, StoreError> {

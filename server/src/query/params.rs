@@ -334,7 +334,7 @@ fn insight_range(
 /// A step of whole buckets: the one asked for (rounded up), else a 60th of the range, widened
 /// so the range has at most `MAX_INSIGHT_POINTS` steps.
 fn insight_step(range_ns: u64, asked: Option<u64>) -> u64 {
-    let bucket = super::rollup::BUCKET_NS;
+    let bucket = crate::store::ROLLUP_BUCKET_NS;
     let wanted = asked.unwrap_or(range_ns / DEFAULT_INSIGHT_STEPS);
     let step = wanted.max(range_ns.div_ceil(MAX_INSIGHT_POINTS)).max(bucket);
     step.div_ceil(bucket).saturating_mul(bucket)
