@@ -126,7 +126,7 @@ pub struct DemoArgs {
     #[arg(long = "demo-upstream-outage-every", env = "OTELSCOPE_DEMO_UPSTREAM_OUTAGE_EVERY", default_value = "45s", value_parser = humantime::parse_duration)]
     pub upstream_outage_every: Duration,
     /// How long each outage of the demo upstream lasts.
-    #[arg(long = "demo-upstream-outage-for", env = "OTELSCOPE_DEMO_UPSTREAM_OUTAGE_FOR", default_value = "6s", value_parser = humantime::parse_duration)]
+    #[arg(long = "demo-upstream-outage-for", env = "OTELSCOPE_DEMO_UPSTREAM_OUTAGE_FOR", default_value = "5s", value_parser = humantime::parse_duration)]
     pub upstream_outage_for: Duration,
 }
 
@@ -141,7 +141,7 @@ impl Default for DemoArgs {
             upstream_timeout_rate: 0.03,
             upstream_429_rate: 0.03,
             upstream_outage_every: Duration::from_secs(45),
-            upstream_outage_for: Duration::from_secs(6),
+            upstream_outage_for: Duration::from_secs(5),
         }
     }
 }

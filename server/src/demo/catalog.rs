@@ -18,11 +18,12 @@ use super::l2::L2;
 
 /// The cache's name in spans and metrics (`cache.name`).
 pub(crate) const CACHE_NAME: &str = "catalog";
-/// Entries the L1 holds: a tenth of the catalog, so the popular tail spills to L2.
-pub(crate) const L1_CAPACITY: u64 = 1_000;
-/// TTLs before jitter, and the jitter (± this share).
-pub(crate) const L1_TTL: Duration = Duration::from_secs(30);
-pub(crate) const L2_TTL: Duration = Duration::from_secs(120);
+/// Entries the L1 holds: a twentieth of the catalog, so the popular tail spills to L2.
+pub(crate) const L1_CAPACITY: u64 = 500;
+/// TTLs before jitter, and the jitter (± this share). The L1 is per process, so its TTL is
+/// short (it bounds how stale one instance may be); the shared L2 keeps entries longer.
+pub(crate) const L1_TTL: Duration = Duration::from_secs(10);
+pub(crate) const L2_TTL: Duration = Duration::from_secs(300);
 /// Products that do not exist are remembered for less time.
 pub(crate) const NEGATIVE_TTL: Duration = Duration::from_secs(10);
 pub(crate) const TTL_JITTER: f64 = 0.2;

@@ -25,6 +25,9 @@ use super::breaker::{Admission, Breaker};
 pub(crate) const MAX_RESENDS: usize = 3;
 /// An upstream asking to wait longer than this is not waited for: the call gives up.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Failures in a row that open the circuit, and how long it stays open before a probe.
+pub(crate) const BREAKER_THRESHOLD: u32 = 5;
+pub(crate) const BREAKER_COOLDOWN: Duration = Duration::from_secs(3);
 /// How long one attempt may take before the client gives up on it.
 pub(crate) const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(300);
 
@@ -137,7 +140,7 @@ impl PriceClient {
             http: reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build().unwrap_or_default(),
             base: format!("http://127.0.0.1:{port}"),
             port,
-            breaker: Breaker::new(5, Duration::from_secs(5)),
+            breaker: Breaker::new(BREAKER_THRESHOLD, BREAKER_COOLDOWN),
             limiter: RateLimiter::direct(Quota::per_second(rate)),
             tracer,
             propagator: TraceContextPropagator::new(),
