@@ -2,7 +2,8 @@
 //! and retry views fill up from the demo's real OTLP (L1 and L2 hit rates strictly between 0
 //! and 1, resends, give-ups, circuit-open rejections) and Redis really holds the keys; without
 //! `--demo-redis` a private `redis-server` is started and never outlives otelscope (SIGTERM or
-//! SIGKILL); without `redis-server` on `PATH` the L2 is in-process.
+//! SIGKILL); without `redis-server` on `PATH` the L2 is in-process; with `--api-key` the demo's
+//! exports carry the key.
 
 use std::time::Duration;
 
@@ -78,6 +79,26 @@ async fn without_redis_server_on_path_the_l2_is_in_process() {
     let detail = health["demo"]["l2_detail"].as_str().unwrap();
     assert!(detail.contains("redis-server is not installed"), "{detail}");
     assert!(child_named(server.child.id().unwrap(), "redis-server").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_an_api_key_the_demo_sends_it() {
+    let server = Server::start_with(&["--in-memory", "--demo", "--api-key", "demo-key"]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let services = server.get_json("/api/v1/services").await;
+        let names: Vec<&str> = services["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        if names.contains(&"catalog-api") && names.contains(&"pricing-upstream") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no demo spans got in: {names:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// A child process of `parent` whose command name is `name`, from `/proc`.

@@ -167,6 +167,9 @@ pub struct DesktopArgs {
     /// checks of what the window shows, as `chromium --dump-dom` does for a page).
     #[arg(long, value_name = "FILE")]
     pub dump_dom: Option<PathBuf>,
+    /// For the in-process server: the demo workload (`--demo`, as for `serve`).
+    #[command(flatten)]
+    pub demo: DemoArgs,
 }
 
 impl ServeArgs {
@@ -203,7 +206,7 @@ impl ServeArgs {
             allow_anonymous: false,
             cors_origins: Vec::new(),
             fall_back_to_free_ports: true,
-            demo: DemoArgs::default(),
+            demo: desktop.demo.clone(),
         }
     }
 }
@@ -352,6 +355,10 @@ mod tests {
         assert_eq!(args.ui_listen.to_string(), "127.0.0.1:0", "only the window uses the UI port");
         assert!(args.fall_back_to_free_ports && args.in_memory);
         assert!(args.public_addresses().is_empty());
+        assert!(!args.demo.enabled);
+        let cli = Cli::try_parse_from(["otelscope", "desktop", "--demo"]).unwrap();
+        let Command::Desktop(desktop) = cli.command else { panic!("expected desktop") };
+        assert!(ServeArgs::in_process(&desktop, OtlpPorts::STANDARD).demo.enabled);
         let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
         let Command::Serve(serve) = cli.command else { panic!("expected serve") };
         assert!(!serve.fall_back_to_free_ports, "serve fails on a taken port, as asked");

@@ -92,6 +92,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()))
         .with_cors_origins(origins);
     let demo = start_demo(args, otlp_http_addr).await;
+    #[cfg(not(feature = "demo"))]
+    let _ = demo;
     let state = AppState {
         endpoints: Arc::new(crate::Endpoints {
             otlp_http: Some(format!("http://{otlp_http_addr}")),
