@@ -1,6 +1,7 @@
 //! `otelscope serve --demo` end to end: against a `redis-server` the test starts, the cache
 //! and retry views fill up from the demo's real OTLP (L1 and L2 hit rates strictly between 0
-//! and 1, resends, give-ups, circuit-open rejections) and Redis really holds the keys; without
+//! and 1, resends, give-ups, circuit-open rejections), Redis really holds the keys, and the
+//! demo goes on when that Redis goes away; without
 //! `--demo-redis` a private `redis-server` is started and never outlives otelscope (SIGTERM or
 //! SIGKILL); without `redis-server` on `PATH` the L2 is in-process; with `--api-key` the demo's
 //! exports carry the key.
@@ -32,6 +33,28 @@ async fn the_demo_fills_the_cache_and_retry_views_through_a_real_redis() {
     let op = demo_retries(&run.retries).unwrap();
     assert!(op["delay_p50_ns"].as_u64().is_some(), "{op}");
     assert!(op["retried_calls"].as_u64().unwrap() > 0, "{op}");
+
+    // Redis going away takes nothing down: the demo goes on (L2 errors count as misses).
+    let DemoRun { server, redis, .. } = run;
+    drop(redis);
+    let before = catalog_spans(&server).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while catalog_spans(&server).await <= before + 100 {
+        assert!(tokio::time::Instant::now() < deadline, "the demo stopped when Redis went away");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(server.get_json("/api/v1/health").await["status"], "ok");
+}
+
+async fn catalog_spans(server: &Server) -> u64 {
+    let services = server.get_json("/api/v1/services").await;
+    services["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "catalog-api")
+        .and_then(|s| s["span_count"].as_u64())
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread")]
