@@ -9,7 +9,8 @@
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -157,14 +158,17 @@ impl PriceClient {
             .start_with_context(&self.tracer, parent);
         let cx = parent.with_span(span);
         let next_index = AtomicU32::new(0);
-        let (cx_ref, next) = (&cx, &next_index);
+        let finished = Mutex::new(Vec::new());
+        let (cx_ref, next, done) = (&cx, &next_index, &finished);
         let result = (|| async move {
             if self.breaker.admit(Instant::now()) == Admission::Rejected {
                 return Err(AttemptError::CircuitOpen);
             }
             self.limiter.until_ready().await;
             let k = next.fetch_add(1, Ordering::Relaxed);
-            self.attempt(cx_ref, id, k).await
+            let (result, attempt) = self.attempt(cx_ref, id, k).await;
+            done.lock().unwrap_or_else(|e| e.into_inner()).push(attempt);
+            result
         })
         .retry(schedule())
         .when(AttemptError::retryable)
@@ -191,12 +195,24 @@ impl PriceClient {
             span.set_attribute(KeyValue::new("error.type", error.error_type()));
             span.set_status(Status::error(error.to_string()));
         }
+        // The attempts end (at the times they really ended) right before their call, so the
+        // batch processor exports them together and the retry view folds them into the call
+        // (attempts seen without their call would also count under their own name).
+        for (attempt, ended) in finished.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            attempt.span().end_with_timestamp(ended);
+        }
         span.end();
         result.ok()
     }
 
-    /// Attempt `k` (0 = the first try) as an HTTP client span.
-    async fn attempt(&self, call: &Context, id: u64, k: u32) -> Result<i64, AttemptError> {
+    /// Attempt `k` (0 = the first try) as an HTTP client span, returned with its end time for
+    /// the caller to end.
+    async fn attempt(
+        &self,
+        call: &Context,
+        id: u64,
+        k: u32,
+    ) -> (Result<i64, AttemptError>, (Context, SystemTime)) {
         let url = format!("{}/prices/{id}", self.base);
         let mut attributes = vec![
             KeyValue::new("http.request.method", "GET"),
@@ -250,8 +266,7 @@ impl PriceClient {
             cx.span().set_attribute(KeyValue::new("error.type", error.error_type()));
             cx.span().set_status(Status::error(error.to_string()));
         }
-        cx.span().end();
-        result
+        (result, (cx, SystemTime::now()))
     }
 }
 

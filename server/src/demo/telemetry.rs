@@ -12,7 +12,7 @@ use opentelemetry_otlp::{
 use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{BatchConfig, BatchConfigBuilder, SdkTracerProvider};
 use opentelemetry_sdk::{runtime, Resource};
 
 /// The service behind the catalog API (cache side and retrying client).
@@ -57,7 +57,9 @@ impl Telemetry {
                 .with_headers(headers.clone())
                 .build()
                 .map_err(|e| e.to_string())?;
-            let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
+            let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio)
+                .with_batch_config(batch_config())
+                .build();
             Ok(SdkTracerProvider::builder()
                 .with_span_processor(processor)
                 .with_resource(resource(service))
@@ -97,6 +99,16 @@ impl Telemetry {
             }
         }
     }
+}
+
+/// Exports on the 5 s timer, not on size: a batch of up to 4,096 spans (a few seconds at 200
+/// requests a second), so a call and its attempts, ended one after the other, are rarely
+/// split between two export requests.
+fn batch_config() -> BatchConfig {
+    BatchConfigBuilder::default()
+        .with_max_queue_size(8_192)
+        .with_max_export_batch_size(4_096)
+        .build()
 }
 
 fn resource(service: &'static str) -> Resource {
