@@ -302,6 +302,105 @@ mod tests {
         assert_eq!(caps, [100, 200, 400]);
     }
 
+    /// Keeps every span the SDK exports.
+    #[derive(Clone, Debug, Default)]
+    struct Collect(std::sync::Arc<Mutex<Vec<opentelemetry_sdk::trace::SpanData>>>);
+
+    impl opentelemetry_sdk::trace::SpanExporter for Collect {
+        async fn export(
+            &self,
+            batch: Vec<opentelemetry_sdk::trace::SpanData>,
+        ) -> opentelemetry_sdk::error::OTelSdkResult {
+            self.0.lock().unwrap().extend(batch);
+            Ok(())
+        }
+    }
+
+    fn int(span: &opentelemetry_sdk::trace::SpanData, key: &str) -> Option<i64> {
+        span.attributes.iter().find(|kv| kv.key.as_str() == key).and_then(|kv| match kv.value {
+            opentelemetry::Value::I64(v) => Some(v),
+            _ => None,
+        })
+    }
+
+    fn text(span: &opentelemetry_sdk::trace::SpanData, key: &str) -> Option<String> {
+        let kv = span.attributes.iter().find(|kv| kv.key.as_str() == key)?;
+        Some(kv.value.as_str().into_owned())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_upstream_is_retried_then_the_open_circuit_rejects_without_attempts() {
+        use opentelemetry::trace::TracerProvider as _;
+        let spans = Collect::default();
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_simple_exporter(spans.clone())
+            .build();
+        let always_failing = super::super::upstream::Faults {
+            error_rate: 1.0,
+            timeout_rate: 0.0,
+            throttle_rate: 0.0,
+            outage_every: Duration::ZERO,
+            outage_for: Duration::ZERO,
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        let port = super::super::upstream::start(always_failing, provider.tracer("up"), &mut tasks)
+            .await
+            .unwrap();
+        let client = PriceClient::new(port, 1_000, provider.tracer("client"));
+        // 4 failed attempts (the breaker counts 4), then 1 more opens it mid-call, then a call
+        // meets the open circuit before trying at all.
+        for _ in 0..3 {
+            assert_eq!(client.fetch_price(&Context::new(), 7).await, None);
+        }
+        let spans = spans.0.lock().unwrap().clone();
+        let calls: Vec<_> = spans.iter().filter(|s| s.name == "fetch price").collect();
+        let outcomes: Vec<_> = calls.iter().map(|c| text(c, "retry.outcome").unwrap()).collect();
+        assert_eq!(outcomes, ["exhausted", "exhausted", "circuit_open"]);
+        let attempts_of = |call: &opentelemetry_sdk::trace::SpanData| -> Vec<_> {
+            spans
+                .iter()
+                .filter(|s| s.parent_span_id == call.span_context.span_id())
+                .filter(|s| s.span_kind == SpanKind::Client && s.name == "GET")
+                .map(|s| {
+                    (
+                        int(s, "retry.attempt"),
+                        int(s, "http.request.resend_count"),
+                        int(s, "http.response.status_code"),
+                    )
+                })
+                .collect()
+        };
+        let first = attempts_of(calls[0]);
+        assert_eq!(
+            first,
+            [
+                (Some(0), None, Some(500)),
+                (Some(1), Some(1), Some(500)),
+                (Some(2), Some(2), Some(500)),
+                (Some(3), Some(3), Some(500)),
+            ]
+        );
+        let retry_events: Vec<_> = calls[0].events.iter().filter(|e| e.name == "retry").collect();
+        assert_eq!(retry_events.len(), 3, "one retry event before each resend");
+        assert!(retry_events
+            .iter()
+            .all(|e| e.attributes.iter().any(|kv| kv.key.as_str() == "retry.delay_ms")));
+        assert_eq!(attempts_of(calls[1]).len(), 1, "the circuit opened after its first attempt");
+        assert!(attempts_of(calls[2]).is_empty(), "a circuit-open rejection makes no attempt");
+        // Each attempt's traceparent reached the upstream: its server span is the child.
+        let attempt_ids: Vec<_> = spans
+            .iter()
+            .filter(|s| s.span_kind == SpanKind::Client)
+            .map(|s| (s.span_context.trace_id(), s.span_context.span_id()))
+            .collect();
+        let served: Vec<_> = spans.iter().filter(|s| s.span_kind == SpanKind::Server).collect();
+        assert_eq!(served.len(), 5);
+        assert!(served
+            .iter()
+            .all(|s| attempt_ids.contains(&(s.span_context.trace_id(), s.parent_span_id))));
+        tasks.abort_all();
+    }
+
     #[test]
     fn only_failures_count_against_the_upstream() {
         let throttled = AttemptError::Status { status: 429, retry_after: Some(MS(1000)) };
