@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use otelscope_e2e::demo::{answers_ping, demo_retries, DemoRun};
+use otelscope_e2e::demo::{answers_ping, demo_retries, wait_for_demo_data, DemoRun, FAST_DEMO};
 use otelscope_e2e::Server;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,12 +96,15 @@ async fn a_private_redis_server_never_outlives_otelscope() {
 async fn without_redis_server_on_path_the_l2_is_in_process() {
     let empty = otelscope_e2e::browser::TempDir::new();
     let path = empty.0.to_str().unwrap();
-    let server = Server::start_with_env(&["--in-memory", "--demo"], &[("PATH", path)]).await;
+    let flags = [&["--in-memory", "--demo"], FAST_DEMO].concat();
+    let server = Server::start_with_env(&flags, &[("PATH", path)]).await;
     let health = server.get_json("/api/v1/health").await;
     assert_eq!(health["demo"]["l2"], "in-process", "{health}");
     let detail = health["demo"]["l2_detail"].as_str().unwrap();
     assert!(detail.contains("redis-server is not installed"), "{detail}");
     assert!(child_named(server.child.id().unwrap(), "redis-server").is_none());
+    // The in-process tier is a cache all the same: L2 hits and misses, and the retry shapes.
+    wait_for_demo_data(&server).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -222,6 +222,9 @@ impl PrivateRedis {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
+        // The kernel sends the signal when the *thread* that spawned the child ends: this runs
+        // inside `serve::start`, on the thread that drives the server (`serve`'s main thread,
+        // the desktop's server thread), which lives as long as the process.
         #[cfg(target_os = "linux")]
         // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
         unsafe {
