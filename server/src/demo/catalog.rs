@@ -74,12 +74,12 @@ impl moka::Expiry<u64, Stored> for StoredTtl {
     }
 }
 
-/// The origin: a SQLite file in the OS temp dir, removed when dropped.
+/// The origin: a SQLite file in the OS temp dir, unlinked once seeded (the connection keeps
+/// it open), so not even `kill -9` leaves it behind.
 pub(crate) struct Origin {
     conn: Mutex<rusqlite::Connection>,
     /// Loads served (for tests: single-flight means one per stampede).
     pub loads: AtomicU64,
-    _file: tempfile::NamedTempFile,
 }
 
 impl Origin {
@@ -115,7 +115,9 @@ impl Origin {
             tx.commit()
         };
         seed(&mut conn).map_err(|e| e.to_string())?;
-        Ok(Origin { conn: Mutex::new(conn), loads: AtomicU64::new(0), _file: file })
+        // Only reads from here on, through the open connection.
+        file.close().map_err(|e| format!("cannot unlink the catalog file: {e}"))?;
+        Ok(Origin { conn: Mutex::new(conn), loads: AtomicU64::new(0) })
     }
 
     /// `SELECT`s product `id` (blocking: call it from `spawn_blocking`).

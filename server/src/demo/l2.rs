@@ -192,12 +192,12 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// A `redis-server` child on a free loopback port, with no persistence and its working
-/// directory a temporary one; killed when dropped, when `stop` is called, and (Linux) by the
-/// kernel if otelscope dies without either (`PR_SET_PDEATHSIG`).
+/// directory a temporary one (removed once it answers: it writes nothing there); killed when
+/// dropped, when `stop` is called, and (Linux) by the kernel if otelscope dies without either
+/// (`PR_SET_PDEATHSIG`).
 pub(crate) struct PrivateRedis {
     pub addr: SocketAddr,
     child: tokio::process::Child,
-    _dir: tempfile::TempDir,
 }
 
 impl PrivateRedis {
@@ -249,7 +249,8 @@ impl PrivateRedis {
                 return Err(format!("redis-server exited at start ({status})"));
             }
             if ping(&url).await {
-                return Ok(PrivateRedis { addr, child, _dir: dir });
+                drop(dir);
+                return Ok(PrivateRedis { addr, child });
             }
             if tokio::time::Instant::now() >= deadline {
                 let _ = child.start_kill();
