@@ -17,8 +17,9 @@ web: setup
 build: web
 	cargo build --release --workspace
 
+# The server with the built-in demo workload (see README: what you will see).
 run: build
-	$(BIN) serve
+	$(BIN) serve --demo
 
 # Unit, router, and end-to-end tests (headless Chromium, the desktop window under Xvfb),
 # all against the release binary built above.
@@ -29,6 +30,7 @@ test: build
 bench: build
 	cargo bench -p otelscope --bench ingest
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
+	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench demo_cpu
 
 # Overload for minutes: twice the measured capacity over OTLP/HTTP and gRPC (LOAD_SECONDS).
 soak: build

@@ -15,6 +15,7 @@ packages=(
   libwebkit2gtk-4.1-dev libxdo-dev # the desktop window (wry/tao); -lxdo is linked at the end
   chromium chromium-driver         # the web end-to-end tests
   xvfb xauth xdotool imagemagick   # the desktop end-to-end test: a real window, found and shot
+  redis-server                     # the demo's L2 (`serve --demo`) and its end-to-end test
 )
 missing=()
 for pkg in "${packages[@]}"; do

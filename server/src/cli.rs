@@ -93,6 +93,57 @@ pub struct ServeArgs {
     /// failing (the in-process server of `otelscope desktop`; `serve` fails, as asked).
     #[arg(skip)]
     pub fall_back_to_free_ports: bool,
+    #[command(flatten)]
+    pub demo: DemoArgs,
+}
+
+/// The built-in demo workload (`--demo`) and how it behaves.
+#[derive(Clone, Debug, PartialEq, Args)]
+pub struct DemoArgs {
+    /// Run the built-in demo workload: an instrumented catalog service (cache-aside over
+    /// SQLite with an L1 and a Redis L2) calling a flaky upstream with retries, exporting real
+    /// OTLP to this server.
+    #[arg(long = "demo", env = "OTELSCOPE_DEMO")]
+    pub enabled: bool,
+    /// The demo's L2 cache, e.g. redis://127.0.0.1:6379 [default: a private redis-server on a
+    /// free loopback port when installed, else a second in-process tier].
+    #[arg(long = "demo-redis", env = "OTELSCOPE_DEMO_REDIS", value_name = "URL")]
+    pub redis: Option<String>,
+    /// Catalog requests the demo makes per second.
+    #[arg(long = "demo-rate", env = "OTELSCOPE_DEMO_RATE", default_value_t = 5.0, value_parser = parse_rate)]
+    pub rate: f64,
+    /// Share of the demo upstream's answers that are 500.
+    #[arg(long = "demo-upstream-error-rate", env = "OTELSCOPE_DEMO_UPSTREAM_ERROR_RATE", default_value_t = 0.1, value_parser = parse_share)]
+    pub upstream_error_rate: f64,
+    /// Share of the demo upstream's answers that stall past the client's timeout.
+    #[arg(long = "demo-upstream-timeout-rate", env = "OTELSCOPE_DEMO_UPSTREAM_TIMEOUT_RATE", default_value_t = 0.03, value_parser = parse_share)]
+    pub upstream_timeout_rate: f64,
+    /// Share of the demo upstream's answers that are 429 with `Retry-After: 1`.
+    #[arg(long = "demo-upstream-429-rate", env = "OTELSCOPE_DEMO_UPSTREAM_429_RATE", default_value_t = 0.03, value_parser = parse_share)]
+    pub upstream_429_rate: f64,
+    /// The demo upstream has an outage (503 to everything) at the end of every period this
+    /// long; `0s` for none.
+    #[arg(long = "demo-upstream-outage-every", env = "OTELSCOPE_DEMO_UPSTREAM_OUTAGE_EVERY", default_value = "45s", value_parser = humantime::parse_duration)]
+    pub upstream_outage_every: Duration,
+    /// How long each outage of the demo upstream lasts.
+    #[arg(long = "demo-upstream-outage-for", env = "OTELSCOPE_DEMO_UPSTREAM_OUTAGE_FOR", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub upstream_outage_for: Duration,
+}
+
+impl Default for DemoArgs {
+    /// The command line's defaults (checked by a test), with the demo off.
+    fn default() -> Self {
+        DemoArgs {
+            enabled: false,
+            redis: None,
+            rate: 5.0,
+            upstream_error_rate: 0.1,
+            upstream_timeout_rate: 0.03,
+            upstream_429_rate: 0.03,
+            upstream_outage_every: Duration::from_secs(45),
+            upstream_outage_for: Duration::from_secs(5),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Args)]
@@ -116,6 +167,9 @@ pub struct DesktopArgs {
     /// checks of what the window shows, as `chromium --dump-dom` does for a page).
     #[arg(long, value_name = "FILE")]
     pub dump_dom: Option<PathBuf>,
+    /// For the in-process server: the demo workload (`--demo`, as for `serve`).
+    #[command(flatten)]
+    pub demo: DemoArgs,
 }
 
 impl ServeArgs {
@@ -152,6 +206,7 @@ impl ServeArgs {
             allow_anonymous: false,
             cors_origins: Vec::new(),
             fall_back_to_free_ports: true,
+            demo: desktop.demo.clone(),
         }
     }
 }
@@ -169,6 +224,22 @@ impl OtlpPorts {
         http: SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 4318),
         grpc: SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 4317),
     };
+}
+
+/// A share in `[0, 1]`, e.g. `0.1`.
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{text:?} is not a share between 0 and 1")),
+    }
+}
+
+/// A positive rate per second, at most 10,000.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 10_000.0 => Ok(rate),
+        _ => Err(format!("{text:?} is not a rate between 0 and 10000 per second")),
+    }
 }
 
 /// `2GiB`, `500MB`, `64KiB`, `1000` (bytes): binary and decimal units, case-insensitive.
@@ -223,6 +294,32 @@ mod tests {
     }
 
     #[test]
+    fn demo_flags_default_as_documented_and_are_checked() {
+        let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert_eq!(args.demo, DemoArgs::default(), "Default matches the command line");
+        let cli = Cli::try_parse_from([
+            "otelscope",
+            "serve",
+            "--demo",
+            "--demo-redis",
+            "redis://127.0.0.1:6379",
+            "--demo-rate",
+            "40",
+            "--demo-upstream-outage-every",
+            "0s",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert!(args.demo.enabled);
+        assert_eq!(args.demo.redis.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert_eq!((args.demo.rate, args.demo.upstream_outage_every), (40.0, Duration::ZERO));
+        for bad in [["--demo-upstream-error-rate", "1.5"], ["--demo-rate", "0"]] {
+            assert!(Cli::try_parse_from([&["otelscope", "serve"][..], &bad[..]].concat()).is_err());
+        }
+    }
+
+    #[test]
     fn non_loopback_addresses_are_reported() {
         let cli =
             Cli::try_parse_from(["otelscope", "serve", "--ui-listen", "0.0.0.0:8686"]).unwrap();
@@ -258,6 +355,10 @@ mod tests {
         assert_eq!(args.ui_listen.to_string(), "127.0.0.1:0", "only the window uses the UI port");
         assert!(args.fall_back_to_free_ports && args.in_memory);
         assert!(args.public_addresses().is_empty());
+        assert!(!args.demo.enabled);
+        let cli = Cli::try_parse_from(["otelscope", "desktop", "--demo"]).unwrap();
+        let Command::Desktop(desktop) = cli.command else { panic!("expected desktop") };
+        assert!(ServeArgs::in_process(&desktop, OtlpPorts::STANDARD).demo.enabled);
         let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
         let Command::Serve(serve) = cli.command else { panic!("expected serve") };
         assert!(!serve.fall_back_to_free_ports, "serve fails on a taken port, as asked");

@@ -56,7 +56,7 @@ fn start_in_process(args: ServeArgs) -> anyhow::Result<Ports> {
             };
             runtime.block_on(async move {
                 match crate::serve::start(&args).await {
-                    Ok(running) => {
+                    Ok(mut running) => {
                         let _ = ready_tx.send(Ok(Ports {
                             ui: running.ui_addr,
                             otlp_http: running.otlp_http_addr,

@@ -5,6 +5,8 @@
 pub mod api;
 pub mod auth;
 pub mod cli;
+#[cfg(feature = "demo")]
+pub mod demo;
 #[cfg(feature = "desktop")]
 pub mod desktop;
 pub mod headers;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub ssr_max_spans: u64,
     /// Where OTLP is received, for `/api/v1/health` and the UI's empty states.
     pub endpoints: Arc<Endpoints>,
+    /// What the demo workload runs on, when `--demo` started it (for `/api/v1/health`).
+    pub demo: Option<Arc<otelscope_app::model::DemoStatus>>,
 }
 
 /// The OTLP endpoints in use, as URLs (`http://127.0.0.1:4318`).
@@ -93,6 +97,7 @@ impl AppState {
             trace_cache: api::TraceCache::default(),
             ssr_max_spans: ssr::MAX_SPANS,
             endpoints: Arc::default(),
+            demo: None,
         }
     }
 

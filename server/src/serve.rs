@@ -19,14 +19,26 @@ pub struct Running {
     pub otlp_http_addr: SocketAddr,
     pub otlp_grpc_addr: SocketAddr,
     tasks: tokio::task::JoinSet<std::io::Result<()>>,
+    /// The demo workload, when `--demo` started it.
+    #[cfg(feature = "demo")]
+    demo: Option<crate::demo::Demo>,
 }
 
 impl Running {
     /// Waits until a listener stops (they only stop on an I/O error).
-    pub async fn wait(mut self) -> anyhow::Result<()> {
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
         match self.tasks.join_next().await {
             Some(result) => result.context("server task failed")?.context("server stopped"),
             None => Ok(()),
+        }
+    }
+
+    /// Stops what must not outlive the server: the demo (its last spans are exported and a
+    /// private `redis-server` is stopped). The listeners stop with the runtime.
+    pub async fn shutdown(self) {
+        #[cfg(feature = "demo")]
+        if let Some(demo) = self.demo {
+            demo.stop().await;
         }
     }
 }
@@ -79,11 +91,16 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     let state = AppState::new(store, settings, limits)
         .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()))
         .with_cors_origins(origins);
+    let demo = start_demo(args, otlp_http_addr).await;
+    #[cfg(not(feature = "demo"))]
+    let _ = demo;
     let state = AppState {
         endpoints: Arc::new(crate::Endpoints {
             otlp_http: Some(format!("http://{otlp_http_addr}")),
             otlp_grpc: Some(format!("http://{otlp_grpc_addr}")),
         }),
+        #[cfg(feature = "demo")]
+        demo: demo.as_ref().map(|d| Arc::new(d.status())),
         ..state
     };
     // Without a key, a port on loopback answers loopback host names only (DNS rebinding).
@@ -121,7 +138,40 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         Err(std::io::Error::other("the store's writer thread stopped"))
     });
     tracing::info!(%ui_addr, %otlp_http_addr, %otlp_grpc_addr, "Listening.");
-    Ok(Running { ui_addr, otlp_http_addr, otlp_grpc_addr, tasks })
+    Ok(Running {
+        ui_addr,
+        otlp_http_addr,
+        otlp_grpc_addr,
+        tasks,
+        #[cfg(feature = "demo")]
+        demo,
+    })
+}
+
+/// Starts the demo workload when `--demo` asks for it, exporting to the OTLP/HTTP port as
+/// bound; a demo that cannot start is logged and the server goes on without it.
+#[cfg(feature = "demo")]
+async fn start_demo(args: &ServeArgs, otlp_http: SocketAddr) -> Option<crate::demo::Demo> {
+    if !args.demo.enabled {
+        return None;
+    }
+    match crate::demo::start(&args.demo, otlp_http, args.api_key.as_deref()).await {
+        Ok(demo) => Some(demo),
+        Err(error) => {
+            tracing::error!(%error, "The demo workload could not start; serving without it.");
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "demo"))]
+async fn start_demo(args: &ServeArgs, _: SocketAddr) -> Option<()> {
+    if args.demo.enabled {
+        tracing::warn!(
+            "This otelscope was built without the demo (feature `demo`); --demo is ignored."
+        );
+    }
+    None
 }
 
 /// Connections one port serves at once; more wait in the kernel's backlog until one closes.
@@ -268,13 +318,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         running.otlp_grpc_addr,
         running.ui_addr
     );
-    tokio::select! {
+    let mut running = running;
+    let result = tokio::select! {
         result = running.wait() => result,
         _ = shutdown_signal() => {
             tracing::info!("Shutting down.");
             Ok(())
         }
-    }
+    };
+    running.shutdown().await;
+    result
 }
 
 async fn shutdown_signal() {

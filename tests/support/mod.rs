@@ -9,6 +9,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub mod browser;
+pub mod demo;
 pub mod display;
 pub mod load;
 
@@ -77,9 +78,15 @@ impl Server {
 
     /// A server with extra flags (e.g. `--data-dir DIR`).
     pub async fn start_with(extra: &[&str]) -> Server {
+        Server::start_with_env(extra, &[]).await
+    }
+
+    /// A server with extra flags and environment variables (e.g. a `PATH` of its own).
+    pub async fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(otelscope_bin())
             .arg("serve")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .args(extra)
             .args(["--ui-listen", "127.0.0.1:0"])
             .args(["--otlp-http-listen", "127.0.0.1:0"])
@@ -208,4 +215,12 @@ pub fn proc_status_mib(pid: u32, field: &str) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"));
     kib / 1024
+}
+
+/// CPU time (utime + stime, at 100 ticks a second) process `pid` has used, in seconds.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
 }

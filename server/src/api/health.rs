@@ -25,6 +25,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         writer,
         otlp_http: state.endpoints.otlp_http.clone(),
         otlp_grpc: state.endpoints.otlp_grpc.clone(),
+        demo: state.demo.as_deref().cloned(),
         ..Health::ok(env!("CARGO_PKG_VERSION"))
     })
 }

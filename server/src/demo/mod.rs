@@ -1,0 +1,174 @@
+//! `otelscope serve --demo`: a small instrumented service inside the process (a catalog API
+//! with a cache-aside read path, and a retrying client of a flaky upstream) that sends real
+//! OTLP to this server's own receiver through the OpenTelemetry SDK, never to the store.
+//!
+//! Failures stay inside: a request that fails is a span with an error, a demo that cannot
+//! start is a log line, and the server goes on either way.
+
+mod breaker;
+mod catalog;
+mod keys;
+mod l2;
+mod retry;
+mod telemetry;
+mod upstream;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::SdkTracer;
+use otelscope_app::model::DemoStatus;
+
+use crate::cli::DemoArgs;
+use catalog::{CacheAside, Lookup, Origin};
+
+/// Products in the catalog table.
+const PRODUCTS: u64 = 10_000;
+/// Zipf exponent of product popularity.
+const POPULARITY: f64 = 1.1;
+/// Share of lookups for ids that cannot exist.
+const IMPOSSIBLE_SHARE: f64 = 0.03;
+/// Catalog requests in flight at most; past it, ticks are skipped (counted in the log).
+const MAX_IN_FLIGHT: usize = 256;
+
+/// The running demo.
+pub struct Demo {
+    status: DemoStatus,
+    tasks: tokio::task::JoinSet<()>,
+    telemetry: Arc<telemetry::Telemetry>,
+    redis: Option<l2::PrivateRedis>,
+}
+
+impl Demo {
+    /// What the L2 tier is, for `/api/v1/health`.
+    pub fn status(&self) -> DemoStatus {
+        self.status.clone()
+    }
+
+    /// Stops the workload, exports what its SDKs still hold, and stops a private Redis.
+    pub async fn stop(mut self) {
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+        let telemetry = self.telemetry.clone();
+        let flushed = tokio::task::spawn_blocking(move || telemetry.shutdown());
+        if tokio::time::timeout(Duration::from_secs(5), flushed).await.is_err() {
+            tracing::warn!("The demo's telemetry took over 5 s to flush; leaving it.");
+        }
+        if let Some(redis) = self.redis.take() {
+            redis.stop().await;
+        }
+    }
+}
+
+/// Starts the demo: its L2 tier (a Redis, a private `redis-server`, or in-process), the
+/// SQLite origin, the flaky upstream and the request loop, exporting to `otlp_http`.
+pub async fn start(
+    args: &DemoArgs,
+    otlp_http: SocketAddr,
+    api_key: Option<&str>,
+) -> Result<Demo, String> {
+    let telemetry = Arc::new(telemetry::Telemetry::new(otlp_http, api_key)?);
+    let origin = tokio::task::spawn_blocking(|| Origin::create(PRODUCTS))
+        .await
+        .map_err(|e| e.to_string())??;
+    let (l2, redis, status) = l2::choose(args.redis.as_deref(), 4 * PRODUCTS).await;
+    let catalog_tracer = telemetry.catalog.tracer("otelscope-demo");
+    let meter = telemetry.meters.meter("otelscope-demo");
+    let cache = CacheAside::new(Arc::new(origin), PRODUCTS, l2, catalog_tracer.clone(), &meter);
+    let mut tasks = tokio::task::JoinSet::new();
+    let faults = upstream::Faults {
+        error_rate: args.upstream_error_rate,
+        timeout_rate: args.upstream_timeout_rate,
+        throttle_rate: args.upstream_429_rate,
+        outage_every: args.upstream_outage_every,
+        outage_for: args.upstream_outage_for,
+    };
+    let upstream_tracer = telemetry.upstream.tracer("otelscope-demo");
+    let port = upstream::start(faults, upstream_tracer, &mut tasks)
+        .await
+        .map_err(|e| format!("cannot listen for the demo's upstream: {e}"))?;
+    // Room for every call to retry, and then some: the limit only bites on bursts.
+    let attempts_per_second = (args.rate * 3.0).ceil().clamp(10.0, 10_000.0) as u32;
+    let prices = retry::PriceClient::new(port, attempts_per_second, catalog_tracer.clone());
+    let app = Arc::new(App {
+        cache,
+        prices,
+        tracer: catalog_tracer,
+        keys: keys::Keys::new(PRODUCTS, POPULARITY, IMPOSSIBLE_SHARE),
+    });
+    let rate = if args.rate.is_finite() && args.rate > 0.0 { args.rate } else { 5.0 };
+    tasks.spawn(drive(app, rate));
+    tracing::info!(rate, l2 = %status.l2, "The demo workload is running: {}", status.l2_detail);
+    Ok(Demo { status, tasks, telemetry, redis })
+}
+
+/// The demo service: what one catalog request uses.
+struct App {
+    cache: CacheAside,
+    prices: retry::PriceClient,
+    tracer: SdkTracer,
+    keys: keys::Keys,
+}
+
+/// Starts `rate` catalog requests a second (open loop: a slow request does not slow the next).
+async fn drive(app: Arc<App>, rate: f64) {
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut skipped = 0u64;
+    loop {
+        tick.tick().await;
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            skipped += 1;
+            if skipped.is_power_of_two() {
+                tracing::warn!(
+                    skipped,
+                    "The demo has {MAX_IN_FLIGHT} requests in flight; skipping ticks."
+                );
+            }
+            continue;
+        };
+        let id = app.keys.sample(&mut rand::rng());
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.request(id).await;
+            drop(permit);
+        });
+    }
+}
+
+impl App {
+    /// `GET /products/{id}`: the product through the caches, then its price from upstream.
+    async fn request(&self, id: u64) {
+        let span = self
+            .tracer
+            .span_builder("GET /products/{id}")
+            .with_kind(SpanKind::Server)
+            .with_attributes([
+                KeyValue::new("http.request.method", "GET"),
+                KeyValue::new("http.route", "/products/{id}"),
+                KeyValue::new("url.path", format!("/products/{id}")),
+                KeyValue::new("product.id", id as i64),
+            ])
+            .start_with_context(&self.tracer, &Context::new());
+        let cx = Context::new().with_span(span);
+        let status = match self.cache.get(&cx, id).await {
+            Lookup::Found(_) => {
+                let priced = self.prices.fetch_price(&cx, id).await.is_some();
+                cx.span().set_attribute(KeyValue::new("catalog.priced", priced));
+                200
+            }
+            Lookup::Missing | Lookup::Rejected => 404,
+            Lookup::Failed => {
+                cx.span().set_status(Status::error("the catalog could not be read"));
+                500
+            }
+        };
+        cx.span().set_attribute(KeyValue::new("http.response.status_code", status));
+        cx.span().end();
+    }
+}

@@ -1,0 +1,119 @@
+//! The demo's own OpenTelemetry pipeline: tracer providers for `catalog-api` and
+//! `pricing-upstream` and a meter provider for `catalog-api`, exporting OTLP/HTTP protobuf to
+//! this server's receiver. None is installed globally: they belong to the demo alone.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use opentelemetry_otlp::{
+    MetricExporter, Protocol, SpanExporter, WithExportConfig, WithHttpConfig,
+};
+use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
+use opentelemetry_sdk::trace::{BatchConfig, BatchConfigBuilder, SdkTracerProvider};
+use opentelemetry_sdk::{runtime, Resource};
+
+/// The service behind the catalog API (cache side and retrying client).
+pub(crate) const CATALOG_SERVICE: &str = "catalog-api";
+/// The flaky upstream's service.
+pub(crate) const UPSTREAM_SERVICE: &str = "pricing-upstream";
+/// How often metrics are exported.
+const METRIC_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The demo's providers.
+pub(crate) struct Telemetry {
+    pub catalog: SdkTracerProvider,
+    pub upstream: SdkTracerProvider,
+    pub meters: SdkMeterProvider,
+}
+
+impl Telemetry {
+    /// Providers exporting to the OTLP/HTTP receiver at `otlp_http` (an unspecified address
+    /// is reached on loopback), with `x-otlp-api-key` when the server has a key.
+    pub(crate) fn new(otlp_http: SocketAddr, api_key: Option<&str>) -> Result<Telemetry, String> {
+        let host = match otlp_http.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => {
+                SocketAddr::from(([127, 0, 0, 1], otlp_http.port()))
+            }
+            ip if ip.is_unspecified() => {
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, otlp_http.port()))
+            }
+            _ => otlp_http,
+        };
+        let base = format!("http://{host}");
+        let headers: HashMap<String, String> = api_key
+            .filter(|k| !k.is_empty())
+            .map(|k| ("x-otlp-api-key".to_owned(), k.to_owned()))
+            .into_iter()
+            .collect();
+        let tracer_provider = |service: &'static str| -> Result<SdkTracerProvider, String> {
+            let exporter = SpanExporter::builder()
+                .with_http()
+                .with_http_client(reqwest::Client::new())
+                .with_protocol(Protocol::HttpBinary)
+                .with_endpoint(format!("{base}/v1/traces"))
+                .with_headers(headers.clone())
+                .build()
+                .map_err(|e| e.to_string())?;
+            let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio)
+                .with_batch_config(batch_config())
+                .build();
+            Ok(SdkTracerProvider::builder()
+                .with_span_processor(processor)
+                .with_resource(resource(service))
+                .build())
+        };
+        let exporter = MetricExporter::builder()
+            .with_http()
+            .with_http_client(reqwest::Client::new())
+            .with_protocol(Protocol::HttpBinary)
+            .with_endpoint(format!("{base}/v1/metrics"))
+            .with_headers(headers.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let reader = PeriodicReader::builder(exporter, runtime::Tokio)
+            .with_interval(METRIC_INTERVAL)
+            .build();
+        Ok(Telemetry {
+            catalog: tracer_provider(CATALOG_SERVICE)?,
+            upstream: tracer_provider(UPSTREAM_SERVICE)?,
+            meters: SdkMeterProvider::builder()
+                .with_reader(reader)
+                .with_resource(resource(CATALOG_SERVICE))
+                .build(),
+        })
+    }
+
+    /// Exports what is left and stops. Blocks (the SDK waits on its export tasks): call it
+    /// from `spawn_blocking`.
+    pub(crate) fn shutdown(&self) {
+        for (what, result) in [
+            ("catalog spans", self.catalog.shutdown()),
+            ("upstream spans", self.upstream.shutdown()),
+            ("metrics", self.meters.shutdown()),
+        ] {
+            if let Err(error) = result {
+                tracing::debug!(what, %error, "The demo's telemetry did not shut down cleanly.");
+            }
+        }
+    }
+}
+
+/// Exports on the 5 s timer, not on size: a batch of up to 4,096 spans (a few seconds at 200
+/// requests a second), so a call and its attempts, ended one after the other, are rarely
+/// split between two export requests.
+fn batch_config() -> BatchConfig {
+    BatchConfigBuilder::default()
+        .with_max_queue_size(8_192)
+        .with_max_export_batch_size(4_096)
+        .build()
+}
+
+fn resource(service: &'static str) -> Resource {
+    Resource::builder_empty()
+        .with_service_name(service)
+        .with_attribute(opentelemetry::KeyValue::new("service.namespace", "otelscope-demo"))
+        .build()
+}
