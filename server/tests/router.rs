@@ -64,7 +64,6 @@ async fn health_reports_ok_and_version() {
         json,
         serde_json::json!({
             "status": "ok",
-            "demo": null,
             "version": env!("CARGO_PKG_VERSION"),
             "writer": "ok",
             "otlp_http": null,
