@@ -2,3 +2,4 @@
 
 pub(crate) mod scatter;
 pub mod waterfall;
+pub(crate) mod plot;
