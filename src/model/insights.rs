@@ -32,6 +32,9 @@ pub struct CacheStats {
     /// One point per step that saw lookups, in time order.
     #[serde(default)]
     pub series: Vec<CachePoint>,
+    /// Trace ids of recent misses (spans only), newest first.
+    #[serde(default)]
+    pub miss_examples: Vec<String>,
 }
 
 /// Lookups in one step.

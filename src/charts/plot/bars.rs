@@ -57,7 +57,8 @@ fn draw(out: &mut Vec<super::Primitive>, attempts: &[AttemptCount], max: u64) ->
         let color = if a.attempts <= 1 { PALETTE[0] } else { PALETTE[2] };
         Rectangle::new([(x - width, 0), (x + width, a.calls)], color.filled())
     }))?;
-    let label = ("sans-serif", 11).into_font().color(&TEXT).pos(Pos::new(HPos::Center, VPos::Bottom));
+    let label =
+        ("sans-serif", 11).into_font().color(&TEXT).pos(Pos::new(HPos::Center, VPos::Bottom));
     chart.draw_series(
         attempts
             .iter()

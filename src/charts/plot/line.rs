@@ -147,8 +147,8 @@ pub(crate) fn ellipsis(text: &str, max: usize) -> String {
 /// Tick positions (Unix seconds) on whole clock steps, at most `max` of them.
 pub(crate) fn time_ticks(x0: f64, x1: f64, max: usize) -> Vec<f64> {
     const STEPS: [f64; 16] = [
-        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
-        7200.0, 10800.0, 21600.0,
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        10800.0, 21600.0,
     ];
     let span = (x1 - x0).max(1.0);
     let step = STEPS

@@ -79,11 +79,35 @@ pub(crate) enum Baseline {
 /// One thing plotters drew, in canvas pixels.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Primitive {
-    Line { from: (i32, i32), to: (i32, i32), paint: Paint, width: u32 },
-    Path { points: Vec<(i32, i32)>, paint: Paint, width: u32 },
-    Rect { x: i32, y: i32, width: u32, height: u32, paint: Paint, filled: bool },
-    Circle { center: (i32, i32), radius: u32, paint: Paint, filled: bool },
-    Polygon { points: Vec<(i32, i32)>, paint: Paint },
+    Line {
+        from: (i32, i32),
+        to: (i32, i32),
+        paint: Paint,
+        width: u32,
+    },
+    Path {
+        points: Vec<(i32, i32)>,
+        paint: Paint,
+        width: u32,
+    },
+    Rect {
+        x: i32,
+        y: i32,
+        width: u32,
+        height: u32,
+        paint: Paint,
+        filled: bool,
+    },
+    Circle {
+        center: (i32, i32),
+        radius: u32,
+        paint: Paint,
+        filled: bool,
+    },
+    Polygon {
+        points: Vec<(i32, i32)>,
+        paint: Paint,
+    },
     Text {
         at: (i32, i32),
         text: String,
@@ -107,17 +131,6 @@ pub(crate) struct Drawing {
 }
 
 impl Drawing {
-    /// Every text the chart shows, in drawing order (tests, and the chart's accessible name).
-    pub(crate) fn texts(&self) -> Vec<&str> {
-        self.primitives
-            .iter()
-            .filter_map(|p| match p {
-                Primitive::Text { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// A drawing that only says `note`, centred.
     pub(crate) fn note(width: u32, height: u32, note: &str) -> Drawing {
         let text = Primitive::Text {
