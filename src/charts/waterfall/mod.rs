@@ -3,6 +3,7 @@
 //! span search, a minimap with a draggable window, and a details panel.
 
 pub mod layout;
+pub mod marks;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
 use layout::{centred_scroll, layout, page_of, visible_rows, Layout};
+use marks::{row_marks, RowMarks};
 
 const ROW_HEIGHT: f64 = 24.0;
 const VIEW_HEIGHT: f64 = 560.0;
@@ -46,6 +48,8 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let full_ssr = env.platform == PlatformKind::Ssr && !preview;
     let laid = use_memo(use_reactive!(|spans| Rc::new(layout(&spans.0))));
     let layout: Rc<Layout> = laid();
+    let marked = use_memo(use_reactive!(|spans| Rc::new(row_marks(&spans.0, &laid()))));
+    let marks: Rc<Vec<RowMarks>> = marked();
     let focus_row = focus
         .as_deref()
         .and_then(|id| layout.rows.iter().position(|r| spans.0[r.span].span_id == id));
@@ -206,6 +210,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                                 key: "{row_index}",
                                 span: spans.0[layout.rows[row_index].span].clone(),
                                 row: layout.rows[row_index].clone(),
+                                marks: marks.get(row_index).copied().unwrap_or_default(),
                                 row_index,
                                 top: (if rows_from_top { offset } else { first + offset }) as f64 * ROW_HEIGHT,
                                 collapsed: collapsed.read().contains(&row_index),
@@ -263,6 +268,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
 fn WaterfallRow(
     span: Span,
     row: layout::Row,
+    marks: RowMarks,
     row_index: usize,
     top: f64,
     collapsed: bool,
@@ -320,6 +326,20 @@ fn WaterfallRow(
                 }
                 if row.orphan {
                     span { class: "badge", title: "Its parent span has not arrived", "orphan" }
+                }
+                if let Some(hit) = marks.cache_hit {
+                    span { class: if hit { "badge cache-hit" } else { "badge cache-miss" }, title: "cache.hit = {hit}",
+                        if hit { "hit" } else { "miss" }
+                    }
+                }
+                if let Some(index) = marks.attempt {
+                    span { class: "badge attempt", title: "Attempt index {index} (0 is the first try)", "attempt {index + 1}" }
+                }
+                if let Some(wait) = marks.wait_ns {
+                    span { class: "wait", title: "Time since the previous attempt ended", "+{format_duration(wait)} wait" }
+                }
+                if let Some(ms) = marks.backoff_ms {
+                    span { class: "wait backoff", title: "retry.delay_ms of its retry event", "backoff {ms} ms" }
                 }
             }
             div { class: "wf-track",
