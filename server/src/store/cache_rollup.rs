@@ -162,6 +162,8 @@ pub(super) fn answer(
                     hit_rate: rate(hits, misses),
                 })
                 .collect(),
+            // Filled by the server once it keeps miss examples.
+            miss_examples: Vec::new(),
         })
         .collect();
     CacheAnswer { since_ns, until_ns, step_ns, caches }

@@ -13,17 +13,21 @@ pub(crate) const WIDTH: u32 = 1000;
 pub(crate) const HEIGHT: u32 = 280;
 /// The plot's share of the width; the legend takes the rest.
 const PLOT_WIDTH: u32 = 720;
-/// Longest legend entry drawn whole; longer ones end in `…` (the table has them whole).
-const LEGEND_CHARS: usize = 44;
-/// Legend entries drawn; the rest are counted in a last line.
-const LEGEND_ROWS: usize = 12;
+/// Longest legend line drawn whole; longer ones end in `…` (the table has them whole).
+const LEGEND_CHARS: usize = 36;
+/// Legend entries drawn (two lines each, `LEGEND_PITCH` apart); the rest are counted.
+const LEGEND_ROWS: usize = 7;
+const LEGEND_PITCH: i32 = 36;
 /// Points per series drawn as dots too (beyond that the line alone reads better).
 const MAX_DOTS: usize = 120;
 
 /// One line of the chart.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Series {
-    pub label: String,
+    /// The cache's name (the legend's first line).
+    pub name: String,
+    /// `layer · service (source)` (its second line).
+    pub detail: String,
     /// (step start in Unix ns, hit rate 0..=1), in time order.
     pub points: Vec<(u64, f64)>,
 }
@@ -34,7 +38,8 @@ pub(crate) fn series_of(answer: &CacheAnswer) -> Vec<Series> {
         .caches
         .iter()
         .map(|c| Series {
-            label: series_label(&c.name, &c.layer, &c.service, &c.source),
+            name: c.name.clone(),
+            detail: series_detail(&c.layer, &c.service, &c.source),
             points: c
                 .series
                 .iter()
@@ -44,12 +49,12 @@ pub(crate) fn series_of(answer: &CacheAnswer) -> Vec<Series> {
         .collect()
 }
 
-/// `name · layer · service (source)`, the layer left out when the telemetry names none.
-pub(crate) fn series_label(name: &str, layer: &str, service: &str, source: &str) -> String {
+/// `layer · service (source)`, the layer left out when the telemetry names none.
+pub(crate) fn series_detail(layer: &str, service: &str, source: &str) -> String {
     if layer.is_empty() {
-        format!("{name} · {service} ({source})")
+        format!("{service} ({source})")
     } else {
-        format!("{name} · {layer} · {service} ({source})")
+        format!("{layer} · {service} ({source})")
     }
 }
 
@@ -110,25 +115,28 @@ fn draw(out: &mut Vec<super::Primitive>, x0: f64, x1: f64, series: &[Series]) ->
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
         }
     }
-    let text = ("sans-serif", 12).into_font().color(&TEXT);
+    let name_style = ("sans-serif", 12).into_font().color(&TEXT);
+    let detail_style = ("sans-serif", 11).into_font().color(&LABEL);
+    let left = Pos::new(HPos::Left, VPos::Center);
     for (i, s) in series.iter().take(LEGEND_ROWS).enumerate() {
-        let y = 22 + i as i32 * 20;
+        let y = 20 + i as i32 * LEGEND_PITCH;
         let color = PALETTE[i % PALETTE.len()];
         legend_area.draw(&Rectangle::new([(8, y - 5), (22, y + 5)], color.filled()))?;
         legend_area.draw(&Text::new(
-            ellipsis(&s.label, LEGEND_CHARS),
+            ellipsis(&s.name, LEGEND_CHARS),
             (30, y),
-            text.pos(Pos::new(HPos::Left, VPos::Center)),
+            name_style.pos(left),
+        ))?;
+        legend_area.draw(&Text::new(
+            ellipsis(&s.detail, LEGEND_CHARS),
+            (30, y + 14),
+            detail_style.pos(left),
         ))?;
     }
     if series.len() > LEGEND_ROWS {
-        let y = 22 + LEGEND_ROWS as i32 * 20;
+        let y = 20 + LEGEND_ROWS as i32 * LEGEND_PITCH;
         let more = format!("and {} more (see the table)", series.len() - LEGEND_ROWS);
-        legend_area.draw(&Text::new(
-            more,
-            (8, y),
-            ("sans-serif", 12).into_font().color(&LABEL).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
+        legend_area.draw(&Text::new(more, (8, y), detail_style.pos(left)))?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! that the recorded drawing renders as SVG elements with labels as text.
 
 use super::bars::attempts_chart;
-use super::line::{ellipsis, hit_rate_chart, series_label, time_ticks, Series};
+use super::line::{ellipsis, hit_rate_chart, series_detail, time_ticks, Series};
 use super::*;
 use crate::model::AttemptCount;
 
@@ -43,14 +43,15 @@ fn time_ticks_fall_on_whole_clock_steps() {
 #[test]
 fn hit_rate_chart_has_clock_ticks_percent_ticks_and_a_legend() {
     let series = vec![Series {
-        label: series_label("catalog", "l1", "shop", "spans"),
+        name: "catalog".into(),
+        detail: series_detail("l1", "shop", "spans"),
         points: vec![(T0, 1.0), (T0 + 30 * MIN, 0.5), (T0 + 60 * MIN, 0.0)],
     }];
     let drawing = hit_rate_chart(T0, T0 + 60 * MIN, &series);
     assert!(!drawing.empty);
     let texts = texts(&drawing);
     for label in
-        ["10:00", "10:10", "10:30", "11:00", "0%", "25%", "100%", "catalog · l1 · shop (spans)"]
+        ["10:00", "10:10", "10:30", "11:00", "0%", "25%", "100%", "catalog", "l1 · shop (spans)"]
     {
         assert!(texts.contains(&label), "{label} missing from {texts:?}");
     }
@@ -72,7 +73,11 @@ fn hit_rate_chart_has_clock_ticks_percent_ticks_and_a_legend() {
 
 #[test]
 fn no_lookups_is_a_no_data_note() {
-    let empty = hit_rate_chart(T0, T0 + MIN, &[Series { label: "a".into(), points: vec![] }]);
+    let empty = hit_rate_chart(
+        T0,
+        T0 + MIN,
+        &[Series { name: "a".into(), detail: String::new(), points: vec![] }],
+    );
     assert!(empty.empty);
     assert_eq!(texts(&empty), ["No cache lookups in this range."]);
     assert!(hit_rate_chart(T0, T0 + MIN, &[]).empty);
@@ -84,10 +89,15 @@ fn no_lookups_is_a_no_data_note() {
 fn long_legend_entries_are_cut_and_many_are_counted() {
     assert_eq!(ellipsis("abcdef", 4), "abc…");
     assert_eq!(ellipsis("abc", 4), "abc");
-    let series: Vec<Series> =
-        (0..14).map(|i| Series { label: format!("cache{i}"), points: vec![(T0, 0.5)] }).collect();
+    let series: Vec<Series> = (0..9)
+        .map(|i| Series {
+            name: format!("cache{i}"),
+            detail: String::new(),
+            points: vec![(T0, 0.5)],
+        })
+        .collect();
     let texts = texts(&hit_rate_chart(T0, T0 + MIN, &series)).join("|");
-    assert!(texts.contains("cache11") && !texts.contains("cache12"), "{texts}");
+    assert!(texts.contains("cache6") && !texts.contains("cache7"), "{texts}");
     assert!(texts.contains("and 2 more (see the table)"));
 }
 
@@ -120,8 +130,11 @@ fn attempts_chart_has_a_bar_and_a_count_per_attempt_number() {
 #[test]
 fn the_svg_keeps_hostile_labels_as_text() {
     let hostile = "</svg><script>alert(1)</script><img src=x onerror=alert(1)>";
-    let drawing =
-        hit_rate_chart(T0, T0 + MIN, &[Series { label: hostile.into(), points: vec![(T0, 1.0)] }]);
+    let drawing = hit_rate_chart(
+        T0,
+        T0 + MIN,
+        &[Series { name: hostile.into(), detail: hostile.into(), points: vec![(T0, 1.0)] }],
+    );
     let html = dioxus::ssr::render_element(
         rsx! { Plot { drawing, label: "chart".to_string(), class: "x".to_string() } },
     );
