@@ -17,6 +17,7 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
     let answer = use_api_live::<CacheAnswer>(move || filters.read().api_path("/api/v1/cache"));
     rsx! {
         section { class: "insights cache",
+            document::Title { "otelscope — Cache hit rates" }
             h1 { "Cache hit rates" }
             RangeForm { filters: filters(), page: InsightPage::Cache }
             DemoL2Note {}
@@ -111,7 +112,7 @@ fn CacheRow(stats: CacheStats) -> Element {
             td { class: "num", "data-field": "hit_rate", "data-value": "{exact_rate}", title: "{exact_rate}", {format_rate(c.hit_rate)} }
             td { class: "examples",
                 for id in c.miss_examples.iter() {
-                    Link { class: "example", "data-kind": "miss", to: Route::TraceDetail { trace_id: id.clone() }, code { {short_id(id)} } }
+                    Link { class: "example", "data-kind": "miss", to: Route::TraceDetail { trace_id: id.clone() }, code { title: "{id}", {short_id(id)} } }
                     " "
                 }
                 if c.misses > 0 && c.source == "spans" {

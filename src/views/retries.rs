@@ -20,6 +20,7 @@ pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
     let selected = use_signal(|| None::<String>);
     rsx! {
         section { class: "insights retries",
+            document::Title { "otelscope — Retries" }
             h1 { "Retries" }
             RangeForm { filters: filters(), page: InsightPage::Retries }
             match answer {
@@ -181,7 +182,7 @@ fn AttemptsPanel(op: RetryStats) -> Element {
                                 span { class: "muted", "none" }
                             }
                             for id in ids {
-                                Link { class: "example", to: Route::TraceDetail { trace_id: id.clone() }, code { {short_id(&id)} } }
+                                Link { class: "example", to: Route::TraceDetail { trace_id: id.clone() }, code { title: "{id}", {short_id(&id)} } }
                                 " "
                             }
                         }

@@ -10,6 +10,7 @@ use tokio::process::{Child, Command};
 
 pub mod browser;
 pub mod display;
+pub mod insights;
 pub mod load;
 
 pub use browser::Browser;

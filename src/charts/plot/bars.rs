@@ -59,11 +59,10 @@ fn draw(out: &mut Vec<super::Primitive>, attempts: &[AttemptCount], max: u64) ->
     }))?;
     let label =
         ("sans-serif", 11).into_font().color(&TEXT).pos(Pos::new(HPos::Center, VPos::Bottom));
-    chart.draw_series(
-        attempts
-            .iter()
-            .filter(|a| a.calls > 0)
-            .map(|a| Text::new(a.calls.to_string(), (a.attempts as f64, a.calls), label.clone())),
-    )?;
+    // Each count 4 px above its bar.
+    chart.draw_series(attempts.iter().filter(|a| a.calls > 0).map(|a| {
+        EmptyElement::at((a.attempts as f64, a.calls))
+            + Text::new(a.calls.to_string(), (0, -4), label.clone())
+    }))?;
     Ok(())
 }

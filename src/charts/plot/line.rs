@@ -9,10 +9,10 @@ use super::backend::Recorder;
 use super::{Drawing, AXIS, GRID, LABEL, PALETTE, TEXT};
 use crate::model::CacheAnswer;
 
-pub(crate) const WIDTH: u32 = 1000;
+pub(crate) const WIDTH: u32 = 1200;
 pub(crate) const HEIGHT: u32 = 280;
 /// The plot's share of the width; the legend takes the rest.
-const PLOT_WIDTH: u32 = 720;
+const PLOT_WIDTH: u32 = 900;
 /// Longest legend line drawn whole; longer ones end in `…` (the table has them whole).
 const LEGEND_CHARS: usize = 36;
 /// Legend entries drawn (two lines each, `LEGEND_PITCH` apart); the rest are counted.

@@ -64,7 +64,7 @@ fn hit_rate_chart_has_clock_ticks_percent_ticks_and_a_legend() {
     assert!(first.1 < mid.1 && mid.1 < last.1, "higher rate, higher up: {dots:?}");
     assert!((mid.0 - (first.0 + last.0) / 2).abs() <= 1);
     assert!((mid.1 - (first.1 + last.1) / 2).abs() <= 1);
-    assert!(last.0 <= 720, "inside the plot area, left of the legend");
+    assert!(last.0 <= 900, "inside the plot area, left of the legend");
     assert!(drawing
         .primitives
         .iter()

@@ -211,6 +211,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                                 span: spans.0[layout.rows[row_index].span].clone(),
                                 row: layout.rows[row_index].clone(),
                                 marks: marks.get(row_index).copied().unwrap_or_default(),
+                                trace_ns: layout.end_ns - layout.start_ns,
                                 row_index,
                                 top: (if rows_from_top { offset } else { first + offset }) as f64 * ROW_HEIGHT,
                                 collapsed: collapsed.read().contains(&row_index),
@@ -269,6 +270,8 @@ fn WaterfallRow(
     span: Span,
     row: layout::Row,
     marks: RowMarks,
+    /// The trace's duration, to place an attempt's wait.
+    trace_ns: u64,
     row_index: usize,
     top: f64,
     collapsed: bool,
@@ -294,6 +297,7 @@ fn WaterfallRow(
     let indent = row.depth.min(40) * 14;
     let left = row.offset * 100.0;
     let width = row.width * 100.0;
+    let wait_width = (marks.wait_ns.unwrap_or(0) as f64 / trace_ns.max(1) as f64 * 100.0).min(left);
     rsx! {
         div {
             class: "{class}",
@@ -335,14 +339,19 @@ fn WaterfallRow(
                 if let Some(index) = marks.attempt {
                     span { class: "badge attempt", title: "Attempt index {index} (0 is the first try)", "attempt {index + 1}" }
                 }
-                if let Some(wait) = marks.wait_ns {
-                    span { class: "wait", title: "Time since the previous attempt ended", "+{format_duration(wait)} wait" }
-                }
-                if let Some(ms) = marks.backoff_ms {
-                    span { class: "wait backoff", title: "retry.delay_ms of its retry event", "backoff {ms} ms" }
-                }
+
             }
             div { class: "wf-track",
+                if marks.wait_ns.is_some() || marks.backoff_ms.is_some() {
+                    // The gap since the previous attempt, and what it was: drawn left of the bar.
+                    div { class: "wf-wait", style: "left: {left - wait_width:.3}%; width: {wait_width:.3}%" }
+                    span { class: "wf-wait-label", style: "right: {100.0 - left + wait_width.min(left):.3}%",
+                        title: "Time since the previous attempt ended, and the backoff its retry event named (retry.delay_ms)",
+                        if let Some(wait) = marks.wait_ns { "+{format_duration(wait)} wait" }
+                        if marks.wait_ns.is_some() && marks.backoff_ms.is_some() { " · " }
+                        if let Some(ms) = marks.backoff_ms { "backoff {ms} ms" }
+                    }
+                }
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
                 span { class: "wf-duration", style: "left: {left:.3}%", "{format_duration(span.duration_ns())}" }
             }
