@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use otelscope_e2e::insights::{
     assert_cache_page_matches, assert_pages_match_api, assert_retries_page_matches,
-    assert_text_not_markup, send_fixture, HOSTILE_CACHE, HOSTILE_OP,
+    assert_text_not_markup, fixture_server, HOSTILE_CACHE, HOSTILE_OP,
 };
-use otelscope_e2e::{artifacts_dir, now_ns, Browser, Server};
-use serde_json::{json, Value};
+use otelscope_e2e::{artifacts_dir, Browser};
+use serde_json::json;
 
 /// The page's whole DOM once `ready` (a script returning a boolean) holds, within 30 s.
 async fn dom_when(browser: &Browser, what: &str, ready: &str) -> String {
@@ -23,13 +23,7 @@ async fn dom_when(browser: &Browser, what: &str, ready: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
-    let server = Server::start().await;
-    let url = server.otlp_http_url.clone();
-    tokio::task::spawn_blocking(move || send_fixture(&url)).await.unwrap();
-    // One pinned range for the pages and the API, so both read the same rollups.
-    let range = format!("since={}&until={}", now_ns() - 600_000_000_000, now_ns() + 60_000_000_000);
-    let cache: Value = server.get_json(&format!("/api/v1/cache?{range}")).await;
-    let retries: Value = server.get_json(&format!("/api/v1/retries?{range}")).await;
+    let (server, range, cache, retries) = fixture_server().await;
     // The fixture as the API counts it, so the page checks below compare something real.
     let hostile = cache["caches"].as_array().unwrap().iter().find(|c| c["name"] == HOSTILE_CACHE);
     let hostile = hostile.unwrap_or_else(|| panic!("hostile cache missing: {cache}"));

@@ -163,6 +163,20 @@ fn field(row: &NodeRef, name: &str) -> (String, String) {
     (cell.text_contents().trim().to_owned(), value)
 }
 
+/// A running server with the fixture sent (`send_fixture`), the range (`since=..&until=..`,
+/// Unix ns) that pages and API calls share so they read the same rollups, and the API's
+/// `/api/v1/cache` and `/api/v1/retries` answers for it.
+pub async fn fixture_server() -> (super::Server, String, Value, Value) {
+    let server = super::Server::start().await;
+    let url = server.otlp_http_url.clone();
+    tokio::task::spawn_blocking(move || send_fixture(&url)).await.unwrap();
+    let now = super::now_ns();
+    let range = format!("since={}&until={}", now - 600_000_000_000, now + 60_000_000_000);
+    let cache: Value = server.get_json(&format!("/api/v1/cache?{range}")).await;
+    let retries: Value = server.get_json(&format!("/api/v1/retries?{range}")).await;
+    (server, range, cache, retries)
+}
+
 /// Sends, through the official Rust exporter (OTLP/HTTP protobuf, simple processor), service
 /// `shop`'s cache lookups (`HOSTILE_CACHE` l1: 3 hits, 1 miss; `catalog` l2: 1 hit, 1 miss) and
 /// retried calls of `HOSTILE_OP` (attempts 1, 2 and 3; outcomes success, success, exhausted;
