@@ -41,13 +41,16 @@ pub(crate) fn RangeForm(filters: InsightFilters, page: InsightPage) -> Element {
         _ => Vec::new(),
     };
     let since = filters.since_or_default().to_owned();
+    let custom =
+        !filters.until.is_empty() || INSIGHT_RANGES.iter().all(|(value, _)| *value != since);
     // A choice applies at once; the button is for pages without scripts.
     let go = {
         let filters = filters.clone();
         move |field: &'static str, value: String| {
             let mut next = filters.clone();
             match field {
-                "since" => next.since = value,
+                // A preset counts back from now: a pinned end would contradict it.
+                "since" => (next.since, next.until) = (value, String::new()),
                 _ => next.service = value,
             }
             navigator.push(page.route(next));
@@ -62,6 +65,10 @@ pub(crate) fn RangeForm(filters: InsightFilters, page: InsightPage) -> Element {
                 select { name: "since", onchange: move |e| go_since("since", e.value()),
                     for (value, text) in INSIGHT_RANGES {
                         option { value: "{value}", selected: since == value, "{text}" }
+                    }
+                    // A range from a link (`since`/`until` as times) is shown as what it is.
+                    if custom {
+                        option { value: "{since}", selected: true, "Custom range" }
                     }
                 }
             }

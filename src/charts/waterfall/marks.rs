@@ -157,7 +157,8 @@ mod tests {
             span("x", Some("a"), "log", 25, 30),
             attempt("c", 1, 120, 140),
         ]);
-        let summary: Vec<(&str, Option<u64>, Option<u64>, Option<f64>)> = rows
+        type Summary<'a> = (&'a str, Option<u64>, Option<u64>, Option<f64>);
+        let summary: Vec<Summary> = rows
             .iter()
             .map(|(name, m)| (name.as_str(), m.attempt, m.wait_ns.map(|w| w / MS), m.backoff_ms))
             .collect();
