@@ -193,3 +193,56 @@ async fn empty_pages_say_what_fills_them() {
     let retries = page(&state, &format!("/ssr/retries?{RANGE}")).await;
     assert!(retries.contains("No retried operations in this range."), "{retries}");
 }
+
+/// The app rendered by `render_ssr` with fixed API answers (`answers` by path; anything else
+/// is a 404), as the server's passes do.
+fn render_with(path: &str, answers: &[(&str, serde_json::Value)]) -> String {
+    use otelscope_app::platform::render_ssr;
+    use otelscope_app::SsrData;
+    let data = SsrData::default();
+    for _ in 0..4 {
+        let page = render_ssr(path, &data);
+        let wanted = data.take_wanted();
+        if wanted.is_empty() {
+            return page.html.replace("&#60;", "&lt;").replace("&#62;", "&gt;");
+        }
+        for want in wanted {
+            let answer = answers.iter().find(|(p, _)| *p == want);
+            let outcome = match answer {
+                Some((_, body)) => Ok(body.to_string().into()),
+                None => Err(format!("HTTP 404 for {want}")),
+            };
+            data.answer(want, outcome);
+        }
+    }
+    panic!("{path} still wanted data after 4 passes");
+}
+
+#[test]
+fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
+    use serde_json::json;
+    let cache = json!({"since_ns": 0, "until_ns": 60_000_000_000u64, "step_ns": 10_000_000_000u64,
+        "caches": [{"name": "catalog", "layer": "l2", "service": "shop", "source": "spans",
+                    "hits": 5, "misses": 2, "hit_rate": 5.0 / 7.0, "series": [],
+                    "miss_examples": ["aa".repeat(16), "bb".repeat(16)]}]});
+    let health = json!({"status": "ok", "version": "1", "writer": "ok",
+        "demo": {"l2": "in-process", "l2_detail": "L2 is a second in-process cache: redis-server is not installed."}});
+    let html = render_with(
+        "/cache",
+        &[
+            ("/api/v1/cache?since=1h", cache),
+            ("/api/v1/health", health),
+            ("/api/v1/services", json!({"services": []})),
+        ],
+    );
+    let row = row(&html, "data-cache", "catalog|l2|shop|spans");
+    for id in ["aa".repeat(16), "bb".repeat(16)] {
+        assert!(row.contains(&format!("href=\"/traces/{id}\"")), "{row}");
+    }
+    assert!(row.contains("attr=cache.hit%3Dfalse"), "{row}");
+    cell(row, "hit_rate", "71.4%");
+    assert!(html.contains("data-l2=\"in-process\""), "{html}");
+    assert!(html.contains("redis-server is not installed."), "{html}");
+    // The chart says there is nothing to plot (the answer has no points).
+    assert!(html.contains("No cache lookups in this range."), "{html}");
+}
