@@ -339,17 +339,19 @@ fn WaterfallRow(
                 if let Some(index) = marks.attempt {
                     span { class: "badge attempt", title: "Attempt index {index} (0 is the first try)", "attempt {index + 1}" }
                 }
+                if let Some(ms) = marks.backoff_ms {
+                    span { class: "badge backoff", title: "retry.delay_ms of its retry event", "backoff {ms} ms" }
+                }
 
             }
             div { class: "wf-track",
-                if marks.wait_ns.is_some() || marks.backoff_ms.is_some() {
-                    // The gap since the previous attempt, and what it was: drawn left of the bar.
+                if let Some(wait) = marks.wait_ns {
+                    // The gap since the previous attempt: a dashed line up to the bar, labelled
+                    // above it from its start.
                     div { class: "wf-wait", style: "left: {left - wait_width:.3}%; width: {wait_width:.3}%" }
-                    span { class: "wf-wait-label", style: "right: {100.0 - left + wait_width.min(left):.3}%",
-                        title: "Time since the previous attempt ended, and the backoff its retry event named (retry.delay_ms)",
-                        if let Some(wait) = marks.wait_ns { "+{format_duration(wait)} wait" }
-                        if marks.wait_ns.is_some() && marks.backoff_ms.is_some() { " · " }
-                        if let Some(ms) = marks.backoff_ms { "backoff {ms} ms" }
+                    span { class: "wf-wait-label", style: "left: {left - wait_width:.3}%",
+                        title: "Time since the previous attempt ended",
+                        "waited {format_duration(wait)}"
                     }
                 }
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
