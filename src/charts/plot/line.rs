@@ -78,7 +78,7 @@ fn draw(out: &mut Vec<super::Primitive>, x0: f64, x1: f64, series: &[Series]) ->
     let root = Recorder { size: (WIDTH, HEIGHT), out }.into_drawing_area();
     let (plot_area, legend_area) = root.split_horizontally(PLOT_WIDTH);
     let ticks = time_ticks(x0, x1, 8);
-    let seconds = ticks.len() >= 2 && ticks[1] - ticks[0] < 60.0;
+    let step = if ticks.len() >= 2 { ticks[1] - ticks[0] } else { x1 - x0 };
     let mut chart = ChartBuilder::on(&plot_area)
         .margin(14)
         .x_label_area_size(34)
@@ -87,7 +87,7 @@ fn draw(out: &mut Vec<super::Primitive>, x0: f64, x1: f64, series: &[Series]) ->
             Ticked { range: x0..x1, ticks },
             Ticked { range: 0.0..100.0, ticks: vec![0.0, 25.0, 50.0, 75.0, 100.0] },
         )?;
-    let x_format = |t: &f64| clock(*t, seconds);
+    let x_format = |t: &f64| clock(*t, step);
     let y_format = |v: &f64| format!("{v:.0}%");
     chart
         .configure_mesh()
@@ -173,13 +173,33 @@ pub(crate) fn time_ticks(x0: f64, x1: f64, max: usize) -> Vec<f64> {
     ticks
 }
 
-/// `HH:MM` (or `HH:MM:SS`) UTC of Unix seconds.
-fn clock(t: f64, seconds: bool) -> String {
-    let s = t.round() as u64;
+/// A tick label of Unix seconds `t` (UTC) for ticks `step` seconds apart: `HH:MM:SS` under a
+/// minute, `HH:MM` under a day, else the date `YYYY-MM-DD`.
+pub(crate) fn clock(t: f64, step: f64) -> String {
+    let s = t.round().max(0.0) as u64;
     let (h, m, sec) = ((s / 3600) % 24, (s / 60) % 60, s % 60);
-    if seconds {
+    if step < 60.0 {
         format!("{h:02}:{m:02}:{sec:02}")
-    } else {
+    } else if step < 86400.0 {
         format!("{h:02}:{m:02}")
+    } else {
+        let (y, mo, d) = civil_date(s / 86400);
+        format!("{y:04}-{mo:02}-{d:02}")
     }
+}
+
+/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01.
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    // Shifted so the year starts in March (the leap day ends it), in 400-year eras.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }

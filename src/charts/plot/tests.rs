@@ -2,7 +2,7 @@
 //! that the recorded drawing renders as SVG elements with labels as text.
 
 use super::bars::attempts_chart;
-use super::line::{ellipsis, hit_rate_chart, series_detail, time_ticks, Series};
+use super::line::{clock, ellipsis, hit_rate_chart, series_detail, time_ticks, Series};
 use super::*;
 use crate::model::AttemptCount;
 
@@ -143,5 +143,27 @@ fn the_svg_keeps_hostile_labels_as_text() {
     assert!(
         html.contains("style=\"fill: var(--muted); font-size: 11px\""),
         "theme colours: {html}"
+    );
+}
+
+#[test]
+fn tick_labels_name_seconds_minutes_or_dates_as_the_step_needs() {
+    let t = T0 as f64 / 1e9 + 75.0;
+    assert_eq!(clock(t, 10.0), "10:01:15");
+    assert_eq!(clock(t, 600.0), "10:01");
+    assert_eq!(clock(t, 86400.0), "2026-11-27");
+    assert_eq!(clock(0.0, 86400.0), "1970-01-01");
+    assert_eq!(clock(951_782_400.0, 86400.0), "2000-02-29");
+    // A range of years: dates, not a row of "00:00".
+    let drawing = hit_rate_chart(
+        0,
+        T0,
+        &[Series { name: "a".into(), detail: String::new(), points: vec![(T0 / 2, 0.5)] }],
+    );
+    let labels = texts(&drawing);
+    assert!(
+        labels.iter().any(|l| l.starts_with("19") || l.starts_with("20"))
+            && !labels.contains(&"00:00"),
+        "{labels:?}"
     );
 }
