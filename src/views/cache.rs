@@ -42,7 +42,7 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                         label: "Cache hit rate over time, per cache and layer",
                         class: "hit-rate-chart",
                     }
-                    CacheTable { caches: answer.caches }
+                    {cache_table(&answer.caches)}
                 },
             }
         }
@@ -65,8 +65,8 @@ fn DemoL2Note() -> Element {
     }
 }
 
-#[component]
-fn CacheTable(caches: Vec<CacheStats>) -> Element {
+/// The totals table: one row per cache and source.
+fn cache_table(caches: &[CacheStats]) -> Element {
     rsx! {
         table { class: "results cache-table",
             thead {
@@ -83,16 +83,14 @@ fn CacheTable(caches: Vec<CacheStats>) -> Element {
             }
             tbody {
                 for c in caches {
-                    CacheRow { key: "{c.name}|{c.layer}|{c.service}|{c.source}", stats: c }
+                    {cache_row(c)}
                 }
             }
         }
     }
 }
 
-#[component]
-fn CacheRow(stats: CacheStats) -> Element {
-    let c = stats;
+fn cache_row(c: &CacheStats) -> Element {
     let misses_search = Route::Traces {
         filters: TraceFilters {
             service: c.service.clone(),
@@ -102,7 +100,7 @@ fn CacheRow(stats: CacheStats) -> Element {
     };
     let exact_rate = c.hit_rate.map(|r| r.to_string()).unwrap_or_default();
     rsx! {
-        tr { "data-cache": "{c.name}|{c.layer}|{c.service}|{c.source}",
+        tr { key: "{c.name}|{c.layer}|{c.service}|{c.source}", "data-cache": "{c.name}|{c.layer}|{c.service}|{c.source}",
             td { class: "cache-name", "data-field": "name", "{c.name}" }
             td { "data-field": "layer", "{c.layer}" }
             td { "data-field": "service", "{c.service}" }

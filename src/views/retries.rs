@@ -43,8 +43,8 @@ pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
                 Loadable::Ready(answer) => {
                     let shown = shown_operation(&answer.operations, selected().as_deref());
                     rsx! {
-                        RetryTable { operations: answer.operations.clone(), shown: op_key(&answer.operations[shown]), selected }
-                        AttemptsPanel { op: answer.operations[shown].clone() }
+                        {retry_table(&answer.operations, &op_key(&answer.operations[shown]), selected)}
+                        {attempts_panel(&answer.operations[shown])}
                     }
                 },
             }
@@ -79,10 +79,10 @@ pub(crate) fn attempts_text(attempts: &[AttemptCount]) -> String {
     parts.join(" · ")
 }
 
-#[component]
-fn RetryTable(
-    operations: Vec<RetryStats>,
-    shown: String,
+/// The per-operation table; clicking a row shows its histogram.
+fn retry_table(
+    operations: &[RetryStats],
+    shown: &str,
     selected: Signal<Option<String>>,
 ) -> Element {
     rsx! {
@@ -105,16 +105,15 @@ fn RetryTable(
             }
             tbody {
                 for op in operations {
-                    RetryRow { key: "{op.service}|{op.name}", shown: op_key(&op) == shown, op, selected }
+                    {retry_row(op, op_key(op) == shown, selected)}
                 }
             }
         }
     }
 }
 
-#[component]
-fn RetryRow(op: RetryStats, shown: bool, selected: Signal<Option<String>>) -> Element {
-    let key = op_key(&op);
+fn retry_row(op: &RetryStats, shown: bool, mut selected: Signal<Option<String>>) -> Element {
+    let key = op_key(op);
     let counts = [
         ("calls", op.calls),
         ("retried_calls", op.retried_calls),
@@ -129,6 +128,7 @@ fn RetryRow(op: RetryStats, shown: bool, selected: Signal<Option<String>>) -> El
     ];
     rsx! {
         tr {
+            key: "{key}",
             "data-op": "{key}",
             class: if shown { "shown" },
             onclick: move |_| selected.set(Some(key.clone())),
@@ -150,8 +150,8 @@ fn RetryRow(op: RetryStats, shown: bool, selected: Signal<Option<String>>) -> El
     }
 }
 
-#[component]
-fn AttemptsPanel(op: RetryStats) -> Element {
+/// The attempts histogram of `op` and its example traces.
+fn attempts_panel(op: &RetryStats) -> Element {
     let kinds = [
         ("retried", "Retried", op.examples.retried.clone()),
         ("gave_up", "Gave up", op.examples.gave_up.clone()),
