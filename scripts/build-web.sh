@@ -23,6 +23,11 @@ mkdir -p target dist
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
   --out-name otelscope_app --out-dir "$fresh" \
   "$target_dir/wasm32-unknown-unknown/wasm-release/otelscope-app.wasm"
+# Smaller code for the browser to compile (binaryen's wasm-opt, installed by scripts/setup.sh);
+# the features are the ones rustc enables for wasm32 by default.
+target/node/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$fresh/otelscope_app_bg.wasm" -o "$fresh/otelscope_app_bg.wasm"
 # Replace only when changed, so an unchanged bundle does not force the server to recompile.
 if ! diff -rq "$fresh" "$out" >/dev/null 2>&1; then
   rm -rf "$out" && mv "$fresh" "$out"

@@ -16,6 +16,7 @@ packages=(
   chromium chromium-driver         # the web end-to-end tests
   xvfb xauth xdotool imagemagick   # the desktop end-to-end test: a real window, found and shot
   redis-server                     # the demo's L2 (`serve --demo`) and its end-to-end test
+  nodejs                           # binaryen's wasm-opt for the web bundle (an npm package)
 )
 missing=()
 for pkg in "${packages[@]}"; do
@@ -48,6 +49,15 @@ if [ "$have" != "$want" ]; then
   log "installing wasm-bindgen-cli $want (found '${have:-none}')"
   # Not --locked: its lock file names a crate version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$want" >/dev/null
+fi
+
+# --- wasm-opt (npm `binaryen`, pinned) for scripts/build-web.sh ------------------------------
+binaryen=132.0.0
+# Some nodejs builds bring npm along; Debian's does not.
+command -v npm >/dev/null || sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+if ! grep -qs "\"version\": \"$binaryen\"" target/node/node_modules/binaryen/package.json; then
+  log "installing binaryen $binaryen (wasm-opt) into target/node"
+  npm install --prefix target/node --no-audit --no-fund --silent "binaryen@$binaryen" >/dev/null
 fi
 
 # --- The OpenTelemetry Python SDK for tests/python_sdk.rs --------------------------------------

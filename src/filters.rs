@@ -1,6 +1,6 @@
-//! `TraceFilters`: the trace search as it lives in the URL (`/traces?service=..&status=error`).
-//! The same query string is what `/api/v1/traces` takes, so the page URL and the API call
-//! cannot drift apart.
+//! `TraceFilters` and `InsightFilters`: the trace search and the cache/retries range as they live
+//! in the URL (`/traces?service=..&status=error`, `/cache?since=6h`). The same query string is
+//! what the API takes, so the page URL and the API call cannot drift apart.
 
 use std::fmt;
 
@@ -29,13 +29,14 @@ pub struct TraceFilters {
     pub limit: String,
 }
 
-/// The one list of search fields: each field's name is its key in the URL, the API and the
-/// search form, so the accessors below cannot disagree with each other.
-macro_rules! search_fields {
-    ($($field:ident),* $(,)?) => {
-        impl TraceFilters {
+/// The fields of a URL-borne filter set, once: each field's name is its key in the URL, the
+/// API and the form, and `pairs`, `field_mut`, parsing and printing all come from this list, so
+/// they cannot disagree.
+macro_rules! query_fields {
+    ($ty:ident: $($field:ident),* $(,)?) => {
+        impl $ty {
             /// Every field as `(key, value)`, in URL order.
-            pub fn pairs(&self) -> [(&'static str, &str); search_fields!(@count $($field)*)] {
+            pub fn pairs(&self) -> [(&'static str, &str); query_fields!(@count $($field)*)] {
                 [$((stringify!($field), self.$field.as_str())),*]
             }
 
@@ -46,20 +47,39 @@ macro_rules! search_fields {
                     _ => None,
                 }
             }
+
+            /// The value of the field named `key` (empty for an unknown key).
+            pub fn field(&self, key: &str) -> &str {
+                self.pairs().into_iter().find(|(k, _)| *k == key).map_or("", |(_, v)| v)
+            }
+        }
+
+        impl From<&str> for $ty {
+            fn from(query: &str) -> Self {
+                let mut filters = $ty::default();
+                for (key, value) in query_pairs(query) {
+                    if let Some(slot) = filters.field_mut(&key) {
+                        *slot = value;
+                    }
+                }
+                filters
+            }
+        }
+
+        /// The query string (without `?`), empty values left out.
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_query(f, &self.pairs())
+            }
         }
     };
-    (@count $($field:ident)*) => { 0 $(+ search_fields!(@one $field))* };
+    (@count $($field:ident)*) => { 0 $(+ query_fields!(@one $field))* };
     (@one $field:ident) => { 1 };
 }
 
-search_fields!(service, name, min_duration_ms, max_duration_ms, status, attr, since, limit);
+query_fields!(TraceFilters: service, name, min_duration_ms, max_duration_ms, status, attr, since, limit);
 
 impl TraceFilters {
-    /// The value of the field named `key` (empty for an unknown key).
-    pub fn field(&self, key: &str) -> &str {
-        self.pairs().into_iter().find(|(k, _)| *k == key).map_or("", |(_, v)| v)
-    }
-
     /// The API path of this search.
     pub fn api_path(&self) -> String {
         let query = self.to_string();
@@ -71,34 +91,61 @@ impl TraceFilters {
     }
 }
 
-impl From<&str> for TraceFilters {
-    fn from(query: &str) -> Self {
-        let mut filters = TraceFilters::default();
-        for (key, value) in query_pairs(query) {
-            if let Some(slot) = filters.field_mut(&key) {
-                *slot = value;
-            }
+/// Time-range presets of the cache and retries pages; the first empty value means the default.
+pub const INSIGHT_RANGES: [(&str, &str); 4] = [
+    ("15m", "Last 15 minutes"),
+    ("1h", "Last hour"),
+    ("6h", "Last 6 hours"),
+    ("24h", "Last 24 hours"),
+];
+
+/// The range an insight page shows when its URL names none.
+pub const DEFAULT_INSIGHT_RANGE: &str = "1h";
+
+/// The range and service of the cache and retries pages (`/cache?since=6h&service=shop`);
+/// `until` (any time the API takes) pins the end, for links and tests that need fixed numbers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InsightFilters {
+    /// A preset from [`INSIGHT_RANGES`] (or any time the API takes); empty for the default.
+    pub since: String,
+    pub until: String,
+    pub service: String,
+}
+
+query_fields!(InsightFilters: since, until, service);
+
+impl InsightFilters {
+    /// The range in effect: `since`, else the default.
+    pub fn since_or_default(&self) -> &str {
+        if self.since.is_empty() {
+            DEFAULT_INSIGHT_RANGE
+        } else {
+            &self.since
         }
-        filters
+    }
+
+    /// `endpoint` (e.g. `/api/v1/cache`) with this range and service.
+    pub fn api_path(&self, endpoint: &str) -> String {
+        let with_range =
+            InsightFilters { since: self.since_or_default().to_owned(), ..self.clone() };
+        format!("{endpoint}?{with_range}")
     }
 }
 
-/// The query string (without `?`), empty values left out.
-impl fmt::Display for TraceFilters {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for (key, value) in self.pairs() {
-            if value.is_empty() {
-                continue;
-            }
-            if !first {
-                f.write_str("&")?;
-            }
-            first = false;
-            write!(f, "{key}={}", encode(value))?;
+/// `key=value` pairs joined by `&`, encoded, empty values left out.
+fn write_query(f: &mut fmt::Formatter<'_>, pairs: &[(&str, &str)]) -> fmt::Result {
+    let mut first = true;
+    for &(key, value) in pairs {
+        if value.is_empty() {
+            continue;
         }
-        Ok(())
+        if !first {
+            f.write_str("&")?;
+        }
+        first = false;
+        write!(f, "{key}={}", encode(value))?;
     }
+    Ok(())
 }
 
 /// Percent-encodes everything but unreserved characters.
@@ -171,6 +218,20 @@ mod tests {
         assert_eq!(TraceFilters::from(query.as_str()), filters);
         assert_eq!(filters.api_path(), format!("/api/v1/traces?{query}"));
         assert_eq!(TraceFilters::default().api_path(), "/api/v1/traces");
+    }
+
+    #[test]
+    fn insight_filters_round_trip_and_default_to_an_hour() {
+        let filters = InsightFilters {
+            since: "6h".into(),
+            service: "<b>shop</b>".into(),
+            ..Default::default()
+        };
+        assert_eq!(filters.to_string(), "since=6h&service=%3Cb%3Eshop%3C%2Fb%3E");
+        assert_eq!(InsightFilters::from(filters.to_string().as_str()), filters);
+        assert_eq!(InsightFilters::default().api_path("/api/v1/cache"), "/api/v1/cache?since=1h");
+        let pinned = InsightFilters::from("since=0&until=59000000000&junk=1");
+        assert_eq!(pinned.api_path("/api/v1/retries"), "/api/v1/retries?since=0&until=59000000000");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use dioxus::prelude::*;
 
 use crate::components::Shell;
-use crate::filters::TraceFilters;
+use crate::filters::{InsightFilters, TraceFilters};
 use crate::views::{
     Cache, FlameGraph, Home, NotFound, Retries, SelfView, ServiceList, TraceDetail, TraceSpan,
     Traces,
@@ -26,10 +26,10 @@ pub enum Route {
         TraceSpan { trace_id: String, span_id: String },
         #[route("/services")]
         ServiceList {},
-        #[route("/cache")]
-        Cache {},
-        #[route("/retries")]
-        Retries {},
+        #[route("/cache?:..filters")]
+        Cache { filters: InsightFilters },
+        #[route("/retries?:..filters")]
+        Retries { filters: InsightFilters },
         #[route("/flamegraph")]
         FlameGraph {},
         #[route("/self")]
@@ -52,8 +52,8 @@ impl Route {
             | Route::TraceDetail { .. }
             | Route::TraceSpan { .. } => 0,
             Route::ServiceList {} => 1,
-            Route::Cache {} => 2,
-            Route::Retries {} => 3,
+            Route::Cache { .. } => 2,
+            Route::Retries { .. } => 3,
             Route::FlameGraph {} => 4,
             Route::SelfView {} => 5,
             Route::NotFound { .. } => 6,
@@ -65,8 +65,8 @@ impl Route {
         [
             (Route::Traces { filters: TraceFilters::default() }, "Traces"),
             (Route::ServiceList {}, "Services"),
-            (Route::Cache {}, "Cache"),
-            (Route::Retries {}, "Retries"),
+            (Route::Cache { filters: InsightFilters::default() }, "Cache"),
+            (Route::Retries { filters: InsightFilters::default() }, "Retries"),
             (Route::FlameGraph {}, "Flame graphs"),
             (Route::SelfView {}, "otelscope itself"),
         ]
@@ -85,6 +85,7 @@ mod tests {
             "/traces/0af7651916cd43dd8448eb211c80319c",
             "/services",
             "/cache",
+            "/cache?since=6h&service=shop",
             "/retries",
             "/flamegraph",
             "/self",

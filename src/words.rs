@@ -10,6 +10,14 @@ pub(crate) fn format_duration(ns: u64) -> String {
     }
 }
 
+/// A share 0..=1 as a percentage with one decimal (`87.5%`); `–` when there is none.
+pub(crate) fn format_rate(rate: Option<f64>) -> String {
+    match rate {
+        Some(rate) => format!("{:.1}%", rate * 100.0),
+        None => "–".into(),
+    }
+}
+
 /// `1 span`, `3 spans`, `0 errors` (nouns that take an `s`).
 pub(crate) fn counted(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -29,6 +37,14 @@ mod tests {
         assert_eq!(format_duration(1_500), "2 µs");
         assert_eq!(format_duration(1_250_000), "1.25 ms");
         assert_eq!(format_duration(3_200_000_000), "3.20 s");
+    }
+
+    #[test]
+    fn rates_have_one_decimal() {
+        assert_eq!(format_rate(Some(0.875)), "87.5%");
+        assert_eq!(format_rate(Some(2.0 / 3.0)), "66.7%");
+        assert_eq!(format_rate(Some(1.0)), "100.0%");
+        assert_eq!(format_rate(None), "–");
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! Charts: each is "compute, then draw" — a pure layout module with tests, and a component.
 
+pub(crate) mod plot;
 pub(crate) mod scatter;
 pub mod waterfall;

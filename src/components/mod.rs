@@ -12,3 +12,5 @@ mod empty_page;
 pub(crate) use empty_page::EmptyPage;
 mod otlp_hint;
 pub(crate) use otlp_hint::OtlpHint;
+mod range_form;
+pub(crate) use range_form::{InsightPage, RangeForm};

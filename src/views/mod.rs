@@ -1,6 +1,6 @@
 //! One component per page of the app; `routes` maps URLs to them.
 
-mod cache;
+pub(crate) mod cache;
 mod flamegraph;
 mod home;
 mod not_found;

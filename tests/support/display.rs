@@ -168,14 +168,24 @@ impl DesktopWindow {
     }
 
     /// Closes the window as a window manager would and checks the process exits cleanly.
+    /// The request is repeated each second until the process exits (as a user clicks the close
+    /// button again): without a window manager, GTK has been seen to drop one now and then,
+    /// leaving an idle window (the cache page's window, about one run in two; a later request
+    /// then closes it).
     pub async fn close(mut self) {
-        for id in &self.windows {
-            request_close(&self.display.name, id.parse().expect("window id"));
-        }
-        let status = tokio::time::timeout(STARTUP, self.app.wait())
-            .await
-            .expect("otelscope desktop did not exit after its window was closed")
-            .expect("wait for otelscope desktop");
+        let deadline = Instant::now() + STARTUP;
+        let status = loop {
+            for id in &self.windows {
+                request_close(&self.display.name, id.parse().expect("window id"));
+            }
+            match tokio::time::timeout(Duration::from_secs(1), self.app.wait()).await {
+                Ok(status) => break status.expect("wait for otelscope desktop"),
+                Err(_) => assert!(
+                    Instant::now() < deadline,
+                    "otelscope desktop did not exit after its window was closed"
+                ),
+            }
+        };
         assert!(status.success(), "otelscope desktop exited with {status}");
     }
 }

@@ -3,6 +3,7 @@
 //! span search, a minimap with a draggable window, and a details panel.
 
 pub mod layout;
+pub mod marks;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
 use layout::{centred_scroll, layout, page_of, visible_rows, Layout};
+use marks::{row_marks, RowMarks};
 
 const ROW_HEIGHT: f64 = 24.0;
 const VIEW_HEIGHT: f64 = 560.0;
@@ -46,6 +48,8 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let full_ssr = env.platform == PlatformKind::Ssr && !preview;
     let laid = use_memo(use_reactive!(|spans| Rc::new(layout(&spans.0))));
     let layout: Rc<Layout> = laid();
+    let marked = use_memo(use_reactive!(|spans| Rc::new(row_marks(&spans.0, &laid()))));
+    let marks: Rc<Vec<RowMarks>> = marked();
     let focus_row = focus
         .as_deref()
         .and_then(|id| layout.rows.iter().position(|r| spans.0[r.span].span_id == id));
@@ -206,6 +210,8 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                                 key: "{row_index}",
                                 span: spans.0[layout.rows[row_index].span].clone(),
                                 row: layout.rows[row_index].clone(),
+                                marks: marks.get(row_index).copied().unwrap_or_default(),
+                                trace_ns: layout.end_ns - layout.start_ns,
                                 row_index,
                                 top: (if rows_from_top { offset } else { first + offset }) as f64 * ROW_HEIGHT,
                                 collapsed: collapsed.read().contains(&row_index),
@@ -263,6 +269,9 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
 fn WaterfallRow(
     span: Span,
     row: layout::Row,
+    marks: RowMarks,
+    /// The trace's duration, to place an attempt's wait.
+    trace_ns: u64,
     row_index: usize,
     top: f64,
     collapsed: bool,
@@ -288,6 +297,7 @@ fn WaterfallRow(
     let indent = row.depth.min(40) * 14;
     let left = row.offset * 100.0;
     let width = row.width * 100.0;
+    let wait_width = (marks.wait_ns.unwrap_or(0) as f64 / trace_ns.max(1) as f64 * 100.0).min(left);
     rsx! {
         div {
             class: "{class}",
@@ -321,8 +331,29 @@ fn WaterfallRow(
                 if row.orphan {
                     span { class: "badge", title: "Its parent span has not arrived", "orphan" }
                 }
+                if let Some(hit) = marks.cache_hit {
+                    span { class: if hit { "badge cache-hit" } else { "badge cache-miss" }, title: "cache.hit = {hit}",
+                        if hit { "hit" } else { "miss" }
+                    }
+                }
+                if let Some(index) = marks.attempt {
+                    span { class: "badge attempt", title: "Attempt index {index} (0 is the first try)", "attempt {index + 1}" }
+                }
+                if let Some(ms) = marks.backoff_ms {
+                    span { class: "badge backoff", title: "retry.delay_ms of its retry event", "backoff {ms} ms" }
+                }
+
             }
             div { class: "wf-track",
+                if let Some(wait) = marks.wait_ns {
+                    // The gap since the previous attempt: a dashed line up to the bar, labelled
+                    // above it from its start.
+                    div { class: "wf-wait", style: "left: {left - wait_width:.3}%; width: {wait_width:.3}%" }
+                    span { class: "wf-wait-label", style: "left: {left - wait_width:.3}%",
+                        title: "Time since the previous attempt ended",
+                        "waited {format_duration(wait)}"
+                    }
+                }
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
                 span { class: "wf-duration", style: "left: {left:.3}%", "{format_duration(span.duration_ns())}" }
             }

@@ -1,0 +1,248 @@
+//! `/ssr/cache` and `/ssr/retries` rendered by the server: the fixture's exact numbers in the
+//! tables, the charts as SVG, and hostile cache and operation names as text in table cells and
+//! in chart labels and legends.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use otelscope_app::model::{AttrValue, KeyValue, Span, SpanEvent};
+use otelscope_server::ingest::IngestSettings;
+use otelscope_server::store::{Retention, SqliteStore, Store, WriteBatch};
+use otelscope_server::{router, AppState, IngestLimits};
+use tower::ServiceExt;
+
+const S: u64 = 1_000_000_000;
+const HOSTILE_CACHE: &str = "<img src=x onerror=alert(1)>";
+const HOSTILE_OP: &str = "</svg><script>alert(2)</script>";
+/// The fixture's range, pinned so the numbers cannot move.
+const RANGE: &str = "since=0&until=59000000000";
+
+async fn page(state: &AppState, uri: &str) -> String {
+    let response = router(state.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{uri}");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    assert!(!html.contains("<script") && !html.contains("<img"), "markup got in: {html}");
+    // One spelling of the entities (dioxus-ssr writes `&#60;`).
+    html.replace("&#60;", "&lt;").replace("&#62;", "&gt;").replace("&#34;", "&quot;")
+}
+
+fn escaped(text: &str) -> String {
+    text.replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn kv(key: &str, value: AttrValue) -> KeyValue {
+    KeyValue { key: key.into(), value }
+}
+
+fn span(trace: u32, id: u32, name: &str, start_s: u64, attributes: Vec<KeyValue>) -> Span {
+    Span {
+        service: "shop".into(),
+        start_ns: start_s * S,
+        end_ns: start_s * S + 1,
+        attributes,
+        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
+    }
+}
+
+fn state_with(spans: Vec<Span>) -> AppState {
+    let store = SqliteStore::in_memory().unwrap();
+    let mut batch = WriteBatch { received_ns: 1, spans, ..WriteBatch::default() };
+    batch.prepare().unwrap();
+    for result in store.write(&[batch]).unwrap() {
+        result.unwrap();
+    }
+    let settings =
+        IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
+    AppState::new(Arc::new(store), settings, IngestLimits::default())
+}
+
+/// The `<tr>` whose attribute `attr` is `key` (escaped as the HTML has it).
+fn row<'a>(html: &'a str, attr: &str, key: &str) -> &'a str {
+    let start = html
+        .find(&format!("{attr}=\"{}\"", escaped(key)))
+        .unwrap_or_else(|| panic!("no row {attr}={key:?} in {html}"));
+    let end = start + html[start..].find("</tr>").expect("row end");
+    &html[start..end]
+}
+
+fn cell(row: &str, field: &str, text: &str) {
+    let needle = format!("data-field=\"{field}\"");
+    let at = row.find(&needle).unwrap_or_else(|| panic!("no {field} in {row}"));
+    let after = &row[at..];
+    let value = &after[after.find('>').unwrap() + 1..after.find("</td>").unwrap()];
+    assert_eq!(value, escaped(text), "{field} in {row}");
+}
+
+#[tokio::test]
+async fn cache_page_shows_the_numbers_a_chart_and_hostile_names_as_text() {
+    let lookup = |id, start_s, name: &str, hit| {
+        span(
+            id,
+            id,
+            "get",
+            start_s,
+            vec![
+                kv("cache.hit", AttrValue::Bool(hit)),
+                kv("cache.name", AttrValue::String(name.into())),
+                kv("cache.layer", AttrValue::String("l1".into())),
+            ],
+        )
+    };
+    let state = state_with(vec![
+        lookup(1, 1, HOSTILE_CACHE, true),
+        lookup(2, 2, HOSTILE_CACHE, false),
+        lookup(3, 31, HOSTILE_CACHE, true),
+        lookup(4, 5, HOSTILE_OP, true),
+    ]);
+    let html = page(&state, &format!("/ssr/cache?{RANGE}")).await;
+    let hostile = row(&html, "data-cache", &format!("{HOSTILE_CACHE}|l1|shop|spans"));
+    cell(hostile, "name", HOSTILE_CACHE);
+    cell(hostile, "hits", "2");
+    cell(hostile, "misses", "1");
+    cell(hostile, "hit_rate", "66.7%");
+    assert!(hostile.contains(r#"data-value="0.6666666666666666""#), "{hostile}");
+    assert!(hostile.contains("cache.hit%3Dfalse"), "a search for its misses: {hostile}");
+    let other = row(&html, "data-cache", &format!("{HOSTILE_OP}|l1|shop|spans"));
+    cell(other, "hits", "1");
+    cell(other, "hit_rate", "100.0%");
+    // The chart: an SVG whose legend names both caches as text, with percent ticks.
+    let chart = &html[html.find("<svg class=\"plot hit-rate-chart\"").expect("chart")..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    for label in [
+        format!(">{}</text>", escaped(HOSTILE_CACHE)),
+        format!(">{}</text>", escaped(HOSTILE_OP)),
+        ">l1 · shop (spans)</text>".to_owned(),
+        ">100%</text>".to_owned(),
+        ">00:00:30</text>".to_owned(),
+    ] {
+        assert!(chart.contains(&label), "{label} missing from {chart}");
+    }
+    assert!(chart.contains("<polyline"), "a line for the cache with two points");
+}
+
+#[tokio::test]
+async fn retries_page_shows_the_numbers_a_histogram_examples_and_hostile_names_as_text() {
+    let retry = |delay_ms: i64| SpanEvent {
+        time_ns: 0,
+        name: "retry".into(),
+        attributes: vec![kv("retry.delay_ms", AttrValue::Int(delay_ms))],
+    };
+    let call = |trace, start_s, outcome: &str, attempt: i64, delays: &[i64]| {
+        let mut s = span(
+            trace,
+            1,
+            HOSTILE_OP,
+            start_s,
+            vec![
+                kv("retry.outcome", AttrValue::String(outcome.into())),
+                kv("retry.attempt", AttrValue::Int(attempt)),
+            ],
+        );
+        s.events = delays.iter().map(|&d| retry(d)).collect();
+        s
+    };
+    let state = state_with(vec![
+        call(1, 1, "success", 0, &[]),
+        call(2, 2, "success", 2, &[100, 200]),
+        call(3, 3, "exhausted", 4, &[100, 200, 400, 800]),
+        call(4, 4, "circuit_open", 0, &[]),
+    ]);
+    let html = page(&state, &format!("/ssr/retries?{RANGE}")).await;
+    let op = row(&html, "data-op", &format!("shop|{HOSTILE_OP}"));
+    for (field, text) in [
+        ("service", "shop"),
+        ("calls", "4"),
+        ("retried_calls", "2"),
+        ("resends", "6"),
+        ("give_ups", "1"),
+        ("circuit_open", "1"),
+        ("attempts", "1×2 · 3×1 · 5×1"),
+        ("delays", "6"),
+    ] {
+        cell(op, field, text);
+    }
+    assert!(op.contains(&format!(">{}</button>", escaped(HOSTILE_OP))), "{op}");
+    assert!(op.contains(r#"data-field="delay_p50_ns" data-value=""#), "{op}");
+    // The histogram of the operation: a bar count per attempt number, its name as text above.
+    let panel = &html[html.find("class=\"attempts-panel\"").expect("histogram panel")..];
+    assert!(panel.contains(&format!("<span class=\"op\">{}</span>", escaped(HOSTILE_OP))));
+    let chart = &panel[panel.find("<svg").unwrap()..panel.find("</svg>").unwrap()];
+    for label in [">attempts</text>", ">calls</text>", ">5</text>", ">2</text>"] {
+        assert!(chart.contains(label), "{label} missing from {chart}");
+    }
+    // Example traces per kind link to the traces.
+    for (kind, trace) in [("retried", 3), ("gave_up", 3), ("circuit_open", 4)] {
+        let dd = &panel[panel.find(&format!("data-kind=\"{kind}\"")).expect(kind)..];
+        let dd = &dd[..dd.find("</dd>").unwrap()];
+        assert!(dd.contains(&format!("href=\"/traces/{trace:032x}\"")), "{kind}: {dd}");
+    }
+}
+
+#[tokio::test]
+async fn empty_pages_say_what_fills_them() {
+    let state = state_with(Vec::new());
+    let cache = page(&state, &format!("/ssr/cache?{RANGE}")).await;
+    assert!(cache.contains("No cache lookups in this range."), "{cache}");
+    assert!(cache.contains("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    let retries = page(&state, &format!("/ssr/retries?{RANGE}")).await;
+    assert!(retries.contains("No retried operations in this range."), "{retries}");
+}
+
+/// The app rendered by `render_ssr` with fixed API answers (`answers` by path; anything else
+/// is a 404), as the server's passes do.
+fn render_with(path: &str, answers: &[(&str, serde_json::Value)]) -> String {
+    use otelscope_app::platform::render_ssr;
+    use otelscope_app::SsrData;
+    let data = SsrData::default();
+    for _ in 0..4 {
+        let page = render_ssr(path, &data);
+        let wanted = data.take_wanted();
+        if wanted.is_empty() {
+            return page.html.replace("&#60;", "&lt;").replace("&#62;", "&gt;");
+        }
+        for want in wanted {
+            let answer = answers.iter().find(|(p, _)| *p == want);
+            let outcome = match answer {
+                Some((_, body)) => Ok(body.to_string().into()),
+                None => Err(format!("HTTP 404 for {want}")),
+            };
+            data.answer(want, outcome);
+        }
+    }
+    panic!("{path} still wanted data after 4 passes");
+}
+
+#[test]
+fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
+    use serde_json::json;
+    let cache = json!({"since_ns": 0, "until_ns": 60_000_000_000u64, "step_ns": 10_000_000_000u64,
+        "caches": [{"name": "catalog", "layer": "l2", "service": "shop", "source": "spans",
+                    "hits": 5, "misses": 2, "hit_rate": 5.0 / 7.0, "series": [],
+                    "miss_examples": ["aa".repeat(16), "bb".repeat(16)]}]});
+    let health = json!({"status": "ok", "version": "1", "writer": "ok",
+        "demo": {"l2": "in-process", "l2_detail": "L2 is a second in-process cache: redis-server is not installed."}});
+    let html = render_with(
+        "/cache",
+        &[
+            ("/api/v1/cache?since=1h", cache),
+            ("/api/v1/health", health),
+            ("/api/v1/services", json!({"services": []})),
+        ],
+    );
+    let row = row(&html, "data-cache", "catalog|l2|shop|spans");
+    for id in ["aa".repeat(16), "bb".repeat(16)] {
+        assert!(row.contains(&format!("href=\"/traces/{id}\"")), "{row}");
+    }
+    assert!(row.contains("attr=cache.hit%3Dfalse"), "{row}");
+    cell(row, "hit_rate", "71.4%");
+    assert!(html.contains("data-l2=\"in-process\""), "{html}");
+    assert!(html.contains("redis-server is not installed."), "{html}");
+    // The chart says there is nothing to plot (the answer has no points).
+    assert!(html.contains("No cache lookups in this range."), "{html}");
+}

@@ -1,0 +1,205 @@
+//! The cache hit-rate chart: one line per cache (name, layer, service, source) over time, 0–100%,
+//! with clock-time ticks and a legend. Pure: a `CacheAnswer` in, a recorded `Drawing` out.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Ticked;
+use super::backend::Recorder;
+use super::{Drawing, AXIS, GRID, LABEL, PALETTE, TEXT};
+use crate::model::CacheAnswer;
+
+pub(crate) const WIDTH: u32 = 1200;
+pub(crate) const HEIGHT: u32 = 280;
+/// The plot's share of the width; the legend takes the rest.
+const PLOT_WIDTH: u32 = 900;
+/// Longest legend line drawn whole; longer ones end in `…` (the table has them whole).
+const LEGEND_CHARS: usize = 36;
+/// Legend entries drawn (two lines each, `LEGEND_PITCH` apart); the rest are counted.
+const LEGEND_ROWS: usize = 7;
+const LEGEND_PITCH: i32 = 36;
+/// Points per series drawn as dots too (beyond that the line alone reads better).
+const MAX_DOTS: usize = 120;
+
+/// One line of the chart.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Series {
+    /// The cache's name (the legend's first line).
+    pub name: String,
+    /// `layer · service (source)` (its second line).
+    pub detail: String,
+    /// (step start in Unix ns, hit rate 0..=1), in time order.
+    pub points: Vec<(u64, f64)>,
+}
+
+/// The series of an answer: one per cache row, its steps that saw lookups.
+pub(crate) fn series_of(answer: &CacheAnswer) -> Vec<Series> {
+    answer
+        .caches
+        .iter()
+        .map(|c| Series {
+            name: c.name.clone(),
+            detail: series_detail(&c.layer, &c.service, &c.source),
+            points: c
+                .series
+                .iter()
+                .filter_map(|p| p.hit_rate.map(|rate| (p.time_ns, rate)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// `layer · service (source)`, the layer left out when the telemetry names none.
+pub(crate) fn series_detail(layer: &str, service: &str, source: &str) -> String {
+    if layer.is_empty() {
+        format!("{service} ({source})")
+    } else {
+        format!("{layer} · {service} ({source})")
+    }
+}
+
+/// Lays out the hit-rate chart of `series` over `since_ns..until_ns`.
+pub(crate) fn hit_rate_chart(since_ns: u64, until_ns: u64, series: &[Series]) -> Drawing {
+    if series.iter().all(|s| s.points.is_empty()) {
+        return Drawing::note(WIDTH, HEIGHT, "No cache lookups in this range.");
+    }
+    let x0 = since_ns as f64 / 1e9;
+    let x1 = (until_ns as f64 / 1e9).max(x0 + 1.0);
+    let mut primitives = Vec::new();
+    // Plotters reports only its own layout errors (none with these fixed sizes); whatever was
+    // recorded up to one is still drawn.
+    let _ = draw(&mut primitives, x0, x1, series);
+    Drawing { width: WIDTH, height: HEIGHT, primitives, empty: false }
+}
+
+type DrawResult = Result<(), DrawingAreaErrorKind<super::backend::NeverFails>>;
+
+fn draw(out: &mut Vec<super::Primitive>, x0: f64, x1: f64, series: &[Series]) -> DrawResult {
+    let root = Recorder { size: (WIDTH, HEIGHT), out }.into_drawing_area();
+    let (plot_area, legend_area) = root.split_horizontally(PLOT_WIDTH);
+    let ticks = time_ticks(x0, x1, 8);
+    let step = if ticks.len() >= 2 { ticks[1] - ticks[0] } else { x1 - x0 };
+    let mut chart = ChartBuilder::on(&plot_area)
+        .margin(14)
+        .x_label_area_size(34)
+        .y_label_area_size(46)
+        .build_cartesian_2d(
+            Ticked { range: x0..x1, ticks },
+            Ticked { range: 0.0..100.0, ticks: vec![0.0, 25.0, 50.0, 75.0, 100.0] },
+        )?;
+    let x_format = |t: &f64| clock(*t, step);
+    let y_format = |v: &f64| format!("{v:.0}%");
+    chart
+        .configure_mesh()
+        .axis_style(AXIS)
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .label_style(("sans-serif", 11).into_font().color(&LABEL))
+        .axis_desc_style(("sans-serif", 11).into_font().color(&LABEL))
+        .x_desc("time (UTC)")
+        .y_desc("hit rate")
+        .x_label_formatter(&x_format)
+        .y_label_formatter(&y_format)
+        .draw()?;
+    for (i, s) in series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let points: Vec<(f64, f64)> =
+            s.points.iter().map(|&(t, rate)| (t as f64 / 1e9, rate * 100.0)).collect();
+        if points.len() > 1 {
+            chart.draw_series(std::iter::once(PathElement::new(
+                points.clone(),
+                color.stroke_width(2),
+            )))?;
+        }
+        if points.len() <= MAX_DOTS {
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
+    }
+    let name_style = ("sans-serif", 12).into_font().color(&TEXT);
+    let detail_style = ("sans-serif", 11).into_font().color(&LABEL);
+    let left = Pos::new(HPos::Left, VPos::Center);
+    for (i, s) in series.iter().take(LEGEND_ROWS).enumerate() {
+        let y = 20 + i as i32 * LEGEND_PITCH;
+        let color = PALETTE[i % PALETTE.len()];
+        legend_area.draw(&Rectangle::new([(8, y - 5), (22, y + 5)], color.filled()))?;
+        legend_area.draw(&Text::new(
+            ellipsis(&s.name, LEGEND_CHARS),
+            (30, y),
+            name_style.pos(left),
+        ))?;
+        legend_area.draw(&Text::new(
+            ellipsis(&s.detail, LEGEND_CHARS),
+            (30, y + 14),
+            detail_style.pos(left),
+        ))?;
+    }
+    if series.len() > LEGEND_ROWS {
+        let y = 20 + LEGEND_ROWS as i32 * LEGEND_PITCH;
+        let more = format!("and {} more (see the table)", series.len() - LEGEND_ROWS);
+        legend_area.draw(&Text::new(more, (8, y), detail_style.pos(left)))?;
+    }
+    Ok(())
+}
+
+/// `text` cut to `max` characters, ending in `…` when cut.
+pub(crate) fn ellipsis(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(max - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// Tick positions (Unix seconds) on whole clock steps, at most `max` of them.
+pub(crate) fn time_ticks(x0: f64, x1: f64, max: usize) -> Vec<f64> {
+    const STEPS: [f64; 16] = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        10800.0, 21600.0,
+    ];
+    let span = (x1 - x0).max(1.0);
+    let step = STEPS
+        .iter()
+        .copied()
+        .find(|step| span / step <= max as f64)
+        .unwrap_or_else(|| (span / max as f64 / 86400.0).ceil() * 86400.0);
+    let mut ticks = Vec::new();
+    let mut t = (x0 / step).ceil() * step;
+    while t <= x1 {
+        ticks.push(t);
+        t += step;
+    }
+    ticks
+}
+
+/// A tick label of Unix seconds `t` (UTC) for ticks `step` seconds apart: `HH:MM:SS` under a
+/// minute, `HH:MM` under a day, else the date `YYYY-MM-DD`.
+pub(crate) fn clock(t: f64, step: f64) -> String {
+    let s = t.round().max(0.0) as u64;
+    let (h, m, sec) = ((s / 3600) % 24, (s / 60) % 60, s % 60);
+    if step < 60.0 {
+        format!("{h:02}:{m:02}:{sec:02}")
+    } else if step < 86400.0 {
+        format!("{h:02}:{m:02}")
+    } else {
+        let (y, mo, d) = civil_date(s / 86400);
+        format!("{y:04}-{mo:02}-{d:02}")
+    }
+}
+
+/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01.
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    // Shifted so the year starts in March (the leap day ends it), in 400-year eras.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}

@@ -1,0 +1,71 @@
+//! The cache and retries pages against a running server fed by the official exporter: in
+//! Chromium (the WASM app) and as server-rendered pages, they show exactly the numbers of
+//! `/api/v1/cache` and `/api/v1/retries`, with hostile cache and operation names as text.
+
+use std::time::{Duration, Instant};
+
+use otelscope_e2e::insights::{
+    assert_cache_page_matches, assert_pages_match_api, assert_retries_page_matches,
+    assert_text_not_markup, fixture_server, HOSTILE_CACHE, HOSTILE_OP,
+};
+use otelscope_e2e::{artifacts_dir, Browser};
+use serde_json::json;
+
+/// The page's whole DOM once `ready` (a script returning a boolean) holds, within 30 s.
+async fn dom_when(browser: &Browser, what: &str, ready: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while browser.eval(ready).await != json!(true) {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.eval("return document.documentElement.outerHTML").await.as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
+    let (server, range, cache, retries) = fixture_server().await;
+    // The fixture as the API counts it, so the page checks below compare something real.
+    let hostile = cache["caches"].as_array().unwrap().iter().find(|c| c["name"] == HOSTILE_CACHE);
+    let hostile = hostile.unwrap_or_else(|| panic!("hostile cache missing: {cache}"));
+    assert_eq!((hostile["hits"].as_u64(), hostile["misses"].as_u64()), (Some(3), Some(1)));
+    let op = &retries["operations"][0];
+    assert_eq!(op["name"], HOSTILE_OP, "{retries}");
+    assert_eq!(
+        [&op["calls"], &op["retried_calls"], &op["resends"], &op["give_ups"], &op["delays"]],
+        [3, 2, 3, 1, 3]
+    );
+
+    // Server-rendered.
+    let ssr_cache = server.get_text(&format!("/ssr/cache?{range}")).await;
+    let ssr_retries = server.get_text(&format!("/ssr/retries?{range}")).await;
+    assert_pages_match_api(&ssr_cache, &ssr_retries, &cache, &retries);
+    assert_text_not_markup(&ssr_cache, &[HOSTILE_CACHE]);
+    assert_text_not_markup(&ssr_retries, &[HOSTILE_OP]);
+
+    // The WASM app in Chromium.
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url(&format!("/cache?{range}"))).await.unwrap();
+    let rows = cache["caches"].as_array().unwrap().len();
+    let web_cache = dom_when(
+        &browser,
+        "the app draws the cache table and chart",
+        &format!("return !!document.querySelector('[data-platform=\"web\"] svg.hit-rate-chart') && document.querySelectorAll('[data-platform=\"web\"] tr[data-cache]').length === {rows}"),
+    )
+    .await;
+    assert_cache_page_matches(&web_cache, &cache);
+    assert_text_not_markup(&web_cache, &[HOSTILE_CACHE]);
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::write(artifacts_dir().join("web-cache.png"), png).unwrap();
+
+    browser.client.goto(&server.url(&format!("/retries?{range}"))).await.unwrap();
+    let web_retries = dom_when(
+        &browser,
+        "the app draws the retries table and histogram",
+        "return !!document.querySelector('[data-platform=\"web\"] tr[data-op]') && !!document.querySelector('svg.attempts-chart')",
+    )
+    .await;
+    assert_retries_page_matches(&web_retries, &retries);
+    assert_text_not_markup(&web_retries, &[HOSTILE_OP]);
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::write(artifacts_dir().join("web-retries.png"), png).unwrap();
+}

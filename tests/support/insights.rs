@@ -1,0 +1,259 @@
+//! The cache and retries pages against the API: `assert_pages_match_api` checks that a page's
+//! HTML or DOM (SSR, Chromium, the desktop window) shows exactly the numbers `/api/v1/cache`
+//! and `/api/v1/retries` gave, and `assert_text_not_markup` that hostile strings stayed text.
+//! `send_fixture` sends cache and retry spans with hostile names through the official exporter.
+
+use std::time::{Duration, SystemTime};
+
+use kuchikiki::traits::*;
+use kuchikiki::NodeRef;
+use serde_json::Value;
+
+/// A cache name and an operation name that would be markup if anyone pasted them as HTML.
+pub const HOSTILE_CACHE: &str = "<img src=x onerror=alert(1)>";
+pub const HOSTILE_OP: &str = "</svg><script>alert(2)</script>";
+
+/// Checks both pages (HTML of `/cache` and `/retries`, any renderer) against both answers.
+pub fn assert_pages_match_api(
+    cache_html: &str,
+    retries_html: &str,
+    cache: &Value,
+    retries: &Value,
+) {
+    assert_cache_page_matches(cache_html, cache);
+    assert_retries_page_matches(retries_html, retries);
+}
+
+/// Every cache of `answer` is one table row (`data-cache="name|layer|service|source"`) with its
+/// hits, misses and exact hit rate, and a legend entry of the chart; no other rows.
+pub fn assert_cache_page_matches(html: &str, answer: &Value) {
+    let doc = kuchikiki::parse_html().one(html).document_node;
+    let caches = answer["caches"].as_array().expect("caches");
+    let rows = doc.select("tr[data-cache]").unwrap().count();
+    assert_eq!(rows, caches.len(), "one row per cache of {answer}");
+    let legend = texts(&doc, "svg.hit-rate-chart text");
+    for c in caches {
+        let key = format!(
+            "{}|{}|{}|{}",
+            str_of(&c["name"]),
+            str_of(&c["layer"]),
+            str_of(&c["service"]),
+            str_of(&c["source"])
+        );
+        let row = find_row(&doc, "data-cache", &key);
+        assert_eq!(field(&row, "name").0, str_of(&c["name"]), "{key}");
+        for name in ["hits", "misses"] {
+            assert_eq!(
+                field(&row, name).0,
+                c[name].as_u64().expect(name).to_string(),
+                "{key} {name}"
+            );
+        }
+        let (text, exact) = field(&row, "hit_rate");
+        match c["hit_rate"].as_f64() {
+            Some(rate) => {
+                assert_eq!(exact.parse::<f64>().ok(), Some(rate), "{key} exact hit rate");
+                assert_eq!(text, format!("{:.1}%", rate * 100.0), "{key} hit rate");
+            }
+            None => assert_eq!(text, "–", "{key} without lookups"),
+        }
+        // The legend cuts long names with `…`; the start is always there, as text.
+        let name = str_of(&c["name"]);
+        let start: String = name.chars().take(30).collect();
+        assert!(
+            legend.iter().any(|t| t.starts_with(&start)),
+            "{name:?} not in the legend {legend:?}"
+        );
+    }
+}
+
+/// Every operation of `answer` is one row (`data-op="service|name"`) with its counts, attempts
+/// and delay percentiles; the histogram shown has the shown operation's call counts.
+pub fn assert_retries_page_matches(html: &str, answer: &Value) {
+    let doc = kuchikiki::parse_html().one(html).document_node;
+    let ops = answer["operations"].as_array().expect("operations");
+    assert_eq!(doc.select("tr[data-op]").unwrap().count(), ops.len(), "one row per operation");
+    for op in ops {
+        let key = format!("{}|{}", str_of(&op["service"]), str_of(&op["name"]));
+        let row = find_row(&doc, "data-op", &key);
+        assert_eq!(field(&row, "name").0, str_of(&op["name"]), "{key}");
+        for name in ["calls", "retried_calls", "resends", "give_ups", "circuit_open", "delays"] {
+            assert_eq!(
+                field(&row, name).0,
+                op[name].as_u64().expect(name).to_string(),
+                "{key} {name}"
+            );
+        }
+        let attempts: Vec<String> = op["attempts"]
+            .as_array()
+            .expect("attempts")
+            .iter()
+            .filter(|a| a["calls"].as_u64() > Some(0))
+            .map(|a| format!("{}×{}", a["attempts"], a["calls"]))
+            .collect();
+        let attempts = if attempts.is_empty() { "–".to_owned() } else { attempts.join(" · ") };
+        assert_eq!(field(&row, "attempts").0, attempts, "{key} attempts");
+        for name in ["delay_p50_ns", "delay_p95_ns", "delay_p99_ns"] {
+            let expected = op[name].as_u64().map(|n| n.to_string()).unwrap_or_default();
+            assert_eq!(field(&row, name).1, expected, "{key} {name}");
+        }
+    }
+    if let Ok(panel) = doc.select_first(".attempts-panel") {
+        let key = panel.attributes.borrow().get("data-op").unwrap_or_default().to_owned();
+        let op = ops
+            .iter()
+            .find(|op| format!("{}|{}", str_of(&op["service"]), str_of(&op["name"])) == key)
+            .unwrap_or_else(|| panic!("the histogram's operation {key:?} is not in the answer"));
+        let labels = texts(&doc, ".attempts-panel svg.attempts-chart text");
+        for a in op["attempts"].as_array().unwrap().iter().filter(|a| a["calls"].as_u64() > Some(0))
+        {
+            for number in [&a["attempts"], &a["calls"]] {
+                assert!(
+                    labels.contains(&number.to_string()),
+                    "{number} not in the histogram {labels:?}"
+                );
+            }
+        }
+    } else {
+        assert!(ops.is_empty(), "operations but no histogram");
+    }
+}
+
+/// No element came out of `hostile` strings (no `img`, no script running them), and each is
+/// there as text inside the app.
+pub fn assert_text_not_markup(html: &str, hostile: &[&str]) {
+    let doc = kuchikiki::parse_html().one(html).document_node;
+    let app = doc.select_first("#app").expect("the app's root");
+    if let Some(img) = app.as_node().select("img").unwrap().next() {
+        panic!("an img element was created: {:?}", img.attributes.borrow().map);
+    }
+    for script in doc.select("script").unwrap() {
+        let text = script.text_contents();
+        assert!(!text.contains("alert("), "a script element came from telemetry: {text:?}");
+    }
+    let text = app.text_contents();
+    for h in hostile {
+        assert!(text.contains(h), "{h:?} is not text in the page");
+    }
+}
+
+fn str_of(value: &Value) -> &str {
+    value.as_str().unwrap_or("")
+}
+
+fn texts(doc: &NodeRef, css: &str) -> Vec<String> {
+    doc.select(css).unwrap().map(|t| t.text_contents()).collect()
+}
+
+fn find_row(doc: &NodeRef, attr: &str, key: &str) -> NodeRef {
+    doc.select(&format!("tr[{attr}]"))
+        .unwrap()
+        .find(|row| row.attributes.borrow().get(attr) == Some(key))
+        .unwrap_or_else(|| panic!("no row with {attr}={key:?}"))
+        .as_node()
+        .clone()
+}
+
+/// A cell's text and its `data-value` (empty when it has none).
+fn field(row: &NodeRef, name: &str) -> (String, String) {
+    let cell = row
+        .select_first(&format!("td[data-field=\"{name}\"]"))
+        .unwrap_or_else(|_| panic!("no {name} cell"));
+    let value = cell.attributes.borrow().get("data-value").unwrap_or_default().to_owned();
+    (cell.text_contents().trim().to_owned(), value)
+}
+
+/// A running server with the fixture sent (`send_fixture`), the range (`since=..&until=..`,
+/// Unix ns) that pages and API calls share so they read the same rollups, and the API's
+/// `/api/v1/cache` and `/api/v1/retries` answers for it.
+pub async fn fixture_server() -> (super::Server, String, Value, Value) {
+    let server = super::Server::start().await;
+    let url = server.otlp_http_url.clone();
+    tokio::task::spawn_blocking(move || send_fixture(&url)).await.unwrap();
+    let now = super::now_ns();
+    let range = format!("since={}&until={}", now - 600_000_000_000, now + 60_000_000_000);
+    let cache: Value = server.get_json(&format!("/api/v1/cache?{range}")).await;
+    let retries: Value = server.get_json(&format!("/api/v1/retries?{range}")).await;
+    (server, range, cache, retries)
+}
+
+/// Sends, through the official Rust exporter (OTLP/HTTP protobuf, simple processor), service
+/// `shop`'s cache lookups (`HOSTILE_CACHE` l1: 3 hits, 1 miss; `catalog` l2: 1 hit, 1 miss) and
+/// retried calls of `HOSTILE_OP` (attempts 1, 2 and 3; outcomes success, success, exhausted;
+/// `retry` events with 100 and 200 ms), all within the last minute. Blocking: call it from
+/// `spawn_blocking`.
+pub fn send_fixture(otlp_http_url: &str) {
+    use opentelemetry::trace::{Span as _, TraceContextExt, Tracer, TracerProvider};
+    use opentelemetry::{Context, KeyValue};
+    use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use opentelemetry_sdk::Resource;
+
+    let exporter = SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(format!("{otlp_http_url}/v1/traces"))
+        .build()
+        .expect("HTTP exporter");
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter)
+        .with_resource(Resource::builder().with_service_name("shop").build())
+        .build();
+    let tracer = provider.tracer("insights-fixture");
+    let t0 = SystemTime::now() - Duration::from_secs(30);
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    let lookups = [
+        (HOSTILE_CACHE, "l1", true),
+        (HOSTILE_CACHE, "l1", true),
+        (HOSTILE_CACHE, "l1", false),
+        (HOSTILE_CACHE, "l1", true),
+        ("catalog", "l2", true),
+        ("catalog", "l2", false),
+    ];
+    for (i, (name, layer, hit)) in lookups.into_iter().enumerate() {
+        let start = i as u64 * 10;
+        let mut span = tracer
+            .span_builder("cache get")
+            .with_start_time(at(start))
+            .with_attributes([
+                KeyValue::new("cache.hit", hit),
+                KeyValue::new("cache.name", name),
+                KeyValue::new("cache.layer", layer),
+            ])
+            .start(&tracer);
+        span.end_with_timestamp(at(start + 2));
+    }
+    for (i, (attempts, outcome)) in
+        [(1, "success"), (2, "success"), (3, "exhausted")].into_iter().enumerate()
+    {
+        let start = 1_000 + i as u64 * 1_000;
+        let call = tracer
+            .span_builder(HOSTILE_OP)
+            .with_start_time(at(start))
+            .with_attributes([KeyValue::new("retry.outcome", outcome)])
+            .start(&tracer);
+        let cx = Context::current_with_span(call);
+        let mut offset = 0;
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                let delay = 100 * attempt;
+                cx.span().add_event_with_timestamp(
+                    "retry",
+                    at(start + offset),
+                    vec![KeyValue::new("retry.delay_ms", delay as i64)],
+                );
+                offset += delay;
+            }
+            let mut try_span = tracer
+                .span_builder("upstream GET")
+                .with_start_time(at(start + offset))
+                .with_attributes([KeyValue::new("retry.attempt", attempt as i64)])
+                .start_with_context(&tracer, &cx);
+            try_span.end_with_timestamp(at(start + offset + 20));
+            offset += 20;
+        }
+        cx.span().end_with_timestamp(at(start + offset));
+    }
+    provider.force_flush().expect("flush");
+    provider.shutdown().expect("shutdown");
+}
