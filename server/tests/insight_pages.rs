@@ -210,7 +210,7 @@ fn render_with(path: &str, answers: &[(&str, serde_json::Value)]) -> String {
             let answer = answers.iter().find(|(p, _)| *p == want);
             let outcome = match answer {
                 Some((_, body)) => Ok(body.to_string().into()),
-                None => Err(format!("HTTP 404 for {want}")),
+                None => Err(otelscope_app::ApiFailure::Status { status: 404, message: None }),
             };
             data.answer(want, outcome);
         }
