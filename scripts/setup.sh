@@ -31,11 +31,17 @@ fi
 # --- The wasm32 toolchain ----------------------------------------------------------------------
 # scripts/build-web.sh reads target/.wasm-toolchain to know which one to use.
 mkdir -p target
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  echo rustup > target/.wasm-toolchain
-elif rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
-  log "added the rustup wasm32-unknown-unknown target"
-  echo rustup > target/.wasm-toolchain
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
+  { rustup target add wasm32-unknown-unknown >/dev/null 2>&1 && log "added the rustup wasm32-unknown-unknown target"; }; then
+  # The standard library's source lets scripts/build-web.sh rebuild std for size (build-std);
+  # without it the bundle still builds, only larger.
+  if rustup component list --installed 2>/dev/null | grep -q '^rust-src' ||
+    rustup component add rust-src >/dev/null 2>&1; then
+    echo rustup-build-std > target/.wasm-toolchain
+  else
+    log "rustup cannot add rust-src; the web bundle is built without build-std (larger)"
+    echo rustup > target/.wasm-toolchain
+  fi
 else
   log "rustup cannot add wasm32; falling back to Debian's rustc-web with build-std"
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc-web cargo-web rust-web-src lld-19 >/dev/null

@@ -47,6 +47,31 @@ pub enum StatusCode {
     Error,
 }
 
+impl StatusCode {
+    /// The lowercase name people read (and the wire uses).
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusCode::Unset => "unset",
+            StatusCode::Ok => "ok",
+            StatusCode::Error => "error",
+        }
+    }
+}
+
+impl SpanKind {
+    /// The lowercase name people read.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpanKind::Unspecified => "unspecified",
+            SpanKind::Internal => "internal",
+            SpanKind::Server => "server",
+            SpanKind::Client => "client",
+            SpanKind::Producer => "producer",
+            SpanKind::Consumer => "consumer",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpanStatus {
     pub code: StatusCode,

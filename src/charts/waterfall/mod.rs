@@ -363,13 +363,14 @@ fn WaterfallRow(
 
 #[component]
 fn SpanDetails(span: Span, self_ns: u64) -> Element {
-    let status = format!("{:?}", span.status.code).to_lowercase();
+    // Names, not `Debug`: the web bundle is built with `-Zfmt-debug=none`.
+    let status = span.status.code.name();
     rsx! {
         aside { class: "span-details",
             h2 { "{span.name}" }
             dl {
                 dt { "Service" } dd { "{span.service}" }
-                dt { "Kind" } dd { {format!("{:?}", span.kind).to_lowercase()} }
+                dt { "Kind" } dd { {span.kind.name()} }
                 dt { "Duration" } dd { "{format_duration(span.duration_ns())} (self {format_duration(self_ns)})" }
                 dt { "Status" } dd { class: "status-{status}", "{status} {span.status.message}" }
                 dt { "Span id" } dd { code { "{span.span_id}" } }
