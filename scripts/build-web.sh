@@ -12,12 +12,12 @@ if [ "$toolchain" = debian ]; then
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
     /usr/bin/cargo "${args[@]}" -Zbuild-std=std,panic_abort
 elif [ "$toolchain" = rustup-build-std ]; then
-  # The budget is 300 KB gzipped. std rebuilt for size with panics that abort at once (no
-  # message formatting), no file/line strings in panics, and `Debug` formatting compiled out
-  # (so components never show `{:?}`; they name things themselves): about 12% smaller. These
-  # are unstable flags, hence RUSTC_BOOTSTRAP, as the Debian fallback above uses too.
+  # The budget is 300 KB gzipped. std rebuilt for size, with panics that abort at once (no
+  # message formatting) and no file/line strings in panics: about 11% smaller. (Not
+  # `-Zfmt-debug=none`: Dioxus builds JavaScript with `{:?}`.) These are unstable flags, hence
+  # RUSTC_BOOTSTRAP, as the Debian fallback above uses too.
   RUSTC_BOOTSTRAP=1 \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort" \
     cargo "${args[@]}" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 else
   cargo "${args[@]}"

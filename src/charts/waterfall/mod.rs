@@ -363,7 +363,6 @@ fn WaterfallRow(
 
 #[component]
 fn SpanDetails(span: Span, self_ns: u64) -> Element {
-    // Names, not `Debug`: the web bundle is built with `-Zfmt-debug=none`.
     let status = span.status.code.name();
     rsx! {
         aside { class: "span-details",
