@@ -168,3 +168,40 @@ pub fn demo_retries(retries: &Value) -> Option<&Value> {
         .iter()
         .find(|o| o["service"] == "catalog-api" && o["name"] == "fetch price")
 }
+
+/// A closed range of the demo's past (`since=…&until=…`, Unix ns) whose answers no longer
+/// change, with those answers: the demo keeps running, so pages are compared with the API over
+/// a range that has stopped filling.
+///
+/// `until` ends the 10 s rollup bucket after the current one (answers cover whole buckets, and
+/// the range holds all the data the demo has shown so far), and the answers count as settled
+/// once two reads 3 s apart agree at least 12 s after it (spans are exported every 5 s, after
+/// their call ends; a call with its retries takes a few seconds). Panics after [`DEMO_DATA`].
+pub async fn settled_range(server: &Server) -> (String, Value, Value) {
+    const BUCKET_NS: u64 = 10_000_000_000;
+    let now = now_ns();
+    let until = now - now % BUCKET_NS + 2 * BUCKET_NS - 1;
+    let range = format!("since={}&until={until}", until - 15 * 60 * 1_000_000_000);
+    let deadline = tokio::time::Instant::now() + DEMO_DATA;
+    let mut last: Option<(Value, Value)> = None;
+    loop {
+        let cache = server.get_json(&format!("/api/v1/cache?{range}")).await;
+        let retries = server.get_json(&format!("/api/v1/retries?{range}")).await;
+        let old_enough = now_ns() > until + 12_000_000_000;
+        if old_enough && last.as_ref() == Some(&(cache.clone(), retries.clone())) {
+            assert!(
+                missing_demo_data(&cache, &retries).is_empty(),
+                "the settled range lacks demo data: {:?}",
+                missing_demo_data(&cache, &retries)
+            );
+            return (range, cache, retries);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{range} did not settle: {cache}");
+        last = Some((cache, retries));
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+}
