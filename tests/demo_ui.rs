@@ -2,22 +2,9 @@
 //! and in Chromium, they show exactly the numbers `/api/v1/cache` and `/api/v1/retries` give for
 //! a settled range of the demo's data.
 
-use std::time::{Duration, Instant};
-
 use otelscope_e2e::demo::{settled_range, DemoRun};
 use otelscope_e2e::insights::{assert_cache_page_matches, assert_retries_page_matches};
 use otelscope_e2e::{artifacts_dir, Browser};
-use serde_json::json;
-
-/// The page's whole DOM once `ready` (a script returning a boolean) holds, within 30 s.
-async fn dom_when(browser: &Browser, what: &str, ready: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while browser.eval(ready).await != json!(true) {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    browser.eval("return document.documentElement.outerHTML").await.as_str().unwrap().to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demos_numbers_on_the_cache_and_retries_pages_in_ssr_and_chromium() {
@@ -35,9 +22,7 @@ async fn the_demos_numbers_on_the_cache_and_retries_pages_in_ssr_and_chromium() 
     let browser = Browser::start().await;
     browser.client.goto(&server.url(&format!("/cache?{range}"))).await.unwrap();
     let rows = cache["caches"].as_array().unwrap().len();
-    let web_cache = dom_when(
-        &browser,
-        "the app draws the demo's caches",
+    let web_cache = browser.dom_when("the app draws the demo's caches",
         &format!("return !!document.querySelector('[data-platform=\"web\"] svg.hit-rate-chart') && document.querySelectorAll('[data-platform=\"web\"] tr[data-cache]').length === {rows}"),
     )
     .await;
@@ -49,9 +34,7 @@ async fn the_demos_numbers_on_the_cache_and_retries_pages_in_ssr_and_chromium() 
     .unwrap();
 
     browser.client.goto(&server.url(&format!("/retries?{range}"))).await.unwrap();
-    let web_retries = dom_when(
-        &browser,
-        "the app draws the demo's retries",
+    let web_retries = browser.dom_when("the app draws the demo's retries",
         "return !!document.querySelector('[data-platform=\"web\"] tr[data-op]') && !!document.querySelector('svg.attempts-chart')",
     )
     .await;

@@ -2,24 +2,11 @@
 //! Chromium (the WASM app) and as server-rendered pages, they show exactly the numbers of
 //! `/api/v1/cache` and `/api/v1/retries`, with hostile cache and operation names as text.
 
-use std::time::{Duration, Instant};
-
 use otelscope_e2e::insights::{
     assert_cache_page_matches, assert_pages_match_api, assert_retries_page_matches,
     assert_text_not_markup, fixture_server, HOSTILE_CACHE, HOSTILE_OP,
 };
 use otelscope_e2e::{artifacts_dir, Browser};
-use serde_json::json;
-
-/// The page's whole DOM once `ready` (a script returning a boolean) holds, within 30 s.
-async fn dom_when(browser: &Browser, what: &str, ready: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while browser.eval(ready).await != json!(true) {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    browser.eval("return document.documentElement.outerHTML").await.as_str().unwrap().to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
@@ -46,9 +33,7 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
     let browser = Browser::start().await;
     browser.client.goto(&server.url(&format!("/cache?{range}"))).await.unwrap();
     let rows = cache["caches"].as_array().unwrap().len();
-    let web_cache = dom_when(
-        &browser,
-        "the app draws the cache table and chart",
+    let web_cache = browser.dom_when("the app draws the cache table and chart",
         &format!("return !!document.querySelector('[data-platform=\"web\"] svg.hit-rate-chart') && document.querySelectorAll('[data-platform=\"web\"] tr[data-cache]').length === {rows}"),
     )
     .await;
@@ -58,9 +43,7 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
     std::fs::write(artifacts_dir().join("web-cache.png"), png).unwrap();
 
     browser.client.goto(&server.url(&format!("/retries?{range}"))).await.unwrap();
-    let web_retries = dom_when(
-        &browser,
-        "the app draws the retries table and histogram",
+    let web_retries = browser.dom_when("the app draws the retries table and histogram",
         "return !!document.querySelector('[data-platform=\"web\"] tr[data-op]') && !!document.querySelector('svg.attempts-chart')",
     )
     .await;

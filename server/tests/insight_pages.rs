@@ -2,18 +2,17 @@
 //! tables, the charts as SVG, and hostile cache and operation names as text in table cells and
 //! in chart labels and legends.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use otelscope_app::model::{AttrValue, KeyValue, Span, SpanEvent};
-use otelscope_server::ingest::IngestSettings;
-use otelscope_server::store::{Retention, SqliteStore, Store, WriteBatch};
-use otelscope_server::{router, AppState, IngestLimits};
+use otelscope_app::model::{AttrValue, Span, SpanEvent};
+use otelscope_server::store::WriteBatch;
+use otelscope_server::{router, AppState};
+use support::{kv, shop_span, state_with_batches};
 use tower::ServiceExt;
 
-const S: u64 = 1_000_000_000;
+mod support;
+
 const HOSTILE_CACHE: &str = "<img src=x onerror=alert(1)>";
 const HOSTILE_OP: &str = "</svg><script>alert(2)</script>";
 /// The fixture's range, pinned so the numbers cannot move.
@@ -36,32 +35,6 @@ fn escaped(text: &str) -> String {
     text.replace('<', "&lt;").replace('>', "&gt;")
 }
 
-fn kv(key: &str, value: AttrValue) -> KeyValue {
-    KeyValue { key: key.into(), value }
-}
-
-fn span(trace: u32, id: u32, name: &str, start_s: u64, attributes: Vec<KeyValue>) -> Span {
-    Span {
-        service: "shop".into(),
-        start_ns: start_s * S,
-        end_ns: start_s * S + 1,
-        attributes,
-        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
-}
-
-fn state_with(spans: Vec<Span>) -> AppState {
-    let store = SqliteStore::in_memory().unwrap();
-    let mut batch = WriteBatch { received_ns: 1, spans, ..WriteBatch::default() };
-    batch.prepare().unwrap();
-    for result in store.write(&[batch]).unwrap() {
-        result.unwrap();
-    }
-    let settings =
-        IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
-    AppState::new(Arc::new(store), settings, IngestLimits::default())
-}
-
 /// The `<tr>` whose attribute `attr` is `key` (escaped as the HTML has it).
 fn row<'a>(html: &'a str, attr: &str, key: &str) -> &'a str {
     let start = html
@@ -79,10 +52,15 @@ fn cell(row: &str, field: &str, text: &str) {
     assert_eq!(value, escaped(text), "{field} in {row}");
 }
 
+/// A state whose store got `spans` in one request.
+fn state_with(spans: Vec<Span>) -> AppState {
+    state_with_batches(vec![WriteBatch { received_ns: 1, spans, ..WriteBatch::default() }])
+}
+
 #[tokio::test]
 async fn cache_page_shows_the_numbers_a_chart_and_hostile_names_as_text() {
     let lookup = |id, start_s, name: &str, hit| {
-        span(
+        shop_span(
             id,
             id,
             "get",
@@ -134,7 +112,7 @@ async fn retries_page_shows_the_numbers_a_histogram_examples_and_hostile_names_a
         attributes: vec![kv("retry.delay_ms", AttrValue::Int(delay_ms))],
     };
     let call = |trace, start_s, outcome: &str, attempt: i64, delays: &[i64]| {
-        let mut s = span(
+        let mut s = shop_span(
             trace,
             1,
             HOSTILE_OP,

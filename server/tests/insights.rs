@@ -1,17 +1,15 @@
 //! `GET /api/v1/cache` and `GET /api/v1/retries` through `router(state).oneshot(..)`: exact
 //! JSON from prepared batches, hostile names returned verbatim, bad parameters refused.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use otelscope_app::model::{
-    AttrValue, KeyValue, MetricKind, MetricPoint, Span, SpanKind, Temporality,
-};
-use otelscope_server::ingest::IngestSettings;
-use otelscope_server::store::{Retention, SqliteStore, Store, WriteBatch};
-use otelscope_server::{router, AppState, IngestLimits};
+use otelscope_app::model::{AttrValue, MetricKind, MetricPoint, Span, SpanKind, Temporality};
+use otelscope_server::store::WriteBatch;
+use otelscope_server::{router, AppState};
+use support::{kv, shop_span, state_with_batches};
+
+mod support;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -26,42 +24,14 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
     (status, serde_json::from_slice(&body).unwrap())
 }
 
-fn kv(key: &str, value: AttrValue) -> KeyValue {
-    KeyValue { key: key.into(), value }
-}
-
 fn text(value: &str) -> AttrValue {
     AttrValue::String(value.into())
-}
-
-fn span(trace: u32, id: u32, name: &str, start_s: u64, attributes: Vec<KeyValue>) -> Span {
-    Span {
-        service: "shop".into(),
-        start_ns: start_s * S,
-        end_ns: start_s * S + 1,
-        attributes,
-        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
-}
-
-/// A state whose store got `batches` as receivers hand them over (prepared first).
-fn state_with(batches: Vec<WriteBatch>) -> AppState {
-    let store = SqliteStore::in_memory().unwrap();
-    for mut batch in batches {
-        batch.prepare().unwrap();
-        for result in store.write(&[batch]).unwrap() {
-            result.unwrap();
-        }
-    }
-    let settings =
-        IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
-    AppState::new(Arc::new(store), settings, IngestLimits::default())
 }
 
 #[tokio::test]
 async fn cache_answers_hits_misses_rates_and_steps_and_keeps_hostile_names_verbatim() {
     let lookup = |id, start_s, hit| {
-        span(
+        shop_span(
             1,
             id,
             "get",
@@ -87,7 +57,7 @@ async fn cache_answers_hits_misses_rates_and_steps_and_keeps_hostile_names_verba
         value: Some(value),
         histogram: None,
     };
-    let state = state_with(vec![
+    let state = state_with_batches(vec![
         WriteBatch {
             received_ns: 1,
             spans: vec![lookup(1, 1, true), lookup(2, 2, false), lookup(3, 31, true)],
@@ -129,7 +99,7 @@ async fn cache_answers_hits_misses_rates_and_steps_and_keeps_hostile_names_verba
 #[tokio::test]
 async fn retries_answers_calls_resends_attempts_outcomes_and_examples() {
     let outcome = |trace, start_s, outcome: &str, attempt: i64| {
-        span(
+        shop_span(
             trace,
             1,
             "charge",
@@ -145,10 +115,10 @@ async fn retries_answers_calls_resends_attempts_outcomes_and_examples() {
         Span {
             kind: SpanKind::Client,
             parent_span_id: Some("00000000000000ff".into()),
-            ..span(trace, id, "POST", start_s, attributes)
+            ..shop_span(trace, id, "POST", start_s, attributes)
         }
     };
-    let state = state_with(vec![WriteBatch {
+    let state = state_with_batches(vec![WriteBatch {
         received_ns: 1,
         spans: vec![
             outcome(1, 1, "success", 0),

@@ -81,6 +81,18 @@ impl Browser {
         element.click().await.unwrap_or_else(|e| panic!("click {css:?}: {e}"));
     }
 
+    /// The page's whole DOM once `ready` (a script returning a boolean) holds, within 30 s;
+    /// `what` says what was awaited when it times out.
+    pub async fn dom_when(&self, what: &str, ready: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while self.eval(ready).await != serde_json::json!(true) {
+            assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let dom = self.eval("return document.documentElement.outerHTML").await;
+        dom.as_str().expect("the DOM as text").to_owned()
+    }
+
     /// Runs `script` in the page and returns its value.
     pub async fn eval(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, vec![]).await.expect("execute script")

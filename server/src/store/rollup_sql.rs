@@ -9,9 +9,9 @@ use super::rollup::{
     bucket_of, counter_delta, CacheDelta, Counts, LastValue, PreparedRollups, EXAMPLES_PER_BUCKET,
 };
 use super::StoreError;
-use crate::query::cache::{CacheRow, CacheRows};
+use crate::query::cache::{CacheRow, CacheRows, MISS_EXAMPLES};
 use crate::query::params::{CacheQuery, RetryQuery};
-use crate::query::retries::{RetryRow, RetryRows};
+use crate::query::retries::{RetryRow, RetryRows, EXAMPLES_PER_KIND};
 
 /// Upserts one batch's rollup deltas (inside the batch's savepoint).
 pub(super) fn write(
@@ -183,16 +183,30 @@ pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, Stor
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    // The newest few per cache, each read by the (cache, bucket) index from the range's end, so
+    // a long range costs a few rows per cache, not every example it holds.
     let mut stmt = conn.prepare_cached(
-        "SELECT service, name, layer, trace_id FROM cache_examples
-         WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)
-         ORDER BY start_ns DESC, trace_id",
+        "SELECT trace_id FROM cache_examples
+         WHERE service = ?1 AND name = ?2 AND layer = ?3 AND bucket_ns >= ?4 AND bucket_ns <= ?5
+         ORDER BY bucket_ns DESC, start_ns DESC, trace_id LIMIT ?6",
     )?;
-    let examples = stmt
-        .query_map(params![bucket_of(q.since_ns), clamp(q.until_ns), q.service], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let caches: std::collections::BTreeSet<(&str, &str, &str)> = rows
+        .iter()
+        .filter(|row| row.source == "spans" && row.misses > 0)
+        .map(|row| (row.service.as_str(), row.name.as_str(), row.layer.as_str()))
+        .collect();
+    let mut examples = Vec::new();
+    for (service, name, layer) in caches {
+        let range = (bucket_of(q.since_ns), clamp(q.until_ns));
+        // Each trace may stand in several buckets: read enough for the answer's distinct ones.
+        let limit = (MISS_EXAMPLES * EXAMPLES_PER_BUCKET) as i64;
+        let ids = stmt
+            .query_map(params![service, name, layer, range.0, range.1, limit], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        examples.extend(
+            ids.into_iter().map(|id| (service.to_owned(), name.to_owned(), layer.to_owned(), id)),
+        );
+    }
     Ok(CacheRows { rows, miss_examples: examples })
 }
 
@@ -225,14 +239,29 @@ pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, St
             Ok(row)
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    // The newest few per operation and kind, read by the (operation, kind, bucket) index from
+    // the range's end.
     let mut stmt = conn.prepare_cached(
-        "SELECT service, name, kind, trace_id FROM retry_examples
-         WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)
-         ORDER BY start_ns DESC, trace_id",
+        "SELECT trace_id FROM retry_examples
+         WHERE service = ?1 AND name = ?2 AND kind = ?3 AND bucket_ns >= ?4 AND bucket_ns <= ?5
+         ORDER BY bucket_ns DESC, start_ns DESC, trace_id LIMIT ?6",
     )?;
-    let examples = stmt
-        .query_map(range, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let ops: std::collections::BTreeSet<(&str, &str)> =
+        rows.iter().map(|row| (row.service.as_str(), row.name.as_str())).collect();
+    let mut examples = Vec::new();
+    for (service, name) in ops {
+        for kind in ["retried", "gave_up", "circuit_open"] {
+            let (since, until) = (bucket_of(q.since_ns), clamp(q.until_ns));
+            let limit = (EXAMPLES_PER_KIND * EXAMPLES_PER_BUCKET) as i64;
+            let ids = stmt
+                .query_map(params![service, name, kind, since, until, limit], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            examples.extend(
+                ids.into_iter()
+                    .map(|id| (service.to_owned(), name.to_owned(), kind.to_owned(), id)),
+            );
+        }
+    }
     Ok(RetryRows { rows, examples })
 }
 

@@ -179,6 +179,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (bucket_ns, service, name, layer, trace_id)
     ) WITHOUT ROWID;
     CREATE INDEX cache_examples_received ON cache_examples (received_ns);
+    -- A query reads the newest few per cache from its range's end.
+    CREATE INDEX cache_examples_by_cache ON cache_examples (service, name, layer, bucket_ns);
+    -- And per operation and kind.
+    CREATE INDEX retry_examples_by_op ON retry_examples (service, name, kind, bucket_ns);
 "#,
 ];
 

@@ -226,3 +226,41 @@ pub async fn get_json(state: &AppState, path: &str) -> serde_json::Value {
     let body = response.into_body().collect().await.unwrap().to_bytes();
     serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// Rollup fixtures: a span of service `shop` in trace `trace`, starting at `start_s` seconds.
+pub fn shop_span(
+    trace: u32,
+    id: u32,
+    name: &str,
+    start_s: u64,
+    attributes: Vec<otelscope_app::model::KeyValue>,
+) -> otelscope_app::model::Span {
+    const S: u64 = 1_000_000_000;
+    otelscope_app::model::Span {
+        service: "shop".into(),
+        start_ns: start_s * S,
+        end_ns: start_s * S + 1,
+        attributes,
+        ..otelscope_app::model::Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
+    }
+}
+
+/// An attribute of our own model.
+pub fn kv(key: &str, value: otelscope_app::model::AttrValue) -> otelscope_app::model::KeyValue {
+    otelscope_app::model::KeyValue { key: key.into(), value }
+}
+
+/// A state whose in-memory store got `batches` as the receivers hand them over (prepared,
+/// then written one by one).
+pub fn state_with_batches(batches: Vec<WriteBatch>) -> AppState {
+    let store = SqliteStore::in_memory().unwrap();
+    for mut batch in batches {
+        batch.prepare().unwrap();
+        for result in store.write(&[batch]).unwrap() {
+            result.unwrap();
+        }
+    }
+    let settings =
+        IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
+    AppState::new(Arc::new(store), settings, IngestLimits::default())
+}
