@@ -22,12 +22,7 @@ async fn the_demo_fills_the_cache_and_retry_views_through_a_real_redis() {
     assert!(detail.contains(&format!("127.0.0.1:{}", run.redis.port)), "{detail}");
     // Both services of the demo, joined in traces by traceparent.
     let services = run.server.get_json("/api/v1/services").await;
-    let names: Vec<&str> = services["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let names = service_names(&services);
     assert!(names.contains(&"catalog-api") && names.contains(&"pricing-upstream"), "{names:?}");
     // Backoff delays were reported with the retry events.
     let op = demo_retries(&run.retries).unwrap();
@@ -113,18 +108,18 @@ async fn with_an_api_key_the_demo_sends_it() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let services = server.get_json("/api/v1/services").await;
-        let names: Vec<&str> = services["services"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|s| s["name"].as_str())
-            .collect();
+        let names = service_names(&services);
         if names.contains(&"catalog-api") && names.contains(&"pricing-upstream") {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "no demo spans got in: {names:?}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// The service names of a `/api/v1/services` answer.
+fn service_names(services: &serde_json::Value) -> Vec<&str> {
+    services["services"].as_array().unwrap().iter().filter_map(|s| s["name"].as_str()).collect()
 }
 
 /// A child process of `parent` whose command name is `name`, from `/proc`.

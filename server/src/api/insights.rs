@@ -16,30 +16,33 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/cache", get(cache_answer)).route("/retries", get(retries_answer))
 }
 
+/// Parses the query, reads the store's rows on a blocking thread, and aggregates them: the
+/// path both insight routes take.
+async fn answer<Q: Clone + Send + 'static, Rows: Send + 'static, A>(
+    raw: Option<String>,
+    parse: fn(&str, u64) -> Result<Q, String>,
+    read: impl FnOnce(&Q) -> Result<Rows, crate::store::StoreError> + Send + 'static,
+    aggregate: fn(Rows, &Q) -> A,
+) -> Result<Json<A>, ApiError> {
+    let query = parse(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
+    let rows = super::blocking({
+        let query = query.clone();
+        move || read(&query)
+    })
+    .await?;
+    Ok(Json(aggregate(rows, &query)))
+}
+
 async fn cache_answer(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<CacheAnswer>, ApiError> {
-    let query =
-        parse_cache_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
-    let rows = super::blocking({
-        let query = query.clone();
-        move || state.store.cache(&query)
-    })
-    .await?;
-    Ok(Json(cache::answer(rows, &query)))
+    answer(raw, parse_cache_query, move |q| state.store.cache(q), cache::answer).await
 }
 
 async fn retries_answer(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<RetriesAnswer>, ApiError> {
-    let query =
-        parse_retry_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
-    let rows = super::blocking({
-        let query = query.clone();
-        move || state.store.retries(&query)
-    })
-    .await?;
-    Ok(Json(retries::answer(rows, &query)))
+    answer(raw, parse_retry_query, move |q| state.store.retries(q), retries::answer).await
 }
