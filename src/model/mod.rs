@@ -1,10 +1,12 @@
 //! The wire model: the JSON shapes of the query API, shared by the server (which produces them)
 //! and the app (which reads them). Plain serde types; no dependency on axum, tokio or dioxus.
 
+mod flame;
 mod insights;
 mod signals;
 mod trace;
 
+pub use flame::*;
 pub use insights::*;
 pub use signals::*;
 pub use trace::*;

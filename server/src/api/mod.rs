@@ -2,6 +2,7 @@
 //! the one [`ApiError`].
 
 mod error;
+mod flame_format;
 mod health;
 mod insights;
 mod services;

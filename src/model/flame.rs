@@ -1,0 +1,83 @@
+//! Flame graph answers: `/api/v1/flamegraph` and `/api/v1/profiles/...` as JSON trees.
+
+use serde::{Deserialize, Serialize};
+
+/// A flame graph as a tree (`Accept: application/json`): from one trace, from every span of one
+/// operation in a range, from a CPU profile, or the difference of two selections.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlameGraph {
+    /// `"trace"`, `"operation"` or `"profile"`.
+    pub kind: String,
+    /// What was folded, for people: "trace 4bf92f35…", "GET /products/{id} (catalog-api)".
+    pub title: String,
+    /// The unit of every value: `"µs"` (span self times) or `"samples"` (CPU profiles).
+    pub unit: String,
+    /// How many traces (or profiles) were folded in; values of a diff are divided by it.
+    pub traces: u64,
+    /// Operation selections: `"any"`, every span of the operation wherever it sits (its subtree
+    /// is the graph, so frames above it are cut off); `"root"`, only traces whose root it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<String>,
+    /// True when stacks were bounded (too many distinct stacks or frames too deep) and the
+    /// excess was merged into `[other]` frames.
+    #[serde(default)]
+    pub truncated: bool,
+    /// With a base selection: what the base was and how many traces it had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<FlameBase>,
+    /// The tree; its root is named `all`.
+    pub root: FlameNode,
+}
+
+/// The base side of a differential flame graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlameBase {
+    pub title: String,
+    pub traces: u64,
+}
+
+/// One frame. In a diff every value is per trace (divided by its side's trace count), and
+/// frames only in the base are kept with `total` 0.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlameNode {
+    pub name: String,
+    /// Time (or samples) in this frame itself.
+    #[serde(rename = "self")]
+    pub self_value: f64,
+    /// Self plus every descendant's.
+    pub total: f64,
+    /// Traces whose stacks pass through this frame (0 when unknown, as for CPU profiles).
+    #[serde(default)]
+    pub traces: u64,
+    /// In a diff: the base's self and total for this frame, per base trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_self: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_total: Option<f64>,
+    #[serde(default)]
+    pub children: Vec<FlameNode>,
+}
+
+/// `POST /api/v1/profiles` answers `{"id": ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileCreated {
+    pub id: String,
+}
+
+/// One entry of `GET /api/v1/profiles` (newest first).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileSummary {
+    pub id: String,
+    /// `"cpu"` (the server's own, taken by `/api/v1/profiles/cpu`), `"pprof"` or `"folded"`
+    /// (imported).
+    pub source: String,
+    /// A name for people: the file name given on import, or "otelscope CPU, 10 s".
+    pub name: String,
+    /// When it was stored (ns since the epoch).
+    pub created_ns: u64,
+    /// Distinct stacks and the sum of all values.
+    pub stacks: u64,
+    pub total: u64,
+    /// The unit of the values (`"samples"`, or what a pprof's first sample type says).
+    pub unit: String,
+}
