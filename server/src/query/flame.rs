@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use otelscope_app::model::Span;
+use otelscope_app::model::{FlameGraph, FlameNode, Span};
 
 /// Folded stacks: `frame;frame;frame` → self time (µs). Ordered, so output is deterministic.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -59,6 +59,29 @@ impl Folded {
             node.self_time += micros;
         }
         root
+    }
+}
+
+/// Folded stacks as the API's JSON tree (`kind`, `title`, `unit` as [`FlameGraph`] says).
+pub fn graph(folded: &Folded, kind: &str, title: &str, unit: &str) -> FlameGraph {
+    fn node(frame: Frame) -> FlameNode {
+        FlameNode {
+            name: frame.name,
+            self_value: frame.self_time as f64,
+            total: frame.total as f64,
+            children: frame.children.into_iter().map(node).collect(),
+            ..FlameNode::default()
+        }
+    }
+    FlameGraph {
+        kind: kind.into(),
+        title: title.into(),
+        unit: unit.into(),
+        traces: folded.traces,
+        matched_by: None,
+        truncated: false,
+        base: None,
+        root: node(folded.to_tree()),
     }
 }
 
