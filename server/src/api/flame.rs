@@ -121,6 +121,7 @@ mod tests {
         assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{svg}");
         assert!(!svg.contains("<script>alert"));
         assert!(svg.contains("SELECT a:b FROM t"));
+        assert!(svg.contains("render &amp; "), "{svg}");
         // Every frame is drawn: one `<g>` with a title per frame, plus `all`.
         assert_eq!(svg.matches("<title>").count(), 4, "{svg}");
         let slower = StackTree::from_trace(&[
@@ -130,15 +131,13 @@ mod tests {
         let diff = diff_text(&trace, &slower);
         assert_eq!(
             diff,
-            "web GET /<script>alert(1)</script> 10000 50000\n\
+            "web GET /<script>alert(1)</script> 20000 50000\n\
              web GET /<script>alert(1)</script>;db SELECT a:b FROM t 50000 100000\n\
              web GET /<script>alert(1)</script>;render & \"quote\" 30000 0\n"
         );
         let svg = super::flame_format::svg(&diff, "diff", "µs").unwrap();
-        assert!(
-            svg.contains("render &amp; &quot;quote&quot;")
-                || svg.contains("render &amp; \"quote\""),
-            "{svg}"
-        );
+        // Drawn as a differential graph: the change of each frame is in its title.
+        assert!(svg.contains("SELECT a:b FROM t (100,000 µs, 66.67%; +33.33%)"), "{svg}");
+        assert!(svg.contains("&lt;/script&gt; (150,000 µs, 100.00%; +20.00%)"), "{svg}");
     }
 }
