@@ -5,12 +5,14 @@ mod error;
 mod flame_format;
 mod health;
 mod insights;
+mod profiles;
 mod services;
 mod signals;
 mod trace_body;
 mod traces;
 
 pub use error::ApiError;
+pub use profiles::PROFILE_ID_HEADER;
 pub use traces::TraceCache;
 
 use axum::Router;
@@ -24,6 +26,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(traces::routes())
         .merge(signals::routes())
         .merge(insights::routes())
+        .merge(profiles::routes())
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
 }
 

@@ -5,6 +5,7 @@ mod cache_rollup;
 mod chunk;
 mod latency;
 mod prepare;
+mod profiles;
 mod retry_rollup;
 mod rollup;
 mod rollup_sql;
@@ -15,11 +16,12 @@ mod sqlite;
 pub use chunk::{SeenSpans, SpanChunk};
 pub use latency::Histogram;
 pub use prepare::PreparedSpans;
+pub use profiles::{ProfileBounds, StoredProfile};
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use sqlite::SqliteStore;
 
 use otelscope_app::model::{
-    LogRecord, MetricPoint, MetricsAnswer, ServiceSummary, Span, TraceSummary,
+    LogRecord, MetricPoint, MetricsAnswer, ProfileSummary, ServiceSummary, Span, TraceSummary,
 };
 
 use crate::query::cache::CacheRows;
@@ -133,4 +135,21 @@ pub trait Store: Send + Sync + 'static {
     fn cache(&self, query: &CacheQuery) -> Result<CacheRows, StoreError>;
     /// Retry behaviour per operation, from the rollups (no span is decoded).
     fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError>;
+    /// Keeps a profile (`/api/v1/profiles`) and drops the oldest beyond the store's profile
+    /// bounds, in one durable transaction. Not a telemetry batch: it does not go through the
+    /// ingest queue, but takes the one writer connection like the writer thread does. A store
+    /// that keeps no profiles refuses (the default).
+    fn put_profile(&self, summary: &ProfileSummary, folded: &str) -> Result<(), StoreError> {
+        let _ = (summary, folded);
+        Err(StoreError::Unavailable("this store keeps no profiles".into()))
+    }
+    /// The kept profiles, newest first.
+    fn profiles(&self) -> Result<Vec<ProfileSummary>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// One kept profile with its folded text; `None` for an unknown id.
+    fn profile(&self, id: &str) -> Result<Option<StoredProfile>, StoreError> {
+        let _ = id;
+        Ok(None)
+    }
 }

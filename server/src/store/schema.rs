@@ -184,6 +184,23 @@ const MIGRATIONS: &[&str] = &[
     -- And per operation and kind.
     CREATE INDEX retry_examples_by_op ON retry_examples (service, name, kind, bucket_ns);
 "#,
+    // v7: CPU profiles, imported or taken of otelscope itself (`/api/v1/profiles`), each its
+    // folded text zstd-compressed; the newest few are kept (`store/profiles.rs`).
+    r#"
+    CREATE TABLE profiles (
+        id           TEXT    PRIMARY KEY,
+        created_ns   INTEGER NOT NULL,
+        -- 'cpu', 'pprof' or 'folded'
+        source       TEXT    NOT NULL,
+        name         TEXT    NOT NULL,
+        unit         TEXT    NOT NULL,
+        stacks       INTEGER NOT NULL,
+        total        INTEGER NOT NULL,
+        stored_bytes INTEGER NOT NULL,
+        folded       BLOB    NOT NULL
+    );
+    CREATE INDEX profiles_created ON profiles (created_ns);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    AttrValue, LogRecord, MetricsAnswer, ServiceSummary, Span, TraceSummary,
+    AttrValue, LogRecord, MetricsAnswer, ProfileSummary, ServiceSummary, Span, TraceSummary,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -15,8 +15,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
 use super::{
-    rollup, rollup_sql, schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError,
-    WriteBatch,
+    profiles, rollup, rollup_sql, schema, signals, ProfileBounds, Retention, SeenSpans, SpanChunk,
+    Store, StoreError, StoredProfile, WriteBatch,
 };
 use crate::query::cache::CacheRows;
 use crate::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
@@ -36,6 +36,8 @@ pub struct SqliteStore {
     /// The sum of `traces.stored_bytes`, kept likewise: what the size bound converts the
     /// database's measured excess into (see `enforce_retention`).
     total_bytes: AtomicU64,
+    /// How many profiles (`/api/v1/profiles`) are kept.
+    profile_bounds: ProfileBounds,
     /// `otelscope.lock`, locked for as long as the store is open.
     _lock: Option<std::fs::File>,
 }
@@ -115,6 +117,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             total_spans: AtomicU64::new(total as u64),
             total_bytes: AtomicU64::new(bytes.max(0) as u64),
+            profile_bounds: ProfileBounds::DEFAULT,
             _lock: None,
         })
     }
@@ -152,6 +155,12 @@ impl SqliteStore {
             }
         }
         result
+    }
+
+    /// Keeps at most `bounds` of profiles (the newest).
+    pub fn with_profile_bounds(mut self, bounds: ProfileBounds) -> SqliteStore {
+        self.profile_bounds = bounds;
+        self
     }
 
     pub fn total_spans(&self) -> u64 {
@@ -426,6 +435,23 @@ impl Store for SqliteStore {
 
     fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError> {
         self.read(|conn| rollup_sql::retries(conn, query))
+    }
+
+    fn put_profile(&self, summary: &ProfileSummary, folded: &str) -> Result<(), StoreError> {
+        let blob = profiles::compress(folded)?;
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        profiles::insert(&tx, summary, &blob, self.profile_bounds)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn profiles(&self) -> Result<Vec<ProfileSummary>, StoreError> {
+        self.read(profiles::list)
+    }
+
+    fn profile(&self, id: &str) -> Result<Option<StoredProfile>, StoreError> {
+        self.read(|conn| profiles::get(conn, id))
     }
 }
 
