@@ -49,7 +49,7 @@ fn samples_fold_root_first_and_add_up() {
         &[(4, 5)],
         vec![sample(&[3, 2, 1], &[5]), sample(&[2, 1], &[2]), sample(&[3, 2, 1], &[1])],
     );
-    assert_eq!(folded(&p).unwrap(), ("main;work;hot 6\nmain;work 2\n".into(), "samples".into()));
+    assert_eq!(folded(&p).unwrap(), ("main;work 2\nmain;work;hot 6\n".into(), "samples".into()));
 }
 
 #[test]
