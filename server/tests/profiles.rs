@@ -102,14 +102,17 @@ async fn folded_stacks_come_back_exactly_as_text_json_and_svg() {
     let state = support::state();
     let text = "main;work;hot 30\nmain;idle 5\nmain;work;hot 12\nmain 1\n";
     // Sent as bytes of no particular kind: the content says what it is.
-    let id = import(&state, "/api/v1/profiles?name=app.folded", "application/octet-stream", text.into()).await;
+    let id =
+        import(&state, "/api/v1/profiles?name=app.folded", "application/octet-stream", text.into())
+            .await;
 
     let folded = get(&state, &format!("/api/v1/profiles/{id}")).await;
     assert_eq!(folded.status, StatusCode::OK);
     assert_eq!(folded.headers["content-type"], "text/plain; charset=utf-8");
     assert_eq!(folded.text(), "main 1\nmain;idle 5\nmain;work;hot 42\n");
 
-    let request = Request::get(format!("/api/v1/profiles/{id}")).header("accept", "application/json");
+    let request =
+        Request::get(format!("/api/v1/profiles/{id}")).header("accept", "application/json");
     let json = send(&state, request.body(Body::empty()).unwrap()).await;
     let graph: FlameGraph = json.json();
     assert_eq!((graph.kind.as_str(), graph.title.as_str()), ("profile", "app.folded"));
@@ -148,7 +151,9 @@ async fn folded_stacks_come_back_exactly_as_text_json_and_svg() {
 async fn a_pprof_is_known_by_its_content_gzipped_or_not() {
     let state = support::state();
     let body = small_pprof().encode_to_vec();
-    for (body, content_type) in [(body.clone(), "text/plain"), (gzip(&body), "text/plain; charset=utf-8")] {
+    for (body, content_type) in
+        [(body.clone(), "text/plain"), (gzip(&body), "text/plain; charset=utf-8")]
+    {
         let id = import(&state, "/api/v1/profiles", content_type, body).await;
         let folded = get(&state, &format!("/api/v1/profiles/{id}")).await;
         assert_eq!(folded.text(), "main;idle 2\nmain;work;hot 7\n");
@@ -193,13 +198,21 @@ async fn malformed_bodies_are_refused_with_what_was_wrong() {
     no_location.sample[0].location_id.push(12);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("random bytes", random, "neither folded stacks nor a pprof profile.proto"),
-        ("a truncated pprof", pprof[..pprof.len() - 3].to_vec(), "neither folded stacks nor a pprof"),
+        (
+            "a truncated pprof",
+            pprof[..pprof.len() - 3].to_vec(),
+            "neither folded stacks nor a pprof",
+        ),
         (
             "a dangling function id",
             dangling.encode_to_vec(),
             "location 7 names function 99, which does not exist",
         ),
-        ("a dangling location id", no_location.encode_to_vec(), "names location 12, which does not exist"),
+        (
+            "a dangling location id",
+            no_location.encode_to_vec(),
+            "names location 12, which does not exist",
+        ),
         (
             "a non-numeric count",
             b"main;work 10\nmain;idle many\n".to_vec(),
@@ -239,7 +252,11 @@ async fn oversized_profiles_are_refused_and_the_server_stays_up() {
     let empties = [0x12, 0x00].repeat(8 << 20);
     let answer = post(&state, "/api/v1/profiles", "application/octet-stream", empties).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(answer.error().contains("more than the limit of 256 MiB to decode"), "{}", answer.error());
+    assert!(
+        answer.error().contains("more than the limit of 256 MiB to decode"),
+        "{}",
+        answer.error()
+    );
 
     let many: String = (0..200_001).map(|i| format!("main;f{i} 1\n")).collect();
     let answer = post(&state, "/api/v1/profiles", "text/plain", many.into()).await;
@@ -275,7 +292,9 @@ async fn the_list_is_newest_first_and_bounded() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let body = format!("main;step{i} {}\n", i + 1);
-        ids.push(import(&state, &format!("/api/v1/profiles?name=p{i}"), "text/plain", body.into()).await);
+        ids.push(
+            import(&state, &format!("/api/v1/profiles?name=p{i}"), "text/plain", body.into()).await,
+        );
     }
     let list: Vec<ProfileSummary> = get(&state, "/api/v1/profiles").await.json();
     let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
@@ -291,7 +310,8 @@ async fn hostile_frame_names_stay_text_in_json_and_svg() {
     let state = support::state();
     let hostile = "<script>alert(1)</script>";
     let body = format!("main;{hostile};b&\"c' 5\nmain 1\n");
-    let id = import(&state, "/api/v1/profiles?name=%3Cb%3Ex%3C%2Fb%3E", "text/plain", body.into()).await;
+    let id =
+        import(&state, "/api/v1/profiles?name=%3Cb%3Ex%3C%2Fb%3E", "text/plain", body.into()).await;
     let graph: FlameGraph = get(&state, &format!("/api/v1/profiles/{id}?format=json")).await.json();
     let script = child(child(&graph.root, "main"), hostile);
     assert_eq!(child(script, "b&\"c'").self_value, 5.0);

@@ -90,14 +90,29 @@ async fn a_real_pprof_shows_its_busy_function_heaviest() {
             .body(Body::from(body))
             .unwrap();
         let created = send(state.clone(), request).await;
-        assert_eq!(created.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&created.body));
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&created.body)
+        );
         let ProfileCreated { id } = serde_json::from_slice(&created.body).unwrap();
         let json = send(state.clone(), get(&format!("/api/v1/profiles/{id}?format=json"))).await;
         let graph: FlameGraph = serde_json::from_slice(&json.body).unwrap();
         assert_eq!(graph.unit, "samples");
         let top = heaviest(&graph.root);
-        assert!(top.name.contains("burn_cpu"), "heaviest frame {:?} of {:#?}", top.name, graph.root);
-        assert!(top.self_value >= graph.root.total / 2.0, "{} of {}", top.self_value, graph.root.total);
+        assert!(
+            top.name.contains("burn_cpu"),
+            "heaviest frame {:?} of {:#?}",
+            top.name,
+            graph.root
+        );
+        assert!(
+            top.self_value >= graph.root.total / 2.0,
+            "{} of {}",
+            top.self_value,
+            graph.root.total
+        );
     }
     let list: Vec<ProfileSummary> =
         serde_json::from_slice(&send(state, get("/api/v1/profiles")).await.body).unwrap();
@@ -114,7 +129,8 @@ async fn the_server_profiles_itself_one_profile_at_a_time() {
     let (first, second) = (first.await.unwrap(), second.await.unwrap());
     busy.join().unwrap();
     // Whichever came second was refused while the other sampled.
-    let (done, refused) = if first.status == StatusCode::OK { (first, second) } else { (second, first) };
+    let (done, refused) =
+        if first.status == StatusCode::OK { (first, second) } else { (second, first) };
     assert_eq!(done.status, StatusCode::OK, "{}", String::from_utf8_lossy(&done.body));
     assert_eq!(refused.status, StatusCode::CONFLICT);
     let error: serde_json::Value = serde_json::from_slice(&refused.body).unwrap();

@@ -89,7 +89,11 @@ async fn import(
     let location = format!("/api/v1/profiles/{}", summary.id);
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/api/v1/profiles")))],
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(&location)
+                .unwrap_or(HeaderValue::from_static("/api/v1/profiles")),
+        )],
         Json(ProfileCreated { id: summary.id }),
     )
         .into_response())
@@ -122,15 +126,15 @@ async fn cpu(
     let seconds = seconds(param(raw.as_deref(), "seconds").as_deref())?;
     let format = FlameFormat::choose(param(raw.as_deref(), "format").as_deref(), &headers)?;
     let permit = Permit::take().map_err(profiler_error)?;
-    let pprof = profiler::profile(permit, Duration::from_secs(seconds))
-        .await
-        .map_err(profiler_error)?;
-    let parsed = tokio::task::spawn_blocking(move || {
-        crate::query::pprof::fold(&pprof, &Limits::DEFAULT)
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
-    .map_err(|e| ApiError::Unavailable(format!("the CPU profile could not be folded: {e}")))?;
+    let pprof =
+        profiler::profile(permit, Duration::from_secs(seconds)).await.map_err(profiler_error)?;
+    let parsed =
+        tokio::task::spawn_blocking(move || crate::query::pprof::fold(&pprof, &Limits::DEFAULT))
+            .await
+            .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
+            .map_err(|e| {
+                ApiError::Unavailable(format!("the CPU profile could not be folded: {e}"))
+            })?;
     let name = format!("otelscope CPU, {seconds} s");
     let parsed = Parsed { source: "cpu", ..parsed };
     let folded = parsed.folded.to_text();
@@ -215,11 +219,8 @@ fn seconds(value: Option<&str>) -> Result<u64, ApiError> {
 
 /// A name for people: one line, at most [`MAX_NAME_CHARS`] characters, never empty.
 fn clean_name(name: &str, fallback: &str) -> String {
-    let name: String = name
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_NAME_CHARS)
-        .collect();
+    let name: String =
+        name.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_NAME_CHARS).collect();
     match name.trim() {
         "" => fallback.to_owned(),
         name => name.to_owned(),
@@ -254,7 +255,10 @@ mod tests {
         assert_eq!(clean_name("a\nb", "x"), "a b");
         assert_eq!(clean_name("  ", "x"), "x");
         assert_eq!(clean_name(&"é".repeat(500), "x").chars().count(), MAX_NAME_CHARS);
-        assert_eq!(param(Some("name=my%20app.pb&format=svg"), "name").as_deref(), Some("my app.pb"));
+        assert_eq!(
+            param(Some("name=my%20app.pb&format=svg"), "name").as_deref(),
+            Some("my app.pb")
+        );
         assert_eq!(param(Some("name="), "name"), None);
     }
 }

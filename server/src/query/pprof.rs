@@ -47,7 +47,9 @@ pub fn fold(profile: &protos::Profile, limits: &Limits) -> Result<Parsed, Profil
         )
     };
     if profile.sample_type.is_empty() {
-        return Err(ProfileError::Unrecognised("not a pprof profile: it has no sample types".into()));
+        return Err(ProfileError::Unrecognised(
+            "not a pprof profile: it has no sample types".into(),
+        ));
     }
     let mut types = Vec::with_capacity(profile.sample_type.len());
     for (i, t) in profile.sample_type.iter().enumerate() {
@@ -237,13 +239,16 @@ fn walk(mut buf: &[u8], msg: Msg) -> Result<u64, &'static str> {
                 16
             }
             2 => {
-                let len = varint(&mut buf).and_then(|l| usize::try_from(l).ok()).ok_or(MALFORMED)?;
+                let len =
+                    varint(&mut buf).and_then(|l| usize::try_from(l).ok()).ok_or(MALFORMED)?;
                 let field = buf.get(..len).ok_or(MALFORMED)?;
                 buf = &buf[len..];
                 match msg.field(number) {
                     Field::Message(child) => 2 * child.size() + walk(field, child)?,
                     Field::String => 2 * size_of::<String>() as u64 + len as u64,
-                    Field::PackedVarints => 8 * field.iter().filter(|b| *b & 0x80 == 0).count() as u64,
+                    Field::PackedVarints => {
+                        8 * field.iter().filter(|b| *b & 0x80 == 0).count() as u64
+                    }
                     Field::Bytes => len as u64,
                 }
             }

@@ -147,10 +147,7 @@ pub fn parse_folded(text: &str, limits: &Limits) -> Result<Parsed, ProfileError>
         }
         let bad = |why: String| ProfileError::Folded { line: at + 1, why };
         let (stack, count) = line.rsplit_once([' ', '\t']).ok_or_else(|| {
-            bad(format!(
-                "{} has no count: each line is `frame;frame;frame count`",
-                shorten(line)
-            ))
+            bad(format!("{} has no count: each line is `frame;frame;frame count`", shorten(line)))
         })?;
         let count: u64 = count.parse().map_err(|_| {
             bad(format!("the count {} is not a whole number of at most 20 digits", shorten(count)))
@@ -326,10 +323,7 @@ mod tests {
             e.write_all(data).unwrap();
             e.finish().unwrap()
         };
-        assert_eq!(
-            parse(&gzip(b"a;b 3\n"), &Limits::DEFAULT).unwrap().folded.to_text(),
-            "a;b 3\n"
-        );
+        assert_eq!(parse(&gzip(b"a;b 3\n"), &Limits::DEFAULT).unwrap().folded.to_text(), "a;b 3\n");
         let bomb = gzip(&vec![b'a'; 4 << 20]);
         assert!(bomb.len() < 10_000, "{}", bomb.len());
         let limits = Limits { max_inflated_bytes: 1 << 20, ..Limits::DEFAULT };
