@@ -141,6 +141,24 @@ fn cpu_and_peak_rss(pid: u32) -> (f64, u64) {
     (ticks / 100.0, kib("VmHWM:"))
 }
 
+/// CPU seconds (utime + stime) of the threads of `pid` whose name starts with `prefix`: what
+/// the flame fold thread (`otelscope-flames`, shown as `otelscope-flame`) costs.
+fn thread_cpu(pid: u32, prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0.0 };
+    let mut ticks = 0.0;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let name = stat.split_once('(').and_then(|(_, rest)| rest.rsplit_once(')'));
+        let Some((name, rest)) = name else { continue };
+        if name.starts_with(prefix) {
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            ticks +=
+                fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    ticks / 100.0
+}
+
 fn current_rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -338,6 +356,7 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
     let batches = 15_000 / 51;
     let mut interval = tokio::time::interval(Duration::from_micros(51_200));
     let (cpu0, _) = cpu_and_peak_rss(pid);
+    let fold0 = thread_cpu(pid, "otelscope-flame");
     let start = Instant::now();
     let mut max_rss = 0;
     for n in 0..batches {
@@ -352,6 +371,12 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
         (batches * SPANS_PER_BATCH) as f64 / wall,
         (cpu1 - cpu0) / wall * 100.0,
         max_rss / 1024
+    );
+    // The fold pass takes a trace 5 s after its last part: let it catch up before reading.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    println!(
+        "flame fold thread during sustained ingest (+8 s to catch up): {:.1}% of one core",
+        (thread_cpu(pid, "otelscope-flame") - fold0) / wall * 100.0
     );
 
     // 4. Queries at `query_spans` stored spans.
@@ -403,8 +428,11 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
     let waited = Instant::now();
     let traces = wait_for_folds(&client, &server.ui).await;
     println!(
-        "flame rollup: all {traces} frontend root traces folded {:.1} s after the last query above",
-        waited.elapsed().as_secs_f64()
+        "flame rollup: all {traces} frontend root traces folded {:.1} s after the last query above; \
+         the fold thread used {:.1} CPU s in all ({:.2} s per million spans)",
+        waited.elapsed().as_secs_f64(),
+        thread_cpu(pid, "otelscope-flame"),
+        thread_cpu(pid, "otelscope-flame") / (total as f64 / 1e6)
     );
     for (what, path) in [
         (
