@@ -128,13 +128,12 @@ async fn cpu(
     let permit = Permit::take().map_err(profiler_error)?;
     let pprof =
         profiler::profile(permit, Duration::from_secs(seconds)).await.map_err(profiler_error)?;
-    let parsed =
-        tokio::task::spawn_blocking(move || crate::query::pprof::fold(&pprof, &Limits::DEFAULT))
-            .await
-            .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
-            .map_err(|e| {
-                ApiError::Unavailable(format!("the CPU profile could not be folded: {e}"))
-            })?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        crate::query::pprof::fold_rooted(&pprof, &Limits::DEFAULT, Some("thread"))
+    })
+    .await
+    .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
+    .map_err(|e| ApiError::Unavailable(format!("the CPU profile could not be folded: {e}")))?;
     let name = format!("otelscope CPU, {seconds} s");
     let parsed = Parsed { source: "cpu", ..parsed };
     let folded = parsed.folded.to_text();
