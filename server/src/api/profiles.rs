@@ -18,7 +18,6 @@ use super::flame_format::{self, FlameFormat};
 use super::ApiError;
 use crate::ingest::now_ns;
 use crate::profiler::{self, Permit, ProfilerError};
-use crate::query::flame;
 use crate::query::profile::{self, Limits, Parsed};
 use crate::store::StoredProfile;
 use crate::AppState;
@@ -179,7 +178,7 @@ async fn answer(format: FlameFormat, stored: StoredProfile) -> Result<Response, 
             &summary.unit,
             &format!("profile-{}", summary.id),
             || folded.clone(),
-            || flame::graph(&profile::stored(&folded), "profile", &summary.name, &summary.unit),
+            || profile::graph(&profile::stored(&folded), &summary.name, &summary.unit),
         )
     })
     .await
