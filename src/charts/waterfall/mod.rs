@@ -1,9 +1,14 @@
 //! The trace waterfall. `layout` turns a trace's spans into rows (order, depth, bar position,
 //! self time, critical path); `Waterfall` draws only the rows in view, with collapse/expand,
-//! span search, a minimap with a draggable window, and a details panel.
+//! span search, a minimap with a draggable window, a time ruler, duration labels placed where
+//! they can be read, error and event marks on the bars, keyboard navigation (a roving-tabindex
+//! tree) and a details panel.
 
+pub mod bars;
+pub mod keys;
 pub mod layout;
 pub mod marks;
+pub mod ruler;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -14,6 +19,8 @@ use crate::env::{Env, PlatformKind, SsrData};
 use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
+use bars::service_color;
+use keys::{navigate, scroll_to_show, NavAction, NavKey};
 use layout::{centred_scroll, layout, page_of, visible_rows, Layout};
 use marks::{row_marks, RowMarks};
 
@@ -62,6 +69,15 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let mut scroll_top =
         use_signal(|| focus_row.map_or(0.0, |row| centred_scroll(row, ROW_HEIGHT, VIEW_HEIGHT)));
     let mut dragging = use_signal(|| false);
+    // The row keyboard navigation moved to: focused once it is drawn.
+    let mut focus_request = use_signal(|| None::<usize>);
+    use_effect(move || {
+        if let Some(row) = focus_request() {
+            document::eval(&format!(
+                "requestAnimationFrame(function(){{var e=document.querySelector('#wf-scroll [data-row=\"{row}\"]'); if (e) e.focus({{preventScroll: true}});}});"
+            ));
+        }
+    });
 
     let visible = visible_rows(&layout, &collapsed.read());
     let matches = find_matches(&spans.0, &layout, &query.read());
@@ -117,6 +133,49 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let next_page = (full_ssr && last < visible.len()).then(|| ssr_link(visible[last]));
 
     let minimap = minimap_bars(&layout, &visible);
+    // One ruler per render, for the rows and the minimap alike (both show the whole trace).
+    let trace_ns = layout.end_ns - layout.start_ns;
+    let ticks = ruler::ticks(0, trace_ns);
+    // Roving tabindex: the selected row if it is drawn, else the first drawn row.
+    let tab_row = if env.platform == PlatformKind::Ssr {
+        None
+    } else {
+        selected().filter(|s| visible[first..last].contains(s)).or(visible.get(first).copied())
+    };
+    let on_key = {
+        let layout = layout.clone();
+        move |(row, key): (usize, RowKey)| match key {
+            RowKey::Search => {
+                document::eval("var e=document.querySelector('.wf-search'); if (e) e.focus();");
+            }
+            RowKey::Open => {
+                selected.set(Some(row));
+                document::eval("var e=document.querySelector('.span-details'); if (e) e.scrollIntoView({block: 'nearest'});");
+            }
+            RowKey::Nav(key) => {
+                let visible = visible_rows(&layout, &collapsed.peek());
+                let action = navigate(&layout, &visible, &collapsed.peek(), row, key);
+                match action {
+                    NavAction::Move(to) => {
+                        selected.set(Some(to));
+                        let at = visible.partition_point(|&r| r < to);
+                        let shown = VIEW_HEIGHT.min(total_height) - 2.0;
+                        if let Some(y) = scroll_to_show(at, ROW_HEIGHT, shown, *scroll_top.peek()) {
+                            scroll_to(y);
+                        }
+                        focus_request.set(Some(to));
+                    }
+                    NavAction::Collapse(at) => {
+                        collapsed.write().insert(at);
+                    }
+                    NavAction::Expand(at) => {
+                        collapsed.write().remove(&at);
+                    }
+                    NavAction::Stay => {}
+                }
+            }
+        }
+    };
     let window_y = if visible.is_empty() {
         0.0
     } else {
@@ -177,6 +236,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                 button { r#type: "button", onclick: move |_| collapsed.write().clear(), "Expand all" }
                 span { class: "legend", span { class: "legend-critical" } "critical path" }
             }
+            div { class: "wf-minimap",
             svg {
                 class: "minimap",
                 view_box: "0 0 1000 {MINIMAP_HEIGHT}",
@@ -195,23 +255,43 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                 for (i, bar) in minimap.into_iter().enumerate() {
                     rect { key: "{i}", x: "{bar.0:.1}", y: "{bar.1:.2}", width: "{bar.2:.1}", height: "{bar.3:.2}", class: "mm-bar" }
                 }
+                for tick in ticks.iter() {
+                    line { class: "mm-tick", x1: "{tick.at * 1000.0:.1}", x2: "{tick.at * 1000.0:.1}", y1: "0", y2: "{MINIMAP_HEIGHT}" }
+                }
                 rect { class: "mm-window", x: "0", y: "{window_y:.2}", width: "1000", height: "{window_h:.2}" }
             }
+                div { class: "mm-ruler",
+                    for tick in ticks.iter() {
+                        span { class: "mm-label", style: "left: {tick.at * 100.0:.3}%", "{tick.label}" }
+                    }
+                }
+            }
             div { class: "wf-body",
+                div { class: "wf-main",
+                div { class: "wf-ruler",
+                    div { class: "wf-ruler-pad" }
+                    div { class: "wf-ruler-track",
+                        for tick in ticks.iter() {
+                            span { class: "wf-tick", style: "left: {tick.at * 100.0:.3}%", "{tick.label}" }
+                        }
+                    }
+                }
                 div {
                     class: "wf-scroll",
                     id: "wf-scroll",
                     // A short trace's box is only as tall as its rows (plus its 1 px borders).
                     style: if full_ssr { "".to_owned() } else { format!("height: {}px", VIEW_HEIGHT.min(canvas_height.max(ROW_HEIGHT) + 2.0)) },
                     onscroll: move |e| scroll_top.set(e.data().scroll_top()),
-                    div { class: "wf-canvas", style: "height: {canvas_height}px",
+                    div { class: "wf-canvas", role: "tree", "aria-label": "Spans", style: "height: {canvas_height}px",
                         for (offset, &row_index) in visible[first..last].iter().enumerate() {
                             WaterfallRow {
                                 key: "{row_index}",
                                 span: spans.0[layout.rows[row_index].span].clone(),
                                 row: layout.rows[row_index].clone(),
                                 marks: marks.get(row_index).copied().unwrap_or_default(),
-                                trace_ns: layout.end_ns - layout.start_ns,
+                                trace_ns,
+                                trace_start_ns: layout.start_ns,
+                                tab_stop: tab_row == Some(row_index),
                                 row_index,
                                 top: (if rows_from_top { offset } else { first + offset }) as f64 * ROW_HEIGHT,
                                 collapsed: collapsed.read().contains(&row_index),
@@ -224,10 +304,12 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                                     }
                                 },
                                 on_select: move |row: usize| selected.set(Some(row)),
+                                on_key: on_key.clone(),
                                 href: full_ssr.then(|| ssr_link(row_index)),
                             }
                         }
                     }
+                }
                 }
                 if env.platform == PlatformKind::Ssr && !full_ssr {
                     noscript {
@@ -272,6 +354,10 @@ fn WaterfallRow(
     marks: RowMarks,
     /// The trace's duration, to place an attempt's wait.
     trace_ns: u64,
+    /// When the trace starts, to place the span's events.
+    trace_start_ns: u64,
+    /// The one row Tab stops at (roving tabindex).
+    tab_stop: bool,
     row_index: usize,
     top: f64,
     collapsed: bool,
@@ -279,6 +365,7 @@ fn WaterfallRow(
     matched: bool,
     on_toggle: EventHandler<usize>,
     on_select: EventHandler<usize>,
+    on_key: EventHandler<(usize, RowKey)>,
     /// Pages without scripts make the name a link that selects the span.
     href: Option<String>,
 ) -> Element {
@@ -298,18 +385,38 @@ fn WaterfallRow(
     let left = row.offset * 100.0;
     let width = row.width * 100.0;
     let wait_width = (marks.wait_ns.unwrap_or(0) as f64 / trace_ns.max(1) as f64 * 100.0).min(left);
+    let duration = format_duration(span.duration_ns());
+    let place = bars::place_label(row.offset, row.width, &duration);
+    let label_style = match place {
+        bars::Place::Inside => format!("left: {left:.3}%"),
+        bars::Place::Right => format!("left: calc({:.3}% + 4px)", left + width),
+        bars::Place::Left => format!("right: calc({:.3}% + 4px)", 100.0 - left),
+    };
     rsx! {
         div {
             class: "{class}",
+            role: "treeitem",
+            tabindex: if tab_stop { "0" } else { "-1" },
+            "aria-level": "{row.depth + 1}",
+            "aria-expanded": if row.descendants > 0 { Some(if collapsed { "false" } else { "true" }) } else { None },
+            "aria-selected": if selected { "true" } else { "false" },
             "data-row": "{row_index}",
             "data-depth": "{row.depth}",
             style: "top: {top}px",
             onclick: move |_| on_select.call(row_index),
+            onkeydown: move |e: KeyboardEvent| {
+                if let Some(key) = row_key(&e.key()) {
+                    e.prevent_default();
+                    e.stop_propagation();
+                    on_key.call((row_index, key));
+                }
+            },
             div { class: "wf-label", style: "padding-left: {indent}px",
                 if row.descendants > 0 {
                     button {
                         r#type: "button",
                         class: "wf-toggle",
+                        tabindex: "-1",
                         "aria-expanded": if collapsed { "false" } else { "true" },
                         title: if collapsed { "Expand ({row.descendants} spans)" } else { "Collapse" },
                         onclick: move |e| {
@@ -355,7 +462,21 @@ fn WaterfallRow(
                     }
                 }
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
-                span { class: "wf-duration", style: "left: {left:.3}%", "{format_duration(span.duration_ns())}" }
+                if span.is_error() {
+                    span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {left:.3}%",
+                        title: if span.status.message.is_empty() { "Error".to_owned() } else { format!("Error: {}", span.status.message) },
+                    }
+                }
+                if !span.events.is_empty() {
+                    svg { class: "wf-events", view_box: "0 0 1000 10", preserve_aspect_ratio: "none",
+                        for (i, at) in bars::event_ticks(&span, trace_start_ns, trace_ns) {
+                            line { key: "{i}", class: "wf-event", x1: "{at * 1000.0:.1}", x2: "{at * 1000.0:.1}", y1: "0", y2: "10",
+                                title { "{span.events[i].name} at +{format_duration(span.events[i].time_ns.saturating_sub(span.start_ns))}" }
+                            }
+                        }
+                    }
+                }
+                span { class: place.class(), style: "{label_style}", "{duration}" }
             }
         }
     }
@@ -495,9 +616,26 @@ pub(crate) fn minimap_bars(layout: &Layout, visible: &[usize]) -> Vec<(f64, f64,
         .collect()
 }
 
-/// A stable colour per service name.
-pub(crate) fn service_color(service: &str) -> String {
-    let hash =
-        service.bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
-    format!("hsl({}, 60%, 60%)", hash % 360)
+/// A key a focused row handles.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum RowKey {
+    Nav(NavKey),
+    /// Enter: show the span's details.
+    Open,
+    /// `/`: to the span search box.
+    Search,
+}
+
+fn row_key(key: &Key) -> Option<RowKey> {
+    Some(match key {
+        Key::ArrowUp => RowKey::Nav(NavKey::Up),
+        Key::ArrowDown => RowKey::Nav(NavKey::Down),
+        Key::ArrowLeft => RowKey::Nav(NavKey::Left),
+        Key::ArrowRight => RowKey::Nav(NavKey::Right),
+        Key::Home => RowKey::Nav(NavKey::Home),
+        Key::End => RowKey::Nav(NavKey::End),
+        Key::Enter => RowKey::Open,
+        Key::Character(c) if c == "/" => RowKey::Search,
+        _ => return None,
+    })
 }
