@@ -89,10 +89,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
         let page = page_of(at, visible.len(), SSR_ROWS);
         (page.start, page.end)
     } else {
-        let first =
-            ((scroll_top() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN).min(visible.len());
-        let last = (first + (VIEW_HEIGHT / ROW_HEIGHT) as usize + 2 * OVERSCAN).min(visible.len());
-        (first, last)
+        drawn(scroll_top(), visible.len())
     };
 
     // Server-rendered HTML cannot set a scroll position: it draws its rows from the top of the
@@ -142,36 +139,54 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     } else {
         selected().filter(|s| visible[first..last].contains(s)).or(visible.get(first).copied())
     };
+    // One handler for the tree. The focused row is the tab stop (keys and clicks move both):
+    // the selected row while it is drawn, read when the key comes (keys can come faster than
+    // renders), else the first drawn row.
     let on_key = {
         let layout = layout.clone();
-        move |(row, key): (usize, RowKey)| match key {
-            RowKey::Search => {
-                document::eval("var e=document.querySelector('.wf-search'); if (e) e.focus();");
-            }
-            RowKey::Open => {
-                selected.set(Some(row));
-                document::eval("var e=document.querySelector('.span-details'); if (e) e.scrollIntoView({block: 'nearest'});");
-            }
-            RowKey::Nav(key) => {
-                let visible = visible_rows(&layout, &collapsed.peek());
-                let action = navigate(&layout, &visible, &collapsed.peek(), row, key);
-                match action {
-                    NavAction::Move(to) => {
-                        selected.set(Some(to));
-                        let at = visible.partition_point(|&r| r < to);
-                        let shown = VIEW_HEIGHT.min(total_height) - 2.0;
-                        if let Some(y) = scroll_to_show(at, ROW_HEIGHT, shown, *scroll_top.peek()) {
-                            scroll_to(y);
+        move |e: KeyboardEvent| {
+            let Some(key) = row_key(&e.key()) else {
+                return;
+            };
+            e.prevent_default();
+            let visible = visible_rows(&layout, &collapsed.peek());
+            let (first, last) = drawn(*scroll_top.peek(), visible.len());
+            let Some(row) = selected
+                .peek()
+                .filter(|s| visible[first..last].contains(s))
+                .or(visible.get(first).copied())
+            else {
+                return;
+            };
+            match key {
+                RowKey::Search => {
+                    document::eval("var e=document.querySelector('.wf-search'); if (e) e.focus();");
+                }
+                RowKey::Open => {
+                    selected.set(Some(row));
+                }
+                RowKey::Nav(key) => {
+                    let action = navigate(&layout, &visible, &collapsed.peek(), row, key);
+                    match action {
+                        NavAction::Move(to) => {
+                            selected.set(Some(to));
+                            let at = visible.partition_point(|&r| r < to);
+                            let shown = VIEW_HEIGHT.min(total_height) - 2.0;
+                            // Read first: a read borrow must not live across `scroll_to`.
+                            let now = *scroll_top.peek();
+                            if let Some(y) = scroll_to_show(at, ROW_HEIGHT, shown, now) {
+                                scroll_to(y);
+                            }
+                            focus_request.set(Some(to));
                         }
-                        focus_request.set(Some(to));
+                        NavAction::Collapse(at) => {
+                            collapsed.write().insert(at);
+                        }
+                        NavAction::Expand(at) => {
+                            collapsed.write().remove(&at);
+                        }
+                        NavAction::Stay => {}
                     }
-                    NavAction::Collapse(at) => {
-                        collapsed.write().insert(at);
-                    }
-                    NavAction::Expand(at) => {
-                        collapsed.write().remove(&at);
-                    }
-                    NavAction::Stay => {}
                 }
             }
         }
@@ -255,26 +270,15 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                 for (i, bar) in minimap.into_iter().enumerate() {
                     rect { key: "{i}", x: "{bar.0:.1}", y: "{bar.1:.2}", width: "{bar.2:.1}", height: "{bar.3:.2}", class: "mm-bar" }
                 }
-                for tick in ticks.iter() {
-                    line { class: "mm-tick", x1: "{tick.at * 1000.0:.1}", x2: "{tick.at * 1000.0:.1}", y1: "0", y2: "{MINIMAP_HEIGHT}" }
-                }
                 rect { class: "mm-window", x: "0", y: "{window_y:.2}", width: "1000", height: "{window_h:.2}" }
             }
-                div { class: "mm-ruler",
-                    for tick in ticks.iter() {
-                        span { class: "mm-label", style: "left: {tick.at * 100.0:.3}%", "{tick.label}" }
-                    }
-                }
+                div { class: "mm-ruler", {tick_marks(&ticks, "mm-label")} }
             }
             div { class: "wf-body",
                 div { class: "wf-main",
                 div { class: "wf-ruler",
                     div { class: "wf-ruler-pad" }
-                    div { class: "wf-ruler-track",
-                        for tick in ticks.iter() {
-                            span { class: "wf-tick", style: "left: {tick.at * 100.0:.3}%", "{tick.label}" }
-                        }
-                    }
+                    div { class: "wf-ruler-track", {tick_marks(&ticks, "wf-tick")} }
                 }
                 div {
                     class: "wf-scroll",
@@ -282,7 +286,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                     // A short trace's box is only as tall as its rows (plus its 1 px borders).
                     style: if full_ssr { "".to_owned() } else { format!("height: {}px", VIEW_HEIGHT.min(canvas_height.max(ROW_HEIGHT) + 2.0)) },
                     onscroll: move |e| scroll_top.set(e.data().scroll_top()),
-                    div { class: "wf-canvas", role: "tree", "aria-label": "Spans", style: "height: {canvas_height}px",
+                    div { class: "wf-canvas", role: "tree", "aria-label": "Spans", onkeydown: on_key, style: "height: {canvas_height}px",
                         for (offset, &row_index) in visible[first..last].iter().enumerate() {
                             WaterfallRow {
                                 key: "{row_index}",
@@ -304,7 +308,6 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                                     }
                                 },
                                 on_select: move |row: usize| selected.set(Some(row)),
-                                on_key: on_key.clone(),
                                 href: full_ssr.then(|| ssr_link(row_index)),
                             }
                         }
@@ -365,7 +368,6 @@ fn WaterfallRow(
     matched: bool,
     on_toggle: EventHandler<usize>,
     on_select: EventHandler<usize>,
-    on_key: EventHandler<(usize, RowKey)>,
     /// Pages without scripts make the name a link that selects the span.
     href: Option<String>,
 ) -> Element {
@@ -387,10 +389,10 @@ fn WaterfallRow(
     let wait_width = (marks.wait_ns.unwrap_or(0) as f64 / trace_ns.max(1) as f64 * 100.0).min(left);
     let duration = format_duration(span.duration_ns());
     let place = bars::place_label(row.offset, row.width, &duration);
-    let label_style = match place {
-        bars::Place::Inside => format!("left: {left:.3}%"),
-        bars::Place::Right => format!("left: calc({:.3}% + 4px)", left + width),
-        bars::Place::Left => format!("right: calc({:.3}% + 4px)", 100.0 - left),
+    let (side, at, pad) = match place {
+        bars::Place::Inside => ("left", left, 0),
+        bars::Place::Right => ("left", left + width, 4),
+        bars::Place::Left => ("right", 100.0 - left, 4),
     };
     rsx! {
         div {
@@ -404,13 +406,7 @@ fn WaterfallRow(
             "data-depth": "{row.depth}",
             style: "top: {top}px",
             onclick: move |_| on_select.call(row_index),
-            onkeydown: move |e: KeyboardEvent| {
-                if let Some(key) = row_key(&e.key()) {
-                    e.prevent_default();
-                    e.stop_propagation();
-                    on_key.call((row_index, key));
-                }
-            },
+
             div { class: "wf-label", style: "padding-left: {indent}px",
                 if row.descendants > 0 {
                     button {
@@ -464,7 +460,7 @@ fn WaterfallRow(
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
                 if span.is_error() {
                     span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {left:.3}%",
-                        title: if span.status.message.is_empty() { "Error".to_owned() } else { format!("Error: {}", span.status.message) },
+                        title: "Error: {span.status.message}",
                     }
                 }
                 if !span.events.is_empty() {
@@ -476,7 +472,7 @@ fn WaterfallRow(
                         }
                     }
                 }
-                span { class: place.class(), style: "{label_style}", "{duration}" }
+                span { class: place.class(), style: "{side}: calc({at:.3}% + {pad}px)", "{duration}" }
             }
         }
     }
@@ -616,9 +612,25 @@ pub(crate) fn minimap_bars(layout: &Layout, visible: &[usize]) -> Vec<(f64, f64,
         .collect()
 }
 
+/// The ruler's ticks as `class` elements (the rows' ruler and the minimap's).
+fn tick_marks(ticks: &[ruler::Tick], class: &str) -> Element {
+    rsx! {
+        for tick in ticks {
+            span { class: "{class}", style: "left: {tick.at * 100.0:.3}%", "{tick.label}" }
+        }
+    }
+}
+
+/// The positions of the rows a live renderer draws when scrolled to `scroll_top`: the rows
+/// in view and `OVERSCAN` around them.
+fn drawn(scroll_top: f64, len: usize) -> (usize, usize) {
+    let first = ((scroll_top / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN).min(len);
+    (first, (first + (VIEW_HEIGHT / ROW_HEIGHT) as usize + 2 * OVERSCAN).min(len))
+}
+
 /// A key a focused row handles.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum RowKey {
+enum RowKey {
     Nav(NavKey),
     /// Enter: show the span's details.
     Open,

@@ -26,7 +26,7 @@ pub fn ticks(from_ns: u64, to_ns: u64) -> Vec<Tick> {
         let at = if span == 0 { 0.0 } else { (t - from_ns) as f64 / span as f64 };
         // As few decimals as the value needs (0.25 s, 0.5 s, 1 s), at most 3.
         let mut decimals = 0;
-        while decimals < 3 && (u128::from(t) * 10u128.pow(decimals)) % u128::from(unit) != 0 {
+        while decimals < 3 && t.saturating_mul(10u64.pow(decimals)) % unit != 0 {
             decimals += 1;
         }
         let value = t as f64 / unit as f64;
