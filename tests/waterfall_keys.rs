@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use opentelemetry_proto::tonic::trace::v1::{span, status, Span, Status};
-use otelscope_e2e::{now_ns, Browser, Server};
+use otelscope_e2e::{artifacts_dir, now_ns, Browser, Server};
 use serde_json::json;
 
 const TRACE: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
@@ -145,6 +145,9 @@ async fn ruler_labels_error_edge_and_event_ticks_are_drawn() {
         .await;
     assert_eq!(within, true, "every drawn label is within its track (and bar when inside)");
 
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::write(artifacts_dir().join("web-waterfall-readable.png"), png).unwrap();
+
     // The last row, an error that ends near the right edge: label left, red edge, events.
     browser
         .eval(
@@ -268,13 +271,9 @@ async fn the_waterfall_is_navigated_with_the_keyboard() {
         browser.eval("return document.getElementById('wf-scroll').scrollTop").await,
         json!(0)
     );
-    browser.eval("window.__log=[]; document.addEventListener('focusin', e=>__log.push('in '+(e.target.dataset.row||e.target.tagName))); document.addEventListener('focusout', e=>__log.push('out '+(e.target.dataset.row||e.target.tagName))); document.addEventListener('keydown', e=>__log.push('key '+(e.target.dataset.row||e.target.tagName)+' sel '+(document.querySelector('.wf-row.selected')||{dataset:{}}).dataset.row), true); document.getElementById('wf-scroll').addEventListener('scroll', e=>__log.push('scroll '+e.target.scrollTop)); return 0").await;
     for _ in 0..30 {
         press(&browser, Key::Down.into()).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    eprintln!("LOG {}", browser.eval("return __log.join(' | ')").await);
-    eprintln!("DIAG {}", browser.eval("var a=document.activeElement, s=document.querySelector('.wf-row.selected'); return [a.className, a.dataset.row||'', s?s.dataset.row:'none', document.getElementById('wf-scroll').scrollTop, document.querySelectorAll('.wf-row').length, [...document.querySelectorAll('.wf-row[tabindex=\"0\"]')].map(e=>e.dataset.row).join(',')]").await);
     focused(&browser, 32).await;
     let in_view = "var s = document.getElementById('wf-scroll').getBoundingClientRect(); \
          var r = document.activeElement.getBoundingClientRect(); \
