@@ -283,6 +283,8 @@ async fn the_waterfall_is_navigated_with_the_keyboard() {
     press(&browser, Key::End.into()).await;
     focused(&browser, LAST_ROW).await;
     wait_until(&browser, "the last row is scrolled into view", in_view).await;
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::write(artifacts_dir().join("web-waterfall-keys.png"), png).unwrap();
 
     // `/`: to the search box, without typing the slash.
     press(&browser, '/').await;

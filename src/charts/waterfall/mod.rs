@@ -74,7 +74,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     use_effect(move || {
         if let Some(row) = focus_request() {
             document::eval(&format!(
-                "requestAnimationFrame(function(){{var e=document.querySelector('#wf-scroll [data-row=\"{row}\"]'); if (e) e.focus({{preventScroll: true}});}});"
+                "requestAnimationFrame(function(){{var e=document.querySelector('#wf-scroll [data-row=\"{row}\"]'); if (e) {{ e.focus({{preventScroll: true}}); e.scrollIntoView({{block: 'nearest'}}); }}}});"
             ));
         }
     });
