@@ -68,6 +68,12 @@ pub fn event_ticks(
     })
 }
 
+/// Where an error span's red edge goes (its bar's start, a fraction of the trace); `None` for
+/// a span without an error.
+pub fn error_edge(span: &Span, offset: f64) -> Option<f64> {
+    span.is_error().then_some(offset)
+}
+
 /// A stable colour per service name (bars and the service's name).
 pub fn service_color(service: &str) -> String {
     let hash =

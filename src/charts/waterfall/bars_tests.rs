@@ -65,6 +65,15 @@ fn a_bar_draws_at_most_max_event_ticks() {
     assert_eq!(event_ticks(&span, 0, 100).count(), MAX_EVENT_TICKS);
 }
 
+#[test]
+fn only_an_error_span_has_an_edge_at_its_bar_start() {
+    use crate::model::{SpanStatus, StatusCode};
+    let mut span = span_with_events(1200, 1600, &[]);
+    assert_eq!(error_edge(&span, 0.2), None);
+    span.status = SpanStatus { code: StatusCode::Error, message: "boom".into() };
+    assert_eq!(error_edge(&span, 0.2), Some(0.2));
+}
+
 // WCAG 2.x contrast.
 
 type Rgb = [f64; 3];

@@ -458,8 +458,8 @@ fn WaterfallRow(
                     }
                 }
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
-                if span.is_error() {
-                    span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {left:.3}%",
+                if let Some(edge) = bars::error_edge(&span, row.offset) {
+                    span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {edge * 100.0:.3}%",
                         title: "Error: {span.status.message}",
                     }
                 }
