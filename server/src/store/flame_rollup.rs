@@ -500,18 +500,12 @@ fn rolled_up(
     Ok(tree)
 }
 
-/// Drops rollup rows last written before the oldest receipt the store keeps in `traces` or
-/// `metric_points` (the rule of every rollup), then frames no row or frame refers to.
-pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
-    let oldest: Option<i64> = conn.query_row(
-        "SELECT MIN(m) FROM (SELECT MIN(received_ns) AS m FROM traces
-                             UNION ALL SELECT MIN(received_ns) FROM metric_points)",
-        [],
-        |r| r.get(0),
-    )?;
+/// Drops rollup rows last written before `cutoff` (the oldest receipt the store keeps, as
+/// `rollup_sql::retain` finds it for every rollup), then frames no row or frame refers to.
+pub(super) fn retain(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> {
     let dropped = conn
         .prepare_cached("DELETE FROM flame_rollup WHERE received_ns < ?1")?
-        .execute([oldest.unwrap_or(i64::MAX)])? as u64;
+        .execute([cutoff])? as u64;
     if dropped > 0 {
         conn.execute(
             "DELETE FROM flame_nodes WHERE id NOT IN (SELECT node FROM flame_rollup)

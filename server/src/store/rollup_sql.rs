@@ -267,7 +267,7 @@ pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, St
 
 /// Drops rollup rows (and kept counter values) last written before the oldest receipt the
 /// store still keeps in `traces` or `metric_points`: a bucket goes with the data it came from.
-/// With nothing kept, every rollup goes.
+/// With nothing kept, every rollup goes; the flame graph rollup follows the same cutoff.
 pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
     let oldest: Option<i64> = conn.query_row(
         "SELECT MIN(m) FROM (SELECT MIN(received_ns) AS m FROM traces
@@ -284,7 +284,7 @@ pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
             .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
             .execute([cutoff])? as u64;
     }
-    Ok(dropped)
+    Ok(dropped + super::flame_rollup::retain(conn, cutoff)?)
 }
 
 fn clamp(ns: u64) -> i64 {

@@ -315,7 +315,6 @@ impl Store for SqliteStore {
         let too_old = oldest.is_some_and(|received| received < cutoff);
         if excess_spans == 0 && excess_bytes == 0 && !too_old {
             rollup_sql::retain(&conn)?;
-            flame_rollup::retain(&conn)?;
             return Ok(0);
         }
         // Whole traces, oldest received first, until every bound holds again or the budget of
@@ -359,7 +358,6 @@ impl Store for SqliteStore {
             }
         }
         rollup_sql::retain(&tx)?;
-        flame_rollup::retain(&tx)?;
         tx.commit()?;
         self.total_spans.fetch_sub(spans.min(self.total_spans()), Ordering::Relaxed);
         let bytes = bytes.min(self.total_bytes.load(Ordering::Relaxed));
