@@ -89,6 +89,42 @@ async fn services_lists_names_span_and_error_counts_and_percentiles() {
 }
 
 #[tokio::test]
+async fn operations_lists_one_services_span_names_once_each_sorted() {
+    let store = SqliteStore::in_memory().unwrap();
+    let names = [("checkout", "b"), ("checkout", "a"), ("checkout", "a"), ("api", "z")];
+    let spans = names
+        .iter()
+        .enumerate()
+        .map(|(i, (service, name))| Span {
+            service: (*service).into(),
+            start_ns: 1,
+            end_ns: 2,
+            ..Span::new(format!("{:032x}", i + 1), format!("{:016x}", i + 1), *name)
+        })
+        .collect();
+    store
+        .write(&[WriteBatch { received_ns: u64::MAX >> 2, spans, ..WriteBatch::default() }])
+        .unwrap();
+    let settings =
+        IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
+    let state = AppState::new(Arc::new(store), settings, IngestLimits::default());
+
+    let (status, _, body) = get(&state, "/api/v1/operations?service=checkout").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"service": "checkout", "operations": ["a", "b"], "truncated": false})
+    );
+    let (_, _, body) = get(&state, "/api/v1/operations?service=nobody").await;
+    assert_eq!(body, r#"{"service":"nobody","operations":[],"truncated":false}"#);
+    for uri in ["/api/v1/operations", "/api/v1/operations?service=", "/api/v1/operations?x=1"] {
+        let (status, _, body) = get(&state, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_api_route_is_a_json_404() {
     for uri in ["/api/v1/nope", "/api/v2/health", "/api"] {
         let (status, content_type, body) = get(&state_with(&[]), uri).await;

@@ -99,6 +99,16 @@ pub struct Services {
     pub services: Vec<ServiceSummary>,
 }
 
+/// `GET /api/v1/operations?service=S`: the span names seen for one service, sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operations {
+    pub service: String,
+    pub operations: Vec<String>,
+    /// True when the service has more names than were listed.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
 /// The body of every API error: `{"error": "..."}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiErrorBody {

@@ -116,6 +116,9 @@ pub trait Store: Send + Sync + 'static {
     fn trace_version(&self, trace_id: &str) -> Result<Option<u64>, StoreError>;
     /// Services seen, with span counts, errors and latency percentiles, sorted by name.
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError>;
+    /// The distinct span names of one service, sorted, at most `limit` (read by skipping
+    /// through the (service, name) index: one probe per name, not one per span).
+    fn operations(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError>;
     /// Trace summaries matching `query`, newest first.
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
     /// Every stored span of one trace, once each, by start time; empty when the trace is

@@ -385,6 +385,23 @@ impl Store for SqliteStore {
         })
     }
 
+    fn operations(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            // A loose index scan: each step asks the index for the next name after the last.
+            let mut stmt = conn.prepare_cached(
+                "WITH RECURSIVE names(name) AS (
+                     SELECT MIN(name) FROM trace_ops WHERE service = ?1
+                     UNION ALL
+                     SELECT (SELECT MIN(name) FROM trace_ops WHERE service = ?1 AND name > names.name)
+                     FROM names WHERE names.name IS NOT NULL
+                 )
+                 SELECT name FROM names WHERE name IS NOT NULL LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(rusqlite::params![service, limit as i64], |row| row.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
         self.read(|conn| search(conn, query))
     }
