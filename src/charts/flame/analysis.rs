@@ -160,3 +160,29 @@ pub fn frame_colour(name: &str) -> String {
     let hash = name.bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
     format!("hsl({},{}%,{}%)", hash % 50, 65 + (hash >> 8) % 20, 50 + (hash >> 16) % 10)
 }
+
+/// What the details line and a frame's tooltip say about frame `i`: total (and its share of
+/// the whole), self, traces, and in a diff the base and the change.
+pub fn frame_summary(flat: &Flat, i: usize, unit: &str) -> String {
+    let node = &flat.nodes[i];
+    let all = flat.nodes.first().map_or(0.0, |root| root.total);
+    let mut text = format!(
+        "{}: total {} ({} of all), self {}",
+        node.name,
+        format_value(node.total, unit),
+        percent(node.total, all),
+        format_value(node.self_value, unit)
+    );
+    if node.traces > 0 {
+        text.push_str(&format!(", in {} trace{}", node.traces, if node.traces == 1 { "" } else { "s" }));
+    }
+    if let Some(base) = node.base_total {
+        let change = if base > 0.0 {
+            format!("{:+.1}%", (node.total - base) / base * 100.0)
+        } else {
+            "new".into()
+        };
+        text.push_str(&format!("; base {} per trace ({change})", format_value(base, unit)));
+    }
+    text
+}

@@ -119,11 +119,6 @@ impl Flat {
         names.reverse();
         names.join(";")
     }
-
-    /// Rows of the whole tree (deepest frame's depth + 1).
-    pub fn rows(&self) -> u32 {
-        self.nodes.iter().map(|n| n.depth + 1).max().unwrap_or(0)
-    }
 }
 
 /// One rectangle: frame `node`, `x` and `width` in user units, on row `depth`.
