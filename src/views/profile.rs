@@ -92,7 +92,7 @@ fn ProfileTools(version: Signal<u32>) -> Element {
             let name = InsightFilters { service: file.name(), ..Default::default() }.to_string().replacen("service=", "name=", 1);
             let answer = match file.read_bytes().await {
                 Ok(bytes) => platform::post_bytes(&format!("{}/api/v1/profiles?{name}", env.api_base), bytes.to_vec(), env.api_key.as_deref()).await,
-                Err(error) => Err(ApiFailure::Unexpected(format!("the file could not be read: {error}"))),
+                Err(_) => Err(ApiFailure::Unexpected("the file could not be read".into())),
             };
             match answer.map(|body| serde_json::from_str::<ProfileCreated>(&body)) {
                 Ok(Ok(created)) => {
