@@ -9,7 +9,7 @@ use dioxus::prelude::*;
 
 use crate::charts::flame::{page_href, ChartLink, FlamePanel, SharedGraph};
 use crate::components::OtlpHint;
-use crate::filters::{FlameFilters, INSIGHT_RANGES};
+use crate::filters::{ChartParams, FlameFilters, INSIGHT_RANGES};
 use crate::hooks::{use_api, use_api_shared, Loadable};
 use crate::model::{FlameGraph as Graph, Operations, Services};
 use crate::routes::Route;
@@ -39,16 +39,28 @@ pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
 /// The answer for the URL's selection, and what to say when there is none.
 #[component]
 fn FlameAnswer(filters: ReadSignal<FlameFilters>) -> Element {
-    // Only the selection names the API call: zooming or searching does not refetch.
-    let api = use_memo(move || filters.read().api_path("json"));
-    let answer = use_api_shared::<Graph>(move || api());
     let current = filters();
+    let page = current.clone();
+    let link = ChartLink(Rc::new(move |chart| Route::FlameGraph { filters: page.with_chart(chart) }.to_string()));
+    // Only the selection names the API call: zooming or searching does not refetch.
+    let api = current.api_path("");
+    let not_found = if current.trace_id.is_empty() {
+        String::new()
+    } else {
+        format!("Trace not found: no spans of trace {} are stored (yet, or any more).", current.trace_id)
+    };
+    rsx! { GraphAnswer { api, not_found, params: current.chart(), link } }
+}
+
+/// One flame graph answer with its downloads, or what went wrong. `api` is the API path up to
+/// the format's value (`/api/v1/flamegraph?trace_id=..&format=`); `not_found` what a 404 means.
+#[component]
+pub(crate) fn GraphAnswer(api: ReadSignal<String>, not_found: String, params: ChartParams, link: ChartLink) -> Element {
+    let answer = use_api_shared::<Graph>(move || format!("{}json", api.read()));
     match answer {
         Loadable::Loading => rsx! { p { class: "loading", "Loading the flame graph…" } },
-        Loadable::Failed(error) if error.is_not_found() && !current.trace_id.is_empty() => rsx! {
-            p { class: "empty-state", role: "alert", "data-state": "not-found",
-                "Trace not found: no spans of trace " code { "{current.trace_id}" } " are stored (yet, or any more)."
-            }
+        Loadable::Failed(error) if error.is_not_found() && !not_found.is_empty() => rsx! {
+            p { class: "empty-state", role: "alert", "data-state": "not-found", "{not_found}" }
         },
         Loadable::Failed(ApiFailure::Status { status: 400, message }) => rsx! {
             p { class: "error-state", role: "alert", "data-state": "bad-filter",
@@ -60,31 +72,31 @@ fn FlameAnswer(filters: ReadSignal<FlameFilters>) -> Element {
         },
         Loadable::Ready(graph) if graph.root.total <= 0.0 && graph.root.children.is_empty() => rsx! {
             p { class: "empty-state", "data-state": "empty",
-                "No spans with self time for {graph.title} in this range. "
+                "Nothing with self time for {graph.title} in this range. "
                 OtlpHint {}
             }
         },
         Loadable::Ready(graph) => {
-            let chart = current.chart();
-            let page = current.clone();
-            let link = ChartLink(Rc::new(move |chart| {
-                Route::FlameGraph { filters: page.with_chart(chart) }.to_string()
-            }));
             let matched = match graph.matched_by.as_deref() {
                 Some("root") => " · only traces whose root it is",
                 Some("any") => " · every span of it, wherever it sits",
                 _ => "",
             };
-            let traces = if graph.traces == 1 { "1 trace".to_owned() } else { format!("{} traces", graph.traces) };
+            let traces = match graph.traces {
+                _ if graph.kind == "profile" => String::new(),
+                1 => "1 trace · ".to_owned(),
+                n => format!("{n} traces · "),
+            };
+            let file = if graph.kind == "profile" { "profile" } else { "flamegraph" };
             rsx! {
                 h2 { class: "fl-title", "{graph.title}" }
                 p { class: "fl-meta",
-                    "{traces} · values in {graph.unit}{matched} · "
-                    a { class: "fl-download", href: "{current.api_path(\"svg\")}", download: "flamegraph.svg", "download SVG" }
+                    "{traces}values in {graph.unit}{matched} · "
+                    a { class: "fl-download", href: "{api}svg", download: "{file}.svg", "download SVG" }
                     " · "
-                    a { class: "fl-download", href: "{current.api_path(\"folded\")}", download: "flamegraph.folded", "download folded" }
+                    a { class: "fl-download", href: "{api}folded", download: "{file}.folded", "download folded" }
                 }
-                FlamePanel { graph: SharedGraph(graph), params: chart, link }
+                FlamePanel { graph: SharedGraph(graph), params, link }
             }
         }
     }

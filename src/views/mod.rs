@@ -1,7 +1,7 @@
 //! One component per page of the app; `routes` maps URLs to them.
 
 pub(crate) mod cache;
-mod flamegraph;
+pub(crate) mod flamegraph;
 mod home;
 mod not_found;
 mod profile;

@@ -8,13 +8,14 @@ use std::rc::Rc;
 use dioxus::html::{FileData, HasFileData};
 use dioxus::prelude::*;
 
-use crate::charts::flame::{ChartLink, FlamePanel, SharedGraph};
+use crate::charts::flame::ChartLink;
 use crate::env::{Env, PlatformKind};
 use crate::filters::{ProfileFilters, InsightFilters};
-use crate::hooks::{use_api, use_api_shared, Loadable};
-use crate::model::{FlameGraph, ProfileCreated, ProfileSummary};
+use crate::hooks::{use_api, Loadable};
+use crate::model::{ProfileCreated, ProfileSummary};
 use crate::platform;
 use crate::routes::Route;
+use crate::views::flamegraph::GraphAnswer;
 use crate::ApiFailure;
 
 #[component]
@@ -178,33 +179,11 @@ fn ProfileList(selected: String, version: Signal<u32>) -> Element {
 /// One profile's flame graph.
 #[component]
 fn ProfileAnswer(filters: ReadSignal<ProfileFilters>) -> Element {
-    let api = use_memo(move || {
-        let id = ProfileFilters { id: filters.read().id.clone(), ..Default::default() };
-        format!("/api/v1/profiles/{}", id.to_string().trim_start_matches("id="))
-    });
-    let answer = use_api_shared::<FlameGraph>(move || format!("{}?format=json", api()));
     let current = filters();
-    match answer {
-        Loadable::Loading => rsx! { p { class: "loading", "Loading the profile…" } },
-        Loadable::Failed(error) if error.is_not_found() => rsx! {
-            p { class: "empty-state", role: "alert", "data-state": "not-found", "No profile " code { "{current.id}" } " is kept (any more)." }
-        },
-        Loadable::Failed(error) => rsx! {
-            p { class: "error-state", role: "alert", "Could not load the profile: {error}" }
-        },
-        Loadable::Ready(graph) => {
-            let page = current.clone();
-            let link = ChartLink(Rc::new(move |chart| Route::Profile { filters: page.with_chart(chart) }.to_string()));
-            rsx! {
-                h2 { class: "fl-title", "{graph.title}" }
-                p { class: "fl-meta",
-                    "values in {graph.unit} · "
-                    a { class: "fl-download", href: "{api}?format=svg", download: "profile.svg", "download SVG" }
-                    " · "
-                    a { class: "fl-download", href: "{api}?format=folded", download: "profile.folded", "download folded" }
-                }
-                FlamePanel { graph: SharedGraph(graph), params: current.chart(), link }
-            }
-        }
-    }
+    let page = current.clone();
+    let link = ChartLink(Rc::new(move |chart| Route::Profile { filters: page.with_chart(chart) }.to_string()));
+    let id = ProfileFilters { id: current.id.clone(), ..Default::default() }.to_string();
+    let api = format!("/api/v1/profiles/{}?format=", id.trim_start_matches("id="));
+    let not_found = format!("No profile {} is kept (any more).", current.id);
+    rsx! { GraphAnswer { api, not_found, params: current.chart(), link } }
 }
