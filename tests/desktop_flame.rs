@@ -13,7 +13,13 @@ async fn desktop_window_draws_the_apis_frames() {
     let path = format!("/flamegraph?trace_id={trace_id}");
     let args = ["--server", &server.base_url, "--path", &path];
     // Marker: the details line comes with the chart.
-    let dom = show_and_close(&args, "otelscope — Flame graphs", "desktop-flame.png", "class=\"fl-details\"").await;
+    let dom = show_and_close(
+        &args,
+        "otelscope — Flame graphs",
+        "desktop-flame.png",
+        "class=\"fl-details\"",
+    )
+    .await;
     assert!(dom.contains("data-platform=\"desktop\""));
     assert_eq!(frames(&dom, "main"), api_frames(&api));
     assert_text_not_markup(&dom, &[HOSTILE_IMG, HOSTILE_SCRIPT]);

@@ -14,7 +14,11 @@ use otelscope_e2e::{artifacts_dir, Browser};
 /// Frames `expected` keeps when zoomed to the frame named `name`: its ancestors and its subtree.
 fn zoomed_to(expected: &[Frame], api: &serde_json::Value, name: &str) -> Vec<Frame> {
     // Walk the answer's tree: the path to `name`, then everything under it.
-    fn find<'a>(node: &'a serde_json::Value, name: &str, path: &mut Vec<&'a serde_json::Value>) -> bool {
+    fn find<'a>(
+        node: &'a serde_json::Value,
+        name: &str,
+        path: &mut Vec<&'a serde_json::Value>,
+    ) -> bool {
         path.push(node);
         if node["name"] == name {
             return true;
@@ -43,9 +47,18 @@ async fn a_trace_flame_graph_matches_the_api_in_chromium_and_ssr() {
     let api = server.get_json(&format!("/api/v1/flamegraph?trace_id={trace_id}&format=json")).await;
     let expected = api_frames(&api);
     // The fixture as the API folds it (µs of self time), so the page checks compare something.
-    let value = |name: &str| expected.iter().find(|f| f.0 == name).unwrap_or_else(|| panic!("{name} not in {api}")).clone();
+    let value = |name: &str| {
+        expected
+            .iter()
+            .find(|f| f.0 == name)
+            .unwrap_or_else(|| panic!("{name} not in {api}"))
+            .clone()
+    };
     assert_eq!(expected[0].1, 100_000.0, "{api}");
-    assert_eq!((value(HOSTILE_IMG).1, value(HOSTILE_SCRIPT).1, value("db query").2), (30_000.0, 40_000.0, 20_000.0));
+    assert_eq!(
+        (value(HOSTILE_IMG).1, value(HOSTILE_SCRIPT).1, value("db query").2),
+        (30_000.0, 40_000.0, 20_000.0)
+    );
     let zoomed = zoomed_to(&expected, &api, HOSTILE_SCRIPT);
     assert_eq!(zoomed.len(), 4, "all, the root span, the script frame and db query: {zoomed:?}");
 
@@ -56,7 +69,10 @@ async fn a_trace_flame_graph_matches_the_api_in_chromium_and_ssr() {
     let links = frame_links(&ssr);
     assert_eq!(links.len(), expected.len(), "one link per frame");
     let script_link = &links[expected.iter().position(|f| f.0 == HOSTILE_SCRIPT).unwrap()];
-    assert!(script_link.starts_with(&format!("/ssr/flamegraph?trace_id={trace_id}&zoom=")), "{script_link}");
+    assert!(
+        script_link.starts_with(&format!("/ssr/flamegraph?trace_id={trace_id}&zoom=")),
+        "{script_link}"
+    );
     let ssr_zoomed = server.get_text(script_link).await;
     assert_eq!(frames(&ssr_zoomed, "main"), zoomed);
     let searched = server.get_text(&format!("/ssr/flamegraph?trace_id={trace_id}&search=DB")).await;
@@ -68,11 +84,18 @@ async fn a_trace_flame_graph_matches_the_api_in_chromium_and_ssr() {
     browser.client.goto(&server.url(&format!("/flamegraph?trace_id={trace_id}"))).await.unwrap();
     let main = r#"[data-platform="web"] .fl-box[data-role="main"] g.fl-frame"#;
     let dom = browser
-        .dom_when("the app draws every frame", &format!("return document.querySelectorAll('{main}').length === {}", expected.len()))
+        .dom_when(
+            "the app draws every frame",
+            &format!("return document.querySelectorAll('{main}').length === {}", expected.len()),
+        )
         .await;
     assert_eq!(frames(&dom, "main"), expected);
     assert_text_not_markup(&dom, &[HOSTILE_IMG, HOSTILE_SCRIPT]);
-    std::fs::write(artifacts_dir().join("web-flame.png"), browser.client.screenshot().await.unwrap()).unwrap();
+    std::fs::write(
+        artifacts_dir().join("web-flame.png"),
+        browser.client.screenshot().await.unwrap(),
+    )
+    .unwrap();
 
     // Focus (as hover does) describes a frame.
     let db = value("db query");
@@ -80,11 +103,17 @@ async fn a_trace_flame_graph_matches_the_api_in_chromium_and_ssr() {
         .eval(&format!("[...document.querySelectorAll('{main}')].find(g => g.dataset.name === 'db query').focus(); return true"))
         .await;
     let dom = browser
-        .dom_when("the details line describes db query", "return document.querySelector('.fl-details').dataset.frame === 'db query'")
+        .dom_when(
+            "the details line describes db query",
+            "return document.querySelector('.fl-details').dataset.frame === 'db query'",
+        )
         .await;
     let details = text_of(&dom, ".fl-details");
     let share = format!("({:.1}% of all)", db.1 / expected[0].1 * 100.0);
-    assert!(details.starts_with("db query: total 20.00 ms ") && details.contains(&share), "{details}");
+    assert!(
+        details.starts_with("db query: total 20.00 ms ") && details.contains(&share),
+        "{details}"
+    );
 
     // A click zooms: the URL names the path, only the ancestors and the subtree are left.
     let click = format!(
@@ -96,7 +125,10 @@ async fn a_trace_flame_graph_matches_the_api_in_chromium_and_ssr() {
         .await;
     assert_eq!(frames(&dom, "main"), zoomed);
     let url = browser.client.current_url().await.unwrap();
-    assert_eq!(format!("{}?{}", url.path(), url.query().unwrap_or("")), script_link.trim_start_matches("/ssr"));
+    assert_eq!(
+        format!("{}?{}", url.path(), url.query().unwrap_or("")),
+        script_link.trim_start_matches("/ssr")
+    );
 
     // The search states the matches' share of the whole.
     let input = browser.client.find(Locator::Css(".fl-search input[name=search]")).await.unwrap();
@@ -110,7 +142,9 @@ async fn a_trace_flame_graph_matches_the_api_in_chromium_and_ssr() {
     // The sandwich of db query: its callers merged and inverted, its callees merged.
     browser
         .client
-        .goto(&server.url(&format!("/flamegraph?trace_id={trace_id}&view=sandwich&frame=db%20query")))
+        .goto(
+            &server.url(&format!("/flamegraph?trace_id={trace_id}&view=sandwich&frame=db%20query")),
+        )
         .await
         .unwrap();
     let dom = browser
@@ -126,7 +160,8 @@ async fn a_trace_flame_graph_matches_the_api_in_chromium_and_ssr() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operation_over_a_range_and_the_error_states_as_ssr() {
     let (server, trace_id) = flame_fixture_server().await;
-    let api = server.get_json("/api/v1/flamegraph?service=shop&name=checkout&since=1h&format=json").await;
+    let api =
+        server.get_json("/api/v1/flamegraph?service=shop&name=checkout&since=1h&format=json").await;
     assert_eq!(api["traces"], 2, "{api}");
     let page = server.get_text("/ssr/flamegraph?service=shop&name=checkout").await;
     assert_eq!(frames(&page, "main"), api_frames(&api));
@@ -137,11 +172,19 @@ async fn an_operation_over_a_range_and_the_error_states_as_ssr() {
     assert!(diff.contains("class=\"fl-legend\""), "{diff}");
 
     // A trace the store does not hold, a filter the API refuses.
-    let missing = server.get_text("/ssr/flamegraph?trace_id=00000000000000000000000000000001").await;
-    assert!(text_of(&missing, "[data-state=\"not-found\"]").starts_with("Trace not found"), "{missing}");
-    let bad = reqwest::get(server.url("/api/v1/flamegraph?service=shop&since=yesterday-ish&format=json")).await.unwrap();
+    let missing =
+        server.get_text("/ssr/flamegraph?trace_id=00000000000000000000000000000001").await;
+    assert!(
+        text_of(&missing, "[data-state=\"not-found\"]").starts_with("Trace not found"),
+        "{missing}"
+    );
+    let bad =
+        reqwest::get(server.url("/api/v1/flamegraph?service=shop&since=yesterday-ish&format=json"))
+            .await
+            .unwrap();
     assert_eq!(bad.status(), 400);
-    let message = bad.json::<serde_json::Value>().await.unwrap()["error"].as_str().unwrap().to_owned();
+    let body: serde_json::Value = serde_json::from_str(&bad.text().await.unwrap()).unwrap();
+    let message = body["error"].as_str().unwrap().to_owned();
     let page = server.get_text("/ssr/flamegraph?service=shop&since=yesterday-ish").await;
     let said = text_of(&page, "[data-state=\"bad-filter\"]");
     assert!(said.ends_with(&message), "{said:?} should carry {message:?}");

@@ -10,8 +10,7 @@ use crate::ApiFailure;
 /// GETs `url` with the browser's `fetch` (same origin: the API key travels as the server's
 /// cookie); non-2xx answers become errors carrying the API's `{"error": ...}` message.
 pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
-    let window =
-        web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".to_owned()))?;
+    let window = web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".to_owned()))?;
     read_answer(window.fetch_with_str(url)).await
 }
 
@@ -19,9 +18,8 @@ pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
 async fn read_answer(fetch: js_sys::Promise) -> ApiOutcome {
     let unexpected = |what: &str| ApiFailure::Unexpected(what.to_owned());
     // The browser says nothing more about a failed fetch than that it failed.
-    let response = JsFuture::from(fetch)
-        .await
-        .map_err(|_| ApiFailure::Unreachable(String::new()))?;
+    let response =
+        JsFuture::from(fetch).await.map_err(|_| ApiFailure::Unreachable(String::new()))?;
     let response: web_sys::Response =
         response.dyn_into().map_err(|_| unexpected("not a response"))?;
     // The body's bytes, copied once into WASM memory: `text()` would decode them to UTF-16

@@ -41,13 +41,18 @@ pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
 fn FlameAnswer(filters: ReadSignal<FlameFilters>) -> Element {
     let current = filters();
     let page = current.clone();
-    let link = ChartLink(Rc::new(move |chart| Route::FlameGraph { filters: page.with_chart(chart) }.to_string()));
+    let link = ChartLink(Rc::new(move |chart| {
+        Route::FlameGraph { filters: page.with_chart(chart) }.to_string()
+    }));
     // Only the selection names the API call: zooming or searching does not refetch.
     let api = current.api_path("");
     let not_found = if current.trace_id.is_empty() {
         String::new()
     } else {
-        format!("Trace not found: no spans of trace {} are stored (yet, or any more).", current.trace_id)
+        format!(
+            "Trace not found: no spans of trace {} are stored (yet, or any more).",
+            current.trace_id
+        )
     };
     rsx! { GraphAnswer { api, not_found, params: current.chart(), link } }
 }
@@ -55,7 +60,12 @@ fn FlameAnswer(filters: ReadSignal<FlameFilters>) -> Element {
 /// One flame graph answer with its downloads, or what went wrong. `api` is the API path up to
 /// the format's value (`/api/v1/flamegraph?trace_id=..&format=`); `not_found` what a 404 means.
 #[component]
-pub(crate) fn GraphAnswer(api: ReadSignal<String>, not_found: String, params: ChartParams, link: ChartLink) -> Element {
+pub(crate) fn GraphAnswer(
+    api: ReadSignal<String>,
+    not_found: String,
+    params: ChartParams,
+    link: ChartLink,
+) -> Element {
     let answer = use_api_shared::<Graph>(move || format!("{}json", api.read()));
     match answer {
         Loadable::Loading => rsx! { p { class: "loading", "Loading the flame graph…" } },
@@ -70,12 +80,14 @@ pub(crate) fn GraphAnswer(api: ReadSignal<String>, not_found: String, params: Ch
         Loadable::Failed(error) => rsx! {
             p { class: "error-state", role: "alert", "data-state": "failed", "Could not load the flame graph: {error}" }
         },
-        Loadable::Ready(graph) if graph.root.total <= 0.0 && graph.root.children.is_empty() => rsx! {
-            p { class: "empty-state", "data-state": "empty",
-                "Nothing with self time for {graph.title} in this range. "
-                OtlpHint {}
+        Loadable::Ready(graph) if graph.root.total <= 0.0 && graph.root.children.is_empty() => {
+            rsx! {
+                p { class: "empty-state", "data-state": "empty",
+                    "Nothing with self time for {graph.title} in this range. "
+                    OtlpHint {}
+                }
             }
-        },
+        }
         Loadable::Ready(graph) => {
             let matched = match graph.matched_by.as_deref() {
                 Some("root") => " · only traces whose root it is",
@@ -190,7 +202,10 @@ fn FlameForm(filters: FlameFilters) -> Element {
 #[component]
 fn OperationList(service: ReadSignal<String>) -> Element {
     let operations = use_api::<Operations>(move || {
-        format!("/api/v1/operations?{}", crate::filters::InsightFilters { service: service(), ..Default::default() })
+        format!(
+            "/api/v1/operations?{}",
+            crate::filters::InsightFilters { service: service(), ..Default::default() }
+        )
     });
     let names = match operations {
         Loadable::Ready(ops) => ops.operations,
@@ -222,7 +237,9 @@ mod tests {
             for want in wanted {
                 let outcome = match answers.iter().find(|(p, _)| *p == want) {
                     Some((_, body)) => Ok((*body).into()),
-                    None => Err(crate::ApiFailure::from_status(404, r#"{"error":"no such thing"}"#)),
+                    None => {
+                        Err(crate::ApiFailure::from_status(404, r#"{"error":"no such thing"}"#))
+                    }
                 };
                 data.answer(want, outcome);
             }
@@ -254,21 +271,37 @@ mod tests {
     fn a_trace_draws_as_linked_frames_with_text_names() {
         let html = render_with(
             "/flamegraph?trace_id=abab&search=db",
-            &[("/api/v1/flamegraph?trace_id=abab&format=json", GRAPH), ("/api/v1/services", r#"{"services":[]}"#)],
+            &[
+                ("/api/v1/flamegraph?trace_id=abab&format=json", GRAPH),
+                ("/api/v1/services", r#"{"services":[]}"#),
+            ],
         );
         assert_eq!(
             frames(&html),
-            ["all 100 0", "shop GET /a 100 20", "&#60;img src=x onerror=alert(1)&#62; 30 30", "db 50 50"]
+            [
+                "all 100 0",
+                "shop GET /a 100 20",
+                "&#60;img src=x onerror=alert(1)&#62; 30 30",
+                "db 50 50"
+            ]
         );
         assert!(html.contains("matches: 50.0% of all"), "{html}");
-        assert!(html.contains(r#"href="/ssr/flamegraph?trace_id=abab&#38;zoom=shop%20GET%20%2Fa&#38;search=db""#), "{html}");
+        assert!(
+            html.contains(
+                r#"href="/ssr/flamegraph?trace_id=abab&#38;zoom=shop%20GET%20%2Fa&#38;search=db""#
+            ),
+            "{html}"
+        );
         assert!(html.contains(r#"href="/api/v1/flamegraph?trace_id=abab&#38;format=svg""#));
         assert!(!html.contains("<img"), "names are text");
     }
 
     #[test]
     fn zoom_and_sandwich_come_from_the_url() {
-        let answers = [("/api/v1/flamegraph?trace_id=abab&format=json", GRAPH), ("/api/v1/services", r#"{"services":[]}"#)];
+        let answers = [
+            ("/api/v1/flamegraph?trace_id=abab&format=json", GRAPH),
+            ("/api/v1/services", r#"{"services":[]}"#),
+        ];
         let zoomed = render_with("/flamegraph?trace_id=abab&zoom=shop%20GET%20%2Fa%3Bdb", &answers);
         assert_eq!(frames(&zoomed), ["all 100 0", "shop GET /a 100 20", "db 50 50"]);
         assert!(zoomed.contains("Reset zoom"));
@@ -278,7 +311,8 @@ mod tests {
 
     #[test]
     fn failures_say_what_went_wrong() {
-        let missing = render_with("/flamegraph?trace_id=ffff", &[("/api/v1/services", r#"{"services":[]}"#)]);
+        let missing =
+            render_with("/flamegraph?trace_id=ffff", &[("/api/v1/services", r#"{"services":[]}"#)]);
         assert!(missing.contains("Trace not found"), "{missing}");
         let picker = render_with("/flamegraph", &[("/api/v1/services", r#"{"services":[]}"#)]);
         assert!(picker.contains("Pick a service"), "{picker}");

@@ -10,7 +10,7 @@ use dioxus::prelude::*;
 
 use crate::charts::flame::ChartLink;
 use crate::env::{Env, PlatformKind};
-use crate::filters::{ProfileFilters, InsightFilters};
+use crate::filters::{InsightFilters, ProfileFilters};
 use crate::hooks::{use_api, Loadable};
 use crate::model::{ProfileCreated, ProfileSummary};
 use crate::platform;
@@ -54,11 +54,19 @@ fn ProfileTools(version: Signal<u32>) -> Element {
         move |source: &'static str| {
             let env = env.clone();
             async move {
-                let list = platform::get_text(&format!("{}/api/v1/profiles", env.api_base), env.api_key.as_deref()).await;
-                let newest = list.ok().and_then(|body| serde_json::from_str::<Vec<ProfileSummary>>(&body).ok())
+                let list = platform::get_text(
+                    &format!("{}/api/v1/profiles", env.api_base),
+                    env.api_key.as_deref(),
+                )
+                .await;
+                let newest = list
+                    .ok()
+                    .and_then(|body| serde_json::from_str::<Vec<ProfileSummary>>(&body).ok())
                     .and_then(|list| list.into_iter().find(|p| p.source == source));
                 if let Some(p) = newest {
-                    navigator.push(Route::Profile { filters: ProfileFilters { id: p.id, ..Default::default() } });
+                    navigator.push(Route::Profile {
+                        filters: ProfileFilters { id: p.id, ..Default::default() },
+                    });
                 }
             }
         }
@@ -90,15 +98,26 @@ fn ProfileTools(version: Signal<u32>) -> Element {
         busy.set(Some(format!("Importing {}…", file.name())));
         problem.set(None);
         spawn(async move {
-            let name = InsightFilters { service: file.name(), ..Default::default() }.to_string().replacen("service=", "name=", 1);
+            let name = InsightFilters { service: file.name(), ..Default::default() }
+                .to_string()
+                .replacen("service=", "name=", 1);
             let answer = match file.read_bytes().await {
-                Ok(bytes) => platform::post_bytes(&format!("{}/api/v1/profiles?{name}", env.api_base), bytes.to_vec(), env.api_key.as_deref()).await,
+                Ok(bytes) => {
+                    platform::post_bytes(
+                        &format!("{}/api/v1/profiles?{name}", env.api_base),
+                        bytes.to_vec(),
+                        env.api_key.as_deref(),
+                    )
+                    .await
+                }
                 Err(_) => Err(ApiFailure::Unexpected("the file could not be read".into())),
             };
             match answer.map(|body| serde_json::from_str::<ProfileCreated>(&body)) {
                 Ok(Ok(created)) => {
                     version += 1;
-                    navigator.push(Route::Profile { filters: ProfileFilters { id: created.id, ..Default::default() } });
+                    navigator.push(Route::Profile {
+                        filters: ProfileFilters { id: created.id, ..Default::default() },
+                    });
                 }
                 Ok(Err(error)) => problem.set(Some(format!("unexpected answer: {error}"))),
                 Err(error) => problem.set(Some(failure_text(&error))),
@@ -140,7 +159,9 @@ fn ProfileTools(version: Signal<u32>) -> Element {
 /// A failure as the import and profile forms say it: the server's own message for a 400.
 fn failure_text(error: &ApiFailure) -> String {
     match error {
-        ApiFailure::Status { status: 400, message: Some(message) } => format!("Not imported: {message}"),
+        ApiFailure::Status { status: 400, message: Some(message) } => {
+            format!("Not imported: {message}")
+        }
         other => format!("Failed: {other}"),
     }
 }
@@ -154,7 +175,9 @@ fn ProfileList(selected: String, version: Signal<u32>) -> Element {
     });
     match list {
         Loadable::Loading => rsx! { p { class: "loading", "Loading profiles…" } },
-        Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not load the profiles: {error}" } },
+        Loadable::Failed(error) => {
+            rsx! { p { class: "error-state", role: "alert", "Could not load the profiles: {error}" } }
+        }
         Loadable::Ready(list) if list.is_empty() => rsx! {
             p { class: "empty-state", "No profiles yet: take a CPU profile of the server or import one." }
         },
@@ -181,7 +204,9 @@ fn ProfileList(selected: String, version: Signal<u32>) -> Element {
 fn ProfileAnswer(filters: ReadSignal<ProfileFilters>) -> Element {
     let current = filters();
     let page = current.clone();
-    let link = ChartLink(Rc::new(move |chart| Route::Profile { filters: page.with_chart(chart) }.to_string()));
+    let link = ChartLink(Rc::new(move |chart| {
+        Route::Profile { filters: page.with_chart(chart) }.to_string()
+    }));
     let id = ProfileFilters { id: current.id.clone(), ..Default::default() }.to_string();
     let api = format!("/api/v1/profiles/{}?format=", id.trim_start_matches("id="));
     let not_found = format!("No profile {} is kept (any more).", current.id);

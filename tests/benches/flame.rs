@@ -66,7 +66,8 @@ async fn main() {
         .await
         .expect("POST /api/v1/profiles");
     assert!(answer.status().is_success(), "import: {}", answer.status());
-    let id = answer.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let created: serde_json::Value = serde_json::from_str(&answer.text().await.unwrap()).unwrap();
+    let id = created["id"].as_str().expect("id").to_owned();
     let import_ms = start.elapsed().as_secs_f64() * 1e3;
 
     let browser = Browser::start().await;

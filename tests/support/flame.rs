@@ -49,7 +49,10 @@ pub fn send_flame_fixture(otlp_http_url: &str) -> String {
     let t0 = SystemTime::now() - Duration::from_secs(30);
     let at = |ms: u64| t0 + Duration::from_millis(ms);
     let child = |cx: &Context, name: &str, from: u64, to: u64| {
-        let span = tracer.span_builder(name.to_owned()).with_start_time(at(from)).start_with_context(&tracer, cx);
+        let span = tracer
+            .span_builder(name.to_owned())
+            .with_start_time(at(from))
+            .start_with_context(&tracer, cx);
         let cx = cx.with_span(span);
         (cx, to)
     };
@@ -103,7 +106,11 @@ pub fn frames(html: &str, role: &str) -> Vec<Frame> {
         .map(|g| {
             let attrs = g.attributes.borrow();
             let number = |key: &str| attrs.get(key).and_then(|v| v.parse::<f64>().ok()).expect(key);
-            (attrs.get("data-name").expect("data-name").to_owned(), number("data-total"), number("data-self"))
+            (
+                attrs.get("data-name").expect("data-name").to_owned(),
+                number("data-total"),
+                number("data-self"),
+            )
         })
         .collect()
 }

@@ -90,7 +90,7 @@ pub fn sandwich(flat: &Flat, name: &str) -> (FlameNode, FlameNode) {
     }
     // A caller path ends at the root: what no caller above accounts for is the frame's own.
     callers.settle_self();
-    (callers.into_node(0), callees.into_node(0))
+    (callers.to_node(0), callees.to_node(0))
 }
 
 /// A tree being merged by name: `(name, self, total, children)` per frame.
@@ -125,13 +125,13 @@ impl Tree {
         }
     }
 
-    fn into_node(&self, i: usize) -> FlameNode {
+    fn to_node(&self, i: usize) -> FlameNode {
         let (name, self_value, total, children) = &self.nodes[i];
         FlameNode {
             name: name.clone(),
             self_value: *self_value,
             total: *total,
-            children: children.iter().map(|&c| self.into_node(c)).collect(),
+            children: children.iter().map(|&c| self.to_node(c)).collect(),
             ..FlameNode::default()
         }
     }
@@ -174,7 +174,11 @@ pub fn frame_summary(flat: &Flat, i: usize, unit: &str) -> String {
         format_value(node.self_value, unit)
     );
     if node.traces > 0 {
-        text.push_str(&format!(", in {} trace{}", node.traces, if node.traces == 1 { "" } else { "s" }));
+        text.push_str(&format!(
+            ", in {} trace{}",
+            node.traces,
+            if node.traces == 1 { "" } else { "s" }
+        ));
     }
     if let Some(base) = node.base_total {
         let change = if base > 0.0 {

@@ -28,7 +28,8 @@ pub fn FlamePanel(graph: SharedGraph, params: ChartParams, link: ChartLink) -> E
     let flat = flat();
     let graph = graph.0;
     let diff = graph.base.is_some();
-    let sandwich_of = (params.view == "sandwich" && !params.frame.is_empty()).then(|| params.frame.clone());
+    let sandwich_of =
+        (params.view == "sandwich" && !params.frame.is_empty()).then(|| params.frame.clone());
     let halves = use_memo(use_reactive!(|flat, sandwich_of| {
         sandwich_of.map(|name| {
             let (callers, callees) = sandwich(&flat.0, &name);
@@ -36,7 +37,8 @@ pub fn FlamePanel(graph: SharedGraph, params: ChartParams, link: ChartLink) -> E
         })
     }));
     let icicle = params.view == "icicle";
-    let share = (!params.search.trim().is_empty()).then(|| share_text(search(&flat.0, &params.search).1));
+    let share =
+        (!params.search.trim().is_empty()).then(|| share_text(search(&flat.0, &params.search).1));
     let url = |change: &dyn Fn(&mut ChartParams)| {
         let mut next = params.clone();
         change(&mut next);
@@ -128,7 +130,8 @@ fn SandwichPick(flat: SharedFlat, params: ChartParams, link: ChartLink) -> Eleme
             p { class: "fl-hint muted", "Click a frame to zoom in; zoomed, it offers its sandwich view (callers and callees of that function)." }
         };
     }
-    let url = (link.0)(ChartParams { view: "sandwich".into(), frame: name.clone(), ..params.clone() });
+    let url =
+        (link.0)(ChartParams { view: "sandwich".into(), frame: name.clone(), ..params.clone() });
     rsx! {
         p { class: "fl-hint",
             GoLink { url, class: "fl-sandwich-link", "Sandwich view of " code { "{name}" } }

@@ -131,8 +131,11 @@ fn frames_under_a_pixel_are_dropped_with_their_subtrees() {
     // `thin` (half a pixel) went with `under`; at half the width `edge` and `b` go too, and
     // so does `tiny` under `b`.
     let flat = Flat::new(&tree("a;wide 997\na;thin;under 0.5\na;edge 1.5\nb;tiny 1"));
-    let names: Vec<&str> =
-        layout(&flat, 0, 500.0).bars.iter().map(|b| flat.nodes[b.node as usize].name.as_str()).collect();
+    let names: Vec<&str> = layout(&flat, 0, 500.0)
+        .bars
+        .iter()
+        .map(|b| flat.nodes[b.node as usize].name.as_str())
+        .collect();
     assert_eq!(names, ["all", "a", "wide"]);
 }
 
@@ -176,13 +179,8 @@ fn search_share_counts_nested_matches_once() {
         ",
     ));
     let (matched, share) = search(&flat, "DB");
-    let names: Vec<&str> = flat
-        .nodes
-        .iter()
-        .zip(&matched)
-        .filter(|(_, &m)| m)
-        .map(|(n, _)| n.name.as_str())
-        .collect();
+    let names: Vec<&str> =
+        flat.nodes.iter().zip(&matched).filter(|(_, &m)| m).map(|(n, _)| n.name.as_str()).collect();
     assert_eq!(names, ["db", "db", "db select"]);
     assert_eq!(share_text(share), "matches: 40.0% of all");
     assert_eq!(share_text(search(&flat, "nothing").1), "matches: 0.0% of all");
