@@ -32,10 +32,15 @@ wasm-bindgen --target web --no-typescript --remove-name-section --remove-produce
   --out-name otelscope_app --out-dir "$fresh" \
   "$target_dir/wasm32-unknown-unknown/wasm-release/otelscope-app.wasm"
 # Smaller code for the browser to compile (binaryen's wasm-opt, installed by scripts/setup.sh);
-# the features are the ones rustc enables for wasm32 by default.
-target/node/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+# the features are the ones rustc enables for wasm32 by default. Flattening and re-running the
+# relooper before -Oz gives ~1% less gzipped code than -Oz alone (measured 2026-11-27).
+target/node/node_modules/.bin/wasm-opt --flatten --rereloop -Oz -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$fresh/otelscope_app_bg.wasm" -o "$fresh/otelscope_app_bg.wasm"
+# wasm-bindgen's JS glue, minified (terser, installed by scripts/setup.sh): 11.4 → 9.1 KB gzipped.
+target/node/node_modules/.bin/terser "$fresh/otelscope_app.js" --module --compress --mangle \
+  -o "$fresh/otelscope_app.min.js"
+mv "$fresh/otelscope_app.min.js" "$fresh/otelscope_app.js"
 # Replace only when changed, so an unchanged bundle does not force the server to recompile.
 if ! diff -rq "$fresh" "$out" >/dev/null 2>&1; then
   rm -rf "$out" && mv "$fresh" "$out"

@@ -57,13 +57,18 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" >/dev/null
 fi
 
-# --- wasm-opt (npm `binaryen`, pinned) for scripts/build-web.sh ------------------------------
+# --- wasm-opt (npm `binaryen`) and terser (minifies wasm-bindgen's JS), pinned, for build-web.sh
 binaryen=132.0.0
+terser=5.51.4
 # Some nodejs builds bring npm along; Debian's does not.
 command -v npm >/dev/null || sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
 if ! grep -qs "\"version\": \"$binaryen\"" target/node/node_modules/binaryen/package.json; then
   log "installing binaryen $binaryen (wasm-opt) into target/node"
   npm install --prefix target/node --no-audit --no-fund --silent "binaryen@$binaryen" >/dev/null
+fi
+if ! grep -qs "\"version\": \"$terser\"" target/node/node_modules/terser/package.json; then
+  log "installing terser $terser into target/node"
+  npm install --prefix target/node --no-audit --no-fund --silent "terser@$terser" >/dev/null
 fi
 
 # --- The OpenTelemetry Python SDK for tests/python_sdk.rs --------------------------------------

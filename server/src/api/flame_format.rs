@@ -44,7 +44,6 @@ impl FlameFormat {
 
 /// Answers a flame graph in `format`. `folded` gives the lines for text and SVG (only called
 /// for those), `tree` the JSON tree (only called for JSON); `file_stem` names downloads.
-#[allow(dead_code)] // until the flame graph and profile routes use it
 pub(crate) fn respond(
     format: FlameFormat,
     title: &str,

@@ -2,6 +2,7 @@
 //! the one [`ApiError`].
 
 mod error;
+mod flame;
 mod flame_format;
 mod health;
 mod insights;
@@ -24,6 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(traces::routes())
         .merge(signals::routes())
         .merge(insights::routes())
+        .merge(flame::routes())
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
 }
 

@@ -69,6 +69,8 @@ pub struct Ingest {
 
 /// How often retention also runs without ingest (it runs after every commit too).
 const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often settled traces are folded into the flame graph rollup.
+const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Ingest {
     /// Starts the writer thread; it ends when every `Ingest` handle is dropped.
@@ -95,6 +97,28 @@ impl Ingest {
                 }
             })
             .expect("spawn the retention thread");
+        // Folds settled traces into the flame graph rollup, off the writer thread (decoding is
+        // done on a read connection; the writer connection is held only to apply).
+        let weak = Arc::downgrade(&store);
+        std::thread::Builder::new()
+            .name("otelscope-flames".into())
+            .spawn(move || loop {
+                std::thread::sleep(FOLD_EVERY);
+                let Some(store) = weak.upgrade() else { return };
+                loop {
+                    let pass = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        store.fold_flames(now_ns())
+                    }));
+                    match pass {
+                        Ok(Ok(n)) if n >= crate::store::TRACES_PER_PASS => continue,
+                        Ok(Ok(_)) => {}
+                        Ok(Err(error)) => tracing::warn!(%error, "Flame graph fold pass failed."),
+                        Err(_) => tracing::error!("The store panicked in a flame graph fold pass."),
+                    }
+                    break;
+                }
+            })
+            .expect("spawn the flame fold thread");
         // Twice the queue: one set waiting in the queue, one being read and decoded.
         Ingest {
             queue,

@@ -6,9 +6,11 @@
 //! its duration minus its children's durations, clipped at 0, in microseconds (what folded
 //! files and inferno expect). A span whose parent is not in the trace starts a stack of its own.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use otelscope_app::model::{FlameGraph, FlameNode, Span};
+
+pub use super::flame_tree::{diff_graph, diff_text, Matcher, StackTree};
 
 /// Folded stacks: `frame;frame;frame` → self time (µs). Ordered, so output is deterministic.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,78 +96,10 @@ pub struct Frame {
     pub children: Vec<Frame>,
 }
 
-/// A frame's text: no `;` (the folded separator) and no line breaks, so a span name cannot
-/// split a stack or a line.
-fn frame_text(service: Option<&str>, name: &str) -> String {
-    let clean = |s: &str| s.replace(';', ":").replace(['\n', '\r'], " ");
-    match service {
-        Some(service) => format!("{} {}", clean(service), clean(name)),
-        None => clean(name),
-    }
-}
-
-/// One trace's spans as (stack, self time in µs), one entry per span with a positive self time.
-/// Iterative and linear in the spans (a parent's stack is built once and reused); a cycle of
-/// parent ids (malformed input) is broken where it closes.
+/// One trace's spans as (stack, self time in µs), one entry per distinct stack with self time,
+/// by stack (see [`StackTree::from_trace`] for the rules).
 pub fn fold_trace(spans: &[Span]) -> Vec<(String, u64)> {
-    let index: HashMap<&str, usize> =
-        spans.iter().enumerate().map(|(i, s)| (s.span_id.as_str(), i)).collect();
-    let parent: Vec<Option<usize>> = spans
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            s.parent_span_id.as_deref().and_then(|p| index.get(p).copied()).filter(|&p| p != i)
-        })
-        .collect();
-    // Children's durations, summed per parent.
-    let mut children_ns = vec![0u64; spans.len()];
-    for (i, span) in spans.iter().enumerate() {
-        if let Some(p) = parent[i] {
-            children_ns[p] =
-                children_ns[p].saturating_add(span.end_ns.saturating_sub(span.start_ns));
-        }
-    }
-    // Stacks, each built from its parent's: walk up to the first span whose stack is known.
-    let mut stacks: Vec<Option<String>> = vec![None; spans.len()];
-    let mut on_path = vec![false; spans.len()];
-    let mut out = Vec::new();
-    for start in 0..spans.len() {
-        let mut path = Vec::new();
-        let mut at = Some(start);
-        while let Some(i) = at {
-            if stacks[i].is_some() || on_path[i] {
-                break;
-            }
-            on_path[i] = true;
-            path.push(i);
-            at = parent[i];
-        }
-        for &i in path.iter().rev() {
-            let span = &spans[i];
-            let above = parent[i].and_then(|p| stacks[p].as_deref().map(|s| (p, s)));
-            let stack = match above {
-                Some((p, above)) => {
-                    let service =
-                        (spans[p].service != span.service).then_some(span.service.as_str());
-                    format!("{above};{}", frame_text(service, &span.name))
-                }
-                None => frame_text(Some(&span.service), &span.name),
-            };
-            stacks[i] = Some(stack);
-        }
-        for &i in &path {
-            on_path[i] = false;
-        }
-    }
-    for (i, span) in spans.iter().enumerate() {
-        let own = span.end_ns.saturating_sub(span.start_ns).saturating_sub(children_ns[i]) / 1_000;
-        if own > 0 {
-            if let Some(stack) = stacks[i].take() {
-                out.push((stack, own));
-            }
-        }
-    }
-    out
+    StackTree::from_trace(spans).stacks().into_iter().collect()
 }
 
 /// One frame of a differential flame graph: its value in the base and in the selection, each

@@ -5,5 +5,7 @@
 
 pub mod cache;
 pub mod flame;
+pub mod flame_query;
+pub mod flame_tree;
 pub mod params;
 pub mod retries;

@@ -62,7 +62,7 @@ pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
 
 /// The query string's pairs, decoded by the app's decoder (so a page URL and the API read a
 /// value alike); an empty value means "no filter" and is skipped.
-fn params(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
+pub(crate) fn params(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
     otelscope_app::filters::query_pairs(raw).filter(|(_, value)| !value.is_empty())
 }
 
@@ -76,7 +76,7 @@ fn millis(key: &str, value: &str) -> Result<u64, String> {
     Ok((ms * 1e6) as u64)
 }
 
-fn time(key: &str, value: &str, now_ns: u64) -> Result<u64, String> {
+pub(crate) fn time(key: &str, value: &str, now_ns: u64) -> Result<u64, String> {
     if let Ok(ns) = value.parse::<u64>() {
         return Ok(ns);
     }

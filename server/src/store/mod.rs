@@ -3,6 +3,7 @@
 
 mod cache_rollup;
 mod chunk;
+mod flame_rollup;
 mod latency;
 mod prepare;
 mod retry_rollup;
@@ -13,6 +14,7 @@ mod signals;
 mod sqlite;
 
 pub use chunk::{SeenSpans, SpanChunk};
+pub use flame_rollup::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_PER_PASS};
 pub use latency::Histogram;
 pub use prepare::PreparedSpans;
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
@@ -23,6 +25,8 @@ use otelscope_app::model::{
 };
 
 use crate::query::cache::CacheRows;
+use crate::query::flame_query::OperationQuery;
+use crate::query::flame_tree::StackTree;
 use crate::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
 use crate::query::retries::RetryRows;
 
@@ -136,4 +140,13 @@ pub trait Store: Send + Sync + 'static {
     fn cache(&self, query: &CacheQuery) -> Result<CacheRows, StoreError>;
     /// Retry behaviour per operation, from the rollups (no span is decoded).
     fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError>;
+    /// Folds traces whose last part arrived over `SETTLE_NS` before `now_ns` into the flame
+    /// graph rollup, at most `TRACES_PER_PASS` per call; returns how many it took.
+    fn fold_flames(&self, now_ns: u64) -> Result<usize, StoreError>;
+    /// An operation's flame graph stacks over a range: the rollup's rows, plus recent traces
+    /// not yet folded (no bulk decoding).
+    fn flame_operation(&self, query: &OperationQuery) -> Result<StackTree, StoreError>;
+    /// One trace's flame graph stacks (empty for an unknown trace). Holds the trace's spans, so
+    /// callers check its size (`trace_version`) against `MAX_FOLD_SPANS` first.
+    fn flame_trace(&self, trace_id: &str) -> Result<StackTree, StoreError>;
 }

@@ -184,6 +184,48 @@ const MIGRATIONS: &[&str] = &[
     -- And per operation and kind.
     CREATE INDEX retry_examples_by_op ON retry_examples (service, name, kind, bucket_ns);
 "#,
+    // v7 (flame graphs): the stack rollup of span self times (`flame_rollup.rs`). Data stored
+    // before this version is not folded (that would decode every chunk).
+    r#"
+    -- Every distinct stack prefix once: a frame (service, name) under its parent frame (0 is
+    -- the root, which has no row). `[other]` (service '') under the root holds stacks past a
+    -- bucket's bound.
+    CREATE TABLE flame_nodes (
+        id      INTEGER PRIMARY KEY,
+        parent  INTEGER NOT NULL,
+        service TEXT    NOT NULL,
+        name    TEXT    NOT NULL,
+        UNIQUE (parent, service, name)
+    );
+    CREATE INDEX flame_nodes_op ON flame_nodes (service, name);
+
+    -- Per frame and 10 s bucket of the trace's start: self time (µs) and traces through it.
+    CREATE TABLE flame_rollup (
+        node        INTEGER NOT NULL,
+        bucket_ns   INTEGER NOT NULL,
+        self_us     INTEGER NOT NULL,
+        traces      INTEGER NOT NULL,
+        received_ns INTEGER NOT NULL,
+        PRIMARY KEY (node, bucket_ns)
+    ) WITHOUT ROWID;
+    CREATE INDEX flame_rollup_bucket ON flame_rollup (bucket_ns);
+    CREATE INDEX flame_rollup_received ON flame_rollup (received_ns);
+
+    -- Traces with parts not yet folded (received_ns = their last part's receipt).
+    CREATE TABLE flame_pending (
+        trace_id    TEXT PRIMARY KEY,
+        received_ns INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX flame_pending_received ON flame_pending (received_ns);
+
+    -- Folded traces: the last chunk folded in and the bucket they went to, so a late part
+    -- replaces the trace's old contribution.
+    CREATE TABLE flame_folded (
+        trace_id   TEXT PRIMARY KEY,
+        last_chunk INTEGER NOT NULL,
+        bucket_ns  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes.

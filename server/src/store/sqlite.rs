@@ -15,10 +15,12 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
 use super::{
-    rollup, rollup_sql, schema, signals, Retention, SeenSpans, SpanChunk, Store, StoreError,
-    WriteBatch,
+    flame_rollup, rollup, rollup_sql, schema, signals, Retention, SeenSpans, SpanChunk, Store,
+    StoreError, WriteBatch,
 };
 use crate::query::cache::CacheRows;
+use crate::query::flame_query::OperationQuery;
+use crate::query::flame_tree::StackTree;
 use crate::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
 use crate::query::retries::RetryRows;
 
@@ -38,6 +40,8 @@ pub struct SqliteStore {
     total_bytes: AtomicU64,
     /// `otelscope.lock`, locked for as long as the store is open.
     _lock: Option<std::fs::File>,
+    /// Held by a flame fold pass, so two never fold the same trace twice.
+    folding: Mutex<()>,
 }
 
 impl SqliteStore {
@@ -116,6 +120,7 @@ impl SqliteStore {
             total_spans: AtomicU64::new(total as u64),
             total_bytes: AtomicU64::new(bytes.max(0) as u64),
             _lock: None,
+            folding: Mutex::new(()),
         })
     }
 
@@ -301,6 +306,7 @@ impl Store for SqliteStore {
         let too_old = oldest.is_some_and(|received| received < cutoff);
         if excess_spans == 0 && excess_bytes == 0 && !too_old {
             rollup_sql::retain(&conn)?;
+            flame_rollup::retain(&conn)?;
             return Ok(0);
         }
         // Whole traces, oldest received first, until every bound holds again or the budget of
@@ -328,7 +334,7 @@ impl Store for SqliteStore {
         }
         let tx = conn.transaction()?;
         subtract_service_stats(&tx, &victims)?;
-        for table in ["span_chunks", "trace_ops", "traces"] {
+        for table in ["span_chunks", "trace_ops", "traces", "flame_pending", "flame_folded"] {
             let mut delete =
                 tx.prepare_cached(&format!("DELETE FROM {table} WHERE trace_id = ?1"))?;
             for id in &victims {
@@ -344,6 +350,7 @@ impl Store for SqliteStore {
             }
         }
         rollup_sql::retain(&tx)?;
+        flame_rollup::retain(&tx)?;
         tx.commit()?;
         self.total_spans.fetch_sub(spans.min(self.total_spans()), Ordering::Relaxed);
         let bytes = bytes.min(self.total_bytes.load(Ordering::Relaxed));
@@ -443,6 +450,36 @@ impl Store for SqliteStore {
 
     fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError> {
         self.read(|conn| rollup_sql::retries(conn, query))
+    }
+
+    fn fold_flames(&self, now_ns: u64) -> Result<usize, StoreError> {
+        let _one_pass = self.folding.lock().unwrap_or_else(|p| p.into_inner());
+        // Decoding happens on a read connection, so the writer is held only to apply.
+        let folds = self.read(|conn| {
+            flame_rollup::settled(conn, now_ns)?
+                .into_iter()
+                .map(|pending| flame_rollup::fold(conn, pending))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        if folds.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        flame_rollup::apply(&tx, &folds)?;
+        tx.commit()?;
+        Ok(folds.len())
+    }
+
+    fn flame_operation(&self, query: &OperationQuery) -> Result<StackTree, StoreError> {
+        self.read(|conn| flame_rollup::operation(conn, query))
+    }
+
+    fn flame_trace(&self, trace_id: &str) -> Result<StackTree, StoreError> {
+        self.read(|conn| {
+            let (spans, _, _) = flame_rollup::trace_spans(conn, trace_id, None)?;
+            Ok(StackTree::from_trace(&spans))
+        })
     }
 }
 
@@ -550,6 +587,7 @@ fn write_batch(conn: &Connection, batch: &WriteBatch) -> Result<Written, StoreEr
             received,
             t.stored_bytes as i64,
         ])?;
+        flame_rollup::mark_pending(conn, &t.trace_id, received)?;
         for op in &t.ops {
             upsert_op.execute(params![
                 t.trace_id, op.service, op.name, op.spans, op.errors, op.latency

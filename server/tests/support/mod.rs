@@ -192,6 +192,21 @@ impl Store for GatedStore {
     fn retries(&self, q: &RetryQuery) -> Result<RetryRows, StoreError> {
         self.inner.retries(q)
     }
+    fn fold_flames(&self, now_ns: u64) -> Result<usize, StoreError> {
+        self.inner.fold_flames(now_ns)
+    }
+    fn flame_operation(
+        &self,
+        q: &otelscope_server::query::flame_query::OperationQuery,
+    ) -> Result<otelscope_server::query::flame_tree::StackTree, StoreError> {
+        self.inner.flame_operation(q)
+    }
+    fn flame_trace(
+        &self,
+        id: &str,
+    ) -> Result<otelscope_server::query::flame_tree::StackTree, StoreError> {
+        self.inner.flame_trace(id)
+    }
     fn trace_version(&self, id: &str) -> Result<Option<u64>, StoreError> {
         self.inner.trace_version(id)
     }

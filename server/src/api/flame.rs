@@ -1,0 +1,143 @@
+//! `GET /api/v1/flamegraph`: span-derived flame graphs of one trace (`trace_id`) or of one
+//! operation over a range (`service`, `name`, `match`, `since`, `until`, from the rollup), and
+//! the difference against a base (`base_trace_id`, or `base_since`/`base_until`); as folded
+//! text, JSON or SVG (`flame_format`).
+
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::flame_format::{self, FlameFormat};
+use super::ApiError;
+use crate::ingest::now_ns;
+use crate::query::flame_query::{parse_flame_query, Selection};
+use crate::query::flame_tree::{diff_graph, diff_text, StackTree};
+use crate::store::MAX_FOLD_SPANS;
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/flamegraph", get(flamegraph))
+}
+
+async fn flamegraph(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query =
+        parse_flame_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
+    let format = FlameFormat::choose(query.format.as_deref(), &headers)?;
+    let selection = fold(&state, &query.selection).await?;
+    let base = match &query.base {
+        Some(base) => Some(fold(&state, base).await?),
+        None => None,
+    };
+    let title = query.selection.title();
+    let kind = query.selection.kind();
+    let matched_by = match &query.selection {
+        Selection::Operation(op) => Some(op.matched_by().to_owned()),
+        Selection::Trace(_) => None,
+    };
+    let stem = format!("flamegraph {title}");
+    match (base, &query.base) {
+        (Some(base), Some(base_selection)) => flame_format::respond(
+            format,
+            &format!("{title} against {}", base_selection.title()),
+            "µs",
+            &stem,
+            || diff_text(&base, &selection),
+            || {
+                let mut graph =
+                    diff_graph(&base, &selection, kind, &title, &base_selection.title());
+                graph.matched_by = matched_by;
+                graph
+            },
+        ),
+        _ => flame_format::respond(
+            format,
+            &title,
+            "µs",
+            &stem,
+            || selection.to_text(),
+            || {
+                let mut graph = selection.graph(kind, &title);
+                graph.matched_by = matched_by;
+                graph
+            },
+        ),
+    }
+}
+
+/// One side's stacks: a trace (404 when unknown, 400 past `MAX_FOLD_SPANS`), or an operation
+/// from the rollup.
+async fn fold(state: &AppState, selection: &Selection) -> Result<StackTree, ApiError> {
+    let store = state.store.clone();
+    match selection.clone() {
+        Selection::Trace(id) => {
+            let version = {
+                let (store, id) = (store.clone(), id.clone());
+                super::blocking(move || store.trace_version(&id)).await?
+            };
+            match version {
+                None => Err(ApiError::NotFound(format!("trace {id} not found"))),
+                Some(spans) if spans > MAX_FOLD_SPANS => Err(ApiError::BadRequest(format!(
+                    "trace {id} has {spans} spans; flame graphs fold traces of at most {MAX_FOLD_SPANS}"
+                ))),
+                Some(_) => super::blocking(move || store.flame_trace(&id)).await,
+            }
+        }
+        Selection::Operation(op) => super::blocking(move || store.flame_operation(&op)).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use otelscope_app::model::Span;
+
+    use crate::query::flame_tree::{diff_text, StackTree};
+
+    fn span(id: u32, parent: Option<u32>, service: &str, name: &str, ms: (u64, u64)) -> Span {
+        Span {
+            parent_span_id: parent.map(|p| format!("{p:016x}")),
+            service: service.into(),
+            start_ns: ms.0 * 1_000_000,
+            end_ns: ms.1 * 1_000_000,
+            ..Span::new("1".repeat(32), format!("{id:016x}"), name)
+        }
+    }
+
+    #[test]
+    fn inferno_draws_our_folds_and_diffs_with_hostile_names_as_text() {
+        let trace = StackTree::from_trace(&[
+            span(1, None, "web", "GET /<script>alert(1)</script>", (0, 100)),
+            span(2, Some(1), "db", "SELECT a;b\nFROM t", (10, 60)),
+            span(3, Some(1), "web", "render & \"quote\"", (60, 90)),
+        ]);
+        let text = trace.to_text();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        let svg = super::flame_format::svg(&text, "trace <b>", "µs").unwrap();
+        assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{svg}");
+        assert!(!svg.contains("<script>alert"));
+        assert!(svg.contains("SELECT a:b FROM t"));
+        assert!(svg.contains("render &amp; "), "{svg}");
+        // Every frame is drawn: one `<g>` with a title per frame, plus `all`.
+        assert_eq!(svg.matches("<title>").count(), 4, "{svg}");
+        let slower = StackTree::from_trace(&[
+            span(1, None, "web", "GET /<script>alert(1)</script>", (0, 150)),
+            span(2, Some(1), "db", "SELECT a;b\nFROM t", (10, 110)),
+        ]);
+        let diff = diff_text(&trace, &slower);
+        assert_eq!(
+            diff,
+            "web GET /<script>alert(1)</script> 20000 50000\n\
+             web GET /<script>alert(1)</script>;db SELECT a:b FROM t 50000 100000\n\
+             web GET /<script>alert(1)</script>;render & \"quote\" 30000 0\n"
+        );
+        let svg = super::flame_format::svg(&diff, "diff", "µs").unwrap();
+        // Drawn as a differential graph: the change of each frame is in its title.
+        assert!(svg.contains("SELECT a:b FROM t (100,000 µs, 66.67%; +33.33%)"), "{svg}");
+        assert!(svg.contains("&lt;/script&gt; (150,000 µs, 100.00%; +20.00%)"), "{svg}");
+    }
+}
