@@ -190,3 +190,54 @@ async fn an_operation_over_a_range_and_the_error_states_as_ssr() {
     assert!(said.ends_with(&message), "{said:?} should carry {message:?}");
     drop(trace_id);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_imported_with_the_file_picker_draws_as_the_api_says() {
+    use otelscope_e2e::browser::TempDir;
+    let server = otelscope_e2e::Server::start().await;
+    let dir = TempDir::new();
+    let good = dir.0.join("shop.folded");
+    std::fs::write(&good, format!("main;work;db 30\nmain;work 10\nmain;{HOSTILE_SCRIPT} 5\n"))
+        .unwrap();
+    let bad = dir.0.join("garbage.bin");
+    std::fs::write(&bad, b"\x00\x01\x02 not a profile \xff\xfe").unwrap();
+    // What the server says about the bad file, to find it word for word on the page.
+    let refused = reqwest::Client::new()
+        .post(server.url("/api/v1/profiles?name=garbage.bin"))
+        .body(std::fs::read(&bad).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: serde_json::Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
+    let message = body["error"].as_str().unwrap().to_owned();
+
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/profile")).await.unwrap();
+    let picker =
+        browser.client.wait().for_element(Locator::Css("input.profile-file")).await.unwrap();
+    picker.send_keys(bad.to_str().unwrap()).await.unwrap();
+    let dom =
+        browser.dom_when("the refusal", "return !!document.querySelector('.import-error')").await;
+    assert_eq!(text_of(&dom, ".import-error"), format!("Not imported: {message}"));
+
+    let picker = browser.client.find(Locator::Css("input.profile-file")).await.unwrap();
+    picker.send_keys(good.to_str().unwrap()).await.unwrap();
+    let dom = browser
+        .dom_when("the imported profile", r#"return location.search.includes('id=') && document.querySelectorAll('[data-platform="web"] .fl-box[data-role="main"] g.fl-frame').length > 0"#)
+        .await;
+    let url = browser.client.current_url().await.unwrap();
+    let id = url.query_pairs().find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()).unwrap();
+    let api = server.get_json(&format!("/api/v1/profiles/{id}?format=json")).await;
+    let expected = api_frames(&api);
+    assert_eq!(frames(&dom, "main"), expected);
+    assert_eq!(expected[0].1, 45.0, "{api}");
+    assert!(dom.contains(&format!("data-profile=\"{id}\"")), "the list names it");
+    assert_text_not_markup(&dom, &[HOSTILE_SCRIPT]);
+
+    // Server-rendered: the list and the graph, no import control.
+    let ssr = server.get_text(&format!("/ssr/profile?id={id}")).await;
+    assert_eq!(frames(&ssr, "main"), expected);
+    assert!(!ssr.contains("profile-file"), "no file picker without scripts");
+    assert_text_not_markup(&ssr, &[HOSTILE_SCRIPT]);
+}

@@ -59,6 +59,15 @@ pub fn FlamePanel(graph: SharedGraph, params: ChartParams, link: ChartLink) -> E
     let flame_url = url(&|p| p.view.clear());
     let icicle_url = url(&|p| p.view = "icicle".into());
     let reset_url = (!params.zoom.is_empty()).then(|| url(&|p| p.zoom.clear()));
+    // The charts drawn: the whole graph, or the sandwich's callers (root at the bottom, callers
+    // growing up) and callees (growing down).
+    let charts = match halves() {
+        Some((callers, callees)) => vec![
+            (callers, ChartParams::default(), FrameAction::Sandwich, false, false, "callers"),
+            (callees, ChartParams::default(), FrameAction::Sandwich, true, false, "callees"),
+        ],
+        None => vec![(flat.clone(), params.clone(), FrameAction::Zoom, icicle, diff, "main")],
+    };
     rsx! {
         div { class: "flame-panel",
             div { class: "fl-toolbar",
@@ -88,17 +97,15 @@ pub fn FlamePanel(graph: SharedGraph, params: ChartParams, link: ChartLink) -> E
             if graph.truncated {
                 p { class: "note", "Too many distinct stacks: the smallest were merged into [other] frames." }
             }
-            match halves() {
-                Some((callers, callees)) => rsx! {
-                    h2 { class: "fl-sandwich-title", "Sandwich of " code { "{params.frame}" } ": callers above, callees below " }
-                    GoLink { url: url(&|p| { p.view.clear(); p.frame.clear(); }), class: "fl-back", "Back to the whole graph" }
-                    FlameChart { flat: callers, unit: graph.unit.clone(), params: ChartParams::default(), link: link.clone(), action: FrameAction::Sandwich, icicle: false, diff: false, role: "callers" }
-                    FlameChart { flat: callees, unit: graph.unit.clone(), params: ChartParams::default(), link: link.clone(), action: FrameAction::Sandwich, icicle: true, diff: false, role: "callees" }
-                },
-                None => rsx! {
-                    FlameChart { flat: flat.clone(), unit: graph.unit.clone(), params: params.clone(), link: link.clone(), action: FrameAction::Zoom, icicle, diff, role: "main" }
-                    SandwichPick { flat: flat.clone(), params: params.clone(), link: link.clone() }
-                },
+            if sandwich_of.is_some() {
+                h2 { class: "fl-sandwich-title", "Sandwich of " code { "{params.frame}" } ": callers above, callees below " }
+                GoLink { url: url(&|p| { p.view.clear(); p.frame.clear(); }), class: "fl-back", "Back to the whole graph" }
+            }
+            for (flat, params, action, icicle, diff, role) in charts {
+                FlameChart { key: "{role}", flat, unit: graph.unit.clone(), params, link: link.clone(), action, icicle, diff, role }
+            }
+            if sandwich_of.is_none() {
+                SandwichPick { flat: flat.clone(), params: params.clone(), link: link.clone() }
             }
         }
     }
