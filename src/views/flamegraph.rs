@@ -310,6 +310,34 @@ mod tests {
     }
 
     #[test]
+    fn a_diff_colours_frames_by_change_and_explains_the_colours() {
+        let diff = r#"{"kind":"operation","title":"GET /a (shop)","unit":"µs","traces":2,"matched_by":"any",
+            "base":{"title":"GET /a (shop), previous hour","traces":4},"root":
+            {"name":"all","self":0,"total":30,"base_self":0,"base_total":20,"children":[
+              {"name":"slower","self":20,"total":20,"base_self":10,"base_total":10},
+              {"name":"faster","self":5,"total":5,"base_self":10,"base_total":10},
+              {"name":"new","self":5,"total":5}]}}"#;
+        let html = render_with(
+            "/flamegraph?service=shop&name=GET%20%2Fa&base=previous",
+            &[
+                ("/api/v1/flamegraph?service=shop&name=GET%20%2Fa&since=1h&base_since=2h&base_until=1h&format=json", diff),
+                ("/api/v1/services", r#"{"services":[]}"#),
+                ("/api/v1/operations?service=shop", r#"{"service":"shop","operations":["GET /a"]}"#),
+            ],
+        );
+        let fills: Vec<&str> = html.split("fill=\"").skip(1).map(|f| &f[..f.find('"').unwrap()]).collect();
+        // The legend's five swatches, then all (+50%), slower (+100%), faster (−50%), new.
+        assert_eq!(
+            fills,
+            ["hsl(215,80%,45%)", "hsl(215,40%,54%)", "hsl(215,0%,62%)", "hsl(0,40%,54%)", "hsl(0,80%,45%)",
+             "hsl(0,40%,54%)", "hsl(0,80%,45%)", "hsl(215,40%,54%)", "hsl(0,80%,45%)"]
+        );
+        assert!(html.contains("Compared with GET /a (shop), previous hour (4 traces)"), "{html}");
+        assert!(html.contains("slower: total 20 µs (66.7% of all), self 20 µs; base 10 µs per trace (+100.0%)"), "{html}");
+        assert!(html.contains(r#"<option value="GET /a"></option>"#), "the operation picker: {html}");
+    }
+
+    #[test]
     fn failures_say_what_went_wrong() {
         let missing =
             render_with("/flamegraph?trace_id=ffff", &[("/api/v1/services", r#"{"services":[]}"#)]);
