@@ -325,16 +325,34 @@ mod tests {
                 ("/api/v1/operations?service=shop", r#"{"service":"shop","operations":["GET /a"]}"#),
             ],
         );
-        let fills: Vec<&str> = html.split("fill=\"").skip(1).map(|f| &f[..f.find('"').unwrap()]).collect();
+        let fills: Vec<&str> =
+            html.split("fill=\"").skip(1).map(|f| &f[..f.find('"').unwrap()]).collect();
         // The legend's five swatches, then all (+50%), slower (+100%), faster (−50%), new.
         assert_eq!(
             fills,
-            ["hsl(215,80%,45%)", "hsl(215,40%,54%)", "hsl(215,0%,62%)", "hsl(0,40%,54%)", "hsl(0,80%,45%)",
-             "hsl(0,40%,54%)", "hsl(0,80%,45%)", "hsl(215,40%,54%)", "hsl(0,80%,45%)"]
+            [
+                "hsl(215,80%,45%)",
+                "hsl(215,40%,54%)",
+                "hsl(215,0%,62%)",
+                "hsl(0,40%,54%)",
+                "hsl(0,80%,45%)",
+                "hsl(0,40%,54%)",
+                "hsl(0,80%,45%)",
+                "hsl(215,40%,54%)",
+                "hsl(0,80%,45%)"
+            ]
         );
         assert!(html.contains("Compared with GET /a (shop), previous hour (4 traces)"), "{html}");
-        assert!(html.contains("slower: total 20 µs (66.7% of all), self 20 µs; base 10 µs per trace (+100.0%)"), "{html}");
-        assert!(html.contains(r#"<option value="GET /a"></option>"#), "the operation picker: {html}");
+        assert!(
+            html.contains(
+                "slower: total 20 µs (66.7% of all), self 20 µs; base 10 µs per trace (+100.0%)"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<option value="GET /a"></option>"#),
+            "the operation picker: {html}"
+        );
     }
 
     #[test]

@@ -45,7 +45,9 @@ pub fn percent(part: f64, all: f64) -> String {
 
 /// A value in the graph's unit: span time (`µs`) as a duration, else a count of `unit`.
 pub fn format_value(value: f64, unit: &str) -> String {
-    if unit == "µs" {
+    if value == 0.0 {
+        format!("0 {unit}")
+    } else if unit == "µs" {
         format_duration((value * 1e3).round() as u64)
     } else if value.fract() == 0.0 {
         format!("{value} {unit}")
@@ -137,8 +139,8 @@ impl Tree {
     }
 }
 
-/// A diff's relative change of a frame, from -1 (gone, or at least halved… down to nothing) to
-/// 1 (new, or at least doubled): `(total - base) / base`, clamped.
+/// A diff frame's relative change, `(total - base) / base` clamped to -1..=1: -1 is gone from
+/// the selection, 1 new in it or at least doubled.
 pub fn diff_change(total: f64, base: f64) -> f64 {
     if base <= 0.0 {
         return if total > 0.0 { 1.0 } else { 0.0 };

@@ -76,14 +76,13 @@ pub fn FlameChart(
     let zoom = if action == FrameAction::Zoom { flat.find(&params.zoom) } else { 0 };
     let laid = layout(&flat, zoom, WIDTH);
     let (matched, _) = search(&flat, &params.search);
+    // Read by `Details` only, so hovering redraws the details line, not the frames.
     let mut hovered = use_signal(|| None::<usize>);
-    // The frame described: the hovered or focused one, else the zoomed one.
-    let described = hovered().filter(|&h| h < flat.nodes.len()).unwrap_or(zoom);
     let height = f64::from(laid.rows) * ROW;
     let target = {
         let flat = flat.clone();
         let params = params.clone();
-        move |i: usize| -> String {
+        Rc::new(move |i: usize| -> String {
             let next = match action {
                 FrameAction::Zoom => ChartParams { zoom: flat.path(i), ..params.clone() },
                 FrameAction::Sandwich => ChartParams {
@@ -93,7 +92,7 @@ pub fn FlameChart(
                 },
             };
             (link.0)(next)
-        }
+        })
     };
     let go = move |url: String| {
         navigator.push(url);
@@ -105,6 +104,7 @@ pub fn FlameChart(
                 view_box: "0 0 {WIDTH} {height}",
                 role: "img",
                 "aria-label": "Flame graph",
+                onmouseleave: move |_| hovered.set(None),
                 for bar in laid.bars.iter() {
                     {
                         let i = bar.node as usize;
@@ -129,15 +129,14 @@ pub fn FlameChart(
                                 text { x: "{bar.x + 3.0:.2}", y: "{y + 13.0}", "{text}" }
                             }
                         };
-                        let url = target(i);
                         if links {
                             rsx! {
-                                a { key: "{i}", href: page_href(&url),
+                                a { key: "{i}", href: page_href(&target(i)),
                                     g { class: "{class}", "data-name": "{node.name}", "data-total": "{node.total}", "data-self": "{node.self_value}", {body} }
                                 }
                             }
                         } else {
-                            let enter = url.clone();
+                            let (click, enter) = (target.clone(), target.clone());
                             rsx! {
                                 g {
                                     key: "{i}",
@@ -146,8 +145,8 @@ pub fn FlameChart(
                                     "data-name": "{node.name}",
                                     "data-total": "{node.total}",
                                     "data-self": "{node.self_value}",
-                                    onclick: move |_| go(url.clone()),
-                                    onkeydown: move |e: KeyboardEvent| if e.key() == Key::Enter { go(enter.clone()) },
+                                    onclick: move |_| go(click(i)),
+                                    onkeydown: move |e: KeyboardEvent| if e.key() == Key::Enter { go(enter(i)) },
                                     onmouseenter: move |_| hovered.set(Some(i)),
                                     onfocus: move |_| hovered.set(Some(i)),
                                     {body}
@@ -157,9 +156,18 @@ pub fn FlameChart(
                     }
                 }
             }
-            p { class: "fl-details", "aria-live": "polite", "data-frame": "{flat.nodes.get(described).map(|n| n.name.as_str()).unwrap_or_default()}",
-                {if flat.nodes.is_empty() { String::new() } else { frame_summary(&flat, described, &unit) }}
-            }
+            Details { flat: SharedFlat(flat.clone()), unit, hovered, zoom }
         }
+    }
+}
+
+/// The details line: the hovered or focused frame, else the zoomed one.
+#[component]
+fn Details(flat: SharedFlat, unit: String, hovered: Signal<Option<usize>>, zoom: usize) -> Element {
+    let flat = flat.0;
+    let described = hovered().filter(|&h| h < flat.nodes.len()).unwrap_or(zoom);
+    let Some(node) = flat.nodes.get(described) else { return rsx! {} };
+    rsx! {
+        p { class: "fl-details", "aria-live": "polite", "data-frame": "{node.name}", {frame_summary(&flat, described, &unit)} }
     }
 }
