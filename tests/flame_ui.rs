@@ -189,6 +189,36 @@ async fn an_operation_over_a_range_and_the_error_states_as_ssr() {
     let said = text_of(&page, "[data-state=\"bad-filter\"]");
     assert!(said.ends_with(&message), "{said:?} should carry {message:?}");
     drop(trace_id);
+
+    // In the app: the form's service, then an operation from the service's list, then Show.
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/flamegraph")).await.unwrap();
+    browser
+        .dom_when(
+            "the services in the picker",
+            "return !!document.querySelector('select[name=service] option[value=shop]')",
+        )
+        .await;
+    browser
+        .eval("const s = document.querySelector('select[name=service]'); s.value = 'shop'; s.dispatchEvent(new Event('change', {bubbles: true})); return true")
+        .await;
+    browser
+        .dom_when(
+            "the operations offered",
+            "return !!document.querySelector('#fl-operations option[value=checkout]')",
+        )
+        .await;
+    let name = browser.client.find(Locator::Css(".flame-form input[name=name]")).await.unwrap();
+    name.send_keys("checkout").await.unwrap();
+    browser.click(".flame-form button[type=submit]").await;
+    let main = r#"[data-platform="web"] .fl-box[data-role="main"] g.fl-frame"#;
+    let dom = browser
+        .dom_when(
+            "the operation's graph",
+            &format!("return location.search === '?service=shop&name=checkout&since=1h' && document.querySelectorAll('{main}').length === {}", api_frames(&api).len()),
+        )
+        .await;
+    assert_eq!(frames(&dom, "main"), api_frames(&api));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -22,7 +22,8 @@ pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
         section { class: "flame-page",
             document::Title { "otelscope — Flame graphs" }
             h1 { "Flame graphs" }
-            FlameForm { filters: current.clone() }
+            // Keyed by the URL's service, so a new one (a link) starts the form afresh.
+            FlameForm { key: "{current.service}", filters: current.clone() }
             if current.has_selection() {
                 FlameAnswer { filters }
             } else {
@@ -147,14 +148,16 @@ fn FlameForm(filters: FlameFilters) -> Element {
                 }
             } else {
                 label { "Service"
+                    // The choice is held here (and drawn from here), so redrawing the form for
+                    // the operation list keeps it.
                     select { name: "service", onchange: move |e| picked.set(e.value()),
-                        option { value: "", selected: filters.service.is_empty(), "pick one" }
+                        option { value: "", selected: picked().is_empty(), "pick one" }
                         // The URL's service, even before (or without) the list.
                         if !filters.service.is_empty() && !names.contains(&filters.service) {
-                            option { value: "{filters.service}", selected: true, "{filters.service}" }
+                            option { value: "{filters.service}", selected: picked() == filters.service, "{filters.service}" }
                         }
                         for name in names {
-                            option { value: "{name}", selected: name == filters.service, "{name}" }
+                            option { value: "{name}", selected: picked() == name, "{name}" }
                         }
                     }
                 }
