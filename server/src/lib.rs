@@ -12,6 +12,7 @@ pub mod desktop;
 pub mod headers;
 pub mod ingest;
 pub mod login;
+pub mod profiler;
 pub mod query;
 pub mod serve;
 pub mod sessions;

@@ -14,6 +14,15 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// 408: the request's body did not arrive in time.
+    #[error("{0}")]
+    Timeout(String),
+    /// 409: the resource is busy with another request (one CPU profile at a time).
+    #[error("{0}")]
+    Conflict(String),
+    /// 503 with a message for the caller (nothing internal in it).
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -30,6 +39,12 @@ impl ApiError {
         let (status, message) = match self {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::Timeout(m) => (StatusCode::REQUEST_TIMEOUT, m.clone()),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+            ApiError::Unavailable(m) => {
+                tracing::warn!(message = %m, "Answered 503.");
+                (StatusCode::SERVICE_UNAVAILABLE, m.clone())
+            }
             ApiError::Store(error) => {
                 tracing::error!(%error, "Store failed while answering a query.");
                 (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable".to_owned())

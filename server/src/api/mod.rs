@@ -6,12 +6,14 @@ mod flame;
 mod flame_format;
 mod health;
 mod insights;
+mod profiles;
 mod services;
 mod signals;
 mod trace_body;
 mod traces;
 
 pub use error::ApiError;
+pub use profiles::PROFILE_ID_HEADER;
 pub use traces::TraceCache;
 
 use axum::Router;
@@ -26,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(signals::routes())
         .merge(insights::routes())
         .merge(flame::routes())
+        .merge(profiles::routes())
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
 }
 

@@ -6,6 +6,7 @@ mod chunk;
 mod flame_rollup;
 mod latency;
 mod prepare;
+mod profiles;
 mod retry_rollup;
 mod rollup;
 mod rollup_sql;
@@ -17,11 +18,12 @@ pub use chunk::{SeenSpans, SpanChunk};
 pub use flame_rollup::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_PER_PASS};
 pub use latency::Histogram;
 pub use prepare::PreparedSpans;
+pub use profiles::{ProfileBounds, StoredProfile};
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use sqlite::SqliteStore;
 
 use otelscope_app::model::{
-    LogRecord, MetricPoint, MetricsAnswer, ServiceSummary, Span, TraceSummary,
+    LogRecord, MetricPoint, MetricsAnswer, ProfileSummary, ServiceSummary, Span, TraceSummary,
 };
 
 use crate::query::cache::CacheRows;
@@ -149,4 +151,21 @@ pub trait Store: Send + Sync + 'static {
     /// One trace's flame graph stacks (empty for an unknown trace). Holds the trace's spans, so
     /// callers check its size (`trace_version`) against `MAX_FOLD_SPANS` first.
     fn flame_trace(&self, trace_id: &str) -> Result<StackTree, StoreError>;
+    /// Keeps a profile (`/api/v1/profiles`) and drops the oldest beyond the store's profile
+    /// bounds, in one durable transaction. Not a telemetry batch: it does not go through the
+    /// ingest queue, but takes the one writer connection like the writer thread does. A store
+    /// that keeps no profiles refuses (the default).
+    fn put_profile(&self, summary: &ProfileSummary, folded: &str) -> Result<(), StoreError> {
+        let _ = (summary, folded);
+        Err(StoreError::Unavailable("this store keeps no profiles".into()))
+    }
+    /// The kept profiles, newest first.
+    fn profiles(&self) -> Result<Vec<ProfileSummary>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// One kept profile with its folded text; `None` for an unknown id.
+    fn profile(&self, id: &str) -> Result<Option<StoredProfile>, StoreError> {
+        let _ = id;
+        Ok(None)
+    }
 }

@@ -184,8 +184,9 @@ const MIGRATIONS: &[&str] = &[
     -- And per operation and kind.
     CREATE INDEX retry_examples_by_op ON retry_examples (service, name, kind, bucket_ns);
 "#,
-    // v7 (flame graphs): the stack rollup of span self times (`flame_rollup.rs`). Data stored
-    // before this version is not folded (that would decode every chunk).
+    // v7 (flame graphs and profiles): the stack rollup of span self times (`flame_rollup.rs`)
+    // and the kept CPU profiles (`profiles.rs`). Data stored before this version is not folded
+    // (that would decode every chunk).
     r#"
     -- Every distinct stack prefix once: a frame (service, name) under its parent frame (0 is
     -- the root, which has no row). `[other]` (service '') under the root holds stacks past a
@@ -225,6 +226,22 @@ const MIGRATIONS: &[&str] = &[
         last_chunk INTEGER NOT NULL,
         bucket_ns  INTEGER NOT NULL
     ) WITHOUT ROWID;
+
+    -- CPU profiles, imported or taken of otelscope itself (`/api/v1/profiles`), each its
+    -- folded text zstd-compressed; the newest few are kept (`store/profiles.rs`).
+    CREATE TABLE profiles (
+        id           TEXT    PRIMARY KEY,
+        created_ns   INTEGER NOT NULL,
+        -- 'cpu', 'pprof' or 'folded'
+        source       TEXT    NOT NULL,
+        name         TEXT    NOT NULL,
+        unit         TEXT    NOT NULL,
+        stacks       INTEGER NOT NULL,
+        total        INTEGER NOT NULL,
+        stored_bytes INTEGER NOT NULL,
+        folded       BLOB    NOT NULL
+    );
+    CREATE INDEX profiles_created ON profiles (created_ns);
 "#,
 ];
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    AttrValue, LogRecord, MetricsAnswer, ServiceSummary, Span, TraceSummary,
+    AttrValue, LogRecord, MetricsAnswer, ProfileSummary, ServiceSummary, Span, TraceSummary,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -15,8 +15,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
 use super::{
-    flame_rollup, rollup, rollup_sql, schema, signals, Retention, SeenSpans, SpanChunk, Store,
-    StoreError, WriteBatch,
+    flame_rollup, profiles, rollup, rollup_sql, schema, signals, ProfileBounds, Retention,
+    SeenSpans, SpanChunk, Store, StoreError, StoredProfile, WriteBatch,
 };
 use crate::query::cache::CacheRows;
 use crate::query::flame_query::OperationQuery;
@@ -38,6 +38,8 @@ pub struct SqliteStore {
     /// The sum of `traces.stored_bytes`, kept likewise: what the size bound converts the
     /// database's measured excess into (see `enforce_retention`).
     total_bytes: AtomicU64,
+    /// How many profiles (`/api/v1/profiles`) are kept.
+    profile_bounds: ProfileBounds,
     /// `otelscope.lock`, locked for as long as the store is open.
     _lock: Option<std::fs::File>,
     /// Held by a flame fold pass, so two never fold the same trace twice.
@@ -119,6 +121,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             total_spans: AtomicU64::new(total as u64),
             total_bytes: AtomicU64::new(bytes.max(0) as u64),
+            profile_bounds: ProfileBounds::DEFAULT,
             _lock: None,
             folding: Mutex::new(()),
         })
@@ -157,6 +160,12 @@ impl SqliteStore {
             }
         }
         result
+    }
+
+    /// Keeps at most `bounds` of profiles (the newest).
+    pub fn with_profile_bounds(mut self, bounds: ProfileBounds) -> SqliteStore {
+        self.profile_bounds = bounds;
+        self
     }
 
     pub fn total_spans(&self) -> u64 {
@@ -480,6 +489,23 @@ impl Store for SqliteStore {
             let (spans, _, _) = flame_rollup::trace_spans(conn, trace_id, None)?;
             Ok(StackTree::from_trace(&spans))
         })
+    }
+
+    fn put_profile(&self, summary: &ProfileSummary, folded: &str) -> Result<(), StoreError> {
+        let blob = profiles::compress(folded)?;
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        profiles::insert(&tx, summary, &blob, self.profile_bounds)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn profiles(&self) -> Result<Vec<ProfileSummary>, StoreError> {
+        self.read(profiles::list)
+    }
+
+    fn profile(&self, id: &str) -> Result<Option<StoredProfile>, StoreError> {
+        self.read(|conn| profiles::get(conn, id))
     }
 }
 

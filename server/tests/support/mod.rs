@@ -213,6 +213,9 @@ impl Store for GatedStore {
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
         self.inner.services()
     }
+    fn operations(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.inner.operations(service, limit)
+    }
     fn search_traces(&self, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
         self.inner.search_traces(q)
     }

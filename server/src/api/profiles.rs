@@ -1,0 +1,264 @@
+//! `/api/v1/profiles`: CPU profiles as flame graphs. `POST` imports a pprof or folded stacks,
+//! `GET` lists the kept ones and answers one (folded, JSON or SVG), and `GET /profiles/cpu`
+//! profiles this very process for a few seconds and keeps the result like an import.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use otelscope_app::model::{ProfileCreated, ProfileSummary};
+use tokio::sync::Semaphore;
+
+use super::flame_format::{self, FlameFormat};
+use super::ApiError;
+use crate::ingest::now_ns;
+use crate::profiler::{self, Permit, ProfilerError};
+use crate::query::flame;
+use crate::query::profile::{self, Limits, Parsed};
+use crate::store::StoredProfile;
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/profiles", get(list).post(import))
+        .route("/profiles/cpu", get(cpu))
+        .route("/profiles/{id}", get(one))
+}
+
+/// The header naming the kept profile a `GET /profiles/cpu` answer shows.
+pub const PROFILE_ID_HEADER: &str = "x-profile-id";
+
+/// Imports decoded at once: one, so a pprof's decoded size (up to `max_decoded_bytes`) is
+/// what all imports together may hold, however many are sent.
+static DECODING: Semaphore = Semaphore::const_new(1);
+
+/// Longest a profile's name may be (characters); longer names are cut.
+const MAX_NAME_CHARS: usize = 200;
+
+async fn list(State(state): State<AppState>) -> Result<Json<Vec<ProfileSummary>>, ApiError> {
+    let store = state.store.clone();
+    Ok(Json(super::blocking(move || store.profiles()).await?))
+}
+
+/// `POST /profiles[?name=]`: the body is read within `max_body_bytes` (refused as soon as it
+/// passes, never buffered whole) and the body timeout, then sniffed, folded and kept.
+async fn import(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let limits = Limits::DEFAULT;
+    let name = param(raw.as_deref(), "name");
+    let read = Limited::new(body, limits.max_body_bytes).collect();
+    let bytes = match tokio::time::timeout(state.ingest_limits.body_timeout, read).await {
+        Err(_) => {
+            return Err(ApiError::Timeout(format!(
+                "the profile did not arrive within {} s",
+                state.ingest_limits.body_timeout.as_secs()
+            )))
+        }
+        Ok(Err(error)) if error.is::<LengthLimitError>() => {
+            return Err(bad(profile::ProfileError::BodyTooLarge(limits.max_body_bytes)))
+        }
+        Ok(Err(error)) => {
+            return Err(ApiError::BadRequest(format!("the body could not be read: {error}")))
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let parsed = {
+        let _decoding = DECODING
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Unavailable("imports are closed".into()))?;
+        tokio::task::spawn_blocking(move || profile::parse(&bytes, &limits))
+            .await
+            .map_err(|_| ApiError::Unavailable("the import failed; try again".into()))?
+            .map_err(bad)?
+    };
+    let default_name = match parsed.source {
+        "pprof" => "imported pprof",
+        _ => "imported folded stacks",
+    };
+    let name = clean_name(name.as_deref().unwrap_or(default_name), default_name);
+    let summary = keep(&state, parsed, name).await?;
+    let location = format!("/api/v1/profiles/{}", summary.id);
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(&location)
+                .unwrap_or(HeaderValue::from_static("/api/v1/profiles")),
+        )],
+        Json(ProfileCreated { id: summary.id }),
+    )
+        .into_response())
+}
+
+/// `GET /profiles/{id}[?format=folded|json|svg]`.
+async fn one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = FlameFormat::choose(param(raw.as_deref(), "format").as_deref(), &headers)?;
+    let store = state.store.clone();
+    let wanted = id.clone();
+    let stored = super::blocking(move || store.profile(&wanted))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no profile {id:?} is kept")))?;
+    answer(format, stored).await
+}
+
+/// `GET /profiles/cpu[?seconds=N][&format=]`: samples this process for N seconds (1 to 60,
+/// 10 by default), keeps the profile and answers it as `GET /profiles/{id}` would, its id in
+/// the `x-profile-id` header. One at a time: a second request meanwhile gets 409.
+async fn cpu(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let seconds = seconds(param(raw.as_deref(), "seconds").as_deref())?;
+    let format = FlameFormat::choose(param(raw.as_deref(), "format").as_deref(), &headers)?;
+    let permit = Permit::take().map_err(profiler_error)?;
+    let pprof =
+        profiler::profile(permit, Duration::from_secs(seconds)).await.map_err(profiler_error)?;
+    let parsed =
+        tokio::task::spawn_blocking(move || crate::query::pprof::fold(&pprof, &Limits::DEFAULT))
+            .await
+            .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
+            .map_err(|e| {
+                ApiError::Unavailable(format!("the CPU profile could not be folded: {e}"))
+            })?;
+    let name = format!("otelscope CPU, {seconds} s");
+    let parsed = Parsed { source: "cpu", ..parsed };
+    let folded = parsed.folded.to_text();
+    let summary = keep(&state, parsed, name).await?;
+    let id = summary.id.clone();
+    let mut response = answer(format, StoredProfile { summary, folded }).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(PROFILE_ID_HEADER, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("/api/v1/profiles/{id}")) {
+        response.headers_mut().insert(header::CONTENT_LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Stores a folded profile under a new id; its summary.
+async fn keep(state: &AppState, parsed: Parsed, name: String) -> Result<ProfileSummary, ApiError> {
+    let summary = ProfileSummary {
+        id: new_id()?,
+        source: parsed.source.into(),
+        name,
+        created_ns: now_ns(),
+        stacks: parsed.folded.stacks.len() as u64,
+        total: parsed.total(),
+        unit: parsed.unit.clone(),
+    };
+    let folded = parsed.folded.to_text();
+    let store = state.store.clone();
+    let kept = summary.clone();
+    super::blocking(move || store.put_profile(&kept, &folded)).await?;
+    tracing::info!(id = %summary.id, source = %summary.source, stacks = summary.stacks, "Kept a profile.");
+    Ok(summary)
+}
+
+/// A kept profile in `format`: its text as kept, the JSON tree, or inferno's SVG.
+async fn answer(format: FlameFormat, stored: StoredProfile) -> Result<Response, ApiError> {
+    let StoredProfile { summary, folded } = stored;
+    tokio::task::spawn_blocking(move || {
+        let title = summary.name.clone();
+        flame_format::respond(
+            format,
+            &title,
+            &summary.unit,
+            &format!("profile-{}", summary.id),
+            || folded.clone(),
+            || flame::graph(&profile::stored(&folded), "profile", &summary.name, &summary.unit),
+        )
+    })
+    .await
+    .map_err(|_| ApiError::Unavailable("the profile could not be drawn".into()))?
+}
+
+fn bad(error: profile::ProfileError) -> ApiError {
+    ApiError::BadRequest(error.to_string())
+}
+
+fn profiler_error(error: ProfilerError) -> ApiError {
+    match error {
+        ProfilerError::Busy => ApiError::Conflict(error.to_string()),
+        ProfilerError::Failed(_) => ApiError::Unavailable(error.to_string()),
+    }
+}
+
+/// The last non-empty value of `key` in a query string.
+fn param(raw: Option<&str>, key: &str) -> Option<String> {
+    otelscope_app::filters::query_pairs(raw.unwrap_or(""))
+        .filter(|(k, v)| k == key && !v.is_empty())
+        .map(|(_, v)| v)
+        .last()
+}
+
+/// `seconds=`: 1 to 60, 10 when absent.
+fn seconds(value: Option<&str>) -> Result<u64, ApiError> {
+    let Some(value) = value else { return Ok(10) };
+    match value.parse::<u64>() {
+        Ok(n @ 1..=60) => Ok(n),
+        _ => Err(ApiError::BadRequest(format!(
+            "seconds must be a whole number from 1 to 60, not {value:?}"
+        ))),
+    }
+}
+
+/// A name for people: one line, at most [`MAX_NAME_CHARS`] characters, never empty.
+fn clean_name(name: &str, fallback: &str) -> String {
+    let name: String =
+        name.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_NAME_CHARS).collect();
+    match name.trim() {
+        "" => fallback.to_owned(),
+        name => name.to_owned(),
+    }
+}
+
+/// 16 random hex digits.
+fn new_id() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|_| ApiError::Unavailable("no randomness for a profile id".into()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_one_to_sixty() {
+        assert_eq!(seconds(None).unwrap(), 10);
+        assert_eq!(seconds(Some("1")).unwrap(), 1);
+        assert_eq!(seconds(Some("60")).unwrap(), 60);
+        for bad in ["0", "61", "-1", "1.5", "ten"] {
+            let error = seconds(Some(bad)).unwrap_err().to_string();
+            assert!(error.contains("from 1 to 60"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn names_are_one_short_line() {
+        assert_eq!(clean_name("a\nb", "x"), "a b");
+        assert_eq!(clean_name("  ", "x"), "x");
+        assert_eq!(clean_name(&"é".repeat(500), "x").chars().count(), MAX_NAME_CHARS);
+        assert_eq!(
+            param(Some("name=my%20app.pb&format=svg"), "name").as_deref(),
+            Some("my app.pb")
+        );
+        assert_eq!(param(Some("name="), "name"), None);
+    }
+}

@@ -1,0 +1,344 @@
+//! Profiles made elsewhere, as `POST /api/v1/profiles` receives them: a pprof `profile.proto`
+//! (gzipped or not) or folded stacks (`a;b;c 123` lines), told apart by their content alone and
+//! turned into [`Folded`] stacks. Every step is bounded ([`Limits`]) and no input panics.
+//!
+//! Sniffing: gzip's magic (`1f 8b`) is inflated first, within a cap, while streaming. Then text
+//! (UTF-8 without control characters other than tabs and line breaks) is folded stacks, and
+//! anything else is decoded as pprof (`query::pprof`). A pprof is never such text: the keys of
+//! its sample types' fields are the control bytes `08` and `10`.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+
+use super::flame::Folded;
+
+/// What an import may be and become. Over any of them the import is refused (400), except
+/// long frame names, which are cut to `max_frame_bytes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The request body as sent (checked while it is read, before it is all buffered).
+    pub max_body_bytes: usize,
+    /// A gzip body once inflated (checked while inflating).
+    pub max_inflated_bytes: usize,
+    /// What decoding a pprof would allocate, estimated from its wire format before decoding.
+    pub max_decoded_bytes: u64,
+    /// Distinct stacks.
+    pub max_stacks: usize,
+    /// Frames in one stack.
+    pub max_depth: usize,
+    /// One frame's name; longer names are cut (at a character boundary).
+    pub max_frame_bytes: usize,
+    /// The folded text: the stacks' names added up.
+    pub max_folded_bytes: usize,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        max_body_bytes: 32 << 20,
+        max_inflated_bytes: 64 << 20,
+        max_decoded_bytes: 256 << 20,
+        max_stacks: 200_000,
+        max_depth: 1_024,
+        max_frame_bytes: 1_024,
+        max_folded_bytes: 64 << 20,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// An imported profile, folded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parsed {
+    /// `"pprof"` or `"folded"`.
+    pub source: &'static str,
+    /// The unit of the values: `"samples"`, or the unit of the pprof sample type used.
+    pub unit: String,
+    pub folded: Folded,
+}
+
+impl Parsed {
+    /// The sum of every stack's value.
+    pub fn total(&self) -> u64 {
+        self.folded.stacks.values().fold(0u64, |sum, v| sum.saturating_add(*v))
+    }
+}
+
+/// Why an import was refused; each message says what was wrong (and the limit when one was
+/// passed). All are the sender's fault (400).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("the body is empty: send a pprof profile.proto (gzipped or not) or folded stacks (`a;b;c 123` lines)")]
+    Empty,
+    #[error("the profile is larger than the limit of {} MiB", .0 >> 20)]
+    BodyTooLarge(usize),
+    #[error("the gzip body inflates to more than the limit of {} MiB", .0 >> 20)]
+    InflatedTooLarge(usize),
+    #[error("the gzip body could not be inflated: {0}")]
+    Gzip(String),
+    #[error("neither folded stacks nor a pprof profile.proto: {0}")]
+    Unrecognised(String),
+    #[error("folded stacks, line {line}: {why}")]
+    Folded { line: usize, why: String },
+    #[error("pprof profile.proto: {0}")]
+    Pprof(String),
+    #[error("the pprof would take more than the limit of {} MiB to decode", .0 >> 20)]
+    DecodeTooLarge(u64),
+    #[error("the profile has more than the limit of {0} distinct stacks")]
+    TooManyStacks(usize),
+    #[error("a stack is deeper than the limit of {0} frames")]
+    TooDeep(usize),
+    #[error("the folded stacks are longer than the limit of {} MiB", .0 >> 20)]
+    TooMuchText(usize),
+}
+
+/// A profile body (already read whole, within `max_body_bytes`) → folded stacks.
+pub fn parse(body: &[u8], limits: &Limits) -> Result<Parsed, ProfileError> {
+    if body.len() > limits.max_body_bytes {
+        return Err(ProfileError::BodyTooLarge(limits.max_body_bytes));
+    }
+    let inflated;
+    let body = if body.starts_with(&[0x1f, 0x8b]) {
+        inflated = inflate(body, limits.max_inflated_bytes)?;
+        &inflated[..]
+    } else {
+        body
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ProfileError::Empty);
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) if looks_like_text(text) => parse_folded(text, limits),
+        _ => super::pprof::parse(body, limits),
+    }
+}
+
+/// Inflates a gzip body (every member), refusing it once it passes `cap` bytes: the output is
+/// read through a `take`, so a bomb costs at most `cap` bytes, never what it would inflate to.
+pub fn inflate(body: &[u8], cap: usize) -> Result<Vec<u8>, ProfileError> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(body)
+        .take(cap as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ProfileError::Gzip(e.to_string()))?;
+    if out.len() > cap {
+        return Err(ProfileError::InflatedTooLarge(cap));
+    }
+    Ok(out)
+}
+
+/// Text as folded files are: no control characters but tabs and line breaks.
+fn looks_like_text(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// Folded stacks, as inferno's and Brendan Gregg's `stackcollapse` tools write them: one
+/// `frame;frame;frame count` line per stack, root first; the same stack on several lines adds
+/// up; stacks of count 0 are dropped.
+pub fn parse_folded(text: &str, limits: &Limits) -> Result<Parsed, ProfileError> {
+    let mut stacks = Stacks::new(limits);
+    for (at, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = |why: String| ProfileError::Folded { line: at + 1, why };
+        let (stack, count) = line.rsplit_once([' ', '\t']).ok_or_else(|| {
+            bad(format!("{} has no count: each line is `frame;frame;frame count`", shorten(line)))
+        })?;
+        let count: u64 = count.parse().map_err(|_| {
+            bad(format!("the count {} is not a whole number of at most 20 digits", shorten(count)))
+        })?;
+        let stack = stack.trim_end();
+        if stack.is_empty() {
+            return Err(bad("there is no stack before the count".into()));
+        }
+        stacks.add(stack.split(';'), count)?;
+    }
+    if stacks.is_empty() {
+        return Err(ProfileError::Empty);
+    }
+    Ok(Parsed { source: "folded", unit: "samples".into(), folded: stacks.finish() })
+}
+
+/// Folded text this server wrote (a kept profile) back into stacks; lines that are not
+/// `stack count` (there are none) are skipped.
+pub fn stored(text: &str) -> Folded {
+    let mut folded = Folded { traces: 1, ..Folded::default() };
+    for line in text.lines() {
+        if let Some((stack, count)) = line.rsplit_once(' ') {
+            if let Ok(count) = count.parse::<u64>() {
+                let sum = folded.stacks.entry(stack.to_owned()).or_default();
+                *sum = sum.saturating_add(count);
+            }
+        }
+    }
+    folded
+}
+
+/// Folded stacks being built within [`Limits`].
+pub(crate) struct Stacks {
+    stacks: BTreeMap<String, u64>,
+    text_bytes: usize,
+    limits: Limits,
+    /// Anything seen, even a stack of count 0 (so "no stacks" means the input had none).
+    seen: bool,
+}
+
+impl Stacks {
+    pub(crate) fn new(limits: &Limits) -> Stacks {
+        Stacks { stacks: BTreeMap::new(), text_bytes: 0, limits: *limits, seen: false }
+    }
+
+    /// Adds `value` to the stack of `frames` (root first), each frame cleaned by [`frame_name`].
+    pub(crate) fn add<'a>(
+        &mut self,
+        frames: impl IntoIterator<Item = &'a str>,
+        value: u64,
+    ) -> Result<(), ProfileError> {
+        self.seen = true;
+        let mut stack = String::new();
+        for (depth, frame) in frames.into_iter().enumerate() {
+            if depth >= self.limits.max_depth {
+                return Err(ProfileError::TooDeep(self.limits.max_depth));
+            }
+            if depth > 0 {
+                stack.push(';');
+            }
+            stack.push_str(&frame_name(frame, self.limits.max_frame_bytes));
+        }
+        if value == 0 {
+            return Ok(());
+        }
+        if let Some(sum) = self.stacks.get_mut(&stack) {
+            *sum = sum.saturating_add(value);
+            return Ok(());
+        }
+        if self.stacks.len() >= self.limits.max_stacks {
+            return Err(ProfileError::TooManyStacks(self.limits.max_stacks));
+        }
+        // Each line of the text is the stack, a space, up to 20 digits and a line break.
+        self.text_bytes = self.text_bytes.saturating_add(stack.len() + 22);
+        if self.text_bytes > self.limits.max_folded_bytes {
+            return Err(ProfileError::TooMuchText(self.limits.max_folded_bytes));
+        }
+        self.stacks.insert(stack, value);
+        Ok(())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.seen
+    }
+
+    pub(crate) fn finish(self) -> Folded {
+        Folded { stacks: self.stacks, traces: 1 }
+    }
+}
+
+/// A frame as folded text holds it: no `;` (the separator) and no line breaks (as span names
+/// in `query::flame`), at most `max_bytes` bytes (cut at a character boundary), never empty.
+pub fn frame_name(name: &str, max_bytes: usize) -> String {
+    let mut cut = name.len().min(max_bytes);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let name = name[..cut].trim();
+    if name.is_empty() {
+        return "[unknown]".into();
+    }
+    name.replace(';', ":").replace(['\n', '\r'], " ")
+}
+
+/// Some input, quoted and cut short for a message.
+fn shorten(text: &str) -> String {
+    let mut cut = text.len().min(40);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    if cut < text.len() {
+        format!("{:?}…", &text[..cut])
+    } else {
+        format!("{text:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(text: &str) -> Result<String, String> {
+        parse(text.as_bytes(), &Limits::DEFAULT)
+            .map(|p| p.folded.to_text())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn folded_lines_add_up_and_keep_exact_values() {
+        assert_eq!(
+            folded("main;work;hot 30\nmain;idle 5\n\nmain;work;hot 12\r\nmain 0\n").unwrap(),
+            "main;idle 5\nmain;work;hot 42\n"
+        );
+        assert_eq!(folded("a b;c d 7\n").unwrap(), "a b;c d 7\n", "spaces inside frames stay");
+        assert_eq!(folded("a;b\t3").unwrap(), "a;b 3\n");
+        let big = format!("a {}\n", u64::MAX);
+        assert_eq!(folded(&big).unwrap(), big);
+    }
+
+    #[test]
+    fn bad_folded_lines_say_where_and_why() {
+        assert_eq!(
+            folded("a;b 1\na;c lots\n").unwrap_err(),
+            "folded stacks, line 2: the count \"lots\" is not a whole number of at most 20 digits"
+        );
+        assert!(folded("just words").unwrap_err().contains("line 1"));
+        assert!(folded("a;b -3").unwrap_err().contains("\"-3\""));
+        assert_eq!(folded("  \n\n").unwrap_err(), ProfileError::Empty.to_string());
+        assert_eq!(folded("").unwrap_err(), ProfileError::Empty.to_string());
+        assert!(folded("a;b 99999999999999999999999").unwrap_err().contains("whole number"));
+    }
+
+    #[test]
+    fn limits_hold() {
+        let limits = Limits { max_stacks: 2, max_depth: 3, max_frame_bytes: 4, ..Limits::DEFAULT };
+        let parse = |text: &str| parse(text.as_bytes(), &limits).map(|p| p.folded.to_text());
+        assert_eq!(parse("a;b;c 1\na;b;c 1\nd 1").unwrap(), "a;b;c 2\nd 1\n");
+        assert_eq!(parse("a 1\nb 1\nc 1"), Err(ProfileError::TooManyStacks(2)));
+        assert_eq!(parse("a;b;c;d 1"), Err(ProfileError::TooDeep(3)));
+        assert_eq!(parse("abcdefgh;ééé 1").unwrap(), "abcd;éé 1\n", "cut at a char boundary");
+        let text = Limits { max_folded_bytes: 30, ..Limits::DEFAULT };
+        assert_eq!(
+            super::parse(b"aaaaaaaaaa 1\nbbbbbbbbbb 1\n", &text),
+            Err(ProfileError::TooMuchText(30))
+        );
+    }
+
+    #[test]
+    fn gzip_is_inflated_within_its_cap() {
+        use std::io::Write as _;
+        let gzip = |data: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        assert_eq!(parse(&gzip(b"a;b 3\n"), &Limits::DEFAULT).unwrap().folded.to_text(), "a;b 3\n");
+        let bomb = gzip(&vec![b'a'; 4 << 20]);
+        assert!(bomb.len() < 10_000, "{}", bomb.len());
+        let limits = Limits { max_inflated_bytes: 1 << 20, ..Limits::DEFAULT };
+        assert_eq!(parse(&bomb, &limits), Err(ProfileError::InflatedTooLarge(1 << 20)));
+        let cut = gzip(b"a;b 3\n");
+        assert!(matches!(
+            parse(&cut[..cut.len() - 6], &Limits::DEFAULT),
+            Err(ProfileError::Gzip(_))
+        ));
+    }
+
+    #[test]
+    fn frame_names_cannot_split_stacks_or_lines() {
+        assert_eq!(frame_name("a;b\nc\rd", 100), "a:b c d");
+        assert_eq!(frame_name("  ", 100), "[unknown]");
+        assert_eq!(frame_name("<script>", 100), "<script>");
+    }
+}
