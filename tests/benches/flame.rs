@@ -69,6 +69,12 @@ async fn main() {
     let created: serde_json::Value = serde_json::from_str(&answer.text().await.unwrap()).unwrap();
     let id = created["id"].as_str().expect("id").to_owned();
     let import_ms = start.elapsed().as_secs_f64() * 1e3;
+    // What the server kept: distinct stacks, and frames in the JSON tree the page decodes.
+    let list = server.get_json("/api/v1/profiles").await;
+    let kept = &list[0];
+    let tree = server.get_text(&format!("/api/v1/profiles/{id}?format=json")).await;
+    let graph: serde_json::Value = serde_json::from_str(&tree).unwrap();
+    let frames = tree.matches("\"name\"").count();
 
     let browser = Browser::start().await;
     let client = &browser.client;
@@ -89,6 +95,12 @@ async fn main() {
         .eval(r#"return document.querySelectorAll('[data-platform="web"] g.fl-frame').length"#)
         .await;
     let zoom = client.execute_async(ZOOM, vec![]).await.unwrap();
+    println!(
+        "kept {} stacks (truncated: {}); the JSON tree has {frames} frames, {} KB",
+        kept["stacks"],
+        graph["truncated"],
+        tree.len() / 1024
+    );
     println!(
         "flame graph of {stacks} distinct stacks ({} KB folded): import {import_ms:.0} ms; \
          /profile?id= first paint of the frames {first_paint:.0} ms after navigation \
