@@ -265,6 +265,39 @@ async fn a_profile_imported_with_the_file_picker_draws_as_the_api_says() {
     assert!(dom.contains(&format!("data-profile=\"{id}\"")), "the list names it");
     assert_text_not_markup(&dom, &[HOSTILE_SCRIPT]);
 
+    // A CPU profile of the server for one second, opened once taken.
+    browser.eval("const s = document.querySelector('.cpu-form input[name=seconds]'); s.value = '1'; s.dispatchEvent(new Event('input', {bubbles: true})); return true").await;
+    browser.click(".cpu-form button[type=submit]").await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    eprintln!(
+        "DEBUG {} {}",
+        browser.eval("return location.href").await,
+        browser.eval("return document.querySelector('.profile-tools').innerText").await
+    );
+    eprintln!("DEBUG {}", server.get_text("/api/v1/profiles").await);
+    let dom = browser
+        .dom_when(
+            "the CPU profile",
+            &format!(r#"return !location.search.includes('id={id}') && location.search.includes('id=') && document.querySelectorAll('[data-platform="web"] .fl-box[data-role="main"] g.fl-frame').length > 0"#),
+        )
+        .await;
+    let url = browser.client.current_url().await.unwrap();
+    let cpu_id = url.query_pairs().find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()).unwrap();
+    let list = server.get_json("/api/v1/profiles").await;
+    let kept = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == cpu_id.as_str())
+        .expect("the CPU profile is listed");
+    assert_eq!(kept["source"], "cpu", "{list}");
+    let cpu = server.get_json(&format!("/api/v1/profiles/{cpu_id}?format=json")).await;
+    // Frames under a pixel are not drawn: the root and every drawn frame are the API's.
+    let drawn = frames(&dom, "main");
+    let all = api_frames(&cpu);
+    assert_eq!(drawn[0], all[0]);
+    assert!(drawn.iter().all(|f| all.contains(f)), "{drawn:?} not all in {cpu}");
+
     // Server-rendered: the list and the graph, no import control.
     let ssr = server.get_text(&format!("/ssr/profile?id={id}")).await;
     assert_eq!(frames(&ssr, "main"), expected);
