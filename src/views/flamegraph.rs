@@ -84,8 +84,12 @@ pub(crate) fn GraphAnswer(
         Loadable::Ready(graph) if graph.root.total <= 0.0 && graph.root.children.is_empty() => {
             rsx! {
                 p { class: "empty-state", "data-state": "empty",
-                    "Nothing with self time for {graph.title} in this range. "
-                    OtlpHint {}
+                    if graph.kind == "profile" {
+                        "{graph.title} holds no samples (an idle process is rarely on the CPU)."
+                    } else {
+                        "No spans with self time for {graph.title} in this range. "
+                        OtlpHint {}
+                    }
                 }
             }
         }
