@@ -6,7 +6,10 @@
 //!    from concurrent clients into the durable store: spans/s, server CPU, peak RSS.
 //! 3. Sustained: 10,000 spans/s for a while: server CPU (% of one core) and RSS.
 //! 4. Queries with 1,000,000 spans stored: trace by id, trace search, `/api/v1/cache` and
-//!    `/api/v1/retries` over the last hour and six hours, p50/p99.
+//!    `/api/v1/retries` over the last hour and six hours, and the flame graph of one operation
+//!    (match any and root, and a diff) once the rollup folded every trace, p50/p99.
+//!
+//! `BENCH_BATCHES` (400) and `BENCH_QUERY_SPANS` (1,000,000) shrink it for a quick check.
 //!
 //! Traces start over the last six hours (so the rollups hold 2,160 ten-second buckets), and
 //! carry the shapes the cache and retry views read: 4 spans of 64 are cache lookups (`cache.hit`,
@@ -138,6 +141,24 @@ fn cpu_and_peak_rss(pid: u32) -> (f64, u64) {
     (ticks / 100.0, kib("VmHWM:"))
 }
 
+/// CPU seconds (utime + stime) of the threads of `pid` whose name starts with `prefix`: what
+/// the flame fold thread (`otelscope-flames`, shown as `otelscope-flame`) costs.
+fn thread_cpu(pid: u32, prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0.0 };
+    let mut ticks = 0.0;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let name = stat.split_once('(').and_then(|(_, rest)| rest.rsplit_once(')'));
+        let Some((name, rest)) = name else { continue };
+        if name.starts_with(prefix) {
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            ticks +=
+                fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    ticks / 100.0
+}
+
 fn current_rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -220,6 +241,31 @@ async fn burst(server: &Server, first: u64, batches: u64) -> (f64, f64, u64) {
     let wall = start.elapsed().as_secs_f64();
     let (cpu1, peak) = cpu_and_peak_rss(pid);
     ((batches * SPANS_PER_BATCH) as f64 / wall, (cpu1 - cpu0) / wall, peak)
+}
+
+/// Waits until the flame rollup holds every trace: answers stop changing and are not
+/// truncated (queries fold at most 1,000 unfolded traces themselves). Returns the trace count
+/// of the frontend's root operation over seven hours (0 for a build without the route).
+async fn wait_for_folds(client: &reqwest::Client, ui: &str) -> u64 {
+    let url = format!(
+        "{ui}/api/v1/flamegraph?service=frontend&name=GET%20/api/op0&match=root&since=7h&format=json"
+    );
+    let mut last = None;
+    for _ in 0..120 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let Ok(response) = client.get(&url).send().await else { return 0 };
+        if !response.status().is_success() {
+            return 0;
+        }
+        let body: serde_json::Value =
+            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        let traces = body["traces"].as_u64().unwrap_or(0);
+        if body["truncated"] == false && last == Some(traces) {
+            return traces;
+        }
+        last = Some(traces);
+    }
+    last.unwrap_or(0)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -310,6 +356,7 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
     let batches = 15_000 / 51;
     let mut interval = tokio::time::interval(Duration::from_micros(51_200));
     let (cpu0, _) = cpu_and_peak_rss(pid);
+    let fold0 = thread_cpu(pid, "otelscope-flame");
     let start = Instant::now();
     let mut max_rss = 0;
     for n in 0..batches {
@@ -324,6 +371,12 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
         (batches * SPANS_PER_BATCH) as f64 / wall,
         (cpu1 - cpu0) / wall * 100.0,
         max_rss / 1024
+    );
+    // The fold pass takes a trace 5 s after its last part: let it catch up before reading.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    println!(
+        "flame fold thread during sustained ingest (+8 s to catch up): {:.1}% of one core",
+        (thread_cpu(pid, "otelscope-flame") - fold0) / wall * 100.0
     );
 
     // 4. Queries at `query_spans` stored spans.
@@ -363,6 +416,47 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
         ("retries, last 6 hours", "/api/v1/retries?since=6h"),
     ] {
         let urls = vec![format!("{}{path}", server.ui); 200];
+        match time_queries_if_served(&client, &urls).await {
+            Some((p50, p99)) => {
+                println!("query at {total} spans: {what}: p50 {p50:.2} ms, p99 {p99:.2} ms")
+            }
+            None => println!("query at {total} spans: {what}: not served by this build"),
+        }
+    }
+    // Flame graphs of one operation, from the rollup: first wait until the fold pass took every
+    // trace (it folds a trace 5 s after its last part arrived).
+    let waited = Instant::now();
+    let traces = wait_for_folds(&client, &server.ui).await;
+    println!(
+        "flame rollup: all {traces} frontend root traces folded {:.1} s after the last query above; \
+         the fold thread used {:.1} CPU s in all ({:.2} s per million spans)",
+        waited.elapsed().as_secs_f64(),
+        thread_cpu(pid, "otelscope-flame"),
+        thread_cpu(pid, "otelscope-flame") / (total as f64 / 1e6)
+    );
+    for (what, path) in [
+        (
+            "flame graph of one operation (match=any), last hour",
+            "service=catalog&name=call%20/api/op3&since=1h&format=json",
+        ),
+        (
+            "flame graph of one operation (match=any), last 6 hours",
+            "service=catalog&name=call%20/api/op3&since=6h&format=json",
+        ),
+        (
+            "flame graph of a root operation (match=root), last hour",
+            "service=frontend&name=GET%20/api/op0&match=root&since=1h&format=json",
+        ),
+        (
+            "flame graph of a root operation (match=root), last 6 hours",
+            "service=frontend&name=GET%20/api/op0&match=root&since=6h&format=json",
+        ),
+        (
+            "flame graph diff, last hour against the 5 before (folded text)",
+            "service=catalog&name=call%20/api/op3&since=1h&base_since=6h",
+        ),
+    ] {
+        let urls = vec![format!("{}/api/v1/flamegraph?{path}", server.ui); 200];
         match time_queries_if_served(&client, &urls).await {
             Some((p50, p99)) => {
                 println!("query at {total} spans: {what}: p50 {p50:.2} ms, p99 {p99:.2} ms")

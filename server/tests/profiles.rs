@@ -340,3 +340,18 @@ async fn profiles_need_the_api_key() {
     let listed: Vec<ProfileSummary> = send(&state, list.body(Body::empty()).unwrap()).await.json();
     assert_eq!(listed.len(), 1);
 }
+
+/// The widest profile allowed (every stack a sibling of the others) answers as JSON at once:
+/// the tree is built from sorted stacks, so a frame's siblings are not searched from the first
+/// (which took 200,000² / 2 comparisons).
+#[tokio::test]
+async fn the_widest_profile_answers_as_json() {
+    let state = support::state();
+    let wide: String = (0..199_999).map(|i| format!("main;f{i} 1\n")).collect();
+    let id = import(&state, "/api/v1/profiles", "text/plain", wide.into()).await;
+    let started = std::time::Instant::now();
+    let graph: FlameGraph = get(&state, &format!("/api/v1/profiles/{id}?format=json")).await.json();
+    let main = child(&graph.root, "main");
+    assert_eq!((main.children.len(), main.total), (199_999, 199_999.0));
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+}

@@ -19,13 +19,13 @@ use tower::ServiceExt;
 /// One test at a time holds the process's profiler.
 static PROFILER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Real work (an xorshift chain), with the clock read rarely so samples land here, not in
-/// the vDSO (whose samples pprof is told to skip).
+/// Real work: `rounds` million steps of an xorshift chain (about a millisecond each), counted
+/// rather than timed, so a loaded machine makes it slower but not fewer samples (the profiler
+/// samples CPU time, not wall time).
 #[inline(never)]
-fn burn_cpu(for_how_long: Duration) -> u64 {
-    let start = Instant::now();
+fn burn_cpu(rounds: u64) -> u64 {
     let mut x = 0x2545_f491_4f6c_dd1du64;
-    while start.elapsed() < for_how_long {
+    for _ in 0..rounds {
         for _ in 0..1_000_000 {
             x ^= x << 13;
             x ^= x >> 7;
@@ -34,6 +34,15 @@ fn burn_cpu(for_how_long: Duration) -> u64 {
         }
     }
     x
+}
+
+/// [`burn_cpu`] until `for_how_long` has passed, the clock read rarely so samples land there,
+/// not in the vDSO (whose samples pprof is told to skip).
+fn burn_for(for_how_long: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < for_how_long {
+        std::hint::black_box(burn_cpu(1));
+    }
 }
 
 struct Answer {
@@ -73,7 +82,7 @@ async fn a_real_pprof_shows_its_busy_function_heaviest() {
             .blocklist(&["libc", "libgcc", "pthread", "vdso"])
             .build()
             .unwrap();
-        std::hint::black_box(burn_cpu(Duration::from_millis(1_000)));
+        std::hint::black_box(burn_cpu(1_000));
         let report = guard.report().build().unwrap();
         report.pprof().unwrap().encode_to_vec()
     })
@@ -123,7 +132,7 @@ async fn a_real_pprof_shows_its_busy_function_heaviest() {
 async fn the_server_profiles_itself_one_profile_at_a_time() {
     let _turn = PROFILER.lock().await;
     let state = support::state();
-    let busy = std::thread::spawn(|| burn_cpu(Duration::from_millis(1_500)));
+    let busy = std::thread::spawn(|| burn_for(Duration::from_millis(1_500)));
     let first = tokio::spawn(send(state.clone(), get("/api/v1/profiles/cpu?seconds=1")));
     let second = tokio::spawn(send(state.clone(), get("/api/v1/profiles/cpu?seconds=1")));
     let (first, second) = (first.await.unwrap(), second.await.unwrap());

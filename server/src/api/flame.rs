@@ -1,7 +1,18 @@
-//! `GET /api/v1/flamegraph`: span-derived flame graphs of one trace (`trace_id`) or of one
-//! operation over a range (`service`, `name`, `match`, `since`, `until`, from the rollup), and
-//! the difference against a base (`base_trace_id`, or `base_since`/`base_until`); as folded
-//! text, JSON or SVG (`flame_format`).
+//! `GET /api/v1/flamegraph`: span-derived flame graphs, as folded text (`a;b;c <self µs>`, the
+//! default), JSON (`Accept: application/json` or `format=json`) or an inferno SVG download
+//! (`format=svg`); `format=` wins over `Accept`.
+//!
+//! - `trace_id=ID`: one trace (404 when unknown, 400 when malformed or over 200,000 spans).
+//! - `service=S&name=N&match=any|root&since=&until=`: every trace starting in the range (times
+//!   as the other APIs take them, the last hour by default), from the rollup. `match=any` (the
+//!   default with a name): every outermost span of the operation wherever it sits, as the top
+//!   of its subtree; `match=root`: stacks it heads, i.e. whole traces it is the root of (or
+//!   spans of it whose parent never arrived). Without `name`: the service's root spans
+//!   (`match=root` by default). The JSON's `matched_by` says which.
+//! - A diff: `base_trace_id=ID`, or `base_since=&base_until=` (the same operation in another
+//!   range; `base_until` defaults to the selection's `since`). JSON values are per trace of
+//!   their side; folded text is inferno's `stack base selection`, per-trace µs rounded.
+//! - Bad or conflicting parameters answer 400 with `{"error"}`.
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;

@@ -18,7 +18,6 @@ use super::flame_format::{self, FlameFormat};
 use super::ApiError;
 use crate::ingest::now_ns;
 use crate::profiler::{self, Permit, ProfilerError};
-use crate::query::flame;
 use crate::query::profile::{self, Limits, Parsed};
 use crate::store::StoredProfile;
 use crate::AppState;
@@ -128,13 +127,12 @@ async fn cpu(
     let permit = Permit::take().map_err(profiler_error)?;
     let pprof =
         profiler::profile(permit, Duration::from_secs(seconds)).await.map_err(profiler_error)?;
-    let parsed =
-        tokio::task::spawn_blocking(move || crate::query::pprof::fold(&pprof, &Limits::DEFAULT))
-            .await
-            .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
-            .map_err(|e| {
-                ApiError::Unavailable(format!("the CPU profile could not be folded: {e}"))
-            })?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        crate::query::pprof::fold_rooted(&pprof, &Limits::DEFAULT, Some("thread"))
+    })
+    .await
+    .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
+    .map_err(|e| ApiError::Unavailable(format!("the CPU profile could not be folded: {e}")))?;
     let name = format!("otelscope CPU, {seconds} s");
     let parsed = Parsed { source: "cpu", ..parsed };
     let folded = parsed.folded.to_text();
@@ -180,7 +178,7 @@ async fn answer(format: FlameFormat, stored: StoredProfile) -> Result<Response, 
             &summary.unit,
             &format!("profile-{}", summary.id),
             || folded.clone(),
-            || flame::graph(&profile::stored(&folded), "profile", &summary.name, &summary.unit),
+            || profile::graph(&profile::stored(&folded), &summary.name, &summary.unit),
         )
     })
     .await

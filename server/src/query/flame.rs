@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use otelscope_app::model::{FlameGraph, FlameNode, Span};
 
-pub use super::flame_tree::{diff_graph, diff_text, Matcher, StackTree};
+pub use super::flame_tree::{diff_graph, diff_text, FoldSpan, Matcher, SpanTiming, StackTree};
 
 /// Folded stacks: `frame;frame;frame` → self time (µs). Ordered, so output is deterministic.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

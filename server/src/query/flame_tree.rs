@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use otelscope_app::model::{FlameBase, FlameGraph, FlameNode, Span};
+use serde::Deserialize;
 
 /// The deepest frame kept: spans deeper than this add their self time to one `[deeper]` frame
 /// at this depth (and the graph says `truncated`).
@@ -16,6 +17,64 @@ pub const DEEPER: &str = "[deeper]";
 pub const OTHER: &str = "[other]";
 /// The index of the root frame, `all`.
 pub const ROOT: usize = 0;
+
+/// What folding needs of a span.
+pub trait FoldSpan {
+    fn span_id(&self) -> &str;
+    fn parent_span_id(&self) -> Option<&str>;
+    fn service(&self) -> &str;
+    fn name(&self) -> &str;
+    fn duration_ns(&self) -> u64;
+}
+
+impl FoldSpan for Span {
+    fn span_id(&self) -> &str {
+        &self.span_id
+    }
+    fn parent_span_id(&self) -> Option<&str> {
+        self.parent_span_id.as_deref()
+    }
+    fn service(&self) -> &str {
+        &self.service
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn duration_ns(&self) -> u64 {
+        Span::duration_ns(self)
+    }
+}
+
+/// A stored span read for folding only: its attributes, events and links are skipped while
+/// parsing, never built (the fold pass reads every span once more).
+#[derive(Clone, Debug, Deserialize)]
+pub struct SpanTiming {
+    pub span_id: String,
+    #[serde(default)]
+    pub parent_span_id: Option<String>,
+    pub name: String,
+    pub service: String,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+impl FoldSpan for SpanTiming {
+    fn span_id(&self) -> &str {
+        &self.span_id
+    }
+    fn parent_span_id(&self) -> Option<&str> {
+        self.parent_span_id.as_deref()
+    }
+    fn service(&self) -> &str {
+        &self.service
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn duration_ns(&self) -> u64 {
+        self.end_ns.saturating_sub(self.start_ns)
+    }
+}
 
 /// One frame: its parent, service and name (cleaned of `;` and line breaks), its own time and
 /// the number of traces passing through it.
@@ -103,14 +162,14 @@ impl StackTree {
     /// at 0; concurrent children can sum past their parent, which then has 0). A span whose
     /// parent is not in the trace starts a stack of its own; a cycle of parent ids is broken
     /// where it closes. Every frame of the trace counts the trace once. Iterative and linear.
-    pub fn from_trace(spans: &[Span]) -> StackTree {
+    pub fn from_trace<S: FoldSpan>(spans: &[S]) -> StackTree {
         let index: HashMap<&str, usize> =
-            spans.iter().enumerate().map(|(i, s)| (s.span_id.as_str(), i)).collect();
+            spans.iter().enumerate().map(|(i, s)| (s.span_id(), i)).collect();
         let parent: Vec<Option<usize>> = spans
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                s.parent_span_id.as_deref().and_then(|p| index.get(p).copied()).filter(|&p| p != i)
+                s.parent_span_id().and_then(|p| index.get(p).copied()).filter(|&p| p != i)
             })
             .collect();
         let mut children_ns = vec![0u64; spans.len()];
@@ -138,7 +197,7 @@ impl StackTree {
                 let (above, depth) = parent[i].and_then(|p| node_of[p]).unwrap_or((ROOT, 0));
                 let span = &spans[i];
                 node_of[i] = Some(if depth + 1 < MAX_DEPTH {
-                    (tree.child(above, &clean(&span.service), &clean(&span.name)), depth + 1)
+                    (tree.child(above, &clean(span.service()), &clean(span.name())), depth + 1)
                 } else {
                     tree.truncated = true;
                     if depth == MAX_DEPTH {

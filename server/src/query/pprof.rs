@@ -28,6 +28,17 @@ pub fn parse(body: &[u8], limits: &Limits) -> Result<Parsed, ProfileError> {
 
 /// Folds a decoded pprof, refusing one whose ids or string indexes do not resolve.
 pub fn fold(profile: &protos::Profile, limits: &Limits) -> Result<Parsed, ProfileError> {
+    fold_rooted(profile, limits, None)
+}
+
+/// As [`fold`], each stack under a root frame named by its sample's label `root_label` when
+/// it has one: pprof-rs labels every sample with its `thread`, so the server's own profile is
+/// split by thread (`tokio-runtime-worker`, the store's writer, …).
+pub fn fold_rooted(
+    profile: &protos::Profile,
+    limits: &Limits,
+    root_label: Option<&str>,
+) -> Result<Parsed, ProfileError> {
     let bad = |why: String| ProfileError::Pprof(why);
     let strings = &profile.string_table;
     if strings.first().map(String::as_str) != Some("") {
@@ -129,8 +140,14 @@ pub fn fold(profile: &protos::Profile, limits: &Limits) -> Result<Parsed, Profil
         }
     }
 
-    // Samples with the same locations add up before their stacks are spelled out.
-    let mut by_locations: HashMap<&[u64], u64> = HashMap::new();
+    let label = |sample: &protos::Sample| -> Option<&str> {
+        let key = root_label?;
+        let text = |i: i64| usize::try_from(i).ok().and_then(|i| strings.get(i));
+        let found = sample.label.iter().find(|l| text(l.key).is_some_and(|k| k == key))?;
+        text(found.str).map(String::as_str).filter(|s| !s.is_empty())
+    };
+    // Samples with the same root and locations add up before their stacks are spelled out.
+    let mut by_locations: HashMap<(Option<&str>, &[u64]), u64> = HashMap::new();
     for (i, sample) in profile.sample.iter().enumerate() {
         if sample.value.len() != types.len() {
             return Err(bad(format!(
@@ -146,24 +163,23 @@ pub fn fold(profile: &protos::Profile, limits: &Limits) -> Result<Parsed, Profil
             })?;
             depth += frames.len();
         }
-        if depth > limits.max_depth {
+        let root = label(sample);
+        if depth + usize::from(root.is_some()) > limits.max_depth {
             return Err(ProfileError::TooDeep(limits.max_depth));
         }
         // Negative values (as in a diff of two profiles) count as none.
         let value = u64::try_from(sample.value[chosen]).unwrap_or(0);
-        let sum = by_locations.entry(&sample.location_id).or_default();
+        let sum = by_locations.entry((root, &sample.location_id)).or_default();
         *sum = sum.saturating_add(value);
     }
     let unknown = ["[unknown]".to_owned()];
     let mut stacks = Stacks::new(limits);
-    for (ids, value) in by_locations {
+    for ((root, ids), value) in by_locations {
         // Every id resolved above; `get` only so nothing here can panic.
         let frames = ids.iter().rev().flat_map(|id| locations.get(id).into_iter().flatten().rev());
-        if ids.is_empty() {
-            stacks.add(unknown.iter().map(String::as_str), value)?;
-        } else {
-            stacks.add(frames.map(String::as_str), value)?;
-        }
+        let frames: Box<dyn Iterator<Item = &String>> =
+            if ids.is_empty() { Box::new(unknown.iter()) } else { Box::new(frames) };
+        stacks.add(root.into_iter().chain(frames.map(String::as_str)), value)?;
     }
     Ok(Parsed { source: "pprof", unit: unit.into(), folded: stacks.finish() })
 }

@@ -167,3 +167,58 @@ fn deep_stacks_are_refused() {
     p.sample = vec![sample(&[1; 1024], &[1])];
     assert!(folded(&p).is_ok());
 }
+
+#[test]
+fn stacks_can_be_rooted_at_a_label() {
+    use pprof::protos::Label;
+    // Strings 1..: main, work, samples, count, thread, worker, writer.
+    let strings = ["main", "work", "samples", "count", "thread", "worker", "writer"];
+    let labelled = |thread: i64| Sample {
+        label: vec![Label { key: 5, str: thread, ..Label::default() }],
+        ..sample(&[2, 1], &[1])
+    };
+    let p = profile(
+        &strings,
+        &[(3, 4)],
+        vec![labelled(6), labelled(7), labelled(6), sample(&[1], &[1])],
+    );
+    let rooted = fold_rooted(&p, &Limits::DEFAULT, Some("thread")).unwrap();
+    assert_eq!(rooted.folded.to_text(), "main 1\nworker;main;work 2\nwriter;main;work 1\n");
+    let plain = fold(&p, &Limits::DEFAULT).unwrap();
+    assert_eq!(plain.folded.to_text(), "main 1\nmain;work 3\n");
+}
+
+#[test]
+fn damaged_pprofs_never_panic() {
+    let p = profile(
+        &["main", "work", "hot", "samples", "count"],
+        &[(4, 5)],
+        vec![sample(&[3, 2, 1], &[5]), sample(&[2, 1], &[2])],
+    );
+    let body = p.encode_to_vec();
+    let limits = Limits::DEFAULT;
+    for cut in 0..body.len() {
+        let _ = super::super::profile::parse(&body[..cut], &limits);
+    }
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut folded = 0;
+    for _ in 0..20_000 {
+        let mut damaged = body.clone();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() % damaged.len() as u64) as usize;
+            damaged[at] = next() as u8;
+        }
+        // Either folded or refused with a reason; never a panic.
+        match super::super::profile::parse(&damaged, &limits) {
+            Ok(parsed) => folded += usize::from(!parsed.folded.stacks.is_empty()),
+            Err(error) => assert!(!error.to_string().is_empty()),
+        }
+    }
+    assert!(folded > 0, "some damage leaves a valid profile");
+}

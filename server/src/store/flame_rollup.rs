@@ -13,13 +13,12 @@
 
 use std::collections::HashMap;
 
-use otelscope_app::model::Span;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rollup::{bucket_of, BUCKET_NS};
 use super::{SeenSpans, StoreError};
 use crate::query::flame_query::OperationQuery;
-use crate::query::flame_tree::{StackTree, OTHER, ROOT};
+use crate::query::flame_tree::{SpanTiming, StackTree, OTHER, ROOT};
 
 /// How long after its last part a trace is taken as whole and folded into the rollup.
 pub const SETTLE_NS: u64 = 5_000_000_000;
@@ -111,42 +110,57 @@ pub(super) fn fold(conn: &Connection, pending: Pending) -> Result<Folding, Store
     Ok(folding)
 }
 
-/// A trace's spans for folding (each once, without attributes, events or links), how many came
-/// from chunks up to `upto`, and the last chunk's id.
+/// A trace's spans for folding (each once, only what folding reads), how many came from chunks
+/// up to `upto`, and the last chunk's id.
 pub(super) fn trace_spans(
     conn: &Connection,
     trace_id: &str,
     upto: Option<i64>,
-) -> Result<(Vec<Span>, usize, i64), StoreError> {
+) -> Result<(Vec<SpanTiming>, usize, i64), StoreError> {
     let mut stmt =
         conn.prepare_cached("SELECT id, spans FROM span_chunks WHERE trace_id = ?1 ORDER BY id")?;
     let mut rows = stmt.query([trace_id])?;
     let (mut spans, mut earlier, mut last) = (Vec::new(), 0, i64::MIN);
     let mut seen = SeenSpans::default();
     while let Some(row) = rows.next()? {
-        let chunk = super::SpanChunk { id: row.get(0)?, blob: row.get(1)? };
-        chunk.for_each_span(&mut |span| {
+        let id: i64 = row.get(0)?;
+        let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+        for span in timings(blob)? {
             if seen.first_time(&span.span_id) {
-                spans.push(lighten(span));
+                spans.push(span);
             }
-            true
-        })?;
-        last = chunk.id;
-        if upto.is_some_and(|upto| chunk.id <= upto) {
+        }
+        last = id;
+        if upto.is_some_and(|upto| id <= upto) {
             earlier = spans.len();
         }
     }
     Ok((spans, earlier, last))
 }
 
-/// What a fold needs of a span.
-pub(crate) fn lighten(span: Span) -> Span {
-    Span {
-        attributes: Vec::new(),
-        events: Vec::new(),
-        links: Vec::new(),
-        resource: Vec::new(),
-        ..span
+/// A stored chunk's spans as [`SpanTiming`]s: serde skips every other field without building
+/// it. Decompressed whole up to `WHOLE_CHUNK_MAX` of JSON, streamed past that (as
+/// `SpanChunk::for_each_span` does).
+fn timings(blob: &[u8]) -> Result<Vec<SpanTiming>, StoreError> {
+    const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("span chunk: {e}"));
+    if !blob.starts_with(&ZSTD_MAGIC) {
+        return serde_json::from_slice(blob).map_err(|e| corrupt(&e));
+    }
+    let whole = zstd::zstd_safe::get_frame_content_size(blob)
+        .ok()
+        .flatten()
+        .filter(|&size| size <= super::chunk::WHOLE_CHUNK_MAX as u64);
+    match whole {
+        Some(size) => {
+            let json = zstd::bulk::decompress(blob, size as usize).map_err(|e| corrupt(&e))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(&e))
+        }
+        None => {
+            let decoder = zstd::stream::read::Decoder::new(blob).map_err(|e| corrupt(&e))?;
+            let reader = std::io::BufReader::with_capacity(64 << 10, decoder);
+            serde_json::from_reader(reader).map_err(|e| corrupt(&e))
+        }
     }
 }
 
@@ -179,10 +193,11 @@ pub(super) fn apply(conn: &Connection, folds: &[Folding]) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Node ids looked up during one apply.
+/// Node ids and bucket row counts looked up during one apply.
 #[derive(Default)]
 struct Nodes {
     ids: HashMap<(i64, String, String), i64>,
+    rows: HashMap<i64, i64>,
 }
 
 impl Nodes {
@@ -229,6 +244,30 @@ fn row_exists(conn: &Connection, node: i64, bucket: i64) -> Result<bool, StoreEr
         .query_row(params![node, bucket], |r| r.get(0))?)
 }
 
+/// Adds to an existing row; false when there is none.
+fn bump(
+    conn: &Connection,
+    node: i64,
+    bucket: i64,
+    self_us: u64,
+    traces: u64,
+    received: i64,
+) -> Result<bool, StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE flame_rollup SET self_us = self_us + ?3, traces = traces + ?4,
+               received_ns = MAX(received_ns, ?5) WHERE node = ?1 AND bucket_ns = ?2",
+        )?
+        .execute(params![
+            node,
+            bucket,
+            self_us.min(i64::MAX as u64) as i64,
+            traces as i64,
+            received
+        ])?;
+    Ok(changed > 0)
+}
+
 fn upsert(
     conn: &Connection,
     node: i64,
@@ -263,9 +302,12 @@ fn add(
     bucket: i64,
     received: i64,
 ) -> Result<(), StoreError> {
-    let mut rows: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM flame_rollup WHERE bucket_ns = ?1")?
-        .query_row([bucket], |r| r.get(0))?;
+    let mut rows = match nodes.rows.get(&bucket) {
+        Some(&rows) => rows,
+        None => conn
+            .prepare_cached("SELECT COUNT(*) FROM flame_rollup WHERE bucket_ns = ?1")?
+            .query_row([bucket], |r| r.get(0))?,
+    };
     let mut ids: Vec<Option<i64>> = vec![Some(0); tree.nodes().len()];
     let mut other = (0u64, false);
     for (i, node) in tree.nodes().iter().enumerate().skip(1) {
@@ -274,20 +316,23 @@ fn add(
             Some(parent) => nodes.id(conn, parent, &node.service, &node.name, room)?,
             None => None,
         };
+        // An existing row is updated in one statement; a new one is inserted while there is
+        // room.
         let id = match id {
-            Some(id) if row_exists(conn, id, bucket)? => Some(id),
+            Some(id) if bump(conn, id, bucket, node.self_us, node.traces, received)? => Some(id),
             Some(id) if room => {
+                upsert(conn, id, bucket, node.self_us, node.traces, received)?;
                 rows += 1;
                 Some(id)
             }
             _ => None,
         };
         ids[i] = id;
-        match id {
-            Some(id) => upsert(conn, id, bucket, node.self_us, node.traces, received)?,
-            None => other = (other.0 + node.self_us, true),
+        if id.is_none() {
+            other = (other.0 + node.self_us, true);
         }
     }
+    nodes.rows.insert(bucket, rows);
     if other.1 {
         let id = nodes.id(conn, 0, "", OTHER, true)?.unwrap_or(0);
         upsert(conn, id, bucket, other.0, 1, received)?;

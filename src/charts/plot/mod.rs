@@ -6,6 +6,9 @@ mod backend;
 pub(crate) mod bars;
 pub(crate) mod line;
 
+/// Text width estimated per character, shared with the waterfall's bar labels.
+pub(crate) use backend::text_size;
+
 use dioxus::prelude::*;
 use plotters::style::RGBColor;
 

@@ -1,9 +1,14 @@
 //! The trace waterfall. `layout` turns a trace's spans into rows (order, depth, bar position,
 //! self time, critical path); `Waterfall` draws only the rows in view, with collapse/expand,
-//! span search, a minimap with a draggable window, and a details panel.
+//! span search, a minimap with a draggable window, a time ruler, duration labels placed where
+//! they can be read, error and event marks on the bars, keyboard navigation (a roving-tabindex
+//! tree) and a details panel.
 
+pub mod bars;
+pub mod keys;
 pub mod layout;
 pub mod marks;
+pub mod ruler;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -14,6 +19,8 @@ use crate::env::{Env, PlatformKind, SsrData};
 use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
+use bars::service_color;
+use keys::{navigate, scroll_to_show, NavAction, NavKey};
 use layout::{centred_scroll, layout, page_of, visible_rows, Layout};
 use marks::{row_marks, RowMarks};
 
@@ -62,6 +69,15 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let mut scroll_top =
         use_signal(|| focus_row.map_or(0.0, |row| centred_scroll(row, ROW_HEIGHT, VIEW_HEIGHT)));
     let mut dragging = use_signal(|| false);
+    // The row keyboard navigation moved to: focused once it is drawn.
+    let mut focus_request = use_signal(|| None::<usize>);
+    use_effect(move || {
+        if let Some(row) = focus_request() {
+            document::eval(&format!(
+                "requestAnimationFrame(function(){{var e=document.querySelector('#wf-scroll [data-row=\"{row}\"]'); if (e) {{ e.focus({{preventScroll: true}}); e.scrollIntoView({{block: 'nearest'}}); }}}});"
+            ));
+        }
+    });
 
     let visible = visible_rows(&layout, &collapsed.read());
     let matches = find_matches(&spans.0, &layout, &query.read());
@@ -73,10 +89,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
         let page = page_of(at, visible.len(), SSR_ROWS);
         (page.start, page.end)
     } else {
-        let first =
-            ((scroll_top() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN).min(visible.len());
-        let last = (first + (VIEW_HEIGHT / ROW_HEIGHT) as usize + 2 * OVERSCAN).min(visible.len());
-        (first, last)
+        drawn(scroll_top(), visible.len())
     };
 
     // Server-rendered HTML cannot set a scroll position: it draws its rows from the top of the
@@ -117,6 +130,67 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let next_page = (full_ssr && last < visible.len()).then(|| ssr_link(visible[last]));
 
     let minimap = minimap_bars(&layout, &visible);
+    // One ruler per render, for the rows and the minimap alike (both show the whole trace).
+    let trace_ns = layout.end_ns - layout.start_ns;
+    let ticks = ruler::ticks(0, trace_ns);
+    // Roving tabindex: the selected row if it is drawn, else the first drawn row.
+    let tab_row = if env.platform == PlatformKind::Ssr {
+        None
+    } else {
+        selected().filter(|s| visible[first..last].contains(s)).or(visible.get(first).copied())
+    };
+    // One handler for the tree. The focused row is the tab stop (keys and clicks move both):
+    // the selected row while it is drawn, read when the key comes (keys can come faster than
+    // renders), else the first drawn row.
+    let on_key = {
+        let layout = layout.clone();
+        move |e: KeyboardEvent| {
+            let Some(key) = row_key(&e.key()) else {
+                return;
+            };
+            e.prevent_default();
+            let visible = visible_rows(&layout, &collapsed.peek());
+            let (first, last) = drawn(*scroll_top.peek(), visible.len());
+            let Some(row) = selected
+                .peek()
+                .filter(|s| visible[first..last].contains(s))
+                .or(visible.get(first).copied())
+            else {
+                return;
+            };
+            match key {
+                RowKey::Search => {
+                    document::eval("var e=document.querySelector('.wf-search'); if (e) e.focus();");
+                }
+                RowKey::Open => {
+                    selected.set(Some(row));
+                }
+                RowKey::Nav(key) => {
+                    let action = navigate(&layout, &visible, &collapsed.peek(), row, key);
+                    match action {
+                        NavAction::Move(to) => {
+                            selected.set(Some(to));
+                            let at = visible.partition_point(|&r| r < to);
+                            let shown = VIEW_HEIGHT.min(total_height) - 2.0;
+                            // Read first: a read borrow must not live across `scroll_to`.
+                            let now = *scroll_top.peek();
+                            if let Some(y) = scroll_to_show(at, ROW_HEIGHT, shown, now) {
+                                scroll_to(y);
+                            }
+                            focus_request.set(Some(to));
+                        }
+                        NavAction::Collapse(at) => {
+                            collapsed.write().insert(at);
+                        }
+                        NavAction::Expand(at) => {
+                            collapsed.write().remove(&at);
+                        }
+                        NavAction::Stay => {}
+                    }
+                }
+            }
+        }
+    };
     let window_y = if visible.is_empty() {
         0.0
     } else {
@@ -177,6 +251,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                 button { r#type: "button", onclick: move |_| collapsed.write().clear(), "Expand all" }
                 span { class: "legend", span { class: "legend-critical" } "critical path" }
             }
+            div { class: "wf-minimap",
             svg {
                 class: "minimap",
                 view_box: "0 0 1000 {MINIMAP_HEIGHT}",
@@ -197,21 +272,30 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                 }
                 rect { class: "mm-window", x: "0", y: "{window_y:.2}", width: "1000", height: "{window_h:.2}" }
             }
+                div { class: "mm-ruler", {tick_marks(&ticks, "mm-label")} }
+            }
             div { class: "wf-body",
+                div { class: "wf-main",
+                div { class: "wf-ruler",
+                    div { class: "wf-ruler-pad" }
+                    div { class: "wf-ruler-track", {tick_marks(&ticks, "wf-tick")} }
+                }
                 div {
                     class: "wf-scroll",
                     id: "wf-scroll",
                     // A short trace's box is only as tall as its rows (plus its 1 px borders).
                     style: if full_ssr { "".to_owned() } else { format!("height: {}px", VIEW_HEIGHT.min(canvas_height.max(ROW_HEIGHT) + 2.0)) },
                     onscroll: move |e| scroll_top.set(e.data().scroll_top()),
-                    div { class: "wf-canvas", style: "height: {canvas_height}px",
+                    div { class: "wf-canvas", role: "tree", "aria-label": "Spans", onkeydown: on_key, style: "height: {canvas_height}px",
                         for (offset, &row_index) in visible[first..last].iter().enumerate() {
                             WaterfallRow {
                                 key: "{row_index}",
                                 span: spans.0[layout.rows[row_index].span].clone(),
                                 row: layout.rows[row_index].clone(),
                                 marks: marks.get(row_index).copied().unwrap_or_default(),
-                                trace_ns: layout.end_ns - layout.start_ns,
+                                trace_ns,
+                                trace_start_ns: layout.start_ns,
+                                tab_stop: tab_row == Some(row_index),
                                 row_index,
                                 top: (if rows_from_top { offset } else { first + offset }) as f64 * ROW_HEIGHT,
                                 collapsed: collapsed.read().contains(&row_index),
@@ -228,6 +312,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                             }
                         }
                     }
+                }
                 }
                 if env.platform == PlatformKind::Ssr && !full_ssr {
                     noscript {
@@ -272,6 +357,10 @@ fn WaterfallRow(
     marks: RowMarks,
     /// The trace's duration, to place an attempt's wait.
     trace_ns: u64,
+    /// When the trace starts, to place the span's events.
+    trace_start_ns: u64,
+    /// The one row Tab stops at (roving tabindex).
+    tab_stop: bool,
     row_index: usize,
     top: f64,
     collapsed: bool,
@@ -298,18 +387,32 @@ fn WaterfallRow(
     let left = row.offset * 100.0;
     let width = row.width * 100.0;
     let wait_width = (marks.wait_ns.unwrap_or(0) as f64 / trace_ns.max(1) as f64 * 100.0).min(left);
+    let duration = format_duration(span.duration_ns());
+    let place = bars::place_label(row.offset, row.width, &duration);
+    let (side, at, pad) = match place {
+        bars::Place::Inside => ("left", left, 0),
+        bars::Place::Right => ("left", left + width, 4),
+        bars::Place::Left => ("right", 100.0 - left, 4),
+    };
     rsx! {
         div {
             class: "{class}",
+            role: "treeitem",
+            tabindex: if tab_stop { "0" } else { "-1" },
+            "aria-level": "{row.depth + 1}",
+            "aria-expanded": if row.descendants > 0 { Some(if collapsed { "false" } else { "true" }) } else { None },
+            "aria-selected": if selected { "true" } else { "false" },
             "data-row": "{row_index}",
             "data-depth": "{row.depth}",
             style: "top: {top}px",
             onclick: move |_| on_select.call(row_index),
+
             div { class: "wf-label", style: "padding-left: {indent}px",
                 if row.descendants > 0 {
                     button {
                         r#type: "button",
                         class: "wf-toggle",
+                        tabindex: "-1",
                         "aria-expanded": if collapsed { "false" } else { "true" },
                         title: if collapsed { "Expand ({row.descendants} spans)" } else { "Collapse" },
                         onclick: move |e| {
@@ -355,7 +458,21 @@ fn WaterfallRow(
                     }
                 }
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
-                span { class: "wf-duration", style: "left: {left:.3}%", "{format_duration(span.duration_ns())}" }
+                if let Some(edge) = bars::error_edge(&span, row.offset) {
+                    span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {edge * 100.0:.3}%",
+                        title: "Error: {span.status.message}",
+                    }
+                }
+                if !span.events.is_empty() {
+                    svg { class: "wf-events", view_box: "0 0 1000 10", preserve_aspect_ratio: "none",
+                        for (i, at) in bars::event_ticks(&span, trace_start_ns, trace_ns) {
+                            line { key: "{i}", class: "wf-event", x1: "{at * 1000.0:.1}", x2: "{at * 1000.0:.1}", y1: "0", y2: "10",
+                                title { "{span.events[i].name} at +{format_duration(span.events[i].time_ns.saturating_sub(span.start_ns))}" }
+                            }
+                        }
+                    }
+                }
+                span { class: place.class(), style: "{side}: calc({at:.3}% + {pad}px)", "{duration}" }
             }
         }
     }
@@ -495,9 +612,42 @@ pub(crate) fn minimap_bars(layout: &Layout, visible: &[usize]) -> Vec<(f64, f64,
         .collect()
 }
 
-/// A stable colour per service name.
-pub(crate) fn service_color(service: &str) -> String {
-    let hash =
-        service.bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
-    format!("hsl({}, 60%, 60%)", hash % 360)
+/// The ruler's ticks as `class` elements (the rows' ruler and the minimap's).
+fn tick_marks(ticks: &[ruler::Tick], class: &str) -> Element {
+    rsx! {
+        for tick in ticks {
+            span { class: "{class}", style: "left: {tick.at * 100.0:.3}%", "{tick.label}" }
+        }
+    }
+}
+
+/// The positions of the rows a live renderer draws when scrolled to `scroll_top`: the rows
+/// in view and `OVERSCAN` around them.
+fn drawn(scroll_top: f64, len: usize) -> (usize, usize) {
+    let first = ((scroll_top / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN).min(len);
+    (first, (first + (VIEW_HEIGHT / ROW_HEIGHT) as usize + 2 * OVERSCAN).min(len))
+}
+
+/// A key a focused row handles.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RowKey {
+    Nav(NavKey),
+    /// Enter: show the span's details.
+    Open,
+    /// `/`: to the span search box.
+    Search,
+}
+
+fn row_key(key: &Key) -> Option<RowKey> {
+    Some(match key {
+        Key::ArrowUp => RowKey::Nav(NavKey::Up),
+        Key::ArrowDown => RowKey::Nav(NavKey::Down),
+        Key::ArrowLeft => RowKey::Nav(NavKey::Left),
+        Key::ArrowRight => RowKey::Nav(NavKey::Right),
+        Key::Home => RowKey::Nav(NavKey::Home),
+        Key::End => RowKey::Nav(NavKey::End),
+        Key::Enter => RowKey::Open,
+        Key::Character(c) if c == "/" => RowKey::Search,
+        _ => return None,
+    })
 }
