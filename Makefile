@@ -30,6 +30,7 @@ test: build
 bench: build
 	cargo bench -p otelscope --bench ingest
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
+	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench flame
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench demo_cpu
 
 # Overload for minutes: twice the measured capacity over OTLP/HTTP and gRPC (LOAD_SECONDS).

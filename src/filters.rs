@@ -37,15 +37,15 @@ macro_rules! query_fields {
         impl $ty {
             /// Every field as `(key, value)`, in URL order.
             pub fn pairs(&self) -> [(&'static str, &str); query_fields!(@count $($field)*)] {
-                [$((stringify!($field), self.$field.as_str())),*]
+                [$((query_fields!(@key $field), self.$field.as_str())),*]
             }
 
             /// The field named `key`, if there is one.
             pub fn field_mut(&mut self, key: &str) -> Option<&mut String> {
-                match key {
-                    $(stringify!($field) => Some(&mut self.$field),)*
-                    _ => None,
-                }
+                $(if key == query_fields!(@key $field) {
+                    return Some(&mut self.$field);
+                })*
+                None
             }
 
             /// The value of the field named `key` (empty for an unknown key).
@@ -74,6 +74,8 @@ macro_rules! query_fields {
         }
     };
     (@count $($field:ident)*) => { 0 $(+ query_fields!(@one $field))* };
+    // A raw identifier (`r#match`) is keyed without its `r#`.
+    (@key $field:ident) => { stringify!($field).trim_start_matches("r#") };
     (@one $field:ident) => { 1 };
 }
 
@@ -129,6 +131,142 @@ impl InsightFilters {
         let with_range =
             InsightFilters { since: self.since_or_default().to_owned(), ..self.clone() };
         format!("{endpoint}?{with_range}")
+    }
+}
+
+/// The flame graph page (`/flamegraph?trace_id=..` or `?service=..&name=..&since=..`): the
+/// selection and its base as the API takes them, `base=previous` (the range just before, for
+/// links and the form's "compare with"), and the chart's own state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlameFilters {
+    pub trace_id: String,
+    pub service: String,
+    /// The operation (span name); empty for the service's roots.
+    pub name: String,
+    pub since: String,
+    pub until: String,
+    /// `any` (default) or `root`.
+    pub r#match: String,
+    pub base_trace_id: String,
+    pub base_since: String,
+    pub base_until: String,
+    /// `previous`: compare with the range of the same length just before `since`.
+    pub base: String,
+    pub zoom: String,
+    pub search: String,
+    pub view: String,
+    pub frame: String,
+}
+
+query_fields!(FlameFilters: trace_id, service, name, since, until, r#match, base_trace_id,
+    base_since, base_until, base, zoom, search, view, frame);
+
+/// How many of [`FlameFilters`]' fields (from the first) the API takes.
+const FLAME_API_FIELDS: usize = 9;
+
+impl FlameFilters {
+    /// Whether the URL names something to draw (a trace or a service).
+    pub fn has_selection(&self) -> bool {
+        !self.trace_id.is_empty() || !self.service.is_empty()
+    }
+
+    /// `/api/v1/flamegraph?..&format=FORMAT` for this selection: an operation's range defaults
+    /// to the last hour, and `base=previous` becomes the range before it.
+    pub fn api_path(&self, format: &str) -> String {
+        let mut api = FlameFilters { zoom: String::new(), ..self.clone() };
+        if api.trace_id.is_empty() && api.since.is_empty() {
+            api.since = DEFAULT_INSIGHT_RANGE.into();
+        }
+        if api.base == "previous" && api.base_trace_id.is_empty() {
+            if let Some((since, until)) = previous_period(&api.since, &api.until) {
+                (api.base_since, api.base_until) = (since, until);
+            }
+        }
+        let pairs = api.pairs();
+        let mut query = Query(&pairs[..FLAME_API_FIELDS]).to_string();
+        if !query.is_empty() {
+            query.push('&');
+        }
+        format!("/api/v1/flamegraph?{query}format={format}")
+    }
+
+    /// The chart's state from this URL.
+    pub fn chart(&self) -> ChartParams {
+        ChartParams {
+            zoom: self.zoom.clone(),
+            search: self.search.clone(),
+            view: self.view.clone(),
+            frame: self.frame.clone(),
+        }
+    }
+
+    /// This page with the chart's state `chart`.
+    pub fn with_chart(&self, chart: ChartParams) -> FlameFilters {
+        let ChartParams { zoom, search, view, frame } = chart;
+        FlameFilters { zoom, search, view, frame, ..self.clone() }
+    }
+}
+
+/// The profile page (`/profile?id=..`) and its chart's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileFilters {
+    pub id: String,
+    pub zoom: String,
+    pub search: String,
+    pub view: String,
+    pub frame: String,
+}
+
+query_fields!(ProfileFilters: id, zoom, search, view, frame);
+
+impl ProfileFilters {
+    pub fn chart(&self) -> ChartParams {
+        ChartParams {
+            zoom: self.zoom.clone(),
+            search: self.search.clone(),
+            view: self.view.clone(),
+            frame: self.frame.clone(),
+        }
+    }
+
+    pub fn with_chart(&self, chart: ChartParams) -> ProfileFilters {
+        let ChartParams { zoom, search, view, frame } = chart;
+        ProfileFilters { id: self.id.clone(), zoom, search, view, frame }
+    }
+}
+
+/// A flame chart's state in its page's URL: `zoom` (the zoomed frame's path, names joined by
+/// `;`), `search`, `view` (`""` flame, `icicle`, `sandwich`) and `frame` (the sandwich's).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChartParams {
+    pub zoom: String,
+    pub search: String,
+    pub view: String,
+    pub frame: String,
+}
+
+/// The range of the same length just before `since`..`until` (`until` empty = now), as the API
+/// takes them: `1h` → `2h`..`1h`; Unix nanoseconds → nanoseconds. None for other forms.
+pub fn previous_period(since: &str, until: &str) -> Option<(String, String)> {
+    if let (Ok(since), Ok(until)) = (since.parse::<u64>(), until.parse::<u64>()) {
+        let length = until.checked_sub(since)?;
+        return Some((since.checked_sub(length)?.to_string(), since.to_string()));
+    }
+    if !until.is_empty() {
+        return None;
+    }
+    let digits = since.find(|c: char| !c.is_ascii_digit())?;
+    let (amount, unit) = since.split_at(digits);
+    let amount: u64 = amount.parse().ok()?;
+    Some((format!("{}{unit}", amount * 2), since.to_owned()))
+}
+
+/// Pairs printed as a query string.
+struct Query<'a>(&'a [(&'a str, &'a str)]);
+
+impl fmt::Display for Query<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_query(f, self.0)
     }
 }
 
@@ -232,6 +370,35 @@ mod tests {
         assert_eq!(InsightFilters::default().api_path("/api/v1/cache"), "/api/v1/cache?since=1h");
         let pinned = InsightFilters::from("since=0&until=59000000000&junk=1");
         assert_eq!(pinned.api_path("/api/v1/retries"), "/api/v1/retries?since=0&until=59000000000");
+    }
+
+    #[test]
+    fn flame_filters_name_the_api_call_and_keep_the_chart_state() {
+        let filters = FlameFilters::from(
+            "service=shop&name=GET%20%2Fa&match=root&base=previous&zoom=a%3Bb&search=db&view=icicle",
+        );
+        assert_eq!(filters.r#match, "root");
+        assert_eq!(filters.field("match"), "root");
+        assert_eq!(
+            filters.api_path("json"),
+            "/api/v1/flamegraph?service=shop&name=GET%20%2Fa&since=1h&match=root&base_since=2h&base_until=1h&format=json"
+        );
+        assert_eq!(FlameFilters::from(filters.to_string().as_str()), filters);
+        assert_eq!(filters.chart().zoom, "a;b");
+        let trace = FlameFilters { trace_id: "ab".into(), ..Default::default() };
+        assert_eq!(trace.api_path("svg"), "/api/v1/flamegraph?trace_id=ab&format=svg");
+        assert!(trace.has_selection() && !FlameFilters::default().has_selection());
+        let zoomed = trace.with_chart(ChartParams { zoom: "x".into(), ..Default::default() });
+        assert_eq!(zoomed.to_string(), "trace_id=ab&zoom=x");
+    }
+
+    #[test]
+    fn previous_periods() {
+        assert_eq!(previous_period("15m", ""), Some(("30m".into(), "15m".into())));
+        assert_eq!(previous_period("7days", ""), Some(("14days".into(), "7days".into())));
+        assert_eq!(previous_period("100", "150"), Some(("50".into(), "100".into())));
+        assert_eq!(previous_period("1h", "10m"), None);
+        assert_eq!(previous_period("", ""), None);
     }
 
     #[test]

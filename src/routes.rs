@@ -4,10 +4,10 @@
 use dioxus::prelude::*;
 
 use crate::components::Shell;
-use crate::filters::{InsightFilters, TraceFilters};
+use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, TraceFilters};
 use crate::views::{
-    Cache, FlameGraph, Home, NotFound, Retries, SelfView, ServiceList, TraceDetail, TraceSpan,
-    Traces,
+    Cache, FlameGraph, Home, NotFound, Profile, Retries, SelfView, ServiceList, TraceDetail,
+    TraceSpan, Traces,
 };
 
 #[derive(Clone, Debug, PartialEq, Routable)]
@@ -30,8 +30,12 @@ pub enum Route {
         Cache { filters: InsightFilters },
         #[route("/retries?:..filters")]
         Retries { filters: InsightFilters },
-        #[route("/flamegraph")]
-        FlameGraph {},
+        /// One trace, or one operation over a range, with the chart's zoom, search and view.
+        #[route("/flamegraph?:..filters")]
+        FlameGraph { filters: FlameFilters },
+        /// CPU profiles of the server and imported ones; `id` opens one.
+        #[route("/profile?:..filters")]
+        Profile { filters: ProfileFilters },
         #[route("/self")]
         SelfView {},
         #[route("/:..segments")]
@@ -54,20 +58,22 @@ impl Route {
             Route::ServiceList {} => 1,
             Route::Cache { .. } => 2,
             Route::Retries { .. } => 3,
-            Route::FlameGraph {} => 4,
-            Route::SelfView {} => 5,
-            Route::NotFound { .. } => 6,
+            Route::FlameGraph { .. } => 4,
+            Route::Profile { .. } => 5,
+            Route::SelfView {} => 6,
+            Route::NotFound { .. } => 7,
         }
     }
 
     /// The navigation entries, in the order the header shows them.
-    pub(crate) fn nav() -> [(Route, &'static str); 6] {
+    pub(crate) fn nav() -> [(Route, &'static str); 7] {
         [
             (Route::Traces { filters: TraceFilters::default() }, "Traces"),
             (Route::ServiceList {}, "Services"),
             (Route::Cache { filters: InsightFilters::default() }, "Cache"),
             (Route::Retries { filters: InsightFilters::default() }, "Retries"),
-            (Route::FlameGraph {}, "Flame graphs"),
+            (Route::FlameGraph { filters: FlameFilters::default() }, "Flame graphs"),
+            (Route::Profile { filters: ProfileFilters::default() }, "Profiles"),
             (Route::SelfView {}, "otelscope itself"),
         ]
     }
@@ -88,6 +94,9 @@ mod tests {
             "/cache?since=6h&service=shop",
             "/retries",
             "/flamegraph",
+            "/flamegraph?trace_id=ab&zoom=a%3Bb",
+            "/profile",
+            "/profile?id=p1",
             "/self",
         ] {
             assert!(Route::is_known(path), "{path} should be a page");

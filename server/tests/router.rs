@@ -154,6 +154,7 @@ async fn every_route_renders_server_side_with_nav_and_data() {
         ("/cache", "<h1>Cache hit rates</h1>"),
         ("/retries", "<h1>Retries</h1>"),
         ("/flamegraph", "<h1>Flame graphs</h1>"),
+        ("/profile", "<h1>Profiles</h1>"),
         ("/self", "<h1>otelscope itself</h1>"),
     ];
     for (path, heading) in pages {
@@ -168,7 +169,8 @@ async fn every_route_renders_server_side_with_nav_and_data() {
                 // Pages whose filters live in the query (empty here: `/cache?`).
                 r#"href="/cache"#,
                 r#"href="/retries"#,
-                r#"href="/flamegraph""#,
+                r#"href="/flamegraph"#,
+                r#"href="/profile"#,
                 r#"href="/self""#,
             ] {
                 assert!(body.contains(link), "{uri} lacks nav link {link}");

@@ -1,6 +1,10 @@
 //! `use_api`: one JSON document from the query API, fetched by the platform (browser fetch or a
 //! native HTTP client) or, under SSR, taken from what the server answered in-process.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
 use dioxus::prelude::*;
 use serde::de::DeserializeOwned;
 
@@ -22,6 +26,37 @@ pub(crate) fn use_api<T: DeserializeOwned + 'static>(
     path: impl Fn() -> String + 'static,
 ) -> Loadable<T> {
     decode(use_api_outcome(path))
+}
+
+/// As [`use_api`], but the document is decoded once per answer and shared: re-renders (hover,
+/// a zoom in the URL) reuse it, so a large flame graph is not parsed again each time.
+pub(crate) fn use_api_shared<T: DeserializeOwned + 'static>(
+    path: impl Fn() -> String + 'static,
+) -> Loadable<Rc<T>> {
+    let outcome = use_api_outcome(path);
+    let last = use_hook(|| Rc::new(RefCell::new(None::<(Arc<str>, Rc<T>)>)));
+    match outcome {
+        Some(Ok(body)) => {
+            if let Some((seen, value)) = &*last.borrow() {
+                if Arc::ptr_eq(seen, &body) {
+                    return Loadable::Ready(value.clone());
+                }
+            }
+            match decode::<T>(Some(Ok(body.clone()))) {
+                Loadable::Ready(value) => {
+                    let value = Rc::new(value);
+                    *last.borrow_mut() = Some((body, value.clone()));
+                    Loadable::Ready(value)
+                }
+                Loadable::Failed(error) => Loadable::Failed(error),
+                Loadable::Loading => Loadable::Loading,
+            }
+        }
+        other => match decode::<T>(other) {
+            Loadable::Failed(error) => Loadable::Failed(error),
+            _ => Loadable::Loading,
+        },
+    }
 }
 
 /// The raw answer for `path`: `None` while loading.

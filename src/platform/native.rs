@@ -12,7 +12,15 @@ use crate::ApiFailure;
 /// GETs `url` with reqwest (with the API key as a bearer token when there is one); non-2xx
 /// answers become errors carrying the API's message.
 pub async fn get_text(url: &str, api_key: Option<&str>) -> ApiOutcome {
-    let mut request = reqwest::Client::new().get(url);
+    send(reqwest::Client::new().get(url), api_key).await
+}
+
+/// POSTs `body` to `url` (a profile to import) and reads the answer as `get_text` does.
+pub async fn post_bytes(url: &str, body: Vec<u8>, api_key: Option<&str>) -> ApiOutcome {
+    send(reqwest::Client::new().post(url).body(body), api_key).await
+}
+
+async fn send(mut request: reqwest::RequestBuilder, api_key: Option<&str>) -> ApiOutcome {
     if let Some(key) = api_key {
         request = request.bearer_auth(key);
     }

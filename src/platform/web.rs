@@ -10,12 +10,16 @@ use crate::ApiFailure;
 /// GETs `url` with the browser's `fetch` (same origin: the API key travels as the server's
 /// cookie); non-2xx answers become errors carrying the API's `{"error": ...}` message.
 pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
+    let window = web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".to_owned()))?;
+    read_answer(window.fetch_with_str(url)).await
+}
+
+/// A fetch's answer: the body when 2xx, the API's error otherwise.
+async fn read_answer(fetch: js_sys::Promise) -> ApiOutcome {
     let unexpected = |what: &str| ApiFailure::Unexpected(what.to_owned());
-    let window = web_sys::window().ok_or_else(|| unexpected("no window"))?;
     // The browser says nothing more about a failed fetch than that it failed.
-    let response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|_| ApiFailure::Unreachable(String::new()))?;
+    let response =
+        JsFuture::from(fetch).await.map_err(|_| ApiFailure::Unreachable(String::new()))?;
     let response: web_sys::Response =
         response.dyn_into().map_err(|_| unexpected("not a response"))?;
     // The body's bytes, copied once into WASM memory: `text()` would decode them to UTF-16
@@ -31,6 +35,15 @@ pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
     } else {
         Err(ApiFailure::from_status(response.status(), &text))
     }
+}
+
+/// POSTs `body` to `url` (a profile to import) and reads the answer as `get_text` does.
+pub async fn post_bytes(url: &str, body: Vec<u8>, _api_key: Option<&str>) -> ApiOutcome {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
+    let window = web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".into()))?;
+    read_answer(window.fetch_with_str_and_init(url, &init)).await
 }
 
 /// Wall-clock time in milliseconds since the Unix epoch.

@@ -1,9 +1,10 @@
 //! One component per page of the app; `routes` maps URLs to them.
 
 pub(crate) mod cache;
-mod flamegraph;
+pub(crate) mod flamegraph;
 mod home;
 mod not_found;
+mod profile;
 mod retries;
 mod self_view;
 mod services;
@@ -14,6 +15,7 @@ pub(crate) use cache::Cache;
 pub(crate) use flamegraph::FlameGraph;
 pub(crate) use home::Home;
 pub(crate) use not_found::NotFound;
+pub(crate) use profile::Profile;
 pub(crate) use retries::Retries;
 pub(crate) use self_view::SelfView;
 pub(crate) use services::ServiceList;

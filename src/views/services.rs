@@ -4,7 +4,7 @@
 use dioxus::prelude::*;
 
 use crate::components::OtlpHint;
-use crate::filters::TraceFilters;
+use crate::filters::{FlameFilters, TraceFilters};
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::Services;
 use crate::routes::Route;
@@ -36,6 +36,7 @@ pub(crate) fn ServiceList() -> Element {
                                 th { class: "num", title: "Span duration percentiles", "p50" }
                                 th { class: "num", "p95" }
                                 th { class: "num", "p99" }
+                                th { "Flame graph" }
                             }
                         }
                         tbody {
@@ -61,6 +62,9 @@ pub(crate) fn ServiceList() -> Element {
                                     td { class: "num", {error_rate(s.error_count, s.span_count)} }
                                     for p in [s.p50_ns, s.p95_ns, s.p99_ns] {
                                         td { class: "num", {p.map(format_duration).unwrap_or_else(|| "–".into())} }
+                                    }
+                                    td {
+                                        Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { service: s.name.clone(), ..Default::default() } }, "last hour" }
                                     }
                                 }
                             }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 
 use crate::charts::waterfall::{SharedSpans, Waterfall};
+use crate::filters::FlameFilters;
 use crate::hooks::{use_api, Loadable};
 use crate::model::Trace;
 use crate::routes::Route;
@@ -79,7 +80,9 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                 {back}
                 section { class: "trace-detail",
                     h1 { "{title}" }
-                    p { class: "trace-meta", code { "{trace.trace_id}" } " · {summary}" }
+                    p { class: "trace-meta", code { "{trace.trace_id}" } " · {summary} · "
+                        Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { trace_id: trace.trace_id.clone(), ..Default::default() } }, "Flame graph of this trace" }
+                    }
                     Waterfall { spans, focus: span() }
                 }
             }

@@ -11,6 +11,7 @@ use tokio::process::{Child, Command};
 pub mod browser;
 pub mod demo;
 pub mod display;
+pub mod flame;
 pub mod insights;
 pub mod load;
 
