@@ -6,10 +6,14 @@ cd "$(dirname "$0")/.."
 target_dir=${CARGO_TARGET_DIR:-target}
 toolchain=$(cat target/.wasm-toolchain 2>/dev/null || echo rustup)
 
-args=(build --profile wasm-release --target wasm32-unknown-unknown -p otelscope-app --features web)
+args=(build --profile wasm-release --target wasm32-unknown-unknown -p otelscope-app --features split)
+# The flame graph and profile pages are split into a wasm file of their own (`views::lazy`):
+# wasm-split-cli finds their code by the relocations the linker keeps with --emit-relocs.
+relocs="-Clink-args=--emit-relocs"
 if [ "$toolchain" = debian ]; then
   PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$relocs" \
     /usr/bin/cargo "${args[@]}" -Zbuild-std=std,panic_abort
 elif [ "$toolchain" = rustup-build-std ]; then
   # The budget is 300 KB gzipped. std rebuilt for size, with panics that abort at once (no
@@ -17,26 +21,41 @@ elif [ "$toolchain" = rustup-build-std ]; then
   # `-Zfmt-debug=none`: Dioxus builds JavaScript with `{:?}`.) These are unstable flags, hence
   # RUSTC_BOOTSTRAP, as the Debian fallback above uses too.
   RUSTC_BOOTSTRAP=1 \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort $relocs" \
     cargo "${args[@]}" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 else
-  cargo "${args[@]}"
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$relocs" cargo "${args[@]}"
 fi
 
 out=dist/pkg
 # Generate beside dist/, not in it: touching dist/ would make the server's build script rerun.
 fresh=target/web-pkg.new
 rm -rf "$fresh"
-mkdir -p target dist
+split=target/web-split
+rm -rf "$split"
+mkdir -p target dist "$split"
+# Splits the linked wasm into the main module (otelscope_app.wasm), one split_<module>.wasm per
+# split module, chunk_<n>.wasm for code split modules share, and __wasm_split.js, the loader
+# (installed, pinned, by scripts/setup.sh).
+wasm-split-cli "$target_dir/wasm32-unknown-unknown/wasm-release/otelscope-app.wasm" "$split" \
+  --target web --out-name otelscope_app >/dev/null
+# --keep-lld-exports: the split files import the main module's functions through those exports.
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-  --out-name otelscope_app --out-dir "$fresh" \
-  "$target_dir/wasm32-unknown-unknown/wasm-release/otelscope-app.wasm"
+  --keep-lld-exports --out-name otelscope_app --out-dir "$fresh" "$split/otelscope_app.wasm"
 # Smaller code for the browser to compile (binaryen's wasm-opt, installed by scripts/setup.sh);
 # the features are the ones rustc enables for wasm32 by default. Flattening and re-running the
 # relooper before -Oz gives ~1% less gzipped code than -Oz alone (measured 2026-11-27).
-target/node/node_modules/.bin/wasm-opt --flatten --rereloop -Oz -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$fresh/otelscope_app_bg.wasm" -o "$fresh/otelscope_app_bg.wasm"
+wasm_opt() {
+  target/node/node_modules/.bin/wasm-opt "$@" --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue
+}
+wasm_opt --flatten --rereloop -Oz -Oz --converge "$fresh/otelscope_app_bg.wasm" -o "$fresh/otelscope_app_bg.wasm"
+for part in "$split"/split_*.wasm "$split"/chunk_*.wasm; do
+  [ -e "$part" ] || continue
+  wasm_opt -Oz "$part" -o "$fresh/$(basename "$part")"
+done
+target/node/node_modules/.bin/terser "$split/__wasm_split.js" --module --compress --mangle \
+  -o "$fresh/__wasm_split.js"
 # wasm-bindgen's JS glue, minified (terser, installed by scripts/setup.sh): 11.4 → 9.1 KB gzipped.
 target/node/node_modules/.bin/terser "$fresh/otelscope_app.js" --module --compress --mangle \
   -o "$fresh/otelscope_app.min.js"
@@ -48,5 +67,10 @@ else
   rm -rf "$fresh"
 fi
 raw=$(stat -c %s "$out/otelscope_app_bg.wasm")
-gz=$(cat "$out/otelscope_app_bg.wasm" "$out/otelscope_app.js" | gzip -9 | wc -c)
+# The budget counts what the first paint of any page needs: the main wasm and the two scripts.
+gz=$(cat "$out/otelscope_app_bg.wasm" "$out/otelscope_app.js" "$out/__wasm_split.js" | gzip -9 | wc -c)
 echo "web bundle: wasm $raw bytes raw; wasm+js $gz bytes gzipped" >&2
+for part in "$out"/split_*.wasm "$out"/chunk_*.wasm; do
+  [ -e "$part" ] || continue
+  echo "  loaded on demand: $(basename "$part") $(gzip -9 <"$part" | wc -c) bytes gzipped" >&2
+done

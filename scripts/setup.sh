@@ -57,6 +57,14 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" >/dev/null
 fi
 
+# --- wasm-split-cli, pinned: splits the lazily loaded pages out of the web bundle (build-web.sh)
+split_cli=0.2.4
+# (The binary has no --version; cargo's list of installed packages says which one it is.)
+if ! command -v wasm-split-cli >/dev/null || ! cargo install --list | grep -qx "wasm_split_cli_support v$split_cli:"; then
+  log "installing wasm-split-cli $split_cli"
+  cargo install --locked wasm_split_cli_support --version "=$split_cli" --features build-binary >/dev/null
+fi
+
 # --- wasm-opt (npm `binaryen`) and terser (minifies wasm-bindgen's JS), pinned, for build-web.sh
 binaryen=132.0.0
 terser=5.51.4

@@ -75,7 +75,7 @@ pub(crate) fn GraphAnswer(
         },
         Loadable::Failed(ApiFailure::Status { status: 400, message }) => rsx! {
             p { class: "error-state", role: "alert", "data-state": "bad-filter",
-                "The server did not take this selection: {message.unwrap_or_default()}"
+                "The server did not take this selection: {message.as_deref().unwrap_or_default()}"
             }
         },
         Loadable::Failed(error) => rsx! {

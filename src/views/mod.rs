@@ -3,6 +3,7 @@
 pub(crate) mod cache;
 pub(crate) mod flamegraph;
 mod home;
+mod lazy;
 mod not_found;
 mod profile;
 mod retries;
@@ -11,12 +12,9 @@ mod services;
 mod trace_detail;
 mod traces;
 
-pub(crate) use cache::Cache;
-pub(crate) use flamegraph::FlameGraph;
+pub(crate) use lazy::{Cache, FlameGraph, Profile, Retries};
 pub(crate) use home::Home;
 pub(crate) use not_found::NotFound;
-pub(crate) use profile::Profile;
-pub(crate) use retries::Retries;
 pub(crate) use self_view::SelfView;
 pub(crate) use services::ServiceList;
 pub(crate) use trace_detail::{TraceDetail, TraceSpan};
