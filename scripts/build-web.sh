@@ -70,6 +70,11 @@ raw=$(stat -c %s "$out/otelscope_app_bg.wasm")
 # The budget counts what the first paint of any page needs: the main wasm and the two scripts.
 gz=$(cat "$out/otelscope_app_bg.wasm" "$out/otelscope_app.js" "$out/__wasm_split.js" | gzip -9 | wc -c)
 echo "web bundle: wasm $raw bytes raw; wasm+js $gz bytes gzipped" >&2
+budget=300000
+if [ "$gz" -gt "$budget" ]; then
+  echo "web bundle over its budget: $gz > $budget bytes gzipped (make a page lazy: src/views/lazy.rs)" >&2
+  exit 1
+fi
 for part in "$out"/split_*.wasm "$out"/chunk_*.wasm; do
   [ -e "$part" ] || continue
   echo "  loaded on demand: $(basename "$part") $(gzip -9 <"$part" | wc -c) bytes gzipped" >&2

@@ -48,6 +48,16 @@ impl Route {
         !matches!(path.parse::<Route>(), Ok(Route::NotFound { .. }) | Err(_))
     }
 
+    /// The wasm module the browser loads this page's code from on its first visit
+    /// (`split_<name>.wasm`, see `views::lazy`), if it is not in the main bundle.
+    pub fn split_module(&self) -> Option<&'static str> {
+        match self {
+            Route::FlameGraph { .. } | Route::Profile { .. } => Some("flame"),
+            Route::Cache { .. } | Route::Retries { .. } => Some("insights"),
+            _ => None,
+        }
+    }
+
     /// Which navigation entry a page belongs to (a trace's page belongs to Traces).
     pub(crate) fn section(&self) -> u8 {
         match self {

@@ -49,7 +49,15 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
     // while the server renders (a 100,000-span trace takes it a few hundred ms). It preloads
     // what a render without data asks for; the title, known after the data, closes the head.
     let preloads = if with_script {
-        render_blocking(app_path_and_query.clone(), Arc::default(), true).await.1
+        let mut preloads =
+            render_blocking(app_path_and_query.clone(), Arc::default(), true).await.1;
+        // A page whose code is a split module: its wasm files too (see `web::split_files`).
+        if let Some(module) =
+            app_path_and_query.parse::<Route>().ok().and_then(|r| r.split_module())
+        {
+            preloads.extend(crate::web::split_files(module));
+        }
+        preloads
     } else {
         Vec::new()
     };

@@ -12,7 +12,8 @@ use rust_embed::RustEmbed;
 use crate::AppState;
 
 /// `dist/` as `make web` leaves it: `pkg/otelscope_app.js`, `pkg/otelscope_app_bg.wasm`,
-/// `pkg/snippets/**`.
+/// `pkg/snippets/**`, and the lazily loaded pages' `pkg/split_*.wasm`, `pkg/chunk_*.wasm` and
+/// their loader `pkg/__wasm_split.js`.
 #[derive(RustEmbed)]
 #[folder = "../dist/"]
 struct Bundle;
@@ -21,6 +22,19 @@ struct Bundle;
 pub const ENTRY_JS: &str = "pkg/otelscope_app.js";
 /// The WASM module the entry script loads.
 pub const WASM: &str = "pkg/otelscope_app_bg.wasm";
+
+/// The files the browser loads for the split module `module` (`Route::split_module`): its
+/// `split_<module>.wasm` and the chunks split modules share, as absolute paths; none in a
+/// bundle built without splitting.
+pub fn split_files(module: &str) -> Vec<String> {
+    let own = format!("pkg/split_{module}.wasm");
+    if Bundle::get(&own).is_none() {
+        return Vec::new();
+    }
+    let chunks =
+        Bundle::iter().filter(|key| key.starts_with("pkg/chunk_") && key.ends_with(".wasm"));
+    std::iter::once(own.into()).chain(chunks).map(|key| format!("/{key}")).collect()
+}
 
 /// Whether this binary carries the WASM app (built by `make build`, not by plain `cargo build`).
 pub fn has_bundle() -> bool {

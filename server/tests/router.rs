@@ -247,3 +247,43 @@ async fn pages_boot_the_app_from_a_file_not_an_inline_script() {
     assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/javascript; charset=utf-8"));
     assert_eq!(boot, "import init from \"/pkg/otelscope_app.js\";\ninit();\n");
 }
+
+/// The flame graph and insight pages' code is a split wasm module (app `views::lazy`): their
+/// pages preload it, other pages do not, and it is served as wasm (which
+/// `WebAssembly.instantiateStreaming` requires).
+#[tokio::test]
+async fn lazy_pages_preload_their_split_module() {
+    let state = state_with(&[]);
+    let split_links = |body: &str| -> Vec<String> {
+        body.split("<link rel=\"preload\" href=\"")
+            .skip(1)
+            .filter_map(|tail| tail.split('"').next())
+            .filter(|href| href.starts_with("/pkg/split_") || href.starts_with("/pkg/chunk_"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (_, _, traces) = get(&state, "/traces").await;
+    assert_eq!(split_links(&traces), Vec::<String>::new(), "{traces}");
+    for (page, module) in [
+        ("/flamegraph?service=shop", "/pkg/split_flame.wasm"),
+        ("/profile", "/pkg/split_flame.wasm"),
+        ("/cache", "/pkg/split_insights.wasm"),
+        ("/retries?since=6h", "/pkg/split_insights.wasm"),
+    ] {
+        let (_, _, body) = get(&state, page).await;
+        let links = split_links(&body);
+        if !otelscope_server::web::has_bundle() {
+            assert!(links.is_empty(), "{page}: no bundle, nothing to preload");
+            continue;
+        }
+        assert_eq!(links.first().map(String::as_str), Some(module), "{page}: {links:?}");
+        for href in links {
+            let request = Request::get(&href).body(Body::empty()).unwrap();
+            let response = router(state.clone()).oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{href}");
+            assert_eq!(response.headers()["content-type"], "application/wasm", "{href}");
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            assert!(bytes.starts_with(b"\0asm"), "{href} is a wasm module");
+        }
+    }
+}

@@ -53,7 +53,7 @@ fn draw_insights(route: Route) -> Element {
 #[component]
 fn Lazy(route: Route) -> Element {
     // The route's variant never changes for one `Lazy` (each page wraps its own).
-    let flame = matches!(route, Route::FlameGraph { .. } | Route::Profile { .. });
+    let flame = route.split_module() == Some("flame");
     let module = use_resource(move || async move {
         if flame {
             split::flame().await
@@ -76,8 +76,8 @@ fn Lazy(route: Route) -> Element {
 #[cfg(not(feature = "split"))]
 #[component]
 fn Lazy(route: Route) -> Element {
-    match route {
-        Route::FlameGraph { .. } | Route::Profile { .. } => draw_flame(route),
+    match route.split_module() {
+        Some("flame") => draw_flame(route),
         _ => draw_insights(route),
     }
 }

@@ -12,8 +12,8 @@ mod services;
 mod trace_detail;
 mod traces;
 
-pub(crate) use lazy::{Cache, FlameGraph, Profile, Retries};
 pub(crate) use home::Home;
+pub(crate) use lazy::{Cache, FlameGraph, Profile, Retries};
 pub(crate) use not_found::NotFound;
 pub(crate) use self_view::SelfView;
 pub(crate) use services::ServiceList;
