@@ -114,17 +114,87 @@ fn decode<T: DeserializeOwned>(outcome: Option<ApiOutcome>) -> Loadable<T> {
     match outcome {
         None => Loadable::Loading,
         Some(Err(error)) => Loadable::Failed(error),
-        Some(Ok(body)) => match serde_json::from_str(&body) {
+        Some(Ok(body)) => match parse(&body) {
             Ok(value) => Loadable::Ready(value),
-            Err(error) => Loadable::Failed(ApiFailure::Unexpected(error.to_string())),
+            Err(error) => Loadable::Failed(ApiFailure::Unexpected(error)),
         },
     }
+}
+
+/// The deepest nesting of arrays and objects an answer may have. A profile's flame graph is
+/// the deepest: 1,024 frames (the import bound) below `all`, two levels each (the frame and its
+/// `children`). serde_json's own limit, 128, would stop at about 63 frames.
+const MAX_NESTING: usize = 2 * 1_026 + 8;
+
+/// Decodes an answer nested at most [`MAX_NESTING`] deep (checked first, so deserializing,
+/// which recurses once a level, stays within the stack; wasm has no guard page).
+fn parse<T: DeserializeOwned>(body: &str) -> Result<T, String> {
+    let depth = nesting(body);
+    if depth > MAX_NESTING {
+        return Err(format!(
+            "the answer nests {depth} levels deep, more than the {MAX_NESTING} this app reads"
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(body);
+    de.disable_recursion_limit();
+    let value = T::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+/// The deepest nesting of `[` and `{` in a JSON text (brackets in strings do not count).
+fn nesting(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Health;
+
+    #[test]
+    fn deep_flame_graphs_decode_and_deeper_answers_fail_cleanly() {
+        use crate::model::FlameGraph;
+        let deep = |frames: usize| {
+            let mut node = r#"{"name":"leaf [x]{","self":1,"total":1,"children":[]}"#.to_owned();
+            for i in 0..frames {
+                node = format!(r#"{{"name":"f{i}","self":0,"total":1,"children":[{node}]}}"#);
+            }
+            format!(r#"{{"kind":"profile","title":"t","unit":"samples","traces":0,"root":{node}}}"#)
+        };
+        assert_eq!(nesting(&deep(0)), 3, "brackets inside the name do not count");
+        let graph: FlameGraph = parse(&deep(1_024)).expect("the deepest profile the server keeps");
+        let mut at = &graph.root;
+        let mut levels = 0;
+        while let Some(child) = at.children.first() {
+            at = child;
+            levels += 1;
+        }
+        assert_eq!((levels, at.name.as_str()), (1_024, "leaf [x]{"));
+        let error = parse::<FlameGraph>(&deep(5_000)).unwrap_err();
+        assert!(error.contains("more than the 2060"), "{error}");
+    }
 
     #[test]
     fn decode_reports_each_state() {
