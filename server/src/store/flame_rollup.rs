@@ -3,10 +3,12 @@
 //! decoding every chunk. Helpers for `SqliteStore`.
 //!
 //! A trace arrives in parts (children usually before parents), so its stacks are only right
-//! once it is whole. Every write marks its traces pending (`flame_pending`); the fold pass
-//! (`SqliteStore::fold_flames`, run on a timer) folds traces whose last part arrived more than
-//! [`SETTLE_NS`] ago: it decodes the trace's chunks, takes off what an earlier fold of the
-//! trace added (the fold of the chunks up to `flame_folded.last_chunk`), and adds the new fold.
+//! once it is whole. The fold pass (`SqliteStore::fold_flames`, run on a timer) folds traces
+//! whose last part arrived more than [`SETTLE_NS`] ago, in the order of `traces.received_ns`
+//! past a watermark (`flame_watermark`; writes make receipts strictly increasing, so a part
+//! written after a pass read is past its watermark): it decodes the trace's chunks, takes off
+//! what an earlier fold of the trace added (the fold of the chunks up to
+//! `flame_folded.last_chunk`), and adds the new fold. Writes themselves do nothing for it.
 //! Frames are interned in `flame_nodes` (a trie of (service, name) under a parent), so
 //! `match=any` finds an operation wherever it sits. A query adds the few recent traces not yet
 //! folded, folded on the fly (at most [`FRESH_TRACES_MAX`]).
@@ -32,51 +34,51 @@ pub const FRESH_TRACES_MAX: usize = 1_000;
 /// Traces one fold pass takes at most (it runs again at once when it took this many).
 pub const TRACES_PER_PASS: usize = 256;
 
-/// Marks a trace that just received spans as pending a fold (inside the batch's savepoint).
-pub(super) fn mark_pending(
-    conn: &Connection,
-    trace_id: &str,
-    received: i64,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO flame_pending (trace_id, received_ns) VALUES (?1, ?2)
-         ON CONFLICT (trace_id) DO UPDATE SET received_ns = MAX(received_ns, excluded.received_ns)",
-    )?
-    .execute(params![trace_id, received])?;
-    Ok(())
-}
-
 /// A trace to fold, as the pass found it.
 pub(super) struct Pending {
     trace_id: String,
     received_ns: i64,
+    /// The trace's rowid in `traces`: with `received_ns`, the watermark once it is folded.
+    rowid: i64,
     /// The last chunk and bucket of an earlier fold.
     folded: Option<(i64, i64)>,
     /// `None` when the trace is gone.
     span_count: Option<i64>,
 }
 
-/// Settled pending traces, oldest first.
+/// Settled traces past the watermark, oldest receipt first.
 pub(super) fn settled(conn: &Connection, now_ns: u64) -> Result<Vec<Pending>, StoreError> {
     let before = now_ns.saturating_sub(SETTLE_NS).min(i64::MAX as u64) as i64;
+    let (mark, mark_rowid) = watermark(conn)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT p.trace_id, p.received_ns, f.last_chunk, f.bucket_ns, t.span_count
-         FROM flame_pending p
-         LEFT JOIN flame_folded f ON f.trace_id = p.trace_id
-         LEFT JOIN traces t ON t.trace_id = p.trace_id
-         WHERE p.received_ns <= ?1 ORDER BY p.received_ns LIMIT ?2",
+        "SELECT t.trace_id, t.received_ns, t.rowid, f.last_chunk, f.bucket_ns, t.span_count
+         FROM traces t INDEXED BY traces_received
+         LEFT JOIN flame_folded f ON f.trace_id = t.trace_id
+         WHERE t.received_ns >= ?1 AND (t.received_ns > ?1 OR t.rowid > ?2)
+           AND t.received_ns <= ?3
+         ORDER BY t.received_ns, t.rowid LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![before, TRACES_PER_PASS as i64], |r| {
-        let last: Option<i64> = r.get(2)?;
-        let bucket: Option<i64> = r.get(3)?;
+    let rows = stmt.query_map(params![mark, mark_rowid, before, TRACES_PER_PASS as i64], |r| {
+        let last: Option<i64> = r.get(3)?;
+        let bucket: Option<i64> = r.get(4)?;
         Ok(Pending {
             trace_id: r.get(0)?,
             received_ns: r.get(1)?,
+            rowid: r.get(2)?,
             folded: last.zip(bucket),
-            span_count: r.get(4)?,
+            span_count: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The (received_ns, rowid) of the last trace the fold pass took.
+fn watermark(conn: &Connection) -> Result<(i64, i64), StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT received_ns, trace_rowid FROM flame_watermark WHERE id = 0")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((i64::MIN, i64::MIN)))
 }
 
 /// One trace folded, ready to apply.
@@ -164,8 +166,9 @@ fn timings(blob: &[u8]) -> Result<Vec<SpanTiming>, StoreError> {
     }
 }
 
-/// Applies folds (inside one transaction): takes off each trace's earlier fold, adds the new
-/// one, records what was folded, and clears the pending mark unless a part arrived meanwhile.
+/// Applies folds (inside one transaction, in the order `settled` gave them): takes off each
+/// trace's earlier fold, adds the new one, records what was folded, and moves the watermark
+/// past the last.
 pub(super) fn apply(conn: &Connection, folds: &[Folding]) -> Result<(), StoreError> {
     let mut nodes = Nodes::default();
     for f in folds {
@@ -187,8 +190,14 @@ pub(super) fn apply(conn: &Connection, folds: &[Folding]) -> Result<(), StoreErr
                 .execute(params![p.trace_id, f.last_chunk, bucket])?;
             }
         }
-        conn.prepare_cached("DELETE FROM flame_pending WHERE trace_id = ?1 AND received_ns = ?2")?
-            .execute(params![p.trace_id, p.received_ns])?;
+    }
+    if let Some(last) = folds.last() {
+        conn.prepare_cached(
+            "INSERT INTO flame_watermark (id, received_ns, trace_rowid) VALUES (0, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET received_ns = excluded.received_ns,
+               trace_rowid = excluded.trace_rowid",
+        )?
+        .execute(params![last.pending.received_ns, last.pending.rowid])?;
     }
     Ok(())
 }
@@ -413,11 +422,14 @@ pub(super) fn operation(conn: &Connection, q: &OperationQuery) -> Result<StackTr
     }
     // Traces starting in the range's buckets: from the first bucket to the end of the last.
     let end = to.saturating_sub(to.rem_euclid(BUCKET_NS as i64)).saturating_add(BUCKET_NS as i64);
+    // Not folded yet: received at or past the watermark (the few seconds the pass waits for a
+    // trace to settle) and never folded.
+    let (mark, _) = watermark(conn)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT p.trace_id FROM flame_pending p JOIN traces t ON t.trace_id = p.trace_id
-         WHERE t.start_ns >= ?1 AND t.start_ns < ?2 AND t.span_count <= ?5
-           AND NOT EXISTS (SELECT 1 FROM flame_folded f WHERE f.trace_id = p.trace_id)
-           AND EXISTS (SELECT 1 FROM trace_ops o WHERE o.trace_id = p.trace_id AND o.service = ?3
+        "SELECT t.trace_id FROM traces t INDEXED BY traces_received
+         WHERE t.received_ns >= ?7 AND t.start_ns >= ?1 AND t.start_ns < ?2 AND t.span_count <= ?5
+           AND NOT EXISTS (SELECT 1 FROM flame_folded f WHERE f.trace_id = t.trace_id)
+           AND EXISTS (SELECT 1 FROM trace_ops o WHERE o.trace_id = t.trace_id AND o.service = ?3
                        AND (?4 IS NULL OR o.name = ?4))
          ORDER BY t.start_ns DESC LIMIT ?6",
     )?;
@@ -429,7 +441,8 @@ pub(super) fn operation(conn: &Connection, q: &OperationQuery) -> Result<StackTr
                 q.service,
                 q.name,
                 MAX_FOLD_SPANS as i64,
-                FRESH_TRACES_MAX as i64 + 1
+                FRESH_TRACES_MAX as i64 + 1,
+                mark
             ],
             |r| r.get::<_, String>(0),
         )?

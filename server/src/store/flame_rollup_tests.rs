@@ -87,11 +87,9 @@ fn graphs(store: &SqliteStore) -> Vec<otelscope_app::model::FlameGraph> {
 fn a_trace_split_over_two_requests_folds_as_the_whole_trace() {
     let split = SqliteStore::in_memory().unwrap();
     write(&split, 10, children(1));
-    write(&split, 20, vec![root(1)]);
-    write(&split, 20, [children(2), vec![root(2)]].concat());
+    write(&split, 20, [vec![root(1)], children(2), vec![root(2)]].concat());
     let whole = SqliteStore::in_memory().unwrap();
-    write(&whole, 20, [children(1), vec![root(1)]].concat());
-    write(&whole, 20, [children(2), vec![root(2)]].concat());
+    write(&whole, 20, [children(1), vec![root(1)], children(2), vec![root(2)]].concat());
 
     // Before any fold, queries fold the recent traces themselves.
     let expected = (
@@ -187,4 +185,18 @@ fn a_bucket_keeps_a_bounded_number_of_frames_and_the_rest_goes_to_other() {
     assert_eq!(folded.stacks().len(), MAX_STACKS_PER_BUCKET as usize);
     let other = store.flame_operation(&op("", Some(OTHER), true, 0, 100));
     assert_eq!(other.unwrap().to_text(), "[other] 11000\n");
+}
+
+#[test]
+fn a_part_stored_after_a_fold_pass_is_folded_even_when_its_receipt_is_older() {
+    // A batch that waited in the queue carries a receipt older than what the pass has
+    // already taken; the writer stores it as received later, so the watermark does not skip it.
+    let store = SqliteStore::in_memory().unwrap();
+    write(&store, 1_000, [children(1), vec![root(1)]].concat());
+    assert_eq!(store.fold_flames(1_000 + SETTLE_NS).unwrap(), 1);
+    write(&store, 500, [children(2), vec![root(2)]].concat());
+    assert_eq!(store.fold_flames(1_000 + SETTLE_NS).unwrap(), 0, "stored at 1,001: not settled");
+    assert_eq!(store.fold_flames(1_001 + SETTLE_NS).unwrap(), 1);
+    assert_eq!(store.fold_flames(u64::MAX).unwrap(), 0, "each part is folded once");
+    assert_eq!(text(&store, &op("web", Some("GET /a"), true, 0, 100)).1, 2);
 }

@@ -243,6 +243,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX profiles_created ON profiles (created_ns);
 "#,
+    r#"
+    -- The fold pass finds the traces to fold in `traces` itself, by their receipt (strictly
+    -- increasing from one write to the next), past this watermark: the (received_ns, rowid)
+    -- of the last trace it took. It replaces flame_pending, a row written per trace per write.
+    CREATE TABLE flame_watermark (
+        id          INTEGER PRIMARY KEY CHECK (id = 0),
+        received_ns INTEGER NOT NULL,
+        trace_rowid INTEGER NOT NULL
+    );
+    INSERT INTO flame_watermark
+    SELECT 0, COALESCE((SELECT MIN(received_ns) - 1 FROM flame_pending),
+                       (SELECT MAX(received_ns) FROM traces), 0), 0;
+    DROP TABLE flame_pending;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
@@ -44,6 +44,10 @@ pub struct SqliteStore {
     _lock: Option<std::fs::File>,
     /// Held by a flame fold pass, so two never fold the same trace twice.
     folding: Mutex<()>,
+    /// The receipt time the last write stored. Each write stores a later one (its batches'
+    /// own, or 1 ns past this), so receipts increase strictly in commit order, which the flame
+    /// fold pass's watermark relies on (`flame_rollup`).
+    last_received: AtomicI64,
 }
 
 impl SqliteStore {
@@ -110,10 +114,11 @@ impl SqliteStore {
                 Ok(rollup::merge_counts(a.as_deref(), b.as_deref()))
             },
         )?;
-        let (total, bytes): (i64, i64) = conn.query_row(
-            "SELECT COALESCE(SUM(span_count), 0), COALESCE(SUM(stored_bytes), 0) FROM traces",
+        let (total, bytes, last_received): (i64, i64, i64) = conn.query_row(
+            "SELECT COALESCE(SUM(span_count), 0), COALESCE(SUM(stored_bytes), 0),
+                    COALESCE(MAX(received_ns), 0) FROM traces",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         Ok(SqliteStore {
             path,
@@ -124,6 +129,7 @@ impl SqliteStore {
             profile_bounds: ProfileBounds::DEFAULT,
             _lock: None,
             folding: Mutex::new(()),
+            last_received: AtomicI64::new(last_received),
         })
     }
 
@@ -268,13 +274,17 @@ impl Store for SqliteStore {
         let mut tx = conn.transaction()?;
         let mut results = Vec::with_capacity(batches.len());
         let mut added = Written::default();
+        let mut last_received = self.last_received.load(Ordering::Relaxed);
         for batch in batches {
+            let received = (batch.received_ns.min(i64::MAX as u64) as i64)
+                .max(last_received.saturating_add(1));
             // Each batch in its own savepoint: one that fails is rolled back alone, and the
             // others of the group still commit.
             let savepoint = tx.savepoint()?;
-            match write_batch(&savepoint, batch) {
+            match write_batch(&savepoint, batch, received) {
                 Ok(written) => {
                     savepoint.commit()?;
+                    last_received = received;
                     added.spans += written.spans;
                     added.bytes += written.bytes;
                     results.push(Ok(()));
@@ -283,6 +293,7 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
+        self.last_received.store(last_received, Ordering::Relaxed);
         self.total_spans.fetch_add(added.spans, Ordering::Relaxed);
         self.total_bytes.fetch_add(added.bytes, Ordering::Relaxed);
         Ok(results)
@@ -342,7 +353,7 @@ impl Store for SqliteStore {
         }
         let tx = conn.transaction()?;
         subtract_service_stats(&tx, &victims)?;
-        for table in ["span_chunks", "trace_ops", "traces", "flame_pending", "flame_folded"] {
+        for table in ["span_chunks", "trace_ops", "traces", "flame_folded"] {
             let mut delete =
                 tx.prepare_cached(&format!("DELETE FROM {table} WHERE trace_id = ?1"))?;
             for id in &victims {
@@ -567,10 +578,13 @@ struct Written {
     bytes: u64,
 }
 
-/// Writes one batch on `conn` (inside the group's transaction), preparing its spans first
-/// unless the receiver already did (`WriteBatch::prepare`).
-fn write_batch(conn: &Connection, batch: &WriteBatch) -> Result<Written, StoreError> {
-    let received = batch.received_ns.min(i64::MAX as u64) as i64;
+/// Writes one batch on `conn` (inside the group's transaction) as received at `received`,
+/// preparing its spans first unless the receiver already did (`WriteBatch::prepare`).
+fn write_batch(
+    conn: &Connection,
+    batch: &WriteBatch,
+    received: i64,
+) -> Result<Written, StoreError> {
     signals::insert(conn, received, &batch.logs, &batch.metrics)?;
     match &batch.rollups {
         Some(rollups) => rollup_sql::write(conn, received, rollups)?,
@@ -611,7 +625,6 @@ fn write_batch(conn: &Connection, batch: &WriteBatch) -> Result<Written, StoreEr
             received,
             t.stored_bytes as i64,
         ])?;
-        flame_rollup::mark_pending(conn, &t.trace_id, received)?;
         for op in &t.ops {
             upsert_op.execute(params![
                 t.trace_id, op.service, op.name, op.spans, op.errors, op.latency

@@ -311,7 +311,8 @@ fn age_counts_from_receipt_not_from_the_senders_clock() {
     replayed.received_ns = now;
     let mut future = batch(vec![span(2, 1, None, "future", year_2262, year_2262)]);
     future.received_ns = now - 30 * DAY_NS;
-    write(&store, vec![replayed, future]);
+    // In the order of receipt, as the writer takes them (it keeps receipts increasing).
+    write(&store, vec![future, replayed]);
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(week, now, 1_000).unwrap(), 1);
     let left = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
@@ -343,7 +344,7 @@ fn logs_and_points_age_from_receipt_too() {
         logs: vec![log(now)],
         ..WriteBatch::default()
     };
-    write(&store, vec![old_clock, received_long_ago]);
+    write(&store, vec![received_long_ago, old_clock]);
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
     store.enforce_retention(week, now, 1_000).unwrap();
     let kept = store.logs(&crate::query::params::parse_log_query("", now).unwrap()).unwrap();
@@ -533,6 +534,21 @@ fn metric_reads_are_bounded_newest_first_and_say_when_cut() {
     assert!(!query("").truncated);
     // The flag is left out of answers that were not cut, so older readers see no change.
     assert!(!serde_json::to_string(&query("")).unwrap().contains("truncated"));
+}
+
+#[test]
+fn a_version_7_store_folds_the_traces_it_had_pending() {
+    // Trace 1 was pending a flame fold (received at 5) when the store was at version 7, whose
+    // flame_pending table the upgrade replaces by the fold pass's watermark.
+    let dir = store_at_version("v7", 7, "1, 2, 1, 0, 'api', 'old', 1, 5, 10");
+    let conn = Connection::open(dir.join("otelscope.db")).unwrap();
+    conn.execute("INSERT INTO flame_pending VALUES (?1, 5)", [format!("{:032x}", 1)]).unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&dir).unwrap();
+    assert_eq!(store.fold_flames(u64::MAX).unwrap(), 1);
+    assert_eq!(store.fold_flames(u64::MAX).unwrap(), 0);
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
