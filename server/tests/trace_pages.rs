@@ -147,7 +147,13 @@ async fn services_page_shows_errors_and_latency_percentiles() {
         .collect();
     // 5 spans: three of 100 ns, two of 1 ms (one failing); percentiles are bucket midpoints
     // (1 ms falls in [983 µs, 1,049 µs)).
-    assert_eq!(cells, ["test-svc", "5", "1", "20.0%", "100 ns", "1.02 ms", "1.02 ms"], "{row}");
+    // The last cell links to the service's flame graph over the last hour.
+    assert_eq!(
+        cells,
+        ["test-svc", "5", "1", "20.0%", "100 ns", "1.02 ms", "1.02 ms", "last hour"],
+        "{row}"
+    );
+    assert!(row.contains(r#"href="/flamegraph?service=test-svc""#), "{row}");
     assert!(
         row.contains(r#"href="/traces?service=test-svc&#38;status=error""#),
         "errors link to the failing traces: {row}"
