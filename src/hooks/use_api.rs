@@ -126,9 +126,19 @@ fn decode<T: DeserializeOwned>(outcome: Option<ApiOutcome>) -> Loadable<T> {
 /// `children`). serde_json's own limit, 128, would stop at about 63 frames.
 const MAX_NESTING: usize = 2 * 1_026 + 8;
 
-/// Decodes an answer nested at most [`MAX_NESTING`] deep (checked first, so deserializing,
-/// which recurses once a level, stays within the stack; wasm has no guard page).
+/// Decodes an answer. One nested deeper than serde_json's limit (a deep flame graph) is
+/// decoded again without it, after checking it is at most [`MAX_NESTING`] deep: deserializing
+/// recurses once a level, and wasm has no guard page below its stack. Answers within the limit
+/// are read once, with no scan (a 10,000-span trace is megabytes).
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T, String> {
+    match serde_json::from_str(body) {
+        Ok(value) => Ok(value),
+        Err(error) if error.to_string().starts_with("recursion limit exceeded") => parse_deep(body),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+fn parse_deep<T: DeserializeOwned>(body: &str) -> Result<T, String> {
     let depth = nesting(body);
     if depth > MAX_NESTING {
         return Err(format!(
