@@ -12,11 +12,21 @@ use super::wait_for_line;
 /// How long a test waits for the app to show something before failing.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A chromedriver process and one browser session; both end when dropped.
+/// A chromedriver process and one browser session; both end when dropped (with every
+/// Chromium process chromedriver started: they are in its process group).
 pub struct Browser {
     pub client: Client,
     _driver: Child,
     _profile: TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(pid) = self._driver.id() {
+            // SAFETY: a plain kill(2) of the group this Browser started (pid = its pgid).
+            unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGKILL) };
+        }
+    }
 }
 
 impl Browser {
@@ -26,6 +36,9 @@ impl Browser {
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::piped())
+            // Its own process group, which the Chromium it starts joins: killing chromedriver
+            // alone would leave that Chromium running after the test (dozens per `make test`).
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect("spawn chromedriver (apt package chromium-driver; `make test` installs it)");
