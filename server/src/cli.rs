@@ -89,6 +89,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// otelscope's own spans (service `otelscope`, and the UI's `otelscope-ui`): on or off.
+    #[arg(long, env = "OTELSCOPE_SELF_TELEMETRY", default_value = "on", value_parser = parse_on_off)]
+    pub self_telemetry: bool,
     /// When a listen port is taken, listen on a free port of the same address instead of
     /// failing (the in-process server of `otelscope desktop`; `serve` fails, as asked).
     #[arg(skip)]
@@ -192,6 +195,7 @@ impl ServeArgs {
             otlp_grpc_listen: otlp.grpc,
             data_dir: desktop.data_dir.clone(),
             in_memory: desktop.in_memory,
+            self_telemetry: true,
             retention_spans: 5_000_000,
             retention_age: Duration::from_secs(7 * 24 * 3600),
             retention_bytes: 2 << 30,
@@ -362,5 +366,14 @@ mod tests {
         let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
         let Command::Serve(serve) = cli.command else { panic!("expected serve") };
         assert!(!serve.fall_back_to_free_ports, "serve fails on a taken port, as asked");
+    }
+}
+
+/// `on` or `off`.
+fn parse_on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("expected `on` or `off`, not `{value}`")),
     }
 }

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod login;
 pub mod profiler;
 pub mod query;
+pub mod selftrace;
 pub mod serve;
 pub mod sessions;
 pub mod ssr;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub endpoints: Arc<Endpoints>,
     /// What the demo workload runs on, when `--demo` started it (for `/api/v1/health`).
     pub demo: Option<Arc<otelscope_app::model::DemoStatus>>,
+    /// otelscope's own spans (`--self-telemetry`), when on.
+    pub self_telemetry: Option<selftrace::SelfTelemetry>,
 }
 
 /// The OTLP endpoints in use, as URLs (`http://127.0.0.1:4318`).
@@ -99,7 +102,16 @@ impl AppState {
             ssr_max_spans: ssr::MAX_SPANS,
             endpoints: Arc::default(),
             demo: None,
+            self_telemetry: None,
         }
+    }
+
+    /// Traces the UI port's requests, store queries and SSR renders into this state's own
+    /// pipeline (`selftrace`).
+    pub fn with_self_telemetry(mut self) -> AppState {
+        let limits = self.ingest_limits.convert.clone();
+        self.self_telemetry = Some(selftrace::SelfTelemetry::start(self.ingest.clone(), limits));
+        self
     }
 
     /// Requires `key` on every port (see `auth`).
@@ -126,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::router())
         .merge(login::routes())
         .fallback(ssr::page)
+        .layer(from_fn_with_state(state.clone(), selftrace::middleware))
         .layer(from_fn_with_state(state.clone(), auth::ui))
         .with_state(state);
     let router = if loopback_only {

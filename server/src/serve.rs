@@ -91,6 +91,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     let state = AppState::new(store, settings, limits)
         .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()))
         .with_cors_origins(origins);
+    let state = if args.self_telemetry { state.with_self_telemetry() } else { state };
     let demo = start_demo(args, otlp_http_addr).await;
     #[cfg(not(feature = "demo"))]
     let _ = demo;

@@ -62,8 +62,13 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
         Vec::new()
     };
     let head = document_head(with_script, &preloads);
+    // The render streams after the handler returned the head: its span is started here,
+    // under the request's, and ends with the render.
+    let render_span = crate::selftrace::SelfTelemetry::child_of_current("ssr.render");
     let rest = async move {
+        let render_span = render_span.map(crate::selftrace::EndOnDrop);
         let page = render_with_data(&state, &app_path_and_query, with_script).await;
+        drop(render_span);
         let title = page.title.as_deref().unwrap_or("otelscope");
         Ok::<_, Infallible>(document_rest(&page.html, title, with_script))
     };

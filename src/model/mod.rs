@@ -11,6 +11,10 @@ pub use insights::*;
 pub use signals::*;
 pub use trace::*;
 
+/// The services of otelscope's own spans (`--self-telemetry`): the server's and the UI's.
+/// Lists and searches leave them out unless asked (`include_self=1`) or named.
+pub const SELF_SERVICES: [&str; 2] = ["otelscope", "otelscope-ui"];
+
 use serde::{Deserialize, Serialize};
 
 /// `GET /api/v1/health`.

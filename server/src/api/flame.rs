@@ -89,17 +89,19 @@ async fn fold(state: &AppState, selection: &Selection) -> Result<StackTree, ApiE
         Selection::Trace(id) => {
             let version = {
                 let (store, id) = (store.clone(), id.clone());
-                super::blocking(move || store.trace_version(&id)).await?
+                super::blocking("store.trace_version", move || store.trace_version(&id)).await?
             };
             match version {
                 None => Err(ApiError::NotFound(format!("trace {id} not found"))),
                 Some(spans) if spans > MAX_FOLD_SPANS => Err(ApiError::BadRequest(format!(
                     "trace {id} has {spans} spans; flame graphs fold traces of at most {MAX_FOLD_SPANS}"
                 ))),
-                Some(_) => super::blocking(move || store.flame_trace(&id)).await,
+                Some(_) => super::blocking("store.flame_trace", move || store.flame_trace(&id)).await,
             }
         }
-        Selection::Operation(op) => super::blocking(move || store.flame_operation(&op)).await,
+        Selection::Operation(op) => {
+            super::blocking("store.flame_operation", move || store.flame_operation(&op)).await
+        }
     }
 }
 

@@ -25,7 +25,7 @@ async fn answer<Q: Clone + Send + 'static, Rows: Send + 'static, A>(
     aggregate: fn(Rows, &Q) -> A,
 ) -> Result<Json<A>, ApiError> {
     let query = parse(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
-    let rows = super::blocking({
+    let rows = super::blocking("store.rollup", {
         let query = query.clone();
         move || read(&query)
     })

@@ -32,14 +32,25 @@ pub(crate) fn router() -> Router<AppState> {
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
 }
 
-/// Runs a store call off the async runtime (SQLite blocks).
+/// Runs a store call off the async runtime (SQLite blocks); with self-telemetry, as a span
+/// named `name` (`store.search_traces`) under the request's.
 pub(crate) async fn blocking<T: Send + 'static>(
+    name: &'static str,
     f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(result) => Ok(result?),
+    let span = crate::selftrace::SelfTelemetry::child_of_current(name);
+    let result = match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(ApiError::from),
         Err(_) => {
             Err(ApiError::Store(crate::store::StoreError::Unavailable("query task failed".into())))
         }
+    };
+    if let Some(cx) = span {
+        use opentelemetry::trace::TraceContextExt as _;
+        if let Err(error) = &result {
+            cx.span().set_status(opentelemetry::trace::Status::error(error.to_string()));
+        }
+        cx.span().end();
     }
+    result
 }

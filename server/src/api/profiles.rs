@@ -41,7 +41,7 @@ const MAX_NAME_CHARS: usize = 200;
 
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<ProfileSummary>>, ApiError> {
     let store = state.store.clone();
-    Ok(Json(super::blocking(move || store.profiles()).await?))
+    Ok(Json(super::blocking("store.profiles", move || store.profiles()).await?))
 }
 
 /// `POST /profiles[?name=]`: the body is read within `max_body_bytes` (refused as soon as it
@@ -108,7 +108,7 @@ async fn one(
     let format = FlameFormat::choose(param(raw.as_deref(), "format").as_deref(), &headers)?;
     let store = state.store.clone();
     let wanted = id.clone();
-    let stored = super::blocking(move || store.profile(&wanted))
+    let stored = super::blocking("store.profile", move || store.profile(&wanted))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no profile {id:?} is kept")))?;
     answer(format, stored).await
@@ -162,7 +162,7 @@ async fn keep(state: &AppState, parsed: Parsed, name: String) -> Result<ProfileS
     let folded = parsed.folded.to_text();
     let store = state.store.clone();
     let kept = summary.clone();
-    super::blocking(move || store.put_profile(&kept, &folded)).await?;
+    super::blocking("store.put_profile", move || store.put_profile(&kept, &folded)).await?;
     tracing::info!(id = %summary.id, source = %summary.source, stacks = summary.stacks, "Kept a profile.");
     Ok(summary)
 }

@@ -20,7 +20,7 @@ async fn logs(
 ) -> Result<Json<LogList>, ApiError> {
     let query =
         parse_log_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
-    let logs = super::blocking(move || state.store.logs(&query)).await?;
+    let logs = super::blocking("store.logs", move || state.store.logs(&query)).await?;
     Ok(Json(LogList { logs }))
 }
 
@@ -30,5 +30,5 @@ async fn metrics(
 ) -> Result<Json<MetricsAnswer>, ApiError> {
     let query =
         parse_metric_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
-    Ok(Json(super::blocking(move || state.store.metrics(&query)).await?))
+    Ok(Json(super::blocking("store.metrics", move || state.store.metrics(&query)).await?))
 }

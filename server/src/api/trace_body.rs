@@ -38,7 +38,9 @@ pub(crate) async fn start(
     version: u64,
 ) -> Result<Body, TraceBodyError> {
     let (tx, mut rx) = mpsc::channel(PIECES_IN_FLIGHT);
+    let span = crate::selftrace::SelfTelemetry::child_of_current("store.trace");
     tokio::task::spawn_blocking(move || {
+        let _span = span.map(crate::selftrace::EndOnDrop);
         let mut producer = Producer {
             tx,
             piece: Vec::new(),

@@ -26,7 +26,8 @@ async fn search(
 ) -> Result<Json<TraceList>, ApiError> {
     let query = parse_trace_query(raw.as_deref().unwrap_or(""), crate::ingest::now_ns())
         .map_err(ApiError::BadRequest)?;
-    let traces = super::blocking(move || state.store.search_traces(&query)).await?;
+    let traces =
+        super::blocking("store.search_traces", move || state.store.search_traces(&query)).await?;
     Ok(Json(TraceList { traces }))
 }
 
@@ -71,13 +72,14 @@ async fn trace(State(state): State<AppState>, Path(trace_id): Path<String>) -> R
     }
     let store = state.store.clone();
     let id = trace_id.clone();
-    let version = match super::blocking(move || store.trace_version(&id)).await {
-        Ok(Some(version)) => version,
-        Ok(None) => {
-            return ApiError::NotFound(format!("trace {trace_id} not found")).into_response()
-        }
-        Err(error) => return error.into_response(),
-    };
+    let version =
+        match super::blocking("store.trace_version", move || store.trace_version(&id)).await {
+            Ok(Some(version)) => version,
+            Ok(None) => {
+                return ApiError::NotFound(format!("trace {trace_id} not found")).into_response()
+            }
+            Err(error) => return error.into_response(),
+        };
     let key = (trace_id.clone(), version);
     let json = [(header::CONTENT_TYPE, "application/json")];
     if let Some(body) = state.trace_cache.0.get(&key).await {

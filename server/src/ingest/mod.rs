@@ -8,6 +8,6 @@ pub mod grpc;
 pub mod http;
 pub mod memory;
 mod pipeline;
-mod signal;
+pub(crate) mod signal;
 
 pub use pipeline::{now_ns, Ingest, IngestError, IngestSettings, WriterState};

@@ -13,7 +13,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 
 use super::convert::{self, Converted, Limits};
 use super::cost::Msg;
-use super::IngestError;
+use super::{Ingest, IngestError};
 use crate::store::WriteBatch;
 use crate::AppState;
 
@@ -36,17 +36,36 @@ pub(crate) async fn accept<S: Signal>(
     request: S::Request,
     budget: usize,
 ) -> Result<S::Response, IngestError> {
-    let received_ns = super::now_ns();
     let limits = &state.ingest_limits.convert;
     let limits = Limits { max_batch_bytes: budget.min(limits.max_batch_bytes), ..limits.clone() };
-    let (mut batch, rejected, error) = S::convert(request, &limits);
+    let (rejected, error) = convert_and_submit::<S>(&state.ingest, &limits, request).await?;
+    Ok(S::response(rejected, error))
+}
+
+/// Spans made in this process (`selftrace`), taken like a received export request.
+pub(crate) async fn accept_in_process(
+    ingest: &Ingest,
+    limits: &Limits,
+    request: ExportTraceServiceRequest,
+) -> Result<(), IngestError> {
+    convert_and_submit::<Traces>(ingest, limits, request).await.map(|_| ())
+}
+
+/// Converts, prepares and queues `request`, received now; waits until it is durable.
+async fn convert_and_submit<S: Signal>(
+    ingest: &Ingest,
+    limits: &Limits,
+    request: S::Request,
+) -> Result<(u64, Option<String>), IngestError> {
+    let received_ns = super::now_ns();
+    let (mut batch, rejected, error) = S::convert(request, limits);
     batch.received_ns = received_ns;
     batch.prepare().map_err(|error| {
         tracing::error!(%error, "Preparing a batch for the store failed.");
         IngestError::Store
     })?;
-    state.ingest.submit(batch).await?;
-    Ok(S::response(rejected, error))
+    ingest.submit(batch).await?;
+    Ok((rejected, error))
 }
 
 fn parts<T>(

@@ -17,6 +17,9 @@ pub struct TraceQuery {
     pub since_ns: Option<u64>,
     pub until_ns: Option<u64>,
     pub limit: usize,
+    /// Also traces whose root is one of otelscope's own services (`include_self=1`); they are
+    /// left out otherwise, unless `service` names one.
+    pub include_self: bool,
 }
 
 pub const DEFAULT_LIMIT: usize = 20;
@@ -30,6 +33,7 @@ pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
         match key.as_str() {
             "service" => q.service = Some(value),
             "name" => q.name = Some(value),
+            "include_self" => q.include_self = flag(&key, &value)?,
             "min_duration_ms" => q.min_duration_ns = Some(millis(&key, &value)?),
             "max_duration_ms" => q.max_duration_ns = Some(millis(&key, &value)?),
             "status" => {
@@ -100,7 +104,8 @@ mod tests {
     fn every_filter() {
         let q = parse_trace_query(
             "service=api&name=GET+%2Fusers&min_duration_ms=1.5&max_duration_ms=20&status=error\
-             &attr=http.route%3D%2Fusers&attr=k%3Da%3Db&since=15m&until=1700000000000000000&limit=5000&x=1",
+             &attr=http.route%3D%2Fusers&attr=k%3Da%3Db&since=15m&until=1700000000000000000&limit=5000&x=1\
+             &include_self=1",
             NOW,
         )
         .unwrap();
@@ -116,8 +121,10 @@ mod tests {
                 since_ns: Some(NOW - 15 * 60 * 1_000_000_000),
                 until_ns: Some(1_700_000_000_000_000_000),
                 limit: MAX_LIMIT,
+                include_self: true,
             }
         );
+        assert!(parse_trace_query("include_self=yes", NOW).unwrap_err().contains("include_self"));
     }
 
     #[test]
@@ -372,5 +379,14 @@ mod insight_tests {
             RetryQuery { since_ns: NOW - 900 * S, until_ns: NOW, service: Some("web".into()) }
         );
         assert!(parse_retry_query("until=whenever", NOW).is_err());
+    }
+}
+
+/// `1`/`true` or `0`/`false`.
+pub fn flag(key: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "1" | "true" => Ok(true),
+        "0" | "false" | "" => Ok(false),
+        _ => Err(format!("{key} must be 1 or 0, not {value:?}")),
     }
 }

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
     AttrValue, LogRecord, MetricsAnswer, ProfileSummary, ServiceSummary, Span, TraceSummary,
+    SELF_SERVICES,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -753,6 +754,12 @@ fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreE
             name.clone().into(),
         ),
         (None, None) => {}
+    }
+    let names_self = q.service.as_deref().is_some_and(|s| SELF_SERVICES.contains(&s));
+    if !q.include_self && !names_self {
+        for service in SELF_SERVICES {
+            arg(&mut sql, " AND root_service <> ?", service.to_owned().into());
+        }
     }
     sql.push_str(" ORDER BY start_ns DESC");
     if q.attrs.is_empty() {

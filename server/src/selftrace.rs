@@ -1,0 +1,188 @@
+//! otelscope's own spans (`--self-telemetry`, service `otelscope`): each request to the UI
+//! port continues the caller's W3C `traceparent`, and the store queries and SSR renders it does
+//! are its children. The spans go straight into the ingest pipeline through the same OTLP
+//! conversion a sender's spans take (`ingest::signal::accept_in_process`).
+//!
+//! No feedback loop: receiving and storing spans (OTLP routes, the writer, this exporter) is
+//! never traced, and a request makes a bounded number of spans (its own, one per store query,
+//! one SSR render), so idle dashboards make spans at the rate of their polls, no faster.
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{
+    FutureExt as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
+};
+use opentelemetry_sdk::Resource;
+
+use crate::ingest::convert::Limits;
+use crate::ingest::Ingest;
+use crate::AppState;
+
+/// The service name of the server's own spans.
+pub const SERVICE: &str = otelscope_app::model::SELF_SERVICES[0];
+
+/// The tracer of the server's own spans and what exports them. Cheap to clone.
+#[derive(Clone)]
+pub struct SelfTelemetry(Arc<Inner>);
+
+struct Inner {
+    provider: SdkTracerProvider,
+    tracer: SdkTracer,
+}
+
+impl std::fmt::Debug for SelfTelemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SelfTelemetry")
+    }
+}
+
+impl SelfTelemetry {
+    /// Starts the exporter (a batching processor on its own thread) into `ingest`.
+    pub fn start(ingest: Ingest, limits: Limits) -> SelfTelemetry {
+        let resource = Resource::builder_empty()
+            .with_attributes([
+                KeyValue::new("service.name", SERVICE),
+                KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+            ])
+            .build();
+        let exporter = IngestExporter { ingest, limits, resource: (&resource).into() };
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(BatchSpanProcessor::builder(exporter).build())
+            .with_resource(resource)
+            .build();
+        let tracer = provider.tracer("otelscope");
+        SelfTelemetry(Arc::new(Inner { provider, tracer }))
+    }
+
+    pub fn tracer(&self) -> &SdkTracer {
+        &self.0.tracer
+    }
+
+    /// Exports every ended span now (tests, and shutdown).
+    pub fn flush(&self) {
+        if let Err(error) = self.0.provider.force_flush() {
+            tracing::warn!(%error, "Flushing otelscope's own spans failed.");
+        }
+    }
+
+    /// Starts a child of the current span, if the current context is one of ours.
+    pub fn child_of_current(name: &'static str) -> Option<Context> {
+        let cx = Context::current();
+        let this = cx.get::<SelfTelemetry>()?.clone();
+        let span = this.tracer().start_with_context(name, &cx);
+        Some(cx.with_span(span))
+    }
+}
+
+/// Ends the span of a context when dropped (a span that lives in a blocking task).
+pub struct EndOnDrop(pub Context);
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        self.0.span().end();
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = self.provider.shutdown();
+    }
+}
+
+/// Writes spans into the pipeline as an OTLP request received now.
+struct IngestExporter {
+    ingest: Ingest,
+    limits: Limits,
+    resource: ResourceAttributesWithSchema,
+}
+
+impl std::fmt::Debug for IngestExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IngestExporter")
+    }
+}
+
+impl SpanExporter for IngestExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let request = ExportTraceServiceRequest {
+            resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
+        };
+        crate::ingest::signal::accept_in_process(&self.ingest, &self.limits, request)
+            .await
+            .map_err(|error| OTelSdkError::InternalFailure(error.to_string()))
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.resource = resource.into();
+    }
+}
+
+/// The middleware of the UI port: a server span per request (named `GET /api/v1/traces/{trace_id}`
+/// after its route template, or `GET page` for SSR pages) that continues the caller's
+/// `traceparent`; the handler runs in its context.
+pub(crate) async fn middleware(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(this) = state.self_telemetry.clone() else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path();
+    // Never the spans' own way in (no feedback loop), nor the static files.
+    if path == "/v1/traces" || path.starts_with("/pkg/") || path.starts_with("/assets/") {
+        return next.run(request).await;
+    }
+    let method = request.method().as_str().to_owned();
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str().to_owned(),
+        None => "page".to_owned(),
+    };
+    let parent = TraceContextPropagator::new().extract(&Headers(request.headers()));
+    let span = this
+        .tracer()
+        .span_builder(format!("{method} {route}"))
+        .with_kind(SpanKind::Server)
+        .with_attributes([
+            KeyValue::new("http.request.method", method),
+            KeyValue::new("http.route", route),
+            KeyValue::new("url.path", path.to_owned()),
+        ])
+        .start_with_context(this.tracer(), &parent);
+    let cx = parent.with_span(span).with_value(this);
+    let response = next.run(request).with_context(cx.clone()).await;
+    let span = cx.span();
+    let status = response.status();
+    span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status.as_u16())));
+    if status.is_server_error() {
+        span.set_status(Status::error(status.to_string()));
+    }
+    span.end();
+    response
+}
+
+/// A request's headers, read by the W3C propagator.
+struct Headers<'a>(&'a axum::http::HeaderMap);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}

@@ -1,0 +1,149 @@
+//! otelscope's own spans (`--self-telemetry`): a request that carries a W3C `traceparent`
+//! continues that trace with a server span of service `otelscope`, its store queries and SSR
+//! render are children of it, storing spans makes none, and with self-telemetry off there are
+//! none at all. Spans go through the real pipeline into a real (in-memory) SQLite store.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use otelscope_app::model::{Span, SpanKind};
+use otelscope_server::ingest::IngestSettings;
+use otelscope_server::store::{Retention, SqliteStore};
+use otelscope_server::{router, AppState, IngestLimits};
+use tower::ServiceExt;
+
+const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER: &str = "00f067aa0ba902b7";
+
+fn state(self_telemetry: bool) -> AppState {
+    let store = SqliteStore::in_memory().unwrap();
+    let settings = IngestSettings::new(Retention::UNBOUNDED);
+    let state = AppState::new(Arc::new(store), settings, IngestLimits::default());
+    if self_telemetry {
+        state.with_self_telemetry()
+    } else {
+        state
+    }
+}
+
+/// GETs `uri` with the caller's `traceparent`, reads the whole body, and exports the spans.
+async fn get_traced(state: &AppState, uri: &str) -> StatusCode {
+    let request = Request::get(uri)
+        .header("traceparent", format!("00-{TRACE}-{CALLER}-01"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    response.into_body().collect().await.unwrap();
+    if let Some(this) = &state.self_telemetry {
+        let this = this.clone();
+        tokio::task::spawn_blocking(move || this.flush()).await.unwrap();
+    }
+    status
+}
+
+fn spans_of(state: &AppState) -> Vec<Span> {
+    state.store.trace(TRACE).unwrap()
+}
+
+fn one<'a>(spans: &'a [Span], name: &str) -> &'a Span {
+    let found: Vec<&Span> = spans.iter().filter(|s| s.name == name).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one {name:?} in {:#?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    found[0]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_call_continues_the_callers_trace_with_its_store_query_below() {
+    let state = state(true);
+    assert_eq!(get_traced(&state, "/api/v1/traces?service=shop").await, StatusCode::OK);
+    let spans = spans_of(&state);
+    let server = one(&spans, "GET /api/v1/traces");
+    assert_eq!(server.service, "otelscope");
+    assert_eq!(server.kind, SpanKind::Server);
+    assert_eq!(server.parent_span_id.as_deref(), Some(CALLER), "a child of the caller's span");
+    let attr = |span: &Span, key: &str| {
+        span.attributes.iter().find(|kv| kv.key == key).map(|kv| format!("{:?}", kv.value))
+    };
+    assert!(attr(server, "http.route").unwrap().contains("/api/v1/traces"));
+    assert!(attr(server, "http.response.status_code").unwrap().contains("200"));
+    let query = one(&spans, "store.search_traces");
+    assert_eq!(query.parent_span_id.as_deref(), Some(server.span_id.as_str()));
+    assert!(server.start_ns <= query.start_ns && query.end_ns <= server.end_ns);
+    assert_eq!(spans.len(), 2, "nothing else: storing these spans made none");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_route_with_parameters_is_named_by_its_template_and_a_404_is_not_an_error() {
+    let state = state(true);
+    let unknown = "/api/v1/traces/0af7651916cd43dd8448eb211c80319c";
+    assert_eq!(get_traced(&state, unknown).await, StatusCode::NOT_FOUND);
+    let spans = spans_of(&state);
+    let server = one(&spans, "GET /api/v1/traces/{trace_id}");
+    assert_ne!(server.status.code, otelscope_app::model::StatusCode::Error, "a 404 is an answer");
+    one(&spans, "store.trace_version");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ssr_page_holds_its_render_span() {
+    let state = state(true);
+    assert_eq!(get_traced(&state, "/ssr/services").await, StatusCode::OK);
+    let spans = spans_of(&state);
+    let page = one(&spans, "GET page");
+    let render = one(&spans, "ssr.render");
+    assert_eq!(page.parent_span_id.as_deref(), Some(CALLER));
+    assert_eq!(render.parent_span_id.as_deref(), Some(page.span_id.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn self_telemetry_off_makes_no_spans() {
+    let state = state(false);
+    assert_eq!(get_traced(&state, "/api/v1/traces?service=shop").await, StatusCode::OK);
+    assert_eq!(spans_of(&state), Vec::<Span>::new());
+}
+
+/// GETs `uri` (untraced: no self-telemetry on this state) and parses the JSON.
+async fn get_json(state: &AppState, uri: &str) -> serde_json::Value {
+    let response = router(state.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{uri}");
+    serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_and_searches_leave_out_otelscopes_own_services_unless_asked() {
+    let state = state(true);
+    get_traced(&state, "/api/v1/services").await;
+    // Read through a state without self-telemetry over the same store, so reading adds nothing.
+    let reader = AppState { self_telemetry: None, ..state.clone() };
+    let names = |v: &serde_json::Value, list: &str, field: &str| -> Vec<String> {
+        v[list].as_array().unwrap().iter().map(|s| s[field].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(
+        names(&get_json(&reader, "/api/v1/services").await, "services", "name"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(&get_json(&reader, "/api/v1/services?include_self=1").await, "services", "name"),
+        ["otelscope"]
+    );
+    assert_eq!(
+        names(&get_json(&reader, "/api/v1/traces").await, "traces", "trace_id"),
+        Vec::<String>::new()
+    );
+    for shown in ["/api/v1/traces?include_self=1", "/api/v1/traces?service=otelscope"] {
+        assert_eq!(
+            names(&get_json(&reader, shown).await, "traces", "trace_id"),
+            [TRACE],
+            "{shown}"
+        );
+    }
+}
