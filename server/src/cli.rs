@@ -90,7 +90,8 @@ pub struct ServeArgs {
     )]
     pub cors_origins: Vec<String>,
     /// otelscope's own spans (service `otelscope`, and the UI's `otelscope-ui`): on or off.
-    #[arg(long, env = "OTELSCOPE_SELF_TELEMETRY", default_value = "on", value_parser = parse_on_off)]
+    #[arg(long, env = "OTELSCOPE_SELF_TELEMETRY", default_value = "on", value_name = "on|off",
+          action = clap::ArgAction::Set, value_parser = parse_on_off)]
     pub self_telemetry: bool,
     /// When a listen port is taken, listen on a free port of the same address instead of
     /// failing (the in-process server of `otelscope desktop`; `serve` fails, as asked).
@@ -295,6 +296,20 @@ mod tests {
             (args.max_body_bytes, args.max_attributes, args.max_attribute_bytes),
             (64 << 20, 256, 16384)
         );
+        assert!(args.self_telemetry, "--self-telemetry is on by default");
+    }
+
+    #[test]
+    fn self_telemetry_takes_on_or_off() {
+        let parse = |value: &str| {
+            let cli = Cli::try_parse_from(["otelscope", "serve", "--self-telemetry", value])?;
+            let Command::Serve(args) = cli.command else { panic!("expected serve") };
+            Ok::<_, clap::Error>(args.self_telemetry)
+        };
+        assert!(!parse("off").unwrap());
+        assert!(parse("on").unwrap());
+        let error = parse("maybe").unwrap_err().to_string();
+        assert!(error.contains("expected `on` or `off`, not `maybe`"), "{error}");
     }
 
     #[test]
