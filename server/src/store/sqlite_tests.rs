@@ -565,3 +565,22 @@ fn a_version_4_store_keeps_its_data_and_starts_its_rollups_empty() {
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_partial_index_and_the_search_name_the_self_services_as_the_model_does() {
+    // schema v9's `traces_start_others` and `search` spell the names out (an index condition
+    // must be literal): keep them in step with the model.
+    assert_eq!(otelscope_app::model::SELF_SERVICES, ["otelscope", "otelscope-ui"]);
+    let store = SqliteStore::in_memory().unwrap();
+    let plan: Vec<String> = store
+        .read(|conn| {
+            let mut stmt = conn.prepare(
+                "EXPLAIN QUERY PLAN SELECT trace_id FROM traces t WHERE 1 = 1
+                 AND root_service NOT IN ('otelscope', 'otelscope-ui') ORDER BY start_ns DESC LIMIT 20",
+            )?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(3))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap();
+    assert!(plan.iter().any(|step| step.contains("traces_start_others")), "{plan:?}");
+}
