@@ -270,6 +270,15 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
     Ok((number * scale as f64).min(u64::MAX as f64) as u64)
 }
 
+/// `on` or `off`.
+fn parse_on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("expected `on` or `off`, not `{value}`")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,14 +390,5 @@ mod tests {
         let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
         let Command::Serve(serve) = cli.command else { panic!("expected serve") };
         assert!(!serve.fall_back_to_free_ports, "serve fails on a taken port, as asked");
-    }
-}
-
-/// `on` or `off`.
-fn parse_on_off(value: &str) -> Result<bool, String> {
-    match value {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!("expected `on` or `off`, not `{value}`")),
     }
 }
