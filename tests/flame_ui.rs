@@ -302,3 +302,39 @@ async fn a_profile_imported_with_the_file_picker_draws_as_the_api_says() {
     assert!(!ssr.contains("profile-file"), "no file picker without scripts");
     assert_text_not_markup(&ssr, &[HOSTILE_SCRIPT]);
 }
+
+/// A folded file dropped on the import zone (a real `drop` event carrying a `DataTransfer`
+/// with the file, as a drag from the desktop delivers) is imported and opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_dropped_on_the_page_is_imported_and_opened() {
+    let server = otelscope_e2e::Server::start().await;
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/profile")).await.unwrap();
+    browser.client.wait().for_element(Locator::Css(".drop-zone")).await.unwrap();
+    browser
+        .eval(
+            r#"const file = new File(["main;parse;lex 7\nmain;eval 3\n"], "dropped.folded", {type: "text/plain"});
+            const data = new DataTransfer();
+            data.items.add(file);
+            const zone = document.querySelector('.drop-zone');
+            zone.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: data}));
+            zone.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: data}));
+            return true"#,
+        )
+        .await;
+    let dom = browser
+        .dom_when("the dropped profile", r#"return location.search.includes('id=') && document.querySelectorAll('[data-platform="web"] .fl-box[data-role="main"] g.fl-frame').length > 0"#)
+        .await;
+    let url = browser.client.current_url().await.unwrap();
+    let id = url.query_pairs().find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()).unwrap();
+    let list = server.get_json("/api/v1/profiles").await;
+    let kept = list.as_array().unwrap().iter().find(|p| p["id"] == id.as_str()).expect("listed");
+    assert_eq!(
+        (kept["name"].as_str(), kept["source"].as_str()),
+        (Some("dropped.folded"), Some("folded")),
+        "{list}"
+    );
+    let api = server.get_json(&format!("/api/v1/profiles/{id}?format=json")).await;
+    assert_eq!(frames(&dom, "main"), api_frames(&api));
+    assert_eq!(api_frames(&api)[0].1, 10.0, "{api}");
+}
