@@ -48,6 +48,23 @@ impl Route {
         !matches!(path.parse::<Route>(), Ok(Route::NotFound { .. }) | Err(_))
     }
 
+    /// The page's path template, for naming spans and timings per view (`/traces/{trace_id}`).
+    pub fn template(&self) -> &'static str {
+        match self {
+            Route::Home {} => "/",
+            Route::Traces { .. } => "/traces",
+            Route::TraceDetail { .. } => "/traces/{trace_id}",
+            Route::TraceSpan { .. } => "/traces/{trace_id}/spans/{span_id}",
+            Route::ServiceList {} => "/services",
+            Route::Cache { .. } => "/cache",
+            Route::Retries { .. } => "/retries",
+            Route::FlameGraph { .. } => "/flamegraph",
+            Route::Profile { .. } => "/profile",
+            Route::SelfView {} => "/self",
+            Route::NotFound { .. } => "/{unknown}",
+        }
+    }
+
     /// The wasm module the browser loads this page's code from on its first visit
     /// (`split_<name>.wasm`, see `views::lazy`), if it is not in the main bundle.
     pub fn split_module(&self) -> Option<&'static str> {
@@ -118,6 +135,14 @@ mod tests {
         assert_eq!(trace.to_string(), "/traces/ab", "no query, so no trailing `?`");
         for path in ["/nope", "/traces/abc/deep", "/favicon.ico"] {
             assert!(!Route::is_known(path), "{path} should be a 404");
+        }
+        for (path, template) in [
+            ("/traces/ab", "/traces/{trace_id}"),
+            ("/traces/ab/spans/cd", "/traces/{trace_id}/spans/{span_id}"),
+            ("/cache?since=6h", "/cache"),
+            ("/nope", "/{unknown}"),
+        ] {
+            assert_eq!(path.parse::<Route>().unwrap().template(), template, "{path}");
         }
     }
 }

@@ -26,6 +26,7 @@ use opentelemetry_sdk::trace::{
     BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
 };
 use opentelemetry_sdk::Resource;
+use otelscope_app::Route;
 
 use crate::ingest::convert::Limits;
 use crate::ingest::Ingest;
@@ -130,9 +131,9 @@ impl SpanExporter for IngestExporter {
     }
 }
 
-/// The middleware of the UI port: a server span per request (named `GET /api/v1/traces/{trace_id}`
-/// after its route template, or `GET page` for SSR pages) that continues the caller's
-/// `traceparent`; the handler runs in its context.
+/// The middleware of the UI port: a server span per request, named after its route template
+/// (`GET /api/v1/traces/{trace_id}`, `GET /ssr/traces/{trace_id}` for a page), that continues
+/// the caller's `traceparent`; the handler runs in its context.
 pub(crate) async fn middleware(
     State(state): State<AppState>,
     request: Request,
@@ -147,9 +148,18 @@ pub(crate) async fn middleware(
         return next.run(request).await;
     }
     let method = request.method().as_str().to_owned();
+    // An API route's template, or the app page's (`/ssr/traces/{trace_id}` for an SSR link).
     let route = match request.extensions().get::<MatchedPath>() {
         Some(matched) => matched.as_str().to_owned(),
-        None => "page".to_owned(),
+        None => {
+            let (prefix, app_path) = match path.strip_prefix("/ssr") {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => ("/ssr", rest),
+                _ => ("", path),
+            };
+            let app_path = if app_path.is_empty() { "/" } else { app_path };
+            let template = app_path.parse::<Route>().map_or("/{unknown}", |r| r.template());
+            format!("{prefix}{template}")
+        }
     };
     let parent = TraceContextPropagator::new().extract(&Headers(request.headers()));
     let span = this

@@ -95,7 +95,7 @@ async fn an_ssr_page_holds_its_render_span() {
     let state = state(true);
     assert_eq!(get_traced(&state, "/ssr/services").await, StatusCode::OK);
     let spans = spans_of(&state);
-    let page = one(&spans, "GET page");
+    let page = one(&spans, "GET /ssr/services");
     let render = one(&spans, "ssr.render");
     assert_eq!(page.parent_span_id.as_deref(), Some(CALLER));
     assert_eq!(render.parent_span_id.as_deref(), Some(page.span_id.as_str()));
