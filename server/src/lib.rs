@@ -152,7 +152,10 @@ pub fn router(state: AppState) -> Router {
 
 /// Only the JSON query API, under `/api/v1`. SSR calls it in-process.
 pub fn api_router(state: AppState) -> Router {
-    Router::new().nest("/api/v1", api::router()).with_state(state)
+    Router::new()
+        .nest("/api/v1", api::router())
+        .layer(from_fn_with_state(state.clone(), selftrace::middleware))
+        .with_state(state)
 }
 
 /// The OTLP/HTTP port: `/v1/traces` and friends only; the `Host` check when on loopback

@@ -5,7 +5,8 @@
 //!
 //! No feedback loop: receiving and storing spans (OTLP routes, the writer, this exporter) is
 //! never traced, and a request makes a bounded number of spans (its own, one per store query,
-//! one SSR render), so idle dashboards make spans at the rate of their polls, no faster.
+//! one SSR render and, for a page, one per API answer the render reads in-process), so idle
+//! dashboards make spans at the rate of their polls, no faster.
 
 use std::sync::Arc;
 
@@ -131,7 +132,8 @@ impl SpanExporter for IngestExporter {
     }
 }
 
-/// The middleware of the UI port: a server span per request, named after its route template
+/// The middleware of the UI port and of the in-process API (`api_router`, which SSR calls): a
+/// server span per request, named after its route template
 /// (`GET /api/v1/traces/{trace_id}`, `GET /ssr/traces/{trace_id}` for a page), that continues
 /// the caller's `traceparent`; the handler runs in its context.
 pub(crate) async fn middleware(
@@ -161,7 +163,10 @@ pub(crate) async fn middleware(
             format!("{prefix}{template}")
         }
     };
-    let parent = TraceContextPropagator::new().extract(&Headers(request.headers()));
+    // The caller's `traceparent`; without one, the current context: an SSR render's, for the
+    // API calls it makes in-process (`api_router`), else none (a new trace).
+    let parent = TraceContextPropagator::new()
+        .extract_with_context(&Context::current(), &Headers(request.headers()));
     let span = this
         .tracer()
         .span_builder(format!("{method} {route}"))

@@ -12,6 +12,7 @@ use axum::http::{header, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 use http_body_util::BodyExt;
+use opentelemetry::trace::FutureExt as _;
 use otelscope_app::platform::SsrPage;
 use otelscope_app::{ApiFailure, ApiOutcome, Route, SsrData};
 use tower::ServiceExt;
@@ -64,11 +65,15 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
     let head = document_head(with_script, &preloads);
     // The render streams after the handler returned the head: its span is started here,
     // under the request's, and ends with the render.
+    // The API answers it reads in-process are its children.
     let render_span = crate::selftrace::SelfTelemetry::child_of_current("ssr.render");
     let rest = async move {
-        let render_span = render_span.map(crate::selftrace::EndOnDrop);
-        let page = render_with_data(&state, &app_path_and_query, with_script).await;
-        drop(render_span);
+        let render = render_with_data(&state, &app_path_and_query, with_script);
+        let page = match &render_span {
+            Some(cx) => render.with_context(cx.clone()).await,
+            None => render.await,
+        };
+        drop(render_span.map(crate::selftrace::EndOnDrop));
         let title = page.title.as_deref().unwrap_or("otelscope");
         Ok::<_, Infallible>(document_rest(&page.html, title, with_script))
     };

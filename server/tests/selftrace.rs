@@ -99,6 +99,15 @@ async fn an_ssr_page_holds_its_render_span() {
     let render = one(&spans, "ssr.render");
     assert_eq!(page.parent_span_id.as_deref(), Some(CALLER));
     assert_eq!(render.parent_span_id.as_deref(), Some(page.span_id.as_str()));
+    // The API answer the render read in-process, and its store query, below the render.
+    let api = one(&spans, "GET /api/v1/services");
+    assert_eq!(api.parent_span_id.as_deref(), Some(render.span_id.as_str()));
+    let query = one(&spans, "store.services");
+    assert_eq!(query.parent_span_id.as_deref(), Some(api.span_id.as_str()));
+    // And the status line's health answer; the head's data-less dry render reads nothing.
+    let health = one(&spans, "GET /api/v1/health");
+    assert_eq!(health.parent_span_id.as_deref(), Some(render.span_id.as_str()));
+    assert_eq!(spans.len(), 5, "{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>());
 }
 
 #[tokio::test(flavor = "multi_thread")]
