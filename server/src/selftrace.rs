@@ -11,13 +11,15 @@
 use std::sync::Arc;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
-use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{
     FutureExt as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_http::HeaderExtractor;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
@@ -166,7 +168,7 @@ pub(crate) async fn middleware(
     // The caller's `traceparent`; without one, the current context: an SSR render's, for the
     // API calls it makes in-process (`api_router`), else none (a new trace).
     let parent = TraceContextPropagator::new()
-        .extract_with_context(&Context::current(), &Headers(request.headers()));
+        .extract_with_context(&Context::current(), &HeaderExtractor(request.headers()));
     let span = this
         .tracer()
         .span_builder(format!("{method} {route}"))
@@ -179,25 +181,16 @@ pub(crate) async fn middleware(
         .start_with_context(this.tracer(), &parent);
     let cx = parent.with_span(span).with_value(this);
     let response = next.run(request).with_context(cx.clone()).await;
+    end_server_span(&cx, response.status());
+    response
+}
+
+/// Ends the server span of `cx` with its answer's status (an error status on 5xx only).
+pub fn end_server_span(cx: &Context, status: StatusCode) {
     let span = cx.span();
-    let status = response.status();
     span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status.as_u16())));
     if status.is_server_error() {
         span.set_status(Status::error(status.to_string()));
     }
     span.end();
-    response
-}
-
-/// A request's headers, read by the W3C propagator.
-struct Headers<'a>(&'a axum::http::HeaderMap);
-
-impl Extractor for Headers<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(|k| k.as_str()).collect()
-    }
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracer;
@@ -141,12 +141,7 @@ async fn price(
             (StatusCode::OK, cents.to_string().into_response())
         }
     };
-    let span = cx.span();
-    span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status.as_u16())));
-    if status.is_server_error() {
-        span.set_status(Status::error(status.to_string()));
-    }
-    span.end();
+    crate::selftrace::end_server_span(&cx, status);
     response
 }
 
