@@ -9,7 +9,8 @@ toolchain=$(cat target/.wasm-toolchain 2>/dev/null || echo rustup)
 args=(build --profile wasm-release --target wasm32-unknown-unknown -p otelscope-app --features split)
 # The flame graph and profile pages are split into a wasm file of their own (`views::lazy`):
 # wasm-split-cli finds their code by the relocations the linker keeps with --emit-relocs.
-relocs="-Clink-args=--emit-relocs"
+# getrandom (span ids of the UI's own spans, `uitrace`) takes the browser's crypto only with this cfg.
+relocs='-Clink-args=--emit-relocs --cfg getrandom_backend="wasm_js"'
 if [ "$toolchain" = debian ]; then
   PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \

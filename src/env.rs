@@ -36,6 +36,9 @@ pub struct Env {
     pub api_key: Option<String>,
     /// The page a native window opens on (its router starts at `/` otherwise).
     pub start_path: Option<String>,
+    /// Whether the UI traces itself (`uitrace`): as the server's `--self-telemetry`; `None`
+    /// when the launcher does not know (the app asks the server's health).
+    pub self_telemetry: Option<bool>,
 }
 
 /// The outcome of one API call: the body on success, why not otherwise. The body is shared,

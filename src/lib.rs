@@ -10,6 +10,7 @@ mod hooks;
 pub mod model;
 pub mod platform;
 mod routes;
+mod uitrace;
 mod views;
 mod words;
 
@@ -27,6 +28,7 @@ pub const STYLESHEET: &str = include_str!("../assets/main.css");
 /// [`Env`] context its launcher provides.
 #[allow(non_snake_case)]
 pub fn App() -> Element {
+    uitrace::use_ui_tracing();
     rsx! {
         Router::<Route> {}
     }

@@ -12,8 +12,9 @@ use crate::cli::{DesktopArgs, OtlpPorts, ServeArgs};
 
 pub fn run(args: DesktopArgs) -> anyhow::Result<()> {
     // The in-process server listens on loopback only and needs no key.
-    let (api_base, api_key) = match &args.server {
-        Some(url) => (url.trim_end_matches('/').to_owned(), args.api_key.clone()),
+    // A remote server says in its health whether it traces itself; ours does.
+    let (api_base, api_key, self_telemetry) = match &args.server {
+        Some(url) => (url.trim_end_matches('/').to_owned(), args.api_key.clone(), None),
         None => {
             let ports = start_in_process(ServeArgs::in_process(&args, OtlpPorts::STANDARD))?;
             // As `serve` does: the one line a user (or a test) reads to know where to send.
@@ -24,7 +25,7 @@ pub fn run(args: DesktopArgs) -> anyhow::Result<()> {
                 ports.otlp_grpc,
                 ports.ui
             );
-            (format!("http://{}", ports.ui), None)
+            (format!("http://{}", ports.ui), None, Some(true))
         }
     };
     tracing::info!(server = %api_base, "Opening the desktop window.");
@@ -33,6 +34,7 @@ pub fn run(args: DesktopArgs) -> anyhow::Result<()> {
         api_key,
         start_path: args.path.clone(),
         dump_dom: args.dump_dom.clone(),
+        self_telemetry,
     });
     Ok(())
 }

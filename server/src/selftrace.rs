@@ -3,6 +3,10 @@
 //! are its children. The spans go straight into the ingest pipeline through the same OTLP
 //! conversion a sender's spans take (`ingest::signal::accept_in_process`).
 //!
+//! An SSR page's render is the UI's span (service `otelscope-ui`, `otelscope.platform = ssr`),
+//! a child of the page request's: the app's own spans from the other platforms arrive as OTLP
+//! (`uitrace` in the app).
+//!
 //! No feedback loop: receiving and storing spans (OTLP routes, the writer, this exporter) is
 //! never traced, and a request makes a bounded number of spans (its own, one per store query,
 //! one SSR render and, for a page, one per API answer the render reads in-process), so idle
@@ -45,7 +49,12 @@ pub struct SelfTelemetry(Arc<Inner>);
 struct Inner {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
+    /// SSR renders, exported with the UI's resource (see `IngestExporter`).
+    ui_tracer: SdkTracer,
 }
+
+/// The instrumentation scope of the spans that belong to the UI (SSR renders).
+const UI_SCOPE: &str = "otelscope-ui";
 
 impl std::fmt::Debug for SelfTelemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -62,13 +71,26 @@ impl SelfTelemetry {
                 KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
             ])
             .build();
-        let exporter = IngestExporter { ingest, limits, resource: (&resource).into() };
+        let ui_resource = Resource::builder_empty()
+            .with_attributes([
+                KeyValue::new("service.name", otelscope_app::model::SELF_SERVICES[1]),
+                KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+                KeyValue::new("otelscope.platform", "ssr"),
+            ])
+            .build();
+        let exporter = IngestExporter {
+            ingest,
+            limits,
+            resource: (&resource).into(),
+            ui_resource: (&ui_resource).into(),
+        };
         let provider = SdkTracerProvider::builder()
             .with_span_processor(BatchSpanProcessor::builder(exporter).build())
             .with_resource(resource)
             .build();
         let tracer = provider.tracer("otelscope");
-        SelfTelemetry(Arc::new(Inner { provider, tracer }))
+        let ui_tracer = provider.tracer(UI_SCOPE);
+        SelfTelemetry(Arc::new(Inner { provider, tracer, ui_tracer }))
     }
 
     pub fn tracer(&self) -> &SdkTracer {
@@ -89,6 +111,20 @@ impl SelfTelemetry {
         let span = this.tracer().start_with_context(name, &cx);
         Some(cx.with_span(span))
     }
+
+    /// Starts the span of an SSR render of `route` (`render /traces/{trace_id}`), a child of
+    /// the current span, if the current context is one of ours.
+    pub fn ssr_render_of_current(route: &Route) -> Option<Context> {
+        let cx = Context::current();
+        let this = cx.get::<SelfTelemetry>()?.clone();
+        let span = this
+            .0
+            .ui_tracer
+            .span_builder(format!("render {}", route.template()))
+            .with_attributes([KeyValue::new("otelscope.route", route.template())])
+            .start_with_context(&this.0.ui_tracer, &cx);
+        Some(cx.with_span(span))
+    }
 }
 
 /// Ends the span of a context when dropped (a span that lives in a blocking task).
@@ -106,11 +142,13 @@ impl Drop for Inner {
     }
 }
 
-/// Writes spans into the pipeline as an OTLP request received now.
+/// Writes spans into the pipeline as an OTLP request received now. Spans of the UI's scope
+/// (SSR renders) go out under the UI's resource, the rest under the server's.
 struct IngestExporter {
     ingest: Ingest,
     limits: Limits,
     resource: ResourceAttributesWithSchema,
+    ui_resource: ResourceAttributesWithSchema,
 }
 
 impl std::fmt::Debug for IngestExporter {
@@ -121,9 +159,13 @@ impl std::fmt::Debug for IngestExporter {
 
 impl SpanExporter for IngestExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let request = ExportTraceServiceRequest {
-            resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
-        };
+        let (ui, server): (Vec<_>, Vec<_>) =
+            batch.into_iter().partition(|span| span.instrumentation_scope.name() == UI_SCOPE);
+        let mut resource_spans = group_spans_by_resource_and_scope(server, &self.resource);
+        if !ui.is_empty() {
+            resource_spans.extend(group_spans_by_resource_and_scope(ui, &self.ui_resource));
+        }
+        let request = ExportTraceServiceRequest { resource_spans };
         crate::ingest::signal::accept_in_process(&self.ingest, &self.limits, request)
             .await
             .map_err(|error| OTelSdkError::InternalFailure(error.to_string()))

@@ -62,11 +62,18 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
     } else {
         Vec::new()
     };
-    let head = document_head(with_script, &preloads);
+    let mut head = document_head(with_script, &preloads);
+    if with_script && state.self_telemetry.is_none() {
+        // The app traces itself only when the server does (`uitrace` reads this).
+        head.push_str("<meta name=\"otelscope-self-telemetry\" content=\"off\">\n");
+    }
     // The render streams after the handler returned the head: its span is started here,
     // under the request's, and ends with the render.
     // The API answers it reads in-process are its children.
-    let render_span = crate::selftrace::SelfTelemetry::child_of_current("ssr.render");
+    let render_span = app_path_and_query
+        .parse::<Route>()
+        .ok()
+        .and_then(|route| crate::selftrace::SelfTelemetry::ssr_render_of_current(&route));
     let rest = async move {
         let render = render_with_data(&state, &app_path_and_query, with_script);
         let page = match &render_span {

@@ -96,8 +96,18 @@ async fn an_ssr_page_holds_its_render_span() {
     assert_eq!(get_traced(&state, "/ssr/services").await, StatusCode::OK);
     let spans = spans_of(&state);
     let page = one(&spans, "GET /ssr/services");
-    let render = one(&spans, "ssr.render");
+    let render = one(&spans, "render /services");
     assert_eq!(page.parent_span_id.as_deref(), Some(CALLER));
+    assert_eq!(page.service, "otelscope");
+    assert_eq!(render.service, "otelscope-ui", "the render is the UI's span");
+    assert!(
+        render
+            .resource
+            .iter()
+            .any(|kv| kv.key == "otelscope.platform" && format!("{:?}", kv.value).contains("ssr")),
+        "{:?}",
+        render.resource
+    );
     assert_eq!(render.parent_span_id.as_deref(), Some(page.span_id.as_str()));
     // The API answer the render read in-process, and its store query, below the render.
     let api = one(&spans, "GET /api/v1/services");

@@ -70,9 +70,10 @@ fn use_api_outcome(path: impl Fn() -> String + 'static) -> Option<ApiOutcome> {
     let resource = use_resource(move || {
         let url = format!("{}{}", env.api_base, path());
         let key = env.api_key.clone();
-        async move { platform::get_text(&url, key.as_deref()).await }
+        crate::uitrace::get_text(&url, key.as_deref())
     });
     let outcome = resource.read().clone();
+    crate::uitrace::use_answer_drawn(outcome.as_ref());
     outcome
 }
 

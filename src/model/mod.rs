@@ -36,6 +36,9 @@ pub struct Health {
     /// The built-in demo workload, when `--demo` runs it.
     #[serde(default)]
     pub demo: Option<DemoStatus>,
+    /// Whether the server traces itself and wants the UI's spans (`--self-telemetry`).
+    #[serde(default)]
+    pub self_telemetry: bool,
 }
 
 /// What the demo workload (`otelscope serve --demo`) runs on, so the Cache page can say it.
@@ -59,6 +62,7 @@ impl Health {
             otlp_http: None,
             otlp_grpc: None,
             demo: None,
+            self_telemetry: false,
         }
     }
 }

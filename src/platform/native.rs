@@ -9,10 +9,21 @@ use dioxus::prelude::*;
 use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
 use crate::ApiFailure;
 
-/// GETs `url` with reqwest (with the API key as a bearer token when there is one); non-2xx
-/// answers become errors carrying the API's message.
-pub async fn get_text(url: &str, api_key: Option<&str>) -> ApiOutcome {
-    send(reqwest::Client::new().get(url), api_key).await
+/// GETs `url` with reqwest (with the API key as a bearer token when there is one, and a W3C
+/// `traceparent` when given); non-2xx answers become errors carrying the API's message.
+pub async fn get_text(url: &str, api_key: Option<&str>, traceparent: Option<String>) -> ApiOutcome {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(traceparent) = traceparent {
+        request = request.header("traceparent", traceparent);
+    }
+    send(request, api_key).await
+}
+
+/// POSTs a JSON document (the UI's own spans as OTLP JSON) and reads the answer as `get_text`.
+pub async fn post_json(url: &str, json: String, api_key: Option<&str>) -> ApiOutcome {
+    let request =
+        reqwest::Client::new().post(url).header("content-type", "application/json").body(json);
+    send(request, api_key).await
 }
 
 /// POSTs `body` to `url` (a profile to import) and reads the answer as `get_text` does.
@@ -79,6 +90,7 @@ pub fn render_ssr(path: &str, data: &SsrData) -> SsrPage {
             api_base: String::new(),
             api_key: None,
             start_path: None,
+            self_telemetry: Some(false),
         })
         .with_root_context(data.clone())
         .with_root_context(history)
@@ -99,13 +111,16 @@ pub struct DesktopOptions {
     pub start_path: Option<String>,
     /// Keep this file holding the window's DOM (for scripted checks; see `DomDump`).
     pub dump_dom: Option<std::path::PathBuf>,
+    /// Whether the server traces itself (`--self-telemetry`), and so the window too; `None`
+    /// to ask the server's health.
+    pub self_telemetry: Option<bool>,
 }
 
 /// Opens the desktop window on the app. Returns when the window is closed.
 #[cfg(feature = "desktop")]
 pub fn launch_desktop(options: DesktopOptions) {
     use dioxus::desktop::{Config, LogicalSize, WindowBuilder, WindowCloseBehaviour};
-    let DesktopOptions { api_base, api_key, start_path, dump_dom } = options;
+    let DesktopOptions { api_base, api_key, start_path, dump_dom, self_telemetry } = options;
 
     let window = WindowBuilder::new()
         .with_title("otelscope")
@@ -116,7 +131,13 @@ pub fn launch_desktop(options: DesktopOptions) {
         .with_close_behaviour(WindowCloseBehaviour::WindowCloses)
         .with_custom_head(format!("<style>{}</style>", crate::STYLESHEET));
     let vdom = VirtualDom::new(DesktopRoot)
-        .with_root_context(Env { platform: PlatformKind::Desktop, api_base, api_key, start_path })
+        .with_root_context(Env {
+            platform: PlatformKind::Desktop,
+            api_base,
+            api_key,
+            start_path,
+            self_telemetry,
+        })
         .with_root_context(DomDump(dump_dom));
     dioxus::desktop::launch::launch_virtual_dom(vdom, config);
 }

@@ -8,10 +8,38 @@ use crate::env::{ApiOutcome, Env, PlatformKind};
 use crate::ApiFailure;
 
 /// GETs `url` with the browser's `fetch` (same origin: the API key travels as the server's
-/// cookie); non-2xx answers become errors carrying the API's `{"error": ...}` message.
-pub async fn get_text(url: &str, _api_key: Option<&str>) -> ApiOutcome {
+/// cookie), with a W3C `traceparent` when given; non-2xx answers become errors carrying the
+/// API's `{"error": ...}` message.
+pub async fn get_text(
+    url: &str,
+    _api_key: Option<&str>,
+    traceparent: Option<String>,
+) -> ApiOutcome {
     let window = web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".to_owned()))?;
-    read_answer(window.fetch_with_str(url)).await
+    let init = web_sys::RequestInit::new();
+    if let Some(traceparent) = traceparent {
+        init.set_headers(&headers(&[("traceparent", &traceparent)])?.into());
+    }
+    read_answer(window.fetch_with_str_and_init(url, &init)).await
+}
+
+/// POSTs a JSON document (the UI's own spans as OTLP JSON) and reads the answer as `get_text`.
+pub async fn post_json(url: &str, json: String, _api_key: Option<&str>) -> ApiOutcome {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&wasm_bindgen::JsValue::from_str(&json));
+    init.set_headers(&headers(&[("content-type", "application/json")])?.into());
+    let window = web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".into()))?;
+    read_answer(window.fetch_with_str_and_init(url, &init)).await
+}
+
+fn headers(pairs: &[(&str, &str)]) -> Result<web_sys::Headers, ApiFailure> {
+    let unexpected = |_| ApiFailure::Unexpected("cannot set a request header".into());
+    let headers = web_sys::Headers::new().map_err(unexpected)?;
+    for (name, value) in pairs {
+        headers.set(name, value).map_err(unexpected)?;
+    }
+    Ok(headers)
 }
 
 /// A fetch's answer: the body when 2xx, the API's error otherwise.
@@ -70,6 +98,16 @@ pub fn launch_standalone() {
             api_base: String::new(),
             api_key: None,
             start_path: None,
+            self_telemetry: Some(self_telemetry_on()),
         })
         .launch(crate::App);
+}
+
+/// Whether the server traces itself: the page says `<meta name="otelscope-self-telemetry"
+/// content="off">` when it runs with `--self-telemetry off`.
+fn self_telemetry_on() -> bool {
+    let meta = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name=otelscope-self-telemetry]").ok().flatten());
+    meta.and_then(|m| m.get_attribute("content")).as_deref() != Some("off")
 }

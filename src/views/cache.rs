@@ -14,6 +14,7 @@ use crate::words::format_rate;
 
 #[component]
 pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
+    crate::uitrace::use_render_span();
     let answer = use_api_live::<CacheAnswer>(move || filters.read().api_path("/api/v1/cache"));
     rsx! {
         section { class: "insights cache",

@@ -17,6 +17,7 @@ use crate::ApiFailure;
 
 #[component]
 pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
+    crate::uitrace::use_render_span();
     let current = filters();
     rsx! {
         section { class: "flame-page",

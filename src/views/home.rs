@@ -7,6 +7,7 @@ use crate::views::Traces;
 
 #[component]
 pub(crate) fn Home() -> Element {
+    crate::uitrace::use_render_span();
     rsx! {
         Traces { filters: TraceFilters::default() }
     }

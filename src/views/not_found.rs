@@ -6,6 +6,7 @@ use crate::routes::Route;
 
 #[component]
 pub(crate) fn NotFound(segments: Vec<String>) -> Element {
+    crate::uitrace::use_render_span();
     let path = format!("/{}", segments.join("/"));
     rsx! {
         section { class: "empty-page not-found",

@@ -20,6 +20,7 @@ use crate::ApiFailure;
 
 #[component]
 pub(crate) fn Profile(filters: ReadSignal<ProfileFilters>) -> Element {
+    crate::uitrace::use_render_span();
     let env = use_context::<Env>();
     // Bumped when a profile is added, so the list is read again.
     let version = use_signal(|| 0u32);
@@ -54,7 +55,7 @@ fn ProfileTools(version: Signal<u32>) -> Element {
         move |source: &'static str| {
             let env = env.clone();
             async move {
-                let list = platform::get_text(
+                let list = crate::uitrace::get_text(
                     &format!("{}/api/v1/profiles", env.api_base),
                     env.api_key.as_deref(),
                 )
@@ -81,7 +82,7 @@ fn ProfileTools(version: Signal<u32>) -> Element {
             let open = open_newest.clone();
             spawn(async move {
                 let url = format!("{}/api/v1/profiles/cpu?seconds={n}&format=json", env.api_base);
-                match platform::get_text(&url, env.api_key.as_deref()).await {
+                match crate::uitrace::get_text(&url, env.api_key.as_deref()).await {
                     Ok(_) => {
                         version += 1;
                         open("cpu").await;

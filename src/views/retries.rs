@@ -15,6 +15,7 @@ use crate::words::format_duration;
 
 #[component]
 pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
+    crate::uitrace::use_render_span();
     let answer = use_api_live::<RetriesAnswer>(move || filters.read().api_path("/api/v1/retries"));
     // The operation whose histogram shows: a clicked row, else the first that retried.
     let selected = use_signal(|| None::<String>);

@@ -6,6 +6,7 @@ use crate::components::EmptyPage;
 
 #[component]
 pub(crate) fn SelfView() -> Element {
+    crate::uitrace::use_render_span();
     rsx! {
         EmptyPage {
             title: "otelscope itself",

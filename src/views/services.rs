@@ -12,6 +12,7 @@ use crate::words::format_duration;
 
 #[component]
 pub(crate) fn ServiceList() -> Element {
+    crate::uitrace::use_render_span();
     let services = use_api_live::<Services>(|| "/api/v1/services".into());
     rsx! {
         section { class: "services",

@@ -27,6 +27,7 @@ pub(crate) fn TraceSpan(trace_id: ReadSignal<String>, span_id: ReadSignal<String
 
 #[component]
 fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> Element {
+    crate::uitrace::use_render_span();
     let trace = use_api::<Trace>(move || format!("/api/v1/traces/{}", trace_id.read()));
     let back = rsx! { Link { class: "back", to: Route::Traces { filters: Default::default() }, "← All traces" } };
     match trace {

@@ -13,6 +13,7 @@ use crate::words::format_duration;
 
 #[component]
 pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
+    crate::uitrace::use_render_span();
     let results = use_api_live::<TraceList>(move || filters.read().api_path());
     rsx! {
         section { class: "traces",

@@ -26,6 +26,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         otlp_http: state.endpoints.otlp_http.clone(),
         otlp_grpc: state.endpoints.otlp_grpc.clone(),
         demo: state.demo.as_deref().cloned(),
+        self_telemetry: state.self_telemetry.is_some(),
         ..Health::ok(env!("CARGO_PKG_VERSION"))
     })
 }
