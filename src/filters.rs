@@ -27,6 +27,8 @@ pub struct TraceFilters {
     /// A preset from [`RANGES`], or empty for all time.
     pub since: String,
     pub limit: String,
+    /// `"1"` to list otelscope's own traces too (hidden by default).
+    pub include_self: String,
 }
 
 /// The fields of a URL-borne filter set, once: each field's name is its key in the URL, the
@@ -79,7 +81,7 @@ macro_rules! query_fields {
     (@one $field:ident) => { 1 };
 }
 
-query_fields!(TraceFilters: service, name, min_duration_ms, max_duration_ms, status, attr, since, limit);
+query_fields!(TraceFilters: service, name, min_duration_ms, max_duration_ms, status, attr, since, limit, include_self);
 
 impl TraceFilters {
     /// The API path of this search.
@@ -89,6 +91,26 @@ impl TraceFilters {
             "/api/v1/traces".to_owned()
         } else {
             format!("/api/v1/traces?{query}")
+        }
+    }
+}
+
+/// The services page (`/services?include_self=1` lists otelscope's own too).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceFilters {
+    pub include_self: String,
+}
+
+query_fields!(ServiceFilters: include_self);
+
+impl ServiceFilters {
+    /// The API path of this list.
+    pub fn api_path(&self) -> String {
+        let query = self.to_string();
+        if query.is_empty() {
+            "/api/v1/services".to_owned()
+        } else {
+            format!("/api/v1/services?{query}")
         }
     }
 }

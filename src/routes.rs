@@ -4,7 +4,7 @@
 use dioxus::prelude::*;
 
 use crate::components::Shell;
-use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, TraceFilters};
+use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters, TraceFilters};
 use crate::views::{
     Cache, FlameGraph, Home, NotFound, Profile, Retries, SelfView, ServiceList, TraceDetail,
     TraceSpan, Traces,
@@ -24,8 +24,8 @@ pub enum Route {
         /// it is on).
         #[route("/traces/:trace_id/spans/:span_id")]
         TraceSpan { trace_id: String, span_id: String },
-        #[route("/services")]
-        ServiceList {},
+        #[route("/services?:..filters")]
+        ServiceList { filters: ServiceFilters },
         #[route("/cache?:..filters")]
         Cache { filters: InsightFilters },
         #[route("/retries?:..filters")]
@@ -55,7 +55,7 @@ impl Route {
             Route::Traces { .. } => "/traces",
             Route::TraceDetail { .. } => "/traces/{trace_id}",
             Route::TraceSpan { .. } => "/traces/{trace_id}/spans/{span_id}",
-            Route::ServiceList {} => "/services",
+            Route::ServiceList { .. } => "/services",
             Route::Cache { .. } => "/cache",
             Route::Retries { .. } => "/retries",
             Route::FlameGraph { .. } => "/flamegraph",
@@ -70,7 +70,7 @@ impl Route {
     pub fn split_module(&self) -> Option<&'static str> {
         match self {
             Route::FlameGraph { .. } | Route::Profile { .. } => Some("flame"),
-            Route::Cache { .. } | Route::Retries { .. } => Some("insights"),
+            Route::Cache { .. } | Route::Retries { .. } | Route::SelfView {} => Some("insights"),
             _ => None,
         }
     }
@@ -82,7 +82,7 @@ impl Route {
             | Route::Traces { .. }
             | Route::TraceDetail { .. }
             | Route::TraceSpan { .. } => 0,
-            Route::ServiceList {} => 1,
+            Route::ServiceList { .. } => 1,
             Route::Cache { .. } => 2,
             Route::Retries { .. } => 3,
             Route::FlameGraph { .. } => 4,
@@ -96,7 +96,7 @@ impl Route {
     pub(crate) fn nav() -> [(Route, &'static str); 7] {
         [
             (Route::Traces { filters: TraceFilters::default() }, "Traces"),
-            (Route::ServiceList {}, "Services"),
+            (Route::ServiceList { filters: ServiceFilters::default() }, "Services"),
             (Route::Cache { filters: InsightFilters::default() }, "Cache"),
             (Route::Retries { filters: InsightFilters::default() }, "Retries"),
             (Route::FlameGraph { filters: FlameFilters::default() }, "Flame graphs"),

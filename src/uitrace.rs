@@ -55,12 +55,23 @@ struct Tracing {
     resource: ResourceAttributesWithSchema,
     /// The page being loaded, while its navigation span is open.
     page: Option<Page>,
+    /// The path of the last navigation.
+    path: String,
 }
 
 struct Page {
     cx: Context,
     /// API calls of this page not answered yet.
     pending: u32,
+    /// Whether the page's view has drawn (a page ends no sooner).
+    drawn: bool,
+}
+
+impl Page {
+    /// Whether the page has drawn with every answer it asked for.
+    fn loaded(&self) -> bool {
+        self.drawn && self.pending == 0
+    }
 }
 
 /// The exporter of the SDK's simple processor: keeps ended spans for the flush task.
@@ -92,6 +103,11 @@ pub(crate) fn use_ui_tracing() {
     });
 }
 
+/// Whether this app traces itself (tests read it as the root's `data-ui-tracing`).
+pub(crate) fn is_on() -> bool {
+    TRACING.with_borrow(Option::is_some)
+}
+
 impl Tracing {
     fn start(platform: PlatformKind) -> Tracing {
         let resource = Resource::builder_empty()
@@ -106,7 +122,12 @@ impl Tracing {
             .with_span_processor(SimpleSpanProcessor::new(Buffer))
             .with_resource(resource)
             .build();
-        Tracing { tracer: provider.tracer("otelscope-ui"), resource: schema, page: None }
+        Tracing {
+            tracer: provider.tracer("otelscope-ui"),
+            resource: schema,
+            page: None,
+            path: String::new(),
+        }
     }
 }
 
@@ -146,11 +167,23 @@ fn export_json(spans: Vec<SpanData>) -> Option<String> {
     serde_json::to_string(&request).ok()
 }
 
-/// Called by the router's layout on every route change: ends the last page's navigation span
-/// if it is still open (the user left before it loaded) and starts this one's.
-pub(crate) fn navigate(route: &Route, path: &str) {
+/// Starts a navigation when the current route is not the last one navigated to; called first
+/// thing in each view's render (and by the lazy pages' loader), so the calls the view and its
+/// children make in that render are the page's.
+pub(crate) fn use_navigation() {
+    let route = use_route::<Route>();
+    navigate(&route, &route.to_string());
+}
+
+/// Ends the last page's navigation span if it is still open (the user left before it loaded)
+/// and starts this one's, unless `path` is the page already navigated to.
+fn navigate(route: &Route, path: &str) {
     TRACING.with_borrow_mut(|tracing| {
         let Some(tracing) = tracing else { return };
+        if tracing.path == path {
+            return;
+        }
+        tracing.path = path.to_owned();
         if let Some(left) = tracing.page.take() {
             left.cx.span().set_attribute(KeyValue::new("otelscope.left_before_loaded", true));
             left.cx.span().end();
@@ -165,7 +198,7 @@ pub(crate) fn navigate(route: &Route, path: &str) {
                 KeyValue::new("url.path", path.to_owned()),
             ])
             .start(&tracing.tracer);
-        tracing.page = Some(Page { cx: Context::new().with_span(span), pending: 0 });
+        tracing.page = Some(Page { cx: Context::new().with_span(span), pending: 0, drawn: false });
     });
 }
 
@@ -280,10 +313,11 @@ pub(crate) fn get_text(
     }
 }
 
-/// A render span for the calling view while its page loads: from the start of the view's
-/// render to the effects after it (the DOM updated). The render that finds no API call of the
-/// page pending ends the navigation.
+/// A view's navigation (see `use_navigation`) and a render span for each of its renders while
+/// its page loads: from the start of the view's render to the effects after it (the DOM
+/// updated). The render that finds no API call of the page pending ends the navigation.
 pub(crate) fn use_render_span() {
+    use_navigation();
     let route = use_route::<Route>();
     let started = opentelemetry::time::now();
     let renders = use_hook(|| std::rc::Rc::new(std::cell::Cell::new(0u64)));
@@ -298,14 +332,19 @@ pub(crate) fn use_render_span() {
 fn rendered(route: &Route, started: std::time::SystemTime) {
     TRACING.with_borrow_mut(|tracing| {
         let Some(tracing) = tracing else { return };
-        let Some(page) = &tracing.page else { return };
+        let Some(page) = &mut tracing.page else { return };
+        // A render of the page left behind is not this page's.
+        if route.to_string() != tracing.path {
+            return;
+        }
+        page.drawn = true;
         let mut span = tracing
             .tracer
             .span_builder(format!("render {}", route.template()))
             .with_start_time(started)
             .start_with_context(&tracing.tracer, &page.cx);
         span.end();
-        if page.pending == 0 {
+        if page.loaded() {
             if let Some(page) = tracing.page.take() {
                 page.cx.span().end();
             }
@@ -328,7 +367,7 @@ pub(crate) fn use_answer_drawn(outcome: Option<&ApiOutcome>) {
 fn answer_drawn() {
     TRACING.with_borrow_mut(|tracing| {
         let Some(tracing) = tracing else { return };
-        if tracing.page.as_ref().is_some_and(|page| page.pending == 0) {
+        if tracing.page.as_ref().is_some_and(Page::loaded) {
             if let Some(page) = tracing.page.take() {
                 page.cx.span().end();
             }

@@ -269,6 +269,7 @@ async fn lazy_pages_preload_their_split_module() {
         ("/profile", "/pkg/split_flame.wasm"),
         ("/cache", "/pkg/split_insights.wasm"),
         ("/retries?since=6h", "/pkg/split_insights.wasm"),
+        ("/self", "/pkg/split_insights.wasm"),
     ] {
         let (_, _, body) = get(&state, page).await;
         let links = split_links(&body);

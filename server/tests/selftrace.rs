@@ -166,3 +166,44 @@ async fn lists_and_searches_leave_out_otelscopes_own_services_unless_asked() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operation_stats_give_counts_percentiles_and_the_slowest_trace_per_route() {
+    let state = state(true);
+    for _ in 0..3 {
+        get_traced(&state, "/api/v1/traces?service=shop").await;
+    }
+    get_traced(&state, "/api/v1/services").await;
+    let reader = AppState { self_telemetry: None, ..state.clone() };
+    let stats = get_json(&reader, "/api/v1/operations/stats?service=otelscope").await;
+    assert_eq!(stats["service"], "otelscope");
+    assert_eq!(stats["truncated"], false);
+    let ops = stats["operations"].as_array().unwrap();
+    let op = |name: &str| {
+        ops.iter().find(|o| o["name"] == name).unwrap_or_else(|| panic!("{name} in {ops:?}"))
+    };
+    let search = op("GET /api/v1/traces");
+    assert_eq!(search["span_count"], 3, "three calls of the route");
+    assert_eq!(search["error_count"], 0);
+    let (p50, p95, max) = (
+        search["p50_ns"].as_u64().unwrap(),
+        search["p95_ns"].as_u64().unwrap(),
+        search["max_ns"].as_u64().unwrap(),
+    );
+    assert!(0 < p50 && p50 <= p95 && p95 <= max, "{search}");
+    assert_eq!(search["slowest_trace_id"], TRACE);
+    assert_eq!(op("store.search_traces")["span_count"], 3);
+    assert_eq!(op("GET /api/v1/services")["span_count"], 1);
+    assert_eq!(ops.len(), 4, "{ops:?}");
+    // Sorted slowest first by p95.
+    let p95s: Vec<u64> = ops.iter().map(|o| o["p95_ns"].as_u64().unwrap()).collect();
+    assert!(p95s.windows(2).all(|w| w[0] >= w[1]), "{p95s:?}");
+    // A service is required; unknown parameters are refused.
+    for bad in ["/api/v1/operations/stats", "/api/v1/operations/stats?service=a&since=1h"] {
+        let response = router(reader.clone())
+            .oneshot(Request::get(bad).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}

@@ -8,8 +8,6 @@ mod status_line;
 pub(crate) use live_control::LiveControl;
 pub(crate) use shell::Shell;
 pub(crate) use status_line::StatusLine;
-mod empty_page;
-pub(crate) use empty_page::EmptyPage;
 mod otlp_hint;
 pub(crate) use otlp_hint::OtlpHint;
 mod range_form;

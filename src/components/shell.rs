@@ -13,13 +13,6 @@ pub(crate) fn Shell() -> Element {
     let env = use_context::<Env>();
     let current = use_route::<Route>();
     use_live_provider();
-    // Each route change is a navigation (`uitrace`), started before the view renders.
-    let path = current.to_string();
-    let last_path = use_hook(|| std::rc::Rc::new(std::cell::RefCell::new(None::<String>)));
-    if last_path.borrow().as_deref() != Some(path.as_str()) {
-        crate::uitrace::navigate(&current, &path);
-        *last_path.borrow_mut() = Some(path);
-    }
     // A native window's router starts at `/`: go to the page it was opened for, once.
     use_hook(|| {
         if let Some(path) = env.start_path.as_deref() {
@@ -29,7 +22,7 @@ pub(crate) fn Shell() -> Element {
         }
     });
     rsx! {
-        div { id: "app", "data-platform": env.platform.name(),
+        div { id: "app", "data-platform": env.platform.name(), "data-ui-tracing": if crate::uitrace::is_on() { "on" } else { "off" },
             header { class: "topbar",
                 Link { class: "brand", to: Route::Home {}, "otelscope" }
                 nav {

@@ -117,6 +117,37 @@ pub struct Operations {
     pub truncated: bool,
 }
 
+/// `GET /api/v1/operations/stats`: each span name of one service with its counts and
+/// latency over the traces that started since `since_ns` (the `/self` page's timings).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OperationStatsList {
+    pub service: String,
+    pub since_ns: u64,
+    /// Slowest first (by p95).
+    pub operations: Vec<OperationStats>,
+    /// True when more spans matched than were read (the newest were).
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationStats {
+    pub name: String,
+    pub span_count: u64,
+    #[serde(default)]
+    pub error_count: u64,
+    /// Duration percentiles, within 6.25% (histogram buckets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ns: Option<u64>,
+    /// The trace holding the slowest of these spans, to open in the waterfall.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowest_trace_id: Option<String>,
+}
+
 /// The body of every API error: `{"error": "..."}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiErrorBody {

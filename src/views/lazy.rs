@@ -1,13 +1,13 @@
 //! The pages whose code the browser loads on their first visit, as the router sees them: in the
 //! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`
-//! and the cache and retry pages `split_insights.wasm`, so the first paint of every other page
-//! does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly.
+//! and the cache, retry and self pages `split_insights.wasm`, so the first paint of every other
+//! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly.
 
 use dioxus::prelude::*;
 
 use crate::filters::{FlameFilters, InsightFilters, ProfileFilters};
 use crate::routes::Route;
-use crate::views::{cache, flamegraph, profile, retries};
+use crate::views::{cache, flamegraph, profile, retries, self_view};
 
 #[component]
 pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
@@ -29,6 +29,11 @@ pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
     rsx! { Lazy { route: Route::Retries { filters: filters() } } }
 }
 
+#[component]
+pub(crate) fn SelfView() -> Element {
+    rsx! { Lazy { route: Route::SelfView {} } }
+}
+
 /// Draws one of the flame module's pages.
 fn draw_flame(route: Route) -> Element {
     match route {
@@ -43,6 +48,7 @@ fn draw_insights(route: Route) -> Element {
     match route {
         Route::Cache { filters } => rsx! { cache::Cache { filters } },
         Route::Retries { filters } => rsx! { retries::Retries { filters } },
+        Route::SelfView {} => rsx! { self_view::SelfView {} },
         _ => VNode::empty(),
     }
 }
@@ -52,6 +58,8 @@ fn draw_insights(route: Route) -> Element {
 #[cfg(feature = "split")]
 #[component]
 fn Lazy(route: Route) -> Element {
+    // The page's load starts now, before its module is fetched.
+    crate::uitrace::use_navigation();
     // The route's variant never changes for one `Lazy` (each page wraps its own).
     let flame = route.split_module() == Some("flame");
     let module = use_resource(move || async move {

@@ -7,15 +7,14 @@ mod lazy;
 mod not_found;
 mod profile;
 mod retries;
-mod self_view;
+pub(crate) mod self_view;
 mod services;
 mod trace_detail;
-mod traces;
+pub(crate) mod traces;
 
 pub(crate) use home::Home;
-pub(crate) use lazy::{Cache, FlameGraph, Profile, Retries};
+pub(crate) use lazy::{Cache, FlameGraph, Profile, Retries, SelfView};
 pub(crate) use not_found::NotFound;
-pub(crate) use self_view::SelfView;
 pub(crate) use services::ServiceList;
 pub(crate) use trace_detail::{TraceDetail, TraceSpan};
 pub(crate) use traces::Traces;

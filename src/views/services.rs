@@ -4,19 +4,26 @@
 use dioxus::prelude::*;
 
 use crate::components::OtlpHint;
-use crate::filters::{FlameFilters, TraceFilters};
+use crate::filters::{FlameFilters, ServiceFilters, TraceFilters};
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::Services;
 use crate::routes::Route;
 use crate::words::format_duration;
 
 #[component]
-pub(crate) fn ServiceList() -> Element {
+pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
     crate::uitrace::use_render_span();
-    let services = use_api_live::<Services>(|| "/api/v1/services".into());
+    let services = use_api_live::<Services>(move || filters.read().api_path());
+    let include_self = !filters.read().include_self.is_empty();
+    let toggled = ServiceFilters { include_self: if include_self { "" } else { "1" }.into() };
     rsx! {
         section { class: "services",
             h1 { "Services" }
+            p { class: "self-toggle",
+                Link { to: Route::ServiceList { filters: toggled },
+                    if include_self { "Hide otelscope's own services" } else { "Show otelscope's own services" }
+                }
+            }
             match services {
                 Loadable::Loading => rsx! { p { class: "loading", "Loading services…" } },
                 Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not load services: {error}" } },
@@ -45,7 +52,7 @@ pub(crate) fn ServiceList() -> Element {
                                 tr { key: "{s.name}", class: if s.error_count > 0 { "has-errors" },
                                     td {
                                         Link {
-                                            to: Route::Traces { filters: TraceFilters { service: s.name.clone(), ..Default::default() } },
+                                            to: Route::Traces { filters: TraceFilters { service: s.name.clone(), include_self: filters.read().include_self.clone(), ..Default::default() } },
                                             "{s.name}"
                                         }
                                     }

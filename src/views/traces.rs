@@ -5,9 +5,9 @@ use dioxus::prelude::*;
 
 use crate::charts::scatter::DurationScatter;
 use crate::components::OtlpHint;
-use crate::filters::{TraceFilters, RANGES};
+use crate::filters::{ServiceFilters, TraceFilters, RANGES};
 use crate::hooks::{use_api, use_api_live, Loadable};
-use crate::model::{Services, TraceList};
+use crate::model::{Services, TraceList, SELF_SERVICES};
 use crate::routes::Route;
 use crate::words::format_duration;
 
@@ -40,13 +40,20 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
 
 #[component]
 fn SearchForm(filters: TraceFilters) -> Element {
-    let services = use_api::<Services>(|| "/api/v1/services".into());
+    let services = use_api::<Services>(|| ServiceFilters { include_self: "1".into() }.api_path());
     let mut draft = use_signal(|| filters.clone());
     // A new URL (back button, link) resets the form to it.
     use_effect(use_reactive!(|filters| draft.set(filters)));
     let navigator = use_navigator();
+    // otelscope's own services are offered only while the form includes them.
+    let with_self = !draft.read().include_self.is_empty();
     let names: Vec<String> = match &services {
-        Loadable::Ready(s) => s.services.iter().map(|s| s.name.clone()).collect(),
+        Loadable::Ready(s) => s
+            .services
+            .iter()
+            .filter(|s| with_self || !SELF_SERVICES.contains(&s.name.as_str()))
+            .map(|s| s.name.clone())
+            .collect(),
         _ => Vec::new(),
     };
     let field = move |name: &'static str| draft.read().field(name).to_owned();
@@ -98,13 +105,23 @@ fn SearchForm(filters: TraceFilters) -> Element {
                     }
                 }
             }
+            label { class: "check", title: "Also list the traces of otelscope's own UI and server",
+                input {
+                    r#type: "checkbox",
+                    name: "include_self",
+                    value: "1",
+                    checked: with_self,
+                    onchange: move |e| set("include_self", if e.checked() { "1".into() } else { String::new() }),
+                }
+                "otelscope's own"
+            }
             button { r#type: "submit", "Search" }
         }
     }
 }
 
 #[component]
-fn ResultsTable(list: TraceList) -> Element {
+pub(crate) fn ResultsTable(list: TraceList) -> Element {
     rsx! {
         table { class: "results",
             thead {

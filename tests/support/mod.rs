@@ -14,6 +14,7 @@ pub mod display;
 pub mod flame;
 pub mod insights;
 pub mod load;
+pub mod selftrace;
 
 pub use browser::Browser;
 pub use display::Display;

@@ -1,17 +1,20 @@
-//! `GET /api/v1/services` (the services seen, with span counts) and `GET /api/v1/operations`
-//! (one service's span names).
+//! `GET /api/v1/services` (the services seen, with span counts), `GET /api/v1/operations`
+//! (one service's span names) and `GET /api/v1/operations/stats` (their recent latencies).
 
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use otelscope_app::filters::query_pairs;
-use otelscope_app::model::{Operations, Services, SELF_SERVICES};
+use otelscope_app::model::{OperationStatsList, Operations, Services, SELF_SERVICES};
 
 use super::ApiError;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/services", get(services)).route("/operations", get(operations))
+    Router::new()
+        .route("/services", get(services))
+        .route("/operations", get(operations))
+        .route("/operations/stats", get(operation_stats))
 }
 
 /// The services seen; otelscope's own (`SELF_SERVICES`) only with `include_self=1`.
@@ -40,16 +43,7 @@ async fn operations(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Operations>, ApiError> {
-    let mut service = None;
-    for (key, value) in query_pairs(raw.as_deref().unwrap_or("")) {
-        match key.as_str() {
-            "service" => service = Some(value),
-            other => return Err(ApiError::BadRequest(format!("unknown parameter {other:?}"))),
-        }
-    }
-    let service = service
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::BadRequest("service is required".into()))?;
+    let service = service_param(raw.as_deref())?;
     let mut operations = super::blocking("store.operations", {
         let service = service.clone();
         move || state.store.operations(&service, MAX_OPERATIONS + 1)
@@ -58,4 +52,41 @@ async fn operations(
     let truncated = operations.len() > MAX_OPERATIONS;
     operations.truncate(MAX_OPERATIONS);
     Ok(Json(Operations { service, operations, truncated }))
+}
+
+/// The one parameter of the operations routes: `service`, required.
+fn service_param(raw: Option<&str>) -> Result<String, ApiError> {
+    let mut service = None;
+    for (key, value) in query_pairs(raw.unwrap_or("")) {
+        match key.as_str() {
+            "service" => service = Some(value),
+            other => return Err(ApiError::BadRequest(format!("unknown parameter {other:?}"))),
+        }
+    }
+    service
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("service is required".into()))
+}
+
+/// The window `/operations/stats` covers: the last hour.
+const STATS_WINDOW_NS: u64 = 3_600 * 1_000_000_000;
+
+/// The most `trace_ops` rows one stats answer reads (each is one trace's spans of one name):
+/// a bound on its time, whatever the store holds.
+const STATS_MAX_ROWS: usize = 50_000;
+
+/// Each span name of one service with counts and p50/p95/max over the last hour's traces,
+/// slowest first: the `/self` page's timings per view and per API route.
+async fn operation_stats(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<OperationStatsList>, ApiError> {
+    let service = service_param(raw.as_deref())?;
+    let since_ns = crate::ingest::now_ns().saturating_sub(STATS_WINDOW_NS);
+    let (operations, truncated) = super::blocking("store.operation_stats", {
+        let service = service.clone();
+        move || state.store.operation_stats(&service, since_ns, STATS_MAX_ROWS)
+    })
+    .await?;
+    Ok(Json(OperationStatsList { service, since_ns, operations, truncated }))
 }

@@ -23,7 +23,8 @@ pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use sqlite::SqliteStore;
 
 use otelscope_app::model::{
-    LogRecord, MetricPoint, MetricsAnswer, ProfileSummary, ServiceSummary, Span, TraceSummary,
+    LogRecord, MetricPoint, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span,
+    TraceSummary,
 };
 
 use crate::query::cache::CacheRows;
@@ -125,6 +126,15 @@ pub trait Store: Send + Sync + 'static {
     /// The distinct span names of one service, sorted, at most `limit` (read by skipping
     /// through the (service, name) index: one probe per name, not one per span).
     fn operations(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// Each span name of `service` with counts and latency percentiles over the traces that
+    /// started at or after `since_ns`, slowest (p95) first; reads at most `max_rows` index
+    /// rows, the newest traces' (the flag says when there were more).
+    fn operation_stats(
+        &self,
+        service: &str,
+        since_ns: u64,
+        max_rows: usize,
+    ) -> Result<(Vec<OperationStats>, bool), StoreError>;
     /// Trace summaries matching `query`, newest first.
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
     /// Every stored span of one trace, once each, by start time; empty when the trace is

@@ -1,14 +1,14 @@
 //! `SqliteStore`: the embedded engine. One writer connection (fed by the ingest writer thread)
 //! and a small pool of read connections; on disk in WAL mode, or one in-memory database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    AttrValue, LogRecord, MetricsAnswer, ProfileSummary, ServiceSummary, Span, TraceSummary,
-    SELF_SERVICES,
+    AttrValue, LogRecord, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span,
+    TraceSummary, SELF_SERVICES,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -425,6 +425,61 @@ impl Store for SqliteStore {
             )?;
             let rows = stmt.query_map(rusqlite::params![service, limit as i64], |row| row.get(0))?;
             Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn operation_stats(
+        &self,
+        service: &str,
+        since_ns: u64,
+        max_rows: usize,
+    ) -> Result<(Vec<OperationStats>, bool), StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT o.name, o.span_count, o.error_count, o.latency, o.trace_id
+                 FROM trace_ops o JOIN traces t ON t.trace_id = o.trace_id
+                 WHERE o.service = ?1 AND t.start_ns >= ?2
+                 ORDER BY t.start_ns DESC LIMIT ?3",
+            )?;
+            let limit = max_rows as i64 + 1;
+            let mut rows = stmt.query(rusqlite::params![service, since_ns as i64, limit])?;
+            // Per name: counts, the merged histogram, and the trace of the slowest span.
+            let mut by_name: HashMap<String, (OperationStats, Histogram, u64)> = HashMap::new();
+            let mut read = 0;
+            while let Some(row) = rows.next()? {
+                read += 1;
+                if read > max_rows {
+                    break;
+                }
+                let name: String = row.get(0)?;
+                let entry = by_name.entry(name.clone()).or_insert_with(|| {
+                    let stats = OperationStats { name, ..OperationStats::default() };
+                    (stats, Histogram::default(), 0)
+                });
+                entry.0.span_count += row.get::<_, i64>(1)?.max(0) as u64;
+                entry.0.error_count += row.get::<_, i64>(2)?.max(0) as u64;
+                if let Some(bytes) = row.get::<_, Option<Vec<u8>>>(3)? {
+                    entry.1.merge_encoded(&bytes);
+                    let mut this_trace = Histogram::default();
+                    this_trace.merge_encoded(&bytes);
+                    let slowest = this_trace.quantile(1.0).unwrap_or(0);
+                    if slowest > entry.2 || entry.0.slowest_trace_id.is_none() {
+                        entry.2 = slowest;
+                        entry.0.slowest_trace_id = Some(row.get(4)?);
+                    }
+                }
+            }
+            let mut stats: Vec<OperationStats> = by_name
+                .into_values()
+                .map(|(stats, durations, _)| OperationStats {
+                    p50_ns: durations.quantile(0.50),
+                    p95_ns: durations.quantile(0.95),
+                    max_ns: durations.quantile(1.0),
+                    ..stats
+                })
+                .collect();
+            stats.sort_by(|a, b| b.p95_ns.cmp(&a.p95_ns).then_with(|| a.name.cmp(&b.name)));
+            Ok((stats, read > max_rows))
         })
     }
 
