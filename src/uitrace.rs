@@ -99,6 +99,9 @@ pub(crate) fn use_ui_tracing() {
             return;
         }
         TRACING.with_borrow_mut(|tracing| *tracing = Some(Tracing::start(env.platform)));
+        if platform::component_spans_wanted() {
+            platform::trace_component_renders(component_rendered);
+        }
         spawn(flush_forever(env));
     });
 }
@@ -349,6 +352,26 @@ fn rendered(route: &Route, started: std::time::SystemTime) {
                 page.cx.span().end();
             }
         }
+    });
+}
+
+/// A component's render (dioxus-core's `render` span, behind the switch of
+/// `platform::trace_component_renders`): a `component {name}` span under the loading page's
+/// navigation; none once the page loaded.
+fn component_rendered(component: &str, started: std::time::SystemTime) {
+    TRACING.with_borrow(|tracing| {
+        let Some(tracing) = tracing else { return };
+        let Some(page) = &tracing.page else { return };
+        // `otelscope_app::views::self_view::OperationTable` → `OperationTable`.
+        let path = component.split('<').next().unwrap_or(component);
+        let short = path.rsplit("::").next().unwrap_or(path);
+        let mut span = tracing
+            .tracer
+            .span_builder(format!("component {short}"))
+            .with_start_time(started)
+            .with_attributes([KeyValue::new("otelscope.component", component.to_owned())])
+            .start_with_context(&tracing.tracer, &page.cx);
+        span.end();
     });
 }
 

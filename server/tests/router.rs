@@ -69,6 +69,7 @@ async fn health_reports_ok_and_version() {
             "otlp_http": null,
             "otlp_grpc": null,
             "demo": null,
+            "self_telemetry": false,
         })
     );
 }

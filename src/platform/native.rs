@@ -7,7 +7,11 @@ use dioxus::history::{History, MemoryHistory};
 use dioxus::prelude::*;
 
 use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
+
+#[path = "component_spans.rs"]
+mod component_spans;
 use crate::ApiFailure;
+pub use component_spans::trace_component_renders;
 
 /// GETs `url` with reqwest (with the API key as a bearer token when there is one, and a W3C
 /// `traceparent` when given); non-2xx answers become errors carrying the API's message.
@@ -43,6 +47,12 @@ async fn send(mut request: reqwest::RequestBuilder, api_key: Option<&str>) -> Ap
     } else {
         Err(ApiFailure::from_status(status.as_u16(), &text))
     }
+}
+
+/// Whether the per-component render spans are switched on: `OTELSCOPE_COMPONENT_SPANS=1`
+/// (see `uitrace::components`).
+pub fn component_spans_wanted() -> bool {
+    std::env::var("OTELSCOPE_COMPONENT_SPANS").is_ok_and(|v| v == "1")
 }
 
 /// Wall-clock time in milliseconds since the Unix epoch.

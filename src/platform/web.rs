@@ -111,3 +111,11 @@ fn self_telemetry_on() -> bool {
         .and_then(|d| d.query_selector("meta[name=otelscope-self-telemetry]").ok().flatten());
     meta.and_then(|m| m.get_attribute("content")).as_deref() != Some("off")
 }
+
+/// The per-component render spans are native only (see `native`'s `component_spans`): in the
+/// browser a `tracing` subscriber would cost 18 KB gzipped of the bundle.
+pub fn component_spans_wanted() -> bool {
+    false
+}
+
+pub fn trace_component_renders(_on_render: fn(&str, std::time::SystemTime)) {}

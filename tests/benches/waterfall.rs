@@ -77,7 +77,11 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let server = Server::start().await;
+    // WATERFALL_SERVER_ARGS: extra flags for the server, e.g. `--self-telemetry off` to
+    // measure self-tracing's cost against the default.
+    let extra = std::env::var("WATERFALL_SERVER_ARGS").unwrap_or_default();
+    let args: Vec<&str> = std::iter::once("--in-memory").chain(extra.split_whitespace()).collect();
+    let server = Server::start_with(&args).await;
     let browser = Browser::start().await;
     let client = &browser.client;
     let only: Option<u64> = std::env::var("WATERFALL_SPANS").ok().and_then(|v| v.parse().ok());

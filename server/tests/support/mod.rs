@@ -13,7 +13,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use otelscope_app::model::{ServiceSummary, TraceSummary};
+use otelscope_app::model::{OperationStats, ServiceSummary, TraceSummary};
 use otelscope_server::ingest::IngestSettings;
 use otelscope_server::query::cache::CacheRows;
 use otelscope_server::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
@@ -215,6 +215,14 @@ impl Store for GatedStore {
     }
     fn operations(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         self.inner.operations(service, limit)
+    }
+    fn operation_stats(
+        &self,
+        service: &str,
+        since_ns: u64,
+        max_rows: usize,
+    ) -> Result<(Vec<OperationStats>, bool), StoreError> {
+        self.inner.operation_stats(service, since_ns, max_rows)
     }
     fn search_traces(&self, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
         self.inner.search_traces(q)
