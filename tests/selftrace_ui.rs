@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 use otelscope_e2e::selftrace::{attr_value, joined_ui_trace};
 use otelscope_e2e::{now_ns, Browser, Server};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const TRACE: &str = "5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f";
 
@@ -81,7 +81,7 @@ async fn opening_a_trace_is_one_trace_from_the_click_to_the_store_and_self_shows
 
     // /self lists the navigation with its timings, and the recent UI traces, in the app …
     client.goto(&server.url("/self")).await.unwrap();
-    let row = format!(r#"[data-service="otelscope-ui"] td.op"#);
+    let row = r#"[data-service="otelscope-ui"] td.op"#;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let ops = browser
