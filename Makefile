@@ -32,6 +32,7 @@ bench: build
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench flame
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench demo_cpu
+	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench self_cpu
 
 # Overload for minutes: twice the measured capacity over OTLP/HTTP and gRPC (LOAD_SECONDS).
 soak: build
