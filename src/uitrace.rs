@@ -6,6 +6,9 @@
 //! from the click to the server's store queries. Calls made after that (live refresh, paging)
 //! are traces of their own, one client span each; renders after the load are not traced.
 //!
+//! In the browser each ended span is also a `performance.measure`, so the devtools
+//! performance panel shows them (`platform::mark_span`).
+//!
 //! Ended spans wait in a buffer that the app's flush task hands to the platform every few
 //! seconds as one OTLP JSON request (`platform::post_json`): the browser sends it to the
 //! same-origin `/v1/traces`, the desktop window to the server it shows. Under SSR nothing here
@@ -80,12 +83,19 @@ struct Buffer;
 
 impl SpanExporter for Buffer {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        for span in &batch {
+            platform::mark_span(&span.name, epoch_ms(span.start_time), epoch_ms(span.end_time));
+        }
         if let Ok(mut ended) = ENDED.lock() {
             let room = MAX_BUFFERED.saturating_sub(ended.len());
             ended.extend(batch.into_iter().take(room));
         }
         Ok(())
     }
+}
+
+fn epoch_ms(time: std::time::SystemTime) -> f64 {
+    time.duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
 /// Starts the UI's tracing for the app's lifetime (call once, in the root component): on the

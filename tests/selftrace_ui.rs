@@ -1,4 +1,4 @@
-//! The dashboard traces itself in Chromium: opening a trace makes an `otelscope-ui` trace (navigation, render, API call) whose API call is continued by the server's span, `/self` shows it (app and SSR), an idle dashboard makes spans at a bounded rate, and `--self-telemetry off` makes none.
+//! The dashboard traces itself in Chromium: opening a trace makes an `otelscope-ui` trace (navigation, render, API call) whose API call is continued by the server's span, also as devtools performance measures, `/self` shows it (app and SSR), an idle dashboard makes spans at a bounded rate, and `--self-telemetry off` makes none.
 
 use std::time::{Duration, Instant};
 
@@ -78,6 +78,12 @@ async fn opening_a_trace_is_one_trace_from_the_click_to_the_store_and_self_shows
     );
     // The navigation lasts until the page drew its data: it ends after the call.
     assert!(navigation["end_ns"].as_u64() >= call["end_ns"].as_u64());
+    // The devtools performance panel shows the same spans as measures.
+    let measures =
+        browser.eval("return performance.getEntriesByType('measure').map(m => m.name)").await;
+    for name in [page, fetch] {
+        assert!(measures.as_array().unwrap().contains(&json!(name)), "{name} in {measures}");
+    }
 
     // /self lists the navigation with its timings, and the recent UI traces, in the app …
     client.goto(&server.url("/self")).await.unwrap();

@@ -55,6 +55,9 @@ pub fn component_spans_wanted() -> bool {
     std::env::var("OTELSCOPE_COMPONENT_SPANS").is_ok_and(|v| v == "1")
 }
 
+/// The browser's devtools marks (see `web`): no such panel here.
+pub fn mark_span(_name: &str, _start_ms: f64, _end_ms: f64) {}
+
 /// Wall-clock time in milliseconds since the Unix epoch.
 pub fn now_ms() -> f64 {
     std::time::SystemTime::now()

@@ -112,6 +112,26 @@ fn self_telemetry_on() -> bool {
     meta.and_then(|m| m.get_attribute("content")).as_deref() != Some("off")
 }
 
+/// Shows an ended span in the devtools performance panel, as a `performance.measure` named
+/// after it (times in ms since the Unix epoch).
+pub fn mark_span(name: &str, start_ms: f64, end_ms: f64) {
+    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else { return };
+    let origin = performance.time_origin();
+    // `measure(name, {start, end})`: web-sys binds this form only as an unstable API.
+    let options = js_sys::Object::new();
+    let set =
+        |key: &str, ms: f64| js_sys::Reflect::set(&options, &key.into(), &(ms - origin).into());
+    if set("start", start_ms).is_err() || set("end", end_ms.max(start_ms)).is_err() {
+        return;
+    }
+    let measure = js_sys::Reflect::get(&performance, &"measure".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(measure) = measure {
+        let _ = measure.call2(&performance, &name.into(), &options);
+    }
+}
+
 /// The per-component render spans are native only (see `native`'s `component_spans`): in the
 /// browser a `tracing` subscriber would cost 18 KB gzipped of the bundle.
 pub fn component_spans_wanted() -> bool {
