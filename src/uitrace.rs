@@ -10,7 +10,7 @@
 //! performance panel shows them (`platform::mark_span`).
 //!
 //! Ended spans wait in a buffer that the app's flush task hands to the platform every few
-//! seconds as one OTLP JSON request (`platform::post_json`): the browser sends it to the
+//! seconds as one OTLP JSON request (`platform::post`): the browser sends it to the
 //! same-origin `/v1/traces`, the desktop window to the server it shows. Under SSR nothing here
 //! runs: the server traces its renders itself. Sending is never traced (no feedback loop).
 
@@ -162,7 +162,8 @@ async fn flush_forever(env: Env) {
         let ended = std::mem::take(&mut *ENDED.lock().unwrap_or_else(|e| e.into_inner()));
         let Some(json) = export_json(ended) else { continue };
         let url = format!("{}/v1/traces", env.api_base);
-        let _ = platform::post_json(&url, json, env.api_key.as_deref()).await;
+        let key = env.api_key.as_deref();
+        let _ = platform::post(&url, json.into_bytes(), "application/json", key, None).await;
     }
 }
 
@@ -218,6 +219,8 @@ fn navigate(route: &Route, path: &str) {
 /// One traced API call: its client span (when tracing) and the `traceparent` to send.
 struct ApiCall {
     cx: Option<Context>,
+    /// Only a GET's success is known to be a 200 (an import answers 201).
+    get: bool,
     /// Whether the call counts towards its page's load.
     of_page: bool,
 }
@@ -227,7 +230,8 @@ impl ApiCall {
     /// page's navigation while it loads, else the root of a trace of its own.
     fn start(method: &str, url: &str) -> ApiCall {
         TRACING.with_borrow_mut(|tracing| {
-            let Some(tracing) = tracing else { return ApiCall { cx: None, of_page: false } };
+            let get = method == "GET";
+            let Some(tracing) = tracing else { return ApiCall { cx: None, get, of_page: false } };
             let path = url_path(url);
             let route = api_route(path);
             let parent = match &mut tracing.page {
@@ -247,7 +251,7 @@ impl ApiCall {
                     KeyValue::new("url.path", path.to_owned()),
                 ])
                 .start_with_context(&tracing.tracer, &parent);
-            ApiCall { cx: Some(parent.with_span(span)), of_page: tracing.page.is_some() }
+            ApiCall { cx: Some(parent.with_span(span)), get, of_page: tracing.page.is_some() }
         })
     }
 
@@ -278,7 +282,9 @@ impl ApiCall {
         match outcome {
             Some(Ok(body)) => {
                 // The API answers a successful GET with 200 only.
-                span.set_attribute(KeyValue::new("http.response.status_code", 200));
+                if self.get {
+                    span.set_attribute(KeyValue::new("http.response.status_code", 200));
+                }
                 span.set_attribute(KeyValue::new("http.response.body.size", body.len() as i64));
             }
             Some(Err(failure)) => {
@@ -324,6 +330,19 @@ pub(crate) fn get_text(
         call.end(&outcome);
         outcome
     }
+}
+
+/// POSTs `body` as `platform::post` does, in a client span whose `traceparent` it sends.
+pub(crate) async fn post(
+    url: &str,
+    body: Vec<u8>,
+    content_type: &str,
+    api_key: Option<&str>,
+) -> ApiOutcome {
+    let call = ApiCall::start("POST", url);
+    let outcome = platform::post(url, body, content_type, api_key, call.traceparent()).await;
+    call.end(&outcome);
+    outcome
 }
 
 /// A view's navigation (see `use_navigation`) and a render span for each of its renders while

@@ -23,16 +23,21 @@ pub async fn get_text(url: &str, api_key: Option<&str>, traceparent: Option<Stri
     send(request, api_key).await
 }
 
-/// POSTs a JSON document (the UI's own spans as OTLP JSON) and reads the answer as `get_text`.
-pub async fn post_json(url: &str, json: String, api_key: Option<&str>) -> ApiOutcome {
-    let request =
-        reqwest::Client::new().post(url).header("content-type", "application/json").body(json);
+/// POSTs `body` (a profile to import, the UI's own spans) as `content_type`, with a W3C
+/// `traceparent` when given, and reads the answer as `get_text` does.
+pub async fn post(
+    url: &str,
+    body: Vec<u8>,
+    content_type: &str,
+    api_key: Option<&str>,
+    traceparent: Option<String>,
+) -> ApiOutcome {
+    let mut request =
+        reqwest::Client::new().post(url).header("content-type", content_type).body(body);
+    if let Some(traceparent) = traceparent {
+        request = request.header("traceparent", traceparent);
+    }
     send(request, api_key).await
-}
-
-/// POSTs `body` to `url` (a profile to import) and reads the answer as `get_text` does.
-pub async fn post_bytes(url: &str, body: Vec<u8>, api_key: Option<&str>) -> ApiOutcome {
-    send(reqwest::Client::new().post(url).body(body), api_key).await
 }
 
 async fn send(mut request: reqwest::RequestBuilder, api_key: Option<&str>) -> ApiOutcome {

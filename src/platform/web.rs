@@ -23,16 +23,6 @@ pub async fn get_text(
     read_answer(window.fetch_with_str_and_init(url, &init)).await
 }
 
-/// POSTs a JSON document (the UI's own spans as OTLP JSON) and reads the answer as `get_text`.
-pub async fn post_json(url: &str, json: String, _api_key: Option<&str>) -> ApiOutcome {
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&wasm_bindgen::JsValue::from_str(&json));
-    init.set_headers(&headers(&[("content-type", "application/json")])?.into());
-    let window = web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".into()))?;
-    read_answer(window.fetch_with_str_and_init(url, &init)).await
-}
-
 fn headers(pairs: &[(&str, &str)]) -> Result<web_sys::Headers, ApiFailure> {
     let unexpected = |_| ApiFailure::Unexpected("cannot set a request header".into());
     let headers = web_sys::Headers::new().map_err(unexpected)?;
@@ -65,11 +55,23 @@ async fn read_answer(fetch: js_sys::Promise) -> ApiOutcome {
     }
 }
 
-/// POSTs `body` to `url` (a profile to import) and reads the answer as `get_text` does.
-pub async fn post_bytes(url: &str, body: Vec<u8>, _api_key: Option<&str>) -> ApiOutcome {
+/// POSTs `body` (a profile to import, the UI's own spans) as `content_type`, with a W3C
+/// `traceparent` when given, and reads the answer as `get_text` does.
+pub async fn post(
+    url: &str,
+    body: Vec<u8>,
+    content_type: &str,
+    _api_key: Option<&str>,
+    traceparent: Option<String>,
+) -> ApiOutcome {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
+    let mut pairs = vec![("content-type", content_type)];
+    if let Some(traceparent) = &traceparent {
+        pairs.push(("traceparent", traceparent));
+    }
+    init.set_headers(&headers(&pairs)?.into());
     let window = web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".into()))?;
     read_answer(window.fetch_with_str_and_init(url, &init)).await
 }

@@ -13,7 +13,7 @@ use crate::env::{Env, PlatformKind};
 use crate::filters::{InsightFilters, ProfileFilters};
 use crate::hooks::{use_api, Loadable};
 use crate::model::{ProfileCreated, ProfileSummary};
-use crate::platform;
+
 use crate::routes::Route;
 use crate::views::flamegraph::GraphAnswer;
 use crate::ApiFailure;
@@ -104,9 +104,10 @@ fn ProfileTools(version: Signal<u32>) -> Element {
                 .replacen("service=", "name=", 1);
             let answer = match file.read_bytes().await {
                 Ok(bytes) => {
-                    platform::post_bytes(
+                    crate::uitrace::post(
                         &format!("{}/api/v1/profiles?{name}", env.api_base),
                         bytes.to_vec(),
+                        "application/octet-stream",
                         env.api_key.as_deref(),
                     )
                     .await
