@@ -86,12 +86,16 @@ query_fields!(TraceFilters: service, name, min_duration_ms, max_duration_ms, sta
 impl TraceFilters {
     /// The API path of this search.
     pub fn api_path(&self) -> String {
-        let query = self.to_string();
-        if query.is_empty() {
-            "/api/v1/traces".to_owned()
-        } else {
-            format!("/api/v1/traces?{query}")
-        }
+        with_query("/api/v1/traces", &self.to_string())
+    }
+}
+
+/// `path`, with `?query` when there is one.
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
     }
 }
 
@@ -106,12 +110,7 @@ query_fields!(ServiceFilters: include_self);
 impl ServiceFilters {
     /// The API path of this list.
     pub fn api_path(&self) -> String {
-        let query = self.to_string();
-        if query.is_empty() {
-            "/api/v1/services".to_owned()
-        } else {
-            format!("/api/v1/services?{query}")
-        }
+        with_query("/api/v1/services", &self.to_string())
     }
 }
 
