@@ -190,7 +190,11 @@ pub(crate) async fn middleware(
     };
     let path = request.uri().path();
     // Never the spans' own way in (no feedback loop), nor the static files.
-    if path == "/v1/traces" || path.starts_with("/pkg/") || path.starts_with("/assets/") {
+    if path == "/v1/traces"
+        || path == crate::web::FAVICON
+        || path.starts_with("/pkg/")
+        || path.starts_with("/assets/")
+    {
         return next.run(request).await;
     }
     let method = request.method().as_str().to_owned();

@@ -64,6 +64,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/pkg/{*path}", get(bundle_file))
         .route(STYLESHEET, get(stylesheet))
         .route(BOOT_JS, get(boot_script))
+        .route(FAVICON, get(no_favicon))
+}
+
+/// Browsers ask for it on every page: answered with nothing, not with an SSR 404 page.
+pub(crate) const FAVICON: &str = "/favicon.ico";
+
+async fn no_favicon() -> Response {
+    (StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, "max-age=86400")]).into_response()
 }
 
 async fn bundle_file(Path(path): Path<String>) -> Response {

@@ -289,3 +289,10 @@ async fn lazy_pages_preload_their_split_module() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_favicon_is_an_empty_answer_not_a_rendered_404_page() {
+    let (status, _, body) = get(&state_with(&[]), "/favicon.ico").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(body, "");
+}

@@ -207,3 +207,10 @@ async fn operation_stats_give_counts_percentiles_and_the_slowest_trace_per_route
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_favicon_asked_on_every_page_makes_no_spans() {
+    let state = state(true);
+    assert_eq!(get_traced(&state, "/favicon.ico").await, StatusCode::NO_CONTENT);
+    assert_eq!(spans_of(&state), Vec::<Span>::new());
+}
