@@ -230,3 +230,51 @@ async fn live_list_pauses_resumes_and_says_when_data_changed() {
     assert!(text.starts_with("live · every 5 s · data changed"), "{text}");
     assert!(text.ends_with("just now") || text.ends_with("5 s ago"), "{text}");
 }
+
+/// A trace of `n` spans: a root and `n - 1` children, stored through OTLP/HTTP JSON.
+async fn send_wide_trace(server: &Server, trace_id: &str, n: usize) {
+    let now = now_ns();
+    let span = |i: usize| {
+        let parent = if i == 0 { String::new() } else { format!("{:016x}", 1) };
+        json!({"traceId": trace_id, "spanId": format!("{:016x}", i + 1), "parentSpanId": parent,
+            "name": format!("op-{i}"), "kind": 1,
+            "startTimeUnixNano": (now - 9_000_000 + i as u64 * 1_000).to_string(),
+            "endTimeUnixNano": (now - 1_000_000).to_string()})
+    };
+    let body = json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "wide"}}]},
+        "scopeSpans": [{"spans": (0..n).map(span).collect::<Vec<_>>()}]
+    }]});
+    assert_eq!(server.post_traces("application/json", body.to_string().into_bytes()).await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_3000_span_trace_without_javascript_shows_2000_rows_full_width_with_paging_below() {
+    let server = Server::start().await;
+    let trace_id = "3000300030003000a000a000a000a000";
+    send_wide_trace(&server, trace_id, 3_000).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url(&format!("/ssr/traces/{trace_id}"))).await.unwrap();
+    browser.text_of(".wf-more a.wf-page[rel=next]").await;
+    let layout = browser
+        .eval(
+            "const box = (css) => document.querySelector(css).getBoundingClientRect();
+             const rows = document.querySelectorAll('.wf-row');
+             return { rows: rows.length, body: box('.wf-body').width, main: box('.wf-main').width,
+                      details: box('.span-details').width,
+                      lastRow: rows[rows.length - 1].getBoundingClientRect().bottom,
+                      more: box('.wf-more').top, window: window.innerWidth,
+                      page: document.documentElement.scrollWidth };",
+        )
+        .await;
+    assert_eq!(layout["rows"], 2000, "{layout}");
+    let width = |key: &str| layout[key].as_f64().unwrap();
+    // The rows take the page's width but for the selected span's details (12 px apart):
+    // nothing else sits beside them.
+    assert!(width("main") + 12.0 + width("details") >= width("body") - 1.0, "{layout}");
+    assert!(width("main") >= 0.6 * width("body"), "{layout}");
+    // The paging note is below the last row.
+    assert!(width("more") >= width("lastRow"), "{layout}");
+    let note = browser.text_of(".wf-more").await;
+    assert!(note.starts_with("Spans 1–2000 of 3000. next 2000 →"), "{note}");
+}

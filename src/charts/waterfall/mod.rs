@@ -313,7 +313,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                         }
                     }
                 }
-                }
+                // Below the rows, in the rows' column: beside them it would squeeze them.
                 if env.platform == PlatformKind::Ssr && !full_ssr {
                     noscript {
                         p { class: "wf-more",
@@ -341,6 +341,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                         a { href: "/api/v1/traces/{trace_id}", "the JSON API" }
                         " has them too."
                     }
+                }
                 }
                 if let Some(row) = selected().filter(|&r| r < layout.rows.len()) {
                     SpanDetails { span: spans.0[layout.rows[row].span].clone(), self_ns: layout.rows[row].self_ns }
