@@ -41,11 +41,11 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
         Some(rest) => (false, rest),
         None => (crate::web::has_bundle(), path.to_owned()),
     };
-    let status = if Route::is_known(&app_path) { StatusCode::OK } else { StatusCode::NOT_FOUND };
     let app_path_and_query = match uri.query() {
         Some(query) => format!("{app_path}?{query}"),
         None => app_path,
     };
+    let status = page_status(&state, &app_path_and_query).await;
     // The head goes out at once, so the browser fetches the bundle and the page's API data
     // while the server renders (a 100,000-span trace takes it a few hundred ms). It preloads
     // what a render without data asks for; the title, known after the data, closes the head.
@@ -87,6 +87,41 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
     let body = stream::once(async move { Ok::<_, Infallible>(head) }).chain(stream::once(rest));
     let html = [(header::CONTENT_TYPE, "text/html; charset=utf-8")];
     (status, html, Body::from_stream(body)).into_response()
+}
+
+/// The page's HTTP status, known before it is rendered (the head streams first): 404 for an
+/// unknown path or a trace the store does not hold, 400 for filters the API refuses; the page
+/// itself says why either way.
+async fn page_status(state: &AppState, path_and_query: &str) -> StatusCode {
+    use crate::query::params::{parse_cache_query, parse_retry_query, parse_trace_query};
+    let now = crate::ingest::now_ns();
+    let refused = |parsed: Result<(), String>| match parsed {
+        Ok(()) => StatusCode::OK,
+        Err(_) => StatusCode::BAD_REQUEST,
+    };
+    match path_and_query.parse::<Route>() {
+        Ok(Route::NotFound { .. }) | Err(_) => StatusCode::NOT_FOUND,
+        Ok(Route::Traces { filters }) => {
+            refused(parse_trace_query(&filters.to_string(), now).map(drop))
+        }
+        Ok(Route::Cache { filters }) => {
+            refused(parse_cache_query(&filters.to_string(), now).map(drop))
+        }
+        Ok(Route::Retries { filters }) => {
+            refused(parse_retry_query(&filters.to_string(), now).map(drop))
+        }
+        Ok(Route::TraceDetail { trace_id } | Route::TraceSpan { trace_id, .. }) => {
+            let store = state.store.clone();
+            let id = trace_id.to_ascii_lowercase();
+            match crate::api::blocking("store.trace_version", move || store.trace_version(&id))
+                .await
+            {
+                Ok(None) => StatusCode::NOT_FOUND,
+                _ => StatusCode::OK,
+            }
+        }
+        Ok(_) => StatusCode::OK,
+    }
 }
 
 /// `/ssr/traces` → `/traces`; `/ssr` → `/`; anything else is not an SSR-only path.

@@ -119,7 +119,7 @@ async fn search_form_works_as_a_plain_get() {
     assert!(!none.contains(&format!(r#"href="/traces/{trace_id}"#)));
     assert!(none.contains("No traces match"));
     let (status, missing) = page(&state, &format!("/traces/{}", "ab".repeat(16))).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::NOT_FOUND, "the page is drawn, with its status");
     assert!(missing.contains("Trace not found"), "{missing}");
 }
 
@@ -326,4 +326,34 @@ fn empty_state(html: &str) -> String {
     }
     text.push_str(rest);
     text
+}
+
+#[tokio::test]
+async fn an_unknown_trace_is_a_404_and_refused_filters_a_400_with_the_page_still_drawn() {
+    let state = support::state();
+    let trace_id = seed(&state).await;
+    for path in [format!("/ssr/traces/{trace_id}"), format!("/traces/{trace_id}")] {
+        assert_eq!(page(&state, &path).await.0, StatusCode::OK, "{path}");
+    }
+    let unknown = "0af7651916cd43dd8448eb211c80319c";
+    for path in [
+        format!("/ssr/traces/{unknown}"),
+        format!("/traces/{unknown}"),
+        format!("/ssr/traces/{unknown}/spans/0000000000000001"),
+    ] {
+        let (status, html) = page(&state, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("<h1>Trace not found</h1>"), "{path}: {html}");
+    }
+    for (path, says) in [
+        ("/ssr/traces?min_duration_ms=abc", "min_duration_ms"),
+        ("/ssr/traces?limit=0", "limit must be a whole number from 1"),
+        ("/traces?limit=-2", "limit must be a whole number from 1"),
+        ("/ssr/cache?since=yesterday-ish", "since"),
+    ] {
+        let (status, html) = page(&state, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(html.contains(says), "{path} says {says:?}: {html}");
+    }
+    assert_eq!(page(&state, "/ssr/traces?limit=5").await.0, StatusCode::OK);
 }

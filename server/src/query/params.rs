@@ -52,11 +52,7 @@ pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
             }
             "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
             "until" => q.until_ns = Some(time(&key, &value, now_ns)?),
-            "limit" => {
-                let n: usize =
-                    value.parse().map_err(|_| format!("limit must be a number, not {value:?}"))?;
-                q.limit = n.clamp(1, MAX_LIMIT);
-            }
+            "limit" => q.limit = parse_limit(&value)?,
             // Unknown parameters are ignored, as browsers and scripts add their own.
             _ => {}
         }
@@ -125,6 +121,10 @@ mod tests {
             }
         );
         assert!(parse_trace_query("include_self=yes", NOW).unwrap_err().contains("include_self"));
+        for zero_or_less in ["limit=0", "limit=-3", "limit=ten"] {
+            let error = parse_trace_query(zero_or_less, NOW).unwrap_err();
+            assert!(error.starts_with("limit must be a whole number from 1"), "{error}");
+        }
     }
 
     #[test]
@@ -227,9 +227,14 @@ pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String>
     Ok(q)
 }
 
+/// A `limit`: a whole number from 1; more than [`MAX_LIMIT`] reads as the most.
 fn parse_limit(value: &str) -> Result<usize, String> {
-    let n: usize = value.parse().map_err(|_| format!("limit must be a number, not {value:?}"))?;
-    Ok(n.clamp(1, MAX_LIMIT))
+    match value.parse::<usize>() {
+        Ok(0) | Err(_) => {
+            Err(format!("limit must be a whole number from 1 (at most {MAX_LIMIT}), not {value:?}"))
+        }
+        Ok(n) => Ok(n.min(MAX_LIMIT)),
+    }
 }
 
 #[cfg(test)]
