@@ -357,3 +357,15 @@ async fn an_unknown_trace_is_a_404_and_refused_filters_a_400_with_the_page_still
     }
     assert_eq!(page(&state, "/ssr/traces?limit=5").await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_page_without_scripts_leaves_out_the_controls_that_need_them() {
+    let state = support::state();
+    let trace_id = seed(&state).await;
+    let (status, html) = page(&state, &format!("/ssr/traces/{trace_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    for control in ["wf-search", "Next match", "Expand all", "wf-matches"] {
+        assert!(!html.contains(control), "{control} on a page without scripts: {html}");
+    }
+    assert!(html.contains("critical path"), "the legend stays");
+}

@@ -209,46 +209,49 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     rsx! {
         div { class: "waterfall",
             div { class: "wf-toolbar",
-                input {
-                    class: "wf-search",
-                    r#type: "search",
-                    placeholder: "Find spans (name, service, attribute)",
-                    value: "{query}",
-                    oninput: move |e| {
-                        query.set(e.value());
-                        match_pos.set(0);
-                    },
-                    onkeydown: {
-                        let layout = layout.clone();
-                        let matches = matches.clone();
-                        move |e: KeyboardEvent| {
-                            if e.key() == Key::Enter && !matches.is_empty() {
-                                let next = if e.modifiers().shift() { match_pos() + matches.len() - 1 } else { match_pos() + 1 };
-                                match_pos.set(next % matches.len());
-                                reveal(matches[next % matches.len()], &layout);
+                // Find and expand need scripts: a page without them leaves them out.
+                if !full_ssr {
+                    input {
+                        class: "wf-search",
+                        r#type: "search",
+                        placeholder: "Find spans (name, service, attribute)",
+                        value: "{query}",
+                        oninput: move |e| {
+                            query.set(e.value());
+                            match_pos.set(0);
+                        },
+                        onkeydown: {
+                            let layout = layout.clone();
+                            let matches = matches.clone();
+                            move |e: KeyboardEvent| {
+                                if e.key() == Key::Enter && !matches.is_empty() {
+                                    let next = if e.modifiers().shift() { match_pos() + matches.len() - 1 } else { match_pos() + 1 };
+                                    match_pos.set(next % matches.len());
+                                    reveal(matches[next % matches.len()], &layout);
+                                }
                             }
-                        }
-                    },
-                }
-                button {
-                    r#type: "button",
-                    class: "wf-next",
-                    disabled: matches.is_empty(),
-                    onclick: {
-                        let layout = layout.clone();
-                        let matches = matches.clone();
-                        move |_| {
-                            if !matches.is_empty() {
-                                let next = if selected().is_some_and(|s| matches.contains(&s)) { match_pos() + 1 } else { match_pos() };
-                                match_pos.set(next % matches.len());
-                                reveal(matches[next % matches.len()], &layout);
+                        },
+                    }
+                    button {
+                        r#type: "button",
+                        class: "wf-next",
+                        disabled: matches.is_empty(),
+                        onclick: {
+                            let layout = layout.clone();
+                            let matches = matches.clone();
+                            move |_| {
+                                if !matches.is_empty() {
+                                    let next = if selected().is_some_and(|s| matches.contains(&s)) { match_pos() + 1 } else { match_pos() };
+                                    match_pos.set(next % matches.len());
+                                    reveal(matches[next % matches.len()], &layout);
+                                }
                             }
-                        }
-                    },
-                    "Next match"
+                        },
+                        "Next match"
+                    }
+                    span { class: "wf-matches", "{match_label}" }
+                    button { r#type: "button", onclick: move |_| collapsed.write().clear(), "Expand all" }
                 }
-                span { class: "wf-matches", "{match_label}" }
-                button { r#type: "button", onclick: move |_| collapsed.write().clear(), "Expand all" }
                 span { class: "legend", span { class: "legend-critical" } "critical path" }
             }
             div { class: "wf-minimap",
