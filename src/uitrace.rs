@@ -122,6 +122,28 @@ pub(crate) fn is_on() -> bool {
 }
 
 impl Tracing {
+    /// An ended span `name` from `started` to now, under the loading page's navigation; none
+    /// once the page has loaded.
+    fn page_child(&self, name: String, started: std::time::SystemTime, attributes: Vec<KeyValue>) {
+        let Some(page) = &self.page else { return };
+        let mut span = self
+            .tracer
+            .span_builder(name)
+            .with_start_time(started)
+            .with_attributes(attributes)
+            .start_with_context(&self.tracer, &page.cx);
+        span.end();
+    }
+
+    /// Ends the navigation once its page has drawn with every answer it waited for.
+    fn end_page_if_loaded(&mut self) {
+        if self.page.as_ref().is_some_and(Page::loaded) {
+            if let Some(page) = self.page.take() {
+                page.cx.span().end();
+            }
+        }
+    }
+
     fn start(platform: PlatformKind) -> Tracing {
         let resource = Resource::builder_empty()
             .with_attributes([
@@ -184,9 +206,11 @@ fn export_json(spans: Vec<SpanData>) -> Option<String> {
 /// Starts a navigation when the current route is not the last one navigated to; called first
 /// thing in each view's render (and by the lazy pages' loader), so the calls the view and its
 /// children make in that render are the page's.
-pub(crate) fn use_navigation() {
+pub(crate) fn use_navigation() -> (Route, String) {
     let route = use_route::<Route>();
-    navigate(&route, &route.to_string());
+    let path = route.to_string();
+    navigate(&route, &path);
+    (route, path)
 }
 
 /// Ends the last page's navigation span if it is still open (the user left before it loaded)
@@ -349,38 +373,29 @@ pub(crate) async fn post(
 /// its page loads: from the start of the view's render to the effects after it (the DOM
 /// updated). The render that finds no API call of the page pending ends the navigation.
 pub(crate) fn use_render_span() {
-    use_navigation();
-    let route = use_route::<Route>();
+    let (route, path) = use_navigation();
     let started = opentelemetry::time::now();
     let renders = use_hook(|| std::rc::Rc::new(std::cell::Cell::new(0u64)));
     renders.set(renders.get() + 1);
     let render = renders.get();
     use_effect(use_reactive!(|render| {
         let _ = render;
-        rendered(&route, started);
+        rendered(&route, &path, started);
     }));
 }
 
-fn rendered(route: &Route, started: std::time::SystemTime) {
+/// The effect after a view's render at `path` that started at `started`.
+fn rendered(route: &Route, path: &str, started: std::time::SystemTime) {
     TRACING.with_borrow_mut(|tracing| {
         let Some(tracing) = tracing else { return };
-        let Some(page) = &mut tracing.page else { return };
         // A render of the page left behind is not this page's.
-        if route.to_string() != tracing.path {
+        if path != tracing.path {
             return;
         }
+        let Some(page) = &mut tracing.page else { return };
         page.drawn = true;
-        let mut span = tracing
-            .tracer
-            .span_builder(format!("render {}", route.template()))
-            .with_start_time(started)
-            .start_with_context(&tracing.tracer, &page.cx);
-        span.end();
-        if page.loaded() {
-            if let Some(page) = tracing.page.take() {
-                page.cx.span().end();
-            }
-        }
+        tracing.page_child(format!("render {}", route.template()), started, Vec::new());
+        tracing.end_page_if_loaded();
     });
 }
 
@@ -390,17 +405,11 @@ fn rendered(route: &Route, started: std::time::SystemTime) {
 fn component_rendered(component: &str, started: std::time::SystemTime) {
     TRACING.with_borrow(|tracing| {
         let Some(tracing) = tracing else { return };
-        let Some(page) = &tracing.page else { return };
         // `otelscope_app::views::self_view::OperationTable` → `OperationTable`.
         let path = component.split('<').next().unwrap_or(component);
         let short = path.rsplit("::").next().unwrap_or(path);
-        let mut span = tracing
-            .tracer
-            .span_builder(format!("component {short}"))
-            .with_start_time(started)
-            .with_attributes([KeyValue::new("otelscope.component", component.to_owned())])
-            .start_with_context(&tracing.tracer, &page.cx);
-        span.end();
+        let attributes = vec![KeyValue::new("otelscope.component", component.to_owned())];
+        tracing.page_child(format!("component {short}"), started, attributes);
     });
 }
 
@@ -418,11 +427,8 @@ pub(crate) fn use_answer_drawn(outcome: Option<&ApiOutcome>) {
 
 fn answer_drawn() {
     TRACING.with_borrow_mut(|tracing| {
-        let Some(tracing) = tracing else { return };
-        if tracing.page.as_ref().is_some_and(Page::loaded) {
-            if let Some(page) = tracing.page.take() {
-                page.cx.span().end();
-            }
+        if let Some(tracing) = tracing {
+            tracing.end_page_if_loaded();
         }
     });
 }
