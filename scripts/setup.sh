@@ -78,6 +78,12 @@ if ! grep -qs "\"version\": \"$terser\"" target/node/node_modules/terser/package
   log "installing terser $terser into target/node"
   npm install --prefix target/node --no-audit --no-fund --silent "terser@$terser" >/dev/null
 fi
+# axe-core (the accessibility checker tests/a11y.rs runs in Chromium over every view), pinned.
+axe=4.14.1
+if ! grep -qs "\"version\": \"$axe\"" target/node/node_modules/axe-core/package.json; then
+  log "installing axe-core $axe into target/node"
+  npm install --prefix target/node --no-audit --no-fund --silent "axe-core@$axe" >/dev/null
+fi
 
 # --- The OpenTelemetry Python SDK for tests/python_sdk.rs --------------------------------------
 venv=target/py-venv

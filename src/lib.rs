@@ -24,6 +24,10 @@ use dioxus::prelude::*;
 /// desktop window inlines it into its head.
 pub const STYLESHEET: &str = include_str!("../assets/main.css");
 
+/// The header's light/dark switch (a plain script, no WASM): the server serves it at
+/// `/assets/theme.js` to pages that run scripts, and the desktop window inlines it.
+pub const THEME_SCRIPT: &str = include_str!("../assets/theme.js");
+
 /// The root component: the router over every view. Which renderer draws it is told by the
 /// [`Env`] context its launcher provides.
 #[allow(non_snake_case)]

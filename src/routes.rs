@@ -70,7 +70,10 @@ impl Route {
     pub fn split_module(&self) -> Option<&'static str> {
         match self {
             Route::FlameGraph { .. } | Route::Profile { .. } => Some("flame"),
-            Route::Cache { .. } | Route::Retries { .. } | Route::SelfView {} => Some("insights"),
+            Route::ServiceList { .. }
+            | Route::Cache { .. }
+            | Route::Retries { .. }
+            | Route::SelfView {} => Some("insights"),
             _ => None,
         }
     }

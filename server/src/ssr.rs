@@ -250,9 +250,11 @@ fn document_head(with_script: bool, preloads: &[String]) -> String {
                 "<link rel=\"preload\" href=\"{href}\" as=\"fetch\" crossorigin>\n"
             ));
         }
-        // The boot code is a served file: the CSP allows no inline script.
+        // The boot code is a served file: the CSP allows no inline script. The theme's script
+        // is a classic one, so it runs before the page is painted.
         head.push_str(&format!(
-            "<script type=\"module\" src=\"{}\"></script>\n",
+            "<script src=\"{}\"></script>\n<script type=\"module\" src=\"{}\"></script>\n",
+            crate::web::THEME_JS,
             crate::web::BOOT_JS
         ));
     }

@@ -47,6 +47,9 @@ pub const BOOT_JS: &str = "/assets/boot.js";
 /// Imports `ENTRY_JS` (keep the two in step).
 const BOOT_SOURCE: &str = "import init from \"/pkg/otelscope_app.js\";\ninit();\n";
 const STYLESHEET: &str = "/assets/main.css";
+/// The light/dark switch's script, loaded (not as a module) in the head of pages that run
+/// scripts, so the chosen theme applies before the first paint.
+pub const THEME_JS: &str = "/assets/theme.js";
 
 /// Whether `path` (as requested, not decoded) is one of the files this module serves: the
 /// stylesheet, the boot script, or a file of the embedded bundle. Not `/pkg/` itself, nor a
@@ -54,6 +57,7 @@ const STYLESHEET: &str = "/assets/main.css";
 pub fn is_asset_file(path: &str) -> bool {
     path == STYLESHEET
         || path == BOOT_JS
+        || path == THEME_JS
         || path
             .strip_prefix('/')
             .is_some_and(|key| key.starts_with("pkg/") && Bundle::get(key).is_some())
@@ -64,6 +68,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/pkg/{*path}", get(bundle_file))
         .route(STYLESHEET, get(stylesheet))
         .route(BOOT_JS, get(boot_script))
+        .route(THEME_JS, get(theme_script))
         .route(FAVICON, get(no_favicon))
 }
 
@@ -91,6 +96,11 @@ async fn bundle_file(Path(path): Path<String>) -> Response {
 
 async fn boot_script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], BOOT_SOURCE).into_response()
+}
+
+async fn theme_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], otelscope_app::THEME_SCRIPT)
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

@@ -112,7 +112,7 @@ async fn ui_port_requires_the_key() {
     let other = send(ui(), get("/assets/x").body(Body::empty()).unwrap()).await;
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
     // The stylesheet, the boot script (and the WASM bundle) carry no data and stay public.
-    for asset in ["/assets/main.css", "/assets/boot.js"] {
+    for asset in ["/assets/main.css", "/assets/boot.js", "/assets/theme.js"] {
         let answer = send(ui(), get(asset).body(Body::empty()).unwrap()).await;
         assert_eq!(answer.status, StatusCode::OK, "{asset}");
     }

@@ -241,9 +241,13 @@ async fn every_answer_carries_the_security_headers() {
 #[tokio::test]
 async fn pages_boot_the_app_from_a_file_not_an_inline_script() {
     let (_, _, body) = get(&state_with(&[]), "/traces").await;
-    for script in body.split("<script").skip(1) {
-        assert!(script.starts_with(r#" type="module" src="/assets/boot.js"></script>"#), "{body}");
-    }
+    let scripts: Vec<&str> = body.split("<script").skip(1).collect();
+    assert_eq!(scripts.len(), 2, "{body}");
+    assert!(scripts[0].starts_with(r#" src="/assets/theme.js"></script>"#), "{body}");
+    assert!(scripts[1].starts_with(r#" type="module" src="/assets/boot.js"></script>"#), "{body}");
+    let (status, _, theme) = get(&state_with(&[]), "/assets/theme.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(theme.contains("data-theme-toggle"), "{theme}");
     let (status, content_type, boot) = get(&state_with(&[]), "/assets/boot.js").await;
     assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/javascript; charset=utf-8"));
     assert_eq!(boot, "import init from \"/pkg/otelscope_app.js\";\ninit();\n");

@@ -36,6 +36,8 @@ pub(crate) fn Shell() -> Element {
                 }
                 LiveControl {}
                 StatusLine {}
+                // Worked by assets/theme.js, and shown only where that runs; its words are CSS's.
+                button { class: "theme-toggle", r#type: "button", "data-theme-toggle": "true", title: "Switch between the light and the dark theme" }
             }
             main { class: "page", Outlet::<Route> {} }
         }

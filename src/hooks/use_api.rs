@@ -20,6 +20,17 @@ pub(crate) enum Loadable<T> {
     Failed(ApiFailure),
 }
 
+impl<T> Loadable<T> {
+    /// The answer changed by `f`, when there is one.
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Loadable<U> {
+        match self {
+            Loadable::Loading => Loadable::Loading,
+            Loadable::Ready(value) => Loadable::Ready(f(value)),
+            Loadable::Failed(failure) => Loadable::Failed(failure),
+        }
+    }
+}
+
 /// Reads `path` (e.g. `/api/v1/health`) and decodes it as `T`. Refetches whenever a signal read
 /// by `path` changes, so passing a closure over the live tick refreshes the data.
 pub(crate) fn use_api<T: DeserializeOwned + 'static>(

@@ -147,7 +147,11 @@ pub fn launch_desktop(options: DesktopOptions) {
         .with_window(window)
         .with_menu(None)
         .with_close_behaviour(WindowCloseBehaviour::WindowCloses)
-        .with_custom_head(format!("<style>{}</style>", crate::STYLESHEET));
+        .with_custom_head(format!(
+            "<style>{}</style><script>{}</script>",
+            crate::STYLESHEET,
+            crate::THEME_SCRIPT
+        ));
     let vdom = VirtualDom::new(DesktopRoot)
         .with_root_context(Env {
             platform: PlatformKind::Desktop,

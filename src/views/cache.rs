@@ -43,7 +43,7 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                         label: "Cache hit rate over time, per cache and layer",
                         class: "hit-rate-chart",
                     }
-                    {cache_table(&answer.caches)}
+                    div { class: "table-scroll", {cache_table(&answer.caches)} }
                 },
             }
         }

@@ -1,13 +1,13 @@
 //! The pages whose code the browser loads on their first visit, as the router sees them: in the
 //! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`
-//! and the cache, retry and self pages `split_insights.wasm`, so the first paint of every other
+//! and the services, cache, retry and self pages `split_insights.wasm`, so the first paint of every other
 //! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly.
 
 use dioxus::prelude::*;
 
-use crate::filters::{FlameFilters, InsightFilters, ProfileFilters};
+use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters};
 use crate::routes::Route;
-use crate::views::{cache, flamegraph, profile, retries, self_view};
+use crate::views::{cache, flamegraph, profile, retries, self_view, services};
 
 #[component]
 pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
@@ -30,6 +30,11 @@ pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
 }
 
 #[component]
+pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
+    rsx! { Lazy { route: Route::ServiceList { filters: filters() } } }
+}
+
+#[component]
 pub(crate) fn SelfView() -> Element {
     rsx! { Lazy { route: Route::SelfView {} } }
 }
@@ -49,6 +54,7 @@ fn draw_insights(route: Route) -> Element {
         Route::Cache { filters } => rsx! { cache::Cache { filters } },
         Route::Retries { filters } => rsx! { retries::Retries { filters } },
         Route::SelfView {} => rsx! { self_view::SelfView {} },
+        Route::ServiceList { filters } => rsx! { services::ServiceList { filters } },
         _ => VNode::empty(),
     }
 }

@@ -8,7 +8,7 @@ use crate::charts::plot::Plot;
 use crate::components::{InsightPage, OtlpHint, RangeForm};
 use crate::filters::InsightFilters;
 use crate::hooks::{use_api_live, Loadable};
-use crate::model::{AttemptCount, RetriesAnswer, RetryStats};
+use crate::model::{AttemptCount, RetriesAnswer, RetryStats, SELF_SERVICES};
 use crate::routes::Route;
 use crate::views::cache::short_id;
 use crate::words::format_duration;
@@ -16,7 +16,8 @@ use crate::words::format_duration;
 #[component]
 pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
     crate::uitrace::use_render_span();
-    let answer = use_api_live::<RetriesAnswer>(move || filters.read().api_path("/api/v1/retries"));
+    let answer = use_api_live::<RetriesAnswer>(move || filters.read().api_path("/api/v1/retries"))
+        .map(|answer| without_self(answer, &filters.read().service));
     // The operation whose histogram shows: a clicked row, else the first that retried.
     let selected = use_signal(|| None::<String>);
     rsx! {
@@ -44,13 +45,22 @@ pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
                 Loadable::Ready(answer) => {
                     let shown = shown_operation(&answer.operations, selected().as_deref());
                     rsx! {
-                        {retry_table(&answer.operations, &op_key(&answer.operations[shown]), selected)}
+                        div { class: "table-scroll", {retry_table(&answer.operations, &op_key(&answer.operations[shown]), selected)} }
                         {attempts_panel(&answer.operations[shown])}
                     }
                 },
             }
         }
     }
+}
+
+/// The answer without otelscope's own operations (its UI's API calls are HTTP client spans),
+/// unless the service filter names one of them, as the other pages leave them out.
+fn without_self(mut answer: RetriesAnswer, service: &str) -> RetriesAnswer {
+    if !SELF_SERVICES.contains(&service) {
+        answer.operations.retain(|op| !SELF_SERVICES.contains(&op.service.as_str()));
+    }
+    answer
 }
 
 /// `service|name`, the key of an operation in the page (and its test hook).

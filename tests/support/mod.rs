@@ -15,6 +15,7 @@ pub mod flame;
 pub mod insights;
 pub mod load;
 pub mod selftrace;
+pub mod views;
 
 pub use browser::Browser;
 pub use display::Display;

@@ -74,11 +74,43 @@ pub fn error_edge(span: &Span, offset: f64) -> Option<f64> {
     span.is_error().then_some(offset)
 }
 
-/// A stable colour per service name (bars and the service's name).
-pub fn service_color(service: &str) -> String {
-    let hash =
-        service.bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
-    hue_color(hash % 360)
+/// Hues in the order a trace's services take them: each far from the ones before it, so
+/// the first services of a trace (usually all of them) never look alike.
+const PALETTE_HUES: [u32; 12] = [210, 30, 140, 330, 55, 265, 180, 0, 95, 300, 235, 160];
+
+/// The colours of one trace's services: the first service (in row order) takes the first hue,
+/// the next new one the next, so neighbours differ; past twelve services hues repeat.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceColours {
+    /// Each service once, in the order they took their colours, with that colour.
+    pub services: Vec<(String, String)>,
+    /// Per span (input order), the index of its service in `services`.
+    pub of_span: Vec<u16>,
+}
+
+impl ServiceColours {
+    /// Colours for `spans` met in the order `rows` gives (span indices).
+    pub fn new(spans: &[Span], rows: impl Iterator<Item = usize>) -> ServiceColours {
+        let mut colours = ServiceColours { services: Vec::new(), of_span: vec![0; spans.len()] };
+        // The layout's map type, so the bundle carries one copy of its code.
+        let mut index = std::collections::HashMap::<&str, usize>::new();
+        for span in rows {
+            let name = spans[span].service.as_str();
+            let next = index.len();
+            let at = *index.entry(name).or_insert(next);
+            if at == next {
+                let hue = PALETTE_HUES[at % PALETTE_HUES.len()];
+                colours.services.push((name.to_owned(), hue_color(hue)));
+            }
+            colours.of_span[span] = at as u16;
+        }
+        colours
+    }
+
+    /// The colour of span `span` (an index into the trace's spans).
+    pub fn of(&self, span: usize) -> &str {
+        self.services.get(usize::from(self.of_span[span])).map_or("", |(_, c)| c.as_str())
+    }
 }
 
 fn hue_color(hue: u32) -> String {

@@ -1,6 +1,8 @@
 //! Bar label placement, event and error positions, and the WCAG contrast of every colour pair
 //! a bar label is drawn in, read from the stylesheet itself.
 
+use std::collections::HashSet;
+
 use super::*;
 use crate::model::{SpanEvent, SpanKind};
 
@@ -120,8 +122,12 @@ fn hsl(s: &str) -> Rgb {
     [(r + m) * 255.0, (g + m) * 255.0, (b + m) * 255.0]
 }
 
-/// `rgba(r, g, b, a)` drawn over `under`.
-fn over(rgba: &str, under: Rgb) -> Rgb {
+/// `rgba(r, g, b, a)` (or a `var(--x)` of the theme `root` naming one) drawn over `under`.
+fn over(rgba: &str, under: Rgb, root: &str) -> Rgb {
+    let rgba = match rgba.strip_prefix("var(") {
+        Some(name) => lookup(root, name.trim_end_matches(')')),
+        None => rgba,
+    };
     let inner = rgba.trim_start_matches("rgba(").trim_end_matches(')');
     let v: Vec<f64> = inner.split(',').map(|p| p.trim().parse().unwrap()).collect();
     let a = v[3];
@@ -146,37 +152,71 @@ fn property(selector: &str, name: &str) -> &'static str {
     value[..value.find(';').unwrap_or(value.len())].trim()
 }
 
-/// A `:root` colour variable, `--name`.
-fn var(name: &str) -> Rgb {
-    hex(property(":root", name))
+/// The rules that set each theme's colour variables: the dark (first) and the light.
+const THEMES: [&str; 2] = [":root", ":root[data-theme=light]"];
+
+/// A colour variable `--name` of the theme `root` (the light theme inherits what it leaves out).
+fn var(root: &str, name: &str) -> Rgb {
+    hex(lookup(root, name))
 }
 
-/// The colour a `var(--x)` value names.
-fn colour_of(value: &str) -> Rgb {
-    var(value.trim_start_matches("var(").trim_end_matches(')'))
+fn lookup(root: &str, name: &str) -> &'static str {
+    let root = if rule(root).contains(&format!("{name}:")) { root } else { ":root" };
+    property(root, name)
+}
+
+/// The colour a `var(--x)` value names in the theme `root`.
+fn colour_of(root: &str, value: &str) -> Rgb {
+    var(root, value.trim_start_matches("var(").trim_end_matches(')'))
 }
 
 #[test]
-fn inside_labels_meet_aa_on_every_bar_colour() {
-    let text = colour_of(property(".wf-duration.in", "color"));
-    let worst = (0..360)
-        .map(|hue| (contrast(text, hsl(&hue_color(hue))), hue))
-        .fold((f64::MAX, 0), |a, b| if b.0 < a.0 { b } else { a });
-    assert!(worst.0 >= 4.5, "hue {} gives {:.2}:1", worst.1, worst.0);
+fn inside_labels_and_service_chips_meet_aa_on_every_bar_colour() {
+    for root in THEMES {
+        for selector in [".wf-duration.in", ".svc-chip"] {
+            let text = colour_of(root, property(selector, "color"));
+            let worst = (0..360)
+                .map(|hue| (contrast(text, hsl(&hue_color(hue))), hue))
+                .fold((f64::MAX, 0), |a, b| if b.0 < a.0 { b } else { a });
+            assert!(worst.0 >= 4.5, "{root} {selector}: hue {} gives {:.2}:1", worst.1, worst.0);
+        }
+    }
+}
+
+#[test]
+fn a_traces_services_take_distinct_colours_in_row_order() {
+    let span = |service: &str| Span { service: service.into(), ..Span::new("t", "s", "n") };
+    let spans: Vec<Span> = ["web", "cart", "web", "db", "cart"].map(span).into();
+    // Rows in another order than the input: colours follow the rows.
+    let colours = ServiceColours::new(&spans, [1, 0, 2, 4, 3].into_iter());
+    let names: Vec<&str> = colours.services.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["cart", "web", "db"]);
+    assert_eq!(colours.of(1), colours.of(4));
+    assert_eq!(colours.of(0), colours.of(2));
+    let distinct: HashSet<&str> = [0, 1, 3].iter().map(|&s| colours.of(s)).collect();
+    assert_eq!(distinct.len(), 3, "{colours:?}");
+    // Twelve services, twelve hues; the thirteenth repeats the first.
+    let many: Vec<Span> = (0..13).map(|i| span(&format!("s{i}"))).collect();
+    let colours = ServiceColours::new(&many, 0..13);
+    let hues: HashSet<&str> = (0..12).map(|s| colours.of(s)).collect();
+    assert_eq!(hues.len(), 12);
+    assert_eq!(colours.of(12), colours.of(0));
 }
 
 #[test]
 fn outside_labels_meet_aa_on_every_row_background() {
-    let text = colour_of(property(".wf-duration", "color"));
-    for under in [var("--bg"), var("--panel")] {
-        let backgrounds = [
-            under,
-            over(property(".wf-row:hover, .wf-row.selected", "background"), under),
-            over(property(".wf-row.match", "background"), under),
-        ];
-        for background in backgrounds {
-            let ratio = contrast(text, background);
-            assert!(ratio >= 4.5, "{text:?} on {background:?}: {ratio:.2}:1");
+    for root in THEMES {
+        let text = colour_of(root, property(".wf-duration", "color"));
+        for under in [var(root, "--bg"), var(root, "--panel")] {
+            let backgrounds = [
+                under,
+                over(property(".wf-row:hover, .wf-row.selected", "background"), under, root),
+                over(property(".wf-row.match", "background"), under, root),
+            ];
+            for background in backgrounds {
+                let ratio = contrast(text, background);
+                assert!(ratio >= 4.5, "{root}: {text:?} on {background:?}: {ratio:.2}:1");
+            }
         }
     }
 }

@@ -23,6 +23,9 @@ pub struct Row {
     pub self_ns: u64,
     /// On the critical path: the chain of work that determined when the trace finished.
     pub critical: bool,
+    /// The parts of the bar on that path (as Jaeger marks it): where the span itself was
+    /// working, not waiting for a child that was; (offset, width) as fractions of the trace.
+    pub critical_parts: Vec<(f64, f64)>,
 }
 
 /// The whole waterfall.
@@ -89,7 +92,10 @@ pub fn layout(spans: &[Span]) -> Layout {
         }
         visit(root, spans, &children, &orphan, start_ns, total, &mut rows, &mut row_of);
     }
-    mark_critical_path(spans, &children, &roots, &row_of, &mut rows);
+    let to_fraction = |(from, to): (u64, u64)| {
+        ((from - start_ns) as f64 / total, to.saturating_sub(from) as f64 / total)
+    };
+    mark_critical_path(spans, &children, &roots, &row_of, &mut rows, to_fraction);
     Layout { start_ns, end_ns, rows }
 }
 
@@ -139,6 +145,7 @@ fn visit(
                             .map(|&c| &spans[c]),
                     ),
                     critical: false,
+                    critical_parts: Vec::new(),
                 });
                 stack.push(Step::Exit(row_of[i]));
                 for &child in children[i].iter().rev() {
@@ -172,13 +179,15 @@ fn self_time<'a>(span: &Span, children: impl Iterator<Item = &'a Span>) -> u64 {
 
 /// Marks the critical path from the root that ends last: walking back from its end, the child
 /// that finished last before the cursor is on the path, then the cursor moves to that child's
-/// start; recursively inside each child.
+/// start; recursively inside each child. Between those children, the span's own time is on
+/// the path: its `critical_parts`, made fractions by `to_fraction`.
 fn mark_critical_path(
     spans: &[Span],
     children: &[Vec<usize>],
     roots: &[usize],
     row_of: &[usize],
     rows: &mut [Row],
+    to_fraction: impl Fn((u64, u64)) -> (f64, f64),
 ) {
     let Some(&root) =
         roots.iter().filter(|&&r| spans[r].parent_span_id.is_none()).chain(roots).next()
@@ -193,14 +202,25 @@ fn mark_critical_path(
         rows[row_of[i]].critical = true;
         let mut by_end: Vec<usize> = children[i].clone();
         by_end.sort_by_key(|&c| std::cmp::Reverse(end_of(&spans[c])));
-        let mut cursor = bound.min(end_of(&spans[i]));
+        let start = spans[i].start_ns;
+        let mut cursor = bound.min(end_of(&spans[i])).max(start);
+        let mut own = Vec::new();
         for child in by_end {
             let span = &spans[child];
             if span.start_ns < cursor || (span.start_ns == cursor && end_of(span) == cursor) {
+                let child_end = end_of(span).clamp(start, cursor);
+                if child_end < cursor {
+                    own.push((child_end, cursor));
+                }
                 stack.push((child, cursor));
-                cursor = span.start_ns;
+                cursor = span.start_ns.max(start);
             }
         }
+        if cursor > start {
+            own.push((start, cursor));
+        }
+        own.reverse();
+        rows[row_of[i]].critical_parts = own.into_iter().map(&to_fraction).collect();
     }
 }
 

@@ -19,7 +19,7 @@ use crate::env::{Env, PlatformKind, SsrData};
 use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
-use bars::service_color;
+use bars::ServiceColours;
 use keys::{navigate, scroll_to_show, NavAction, NavKey};
 use layout::{centred_scroll, layout, page_of, visible_rows, Layout};
 use marks::{row_marks, RowMarks};
@@ -57,6 +57,10 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let layout: Rc<Layout> = laid();
     let marked = use_memo(use_reactive!(|spans| Rc::new(row_marks(&spans.0, &laid()))));
     let marks: Rc<Vec<RowMarks>> = marked();
+    let coloured = use_memo(use_reactive!(|spans| {
+        Rc::new(ServiceColours::new(&spans.0, laid().rows.iter().map(|r| r.span)))
+    }));
+    let colours: Rc<ServiceColours> = coloured();
     let focus_row = focus
         .as_deref()
         .and_then(|id| layout.rows.iter().position(|r| spans.0[r.span].span_id == id));
@@ -252,7 +256,12 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                     span { class: "wf-matches", "{match_label}" }
                     button { r#type: "button", onclick: move |_| collapsed.write().clear(), "Expand all" }
                 }
-                span { class: "legend", span { class: "legend-critical" } "critical path" }
+                span { class: "legend", title: "The parts of spans the trace's end waited on: their own work, not their children's", span { class: "legend-critical" } "critical path" }
+            }
+            div { class: "wf-legend", role: "list", "aria-label": "Services in this trace",
+                for (name, colour) in colours.services.iter() {
+                    span { class: "svc-chip", role: "listitem", style: "background: {colour}", "{name}" }
+                }
             }
             div { class: "wf-minimap",
             svg {
@@ -271,7 +280,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                 onmouseup: move |_| dragging.set(false),
                 onmouseleave: move |_| dragging.set(false),
                 for (i, bar) in minimap.into_iter().enumerate() {
-                    rect { key: "{i}", x: "{bar.0:.1}", y: "{bar.1:.2}", width: "{bar.2:.1}", height: "{bar.3:.2}", class: "mm-bar" }
+                    rect { key: "{i}", x: "{bar.0:.1}", y: "{bar.1:.2}", width: "{bar.2:.1}", height: "{bar.3:.2}", class: "mm-bar", fill: colours.of(layout.rows[bar.4].span) }
                 }
                 rect { class: "mm-window", x: "0", y: "{window_y:.2}", width: "1000", height: "{window_h:.2}" }
             }
@@ -294,6 +303,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                             WaterfallRow {
                                 key: "{row_index}",
                                 span: spans.0[layout.rows[row_index].span].clone(),
+                                color: colours.of(layout.rows[row_index].span).to_owned(),
                                 row: layout.rows[row_index].clone(),
                                 marks: marks.get(row_index).copied().unwrap_or_default(),
                                 trace_ns,
@@ -357,6 +367,8 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
 #[component]
 fn WaterfallRow(
     span: Span,
+    /// The trace's colour for the span's service.
+    color: String,
     row: layout::Row,
     marks: RowMarks,
     /// The trace's duration, to place an attempt's wait.
@@ -375,7 +387,6 @@ fn WaterfallRow(
     /// Pages without scripts make the name a link that selects the span.
     href: Option<String>,
 ) -> Element {
-    let color = service_color(&span.service);
     let mut class = String::from("wf-row");
     for (on, name) in [
         (selected, " selected"),
@@ -411,7 +422,7 @@ fn WaterfallRow(
             style: "top: {top}px",
             onclick: move |_| on_select.call(row_index),
 
-            div { class: "wf-label", style: "padding-left: {indent}px",
+            div { class: "wf-label", style: "padding-left: {indent}px", title: "{span.name} · {span.service}",
                 if row.descendants > 0 {
                     button {
                         r#type: "button",
@@ -428,13 +439,12 @@ fn WaterfallRow(
                 } else {
                     span { class: "wf-leaf" }
                 }
-                span { class: "svc", style: "color: {color}", "{span.service}" }
-                " "
                 if let Some(href) = href {
                     a { class: "op", href: "{href}", "{span.name}" }
                 } else {
                     span { class: "op", "{span.name}" }
                 }
+                span { class: "svc-chip", style: "background: {color}", "{span.service}" }
                 if row.orphan {
                     span { class: "badge", title: "Its parent span has not arrived", "orphan" }
                 }
@@ -462,6 +472,9 @@ fn WaterfallRow(
                     }
                 }
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
+                for (i, (at, long)) in row.critical_parts.iter().enumerate() {
+                    div { key: "{i}", class: "wf-crit", style: "left: {at * 100.0:.3}%; width: max({long * 100.0:.3}%, 1px)" }
+                }
                 if let Some(edge) = bars::error_edge(&span, row.offset) {
                     span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {edge * 100.0:.3}%",
                         title: "Error: {span.status.message}",
@@ -591,7 +604,9 @@ pub(crate) fn find_matches(spans: &[Span], layout: &Layout, query: &str) -> Vec<
 
 /// Minimap bars `(x, y, width, height)` in a 1000 × MINIMAP_HEIGHT box, one per visible row or
 /// per bucket of rows when there are more than MINIMAP_BARS.
-pub(crate) fn minimap_bars(layout: &Layout, visible: &[usize]) -> Vec<(f64, f64, f64, f64)> {
+/// The minimap's bars: x, y, width, height (in its 1000-wide box) and the row whose service
+/// colours it (the first of the rows it stands for).
+pub(crate) fn minimap_bars(layout: &Layout, visible: &[usize]) -> Vec<(f64, f64, f64, f64, usize)> {
     if visible.is_empty() {
         return Vec::new();
     }
@@ -611,6 +626,7 @@ pub(crate) fn minimap_bars(layout: &Layout, visible: &[usize]) -> Vec<(f64, f64,
                 i as f64 * bar_height,
                 ((end - start) * 1000.0).max(1.0),
                 bar_height.max(0.5),
+                chunk[0],
             )
         })
         .collect()

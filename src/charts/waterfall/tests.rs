@@ -26,7 +26,7 @@ fn render(spans: &[Span]) -> String {
     let mut out = String::new();
     for row in &layout.rows {
         out.push_str(&format!(
-            "{}{} off={:.2} w={:.2} self={} desc={}{}{}\n",
+            "{}{} off={:.2} w={:.2} self={} desc={}{}{}{}\n",
             "  ".repeat(row.depth),
             spans[row.span].name,
             row.offset,
@@ -34,6 +34,7 @@ fn render(spans: &[Span]) -> String {
             row.self_ns,
             row.descendants,
             if row.critical { " critical" } else { "" },
+            row.critical_parts.iter().map(|(o, w)| format!(" [{o:.2}+{w:.2}]")).collect::<String>(),
             if row.orphan { " orphan" } else { "" },
         ));
     }
@@ -55,11 +56,11 @@ fn out_of_order_arrival_is_nested_by_parent_and_start() {
             span("render", Some("root"), 90, 100),
         ],
         expect![[r#"
-            root off=0.00 w=1.00 self=5 desc=4 critical
-              api off=0.05 w=0.85 self=45 desc=2 critical
-                cache off=0.10 w=0.10 self=10 desc=0 critical
-                db off=0.30 w=0.30 self=30 desc=0 critical
-              render off=0.90 w=0.10 self=10 desc=0 critical
+            root off=0.00 w=1.00 self=5 desc=4 critical [0.00+0.05]
+              api off=0.05 w=0.85 self=45 desc=2 critical [0.05+0.05] [0.20+0.10] [0.60+0.30]
+                cache off=0.10 w=0.10 self=10 desc=0 critical [0.10+0.10]
+                db off=0.30 w=0.30 self=30 desc=0 critical [0.30+0.30]
+              render off=0.90 w=0.10 self=10 desc=0 critical [0.90+0.10]
         "#]],
     );
 }
@@ -73,7 +74,7 @@ fn missing_parents_are_shown_as_orphans_not_dropped() {
             span("kid", Some("late"), 20, 30),
         ],
         expect![[r#"
-            root off=0.00 w=1.00 self=50 desc=0 critical
+            root off=0.00 w=1.00 self=50 desc=0 critical [0.00+1.00]
             late off=0.20 w=0.60 self=20 desc=1 orphan
               kid off=0.40 w=0.20 self=10 desc=0
         "#]],
@@ -90,8 +91,8 @@ fn clock_skew_and_zero_duration_spans() {
             span("instant", Some("parent"), 160, 160),
         ],
         expect![[r#"
-            parent off=0.17 w=0.83 self=50 desc=2 critical
-              skewed off=0.00 w=0.58 self=70 desc=0 critical
+            parent off=0.17 w=0.83 self=50 desc=2 critical [0.58+0.08] [0.67+0.33]
+              skewed off=0.00 w=0.58 self=70 desc=0 critical [0.00+0.58]
               instant off=0.67 w=0.00 self=0 desc=0 critical
         "#]],
     );
@@ -102,9 +103,9 @@ fn overlapping_children_count_once_in_self_time() {
     check(
         &[span("p", None, 0, 100), span("a", Some("p"), 10, 60), span("b", Some("p"), 40, 80)],
         expect![[r#"
-            p off=0.00 w=1.00 self=30 desc=2 critical
-              a off=0.10 w=0.50 self=50 desc=0 critical
-              b off=0.40 w=0.40 self=40 desc=0 critical
+            p off=0.00 w=1.00 self=30 desc=2 critical [0.00+0.10] [0.80+0.20]
+              a off=0.10 w=0.50 self=50 desc=0 critical [0.10+0.30]
+              b off=0.40 w=0.40 self=40 desc=0 critical [0.40+0.40]
         "#]],
     );
 }
