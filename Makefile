@@ -5,7 +5,7 @@ CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/otelscope
 
-.PHONY: setup web build run test bench soak fuzz clean
+.PHONY: setup web build run test bench soak fuzz screenshots clean
 
 setup:
 	@scripts/setup.sh
@@ -33,6 +33,10 @@ bench: build
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench flame
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench demo_cpu
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench self_cpu
+
+# Every view at 1400 and 800 px in both themes, and the desktop window, into docs/screenshots/.
+screenshots: build
+	OTELSCOPE_BIN=$(BIN) cargo run --release -p otelscope-e2e --example screenshots
 
 # Overload for minutes: twice the measured capacity over OTLP/HTTP and gRPC (LOAD_SECONDS).
 soak: build

@@ -94,3 +94,11 @@ impl SsrData {
         self.inner.borrow_mut().answers.insert(path, outcome);
     }
 }
+
+/// Whether this is a page without scripts (`/ssr/...`): links instead of handlers, and no
+/// controls that need scripts. Call during a render.
+pub(crate) fn full_ssr() -> bool {
+    let env = dioxus::prelude::consume_context::<Env>();
+    let preview = dioxus::prelude::try_consume_context::<SsrData>().is_some_and(|d| d.is_preview());
+    env.platform == PlatformKind::Ssr && !preview
+}

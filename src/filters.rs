@@ -88,6 +88,28 @@ impl TraceFilters {
     pub fn api_path(&self) -> String {
         with_query("/api/v1/traces", &self.to_string())
     }
+
+    /// The fields whose value the API would refuse (as its parser does): the form marks them.
+    pub fn invalid_fields(&self) -> Vec<&'static str> {
+        // Told by its characters, not by parsing a float: that parser alone is ~15 KB of wasm.
+        let millis = |v: &str| {
+            v.bytes().any(|b| b.is_ascii_digit())
+                && v.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+'))
+                && v.matches('.').count() <= 1
+        };
+        let checks: [(&'static str, bool); 5] = [
+            ("min_duration_ms", millis(&self.min_duration_ms)),
+            ("max_duration_ms", millis(&self.max_duration_ms)),
+            ("status", matches!(self.status.as_str(), "error" | "ok" | "any")),
+            ("attr", self.attr.contains('=')),
+            ("limit", self.limit.parse::<u32>().is_ok_and(|n| (1..=1000).contains(&n))),
+        ];
+        checks
+            .into_iter()
+            .filter(|(key, ok)| !ok && !self.field(key).is_empty())
+            .map(|(key, _)| key)
+            .collect()
+    }
 }
 
 /// `path`, with `?query` when there is one.
@@ -361,6 +383,17 @@ fn decode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fields_the_api_would_refuse_are_named() {
+        let typed =
+            TraceFilters::from("min_duration_ms=abc&max_duration_ms=-1&attr=x&limit=0&status=ok");
+        assert_eq!(typed.invalid_fields(), ["min_duration_ms", "max_duration_ms", "attr", "limit"]);
+        let fine =
+            TraceFilters::from("min_duration_ms=1.5&max_duration_ms=20&attr=k%3Dv&limit=1000");
+        assert_eq!(fine.invalid_fields(), Vec::<&str>::new());
+        assert_eq!(TraceFilters::default().invalid_fields(), Vec::<&str>::new());
+    }
 
     #[test]
     fn round_trips_through_the_url() {

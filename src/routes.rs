@@ -70,6 +70,7 @@ impl Route {
     pub fn split_module(&self) -> Option<&'static str> {
         match self {
             Route::FlameGraph { .. } | Route::Profile { .. } => Some("flame"),
+            Route::Home {} | Route::Traces { .. } => Some("search"),
             Route::ServiceList { .. }
             | Route::Cache { .. }
             | Route::Retries { .. }

@@ -237,7 +237,7 @@ async fn the_waterfall_is_navigated_with_the_keyboard() {
         &browser,
         "the details show the third row's span",
         "var d = [...document.querySelectorAll('.span-details dt')].find(e => e.textContent === 'Span id'); \
-         return !!d && d.nextElementSibling.textContent === '0000000000000003'",
+         return !!d && d.nextElementSibling.querySelector('code').textContent === '0000000000000003'",
     )
     .await;
     assert_eq!(browser.text_of(".span-details h2").await, "redis GET");

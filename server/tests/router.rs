@@ -253,8 +253,8 @@ async fn pages_boot_the_app_from_a_file_not_an_inline_script() {
     assert_eq!(boot, "import init from \"/pkg/otelscope_app.js\";\ninit();\n");
 }
 
-/// The flame graph and insight pages' code is a split wasm module (app `views::lazy`): their
-/// pages preload it, other pages do not, and it is served as wasm (which
+/// Every page but a trace's has its code in a split wasm module (app `views::lazy`): its page
+/// preloads it, a trace's page does not, and it is served as wasm (which
 /// `WebAssembly.instantiateStreaming` requires).
 #[tokio::test]
 async fn lazy_pages_preload_their_split_module() {
@@ -267,9 +267,12 @@ async fn lazy_pages_preload_their_split_module() {
             .map(str::to_owned)
             .collect()
     };
-    let (_, _, traces) = get(&state, "/traces").await;
-    assert_eq!(split_links(&traces), Vec::<String>::new(), "{traces}");
+    let (_, _, trace) = get(&state, "/traces/0af7651916cd43dd8448eb211c80319c").await;
+    assert_eq!(split_links(&trace), Vec::<String>::new(), "{trace}");
     for (page, module) in [
+        ("/", "/pkg/split_search.wasm"),
+        ("/traces?service=shop", "/pkg/split_search.wasm"),
+        ("/services", "/pkg/split_insights.wasm"),
         ("/flamegraph?service=shop", "/pkg/split_flame.wasm"),
         ("/profile", "/pkg/split_flame.wasm"),
         ("/cache", "/pkg/split_insights.wasm"),

@@ -1,19 +1,18 @@
 //! The duration-over-time scatter of trace search results: `layout` is pure (summaries → dots
-//! in SVG coordinates, with axis labels); `DurationScatter` draws it and opens a trace on click.
+//! as fractions of the plot, with axis labels); `DurationScatter` draws it, dots linking to their traces.
 
 use dioxus::prelude::*;
 
+use crate::components::Zone;
 use crate::model::TraceSummary;
+use crate::platform;
 use crate::routes::Route;
-use crate::words::format_duration;
-
-pub(crate) const WIDTH: f64 = 900.0;
-pub(crate) const HEIGHT: f64 = 160.0;
-const PAD_LEFT: f64 = 56.0;
-const PAD: f64 = 12.0;
+use crate::words::{format_duration, format_start};
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Dot {
+    /// Where the dot goes, as fractions of the plot area: start time left to right, duration
+    /// bottom (0) to top (the longest).
     pub x: f64,
     pub y: f64,
     pub trace_id: String,
@@ -26,24 +25,23 @@ pub(crate) struct Scatter {
     pub dots: Vec<Dot>,
     /// Label of the top of the y axis (the longest duration).
     pub y_max_label: String,
+    /// Time axis labels: (fraction from the left, start time), at the first, middle and last
+    /// start (one when all start together).
+    pub x_labels: Vec<(f64, String)>,
 }
 
-/// Places one dot per trace: x by start time, y by duration (0 at the bottom).
-pub(crate) fn layout(traces: &[TraceSummary]) -> Scatter {
+/// Places one dot per trace: x by start time, y by duration (0 at the bottom); times in a zone
+/// `offset_min` east of UTC, as seen at `now_ns`.
+pub(crate) fn layout(traces: &[TraceSummary], offset_min: i32, now_ns: u64) -> Scatter {
     let Some(t0) = traces.iter().map(|t| t.start_ns).min() else { return Scatter::default() };
     let t1 = traces.iter().map(|t| t.start_ns).max().unwrap_or(t0);
     let d_max = traces.iter().map(|t| t.duration_ns).max().unwrap_or(0).max(1);
     let span = (t1 - t0).max(1) as f64;
-    let (w, h) = (WIDTH - PAD_LEFT - PAD, HEIGHT - 2.0 * PAD);
     let dots = traces
         .iter()
         .map(|t| Dot {
-            x: if t1 == t0 {
-                PAD_LEFT + w / 2.0
-            } else {
-                PAD_LEFT + (t.start_ns - t0) as f64 / span * w
-            },
-            y: PAD + h - t.duration_ns as f64 / d_max as f64 * h,
+            x: if t1 == t0 { 0.5 } else { (t.start_ns - t0) as f64 / span },
+            y: t.duration_ns as f64 / d_max as f64,
             trace_id: t.trace_id.clone(),
             error: t.error_count > 0,
             title: format!(
@@ -54,39 +52,45 @@ pub(crate) fn layout(traces: &[TraceSummary]) -> Scatter {
             ),
         })
         .collect();
-    Scatter { dots, y_max_label: format_duration(d_max) }
+    let label = |ns: u64| format_start(ns, now_ns, offset_min);
+    let x_labels = if t1 == t0 {
+        vec![(0.5, label(t0))]
+    } else {
+        vec![(0.0, label(t0)), (0.5, label(t0 + (t1 - t0) / 2)), (1.0, label(t1))]
+    };
+    Scatter { dots, y_max_label: format_duration(d_max), x_labels }
 }
 
+/// The scatter as HTML over the panel's whole width: dots are links to their traces (out of
+/// the tab order: the table below has the same links), the axes say what they measure.
 #[component]
 pub(crate) fn DurationScatter(traces: Vec<TraceSummary>) -> Element {
-    let scatter = layout(&traces);
-    let navigator = use_navigator();
+    let now_ms = platform::now_ms();
+    let offset = use_context::<Zone>().offset_at(now_ms);
+    let scatter = layout(&traces, offset, (now_ms * 1e6) as u64);
     rsx! {
-        svg {
-            class: "scatter",
-            view_box: "0 0 {WIDTH} {HEIGHT}",
-            role: "img",
-            "aria-label": "Trace duration over time",
-            line { x1: "{PAD_LEFT}", y1: "{HEIGHT - PAD}", x2: "{WIDTH - PAD}", y2: "{HEIGHT - PAD}", class: "axis" }
-            line { x1: "{PAD_LEFT}", y1: "{PAD}", x2: "{PAD_LEFT}", y2: "{HEIGHT - PAD}", class: "axis" }
-            text { x: "{PAD_LEFT - 6.0}", y: "{PAD + 4.0}", class: "axis-label", "text-anchor": "end", "{scatter.y_max_label}" }
-            text { x: "{PAD_LEFT - 6.0}", y: "{HEIGHT - PAD}", class: "axis-label", "text-anchor": "end", "0" }
-            for dot in scatter.dots {
-                circle {
-                    key: "{dot.trace_id}",
-                    cx: "{dot.x:.1}",
-                    cy: "{dot.y:.1}",
-                    r: "4",
-                    class: if dot.error { "dot dot-error" } else { "dot" },
-                    "data-trace-id": "{dot.trace_id}",
-                    onclick: {
-                        let trace_id = dot.trace_id.clone();
-                        move |_| {
-                            navigator.push(Route::TraceDetail { trace_id: trace_id.clone() });
-                        }
-                    },
-                    title { "{dot.title}" }
+        div { class: "scatter", "aria-hidden": "true",
+            span { class: "axis-title y-title", "duration" }
+            span { class: "axis-label y-max", "{scatter.y_max_label}" }
+            span { class: "axis-label y-zero", "0" }
+            div { class: "scatter-plot",
+                for dot in scatter.dots {
+                    Link {
+                        key: "{dot.trace_id}",
+                        class: if dot.error { "dot dot-error" } else { "dot" },
+                        to: Route::TraceDetail { trace_id: dot.trace_id.clone() },
+                        tabindex: "-1",
+                        style: "left: {dot.x * 100.0:.2}%; bottom: {dot.y * 100.0:.2}%",
+                        "data-trace-id": "{dot.trace_id}",
+                        title: "{dot.title}",
+                    }
                 }
+            }
+            div { class: "scatter-x",
+                for (at, text) in scatter.x_labels {
+                    span { class: "axis-label", style: "left: {at * 100.0:.1}%", "{text}" }
+                }
+                span { class: "axis-title x-title", "start time" }
             }
         }
     }
@@ -108,15 +112,24 @@ mod tests {
         }
     }
 
+    /// 2026-11-27 10:00:00 UTC, in ns.
+    const NOW: u64 = 1_795_773_600_000_000_000;
+
     #[test]
-    fn dots_span_the_plot_area() {
-        let s = layout(&[summary("a", 100, 2_000_000, 0), summary("b", 200, 1_000_000, 1)]);
+    fn dots_span_the_plot_area_and_the_time_axis_is_labelled() {
+        let (a, b) = (NOW - 60_000_000_000, NOW - 30_000_000_000);
+        let s = layout(&[summary("a", a, 2_000_000, 0), summary("b", b, 1_000_000, 1)], 0, NOW);
         assert_eq!(s.y_max_label, "2.00 ms");
         let (a, b) = (&s.dots[0], &s.dots[1]);
-        assert_eq!((a.x, a.y), (PAD_LEFT, PAD), "earliest and slowest: top left");
-        assert_eq!(b.x, WIDTH - PAD);
-        assert_eq!(b.y, PAD + (HEIGHT - 2.0 * PAD) / 2.0);
+        assert_eq!((a.x, a.y), (0.0, 1.0), "earliest and slowest: top left");
+        assert_eq!((b.x, b.y), (1.0, 0.5));
         assert!(b.error && !a.error);
-        assert!(layout(&[]).dots.is_empty());
+        let labels: Vec<(f64, &str)> = s.x_labels.iter().map(|(x, t)| (*x, t.as_str())).collect();
+        assert_eq!(labels, [(0.0, "09:59:00.000"), (0.5, "09:59:15.000"), (1.0, "09:59:30.000")]);
+        // In a zone an hour east, the same instants an hour later.
+        let east = layout(&[summary("a", NOW - 60_000_000_000, 1, 0)], 60, NOW);
+        assert_eq!(east.x_labels, [(0.5, "10:59:00.000".to_owned())]);
+        assert_eq!(east.dots[0].x, 0.5, "a lone trace sits in the middle");
+        assert!(layout(&[], 0, NOW).dots.is_empty());
     }
 }

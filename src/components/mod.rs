@@ -12,3 +12,7 @@ mod otlp_hint;
 pub(crate) use otlp_hint::OtlpHint;
 mod range_form;
 pub(crate) use range_form::{InsightPage, RangeForm};
+mod time;
+pub(crate) use time::{use_zone_provider, StartTime, Zone, ZoneSwitch};
+mod copy;
+pub(crate) use copy::CopyButton;

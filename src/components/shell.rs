@@ -13,6 +13,7 @@ pub(crate) fn Shell() -> Element {
     let env = use_context::<Env>();
     let current = use_route::<Route>();
     use_live_provider();
+    crate::components::use_zone_provider();
     // A native window's router starts at `/`: go to the page it was opened for, once.
     use_hook(|| {
         if let Some(path) = env.start_path.as_deref() {

@@ -70,6 +70,21 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
+/// The local time zone's offset east of UTC, in minutes, at `at_ms` (Unix ms): the machine's
+/// (`TZ`, else /etc/localtime); 0 when it cannot be told.
+pub fn utc_offset_minutes(at_ms: f64) -> i32 {
+    let at = (at_ms / 1e3) as libc::time_t;
+    // SAFETY: `tm` is plain data that localtime_r fills; both pointers are valid for the call,
+    // and localtime_r (unlike localtime) keeps no shared state.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&at, &mut tm).is_null() {
+            return 0;
+        }
+        (tm.tm_gmtoff / 60) as i32
+    }
+}
+
 /// Waits `ms` milliseconds (tokio timer).
 pub async fn sleep_ms(ms: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;

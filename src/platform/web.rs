@@ -81,6 +81,11 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// The local time zone's offset east of UTC, in minutes, at `at_ms` (Unix ms): the browser's.
+pub fn utc_offset_minutes(at_ms: f64) -> i32 {
+    -(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms)).get_timezone_offset() as i32)
+}
+
 /// Waits `ms` milliseconds (browser timer).
 pub async fn sleep_ms(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;

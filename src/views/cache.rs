@@ -3,7 +3,7 @@
 
 use dioxus::prelude::*;
 
-use crate::charts::plot::line::{hit_rate_chart, series_of};
+use crate::charts::plot::line::{hit_rate_chart, series_of, WIDTH};
 use crate::charts::plot::Plot;
 use crate::components::{InsightPage, OtlpHint, RangeForm};
 use crate::filters::{InsightFilters, TraceFilters};
@@ -16,6 +16,7 @@ use crate::words::format_rate;
 pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
     crate::uitrace::use_render_span();
     let answer = use_api_live::<CacheAnswer>(move || filters.read().api_path("/api/v1/cache"));
+    let mut width = use_signal(|| WIDTH);
     rsx! {
         section { class: "insights cache",
             document::Title { "otelscope — Cache hit rates" }
@@ -38,10 +39,21 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                     }
                 },
                 Loadable::Ready(answer) => rsx! {
-                    Plot {
-                        drawing: hit_rate_chart(answer.since_ns, answer.until_ns, &series_of(&answer)),
-                        label: "Cache hit rate over time, per cache and layer",
-                        class: "hit-rate-chart",
+                    // Drawn at its box's width, so its labels keep their size.
+                    div { class: "plot-box",
+                        onresize: move |e| {
+                            if let Ok(size) = e.get_content_box_size() {
+                                let measured = size.width.round() as u32;
+                                if measured.abs_diff(*width.peek()) >= 2 {
+                                    width.set(measured);
+                                }
+                            }
+                        },
+                        Plot {
+                            drawing: hit_rate_chart(answer.since_ns, answer.until_ns, &series_of(&answer), width()),
+                            label: "Cache hit rate over time, per cache and layer",
+                            class: "hit-rate-chart",
+                        }
                     }
                     div { class: "table-scroll", {cache_table(&answer.caches)} }
                 },

@@ -1,13 +1,14 @@
 //! The pages whose code the browser loads on their first visit, as the router sees them: in the
-//! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`
-//! and the services, cache, retry and self pages `split_insights.wasm`, so the first paint of every other
+//! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`,
+//! the trace search `split_search.wasm`, and the services, cache, retry and self pages
+//! `split_insights.wasm`, so the first paint of every other
 //! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly.
 
 use dioxus::prelude::*;
 
-use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters};
+use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters, TraceFilters};
 use crate::routes::Route;
-use crate::views::{cache, flamegraph, profile, retries, self_view, services};
+use crate::views::{cache, flamegraph, profile, retries, self_view, services, traces};
 
 #[component]
 pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
@@ -17,6 +18,11 @@ pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
 #[component]
 pub(crate) fn Profile(filters: ReadSignal<ProfileFilters>) -> Element {
     rsx! { Lazy { route: Route::Profile { filters: filters() } } }
+}
+
+#[component]
+pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
+    rsx! { Lazy { route: Route::Traces { filters: filters() } } }
 }
 
 #[component]
@@ -48,6 +54,14 @@ fn draw_flame(route: Route) -> Element {
     }
 }
 
+/// Draws the search module's page: the trace search.
+fn draw_search(route: Route) -> Element {
+    match route {
+        Route::Traces { filters } => rsx! { traces::Traces { filters } },
+        _ => VNode::empty(),
+    }
+}
+
 /// Draws one of the insights module's pages.
 fn draw_insights(route: Route) -> Element {
     match route {
@@ -67,12 +81,12 @@ fn Lazy(route: Route) -> Element {
     // The page's load starts now, before its module is fetched.
     crate::uitrace::use_navigation();
     // The route's variant never changes for one `Lazy` (each page wraps its own).
-    let flame = route.split_module() == Some("flame");
+    let name = route.split_module();
     let module = use_resource(move || async move {
-        if flame {
-            split::flame().await
-        } else {
-            split::insights().await
+        match name {
+            Some("flame") => split::flame().await,
+            Some("search") => split::search().await,
+            _ => split::insights().await,
         }
     });
     let drawn = match &*module.read() {
@@ -92,6 +106,7 @@ fn Lazy(route: Route) -> Element {
 fn Lazy(route: Route) -> Element {
     match route.split_module() {
         Some("flame") => draw_flame(route),
+        Some("search") => draw_search(route),
         _ => draw_insights(route),
     }
 }
@@ -108,6 +123,11 @@ mod split {
     #[wasm_split(flame, fallible)]
     pub(super) fn flame() -> Result<Draw, SplitLoaderError> {
         Ok(draw_flame)
+    }
+
+    #[wasm_split(search, fallible)]
+    pub(super) fn search() -> Result<Draw, SplitLoaderError> {
+        Ok(draw_search)
     }
 
     #[wasm_split(insights, fallible)]

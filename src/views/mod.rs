@@ -13,7 +13,6 @@ mod trace_detail;
 pub(crate) mod traces;
 
 pub(crate) use home::Home;
-pub(crate) use lazy::{Cache, FlameGraph, Profile, Retries, SelfView, ServiceList};
+pub(crate) use lazy::{Cache, FlameGraph, Profile, Retries, SelfView, ServiceList, Traces};
 pub(crate) use not_found::NotFound;
 pub(crate) use trace_detail::{TraceDetail, TraceSpan};
-pub(crate) use traces::Traces;

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 
 use crate::charts::waterfall::{SharedSpans, Waterfall};
+use crate::components::{CopyButton, StartTime, ZoneSwitch};
 use crate::filters::FlameFilters;
 use crate::hooks::{use_api, Loadable};
 use crate::model::Trace;
@@ -81,7 +82,11 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                 {back}
                 section { class: "trace-detail",
                     h1 { "{title}" }
-                    p { class: "trace-meta", code { "{trace.trace_id}" } " · {summary} · "
+                    p { class: "trace-meta", code { "{trace.trace_id}" } CopyButton { text: trace.trace_id.clone(), what: "trace id" } " · {summary} · started "
+                        StartTime { ns: start }
+                        " "
+                        ZoneSwitch {}
+                        " · "
                         Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { trace_id: trace.trace_id.clone(), ..Default::default() } }, "Flame graph of this trace" }
                     }
                     Waterfall { spans, focus: span() }

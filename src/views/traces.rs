@@ -4,7 +4,7 @@
 use dioxus::prelude::*;
 
 use crate::charts::scatter::DurationScatter;
-use crate::components::OtlpHint;
+use crate::components::{OtlpHint, StartTime, ZoneSwitch};
 use crate::filters::{ServiceFilters, TraceFilters, RANGES};
 use crate::hooks::{use_api, use_api_live, Loadable};
 use crate::model::{Services, TraceList, SELF_SERVICES};
@@ -21,7 +21,10 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
             SearchForm { filters: filters() }
             match results {
                 Loadable::Loading => rsx! { p { class: "loading", "Loading traces…" } },
-                Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not load traces: {error}" } },
+                Loadable::Failed(error) => rsx! {
+                    p { class: "error-state", id: "search-error", role: "alert", "Could not load traces: {error} " }
+                    p { Link { class: "reset", to: Route::Traces { filters: TraceFilters::default() }, "Reset filters" } }
+                },
                 Loadable::Ready(list) if list.traces.is_empty() => rsx! {
                     p { class: "empty-state",
                         "No traces match. "
@@ -57,6 +60,9 @@ fn SearchForm(filters: TraceFilters) -> Element {
         _ => Vec::new(),
     };
     let field = move |name: &'static str| draft.read().field(name).to_owned();
+    // What the API would refuse stays in its field as typed, marked, next to the message.
+    let invalid = draft.read().invalid_fields();
+    let marked = move |name: &'static str| invalid.contains(&name).then_some("true");
     let mut set = move |name: &'static str, value: String| {
         if let Some(slot) = draft.write().field_mut(name) {
             *slot = value;
@@ -83,10 +89,10 @@ fn SearchForm(filters: TraceFilters) -> Element {
                 input { name: "name", value: field("name"), placeholder: "GET /items", oninput: move |e| set("name", e.value()) }
             }
             label { "Min ms"
-                input { name: "min_duration_ms", r#type: "number", min: "0", step: "any", value: field("min_duration_ms"), oninput: move |e| set("min_duration_ms", e.value()) }
+                input { name: "min_duration_ms", inputmode: "decimal", value: field("min_duration_ms"), "aria-invalid": marked("min_duration_ms"), "aria-describedby": marked("min_duration_ms").map(|_| "search-error"), oninput: move |e| set("min_duration_ms", e.value()) }
             }
             label { "Max ms"
-                input { name: "max_duration_ms", r#type: "number", min: "0", step: "any", value: field("max_duration_ms"), oninput: move |e| set("max_duration_ms", e.value()) }
+                input { name: "max_duration_ms", inputmode: "decimal", value: field("max_duration_ms"), "aria-invalid": marked("max_duration_ms"), "aria-describedby": marked("max_duration_ms").map(|_| "search-error"), oninput: move |e| set("max_duration_ms", e.value()) }
             }
             label { "Status"
                 select { name: "status", value: field("status"), onchange: move |e| set("status", e.value()),
@@ -96,7 +102,7 @@ fn SearchForm(filters: TraceFilters) -> Element {
                 }
             }
             label { "Attribute"
-                input { name: "attr", value: field("attr"), placeholder: "http.route=/items", oninput: move |e| set("attr", e.value()) }
+                input { name: "attr", value: field("attr"), placeholder: "http.route=/items", "aria-invalid": marked("attr"), "aria-describedby": marked("attr").map(|_| "search-error"), oninput: move |e| set("attr", e.value()) }
             }
             label { "Time"
                 select { name: "since", value: field("since"), onchange: move |e| set("since", e.value()),
@@ -104,6 +110,9 @@ fn SearchForm(filters: TraceFilters) -> Element {
                         option { value: "{value}", selected: field("since") == value, "{text}" }
                     }
                 }
+            }
+            label { "Limit"
+                input { name: "limit", class: "limit", inputmode: "numeric", placeholder: "20", value: field("limit"), "aria-invalid": marked("limit"), "aria-describedby": marked("limit").map(|_| "search-error"), oninput: move |e| set("limit", e.value()) }
             }
             label { class: "check", title: "Also list the traces of otelscope's own UI and server",
                 input {
@@ -125,7 +134,7 @@ pub(crate) fn ResultsTable(list: TraceList) -> Element {
     rsx! {
         table { class: "results",
             thead {
-                tr { th { "Trace" } th { "Start" } th { "Duration" } th { "Spans" } th { "Errors" } }
+                tr { th { "Trace" } th { class: "num", "Start " ZoneSwitch {} } th { class: "num", "Duration" } th { class: "num", "Spans" } th { class: "num", "Errors" } }
             }
             tbody {
                 for t in list.traces {
@@ -137,7 +146,7 @@ pub(crate) fn ResultsTable(list: TraceList) -> Element {
                                 span { class: "op", "{t.root_name}" }
                             }
                         }
-                        td { class: "num", "{clock_time(t.start_ns)}" }
+                        td { class: "num", StartTime { ns: t.start_ns } }
                         td { class: "num", "{format_duration(t.duration_ns)}" }
                         td { class: "num", "{t.span_count}" }
                         td { class: "num", "{t.error_count}" }
@@ -146,11 +155,4 @@ pub(crate) fn ResultsTable(list: TraceList) -> Element {
             }
         }
     }
-}
-
-/// `HH:MM:SS.mmm` UTC of a Unix-nanosecond time.
-pub(crate) fn clock_time(ns: u64) -> String {
-    let ms = ns / 1_000_000;
-    let (s, ms) = (ms / 1000, ms % 1000);
-    format!("{:02}:{:02}:{:02}.{ms:03}", (s / 3600) % 24, (s / 60) % 60, s % 60)
 }

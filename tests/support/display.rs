@@ -47,7 +47,15 @@ impl Display {
 
     /// The ids of the windows whose title is exactly `title`, waiting up to `timeout` for one.
     pub async fn wait_for_window(&self, title: &str, timeout: Duration) -> Vec<String> {
-        let pattern = format!("^{title}$");
+        // xdotool matches a regular expression: the title's own `{`, `(`, `.` are literal.
+        let literal: String = title
+            .chars()
+            .flat_map(|c| {
+                let special = "\\^$.|?*+()[]{}".contains(c);
+                special.then_some('\\').into_iter().chain(std::iter::once(c))
+            })
+            .collect();
+        let pattern = format!("^{literal}$");
         let args = ["search", "--sync", "--onlyvisible", "--name", &pattern];
         let search = self.run("xdotool", &args);
         let ids = tokio::time::timeout(timeout, search)
@@ -129,16 +137,21 @@ impl DesktopWindow {
         DesktopWindow { otlp_http_url, otlp_grpc_url, display, app, windows, dump }
     }
 
-    /// Waits until the app has painted and the picture holds still, and keeps it as `png`.
+    /// Waits until the app has painted and the picture holds still, and keeps it as `png`
+    /// in the test artefacts.
     pub async fn screenshot_when_painted(&self, png: &str) {
+        self.screenshot_when_painted_to(&artifacts_dir().join(png)).await;
+    }
+
+    /// Waits until the app has painted and the picture holds still, and writes it to `png`.
+    pub async fn screenshot_when_painted_to(&self, png: &std::path::Path) {
         // The webview paints asynchronously after the window maps and after the title changes:
         // poll the screen until the app has drawn and the picture holds still for three looks
-        // (a condition, with a deadline), keeping the last picture as the artefact.
-        let png = artifacts_dir().join(png);
+        // (a condition, with a deadline), keeping the last picture.
         let deadline = Instant::now() + STARTUP;
         let mut history = Vec::new();
         let colours = loop {
-            let colours = self.display.screenshot(&png).await;
+            let colours = self.display.screenshot(png).await;
             history.push(colours);
             let settled =
                 history.len() >= 3 && history[history.len() - 3..].iter().all(|&c| c == colours);

@@ -8,7 +8,7 @@ use dioxus::prelude::*;
 
 use super::analysis::{diff_change, diff_colour, frame_colour, frame_summary, search};
 use super::layout::{label, layout, Flat, ROW, WIDTH};
-use crate::env::{Env, PlatformKind, SsrData};
+use crate::env::{full_ssr, Env, PlatformKind};
 use crate::filters::ChartParams;
 
 /// A flattened graph, compared by identity (a 100,000-frame tree is never compared deeply).
@@ -49,13 +49,6 @@ pub(crate) fn page_href(url: &str) -> String {
     }
 }
 
-/// Whether this is a page without scripts (`/ssr/...`): links instead of handlers.
-pub(crate) fn full_ssr() -> bool {
-    let env = consume_context::<Env>();
-    let preview = try_consume_context::<SsrData>().is_some_and(|d| d.is_preview());
-    env.platform == PlatformKind::Ssr && !preview
-}
-
 #[component]
 pub fn FlameChart(
     flat: SharedFlat,
@@ -74,7 +67,10 @@ pub fn FlameChart(
     let navigator = use_navigator();
     let flat = flat.0;
     let zoom = if action == FrameAction::Zoom { flat.find(&params.zoom) } else { 0 };
-    let laid = layout(&flat, zoom, WIDTH);
+    // Laid out at the box's own width (in CSS px), so labels keep their 12 px at any window
+    // width; WIDTH until the box has been measured (and on pages without scripts, which scale).
+    let mut width = use_signal(|| WIDTH);
+    let laid = layout(&flat, zoom, width());
     let (matched, _) = search(&flat, &params.search);
     // Read by `Details` only, so hovering redraws the details line, not the frames.
     let mut hovered = use_signal(|| None::<usize>);
@@ -99,9 +95,17 @@ pub fn FlameChart(
     };
     rsx! {
         div { class: "fl-box", "data-role": "{role}",
+            onresize: move |e| {
+                if let Ok(size) = e.get_content_box_size() {
+                    let measured = size.width.round().max(200.0);
+                    if (measured - *width.peek()).abs() >= 1.0 {
+                        width.set(measured);
+                    }
+                }
+            },
             svg {
                 class: "fl-chart",
-                view_box: "0 0 {WIDTH} {height}",
+                view_box: "0 0 {width} {height}",
                 role: "img",
                 "aria-label": "Flame graph",
                 onmouseleave: move |_| hovered.set(None),

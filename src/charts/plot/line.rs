@@ -12,7 +12,9 @@ use crate::model::CacheAnswer;
 pub(crate) const WIDTH: u32 = 1200;
 pub(crate) const HEIGHT: u32 = 280;
 /// The plot's share of the width; the legend takes the rest.
-const PLOT_WIDTH: u32 = 900;
+/// The legend's share beside the plot: 300 px wide, 180 at the least.
+const LEGEND_WIDTH: u32 = 300;
+const LEGEND_MIN: u32 = 180;
 /// Longest legend line drawn whole; longer ones end in `…` (the table has them whole).
 const LEGEND_CHARS: usize = 36;
 /// Legend entries drawn (two lines each, `LEGEND_PITCH` apart); the rest are counted.
@@ -58,26 +60,41 @@ pub(crate) fn series_detail(layer: &str, service: &str, source: &str) -> String 
     }
 }
 
-/// Lays out the hit-rate chart of `series` over `since_ns..until_ns`.
-pub(crate) fn hit_rate_chart(since_ns: u64, until_ns: u64, series: &[Series]) -> Drawing {
+/// Lays out the hit-rate chart of `series` over `since_ns..until_ns`, `width` px wide (its
+/// box's width, so its 11 px labels are drawn at 11 px; at least 480).
+pub(crate) fn hit_rate_chart(
+    since_ns: u64,
+    until_ns: u64,
+    series: &[Series],
+    width: u32,
+) -> Drawing {
+    let width = width.max(480);
     if series.iter().all(|s| s.points.is_empty()) {
-        return Drawing::note(WIDTH, HEIGHT, "No cache lookups in this range.");
+        return Drawing::note(width, HEIGHT, "No cache lookups in this range.");
     }
     let x0 = since_ns as f64 / 1e9;
     let x1 = (until_ns as f64 / 1e9).max(x0 + 1.0);
     let mut primitives = Vec::new();
     // Plotters reports only its own layout errors (none with these fixed sizes); whatever was
     // recorded up to one is still drawn.
-    let _ = draw(&mut primitives, x0, x1, series);
-    Drawing { width: WIDTH, height: HEIGHT, primitives, empty: false }
+    let _ = draw(&mut primitives, x0, x1, series, width);
+    Drawing { width, height: HEIGHT, primitives, empty: false }
 }
 
 type DrawResult = Result<(), DrawingAreaErrorKind<super::backend::NeverFails>>;
 
-fn draw(out: &mut Vec<super::Primitive>, x0: f64, x1: f64, series: &[Series]) -> DrawResult {
-    let root = Recorder { size: (WIDTH, HEIGHT), out }.into_drawing_area();
-    let (plot_area, legend_area) = root.split_horizontally(PLOT_WIDTH);
-    let ticks = time_ticks(x0, x1, 8);
+fn draw(
+    out: &mut Vec<super::Primitive>,
+    x0: f64,
+    x1: f64,
+    series: &[Series],
+    width: u32,
+) -> DrawResult {
+    let root = Recorder { size: (width, HEIGHT), out }.into_drawing_area();
+    let legend = LEGEND_WIDTH.min(width / 3).max(LEGEND_MIN);
+    let (plot_area, legend_area) = root.split_horizontally(width - legend);
+    // About one time label per 110 px of plot.
+    let ticks = time_ticks(x0, x1, ((width - legend) / 110).clamp(3, 8) as usize);
     let step = if ticks.len() >= 2 { ticks[1] - ticks[0] } else { x1 - x0 };
     let mut chart = ChartBuilder::on(&plot_area)
         .margin(14)
@@ -123,12 +140,12 @@ fn draw(out: &mut Vec<super::Primitive>, x0: f64, x1: f64, series: &[Series]) ->
         let color = PALETTE[i % PALETTE.len()];
         legend_area.draw(&Rectangle::new([(8, y - 5), (22, y + 5)], color.filled()))?;
         legend_area.draw(&Text::new(
-            ellipsis(&s.name, LEGEND_CHARS),
+            ellipsis(&s.name, LEGEND_CHARS.min(legend as usize / 7)),
             (30, y),
             name_style.pos(left),
         ))?;
         legend_area.draw(&Text::new(
-            ellipsis(&s.detail, LEGEND_CHARS),
+            ellipsis(&s.detail, LEGEND_CHARS.min(legend as usize / 7)),
             (30, y + 14),
             detail_style.pos(left),
         ))?;

@@ -2,7 +2,7 @@
 //! that the recorded drawing renders as SVG elements with labels as text.
 
 use super::bars::attempts_chart;
-use super::line::{clock, ellipsis, hit_rate_chart, series_detail, time_ticks, Series};
+use super::line::{clock, ellipsis, hit_rate_chart, series_detail, time_ticks, Series, WIDTH};
 use super::*;
 use crate::model::AttemptCount;
 
@@ -47,7 +47,7 @@ fn hit_rate_chart_has_clock_ticks_percent_ticks_and_a_legend() {
         detail: series_detail("l1", "shop", "spans"),
         points: vec![(T0, 1.0), (T0 + 30 * MIN, 0.5), (T0 + 60 * MIN, 0.0)],
     }];
-    let drawing = hit_rate_chart(T0, T0 + 60 * MIN, &series);
+    let drawing = hit_rate_chart(T0, T0 + 60 * MIN, &series, WIDTH);
     assert!(!drawing.empty);
     let texts = texts(&drawing);
     for label in
@@ -77,10 +77,11 @@ fn no_lookups_is_a_no_data_note() {
         T0,
         T0 + MIN,
         &[Series { name: "a".into(), detail: String::new(), points: vec![] }],
+        WIDTH,
     );
     assert!(empty.empty);
     assert_eq!(texts(&empty), ["No cache lookups in this range."]);
-    assert!(hit_rate_chart(T0, T0 + MIN, &[]).empty);
+    assert!(hit_rate_chart(T0, T0 + MIN, &[], WIDTH).empty);
     assert!(attempts_chart(&[]).empty);
     assert!(attempts_chart(&[AttemptCount { attempts: 2, calls: 0 }]).empty);
 }
@@ -96,7 +97,7 @@ fn long_legend_entries_are_cut_and_many_are_counted() {
             points: vec![(T0, 0.5)],
         })
         .collect();
-    let texts = texts(&hit_rate_chart(T0, T0 + MIN, &series)).join("|");
+    let texts = texts(&hit_rate_chart(T0, T0 + MIN, &series, WIDTH)).join("|");
     assert!(texts.contains("cache6") && !texts.contains("cache7"), "{texts}");
     assert!(texts.contains("and 2 more (see the table)"));
 }
@@ -134,6 +135,7 @@ fn the_svg_keeps_hostile_labels_as_text() {
         T0,
         T0 + MIN,
         &[Series { name: hostile.into(), detail: hostile.into(), points: vec![(T0, 1.0)] }],
+        WIDTH,
     );
     let html = dioxus::ssr::render_element(
         rsx! { Plot { drawing, label: "chart".to_string(), class: "x".to_string() } },
@@ -159,6 +161,7 @@ fn tick_labels_name_seconds_minutes_or_dates_as_the_step_needs() {
         0,
         T0,
         &[Series { name: "a".into(), detail: String::new(), points: vec![(T0 / 2, 0.5)] }],
+        WIDTH,
     );
     let labels = texts(&drawing);
     assert!(
@@ -166,4 +169,20 @@ fn tick_labels_name_seconds_minutes_or_dates_as_the_step_needs() {
             && !labels.contains(&"00:00"),
         "{labels:?}"
     );
+}
+
+#[test]
+fn a_narrow_box_gets_a_narrow_chart_with_fewer_time_labels_and_a_shorter_legend() {
+    let series = [Series {
+        name: "a very long cache name that is elided".into(),
+        detail: String::new(),
+        points: vec![(T0, 0.5), (T0 + 30 * MIN, 0.75)],
+    }];
+    let wide = hit_rate_chart(T0, T0 + 60 * MIN, &series, 1200);
+    let narrow = hit_rate_chart(T0, T0 + 60 * MIN, &series, 600);
+    assert_eq!((wide.width, narrow.width), (1200, 600));
+    let clocks = |d: &Drawing| texts(d).iter().filter(|t| t.contains(':')).count();
+    assert!(clocks(&narrow) < clocks(&wide), "{:?} vs {:?}", texts(&narrow), texts(&wide));
+    assert!(texts(&narrow).iter().any(|t| t.ends_with('…')), "{:?}", texts(&narrow));
+    assert_eq!(hit_rate_chart(T0, T0 + MIN, &series, 100).width, 480, "never narrower than 480");
 }
