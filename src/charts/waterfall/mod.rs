@@ -516,7 +516,7 @@ fn SpanDetails(span: Span, self_ns: u64, trace_start_ns: u64) -> Element {
                 dt { "Status" } dd { class: "status-{status}", "{status} {span.status.message}" }
                 dt { "Span id" } dd { code { "{span.span_id}" } CopyButton { text: span.span_id.clone(), what: "span id" } }
                 if let Some(parent) = &span.parent_span_id { dt { "Parent" } dd { code { "{parent}" } } }
-                dt { "Scope" } dd { "{span.scope.name} {span.scope.version}" }
+                if !span.scope.name.is_empty() { dt { "Scope" } dd { "{span.scope.name} {span.scope.version}" } }
                 dt { "Logs" } dd { a { class: "logs-link", href: "{api_base}/api/v1/logs?trace_id={span.trace_id}", "this trace's logs (JSON)" } }
             }
             for exception in exceptions {
@@ -528,7 +528,7 @@ fn SpanDetails(span: Span, self_ns: u64, trace_start_ns: u64) -> Element {
                 ul { class: "events",
                     for event in events {
                         li {
-                            span { class: "event-time", {format_duration(event.time_ns.saturating_sub(span.start_ns))} }
+                            span { class: "event-time", "+{format_duration(event.time_ns.saturating_sub(span.start_ns))}" }
                             " "
                             strong { "{event.name}" }
                             AttributeTable { title: "", attributes: event.attributes.clone() }
@@ -735,3 +735,7 @@ fn row_key(key: &Key) -> Option<RowKey> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+#[path = "details_tests.rs"]
+mod details_tests;
