@@ -255,3 +255,98 @@ async fn the_theme_switch_is_remembered_across_reloads() {
     let ssr = reqwest::get(server.url("/ssr/traces")).await.unwrap().text().await.unwrap();
     assert!(!ssr.contains("<script"), "{ssr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn find_in_trace_dims_counts_hidden_matches_and_the_url_follows_the_selection() {
+    let server = Server::start().await;
+    send_traces(&server).await;
+    let browser = Browser::start().await;
+    // The header's lookup box: a bad id is marked, a good one (any case) opens the trace.
+    browser.client.goto(&server.url("/traces")).await.unwrap();
+    let lookup = "[data-platform=\"web\"] .trace-lookup input";
+    let field = browser.client.wait().for_element(fantoccini::Locator::Css(lookup)).await.unwrap();
+    field.send_keys("not-an-id\n").await.unwrap();
+    wait_until(
+        &browser,
+        "the id is refused",
+        &format!(
+            "return document.querySelector('{}').getAttribute('aria-invalid') === 'true'",
+            lookup.replace('\'', "\\'")
+        ),
+    )
+    .await;
+    field.clear().await.unwrap();
+    field.send_keys(&format!(" {} \n", TRACE.to_uppercase())).await.unwrap();
+    wait_until(
+        &browser,
+        "the trace opens",
+        &format!(
+            "return location.pathname === '/traces/{TRACE}' && !!document.querySelector('.wf-row')"
+        ),
+    )
+    .await;
+
+    // Find by an exception's type (an event attribute): one match, the others dimmed.
+    let search = browser.client.find(fantoccini::Locator::Css(".wf-search")).await.unwrap();
+    search.send_keys("paymenterror").await.unwrap();
+    wait_until(
+        &browser,
+        "the match",
+        "return document.querySelectorAll('.wf-row.match').length === 1",
+    )
+    .await;
+    assert_eq!(browser.text_of(".wf-row.match .op").await, "charge");
+    assert_eq!(browser.eval("return document.querySelectorAll('.wf-row.dim').length").await, 3);
+    // Collapse all: the root stays open (its steps have no children here), so nothing hides;
+    // collapsing the root hides three spans, one of them matching.
+    browser.click(".wf-collapse-all").await;
+    browser.click(".wf-row[data-row=\"0\"] .wf-toggle").await;
+    wait_until(
+        &browser,
+        "the root is collapsed",
+        "return document.querySelectorAll('.wf-row').length === 1",
+    )
+    .await;
+    assert_eq!(browser.text_of(".wf-row[data-row=\"0\"] .hidden-count").await, "+3 · 1 match");
+
+    // Selecting a span replaces the URL (no new history entry), so a copied URL opens it.
+    browser.client.goto(&server.url(&format!("/traces/{TRACE}"))).await.unwrap();
+    wait_until(
+        &browser,
+        "the rows",
+        "return document.querySelectorAll('[data-platform=\"web\"] .wf-row').length === 4",
+    )
+    .await;
+    let history = browser.eval("return history.length").await;
+    browser.click(".wf-row[data-row=\"2\"]").await;
+    wait_until(
+        &browser,
+        "the URL names the span",
+        &format!("return location.pathname === '/traces/{TRACE}/spans/{CHARGE}'"),
+    )
+    .await;
+    assert_eq!(browser.eval("return history.length").await, history);
+    // The details follow the selection up when its row is collapsed away.
+    browser.click(".wf-row[data-row=\"0\"] .wf-toggle").await;
+    wait_until(&browser, "the root's details", "var h = document.querySelector('.span-details h2'); return !!h && h.textContent === 'GET /checkout'").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_the_server_goes_away_the_list_stays_under_a_reconnecting_banner() {
+    let mut server = Server::start().await;
+    send_traces(&server).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/traces")).await.unwrap();
+    wait_until(&browser, "the list", &format!("return !!document.querySelector('[data-platform=\"web\"] a[href=\"/traces/{TRACE}\"]')")).await;
+    assert!(browser.text_of(".live-state").await.starts_with("live"));
+    server.child.kill().await.unwrap();
+    // The next refresh (every 5 s) finds nobody.
+    wait_until(&browser, "the banner", "return !!document.querySelector('.reconnecting')").await;
+    assert!(
+        browser.text_of(".live-state").await.starts_with("reconnecting…"),
+        "the header no longer says live"
+    );
+    assert_eq!(browser.text_of(".status").await, "server unreachable · reconnecting…");
+    let kept = browser.eval(&format!("return !!document.querySelector('a[href=\"/traces/{TRACE}\"]') && !document.querySelector('.error-state')")).await;
+    assert_eq!(kept, true, "the last data stays");
+}

@@ -3,8 +3,9 @@
 use dioxus::prelude::*;
 
 use crate::env::{Env, PlatformKind};
-use crate::hooks::{ago_text, Live, REFRESH_SECONDS};
+use crate::hooks::{Live, REFRESH_SECONDS};
 use crate::platform;
+use crate::words::format_ago;
 
 #[component]
 pub(crate) fn LiveControl() -> Element {
@@ -22,10 +23,16 @@ pub(crate) fn LiveControl() -> Element {
     // Read every render so the "ago" text moves on with each tick.
     let _clock = (live.clock)();
     let changed = match (live.changed_at)() {
-        Some(at) => format!(" · data changed {}", ago_text(at, platform::now_ms())),
+        Some(at) => {
+            let ns = |ms: f64| (ms * 1e6) as u64;
+            format!(" · data changed {}", format_ago(ns(at), ns(platform::now_ms())))
+        }
         None => String::new(),
     };
-    let state = if paused {
+    let reconnecting = (live.reconnecting)();
+    let state = if reconnecting {
+        format!("reconnecting…{changed}")
+    } else if paused {
         format!("paused{changed}")
     } else {
         format!("live · every {REFRESH_SECONDS} s{changed}")
@@ -39,7 +46,7 @@ pub(crate) fn LiveControl() -> Element {
                 "{label}"
             }
             span {
-                class: if paused { "live-state paused" } else { "live-state" },
+                class: if paused || reconnecting { "live-state paused" } else { "live-state" },
                 title: "Lists refresh every {REFRESH_SECONDS} s; the time is when an answer last differed",
                 "{state}"
             }

@@ -3,7 +3,7 @@
 
 use dioxus::prelude::*;
 
-use crate::hooks::{use_api_live, Loadable};
+use crate::hooks::{use_api_live, Live, Loadable};
 use crate::model::{Health, Services};
 use crate::words::counted;
 use crate::ApiFailure;
@@ -12,7 +12,12 @@ use crate::ApiFailure;
 pub(crate) fn StatusLine() -> Element {
     let health = use_api_live::<Health>(|| "/api/v1/health".into());
     let services = use_api_live::<Services>(|| "/api/v1/services".into());
-    let (class, text) = status_text(&health, &services);
+    let reconnecting = try_use_context::<Live>().is_some_and(|live| (live.reconnecting)());
+    let (class, text) = if reconnecting {
+        ("status-error", "server unreachable · reconnecting…".to_owned())
+    } else {
+        status_text(&health, &services)
+    };
     rsx! {
         div { class: "status {class}", role: "status", "{text}" }
     }

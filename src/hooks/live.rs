@@ -18,6 +18,8 @@ pub(crate) struct Live {
     pub clock: Signal<u64>,
     /// When a live data hook last got an answer unlike its previous one (ms since the epoch).
     pub changed_at: Signal<Option<f64>>,
+    /// The server stopped answering: the pages show their last answers under a banner.
+    pub reconnecting: Signal<bool>,
 }
 
 /// Provides the live tick below the calling component and starts its timer.
@@ -27,6 +29,7 @@ pub(crate) fn use_live_provider() -> Live {
         paused: Signal::new(false),
         clock: Signal::new(0),
         changed_at: Signal::new(None),
+        reconnecting: Signal::new(false),
     });
     use_future(move || async move {
         let mut live = live;
@@ -39,32 +42,4 @@ pub(crate) fn use_live_provider() -> Live {
         }
     });
     live
-}
-
-/// "just now", "40 s ago", "3 min ago", "2 h ago": how long ago `then_ms` was at `now_ms`.
-pub(crate) fn ago_text(then_ms: f64, now_ms: f64) -> String {
-    let seconds = ((now_ms - then_ms) / 1e3).max(0.0) as u64;
-    match seconds {
-        0..5 => "just now".into(),
-        5..120 => format!("{seconds} s ago"),
-        120..7200 => format!("{} min ago", seconds / 60),
-        _ => format!("{} h ago", seconds / 3600),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ago_text;
-
-    #[test]
-    fn ago_wording() {
-        let t = 1_000_000.0;
-        assert_eq!(ago_text(t, t), "just now");
-        assert_eq!(ago_text(t, t - 500.0), "just now", "clock steps back: not negative");
-        assert_eq!(ago_text(t, t + 4_999.0), "just now");
-        assert_eq!(ago_text(t, t + 5_000.0), "5 s ago");
-        assert_eq!(ago_text(t, t + 119_000.0), "119 s ago");
-        assert_eq!(ago_text(t, t + 180_000.0), "3 min ago");
-        assert_eq!(ago_text(t, t + 3.0 * 3_600_000.0), "3 h ago");
-    }
 }

@@ -3,6 +3,6 @@
 mod live;
 mod use_api;
 
-pub(crate) use live::{ago_text, use_live_provider, Live, REFRESH_SECONDS};
+pub(crate) use live::{use_live_provider, Live, REFRESH_SECONDS};
 
 pub(crate) use use_api::{use_api, use_api_live, use_api_shared, Loadable};

@@ -93,13 +93,46 @@ fn use_api_outcome(path: impl Fn() -> String + 'static) -> Option<ApiOutcome> {
 pub(crate) fn use_api_live<T: DeserializeOwned + 'static>(
     path: impl Fn() -> String + 'static,
 ) -> Loadable<T> {
+    decode(use_live_outcome(Box::new(path)))
+}
+
+/// `use_api_live` up to decoding: one copy of this code for every answer type.
+fn use_live_outcome(path: Box<dyn Fn() -> String>) -> Option<ApiOutcome> {
     let live = try_use_context::<crate::hooks::Live>();
-    let outcome = use_api_outcome(move || {
-        if let Some(live) = live {
-            let _subscribe = (live.tick)();
+    // The path last asked for, and the last answer with the path it answered: when the server
+    // stops answering, the page keeps that answer (if it is for the same path) under the
+    // "reconnecting…" banner instead of an error.
+    let asked = use_hook(|| Rc::new(RefCell::new(String::new())));
+    let kept = use_hook(|| Rc::new(RefCell::new(None::<(String, Arc<str>)>)));
+    let outcome = use_api_outcome({
+        let asked = asked.clone();
+        move || {
+            if let Some(live) = live {
+                let _subscribe = (live.tick)();
+            }
+            let path = path();
+            asked.borrow_mut().clone_from(&path);
+            path
         }
-        path()
     });
+    let (outcome, reconnecting) = match outcome {
+        Some(Ok(body)) => {
+            *kept.borrow_mut() = Some((asked.borrow().clone(), body.clone()));
+            (Some(Ok(body)), Some(false))
+        }
+        Some(Err(ApiFailure::Unreachable(why))) => match &*kept.borrow() {
+            Some((path, body)) if *path == *asked.borrow() => (Some(Ok(body.clone())), Some(true)),
+            _ => (Some(Err(ApiFailure::Unreachable(why))), Some(true)),
+        },
+        other => (other, None),
+    };
+    use_effect(use_reactive!(|reconnecting| {
+        if let (Some(mut live), Some(now)) = (live, reconnecting) {
+            if *live.reconnecting.peek() != now {
+                live.reconnecting.set(now);
+            }
+        }
+    }));
     // Compared with the last answer that succeeded, so a failed refresh between two equal
     // answers is not a change; the first answer is one (the page's data appeared).
     let last_seen = use_hook(|| std::rc::Rc::new(std::cell::Cell::new(None::<u64>)));
@@ -111,7 +144,7 @@ pub(crate) fn use_api_live<T: DeserializeOwned + 'static>(
             }
         }
     }));
-    decode(outcome)
+    outcome
 }
 
 /// A hash of an answer, to tell a changed one from a repeat without keeping the old text.

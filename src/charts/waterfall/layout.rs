@@ -235,6 +235,21 @@ pub fn visible_rows(layout: &Layout, collapsed: &std::collections::HashSet<usize
     visible
 }
 
+/// The row that shows `row` when the rows in `collapsed` hide their subtrees: `row` itself, or
+/// its outermost collapsed ancestor.
+pub fn shown_ancestor(
+    layout: &Layout,
+    collapsed: &std::collections::HashSet<usize>,
+    row: usize,
+) -> usize {
+    collapsed
+        .iter()
+        .copied()
+        .filter(|&c| c < row && row <= c + layout.rows[c].descendants)
+        .min()
+        .unwrap_or(row)
+}
+
 /// The page of `size` rows (of `len`) that holds position `at`: pages start at multiples of
 /// `size`; a position past the end gives the first page.
 pub fn page_of(at: usize, len: usize, size: usize) -> std::ops::Range<usize> {

@@ -22,7 +22,7 @@ use crate::routes::Route;
 use crate::words::format_duration;
 use bars::ServiceColours;
 use keys::{navigate, scroll_to_show, NavAction, NavKey};
-use layout::{centred_scroll, layout, page_of, visible_rows, Layout};
+use layout::{centred_scroll, layout, page_of, shown_ancestor, visible_rows, Layout};
 use marks::{row_marks, RowMarks};
 
 const ROW_HEIGHT: f64 = 24.0;
@@ -126,6 +126,21 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
         }
     }));
     let trace_id = spans.0.first().map(|s| s.trace_id.clone()).unwrap_or_default();
+    // The browser's URL names the selected span (replaced, not pushed: selecting is not a
+    // page), so a copied URL opens this view.
+    let in_url = {
+        let spans = spans.clone();
+        let layout = layout.clone();
+        let web = env.platform == PlatformKind::Web;
+        move |row: usize| {
+            if web {
+                let span = &spans.0[layout.rows[row].span];
+                let url = format!("/traces/{}/spans/{}", span.trace_id, span.span_id);
+                let url = serde_json::to_string(&url).unwrap_or_default();
+                document::eval(&format!("history.replaceState(history.state, '', {url});"));
+            }
+        }
+    };
     // Links of the script-free page: to a span (selects it) and to the pages of rows around.
     let ssr_link = |row: usize| {
         format!("/ssr/traces/{trace_id}/spans/{}", spans.0[layout.rows[row].span].span_id)
@@ -149,6 +164,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     // renders), else the first drawn row.
     let on_key = {
         let layout = layout.clone();
+        let in_url = in_url.clone();
         move |e: KeyboardEvent| {
             let Some(key) = row_key(&e.key()) else {
                 return;
@@ -175,6 +191,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                     match action {
                         NavAction::Move(to) => {
                             selected.set(Some(to));
+                            in_url(to);
                             let at = visible.partition_point(|&r| r < to);
                             let shown = VIEW_HEIGHT.min(total_height) - 2.0;
                             // Read first: a read borrow must not live across `scroll_to`.
@@ -204,6 +221,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let window_h = (VIEW_HEIGHT / total_height.max(VIEW_HEIGHT) * MINIMAP_HEIGHT).max(2.0);
     let jump = move |y: f64, total: f64| (y / MINIMAP_HEIGHT * total - VIEW_HEIGHT / 2.0).max(0.0);
 
+    let searching = !query.read().trim().is_empty();
     let current_match = if matches.is_empty() { None } else { Some(match_pos() % matches.len()) };
     let match_label = match (current_match, query.read().is_empty()) {
         (_, true) => String::new(),
@@ -219,7 +237,8 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                     input {
                         class: "wf-search",
                         r#type: "search",
-                        placeholder: "Find spans (name, service, attribute)",
+                        placeholder: "Find spans (name, id, attribute, event…)",
+                        "aria-label": "Find spans",
                         value: "{query}",
                         oninput: move |e| {
                             query.set(e.value());
@@ -256,6 +275,27 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                     }
                     span { class: "wf-matches", "{match_label}" }
                     button { r#type: "button", onclick: move |_| collapsed.write().clear(), "Expand all" }
+                    button {
+                        r#type: "button",
+                        class: "wf-collapse-all",
+                        title: "Collapse every span below the top level",
+                        onclick: {
+                            let layout = layout.clone();
+                            move |_| {
+                                let all: HashSet<usize> = layout.rows.iter().enumerate()
+                                    .filter(|(_, r)| r.depth > 0 && r.descendants > 0)
+                                    .map(|(i, _)| i)
+                                    .collect();
+                                // The details follow the selection up to the row that hides it.
+                                let now = *selected.peek();
+                                if let Some(row) = now {
+                                    selected.set(Some(shown_ancestor(&layout, &all, row)));
+                                }
+                                collapsed.set(all);
+                            }
+                        },
+                        "Collapse all"
+                    }
                 }
                 span { class: "legend", title: "The parts of spans the trace's end waited on: their own work, not their children's", span { class: "legend-critical" } "critical path" }
             }
@@ -315,13 +355,29 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                                 collapsed: collapsed.read().contains(&row_index),
                                 selected: selected() == Some(row_index),
                                 matched: match_set.contains(&row_index),
-                                on_toggle: move |row: usize| {
-                                    let mut set = collapsed.write();
-                                    if !set.remove(&row) {
-                                        set.insert(row);
+                                dimmed: searching && !match_set.contains(&row_index),
+                                hidden_matches: if searching && collapsed.read().contains(&row_index) { matches_below(&layout, &matches, row_index) } else { 0 },
+                                on_toggle: {
+                                    let layout = layout.clone();
+                                    move |row: usize| {
+                                        let mut set = collapsed.write();
+                                        if !set.remove(&row) {
+                                            set.insert(row);
+                                            // A selected span collapsed away: its row takes the selection.
+                                            let now = *selected.peek();
+                                            if now.is_some_and(|s| s > row && s <= row + layout.rows[row].descendants) {
+                                                selected.set(Some(row));
+                                            }
+                                        }
                                     }
                                 },
-                                on_select: move |row: usize| selected.set(Some(row)),
+                                on_select: {
+                                    let in_url = in_url.clone();
+                                    move |row: usize| {
+                                        selected.set(Some(row));
+                                        in_url(row);
+                                    }
+                                },
                                 href: full_ssr.then(|| ssr_link(row_index)),
                             }
                         }
@@ -383,6 +439,10 @@ fn WaterfallRow(
     collapsed: bool,
     selected: bool,
     matched: bool,
+    /// A search is on and this span does not match it.
+    dimmed: bool,
+    /// Of the spans this collapsed row hides, how many match the search.
+    hidden_matches: usize,
     on_toggle: EventHandler<usize>,
     on_select: EventHandler<usize>,
     /// Pages without scripts make the name a link that selects the span.
@@ -392,6 +452,7 @@ fn WaterfallRow(
     for (on, name) in [
         (selected, " selected"),
         (matched, " match"),
+        (dimmed, " dim"),
         (span.is_error(), " error"),
         (row.critical, " critical"),
     ] {
@@ -439,6 +500,11 @@ fn WaterfallRow(
                     }
                 } else {
                     span { class: "wf-leaf" }
+                }
+                if collapsed {
+                    span { class: "badge hidden-count", title: "Spans hidden below this one",
+                        if hidden_matches > 0 { "+{row.descendants} · {hidden_matches} match" } else { "+{row.descendants}" }
+                    }
                 }
                 if let Some(href) = href {
                     a { class: "op", href: "{href}", "{span.name}" }
@@ -644,14 +710,17 @@ pub(crate) fn value_text(value: &AttrValue) -> String {
     }
 }
 
-/// Rows (in layout order) whose span name, service or an attribute value contains `query`,
-/// ignoring case.
+/// Rows (in layout order) whose span matches `query`, ignoring case: its name, service, span
+/// id, status message, attribute keys and values, event names and their attributes, and its
+/// resource's attributes.
 pub(crate) fn find_matches(spans: &[Span], layout: &Layout, query: &str) -> Vec<usize> {
     let query = query.trim().to_lowercase();
     if query.is_empty() {
         return Vec::new();
     }
     let hit = |s: &str| s.to_lowercase().contains(&query);
+    let any_kv =
+        |list: &[KeyValue]| list.iter().any(|kv| hit(&kv.key) || hit(&value_text(&kv.value)));
     layout
         .rows
         .iter()
@@ -660,15 +729,23 @@ pub(crate) fn find_matches(spans: &[Span], layout: &Layout, query: &str) -> Vec<
             let span = &spans[row.span];
             hit(&span.name)
                 || hit(&span.service)
-                || span.attributes.iter().any(|kv| hit(&kv.key) || hit(&value_text(&kv.value)))
+                || hit(&span.span_id)
+                || hit(&span.status.message)
+                || any_kv(&span.attributes)
+                || span.events.iter().any(|e| hit(&e.name) || any_kv(&e.attributes))
+                || any_kv(&span.resource)
         })
         .map(|(i, _)| i)
         .collect()
 }
 
-/// Minimap bars `(x, y, width, height)` in a 1000 × MINIMAP_HEIGHT box, one per visible row or
-/// per bucket of rows when there are more than MINIMAP_BARS.
-/// The minimap's bars: x, y, width, height (in its 1000-wide box) and the row whose service
+/// How many of `matches` (sorted rows) lie in the subtree of `row` below it.
+pub(crate) fn matches_below(layout: &Layout, matches: &[usize], row: usize) -> usize {
+    let end = row + layout.rows[row].descendants;
+    matches.partition_point(|&m| m <= end) - matches.partition_point(|&m| m <= row)
+}
+
+/// The minimap's bars, one per visible row or per bucket of rows past MINIMAP_BARS: x, y, width, height (in its 1000-wide box) and the row whose service
 /// colours it (the first of the rows it stands for).
 pub(crate) fn minimap_bars(layout: &Layout, visible: &[usize]) -> Vec<(f64, f64, f64, f64, usize)> {
     if visible.is_empty() {
