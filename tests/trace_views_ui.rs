@@ -350,3 +350,78 @@ async fn when_the_server_goes_away_the_list_stays_under_a_reconnecting_banner() 
     let kept = browser.eval(&format!("return !!document.querySelector('a[href=\"/traces/{TRACE}\"]') && !document.querySelector('.error-state')")).await;
     assert_eq!(kept, true, "the last data stays");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_counts_shows_more_sorts_and_takes_an_operation_in_any_case() {
+    let server = Server::start().await;
+    // 25 traces of `shop`'s "Checkout", the 7th newest the slowest and the one with most spans.
+    let t0 = now_ns() - 60_000 * MS;
+    let mut spans = Vec::new();
+    for i in 0..25u64 {
+        let trace = format!("{:032x}", 0xabc000 + i);
+        let long = if i == 18 { 90 * MS } else { MS };
+        spans.push(json!({"traceId": trace, "spanId": format!("{:016x}", 1 + i * 8), "name": "Checkout", "kind": 2,
+            "startTimeUnixNano": (t0 + i * 1000 * MS).to_string(), "endTimeUnixNano": (t0 + i * 1000 * MS + long).to_string()}));
+        if i == 18 {
+            spans.push(json!({"traceId": trace, "spanId": format!("{:016x}", 2 + i * 8), "parentSpanId": format!("{:016x}", 1 + i * 8),
+                "name": "charge", "kind": 3, "startTimeUnixNano": (t0 + i * 1000 * MS).to_string(),
+                "endTimeUnixNano": (t0 + i * 1000 * MS + MS).to_string()}));
+        }
+    }
+    let body = json!({"resourceSpans": [{"resource": {"attributes": [string("service.name", "shop")]},
+        "scopeSpans": [{"spans": spans}]}]});
+    assert_eq!(server.post_traces("application/json", body.to_string().into_bytes()).await, 200);
+    let api = server.get_json("/api/v1/traces?service=shop").await;
+    assert_eq!((api["traces"].as_array().unwrap().len(), &api["matched"]), (20, &json!(25)));
+
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/traces?service=shop")).await.unwrap();
+    wait_until(&browser, "the count", "var c = document.querySelector('[data-platform=\"web\"] .result-count'); return !!c && c.textContent.startsWith('20 of 25')").await;
+    assert_eq!(browser.text_of(".result-count").await, "20 of 25 traces · show more");
+    browser.click("a.show-more").await;
+    wait_until(
+        &browser,
+        "all 25",
+        "return document.querySelectorAll('[data-platform=\"web\"] a.trace-link').length === 25",
+    )
+    .await;
+    assert!(browser.client.current_url().await.unwrap().query().unwrap().contains("limit=40"));
+    assert_eq!(browser.text_of(".result-count").await, "25 traces");
+
+    // Sorted by duration, then by spans: the slow one first; by start again: the newest.
+    let first = "return document.querySelector('tbody a.trace-link').getAttribute('href')";
+    let slow = format!("/traces/{:032x}", 0xabc000 + 18);
+    let newest = format!("/traces/{:032x}", 0xabc000 + 24);
+    for column in ["Duration", "Spans"] {
+        browser.eval(&format!("[...document.querySelectorAll('th button.sort')].find(b => b.textContent.startsWith('{column}')).click(); return true")).await;
+        assert_eq!(browser.eval(first).await, slow, "by {column}");
+        let sorted = browser
+            .eval("return document.querySelector('th[aria-sort=descending] button').textContent")
+            .await;
+        assert_eq!(sorted, format!("{column} ▾"));
+    }
+    browser.eval("document.querySelector('th button.sort').click(); return true").await;
+    assert_eq!(browser.eval(first).await, newest);
+
+    // The operation field offers the service's operations and takes one in any case.
+    wait_until(&browser, "the offered operations", "return [...document.querySelectorAll('#trace-operations option')].map(o => o.value).join() === 'Checkout,charge'").await;
+    let name = browser
+        .client
+        .find(fantoccini::Locator::Css("[data-platform=\"web\"] input[name=name]"))
+        .await
+        .unwrap();
+    name.send_keys("checkout\n").await.unwrap();
+    wait_until(
+        &browser,
+        "the search by the operation",
+        "return location.search.includes('name=Checkout')",
+    )
+    .await;
+    // (The form kept the limit of 40.)
+    wait_until(
+        &browser,
+        "its traces",
+        "return document.querySelectorAll('[data-platform=\"web\"] a.trace-link').length === 25",
+    )
+    .await;
+}

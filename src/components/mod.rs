@@ -16,3 +16,5 @@ mod time;
 pub(crate) use time::{use_zone_provider, StartTime, Zone, ZoneSwitch};
 mod copy;
 pub(crate) use copy::CopyButton;
+mod operation_list;
+pub(crate) use operation_list::{known_operation, OperationList};

@@ -201,6 +201,10 @@ pub struct TraceSummary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceList {
     pub traces: Vec<TraceSummary>,
+    /// How many traces match, the limit aside: counted up to 1,001 (more than the largest
+    /// page); absent when attribute filters leave it unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<u64>,
 }
 
 /// `GET /api/v1/traces/{trace_id}`.

@@ -8,10 +8,10 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 
 use crate::charts::flame::{page_href, ChartLink, FlamePanel, SharedGraph};
-use crate::components::OtlpHint;
+use crate::components::{OperationList, OtlpHint};
 use crate::filters::{ChartParams, FlameFilters, INSIGHT_RANGES};
 use crate::hooks::{use_api, use_api_shared, Loadable};
-use crate::model::{FlameGraph as Graph, Operations, Services};
+use crate::model::{FlameGraph as Graph, Services};
 use crate::routes::Route;
 use crate::ApiFailure;
 
@@ -169,7 +169,7 @@ fn FlameForm(filters: FlameFilters) -> Element {
                 label { "Operation"
                     input { name: "name", list: "fl-operations", value: "{filters.name}", placeholder: "root spans" }
                     if !picked().is_empty() {
-                        OperationList { service: picked() }
+                        OperationList { id: "fl-operations", service: picked() }
                     }
                 }
                 label { "Time"
@@ -202,28 +202,6 @@ fn FlameForm(filters: FlameFilters) -> Element {
                 input { name: "base_trace_id", value: "{filters.base_trace_id}", placeholder: "trace id", size: "34" }
             }
             button { r#type: "submit", "Show" }
-        }
-    }
-}
-
-/// The service's operation names, offered by the operation field.
-#[component]
-fn OperationList(service: ReadSignal<String>) -> Element {
-    let operations = use_api::<Operations>(move || {
-        format!(
-            "/api/v1/operations?{}",
-            crate::filters::InsightFilters { service: service(), ..Default::default() }
-        )
-    });
-    let names = match operations {
-        Loadable::Ready(ops) => ops.operations,
-        _ => Vec::new(),
-    };
-    rsx! {
-        datalist { id: "fl-operations",
-            for name in names {
-                option { value: "{name}" }
-            }
         }
     }
 }

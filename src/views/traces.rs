@@ -4,12 +4,12 @@
 use dioxus::prelude::*;
 
 use crate::charts::scatter::DurationScatter;
-use crate::components::{OtlpHint, StartTime, ZoneSwitch};
+use crate::components::{known_operation, OperationList, OtlpHint, StartTime, ZoneSwitch};
 use crate::filters::{ServiceFilters, TraceFilters, RANGES};
 use crate::hooks::{use_api, use_api_live, Loadable};
-use crate::model::{Services, TraceList, SELF_SERVICES};
+use crate::model::{Services, TraceList, TraceSummary, SELF_SERVICES};
 use crate::routes::Route;
-use crate::words::format_duration;
+use crate::words::{counted, format_duration};
 
 #[component]
 pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
@@ -32,10 +32,23 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
                         " Or widen the search."
                     }
                 },
-                Loadable::Ready(list) => rsx! {
-                    DurationScatter { traces: list.traces.clone() }
-                    ResultsTable { list }
-                },
+                Loadable::Ready(list) => {
+                    let shown = list.traces.len();
+                    let limit = filters.read().limit.parse::<usize>().unwrap_or(DEFAULT_LIMIT);
+                    let more = list.matched.map_or(shown >= limit, |m| m as usize > shown) && limit < MAX_LIMIT;
+                    let wider = TraceFilters { limit: (limit * 2).min(MAX_LIMIT).to_string(), ..filters() };
+                    rsx! {
+                        DurationScatter { traces: list.traces.clone() }
+                        p { class: "result-count", role: "status",
+                            "{count_text(shown, list.matched)}"
+                            if more {
+                                " · "
+                                Link { class: "show-more", to: Route::Traces { filters: wider }, "show more" }
+                            }
+                        }
+                        ResultsTable { list }
+                    }
+                }
             }
         }
     }
@@ -60,6 +73,7 @@ fn SearchForm(filters: TraceFilters) -> Element {
         _ => Vec::new(),
     };
     let field = move |name: &'static str| draft.read().field(name).to_owned();
+    let known = use_signal(Vec::<String>::new);
     // What the API would refuse stays in its field as typed, marked, next to the message.
     let invalid = draft.read().invalid_fields();
     let marked = move |name: &'static str| invalid.contains(&name).then_some("true");
@@ -75,7 +89,12 @@ fn SearchForm(filters: TraceFilters) -> Element {
             method: "get",
             onsubmit: move |event| {
                 event.prevent_default();
-                navigator.push(Route::Traces { filters: draft() });
+                let mut filters = draft();
+                // An operation of the service typed in another case is that operation.
+                if let Some(name) = known_operation(&known.read(), &filters.name) {
+                    filters.name.clone_from(name);
+                }
+                navigator.push(Route::Traces { filters });
             },
             label { "Service"
                 select { name: "service", value: field("service"), onchange: move |e| set("service", e.value()),
@@ -86,7 +105,10 @@ fn SearchForm(filters: TraceFilters) -> Element {
                 }
             }
             label { "Operation"
-                input { name: "name", value: field("name"), placeholder: "GET /items", oninput: move |e| set("name", e.value()) }
+                input { name: "name", list: "trace-operations", value: field("name"), placeholder: "GET /items", oninput: move |e| set("name", e.value()) }
+                if !field("service").is_empty() {
+                    OperationList { id: "trace-operations", service: field("service"), known }
+                }
             }
             label { "Min ms"
                 input { name: "min_duration_ms", inputmode: "decimal", value: field("min_duration_ms"), "aria-invalid": marked("min_duration_ms"), "aria-describedby": marked("min_duration_ms").map(|_| "search-error"), oninput: move |e| set("min_duration_ms", e.value()) }
@@ -129,15 +151,79 @@ fn SearchForm(filters: TraceFilters) -> Element {
     }
 }
 
+/// The page's default and largest number of traces (the API's).
+const DEFAULT_LIMIT: usize = 20;
+const MAX_LIMIT: usize = 1000;
+
+/// `20 of 60 traces`, `20 of more than 1,000 traces`, or `20 traces` when the count is unknown.
+pub(crate) fn count_text(shown: usize, matched: Option<u64>) -> String {
+    match matched {
+        Some(m) if m as usize > MAX_LIMIT => format!("{shown} of more than 1,000 traces"),
+        Some(m) if m as usize > shown => format!("{shown} of {m} traces"),
+        _ => counted(shown, "trace"),
+    }
+}
+
+/// What a results table is ordered by, largest first; `Start` is the server's order (newest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SortBy {
+    Start,
+    Duration,
+    Spans,
+    Errors,
+}
+
+/// `traces` in the order `by` (a stable sort: ties keep the newest first).
+pub(crate) fn sorted(mut traces: Vec<TraceSummary>, by: SortBy) -> Vec<TraceSummary> {
+    use std::cmp::Reverse;
+    match by {
+        SortBy::Start => {}
+        SortBy::Duration => traces.sort_by_key(|t| Reverse(t.duration_ns)),
+        SortBy::Spans => traces.sort_by_key(|t| Reverse(t.span_count)),
+        SortBy::Errors => traces.sort_by_key(|t| Reverse(t.error_count)),
+    }
+    traces
+}
+
+/// A column header that sorts the table by `by` (plain text on pages without scripts).
+fn sort_header(label: &'static str, by: SortBy, mut sort: Signal<SortBy>, live: bool) -> Element {
+    let on = sort() == by;
+    rsx! {
+        th { class: "num", "aria-sort": if on { "descending" } else { "none" },
+            if live {
+                button { class: "sort", r#type: "button", title: "Sort by {label}, largest first", onclick: move |_| sort.set(by),
+                    "{label}"
+                    if on { " ▾" }
+                }
+            } else {
+                "{label}"
+            }
+            if by == SortBy::Start {
+                " "
+                ZoneSwitch {}
+            }
+        }
+    }
+}
+
 #[component]
 pub(crate) fn ResultsTable(list: TraceList) -> Element {
+    let sort = use_signal(|| SortBy::Start);
+    let live = !crate::env::full_ssr();
+    let traces = sorted(list.traces, sort());
     rsx! {
         table { class: "results",
             thead {
-                tr { th { "Trace" } th { class: "num", "Start " ZoneSwitch {} } th { class: "num", "Duration" } th { class: "num", "Spans" } th { class: "num", "Errors" } }
+                tr {
+                    th { "Trace" }
+                    {sort_header("Start", SortBy::Start, sort, live)}
+                    {sort_header("Duration", SortBy::Duration, sort, live)}
+                    {sort_header("Spans", SortBy::Spans, sort, live)}
+                    {sort_header("Errors", SortBy::Errors, sort, live)}
+                }
             }
             tbody {
-                for t in list.traces {
+                for t in traces {
                     tr { key: "{t.trace_id}", class: if t.error_count > 0 { "has-error" } else { "" },
                         td {
                             Link { class: "trace-link", to: Route::TraceDetail { trace_id: t.trace_id.clone() },
@@ -154,5 +240,41 @@ pub(crate) fn ResultsTable(list: TraceList) -> Element {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, duration_ns: u64, span_count: u64, error_count: u64) -> TraceSummary {
+        TraceSummary {
+            trace_id: id.into(),
+            root_service: "api".into(),
+            root_name: "GET /".into(),
+            start_ns: 0,
+            duration_ns,
+            span_count,
+            error_count,
+        }
+    }
+
+    #[test]
+    fn counts_say_how_many_of_how_many() {
+        assert_eq!(count_text(20, Some(60)), "20 of 60 traces");
+        assert_eq!(count_text(20, Some(1001)), "20 of more than 1,000 traces");
+        assert_eq!(count_text(3, Some(3)), "3 traces");
+        assert_eq!(count_text(1, None), "1 trace");
+    }
+
+    #[test]
+    fn sorting_is_largest_first_and_stable() {
+        let list = vec![summary("a", 5, 1, 0), summary("b", 9, 3, 1), summary("c", 9, 2, 1)];
+        let ids =
+            |by| sorted(list.clone(), by).iter().map(|t| t.trace_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(SortBy::Start), ["a", "b", "c"]);
+        assert_eq!(ids(SortBy::Duration), ["b", "c", "a"]);
+        assert_eq!(ids(SortBy::Spans), ["b", "c", "a"]);
+        assert_eq!(ids(SortBy::Errors), ["b", "c", "a"]);
     }
 }

@@ -13,7 +13,7 @@ use otelscope_app::model::TraceList;
 
 use super::trace_body::{self, TraceBodyError};
 use super::ApiError;
-use crate::query::params::parse_trace_query;
+use crate::query::params::{parse_trace_query, MAX_LIMIT};
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -26,9 +26,22 @@ async fn search(
 ) -> Result<Json<TraceList>, ApiError> {
     let query = parse_trace_query(raw.as_deref().unwrap_or(""), crate::ingest::now_ns())
         .map_err(ApiError::BadRequest)?;
-    let traces =
-        super::blocking("store.search_traces", move || state.store.search_traces(&query)).await?;
-    Ok(Json(TraceList { traces }))
+    // The count goes one past the largest page, so the page can say "more than 1,000".
+    let (traces, matched) = super::blocking("store.search_traces", move || {
+        let traces = state.store.search_traces(&query)?;
+        // A short page without attribute filters is all there is; attribute filters stop
+        // after a bounded scan, so they leave the count unknown.
+        let matched = if !query.attrs.is_empty() {
+            None
+        } else if traces.len() < query.limit {
+            Some(traces.len() as u64)
+        } else {
+            state.store.count_traces(&query, MAX_LIMIT + 1)?
+        };
+        Ok::<_, crate::store::StoreError>((traces, matched))
+    })
+    .await?;
+    Ok(Json(TraceList { traces, matched }))
 }
 
 /// Small whole-trace answers as JSON, by trace id and `Store::trace_version`, so an answer is

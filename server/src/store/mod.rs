@@ -137,6 +137,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<OperationStats>, bool), StoreError>;
     /// Trace summaries matching `query`, newest first.
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
+    /// How many traces match `query` (its limit aside), counting at most `cap`; `None` when it
+    /// cannot be told without reading spans (attribute filters).
+    fn count_traces(&self, query: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError>;
     /// Every stored span of one trace, once each, by start time; empty when the trace is
     /// unknown. Holds the whole trace in memory: the API streams with `trace_chunk` instead.
     fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError>;

@@ -487,6 +487,10 @@ impl Store for SqliteStore {
         self.read(|conn| search(conn, query))
     }
 
+    fn count_traces(&self, query: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError> {
+        self.read(|conn| count(conn, query, cap))
+    }
+
     fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError> {
         self.read(|conn| {
             let mut spans = Vec::new();
@@ -766,11 +770,10 @@ fn each_span(
     Ok(true)
 }
 
-fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
-    let mut sql = String::from(
-        "SELECT trace_id, root_service, root_name, start_ns, end_ns - start_ns, span_count, error_count
-         FROM traces t WHERE 1 = 1",
-    );
+/// The `WHERE` conditions of a trace search (after `WHERE 1 = 1`) and their arguments; the
+/// attribute filters are not among them (they are checked span by span).
+fn search_filter(q: &TraceQuery) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::new();
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut arg = |sql: &mut String, clause: &str, value: rusqlite::types::Value| {
         args.push(value);
@@ -816,6 +819,28 @@ fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreE
         // the planner can walk it; the names are our constants, not input.
         sql.push_str(" AND root_service NOT IN ('otelscope', 'otelscope-ui')");
     }
+    (sql, args)
+}
+
+/// How many traces match `q`, counting at most `cap` (so a count costs at most `cap` index
+/// rows); `None` when attribute filters make counting a scan of spans.
+fn count(conn: &Connection, q: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError> {
+    if !q.attrs.is_empty() {
+        return Ok(None);
+    }
+    let (filter, args) = search_filter(q);
+    let sql =
+        format!("SELECT COUNT(*) FROM (SELECT 1 FROM traces t WHERE 1 = 1{filter} LIMIT {cap})");
+    let n: i64 = conn.query_row(&sql, rusqlite::params_from_iter(args), |row| row.get(0))?;
+    Ok(Some(n as u64))
+}
+
+fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
+    let (filter, args) = search_filter(q);
+    let mut sql = format!(
+        "SELECT trace_id, root_service, root_name, start_ns, end_ns - start_ns, span_count, error_count
+         FROM traces t WHERE 1 = 1{filter}"
+    );
     sql.push_str(" ORDER BY start_ns DESC");
     if q.attrs.is_empty() {
         sql.push_str(&format!(" LIMIT {}", q.limit));

@@ -91,6 +91,12 @@ fn search_filters() {
     assert_eq!(find("attr=retry.attempt%3D2"), ["03"]);
     assert_eq!(find("attr=retry.attempt%3D3"), Vec::<String>::new());
     assert_eq!(find("since=2000&until=2500"), ["02"]);
+    // Counted as searched, the limit aside, up to a cap; unknown with attribute filters.
+    let count = |q: &str, cap| store.count_traces(&parse_trace_query(q, 0).unwrap(), cap).unwrap();
+    assert_eq!(count("limit=1", 10), Some(3));
+    assert_eq!(count("status=ok", 10), Some(2));
+    assert_eq!(count("", 2), Some(2), "capped");
+    assert_eq!(count("attr=http.route%3D/a", 10), None);
     let p = |ns| Some(ns);
     assert_eq!(
         store.services().unwrap(),
