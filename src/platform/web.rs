@@ -76,9 +76,13 @@ pub async fn post(
     read_answer(window.fetch_with_str_and_init(url, &init)).await
 }
 
-/// Wall-clock time in milliseconds since the Unix epoch.
+/// Wall-clock time in milliseconds since the Unix epoch, finer than a millisecond (the page's
+/// time origin plus its monotonic clock), so the UI's sub-millisecond spans are not 0 ns.
 pub fn now_ms() -> f64 {
-    js_sys::Date::now()
+    match web_sys::window().and_then(|w| w.performance()) {
+        Some(clock) => clock.time_origin() + clock.now(),
+        None => js_sys::Date::now(),
+    }
 }
 
 /// The local time zone's offset east of UTC, in minutes, at `at_ms` (Unix ms): the browser's.

@@ -227,6 +227,9 @@ impl Store for GatedStore {
     fn search_traces(&self, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
         self.inner.search_traces(q)
     }
+    fn count_traces(&self, q: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError> {
+        self.inner.count_traces(q, cap)
+    }
     fn trace(&self, id: &str) -> Result<Vec<otelscope_app::model::Span>, StoreError> {
         self.inner.trace(id)
     }
