@@ -220,7 +220,7 @@ async fn round_trip(transport: Transport, gzip: bool) {
     let list = server.get_json(&format!("/api/v1/traces?service={service}")).await;
     assert_eq!(
         list,
-        json!({"traces": [{
+        json!({"matched": 1, "traces": [{
             "trace_id": trace_id, "root_service": service, "root_name": "checkout",
             "start_ns": t0(), "duration_ns": 10_000, "span_count": 2, "error_count": 1,
         }]}),
