@@ -215,10 +215,10 @@ async fn the_waterfall_is_navigated_with_the_keyboard() {
         .eval(
             "var t = document.querySelector('.wf-canvas'), r = document.querySelector('.wf-row[data-row=\"1\"]'); \
              return [t.getAttribute('role'), r.getAttribute('role'), r.getAttribute('aria-level'), r.getAttribute('aria-expanded'), \
-               document.querySelectorAll('.wf-row[tabindex=\"0\"]').length]",
+               document.querySelectorAll('.wf-row[tabindex=\"0\"]').length, [...r.children].map(c => c.getAttribute('role')).join()]",
         )
         .await;
-    assert_eq!(tree, json!(["tree", "treeitem", "2", "true", 1]));
+    assert_eq!(tree, json!(["treegrid", "row", "2", "true", 1, "gridcell,gridcell"]));
     // Only the rows in view (and a few around) are in the DOM.
     let drawn = browser.eval("return document.querySelectorAll('.wf-row').length").await;
     assert!(drawn.as_u64().unwrap() < LAST_ROW, "{drawn} rows drawn");

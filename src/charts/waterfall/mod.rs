@@ -339,7 +339,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                     // A short trace's box is only as tall as its rows (plus its 1 px borders).
                     style: if full_ssr { "".to_owned() } else { format!("height: {}px", VIEW_HEIGHT.min(canvas_height.max(ROW_HEIGHT) + 2.0)) },
                     onscroll: move |e| scroll_top.set(e.data().scroll_top()),
-                    div { class: "wf-canvas", role: "tree", "aria-label": "Spans", onkeydown: on_key, style: "height: {canvas_height}px",
+                    div { class: "wf-canvas", role: "treegrid", "aria-label": "Spans", "aria-readonly": "true", onkeydown: on_key, style: "height: {canvas_height}px",
                         for (offset, &row_index) in visible[first..last].iter().enumerate() {
                             WaterfallRow {
                                 key: "{row_index}",
@@ -474,7 +474,7 @@ fn WaterfallRow(
     rsx! {
         div {
             class: "{class}",
-            role: "treeitem",
+            role: "row",
             tabindex: if tab_stop { "0" } else { "-1" },
             "aria-level": "{row.depth + 1}",
             "aria-expanded": if row.descendants > 0 { Some(if collapsed { "false" } else { "true" }) } else { None },
@@ -484,7 +484,7 @@ fn WaterfallRow(
             style: "top: {top}px",
             onclick: move |_| on_select.call(row_index),
 
-            div { class: "wf-label", style: "padding-left: {indent}px", title: "{span.name} · {span.service}",
+            div { class: "wf-label", role: "gridcell", style: "padding-left: {indent}px", title: "{span.name} · {span.service}",
                 if row.descendants > 0 {
                     button {
                         r#type: "button",
@@ -528,7 +528,7 @@ fn WaterfallRow(
                 }
 
             }
-            div { class: "wf-track",
+            div { class: "wf-track", role: "gridcell",
                 if let Some(wait) = marks.wait_ns {
                     // The gap since the previous attempt: a dashed line up to the bar, labelled
                     // above it from its start.
