@@ -227,3 +227,19 @@ fn contrast_is_computed_as_wcag_says() {
     assert!((contrast(hex("#777777"), hex("#ffffff")) - 4.48).abs() < 0.01);
     assert_eq!(hsl("hsl(120, 100%, 50%)"), [0.0, 255.0, 0.0]);
 }
+
+#[test]
+fn every_colour_variable_the_stylesheet_uses_has_a_value_in_the_dark_theme() {
+    let css = crate::STYLESHEET;
+    let dark = rule(":root");
+    let mut used: Vec<&str> =
+        css.split("var(").skip(1).map(|rest| &rest[..rest.find(')').unwrap()]).collect();
+    used.sort_unstable();
+    used.dedup();
+    assert!(used.len() > 10, "{used:?}");
+    for name in used {
+        let at = dark.find(&format!("{name}:")).unwrap_or_else(|| panic!("{name} is not in :root"));
+        let value = dark[at + name.len() + 1..].split(';').next().unwrap().trim();
+        assert!(!value.starts_with("var("), "{name} is {value} in :root");
+    }
+}
