@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use otelscope_e2e::demo::DemoRun;
 use otelscope_e2e::display::DesktopWindow;
-use otelscope_e2e::views::{open, set_theme, set_viewport, views_with_data};
+use otelscope_e2e::views::{next_frame, open, set_theme, set_viewport, views_with_data};
 use otelscope_e2e::Browser;
 
 #[tokio::main]
@@ -23,14 +23,7 @@ async fn main() {
             for theme in ["dark", "light"] {
                 set_theme(&browser, theme).await;
                 // The theme applies in the next frame.
-                browser
-                    .client
-                    .execute_async(
-                        "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-                        vec![],
-                    )
-                    .await
-                    .unwrap();
+                next_frame(&browser).await;
                 let png = out.join(format!("{}-{width}-{theme}.png", view.name));
                 std::fs::write(&png, browser.client.screenshot().await.unwrap()).unwrap();
                 written.push(png);

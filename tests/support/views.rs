@@ -127,6 +127,11 @@ pub async fn open(browser: &Browser, server: &Server, view: &View) {
     browser.client.goto(&server.url(&view.path)).await.unwrap();
     browser.dom_when(view.name, view.ready).await;
     // Layout settles in the frame after the data arrives (charts measure their box).
+    next_frame(browser).await;
+}
+
+/// Returns once the page has drawn its next frame (after what was just done to it).
+pub async fn next_frame(browser: &Browser) {
     browser
         .client
         .execute_async(
