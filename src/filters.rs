@@ -102,7 +102,13 @@ impl TraceFilters {
             ("max_duration_ms", millis(&self.max_duration_ms)),
             ("status", matches!(self.status.as_str(), "error" | "ok" | "any")),
             ("attr", self.attr.contains('=')),
-            ("limit", self.limit.parse::<u32>().is_ok_and(|n| (1..=1000).contains(&n))),
+            // A larger limit reads as the largest, as the API's parser has it.
+            (
+                "limit",
+                !self.limit.is_empty()
+                    && self.limit.bytes().all(|b| b.is_ascii_digit())
+                    && self.limit.bytes().any(|b| b != b'0'),
+            ),
         ];
         checks
             .into_iter()

@@ -23,14 +23,14 @@ pub(crate) fn format_start(ns: u64, now_ns: u64, offset_min: i32) -> String {
     if day == today.div_euclid(86_400_000) {
         format!("{h:02}:{m:02}:{s:02}.{milli:03}")
     } else {
-        let (y, mo, d) = civil_from_days(day);
+        let (y, mo, d) = civil_date(day);
         format!("{y}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}")
     }
 }
 
 /// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian; H. Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// `civil_from_days`: the year shifted to start in March, in 400-year eras).
+pub(crate) fn civil_date(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

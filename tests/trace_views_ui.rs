@@ -1,7 +1,5 @@
 //! The trace views as a Jaeger or Aspire user checks them, in Chromium (and SSR where it applies): span details (start offset, exception block, folded long value with keys keeping their share, copy buttons, logs link), per-trace service colours with a legend, span name before its service, critical-path parts, start times with dates and a zone switch, the scatter's axes, a refused filter kept in its field, and the theme switch remembered.
 
-use std::time::{Duration, Instant};
-
 use otelscope_e2e::views::set_viewport;
 use otelscope_e2e::{now_ns, Browser, Server};
 use serde_json::{json, Value};
@@ -12,15 +10,6 @@ const CHARGE: &str = "00000000000000c2";
 const MS: u64 = 1_000_000;
 const STACK: &str =
     "PaymentError: card declined\n  at charge (pay.js:10)\n  at checkout (shop.js:42)";
-
-/// Polls `script` (which returns a boolean) until true, failing after 30 s.
-async fn wait_until(browser: &Browser, what: &str, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while browser.eval(script).await != json!(true) {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn string(key: &str, value: &str) -> Value {
     json!({"key": key, "value": {"stringValue": value}})
@@ -68,12 +57,12 @@ async fn span_details_colours_and_critical_path_on_a_trace_page() {
     send_traces(&server).await;
     let browser = Browser::start().await;
     browser.client.goto(&server.url(&format!("/traces/{TRACE}/spans/{CHARGE}"))).await.unwrap();
-    wait_until(
-        &browser,
-        "the charge span's details",
-        "return !!document.querySelector('[data-platform=\"web\"] .span-details .exception')",
-    )
-    .await;
+    browser
+        .wait_until(
+            "the charge span's details",
+            "return !!document.querySelector('[data-platform=\"web\"] .span-details .exception')",
+        )
+        .await;
 
     // Details: where it starts in the trace, the exception first and whole, the long value folded.
     assert_eq!(browser.text_of(".span-details h2").await, "charge");
@@ -110,7 +99,7 @@ async fn span_details_colours_and_critical_path_on_a_trace_page() {
         .await;
     browser.click(".span-details button.copy").await;
     browser.click(".trace-meta button.copy").await;
-    wait_until(&browser, "both ids are copied", "return window.__copied.length === 2").await;
+    browser.wait_until("both ids are copied", "return window.__copied.length === 2").await;
     assert_eq!(browser.eval("return window.__copied").await, json!([CHARGE, TRACE]));
     assert_eq!(browser.text_of(".span-details button.copy").await, "Copied");
 
@@ -164,18 +153,18 @@ async fn the_trace_list_dates_old_traces_switches_zone_labels_its_scatter_and_ke
     let old_row = format!(
         "document.querySelector('[data-platform=\"web\"] a[href=\"/traces/{OLD_TRACE}\"]')"
     );
-    wait_until(&browser, "the old trace is listed", &format!("return !!{old_row}")).await;
+    browser.wait_until("the old trace is listed", &format!("return !!{old_row}")).await;
     let start = |id: &str| {
         format!("return [...document.querySelectorAll('tr')].find(r => r.querySelector('a[href=\"/traces/{id}\"]')).querySelector('.start-time').textContent")
     };
     // Two days ago in UTC (the zone switched to, so the date does not depend on the machine's).
     browser.click(".zone-switch").await;
-    wait_until(
-        &browser,
-        "times are in UTC",
-        "return document.querySelector('.zone').firstChild.textContent === '(UTC)'",
-    )
-    .await;
+    browser
+        .wait_until(
+            "times are in UTC",
+            "return document.querySelector('.zone').firstChild.textContent === '(UTC)'",
+        )
+        .await;
     let old = browser.eval(&start(OLD_TRACE)).await;
     let old = old.as_str().unwrap();
     let (date, ago) = old.split_once(" · ").unwrap();
@@ -188,9 +177,7 @@ async fn the_trace_list_dates_old_traces_switches_zone_labels_its_scatter_and_ke
     assert!((10..60).contains(&seconds), "sent 10 s before the page: {ago}");
     assert_eq!(browser.text_of(".zone-switch").await, "use local time");
     browser.click(".zone-switch").await;
-    wait_until(
-        &browser,
-        "times are local",
+    browser.wait_until("times are local",
         "return document.querySelector('.zone').firstChild.textContent.startsWith('(local · UTC')",
     )
     .await;
@@ -203,12 +190,12 @@ async fn the_trace_list_dates_old_traces_switches_zone_labels_its_scatter_and_ke
 
     // A refused filter: kept as typed, marked, explained, with a way out, in the app and SSR.
     browser.client.goto(&server.url("/traces?min_duration_ms=abc")).await.unwrap();
-    wait_until(
-        &browser,
-        "the refusal",
-        "return !!document.querySelector('[data-platform=\"web\"] #search-error')",
-    )
-    .await;
+    browser
+        .wait_until(
+            "the refusal",
+            "return !!document.querySelector('[data-platform=\"web\"] #search-error')",
+        )
+        .await;
     let field = browser
         .eval("var i = document.querySelector('[data-platform=\"web\"] input[name=min_duration_ms]'); return [i.value, i.getAttribute('aria-invalid'), i.getAttribute('aria-describedby')]")
         .await;
@@ -234,7 +221,7 @@ async fn the_theme_switch_is_remembered_across_reloads() {
     let server = Server::start().await;
     let browser = Browser::start().await;
     browser.client.goto(&server.url("/traces")).await.unwrap();
-    wait_until(&browser, "the switch shows", "var b = document.querySelector('[data-platform=\"web\"] .theme-toggle'); return !!b && getComputedStyle(b).display !== 'none'").await;
+    browser.wait_until("the switch shows", "var b = document.querySelector('[data-platform=\"web\"] .theme-toggle'); return !!b && getComputedStyle(b).display !== 'none'").await;
     let shown = "return getComputedStyle(document.body).backgroundColor";
     let before = browser.eval(shown).await;
     browser.click("[data-platform=\"web\"] .theme-toggle").await;
@@ -243,12 +230,12 @@ async fn the_theme_switch_is_remembered_across_reloads() {
     let after = browser.eval(shown).await;
     assert_ne!(before, after, "the page changed colour");
     browser.client.refresh().await.unwrap();
-    wait_until(
-        &browser,
-        "the page is back",
-        "return !!document.querySelector('[data-platform=\"web\"] .theme-toggle')",
-    )
-    .await;
+    browser
+        .wait_until(
+            "the page is back",
+            "return !!document.querySelector('[data-platform=\"web\"] .theme-toggle')",
+        )
+        .await;
     assert_eq!(browser.eval("return document.documentElement.dataset.theme").await, chosen);
     assert_eq!(browser.eval(shown).await, after);
     // Pages without scripts follow the system and offer no switch they cannot work.
@@ -266,69 +253,66 @@ async fn find_in_trace_dims_counts_hidden_matches_and_the_url_follows_the_select
     let lookup = "[data-platform=\"web\"] .trace-lookup input";
     let field = browser.client.wait().for_element(fantoccini::Locator::Css(lookup)).await.unwrap();
     field.send_keys("not-an-id\n").await.unwrap();
-    wait_until(
-        &browser,
-        "the id is refused",
-        &format!(
-            "return document.querySelector('{}').getAttribute('aria-invalid') === 'true'",
-            lookup.replace('\'', "\\'")
-        ),
-    )
-    .await;
+    browser
+        .wait_until(
+            "the id is refused",
+            &format!(
+                "return document.querySelector('{}').getAttribute('aria-invalid') === 'true'",
+                lookup.replace('\'', "\\'")
+            ),
+        )
+        .await;
     field.clear().await.unwrap();
     field.send_keys(&format!(" {} \n", TRACE.to_uppercase())).await.unwrap();
-    wait_until(
-        &browser,
-        "the trace opens",
-        &format!(
+    browser
+        .wait_until(
+            "the trace opens",
+            &format!(
             "return location.pathname === '/traces/{TRACE}' && !!document.querySelector('.wf-row')"
         ),
-    )
-    .await;
+        )
+        .await;
 
     // Find by an exception's type (an event attribute): one match, the others dimmed.
     let search = browser.client.find(fantoccini::Locator::Css(".wf-search")).await.unwrap();
     search.send_keys("paymenterror").await.unwrap();
-    wait_until(
-        &browser,
-        "the match",
-        "return document.querySelectorAll('.wf-row.match').length === 1",
-    )
-    .await;
+    browser
+        .wait_until("the match", "return document.querySelectorAll('.wf-row.match').length === 1")
+        .await;
     assert_eq!(browser.text_of(".wf-row.match .op").await, "charge");
     assert_eq!(browser.eval("return document.querySelectorAll('.wf-row.dim').length").await, 3);
     // Collapse all: the root stays open (its steps have no children here), so nothing hides;
     // collapsing the root hides three spans, one of them matching.
     browser.click(".wf-collapse-all").await;
     browser.click(".wf-row[data-row=\"0\"] .wf-toggle").await;
-    wait_until(
-        &browser,
-        "the root is collapsed",
-        "return document.querySelectorAll('.wf-row').length === 1",
-    )
-    .await;
+    browser
+        .wait_until(
+            "the root is collapsed",
+            "return document.querySelectorAll('.wf-row').length === 1",
+        )
+        .await;
     assert_eq!(browser.text_of(".wf-row[data-row=\"0\"] .hidden-count").await, "+3 · 1 match");
 
     // Selecting a span replaces the URL (no new history entry), so a copied URL opens it.
     browser.client.goto(&server.url(&format!("/traces/{TRACE}"))).await.unwrap();
-    wait_until(
-        &browser,
-        "the rows",
-        "return document.querySelectorAll('[data-platform=\"web\"] .wf-row').length === 4",
-    )
-    .await;
+    browser
+        .wait_until(
+            "the rows",
+            "return document.querySelectorAll('[data-platform=\"web\"] .wf-row').length === 4",
+        )
+        .await;
     let history = browser.eval("return history.length").await;
     browser.click(".wf-row[data-row=\"2\"]").await;
-    wait_until(
-        &browser,
-        "the URL names the span",
-        &format!("return location.pathname === '/traces/{TRACE}/spans/{CHARGE}'"),
-    )
-    .await;
+    browser
+        .wait_until(
+            "the URL names the span",
+            &format!("return location.pathname === '/traces/{TRACE}/spans/{CHARGE}'"),
+        )
+        .await;
     assert_eq!(browser.eval("return history.length").await, history);
     // The details follow the selection up when its row is collapsed away.
     browser.click(".wf-row[data-row=\"0\"] .wf-toggle").await;
-    wait_until(&browser, "the root's details", "var h = document.querySelector('.span-details h2'); return !!h && h.textContent === 'GET /checkout'").await;
+    browser.wait_until("the root's details", "var h = document.querySelector('.span-details h2'); return !!h && h.textContent === 'GET /checkout'").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -337,11 +321,11 @@ async fn when_the_server_goes_away_the_list_stays_under_a_reconnecting_banner() 
     send_traces(&server).await;
     let browser = Browser::start().await;
     browser.client.goto(&server.url("/traces")).await.unwrap();
-    wait_until(&browser, "the list", &format!("return !!document.querySelector('[data-platform=\"web\"] a[href=\"/traces/{TRACE}\"]')")).await;
+    browser.wait_until("the list", &format!("return !!document.querySelector('[data-platform=\"web\"] a[href=\"/traces/{TRACE}\"]')")).await;
     assert!(browser.text_of(".live-state").await.starts_with("live"));
     server.child.kill().await.unwrap();
     // The next refresh (every 5 s) finds nobody.
-    wait_until(&browser, "the banner", "return !!document.querySelector('.reconnecting')").await;
+    browser.wait_until("the banner", "return !!document.querySelector('.reconnecting')").await;
     assert!(
         browser.text_of(".live-state").await.starts_with("reconnecting…"),
         "the header no longer says live"
@@ -376,12 +360,10 @@ async fn the_list_counts_shows_more_sorts_and_takes_an_operation_in_any_case() {
 
     let browser = Browser::start().await;
     browser.client.goto(&server.url("/traces?service=shop")).await.unwrap();
-    wait_until(&browser, "the count", "var c = document.querySelector('[data-platform=\"web\"] .result-count'); return !!c && c.textContent.startsWith('20 of 25')").await;
+    browser.wait_until("the count", "var c = document.querySelector('[data-platform=\"web\"] .result-count'); return !!c && c.textContent.startsWith('20 of 25')").await;
     assert_eq!(browser.text_of(".result-count").await, "20 of 25 traces · show more");
     browser.click("a.show-more").await;
-    wait_until(
-        &browser,
-        "all 25",
+    browser.wait_until("all 25",
         "return document.querySelectorAll('[data-platform=\"web\"] a.trace-link').length === 25",
     )
     .await;
@@ -404,23 +386,21 @@ async fn the_list_counts_shows_more_sorts_and_takes_an_operation_in_any_case() {
     assert_eq!(browser.eval(first).await, newest);
 
     // The operation field offers the service's operations and takes one in any case.
-    wait_until(&browser, "the offered operations", "return [...document.querySelectorAll('#trace-operations option')].map(o => o.value).join() === 'Checkout,charge'").await;
+    browser.wait_until("the offered operations", "return [...document.querySelectorAll('#trace-operations option')].map(o => o.value).join() === 'Checkout,charge'").await;
     let name = browser
         .client
         .find(fantoccini::Locator::Css("[data-platform=\"web\"] input[name=name]"))
         .await
         .unwrap();
     name.send_keys("checkout\n").await.unwrap();
-    wait_until(
-        &browser,
-        "the search by the operation",
-        "return location.search.includes('name=Checkout')",
-    )
-    .await;
+    browser
+        .wait_until(
+            "the search by the operation",
+            "return location.search.includes('name=Checkout')",
+        )
+        .await;
     // (The form kept the limit of 40.)
-    wait_until(
-        &browser,
-        "its traces",
+    browser.wait_until("its traces",
         "return document.querySelectorAll('[data-platform=\"web\"] a.trace-link').length === 25",
     )
     .await;

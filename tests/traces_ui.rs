@@ -2,21 +2,12 @@
 //! OpenTelemetry Python SDK appears in /traces, opens as a nested waterfall, collapses, is
 //! found by the span search, survives a reload; hostile span strings stay text.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
 use otelscope_e2e::{artifacts_dir, now_ns, Browser, Server};
 use serde_json::json;
-
-/// Polls `script` (which returns a boolean) until true, failing after 30 s.
-async fn wait_until(browser: &Browser, what: &str, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while browser.eval(script).await != json!(true) {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn send_with_python(server: &Server) -> String {
     let python =
@@ -61,18 +52,18 @@ async fn find_open_collapse_search_and_reload_a_trace() {
 
     // Collapsing the root hides its child.
     browser.click(r#".wf-row[data-row="0"] .wf-toggle"#).await;
-    wait_until(
-        &browser,
-        "the child is hidden",
-        r#"return document.querySelectorAll('.wf-row[data-depth="1"]').length === 0"#,
-    )
-    .await;
+    browser
+        .wait_until(
+            "the child is hidden",
+            r#"return document.querySelectorAll('.wf-row[data-depth="1"]').length === 0"#,
+        )
+        .await;
 
     // The search finds the hidden span, expands its parent and marks it.
     let search = client.find(Locator::Css(".wf-search")).await.unwrap();
     search.send_keys("redis").await.unwrap();
     search.send_keys(&char::from(Key::Enter).to_string()).await.unwrap();
-    wait_until(&browser, "the match is shown", r#"var m = document.querySelector('.wf-row.match .op'); return !!m && m.textContent === 'redis GET'"#).await;
+    browser.wait_until("the match is shown", r#"var m = document.querySelector('.wf-row.match .op'); return !!m && m.textContent === 'redis GET'"#).await;
     assert_eq!(browser.text_of(".wf-matches").await, "1 of 1");
     let png = client.screenshot().await.unwrap();
     std::fs::write(artifacts_dir().join("web-waterfall.png"), png).unwrap();
@@ -187,13 +178,13 @@ async fn large_trace_page_is_a_light_preview_that_the_app_completes() {
     browser.eval("document.getElementById('wf-scroll').scrollTop = 0; return 0").await;
     browser.text_of(r#".wf-row[data-row="0"] .wf-toggle"#).await;
     browser.click(r#".wf-row[data-row="0"] .wf-toggle"#).await;
-    wait_until(
-        &browser,
-        "only the collapsed root is left",
-        "return document.querySelectorAll('.wf-row').length === 1 && \
+    browser
+        .wait_until(
+            "only the collapsed root is left",
+            "return document.querySelectorAll('.wf-row').length === 1 && \
          document.querySelector('.wf-row .wf-toggle').getAttribute('aria-expanded') === 'false'",
-    )
-    .await;
+        )
+        .await;
 }
 
 fn one_span_trace(id: u8, name: &str) -> Vec<u8> {
@@ -211,10 +202,10 @@ async fn live_list_pauses_resumes_and_says_when_data_changed() {
     browser.client.goto(&server.url("/traces")).await.unwrap();
     let state = "[data-platform=\"web\"] .live-state";
     assert_eq!(browser.text_of("[data-platform=\"web\"] a.trace-link .op").await, "first");
-    wait_until(&browser, "the first answer counts as a change",
+    browser.wait_until("the first answer counts as a change",
         "return document.querySelector('.live-state').textContent.endsWith('data changed just now')").await;
     // Refreshes with the same answers are not changes: the time moves on.
-    wait_until(&browser, "an unchanged refresh leaves the time",
+    browser.wait_until("an unchanged refresh leaves the time",
         "return / data changed \\d+ s ago$/.test(document.querySelector('.live-state').textContent)").await;
 
     browser.click(".live-toggle").await;
@@ -224,7 +215,7 @@ async fn live_list_pauses_resumes_and_says_when_data_changed() {
         200
     );
     browser.click(".live-toggle").await;
-    wait_until(&browser, "the new trace is listed after resuming",
+    browser.wait_until("the new trace is listed after resuming",
         "return [...document.querySelectorAll('a.trace-link .op')].some(e => e.textContent === 'second')").await;
     let text = browser.text_of(state).await;
     assert!(text.starts_with("live · every 5 s · data changed"), "{text}");

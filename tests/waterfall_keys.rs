@@ -3,8 +3,6 @@
 //! and left of their bars, an error edge, event ticks (a hostile event name stays text), and
 //! keyboard navigation of the rows (a roving-tabindex tree) past the rows in the DOM.
 
-use std::time::{Duration, Instant};
-
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use opentelemetry_proto::tonic::trace::v1::{span, status, Span, Status};
@@ -60,15 +58,6 @@ async fn known_trace(server: &Server) {
 
 const LAST_ROW: u64 = STEPS + 3;
 
-/// Polls `script` (which returns a boolean) until true, failing after 30 s.
-async fn wait_until(browser: &Browser, what: &str, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while browser.eval(script).await != json!(true) {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Presses `key` where the focus is.
 async fn press(browser: &Browser, key: char) {
     let actions = KeyActions::new("keyboard".into())
@@ -79,16 +68,16 @@ async fn press(browser: &Browser, key: char) {
 
 /// Waits until row `row` is the selected one and has the focus.
 async fn focused(browser: &Browser, row: u64) {
-    wait_until(
-        browser,
-        &format!("row {row} is selected and focused"),
-        &format!(
-            "var a = document.activeElement, s = document.querySelector('.wf-row.selected'); \
+    browser
+        .wait_until(
+            &format!("row {row} is selected and focused"),
+            &format!(
+                "var a = document.activeElement, s = document.querySelector('.wf-row.selected'); \
              return !!a && !!s && a === s && a.dataset.row === '{row}' \
              && a.getAttribute('tabindex') === '0' && a.getAttribute('aria-selected') === 'true'"
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
 }
 
 /// The class and text of row `row`'s duration label.
@@ -233,9 +222,7 @@ async fn the_waterfall_is_navigated_with_the_keyboard() {
     press(&browser, Key::Down.into()).await;
     focused(&browser, 2).await;
     press(&browser, Key::Enter.into()).await;
-    wait_until(
-        &browser,
-        "the details show the third row's span",
+    browser.wait_until("the details show the third row's span",
         "var d = [...document.querySelectorAll('.span-details dt')].find(e => e.textContent === 'Span id'); \
          return !!d && d.nextElementSibling.querySelector('code').textContent === '0000000000000003'",
     )
@@ -246,18 +233,14 @@ async fn the_waterfall_is_navigated_with_the_keyboard() {
     press(&browser, Key::Left.into()).await;
     focused(&browser, 1).await;
     press(&browser, Key::Left.into()).await;
-    wait_until(
-        &browser,
-        "the row collapses",
+    browser.wait_until("the row collapses",
         "var r = document.querySelector('.wf-row[data-row=\"1\"]'); \
          return r.getAttribute('aria-expanded') === 'false' && !document.querySelector('.wf-row[data-row=\"2\"]') \
            && document.activeElement === r",
     )
     .await;
     press(&browser, Key::Right.into()).await;
-    wait_until(
-        &browser,
-        "the row expands",
+    browser.wait_until("the row expands",
         "return document.querySelector('.wf-row[data-row=\"1\"]').getAttribute('aria-expanded') === 'true' \
            && !!document.querySelector('.wf-row[data-row=\"2\"]')",
     )
@@ -278,19 +261,17 @@ async fn the_waterfall_is_navigated_with_the_keyboard() {
     let in_view = "var s = document.getElementById('wf-scroll').getBoundingClientRect(); \
          var r = document.activeElement.getBoundingClientRect(); \
          return document.getElementById('wf-scroll').scrollTop > 0 && r.top >= s.top - 0.5 && r.bottom <= s.bottom + 0.5";
-    wait_until(&browser, "the focused row is scrolled into view", in_view).await;
+    browser.wait_until("the focused row is scrolled into view", in_view).await;
     // End: the last row, which was not in the DOM, is drawn, focused and in view.
     press(&browser, Key::End.into()).await;
     focused(&browser, LAST_ROW).await;
-    wait_until(&browser, "the last row is scrolled into view", in_view).await;
+    browser.wait_until("the last row is scrolled into view", in_view).await;
     let png = browser.client.screenshot().await.unwrap();
     std::fs::write(artifacts_dir().join("web-waterfall-keys.png"), png).unwrap();
 
     // `/`: to the search box, without typing the slash.
     press(&browser, '/').await;
-    wait_until(
-        &browser,
-        "the search box has the focus",
+    browser.wait_until("the search box has the focus",
         "var a = document.activeElement; return a.classList.contains('wf-search') && a.value === ''",
     )
     .await;

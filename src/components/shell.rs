@@ -65,7 +65,7 @@ fn TraceLookup() -> Element {
             onsubmit: move |e| {
                 e.prevent_default();
                 let id = typed.read().trim().to_ascii_lowercase();
-                if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if crate::model::is_trace_id(&id) {
                     refused.set(false);
                     typed.set(String::new());
                     navigator().push(Route::TraceDetail { trace_id: id });

@@ -11,6 +11,16 @@ pub use insights::*;
 pub use signals::*;
 pub use trace::*;
 
+/// The trace search's page size when none is asked for, and the largest (a larger `limit`
+/// reads as this).
+pub const DEFAULT_TRACE_LIMIT: usize = 20;
+pub const MAX_TRACE_LIMIT: usize = 1000;
+
+/// Whether `id` is a trace id as the API takes it: 32 hex digits, either case.
+pub fn is_trace_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The services of otelscope's own spans (`--self-telemetry`): the server's and the UI's.
 /// Lists and searches leave them out unless asked (`include_self=1`) or named.
 pub const SELF_SERVICES: [&str; 2] = ["otelscope", "otelscope-ui"];

@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 
 use crate::charts::plot::line::{hit_rate_chart, series_of, WIDTH};
 use crate::charts::plot::Plot;
+use crate::charts::track_width;
 use crate::components::{InsightPage, OtlpHint, RangeForm};
 use crate::filters::{InsightFilters, TraceFilters};
 use crate::hooks::{use_api, use_api_live, Loadable};
@@ -16,7 +17,7 @@ use crate::words::format_rate;
 pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
     crate::uitrace::use_render_span();
     let answer = use_api_live::<CacheAnswer>(move || filters.read().api_path("/api/v1/cache"));
-    let mut width = use_signal(|| WIDTH);
+    let width = use_signal(|| f64::from(WIDTH));
     rsx! {
         section { class: "insights cache",
             document::Title { "otelscope — Cache hit rates" }
@@ -41,16 +42,9 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                 Loadable::Ready(answer) => rsx! {
                     // Drawn at its box's width, so its labels keep their size.
                     div { class: "plot-box",
-                        onresize: move |e| {
-                            if let Ok(size) = e.get_content_box_size() {
-                                let measured = size.width.round() as u32;
-                                if measured.abs_diff(*width.peek()) >= 2 {
-                                    width.set(measured);
-                                }
-                            }
-                        },
+                        onresize: track_width(width),
                         Plot {
-                            drawing: hit_rate_chart(answer.since_ns, answer.until_ns, &series_of(&answer), width()),
+                            drawing: hit_rate_chart(answer.since_ns, answer.until_ns, &series_of(&answer), width() as u32),
                             label: "Cache hit rate over time, per cache and layer",
                             class: "hit-rate-chart",
                         }

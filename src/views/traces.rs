@@ -7,7 +7,9 @@ use crate::charts::scatter::DurationScatter;
 use crate::components::{known_operation, OperationList, OtlpHint, StartTime, ZoneSwitch};
 use crate::filters::{ServiceFilters, TraceFilters, RANGES};
 use crate::hooks::{use_api, use_api_live, Loadable};
-use crate::model::{Services, TraceList, TraceSummary, SELF_SERVICES};
+use crate::model::{
+    Services, TraceList, TraceSummary, DEFAULT_TRACE_LIMIT, MAX_TRACE_LIMIT, SELF_SERVICES,
+};
 use crate::routes::Route;
 use crate::words::{counted, format_duration};
 
@@ -34,9 +36,9 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
                 },
                 Loadable::Ready(list) => {
                     let shown = list.traces.len();
-                    let limit = filters.read().limit.parse::<usize>().unwrap_or(DEFAULT_LIMIT);
-                    let more = list.matched.map_or(shown >= limit, |m| m as usize > shown) && limit < MAX_LIMIT;
-                    let wider = TraceFilters { limit: (limit * 2).min(MAX_LIMIT).to_string(), ..filters() };
+                    let limit = filters.read().limit.parse::<usize>().unwrap_or(DEFAULT_TRACE_LIMIT);
+                    let more = list.matched.map_or(shown >= limit, |m| m as usize > shown) && limit < MAX_TRACE_LIMIT;
+                    let wider = TraceFilters { limit: (limit * 2).min(MAX_TRACE_LIMIT).to_string(), ..filters() };
                     rsx! {
                         DurationScatter { traces: list.traces.clone() }
                         p { class: "result-count", role: "status",
@@ -151,14 +153,10 @@ fn SearchForm(filters: TraceFilters) -> Element {
     }
 }
 
-/// The page's default and largest number of traces (the API's).
-const DEFAULT_LIMIT: usize = 20;
-const MAX_LIMIT: usize = 1000;
-
 /// `20 of 60 traces`, `20 of more than 1,000 traces`, or `20 traces` when the count is unknown.
 pub(crate) fn count_text(shown: usize, matched: Option<u64>) -> String {
     match matched {
-        Some(m) if m as usize > MAX_LIMIT => format!("{shown} of more than 1,000 traces"),
+        Some(m) if m as usize > MAX_TRACE_LIMIT => format!("{shown} of more than 1,000 traces"),
         Some(m) if m as usize > shown => format!("{shown} of {m} traces"),
         _ => counted(shown, "trace"),
     }

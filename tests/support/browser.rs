@@ -94,14 +94,20 @@ impl Browser {
         element.click().await.unwrap_or_else(|e| panic!("click {css:?}: {e}"));
     }
 
-    /// The page's whole DOM once `ready` (a script returning a boolean) holds, within 30 s;
-    /// `what` says what was awaited when it times out.
-    pub async fn dom_when(&self, what: &str, ready: &str) -> String {
+    /// Polls `script` (which returns a boolean) until true, failing after 30 s; `what` says
+    /// what was awaited when it times out.
+    pub async fn wait_until(&self, what: &str, script: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while self.eval(ready).await != serde_json::json!(true) {
+        while self.eval(script).await != serde_json::json!(true) {
             assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The page's whole DOM once `ready` (a script returning a boolean) holds, within 30 s;
+    /// `what` says what was awaited when it times out.
+    pub async fn dom_when(&self, what: &str, ready: &str) -> String {
+        self.wait_until(what, ready).await;
         let dom = self.eval("return document.documentElement.outerHTML").await;
         dom.as_str().expect("the DOM as text").to_owned()
     }

@@ -80,7 +80,7 @@ impl TraceCache {
 /// (see `trace_body`).
 async fn trace(State(state): State<AppState>, Path(trace_id): Path<String>) -> Response {
     let trace_id = trace_id.to_ascii_lowercase();
-    if trace_id.len() != 32 || !trace_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !otelscope_app::model::is_trace_id(&trace_id) {
         return ApiError::BadRequest("a trace id is 32 hex digits".into()).into_response();
     }
     let store = state.store.clone();

@@ -187,7 +187,7 @@ impl Raw {
 
 fn trace_id(key: &str, value: &str) -> Result<String, String> {
     let id = value.to_ascii_lowercase();
-    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !otelscope_app::model::is_trace_id(&id) {
         return Err(format!("{key} must be 32 hex digits, not {value:?}"));
     }
     Ok(id)

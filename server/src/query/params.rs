@@ -22,8 +22,9 @@ pub struct TraceQuery {
     pub include_self: bool,
 }
 
-pub const DEFAULT_LIMIT: usize = 20;
-pub const MAX_LIMIT: usize = 1000;
+pub use otelscope_app::model::{
+    DEFAULT_TRACE_LIMIT as DEFAULT_LIMIT, MAX_TRACE_LIMIT as MAX_LIMIT,
+};
 
 /// Parses a query string. Times (`since`, `until`) are RFC 3339 (`2026-11-26T10:00:00Z`),
 /// integers of Unix nanoseconds, or durations back from `now_ns` (`15m`, `2h`).

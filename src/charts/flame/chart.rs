@@ -69,8 +69,8 @@ pub fn FlameChart(
     let zoom = if action == FrameAction::Zoom { flat.find(&params.zoom) } else { 0 };
     // Laid out at the box's own width (in CSS px), so labels keep their 12 px at any window
     // width; WIDTH until the box has been measured (and on pages without scripts, which scale).
-    let mut width = use_signal(|| WIDTH);
-    let laid = layout(&flat, zoom, width());
+    let width = use_signal(|| WIDTH);
+    let laid = layout(&flat, zoom, width().max(200.0));
     let (matched, _) = search(&flat, &params.search);
     // Read by `Details` only, so hovering redraws the details line, not the frames.
     let mut hovered = use_signal(|| None::<usize>);
@@ -95,17 +95,10 @@ pub fn FlameChart(
     };
     rsx! {
         div { class: "fl-box", "data-role": "{role}",
-            onresize: move |e| {
-                if let Ok(size) = e.get_content_box_size() {
-                    let measured = size.width.round().max(200.0);
-                    if (measured - *width.peek()).abs() >= 1.0 {
-                        width.set(measured);
-                    }
-                }
-            },
+            onresize: crate::charts::track_width(width),
             svg {
                 class: "fl-chart",
-                view_box: "0 0 {width} {height}",
+                view_box: "0 0 {width().max(200.0)} {height}",
                 role: "img",
                 "aria-label": "Flame graph",
                 onmouseleave: move |_| hovered.set(None),

@@ -200,23 +200,7 @@ pub(crate) fn clock(t: f64, step: f64) -> String {
     } else if step < 86400.0 {
         format!("{h:02}:{m:02}")
     } else {
-        let (y, mo, d) = civil_date(s / 86400);
+        let (y, mo, d) = crate::words::civil_date((s / 86400) as i64);
         format!("{y:04}-{mo:02}-{d:02}")
     }
-}
-
-/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01.
-fn civil_date(days: u64) -> (u64, u64, u64) {
-    // Shifted so the year starts in March (the leap day ends it), in 400-year eras.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
