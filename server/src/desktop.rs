@@ -35,7 +35,6 @@ pub fn run(args: DesktopArgs) -> anyhow::Result<()> {
         start_path: args.path.clone(),
         dump_dom: args.dump_dom.clone(),
         self_telemetry,
-        app_token: args.server.is_none().then(|| crate::selftrace::app_token().to_owned()),
     });
     Ok(())
 }

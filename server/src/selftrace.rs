@@ -7,10 +7,13 @@
 //! a child of the page request's: the app's own spans from the other platforms arrive as OTLP
 //! (`uitrace` in the app).
 //!
-//! Only the app's own `traceparent` is continued: a same-origin browser request's, or the
-//! in-process desktop window's (which sends [`app_token`]). Anyone else's starts a new trace
-//! that links to it, as the OpenTelemetry specification advises at a trust boundary, so no
-//! caller can graft otelscope's spans into a trace of its choosing.
+//! A caller's `traceparent` is continued only where the caller may write spans here anyway:
+//! with `--api-key`, every request that got past the sign-in; without one, loopback peers (the
+//! user's own processes, which may send OTLP) and in-process calls. Anyone else's (an anonymous
+//! server exposed with `--allow-anonymous`) starts a new trace that links to it, as the
+//! OpenTelemetry specification advises at a trust boundary, so no stranger can graft
+//! otelscope's spans into a trace of its choosing. (Another site's page cannot send the
+//! header at all: it needs a CORS preflight, which the UI port never grants.)
 //!
 //! No feedback loop: receiving and storing spans (OTLP routes, the writer, this exporter) is
 //! never traced, and a request makes a bounded number of spans (its own, one per store query,
@@ -222,7 +225,9 @@ pub(crate) async fn middleware(
     let sent = TraceContextPropagator::new()
         .extract_with_context(&current, &HeaderExtractor(request.headers()));
     let claimed = sent.span().span_context().clone();
-    let (parent, links) = if !claimed.is_valid() || is_the_app(request.headers()) {
+    let trusted = state.api_key.is_set()
+        || crate::auth::client_ip(&request).is_none_or(|ip| ip.is_loopback());
+    let (parent, links) = if !claimed.is_valid() || trusted {
         (sent, Vec::new())
     } else {
         (current, vec![Link::with_context(claimed)])
@@ -242,33 +247,6 @@ pub(crate) async fn middleware(
     let response = next.run(request).with_context(cx.clone()).await;
     end_server_span(&cx, response.status());
     response
-}
-
-/// A token for this process's own app (the desktop window beside the in-process server),
-/// random per process, sent in `otelscope_app::platform::APP_TOKEN_HEADER`.
-pub fn app_token() -> &'static str {
-    static TOKEN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let mut bytes = [0u8; 16];
-        // Without randomness no caller can be told from the app: an empty token matches none.
-        if getrandom::fill(&mut bytes).is_err() {
-            return String::new();
-        }
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    });
-    &TOKEN
-}
-
-/// Whether a request comes from the app itself: the browser says it is same-origin, or it
-/// carries this process's [`app_token`].
-fn is_the_app(headers: &axum::http::HeaderMap) -> bool {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let token = app_token();
-    header("sec-fetch-site") == Some("same-origin")
-        || (!token.is_empty()
-            && header(otelscope_app::platform::APP_TOKEN_HEADER).is_some_and(|sent| {
-                sent.len() == token.len()
-                    && sent.bytes().zip(token.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
-            }))
 }
 
 /// Ends the server span of `cx` with its answer's status (an error status on 5xx only).

@@ -28,19 +28,22 @@ fn state(self_telemetry: bool) -> AppState {
     }
 }
 
-/// GETs `uri` as the web app does (same-origin, with its `traceparent`), reads the whole body,
-/// and exports the spans.
+/// GETs `uri` with the caller's `traceparent` (in-process: no peer address), reads the whole
+/// body, and exports the spans.
 async fn get_traced(state: &AppState, uri: &str) -> StatusCode {
-    get_traced_by(state, uri, Some("same-origin")).await
+    get_traced_by(state, uri, None).await
 }
 
-/// GETs `uri` with the caller's `traceparent` and `sec-fetch-site` (none: not a browser).
-async fn get_traced_by(state: &AppState, uri: &str, fetch_site: Option<&str>) -> StatusCode {
-    let mut request = Request::get(uri).header("traceparent", format!("00-{TRACE}-{CALLER}-01"));
-    if let Some(site) = fetch_site {
-        request = request.header("sec-fetch-site", site);
+/// GETs `uri` with the caller's `traceparent` from `peer` (as `serve` records it).
+async fn get_traced_by(state: &AppState, uri: &str, peer: Option<&str>) -> StatusCode {
+    let mut request = Request::get(uri)
+        .header("traceparent", format!("00-{TRACE}-{CALLER}-01"))
+        .body(Body::empty())
+        .unwrap();
+    if let Some(peer) = peer {
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
     }
-    let request = request.body(Body::empty()).unwrap();
     let response = router(state.clone()).oneshot(request).await.unwrap();
     let status = response.status();
     response.into_body().collect().await.unwrap();
@@ -223,9 +226,11 @@ async fn the_favicon_asked_on_every_page_makes_no_spans() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_callers_traceparent_is_linked_not_continued() {
+async fn a_strangers_traceparent_is_linked_not_continued() {
     let state = state(true);
-    assert_eq!(get_traced_by(&state, "/api/v1/services", None).await, StatusCode::OK);
+    // A loopback peer (the user's own process) is continued; that is the tests above.
+    let stranger = Some("192.0.2.7:50000");
+    assert_eq!(get_traced_by(&state, "/api/v1/services", stranger).await, StatusCode::OK);
     assert!(spans_of(&state).is_empty(), "no otelscope span joined the caller's trace");
     let services = |span: &Span| span.name == "GET /api/v1/services";
     let query = otelscope_server::query::params::TraceQuery {
@@ -244,4 +249,14 @@ async fn another_callers_traceparent_is_linked_not_continued() {
     assert_eq!(span.parent_span_id, None, "a new trace: {span:#?}");
     assert_eq!(span.links.len(), 1, "{span:#?}");
     assert_eq!((span.links[0].trace_id.as_str(), span.links[0].span_id.as_str()), (TRACE, CALLER));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_callers_traceparent_is_continued() {
+    let state = state(true);
+    let status = get_traced_by(&state, "/api/v1/services", Some("127.0.0.1:50000")).await;
+    assert_eq!(status, StatusCode::OK);
+    let spans = spans_of(&state);
+    let server = one(&spans, "GET /api/v1/services");
+    assert_eq!(server.parent_span_id.as_deref(), Some(CALLER));
 }
