@@ -23,6 +23,10 @@
 //!   system calls. A frame in a blocklisted library (below) ends the walk too.
 //! - Code built without frame pointers (glibc) leaves `rbp` holding anything: the checks above
 //!   make that a short or wrong stack, never a crash or a hang.
+//! - The price: pprof records return addresses only, not the interrupted `rip`, so a sample's
+//!   innermost frame is the *caller* of the function that was running (a hot leaf function's
+//!   self time shows on its caller). Fine for "where does the server spend its time", and the
+//!   cost of not calling the DWARF unwinder from a signal handler.
 //! - The thread name comes from `pthread_getname_np`, which for the calling thread is
 //!   `prctl(PR_GET_NAME)`; the sample goes into the collector's preallocated hash buckets (an
 //!   evicted entry into a buffer that is flushed to a temporary file with `write(2)`); the
