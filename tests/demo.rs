@@ -112,10 +112,15 @@ async fn a_stranger_cannot_use_the_private_redis() {
     assert_eq!(mode(dir), 0o700, "{} lets others in", dir.display());
     assert_eq!(mode(&socket) & 0o077, 0, "{} is open to others", socket.display());
 
-    // Past the directory (this test is its owner), nothing works without the password.
-    for command in ["PING", "GET catalog:product:1", "CONFIG GET dir", "MODULE LIST", "KEYS *"] {
+    // Past the directory (this test is its owner), nothing works without the password, and
+    // CONFIG is not there at all.
+    for command in ["PING", "GET catalog:product:1", "SET catalog:product:1 x", "MODULE LIST", "KEYS *"] {
         let reply = redis_reply(&socket, command).unwrap();
         assert!(reply.starts_with("-NOAUTH"), "{command} answered {reply:?} without a password");
+    }
+    for command in ["CONFIG GET dir", "CONFIG SET dir /tmp"] {
+        let reply = redis_reply(&socket, command).unwrap();
+        assert!(reply.starts_with("-ERR unknown command"), "{command} answered {reply:?}");
     }
 }
 
