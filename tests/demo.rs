@@ -104,7 +104,10 @@ async fn a_stranger_cannot_use_the_private_redis() {
     let redis_pid = child_named(server.child.id().unwrap(), "redis-server").expect("redis child");
 
     let tcp = tcp_listeners(redis_pid);
-    assert!(tcp.is_empty(), "the private redis-server listens on TCP {tcp:?}: any local user can connect");
+    assert!(
+        tcp.is_empty(),
+        "the private redis-server listens on TCP {tcp:?}: any local user can connect"
+    );
     let socket = unix_listener(redis_pid).expect("the private redis-server's unix socket");
     let detail = health["demo"]["l2_detail"].as_str().unwrap();
     assert!(detail.contains(socket.to_str().unwrap()), "{detail}");
@@ -114,7 +117,9 @@ async fn a_stranger_cannot_use_the_private_redis() {
 
     // Past the directory (this test is its owner), nothing works without the password, and
     // CONFIG is not there at all.
-    for command in ["PING", "GET catalog:product:1", "SET catalog:product:1 x", "MODULE LIST", "KEYS *"] {
+    for command in
+        ["PING", "GET catalog:product:1", "SET catalog:product:1 x", "MODULE LIST", "KEYS *"]
+    {
         let reply = redis_reply(&socket, command).unwrap();
         assert!(reply.starts_with("-NOAUTH"), "{command} answered {reply:?} without a password");
     }
@@ -131,7 +136,8 @@ async fn a_redis_server_older_than_7_is_not_started() {
     use std::os::unix::fs::PermissionsExt as _;
     let bin = otelscope_e2e::browser::TempDir::new();
     let fake = bin.0.join("redis-server");
-    let script = "#!/bin/sh\necho 'Redis server v=6.0.16 sha=00000000:0 malloc=jemalloc-5.2.1 bits=64'\n\
+    let script =
+        "#!/bin/sh\necho 'Redis server v=6.0.16 sha=00000000:0 malloc=jemalloc-5.2.1 bits=64'\n\
                   [ \"$1\" = --version ] && exit 0\nexec sleep 60\n";
     std::fs::write(&fake, script).unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -162,7 +162,9 @@ mod tests {
     #[test]
     fn this_systems_libgcc_finds_unwind_tables_without_locks() {
         assert_eq!(unsupported(), None, "the CI system should be able to profile");
-        assert!(imports_dl_find_object(b"\x7fELF..\0_Unwind_Find_FDE\0_dl_find_object\0GLIBC_2.35"));
+        assert!(imports_dl_find_object(
+            b"\x7fELF..\0_Unwind_Find_FDE\0_dl_find_object\0GLIBC_2.35"
+        ));
         assert!(!imports_dl_find_object(b"\x7fELF..\0dl_iterate_phdr\0_dl_find_object_x\0"));
     }
 }

@@ -105,7 +105,10 @@ fn profiling_while_other_threads_unwind_completes_with_whole_stacks() {
         thread.join().expect("the looping thread ended");
     }
     let (panics, captures) = (panics.load(Ordering::Relaxed), captures.load(Ordering::Relaxed));
-    assert!(panics > 10 && captures > 10, "unwinding went on: {panics} panics, {captures} captures");
+    assert!(
+        panics > 10 && captures > 10,
+        "unwinding went on: {panics} panics, {captures} captures"
+    );
 
     // Walked by frame pointers: the recursion frame by frame, and its callers past it.
     let stacks = stacks(&profile);

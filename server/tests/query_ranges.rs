@@ -50,7 +50,9 @@ async fn times_past_i64_are_refused_not_wrapped_into_every_trace() {
     let (status, none) = get(&state, "/api/v1/traces?min_duration_ms=9223372036854").await;
     assert_eq!((status, trace_count(&none)), (StatusCode::OK, 0), "{none}");
     // The other readers share the parser.
-    for path in ["/api/v1/logs?since=18446744073709551615", "/api/v1/cache?until=18446744073709551615"] {
+    for path in
+        ["/api/v1/logs?since=18446744073709551615", "/api/v1/cache?until=18446744073709551615"]
+    {
         assert_eq!(get(&state, path).await.0, StatusCode::BAD_REQUEST, "{path}");
     }
 }

@@ -276,7 +276,8 @@ mod tests {
 
     #[test]
     fn versions_are_read_from_the_banner() {
-        let banner = "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ae4\n";
+        let banner =
+            "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ae4\n";
         assert_eq!(parse_version(banner), Some("7.0.15"));
         assert_eq!(parse_major("7.0.15"), Some(7));
         assert_eq!(parse_major("6.0.16"), Some(6));

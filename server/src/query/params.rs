@@ -166,15 +166,22 @@ mod tests {
 
     #[test]
     fn times_and_durations_past_i64_are_refused_not_wrapped() {
-        for raw in ["since=18446744073709551615", "since=9223372036854775808", "until=9999-01-01T00:00:00Z"] {
+        for raw in [
+            "since=18446744073709551615",
+            "since=9223372036854775808",
+            "until=9999-01-01T00:00:00Z",
+        ] {
             let error = parse_trace_query(raw, NOW).unwrap_err();
             let key = raw.split('=').next().unwrap();
             assert!(error.starts_with(key), "{raw}: {error}");
         }
-        for raw in ["min_duration_ms=1e20", "max_duration_ms=9223372036854.776", "min_duration_ms=inf"] {
+        for raw in
+            ["min_duration_ms=1e20", "max_duration_ms=9223372036854.776", "min_duration_ms=inf"]
+        {
             assert!(parse_trace_query(raw, NOW).unwrap_err().contains("_duration_ms"), "{raw}");
         }
-        let edge = parse_trace_query("since=9223372036854775807&min_duration_ms=9223372036854", NOW);
+        let edge =
+            parse_trace_query("since=9223372036854775807&min_duration_ms=9223372036854", NOW);
         assert_eq!(edge.as_ref().map(|q| q.since_ns), Ok(Some(MAX_NS)), "{edge:?}");
         assert!(parse_log_query("since=18446744073709551615", NOW).is_err());
         assert!(parse_metric_query("until=18446744073709551615", NOW).is_err());
