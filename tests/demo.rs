@@ -3,12 +3,17 @@
 //! and 1, resends, give-ups, circuit-open rejections), Redis really holds the keys, and the
 //! demo goes on when that Redis goes away; without
 //! `--demo-redis` a private `redis-server` is started and never outlives otelscope (SIGTERM or
-//! SIGKILL); without `redis-server` on `PATH` the L2 is in-process; with `--api-key` the demo's
-//! exports carry the key.
+//! SIGKILL), listens on no TCP port and answers nobody without its password; without a
+//! `redis-server` 7 on `PATH` the L2 is in-process; with `--api-key` the demo's exports carry
+//! the key.
 
 use std::time::Duration;
 
-use otelscope_e2e::demo::{answers_ping, demo_retries, wait_for_demo_data, DemoRun, FAST_DEMO};
+use std::io::{Read as _, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use otelscope_e2e::demo::{demo_retries, wait_for_demo_data, DemoRun, FAST_DEMO};
 use otelscope_e2e::Server;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -60,11 +65,10 @@ async fn a_private_redis_server_never_outlives_otelscope() {
         assert_eq!(health["demo"]["l2"], "redis", "{health}");
         let detail = health["demo"]["l2_detail"].as_str().unwrap();
         assert!(detail.contains("private redis-server"), "{detail}");
-        let addr = detail.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).unwrap();
-        let url = format!("redis://{}/", addr.trim_end_matches([',', '.']));
-        assert!(answers_ping(&url).await, "the private redis-server at {url} does not answer");
         let server_pid = server.child.id().unwrap();
         let redis_pid = child_named(server_pid, "redis-server").expect("redis-server child");
+        let socket = unix_listener(redis_pid).expect("the private redis-server's unix socket");
+        assert!(redis_reply(&socket, "PING").is_ok(), "nothing answers on {}", socket.display());
 
         let status = std::process::Command::new("kill")
             .args([signal, &server_pid.to_string()])
@@ -83,8 +87,69 @@ async fn a_private_redis_server_never_outlives_otelscope() {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(!answers_ping(&url).await, "something still answers at {url} after {signal}");
+        let after = redis_reply(&socket, "PING");
+        assert!(after.is_err(), "{} still answers after {signal}: {after:?}", socket.display());
     }
+}
+
+/// Issue 21: the private `redis-server` listened on a loopback TCP port with no password, so
+/// any local user could read and poison the cache and `CONFIG SET` it (on Redis 6, a path to
+/// running code as otelscope's user). Now: no TCP port, a unix socket in a 0700 directory,
+/// and even a client that reaches the socket gets nothing without the password.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stranger_cannot_use_the_private_redis() {
+    let server = Server::start_with(&["--in-memory", "--demo"]).await;
+    let health = server.get_json("/api/v1/health").await;
+    assert_eq!(health["demo"]["l2"], "redis", "{health}");
+    let redis_pid = child_named(server.child.id().unwrap(), "redis-server").expect("redis child");
+
+    let tcp = tcp_listeners(redis_pid);
+    assert!(
+        tcp.is_empty(),
+        "the private redis-server listens on TCP {tcp:?}: any local user can connect"
+    );
+    let socket = unix_listener(redis_pid).expect("the private redis-server's unix socket");
+    let detail = health["demo"]["l2_detail"].as_str().unwrap();
+    assert!(detail.contains(socket.to_str().unwrap()), "{detail}");
+    let dir = socket.parent().unwrap();
+    assert_eq!(mode(dir), 0o700, "{} lets others in", dir.display());
+    assert_eq!(mode(&socket) & 0o077, 0, "{} is open to others", socket.display());
+
+    // Past the directory (this test is its owner), nothing works without the password, and
+    // CONFIG is not there at all.
+    for command in
+        ["PING", "GET catalog:product:1", "SET catalog:product:1 x", "MODULE LIST", "KEYS *"]
+    {
+        let reply = redis_reply(&socket, command).unwrap();
+        assert!(reply.starts_with("-NOAUTH"), "{command} answered {reply:?} without a password");
+    }
+    for command in ["CONFIG GET dir", "CONFIG SET dir /tmp"] {
+        let reply = redis_reply(&socket, command).unwrap();
+        assert!(reply.starts_with("-ERR unknown command"), "{command} answered {reply:?}");
+    }
+}
+
+/// A `redis-server` older than 7 cannot switch CONFIG, MODULE and DEBUG off: it is not started,
+/// and health says why the L2 is in-process.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_server_older_than_7_is_not_started() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = otelscope_e2e::browser::TempDir::new();
+    let fake = bin.0.join("redis-server");
+    let script =
+        "#!/bin/sh\necho 'Redis server v=6.0.16 sha=00000000:0 malloc=jemalloc-5.2.1 bits=64'\n\
+                  [ \"$1\" = --version ] && exit 0\nexec sleep 60\n";
+    std::fs::write(&fake, script).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.0.display());
+    let server =
+        Server::start_with_env(&["--in-memory", "--demo"], &[("PATH", path.as_str())]).await;
+    let health = server.get_json("/api/v1/health").await;
+    assert_eq!(health["demo"]["l2"], "in-process", "{health}");
+    let detail = health["demo"]["l2_detail"].as_str().unwrap();
+    assert!(detail.contains("6.0.16 is older than 7.0"), "{detail}");
+    assert!(child_named(server.child.id().unwrap(), "redis-server").is_none());
+    assert!(child_named(server.child.id().unwrap(), "sleep").is_none(), "it was started");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -139,4 +204,69 @@ fn running(pid: u32) -> bool {
         Ok(stat) => stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()) != Some('Z'),
         Err(_) => false,
     }
+}
+
+/// The socket inodes process `pid` holds open.
+fn socket_inodes(pid: u32) -> Vec<u64> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    fds.filter_map(Result::ok)
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|target| {
+            let text = target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned();
+            text.parse().ok()
+        })
+        .collect()
+}
+
+/// The local addresses of TCP sockets in LISTEN state that process `pid` holds.
+fn tcp_listeners(pid: u32) -> Vec<String> {
+    let inodes = socket_inodes(pid);
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let inode: u64 = fields.get(9)?.parse().ok()?;
+                    (fields.get(3) == Some(&"0A") && inodes.contains(&inode))
+                        .then(|| fields[1].to_owned())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The path of a unix socket that process `pid` holds (its listening socket).
+fn unix_listener(pid: u32) -> Option<PathBuf> {
+    let inodes = socket_inodes(pid);
+    let table = std::fs::read_to_string("/proc/net/unix").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let inode: u64 = fields.get(6)?.parse().ok()?;
+        let path = fields.get(7)?;
+        (inodes.contains(&inode) && path.starts_with('/')).then(|| PathBuf::from(path))
+    })
+}
+
+/// The first line of Redis's reply to `command` (inline form) on `socket`.
+fn redis_reply(socket: &Path, command: &str) -> std::io::Result<String> {
+    let mut stream = std::os::unix::net::UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(format!("{command}\r\n").as_bytes())?;
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    while !reply.ends_with(b"\r\n") && reply.len() < 4096 {
+        if stream.read(&mut byte)? == 0 {
+            break;
+        }
+        reply.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&reply).trim_end().to_owned())
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0o777)
 }

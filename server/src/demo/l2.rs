@@ -1,8 +1,6 @@
 //! The demo's L2 cache tier: a Redis (named by `--demo-redis`, or a private `redis-server`
-//! child on a free loopback port) through the `redis` crate, else a second in-process moka
-//! tier; and the private `redis-server`'s lifetime (killed with otelscope, never orphaned).
+//! child, see `redis_server.rs`) through the `redis` crate, else a second in-process moka tier.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,6 +8,7 @@ use otelscope_app::model::DemoStatus;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::catalog::Stored;
+use super::redis_server::PrivateRedis;
 
 /// Longest wait for a Redis to answer when it is first connected.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -33,9 +32,10 @@ impl L2 {
         )
     }
 
-    /// Connects to the Redis at `url` and checks it answers `PING`.
-    pub(crate) async fn redis(url: &str) -> Result<L2, String> {
-        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+    /// Connects to the Redis at `target` (a URL, or a private server's connection info) and
+    /// checks it answers `PING`.
+    pub(crate) async fn redis(target: impl redis::IntoConnectionInfo) -> Result<L2, String> {
+        let client = redis::Client::open(target).map_err(|e| e.to_string())?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(COMMAND_TIMEOUT))
@@ -141,17 +141,20 @@ pub(crate) async fn choose(
         return (L2::in_process(capacity), None, in_process(why));
     };
     match PrivateRedis::start(&binary).await {
-        Ok(private) => match L2::redis(&private.url()).await {
+        Ok(private) => match L2::redis(&private).await {
             Ok(l2) => {
                 let detail = format!(
-                    "L2 is a private redis-server on {}, started by otelscope and stopped with it.",
-                    private.addr
+                    "L2 is a private redis-server on the unix socket {} (no TCP port, a random \
+                     password, no CONFIG, MODULE or DEBUG), started by otelscope and stopped \
+                     with it.",
+                    private.socket.display()
                 );
-                tracing::info!(addr = %private.addr, "Started a private redis-server for the demo.");
+                tracing::info!(socket = %private.socket.display(), "Started a private redis-server for the demo.");
                 (l2, Some(private), DemoStatus { l2: "redis".into(), l2_detail: detail })
             }
             Err(error) => {
                 tracing::warn!(%error, "The private redis-server does not answer; using an in-process L2.");
+                private.stop().await;
                 (
                     L2::in_process(capacity),
                     None,
@@ -164,7 +167,7 @@ pub(crate) async fn choose(
             (
                 L2::in_process(capacity),
                 None,
-                in_process(format!("redis-server could not start ({error})")),
+                in_process(format!("the private redis-server was not started: {error}")),
             )
         }
     }
@@ -181,7 +184,7 @@ fn redact(url: &str) -> String {
 }
 
 /// The first executable `name` on `PATH`.
-fn find_on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_executable(p))
 }
@@ -189,97 +192,6 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// A `redis-server` child on a free loopback port, with no persistence and its working
-/// directory a temporary one (removed once it answers: it writes nothing there); killed when
-/// dropped, when `stop` is called, and (Linux) by the kernel if otelscope dies without either
-/// (`PR_SET_PDEATHSIG`).
-pub(crate) struct PrivateRedis {
-    pub addr: SocketAddr,
-    child: tokio::process::Child,
-}
-
-impl PrivateRedis {
-    /// Starts `binary` and waits until it answers `PING` (at most 5 s).
-    pub(crate) async fn start(binary: &Path) -> Result<PrivateRedis, String> {
-        let dir = tempfile::Builder::new()
-            .prefix("otelscope-demo-redis-")
-            .tempdir()
-            .map_err(|e| format!("no temporary directory: {e}"))?;
-        // A port that was free a moment ago; redis-server exits at once if it was taken since.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?;
-        let mut command = tokio::process::Command::new(binary);
-        command
-            .args(["--port", &addr.port().to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
-            .args(["--daemonize", "no", "--logfile", ""])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true);
-        // The kernel sends the signal when the *thread* that spawned the child ends: this runs
-        // inside `serve::start`, on the thread that drives the server (`serve`'s main thread,
-        // the desktop's server thread), which lives as long as the process.
-        #[cfg(target_os = "linux")]
-        // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            let parent = libc::getpid();
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // The parent died before the call above: nobody would send the signal.
-                if libc::getppid() != parent {
-                    return Err(std::io::Error::other("parent exited"));
-                }
-                Ok(())
-            });
-        }
-        let mut child =
-            command.spawn().map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
-        let url = format!("redis://{addr}/");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!("redis-server exited at start ({status})"));
-            }
-            if ping(&url).await {
-                drop(dir);
-                return Ok(PrivateRedis { addr, child });
-            }
-            if tokio::time::Instant::now() >= deadline {
-                let _ = child.start_kill();
-                return Err("redis-server did not answer PING within 5 s".into());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("redis://{}/", self.addr)
-    }
-
-    /// Kills the server and reaps it.
-    pub(crate) async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
-    }
-}
-
-async fn ping(url: &str) -> bool {
-    let Ok(client) = redis::Client::open(url) else { return false };
-    let Ok(Ok(mut conn)) =
-        tokio::time::timeout(Duration::from_millis(500), client.get_multiplexed_async_connection())
-            .await
-    else {
-        return false;
-    };
-    matches!(redis::cmd("PING").query_async::<String>(&mut conn).await, Ok(p) if p == "PONG")
 }
 
 #[cfg(test)]

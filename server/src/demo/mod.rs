@@ -9,6 +9,7 @@ mod breaker;
 mod catalog;
 mod keys;
 mod l2;
+mod redis_server;
 mod retry;
 mod telemetry;
 mod upstream;
@@ -40,7 +41,7 @@ pub struct Demo {
     status: DemoStatus,
     tasks: tokio::task::JoinSet<()>,
     telemetry: Arc<telemetry::Telemetry>,
-    redis: Option<l2::PrivateRedis>,
+    redis: Option<redis_server::PrivateRedis>,
 }
 
 impl Demo {

@@ -67,6 +67,11 @@ pub(crate) fn params(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
     otelscope_app::filters::query_pairs(raw).filter(|(_, value)| !value.is_empty())
 }
 
+/// The largest time or duration in nanoseconds the store can compare: it keeps them as SQLite
+/// integers (`i64`), where a larger `u64` would wrap to a negative number and match everything
+/// (`since=18446744073709551615` found every trace).
+pub const MAX_NS: u64 = i64::MAX as u64;
+
 fn millis(key: &str, value: &str) -> Result<u64, String> {
     let ms: f64 = value
         .parse()
@@ -74,21 +79,33 @@ fn millis(key: &str, value: &str) -> Result<u64, String> {
     if !(ms >= 0.0 && ms.is_finite()) {
         return Err(format!("{key} must be a non-negative number of milliseconds"));
     }
-    Ok((ms * 1e6) as u64)
+    // Compared in f64: `MAX_NS as f64` rounds up to 2^63, which is itself out of range.
+    let ns = ms * 1e6;
+    if ns >= MAX_NS as f64 {
+        return Err(format!("{key} must be less than {} milliseconds", MAX_NS / 1_000_000));
+    }
+    Ok(ns as u64)
 }
 
+/// A time: Unix nanoseconds, a duration back from `now_ns`, or RFC 3339; past [`MAX_NS`]
+/// (the year 2262) it is refused, naming `key`.
 pub(crate) fn time(key: &str, value: &str, now_ns: u64) -> Result<u64, String> {
-    if let Ok(ns) = value.parse::<u64>() {
-        return Ok(ns);
-    }
-    if let Ok(ago) = humantime::parse_duration(value) {
-        return Ok(now_ns.saturating_sub(ago.as_nanos().min(u128::from(u64::MAX)) as u64));
-    }
-    if let Ok(at) = humantime::parse_rfc3339_weak(value) {
+    let ns = if let Ok(ns) = value.parse::<u64>() {
+        ns
+    } else if let Ok(ago) = humantime::parse_duration(value) {
+        now_ns.saturating_sub(ago.as_nanos().min(u128::from(u64::MAX)) as u64)
+    } else if let Ok(at) = humantime::parse_rfc3339_weak(value) {
         let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO);
-        return Ok(since_epoch.as_nanos().min(u128::from(u64::MAX)) as u64);
+        since_epoch.as_nanos().min(u128::from(u64::MAX)) as u64
+    } else {
+        return Err(format!(
+            "{key} must be RFC 3339, Unix nanoseconds or a duration like 15m, not {value:?}"
+        ));
+    };
+    if ns > MAX_NS {
+        return Err(format!("{key} must be at most {MAX_NS} (Unix nanoseconds), not {value:?}"));
     }
-    Err(format!("{key} must be RFC 3339, Unix nanoseconds or a duration like 15m, not {value:?}"))
+    Ok(ns)
 }
 
 #[cfg(test)]
@@ -145,6 +162,30 @@ mod tests {
         assert!(parse_trace_query("attr=novalue", NOW).unwrap_err().starts_with("attr must be"));
         assert!(parse_trace_query("status=weird", NOW).is_err());
         assert!(parse_trace_query("since=yesterday-ish", NOW).is_err());
+    }
+
+    #[test]
+    fn times_and_durations_past_i64_are_refused_not_wrapped() {
+        for raw in [
+            "since=18446744073709551615",
+            "since=9223372036854775808",
+            "until=9999-01-01T00:00:00Z",
+        ] {
+            let error = parse_trace_query(raw, NOW).unwrap_err();
+            let key = raw.split('=').next().unwrap();
+            assert!(error.starts_with(key), "{raw}: {error}");
+        }
+        for raw in
+            ["min_duration_ms=1e20", "max_duration_ms=9223372036854.776", "min_duration_ms=inf"]
+        {
+            assert!(parse_trace_query(raw, NOW).unwrap_err().contains("_duration_ms"), "{raw}");
+        }
+        let edge =
+            parse_trace_query("since=9223372036854775807&min_duration_ms=9223372036854", NOW);
+        assert_eq!(edge.as_ref().map(|q| q.since_ns), Ok(Some(MAX_NS)), "{edge:?}");
+        assert!(parse_log_query("since=18446744073709551615", NOW).is_err());
+        assert!(parse_metric_query("until=18446744073709551615", NOW).is_err());
+        assert!(parse_cache_query("since=18446744073709551615", NOW).is_err());
     }
 }
 

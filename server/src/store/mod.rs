@@ -6,6 +6,7 @@ mod chunk;
 mod flame_rollup;
 mod latency;
 mod prepare;
+mod private;
 mod profiles;
 mod retry_rollup;
 mod rollup;

@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
 use super::{
-    flame_rollup, profiles, rollup, rollup_sql, schema, signals, ProfileBounds, Retention,
+    flame_rollup, private, profiles, rollup, rollup_sql, schema, signals, ProfileBounds, Retention,
     SeenSpans, SpanChunk, Store, StoreError, StoredProfile, WriteBatch,
 };
 use crate::query::cache::CacheRows;
@@ -56,12 +56,14 @@ impl SqliteStore {
     /// so a second otelscope on the same directory is refused before anything is migrated. A
     /// damaged, truncated or read-only database is refused with a clear error and left as it is.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir)
+        private::create_dir(dir)
             .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
         let lock = lock_dir(dir)?;
         let path = dir.join("otelscope.db");
         let shown = path.display().to_string();
         check_file(&path)?;
+        private::prepare_database(&path)
+            .map_err(|e| StoreError::Open { path: shown.clone(), why: e.to_string() })?;
         let refuse =
             |e: rusqlite::Error| StoreError::Open { path: shown.clone(), why: explain(&e) };
         let mut conn = Connection::open(&path).map_err(refuse)?;
@@ -186,12 +188,7 @@ fn lock_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
     use std::io::Write as _;
     let path = dir.join("otelscope.lock");
     let shown = || path.display().to_string();
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
+    let mut file = private::open_file(&path)
         .map_err(|e| StoreError::Open { path: shown(), why: e.to_string() })?;
     match file.try_lock() {
         Ok(()) => {}

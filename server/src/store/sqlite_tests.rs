@@ -446,6 +446,31 @@ fn a_second_store_on_the_same_directory_is_refused() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Issue 21: the data directory was 0755 and the database 0644, readable by any local user.
+#[test]
+fn the_data_directory_and_its_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or_else(|e| {
+            panic!("{}: {e}", path.display());
+        })
+    };
+    // An existing directory left open by an older otelscope, and one created by the store.
+    let dir = temp_dir("private");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fresh = dir.join("new/store");
+    for dir in [&dir, &fresh] {
+        let store = SqliteStore::open(dir).unwrap();
+        write(&store, vec![batch(vec![span(1, 1, None, "GET /", 1, 2)])]);
+        assert_eq!(mode(dir), 0o700, "{}", dir.display());
+        for file in ["otelscope.db", "otelscope.db-wal", "otelscope.db-shm", "otelscope.lock"] {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file} in {}", dir.display());
+        }
+    }
+    assert_eq!(mode(&dir.join("new")), 0o700);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn damaged_databases_are_refused_and_left_untouched() {
     let dir = temp_dir("damaged");

@@ -79,10 +79,14 @@ fn convert_span(
             attributes: attributes(e.attributes, limits).0,
         })
         .collect();
-    let dropped_links = span.links.len().saturating_sub(limits.max_links);
-    let links = span
+    // A link that names no valid span is dropped and counted with the links over the cap, in
+    // the span's `dropped_links_count` (OTLP's own field for links a span lost): the span
+    // itself is fine, and a link to "00…" or to a 3-byte id would only lead nowhere.
+    let offered = span.links.len();
+    let links: Vec<SpanLink> = span
         .links
         .into_iter()
+        .filter(valid_link)
         .take(limits.max_links)
         .map(|l| SpanLink {
             trace_id: hex_id(&l.trace_id),
@@ -90,6 +94,7 @@ fn convert_span(
             attributes: attributes(l.attributes, limits).0,
         })
         .collect();
+    let dropped_links = offered - links.len();
     let status = span.status.unwrap_or_default();
     Span {
         trace_id: hex_id(&span.trace_id),
@@ -123,6 +128,16 @@ fn convert_span(
             .dropped_links_count
             .saturating_add(u32::try_from(dropped_links).unwrap_or(u32::MAX)),
     }
+}
+
+/// Whether a link names a span the way a span's own ids must: a 16-byte trace id and an
+/// 8-byte span id, neither all zero.
+fn valid_link(link: &otlp::span::Link) -> bool {
+    let nonzero = |id: &[u8]| id.iter().any(|&b| b != 0);
+    link.trace_id.len() == 16
+        && link.span_id.len() == 8
+        && nonzero(&link.trace_id)
+        && nonzero(&link.span_id)
 }
 
 fn kind(kind: i32) -> SpanKind {
@@ -177,6 +192,59 @@ mod tests {
         assert_eq!(out.items.len(), 9, "about 10 KB per span fits 9 times in 100 KB");
         assert_eq!(out.rejected, 91);
         assert!(out.error.unwrap().starts_with("the request expands past"));
+    }
+
+    #[test]
+    fn links_without_valid_ids_are_dropped_and_counted() {
+        let link = |trace_id: Vec<u8>, span_id: Vec<u8>| otlp::span::Link {
+            trace_id,
+            span_id,
+            ..Default::default()
+        };
+        let mut linked = span("linked", vec![7; 16]);
+        linked.dropped_links_count = 1;
+        linked.links = vec![
+            link(vec![9; 16], vec![3; 8]),
+            link(vec![9; 15], vec![3; 8]),
+            link(vec![9; 17], vec![3; 8]),
+            link(vec![0; 16], vec![3; 8]),
+            link(vec![9; 16], vec![3; 7]),
+            link(vec![9; 16], vec![0; 8]),
+            link(Vec::new(), Vec::new()),
+            link(vec![8; 16], vec![4; 8]),
+        ];
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans { spans: vec![linked], ..Default::default() }],
+                ..Default::default()
+            }],
+        };
+        let out = traces(request, &Limits::default());
+        assert_eq!((out.items.len(), out.rejected), (1, 0), "the span itself is kept");
+        let kept: Vec<_> = out.items[0].links.iter().map(|l| (&*l.trace_id, &*l.span_id)).collect();
+        assert_eq!(
+            kept,
+            [
+                ("09090909090909090909090909090909", "0303030303030303"),
+                ("08080808080808080808080808080808", "0404040404040404"),
+            ]
+        );
+        assert_eq!(out.items[0].dropped_links_count, 1 + 6, "the sender's count and ours");
+
+        // Invalid links do not take the place of valid ones under the cap.
+        let mut capped = span("capped", vec![7; 16]);
+        capped.links = vec![link(vec![0; 16], vec![0; 8]); 3];
+        capped.links.extend((1..=3).map(|i| link(vec![i; 16], vec![i; 8])));
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans { spans: vec![capped], ..Default::default() }],
+                ..Default::default()
+            }],
+        };
+        let out = traces(request, &Limits { max_links: 2, ..Limits::default() });
+        assert_eq!(out.items[0].links.len(), 2);
+        assert_eq!(out.items[0].links[0].span_id, "0101010101010101");
+        assert_eq!(out.items[0].dropped_links_count, 4);
     }
 
     #[test]
