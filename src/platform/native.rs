@@ -8,6 +8,10 @@ use dioxus::prelude::*;
 
 use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
 
+#[path = "dom_native.rs"]
+mod dom;
+pub use dom::{copy_text, focus, focus_and_reveal, replace_url, set_scroll_top};
+
 #[path = "component_spans.rs"]
 mod component_spans;
 use crate::ApiFailure;
