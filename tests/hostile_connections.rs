@@ -202,7 +202,10 @@ async fn a_client_that_never_reads_loses_its_connection() {
         "the server wrote {got} of {} bytes: it kept the connection for a client that did not read",
         requests * wasm
     );
-    eprintln!("figure: a non-reading client got {got} of {} bytes before its connection was cut", requests * wasm);
+    eprintln!(
+        "figure: a non-reading client got {got} of {} bytes before its connection was cut",
+        requests * wasm
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -46,7 +46,8 @@ async fn otlp_status(server: &Server, client: &reqwest::Client, key: &str) -> u1
 /// A gRPC export from 127.0.0.1 with `key`; the gRPC code.
 async fn grpc_code(server: &Server, key: &str) -> tonic::Code {
     let mut client = TraceServiceClient::connect(server.otlp_grpc_url.clone()).await.unwrap();
-    let body = ExportTraceServiceRequest::decode(&root_span_trace("guess", 5, "guess")[..]).unwrap();
+    let body =
+        ExportTraceServiceRequest::decode(&root_span_trace("guess", 5, "guess")[..]).unwrap();
     let mut request = tonic::Request::new(body);
     request.metadata_mut().insert("x-otlp-api-key", key.parse().unwrap());
     match client.export(request).await {

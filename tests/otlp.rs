@@ -275,7 +275,8 @@ fn normalize(trace: &mut Json) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_key_is_required_from_exporters() {
-    let server = Server::start_with(&["--in-memory", "--api-key", "e2e-key-0123456789abcdef"]).await;
+    let server =
+        Server::start_with(&["--in-memory", "--api-key", "e2e-key-0123456789abcdef"]).await;
     for transport in [Transport::HttpProtobuf, Transport::Grpc] {
         for key in [None, Some("wrong"), Some("e2e-key-0123456789abcdef")] {
             let endpoints = (server.otlp_http_url.clone(), server.otlp_grpc_url.clone());

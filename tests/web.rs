@@ -91,7 +91,8 @@ return new Promise(resolve => {
 
 #[tokio::test]
 async fn sign_in_form_then_the_app_runs_under_the_csp() {
-    let server = Server::start_with(&["--in-memory", "--api-key", "web-key-0123456789abcdef"]).await;
+    let server =
+        Server::start_with(&["--in-memory", "--api-key", "web-key-0123456789abcdef"]).await;
     let browser = Browser::start().await;
     let client = &browser.client;
     client.goto(&server.url("/traces?service=x")).await.expect("open /traces");

@@ -267,7 +267,11 @@ fn refuse(stream: &tokio::net::TcpStream, protocol: Protocol) {
 /// Whether a new connection sends its first request bytes (HTTP/2: its whole 24-byte preface)
 /// within `timeout`. hyper's timeouts start only once a request has begun, so a client that
 /// connects and says nothing would otherwise hold a connection place for ever.
-async fn opens_in_time(stream: &tokio::net::TcpStream, protocol: Protocol, timeout: Duration) -> bool {
+async fn opens_in_time(
+    stream: &tokio::net::TcpStream,
+    protocol: Protocol,
+    timeout: Duration,
+) -> bool {
     let needed = match protocol {
         Protocol::Http1 => 1,
         Protocol::Http2 => 24,
@@ -310,7 +314,11 @@ impl<T> WriteDeadline<T> {
 
     /// Passes a write's result on, starting the stall clock when it is pending and failing
     /// the write when the clock runs out.
-    fn watch<R>(&mut self, cx: &mut Context<'_>, result: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+    fn watch<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        result: Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>> {
         if result.is_ready() {
             self.stalled = false;
             return result;
@@ -330,13 +338,21 @@ impl<T> WriteDeadline<T> {
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for WriteDeadline<T> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
     }
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.io).poll_write(cx, buf);
         this.watch(cx, result)

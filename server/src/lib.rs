@@ -167,8 +167,9 @@ pub fn api_router(state: AppState) -> Router {
 pub fn otlp_http_router(state: AppState) -> Router {
     let origins = state.cors_origins.clone();
     let loopback_only = state.loopback_host_only;
-    let router =
-        ingest::http::routes().layer(from_fn_with_state(state.clone(), auth::otlp)).with_state(state);
+    let router = ingest::http::routes()
+        .layer(from_fn_with_state(state.clone(), auth::otlp))
+        .with_state(state);
     let router = if loopback_only {
         router.layer(from_fn_with_state(origins.clone(), auth::loopback_host))
     } else {

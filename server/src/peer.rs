@@ -31,7 +31,8 @@ pub struct BadNetwork(String);
 impl TrustedProxies {
     /// Parses `--trusted-proxy` values.
     pub fn parse<S: AsRef<str>>(values: &[S]) -> Result<TrustedProxies, BadNetwork> {
-        let networks = values.iter().map(|v| parse_network(v.as_ref())).collect::<Result<Vec<_>, _>>()?;
+        let networks =
+            values.iter().map(|v| parse_network(v.as_ref())).collect::<Result<Vec<_>, _>>()?;
         Ok(TrustedProxies(networks.into()))
     }
 
@@ -69,12 +70,8 @@ impl TrustedProxies {
 impl Network {
     fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                prefix_eq(&net.octets(), &ip.octets(), self.bits)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                prefix_eq(&net.octets(), &ip.octets(), self.bits)
-            }
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.bits),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.bits),
             _ => false,
         }
     }
@@ -133,9 +130,14 @@ mod tests {
     fn forwarded_for_is_believed_only_from_a_trusted_peer() {
         let trusted = TrustedProxies::parse(&["10.0.0.1", "10.0.0.2"]).unwrap();
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 203.0.113.9, 10.0.0.2"));
+        headers
+            .insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 203.0.113.9, 10.0.0.2"));
         assert_eq!(trusted.client(ip("198.51.100.1"), &headers), ip("198.51.100.1"));
-        assert_eq!(trusted.client(ip("10.0.0.1"), &headers), ip("203.0.113.9"), "nearest untrusted");
+        assert_eq!(
+            trusted.client(ip("10.0.0.1"), &headers),
+            ip("203.0.113.9"),
+            "nearest untrusted"
+        );
         headers.insert("x-forwarded-for", HeaderValue::from_static("garbage"));
         assert_eq!(trusted.client(ip("10.0.0.1"), &headers), ip("10.0.0.1"));
         assert_eq!(trusted.client(ip("10.0.0.1"), &HeaderMap::new()), ip("10.0.0.1"));

@@ -85,11 +85,8 @@ impl KeyThrottle {
         if !self.clients.contains_key(&client) && self.clients.len() >= MAX_TRACKED_CLIENTS {
             self.evict(now);
         }
-        let entry = self.clients.entry(client).or_insert(Failures {
-            count: 0,
-            last: now,
-            wait_until: now,
-        });
+        let entry =
+            self.clients.entry(client).or_insert(Failures { count: 0, last: now, wait_until: now });
         if now.saturating_duration_since(entry.last) >= FORGET_AFTER {
             entry.count = 0;
         }
@@ -112,7 +109,8 @@ impl KeyThrottle {
     fn refill(&mut self, now: Instant) {
         let since = self.refilled.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         let per_second = f64::from(GLOBAL_BUDGET) / BUDGET_REFILL.as_secs_f64();
-        self.budget = (self.budget + since.as_secs_f64() * per_second).min(f64::from(GLOBAL_BUDGET));
+        self.budget =
+            (self.budget + since.as_secs_f64() * per_second).min(f64::from(GLOBAL_BUDGET));
         self.refilled = Some(now);
     }
 

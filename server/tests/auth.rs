@@ -417,7 +417,8 @@ async fn wrong_otlp_keys_share_the_ui_throttle() {
     assert!(throttled.headers.contains_key("retry-after"));
     // The same count throttles the UI port, and another client is unaffected.
     let bearer = || get("/api/v1/health").header("authorization", format!("Bearer {KEY}"));
-    let ui = send(router(state.clone()), from(guesser, bearer().body(Body::empty()).unwrap())).await;
+    let ui =
+        send(router(state.clone()), from(guesser, bearer().body(Body::empty()).unwrap())).await;
     assert_eq!(ui.status, StatusCode::TOO_MANY_REQUESTS);
     let other = [10, 0, 0, 8];
     let ui = send(router(state), from(other, bearer().body(Body::empty()).unwrap())).await;
