@@ -35,6 +35,7 @@ pub fn run(args: DesktopArgs) -> anyhow::Result<()> {
         start_path: args.path.clone(),
         dump_dom: args.dump_dom.clone(),
         self_telemetry,
+        app_token: args.server.is_none().then(|| crate::selftrace::app_token().to_owned()),
     });
     Ok(())
 }

@@ -9,16 +9,16 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The policy of every UI-port answer. Why each part:
 /// - `script-src`: only files we serve (the app boots from `/assets/boot.js`, no inline
-///   script); `'wasm-unsafe-eval'` compiles the WASM bundle; `'unsafe-eval'` because Dioxus web
-///   runs `document::eval` (the waterfall's scroll, `document::Title`) through `new Function`.
-///   Dropping it needs those two done with web-sys instead.
+///   script); `'wasm-unsafe-eval'` compiles the WASM bundle. No `'unsafe-eval'`: the app never
+///   runs `document::eval` in the browser (focus, scroll, URL, clipboard and the title go
+///   through web-sys, `platform::dom`), so an injected string can never become code.
 /// - `style-src 'unsafe-inline'`: the waterfall, scatter and minimap position elements with
 ///   `style` attributes, which Dioxus sets with `setAttribute("style", ..)`; no inline
 ///   `<style>` or foreign stylesheet is needed beyond that.
 /// - `connect-src 'self'`: the app fetches only its own API and posts its spans to `/v1/traces`.
 /// - `frame-ancestors 'none'`, `form-action 'self'`, `base-uri 'none'`, `object-src 'none'`.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
-     script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; \
+     script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; \
      connect-src 'self'; \
@@ -27,10 +27,21 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
      object-src 'none'; \
      frame-ancestors 'none'";
 
-/// Middleware for the UI port: the CSP, `nosniff`, no framing, no referrer, on every answer.
+/// Middleware for the UI port: the CSP, `nosniff`, no framing, no referrer, and
+/// `Cross-Origin-Resource-Policy: same-origin` (no other site may embed or read any answer,
+/// even where the browser would let it try) on every answer; API answers are never cached
+/// (`no-store`: they are live data, and may be private behind a key).
 pub async fn security(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    headers.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers
         .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod conn;
+pub mod cross_site;
 #[cfg(feature = "demo")]
 pub mod demo;
 #[cfg(feature = "desktop")]
@@ -113,7 +114,9 @@ impl AppState {
     /// Traces the UI port's requests, store queries and SSR renders into this state's own
     /// pipeline (`selftrace`).
     pub fn with_self_telemetry(mut self) -> AppState {
-        let limits = self.ingest_limits.convert.clone();
+        // The one way in that may use the server's own service name.
+        let own_services = &otelscope_app::model::SELF_SERVICES;
+        let limits = Limits { own_services, ..self.ingest_limits.convert.clone() };
         self.self_telemetry = Some(selftrace::SelfTelemetry::start(self.ingest.clone(), limits));
         self
     }
@@ -133,7 +136,8 @@ impl AppState {
 
 /// The whole UI port: `/api/v1`, same-origin OTLP/HTTP `POST /v1/traces` (the UI's own spans),
 /// the web bundle and stylesheet, sign-in, and SSR pages for every other GET (404 for unknown
-/// paths). Every answer carries the security headers (`headers::security`).
+/// paths). Every answer carries the security headers (`headers::security`), and requests that
+/// other web sites' pages make are refused (`cross_site`).
 pub fn router(state: AppState) -> Router {
     let loopback_only = state.loopback_host_only;
     let router = Router::new()
@@ -151,7 +155,9 @@ pub fn router(state: AppState) -> Router {
     } else {
         router
     };
-    router.layer(from_fn(headers::security))
+    // Other sites' pages may link to pages, never act (`cross_site`); outside the sign-in
+    // check, so their guesses never count against the user's throttle.
+    router.layer(from_fn(cross_site::middleware)).layer(from_fn(headers::security))
 }
 
 /// Only the JSON query API, under `/api/v1`. SSR calls it in-process.

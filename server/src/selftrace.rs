@@ -7,6 +7,11 @@
 //! a child of the page request's: the app's own spans from the other platforms arrive as OTLP
 //! (`uitrace` in the app).
 //!
+//! Only the app's own `traceparent` is continued: a same-origin browser request's, or the
+//! in-process desktop window's (which sends [`app_token`]). Anyone else's starts a new trace
+//! that links to it, as the OpenTelemetry specification advises at a trust boundary, so no
+//! caller can graft otelscope's spans into a trace of its choosing.
+//!
 //! No feedback loop: receiving and storing spans (OTLP routes, the writer, this exporter) is
 //! never traced, and a request makes a bounded number of spans (its own, one per store query,
 //! one SSR render and, for a page, one per API answer the render reads in-process), so idle
@@ -20,7 +25,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{
-    FutureExt as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+    FutureExt as _, Link, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::HeaderExtractor;
@@ -213,12 +218,20 @@ pub(crate) async fn middleware(
     };
     // The caller's `traceparent`; without one, the current context: an SSR render's, for the
     // API calls it makes in-process (`api_router`), else none (a new trace).
-    let parent = TraceContextPropagator::new()
-        .extract_with_context(&Context::current(), &HeaderExtractor(request.headers()));
+    let current = Context::current();
+    let sent = TraceContextPropagator::new()
+        .extract_with_context(&current, &HeaderExtractor(request.headers()));
+    let claimed = sent.span().span_context().clone();
+    let (parent, links) = if !claimed.is_valid() || is_the_app(request.headers()) {
+        (sent, Vec::new())
+    } else {
+        (current, vec![Link::with_context(claimed)])
+    };
     let span = this
         .tracer()
         .span_builder(format!("{method} {route}"))
         .with_kind(SpanKind::Server)
+        .with_links(links)
         .with_attributes([
             KeyValue::new("http.request.method", method),
             KeyValue::new("http.route", route),
@@ -229,6 +242,33 @@ pub(crate) async fn middleware(
     let response = next.run(request).with_context(cx.clone()).await;
     end_server_span(&cx, response.status());
     response
+}
+
+/// A token for this process's own app (the desktop window beside the in-process server),
+/// random per process, sent in `otelscope_app::platform::APP_TOKEN_HEADER`.
+pub fn app_token() -> &'static str {
+    static TOKEN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut bytes = [0u8; 16];
+        // Without randomness no caller can be told from the app: an empty token matches none.
+        if getrandom::fill(&mut bytes).is_err() {
+            return String::new();
+        }
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    });
+    &TOKEN
+}
+
+/// Whether a request comes from the app itself: the browser says it is same-origin, or it
+/// carries this process's [`app_token`].
+fn is_the_app(headers: &axum::http::HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let token = app_token();
+    header("sec-fetch-site") == Some("same-origin")
+        || (!token.is_empty()
+            && header(otelscope_app::platform::APP_TOKEN_HEADER).is_some_and(|sent| {
+                sent.len() == token.len()
+                    && sent.bytes().zip(token.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
+            }))
 }
 
 /// Ends the server span of `cx` with its answer's status (an error status on 5xx only).

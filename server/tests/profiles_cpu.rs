@@ -1,5 +1,5 @@
 //! Real profilers: a pprof the `pprof` crate takes of a busy function here, imported (gzipped
-//! and not) shows that function heaviest; and `GET /api/v1/profiles/cpu` profiles the server's
+//! and not) shows that function heaviest; and `POST /api/v1/profiles/cpu` profiles the server's
 //! own process, keeps the result and refuses a second one meanwhile. Its own test binary: the
 //! profiler is process-wide (`SIGPROF`), and these tests take turns at it.
 
@@ -56,6 +56,11 @@ async fn send(state: AppState, request: Request<Body>) -> Answer {
     let (status, headers) = (response.status(), response.headers().clone());
     let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
     Answer { status, headers, body }
+}
+
+/// A `POST` without a body (taking a CPU profile).
+fn post_empty(uri: &str) -> Request<Body> {
+    Request::post(uri).body(Body::empty()).unwrap()
 }
 
 fn get(uri: &str) -> Request<Body> {
@@ -133,8 +138,8 @@ async fn the_server_profiles_itself_one_profile_at_a_time() {
     let _turn = PROFILER.lock().await;
     let state = support::state();
     let busy = std::thread::spawn(|| burn_for(Duration::from_millis(1_500)));
-    let first = tokio::spawn(send(state.clone(), get("/api/v1/profiles/cpu?seconds=1")));
-    let second = tokio::spawn(send(state.clone(), get("/api/v1/profiles/cpu?seconds=1")));
+    let first = tokio::spawn(send(state.clone(), post_empty("/api/v1/profiles/cpu?seconds=1")));
+    let second = tokio::spawn(send(state.clone(), post_empty("/api/v1/profiles/cpu?seconds=1")));
     let (first, second) = (first.await.unwrap(), second.await.unwrap());
     busy.join().unwrap();
     // Whichever came second was refused while the other sampled.
@@ -168,10 +173,10 @@ async fn the_server_profiles_itself_one_profile_at_a_time() {
 
     // The profiler is free again; bad durations are refused before it starts.
     for bad in ["0", "61", "x"] {
-        let answer = send(state.clone(), get(&format!("/api/v1/profiles/cpu?seconds={bad}"))).await;
+        let answer = send(state.clone(), post_empty(&format!("/api/v1/profiles/cpu?seconds={bad}"))).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
-    let json = Request::get("/api/v1/profiles/cpu?seconds=1").header("accept", "application/json");
+    let json = Request::post("/api/v1/profiles/cpu?seconds=1").header("accept", "application/json");
     let answer = send(state, json.body(Body::empty()).unwrap()).await;
     assert_eq!(answer.status, StatusCode::OK);
     let graph: FlameGraph = serde_json::from_slice(&answer.body).unwrap();

@@ -232,6 +232,14 @@ async fn every_answer_carries_the_security_headers() {
         }
         let scripts = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
         assert!(!scripts.contains("'unsafe-inline'"), "{uri}: {csp}");
+        assert!(!scripts.contains("'unsafe-eval'"), "no string becomes code: {uri}: {csp}");
+        assert_eq!(header("cross-origin-resource-policy"), "same-origin", "{uri}");
+        let cache = header("cache-control");
+        if uri.starts_with("/api/") {
+            assert_eq!(cache, "no-store", "{uri}");
+        } else {
+            assert_ne!(cache, "no-store", "{uri}: only API answers are never stored");
+        }
         assert_eq!(header("x-content-type-options"), "nosniff", "{uri}");
         assert_eq!(header("x-frame-options"), "DENY", "{uri}");
         assert_eq!(header("referrer-policy"), "no-referrer", "{uri}");

@@ -28,12 +28,19 @@ fn state(self_telemetry: bool) -> AppState {
     }
 }
 
-/// GETs `uri` with the caller's `traceparent`, reads the whole body, and exports the spans.
+/// GETs `uri` as the web app does (same-origin, with its `traceparent`), reads the whole body,
+/// and exports the spans.
 async fn get_traced(state: &AppState, uri: &str) -> StatusCode {
-    let request = Request::get(uri)
-        .header("traceparent", format!("00-{TRACE}-{CALLER}-01"))
-        .body(Body::empty())
-        .unwrap();
+    get_traced_by(state, uri, Some("same-origin")).await
+}
+
+/// GETs `uri` with the caller's `traceparent` and `sec-fetch-site` (none: not a browser).
+async fn get_traced_by(state: &AppState, uri: &str, fetch_site: Option<&str>) -> StatusCode {
+    let mut request = Request::get(uri).header("traceparent", format!("00-{TRACE}-{CALLER}-01"));
+    if let Some(site) = fetch_site {
+        request = request.header("sec-fetch-site", site);
+    }
+    let request = request.body(Body::empty()).unwrap();
     let response = router(state.clone()).oneshot(request).await.unwrap();
     let status = response.status();
     response.into_body().collect().await.unwrap();
@@ -213,4 +220,28 @@ async fn the_favicon_asked_on_every_page_makes_no_spans() {
     let state = state(true);
     assert_eq!(get_traced(&state, "/favicon.ico").await, StatusCode::NO_CONTENT);
     assert_eq!(spans_of(&state), Vec::<Span>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_callers_traceparent_is_linked_not_continued() {
+    let state = state(true);
+    assert_eq!(get_traced_by(&state, "/api/v1/services", None).await, StatusCode::OK);
+    assert!(spans_of(&state).is_empty(), "no otelscope span joined the caller's trace");
+    let services = |span: &Span| span.name == "GET /api/v1/services";
+    let query = otelscope_server::query::params::TraceQuery {
+        limit: 100,
+        include_self: true,
+        ..Default::default()
+    };
+    let all = state.store.search_traces(&query).unwrap();
+    let mut found = Vec::new();
+    for summary in all.iter() {
+        found.extend(state.store.trace(&summary.trace_id).unwrap().into_iter().filter(services));
+    }
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let span = &found[0];
+    assert_ne!(span.trace_id, TRACE);
+    assert_eq!(span.parent_span_id, None, "a new trace: {span:#?}");
+    assert_eq!(span.links.len(), 1, "{span:#?}");
+    assert_eq!((span.links[0].trace_id.as_str(), span.links[0].span_id.as_str()), (TRACE, CALLER));
 }

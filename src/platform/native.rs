@@ -8,10 +8,30 @@ use dioxus::prelude::*;
 
 use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
 
+#[path = "dom_native.rs"]
+mod dom;
+pub use dom::{copy_text, focus, focus_and_reveal, replace_url, set_scroll_top};
+
 #[path = "component_spans.rs"]
 mod component_spans;
 use crate::ApiFailure;
 pub use component_spans::trace_component_renders;
+
+/// The header a native window sends its in-process server, so that server knows the
+/// `traceparent` beside it is the app's own (a caller's is only linked, see the server's
+/// `selftrace`).
+pub const APP_TOKEN_HEADER: &str = "x-otelscope-app";
+
+/// The in-process server's token for [`APP_TOKEN_HEADER`], set once by the desktop launcher.
+static APP_TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Adds the app's token to a request to the in-process server, when there is one.
+fn with_app_token(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match APP_TOKEN.get() {
+        Some(token) => request.header(APP_TOKEN_HEADER, token),
+        None => request,
+    }
+}
 
 /// GETs `url` with reqwest (with the API key as a bearer token when there is one, and a W3C
 /// `traceparent` when given); non-2xx answers become errors carrying the API's message.
@@ -40,7 +60,8 @@ pub async fn post(
     send(request, api_key).await
 }
 
-async fn send(mut request: reqwest::RequestBuilder, api_key: Option<&str>) -> ApiOutcome {
+async fn send(request: reqwest::RequestBuilder, api_key: Option<&str>) -> ApiOutcome {
+    let mut request = with_app_token(request);
     if let Some(key) = api_key {
         request = request.bearer_auth(key);
     }
@@ -147,13 +168,19 @@ pub struct DesktopOptions {
     /// Whether the server traces itself (`--self-telemetry`), and so the window too; `None`
     /// to ask the server's health.
     pub self_telemetry: Option<bool>,
+    /// The in-process server's token for [`APP_TOKEN_HEADER`] (`None` for a remote server).
+    pub app_token: Option<String>,
 }
 
 /// Opens the desktop window on the app. Returns when the window is closed.
 #[cfg(feature = "desktop")]
 pub fn launch_desktop(options: DesktopOptions) {
     use dioxus::desktop::{Config, LogicalSize, WindowBuilder, WindowCloseBehaviour};
-    let DesktopOptions { api_base, api_key, start_path, dump_dom, self_telemetry } = options;
+    let DesktopOptions { api_base, api_key, start_path, dump_dom, self_telemetry, app_token } =
+        options;
+    if let Some(token) = app_token {
+        let _ = APP_TOKEN.set(token);
+    }
 
     let window = WindowBuilder::new()
         .with_title("otelscope")

@@ -4,6 +4,10 @@ use dioxus::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+#[path = "dom_web.rs"]
+mod dom;
+pub use dom::{copy_text, focus, focus_and_reveal, replace_url, set_scroll_top};
+
 use crate::env::{ApiOutcome, Env, PlatformKind};
 use crate::ApiFailure;
 
@@ -104,6 +108,8 @@ pub fn launch_standalone() {
         ssr.remove();
     }
     LaunchBuilder::web()
+        // Provided at the root before dioxus-web would provide its own (see `dom`).
+        .with_context_provider(|| Box::new(dom::page_document()))
         .with_context(Env {
             platform: PlatformKind::Web,
             api_base: String::new(),

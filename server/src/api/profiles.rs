@@ -1,6 +1,7 @@
 //! `/api/v1/profiles`: CPU profiles as flame graphs. `POST` imports a pprof or folded stacks,
-//! `GET` lists the kept ones and answers one (folded, JSON or SVG), and `GET /profiles/cpu`
-//! profiles this very process for a few seconds and keeps the result like an import.
+//! `GET` lists the kept ones and answers one (folded, JSON or SVG), and `POST /profiles/cpu`
+//! profiles this very process for a few seconds and keeps the result like an import (a POST:
+//! it costs the whole process CPU, so no link, image or preload may start it).
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use otelscope_app::model::{ProfileCreated, ProfileSummary};
@@ -25,11 +26,11 @@ use crate::AppState;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/profiles", get(list).post(import))
-        .route("/profiles/cpu", get(cpu))
+        .route("/profiles/cpu", post(cpu))
         .route("/profiles/{id}", get(one))
 }
 
-/// The header naming the kept profile a `GET /profiles/cpu` answer shows.
+/// The header naming the kept profile a `POST /profiles/cpu` answer shows.
 pub const PROFILE_ID_HEADER: &str = "x-profile-id";
 
 /// Imports decoded at once: one, so a pprof's decoded size (up to `max_decoded_bytes`) is
@@ -114,7 +115,7 @@ async fn one(
     answer(format, stored).await
 }
 
-/// `GET /profiles/cpu[?seconds=N][&format=]`: samples this process for N seconds (1 to 60,
+/// `POST /profiles/cpu[?seconds=N][&format=]`: samples this process for N seconds (1 to 60,
 /// 10 by default), keeps the profile and answers it as `GET /profiles/{id}` would, its id in
 /// the `x-profile-id` header. One at a time: a second request meanwhile gets 409.
 async fn cpu(

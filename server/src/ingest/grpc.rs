@@ -190,7 +190,7 @@ impl Receiver {
         let Some(&ConversionBudget(budget)) = request.extensions().get::<ConversionBudget>() else {
             return Err(Status::internal("the request did not pass admission"));
         };
-        signal::accept::<S>(&self.state, request.into_inner(), budget)
+        signal::accept::<S>(&self.state, request.into_inner(), budget, &[])
             .await
             .map(Response::new)
             .map_err(|e| Status::unavailable(e.to_string()))

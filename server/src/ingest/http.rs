@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
+use axum::{Extension, Router};
 use bytes::BytesMut;
 use http_body_util::BodyExt;
 use prost::Message;
@@ -34,8 +34,14 @@ pub fn routes() -> Router<AppState> {
 
 /// Traces only (same-origin on the UI port, for the UI's own spans).
 pub fn traces_route() -> Router<AppState> {
-    Router::new().route("/v1/traces", post(export::<Traces>))
+    let app = &[otelscope_app::model::SELF_SERVICES[1]];
+    Router::new().route("/v1/traces", post(export::<Traces>)).layer(Extension(OwnServices(app)))
 }
+
+/// otelscope's own service names a route's senders may use (`convert::Limits::own_services`):
+/// the UI port's `/v1/traces` takes the app's spans as `otelscope-ui`; the OTLP ports none.
+#[derive(Clone, Copy, Debug)]
+struct OwnServices(&'static [&'static str]);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Encoding {
@@ -69,6 +75,7 @@ pub(crate) enum Refusal {
 
 async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let own_services = parts.extensions.get::<OwnServices>().map_or(&[][..], |own| own.0);
     let encoding = match encoding_of(&parts.headers) {
         Ok(encoding) => encoding,
         Err(refusal) => return refuse(refusal, Encoding::Json),
@@ -85,7 +92,7 @@ async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> R
         let _permit = state.ingest.admit().ok_or(Refusal::Overloaded)?;
         let request: S::Request = decode(&bytes, encoding)?;
         drop(bytes);
-        signal::accept::<S>(&state, request, budget).await.map_err(|e| match e {
+        signal::accept::<S>(&state, request, budget, own_services).await.map_err(|e| match e {
             IngestError::Overloaded => Refusal::Overloaded,
             e @ IngestError::Store => Refusal::Unavailable(e.to_string()),
         })

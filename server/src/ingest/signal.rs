@@ -29,15 +29,18 @@ pub(crate) trait Signal {
     fn response(rejected: u64, error: Option<String>) -> Self::Response;
 }
 
-/// Converts (expanding to at most `budget` bytes), waits until the batch is durable, and builds
-/// the response.
+/// Converts (expanding to at most `budget` bytes, with otelscope's own service names in
+/// `own_services` allowed: see `Limits::own_services`), waits until the batch is durable, and
+/// builds the response.
 pub(crate) async fn accept<S: Signal>(
     state: &AppState,
     request: S::Request,
     budget: usize,
+    own_services: &'static [&'static str],
 ) -> Result<S::Response, IngestError> {
     let limits = &state.ingest_limits.convert;
-    let limits = Limits { max_batch_bytes: budget.min(limits.max_batch_bytes), ..limits.clone() };
+    let max_batch_bytes = budget.min(limits.max_batch_bytes);
+    let limits = Limits { max_batch_bytes, own_services, ..limits.clone() };
     let (rejected, error) = convert_and_submit::<S>(&state.ingest, &limits, request).await?;
     Ok(S::response(rejected, error))
 }

@@ -78,9 +78,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let mut focus_request = use_signal(|| None::<usize>);
     use_effect(move || {
         if let Some(row) = focus_request() {
-            document::eval(&format!(
-                "requestAnimationFrame(function(){{var e=document.querySelector('#wf-scroll [data-row=\"{row}\"]'); if (e) {{ e.focus({{preventScroll: true}}); e.scrollIntoView({{block: 'nearest'}}); }}}});"
-            ));
+            crate::platform::focus_and_reveal(&format!("#wf-scroll [data-row=\"{row}\"]"));
         }
     });
 
@@ -105,9 +103,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let mut scroll_to = move |y: f64| {
         let y = y.max(0.0);
         scroll_top.set(y);
-        document::eval(&format!(
-            "var e=document.getElementById('wf-scroll'); if (e) e.scrollTop = {y};"
-        ));
+        crate::platform::set_scroll_top("wf-scroll", y);
     };
     let mut reveal = move |row: usize, layout: &Layout| {
         // Expand every collapsed ancestor, then scroll the row into the middle of the view.
@@ -136,8 +132,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
             if web {
                 let span = &spans.0[layout.rows[row].span];
                 let url = format!("/traces/{}/spans/{}", span.trace_id, span.span_id);
-                let url = serde_json::to_string(&url).unwrap_or_default();
-                document::eval(&format!("history.replaceState(history.state, '', {url});"));
+                crate::platform::replace_url(&url);
             }
         }
     };
@@ -181,7 +176,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
             };
             match key {
                 RowKey::Search => {
-                    document::eval("var e=document.querySelector('.wf-search'); if (e) e.focus();");
+                    crate::platform::focus(".wf-search");
                 }
                 RowKey::Open => {
                     selected.set(Some(row));

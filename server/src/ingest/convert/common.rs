@@ -20,6 +20,10 @@ pub struct Limits {
     /// a copy of its resource, so a small request with a large resource and many items could
     /// otherwise take gigabytes; items past the budget are rejected.
     pub max_batch_bytes: usize,
+    /// Which of otelscope's own service names (`model::SELF_SERVICES`) senders on this way in
+    /// may use: none on the OTLP ports, `otelscope-ui` on the UI port's `/v1/traces` (the app's
+    /// own spans, same-origin only), both for the server's spans made in-process.
+    pub own_services: &'static [&'static str],
 }
 
 impl Default for Limits {
@@ -31,6 +35,7 @@ impl Default for Limits {
             max_events: 256,
             max_links: 128,
             max_batch_bytes: 256 * 1024 * 1024,
+            own_services: &[],
         }
     }
 }
@@ -104,16 +109,24 @@ pub(super) fn truncate(mut s: String, max: usize) -> String {
     s
 }
 
-/// `service.name` of a resource, as the SDKs default it when absent.
-pub(super) fn service_name(resource: &[model::KeyValue]) -> String {
-    resource
+/// `service.name` of a resource, as the SDKs default it when absent. One of otelscope's own
+/// names that `limits` does not allow here is kept with ` (unverified)` after it, so no sender
+/// can pass its spans off as otelscope's (the resource attribute keeps what was sent).
+pub(super) fn service_name(resource: &[model::KeyValue], limits: &Limits) -> String {
+    let name = resource
         .iter()
         .find(|kv| kv.key == "service.name")
         .and_then(|kv| match &kv.value {
             AttrValue::String(s) if !s.is_empty() => Some(s.clone()),
             _ => None,
         })
-        .unwrap_or_else(|| "unknown_service".to_owned())
+        .unwrap_or_else(|| "unknown_service".to_owned());
+    let own = model::SELF_SERVICES.contains(&name.as_str());
+    if own && !limits.own_services.contains(&name.as_str()) {
+        format!("{name} (unverified)")
+    } else {
+        name
+    }
 }
 
 pub(super) fn scope(scope: Option<InstrumentationScope>, limits: &Limits) -> model::Scope {

@@ -16,7 +16,7 @@ pub fn logs(request: ExportLogsServiceRequest, limits: &Limits) -> Converted<Log
     for resource_logs in request.resource_logs {
         let (resource, _) =
             attributes(resource_logs.resource.map(|r| r.attributes).unwrap_or_default(), limits);
-        let service = service_name(&resource);
+        let service = service_name(&resource, limits);
         let resource_bytes = approx_bytes(&resource);
         for scope_logs in resource_logs.scope_logs {
             let scope = scope(scope_logs.scope, limits);

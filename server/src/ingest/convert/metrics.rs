@@ -23,7 +23,7 @@ pub fn metrics(request: ExportMetricsServiceRequest, limits: &Limits) -> Convert
     for resource_metrics in request.resource_metrics {
         let (resource, _) =
             attributes(resource_metrics.resource.map(|r| r.attributes).unwrap_or_default(), limits);
-        let service = service_name(&resource);
+        let service = service_name(&resource, limits);
         for scope_metrics in resource_metrics.scope_metrics {
             for metric in scope_metrics.metrics {
                 let name = truncate(metric.name, limits.max_value_bytes);

@@ -16,7 +16,7 @@ pub fn traces(request: ExportTraceServiceRequest, limits: &Limits) -> Converted<
     for resource_spans in request.resource_spans {
         let (resource, _) =
             attributes(resource_spans.resource.map(|r| r.attributes).unwrap_or_default(), limits);
-        let service = service_name(&resource);
+        let service = service_name(&resource, limits);
         let resource_bytes = approx_bytes(&resource);
         for scope_spans in resource_spans.scope_spans {
             let scope = scope(scope_spans.scope, limits);
