@@ -169,7 +169,9 @@ async fn without_redis_server_on_path_the_l2_is_in_process() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_an_api_key_the_demo_sends_it() {
-    let server = Server::start_with(&["--in-memory", "--demo", "--api-key", "demo-key"]).await;
+    let server =
+        Server::start_with(&["--in-memory", "--demo", "--api-key", "demo-key-0123456789abcdef"])
+            .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let services = server.get_json("/api/v1/services").await;

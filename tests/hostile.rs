@@ -131,7 +131,7 @@ async fn millions_of_empty_log_records_are_refused_before_decoding_on_both_ports
 
 #[tokio::test(flavor = "multi_thread")]
 async fn grpc_without_the_key_is_refused_before_its_body_is_read() {
-    let server = Server::start_with(&["--in-memory", "--api-key", "k"]).await;
+    let server = Server::start_with(&["--in-memory", "--api-key", "hostile-key-0123456789"]).await;
     let pid = server.child.id().unwrap();
     let mut client = LogsServiceClient::connect(server.otlp_grpc_url.clone())
         .await
@@ -179,7 +179,15 @@ async fn trickling_senders_do_not_starve_a_well_behaved_one() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn silent_and_idle_connections_are_closed_and_cannot_fill_a_port() {
-    let server = Server::start_with(&["--in-memory", "--header-timeout", "1s"]).await;
+    let server = Server::start_with(&[
+        "--in-memory",
+        "--header-timeout",
+        "1s",
+        // One address may fill the port here: this is about the port's total.
+        "--max-connections-per-ip",
+        "512",
+    ])
+    .await;
     let addr = server.otlp_http_url.trim_start_matches("http://").to_owned();
     // More silent connections than a port serves at once (512).
     let mut silent = Vec::new();

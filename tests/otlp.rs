@@ -275,9 +275,10 @@ fn normalize(trace: &mut Json) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_key_is_required_from_exporters() {
-    let server = Server::start_with(&["--in-memory", "--api-key", "e2e-key"]).await;
+    let server =
+        Server::start_with(&["--in-memory", "--api-key", "e2e-key-0123456789abcdef"]).await;
     for transport in [Transport::HttpProtobuf, Transport::Grpc] {
-        for key in [None, Some("wrong"), Some("e2e-key")] {
+        for key in [None, Some("wrong"), Some("e2e-key-0123456789abcdef")] {
             let endpoints = (server.otlp_http_url.clone(), server.otlp_grpc_url.clone());
             let service = format!("keyed-{transport:?}-{}", key.unwrap_or("none")).to_lowercase();
             let name = service.clone();
@@ -287,7 +288,7 @@ async fn api_key_is_required_from_exporters() {
             .await
             .unwrap();
             let found = server.get_json(&format!("/api/v1/traces?service={service}")).await;
-            let expected = if key == Some("e2e-key") { 1 } else { 0 };
+            let expected = if key == Some("e2e-key-0123456789abcdef") { 1 } else { 0 };
             assert_eq!(
                 found["traces"].as_array().unwrap().len(),
                 expected,

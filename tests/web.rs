@@ -91,19 +91,20 @@ return new Promise(resolve => {
 
 #[tokio::test]
 async fn sign_in_form_then_the_app_runs_under_the_csp() {
-    let server = Server::start_with(&["--in-memory", "--api-key", "web-key"]).await;
+    let server =
+        Server::start_with(&["--in-memory", "--api-key", "web-key-0123456789abcdef"]).await;
     let browser = Browser::start().await;
     let client = &browser.client;
     client.goto(&server.url("/traces?service=x")).await.expect("open /traces");
     // Signed out: the plain sign-in form, which comes back to the page.
     let field = client.find(Locator::Css(r#"form input[name="key"]"#)).await.expect("sign-in form");
-    field.send_keys("web-key").await.expect("type the key");
+    field.send_keys("web-key-0123456789abcdef").await.expect("type the key");
     client.find(Locator::Css("form button")).await.expect("button").click().await.expect("submit");
     let heading = browser.text_of(r#"#main [data-platform="web"] h1"#).await;
     assert_eq!(heading, "Traces");
     let url = client.current_url().await.expect("current URL");
     assert_eq!((url.path(), url.query()), ("/traces", Some("service=x")));
-    assert!(!url.as_str().contains("web-key"), "the key is in no URL: {url}");
+    assert!(!url.as_str().contains("web-key-0123456789abcdef"), "the key is in no URL: {url}");
     // The app's fetches carry the session cookie.
     let status = browser.text_of(r#"[data-platform="web"] .status.status-ok"#).await;
     assert!(status.starts_with("server ok"), "{status}");

@@ -20,13 +20,15 @@ pub const OTLP_HEADER: &str = "x-otlp-api-key";
 /// The session cookie: a random token from `Sessions`, never the key.
 pub const COOKIE: &str = "otelscope_session";
 
-/// The configured key, shared by the middlewares; `None` means no authentication.
+/// The configured key, shared by the middlewares; `None` means no authentication. Only the
+/// key's SHA-256 digest is kept: presented keys are hashed and the digests compared, so
+/// neither the key's length nor its bytes show in the time a comparison takes.
 #[derive(Clone, Debug, Default)]
-pub struct ApiKey(pub Option<Arc<str>>);
+pub struct ApiKey(Option<Arc<[u8; 32]>>);
 
 impl ApiKey {
     pub fn new(key: Option<String>) -> ApiKey {
-        ApiKey(key.filter(|k| !k.is_empty()).map(Into::into))
+        ApiKey(key.filter(|k| !k.is_empty()).map(|k| Arc::new(digest(k.as_bytes()))))
     }
 
     /// Whether a key is required at all.
@@ -37,23 +39,36 @@ impl ApiKey {
     pub(crate) fn accepts(&self, candidate: Option<&str>) -> bool {
         match (&self.0, candidate) {
             (None, _) => true,
-            (Some(key), Some(candidate)) => constant_time_eq(key.as_bytes(), candidate.as_bytes()),
+            (Some(key), Some(candidate)) => {
+                constant_time_eq(key.as_ref(), &digest(candidate.as_bytes()))
+            }
             (Some(_), None) => false,
         }
     }
 }
 
-/// Compares without stopping at the first difference, so timing does not reveal the key.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
 }
 
-/// Middleware for the OTLP/HTTP port: `x-otlp-api-key` or 401.
-pub async fn otlp(State(key): State<ApiKey>, request: Request, next: Next) -> Response {
-    if key.accepts(header_str(request.headers(), OTLP_HEADER)) {
+/// Compares two digests without stopping at the first difference.
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Middleware for the OTLP/HTTP port: `x-otlp-api-key` or 401; wrong keys count towards the
+/// client's throttle, shared with the other ports (429 while it waits).
+pub async fn otlp(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !state.api_key.is_set() {
         return next.run(request).await;
     }
-    crate::ingest::http::unauthenticated(request.headers())
+    let presented = header_str(request.headers(), OTLP_HEADER);
+    match presented.map(|key| check_key(&state, client_ip(&request), key, Instant::now())) {
+        Some(KeyCheck::Right) => next.run(request).await,
+        Some(KeyCheck::Throttled(wait)) => too_many_guesses("/v1/", wait),
+        Some(KeyCheck::Wrong) | None => crate::ingest::http::unauthenticated(request.headers()),
+    }
 }
 
 /// Middleware for the UI port: the embedded asset files and the sign-in routes pass; anything
@@ -107,9 +122,16 @@ pub(crate) fn check_key(
     }
 }
 
-/// The peer address, when the server was started with connect info (`serve`; not `oneshot`).
+/// The client's address: as `conn` found it (`--trusted-proxy`), else the peer's when the
+/// server was started with connect info; `None` in-process (`oneshot`).
 pub(crate) fn client_ip<B>(request: &axum::http::Request<B>) -> Option<IpAddr> {
-    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+    client_of(request.extensions())
+}
+
+/// `client_ip` from a request's extensions.
+pub(crate) fn client_of(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    let found = extensions.get::<crate::peer::ClientAddr>().map(|client| client.0);
+    found.or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()))
 }
 
 /// 429 with `Retry-After` in whole seconds (rounded up).
@@ -117,7 +139,7 @@ pub(crate) fn too_many_guesses(path: &str, wait: Duration) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let message = format!("too many wrong API keys; try again in {seconds} s");
     let retry = [(header::RETRY_AFTER, HeaderValue::from(seconds))];
-    if path.starts_with("/api/") {
+    if path.starts_with("/api/") || path.starts_with("/v1/") {
         (StatusCode::TOO_MANY_REQUESTS, retry, axum::Json(ApiErrorBody { error: message }))
             .into_response()
     } else if path == "/login" {
@@ -222,6 +244,8 @@ mod tests {
         assert!(key.accepts(Some("s3cret")));
         assert!(!key.accepts(Some("s3cre")));
         assert!(!key.accepts(Some("s3cret!")));
+        assert!(!key.accepts(Some("")));
+        assert!(!key.accepts(Some(&"s3cret".repeat(1000))), "any length is hashed first");
         assert!(!key.accepts(None));
         assert!(ApiKey::new(None).accepts(None));
         assert!(ApiKey::new(Some(String::new())).accepts(None), "an empty key means none");

@@ -14,6 +14,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at startup: the size of the larger variant costs nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// OTLP receivers, store, query API, web app and SSR pages.
@@ -60,7 +62,8 @@ pub struct ServeArgs {
     /// connection, to start its next request) before the connection is closed.
     #[arg(long, env = "OTELSCOPE_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_timeout: Duration,
-    /// Longest an OTLP request body may take to arrive; slower senders get 408.
+    /// Longest an OTLP request body (or the sign-in form) may take to arrive; slower senders
+    /// get 408.
     #[arg(long, env = "OTELSCOPE_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub body_timeout: Duration,
     /// Largest OTLP request body accepted, in bytes after decompression (larger: 413).
@@ -75,8 +78,34 @@ pub struct ServeArgs {
     pub max_attribute_bytes: usize,
     /// Require this key: OTLP senders send it as `x-otlp-api-key`, people sign in with it on
     /// the web page, scripts send `Authorization: Bearer KEY`.
+    /// At least 20 characters; `generate` makes a random key and prints it once.
     #[arg(long, env = "OTELSCOPE_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Read the API key from FILE (surrounding whitespace removed) instead of --api-key, so it
+    /// appears in no process list.
+    #[arg(long, env = "OTELSCOPE_API_KEY_FILE", value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// A reverse proxy (address or network, e.g. 10.0.0.1 or 10.0.0.0/8) whose
+    /// `X-Forwarded-For` names the client; from any other peer the header is ignored.
+    /// Repeatable; the environment variable takes a comma-separated list.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "ADDR",
+        env = "OTELSCOPE_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Connections each port serves at once; more wait until one closes.
+    #[arg(long, env = "OTELSCOPE_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Connections one client address may hold on a port (trusted proxies: no limit but the
+    /// port's); more are closed at once.
+    #[arg(long, env = "OTELSCOPE_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
+    /// Longest an answer's write may make no progress (a client that stopped reading)
+    /// before its connection is closed.
+    #[arg(long, env = "OTELSCOPE_WRITE_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub write_timeout: Duration,
     /// Binding a non-loopback address without an API key is refused unless this is given.
     #[arg(long, env = "OTELSCOPE_ALLOW_ANONYMOUS")]
     pub allow_anonymous: bool,
@@ -208,6 +237,11 @@ impl ServeArgs {
             max_attributes: 256,
             max_attribute_bytes: 16 * 1024,
             api_key: None,
+            api_key_file: None,
+            trusted_proxies: Vec::new(),
+            max_connections: 512,
+            max_connections_per_ip: 256,
+            write_timeout: Duration::from_secs(20),
             allow_anonymous: false,
             cors_origins: Vec::new(),
             fall_back_to_free_ports: true,

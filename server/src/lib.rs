@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod conn;
 pub mod cross_site;
 #[cfg(feature = "demo")]
 pub mod demo;
@@ -12,7 +13,9 @@ pub mod demo;
 pub mod desktop;
 pub mod headers;
 pub mod ingest;
+pub mod keys;
 pub mod login;
+pub mod peer;
 pub mod profiler;
 pub mod query;
 pub mod selftrace;
@@ -20,6 +23,7 @@ pub mod serve;
 pub mod sessions;
 pub mod ssr;
 pub mod store;
+pub mod throttle;
 pub mod web;
 
 use std::sync::Arc;
@@ -167,11 +171,11 @@ pub fn api_router(state: AppState) -> Router {
 /// The OTLP/HTTP port: `/v1/traces` and friends only; the `Host` check when on loopback
 /// without a key, and CORS for `--cors-origin` (outermost, so preflights are answered first).
 pub fn otlp_http_router(state: AppState) -> Router {
-    let key = state.api_key.clone();
     let origins = state.cors_origins.clone();
     let loopback_only = state.loopback_host_only;
-    let router =
-        ingest::http::routes().layer(from_fn_with_state(key, auth::otlp)).with_state(state);
+    let router = ingest::http::routes()
+        .layer(from_fn_with_state(state.clone(), auth::otlp))
+        .with_state(state);
     let router = if loopback_only {
         router.layer(from_fn_with_state(origins.clone(), auth::loopback_host))
     } else {

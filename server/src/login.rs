@@ -80,8 +80,18 @@ async fn form(State(state): State<AppState>, Query(query): Query<NextQuery>) -> 
 async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
     let client = client_ip(&request);
     let secure = came_over_tls(request.headers());
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "sign-in form too large").into_response();
+    // Within the body deadline, so a form trickled a byte at a time cannot hold a connection.
+    let read = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES);
+    let body = match tokio::time::timeout(state.ingest_limits.body_timeout, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "sign-in form too large").into_response()
+        }
+        Err(_) => {
+            let page = page("/", Some("The sign-in form did not arrive in time."));
+            let close = [(header::CONNECTION, HeaderValue::from_static("close"))];
+            return (StatusCode::REQUEST_TIMEOUT, close, page).into_response();
+        }
     };
     let (mut key, mut next) = (String::new(), String::from("/"));
     for (name, value) in form_urlencoded::parse(&body) {

@@ -2,12 +2,12 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
+use crate::conn::{serve_port, Protocol};
 use crate::ingest::IngestSettings;
 use crate::store::{Retention, SqliteStore, Store};
 use crate::{AppState, IngestLimits};
@@ -62,6 +62,15 @@ pub fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
 
 /// Binds the UI port and starts serving on the current tokio runtime.
 pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
+    let api_key = crate::keys::resolve(args)?;
+    let trusted_proxies = crate::peer::TrustedProxies::parse(&args.trusted_proxies)?;
+    if args.max_connections_per_ip == 0 || args.max_connections_per_ip > args.max_connections {
+        bail!(
+            "--max-connections-per-ip ({}) must be between 1 and --max-connections ({})",
+            args.max_connections_per_ip,
+            args.max_connections
+        );
+    }
     let store = open_store(args)?;
     let settings = IngestSettings {
         queue_capacity: args.ingest_queue,
@@ -89,10 +98,10 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     };
     let origins = crate::headers::parse_origins(&args.cors_origins)?;
     let state = AppState::new(store, settings, limits)
-        .with_api_key(crate::auth::ApiKey::new(args.api_key.clone()))
+        .with_api_key(crate::auth::ApiKey::new(api_key.clone()))
         .with_cors_origins(origins);
     let state = if args.self_telemetry { state.with_self_telemetry() } else { state };
-    let demo = start_demo(args, otlp_http_addr).await;
+    let demo = start_demo(args, otlp_http_addr, api_key.as_deref()).await;
     #[cfg(not(feature = "demo"))]
     let _ = demo;
     let state = AppState {
@@ -116,10 +125,17 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         );
     }
     let mut tasks = tokio::task::JoinSet::new();
-    let timeout = args.header_timeout;
-    tasks.spawn(serve_port(ui, crate::router(host_check(ui_addr)), Protocol::Http1, timeout));
+    let bounds = crate::conn::Bounds {
+        max_connections: args.max_connections,
+        max_per_peer: args.max_connections_per_ip,
+        header_timeout: args.header_timeout,
+        write_timeout: args.write_timeout,
+        trusted_proxies,
+    };
+    let ui_app = crate::router(host_check(ui_addr));
+    tasks.spawn(serve_port(ui, ui_app, Protocol::Http1, bounds.clone()));
     let otlp_http_app = crate::otlp_http_router(host_check(otlp_http_addr));
-    tasks.spawn(serve_port(otlp_http, otlp_http_app, Protocol::Http1, timeout));
+    tasks.spawn(serve_port(otlp_http, otlp_http_app, Protocol::Http1, bounds.clone()));
     let grpc_app = crate::ingest::grpc::router(state.clone());
     // gRPC clients speak HTTP/2 without a `Host` header; a browser's HTTP/1.1 request has one.
     let grpc_app = if host_check(otlp_grpc_addr).loopback_host_only {
@@ -130,7 +146,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     } else {
         grpc_app
     };
-    tasks.spawn(serve_port(otlp_grpc, grpc_app, Protocol::Http2, timeout));
+    tasks.spawn(serve_port(otlp_grpc, grpc_app, Protocol::Http2, bounds));
     // A writer that is gone would refuse every batch forever: end the process instead, so a
     // supervisor restarts it (the writer survives panics in the store; this is the last resort).
     let ingest = state.ingest.clone();
@@ -152,11 +168,15 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
 /// Starts the demo workload when `--demo` asks for it, exporting to the OTLP/HTTP port as
 /// bound; a demo that cannot start is logged and the server goes on without it.
 #[cfg(feature = "demo")]
-async fn start_demo(args: &ServeArgs, otlp_http: SocketAddr) -> Option<crate::demo::Demo> {
+async fn start_demo(
+    args: &ServeArgs,
+    otlp_http: SocketAddr,
+    api_key: Option<&str>,
+) -> Option<crate::demo::Demo> {
     if !args.demo.enabled {
         return None;
     }
-    match crate::demo::start(&args.demo, otlp_http, args.api_key.as_deref()).await {
+    match crate::demo::start(&args.demo, otlp_http, api_key).await {
         Ok(demo) => Some(demo),
         Err(error) => {
             tracing::error!(%error, "The demo workload could not start; serving without it.");
@@ -166,108 +186,13 @@ async fn start_demo(args: &ServeArgs, otlp_http: SocketAddr) -> Option<crate::de
 }
 
 #[cfg(not(feature = "demo"))]
-async fn start_demo(args: &ServeArgs, _: SocketAddr) -> Option<()> {
+async fn start_demo(args: &ServeArgs, _: SocketAddr, _: Option<&str>) -> Option<()> {
     if args.demo.enabled {
         tracing::warn!(
             "This otelscope was built without the demo (feature `demo`); --demo is ignored."
         );
     }
     None
-}
-
-/// Connections one port serves at once; more wait in the kernel's backlog until one closes.
-const MAX_CONNECTIONS: usize = 512;
-
-/// Serves `app` on `listener` within bounds no client can get around: at most
-/// `MAX_CONNECTIONS` at once, a request's first bytes and headers (and, on a kept-alive
-/// connection, the next request) within `header_timeout` (`--header-timeout`), HTTP/2
-/// connections pinged and closed when the peer stops answering. (Bodies have their own
-/// deadline in the receivers.)
-async fn serve_port(
-    listener: TcpListener,
-    app: axum::Router,
-    protocol: Protocol,
-    header_timeout: Duration,
-) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let mut builder = match protocol {
-        Protocol::Http1 => builder.http1_only(),
-        Protocol::Http2 => builder.http2_only(),
-    };
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_timeout(Duration::from_secs(20));
-    loop {
-        let Ok(permit) = connections.clone().acquire_owned().await else { return Ok(()) };
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Out of file descriptors and the like: the listener is fine, wait a moment.
-            Err(error) if is_transient(&error) => {
-                tracing::warn!(%error, "Accepting a connection failed; retrying.");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-            Err(error) => return Err(error),
-        };
-        let _ = stream.set_nodelay(true);
-        // The peer's address, for the sign-in throttle (as axum's `ConnectInfo`).
-        let app = tower::ServiceBuilder::new()
-            .map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                request
-            })
-            .service(app.clone());
-        let service = hyper_util::service::TowerToHyperService::new(app);
-        let builder = builder.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            if opens_in_time(&stream, protocol, header_timeout).await {
-                let _ = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await;
-            }
-        });
-    }
-}
-
-/// What a port speaks: browsers and OTLP/HTTP exporters HTTP/1.1, gRPC HTTP/2.
-#[derive(Clone, Copy, Debug)]
-enum Protocol {
-    Http1,
-    Http2,
-}
-
-/// Whether a new connection sends its first request bytes (HTTP/2: its whole 24-byte preface)
-/// within `timeout`. hyper's timeouts start only once a request has begun, so a client that
-/// connects and says nothing would otherwise hold a connection place for ever.
-async fn opens_in_time(
-    stream: &tokio::net::TcpStream,
-    protocol: Protocol,
-    timeout: Duration,
-) -> bool {
-    let needed = match protocol {
-        Protocol::Http1 => 1,
-        Protocol::Http2 => 24,
-    };
-    let deadline = tokio::time::Instant::now() + timeout;
-    let mut buf = [0u8; 24];
-    loop {
-        match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return false,
-            Ok(Ok(n)) if n >= needed => return true,
-            // Part of the preface is in; `peek` would return at once again, so look later.
-            Ok(Ok(_)) => tokio::time::sleep(Duration::from_millis(5)).await,
-        }
-    }
-}
-
-fn is_transient(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(error.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
-        || error.raw_os_error().is_some_and(|code| code == 23 || code == 24) // ENFILE, EMFILE
 }
 
 /// Binds `addr`. When its port is taken and `fall_back` is set, binds a free port of the same
@@ -304,7 +229,10 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// Runs `otelscope serve` until Ctrl-C or SIGTERM.
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
+    // Resolved once (`generate` makes a key, shown once), then checked again by `start`.
+    args.api_key = crate::keys::resolve(&args)?;
+    args.api_key_file = None;
     check_exposure(&args)?;
     let running = start(&args).await?;
     // The key never goes into a URL: people type it into the sign-in page.

@@ -1,6 +1,6 @@
-//! Signed-in browsers and wrong-key throttling for the UI port: random session tokens kept in
-//! memory with an expiry (the cookie never holds the API key), and a per-client count of
-//! wrong keys that answers 429 for a while once it is exceeded. Both are bounded in memory.
+//! Signed-in browsers and wrong-key throttling for all three ports: random session tokens kept
+//! in memory with an expiry (the cookie never holds the API key), and the wrong-key counts of
+//! `throttle`, which make a failing client wait. Both are bounded in memory.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,12 +11,8 @@ use std::time::{Duration, Instant};
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// Most sessions kept; signing in past it drops the one closest to expiry.
 pub const MAX_SESSIONS: usize = 1024;
-/// Wrong keys a client may present per `FAILURE_WINDOW` before it gets 429.
-pub const MAX_FAILURES: u32 = 10;
-/// The window in which wrong keys are counted, and how long a client then waits.
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
-/// Clients whose failures are tracked one by one; past it, new clients share one count.
-const MAX_TRACKED_CLIENTS: usize = 4096;
+/// Wrong keys a client may present back to back before it must wait (see `throttle`).
+pub const MAX_FAILURES: u32 = crate::throttle::FREE_FAILURES;
 
 /// Failures when the operating system has no randomness to give.
 #[derive(Debug, thiserror::Error)]
@@ -30,14 +26,7 @@ pub enum SessionError {
 #[derive(Debug, Default)]
 pub struct Sessions {
     tokens: Mutex<HashMap<String, Instant>>,
-    failures: Mutex<HashMap<Option<IpAddr>, Failures>>,
-}
-
-/// Wrong keys from one client since `since`.
-#[derive(Clone, Copy, Debug)]
-struct Failures {
-    since: Instant,
-    count: u32,
+    failures: Mutex<crate::throttle::KeyThrottle>,
 }
 
 impl Sessions {
@@ -78,36 +67,19 @@ impl Sessions {
         lock(&self.tokens).remove(token);
     }
 
-    /// How long `client` must still wait, if it has used up its wrong keys.
+    /// How long `client` must still wait before its next key is checked, if at all.
     pub fn throttled(&self, client: Option<IpAddr>, now: Instant) -> Option<Duration> {
-        let failures = lock(&self.failures);
-        let entry = failures.get(&client).or_else(|| failures.get(&None))?;
-        let ends = entry.since + FAILURE_WINDOW;
-        (entry.count >= MAX_FAILURES && ends > now).then(|| ends - now)
+        lock(&self.failures).throttled(client, now)
     }
 
     /// Counts a wrong key from `client`.
     pub fn record_failure(&self, client: Option<IpAddr>, now: Instant) {
-        let mut failures = lock(&self.failures);
-        if failures.len() >= MAX_TRACKED_CLIENTS && !failures.contains_key(&client) {
-            failures.retain(|_, f| f.since + FAILURE_WINDOW > now);
-        }
-        // A flood of new addresses shares one count rather than growing the map.
-        let client = if failures.len() >= MAX_TRACKED_CLIENTS && !failures.contains_key(&client) {
-            None
-        } else {
-            client
-        };
-        let entry = failures.entry(client).or_insert(Failures { since: now, count: 0 });
-        if entry.since + FAILURE_WINDOW <= now {
-            *entry = Failures { since: now, count: 0 };
-        }
-        entry.count += 1;
+        lock(&self.failures).record_failure(client, now);
     }
 
-    /// Forgets `client`'s wrong keys (after it signed in).
+    /// Forgets `client`'s wrong keys (it presented the right one).
     pub fn clear_failures(&self, client: Option<IpAddr>) {
-        lock(&self.failures).remove(&client);
+        lock(&self.failures).clear(client);
     }
 }
 
@@ -151,34 +123,5 @@ mod tests {
         let token = sessions.create(now).unwrap();
         sessions.remove(&token);
         assert!(!sessions.is_valid(&token, now));
-    }
-
-    #[test]
-    fn wrong_keys_are_throttled_per_client_for_a_window() {
-        let sessions = Sessions::default();
-        let now = Instant::now();
-        let (a, b) = (Some([10, 0, 0, 1].into()), Some([10, 0, 0, 2].into()));
-        for _ in 0..MAX_FAILURES {
-            assert_eq!(sessions.throttled(a, now), None);
-            sessions.record_failure(a, now);
-        }
-        assert_eq!(
-            sessions.throttled(a, now + Duration::from_secs(20)),
-            Some(Duration::from_secs(40))
-        );
-        assert_eq!(sessions.throttled(b, now), None, "another client is not affected");
-        assert_eq!(sessions.throttled(a, now + FAILURE_WINDOW), None, "the window ends");
-        sessions.record_failure(a, now + FAILURE_WINDOW);
-        assert_eq!(sessions.throttled(a, now + FAILURE_WINDOW), None, "a new window starts");
-    }
-
-    #[test]
-    fn failure_counts_are_bounded() {
-        let sessions = Sessions::default();
-        let now = Instant::now();
-        for i in 0..(MAX_TRACKED_CLIENTS as u32 + 100) {
-            sessions.record_failure(Some(IpAddr::from(i.to_be_bytes())), now);
-        }
-        assert!(lock(&sessions.failures).len() <= MAX_TRACKED_CLIENTS + 1);
     }
 }

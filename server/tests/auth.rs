@@ -397,3 +397,30 @@ async fn cors_answers_only_the_allowed_origins() {
         .unwrap();
     assert_eq!(send(otlp_http_router(state), foreign).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn wrong_otlp_keys_share_the_ui_throttle() {
+    // OTLP/HTTP took 2,000 guesses a second with no throttle (issue 21).
+    let state = keyed_state();
+    let from = |ip: [u8; 4], mut request: Request<Body>| {
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+        request
+    };
+    let guess = || otlp_post("/v1/traces").header("x-otlp-api-key", "guess").body(trace_body());
+    let guesser = [10, 0, 0, 7];
+    for _ in 0..otelscope_server::sessions::MAX_FAILURES {
+        let answer = send(otlp_http_router(state.clone()), from(guesser, guess().unwrap())).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let throttled = send(otlp_http_router(state.clone()), from(guesser, guess().unwrap())).await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers.contains_key("retry-after"));
+    // The same count throttles the UI port, and another client is unaffected.
+    let bearer = || get("/api/v1/health").header("authorization", format!("Bearer {KEY}"));
+    let ui =
+        send(router(state.clone()), from(guesser, bearer().body(Body::empty()).unwrap())).await;
+    assert_eq!(ui.status, StatusCode::TOO_MANY_REQUESTS);
+    let other = [10, 0, 0, 8];
+    let ui = send(router(state), from(other, bearer().body(Body::empty()).unwrap())).await;
+    assert_eq!(ui.status, StatusCode::OK);
+}

@@ -73,10 +73,8 @@ async fn admit(
     next: Next,
 ) -> axum::response::Response {
     let (mut parts, body) = request.into_parts();
-    let key = parts.headers.get(crate::auth::OTLP_HEADER).and_then(|v| v.to_str().ok());
-    if !state.api_key.accepts(key) {
-        let message = format!("missing or wrong {} metadata", crate::auth::OTLP_HEADER);
-        return grpc_error(Status::unauthenticated(message));
+    if let Some(refused) = check_key(&state, &parts) {
+        return grpc_error(refused);
     }
     let wire = match parts.uri.path() {
         "/opentelemetry.proto.collector.trace.v1.TraceService/Export" => Msg::ExportTraces,
@@ -109,6 +107,29 @@ async fn admit(
     parts.headers.remove("grpc-encoding");
     parts.extensions.insert(ConversionBudget(budget));
     next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(framed))).await
+}
+
+/// The key check of every port (one throttle for all): `None` when the request may go on.
+fn check_key(state: &AppState, parts: &axum::http::request::Parts) -> Option<Status> {
+    use crate::auth::{KeyCheck, OTLP_HEADER};
+    if !state.api_key.is_set() {
+        return None;
+    }
+    let client = crate::auth::client_of(&parts.extensions);
+    let unauthenticated =
+        || Status::unauthenticated(format!("missing or wrong {OTLP_HEADER} metadata"));
+    let key = parts.headers.get(OTLP_HEADER).and_then(|v| v.to_str().ok());
+    let Some(key) = key else { return Some(unauthenticated()) };
+    match crate::auth::check_key(state, client, key, std::time::Instant::now()) {
+        KeyCheck::Right => None,
+        KeyCheck::Wrong => Some(unauthenticated()),
+        KeyCheck::Throttled(wait) => {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            Some(Status::resource_exhausted(format!(
+                "too many wrong API keys; try again in {seconds} s"
+            )))
+        }
+    }
 }
 
 /// The one message of a unary gRPC request body, inflated when its frame says so.
