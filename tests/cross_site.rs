@@ -65,7 +65,9 @@ async fn a_page_from_another_site_cannot_start_a_profile_or_import_one() {
     let browser = Browser::start().await;
     // `localhost` and `127.0.0.1` are different sites to the browser.
     browser.client.goto(&format!("http://localhost:{port}/")).await.unwrap();
-    browser.wait_until("the attack page's requests are answered", "return document.title === 'done'").await;
+    browser
+        .wait_until("the attack page's requests are answered", "return document.title === 'done'")
+        .await;
     let kept = server.get_json("/api/v1/profiles").await;
     assert_eq!(kept, serde_json::json!([]), "another site's page took or imported a profile");
 
@@ -83,7 +85,8 @@ async fn a_page_from_another_site_cannot_start_a_profile_or_import_one() {
         .unwrap();
     assert_eq!(status, serde_json::json!(201));
     let kept = server.get_json("/api/v1/profiles").await;
-    let names: Vec<&str> = kept.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let names: Vec<&str> =
+        kept.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(names, ["mine"]);
 }
 

@@ -182,7 +182,8 @@ async fn the_server_profiles_itself_one_profile_at_a_time() {
 
     // The profiler is free again; bad durations are refused before it starts.
     for bad in ["0", "61", "x"] {
-        let answer = send(state.clone(), post_empty(&format!("/api/v1/profiles/cpu?seconds={bad}"))).await;
+        let answer =
+            send(state.clone(), post_empty(&format!("/api/v1/profiles/cpu?seconds={bad}"))).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let json = Request::post("/api/v1/profiles/cpu?seconds=1").header("accept", "application/json");

@@ -83,7 +83,9 @@ fn ProfileTools(version: Signal<u32>) -> Element {
             spawn(async move {
                 let url = format!("{}/api/v1/profiles/cpu?seconds={n}&format=json", env.api_base);
                 // A POST: taking a profile costs the server's CPU (see the API's docs).
-                match crate::uitrace::post(&url, Vec::new(), "text/plain", env.api_key.as_deref()).await {
+                match crate::uitrace::post(&url, Vec::new(), "text/plain", env.api_key.as_deref())
+                    .await
+                {
                     Ok(_) => {
                         version += 1;
                         open("cpu").await;
