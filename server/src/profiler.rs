@@ -1,4 +1,4 @@
-//! otelscope's own CPU profiler (`GET /api/v1/profiles/cpu`): the `pprof` crate's sampling
+//! otelscope's own CPU profiler (`POST /api/v1/profiles/cpu`): the `pprof` crate's sampling
 //! profiler (`SIGPROF` at 99 Hz) over the whole process for a few seconds, one at a time (the
 //! profiler is process-wide), its report a pprof `Profile` folded like an imported one.
 //!
@@ -45,7 +45,7 @@
 //! that the loaded `libgcc_s` imports `_dl_find_object` and refuses to profile otherwise
 //! (Debian 12, Ubuntu 22.04 and later have it; Debian 11 and RHEL 9 do not).
 //!
-//! `tests/profiles_cpu.rs` profiles while other threads panic, catch and capture backtraces
+//! `server/tests/profiler_unwind.rs` profiles while other threads panic, catch and capture backtraces
 //! (libgcc unwinding) in a loop, and requires the profile within a deadline.
 
 use std::sync::atomic::{AtomicBool, Ordering};
