@@ -186,6 +186,7 @@ pub fn fold_rooted(
     let mut stacks = Stacks::new(limits);
     let root_name = |root: Option<&str>| root.map(|r| frame_name(r, limits.max_frame_bytes));
     for ((root, ids), value) in by_locations {
+        let root = root_name(root);
         // Every id resolved above; `get` only so nothing here can panic.
         let frames = ids
             .iter()
@@ -194,7 +195,6 @@ pub fn fold_rooted(
             .filter_map(|&i| names.get(i as usize).map(String::as_str));
         let frames: Box<dyn Iterator<Item = &str>> =
             if ids.is_empty() { Box::new(std::iter::once("[unknown]")) } else { Box::new(frames) };
-        let root = root_name(root);
         stacks.add_clean(root.as_deref().into_iter().chain(frames), value)?;
     }
     let (folded, nodes) = stacks.finish()?;
