@@ -142,7 +142,7 @@ pub fn sandwich(flat: &Flat, name: &str) -> (FlameNode, FlameNode) {
     }
     // A caller path ends at the root: what no caller above accounts for is the frame's own.
     callers.settle_self();
-    (callers.to_node(0), callees.to_node(0))
+    (callers.into_node(), callees.into_node())
 }
 
 /// Most frames of either half of a sandwich.
@@ -214,29 +214,16 @@ impl<'a> Tree<'a> {
         }
     }
 
-    /// The merged tree from frame `i`, built without recursion (paths can be long), each
-    /// frame after its children so every child is ready.
-    fn to_node(&self, i: usize) -> FlameNode {
-        let mut order = vec![i];
-        let mut k = 0;
-        while k < order.len() {
-            order.extend(self.nodes[order[k]].3.iter().copied());
-            k += 1;
+    /// The merged tree, built without recursion (paths can be long): a child is always made
+    /// after its parent, so building from the last frame back finds every child built.
+    fn into_node(self) -> FlameNode {
+        let mut built: Vec<Option<FlameNode>> = Vec::with_capacity(self.nodes.len());
+        built.resize_with(self.nodes.len(), || None);
+        for (i, (name, self_value, total, children)) in self.nodes.into_iter().enumerate().rev() {
+            let children = children.iter().filter_map(|&c| built[c].take()).collect();
+            built[i] = Some(FlameNode { name, self_value, total, children, ..FlameNode::default() });
         }
-        let mut built: HashMap<usize, FlameNode> = HashMap::with_capacity(order.len());
-        for &n in order.iter().rev() {
-            let (name, self_value, total, children) = &self.nodes[n];
-            let children = children.iter().filter_map(|c| built.remove(c)).collect();
-            let node = FlameNode {
-                name: name.clone(),
-                self_value: *self_value,
-                total: *total,
-                children,
-                ..FlameNode::default()
-            };
-            built.insert(n, node);
-        }
-        built.remove(&i).unwrap_or_default()
+        built.into_iter().next().flatten().unwrap_or_default()
     }
 }
 

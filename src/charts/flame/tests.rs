@@ -262,10 +262,11 @@ fn wide(n: usize) -> FlameNode {
 /// The sandwich of a frame with 200,000 children (and of a function under each of them) is
 /// linear: the quadratic scan of children took minutes here.
 #[test]
-fn the_sandwich_of_200k_children_takes_well_under_two_seconds() {
+fn the_sandwich_of_200k_children_takes_seconds_not_minutes() {
     let flat = Flat::new(&wide(200_000));
     let started = std::time::Instant::now();
     let (callers, callees) = sandwich(&flat, "main");
+    eprintln!("the sandwich of main (200,000 children): {:?}", started.elapsed());
     assert_eq!((callers.total, callers.children.len()), (200_000.0, 1));
     assert_eq!(callees.children.len(), 200_000);
     assert_eq!(callees.children[199_999].name, "f199999");
@@ -275,7 +276,8 @@ fn the_sandwich_of_200k_children_takes_well_under_two_seconds() {
     assert_eq!(callers.total, 200_000.0);
     assert!(callers.children.len() > 100_000, "{}", callers.children.len());
     let took = started.elapsed();
-    let bound = if cfg!(debug_assertions) { 20.0 } else { 2.0 };
+    // Generous (the machine may be shared): the quadratic scan took minutes.
+    let bound = if cfg!(debug_assertions) { 30.0 } else { 6.0 };
     eprintln!("two sandwiches of 200,000 children: {took:?}");
     assert!(took.as_secs_f64() < bound, "{took:?}");
 }
