@@ -223,7 +223,9 @@ async fn the_sandwich_of_a_frame_with_200k_children_is_drawn_in_seconds() {
         Err(error) => panic!("no sandwich page within {took:?}: {error}"),
     };
     assert_eq!(page.status().as_u16(), 200);
-    let html = page.text().await.unwrap();
+    let html = page.text().await.unwrap_or_else(|error| {
+        panic!("the sandwich page did not finish within {:?}: {error}", started.elapsed())
+    });
     let took = started.elapsed();
     eprintln!("sandwich of {CHILDREN} children: {took:?}");
     assert!(html.contains("data-name=\"main\""), "no sandwich drawn");

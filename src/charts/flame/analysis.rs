@@ -221,7 +221,8 @@ impl<'a> Tree<'a> {
         built.resize_with(self.nodes.len(), || None);
         for (i, (name, self_value, total, children)) in self.nodes.into_iter().enumerate().rev() {
             let children = children.iter().filter_map(|&c| built[c].take()).collect();
-            built[i] = Some(FlameNode { name, self_value, total, children, ..FlameNode::default() });
+            built[i] =
+                Some(FlameNode { name, self_value, total, children, ..FlameNode::default() });
         }
         built.into_iter().next().flatten().unwrap_or_default()
     }
