@@ -369,6 +369,14 @@ pub(crate) async fn post(
     outcome
 }
 
+/// DELETEs `url` as `platform::delete` does, in a client span whose `traceparent` it sends.
+pub(crate) async fn delete(url: &str, api_key: Option<&str>) -> ApiOutcome {
+    let call = ApiCall::start("DELETE", url);
+    let outcome = platform::delete(url, api_key, call.traceparent()).await;
+    call.end(&outcome);
+    outcome
+}
+
 /// A view's navigation (see `use_navigation`) and a render span for each of its renders while
 /// its page loads: from the start of the view's render to the effects after it (the DOM
 /// updated). The render that finds no API call of the page pending ends the navigation.

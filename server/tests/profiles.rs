@@ -355,3 +355,65 @@ async fn the_widest_profile_answers_as_json() {
     assert_eq!((main.children.len(), main.total), (199_999, 199_999.0));
     assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
 }
+
+/// A profile kept before imports were counted (no `nodes`), too large to draw: its JSON and SVG
+/// are refused with 413 (counting stops at the bound), its folded text still downloads, and
+/// its page says why nothing is drawn. A stored count past the bound is refused uncounted.
+#[tokio::test]
+async fn a_kept_profile_too_large_to_draw_is_refused_not_drawn() {
+    use otelscope_server::store::Store as _;
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let deep = vec!["f"; 1_023].join(";");
+    let text: String = (0..2_000).map(|s| format!("root{s};{deep} 1\n")).collect();
+    let summary = |id: &str, nodes| ProfileSummary {
+        id: id.into(),
+        source: "folded".into(),
+        name: "old".into(),
+        created_ns: 1,
+        stacks: 2_000,
+        total: 2_000,
+        unit: "samples".into(),
+        nodes,
+    };
+    store.put_profile(&summary("0000000000000001", None), &text).unwrap();
+    store.put_profile(&summary("0000000000000002", Some(300_000)), "a 1\n").unwrap();
+    let state = support::state_over(store, 4);
+    for id in ["0000000000000001", "0000000000000002"] {
+        for format in ["json", "svg"] {
+            let answer = get(&state, &format!("/api/v1/profiles/{id}?format={format}")).await;
+            assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE, "{id} {format}");
+            assert!(answer.error().contains("format=folded"), "{}", answer.error());
+        }
+    }
+    let folded = get(&state, "/api/v1/profiles/0000000000000001?format=folded").await;
+    assert_eq!((folded.status, folded.body.len()), (StatusCode::OK, text.len()));
+    let page = get(&state, "/ssr/profile?id=0000000000000001").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Too large to draw"), "{}", page.text());
+    assert!(page.text().contains("data-state=\"too-large\""));
+}
+
+#[tokio::test]
+async fn a_deleted_profile_is_gone_from_the_list_and_its_address() {
+    let state = support::state();
+    let id = import(&state, "/api/v1/profiles", "text/plain", b"a;b 1\n".to_vec()).await;
+    let delete = |id: String| Request::delete(format!("/api/v1/profiles/{id}"));
+    let answer = send(&state, delete(id.clone()).body(Body::empty()).unwrap()).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    assert!(get(&state, "/api/v1/profiles").await.json::<Vec<ProfileSummary>>().is_empty());
+    assert_eq!(get(&state, &format!("/api/v1/profiles/{id}")).await.status, StatusCode::NOT_FOUND);
+    let again = send(&state, delete(id).body(Body::empty()).unwrap()).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert!(again.error().contains("no profile"));
+}
+
+/// Imports expanding past the tree's bounds are refused (413), saying which bound.
+#[tokio::test]
+async fn imports_past_the_tree_bounds_are_413() {
+    let state = support::state();
+    let deep = vec!["f"; 1_023].join(";");
+    let text: String = (0..2_000).map(|s| format!("root{s};{deep} 1\n")).collect();
+    let answer = post(&state, "/api/v1/profiles", "text/plain", gzip(text.as_bytes())).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", answer.text());
+    assert!(answer.error().contains("250000 frames"), "{}", answer.error());
+}

@@ -80,4 +80,9 @@ pub struct ProfileSummary {
     pub total: u64,
     /// The unit of the values (`"samples"`, or what a pprof's first sample type says).
     pub unit: String,
+    /// Frames of its tree (distinct stack prefixes, the root included), counted at import;
+    /// `None` for a profile kept by an otelscope that did not count them. The server draws
+    /// no profile past its bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u64>,
 }

@@ -44,6 +44,16 @@ pub async fn post(
     send(request, api_key).await
 }
 
+/// DELETEs `url` (a kept profile), with a W3C `traceparent` when given, and reads the answer
+/// as `get_text` does.
+pub async fn delete(url: &str, api_key: Option<&str>, traceparent: Option<String>) -> ApiOutcome {
+    let mut request = reqwest::Client::new().delete(url);
+    if let Some(traceparent) = traceparent {
+        request = request.header("traceparent", traceparent);
+    }
+    send(request, api_key).await
+}
+
 async fn send(mut request: reqwest::RequestBuilder, api_key: Option<&str>) -> ApiOutcome {
     if let Some(key) = api_key {
         request = request.bearer_auth(key);

@@ -80,6 +80,18 @@ pub async fn post(
     read_answer(window.fetch_with_str_and_init(url, &init)).await
 }
 
+/// DELETEs `url` (a kept profile), with a W3C `traceparent` when given, and reads the answer
+/// as `get_text` does.
+pub async fn delete(url: &str, _api_key: Option<&str>, traceparent: Option<String>) -> ApiOutcome {
+    let init = web_sys::RequestInit::new();
+    init.set_method("DELETE");
+    if let Some(traceparent) = traceparent {
+        init.set_headers(&headers(&[("traceparent", &traceparent)])?.into());
+    }
+    let window = web_sys::window().ok_or_else(|| ApiFailure::Unexpected("no window".into()))?;
+    read_answer(window.fetch_with_str_and_init(url, &init)).await
+}
+
 /// Wall-clock time in milliseconds since the Unix epoch, finer than a millisecond (the page's
 /// time origin plus its monotonic clock), so the UI's sub-millisecond spans are not 0 ns.
 pub fn now_ms() -> f64 {

@@ -79,6 +79,14 @@ pub(crate) fn GraphAnswer(
                 "The server did not take this selection: {message.as_deref().unwrap_or_default()}"
             }
         },
+        // A profile past the server's bound is not drawn (here or by the server): its folded
+        // stacks can still be downloaded.
+        Loadable::Failed(ApiFailure::Status { status: 413, message }) => rsx! {
+            p { class: "error-state", role: "alert", "data-state": "too-large",
+                "Too large to draw: {message.as_deref().unwrap_or_default()} "
+                a { class: "fl-download", href: "{api}folded", download: "profile.folded", "Download the folded stacks" }
+            }
+        },
         Loadable::Failed(error) => rsx! {
             p { class: "error-state", role: "alert", "data-state": "failed", "Could not load the flame graph: {error}" }
         },

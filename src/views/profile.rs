@@ -36,6 +36,9 @@ pub(crate) fn Profile(filters: ReadSignal<ProfileFilters>) -> Element {
             }
             ProfileList { selected: current.id.clone(), version }
             if !current.id.is_empty() {
+                if env.platform != PlatformKind::Ssr {
+                    DeleteProfile { key: "{current.id}", id: current.id.clone(), version }
+                }
                 ProfileAnswer { filters }
             }
         }
@@ -161,10 +164,47 @@ fn ProfileTools(version: Signal<u32>) -> Element {
     }
 }
 
+/// The shown profile's delete button: on success the list is read again and the page goes
+/// back to the list.
+#[component]
+fn DeleteProfile(id: String, version: Signal<u32>) -> Element {
+    let env = use_context::<Env>();
+    let navigator = use_navigator();
+    let mut busy = use_signal(|| false);
+    let mut problem = use_signal(|| None::<String>);
+    let delete = move |_| {
+        let env = env.clone();
+        let path = ProfileFilters { id: id.clone(), ..Default::default() }.to_string();
+        let url = format!("{}/api/v1/profiles/{}", env.api_base, path.trim_start_matches("id="));
+        busy.set(true);
+        problem.set(None);
+        spawn(async move {
+            match crate::uitrace::delete(&url, env.api_key.as_deref()).await {
+                Ok(_) => {
+                    version += 1;
+                    navigator.push(Route::Profile { filters: ProfileFilters::default() });
+                }
+                Err(error) => problem.set(Some(failure_text(&error))),
+            }
+            busy.set(false);
+        });
+    };
+    rsx! {
+        div { class: "profile-actions",
+            button { r#type: "button", class: "delete-profile", disabled: busy(), onclick: delete,
+                "Delete this profile"
+            }
+            if let Some(text) = problem() {
+                p { class: "error-state delete-error", role: "alert", "{text}" }
+            }
+        }
+    }
+}
+
 /// A failure as the import and profile forms say it: the server's own message for a 400.
 fn failure_text(error: &ApiFailure) -> String {
     match error {
-        ApiFailure::Status { status: 400, message: Some(message) } => {
+        ApiFailure::Status { status: 400 | 413, message: Some(message) } => {
             format!("Not imported: {message}")
         }
         other => format!("Failed: {other}"),

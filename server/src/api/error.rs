@@ -20,9 +20,15 @@ pub enum ApiError {
     /// 409: the resource is busy with another request (one CPU profile at a time).
     #[error("{0}")]
     Conflict(String),
+    /// 413: the request, or what it asks for, is larger than the server handles.
+    #[error("{0}")]
+    TooLarge(String),
     /// 503 with a message for the caller (nothing internal in it).
     #[error("{0}")]
     Unavailable(String),
+    /// 503 + `Retry-After`: busy now (other requests hold the memory or the permit); retry.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -41,6 +47,12 @@ impl ApiError {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             ApiError::Timeout(m) => (StatusCode::REQUEST_TIMEOUT, m.clone()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
+            ApiError::Busy(m) => {
+                let body = Json(ApiErrorBody { error: m.clone() });
+                let retry = [(axum::http::header::RETRY_AFTER, "1")];
+                return (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response();
+            }
             ApiError::Unavailable(m) => {
                 tracing::warn!(message = %m, "Answered 503.");
                 (StatusCode::SERVICE_UNAVAILABLE, m.clone())

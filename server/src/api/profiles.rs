@@ -1,8 +1,11 @@
 //! `/api/v1/profiles`: CPU profiles as flame graphs. `POST` imports a pprof or folded stacks,
-//! `GET` lists the kept ones and answers one (folded, JSON or SVG), and `POST /profiles/cpu`
-//! profiles this very process for a few seconds and keeps the result like an import (a POST:
-//! it costs the whole process CPU, so no link, image or preload may start it).
+//! `GET` lists the kept ones and answers one (folded, JSON or SVG), `DELETE` removes one, and
+//! `POST /profiles/cpu` profiles this very process for a few seconds and keeps the result like
+//! an import (a POST: it costs the whole process CPU, so no link, image or preload may start
+//! it). Imports take their permit before reading a byte, and their bodies count against the
+//! ingest memory budget; no profile whose tree is past `Limits::max_nodes` is drawn.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -11,15 +14,19 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
 use otelscope_app::model::{ProfileCreated, ProfileSummary};
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use super::flame_format::{self, FlameFormat};
 use super::ApiError;
+use crate::ingest::memory::{self, Exhausted, Reservation};
 use crate::ingest::now_ns;
 use crate::profiler::{self, Permit, ProfilerError};
 use crate::query::profile::{self, Limits, Parsed};
+use crate::query::profile_tree;
 use crate::store::StoredProfile;
 use crate::AppState;
 
@@ -27,15 +34,22 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/profiles", get(list).post(import))
         .route("/profiles/cpu", post(cpu))
-        .route("/profiles/{id}", get(one))
+        .route("/profiles/{id}", get(one).delete(delete))
 }
 
 /// The header naming the kept profile a `POST /profiles/cpu` answer shows.
 pub const PROFILE_ID_HEADER: &str = "x-profile-id";
 
-/// Imports decoded at once: one, so a pprof's decoded size (up to `max_decoded_bytes`) is
-/// what all imports together may hold, however many are sent.
+/// Imports read and decoded at once: one, taken before the body is read, so one body (up to
+/// `max_body_bytes`) and one pprof's decoded size (up to `max_decoded_bytes`) are what all
+/// imports together may hold, however many are sent; the others wait a moment, then get 503.
 static DECODING: Semaphore = Semaphore::const_new(1);
+
+/// Profiles drawn (JSON or SVG) at once: each holds up to a `max_nodes` tree.
+static DRAWING: Semaphore = Semaphore::const_new(2);
+
+/// Longest a drawing waits for its turn before 503 (drawing the largest takes a second or two).
+const DRAW_WAIT: Duration = Duration::from_secs(10);
 
 /// Longest a profile's name may be (characters); longer names are cut.
 const MAX_NAME_CHARS: usize = 200;
@@ -45,8 +59,10 @@ async fn list(State(state): State<AppState>) -> Result<Json<Vec<ProfileSummary>>
     Ok(Json(super::blocking("store.profiles", move || store.profiles()).await?))
 }
 
-/// `POST /profiles[?name=]`: the body is read within `max_body_bytes` (refused as soon as it
-/// passes, never buffered whole) and the body timeout, then sniffed, folded and kept.
+/// `POST /profiles[?name=]`: the import's permit is taken first (503 + `Retry-After` when
+/// another import holds it past a moment); then the body is read within `max_body_bytes`
+/// (refused as soon as it passes, never buffered whole), the body timeout and the ingest
+/// memory budget, then sniffed, folded, its tree counted and kept.
 async fn import(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -54,32 +70,25 @@ async fn import(
 ) -> Result<Response, ApiError> {
     let limits = Limits::DEFAULT;
     let name = param(raw.as_deref(), "name");
-    let read = Limited::new(body, limits.max_body_bytes).collect();
-    let bytes = match tokio::time::timeout(state.ingest_limits.body_timeout, read).await {
+    let _decoding = match tokio::time::timeout(memory::WAIT, DECODING.acquire()).await {
         Err(_) => {
-            return Err(ApiError::Timeout(format!(
-                "the profile did not arrive within {} s",
-                state.ingest_limits.body_timeout.as_secs()
-            )))
+            return Err(ApiError::Busy(
+                "another profile is being imported; retry in a moment".into(),
+            ))
         }
-        Ok(Err(error)) if error.is::<LengthLimitError>() => {
-            return Err(bad(profile::ProfileError::BodyTooLarge(limits.max_body_bytes)))
-        }
-        Ok(Err(error)) => {
-            return Err(ApiError::BadRequest(format!("the body could not be read: {error}")))
-        }
-        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(permit) => permit.map_err(|_| ApiError::Unavailable("imports are closed".into()))?,
     };
-    let parsed = {
-        let _decoding = DECODING
-            .acquire()
-            .await
-            .map_err(|_| ApiError::Unavailable("imports are closed".into()))?;
-        tokio::task::spawn_blocking(move || profile::parse(&bytes, &limits))
-            .await
-            .map_err(|_| ApiError::Unavailable("the import failed; try again".into()))?
-            .map_err(bad)?
-    };
+    let deadline = Instant::now() + state.ingest_limits.body_timeout;
+    let mut memory = state.ingest.memory().reserve();
+    let bytes = read_body(body, &limits, &mut memory, deadline, &state).await?;
+    // Inflating holds up to its cap, and the folded stacks about what the text held.
+    let inflated =
+        if bytes.starts_with(&[0x1f, 0x8b]) { limits.max_inflated_bytes } else { bytes.len() };
+    memory.try_grow(inflated as u64).map_err(exhausted)?;
+    let parsed = tokio::task::spawn_blocking(move || profile::parse(&bytes, &limits))
+        .await
+        .map_err(|_| ApiError::Unavailable("the import failed; try again".into()))?
+        .map_err(bad)?;
     let default_name = match parsed.source {
         "pprof" => "imported pprof",
         _ => "imported folded stacks",
@@ -99,6 +108,39 @@ async fn import(
         .into_response())
 }
 
+/// Reads an import's body within `max_body_bytes`, the deadline and the memory budget.
+async fn read_body(
+    mut body: Body,
+    limits: &Limits,
+    memory: &mut Reservation,
+    deadline: Instant,
+    state: &AppState,
+) -> Result<Bytes, ApiError> {
+    let mut raw = BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => {
+                return Err(ApiError::Timeout(format!(
+                    "the profile did not arrive within {} s",
+                    state.ingest_limits.body_timeout.as_secs()
+                )))
+            }
+            Ok(None) => break,
+            Ok(Some(Err(error))) => {
+                return Err(ApiError::BadRequest(format!("the body could not be read: {error}")))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        if raw.len() + data.len() > limits.max_body_bytes {
+            return Err(bad(profile::ProfileError::BodyTooLarge(limits.max_body_bytes)));
+        }
+        memory.grow_soon(data.len() as u64, deadline).await.map_err(exhausted)?;
+        raw.extend_from_slice(&data);
+    }
+    Ok(raw.freeze())
+}
+
 /// `GET /profiles/{id}[?format=folded|json|svg]`.
 async fn one(
     State(state): State<AppState>,
@@ -113,6 +155,21 @@ async fn one(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no profile {id:?} is kept")))?;
     answer(format, stored).await
+}
+
+/// `DELETE /profiles/{id}`: 204, or 404 for an id not kept.
+async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let store = state.store.clone();
+    let wanted = id.clone();
+    if super::blocking("store.delete_profile", move || store.delete_profile(&wanted)).await? {
+        tracing::info!(id = %id, "Deleted a profile.");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no profile {id:?} is kept")))
+    }
 }
 
 /// `POST /profiles/cpu[?seconds=N][&format=]`: samples this process for N seconds (1 to 60,
@@ -159,6 +216,7 @@ async fn keep(state: &AppState, parsed: Parsed, name: String) -> Result<ProfileS
         stacks: parsed.folded.stacks.len() as u64,
         total: parsed.total(),
         unit: parsed.unit.clone(),
+        nodes: Some(parsed.nodes),
     };
     let folded = parsed.folded.to_text();
     let store = state.store.clone();
@@ -168,26 +226,79 @@ async fn keep(state: &AppState, parsed: Parsed, name: String) -> Result<ProfileS
     Ok(summary)
 }
 
-/// A kept profile in `format`: its text as kept, the JSON tree, or inferno's SVG.
+/// A kept profile in `format`: its text as kept, the JSON tree, or inferno's SVG. The tree
+/// and the SVG are drawn only for a profile within `max_nodes` (413 past it, pointing to the
+/// folded text), a few at a time, so reading a hostile profile costs a bounded amount.
 async fn answer(format: FlameFormat, stored: StoredProfile) -> Result<Response, ApiError> {
-    let StoredProfile { summary, folded } = stored;
+    let _drawing = match format {
+        FlameFormat::Folded => None,
+        _ => match tokio::time::timeout(DRAW_WAIT, DRAWING.acquire()).await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => return Err(ApiError::Busy("other profiles are being drawn; retry".into())),
+        },
+    };
     tokio::task::spawn_blocking(move || {
-        let title = summary.name.clone();
+        let StoredProfile { summary, folded } = stored;
+        if format != FlameFormat::Folded {
+            drawable(&summary, &folded)?;
+        }
+        // The text is moved into a folded answer, and borrowed to build the tree.
+        let text = RefCell::new(Some(folded));
         flame_format::respond(
             format,
-            &title,
+            &summary.name,
             &summary.unit,
             &format!("profile-{}", summary.id),
-            || folded.clone(),
-            || profile::graph(&profile::stored(&folded), &summary.name, &summary.unit),
+            || text.borrow_mut().take().unwrap_or_default(),
+            || {
+                let text = text.borrow();
+                let folded = profile::stored(text.as_deref().unwrap_or_default());
+                profile::graph(&folded, &summary.name, &summary.unit)
+            },
         )
     })
     .await
     .map_err(|_| ApiError::Unavailable("the profile could not be drawn".into()))?
 }
 
+/// Whether the server draws this profile: its stored count of frames, or (kept before counts
+/// were stored) its text counted within the bound.
+fn drawable(summary: &ProfileSummary, folded: &str) -> Result<(), ApiError> {
+    let limits = Limits::DEFAULT;
+    let too_large = |frames: String| {
+        ApiError::TooLarge(format!(
+            "this profile's tree has {frames} frames, and the server draws at most {}; \
+             download its folded stacks instead (format=folded)",
+            limits.max_nodes
+        ))
+    };
+    match summary.nodes {
+        Some(nodes) if nodes > limits.max_nodes as u64 => Err(too_large(nodes.to_string())),
+        Some(_) => Ok(()),
+        None => profile_tree::measure(
+            profile_tree::stored_stacks(folded),
+            limits.max_nodes,
+            limits.max_tree_bytes,
+        )
+        .map(drop)
+        .map_err(|_| too_large(format!("more than {}", limits.max_nodes))),
+    }
+}
+
 fn bad(error: profile::ProfileError) -> ApiError {
-    ApiError::BadRequest(error.to_string())
+    if error.expands_too_far() {
+        ApiError::TooLarge(error.to_string())
+    } else {
+        ApiError::BadRequest(error.to_string())
+    }
+}
+
+/// The memory budget's refusal: busy now (503 + `Retry-After`) or never enough (413).
+fn exhausted(error: Exhausted) -> ApiError {
+    match error {
+        Exhausted::Busy => ApiError::Busy(error.to_string()),
+        Exhausted::TooLarge { .. } => ApiError::TooLarge(error.to_string()),
+    }
 }
 
 fn profiler_error(error: ProfilerError) -> ApiError {

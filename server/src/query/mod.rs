@@ -11,4 +11,5 @@ pub mod flame_tree;
 pub mod params;
 pub mod pprof;
 pub mod profile;
+pub mod profile_tree;
 pub mod retries;

@@ -80,7 +80,11 @@ pub fn fold_rooted(
     };
     let unit = if unit.is_empty() { "samples" } else { unit };
 
-    let mut functions: HashMap<u64, &str> = HashMap::with_capacity(profile.function.len());
+    // Every frame name cleaned once, here: a function's, or an unsymbolised location's address.
+    // Locations hold indices into it, so a location of a million lines naming one long
+    // function costs a million indices, not a million copies of the name.
+    let mut names: Vec<String> = Vec::with_capacity(profile.function.len());
+    let mut functions: HashMap<u64, u32> = HashMap::with_capacity(profile.function.len());
     for f in &profile.function {
         let what = || format!("function {}", f.id);
         if f.id == 0 {
@@ -90,9 +94,10 @@ pub fn fold_rooted(
             "" => string(f.system_name, &what)?,
             name => name,
         };
-        if functions.insert(f.id, name).is_some() {
+        if functions.insert(f.id, names.len() as u32).is_some() {
             return Err(bad(format!("function id {} is defined twice", f.id)));
         }
+        names.push(frame_name(name, limits.max_frame_bytes));
     }
     let mut mappings: HashMap<u64, &str> = HashMap::with_capacity(profile.mapping.len());
     for m in &profile.mapping {
@@ -104,8 +109,13 @@ pub fn fold_rooted(
             return Err(bad(format!("mapping id {} is defined twice", m.id)));
         }
     }
-    // Each location's frames, innermost first, cleaned once.
-    let mut locations: HashMap<u64, Vec<String>> = HashMap::with_capacity(profile.location.len());
+    // Each location's frames (indices into `names`), innermost first; the lines of all
+    // locations are bounded before any is looked at.
+    let lines = profile.location.iter().fold(0usize, |n, l| n.saturating_add(l.line.len().max(1)));
+    if lines > limits.max_lines {
+        return Err(ProfileError::TooManyLines(limits.max_lines));
+    }
+    let mut locations: HashMap<u64, Vec<u32>> = HashMap::with_capacity(profile.location.len());
     for l in &profile.location {
         if l.id == 0 {
             return Err(bad("a location has id 0 (ids start at 1)".into()));
@@ -124,7 +134,7 @@ pub fn fold_rooted(
                     l.id, line.function_id
                 ))
             })?;
-            frames.push(frame_name(name, limits.max_frame_bytes));
+            frames.push(*name);
         }
         if frames.is_empty() {
             // Not symbolised: the address, in its binary when the mapping names one.
@@ -133,7 +143,8 @@ pub fn fold_rooted(
                 Some(file) => format!("{file}+{:#x}", l.address),
                 None => format!("{:#x}", l.address),
             };
-            frames.push(frame_name(&name, limits.max_frame_bytes));
+            frames.push(names.len() as u32);
+            names.push(frame_name(&name, limits.max_frame_bytes));
         }
         if locations.insert(l.id, frames).is_some() {
             return Err(bad(format!("location id {} is defined twice", l.id)));
@@ -172,16 +183,22 @@ pub fn fold_rooted(
         let sum = by_locations.entry((root, &sample.location_id)).or_default();
         *sum = sum.saturating_add(value);
     }
-    let unknown = ["[unknown]".to_owned()];
     let mut stacks = Stacks::new(limits);
+    let root_name = |root: Option<&str>| root.map(|r| frame_name(r, limits.max_frame_bytes));
     for ((root, ids), value) in by_locations {
+        let root = root_name(root);
         // Every id resolved above; `get` only so nothing here can panic.
-        let frames = ids.iter().rev().flat_map(|id| locations.get(id).into_iter().flatten().rev());
-        let frames: Box<dyn Iterator<Item = &String>> =
-            if ids.is_empty() { Box::new(unknown.iter()) } else { Box::new(frames) };
-        stacks.add(root.into_iter().chain(frames.map(String::as_str)), value)?;
+        let frames = ids
+            .iter()
+            .rev()
+            .flat_map(|id| locations.get(id).into_iter().flatten().rev())
+            .filter_map(|&i| names.get(i as usize).map(String::as_str));
+        let frames: Box<dyn Iterator<Item = &str>> =
+            if ids.is_empty() { Box::new(std::iter::once("[unknown]")) } else { Box::new(frames) };
+        stacks.add_clean(root.as_deref().into_iter().chain(frames), value)?;
     }
-    Ok(Parsed { source: "pprof", unit: unit.into(), folded: stacks.finish() })
+    let (folded, nodes) = stacks.finish()?;
+    Ok(Parsed { source: "pprof", unit: unit.into(), folded, nodes })
 }
 
 /// What decoding `body` as a `Profile` allocates, at most, found without decoding: each message

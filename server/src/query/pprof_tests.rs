@@ -222,3 +222,32 @@ fn damaged_pprofs_never_panic() {
     }
     assert!(folded > 0, "some damage leaves a valid profile");
 }
+
+#[test]
+fn a_location_of_a_million_lines_is_refused_before_its_frames_are_spelled_out() {
+    // One 1 KiB function named by every line: its name was copied a million times (1 GB).
+    let long = "F".repeat(1_024);
+    let mut p = profile(&[&long, "samples", "count"], &[(2, 3)], vec![sample(&[1], &[1])]);
+    p.location[0].line = vec![Line { function_id: 1, line: 0 }; 1_000_000];
+    let refused = fold(&p, &Limits::DEFAULT).unwrap_err();
+    assert_eq!(refused, ProfileError::TooManyLines(Limits::DEFAULT.max_lines));
+    assert!(refused.expands_too_far());
+    // Within the bound of lines, the stack is too deep to fold; each name was cleaned once.
+    p.location[0].line.truncate(2_000);
+    assert_eq!(fold(&p, &Limits::DEFAULT).unwrap_err(), ProfileError::TooDeep(1_024));
+}
+
+#[test]
+fn the_frames_spelled_out_and_the_tree_are_bounded() {
+    let p = profile(
+        &["main", "work", "hot", "samples", "count"],
+        &[(4, 5)],
+        vec![sample(&[3, 2, 1], &[5]), sample(&[2, 1], &[2])],
+    );
+    let parsed = fold(&p, &Limits::DEFAULT).unwrap();
+    assert_eq!(parsed.nodes, 4, "all, main, work, hot");
+    let frames = Limits { max_frames: 4, ..Limits::DEFAULT };
+    assert_eq!(fold(&p, &frames).unwrap_err(), ProfileError::TooManyFrames(4));
+    let nodes = Limits { max_nodes: 3, ..Limits::DEFAULT };
+    assert_eq!(fold(&p, &nodes).unwrap_err(), ProfileError::TooManyNodes(3));
+}

@@ -13,6 +13,7 @@ use std::io::Read as _;
 use otelscope_app::model::{FlameGraph, FlameNode};
 
 use super::flame::Folded;
+use super::profile_tree::{self, TreeTooLarge};
 
 /// What an import may be and become. Over any of them the import is refused (400), except
 /// long frame names, which are cut to `max_frame_bytes`.
@@ -32,6 +33,17 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     /// The folded text: the stacks' names added up.
     pub max_folded_bytes: usize,
+    /// A pprof's lines (inlined frames) over all its locations.
+    pub max_lines: usize,
+    /// Frames spelled out while folding: every stack's depth added up, before equal stacks
+    /// merge (the work folding does, whatever it leaves).
+    pub max_frames: usize,
+    /// Nodes of the profile's tree (its distinct stack prefixes, the root included): what
+    /// the JSON answer, the flame graph and the SVG draw. Also the bound for drawing a profile
+    /// kept before imports were counted.
+    pub max_nodes: usize,
+    /// The tree's frame names added up (the bulk of the JSON answer).
+    pub max_tree_bytes: usize,
 }
 
 impl Limits {
@@ -43,6 +55,10 @@ impl Limits {
         max_depth: 1_024,
         max_frame_bytes: 1_024,
         max_folded_bytes: 64 << 20,
+        max_lines: 500_000,
+        max_frames: 16_000_000,
+        max_nodes: 250_000,
+        max_tree_bytes: 32 << 20,
     };
 }
 
@@ -60,6 +76,8 @@ pub struct Parsed {
     /// The unit of the values: `"samples"`, or the unit of the pprof sample type used.
     pub unit: String,
     pub folded: Folded,
+    /// Nodes of its tree (see [`Limits::max_nodes`]), counted at import and stored.
+    pub nodes: u64,
 }
 
 impl Parsed {
@@ -70,7 +88,8 @@ impl Parsed {
 }
 
 /// Why an import was refused; each message says what was wrong (and the limit when one was
-/// passed). All are the sender's fault (400).
+/// passed). All are the sender's fault: 400, or 413 for the bounds on what a profile expands
+/// to ([`ProfileError::expands_too_far`]).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProfileError {
     #[error("the body is empty: send a pprof profile.proto (gzipped or not) or folded stacks (`a;b;c 123` lines)")]
@@ -95,6 +114,36 @@ pub enum ProfileError {
     TooDeep(usize),
     #[error("the folded stacks are longer than the limit of {} MiB", .0 >> 20)]
     TooMuchText(usize),
+    #[error("the pprof's locations have more than the limit of {0} lines")]
+    TooManyLines(usize),
+    #[error("the stacks spell out more than the limit of {0} frames")]
+    TooManyFrames(usize),
+    #[error("the profile's tree has more than the limit of {0} frames (distinct stack prefixes)")]
+    TooManyNodes(usize),
+    #[error("the names of the profile's tree add up to more than the limit of {} MiB", .0 >> 20)]
+    TreeTooLarge(usize),
+}
+
+impl ProfileError {
+    /// A profile refused for what it would expand to (413), not for being malformed (400).
+    pub fn expands_too_far(&self) -> bool {
+        matches!(
+            self,
+            ProfileError::TooManyLines(_)
+                | ProfileError::TooManyFrames(_)
+                | ProfileError::TooManyNodes(_)
+                | ProfileError::TreeTooLarge(_)
+        )
+    }
+}
+
+impl From<TreeTooLarge> for ProfileError {
+    fn from(too_large: TreeTooLarge) -> ProfileError {
+        match too_large {
+            TreeTooLarge::Nodes(max) => ProfileError::TooManyNodes(max),
+            TreeTooLarge::NameBytes(max) => ProfileError::TreeTooLarge(max),
+        }
+    }
 }
 
 /// A profile body (already read whole, within `max_body_bytes`) → folded stacks.
@@ -163,7 +212,8 @@ pub fn parse_folded(text: &str, limits: &Limits) -> Result<Parsed, ProfileError>
     if stacks.is_empty() {
         return Err(ProfileError::Empty);
     }
-    Ok(Parsed { source: "folded", unit: "samples".into(), folded: stacks.finish() })
+    let (folded, nodes) = stacks.finish()?;
+    Ok(Parsed { source: "folded", unit: "samples".into(), folded, nodes })
 }
 
 /// Folded text this server wrote (a kept profile) back into stacks; lines that are not
@@ -242,6 +292,8 @@ pub fn graph(folded: &Folded, title: &str, unit: &str) -> FlameGraph {
 pub(crate) struct Stacks {
     stacks: BTreeMap<String, u64>,
     text_bytes: usize,
+    /// Frames spelled out so far (see [`Limits::max_frames`]).
+    frames: usize,
     limits: Limits,
     /// Anything seen, even a stack of count 0 (so "no stacks" means the input had none).
     seen: bool,
@@ -249,7 +301,7 @@ pub(crate) struct Stacks {
 
 impl Stacks {
     pub(crate) fn new(limits: &Limits) -> Stacks {
-        Stacks { stacks: BTreeMap::new(), text_bytes: 0, limits: *limits, seen: false }
+        Stacks { stacks: BTreeMap::new(), text_bytes: 0, frames: 0, limits: *limits, seen: false }
     }
 
     /// Adds `value` to the stack of `frames` (root first), each frame cleaned by [`frame_name`].
@@ -258,16 +310,39 @@ impl Stacks {
         frames: impl IntoIterator<Item = &'a str>,
         value: u64,
     ) -> Result<(), ProfileError> {
+        let max = self.limits.max_frame_bytes;
+        self.push(frames.into_iter().map(|f| std::borrow::Cow::Owned(frame_name(f, max))), value)
+    }
+
+    /// As [`Stacks::add`], for frames already cleaned by [`frame_name`] (a pprof's functions,
+    /// cleaned once each).
+    pub(crate) fn add_clean<'a>(
+        &mut self,
+        frames: impl IntoIterator<Item = &'a str>,
+        value: u64,
+    ) -> Result<(), ProfileError> {
+        self.push(frames.into_iter().map(std::borrow::Cow::Borrowed), value)
+    }
+
+    fn push<'a>(
+        &mut self,
+        frames: impl Iterator<Item = std::borrow::Cow<'a, str>>,
+        value: u64,
+    ) -> Result<(), ProfileError> {
         self.seen = true;
         let mut stack = String::new();
-        for (depth, frame) in frames.into_iter().enumerate() {
+        for (depth, frame) in frames.enumerate() {
             if depth >= self.limits.max_depth {
                 return Err(ProfileError::TooDeep(self.limits.max_depth));
+            }
+            self.frames += 1;
+            if self.frames > self.limits.max_frames {
+                return Err(ProfileError::TooManyFrames(self.limits.max_frames));
             }
             if depth > 0 {
                 stack.push(';');
             }
-            stack.push_str(&frame_name(frame, self.limits.max_frame_bytes));
+            stack.push_str(&frame);
         }
         if value == 0 {
             return Ok(());
@@ -292,8 +367,14 @@ impl Stacks {
         !self.seen
     }
 
-    pub(crate) fn finish(self) -> Folded {
-        Folded { stacks: self.stacks, traces: 1 }
+    /// The folded stacks and the nodes of their tree, refused past the tree's bounds.
+    pub(crate) fn finish(self) -> Result<(Folded, u64), ProfileError> {
+        let size = profile_tree::measure(
+            self.stacks.keys().map(String::as_str),
+            self.limits.max_nodes,
+            self.limits.max_tree_bytes,
+        )?;
+        Ok((Folded { stacks: self.stacks, traces: 1 }, size.nodes))
     }
 }
 

@@ -177,6 +177,11 @@ pub trait Store: Send + Sync + 'static {
     fn profiles(&self) -> Result<Vec<ProfileSummary>, StoreError> {
         Ok(Vec::new())
     }
+    /// Removes one kept profile; whether there was one with that id.
+    fn delete_profile(&self, id: &str) -> Result<bool, StoreError> {
+        let _ = id;
+        Ok(false)
+    }
     /// One kept profile with its folded text; `None` for an unknown id.
     fn profile(&self, id: &str) -> Result<Option<StoredProfile>, StoreError> {
         let _ = id;

@@ -51,8 +51,8 @@ pub(crate) fn insert(
 ) -> Result<(), StoreError> {
     let int = |v: u64| v.min(i64::MAX as u64) as i64;
     conn.prepare_cached(
-        "INSERT INTO profiles (id, created_ns, source, name, unit, stacks, total, stored_bytes, folded)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO profiles (id, created_ns, source, name, unit, stacks, total, stored_bytes, folded, nodes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         summary.id,
@@ -64,6 +64,7 @@ pub(crate) fn insert(
         int(summary.total),
         blob.len() as i64,
         blob,
+        summary.nodes.map(int),
     ])?;
     // Newest first by creation, then by insertion for equal times.
     conn.prepare_cached(
@@ -93,7 +94,7 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<ProfileSummary>, StoreError>
 pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<StoredProfile>, StoreError> {
     let row = conn
         .prepare_cached(&format!("SELECT {SUMMARY}, folded FROM profiles WHERE id = ?1"))?
-        .query_row([id], |r| Ok((summary(r)?, r.get::<_, Vec<u8>>(7)?)))
+        .query_row([id], |r| Ok((summary(r)?, r.get::<_, Vec<u8>>(8)?)))
         .optional()?;
     let Some((summary, blob)) = row else { return Ok(None) };
     let corrupt = |why: String| StoreError::Corrupt(format!("profile {id}: {why}"));
@@ -108,7 +109,12 @@ pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<StoredProfile>, 
     Ok(Some(StoredProfile { summary, folded }))
 }
 
-const SUMMARY: &str = "id, source, name, created_ns, stacks, total, unit";
+/// Removes one profile; whether it was kept.
+pub(crate) fn delete(conn: &Connection, id: &str) -> Result<bool, StoreError> {
+    Ok(conn.prepare_cached("DELETE FROM profiles WHERE id = ?1")?.execute([id])? > 0)
+}
+
+const SUMMARY: &str = "id, source, name, created_ns, stacks, total, unit, nodes";
 
 fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileSummary> {
     let uint = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
@@ -120,6 +126,7 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileSummary> {
         stacks: uint(4)?,
         total: uint(5)?,
         unit: r.get(6)?,
+        nodes: r.get::<_, Option<i64>>(7)?.map(|v| v.max(0) as u64),
     })
 }
 
@@ -137,6 +144,7 @@ mod tests {
             stacks: 1,
             total: 3,
             unit: "samples".into(),
+            nodes: Some(3),
         }
     }
 
@@ -154,6 +162,28 @@ mod tests {
         let a = store.profile("a").unwrap().unwrap();
         assert_eq!((a.summary, a.folded.as_str()), (summary("a", 10), "main;work 3\n"));
         assert_eq!(store.profile("nope").unwrap(), None);
+    }
+
+    #[test]
+    fn a_deleted_profile_is_gone_and_the_others_stay() {
+        let store = SqliteStore::in_memory().unwrap();
+        store.put_profile(&summary("a", 10), "main;work 3\n").unwrap();
+        store.put_profile(&summary("b", 20), "x 3\n").unwrap();
+        assert!(store.delete_profile("a").unwrap());
+        assert!(!store.delete_profile("a").unwrap(), "already gone");
+        assert!(!store.delete_profile("nope").unwrap());
+        assert_eq!(ids(&store), ["b"]);
+        assert_eq!(store.profile("a").unwrap(), None);
+        assert_eq!(store.profile("b").unwrap().unwrap().folded, "x 3\n");
+    }
+
+    #[test]
+    fn profiles_kept_before_nodes_were_counted_read_back_without_a_count() {
+        let store = SqliteStore::in_memory().unwrap();
+        let old = ProfileSummary { nodes: None, ..summary("old", 5) };
+        store.put_profile(&old, "a;b 1\n").unwrap();
+        assert_eq!(store.profile("old").unwrap().unwrap().summary.nodes, None);
+        assert_eq!(store.profiles().unwrap()[0].nodes, None);
     }
 
     #[test]

@@ -264,6 +264,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX traces_start_others ON traces (start_ns)
         WHERE root_service NOT IN ('otelscope', 'otelscope-ui');
 "#,
+    r#"
+    -- The frames of each profile's tree, counted at import so a read can refuse to draw one
+    -- too large without building it; NULL for profiles kept before (counted, within the
+    -- bound, when read).
+    ALTER TABLE profiles ADD COLUMN nodes INTEGER;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -573,6 +573,11 @@ impl Store for SqliteStore {
     fn profile(&self, id: &str) -> Result<Option<StoredProfile>, StoreError> {
         self.read(|conn| profiles::get(conn, id))
     }
+
+    fn delete_profile(&self, id: &str) -> Result<bool, StoreError> {
+        let conn = self.writer()?;
+        profiles::delete(&conn, id)
+    }
 }
 
 /// Takes the `trace_ops` rows of the traces about to be deleted off `service_stats`; a service

@@ -2,7 +2,10 @@
 //! the whole, the sandwich of one function (callers and callees merged over every occurrence),
 //! a diff's colour, and how values are worded.
 
-use super::layout::Flat;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+use super::layout::{Flat, NONE};
 use crate::model::FlameNode;
 use crate::words::format_duration;
 
@@ -60,21 +63,32 @@ pub fn format_value(value: f64, unit: &str) -> String {
 /// occurrence merged and inverted (`name` at the root, its callers as children, then theirs),
 /// and `callees`, the subtrees under every outermost occurrence merged (`name` at the root).
 /// Occurrences inside another occurrence are part of that one's subtree, so nothing counts twice.
+///
+/// Linear in the frames read and written: children are found through an index, occurrences
+/// under one parent share one walk up, and a walk up stops where an earlier one went on from
+/// the same frame at the same merged frame (the rest is added later, deepest first). The
+/// callers tree can be larger than the graph (each distinct path up is spelled out), so it
+/// stops growing at [`MAX_SANDWICH_FRAMES`]: what could not be spelled out stays its frame's own.
 pub fn sandwich(flat: &Flat, name: &str) -> (FlameNode, FlameNode) {
     let mut callers = Tree::new(name);
     let mut callees = Tree::new(name);
+    // Outermost occurrences' totals, summed per parent, parents in order of first occurrence.
+    let mut under: Vec<(usize, f64)> = Vec::new();
+    let mut parent_at: HashMap<usize, usize> = HashMap::new();
     let mut covered_until = 0;
     for (i, node) in flat.nodes.iter().enumerate() {
         if node.name != name || i < covered_until {
             continue;
         }
         covered_until = node.end as usize;
-        // Callers: up from the occurrence.
-        let mut at = 0;
         callers.add(0, node.total, 0.0);
-        for a in flat.ancestors(i).skip(1) {
-            at = callers.child(at, &flat.nodes[a].name);
-            callers.add(at, node.total, 0.0);
+        if node.parent != NONE {
+            let p = node.parent as usize;
+            let at = *parent_at.entry(p).or_insert_with(|| {
+                under.push((p, 0.0));
+                under.len() - 1
+            });
+            under[at].1 += node.total;
         }
         // Callees: the occurrence's subtree, each frame under its merged parent.
         callees.add(0, node.total, node.self_value);
@@ -85,34 +99,107 @@ pub fn sandwich(flat: &Flat, name: &str) -> (FlameNode, FlameNode) {
                 merged.pop();
             }
             let parent = merged.last().map_or(0, |&(_, t)| t);
-            let t = callees.child(parent, &frame.name);
+            let Some(t) = callees.child(parent, &frame.name) else { break };
             callees.add(t, frame.total, frame.self_value);
             merged.push((j, t));
         }
     }
+    // Callers: each (frame of the graph, merged frame) pair reached going up, with the pair
+    // above it; a walk that reaches a known pair stops there.
+    let mut pairs: Vec<Pair> = Vec::new();
+    let mut pair_at: HashMap<(usize, usize), usize> = HashMap::new();
+    for (p, total) in under {
+        let Some(c) = callers.child(0, &flat.nodes[p].name) else { break };
+        let (mut at, known) = pair(&mut pairs, &mut pair_at, p, c);
+        pairs[at].value += total;
+        if known {
+            continue;
+        }
+        loop {
+            let Pair { frame, merged, .. } = pairs[at];
+            let up = flat.nodes[frame].parent;
+            if up == NONE {
+                break;
+            }
+            let Some(c) = callers.child(merged, &flat.nodes[up as usize].name) else { break };
+            let (next, known) = pair(&mut pairs, &mut pair_at, up as usize, c);
+            pairs[at].up = Some(next);
+            if known {
+                break;
+            }
+            at = next;
+        }
+    }
+    // Values flow up, from the deepest frames (a pair's `up` is one level shallower).
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(flat.nodes[pairs[i].frame].depth));
+    for i in order {
+        let Pair { merged, value, up, .. } = pairs[i];
+        callers.add(merged, value, 0.0);
+        if let Some(up) = up {
+            pairs[up].value += value;
+        }
+    }
     // A caller path ends at the root: what no caller above accounts for is the frame's own.
     callers.settle_self();
-    (callers.to_node(0), callees.to_node(0))
+    (callers.into_node(), callees.into_node())
 }
 
-/// A tree being merged by name: `(name, self, total, children)` per frame.
-struct Tree {
+/// Most frames of either half of a sandwich.
+pub const MAX_SANDWICH_FRAMES: usize = 500_000;
+
+/// A frame of the graph reached at a merged frame of the callers tree, going up.
+#[derive(Clone, Copy)]
+struct Pair {
+    frame: usize,
+    merged: usize,
+    /// The total that reached this pair from below (and from occurrences right under it).
+    value: f64,
+    up: Option<usize>,
+}
+
+/// The pair (`frame`, `merged`), made if new; whether it was known.
+fn pair(
+    pairs: &mut Vec<Pair>,
+    pair_at: &mut HashMap<(usize, usize), usize>,
+    frame: usize,
+    merged: usize,
+) -> (usize, bool) {
+    match pair_at.entry((frame, merged)) {
+        Entry::Occupied(at) => (*at.get(), true),
+        Entry::Vacant(slot) => {
+            pairs.push(Pair { frame, merged, value: 0.0, up: None });
+            slot.insert(pairs.len() - 1);
+            (pairs.len() - 1, false)
+        }
+    }
+}
+
+/// A tree being merged by name: `(name, self, total, children)` per frame, each parent's
+/// children indexed by name.
+struct Tree<'a> {
     nodes: Vec<(String, f64, f64, Vec<usize>)>,
+    index: HashMap<(usize, &'a str), usize>,
 }
 
-impl Tree {
-    fn new(root: &str) -> Tree {
-        Tree { nodes: vec![(root.to_owned(), 0.0, 0.0, Vec::new())] }
+impl<'a> Tree<'a> {
+    fn new(root: &str) -> Tree<'a> {
+        Tree { nodes: vec![(root.to_owned(), 0.0, 0.0, Vec::new())], index: HashMap::new() }
     }
 
-    fn child(&mut self, parent: usize, name: &str) -> usize {
-        if let Some(&c) = self.nodes[parent].3.iter().find(|&&c| self.nodes[c].0 == name) {
-            return c;
+    /// The child `name` of `parent`, made if new; `None` once the tree is full.
+    fn child(&mut self, parent: usize, name: &'a str) -> Option<usize> {
+        if let Some(&c) = self.index.get(&(parent, name)) {
+            return Some(c);
+        }
+        if self.nodes.len() >= MAX_SANDWICH_FRAMES {
+            return None;
         }
         self.nodes.push((name.to_owned(), 0.0, 0.0, Vec::new()));
         let c = self.nodes.len() - 1;
         self.nodes[parent].3.push(c);
-        c
+        self.index.insert((parent, name), c);
+        Some(c)
     }
 
     fn add(&mut self, i: usize, total: f64, self_value: f64) {
@@ -127,15 +214,17 @@ impl Tree {
         }
     }
 
-    fn to_node(&self, i: usize) -> FlameNode {
-        let (name, self_value, total, children) = &self.nodes[i];
-        FlameNode {
-            name: name.clone(),
-            self_value: *self_value,
-            total: *total,
-            children: children.iter().map(|&c| self.to_node(c)).collect(),
-            ..FlameNode::default()
+    /// The merged tree, built without recursion (paths can be long): a child is always made
+    /// after its parent, so building from the last frame back finds every child built.
+    fn into_node(self) -> FlameNode {
+        let mut built: Vec<Option<FlameNode>> = Vec::with_capacity(self.nodes.len());
+        built.resize_with(self.nodes.len(), || None);
+        for (i, (name, self_value, total, children)) in self.nodes.into_iter().enumerate().rev() {
+            let children = children.iter().filter_map(|&c| built[c].take()).collect();
+            built[i] =
+                Some(FlameNode { name, self_value, total, children, ..FlameNode::default() });
         }
+        built.into_iter().next().flatten().unwrap_or_default()
     }
 }
 

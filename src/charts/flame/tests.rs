@@ -236,6 +236,76 @@ fn sandwich_merges_callers_and_callees_of_every_occurrence() {
     .assert_eq(&out);
 }
 
+/// A root `main` with `n` children `f0..`, each with a child `leaf`: one value each.
+fn wide(n: usize) -> FlameNode {
+    let leaf = |i: usize| FlameNode {
+        name: format!("f{i}"),
+        self_value: 0.0,
+        total: 1.0,
+        children: vec![FlameNode {
+            name: "leaf".into(),
+            self_value: 1.0,
+            total: 1.0,
+            ..FlameNode::default()
+        }],
+        ..FlameNode::default()
+    };
+    let main = FlameNode {
+        name: "main".into(),
+        total: n as f64,
+        children: (0..n).map(leaf).collect(),
+        ..FlameNode::default()
+    };
+    FlameNode { name: "all".into(), total: n as f64, children: vec![main], ..FlameNode::default() }
+}
+
+/// The sandwich of a frame with 200,000 children (and of a function under each of them) is
+/// linear: the quadratic scan of children took minutes here.
+#[test]
+fn the_sandwich_of_200k_children_takes_seconds_not_minutes() {
+    let flat = Flat::new(&wide(200_000));
+    let started = std::time::Instant::now();
+    let (callers, callees) = sandwich(&flat, "main");
+    eprintln!("the sandwich of main (200,000 children): {:?}", started.elapsed());
+    assert_eq!((callers.total, callers.children.len()), (200_000.0, 1));
+    assert_eq!(callees.children.len(), 200_000);
+    assert_eq!(callees.children[199_999].name, "f199999");
+    let (callers, callees) = sandwich(&flat, "leaf");
+    assert_eq!((callees.total, callees.self_value), (200_000.0, 200_000.0));
+    // leaf ← f{i} ← main ← all, one path per f{i}: 600,001 frames, past the bound.
+    assert_eq!(callers.total, 200_000.0);
+    assert!(callers.children.len() > 100_000, "{}", callers.children.len());
+    let took = started.elapsed();
+    // Generous (the machine may be shared): the quadratic scan took minutes.
+    let bound = if cfg!(debug_assertions) { 30.0 } else { 6.0 };
+    eprintln!("two sandwiches of 200,000 children: {took:?}");
+    assert!(took.as_secs_f64() < bound, "{took:?}");
+}
+
+#[test]
+fn callers_of_a_function_under_parents_of_one_name_merge() {
+    // `x` under two frames `p`, under `q` and `r`: one merged `p`, then two paths.
+    let flat = Flat::new(&tree(
+        "
+        q;p;x 1
+        q;p;x;y 2
+        r;p;x 4
+        ",
+    ));
+    let (callers, _) = sandwich(&flat, "x");
+    let mut out = String::new();
+    render_tree(&callers, 0, &mut out);
+    expect![[r#"
+        x total=7 self=0
+          p total=7 self=0
+            q total=3 self=0
+              all total=3 self=3
+            r total=4 self=0
+              all total=4 self=4
+    "#]]
+    .assert_eq(&out);
+}
+
 #[test]
 fn diff_colours_follow_the_relative_change() {
     assert_eq!(diff_change(15.0, 10.0), 0.5);
