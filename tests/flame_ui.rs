@@ -338,3 +338,38 @@ async fn a_profile_dropped_on_the_page_is_imported_and_opened() {
     assert_eq!(frames(&dom, "main"), api_frames(&api));
     assert_eq!(api_frames(&api)[0].1, 10.0, "{api}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_is_deleted_with_its_button_and_leaves_the_list() {
+    let server = otelscope_e2e::Server::start().await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for name in ["keep", "drop"] {
+        let created = client
+            .post(server.url(&format!("/api/v1/profiles?name={name}")))
+            .header("content-type", "text/plain")
+            .body(format!("main;{name} 3\n"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let body: serde_json::Value = serde_json::from_str(&created.text().await.unwrap()).unwrap();
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url(&format!("/profile?id={}", ids[1]))).await.unwrap();
+    browser.wait_until("the profile is drawn", "return !!document.querySelector('.delete-profile') && document.querySelectorAll('.profile-table tbody tr').length === 2").await;
+    browser.click(".delete-profile").await;
+    browser
+        .wait_until(
+            "the list shows the other profile only and the page left the deleted one",
+            "return document.querySelectorAll('.profile-table tbody tr').length === 1 && !location.search.includes('id=')",
+        )
+        .await;
+    assert!(browser.text_of(".profile-table tbody").await.contains("keep"));
+    let kept = server.get_json("/api/v1/profiles").await;
+    let names: Vec<&str> = kept.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["keep"]);
+    let gone = client.get(server.url(&format!("/api/v1/profiles/{}", ids[1]))).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
+}
