@@ -368,8 +368,10 @@ async fn a_profile_is_deleted_with_its_button_and_leaves_the_list() {
         .await;
     assert!(browser.text_of(".profile-table tbody").await.contains("keep"));
     let kept = server.get_json("/api/v1/profiles").await;
-    let names: Vec<&str> = kept.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let names: Vec<&str> =
+        kept.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(names, ["keep"]);
-    let gone = client.get(server.url(&format!("/api/v1/profiles/{}", ids[1]))).send().await.unwrap();
+    let gone =
+        client.get(server.url(&format!("/api/v1/profiles/{}", ids[1]))).send().await.unwrap();
     assert_eq!(gone.status(), 404);
 }
