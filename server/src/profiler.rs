@@ -5,48 +5,36 @@
 //! # Why the signal handler is safe (issue 21, item 7)
 //!
 //! The handler runs on whichever thread the signal interrupts, maybe in the middle of `malloc`
-//! or of another unwind, so it may only do async-signal-safe things. By default pprof 0.15
-//! walks the stack there with libgcc's DWARF unwinder (`_Unwind_Backtrace`, which older libgcc
-//! and glibc guard with locks the interrupted thread may hold). We build pprof with its
-//! `frame-pointer` feature and every native crate with `-C force-frame-pointers=yes`
-//! (`.cargo/config.toml`), which changes what the handler does (read in pprof 0.15's
-//! `backtrace/frame_pointer.rs`, `addr_validate.rs`, `profiler.rs`, `frames.rs`,
-//! `collector.rs`):
+//! or of another thread's unwind (a panic), so it may only do async-signal-safe things. pprof
+//! 0.15 walks the stack there with libgcc's DWARF unwinder (`_Unwind_Backtrace`, through
+//! backtrace-rs's unsynchronised trace). What that takes, read in libgcc's
+//! `unwind-dw2-fde-dip.c` (GCC 12) and pprof 0.15's `profiler.rs` and `collector.rs`:
 //!
-//! - The walk follows `rbp` (`x29` on aarch64) from the signal's `ucontext`: each frame is
-//!   two words, the caller's frame pointer and the return address. No unwind tables, no libgcc,
-//!   no allocation (frames go into an inline `SmallVec` of `MAX_DEPTH`).
-//! - Each frame pointer is checked before it is read: it must be above the previous one (the
-//!   stack grows down, so a loop or garbage ends the walk), and its 16 bytes must be readable,
-//!   which pprof tests by `write(2)`-ing them into a non-blocking pipe (`EFAULT` instead of a
-//!   `SIGSEGV`); the pipe is drained with `read(2)` and reopened with `pipe2(2)` if broken, all
-//!   system calls. A frame in a blocklisted library (below) ends the walk too.
-//! - Code built without frame pointers (glibc) leaves `rbp` holding anything: the checks above
-//!   make that a short or wrong stack, never a crash or a hang.
-//! - The price: pprof records return addresses only, not the interrupted `rip`, so a sample's
-//!   innermost frame is the *caller* of the function that was running (a hot leaf function's
-//!   self time shows on its caller). Fine for "where does the server spend its time", and the
-//!   cost of not calling the DWARF unwinder from a signal handler.
-//! - The thread name comes from `pthread_getname_np`, which for the calling thread is
-//!   `prctl(PR_GET_NAME)`; the sample goes into the collector's preallocated hash buckets (an
-//!   evicted entry into a buffer that is flushed to a temporary file with `write(2)`); the
-//!   profiler's lock is a spin lock that the handler only *tries* (another sample in flight
-//!   means this one is dropped).
+//! - Each step finds its frame's unwind table with `_Unwind_Find_FDE(pc)`. Tables registered
+//!   at run time (`__register_frame_info`, JITs) are looked up under libgcc's `object_mutex`,
+//!   but only when any were registered (an atomic flag; nothing in otelscope registers any).
+//!   Then libgcc from GCC 12 on, built against glibc 2.35 or later, asks `_dl_find_object`,
+//!   which glibc documents as async-signal-safe and lock-free; older ones walk
+//!   `dl_iterate_phdr`, which takes the loader's lock and a lookup cache shared by every
+//!   thread: the deadlock the issue cites. So [`Permit::take`] checks that the loaded
+//!   `libgcc_s` imports `_dl_find_object` and refuses to profile otherwise (Debian 12 and
+//!   Ubuntu 22.04 on have it; Debian 11 and RHEL 9 do not).
+//! - The rest of a step (reading `.eh_frame`, running its CFA program) works on stack-local
+//!   state: no allocation, no lock, nothing shared with another thread's unwind.
+//! - The sample goes into the collector's preallocated hash buckets (an evicted entry into a
+//!   buffer flushed to a temporary file with `write(2)`), the thread name comes from
+//!   `prctl(PR_GET_NAME)`, and the profiler's own lock is a spin lock the handler only
+//!   *tries* (another sample in flight means this one is dropped). Samples whose leaf is in a
+//!   blocklisted library (below) are skipped, as pprof advises.
 //!
-//! It does not avoid libgcc entirely: hashing and comparing samples (`UnresolvedFrames`'s
-//! `Hash`/`PartialEq`) call `Frame::symbol_address`, which for the frame-pointer `Frame` on
-//! Linux is `_Unwind_FindEnclosingFunction(ip)` (the same as on the backtrace-rs path). That
-//! only looks up the FDE of one address (`_Unwind_Find_FDE`); it does not unwind. Its locks:
-//! libgcc's `object_mutex` only if some code registered unwind tables with
-//! `__register_frame_info` (nothing in a normal Linux process does; libgcc checks an atomic
-//! flag first), and then either `_dl_find_object` (libgcc from GCC 12 built against glibc
-//! 2.35+: documented async-signal-safe, lock-free) or, on older systems, `dl_iterate_phdr`,
-//! which takes the loader's lock and libgcc's shared lookup cache. So [`Permit::take`] checks
-//! that the loaded `libgcc_s` imports `_dl_find_object` and refuses to profile otherwise
-//! (Debian 12, Ubuntu 22.04 and later have it; Debian 11 and RHEL 9 do not).
+//! Frame-pointer unwinding (pprof's `frame-pointer` feature) would avoid the unwinder, but it
+//! needs every crate built with `-C force-frame-pointers=yes`, which cost 6.7% of the ingest
+//! burst's throughput here (`make bench`, four alternating runs), and loses each sample's
+//! innermost frame; with the check above the DWARF unwinder is as safe on the systems where
+//! it runs at all.
 //!
-//! `server/tests/profiler_unwind.rs` profiles while other threads panic, catch and capture backtraces
-//! (libgcc unwinding) in a loop, and requires the profile within a deadline.
+//! `server/tests/profiler_unwind.rs` profiles while other threads panic, catch and capture
+//! backtraces (libgcc unwinding) in a loop, and requires whole stacks within a deadline.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -56,8 +44,9 @@ use pprof::protos::Profile;
 /// Samples a second, per thread that uses the CPU: off the beat of 100 Hz timers.
 pub const FREQUENCY_HZ: i32 = 99;
 
-/// Samples whose leaf is in these libraries are skipped, and a walk ends at a frame in one:
-/// they are built without frame pointers, so their `rbp` leads nowhere useful.
+/// Samples whose leaf is in these libraries are skipped, as pprof's docs advise: unwinding
+/// from inside them may meet locks their interrupted code holds (libc, libgcc, pthread) or
+/// bad unwind tables (vdso).
 const BLOCKLIST: &[&str] = &["libc", "libgcc", "pthread", "vdso"];
 
 /// Whether a profile is being taken in this process.

@@ -1,8 +1,8 @@
 //! The CPU profiler's signal handler against threads that unwind meanwhile (issue 21, item 7):
 //! threads that panic and catch it, and threads that capture backtraces, all through libgcc's
 //! unwinder, while `SIGPROF` samples every thread for 2 s. The profile must come back within a
-//! deadline (a handler that took the unwinder's locks could deadlock here), and its stacks,
-//! walked by frame pointers, must hold our own recursion frame by frame. Its own test binary:
+//! deadline (a handler that took the unwinder's locks could deadlock here), and its stacks
+//! must hold our own recursion frame by frame. Its own test binary:
 //! the profiler is process-wide.
 
 use std::collections::HashMap;
@@ -110,7 +110,7 @@ fn profiling_while_other_threads_unwind_completes_with_whole_stacks() {
         "unwinding went on: {panics} panics, {captures} captures"
     );
 
-    // Walked by frame pointers: the recursion frame by frame, and its callers past it.
+    // Whole stacks: the recursion frame by frame, and its callers past it.
     let stacks = stacks(&profile);
     assert!(!stacks.is_empty(), "no samples");
     let deepest = stacks

@@ -21,26 +21,17 @@ static PROFILER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Real work: `rounds` million steps of an xorshift chain (about a millisecond each), counted
 /// rather than timed, so a loaded machine makes it slower but not fewer samples (the profiler
-/// samples CPU time, not wall time). The steps are a function of their own: the profiler walks
-/// frame pointers, which hold return addresses, so a sample's innermost frame is the caller of
-/// the interrupted function (`src/profiler.rs`), here `burn_cpu`.
+/// samples CPU time, not wall time). Never inlined, so samples land in `burn_cpu` itself.
 #[inline(never)]
 fn burn_cpu(rounds: u64) -> u64 {
     let mut x = 0x2545_f491_4f6c_dd1du64;
     for _ in 0..rounds {
-        x = xorshift_steps(x);
-    }
-    x
-}
-
-/// A million xorshift steps from `x`.
-#[inline(never)]
-fn xorshift_steps(mut x: u64) -> u64 {
-    for _ in 0..1_000_000 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x = std::hint::black_box(x);
+        for _ in 0..1_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x = std::hint::black_box(x);
+        }
     }
     x
 }
