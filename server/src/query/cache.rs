@@ -1,4 +1,4 @@
-//! `/api/v1/cache` answers from `cache_rollup` rows (pure): sums per cache, a point per step,
+//! `/api/v1/cache` answers from the cache rollup rows (pure): sums per cache, a point per step,
 //! hit rates, and the newest miss examples.
 
 use std::collections::BTreeMap;

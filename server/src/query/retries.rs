@@ -1,4 +1,4 @@
-//! `/api/v1/retries` answers from `retry_rollup` rows (pure): sums per operation, the attempts
+//! `/api/v1/retries` answers from the retry rollup rows (pure): sums per operation, the attempts
 //! histogram (from calls seen whole and from attempt spans counted one by one), delay
 //! percentiles, and example traces per kind.
 

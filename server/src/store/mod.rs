@@ -3,28 +3,24 @@
 //! in WAL mode or in memory. What can be asked of a store (`request`) and what it answers
 //! besides the wire model (`rows`, `stacks::StackTree`) live here, below the query layer.
 
-mod cache_rollup;
 mod chunk;
-mod flame_rollup;
 mod latency;
 mod prepare;
 mod private;
 mod profiles;
 pub mod request;
-mod retry_rollup;
 mod rollup;
-mod rollup_sql;
 pub mod rows;
 mod schema;
 mod signals;
 mod sqlite;
 
 pub use chunk::{SeenSpans, SpanChunk};
-pub use flame_rollup::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_PER_PASS};
 pub use latency::Histogram;
 pub use prepare::PreparedSpans;
 pub use profiles::{ProfileBounds, StoredProfile};
 pub use request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery};
+pub use rollup::flame::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_PER_PASS};
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use rows::{CacheRow, CacheRows, RetryRow, RetryRows};
 pub use sqlite::SqliteStore;

@@ -21,10 +21,11 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::latency;
 use super::request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery};
+use super::rollup::{self, flame as flame_rollup, sql as rollup_sql};
 use super::rows::{CacheRows, RetryRows};
 use super::{
-    flame_rollup, private, profiles, rollup, rollup_sql, schema, signals, ProfileBounds, Retention,
-    SpanChunk, Store, StoreError, StoredProfile, WriteBatch,
+    private, profiles, schema, signals, ProfileBounds, Retention, SpanChunk, Store, StoreError,
+    StoredProfile, WriteBatch,
 };
 use crate::stacks::StackTree;
 
@@ -46,7 +47,7 @@ pub struct SqliteStore {
     folding: Mutex<()>,
     /// The receipt time the last write stored. Each write stores a later one (its batches'
     /// own, or 1 ns past this), so receipts increase strictly in commit order, which the flame
-    /// fold pass's watermark relies on (`flame_rollup`).
+    /// fold pass's watermark relies on (`rollup::flame`).
     last_received: AtomicI64,
 }
 

@@ -9,7 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::super::latency::Histogram;
 use super::super::prepare::ServiceDelta;
-use super::super::{rollup_sql, signals, Retention, StoreError};
+use super::super::rollup::sql as rollup_sql;
+use super::super::{signals, Retention, StoreError};
 use super::SqliteStore;
 
 /// Drops what is over `retention` (see `Store::enforce_retention`).

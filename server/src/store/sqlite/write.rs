@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 
 use rusqlite::{params, Connection};
 
-use super::super::{prepare, rollup, rollup_sql, signals, StoreError, WriteBatch};
+use super::super::rollup::{self, sql as rollup_sql};
+use super::super::{prepare, signals, StoreError, WriteBatch};
 use super::SqliteStore;
 
 /// Stores `batches` (see `Store::write`).

@@ -4,16 +4,17 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::latency::Histogram;
-use super::request::{CacheQuery, RetryQuery};
-use super::rollup::{
-    bucket_of, counter_delta, CacheDelta, Counts, LastValue, PreparedRollups, EXAMPLES_PER_BUCKET,
-};
-use super::rows::{CacheRow, CacheRows, RetryRow, RetryRows};
-use super::StoreError;
+use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
+use super::cache::{counter_delta, CacheDelta, LastValue};
+use super::counts::Counts;
+use super::PreparedRollups;
+use crate::store::latency::Histogram;
+use crate::store::request::{CacheQuery, RetryQuery};
+use crate::store::rows::{CacheRow, CacheRows, RetryRow, RetryRows};
+use crate::store::StoreError;
 
 /// Upserts one batch's rollup deltas (inside the batch's savepoint).
-pub(super) fn write(
+pub(in crate::store) fn write(
     conn: &Connection,
     received: i64,
     r: &PreparedRollups,
@@ -164,7 +165,7 @@ fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), Sto
 }
 
 /// The `cache_rollup` rows and `cache_examples` of a query's range.
-pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, StoreError> {
+pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT bucket_ns, service, name, layer, source, hits, misses FROM cache_rollup
          WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)",
@@ -211,7 +212,10 @@ pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, Stor
 }
 
 /// The `retry_rollup` rows and `retry_examples` of a query's range.
-pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, StoreError> {
+pub(in crate::store) fn retries(
+    conn: &Connection,
+    q: &RetryQuery,
+) -> Result<RetryRows, StoreError> {
     let range = params![bucket_of(q.since_ns), clamp(q.until_ns), q.service];
     let mut stmt = conn.prepare_cached(
         "SELECT service, name, calls, retried_calls, resends, give_ups, circuit_open, attempts,
@@ -270,7 +274,7 @@ pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, St
 /// Drops rollup rows (and kept counter values) last written before the oldest receipt the
 /// store still keeps in `traces` or `metric_points`: a bucket goes with the data it came from.
 /// With nothing kept, every rollup goes; the flame graph rollup follows the same cutoff.
-pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
+pub(in crate::store) fn retain(conn: &Connection) -> Result<u64, StoreError> {
     let oldest: Option<i64> = conn.query_row(
         "SELECT MIN(m) FROM (SELECT MIN(received_ns) AS m FROM traces
                              UNION ALL SELECT MIN(received_ns) FROM metric_points)",
@@ -286,7 +290,7 @@ pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
             .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
             .execute([cutoff])? as u64;
     }
-    Ok(dropped + super::flame_rollup::retain(conn, cutoff)?)
+    Ok(dropped + super::flame::retain(conn, cutoff)?)
 }
 
 fn clamp(ns: u64) -> i64 {
