@@ -16,7 +16,7 @@ pub mod ingest;
 pub mod keys;
 pub mod login;
 pub mod peer;
-pub mod profiler;
+pub mod profile;
 pub mod query;
 pub mod selftrace;
 pub mod serve;
