@@ -244,7 +244,7 @@ const MIGRATIONS: &[&str] = &[
     -- And per operation and kind.
     CREATE INDEX retry_examples_by_op ON retry_examples (service, name, kind, bucket_ns);
 "#,
-    // v7 (flame graphs and profiles): the stack rollup of span self times (`flame_rollup.rs`)
+    // v7 (flame graphs and profiles): the stack rollup of span self times (`rollup/flame.rs`)
     // and the kept CPU profiles (`profiles.rs`). Data stored before this version is not folded
     // (that would decode every chunk).
     r#"

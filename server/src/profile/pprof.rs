@@ -12,7 +12,7 @@ use std::mem::size_of;
 
 use pprof::protos::{self, Message as _};
 
-use super::profile::{frame_name, Limits, Parsed, ProfileError, Stacks};
+use super::{frame_name, Limits, Parsed, ProfileError, Stacks};
 
 /// Decodes, checks and folds a pprof.
 pub fn parse(body: &[u8], limits: &Limits) -> Result<Parsed, ProfileError> {
