@@ -5,11 +5,13 @@ mod flame;
 mod insights;
 pub mod shapes;
 mod signals;
+mod text;
 mod trace;
 
 pub use flame::*;
 pub use insights::*;
 pub use signals::*;
+pub use text::{has_attr_text, value_text};
 pub use trace::*;
 
 /// The trace search's page size when none is asked for, and the largest (a larger `limit`

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    AttrValue, LogRecord, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span,
+    has_attr_text, LogRecord, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span,
     TraceSummary, SELF_SERVICES,
 };
 use rusqlite::functions::FunctionFlags;
@@ -884,26 +884,10 @@ fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreE
     Ok(found)
 }
 
-/// Whether `span` (its attributes or its resource's) carries every `KEY=VALUE` in `attrs`.
+/// Whether `span` (its attributes or its resource's) carries every `KEY=VALUE` in `attrs`, the
+/// value compared as the details panel shows it (`model::has_attr_text`).
 fn span_has_attrs(span: &Span, attrs: &[(String, String)]) -> bool {
-    attrs.iter().all(|(key, want)| {
-        span.attributes
-            .iter()
-            .chain(&span.resource)
-            .any(|kv| &kv.key == key && value_text(&kv.value).as_deref() == Some(want))
-    })
-}
-
-/// The text a scalar attribute value is compared as; `None` for arrays, maps and empties.
-fn value_text(value: &AttrValue) -> Option<String> {
-    match value {
-        AttrValue::String(s) => Some(s.clone()),
-        AttrValue::Bool(b) => Some(b.to_string()),
-        AttrValue::Int(i) => Some(i.to_string()),
-        AttrValue::Double(d) => Some(d.to_string()),
-        AttrValue::Bytes(b) => Some(b.clone()),
-        AttrValue::Array(_) | AttrValue::KvList(_) | AttrValue::Empty => None,
-    }
+    attrs.iter().all(|(key, want)| has_attr_text(span, key, want))
 }
 
 #[cfg(test)]

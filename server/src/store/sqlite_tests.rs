@@ -1,7 +1,7 @@
 //! Store tests on real SQLite: in memory for logic, a temp file for durability and schema
 //! versions.
 
-use otelscope_app::model::{KeyValue, SpanKind, StatusCode};
+use otelscope_app::model::{AttrValue, KeyValue, SpanKind, StatusCode};
 
 use super::*;
 use crate::query::params::parse_trace_query;
