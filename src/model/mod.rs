@@ -5,12 +5,14 @@ mod flame;
 mod insights;
 pub mod shapes;
 mod signals;
+mod summary;
 mod text;
 mod trace;
 
 pub use flame::*;
 pub use insights::*;
 pub use signals::*;
+pub use summary::{trace_facts, TraceFacts};
 pub use text::{has_attr_text, value_text};
 pub use trace::*;
 
