@@ -3,6 +3,7 @@
 
 mod flame;
 mod insights;
+pub mod params;
 pub mod shapes;
 mod signals;
 mod summary;
