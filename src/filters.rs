@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::model::{params, MAX_TRACE_LIMIT};
+
 /// Time-range presets offered by the search form (values the API's `since` accepts).
 pub const RANGES: [(&str, &str); 6] = [
     ("15m", "Last 15 minutes"),
@@ -91,24 +93,14 @@ impl TraceFilters {
 
     /// The fields whose value the API would refuse (as its parser does): the form marks them.
     pub fn invalid_fields(&self) -> Vec<&'static str> {
-        // Told by its characters, not by parsing a float: that parser alone is ~15 KB of wasm.
-        let millis = |v: &str| {
-            v.bytes().any(|b| b.is_ascii_digit())
-                && v.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+'))
-                && v.matches('.').count() <= 1
-        };
+        // The server's parser reads each value with these same functions (`model::params`).
         let checks: [(&'static str, bool); 5] = [
-            ("min_duration_ms", millis(&self.min_duration_ms)),
-            ("max_duration_ms", millis(&self.max_duration_ms)),
-            ("status", matches!(self.status.as_str(), "error" | "ok" | "any")),
-            ("attr", self.attr.contains('=')),
+            ("min_duration_ms", params::duration_ms_ns(&self.min_duration_ms).is_ok()),
+            ("max_duration_ms", params::duration_ms_ns(&self.max_duration_ms).is_ok()),
+            ("status", params::status_filter(&self.status).is_some()),
+            ("attr", params::attr_filter(&self.attr).is_some()),
             // A larger limit reads as the largest, as the API's parser has it.
-            (
-                "limit",
-                !self.limit.is_empty()
-                    && self.limit.bytes().all(|b| b.is_ascii_digit())
-                    && self.limit.bytes().any(|b| b != b'0'),
-            ),
+            ("limit", params::page_limit(&self.limit, MAX_TRACE_LIMIT).is_some()),
         ];
         checks
             .into_iter()

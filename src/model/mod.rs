@@ -3,12 +3,18 @@
 
 mod flame;
 mod insights;
+pub mod params;
+pub mod shapes;
 mod signals;
+mod summary;
+mod text;
 mod trace;
 
 pub use flame::*;
 pub use insights::*;
 pub use signals::*;
+pub use summary::{trace_facts, TraceFacts};
+pub use text::{has_attr_text, value_text};
 pub use trace::*;
 
 /// The trace search's page size when none is asked for, and the largest (a larger `limit`

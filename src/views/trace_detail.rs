@@ -9,7 +9,7 @@ use crate::charts::waterfall::{SharedSpans, Waterfall};
 use crate::components::{CopyButton, StartTime, ZoneSwitch};
 use crate::filters::FlameFilters;
 use crate::hooks::{use_api, Loadable};
-use crate::model::Trace;
+use crate::model::{trace_facts, Trace};
 use crate::routes::Route;
 use crate::words::{counted, format_duration};
 use crate::ApiFailure;
@@ -55,25 +55,20 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
             rsx! { {back} p { class: "error-state", role: "alert", "Could not load the trace: {error}" } }
         }
         Loadable::Ready(trace) => {
-            let start = trace.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
-            let end = trace.spans.iter().map(|s| s.end_ns.max(s.start_ns)).max().unwrap_or(start);
-            // Spans come in arrival order: without a root, the earliest names the trace.
-            let root = trace.spans.iter().find(|s| s.parent_span_id.is_none()).or_else(|| {
-                trace.spans.iter().min_by(|a, b| {
-                    a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id))
-                })
-            });
-            let title = root.map(|r| format!("{} {}", r.service, r.name)).unwrap_or_default();
+            // The same summary the trace search lists (`model::trace_facts`).
+            let facts = trace_facts(&trace.spans);
+            let start = facts.map_or(0, |f| f.start_ns);
+            let title =
+                facts.map(|f| format!("{} {}", f.head.service, f.head.name)).unwrap_or_default();
             let mut services: Vec<&str> = trace.spans.iter().map(|s| s.service.as_str()).collect();
             services.sort_unstable();
             services.dedup();
-            let errors = trace.spans.iter().filter(|s| s.is_error()).count();
             let summary = format!(
                 "{} · {} · {} · {}",
-                format_duration(end - start),
+                format_duration(facts.map_or(0, |f| f.duration_ns())),
                 counted(trace.spans.len(), "span"),
                 counted(services.len(), "service"),
-                counted(errors, "error")
+                counted(facts.map_or(0, |f| f.error_count as usize), "error")
             );
             let spans = SharedSpans(Rc::new(trace.spans));
             let window_title = format!("otelscope — {title}");

@@ -3,6 +3,10 @@
 
 use std::time::Duration;
 
+use otelscope_app::model::params::{
+    attr_filter, duration_ms_ns, page_limit, status_filter, MillisError,
+};
+
 use crate::store::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
 
 use super::cache::MISS_EXAMPLES;
@@ -24,16 +28,11 @@ pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
             "min_duration_ms" => q.min_duration_ns = Some(millis(&key, &value)?),
             "max_duration_ms" => q.max_duration_ns = Some(millis(&key, &value)?),
             "status" => {
-                q.error = match value.as_str() {
-                    "error" => Some(true),
-                    "ok" => Some(false),
-                    "any" => None,
-                    other => return Err(format!("status must be error, ok or any, not {other:?}")),
-                }
+                q.error = status_filter(&value)
+                    .ok_or_else(|| format!("status must be error, ok or any, not {value:?}"))?;
             }
             "attr" => {
-                let (k, v) = value
-                    .split_once('=')
+                let (k, v) = attr_filter(&value)
                     .ok_or_else(|| format!("attr must be KEY=VALUE, not {value:?}"))?;
                 q.attrs.push((k.to_owned(), v.to_owned()));
             }
@@ -53,24 +52,25 @@ pub(crate) fn params(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
     otelscope_app::filters::query_pairs(raw).filter(|(_, value)| !value.is_empty())
 }
 
-/// The largest time or duration in nanoseconds the store can compare: it keeps them as SQLite
-/// integers (`i64`), where a larger `u64` would wrap to a negative number and match everything
+/// The largest time or duration in nanoseconds the store can compare (`model::params`): a
+/// larger `u64` would wrap to a negative SQLite integer and match everything
 /// (`since=18446744073709551615` found every trace).
-pub const MAX_NS: u64 = i64::MAX as u64;
+pub use otelscope_app::model::params::MAX_NS;
 
+/// A duration in milliseconds, as `model::params::duration_ms_ns` reads it (the app's search
+/// form marks the field by the same function).
 fn millis(key: &str, value: &str) -> Result<u64, String> {
-    let ms: f64 = value
-        .parse()
-        .map_err(|_| format!("{key} must be a number of milliseconds, not {value:?}"))?;
-    if !(ms >= 0.0 && ms.is_finite()) {
-        return Err(format!("{key} must be a non-negative number of milliseconds"));
-    }
-    // Compared in f64: `MAX_NS as f64` rounds up to 2^63, which is itself out of range.
-    let ns = ms * 1e6;
-    if ns >= MAX_NS as f64 {
-        return Err(format!("{key} must be less than {} milliseconds", MAX_NS / 1_000_000));
-    }
-    Ok(ns as u64)
+    duration_ms_ns(value).map_err(|error| match error {
+        MillisError::NotANumber => {
+            format!("{key} must be a number of milliseconds, not {value:?}")
+        }
+        MillisError::NotNonNegative => {
+            format!("{key} must be a non-negative number of milliseconds")
+        }
+        MillisError::TooLarge => {
+            format!("{key} must be less than {} milliseconds", MAX_NS / 1_000_000)
+        }
+    })
 }
 
 /// A time: Unix nanoseconds, a duration back from `now_ns`, or RFC 3339; past [`MAX_NS`]
@@ -230,13 +230,14 @@ pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String>
 
 /// A `limit`: a whole number from 1; more than [`MAX_LIMIT`] reads as the most.
 fn parse_limit(value: &str) -> Result<usize, String> {
-    match value.parse::<usize>() {
-        Ok(0) | Err(_) => {
-            Err(format!("limit must be a whole number from 1 (at most {MAX_LIMIT}), not {value:?}"))
-        }
-        Ok(n) => Ok(n.min(MAX_LIMIT)),
-    }
+    page_limit(value, MAX_LIMIT).ok_or_else(|| {
+        format!("limit must be a whole number from 1 (at most {MAX_LIMIT}), not {value:?}")
+    })
 }
+
+#[cfg(test)]
+#[path = "params_agree_tests.rs"]
+mod agree_tests;
 
 #[cfg(test)]
 mod signal_tests {

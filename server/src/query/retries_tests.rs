@@ -159,3 +159,44 @@ fn attempts_of_one_call_split_over_exports_count_the_same() {
         .partition(|s| s.start_ns == 13_000_000_000 || s.start_ns == 16_000_000_000);
     assert_eq!(check(&[&early, &late]), whole);
 }
+
+#[test]
+fn the_waterfall_marks_the_attempts_and_backoffs_this_rollup_counts() {
+    use otelscope_app::charts::waterfall::{layout::layout, marks::row_marks};
+    // Legacy `http.method` client spans, the first without a resend count; backoff events
+    // with a good delay, a NaN and a negative one. The waterfall once marked none of these
+    // spans as attempts and drew the NaN as a backoff.
+    let legacy = |id, resend: Option<i64>, start_s, delay: Option<f64>| {
+        let mut s = span(0x20, id, Some(1), "web", "GET", start_s);
+        s.kind = SpanKind::Client;
+        s = with(s, "http.method", AttrValue::String("GET".into()));
+        if let Some(n) = resend {
+            s = with(s, "http.request.resend_count", AttrValue::Int(n));
+        }
+        if let Some(ms) = delay {
+            s.events.push(SpanEvent {
+                time_ns: s.start_ns,
+                name: "retry".into(),
+                attributes: vec![kv("retry.delay_ms", AttrValue::Double(ms))],
+            });
+        }
+        s
+    };
+    let spans = vec![
+        span(0x20, 1, None, "web", "checkout", 1),
+        legacy(2, None, 2, Some(-5.0)),
+        legacy(3, Some(1), 3, Some(100.0)),
+        legacy(4, Some(2), 4, Some(f64::NAN)),
+    ];
+    let answer = check(&[&spans]);
+    let [web] = &answer.operations[..] else { panic!("{answer:?}") };
+    assert_eq!((web.name.as_str(), web.calls, web.resends), ("GET", 1, 2));
+    assert_eq!(web.attempts, histogram(&[(3, 1)]));
+
+    let marks = row_marks(&spans, &layout(&spans));
+    let attempts: Vec<u64> = marks.iter().filter_map(|m| m.attempt).collect();
+    let counted = web.attempts.iter().map(|a| a.attempts).max().unwrap_or(0);
+    assert_eq!(attempts, (0..counted).collect::<Vec<_>>(), "{marks:?}");
+    let backoffs: Vec<f64> = marks.iter().filter_map(|m| m.backoff_ms).collect();
+    assert_eq!((backoffs, web.delays), (vec![100.0], 1));
+}

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::Span;
+use otelscope_app::model::{trace_facts, Span};
 
 use super::chunk;
 use super::latency::Histogram;
@@ -33,7 +33,8 @@ pub(super) struct PreparedTrace {
     pub start_ns: i64,
     pub end_ns: i64,
     pub errors: i64,
-    /// The root span's (or, until the root arrives, the earliest span's) service and name.
+    /// The root span's (or, until the root arrives, the earliest span's) service and name, as
+    /// `model::trace_facts` picks it among this batch's spans.
     pub root_service: String,
     pub root_name: String,
     pub has_root: bool,
@@ -81,19 +82,19 @@ pub fn prepare(spans: &[Span]) -> Result<PreparedSpans, StoreError> {
             service.errors += error;
             service.latency.record(span.duration_ns());
         }
-        let root = spans.iter().find(|s| s.parent_span_id.is_none());
-        let head = root.or_else(|| spans.iter().min_by_key(|s| s.start_ns)).expect("non-empty");
+        // Grouping made every list non-empty.
+        let Some(facts) = trace_facts(spans.iter().copied()) else { continue };
         traces.push(PreparedTrace {
             trace_id: trace_id.to_owned(),
-            span_count: spans.len() as i64,
+            span_count: facts.span_count as i64,
             stored_bytes: (blob.len() + CHUNK_OVERHEAD) as u64,
             blob,
-            start_ns: spans.iter().map(|s| s.start_ns).min().unwrap_or(0) as i64,
-            end_ns: spans.iter().map(|s| s.end_ns.max(s.start_ns)).max().unwrap_or(0) as i64,
-            errors: spans.iter().filter(|s| s.is_error()).count() as i64,
-            root_service: head.service.clone(),
-            root_name: head.name.clone(),
-            has_root: root.is_some(),
+            start_ns: facts.start_ns as i64,
+            end_ns: facts.end_ns as i64,
+            errors: facts.error_count as i64,
+            root_service: facts.head.service.clone(),
+            root_name: facts.head.name.clone(),
+            has_root: facts.has_root,
             ops: ops
                 .into_iter()
                 .map(|((service, name), (spans, errors, latency))| OpDelta {
@@ -111,4 +112,28 @@ pub fn prepare(spans: &[Span]) -> Result<PreparedSpans, StoreError> {
         .map(|(service, delta)| ServiceDelta { service: service.to_owned(), ..delta })
         .collect();
     Ok(PreparedSpans { traces, services, span_count: spans.len() as u64 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trace_is_named_as_the_trace_page_names_it_whatever_the_order() {
+        let span = |id: &str, start_ns| Span {
+            parent_span_id: Some("ff".repeat(8)),
+            start_ns,
+            end_ns: start_ns + 1,
+            ..Span::new("ab".repeat(16), id, format!("op {id}"))
+        };
+        let spans = vec![span("0000000000000002", 5), span("0000000000000001", 5)];
+        let reversed: Vec<Span> = spans.iter().rev().cloned().collect();
+        for batch in [spans, reversed] {
+            let prepared = prepare(&batch).unwrap();
+            let trace = &prepared.traces[0];
+            let page = otelscope_app::model::trace_facts(&batch).unwrap();
+            assert_eq!((trace.root_name.as_str(), trace.has_root), ("op 0000000000000001", false));
+            assert_eq!(trace.root_name, page.head.name);
+        }
+    }
 }

@@ -1,8 +1,11 @@
 //! Pure per-row marks of the waterfall: a span's cache hit or miss (`cache.hit`), and for the
 //! attempts of a retried operation their attempt number, the wait since the previous attempt
 //! ended and the backoff its `retry` event named. One pass over the rows, no per-row allocation.
+//! What counts as a lookup, an attempt or a backoff is `model::shapes`, as `/cache` and
+//! `/retries` count them.
 
-use crate::model::{AttrValue, Span, SpanKind};
+use crate::model::shapes::{attempt_index, cache_hit, is_retry_event, retry_delay_ms};
+use crate::model::Span;
 
 use super::layout::Layout;
 
@@ -11,12 +14,12 @@ use super::layout::Layout;
 pub struct RowMarks {
     /// `cache.hit`: hit (`true`) or miss.
     pub cache_hit: Option<bool>,
-    /// The attempt index (0 = first try), from `retry.attempt` or an HTTP client span's
-    /// `http.request.resend_count`.
+    /// The attempt index (0 = first try), as [`attempt_index`] reads it.
     pub attempt: Option<u64>,
-    /// Time from the end of the previous attempt (same parent, same name) to this one's start.
+    /// Time from the end of the previous attempt (same parent, same name) to the start of this
+    /// one, a retry (index past 0).
     pub wait_ns: Option<u64>,
-    /// The backoff a `retry` event named (`retry.delay_ms`): on the attempt itself, or the
+    /// The backoff a `retry` event named ([`retry_delay_ms`]): on the attempt itself, or the
     /// parent's retry events in order, the k-th before attempt k.
     pub backoff_ms: Option<f64>,
 }
@@ -39,22 +42,20 @@ pub fn row_marks(spans: &[Span], layout: &Layout) -> Vec<RowMarks> {
         let parent = if row.orphan { None } else { parents.last().copied() };
         let span = &spans[row.span];
         let mark = &mut marks[i];
-        mark.cache_hit = match span.attribute("cache.hit") {
-            Some(AttrValue::Bool(hit)) => Some(*hit),
-            _ => None,
-        };
-        mark.attempt = attempt_index(span);
+        mark.cache_hit = cache_hit(span);
+        mark.attempt = attempt_index(span).map(u64::from);
         if let Some(index) = mark.attempt {
-            mark.backoff_ms = retry_delay_ms(span, 0);
+            mark.backoff_ms = backoff_ms(span, 0);
             if let Some(parent) = parent {
                 if let Some(previous) = last_attempt[parent] {
                     let previous = &spans[layout.rows[previous].span];
-                    if previous.name == span.name && span.start_ns >= previous.end_ns {
+                    // A first try starts a call of its own: no wait before it.
+                    if index > 0 && previous.name == span.name && span.start_ns >= previous.end_ns {
                         mark.wait_ns = Some(span.start_ns - previous.end_ns);
                     }
                 }
                 if mark.backoff_ms.is_none() && index > 0 {
-                    mark.backoff_ms = retry_delay_ms(&spans[layout.rows[parent].span], index - 1);
+                    mark.backoff_ms = backoff_ms(&spans[layout.rows[parent].span], index - 1);
                 }
                 last_attempt[parent] = Some(i);
             }
@@ -64,35 +65,16 @@ pub fn row_marks(spans: &[Span], layout: &Layout) -> Vec<RowMarks> {
     marks
 }
 
-/// `retry.attempt`, else a resend count of an HTTP client span (absent = the first try).
-fn attempt_index(span: &Span) -> Option<u64> {
-    if let Some(AttrValue::Int(n)) = span.attribute("retry.attempt") {
-        return u64::try_from(*n).ok();
-    }
-    if span.kind == SpanKind::Client && span.attribute("http.request.method").is_some() {
-        return match span.attribute("http.request.resend_count") {
-            Some(AttrValue::Int(n)) => u64::try_from(*n).ok(),
-            _ => None,
-        };
-    }
-    None
-}
-
-/// `retry.delay_ms` of the `nth` event named `retry` on `span`.
-fn retry_delay_ms(span: &Span, nth: u64) -> Option<f64> {
-    let event = span.events.iter().filter(|e| e.name == "retry").nth(nth as usize)?;
-    match event.attributes.iter().find(|kv| kv.key == "retry.delay_ms").map(|kv| &kv.value) {
-        Some(AttrValue::Int(ms)) => Some(*ms as f64),
-        Some(AttrValue::Double(ms)) => Some(*ms),
-        _ => None,
-    }
+/// The backoff of the `nth` `retry` event on `span`, when it names a valid one.
+fn backoff_ms(span: &Span, nth: u64) -> Option<f64> {
+    span.events.iter().filter(|e| is_retry_event(e)).nth(nth as usize).and_then(retry_delay_ms)
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::layout::layout;
     use super::*;
-    use crate::model::{KeyValue, SpanEvent};
+    use crate::model::{AttrValue, KeyValue, SpanEvent, SpanKind};
 
     const MS: u64 = 1_000_000;
 
@@ -201,6 +183,35 @@ mod tests {
             (rows[2].1.attempt, rows[2].1.wait_ns, rows[2].1.backoff_ms),
             (Some(1), Some(40 * MS), Some(30.0))
         );
-        assert!(rows[3].1.is_empty(), "a plain HTTP call is no attempt: {:?}", rows[3].1);
+        // Without a resend count an HTTP call is a first try, as `/retries` counts it: it
+        // starts a call of its own, with no wait before it.
+        assert_eq!(rows[3].1, RowMarks { attempt: Some(0), ..RowMarks::default() });
+    }
+
+    #[test]
+    fn legacy_http_calls_are_attempts_and_bad_backoffs_are_none() {
+        let get = |id, resend: Option<i64>, start, end| {
+            let mut s = with(
+                span(id, Some("p"), "GET", start, end),
+                "http.method",
+                AttrValue::String("GET".into()),
+            );
+            s.kind = SpanKind::Client;
+            if let Some(n) = resend {
+                s = with(s, "http.request.resend_count", AttrValue::Int(n));
+            }
+            s
+        };
+        let mut parent = span("p", None, "checkout", 0, 100);
+        parent.events =
+            vec![retry_event(AttrValue::Double(f64::NAN)), retry_event(AttrValue::Int(-3))];
+        let rows = check(&[
+            parent,
+            get("a", None, 0, 10),
+            get("b", Some(1), 20, 30),
+            get("c", Some(2), 40, 50),
+        ]);
+        let summary: Vec<_> = rows.iter().map(|(_, m)| (m.attempt, m.backoff_ms)).collect();
+        assert_eq!(summary, [(None, None), (Some(0), None), (Some(1), None), (Some(2), None)]);
     }
 }

@@ -17,7 +17,7 @@ use dioxus::prelude::*;
 
 use crate::components::CopyButton;
 use crate::env::{Env, PlatformKind, SsrData};
-use crate::model::{AttrValue, KeyValue, Span};
+use crate::model::{value_text, KeyValue, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
 use bars::ServiceColours;
@@ -678,30 +678,6 @@ fn folded(text: String) -> Element {
             summary { span { class: "preview", "{head}…" } " " span { class: "fold-note", "({chars} characters)" } }
             div { class: "full-value", "{text}" }
         }
-    }
-}
-
-/// An attribute value as the details panel shows it.
-pub(crate) fn value_text(value: &AttrValue) -> String {
-    match value {
-        AttrValue::String(s) => s.clone(),
-        AttrValue::Bool(b) => b.to_string(),
-        AttrValue::Int(i) => i.to_string(),
-        AttrValue::Double(d) => d.to_string(),
-        AttrValue::Bytes(b) => format!("base64:{b}"),
-        AttrValue::Array(items) => {
-            format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", "))
-        }
-        AttrValue::KvList(list) => {
-            format!(
-                "{{{}}}",
-                list.iter()
-                    .map(|kv| format!("{}: {}", kv.key, value_text(&kv.value)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-        AttrValue::Empty => String::new(),
     }
 }
 

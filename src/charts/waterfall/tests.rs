@@ -217,3 +217,30 @@ fn find_looks_at_ids_events_status_and_resource_and_counts_hidden_matches() {
     assert_eq!(shown_ancestor(&layout, &[1].into(), 3), 1);
     assert_eq!(shown_ancestor(&layout, &collapsed, 0), 0);
 }
+
+#[test]
+fn find_in_trace_and_the_attr_filter_read_values_as_the_panel_shows_them() {
+    use crate::model::{has_attr_text, value_text, AttrValue, KeyValue};
+    let values = [
+        ("blob", AttrValue::Bytes("AAE=".into())),
+        ("tags", AttrValue::Array(vec![AttrValue::String("x".into()), AttrValue::Int(2)])),
+        ("empty", AttrValue::Empty),
+    ];
+    let mut spans = vec![span("root", None, 0, 100)];
+    for (i, (key, value)) in values.iter().enumerate() {
+        let mut s = span(&format!("s{i}"), Some("root"), 10, 20);
+        s.attributes.push(KeyValue { key: (*key).into(), value: value.clone() });
+        spans.push(s);
+    }
+    let layout = layout(&spans);
+    for (i, (key, value)) in values.iter().enumerate() {
+        let text = value_text(value);
+        // What the details panel shows is what the trace search's `attr=` matches, and (when
+        // there is text to find) what find-in-trace finds.
+        assert!(has_attr_text(&spans[i + 1], key, &text), "{key}={text}");
+        if !text.is_empty() {
+            assert_eq!(find_matches(&spans, &layout, &text), [i + 1], "{key}={text}");
+        }
+    }
+    assert!(!has_attr_text(&spans[1], "blob", "AAE="), "the search once compared raw base64");
+}

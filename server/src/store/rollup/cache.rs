@@ -1,16 +1,13 @@
 //! Cache lookups in the shapes the cache view understands, turned into rollup deltas (pure);
 //! `query::cache` turns the rows back into answers.
 //!
-//! Spans: boolean `cache.hit`, named by `cache.name` (else the span's name), layer `cache.layer`.
-//! Metrics (sums): `cache.gets` with `result` = `hit`|`miss`, `cache.hits`/`cache.misses`,
-//! `redis.keyspace.hits`/`redis.keyspace.misses`; named by `cache.name`, else `cache`, else the
-//! service; layer `cache.layer`, else `redis` for the keyspace counters, else empty.
+//! What a lookup span or a cache counter is, and its name and layer, is `model::shapes` (the
+//! waterfall's hit and miss marks read lookups so too).
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{AttrValue, MetricKind, MetricPoint, Span, Temporality};
+use otelscope_app::model::{shapes, MetricPoint, Span, Temporality};
 
-use super::attrs::attr_str;
 use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
 
 /// One row of `cache_rollup`.
@@ -94,24 +91,20 @@ pub(in crate::store) fn extract(
     let mut sums: BTreeMap<CacheKey, (i64, i64)> = BTreeMap::new();
     let mut misses: BTreeMap<CacheKey, Vec<(i64, &str)>> = BTreeMap::new();
     for span in spans {
-        let Some(AttrValue::Bool(hit)) =
-            span.attributes.iter().find(|kv| kv.key == "cache.hit").map(|kv| &kv.value)
-        else {
-            continue;
-        };
+        let Some(hit) = shapes::cache_hit(span) else { continue };
         let key = CacheKey {
             bucket_ns: bucket_of(span.start_ns),
             service: span.service.clone(),
-            name: attr_str(&span.attributes, "cache.name").unwrap_or(&span.name).to_owned(),
-            layer: attr_str(&span.attributes, "cache.layer").unwrap_or_default().to_owned(),
+            name: shapes::cache_name(span).to_owned(),
+            layer: shapes::cache_layer(span).to_owned(),
             source: "spans",
         };
-        if !*hit {
+        if !hit {
             let start = span.start_ns.min(i64::MAX as u64) as i64;
             misses.entry(key.clone()).or_default().push((start, &span.trace_id));
         }
         let sum = sums.entry(key).or_default();
-        if *hit {
+        if hit {
             sum.0 += 1;
         } else {
             sum.1 += 1;
@@ -170,33 +163,15 @@ pub(in crate::store) fn extract(
 
 /// Which cache a counter point counts for, and whether it counts hits.
 fn counter_of(point: &MetricPoint) -> Option<(CacheKey, bool)> {
-    if point.kind != MetricKind::Sum {
-        return None;
-    }
-    let attrs = &point.attributes;
-    let (hit, layer) = match point.name.as_str() {
-        "cache.gets" => match attr_str(attrs, "result")? {
-            "hit" => (true, ""),
-            "miss" => (false, ""),
-            _ => return None,
-        },
-        "cache.hits" => (true, ""),
-        "cache.misses" => (false, ""),
-        "redis.keyspace.hits" => (true, "redis"),
-        "redis.keyspace.misses" => (false, "redis"),
-        _ => return None,
-    };
-    let name = attr_str(attrs, "cache.name")
-        .or_else(|| attr_str(attrs, "cache"))
-        .unwrap_or(&point.service);
+    let counter = shapes::cache_counter(point)?;
     let key = CacheKey {
         bucket_ns: bucket_of(point.time_ns),
         service: point.service.clone(),
-        name: name.to_owned(),
-        layer: attr_str(attrs, "cache.layer").unwrap_or(layer).to_owned(),
+        name: counter.name.to_owned(),
+        layer: counter.layer.to_owned(),
         source: "metrics",
     };
-    Some((key, hit))
+    Some((key, counter.hit))
 }
 
 /// A monotonic sum point of service `catalog`, as the cache rollup tests write them.
@@ -213,7 +188,7 @@ pub(super) fn counter_point(
         name: name.into(),
         description: String::new(),
         unit: String::new(),
-        kind: MetricKind::Sum,
+        kind: otelscope_app::model::MetricKind::Sum,
         temporality,
         monotonic: true,
         service: "catalog".into(),
@@ -227,7 +202,7 @@ pub(super) fn counter_point(
 
 #[cfg(test)]
 mod tests {
-    use otelscope_app::model::KeyValue;
+    use otelscope_app::model::{AttrValue, KeyValue};
 
     use super::*;
 

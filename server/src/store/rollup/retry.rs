@@ -5,9 +5,10 @@
 //! `circuit_open`), or `retry` events without being an attempt itself. Its attempts are its own
 //! `retry.attempt` + 1, else the highest `retry.attempt` of its children in the batch + 1, else
 //! its `retry` events + 1, else 1.
-//! An *attempt span* is one try: integer `retry.attempt` (0 = first try), or an HTTP client span
-//! (`http.request.method`), whose `http.request.resend_count` is its index (absent = 0, the first
-//! try). Attempts whose parent is a call span of the same batch only add to that call. The
+//! An *attempt span* is one try, as `model::shapes::attempt_index` reads it (the waterfall's
+//! marks read it so too): integer `retry.attempt` (0 = first try), or an HTTP client span
+//! (`http.request.method` or `http.method`), whose `http.request.resend_count` is its index
+//! (absent = 0, the first try). Backoff delays are `model::shapes::retry_delay_ms`. Attempts whose parent is a call span of the same batch only add to that call. The
 //! others are counted one by one under their own (service, name): attempt 0 is a call, attempt
 //! 1 a retried call, every attempt past 0 a resend, and `tries[k]` counts attempt `k`, so the
 //! calls with exactly `k + 1` attempts are `tries[k] - tries[k + 1]` over any range, however the
@@ -15,7 +16,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use otelscope_app::model::{Span, SpanKind};
+use otelscope_app::model::shapes::{attempt_index as attempt_of, is_retry_event, retry_delay_ms};
+use otelscope_app::model::Span;
 
 use super::attrs::{attr_int, attr_str};
 use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
@@ -97,20 +99,11 @@ pub(in crate::store) fn extract(
         name: span.name.clone(),
     };
     for span in spans {
-        let delays = span.events.iter().filter(|e| e.name == "retry").filter_map(|e| {
-            e.attributes.iter().find(|kv| kv.key == "retry.delay_ms").and_then(|kv| {
-                match kv.value {
-                    otelscope_app::model::AttrValue::Int(ms) => Some(ms as f64),
-                    otelscope_app::model::AttrValue::Double(ms) => Some(ms),
-                    _ => None,
-                }
-            })
-        });
         let delays: Vec<u64> =
-            delays.filter(|ms| ms.is_finite() && *ms >= 0.0).map(|ms| (ms * 1e6) as u64).collect();
+            span.events.iter().filter_map(retry_delay_ms).map(|ms| (ms * 1e6) as u64).collect();
         if is_call(span) {
             let key = key_of(span);
-            let retry_events = span.events.iter().filter(|e| e.name == "retry").count() as i64;
+            let retry_events = span.events.iter().filter(|e| is_retry_event(e)).count() as i64;
             let attempts = attr_int(&span.attributes, "retry.attempt")
                 .or_else(|| {
                     child_max.get(&(span.trace_id.as_str(), span.span_id.as_str())).copied()
@@ -179,22 +172,5 @@ pub(in crate::store) fn extract(
 /// attempt itself.
 fn is_call(span: &Span) -> bool {
     attr_str(&span.attributes, "retry.outcome").is_some()
-        || (attempt_of(span).is_none() && span.events.iter().any(|e| e.name == "retry"))
-}
-
-/// The attempt index of an attempt span (0 = first try); `None` for other spans.
-fn attempt_of(span: &Span) -> Option<u32> {
-    if let Some(k) = attr_int(&span.attributes, "retry.attempt") {
-        return u32::try_from(k).ok();
-    }
-    let http_client = span.kind == SpanKind::Client
-        && (attr_str(&span.attributes, "http.request.method").is_some()
-            || attr_str(&span.attributes, "http.method").is_some());
-    if !http_client {
-        return None;
-    }
-    match attr_int(&span.attributes, "http.request.resend_count") {
-        Some(k) => u32::try_from(k).ok(),
-        None => Some(0),
-    }
+        || (attempt_of(span).is_none() && span.events.iter().any(is_retry_event))
 }

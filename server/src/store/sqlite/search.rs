@@ -1,7 +1,7 @@
 //! Trace search and its count: the indexed filters in SQL, attribute filters span by span over
 //! a bounded number of candidates.
 
-use otelscope_app::model::{AttrValue, Span, TraceSummary, SELF_SERVICES};
+use otelscope_app::model::{has_attr_text, Span, TraceSummary, SELF_SERVICES};
 use rusqlite::Connection;
 
 use super::super::request::TraceQuery;
@@ -129,24 +129,8 @@ pub(super) fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSumma
     Ok(found)
 }
 
-/// Whether `span` (its attributes or its resource's) carries every `KEY=VALUE` in `attrs`.
+/// Whether `span` (its attributes or its resource's) carries every `KEY=VALUE` in `attrs`, the
+/// value compared as the details panel shows it (`model::has_attr_text`).
 fn span_has_attrs(span: &Span, attrs: &[(String, String)]) -> bool {
-    attrs.iter().all(|(key, want)| {
-        span.attributes
-            .iter()
-            .chain(&span.resource)
-            .any(|kv| &kv.key == key && value_text(&kv.value).as_deref() == Some(want))
-    })
-}
-
-/// The text a scalar attribute value is compared as; `None` for arrays, maps and empties.
-fn value_text(value: &AttrValue) -> Option<String> {
-    match value {
-        AttrValue::String(s) => Some(s.clone()),
-        AttrValue::Bool(b) => Some(b.to_string()),
-        AttrValue::Int(i) => Some(i.to_string()),
-        AttrValue::Double(d) => Some(d.to_string()),
-        AttrValue::Bytes(b) => Some(b.clone()),
-        AttrValue::Array(_) | AttrValue::KvList(_) | AttrValue::Empty => None,
-    }
+    attrs.iter().all(|(key, want)| has_attr_text(span, key, want))
 }

@@ -1,0 +1,173 @@
+//! The values of the trace search's parameters in one rule for both ends: the server's parser
+//! (`query::params`) reads them with these, and the app's search form marks a field the
+//! server would refuse with the same functions. No float parser: a duration is read exactly,
+//! in integers (the float parser alone is ~15 KB of wasm).
+
+/// The largest time or duration in nanoseconds the store can compare: it keeps them as SQLite
+/// integers (`i64`), where a larger `u64` would wrap to a negative number and match everything.
+pub const MAX_NS: u64 = i64::MAX as u64;
+
+/// Why a duration in milliseconds was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MillisError {
+    /// Not a decimal number (`fast`, `1e`, `0x10`).
+    NotANumber,
+    /// Below zero, not a number at all (`NaN`) or infinite.
+    NotNonNegative,
+    /// [`MAX_NS`] nanoseconds or more (`1e20`, `1e400`).
+    TooLarge,
+}
+
+/// A duration in milliseconds as nanoseconds (a fraction of a nanosecond dropped): a decimal
+/// number as Rust writes floats (`5`, `1.5`, `.5`, `5.`, `1e3`, `2E-1`, an optional sign), at
+/// least 0 (`-0` is 0) and less than [`MAX_NS`] nanoseconds. Read exactly, so `1e400` is too
+/// large rather than a float's infinity.
+pub fn duration_ms_ns(value: &str) -> Result<u64, MillisError> {
+    let (negative, body) = match value.as_bytes().first() {
+        Some(b'-') => (true, &value[1..]),
+        Some(b'+') => (false, &value[1..]),
+        _ => (false, value),
+    };
+    if ["inf", "infinity", "nan"].iter().any(|word| body.eq_ignore_ascii_case(word)) {
+        return Err(MillisError::NotNonNegative);
+    }
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return Err(MillisError::NotANumber);
+    }
+    let exponent = match exponent {
+        None => 0,
+        Some(e) => {
+            let unsigned = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if unsigned.is_empty() || !digits(unsigned) {
+                return Err(MillisError::NotANumber);
+            }
+            // Past a million the answer is 0 or too large either way.
+            let size = unsigned.trim_start_matches('0');
+            let size: i64 = if size.len() > 7 { 10_000_000 } else { size.parse().unwrap_or(0) };
+            if e.starts_with('-') {
+                -size
+            } else {
+                size
+            }
+        }
+    };
+    // The significant digits D and the power E of ten with value = D × 10^E nanoseconds.
+    let all: String = [whole, fraction].concat();
+    let significant = all.trim_start_matches('0');
+    if significant.is_empty() {
+        return Ok(0);
+    }
+    if negative {
+        return Err(MillisError::NotNonNegative);
+    }
+    let power = exponent - fraction.len() as i64 + 6;
+    // D × 10^E has len(D) + E digits before the point; 20 or more is at least 10^19 > MAX_NS.
+    let integer_digits = significant.len() as i64 + power;
+    if integer_digits <= 0 {
+        return Ok(0);
+    }
+    if integer_digits > 19 {
+        return Err(MillisError::TooLarge);
+    }
+    let kept = &significant[..significant.len().min(integer_digits as usize)];
+    let mut ns: u128 = kept.parse().map_err(|_| MillisError::NotANumber)?;
+    for _ in kept.len() as i64..integer_digits {
+        ns *= 10;
+    }
+    if ns > u128::from(MAX_NS) {
+        return Err(MillisError::TooLarge);
+    }
+    Ok(ns as u64)
+}
+
+/// A page size: a whole number from 1 (an optional `+`); more than `max` reads as `max`.
+pub fn page_limit(value: &str, max: usize) -> Option<usize> {
+    match value.parse::<u64>() {
+        Ok(0) | Err(_) => None,
+        Ok(n) => Some(usize::try_from(n).unwrap_or(usize::MAX).min(max)),
+    }
+}
+
+/// The `status` filter: `error` (traces with an error span, `Some(true)`), `ok` (traces
+/// without one, `Some(false)`) or `any` (`None`); the outer `None` for anything else.
+pub fn status_filter(value: &str) -> Option<Option<bool>> {
+    match value {
+        "error" => Some(Some(true)),
+        "ok" => Some(Some(false)),
+        "any" => Some(None),
+        _ => None,
+    }
+}
+
+/// An `attr` filter's `KEY=VALUE`, split at the first `=`.
+pub fn attr_filter(value: &str) -> Option<(&str, &str)> {
+    value.split_once('=')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_milliseconds_are_read_exactly() {
+        let ok = |v: &str| duration_ms_ns(v).unwrap_or_else(|e| panic!("{v}: {e:?}"));
+        assert_eq!(ok("5"), 5_000_000);
+        assert_eq!(ok("1.5"), 1_500_000);
+        assert_eq!(ok(".5"), 500_000);
+        assert_eq!(ok("5."), 5_000_000);
+        assert_eq!(ok("+2e3"), 2_000_000_000);
+        assert_eq!(ok("25E-1"), 2_500_000);
+        assert_eq!(ok("0.0000015"), 1, "a fraction of a nanosecond is dropped");
+        assert_eq!(ok("1e-400"), 0);
+        assert_eq!(ok("0e400"), 0);
+        assert_eq!(ok("-0"), 0);
+        assert_eq!(ok("9223372036854.775807"), MAX_NS);
+        assert_eq!(ok("1.005"), 1_005_000, "exact, where a float gives 1004999");
+        use MillisError::*;
+        for (value, error) in [
+            ("9223372036854.775808", TooLarge),
+            ("1e20", TooLarge),
+            // The app's check once let this one through, as a float it is infinity.
+            ("1e400", TooLarge),
+            ("-1", NotNonNegative),
+            ("-1e-9", NotNonNegative),
+            ("inf", NotNonNegative),
+            ("-Infinity", NotNonNegative),
+            ("NaN", NotNonNegative),
+            ("", NotANumber),
+            (".", NotANumber),
+            ("e5", NotANumber),
+            ("1e", NotANumber),
+            ("1e+", NotANumber),
+            ("1.2.3", NotANumber),
+            ("1e5e5", NotANumber),
+            ("++1", NotANumber),
+            (" 5", NotANumber),
+            ("0x10", NotANumber),
+            ("fast", NotANumber),
+        ] {
+            assert_eq!(duration_ms_ns(value), Err(error), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn limits_statuses_and_attrs() {
+        assert_eq!(page_limit("20", 1000), Some(20));
+        assert_eq!(page_limit("+20", 1000), Some(20));
+        assert_eq!(page_limit("5000", 1000), Some(1000));
+        assert_eq!(page_limit("99999999999999999999", 1000), None, "past u64");
+        assert_eq!(page_limit("0", 1000), None);
+        assert_eq!(page_limit("-1", 1000), None);
+        assert_eq!(status_filter("ok"), Some(Some(false)));
+        assert_eq!(status_filter("any"), Some(None));
+        assert_eq!(status_filter("Error"), None);
+        assert_eq!(attr_filter("k=v=w"), Some(("k", "v=w")));
+        assert_eq!(attr_filter("k"), None);
+    }
+}
