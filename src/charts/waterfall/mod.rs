@@ -16,7 +16,7 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 
 use crate::components::CopyButton;
-use crate::env::{Env, PlatformKind, SsrData};
+use crate::env::{use_render_mode, Env, PlatformKind, RenderMode};
 use crate::model::{AttrValue, KeyValue, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
@@ -51,9 +51,9 @@ impl PartialEq for SharedSpans {
 pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let env = use_context::<Env>();
     // A preview (SSR that the WASM app replaces) draws what the app's first frame draws; only
-    // full SSR (no script) draws every row, since it cannot scroll them in.
-    let preview = use_hook(try_consume_context::<SsrData>).is_some_and(|d| d.is_preview());
-    let full_ssr = env.platform == PlatformKind::Ssr && !preview;
+    // a page without scripts draws every row, since it cannot scroll them in.
+    let mode = use_render_mode();
+    let full_ssr = mode.is_static();
     let laid = use_memo(use_reactive!(|spans| Rc::new(layout(&spans.0))));
     let layout: Rc<Layout> = laid();
     let marked = use_memo(use_reactive!(|spans| Rc::new(row_marks(&spans.0, &laid()))));
@@ -97,7 +97,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
 
     // Server-rendered HTML cannot set a scroll position: it draws its rows from the top of the
     // canvas. Live renderers place each row at its place in the whole list and scroll.
-    let rows_from_top = env.platform == PlatformKind::Ssr;
+    let rows_from_top = mode.on_server();
     let canvas_height =
         if rows_from_top { (last - first) as f64 * ROW_HEIGHT } else { total_height };
     let mut scroll_to = move |y: f64| {
@@ -149,7 +149,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
     let trace_ns = layout.end_ns - layout.start_ns;
     let ticks = ruler::ticks(0, trace_ns);
     // Roving tabindex: the selected row if it is drawn, else the first drawn row.
-    let tab_row = if env.platform == PlatformKind::Ssr {
+    let tab_row = if mode.on_server() {
         None
     } else {
         selected().filter(|s| visible[first..last].contains(s)).or(visible.get(first).copied())
@@ -379,7 +379,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                     }
                 }
                 // Below the rows, in the rows' column: beside them it would squeeze them.
-                if env.platform == PlatformKind::Ssr && !full_ssr {
+                if mode == RenderMode::Preview {
                     noscript {
                         p { class: "wf-more",
                             "JavaScript is off: "
