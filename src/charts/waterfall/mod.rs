@@ -30,13 +30,25 @@ use marks::{row_marks, RowMarks};
 use row::WaterfallRow;
 use search::{find_matches, match_label, matches_below, Step};
 use state::{SpanUrl, State};
-use viewport::{minimap_bars, minimap_window, tab_stop, Viewport, MINIMAP_HEIGHT, SSR_ROWS};
+use viewport::{
+    minimap_bars, minimap_paths, minimap_window, tab_stop, Viewport, MINIMAP_HEIGHT, SSR_ROWS,
+};
 
 /// A trace's spans, compared by identity so large traces are never compared element-wise.
 #[derive(Clone)]
 pub struct SharedSpans(pub Rc<Vec<Span>>);
 
 impl PartialEq for SharedSpans {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A trace's layout, compared by identity: it is laid out again only for another trace.
+#[derive(Clone)]
+pub(crate) struct SharedLayout(pub Rc<Layout>);
+
+impl PartialEq for SharedLayout {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
@@ -211,6 +223,7 @@ fn minimap(f: &Frame, state: State, ticks: &[ruler::Tick]) -> Element {
     let total = f.view.total_height;
     let (window_y, window_h) = minimap_window((state.scroll_top)(), total, f.visible.len());
     let bars = minimap_bars(&f.layout, &f.visible);
+    let paths = minimap_paths(&bars, |bar| f.colours.of(f.layout.rows[bar.row].span));
     rsx! {
         div { class: "wf-minimap",
             svg {
@@ -221,8 +234,8 @@ fn minimap(f: &Frame, state: State, ticks: &[ruler::Tick]) -> Element {
                 onmousemove: move |e| state.drag_minimap(e.element_coordinates().y, total),
                 onmouseup: move |_| state.release_minimap(),
                 onmouseleave: move |_| state.release_minimap(),
-                for (i, bar) in bars.into_iter().enumerate() {
-                    rect { key: "{i}", x: "{bar.x:.1}", y: "{bar.y:.2}", width: "{bar.width:.1}", height: "{bar.height:.2}", class: "mm-bar", fill: f.colours.of(f.layout.rows[bar.row].span) }
+                for (colour, d) in paths {
+                    path { key: "{colour}", class: "mm-bar", fill: colour, d }
                 }
                 rect { class: "mm-window", x: "0", y: "{window_y:.2}", width: "1000", height: "{window_h:.2}" }
             }
@@ -241,7 +254,6 @@ fn rows(f: &Frame, state: State) -> Element {
         let (layout, url, shown) = (f.layout.clone(), f.url.clone(), f.view.shown_height());
         move |e: KeyboardEvent| state.key(e, &layout, &url, shown)
     };
-    let trace_ns = f.layout.end_ns - f.layout.start_ns;
     rsx! {
         div {
             class: "wf-scroll",
@@ -252,12 +264,10 @@ fn rows(f: &Frame, state: State) -> Element {
                 for (offset, &row_index) in f.visible[first..last].iter().enumerate() {
                     WaterfallRow {
                         key: "{row_index}",
-                        span: f.spans.0[f.layout.rows[row_index].span].clone(),
+                        spans: f.spans.clone(),
+                        layout: SharedLayout(f.layout.clone()),
                         color: f.colours.of(f.layout.rows[row_index].span).to_owned(),
-                        row: f.layout.rows[row_index].clone(),
                         marks: f.marks.get(row_index).copied().unwrap_or_default(),
-                        trace_ns,
-                        trace_start_ns: f.layout.start_ns,
                         tab_stop: tab_row == Some(row_index),
                         row_index,
                         top: f.view.top(offset),

@@ -4,27 +4,24 @@
 
 use dioxus::prelude::*;
 
-use crate::model::Span;
 use crate::words::format_duration;
 
 use super::bars;
-use super::layout;
 use super::marks::RowMarks;
+use super::{SharedLayout, SharedSpans};
 
 #[component]
 pub(crate) fn WaterfallRow(
-    span: Span,
+    /// The trace and its layout, shared (compared by identity): a row reads its own span and
+    /// layout row from them, so drawing a row copies neither.
+    spans: SharedSpans,
+    layout: SharedLayout,
+    row_index: usize,
     /// The trace's colour for the span's service.
     color: String,
-    row: layout::Row,
     marks: RowMarks,
-    /// The trace's duration, to place an attempt's wait.
-    trace_ns: u64,
-    /// When the trace starts, to place the span's events.
-    trace_start_ns: u64,
     /// The one row Tab stops at (roving tabindex).
     tab_stop: bool,
-    row_index: usize,
     top: f64,
     collapsed: bool,
     selected: bool,
@@ -38,6 +35,11 @@ pub(crate) fn WaterfallRow(
     /// Pages without scripts make the name a link that selects the span.
     href: Option<String>,
 ) -> Element {
+    let layout = &layout.0;
+    let row = &layout.rows[row_index];
+    let span = &spans.0[row.span];
+    // The trace's duration places an attempt's wait; its start, the span's events.
+    let (trace_ns, trace_start_ns) = (layout.end_ns - layout.start_ns, layout.start_ns);
     let mut class = String::from("wf-row");
     for (on, name) in [
         (selected, " selected"),
@@ -132,14 +134,14 @@ pub(crate) fn WaterfallRow(
                 for (i, (at, long)) in row.critical_parts.iter().enumerate() {
                     div { key: "{i}", class: "wf-crit", style: "left: {at * 100.0:.3}%; width: max({long * 100.0:.3}%, 1px)" }
                 }
-                if let Some(edge) = bars::error_edge(&span, row.offset) {
+                if let Some(edge) = bars::error_edge(span, row.offset) {
                     span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {edge * 100.0:.3}%",
                         title: "Error: {span.status.message}",
                     }
                 }
                 if !span.events.is_empty() {
                     svg { class: "wf-events", view_box: "0 0 1000 10", preserve_aspect_ratio: "none",
-                        for (i, at) in bars::event_ticks(&span, trace_start_ns, trace_ns) {
+                        for (i, at) in bars::event_ticks(span, trace_start_ns, trace_ns) {
                             line { key: "{i}", class: "wf-event", x1: "{at * 1000.0:.1}", x2: "{at * 1000.0:.1}", y1: "0", y2: "10",
                                 title { "{span.events[i].name} at +{format_duration(span.events[i].time_ns.saturating_sub(span.start_ns))}" }
                             }

@@ -125,3 +125,17 @@ fn minimap_bars_one_per_row_then_bucketed() {
         2+3@0.2:0.5 r3"#]]
     .assert_eq(&bars(&layout, &visible).lines().take(2).collect::<Vec<_>>().join("\n"));
 }
+
+#[test]
+fn minimap_paths_one_per_colour_in_order_of_first_use() {
+    let bar = |y: f64, row: usize| MinimapBar { x: 10.0, y, width: 500.0, height: 2.5, row };
+    let bars = [bar(0.0, 0), bar(2.5, 1), bar(5.0, 2), bar(7.5, 3)];
+    let colour = |b: &MinimapBar| if b.row % 2 == 1 { "blue" } else { "red" };
+    let got: Vec<String> =
+        minimap_paths(&bars, colour).into_iter().map(|(c, d)| format!("{c}: {d}")).collect();
+    expect![[r#"
+        red: M10.0 0.00h500.0v2.50h-500.0zM10.0 5.00h500.0v2.50h-500.0z
+        blue: M10.0 2.50h500.0v2.50h-500.0zM10.0 7.50h500.0v2.50h-500.0z"#]]
+    .assert_eq(&got.join("\n"));
+    assert!(minimap_paths(&[], colour).is_empty());
+}
