@@ -12,7 +12,7 @@ use crate::charts::flame::ChartLink;
 use crate::env::{use_render_mode, Env};
 use crate::filters::{InsightFilters, ProfileFilters};
 use crate::hooks::{use_api, Loadable};
-use crate::model::{ProfileCreated, ProfileSummary};
+use crate::model::{ProfileCreated, ProfileSource, ProfileSummary};
 
 use crate::routes::Route;
 use crate::views::flamegraph::GraphAnswer;
@@ -55,7 +55,7 @@ fn ProfileTools(version: Signal<u32>) -> Element {
     let mut problem = use_signal(|| None::<String>);
     let open_newest = {
         let env = env.clone();
-        move |source: &'static str| {
+        move |source: ProfileSource| {
             let env = env.clone();
             async move {
                 let list = crate::uitrace::get_text(
@@ -91,7 +91,7 @@ fn ProfileTools(version: Signal<u32>) -> Element {
                 {
                     Ok(_) => {
                         version += 1;
-                        open("cpu").await;
+                        open(ProfileSource::Cpu).await;
                     }
                     Err(error) => problem.set(Some(failure_text(&error))),
                 }

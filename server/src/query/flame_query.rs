@@ -1,6 +1,8 @@
 //! `FlameQuery`: the parameters of `GET /api/v1/flamegraph`, parsed in one pure function so
 //! every rule (and every refusal) is unit-tested.
 
+use otelscope_app::model::{FlameKind, MatchedBy};
+
 use super::flame_tree::Matcher;
 use super::params::{params, time, DEFAULT_INSIGHT_RANGE_NS};
 
@@ -30,12 +32,12 @@ impl OperationQuery {
         Matcher { service: &self.service, name: self.name.as_deref(), root_only: self.root_only }
     }
 
-    /// `"root"` or `"any"`, as the answer's `matched_by` says.
-    pub fn matched_by(&self) -> &'static str {
+    /// Which spans it folds, as the answer's `matched_by` says.
+    pub fn matched_by(&self) -> MatchedBy {
         if self.root_only {
-            "root"
+            MatchedBy::Root
         } else {
-            "any"
+            MatchedBy::Any
         }
     }
 }
@@ -52,11 +54,11 @@ impl Selection {
         }
     }
 
-    /// `"trace"` or `"operation"`, the answer's `kind`.
-    pub fn kind(&self) -> &'static str {
+    /// The answer's `kind`.
+    pub fn kind(&self) -> FlameKind {
         match self {
-            Selection::Trace(_) => "trace",
-            Selection::Operation(_) => "operation",
+            Selection::Trace(_) => FlameKind::Trace,
+            Selection::Operation(_) => FlameKind::Operation,
         }
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read as _;
 
-use otelscope_app::model::{FlameGraph, FlameNode};
+use otelscope_app::model::{FlameGraph, FlameKind, FlameNode, ProfileSource};
 
 use super::flame::Folded;
 use super::profile_tree::{self, TreeTooLarge};
@@ -71,8 +71,8 @@ impl Default for Limits {
 /// An imported profile, folded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
-    /// `"pprof"` or `"folded"`.
-    pub source: &'static str,
+    /// Pprof or folded stacks (or the server's own CPU profile, folded from pprof).
+    pub source: ProfileSource,
     /// The unit of the values: `"samples"`, or the unit of the pprof sample type used.
     pub unit: String,
     pub folded: Folded,
@@ -213,7 +213,7 @@ pub fn parse_folded(text: &str, limits: &Limits) -> Result<Parsed, ProfileError>
         return Err(ProfileError::Empty);
     }
     let (folded, nodes) = stacks.finish()?;
-    Ok(Parsed { source: "folded", unit: "samples".into(), folded, nodes })
+    Ok(Parsed { source: ProfileSource::Folded, unit: "samples".into(), folded, nodes })
 }
 
 /// Folded text this server wrote (a kept profile) back into stacks; lines that are not
@@ -277,7 +277,7 @@ pub fn graph(folded: &Folded, title: &str, unit: &str) -> FlameGraph {
         });
     }
     FlameGraph {
-        kind: "profile".into(),
+        kind: FlameKind::Profile,
         title: title.into(),
         unit: unit.into(),
         traces: folded.traces,
@@ -481,7 +481,7 @@ mod tests {
         let text = "a;b 1\na;b!z 2\na;b;y 3\na;b::c;d 4\na;b c 5\nx 6\na 7\n";
         let folded = parse_folded(text, &Limits::DEFAULT).unwrap().folded;
         let ours = graph(&folded, "t", "samples");
-        assert_eq!((ours.kind.as_str(), ours.root.total, ours.traces), ("profile", 28.0, 1));
+        assert_eq!((ours.kind, ours.root.total, ours.traces), (FlameKind::Profile, 28.0, 1));
         assert_eq!(
             ours.root.children.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
             ["a", "x"]

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples, RetryStats};
+use otelscope_app::model::{
+    AttemptCount, RetriesAnswer, RetryExampleKind, RetryExamples, RetryStats,
+};
 
 use super::params::RetryQuery;
 use crate::store::{Counts, Histogram};
@@ -17,7 +19,7 @@ pub const EXAMPLES_PER_KIND: usize = 5;
 pub struct RetryRows {
     pub rows: Vec<RetryRow>,
     /// `(service, name, kind, trace_id)`, newest first.
-    pub examples: Vec<(String, String, String, String)>,
+    pub examples: Vec<(String, String, RetryExampleKind, String)>,
 }
 
 /// One `retry_rollup` row as read back (its blobs decoded).
@@ -55,12 +57,7 @@ pub fn answer(found: RetryRows, q: &RetryQuery) -> RetriesAnswer {
     let mut found: BTreeMap<(String, String), RetryExamples> = BTreeMap::new();
     for (service, name, kind, trace_id) in examples {
         let entry = found.entry((service, name)).or_default();
-        let list = match kind.as_str() {
-            "retried" => &mut entry.retried,
-            "gave_up" => &mut entry.gave_up,
-            "circuit_open" => &mut entry.circuit_open,
-            _ => continue,
-        };
+        let list = entry.of_mut(kind);
         if list.len() < EXAMPLES_PER_KIND && !list.contains(&trace_id) {
             list.push(trace_id);
         }

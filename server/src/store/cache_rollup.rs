@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{AttrValue, MetricKind, MetricPoint, Span, Temporality};
+use otelscope_app::model::{AttrValue, CacheSource, MetricKind, MetricPoint, Span, Temporality};
 
 use super::rollup::{
     attr_str, bucket_of, CacheDelta, CacheExample, CacheKey, CounterPoint, EXAMPLES_PER_BUCKET,
@@ -34,7 +34,7 @@ pub(super) fn extract(
             service: span.service.clone(),
             name: attr_str(&span.attributes, "cache.name").unwrap_or(&span.name).to_owned(),
             layer: attr_str(&span.attributes, "cache.layer").unwrap_or_default().to_owned(),
-            source: "spans",
+            source: CacheSource::Spans,
         };
         if !*hit {
             let start = span.start_ns.min(i64::MAX as u64) as i64;
@@ -124,7 +124,7 @@ fn counter_of(point: &MetricPoint) -> Option<(CacheKey, bool)> {
         service: point.service.clone(),
         name: name.to_owned(),
         layer: attr_str(attrs, "cache.layer").unwrap_or(layer).to_owned(),
-        source: "metrics",
+        source: CacheSource::Metrics,
     };
     Some((key, hit))
 }

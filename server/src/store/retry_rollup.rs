@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use otelscope_app::model::{Span, SpanKind};
+use otelscope_app::model::{RetryExampleKind, Span, SpanKind};
 
 use super::rollup::{
     attr_int, attr_str, bucket_of, RetryDelta, RetryExample, RetryKey, EXAMPLES_PER_BUCKET,
@@ -42,8 +42,8 @@ pub(super) fn extract(spans: &[Span]) -> (Vec<(RetryKey, RetryDelta)>, Vec<Retry
         }
     }
     let mut deltas: BTreeMap<RetryKey, RetryDelta> = BTreeMap::new();
-    let mut examples: BTreeMap<(RetryKey, &'static str), Vec<RetryExample>> = BTreeMap::new();
-    let mut example = |key: &RetryKey, kind: &'static str, span: &Span| {
+    let mut examples: BTreeMap<(RetryKey, RetryExampleKind), Vec<RetryExample>> = BTreeMap::new();
+    let mut example = |key: &RetryKey, kind: RetryExampleKind, span: &Span| {
         let list = examples.entry((key.clone(), kind)).or_default();
         list.push(RetryExample {
             key: key.clone(),
@@ -86,16 +86,16 @@ pub(super) fn extract(spans: &[Span]) -> (Vec<(RetryKey, RetryDelta)>, Vec<Retry
             delays.iter().for_each(|&ns| delta.delays.record(ns));
             if attempts > 1 {
                 delta.retried += 1;
-                example(&key, "retried", span);
+                example(&key, RetryExampleKind::Retried, span);
             }
             match outcome {
                 Some("exhausted") => {
                     delta.give_ups += 1;
-                    example(&key, "gave_up", span);
+                    example(&key, RetryExampleKind::GaveUp, span);
                 }
                 Some("circuit_open") => {
                     delta.circuit_open += 1;
-                    example(&key, "circuit_open", span);
+                    example(&key, RetryExampleKind::CircuitOpen, span);
                 }
                 _ => {}
             }
@@ -121,7 +121,7 @@ pub(super) fn extract(spans: &[Span]) -> (Vec<(RetryKey, RetryDelta)>, Vec<Retry
                 if k == 1 {
                     delta.retried += 1;
                 }
-                example(&key, "retried", span);
+                example(&key, RetryExampleKind::Retried, span);
             }
         }
     }

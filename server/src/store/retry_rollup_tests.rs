@@ -103,10 +103,8 @@ pub(crate) fn check(parts: &[&[Span]]) -> RetriesAnswer {
         examples.extend(found);
     }
     examples.sort_by_key(|e| std::cmp::Reverse(e.start_ns));
-    let examples = examples
-        .into_iter()
-        .map(|e| (e.key.service, e.key.name, e.kind.to_owned(), e.trace_id))
-        .collect();
+    let examples =
+        examples.into_iter().map(|e| (e.key.service, e.key.name, e.kind, e.trace_id)).collect();
     answer(RetryRows { rows, examples }, &RetryQuery { since_ns: 0, until_ns: 100, service: None })
 }
 

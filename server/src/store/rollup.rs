@@ -55,8 +55,7 @@ pub(super) struct CacheKey {
     pub service: String,
     pub name: String,
     pub layer: String,
-    /// `spans` or `metrics`.
-    pub source: &'static str,
+    pub source: otelscope_app::model::CacheSource,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,8 +145,7 @@ pub(super) struct RetryDelta {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct RetryExample {
     pub key: RetryKey,
-    /// `retried`, `gave_up` or `circuit_open`.
-    pub kind: &'static str,
+    pub kind: otelscope_app::model::RetryExampleKind,
     pub start_ns: i64,
     pub trace_id: String,
 }
@@ -224,7 +222,7 @@ mod tests {
                 service: String::new(),
                 name: String::new(),
                 layer: String::new(),
-                source: "metrics",
+                source: otelscope_app::model::CacheSource::Metrics,
             },
             hit: true,
         }
