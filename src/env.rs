@@ -95,10 +95,59 @@ impl SsrData {
     }
 }
 
-/// Whether this is a page without scripts (`/ssr/...`): links instead of handlers, and no
-/// controls that need scripts. Call during a render.
-pub(crate) fn full_ssr() -> bool {
+/// How the current render reaches the user. Components ask this (through [`render_mode`] or
+/// [`use_render_mode`]), never the platform, whether they run on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenderMode {
+    /// A running app (the browser's WASM or the desktop window): handlers, timers and
+    /// scrolling work, and the view draws only what is in view.
+    Live,
+    /// Server HTML the WASM app replaces as soon as it starts ([`SsrData::preview`]): it
+    /// draws what the app's first frame draws, from the top, with no handlers, for a browser
+    /// that is still loading the app.
+    Preview,
+    /// A page without scripts (`/ssr/...`): links instead of handlers, no controls that need
+    /// scripts, and lists drawn whole (a page at a time) since they cannot scroll in.
+    Static,
+}
+
+impl RenderMode {
+    /// Drawn by a running app (not server HTML).
+    pub fn is_live(self) -> bool {
+        self == RenderMode::Live
+    }
+
+    /// Server HTML, a preview or a page without scripts: no scroll position, no clock that
+    /// ticks, no local time zone.
+    pub fn on_server(self) -> bool {
+        self != RenderMode::Live
+    }
+
+    /// A page without scripts.
+    pub fn is_static(self) -> bool {
+        self == RenderMode::Static
+    }
+}
+
+/// This render's mode, from the renderer's `Env` and, on the server, whether its `SsrData` is
+/// a preview. Call during a render (any component, any branch).
+pub(crate) fn render_mode() -> RenderMode {
     let env = dioxus::prelude::consume_context::<Env>();
-    let preview = dioxus::prelude::try_consume_context::<SsrData>().is_some_and(|d| d.is_preview());
-    env.platform == PlatformKind::Ssr && !preview
+    match env.platform {
+        PlatformKind::Web | PlatformKind::Desktop => RenderMode::Live,
+        PlatformKind::Ssr => {
+            let preview =
+                dioxus::prelude::try_consume_context::<SsrData>().is_some_and(|d| d.is_preview());
+            if preview {
+                RenderMode::Preview
+            } else {
+                RenderMode::Static
+            }
+        }
+    }
+}
+
+/// [`render_mode`] as a hook: asked once per component (a component's mode never changes).
+pub(crate) fn use_render_mode() -> RenderMode {
+    dioxus::prelude::use_hook(render_mode)
 }

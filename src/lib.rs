@@ -15,7 +15,7 @@ mod views;
 mod words;
 
 pub use api_failure::ApiFailure;
-pub use env::{ApiOutcome, Env, PlatformKind, SsrData};
+pub use env::{ApiOutcome, Env, PlatformKind, RenderMode, SsrData};
 pub use routes::Route;
 
 use dioxus::prelude::*;

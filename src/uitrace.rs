@@ -105,7 +105,7 @@ fn epoch_ms(time: std::time::SystemTime) -> f64 {
 pub(crate) fn use_ui_tracing() {
     let env = use_context::<Env>();
     use_hook(move || {
-        if env.platform == PlatformKind::Ssr || env.self_telemetry == Some(false) {
+        if crate::env::render_mode().on_server() || env.self_telemetry == Some(false) {
             return;
         }
         TRACING.with_borrow_mut(|tracing| *tracing = Some(Tracing::start(env.platform)));

@@ -367,7 +367,7 @@ async fn a_kept_profile_too_large_to_draw_is_refused_not_drawn() {
     let text: String = (0..2_000).map(|s| format!("root{s};{deep} 1\n")).collect();
     let summary = |id: &str, nodes| ProfileSummary {
         id: id.into(),
-        source: "folded".into(),
+        source: otelscope_app::model::ProfileSource::Folded,
         name: "old".into(),
         created_ns: 1,
         stacks: 2_000,

@@ -130,7 +130,9 @@ async fn a_real_pprof_shows_its_busy_function_heaviest() {
     }
     let list: Vec<ProfileSummary> =
         serde_json::from_slice(&send(state, get("/api/v1/profiles")).await.body).unwrap();
-    assert!(list.iter().all(|p| p.source == "pprof" && p.name == "busy.pb" && p.total > 100));
+    assert!(list
+        .iter()
+        .all(|p| p.source.as_str() == "pprof" && p.name == "busy.pb" && p.total > 100));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,13 +2,13 @@
 
 use dioxus::prelude::*;
 
-use crate::env::full_ssr;
+use crate::env::use_render_mode;
 
 /// A small "Copy" button for `text`, named "Copy the {what}"; says "Copied" once it has.
 #[component]
 pub(crate) fn CopyButton(text: String, what: &'static str) -> Element {
     let mut copied = use_signal(|| None::<String>);
-    if full_ssr() {
+    if use_render_mode().is_static() {
         return rsx! {};
     }
     let done = copied.read().as_deref() == Some(text.as_str());

@@ -2,16 +2,16 @@
 
 use dioxus::prelude::*;
 
-use crate::env::{Env, PlatformKind};
+use crate::env::use_render_mode;
 use crate::hooks::{Live, REFRESH_SECONDS};
 use crate::platform;
 use crate::words::format_ago;
 
 #[component]
 pub(crate) fn LiveControl() -> Element {
-    let platform = use_context::<Env>().platform;
+    let mode = use_render_mode();
     let Some(mut live) = try_use_context::<Live>() else { return rsx! {} };
-    if platform == PlatformKind::Ssr {
+    if mode.on_server() {
         return rsx! {
             div { class: "live",
                 span { class: "live-state", "server-rendered · reload for new data" }

@@ -57,7 +57,7 @@ pub(crate) fn Shell() -> Element {
 fn TraceLookup() -> Element {
     let mut typed = use_signal(String::new);
     let mut refused = use_signal(|| false);
-    if crate::env::full_ssr() {
+    if crate::env::use_render_mode().is_static() {
         return rsx! {};
     }
     rsx! {

@@ -2,7 +2,7 @@
 
 use dioxus::prelude::*;
 
-use crate::env::{full_ssr, Env, PlatformKind};
+use crate::env::use_render_mode;
 use crate::platform;
 use crate::words::{format_ago, format_start, zone_name};
 
@@ -15,8 +15,8 @@ pub(crate) struct Zone {
 
 /// Provides the zone choice to every page (the shell calls it once).
 pub(crate) fn use_zone_provider() {
-    let ssr = use_context::<Env>().platform == PlatformKind::Ssr;
-    use_context_provider(|| Zone { utc: Signal::new(ssr) });
+    let on_server = use_render_mode().on_server();
+    use_context_provider(|| Zone { utc: Signal::new(on_server) });
 }
 
 impl Zone {
@@ -56,6 +56,7 @@ pub(crate) fn StartTime(ns: u64) -> Element {
 #[component]
 pub(crate) fn ZoneSwitch() -> Element {
     let mut utc = use_context::<Zone>().utc;
+    let mode = use_render_mode();
     let shown = utc();
     let name = if shown {
         "UTC".to_owned()
@@ -64,7 +65,7 @@ pub(crate) fn ZoneSwitch() -> Element {
     };
     rsx! {
         span { class: "zone", "({name})"
-            if !full_ssr() {
+            if !mode.is_static() {
                 button { class: "zone-switch", r#type: "button",
                     title: if shown { "Show times in your local time zone" } else { "Show times in UTC" },
                     onclick: move |_| utc.set(!shown),

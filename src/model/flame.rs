@@ -6,18 +6,17 @@ use serde::{Deserialize, Serialize};
 /// operation in a range, from a CPU profile, or the difference of two selections.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FlameGraph {
-    /// `"trace"`, `"operation"` or `"profile"`.
-    pub kind: String,
+    /// What was folded.
+    pub kind: FlameKind,
     /// What was folded, for people: "trace 4bf92f35…", "GET /products/{id} (catalog-api)".
     pub title: String,
     /// The unit of every value: `"µs"` (span self times) or `"samples"` (CPU profiles).
     pub unit: String,
     /// How many traces (or profiles) were folded in; values of a diff are divided by it.
     pub traces: u64,
-    /// Operation selections: `"any"`, every span of the operation wherever it sits (its subtree
-    /// is the graph, so frames above it are cut off); `"root"`, only traces whose root it is.
+    /// Operation selections: which spans of the operation were folded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matched_by: Option<String>,
+    pub matched_by: Option<MatchedBy>,
     /// True when stacks were bounded (too many distinct stacks or frames too deep) and the
     /// excess was merged into `[other]` frames.
     #[serde(default)]
@@ -28,6 +27,47 @@ pub struct FlameGraph {
     /// The tree; its root is named `all`.
     pub root: FlameNode,
 }
+
+/// What a flame graph folded (`"trace"`, `"operation"`, `"profile"` on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlameKind {
+    /// One trace's spans (self times).
+    Trace,
+    /// Every span of one operation in a range.
+    Operation,
+    /// A CPU profile (samples).
+    Profile,
+}
+
+wire_kind!(FlameKind { Trace = "trace", Operation = "operation", Profile = "profile" });
+
+/// Which spans of an operation a flame graph folded (`"any"`, `"root"` on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// Every span of the operation wherever it sits (its subtree is the graph, so frames
+    /// above it are cut off).
+    Any,
+    /// Only traces whose root it is.
+    Root,
+}
+
+wire_kind!(MatchedBy { Any = "any", Root = "root" });
+
+/// Where a stored profile came from (`"cpu"`, `"pprof"`, `"folded"` on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileSource {
+    /// The server's own CPU profile, taken by `/api/v1/profiles/cpu`.
+    Cpu,
+    /// An imported pprof file.
+    Pprof,
+    /// Imported folded stacks.
+    Folded,
+}
+
+wire_kind!(ProfileSource { Cpu = "cpu", Pprof = "pprof", Folded = "folded" });
 
 /// The base side of a differential flame graph.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -68,9 +108,8 @@ pub struct ProfileCreated {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileSummary {
     pub id: String,
-    /// `"cpu"` (the server's own, taken by `/api/v1/profiles/cpu`), `"pprof"` or `"folded"`
-    /// (imported).
-    pub source: String,
+    /// The server's own CPU profile, or an imported pprof or folded file.
+    pub source: ProfileSource,
     /// A name for people: the file name given on import, or "otelscope CPU, 10 s".
     pub name: String,
     /// When it was stored (ns since the epoch).

@@ -22,8 +22,8 @@ pub struct CacheStats {
     #[serde(default)]
     pub layer: String,
     pub service: String,
-    /// Where the numbers come from: `spans` (`cache.hit`) or `metrics` (counters).
-    pub source: String,
+    /// Where the numbers come from.
+    pub source: CacheSource,
     pub hits: u64,
     pub misses: u64,
     /// `hits / (hits + misses)`; absent when there was no lookup.
@@ -36,6 +36,22 @@ pub struct CacheStats {
     #[serde(default)]
     pub miss_examples: Vec<String>,
 }
+
+/// Where a cache's numbers come from (`"spans"`, `"metrics"` on the wire).
+/// Declared in the order of their text, so sorting by either gives the same order.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheSource {
+    /// Hit and miss counters.
+    Metrics,
+    /// Spans' `cache.hit` attributes (which name their traces).
+    #[default]
+    Spans,
+}
+
+wire_kind!(CacheSource { Spans = "spans", Metrics = "metrics" });
 
 /// Lookups in one step.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -96,6 +112,27 @@ pub struct AttemptCount {
     pub calls: u64,
 }
 
+/// The kinds of retry examples (`"retried"`, `"gave_up"`, `"circuit_open"` in storage).
+/// Declared in the order of their text, so sorting by either gives the same order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryExampleKind {
+    /// A call refused by an open circuit breaker.
+    CircuitOpen,
+    /// A call that ended with `retry.outcome = exhausted`.
+    GaveUp,
+    /// A call that took more than one attempt.
+    Retried,
+}
+
+wire_kind!(RetryExampleKind { Retried = "retried", GaveUp = "gave_up", CircuitOpen = "circuit_open" });
+
+impl RetryExampleKind {
+    /// Every kind, in the order the retries page lists them.
+    pub const ALL: [RetryExampleKind; 3] =
+        [RetryExampleKind::Retried, RetryExampleKind::GaveUp, RetryExampleKind::CircuitOpen];
+}
+
 /// A few trace ids of each kind, newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetryExamples {
@@ -105,4 +142,24 @@ pub struct RetryExamples {
     pub gave_up: Vec<String>,
     #[serde(default)]
     pub circuit_open: Vec<String>,
+}
+
+impl RetryExamples {
+    /// The examples of `kind`.
+    pub fn of(&self, kind: RetryExampleKind) -> &Vec<String> {
+        match kind {
+            RetryExampleKind::Retried => &self.retried,
+            RetryExampleKind::GaveUp => &self.gave_up,
+            RetryExampleKind::CircuitOpen => &self.circuit_open,
+        }
+    }
+
+    /// The examples of `kind`, to add to.
+    pub fn of_mut(&mut self, kind: RetryExampleKind) -> &mut Vec<String> {
+        match kind {
+            RetryExampleKind::Retried => &mut self.retried,
+            RetryExampleKind::GaveUp => &mut self.gave_up,
+            RetryExampleKind::CircuitOpen => &mut self.circuit_open,
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The wire model: the JSON shapes of the query API, shared by the server (which produces them)
 //! and the app (which reads them). Plain serde types; no dependency on axum, tokio or dioxus.
 
+#[macro_use]
+mod wire;
 mod flame;
 mod insights;
 pub mod params;
@@ -16,6 +18,7 @@ pub use signals::*;
 pub use summary::{trace_facts, TraceFacts};
 pub use text::{has_attr_text, value_text};
 pub use trace::*;
+pub use wire::UnknownKind;
 
 /// The trace search's page size when none is asked for, and the largest (a larger `limit`
 /// reads as this).
@@ -37,7 +40,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     /// `"ok"`, or `"degraded"` when the store's writer is not committing (see `writer`).
-    pub status: String,
+    pub status: HealthStatus,
     /// The server's version (`CARGO_PKG_VERSION`).
     pub version: String,
     /// The store's writer: `"ok"`, or `"failing: <why>"` while its last commit failed (for
@@ -68,11 +71,22 @@ pub struct DemoStatus {
     pub l2_detail: String,
 }
 
+/// The server's health as a word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    /// The store's writer is not committing.
+    Degraded,
+}
+
+wire_kind!(HealthStatus { Ok = "ok", Degraded = "degraded" });
+
 impl Health {
     /// A healthy answer of `version` (tests and previews).
     pub fn ok(version: impl Into<String>) -> Health {
         Health {
-            status: "ok".into(),
+            status: HealthStatus::Ok,
             version: version.into(),
             writer: "ok".into(),
             otlp_http: None,

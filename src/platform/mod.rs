@@ -13,3 +13,15 @@ mod imp;
 compile_error!("otelscope-app needs one of the features `web`, `desktop` or `ssr`");
 
 pub use imp::*;
+
+// The lazily loaded pages' modules: real split points in the browser's `split` build,
+// drawn at once everywhere else (desktop, SSR, tests).
+#[cfg(feature = "split")]
+#[path = "split.rs"]
+mod modules;
+
+#[cfg(not(feature = "split"))]
+#[path = "unsplit.rs"]
+mod modules;
+
+pub(crate) use modules::*;

@@ -9,7 +9,7 @@ use crate::charts::track_width;
 use crate::components::{InsightPage, OtlpHint, RangeForm};
 use crate::filters::{InsightFilters, TraceFilters};
 use crate::hooks::{use_api, use_api_live, Loadable};
-use crate::model::{CacheAnswer, CacheStats, Health};
+use crate::model::{CacheAnswer, CacheSource, CacheStats, Health};
 use crate::routes::Route;
 use crate::words::format_rate;
 
@@ -120,7 +120,7 @@ fn cache_row(c: &CacheStats) -> Element {
                     Link { class: "example", "data-kind": "miss", to: Route::TraceDetail { trace_id: id.clone() }, code { title: "{id}", {short_id(id)} } }
                     " "
                 }
-                if c.misses > 0 && c.source == "spans" {
+                if c.misses > 0 && c.source == CacheSource::Spans {
                     Link { class: "miss-search", to: misses_search, "find misses" }
                 }
             }

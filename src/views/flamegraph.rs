@@ -11,7 +11,7 @@ use crate::charts::flame::{page_href, ChartLink, FlamePanel, SharedGraph};
 use crate::components::{OperationList, OtlpHint};
 use crate::filters::{ChartParams, FlameFilters, INSIGHT_RANGES};
 use crate::hooks::{use_api, use_api_shared, Loadable};
-use crate::model::{FlameGraph as Graph, Services};
+use crate::model::{FlameGraph as Graph, FlameKind, MatchedBy, Services};
 use crate::routes::Route;
 use crate::ApiFailure;
 
@@ -93,7 +93,7 @@ pub(crate) fn GraphAnswer(
         Loadable::Ready(graph) if graph.root.total <= 0.0 && graph.root.children.is_empty() => {
             rsx! {
                 p { class: "empty-state", "data-state": "empty",
-                    if graph.kind == "profile" {
+                    if graph.kind == FlameKind::Profile {
                         "{graph.title} holds no samples (an idle process is rarely on the CPU)."
                     } else {
                         "No spans with self time for {graph.title} in this range. "
@@ -103,17 +103,17 @@ pub(crate) fn GraphAnswer(
             }
         }
         Loadable::Ready(graph) => {
-            let matched = match graph.matched_by.as_deref() {
-                Some("root") => " · only traces whose root it is",
-                Some("any") => " · every span of it, wherever it sits",
-                _ => "",
+            let matched = match graph.matched_by {
+                Some(MatchedBy::Root) => " · only traces whose root it is",
+                Some(MatchedBy::Any) => " · every span of it, wherever it sits",
+                None => "",
             };
             let traces = match graph.traces {
-                _ if graph.kind == "profile" => String::new(),
+                _ if graph.kind == FlameKind::Profile => String::new(),
                 1 => "1 trace · ".to_owned(),
                 n => format!("{n} traces · "),
             };
-            let file = if graph.kind == "profile" { "profile" } else { "flamegraph" };
+            let file = if graph.kind == FlameKind::Profile { "profile" } else { "flamegraph" };
             rsx! {
                 h2 { class: "fl-title", "{graph.title}" }
                 p { class: "fl-meta",

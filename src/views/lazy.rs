@@ -2,11 +2,13 @@
 //! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`,
 //! the trace search `split_search.wasm`, and the services, cache, retry and self pages
 //! `split_insights.wasm`, so the first paint of every other
-//! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly.
+//! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly. The
+//! split points themselves are platform code (`platform::load_module`).
 
 use dioxus::prelude::*;
 
 use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters, TraceFilters};
+use crate::platform;
 use crate::routes::Route;
 use crate::views::{cache, flamegraph, profile, retries, self_view, services, traces};
 
@@ -45,8 +47,24 @@ pub(crate) fn SelfView() -> Element {
     rsx! { Lazy { route: Route::SelfView {} } }
 }
 
+/// A module's draw function: the page of a route, if the module has it.
+pub(crate) type Draw = fn(Route) -> Element;
+
+/// A split module's file could not be loaded (the server went away, or a newer build).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ModuleMissing;
+
+/// The draw function of module `name` (`flame`, `search`, else insights) in this binary.
+pub(crate) fn draw_module(name: Option<&'static str>) -> Draw {
+    match name {
+        Some("flame") => draw_flame,
+        Some("search") => draw_search,
+        _ => draw_insights,
+    }
+}
+
 /// Draws one of the flame module's pages.
-fn draw_flame(route: Route) -> Element {
+pub(crate) fn draw_flame(route: Route) -> Element {
     match route {
         Route::FlameGraph { filters } => rsx! { flamegraph::FlameGraph { filters } },
         Route::Profile { filters } => rsx! { profile::Profile { filters } },
@@ -55,7 +73,7 @@ fn draw_flame(route: Route) -> Element {
 }
 
 /// Draws the search module's page: the trace search.
-fn draw_search(route: Route) -> Element {
+pub(crate) fn draw_search(route: Route) -> Element {
     match route {
         Route::Traces { filters } => rsx! { traces::Traces { filters } },
         _ => VNode::empty(),
@@ -63,7 +81,7 @@ fn draw_search(route: Route) -> Element {
 }
 
 /// Draws one of the insights module's pages.
-fn draw_insights(route: Route) -> Element {
+pub(crate) fn draw_insights(route: Route) -> Element {
     match route {
         Route::Cache { filters } => rsx! { cache::Cache { filters } },
         Route::Retries { filters } => rsx! { retries::Retries { filters } },
@@ -74,64 +92,27 @@ fn draw_insights(route: Route) -> Element {
 }
 
 /// One lazily loaded page: the page once its module is in, a placeholder while it loads, and
-/// what to do when it could not be loaded.
-#[cfg(feature = "split")]
+/// what to do when it could not be loaded. Where modules are not split (`platform`), it draws
+/// the page at once.
 #[component]
 fn Lazy(route: Route) -> Element {
-    // The page's load starts now, before its module is fetched.
-    crate::uitrace::use_navigation();
     // The route's variant never changes for one `Lazy` (each page wraps its own).
     let name = route.split_module();
-    let module = use_resource(move || async move {
-        match name {
-            Some("flame") => split::flame().await,
-            Some("search") => split::search().await,
-            _ => split::insights().await,
-        }
-    });
+    // A constant of the build: the hooks below run in every render or in none.
+    if !platform::SPLIT_MODULES {
+        return draw_module(name)(route);
+    }
+    // The page's load starts now, before its module is fetched.
+    crate::uitrace::use_navigation();
+    let module = use_resource(move || platform::load_module(name));
     let drawn = match &*module.read() {
         None => rsx! { p { class: "loading", "Loading…" } },
         Some(Ok(draw)) => draw(route),
-        Some(Err(_)) => rsx! {
+        Some(Err(ModuleMissing)) => rsx! {
             p { class: "error-state", role: "alert",
                 "This page's code could not be loaded from the server. Reload the page to try again."
             }
         },
     };
     drawn
-}
-
-#[cfg(not(feature = "split"))]
-#[component]
-fn Lazy(route: Route) -> Element {
-    match route.split_module() {
-        Some("flame") => draw_flame(route),
-        Some("search") => draw_search(route),
-        _ => draw_insights(route),
-    }
-}
-
-/// The split points: each returns its module's draw function, after `wasm-split-cli` has moved
-/// everything only they reach into `split_<module>.wasm`.
-#[cfg(feature = "split")]
-mod split {
-    use super::*;
-    use wasm_split_helpers::{wasm_split, SplitLoaderError};
-
-    type Draw = fn(Route) -> Element;
-
-    #[wasm_split(flame, fallible)]
-    pub(super) fn flame() -> Result<Draw, SplitLoaderError> {
-        Ok(draw_flame)
-    }
-
-    #[wasm_split(search, fallible)]
-    pub(super) fn search() -> Result<Draw, SplitLoaderError> {
-        Ok(draw_search)
-    }
-
-    #[wasm_split(insights, fallible)]
-    pub(super) fn insights() -> Result<Draw, SplitLoaderError> {
-        Ok(draw_insights)
-    }
 }

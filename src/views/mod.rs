@@ -3,7 +3,7 @@
 pub(crate) mod cache;
 pub(crate) mod flamegraph;
 mod home;
-mod lazy;
+pub(crate) mod lazy;
 mod not_found;
 mod profile;
 mod retries;

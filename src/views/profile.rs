@@ -9,10 +9,10 @@ use dioxus::html::{FileData, HasFileData};
 use dioxus::prelude::*;
 
 use crate::charts::flame::ChartLink;
-use crate::env::{Env, PlatformKind};
+use crate::env::{use_render_mode, Env};
 use crate::filters::{InsightFilters, ProfileFilters};
 use crate::hooks::{use_api, Loadable};
-use crate::model::{ProfileCreated, ProfileSummary};
+use crate::model::{ProfileCreated, ProfileSource, ProfileSummary};
 
 use crate::routes::Route;
 use crate::views::flamegraph::GraphAnswer;
@@ -21,7 +21,7 @@ use crate::ApiFailure;
 #[component]
 pub(crate) fn Profile(filters: ReadSignal<ProfileFilters>) -> Element {
     crate::uitrace::use_render_span();
-    let env = use_context::<Env>();
+    let mode = use_render_mode();
     // Bumped when a profile is added, so the list is read again.
     let version = use_signal(|| 0u32);
     let current = filters();
@@ -29,14 +29,14 @@ pub(crate) fn Profile(filters: ReadSignal<ProfileFilters>) -> Element {
         section { class: "profile-page",
             document::Title { "otelscope — Profiles" }
             h1 { "Profiles" }
-            if env.platform == PlatformKind::Ssr {
+            if mode.on_server() {
                 p { class: "note muted", "Taking a CPU profile and importing one need the app (JavaScript); this page lists the kept profiles and draws them." }
             } else {
                 ProfileTools { version }
             }
             ProfileList { selected: current.id.clone(), version }
             if !current.id.is_empty() {
-                if env.platform != PlatformKind::Ssr {
+                if mode.is_live() {
                     DeleteProfile { key: "{current.id}", id: current.id.clone(), version }
                 }
                 ProfileAnswer { filters }
@@ -55,7 +55,7 @@ fn ProfileTools(version: Signal<u32>) -> Element {
     let mut problem = use_signal(|| None::<String>);
     let open_newest = {
         let env = env.clone();
-        move |source: &'static str| {
+        move |source: ProfileSource| {
             let env = env.clone();
             async move {
                 let list = crate::uitrace::get_text(
@@ -91,7 +91,7 @@ fn ProfileTools(version: Signal<u32>) -> Element {
                 {
                     Ok(_) => {
                         version += 1;
-                        open("cpu").await;
+                        open(ProfileSource::Cpu).await;
                     }
                     Err(error) => problem.set(Some(failure_text(&error))),
                 }

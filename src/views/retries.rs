@@ -8,7 +8,7 @@ use crate::charts::plot::Plot;
 use crate::components::{InsightPage, OtlpHint, RangeForm};
 use crate::filters::InsightFilters;
 use crate::hooks::{use_api_live, Loadable};
-use crate::model::{AttemptCount, RetriesAnswer, RetryStats, SELF_SERVICES};
+use crate::model::{AttemptCount, RetriesAnswer, RetryExampleKind, RetryStats, SELF_SERVICES};
 use crate::routes::Route;
 use crate::views::cache::short_id;
 use crate::words::format_duration;
@@ -163,11 +163,14 @@ fn retry_row(op: &RetryStats, shown: bool, mut selected: Signal<Option<String>>)
 
 /// The attempts histogram of `op` and its example traces.
 fn attempts_panel(op: &RetryStats) -> Element {
-    let kinds = [
-        ("retried", "Retried", op.examples.retried.clone()),
-        ("gave_up", "Gave up", op.examples.gave_up.clone()),
-        ("circuit_open", "Circuit open", op.examples.circuit_open.clone()),
-    ];
+    let kinds = RetryExampleKind::ALL.map(|kind| {
+        let title = match kind {
+            RetryExampleKind::Retried => "Retried",
+            RetryExampleKind::GaveUp => "Gave up",
+            RetryExampleKind::CircuitOpen => "Circuit open",
+        };
+        (kind.as_str(), title, op.examples.of(kind).clone())
+    });
     rsx! {
         div { class: "attempts-panel", "data-op": "{op.service}|{op.name}",
             div { class: "attempts-chart-box",

@@ -207,7 +207,7 @@ fn sort_header(label: &'static str, by: SortBy, mut sort: Signal<SortBy>, live: 
 #[component]
 pub(crate) fn ResultsTable(list: TraceList) -> Element {
     let sort = use_signal(|| SortBy::Start);
-    let live = !crate::env::full_ssr();
+    let live = !crate::env::use_render_mode().is_static();
     let traces = sorted(list.traces, sort());
     rsx! {
         table { class: "results",

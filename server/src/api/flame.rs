@@ -48,7 +48,7 @@ async fn flamegraph(
     let title = query.selection.title();
     let kind = query.selection.kind();
     let matched_by = match &query.selection {
-        Selection::Operation(op) => Some(op.matched_by().to_owned()),
+        Selection::Operation(op) => Some(op.matched_by()),
         Selection::Trace(_) => None,
     };
     let stem = format!("flamegraph {title}");

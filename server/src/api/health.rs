@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use otelscope_app::model::Health;
+use otelscope_app::model::{Health, HealthStatus};
 
 use crate::ingest::WriterState;
 use crate::AppState;
@@ -19,9 +19,9 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         Some(WriterState { failing: Some(why), .. }) => format!("failing: {why}"),
         Some(_) => "ok".to_owned(),
     };
-    let status = if writer == "ok" { "ok" } else { "degraded" };
+    let status = if writer == "ok" { HealthStatus::Ok } else { HealthStatus::Degraded };
     Json(Health {
-        status: status.into(),
+        status,
         writer,
         otlp_http: state.endpoints.otlp_http.clone(),
         otlp_grpc: state.endpoints.otlp_grpc.clone(),

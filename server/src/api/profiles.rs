@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
-use otelscope_app::model::{ProfileCreated, ProfileSummary};
+use otelscope_app::model::{ProfileCreated, ProfileSource, ProfileSummary};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -89,8 +89,8 @@ async fn import(
         .map_err(|_| ApiError::Unavailable("the import failed; try again".into()))?
         .map_err(bad)?;
     let default_name = match parsed.source {
-        "pprof" => "imported pprof",
-        _ => "imported folded stacks",
+        ProfileSource::Pprof => "imported pprof",
+        ProfileSource::Folded | ProfileSource::Cpu => "imported folded stacks",
     };
     let name = clean_name(name.as_deref().unwrap_or(default_name), default_name);
     let summary = keep(&state, parsed, name).await?;
@@ -191,7 +191,7 @@ async fn cpu(
     .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
     .map_err(|e| ApiError::Unavailable(format!("the CPU profile could not be folded: {e}")))?;
     let name = format!("otelscope CPU, {seconds} s");
-    let parsed = Parsed { source: "cpu", ..parsed };
+    let parsed = Parsed { source: ProfileSource::Cpu, ..parsed };
     let folded = parsed.folded.to_text();
     let summary = keep(&state, parsed, name).await?;
     let id = summary.id.clone();
@@ -209,7 +209,7 @@ async fn cpu(
 async fn keep(state: &AppState, parsed: Parsed, name: String) -> Result<ProfileSummary, ApiError> {
     let summary = ProfileSummary {
         id: new_id()?,
-        source: parsed.source.into(),
+        source: parsed.source,
         name,
         created_ns: now_ns(),
         stacks: parsed.folded.stacks.len() as u64,

@@ -12,6 +12,8 @@ use std::mem::size_of;
 
 use pprof::protos::{self, Message as _};
 
+use otelscope_app::model::ProfileSource;
+
 use super::{frame_name, Limits, Parsed, ProfileError, Stacks};
 
 /// Decodes, checks and folds a pprof.
@@ -198,7 +200,7 @@ pub fn fold_rooted(
         stacks.add_clean(root.as_deref().into_iter().chain(frames), value)?;
     }
     let (folded, nodes) = stacks.finish()?;
-    Ok(Parsed { source: "pprof", unit: unit.into(), folded, nodes })
+    Ok(Parsed { source: ProfileSource::Pprof, unit: unit.into(), folded, nodes })
 }
 
 /// What decoding `body` as a `Profile` allocates, at most, found without decoding: each message

@@ -37,7 +37,7 @@ fn sample(locations: &[u64], values: &[i64]) -> Sample {
 fn folded(p: &Profile) -> Result<(String, String), String> {
     let parsed = super::super::import::parse(&p.encode_to_vec(), &Limits::DEFAULT)
         .map_err(|e| e.to_string())?;
-    assert_eq!(parsed.source, "pprof");
+    assert_eq!(parsed.source, otelscope_app::model::ProfileSource::Pprof);
     Ok((parsed.folded.to_text(), parsed.unit))
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{CacheAnswer, CachePoint, CacheStats};
+use otelscope_app::model::{CacheAnswer, CachePoint, CacheSource, CacheStats};
 
 use crate::store::{CacheQuery, CacheRows};
 
@@ -17,7 +17,7 @@ pub fn answer(found: CacheRows, q: &CacheQuery) -> CacheAnswer {
     let CacheRows { rows, miss_examples: examples } = found;
     let (since_ns, until_ns, step_ns) = (q.since_ns, q.until_ns, q.step_ns);
     /// (service, name, layer, source).
-    type Key = (String, String, String, String);
+    type Key = (String, String, String, CacheSource);
     /// Hits, misses, and (hits, misses) per step start.
     type Totals = (u64, u64, BTreeMap<u64, (u64, u64)>);
     let mut caches: BTreeMap<Key, Totals> = BTreeMap::new();
@@ -39,7 +39,7 @@ pub fn answer(found: CacheRows, q: &CacheQuery) -> CacheAnswer {
     let caches = caches
         .into_iter()
         .map(|((service, name, layer, source), (hits, misses, series))| CacheStats {
-            miss_examples: if source == "spans" {
+            miss_examples: if source == CacheSource::Spans {
                 found
                     .get(&(service.clone(), name.clone(), layer.clone()))
                     .cloned()
@@ -84,7 +84,7 @@ mod tests {
             service: "catalog".into(),
             name: "products".into(),
             layer: layer.into(),
-            source: "spans".into(),
+            source: CacheSource::Spans,
             hits,
             misses,
         };

@@ -1,6 +1,8 @@
 //! `FlameQuery`: the parameters of `GET /api/v1/flamegraph`, parsed in one pure function so
 //! every rule (and every refusal) is unit-tested.
 
+use otelscope_app::model::{FlameKind, MatchedBy};
+
 use crate::store::OperationQuery;
 
 use super::params::{params, time, DEFAULT_INSIGHT_RANGE_NS};
@@ -25,11 +27,11 @@ impl Selection {
         }
     }
 
-    /// `"trace"` or `"operation"`, the answer's `kind`.
-    pub fn kind(&self) -> &'static str {
+    /// The answer's `kind`.
+    pub fn kind(&self) -> FlameKind {
         match self {
-            Selection::Trace(_) => "trace",
-            Selection::Operation(_) => "operation",
+            Selection::Trace(_) => FlameKind::Trace,
+            Selection::Operation(_) => FlameKind::Operation,
         }
     }
 }

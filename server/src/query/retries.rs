@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples, RetryStats};
+use otelscope_app::model::{
+    AttemptCount, RetriesAnswer, RetryExampleKind, RetryExamples, RetryStats,
+};
 
 use crate::store::{RetryQuery, RetryRow, RetryRows};
 
@@ -32,12 +34,7 @@ pub fn answer(found: RetryRows, q: &RetryQuery) -> RetriesAnswer {
     let mut found: BTreeMap<(String, String), RetryExamples> = BTreeMap::new();
     for (service, name, kind, trace_id) in examples {
         let entry = found.entry((service, name)).or_default();
-        let list = match kind.as_str() {
-            "retried" => &mut entry.retried,
-            "gave_up" => &mut entry.gave_up,
-            "circuit_open" => &mut entry.circuit_open,
-            _ => continue,
-        };
+        let list = entry.of_mut(kind);
         if list.len() < q.examples_per_kind && !list.contains(&trace_id) {
             list.push(trace_id);
         }

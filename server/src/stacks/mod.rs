@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use otelscope_app::model::{FlameBase, FlameGraph, FlameNode, Span};
+use otelscope_app::model::{FlameBase, FlameGraph, FlameKind, FlameNode, Span};
 use serde::Deserialize;
 
 /// The deepest frame kept: spans deeper than this add their self time to one `[deeper]` frame
@@ -338,7 +338,7 @@ impl StackTree {
     }
 
     /// The API's JSON tree (root `all`, values in µs, `traces` per frame).
-    pub fn graph(&self, kind: &str, title: &str) -> FlameGraph {
+    pub fn graph(&self, kind: FlameKind, title: &str) -> FlameGraph {
         let values: Vec<f64> = self.nodes.iter().map(|n| n.self_us as f64).collect();
         let totals = self.totals(&values);
         let children = self.children();
@@ -350,7 +350,7 @@ impl StackTree {
             ..FlameNode::default()
         });
         FlameGraph {
-            kind: kind.into(),
+            kind,
             title: title.into(),
             unit: "µs".into(),
             traces: self.traces,
@@ -426,7 +426,7 @@ fn sides(base: &StackTree, selection: &StackTree) -> DiffSides {
 pub fn diff_graph(
     base: &StackTree,
     selection: &StackTree,
-    kind: &str,
+    kind: FlameKind,
     title: &str,
     base_title: &str,
 ) -> FlameGraph {
@@ -443,7 +443,7 @@ pub fn diff_graph(
         children: Vec::new(),
     });
     FlameGraph {
-        kind: kind.into(),
+        kind,
         title: title.into(),
         unit: "µs".into(),
         traces: selection.traces,

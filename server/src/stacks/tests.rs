@@ -73,7 +73,7 @@ fn one_trace_gives_exact_stacks_self_times_and_a_tree() {
          web GET /a;render 30000\n"
     );
     assert_eq!(
-        dump(&tree.graph("trace", "t")),
+        dump(&tree.graph(FlameKind::Trace, "t")),
         "all 0 100000 1\n\
          \x20 web GET /a 10000 100000 1\n\
          \x20   load 10000 60000 1\n\
@@ -105,7 +105,7 @@ fn a_child_outliving_its_parent_clips_the_parent_at_zero() {
     let tree = StackTree::from_trace(&spans);
     assert_eq!(tree.to_text(), "web root;jobs send mail 15000\n");
     assert_eq!(
-        dump(&tree.graph("trace", "t")),
+        dump(&tree.graph(FlameKind::Trace, "t")),
         "all 0 15000 1\n  web root 0 15000 1\n    jobs send mail 15000 15000 1\n"
     );
 }
@@ -167,7 +167,7 @@ fn aggregation_sums_self_times_and_counts_traces_per_frame() {
     all.merge(&StackTree::from_trace(&shop(true)));
     // The second trace's `render` spends 10 of its 30 ms in `db SELECT`.
     assert_eq!(
-        dump(&all.graph("operation", "t")),
+        dump(&all.graph(FlameKind::Operation, "t")),
         "all 0 200000 2\n\
          \x20 web GET /a 20000 200000 2\n\
          \x20   load 20000 120000 2\n\
@@ -193,7 +193,7 @@ fn selecting_an_operation_reroots_at_its_outermost_spans_or_keeps_whole_traces_i
     // trace through two call paths counts twice) and one root.
     assert_eq!(any.traces, 3);
     assert_eq!(
-        dump(&any.graph("operation", "t")),
+        dump(&any.graph(FlameKind::Operation, "t")),
         "all 0 68000 3\n  db SELECT 64000 68000 3\n    SELECT 4000 4000 1\n"
     );
     let root = all.select(&Matcher { service: "db", name: Some("SELECT"), root_only: true });
@@ -216,7 +216,7 @@ fn a_diff_gives_per_trace_values_on_both_sides_and_keeps_frames_of_either() {
     only_base.push(span(9, Some(1), "web", "gone", 60, 70));
     let mut base2 = base.clone();
     base2.merge(&StackTree::from_trace(&only_base));
-    let graph = diff_graph(&base2, &selection, "operation", "now", "before");
+    let graph = diff_graph(&base2, &selection, FlameKind::Operation, "now", "before");
     assert_eq!(graph.traces, 2);
     assert_eq!(graph.base.as_ref().map(|b| (b.title.as_str(), b.traces)), Some(("before", 2)));
     // Base: two traces (`GET /a` self 10 then 0 ms: 5 per trace; `gone` 10 ms once: 5).

@@ -57,7 +57,7 @@ pub(crate) fn insert(
     .execute(params![
         summary.id,
         int(summary.created_ns),
-        summary.source,
+        summary.source.as_str(),
         summary.name,
         summary.unit,
         int(summary.stacks),
@@ -120,7 +120,7 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileSummary> {
     let uint = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
     Ok(ProfileSummary {
         id: r.get(0)?,
-        source: r.get(1)?,
+        source: super::rollup_sql::wire_kind(r, 1)?,
         name: r.get(2)?,
         created_ns: uint(3)?,
         stacks: uint(4)?,

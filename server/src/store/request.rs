@@ -94,12 +94,12 @@ impl OperationQuery {
         Matcher { service: &self.service, name: self.name.as_deref(), root_only: self.root_only }
     }
 
-    /// `"root"` or `"any"`, as the answer's `matched_by` says.
-    pub fn matched_by(&self) -> &'static str {
+    /// Which spans it folds, as the answer's `matched_by` says.
+    pub fn matched_by(&self) -> otelscope_app::model::MatchedBy {
         if self.root_only {
-            "root"
+            otelscope_app::model::MatchedBy::Root
         } else {
-            "any"
+            otelscope_app::model::MatchedBy::Any
         }
     }
 }

@@ -20,7 +20,7 @@ pub struct CacheRow {
     pub service: String,
     pub name: String,
     pub layer: String,
-    pub source: String,
+    pub source: otelscope_app::model::CacheSource,
     pub hits: u64,
     pub misses: u64,
 }
@@ -30,7 +30,7 @@ pub struct CacheRow {
 pub struct RetryRows {
     pub rows: Vec<RetryRow>,
     /// `(service, name, kind, trace_id)`, newest first.
-    pub examples: Vec<(String, String, String, String)>,
+    pub examples: Vec<(String, String, otelscope_app::model::RetryExampleKind, String)>,
 }
 
 /// One `retry_rollup` row as read back (its blobs decoded).

@@ -8,7 +8,7 @@ use dioxus::prelude::*;
 
 use super::analysis::{diff_change, diff_colour, frame_colour, frame_summary, search};
 use super::layout::{label, layout, Flat, ROW, WIDTH};
-use crate::env::{full_ssr, Env, PlatformKind};
+use crate::env::{render_mode, use_render_mode};
 use crate::filters::ChartParams;
 
 /// A flattened graph, compared by identity (a 100,000-frame tree is never compared deeply).
@@ -42,7 +42,7 @@ pub enum FrameAction {
 
 /// The URL a renderer follows: full SSR pages link to the other `/ssr/...` pages.
 pub(crate) fn page_href(url: &str) -> String {
-    if full_ssr() {
+    if render_mode().is_static() {
         format!("/ssr{url}")
     } else {
         url.to_owned()
@@ -63,7 +63,7 @@ pub fn FlameChart(
     role: String,
 ) -> Element {
     // Server-rendered pages (previews too, for a browser without scripts) link each frame.
-    let links = use_context::<Env>().platform == PlatformKind::Ssr;
+    let links = use_render_mode().on_server();
     let navigator = use_navigator();
     let flat = flat.0;
     let zoom = if action == FrameAction::Zoom { flat.find(&params.zoom) } else { 0 };

@@ -41,7 +41,7 @@ pub(crate) fn series_of(answer: &CacheAnswer) -> Vec<Series> {
         .iter()
         .map(|c| Series {
             name: c.name.clone(),
-            detail: series_detail(&c.layer, &c.service, &c.source),
+            detail: series_detail(&c.layer, &c.service, c.source.as_str()),
             points: c
                 .series
                 .iter()

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use expect_test::{expect, Expect};
 
 use super::*;
-use crate::charts::waterfall::{find_matches, matches_below};
 use crate::model::SpanKind;
 
 /// A span `id` under `parent`, from `start` to `end` (ns).
@@ -177,70 +176,4 @@ fn pages_and_centring() {
     assert_eq!(page_of(0, 0, 2000), 0..0);
     assert_eq!(centred_scroll(0, 24.0, 560.0), 0.0);
     assert_eq!(centred_scroll(100, 24.0, 560.0), 2120.0);
-}
-
-#[test]
-fn find_looks_at_ids_events_status_and_resource_and_counts_hidden_matches() {
-    use crate::model::{AttrValue, KeyValue, SpanEvent};
-    let kv = |k: &str, v: &str| KeyValue { key: k.into(), value: AttrValue::String(v.into()) };
-    let mut spans = vec![
-        span("root", None, 0, 100),
-        span("a", Some("root"), 10, 50),
-        span("a1", Some("a"), 10, 20),
-        span("a2", Some("a"), 20, 30),
-        span("b", Some("root"), 60, 90),
-    ];
-    spans[2].events = vec![SpanEvent {
-        time_ns: 12,
-        name: "cache miss".into(),
-        attributes: vec![kv("key", "user:42")],
-    }];
-    spans[3].status.message = "Deadline exceeded".into();
-    spans[4].resource = vec![kv("k8s.pod.uid", "checkout-7f9")];
-    let layout = layout(&spans);
-    let rows = |q: &str| find_matches(&spans, &layout, q);
-    assert_eq!(rows("CACHE MISS"), [2], "an event's name, any case");
-    assert_eq!(rows("user:42"), [2], "an event's attribute");
-    assert_eq!(rows("deadline"), [3], "a status message");
-    assert_eq!(rows("checkout-7f9"), [4], "a resource attribute");
-    assert_eq!(rows("a2"), [3], "a span id");
-    assert_eq!(rows("  "), Vec::<usize>::new());
-    // Collapsing `a` hides two rows, both matching "a" (ids a1, a2); the root hides four.
-    let matches = rows("a");
-    assert_eq!(matches, [1, 2, 3]);
-    assert_eq!(matches_below(&layout, &matches, 1), 2);
-    assert_eq!(matches_below(&layout, &matches, 0), 3);
-    assert_eq!(matches_below(&layout, &matches, 4), 0);
-    // The row that shows a hidden one is its outermost collapsed ancestor.
-    let collapsed: HashSet<usize> = [0, 1].into();
-    assert_eq!(shown_ancestor(&layout, &collapsed, 3), 0);
-    assert_eq!(shown_ancestor(&layout, &[1].into(), 3), 1);
-    assert_eq!(shown_ancestor(&layout, &collapsed, 0), 0);
-}
-
-#[test]
-fn find_in_trace_and_the_attr_filter_read_values_as_the_panel_shows_them() {
-    use crate::model::{has_attr_text, value_text, AttrValue, KeyValue};
-    let values = [
-        ("blob", AttrValue::Bytes("AAE=".into())),
-        ("tags", AttrValue::Array(vec![AttrValue::String("x".into()), AttrValue::Int(2)])),
-        ("empty", AttrValue::Empty),
-    ];
-    let mut spans = vec![span("root", None, 0, 100)];
-    for (i, (key, value)) in values.iter().enumerate() {
-        let mut s = span(&format!("s{i}"), Some("root"), 10, 20);
-        s.attributes.push(KeyValue { key: (*key).into(), value: value.clone() });
-        spans.push(s);
-    }
-    let layout = layout(&spans);
-    for (i, (key, value)) in values.iter().enumerate() {
-        let text = value_text(value);
-        // What the details panel shows is what the trace search's `attr=` matches, and (when
-        // there is text to find) what find-in-trace finds.
-        assert!(has_attr_text(&spans[i + 1], key, &text), "{key}={text}");
-        if !text.is_empty() {
-            assert_eq!(find_matches(&spans, &layout, &text), [i + 1], "{key}={text}");
-        }
-    }
-    assert!(!has_attr_text(&spans[1], "blob", "AAE="), "the search once compared raw base64");
 }

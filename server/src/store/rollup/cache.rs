@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{shapes, MetricPoint, Span, Temporality};
+use otelscope_app::model::{shapes, CacheSource, MetricPoint, Span, Temporality};
 
 use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
 
@@ -97,7 +97,7 @@ pub(in crate::store) fn extract(
             service: span.service.clone(),
             name: shapes::cache_name(span).to_owned(),
             layer: shapes::cache_layer(span).to_owned(),
-            source: "spans",
+            source: CacheSource::Spans,
         };
         if !hit {
             let start = span.start_ns.min(i64::MAX as u64) as i64;
@@ -169,7 +169,7 @@ fn counter_of(point: &MetricPoint) -> Option<(CacheKey, bool)> {
         service: point.service.clone(),
         name: counter.name.to_owned(),
         layer: counter.layer.to_owned(),
-        source: "metrics",
+        source: CacheSource::Metrics,
     };
     Some((key, counter.hit))
 }

@@ -79,7 +79,9 @@ fn graphs(store: &SqliteStore) -> Vec<otelscope_app::model::FlameGraph> {
         op("db", None, false, 0, 100),
     ]
     .iter()
-    .map(|q| store.flame_operation(q).unwrap().graph("operation", "t"))
+    .map(|q| {
+        store.flame_operation(q).unwrap().graph(otelscope_app::model::FlameKind::Operation, "t")
+    })
     .collect()
 }
 

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use otelscope_app::model::shapes::{attempt_index as attempt_of, is_retry_event, retry_delay_ms};
-use otelscope_app::model::Span;
+use otelscope_app::model::{RetryExampleKind, Span};
 
 use super::attrs::{attr_int, attr_str};
 use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
@@ -83,8 +83,8 @@ pub(in crate::store) fn extract(
         }
     }
     let mut deltas: BTreeMap<RetryKey, RetryDelta> = BTreeMap::new();
-    let mut examples: BTreeMap<(RetryKey, &'static str), Vec<RetryExample>> = BTreeMap::new();
-    let mut example = |key: &RetryKey, kind: &'static str, span: &Span| {
+    let mut examples: BTreeMap<(RetryKey, RetryExampleKind), Vec<RetryExample>> = BTreeMap::new();
+    let mut example = |key: &RetryKey, kind: RetryExampleKind, span: &Span| {
         let list = examples.entry((key.clone(), kind)).or_default();
         list.push(RetryExample {
             key: key.clone(),
@@ -118,16 +118,16 @@ pub(in crate::store) fn extract(
             delays.iter().for_each(|&ns| delta.delays.record(ns));
             if attempts > 1 {
                 delta.retried += 1;
-                example(&key, "retried", span);
+                example(&key, RetryExampleKind::Retried, span);
             }
             match outcome {
                 Some("exhausted") => {
                     delta.give_ups += 1;
-                    example(&key, "gave_up", span);
+                    example(&key, RetryExampleKind::GaveUp, span);
                 }
                 Some("circuit_open") => {
                     delta.circuit_open += 1;
-                    example(&key, "circuit_open", span);
+                    example(&key, RetryExampleKind::CircuitOpen, span);
                 }
                 _ => {}
             }
@@ -153,7 +153,7 @@ pub(in crate::store) fn extract(
                 if k == 1 {
                     delta.retried += 1;
                 }
-                example(&key, "retried", span);
+                example(&key, RetryExampleKind::Retried, span);
             }
         }
     }

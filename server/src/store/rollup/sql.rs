@@ -95,7 +95,7 @@ pub(in crate::store) fn write(
             e.key.bucket_ns,
             e.key.service,
             e.key.name,
-            e.kind,
+            e.kind.as_str(),
             e.trace_id,
             e.start_ns,
             received
@@ -103,7 +103,13 @@ pub(in crate::store) fn write(
     }
     for e in &r.examples {
         let k = &e.key;
-        trim.execute(params![k.bucket_ns, k.service, k.name, e.kind, EXAMPLES_PER_BUCKET as i64])?;
+        trim.execute(params![
+            k.bucket_ns,
+            k.service,
+            k.name,
+            e.kind.as_str(),
+            EXAMPLES_PER_BUCKET as i64
+        ])?;
     }
     let mut insert_miss = conn.prepare_cached(
         "INSERT OR IGNORE INTO cache_examples (bucket_ns, service, name, layer, trace_id, start_ns, received_ns)
@@ -156,12 +162,23 @@ fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), Sto
         d.key.service,
         d.key.name,
         d.key.layer,
-        d.key.source,
+        d.key.source.as_str(),
         d.hits,
         d.misses,
         received
     ])?;
     Ok(())
+}
+
+/// Column `i` of `r`: a wire kind's text (`spans`, `cpu`, …) read back as its enum.
+pub(super) fn wire_kind<T>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr<Err = otelscope_app::model::UnknownKind>,
+{
+    let text: String = r.get(i)?;
+    text.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// The `cache_rollup` rows and `cache_examples` of a query's range.
@@ -177,7 +194,7 @@ pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<Cache
                 service: r.get(1)?,
                 name: r.get(2)?,
                 layer: r.get(3)?,
-                source: r.get(4)?,
+                source: wire_kind(r, 4)?,
                 hits: r.get::<_, i64>(5)?.max(0) as u64,
                 misses: r.get::<_, i64>(6)?.max(0) as u64,
             })
@@ -192,7 +209,7 @@ pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<Cache
     )?;
     let caches: std::collections::BTreeSet<(&str, &str, &str)> = rows
         .iter()
-        .filter(|row| row.source == "spans" && row.misses > 0)
+        .filter(|row| row.source == otelscope_app::model::CacheSource::Spans && row.misses > 0)
         .map(|row| (row.service.as_str(), row.name.as_str(), row.layer.as_str()))
         .collect();
     let mut examples = Vec::new();
@@ -254,18 +271,18 @@ pub(in crate::store) fn retries(
         rows.iter().map(|row| (row.service.as_str(), row.name.as_str())).collect();
     let mut examples = Vec::new();
     for (service, name) in ops {
-        for kind in ["retried", "gave_up", "circuit_open"] {
+        for kind in otelscope_app::model::RetryExampleKind::ALL {
             let (since, until) = (bucket_of(q.since_ns), clamp(q.until_ns));
             let limit =
                 q.examples_per_kind.saturating_mul(EXAMPLES_PER_BUCKET).min(i64::MAX as usize)
                     as i64;
             let ids = stmt
-                .query_map(params![service, name, kind, since, until, limit], |r| r.get(0))?
+                .query_map(params![service, name, kind.as_str(), since, until, limit], |r| {
+                    r.get(0)
+                })?
                 .collect::<Result<Vec<String>, _>>()?;
-            examples.extend(
-                ids.into_iter()
-                    .map(|id| (service.to_owned(), name.to_owned(), kind.to_owned(), id)),
-            );
+            examples
+                .extend(ids.into_iter().map(|id| (service.to_owned(), name.to_owned(), kind, id)));
         }
     }
     Ok(RetryRows { rows, examples })

@@ -1,0 +1,139 @@
+//! The waterfall's details panel: the selected span's fields, its exception events with
+//! their stacks, attributes (long values folded), events, links and resource.
+
+use dioxus::prelude::*;
+
+use crate::components::CopyButton;
+use crate::env::Env;
+use crate::model::{value_text, KeyValue, Span};
+use crate::routes::Route;
+use crate::words::format_duration;
+
+/// Values longer than this (in characters) are folded: their start, and the rest on demand.
+const FOLD_CHARS: usize = 160;
+
+#[component]
+pub(crate) fn SpanDetails(span: Span, self_ns: u64, trace_start_ns: u64) -> Element {
+    let status = span.status.code.name();
+    let api_base = use_context::<Env>().api_base;
+    let (exceptions, events): (Vec<_>, Vec<_>) =
+        span.events.iter().partition(|e| e.name == "exception");
+    rsx! {
+        aside { class: "span-details", "aria-label": "Span details",
+            h2 { "{span.name}" }
+            dl {
+                dt { "Service" } dd { "{span.service}" }
+                dt { "Kind" } dd { {span.kind.name()} }
+                dt { "Starts at" } dd { class: "offset", "+{format_duration(span.start_ns.saturating_sub(trace_start_ns))}" }
+                dt { "Duration" } dd { "{format_duration(span.duration_ns())} (self {format_duration(self_ns)})" }
+                dt { "Status" } dd { class: "status-{status}", "{status} {span.status.message}" }
+                dt { "Span id" } dd { code { "{span.span_id}" } CopyButton { text: span.span_id.clone(), what: "span id" } }
+                if let Some(parent) = &span.parent_span_id { dt { "Parent" } dd { code { "{parent}" } } }
+                if !span.scope.name.is_empty() { dt { "Scope" } dd { "{span.scope.name} {span.scope.version}" } }
+                dt { "Logs" } dd { a { class: "logs-link", href: "{api_base}/api/v1/logs?trace_id={span.trace_id}", "this trace's logs (JSON)" } }
+            }
+            for exception in exceptions {
+                ExceptionBlock { event: exception.clone(), offset_ns: exception.time_ns.saturating_sub(span.start_ns) }
+            }
+            AttributeTable { title: "Attributes", attributes: span.attributes.clone() }
+            if !events.is_empty() {
+                h3 { "Events" }
+                ul { class: "events",
+                    for event in events {
+                        li {
+                            span { class: "event-time", "+{format_duration(event.time_ns.saturating_sub(span.start_ns))}" }
+                            " "
+                            strong { "{event.name}" }
+                            AttributeTable { title: "", attributes: event.attributes.clone() }
+                        }
+                    }
+                }
+            }
+            if !span.links.is_empty() {
+                h3 { "Links" }
+                ul { class: "links",
+                    for link in span.links.iter() {
+                        li {
+                            Link { to: Route::TraceSpan { trace_id: link.trace_id.clone(), span_id: link.span_id.clone() }, code { "{link.trace_id}" } }
+                            " span "
+                            code { "{link.span_id}" }
+                        }
+                    }
+                }
+            }
+            AttributeTable { title: "Resource", attributes: span.resource.clone() }
+        }
+    }
+}
+
+/// An `exception` event (OpenTelemetry's semantic conventions): type and message first, then
+/// the stack trace line by line, then its other attributes.
+#[component]
+fn ExceptionBlock(event: crate::model::SpanEvent, offset_ns: u64) -> Element {
+    let text = |key: &str| {
+        event.attributes.iter().find(|kv| kv.key == key).map(|kv| value_text(&kv.value))
+    };
+    let kind = text("exception.type").unwrap_or_else(|| "Exception".into());
+    let message = text("exception.message");
+    let stack = text("exception.stacktrace");
+    let rest: Vec<KeyValue> = event
+        .attributes
+        .iter()
+        .filter(|kv| {
+            !matches!(
+                kv.key.as_str(),
+                "exception.type" | "exception.message" | "exception.stacktrace"
+            )
+        })
+        .cloned()
+        .collect();
+    rsx! {
+        section { class: "exception", "aria-label": "Exception",
+            h3 { "Exception " span { class: "event-time", "at +{format_duration(offset_ns)}" } }
+            p { class: "exception-head",
+                strong { class: "exception-type", "{kind}" }
+                if let Some(message) = message { ": " span { class: "exception-message", "{message}" } }
+            }
+            if let Some(stack) = stack {
+                pre { class: "stacktrace", "{stack}" }
+            }
+            AttributeTable { title: "", attributes: rest }
+        }
+    }
+}
+
+#[component]
+fn AttributeTable(title: String, attributes: Vec<KeyValue>) -> Element {
+    if attributes.is_empty() {
+        return rsx! {};
+    }
+    rsx! {
+        if !title.is_empty() { h3 { "{title}" } }
+        table { class: "attributes",
+            for kv in attributes {
+                tr { th { "{kv.key}" } td { {folded(value_text(&kv.value))} } }
+            }
+        }
+    }
+}
+
+/// A value as text; a long one folded: its start, and the whole behind a `details` toggle
+/// (which works without scripts).
+fn folded(text: String) -> Element {
+    let chars = text.chars().count();
+    if chars <= FOLD_CHARS {
+        return rsx! { "{text}" };
+    }
+    let head: String = text.chars().take(FOLD_CHARS).collect();
+    rsx! {
+        details { class: "long-value",
+            summary { span { class: "preview", "{head}…" } " " span { class: "fold-note", "({chars} characters)" } }
+            div { class: "full-value", "{text}" }
+        }
+    }
+}
+
+
+#[cfg(test)]
+#[path = "details_tests.rs"]
+mod details_tests;

@@ -1,0 +1,155 @@
+//! One waterfall row: the tree cell (toggle, name, service chip, badges for hidden spans,
+//! orphans, cache hits, attempts and backoff) and the bar cell (bar, critical-path parts,
+//! error edge, event ticks, the wait since the previous attempt, the duration label).
+
+use dioxus::prelude::*;
+
+use crate::words::format_duration;
+
+use super::bars;
+use super::marks::RowMarks;
+use super::{SharedLayout, SharedSpans};
+
+#[component]
+pub(crate) fn WaterfallRow(
+    /// The trace and its layout, shared (compared by identity): a row reads its own span and
+    /// layout row from them, so drawing a row copies neither.
+    spans: SharedSpans,
+    layout: SharedLayout,
+    row_index: usize,
+    /// The trace's colour for the span's service.
+    color: String,
+    marks: RowMarks,
+    /// The one row Tab stops at (roving tabindex).
+    tab_stop: bool,
+    top: f64,
+    collapsed: bool,
+    selected: bool,
+    matched: bool,
+    /// A search is on and this span does not match it.
+    dimmed: bool,
+    /// Of the spans this collapsed row hides, how many match the search.
+    hidden_matches: usize,
+    on_toggle: EventHandler<usize>,
+    on_select: EventHandler<usize>,
+    /// Pages without scripts make the name a link that selects the span.
+    href: Option<String>,
+) -> Element {
+    let layout = &layout.0;
+    let row = &layout.rows[row_index];
+    let span = &spans.0[row.span];
+    // The trace's duration places an attempt's wait; its start, the span's events.
+    let (trace_ns, trace_start_ns) = (layout.end_ns - layout.start_ns, layout.start_ns);
+    let mut class = String::from("wf-row");
+    for (on, name) in [
+        (selected, " selected"),
+        (matched, " match"),
+        (dimmed, " dim"),
+        (span.is_error(), " error"),
+        (row.critical, " critical"),
+    ] {
+        if on {
+            class.push_str(name);
+        }
+    }
+    let indent = row.depth.min(40) * 14;
+    let left = row.offset * 100.0;
+    let width = row.width * 100.0;
+    let wait_width = (marks.wait_ns.unwrap_or(0) as f64 / trace_ns.max(1) as f64 * 100.0).min(left);
+    let duration = format_duration(span.duration_ns());
+    let place = bars::place_label(row.offset, row.width, &duration);
+    let (side, at, pad) = match place {
+        bars::Place::Inside => ("left", left, 0),
+        bars::Place::Right => ("left", left + width, 4),
+        bars::Place::Left => ("right", 100.0 - left, 4),
+    };
+    rsx! {
+        div {
+            class: "{class}",
+            role: "row",
+            tabindex: if tab_stop { "0" } else { "-1" },
+            "aria-level": "{row.depth + 1}",
+            "aria-expanded": if row.descendants > 0 { Some(if collapsed { "false" } else { "true" }) } else { None },
+            "aria-selected": if selected { "true" } else { "false" },
+            "data-row": "{row_index}",
+            "data-depth": "{row.depth}",
+            style: "top: {top}px",
+            onclick: move |_| on_select.call(row_index),
+
+            div { class: "wf-label", role: "gridcell", style: "padding-left: {indent}px", title: "{span.name} · {span.service}",
+                if row.descendants > 0 {
+                    button {
+                        r#type: "button",
+                        class: "wf-toggle",
+                        tabindex: "-1",
+                        "aria-expanded": if collapsed { "false" } else { "true" },
+                        title: if collapsed { "Expand ({row.descendants} spans)" } else { "Collapse" },
+                        onclick: move |e| {
+                            e.stop_propagation();
+                            on_toggle.call(row_index);
+                        },
+                        if collapsed { "▸" } else { "▾" }
+                    }
+                } else {
+                    span { class: "wf-leaf" }
+                }
+                if collapsed {
+                    span { class: "badge hidden-count", title: "Spans hidden below this one",
+                        if hidden_matches > 0 { "+{row.descendants} · {hidden_matches} match" } else { "+{row.descendants}" }
+                    }
+                }
+                if let Some(href) = href {
+                    a { class: "op", href: "{href}", "{span.name}" }
+                } else {
+                    span { class: "op", "{span.name}" }
+                }
+                span { class: "svc-chip", style: "background: {color}", "{span.service}" }
+                if row.orphan {
+                    span { class: "badge", title: "Its parent span has not arrived", "orphan" }
+                }
+                if let Some(hit) = marks.cache_hit {
+                    span { class: if hit { "badge cache-hit" } else { "badge cache-miss" }, title: "cache.hit = {hit}",
+                        if hit { "hit" } else { "miss" }
+                    }
+                }
+                if let Some(index) = marks.attempt {
+                    span { class: "badge attempt", title: "Attempt index {index} (0 is the first try)", "attempt {index + 1}" }
+                }
+                if let Some(ms) = marks.backoff_ms {
+                    span { class: "badge backoff", title: "retry.delay_ms of its retry event", "backoff {ms} ms" }
+                }
+
+            }
+            div { class: "wf-track", role: "gridcell",
+                if let Some(wait) = marks.wait_ns {
+                    // The gap since the previous attempt: a dashed line up to the bar, labelled
+                    // above it from its start.
+                    div { class: "wf-wait", style: "left: {left - wait_width:.3}%; width: {wait_width:.3}%" }
+                    span { class: "wf-wait-label", style: "left: {left - wait_width:.3}%",
+                        title: "Time since the previous attempt ended",
+                        "waited {format_duration(wait)}"
+                    }
+                }
+                div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
+                for (i, (at, long)) in row.critical_parts.iter().enumerate() {
+                    div { key: "{i}", class: "wf-crit", style: "left: {at * 100.0:.3}%; width: max({long * 100.0:.3}%, 1px)" }
+                }
+                if let Some(edge) = bars::error_edge(span, row.offset) {
+                    span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {edge * 100.0:.3}%",
+                        title: "Error: {span.status.message}",
+                    }
+                }
+                if !span.events.is_empty() {
+                    svg { class: "wf-events", view_box: "0 0 1000 10", preserve_aspect_ratio: "none",
+                        for (i, at) in bars::event_ticks(span, trace_start_ns, trace_ns) {
+                            line { key: "{i}", class: "wf-event", x1: "{at * 1000.0:.1}", x2: "{at * 1000.0:.1}", y1: "0", y2: "10",
+                                title { "{span.events[i].name} at +{format_duration(span.events[i].time_ns.saturating_sub(span.start_ns))}" }
+                            }
+                        }
+                    }
+                }
+                span { class: place.class(), style: "{side}: calc({at:.3}% + {pad}px)", "{duration}" }
+            }
+        }
+    }
+}

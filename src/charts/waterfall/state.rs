@@ -1,0 +1,229 @@
+//! The waterfall's signals and what its events do to them: select, collapse and expand,
+//! reveal a span, step through matches, scroll, drag the minimap, and the tree's keys. The
+//! maths each handler needs is in the pure modules (`keys`, `search`, `viewport`).
+
+use std::collections::HashSet;
+
+use dioxus::prelude::*;
+
+use super::keys::{navigate, scroll_to_show, NavAction, NavKey};
+use super::layout::{centred_scroll, shown_ancestor, visible_rows, Layout};
+use super::search::{step, Step};
+use super::viewport::{drawn, minimap_jump, ROW_HEIGHT, VIEW_HEIGHT};
+use super::SharedSpans;
+
+/// The waterfall's signals, copied into each handler.
+#[derive(Clone, Copy)]
+pub(super) struct State {
+    /// Rows whose subtrees are hidden.
+    pub collapsed: Signal<HashSet<usize>>,
+    /// The row whose details show.
+    pub selected: Signal<Option<usize>>,
+    /// The find box's text, and which of its matches was last shown.
+    pub query: Signal<String>,
+    pub match_pos: Signal<usize>,
+    /// The scroll box's offset (px).
+    pub scroll_top: Signal<f64>,
+    /// A press on the minimap is being dragged.
+    pub dragging: Signal<bool>,
+    /// The row keyboard navigation moved to: focused once it is drawn.
+    pub focus_request: Signal<Option<usize>>,
+}
+
+/// Puts the selected span in the browser's URL (replaced, not pushed: selecting is not a
+/// page), so a copied URL opens this view. Only the web has such a URL.
+#[derive(Clone)]
+pub(super) struct SpanUrl {
+    pub spans: SharedSpans,
+    pub layout: std::rc::Rc<Layout>,
+    pub web: bool,
+}
+
+impl SpanUrl {
+    fn replace(&self, row: usize) {
+        if self.web {
+            let span = &self.spans.0[self.layout.rows[row].span];
+            let url = format!("/traces/{}/spans/{}", span.trace_id, span.span_id);
+            crate::platform::replace_url(&url);
+        }
+    }
+}
+
+impl State {
+    /// The signals (hooks: call in the component's body). The focused span, else the root
+    /// (first row), starts selected, so its details show without a click (and in SSR);
+    /// nothing is collapsed yet, so its row is its position.
+    pub(super) fn use_new(focus_row: Option<usize>) -> State {
+        State {
+            collapsed: use_signal(HashSet::<usize>::new),
+            selected: use_signal(|| Some(focus_row.unwrap_or(0))),
+            query: use_signal(String::new),
+            match_pos: use_signal(|| 0usize),
+            scroll_top: use_signal(|| {
+                focus_row.map_or(0.0, |row| centred_scroll(row, ROW_HEIGHT, VIEW_HEIGHT))
+            }),
+            dragging: use_signal(|| false),
+            focus_request: use_signal(|| None::<usize>),
+        }
+    }
+
+    /// Scrolls the rows to `y` (the signal and the element both).
+    pub(super) fn scroll_to(mut self, y: f64) {
+        let y = y.max(0.0);
+        self.scroll_top.set(y);
+        crate::platform::set_scroll_top("wf-scroll", y);
+    }
+
+    /// The element scrolled (by the user): draw the rows now in view.
+    pub(super) fn scrolled(mut self, y: f64) {
+        self.scroll_top.set(y);
+    }
+
+    /// Expands every collapsed ancestor of `row`, selects it, and scrolls it into the middle
+    /// of the view.
+    pub(super) fn reveal(mut self, row: usize, layout: &Layout) {
+        self.collapsed.write().retain(|&c| !(c < row && c + layout.rows[c].descendants >= row));
+        self.selected.set(Some(row));
+        let visible = visible_rows(layout, &self.collapsed.peek());
+        let position = visible.iter().position(|&r| r == row).unwrap_or(0);
+        self.scroll_to(centred_scroll(position, ROW_HEIGHT, VIEW_HEIGHT));
+    }
+
+    /// A click on a row: selects it.
+    pub(super) fn select(mut self, row: usize, url: &SpanUrl) {
+        self.selected.set(Some(row));
+        url.replace(row);
+    }
+
+    /// A click on a row's toggle. A selected span collapsed away: its row takes the selection.
+    pub(super) fn toggle(mut self, row: usize, layout: &Layout) {
+        let mut set = self.collapsed.write();
+        if !set.remove(&row) {
+            set.insert(row);
+            let now = *self.selected.peek();
+            if now.is_some_and(|s| s > row && s <= row + layout.rows[row].descendants) {
+                self.selected.set(Some(row));
+            }
+        }
+    }
+
+    pub(super) fn expand_all(mut self) {
+        self.collapsed.write().clear();
+    }
+
+    /// Collapses every span below the top level; the details follow the selection up to the
+    /// row that hides it.
+    pub(super) fn collapse_all(mut self, layout: &Layout) {
+        let all: HashSet<usize> = layout
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.depth > 0 && r.descendants > 0)
+            .map(|(i, _)| i)
+            .collect();
+        let now = *self.selected.peek();
+        if let Some(row) = now {
+            self.selected.set(Some(shown_ancestor(layout, &all, row)));
+        }
+        self.collapsed.set(all);
+    }
+
+    /// Typing in the find box: a new search starts at its first match.
+    pub(super) fn search(mut self, text: String) {
+        self.query.set(text);
+        self.match_pos.set(0);
+    }
+
+    /// Shows the match a step through `matches` goes to.
+    pub(super) fn go_to_match(mut self, matches: &[usize], by: Step, layout: &Layout) {
+        let at = *self.match_pos.peek();
+        if let Some(next) = step(at, matches.len(), by) {
+            self.match_pos.set(next);
+            self.reveal(matches[next], layout);
+        }
+    }
+
+    pub(super) fn press_minimap(mut self, y: f64, total_height: f64) {
+        self.dragging.set(true);
+        self.scroll_to(minimap_jump(y, total_height));
+    }
+
+    pub(super) fn drag_minimap(self, y: f64, total_height: f64) {
+        if *self.dragging.peek() {
+            self.scroll_to(minimap_jump(y, total_height));
+        }
+    }
+
+    pub(super) fn release_minimap(mut self) {
+        self.dragging.set(false);
+    }
+
+    /// A key on the tree. The focused row is the tab stop (keys and clicks move both): the
+    /// selected row while it is drawn, read when the key comes (keys can come faster than
+    /// renders), else the first drawn row. `shown`: the height rows are shown in.
+    pub(super) fn key(mut self, e: KeyboardEvent, layout: &Layout, url: &SpanUrl, shown: f64) {
+        let Some(key) = row_key(&e.key()) else {
+            return;
+        };
+        e.prevent_default();
+        let visible = visible_rows(layout, &self.collapsed.peek());
+        let (first, last) = drawn(*self.scroll_top.peek(), visible.len());
+        let selected = *self.selected.peek();
+        let Some(row) =
+            selected.filter(|s| visible[first..last].contains(s)).or(visible.get(first).copied())
+        else {
+            return;
+        };
+        match key {
+            RowKey::Search => crate::platform::focus(".wf-search"),
+            RowKey::Open => self.selected.set(Some(row)),
+            RowKey::Nav(key) => {
+                let action = navigate(layout, &visible, &self.collapsed.peek(), row, key);
+                match action {
+                    NavAction::Move(to) => {
+                        self.selected.set(Some(to));
+                        url.replace(to);
+                        let at = visible.partition_point(|&r| r < to);
+                        // Read first: a read borrow must not live across `scroll_to`.
+                        let now = *self.scroll_top.peek();
+                        if let Some(y) = scroll_to_show(at, ROW_HEIGHT, shown, now) {
+                            self.scroll_to(y);
+                        }
+                        self.focus_request.set(Some(to));
+                    }
+                    NavAction::Collapse(at) => {
+                        self.collapsed.write().insert(at);
+                    }
+                    NavAction::Expand(at) => {
+                        self.collapsed.write().remove(&at);
+                    }
+                    NavAction::Stay => {}
+                }
+            }
+        }
+    }
+}
+
+/// A key a focused row handles.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RowKey {
+    Nav(NavKey),
+    /// Enter: show the span's details.
+    Open,
+    /// `/`: to the span search box.
+    Search,
+}
+
+fn row_key(key: &Key) -> Option<RowKey> {
+    Some(match key {
+        Key::ArrowUp => RowKey::Nav(NavKey::Up),
+        Key::ArrowDown => RowKey::Nav(NavKey::Down),
+        Key::ArrowLeft => RowKey::Nav(NavKey::Left),
+        Key::ArrowRight => RowKey::Nav(NavKey::Right),
+        Key::Home => RowKey::Nav(NavKey::Home),
+        Key::End => RowKey::Nav(NavKey::End),
+        Key::Enter => RowKey::Open,
+        Key::Character(c) if c == "/" => RowKey::Search,
+        _ => return None,
+    })
+}

@@ -1,0 +1,35 @@
+//! The browser's split points (`--features split`): each loads its module's wasm file on first
+//! use and returns the module's draw function, after `wasm-split-cli` has moved everything only
+//! they reach into `split_<module>.wasm`.
+
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
+
+use crate::views::lazy::{draw_flame, draw_insights, draw_search, Draw, ModuleMissing};
+
+/// Pages of split modules load them before they draw.
+pub(crate) const SPLIT_MODULES: bool = true;
+
+/// The draw function of module `name` (`flame`, `search`, else insights), once its file is in.
+pub(crate) async fn load_module(name: Option<&'static str>) -> Result<Draw, ModuleMissing> {
+    let loaded = match name {
+        Some("flame") => flame().await,
+        Some("search") => search().await,
+        _ => insights().await,
+    };
+    loaded.map_err(|_| ModuleMissing)
+}
+
+#[wasm_split(flame, fallible)]
+fn flame() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_flame)
+}
+
+#[wasm_split(search, fallible)]
+fn search() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_search)
+}
+
+#[wasm_split(insights, fallible)]
+fn insights() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_insights)
+}
