@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use otelscope_server::auth::ApiKey;
 use otelscope_server::ingest::port::router;
-use otelscope_server::AppState;
+use otelscope_server::{api_router, AppState};
 use prost::Message;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -54,7 +54,7 @@ async fn http_post(
     content_type: &str,
     headers: &[(&str, &str)],
     body: Vec<u8>,
-) -> (StatusCode, String) {
+) -> (StatusCode, Vec<u8>) {
     let mut request = Request::post(uri).header("content-type", content_type);
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -63,30 +63,38 @@ async fn http_post(
         router(state.clone()).oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    (status, body.to_vec())
+}
+
+/// `/api/v1/...` without the UI port's sign-in (`api_router`), parsed.
+async fn api_json(state: &AppState, path: &str) -> Value {
+    let request = Request::get(path).body(Body::empty()).unwrap();
+    let response = api_router(state.clone()).oneshot(request).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 async fn names(state: &AppState) -> Vec<String> {
-    let list = support::get_json(state, "/api/v1/traces?service=test-svc").await;
+    let list = api_json(state, "/api/v1/traces?service=test-svc").await;
     list["traces"].as_array().unwrap().iter().map(|t| t["root_name"].as_str().unwrap().into()).collect()
 }
 
 #[tokio::test]
 async fn grpc_and_otlp_http_share_a_port_told_apart_by_content_type() {
     let state = support::state();
-    let health = support::get_json(&state, "/api/v1/health").await;
+    let health = api_json(&state, "/api/v1/health").await;
     assert_eq!(health["last_received"], serde_json::json!({"traces": null, "metrics": null, "logs": null}));
 
     let (http_status, status) = grpc_call(&state, GRPC_TRACES, &[]).await;
     assert_eq!((http_status, status.code()), (StatusCode::OK, tonic::Code::Ok), "{status:?}");
-    let after_grpc = support::get_json(&state, "/api/v1/health").await["last_received"].clone();
+    let after_grpc = api_json(&state, "/api/v1/health").await["last_received"].clone();
     assert_eq!(after_grpc["traces"]["protocol"], "grpc");
     assert_eq!(after_grpc["metrics"], Value::Null);
 
     let protobuf = trace_body("over-http", 8);
     let (status, _) = http_post(&state, "/v1/traces", "application/x-protobuf", &[], protobuf).await;
     assert_eq!(status, StatusCode::OK);
-    let after_http = support::get_json(&state, "/api/v1/health").await["last_received"].clone();
+    let after_http = api_json(&state, "/api/v1/health").await["last_received"].clone();
     assert_eq!(after_http["traces"]["protocol"], "http/protobuf");
     assert!(after_http["traces"]["at_ns"].as_u64() >= after_grpc["traces"]["at_ns"].as_u64());
 
@@ -106,7 +114,7 @@ async fn the_key_is_required_from_grpc_and_otlp_http_alike() {
     let (status, _) = http_post(&state, "/v1/traces", "application/x-protobuf", &[], body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(names(&state).await.is_empty(), "nothing stored without the key");
-    let health = support::get_json(&state, "/api/v1/health").await;
+    let health = api_json(&state, "/api/v1/health").await;
     assert_eq!(health["last_received"]["traces"], Value::Null);
 
     let (_, keyed) = grpc_call(&state, GRPC_TRACES, &[("x-otlp-api-key", KEY)]).await;
@@ -148,8 +156,8 @@ async fn misdirected_requests_are_answered_with_the_fix() {
     for (uri, meant) in [("/v1/trace", "/v1/traces"), ("/api/v1/traces", "/v1/traces"), ("/", "")] {
         let (status, body) = http_post(&state, uri, "application/json", &[], b"{}".to_vec()).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
-        let rpc: Value = serde_json::from_str(&body).expect("a google.rpc.Status in JSON");
-        assert_eq!(rpc["code"], 5, "{body}");
+        let rpc: Value = serde_json::from_slice(&body).expect("a google.rpc.Status in JSON");
+        assert_eq!(rpc["code"], 5, "{rpc}");
         let message = rpc["message"].as_str().unwrap();
         assert!(message.starts_with(&format!("no OTLP receiver at POST {uri}")), "{message}");
         assert!(message.contains("POST /v1/traces, /v1/metrics and /v1/logs"), "{message}");
@@ -162,11 +170,12 @@ async fn misdirected_requests_are_answered_with_the_fix() {
     let (status, body) =
         http_post(&state, "/v1/trace", "application/x-protobuf", &[], Vec::new()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let rpc = tonic_types::Status::decode(body.as_bytes()).expect("google.rpc.Status");
+    let rpc = tonic_types::Status::decode(&body[..]).expect("google.rpc.Status");
     assert!(rpc.message.contains("did you mean /v1/traces?"), "{}", rpc.message);
 
     let (status, body) = http_post(&state, GRPC_TRACES, "application/json", &[], b"{}".to_vec()).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body = String::from_utf8(body).unwrap();
     assert!(body.contains("gRPC needs content-type application/grpc"), "{body}");
 
     for path in ["/v1/traces", "/opentelemetry.proto.collector.trace.v1.TraceService/Exprot"] {

@@ -32,8 +32,7 @@ pub(crate) trait Signal {
 
 /// Converts (expanding to at most `budget` bytes, with otelscope's own service names in
 /// `own_services` allowed: see `Limits::own_services`), waits until the batch is durable, and
-/// builds the response. A stored request from a sender (not the UI's own spans, the one route
-/// with `own_services`) counts as the signal's last arrival, come `via`.
+/// builds the response. A stored request counts as the signal's last arrival, come `via`.
 pub(crate) async fn accept<S: Signal>(
     state: &AppState,
     request: S::Request,
@@ -45,9 +44,7 @@ pub(crate) async fn accept<S: Signal>(
     let max_batch_bytes = budget.min(limits.max_batch_bytes);
     let limits = Limits { max_batch_bytes, own_services, ..limits.clone() };
     let (rejected, error) = convert_and_submit::<S>(&state.ingest, &limits, request).await?;
-    if own_services.is_empty() {
-        state.ingest.arrivals().record(S::WIRE, via, super::now_ns());
-    }
+    state.ingest.arrivals().record(S::WIRE, via, super::now_ns());
     Ok(S::response(rejected, error))
 }
 
