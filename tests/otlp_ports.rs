@@ -83,7 +83,8 @@ async fn a_misdirected_request_gets_the_fix_and_one_log_line_per_kind() {
             .await
             .expect("POST /v1/trace");
         assert_eq!(answer.status(), 404);
-        let rpc: Value = answer.json().await.expect("a JSON google.rpc.Status");
+        let rpc: Value = serde_json::from_str(&answer.text().await.unwrap())
+            .expect("a JSON google.rpc.Status");
         let message = rpc["message"].as_str().unwrap_or_default();
         assert!(
             message.starts_with("no OTLP receiver at POST /v1/trace (did you mean /v1/traces?)"),
