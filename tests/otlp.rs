@@ -206,10 +206,18 @@ fn expected_trace(trace_id: &str, root_id: &str, service: &str, child_id: &str) 
 }
 
 async fn round_trip(transport: Transport, gzip: bool) {
+    round_trip_on(transport, gzip, false).await;
+}
+
+/// Sends a trace over `transport`; `crossed`, to the other protocol's port (issue 26: each
+/// OTLP port takes both, told apart by content type).
+async fn round_trip_on(transport: Transport, gzip: bool, crossed: bool) {
     let server = Server::start().await;
     let service =
         format!("e2e-{transport:?}-{}", if gzip { "gzip" } else { "plain" }).to_lowercase();
     let endpoints = (server.otlp_http_url.clone(), server.otlp_grpc_url.clone());
+    let endpoints = if crossed { (endpoints.1, endpoints.0) } else { endpoints };
+    let before = otelscope_e2e::now_ns();
     let name = service.clone();
     // The SDK's simple processor blocks on each export: run it off the async workers.
     let (trace_id, root_id) =
@@ -237,6 +245,28 @@ async fn round_trip(transport: Transport, gzip: bool) {
         json!({"services": [{"name": service, "span_count": 2, "error_count": 1,
             "p50_ns": 2944, "p95_ns": 9728, "p99_ns": 9728}]})
     );
+    // Health says when traces last arrived, and how.
+    let last = &server.get_json("/api/v1/health").await["last_received"];
+    let protocol = match transport {
+        Transport::Grpc => "grpc",
+        Transport::HttpProtobuf => "http/protobuf",
+        Transport::HttpJson => "http/json",
+    };
+    assert_eq!(last["traces"]["protocol"], protocol, "{last}");
+    assert!(last["traces"]["at_ns"].as_u64().is_some_and(|at| at >= before), "{last}");
+    assert_eq!((&last["metrics"], &last["logs"]), (&Json::Null, &Json::Null), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grpc_to_the_otlp_http_port() {
+    round_trip_on(Transport::Grpc, false, true).await;
+    round_trip_on(Transport::Grpc, true, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn otlp_http_to_the_grpc_port() {
+    round_trip_on(Transport::HttpProtobuf, false, true).await;
+    round_trip_on(Transport::HttpJson, true, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,5 +1,6 @@
 //! The official OpenTelemetry Python SDK (with its OTLP/HTTP and OTLP/gRPC exporters, installed
 //! from PyPI by scripts/setup.sh) sends a trace, a log and a counter; the query API shows them.
+//! Its default, gRPC, sent to the OTLP/HTTP port (the usual `:4318` endpoint) arrives too.
 
 use std::path::PathBuf;
 
@@ -25,6 +26,9 @@ async fn send(transport: &str, endpoint: &str, service: &str) -> String {
     let output = tokio::process::Command::new(python())
         .arg(script)
         .args([transport, endpoint, service])
+        // Read by the `default` case only (the others pass the endpoint to the exporters).
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+        .env_remove("OTEL_EXPORTER_OTLP_PROTOCOL")
         .output()
         .await
         .expect("run python");
@@ -36,7 +40,8 @@ async fn send(transport: &str, endpoint: &str, service: &str) -> String {
 async fn round_trip(transport: &str) {
     let server = Server::start().await;
     let service = format!("python-{transport}");
-    let endpoint = if transport == "http" { &server.otlp_http_url } else { &server.otlp_grpc_url };
+    // `default` (gRPC) goes where the usual endpoint points: the OTLP/HTTP port (4318).
+    let endpoint = if transport == "grpc" { &server.otlp_grpc_url } else { &server.otlp_http_url };
     let trace_id = send(transport, endpoint, &service).await;
 
     let list = server.get_json(&format!("/api/v1/traces?service={service}")).await;
@@ -103,4 +108,10 @@ async fn python_over_http() {
 #[tokio::test(flavor = "multi_thread")]
 async fn python_over_grpc() {
     round_trip("grpc").await;
+}
+
+/// Issue 26: Python's default exporter is gRPC, and the endpoint people set is `:4318`.
+#[tokio::test(flavor = "multi_thread")]
+async fn python_default_grpc_to_the_otlp_http_port() {
+    round_trip("default").await;
 }

@@ -111,9 +111,16 @@ fn protocol(transport: Transport) -> Protocol {
 }
 
 async fn round_trip(transport: Transport) {
+    round_trip_on(transport, false).await;
+}
+
+/// Sends logs and metrics over `transport`; `crossed`, to the other protocol's port (issue 26:
+/// each OTLP port takes both), then checks health's `last_received` names the protocol.
+async fn round_trip_on(transport: Transport, crossed: bool) {
     let server = Server::start().await;
     let service = format!("signals-{transport:?}").to_lowercase();
     let (http, grpc) = (server.otlp_http_url.clone(), server.otlp_grpc_url.clone());
+    let (http, grpc) = if crossed { (grpc, http) } else { (http, grpc) };
     let at = recent();
     let (h, g, s) = (http.clone(), grpc.clone(), service.clone());
     tokio::task::spawn_blocking(move || send_log(transport, &h, &g, &s, at)).await.unwrap();
@@ -173,6 +180,18 @@ async fn round_trip(transport: Transport) {
     assert_eq!(h["sum"], 55.5);
     assert_eq!(h["bounds"], json!([1.0, 10.0]));
     assert_eq!(h["bucket_counts"], json!([1, 1, 1]));
+
+    let last = &server.get_json("/api/v1/health").await["last_received"];
+    let protocol = match transport {
+        Transport::Grpc => "grpc",
+        Transport::HttpProtobuf => "http/protobuf",
+        Transport::HttpJson => "http/json",
+    };
+    for signal in ["logs", "metrics"] {
+        assert_eq!(last[signal]["protocol"], protocol, "{transport:?}: {last}");
+        assert!(last[signal]["at_ns"].as_u64().is_some_and(|at| at >= at_ns), "{last}");
+    }
+    assert_eq!(last["traces"], Value::Null, "{last}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -188,4 +207,14 @@ async fn http_json_logs_and_metrics() {
 #[tokio::test(flavor = "multi_thread")]
 async fn grpc_logs_and_metrics() {
     round_trip(Transport::Grpc).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grpc_logs_and_metrics_to_the_otlp_http_port() {
+    round_trip_on(Transport::Grpc, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_protobuf_logs_and_metrics_to_the_grpc_port() {
+    round_trip_on(Transport::HttpProtobuf, true).await;
 }

@@ -27,11 +27,13 @@ use crate::peer::{ClientAddr, TrustedProxies};
 /// Streams one HTTP/2 connection may have open at once (the least RFC 9113 recommends).
 pub const MAX_STREAMS: u32 = 100;
 
-/// What a port speaks: browsers and OTLP/HTTP exporters HTTP/1.1, gRPC HTTP/2.
+/// What a port speaks: browsers HTTP/1.1, gRPC HTTP/2; the OTLP ports both (cleartext
+/// HTTP/2, told from HTTP/1.1 by its preface), as each takes gRPC and OTLP/HTTP.
 #[derive(Clone, Copy, Debug)]
 pub enum Protocol {
     Http1,
     Http2,
+    Both,
 }
 
 /// The bounds of every port (`--max-connections`, `--header-timeout`, ...).
@@ -65,6 +67,7 @@ pub async fn serve_port(
     let mut builder = match protocol {
         Protocol::Http1 => builder.http1_only(),
         Protocol::Http2 => builder.http2_only(),
+        Protocol::Both => builder,
     };
     builder.http1().timer(TokioTimer::new()).header_read_timeout(bounds.header_timeout);
     builder
@@ -251,9 +254,10 @@ impl Drop for PeerSlot {
 }
 
 /// Tells an HTTP/1 client over its share why it is closed (if the socket takes it at once);
-/// an HTTP/2 one is just closed.
+/// an HTTP/2 one is just closed (on a port of both, it reads the words as a protocol error,
+/// which closes it all the same).
 fn refuse(stream: &tokio::net::TcpStream, protocol: Protocol) {
-    if let Protocol::Http1 = protocol {
+    if let Protocol::Http1 | Protocol::Both = protocol {
         let message = "too many connections from your address\n";
         let answer = format!(
             "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\n\
@@ -264,24 +268,30 @@ fn refuse(stream: &tokio::net::TcpStream, protocol: Protocol) {
     }
 }
 
+/// The first bytes of every HTTP/2 connection.
+const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
 /// Whether a new connection sends its first request bytes (HTTP/2: its whole 24-byte preface)
 /// within `timeout`. hyper's timeouts start only once a request has begun, so a client that
-/// connects and says nothing would otherwise hold a connection place for ever.
+/// connects and says nothing would otherwise hold a connection place for ever. On a port of
+/// both, bytes that begin the preface count as HTTP/2 (no HTTP/1.1 method starts `PRI `).
 async fn opens_in_time(
     stream: &tokio::net::TcpStream,
     protocol: Protocol,
     timeout: Duration,
 ) -> bool {
-    let needed = match protocol {
+    let needed = |seen: &[u8]| match protocol {
         Protocol::Http1 => 1,
         Protocol::Http2 => 24,
+        Protocol::Both if PREFACE.starts_with(seen) => 24,
+        Protocol::Both => 1,
     };
     let deadline = Instant::now() + timeout;
     let mut buf = [0u8; 24];
     loop {
         match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return false,
-            Ok(Ok(n)) if n >= needed => return true,
+            Ok(Ok(n)) if n >= needed(&buf[..n]) => return true,
             // Part of the preface is in; `peek` would return at once again, so look later.
             Ok(Ok(_)) => tokio::time::sleep(Duration::from_millis(5)).await,
         }

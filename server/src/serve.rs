@@ -134,19 +134,12 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
     };
     let ui_app = crate::router(host_check(ui_addr));
     tasks.spawn(serve_port(ui, ui_app, Protocol::Http1, bounds.clone()));
-    let otlp_http_app = crate::otlp_http_router(host_check(otlp_http_addr));
-    tasks.spawn(serve_port(otlp_http, otlp_http_app, Protocol::Http1, bounds.clone()));
-    let grpc_app = crate::ingest::grpc::router(state.clone());
-    // gRPC clients speak HTTP/2 without a `Host` header; a browser's HTTP/1.1 request has one.
-    let grpc_app = if host_check(otlp_grpc_addr).loopback_host_only {
-        grpc_app.layer(axum::middleware::from_fn_with_state(
-            crate::auth::CorsOrigins::from([]),
-            crate::auth::loopback_host,
-        ))
-    } else {
-        grpc_app
-    };
-    tasks.spawn(serve_port(otlp_grpc, grpc_app, Protocol::Http2, bounds));
+    // Both OTLP ports take both protocols (`ingest::port`), over HTTP/1.1 and HTTP/2 alike,
+    // so an exporter's default protocol works on whichever port it is given.
+    let otlp_http_app = crate::ingest::port::router(host_check(otlp_http_addr));
+    tasks.spawn(serve_port(otlp_http, otlp_http_app, Protocol::Both, bounds.clone()));
+    let grpc_app = crate::ingest::port::router(host_check(otlp_grpc_addr));
+    tasks.spawn(serve_port(otlp_grpc, grpc_app, Protocol::Both, bounds));
     // A writer that is gone would refuse every batch forever: end the process instead, so a
     // supervisor restarts it (the writer survives panics in the store; this is the last resort).
     let ingest = state.ingest.clone();

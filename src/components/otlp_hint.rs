@@ -1,5 +1,7 @@
 //! `OtlpHint`: the sentence in empty states that says where to send telemetry, naming the
-//! endpoints the server really receives on (from `/api/v1/health`), not the usual ones.
+//! endpoints the server really receives on (from `/api/v1/health`), not the usual ones, and
+//! that both take every `OTEL_EXPORTER_OTLP_PROTOCOL` (the server tells gRPC from OTLP/HTTP by
+//! content type on each port).
 
 use dioxus::prelude::*;
 
@@ -16,9 +18,17 @@ pub(crate) fn OtlpHint() -> Element {
         span { class: "otlp-hint",
             "Point an OpenTelemetry SDK at this server: "
             code { "OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.http}" }
-            " (OTLP/HTTP), or "
+            " or "
             code { "{endpoints.grpc}" }
-            " for gRPC exporters."
+            "; both ports take gRPC and OTLP/HTTP, so any "
+            code { "OTEL_EXPORTER_OTLP_PROTOCOL" }
+            " works: "
+            code { "grpc" }
+            " (Python's and .NET's default), "
+            code { "http/protobuf" }
+            " or "
+            code { "http/json" }
+            "."
         }
     }
 }

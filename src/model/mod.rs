@@ -58,6 +58,47 @@ pub struct Health {
     /// Whether the server traces itself and wants the UI's spans (`--self-telemetry`).
     #[serde(default)]
     pub self_telemetry: bool,
+    /// When each signal last arrived from a sender (either OTLP port, either protocol).
+    #[serde(default)]
+    pub last_received: LastReceived,
+}
+
+/// Per signal, the last export request the server stored; `None` (JSON `null`) if none yet
+/// since it started.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastReceived {
+    #[serde(default)]
+    pub traces: Option<Received>,
+    #[serde(default)]
+    pub metrics: Option<Received>,
+    #[serde(default)]
+    pub logs: Option<Received>,
+}
+
+/// One signal's last export request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    /// When it was stored, in Unix nanoseconds.
+    pub at_ns: u64,
+    /// How it came, in `OTEL_EXPORTER_OTLP_PROTOCOL`'s words: `grpc`, `http/protobuf` or
+    /// `http/json`.
+    pub protocol: String,
+}
+
+impl LastReceived {
+    /// Each signal with its last request, in the order traces, metrics, logs.
+    pub fn each(&self) -> [(&'static str, Option<&Received>); 3] {
+        [
+            ("traces", self.traces.as_ref()),
+            ("metrics", self.metrics.as_ref()),
+            ("logs", self.logs.as_ref()),
+        ]
+    }
+
+    /// The most recent of the three, if any signal arrived.
+    pub fn freshest(&self) -> Option<&Received> {
+        self.each().into_iter().filter_map(|(_, r)| r).max_by_key(|r| r.at_ns)
+    }
 }
 
 /// What the demo workload (`otelscope serve --demo`) runs on, so the Cache page can say it.
@@ -93,6 +134,7 @@ impl Health {
             otlp_grpc: None,
             demo: None,
             self_telemetry: false,
+            last_received: LastReceived::default(),
         }
     }
 }

@@ -1,7 +1,10 @@
 """Sends one trace, one log record and one counter to otelscope with the official OpenTelemetry
 Python SDK, over OTLP/HTTP (protobuf) or OTLP/gRPC, and prints the trace id as JSON.
 
-usage: send.py http|grpc ENDPOINT SERVICE
+usage: send.py http|grpc|default ENDPOINT SERVICE
+
+`default` is what an app gets from the SDK's docs with only OTEL_EXPORTER_OTLP_ENDPOINT set
+(the caller sets it to ENDPOINT): the gRPC exporters, built with no arguments.
 """
 
 import json
@@ -26,6 +29,12 @@ if transport == "http":
     spans = OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")
     logs = OTLPLogExporter(endpoint=f"{endpoint}/v1/logs")
     metrics = OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")
+elif transport == "default":
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    spans, logs, metrics = OTLPSpanExporter(), OTLPLogExporter(), OTLPMetricExporter()
 else:
     from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter

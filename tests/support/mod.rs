@@ -87,6 +87,15 @@ impl Server {
 
     /// A server with extra flags and environment variables (e.g. a `PATH` of its own).
     pub async fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_logging_to(extra, env, Stdio::inherit()).await
+    }
+
+    /// As `start_with_env`, its log (stderr, at `warn`) written to `stderr` (e.g. a file).
+    pub async fn start_logging_to(
+        extra: &[&str],
+        env: &[(&str, &str)],
+        stderr: impl Into<Stdio>,
+    ) -> Server {
         let mut child = Command::new(otelscope_bin())
             .arg("serve")
             .env("RUST_LOG", "warn")
@@ -96,6 +105,7 @@ impl Server {
             .args(["--otlp-http-listen", "127.0.0.1:0"])
             .args(["--otlp-grpc-listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("spawn otelscope serve");

@@ -1,5 +1,5 @@
 //! `GET /api/v1/health`: the server answers, says its version, where it receives OTLP, and
-//! whether the store's writer is committing.
+//! whether the store's writer is committing, and when each signal last arrived.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -27,6 +27,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         otlp_grpc: state.endpoints.otlp_grpc.clone(),
         demo: state.demo.as_deref().cloned(),
         self_telemetry: state.self_telemetry.is_some(),
+        last_received: state.ingest.arrivals().last_received(),
         ..Health::ok(env!("CARGO_PKG_VERSION"))
     })
 }

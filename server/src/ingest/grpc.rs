@@ -1,7 +1,8 @@
 //! OTLP/gRPC with tonic: the trace, metrics and logs services (gzip accepted, 64 MiB cap),
 //! converting exactly as the HTTP receiver does. A layer in front of tonic checks the API key,
 //! reads the body within the memory budget, inflates it and walks it for its decoded size
-//! before tonic decodes anything, and only then takes a place in the queue.
+//! before tonic decodes anything, and only then takes a place in the queue. `port` puts these
+//! services on both OTLP ports.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -28,6 +29,7 @@ use tokio::time::Instant;
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
+use super::arrivals::Via;
 use super::cost::Msg;
 use super::http::{self, Encoding, Refusal};
 use super::memory::Reservation;
@@ -80,7 +82,8 @@ async fn admit(
         "/opentelemetry.proto.collector.trace.v1.TraceService/Export" => Msg::ExportTraces,
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export" => Msg::ExportMetrics,
         "/opentelemetry.proto.collector.logs.v1.LogsService/Export" => Msg::ExportLogs,
-        _ => return next.run(axum::extract::Request::from_parts(parts, body)).await,
+        // Not an OTLP method: answered here with the fix (tonic would say only UNIMPLEMENTED).
+        path => return grpc_error(super::port::misdirected_grpc(&state, path)),
     };
     let limits = &state.ingest_limits;
     let deadline = Instant::now() + limits.body_timeout;
@@ -170,6 +173,7 @@ fn status_of(refusal: Refusal) -> Status {
         }
         Refusal::TooExpensive(m) => Status::resource_exhausted(m),
         Refusal::BadRequest(m) | Refusal::UnsupportedMediaType(m) => Status::invalid_argument(m),
+        Refusal::NotFound(m) => Status::unimplemented(m),
         Refusal::Unauthenticated => Status::unauthenticated("missing or wrong API key"),
     }
 }
@@ -191,7 +195,7 @@ impl Receiver {
         let Some(&ConversionBudget(budget)) = request.extensions().get::<ConversionBudget>() else {
             return Err(Status::internal("the request did not pass admission"));
         };
-        signal::accept::<S>(&self.state, request.into_inner(), budget, &[])
+        signal::accept::<S>(&self.state, request.into_inner(), budget, &[], Via::Grpc)
             .await
             .map(Response::new)
             .map_err(|e| Status::unavailable(e.to_string()))

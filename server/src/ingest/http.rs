@@ -16,6 +16,7 @@ use http_body_util::BodyExt;
 use prost::Message;
 use tokio::time::Instant;
 
+use super::arrivals::Via;
 use super::cost;
 use super::memory::{Exhausted, Reservation};
 use super::signal::{self, Logs, Metrics, Signal, Traces};
@@ -30,10 +31,12 @@ const RETRY_AFTER_SECS: &str = "1";
 pub const OTLP_HEADER: &str = "x-otlp-api-key";
 
 /// All three signals (the OTLP/HTTP port).
+/// Any other path is answered with the ones that work (`port::misdirected_http`).
 pub fn routes() -> Router<AppState> {
     traces_route()
         .route("/v1/metrics", post(export::<Metrics>))
         .route("/v1/logs", post(export::<Logs>))
+        .fallback(super::port::misdirected_http)
 }
 
 /// Traces only (same-origin on the UI port, for the UI's own spans).
@@ -66,6 +69,8 @@ impl Encoding {
 #[derive(Debug)]
 pub(crate) enum Refusal {
     UnsupportedMediaType(String),
+    /// A path no receiver serves (see `port`).
+    NotFound(String),
     TooLarge(usize),
     BadRequest(String),
     Overloaded,
@@ -96,7 +101,11 @@ async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> R
         let _permit = state.ingest.admit().ok_or(Refusal::Overloaded)?;
         let request: S::Request = decode(&bytes, encoding)?;
         drop(bytes);
-        signal::accept::<S>(&state, request, budget, own_services).await.map_err(|e| match e {
+        let via = match encoding {
+            Encoding::Protobuf => Via::HttpProtobuf,
+            Encoding::Json => Via::HttpJson,
+        };
+        signal::accept::<S>(&state, request, budget, own_services, via).await.map_err(|e| match e {
             IngestError::Overloaded => Refusal::Overloaded,
             e @ IngestError::Store => Refusal::Unavailable(e.to_string()),
         })
@@ -150,7 +159,7 @@ pub(crate) fn unauthenticated(headers: &HeaderMap) -> Response {
 }
 
 /// Protobuf or JSON, from `Content-Type` (parameters such as `charset` ignored).
-fn encoding_of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
+pub(crate) fn encoding_of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
     let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match essence.as_str() {
@@ -268,11 +277,12 @@ fn respond<T: serde::Serialize>(
 
 /// The error answer: a `google.rpc.Status` in the request's encoding (JSON when the content
 /// type itself was refused), plus `Retry-After` for the retryable ones.
-fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
-    // gRPC codes inside google.rpc.Status: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED,
-    // 14 UNAVAILABLE.
+pub(crate) fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
+    // gRPC codes inside google.rpc.Status: 3 INVALID_ARGUMENT, 5 NOT_FOUND,
+    // 8 RESOURCE_EXHAUSTED, 14 UNAVAILABLE.
     let (status, code, message) = match refusal {
         Refusal::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 3, m),
+        Refusal::NotFound(m) => (StatusCode::NOT_FOUND, 5, m),
         Refusal::TooLarge(cap) => (
             StatusCode::PAYLOAD_TOO_LARGE,
             8,

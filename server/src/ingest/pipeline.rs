@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
+use super::arrivals::Arrivals;
 use super::memory::MemoryBudget;
 use crate::store::{Retention, Store, WriteBatch};
 
@@ -65,6 +66,8 @@ pub struct Ingest {
     admission: Arc<Semaphore>,
     /// What requests in flight may hold in memory, reading included.
     memory: MemoryBudget,
+    /// When each signal last arrived, and the misdirected requests logged.
+    arrivals: Arc<Arrivals>,
 }
 
 /// How often retention also runs without ingest (it runs after every commit too).
@@ -125,6 +128,7 @@ impl Ingest {
             state,
             admission: Arc::new(Semaphore::new(2 * capacity)),
             memory: MemoryBudget::new(settings.memory_bytes),
+            arrivals: Arc::default(),
         }
     }
 
@@ -146,6 +150,11 @@ impl Ingest {
     /// The memory budget every request reserves from.
     pub fn memory(&self) -> &MemoryBudget {
         &self.memory
+    }
+
+    /// When each signal last arrived (see `arrivals`).
+    pub fn arrivals(&self) -> &Arrivals {
+        &self.arrivals
     }
 
     /// A permit to decode and convert one request whose body is in, or `None` when too many
