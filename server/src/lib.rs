@@ -13,17 +13,14 @@ pub mod demo;
 pub mod desktop;
 pub mod headers;
 pub mod ingest;
-pub mod keys;
-pub mod login;
 pub mod peer;
-pub mod profiler;
+pub mod profile;
 pub mod query;
 pub mod selftrace;
 pub mod serve;
-pub mod sessions;
 pub mod ssr;
+pub mod stacks;
 pub mod store;
-pub mod throttle;
 pub mod web;
 
 use std::sync::Arc;
@@ -48,8 +45,8 @@ pub struct AppState {
     /// Answer loopback `Host` names only on the port whose router is built from this state
     /// (loopback bind, no key): see `auth::loopback_host`. `serve` decides it per port.
     pub loopback_host_only: bool,
-    /// Signed-in browsers and wrong-key counts of the UI port (see `sessions`).
-    pub sessions: Arc<sessions::Sessions>,
+    /// Signed-in browsers and wrong-key counts of the UI port (see `auth::sessions`).
+    pub sessions: Arc<auth::sessions::Sessions>,
     /// `--cors-origin`: browser origins that may export OTLP/HTTP to the OTLP port.
     pub cors_origins: CorsOrigins,
     /// Recent whole-trace answers (see `api::traces::TraceCache`).
@@ -144,7 +141,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router())
         .merge(ingest::http::traces_route())
         .merge(web::router())
-        .merge(login::routes())
+        .merge(auth::login::routes())
         .fallback(ssr::page)
         .layer(from_fn_with_state(state.clone(), selftrace::middleware))
         .layer(from_fn_with_state(state.clone(), auth::ui))

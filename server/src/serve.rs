@@ -62,7 +62,7 @@ pub fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
 
 /// Binds the UI port and starts serving on the current tokio runtime.
 pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
-    let api_key = crate::keys::resolve(args)?;
+    let api_key = crate::auth::keys::resolve(args)?;
     let trusted_proxies = crate::peer::TrustedProxies::parse(&args.trusted_proxies)?;
     if args.max_connections_per_ip == 0 || args.max_connections_per_ip > args.max_connections {
         bail!(
@@ -231,7 +231,7 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
 /// Runs `otelscope serve` until Ctrl-C or SIGTERM.
 pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     // Resolved once (`generate` makes a key, shown once), then checked again by `start`.
-    args.api_key = crate::keys::resolve(&args)?;
+    args.api_key = crate::auth::keys::resolve(&args)?;
     args.api_key_file = None;
     check_exposure(&args)?;
     let running = start(&args).await?;

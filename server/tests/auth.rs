@@ -292,7 +292,7 @@ async fn the_cookie_is_a_session_not_the_key() {
 async fn wrong_keys_are_throttled() {
     let state = keyed_state();
     let guesser = Some([10, 0, 0, 9]);
-    for _ in 0..otelscope_server::sessions::MAX_FAILURES {
+    for _ in 0..otelscope_server::auth::sessions::MAX_FAILURES {
         let answer = sign_in(router(state.clone()), "guess", "/", guesser).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     }
@@ -318,7 +318,7 @@ async fn wrong_bearer_keys_count_too() {
     let bearer = |key: &str| {
         get("/api/v1/health").header("authorization", format!("Bearer {key}")).body(Body::empty())
     };
-    for _ in 0..otelscope_server::sessions::MAX_FAILURES {
+    for _ in 0..otelscope_server::auth::sessions::MAX_FAILURES {
         let answer = send(router(state.clone()), bearer("nope").unwrap()).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     }
@@ -408,7 +408,7 @@ async fn wrong_otlp_keys_share_the_ui_throttle() {
     };
     let guess = || otlp_post("/v1/traces").header("x-otlp-api-key", "guess").body(trace_body());
     let guesser = [10, 0, 0, 7];
-    for _ in 0..otelscope_server::sessions::MAX_FAILURES {
+    for _ in 0..otelscope_server::auth::sessions::MAX_FAILURES {
         let answer = send(otlp_http_router(state.clone()), from(guesser, guess().unwrap())).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use otelscope_server::profiler::{self, Permit};
+use otelscope_server::profile::cpu::{self as profiler, Permit};
 use pprof::protos::Profile;
 
 /// Recurses `depth` frames, then burns a little CPU: a stack of known depth to find in samples.

@@ -1,7 +1,7 @@
 //! `ApiError`: the one way an API handler fails — a status and `{"error": "..."}`; 5xx are
 //! logged and never carry internals.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use otelscope_app::model::ApiErrorBody;
@@ -14,6 +14,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// 401: no valid API key or session (see `auth`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 429 + `Retry-After` in whole seconds: too many wrong API keys from this client lately.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_secs: u64 },
     /// 408: the request's body did not arrive in time.
     #[error("{0}")]
     Timeout(String),
@@ -45,12 +51,18 @@ impl ApiError {
         let (status, message) = match self {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
+            ApiError::TooManyRequests { message, retry_after_secs } => {
+                let body = Json(ApiErrorBody { error: message.clone() });
+                let retry = [(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs))];
+                return (StatusCode::TOO_MANY_REQUESTS, retry, body).into_response();
+            }
             ApiError::Timeout(m) => (StatusCode::REQUEST_TIMEOUT, m.clone()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
             ApiError::Busy(m) => {
                 let body = Json(ApiErrorBody { error: m.clone() });
-                let retry = [(axum::http::header::RETRY_AFTER, "1")];
+                let retry = [(header::RETRY_AFTER, "1")];
                 return (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response();
             }
             ApiError::Unavailable(m) => {

@@ -24,7 +24,7 @@ use super::flame_format::{self, FlameFormat};
 use super::ApiError;
 use crate::ingest::now_ns;
 use crate::query::flame_query::{parse_flame_query, Selection};
-use crate::query::flame_tree::{diff_graph, diff_text, StackTree};
+use crate::stacks::{diff_graph, diff_text, StackTree};
 use crate::store::MAX_FOLD_SPANS;
 use crate::AppState;
 
@@ -109,7 +109,7 @@ async fn fold(state: &AppState, selection: &Selection) -> Result<StackTree, ApiE
 mod tests {
     use otelscope_app::model::Span;
 
-    use crate::query::flame_tree::{diff_text, StackTree};
+    use crate::stacks::{diff_text, StackTree};
 
     fn span(id: u32, parent: Option<u32>, service: &str, name: &str, ms: (u64, u64)) -> Span {
         Span {

@@ -24,9 +24,8 @@ use super::flame_format::{self, FlameFormat};
 use super::ApiError;
 use crate::ingest::memory::{self, Exhausted, Reservation};
 use crate::ingest::now_ns;
-use crate::profiler::{self, Permit, ProfilerError};
-use crate::query::profile::{self, Limits, Parsed};
-use crate::query::profile_tree;
+use crate::profile::cpu::{self as profiler, Permit, ProfilerError};
+use crate::profile::{self, tree as profile_tree, Limits, Parsed};
 use crate::store::StoredProfile;
 use crate::AppState;
 
@@ -186,7 +185,7 @@ async fn cpu(
     let pprof =
         profiler::profile(permit, Duration::from_secs(seconds)).await.map_err(profiler_error)?;
     let parsed = tokio::task::spawn_blocking(move || {
-        crate::query::pprof::fold_rooted(&pprof, &Limits::DEFAULT, Some("thread"))
+        crate::profile::pprof::fold_rooted(&pprof, &Limits::DEFAULT, Some("thread"))
     })
     .await
     .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?

@@ -51,25 +51,11 @@ pub(crate) struct Cached {
     pub ttl: Duration,
 }
 
-/// An in-process L2 entry: the stored text and its TTL.
-#[derive(Clone, Debug)]
-pub(crate) struct Stored {
-    pub value: String,
-    pub ttl: Duration,
-}
-
 /// Per-entry expiry: each entry lives for the TTL it carries.
 pub(crate) struct CachedTtl;
-pub(crate) struct StoredTtl;
 
 impl moka::Expiry<u64, Cached> for CachedTtl {
     fn expire_after_create(&self, _: &u64, value: &Cached, _: Instant) -> Option<Duration> {
-        Some(value.ttl)
-    }
-}
-
-impl moka::Expiry<u64, Stored> for StoredTtl {
-    fn expire_after_create(&self, _: &u64, value: &Stored, _: Instant) -> Option<Duration> {
         Some(value.ttl)
     }
 }

@@ -1,14 +1,12 @@
 //! The demo's L2 cache tier: a Redis (named by `--demo-redis`, or a private `redis-server`
 //! child, see `redis_server.rs`) through the `redis` crate, else a second in-process moka tier.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use otelscope_app::model::DemoStatus;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::catalog::Stored;
-use super::redis_server::PrivateRedis;
+use super::redis_server::{find_on_path, PrivateRedis};
 
 /// Longest wait for a Redis to answer when it is first connected.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -25,10 +23,7 @@ impl L2 {
     /// A second in-process tier of `capacity` entries, each with its own TTL.
     pub(crate) fn in_process(capacity: u64) -> L2 {
         L2::InProcess(
-            moka::future::Cache::builder()
-                .max_capacity(capacity)
-                .expire_after(super::catalog::StoredTtl)
-                .build(),
+            moka::future::Cache::builder().max_capacity(capacity).expire_after(StoredTtl).build(),
         )
     }
 
@@ -183,15 +178,20 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// The first executable `name` on `PATH`.
-pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_executable(p))
+/// An in-process L2 entry: the stored text and its TTL.
+#[derive(Clone, Debug)]
+pub(crate) struct Stored {
+    pub value: String,
+    pub ttl: Duration,
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+/// Per-entry expiry: each entry lives for the TTL it carries.
+pub(crate) struct StoredTtl;
+
+impl moka::Expiry<u64, Stored> for StoredTtl {
+    fn expire_after_create(&self, _: &u64, value: &Stored, _: Instant) -> Option<Duration> {
+        Some(value.ttl)
+    }
 }
 
 #[cfg(test)]

@@ -228,6 +228,17 @@ async fn ping(target: impl redis::IntoConnectionInfo) -> bool {
     matches!(redis::cmd("PING").query_async::<String>(&mut conn).await, Ok(p) if p == "PONG")
 }
 
+/// The first executable `name` on `PATH`.
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_executable(p))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +247,7 @@ mod tests {
     /// in; nobody gets in without the password; nothing changes its config or loads code.
     #[tokio::test]
     async fn a_private_redis_serves_its_owner_only_and_has_no_admin_commands() {
-        let binary = super::super::l2::find_on_path("redis-server").expect("redis-server");
+        let binary = find_on_path("redis-server").expect("redis-server");
         let private = PrivateRedis::start(&binary).await.unwrap();
         let dir = private.socket.parent().unwrap().to_owned();
         assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);

@@ -111,7 +111,8 @@ async fn admit(
 
 /// The key check of every port (one throttle for all): `None` when the request may go on.
 fn check_key(state: &AppState, parts: &axum::http::request::Parts) -> Option<Status> {
-    use crate::auth::{KeyCheck, OTLP_HEADER};
+    use super::http::OTLP_HEADER;
+    use crate::auth::KeyCheck;
     if !state.api_key.is_set() {
         return None;
     }

@@ -25,6 +25,10 @@ use crate::AppState;
 /// Seconds a refused sender is asked to wait.
 const RETRY_AFTER_SECS: &str = "1";
 
+/// The header OTLP senders put the API key in (`auth` checks it; gRPC reads the same key from
+/// its metadata).
+pub const OTLP_HEADER: &str = "x-otlp-api-key";
+
 /// All three signals (the OTLP/HTTP port).
 pub fn routes() -> Router<AppState> {
     traces_route()
@@ -283,11 +287,9 @@ fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
             (StatusCode::REQUEST_TIMEOUT, 4, "the request body did not arrive in time".to_owned())
         }
         Refusal::TooExpensive(m) => (StatusCode::PAYLOAD_TOO_LARGE, 8, m),
-        Refusal::Unauthenticated => (
-            StatusCode::UNAUTHORIZED,
-            16,
-            format!("missing or wrong {} header", crate::auth::OTLP_HEADER),
-        ),
+        Refusal::Unauthenticated => {
+            (StatusCode::UNAUTHORIZED, 16, format!("missing or wrong {} header", OTLP_HEADER))
+        }
     };
     let rpc = tonic_types::Status { code, message, details: vec![] };
     let json = serde_json::json!({ "code": rpc.code, "message": rpc.message });

@@ -1,9 +1,69 @@
-//! The SQLite schema and its migrations, versioned with `PRAGMA user_version`.
+//! The SQLite schema and its migrations, versioned with `PRAGMA user_version`; a newer store is refused.
 //!
-//! Spans are stored as one row per trace per export request (`span_chunks`, a zstd-compressed
-//! JSON array; chunks written before compression are plain JSON and still read), so
-//! an insert touches a few B-tree pages per trace instead of one per span; `traces` and
-//! `trace_ops` are the summaries and the index that search reads.
+//! # How the store lays out data
+//!
+//! - `span_chunks`: one row per trace per export request, the spans as a zstd-compressed JSON
+//!   array; an insert touches a few pages per trace, not one B-tree insert per span (see
+//!   `shared/calibration.md`); readers take one chunk per short read (`id > last ORDER BY id LIMIT
+//!   1`), so a slow reader holds no connection or lock.
+//! - `traces`: one summary row per trace (start, end, counts, root service/name, whether the root
+//!   arrived, `received_ns` = when its last part arrived, `stored_bytes`); search walks it newest
+//!   first by `start_ns`.
+//! - `trace_ops`: (trace, service, name) → span count, error count and a duration histogram
+//!   (`latency.rs`: 8 buckets per power of two, so percentiles are within 6.25%; merged in SQL by
+//!   the `latency_merge` function when a trace arrives in several requests); it answers
+//!   service/name filters and `/services` (counts, errors, p50/p95/p99); `/operations` lists a
+//!   service's names by skipping through its (service, name) index, one probe per name.
+//! - `cache_rollup`: (10 s bucket, service, cache name, layer, source `spans`|`metrics`) → hits,
+//!   misses; `cache_counters`: the last value of each cumulative cache counter (name + service +
+//!   attribute set; its start time is kept in the row).
+//! - `cache_examples`: the 3 newest trace ids with a miss per bucket and cache (spans only), so
+//!   `/cache` links to example misses.
+//! - `retry_rollup`: (10 s bucket, service, span name) → calls, retried calls, resends, give-ups,
+//!   circuit-open rejections, `attempts` (attempts → calls seen whole), `tries` (attempt index →
+//!   attempt spans), backoff `delays` (a `latency.rs` histogram); `retry_examples`: the 3 newest
+//!   trace ids per bucket, operation and kind (retried, gave up, circuit open).
+//! - Every rollup row carries `received_ns`, the last receipt that added to it; after each
+//!   retention pass, rows last written before the oldest receipt still kept in `traces` or
+//!   `metric_points` go (a bucket goes with the data it came from; one that newer data also wrote
+//!   to stays whole until that goes too). Data stored before schema v5 is not rolled up: doing so
+//!   would decode every chunk.
+//! - `profiles` (v7; `nodes` since v10, NULL for older rows): one row per kept profile
+//!   (`/api/v1/profiles`): summary columns, its tree's node count and the folded text zstd-
+//!   compressed; the newest 200 are kept within 64 MiB of compressed text (the newest always),
+//!   trimmed in the transaction that adds one (`store/profiles.rs`, `ProfileBounds`). A profile is
+//!   written on the writer connection under its mutex, not through the ingest queue, so SQLite
+//!   still has one writer.
+//! - Flame graphs (v7): `flame_nodes` interns every stack prefix once, a frame (service, name)
+//!   under its parent frame (0 = the root), so an operation is found wherever it sits (index on
+//!   service, name) and its subtree by a recursive query; `flame_rollup`: (frame, 10 s bucket of
+//!   the trace's start) → self µs and traces through the frame, read per frame by its primary key,
+//!   so an operation over six hours reads a few rows per frame of its subtree.
+//! - A trace is folded only when whole: the fold pass takes traces in the order of
+//!   `traces.received_ns` (their last part's receipt) past a watermark (`flame_watermark`: the
+//!   (received_ns, rowid) of the last trace it took), and decodes those whose last part arrived
+//!   over 5 s ago on a read connection (as `SpanTiming`s: ids, names, services and times; serde
+//!   skips the rest) and holds the writer only to apply; `flame_folded` keeps the last chunk
+//!   folded, and a late part replaces the trace's old contribution (the fold of its chunks up to
+//!   that one, taken off its old bucket) with the new.
+//! - A bucket keeps at most 2,000 frames; a later trace's new frames past that go to `[other]`
+//!   under the root (counted once per trace) and answers over it say `truncated`; frames deeper
+//!   than 128 end in one `[deeper]` frame; traces over 200,000 spans are not folded.
+//! - A query adds the recent traces of its range not folded yet (at most 1,000, newest first,
+//!   `truncated` past that), folded on the fly; a late part of a folded trace shows once the pass
+//!   has taken it. Data stored before v7 is not folded.
+//! - `logs`, `metric_points`: one JSON row each, indexed by time (and trace id, metric name).
+//! - A metric's series hold its newest `limit` points (10,000 unless asked, never more than
+//!   100,000), read newest first by the (name, time) index and returned in time order; the catalog
+//!   holds at most `limit` names; `truncated: true` says when more was stored.
+//! - Attribute filters (`attr=K=V`) decode candidate traces newest first, span by span up to the
+//!   first match, and stop at `limit` or after 5,000 candidates.
+//! - Retention drops whole traces, oldest `received_ns` first, by span count, by age and by size,
+//!   at most 50,000 spans per pass after each commit and every 60 s; logs and points by age (of
+//!   receipt), count and size.
+//! - The size bound measures the database (pages not on SQLite's free list) and converts the excess
+//!   into traces' `stored_bytes` at the measured ratio of the two, so index and page overhead are
+//!   paid for without dropping more than needed.
 
 use rusqlite::Connection;
 
@@ -184,7 +244,7 @@ const MIGRATIONS: &[&str] = &[
     -- And per operation and kind.
     CREATE INDEX retry_examples_by_op ON retry_examples (service, name, kind, bucket_ns);
 "#,
-    // v7 (flame graphs and profiles): the stack rollup of span self times (`flame_rollup.rs`)
+    // v7 (flame graphs and profiles): the stack rollup of span self times (`rollup/flame.rs`)
     // and the kept CPU profiles (`profiles.rs`). Data stored before this version is not folded
     // (that would decode every chunk).
     r#"

@@ -1,22 +1,28 @@
 //! `--api-key`: OTLP senders present it in `x-otlp-api-key`; scripts and the desktop client as
-//! `Authorization: Bearer KEY`; people sign in once with a form (`login.rs`), which gives the
-//! browser a session cookie that never holds the key. Without a key configured every request
-//! passes. Only the embedded asset files are public; every other path is behind the sign-in.
+//! `Authorization: Bearer KEY`; people sign in once with a form (`login`), which gives the
+//! browser a session cookie that never holds the key (`sessions`; wrong keys are throttled by
+//! `throttle`). Without a key configured every request passes. Only the embedded asset files
+//! are public; every other path is behind the sign-in. This file decides; `refuse` renders the
+//! refusals in the format each path speaks; `keys` is where the key comes from.
+
+pub mod keys;
+pub(crate) mod login;
+mod refuse;
+pub mod sessions;
+pub mod throttle;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use otelscope_app::model::ApiErrorBody;
 
+use crate::ingest::http::OTLP_HEADER;
 use crate::AppState;
-
-/// The header OTLP senders put the key in.
-pub const OTLP_HEADER: &str = "x-otlp-api-key";
+use refuse::{too_many_guesses, unauthenticated};
 /// The session cookie: a random token from `Sessions`, never the key.
 pub const COOKIE: &str = "otelscope_session";
 
@@ -67,7 +73,7 @@ pub async fn otlp(State(state): State<AppState>, request: Request, next: Next) -
     match presented.map(|key| check_key(&state, client_ip(&request), key, Instant::now())) {
         Some(KeyCheck::Right) => next.run(request).await,
         Some(KeyCheck::Throttled(wait)) => too_many_guesses("/v1/", wait),
-        Some(KeyCheck::Wrong) | None => crate::ingest::http::unauthenticated(request.headers()),
+        Some(KeyCheck::Wrong) | None => refuse::otlp_unauthenticated(request.headers()),
     }
 }
 
@@ -132,43 +138,6 @@ pub(crate) fn client_ip<B>(request: &axum::http::Request<B>) -> Option<IpAddr> {
 pub(crate) fn client_of(extensions: &axum::http::Extensions) -> Option<IpAddr> {
     let found = extensions.get::<crate::peer::ClientAddr>().map(|client| client.0);
     found.or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()))
-}
-
-/// 429 with `Retry-After` in whole seconds (rounded up).
-pub(crate) fn too_many_guesses(path: &str, wait: Duration) -> Response {
-    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let message = format!("too many wrong API keys; try again in {seconds} s");
-    let retry = [(header::RETRY_AFTER, HeaderValue::from(seconds))];
-    if path.starts_with("/api/") || path.starts_with("/v1/") {
-        (StatusCode::TOO_MANY_REQUESTS, retry, axum::Json(ApiErrorBody { error: message }))
-            .into_response()
-    } else if path == "/login" {
-        let page = crate::login::page("/", Some(&message));
-        (StatusCode::TOO_MANY_REQUESTS, retry, page).into_response()
-    } else {
-        (StatusCode::TOO_MANY_REQUESTS, retry, message).into_response()
-    }
-}
-
-/// The 401 for `request`: JSON for the API, OTLP's own for `/v1/`, else the sign-in page,
-/// which comes back to this page afterwards.
-fn unauthenticated(request: &Request) -> Response {
-    let path = request.uri().path();
-    if path.starts_with("/api/") {
-        let body = axum::Json(ApiErrorBody {
-            error: "authentication required: send the API key as a bearer token".into(),
-        });
-        (StatusCode::UNAUTHORIZED, body).into_response()
-    } else if path.starts_with("/v1/") {
-        crate::ingest::http::unauthenticated(request.headers())
-    } else {
-        let back = path_and_query(request.uri());
-        (StatusCode::UNAUTHORIZED, crate::login::page(&back, None)).into_response()
-    }
-}
-
-fn path_and_query(uri: &Uri) -> String {
-    uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned()
 }
 
 /// Origins named by `--cors-origin`; the OTLP/HTTP port lets them past the `Host` check.

@@ -17,10 +17,11 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rollup::{bucket_of, BUCKET_NS};
-use super::{SeenSpans, StoreError};
-use crate::query::flame_query::OperationQuery;
-use crate::query::flame_tree::{SpanTiming, StackTree, OTHER, ROOT};
+use super::bucket::{bucket_of, BUCKET_NS};
+use crate::stacks::{SpanTiming, StackTree, OTHER, ROOT};
+use crate::store::chunk::{SeenSpans, WHOLE_CHUNK_MAX};
+use crate::store::request::OperationQuery;
+use crate::store::StoreError;
 
 /// How long after its last part a trace is taken as whole and folded into the rollup.
 pub const SETTLE_NS: u64 = 5_000_000_000;
@@ -35,7 +36,7 @@ pub const FRESH_TRACES_MAX: usize = 1_000;
 pub const TRACES_PER_PASS: usize = 256;
 
 /// A trace to fold, as the pass found it.
-pub(super) struct Pending {
+pub(in crate::store) struct Pending {
     trace_id: String,
     received_ns: i64,
     /// The trace's rowid in `traces`: with `received_ns`, the watermark once it is folded.
@@ -47,7 +48,10 @@ pub(super) struct Pending {
 }
 
 /// Settled traces past the watermark, oldest receipt first.
-pub(super) fn settled(conn: &Connection, now_ns: u64) -> Result<Vec<Pending>, StoreError> {
+pub(in crate::store) fn settled(
+    conn: &Connection,
+    now_ns: u64,
+) -> Result<Vec<Pending>, StoreError> {
     let before = now_ns.saturating_sub(SETTLE_NS).min(i64::MAX as u64) as i64;
     let (mark, mark_rowid) = watermark(conn)?;
     let mut stmt = conn.prepare_cached(
@@ -82,7 +86,7 @@ fn watermark(conn: &Connection) -> Result<(i64, i64), StoreError> {
 }
 
 /// One trace folded, ready to apply.
-pub(super) struct Folding {
+pub(in crate::store) struct Folding {
     pending: Pending,
     /// What an earlier fold added (to take off) and what to add now, each with its bucket.
     old: Option<(StackTree, i64)>,
@@ -93,7 +97,7 @@ pub(super) struct Folding {
 }
 
 /// Decodes a pending trace and folds it (and, after a late part, its earlier parts alone).
-pub(super) fn fold(conn: &Connection, pending: Pending) -> Result<Folding, StoreError> {
+pub(in crate::store) fn fold(conn: &Connection, pending: Pending) -> Result<Folding, StoreError> {
     let mut folding = Folding { pending, old: None, new: None, last_chunk: i64::MIN, spans: 0 };
     let count = folding.pending.span_count.unwrap_or(0).max(0) as u64;
     if folding.pending.span_count.is_none() || count > MAX_FOLD_SPANS {
@@ -114,7 +118,7 @@ pub(super) fn fold(conn: &Connection, pending: Pending) -> Result<Folding, Store
 
 /// A trace's spans for folding (each once, only what folding reads), how many came from chunks
 /// up to `upto`, and the last chunk's id.
-pub(super) fn trace_spans(
+pub(in crate::store) fn trace_spans(
     conn: &Connection,
     trace_id: &str,
     upto: Option<i64>,
@@ -152,7 +156,7 @@ fn timings(blob: &[u8]) -> Result<Vec<SpanTiming>, StoreError> {
     let whole = zstd::zstd_safe::get_frame_content_size(blob)
         .ok()
         .flatten()
-        .filter(|&size| size <= super::chunk::WHOLE_CHUNK_MAX as u64);
+        .filter(|&size| size <= WHOLE_CHUNK_MAX as u64);
     match whole {
         Some(size) => {
             let json = zstd::bulk::decompress(blob, size as usize).map_err(|e| corrupt(&e))?;
@@ -169,7 +173,7 @@ fn timings(blob: &[u8]) -> Result<Vec<SpanTiming>, StoreError> {
 /// Applies folds (inside one transaction, in the order `settled` gave them): takes off each
 /// trace's earlier fold, adds the new one, records what was folded, and moves the watermark
 /// past the last.
-pub(super) fn apply(conn: &Connection, folds: &[Folding]) -> Result<(), StoreError> {
+pub(in crate::store) fn apply(conn: &Connection, folds: &[Folding]) -> Result<(), StoreError> {
     let mut nodes = Nodes::default();
     for f in folds {
         let p = &f.pending;
@@ -403,7 +407,10 @@ fn take(
 
 /// The operation's part of the rollup over its range, plus the recent traces in the range not
 /// yet folded (folded here, newest first, at most [`FRESH_TRACES_MAX`]; `truncated` if more).
-pub(super) fn operation(conn: &Connection, q: &OperationQuery) -> Result<StackTree, StoreError> {
+pub(in crate::store) fn operation(
+    conn: &Connection,
+    q: &OperationQuery,
+) -> Result<StackTree, StoreError> {
     let (from, to) = (bucket_of(q.since_ns), q.until_ns.min(i64::MAX as u64) as i64);
     let mut tree = rolled_up(conn, q, from, to)?;
     let other: Option<i64> = conn
@@ -514,8 +521,8 @@ fn rolled_up(
 }
 
 /// Drops rollup rows last written before `cutoff` (the oldest receipt the store keeps, as
-/// `rollup_sql::retain` finds it for every rollup), then frames no row or frame refers to.
-pub(super) fn retain(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> {
+/// `rollup::sql::retain` finds it for every rollup), then frames no row or frame refers to.
+pub(in crate::store) fn retain(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> {
     let dropped = conn
         .prepare_cached("DELETE FROM flame_rollup WHERE received_ns < ?1")?
         .execute([cutoff])? as u64;
@@ -530,5 +537,5 @@ pub(super) fn retain(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> 
 }
 
 #[cfg(test)]
-#[path = "flame_rollup_tests.rs"]
+#[path = "flame_tests.rs"]
 mod tests;

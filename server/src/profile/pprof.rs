@@ -14,7 +14,7 @@ use pprof::protos::{self, Message as _};
 
 use otelscope_app::model::ProfileSource;
 
-use super::profile::{frame_name, Limits, Parsed, ProfileError, Stacks};
+use super::{frame_name, Limits, Parsed, ProfileError, Stacks};
 
 /// Decodes, checks and folds a pprof.
 pub fn parse(body: &[u8], limits: &Limits) -> Result<Parsed, ProfileError> {

@@ -6,12 +6,13 @@ use std::time::Instant;
 
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::auth::{check_key, client_ip, session_cookie, too_many_guesses, KeyCheck, COOKIE};
-use crate::sessions::SESSION_TTL;
+use super::refuse::{page, safe_next, too_many_guesses};
+use super::sessions::SESSION_TTL;
+use super::{check_key, client_ip, session_cookie, KeyCheck, COOKIE};
 use crate::AppState;
 
 /// Largest sign-in form read (a key and a path).
@@ -20,45 +21,6 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 /// `GET`/`POST /login` and `POST /logout`.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/login", get(form).post(sign_in)).route("/logout", post(sign_out))
-}
-
-/// The sign-in page, which comes back to `next` (made safe) afterwards.
-pub(crate) fn page(next: &str, message: Option<&str>) -> Html<String> {
-    let next = crate::ssr::escape_attribute(safe_next(next));
-    let message = match message {
-        Some(text) => format!(
-            "<p class=\"error-state\" role=\"alert\">{}</p>",
-            crate::ssr::escape_attribute(text)
-        ),
-        None => String::new(),
-    };
-    Html(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<title>otelscope — sign in</title><link rel=\"stylesheet\" href=\"/assets/main.css\"></head>\
-<body><main class=\"page\"><section class=\"empty-page\">\
-<h1>This otelscope needs its API key</h1>\
-<p class=\"empty-state\">Enter the key the server was started with (<code>--api-key</code>).</p>\
-{message}<form method=\"post\" action=\"/login\">\
-<input type=\"hidden\" name=\"next\" value=\"{next}\">\
-<label>API key <input type=\"password\" name=\"key\" autocomplete=\"current-password\" required autofocus></label> \
-<button>Sign in</button></form></section></main></body></html>\n"
-    ))
-}
-
-/// Where a redirect after signing in may go: a path on this server. Anything else (`//host`,
-/// `/\host`, `https://host`, control characters or spaces, which browsers drop or rewrite)
-/// becomes `/`.
-pub fn safe_next(next: &str) -> &str {
-    let same_origin_path = next.starts_with('/')
-        && !next.starts_with("//")
-        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
-    let sign_in_route =
-        ["/login", "/logout"].iter().any(|route| next.split(['?', '#']).next() == Some(*route));
-    if same_origin_path && !sign_in_route {
-        next
-    } else {
-        "/"
-    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -163,30 +125,6 @@ fn came_over_tls(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redirects_stay_on_this_origin() {
-        for ok in ["/", "/traces?service=api&x=%2F%2F", "/traces/abc/spans/def", "/ssr/"] {
-            assert_eq!(safe_next(ok), ok);
-        }
-        for bad in [
-            "//evil.example/",
-            "/\\evil.example",
-            "\\/evil.example",
-            "/\t/evil.example",
-            "/ /evil.example",
-            "https://evil.example/",
-            "javascript:alert(1)",
-            "evil.example",
-            "",
-            "/login",
-            "/login?next=//evil.example",
-            "/logout",
-            "/caf\u{e9}",
-        ] {
-            assert_eq!(safe_next(bad), "/", "{bad:?}");
-        }
-    }
 
     #[test]
     fn tls_is_known_from_the_proxy() {

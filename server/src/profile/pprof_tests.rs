@@ -35,7 +35,7 @@ fn sample(locations: &[u64], values: &[i64]) -> Sample {
 }
 
 fn folded(p: &Profile) -> Result<(String, String), String> {
-    let parsed = super::super::profile::parse(&p.encode_to_vec(), &Limits::DEFAULT)
+    let parsed = super::super::import::parse(&p.encode_to_vec(), &Limits::DEFAULT)
         .map_err(|e| e.to_string())?;
     assert_eq!(parsed.source, otelscope_app::model::ProfileSource::Pprof);
     Ok((parsed.folded.to_text(), parsed.unit))
@@ -124,7 +124,7 @@ fn truncated_and_random_bytes_are_refused() {
     let p = profile(&["main", "samples", "count"], &[(2, 3)], vec![sample(&[1], &[1])]);
     let body = p.encode_to_vec();
     for cut in [3, 5, body.len() / 2, body.len() - 1] {
-        let error = super::super::profile::parse(&body[..cut], &Limits::DEFAULT).unwrap_err();
+        let error = super::super::import::parse(&body[..cut], &Limits::DEFAULT).unwrap_err();
         assert!(
             matches!(error, ProfileError::Unrecognised(_) | ProfileError::Pprof(_)),
             "{cut}: {error}"
@@ -139,7 +139,7 @@ fn truncated_and_random_bytes_are_refused() {
             seed as u8
         })
         .collect();
-    let error = super::super::profile::parse(&random, &Limits::DEFAULT).unwrap_err();
+    let error = super::super::import::parse(&random, &Limits::DEFAULT).unwrap_err();
     assert!(matches!(error, ProfileError::Unrecognised(_)), "{error}");
 }
 
@@ -198,7 +198,7 @@ fn damaged_pprofs_never_panic() {
     let body = p.encode_to_vec();
     let limits = Limits::DEFAULT;
     for cut in 0..body.len() {
-        let _ = super::super::profile::parse(&body[..cut], &limits);
+        let _ = super::super::import::parse(&body[..cut], &limits);
     }
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = || {
@@ -215,7 +215,7 @@ fn damaged_pprofs_never_panic() {
             damaged[at] = next() as u8;
         }
         // Either folded or refused with a reason; never a panic.
-        match super::super::profile::parse(&damaged, &limits) {
+        match super::super::import::parse(&damaged, &limits) {
             Ok(parsed) => folded += usize::from(!parsed.folded.stacks.is_empty()),
             Err(error) => assert!(!error.to_string().is_empty()),
         }

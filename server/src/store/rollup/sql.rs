@@ -4,17 +4,17 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::latency::Histogram;
-use super::rollup::{
-    bucket_of, counter_delta, CacheDelta, Counts, LastValue, PreparedRollups, EXAMPLES_PER_BUCKET,
-};
-use super::StoreError;
-use crate::query::cache::{CacheRow, CacheRows, MISS_EXAMPLES};
-use crate::query::params::{CacheQuery, RetryQuery};
-use crate::query::retries::{RetryRow, RetryRows, EXAMPLES_PER_KIND};
+use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
+use super::cache::{counter_delta, CacheDelta, LastValue};
+use super::counts::Counts;
+use super::PreparedRollups;
+use crate::store::latency::Histogram;
+use crate::store::request::{CacheQuery, RetryQuery};
+use crate::store::rows::{CacheRow, CacheRows, RetryRow, RetryRows};
+use crate::store::StoreError;
 
 /// Upserts one batch's rollup deltas (inside the batch's savepoint).
-pub(super) fn write(
+pub(in crate::store) fn write(
     conn: &Connection,
     received: i64,
     r: &PreparedRollups,
@@ -170,19 +170,8 @@ fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), Sto
     Ok(())
 }
 
-/// Column `i` of `r`: a wire kind's text (`spans`, `cpu`, …) read back as its enum.
-pub(super) fn wire_kind<T>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T>
-where
-    T: std::str::FromStr<Err = otelscope_app::model::UnknownKind>,
-{
-    let text: String = r.get(i)?;
-    text.parse().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
 /// The `cache_rollup` rows and `cache_examples` of a query's range.
-pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, StoreError> {
+pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT bucket_ns, service, name, layer, source, hits, misses FROM cache_rollup
          WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)",
@@ -194,7 +183,7 @@ pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, Stor
                 service: r.get(1)?,
                 name: r.get(2)?,
                 layer: r.get(3)?,
-                source: wire_kind(r, 4)?,
+                source: super::super::rows::wire_kind(r, 4)?,
                 hits: r.get::<_, i64>(5)?.max(0) as u64,
                 misses: r.get::<_, i64>(6)?.max(0) as u64,
             })
@@ -216,7 +205,8 @@ pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, Stor
     for (service, name, layer) in caches {
         let range = (bucket_of(q.since_ns), clamp(q.until_ns));
         // Each trace may stand in several buckets: read enough for the answer's distinct ones.
-        let limit = (MISS_EXAMPLES * EXAMPLES_PER_BUCKET) as i64;
+        let limit =
+            q.miss_examples.saturating_mul(EXAMPLES_PER_BUCKET).min(i64::MAX as usize) as i64;
         let ids = stmt
             .query_map(params![service, name, layer, range.0, range.1, limit], |r| r.get(0))?
             .collect::<Result<Vec<String>, _>>()?;
@@ -228,7 +218,10 @@ pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, Stor
 }
 
 /// The `retry_rollup` rows and `retry_examples` of a query's range.
-pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, StoreError> {
+pub(in crate::store) fn retries(
+    conn: &Connection,
+    q: &RetryQuery,
+) -> Result<RetryRows, StoreError> {
     let range = params![bucket_of(q.since_ns), clamp(q.until_ns), q.service];
     let mut stmt = conn.prepare_cached(
         "SELECT service, name, calls, retried_calls, resends, give_ups, circuit_open, attempts,
@@ -269,7 +262,9 @@ pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, St
     for (service, name) in ops {
         for kind in otelscope_app::model::RetryExampleKind::ALL {
             let (since, until) = (bucket_of(q.since_ns), clamp(q.until_ns));
-            let limit = (EXAMPLES_PER_KIND * EXAMPLES_PER_BUCKET) as i64;
+            let limit =
+                q.examples_per_kind.saturating_mul(EXAMPLES_PER_BUCKET).min(i64::MAX as usize)
+                    as i64;
             let ids = stmt
                 .query_map(params![service, name, kind.as_str(), since, until, limit], |r| {
                     r.get(0)
@@ -285,7 +280,7 @@ pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, St
 /// Drops rollup rows (and kept counter values) last written before the oldest receipt the
 /// store still keeps in `traces` or `metric_points`: a bucket goes with the data it came from.
 /// With nothing kept, every rollup goes; the flame graph rollup follows the same cutoff.
-pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
+pub(in crate::store) fn retain(conn: &Connection) -> Result<u64, StoreError> {
     let oldest: Option<i64> = conn.query_row(
         "SELECT MIN(m) FROM (SELECT MIN(received_ns) AS m FROM traces
                              UNION ALL SELECT MIN(received_ns) FROM metric_points)",
@@ -301,13 +296,9 @@ pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
             .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
             .execute([cutoff])? as u64;
     }
-    Ok(dropped + super::flame_rollup::retain(conn, cutoff)?)
+    Ok(dropped + super::flame::retain(conn, cutoff)?)
 }
 
 fn clamp(ns: u64) -> i64 {
     ns.min(i64::MAX as u64) as i64
 }
-
-#[cfg(test)]
-#[path = "rollup_sql_tests.rs"]
-mod tests;

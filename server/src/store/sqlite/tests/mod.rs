@@ -1,10 +1,19 @@
 //! Store tests on real SQLite: in memory for logic, a temp file for durability and schema
 //! versions.
 
-use otelscope_app::model::{KeyValue, SpanKind, StatusCode};
+mod profiles;
+mod retention;
 
+use otelscope_app::model::{AttrValue, KeyValue, SpanKind, StatusCode};
+use rusqlite::params;
+
+use super::super::request::{CacheQuery, MetricQuery, TraceQuery};
 use super::*;
-use crate::query::params::parse_trace_query;
+
+/// Every trace, as a bare `GET /api/v1/traces` asks.
+fn all_traces() -> TraceQuery {
+    TraceQuery { limit: otelscope_app::model::DEFAULT_TRACE_LIMIT, ..TraceQuery::default() }
+}
 
 fn span(trace: u8, id: u8, parent: Option<u8>, name: &str, start: u64, end: u64) -> Span {
     Span {
@@ -40,11 +49,11 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
     let mut child = span(1, 2, Some(1), "db query", 150, 180);
     child.status.code = StatusCode::Error;
     write(&store, vec![batch(vec![child])]);
-    let first = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    let first = store.search_traces(&all_traces()).unwrap();
     assert_eq!(first[0].root_name, "db query", "earliest span stands in for a missing root");
 
     write(&store, vec![batch(vec![span(1, 1, None, "GET /users", 100, 200)])]);
-    let list = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    let list = store.search_traces(&all_traces()).unwrap();
     assert_eq!(
         list,
         vec![TraceSummary {
@@ -77,26 +86,30 @@ fn search_filters() {
     counted.attributes.push(KeyValue { key: "retry.attempt".into(), value: AttrValue::Int(2) });
     write(&store, vec![batch(vec![slow, failing, counted])]);
 
-    let find = |q: &str| ids(&store.search_traces(&parse_trace_query(q, 0).unwrap()).unwrap());
-    assert_eq!(find(""), ["03", "02", "01"], "newest first");
-    assert_eq!(find("limit=2"), ["03", "02"]);
-    assert_eq!(find("service=worker"), ["02"]);
-    assert_eq!(find("service=api&name=fast"), ["03"]);
-    assert_eq!(find("name=slow"), ["01"]);
-    assert_eq!(find("min_duration_ms=10"), ["01"]);
-    assert_eq!(find("max_duration_ms=0.0015"), ["03", "02"]);
-    assert_eq!(find("status=error"), ["02"]);
-    assert_eq!(find("status=ok"), ["03", "01"]);
-    assert_eq!(find("attr=http.route%3D/a"), ["01"]);
-    assert_eq!(find("attr=retry.attempt%3D2"), ["03"]);
-    assert_eq!(find("attr=retry.attempt%3D3"), Vec::<String>::new());
-    assert_eq!(find("since=2000&until=2500"), ["02"]);
+    let find = |q: TraceQuery| ids(&store.search_traces(&q).unwrap());
+    let all = all_traces;
+    let text = |s: &str| Some(s.to_owned());
+    let attr = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+    assert_eq!(find(all()), ["03", "02", "01"], "newest first");
+    assert_eq!(find(TraceQuery { limit: 2, ..all() }), ["03", "02"]);
+    assert_eq!(find(TraceQuery { service: text("worker"), ..all() }), ["02"]);
+    assert_eq!(find(TraceQuery { service: text("api"), name: text("fast"), ..all() }), ["03"]);
+    assert_eq!(find(TraceQuery { name: text("slow"), ..all() }), ["01"]);
+    assert_eq!(find(TraceQuery { min_duration_ns: Some(10_000_000), ..all() }), ["01"]);
+    assert_eq!(find(TraceQuery { max_duration_ns: Some(1_500), ..all() }), ["03", "02"]);
+    assert_eq!(find(TraceQuery { error: Some(true), ..all() }), ["02"]);
+    assert_eq!(find(TraceQuery { error: Some(false), ..all() }), ["03", "01"]);
+    assert_eq!(find(TraceQuery { attrs: attr("http.route", "/a"), ..all() }), ["01"]);
+    assert_eq!(find(TraceQuery { attrs: attr("retry.attempt", "2"), ..all() }), ["03"]);
+    let none = Vec::<String>::new();
+    assert_eq!(find(TraceQuery { attrs: attr("retry.attempt", "3"), ..all() }), none);
+    assert_eq!(find(TraceQuery { since_ns: Some(2000), until_ns: Some(2500), ..all() }), ["02"]);
     // Counted as searched, the limit aside, up to a cap; unknown with attribute filters.
-    let count = |q: &str, cap| store.count_traces(&parse_trace_query(q, 0).unwrap(), cap).unwrap();
-    assert_eq!(count("limit=1", 10), Some(3));
-    assert_eq!(count("status=ok", 10), Some(2));
-    assert_eq!(count("", 2), Some(2), "capped");
-    assert_eq!(count("attr=http.route%3D/a", 10), None);
+    let count = |q: TraceQuery, cap| store.count_traces(&q, cap).unwrap();
+    assert_eq!(count(TraceQuery { limit: 1, ..all() }, 10), Some(3));
+    assert_eq!(count(TraceQuery { error: Some(false), ..all() }, 10), Some(2));
+    assert_eq!(count(all(), 2), Some(2), "capped");
+    assert_eq!(count(TraceQuery { attrs: attr("http.route", "/a"), ..all() }, 10), None);
     let p = |ns| Some(ns);
     assert_eq!(
         store.services().unwrap(),
@@ -149,85 +162,12 @@ fn service_errors_and_percentiles_add_up_across_exports_of_one_trace() {
 }
 
 #[test]
-fn service_stats_follow_retention() {
-    let store = SqliteStore::in_memory().unwrap();
-    // An old trace of slow, failing spans (and the only spans of "batch"), then a new one of
-    // fast spans.
-    let mut old: Vec<Span> = (1..=10u8)
-        .map(|i| {
-            let mut s = span(1, i, Some(1), "slow", 1_000, 1_000 + 100_000_000);
-            s.status.code = StatusCode::Error;
-            s
-        })
-        .collect();
-    old[9].service = "batch".into();
-    write(&store, vec![batch(old)]);
-    let new: Vec<Span> = (1..=10u8).map(|i| span(2, i, Some(1), "fast", 5_000, 6_000)).collect();
-    write(&store, vec![batch(new)]);
-    let before = store.services().unwrap();
-    assert_eq!(before.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["api", "batch"]);
-    assert_eq!((before[0].span_count, before[0].error_count), (19, 9));
-    assert!(before[0].p99_ns.unwrap() > 90_000_000);
-
-    let keep_ten = Retention { max_spans: 10, ..Retention::UNBOUNDED };
-    assert_eq!(store.enforce_retention(keep_ten, 10_000, 1_000).unwrap(), 10);
-    let after = store.services().unwrap();
-    assert_eq!(
-        after,
-        vec![ServiceSummary {
-            span_count: 10,
-            p50_ns: Some(992),
-            p95_ns: Some(992),
-            p99_ns: Some(992),
-            ..ServiceSummary::new("api")
-        }],
-        "the old trace's spans, errors and durations are gone, and so is \"batch\""
-    );
-}
-
-#[test]
 fn duplicate_spans_from_retried_exports_are_shown_once() {
     let store = SqliteStore::in_memory().unwrap();
     let s = span(1, 1, None, "root", 1, 2);
     write(&store, vec![batch(vec![s.clone()])]);
     write(&store, vec![batch(vec![s])]);
     assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap().len(), 1);
-}
-
-#[test]
-fn retention_drops_oldest_whole_traces_first() {
-    let store = SqliteStore::in_memory().unwrap();
-    for t in 1..=5u8 {
-        let start = u64::from(t) * 1_000;
-        write(
-            &store,
-            vec![batch(vec![
-                span(t, 1, None, "root", start, start + 10),
-                span(t, 2, Some(1), "child", start, start + 5),
-            ])],
-        );
-    }
-    assert_eq!(store.total_spans(), 10);
-    let by_count = Retention { max_spans: 6, ..Retention::UNBOUNDED };
-    assert_eq!(store.enforce_retention(by_count, 10_000, 1_000).unwrap(), 4);
-    assert_eq!(store.total_spans(), 6);
-    assert_eq!(
-        ids(&store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap()),
-        ["05", "04", "03"]
-    );
-    assert!(store.trace(&format!("{:032x}", 1)).unwrap().is_empty());
-
-    let by_age = Retention { max_age_ns: 1_500, ..Retention::UNBOUNDED };
-    assert_eq!(
-        store.enforce_retention(by_age, 5_500, 1_000).unwrap(),
-        2,
-        "the trace starting before 4000 goes"
-    );
-    assert_eq!(
-        ids(&store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap()),
-        ["05", "04"]
-    );
-    assert_eq!(store.services().unwrap()[0].span_count, 4);
 }
 
 #[test]
@@ -307,107 +247,6 @@ fn store_at_version(name: &str, version: i64, trace_columns: &str) -> std::path:
 }
 
 #[test]
-fn age_counts_from_receipt_not_from_the_senders_clock() {
-    let store = SqliteStore::in_memory().unwrap();
-    let now = 1_800_000_000 * 1_000_000_000u64; // 2027
-    let year_2018 = 1_530_000_000 * 1_000_000_000u64;
-    let year_2262 = i64::MAX as u64 - 1;
-    // Replayed 2018 data, received now; and a span dated 2262, received 30 days ago.
-    let mut replayed = batch(vec![span(1, 1, None, "replayed", year_2018, year_2018 + 5)]);
-    replayed.received_ns = now;
-    let mut future = batch(vec![span(2, 1, None, "future", year_2262, year_2262)]);
-    future.received_ns = now - 30 * DAY_NS;
-    // In the order of receipt, as the writer takes them (it keeps receipts increasing).
-    write(&store, vec![future, replayed]);
-    let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
-    assert_eq!(store.enforce_retention(week, now, 1_000).unwrap(), 1);
-    let left = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
-    assert_eq!(ids(&left), ["01"], "the 2018 span stays, the 2262 one received a month ago goes");
-}
-
-#[test]
-fn logs_and_points_age_from_receipt_too() {
-    use otelscope_app::model::LogRecord;
-    let store = SqliteStore::in_memory().unwrap();
-    let now = 1_800_000_000 * 1_000_000_000u64;
-    let log = |time_ns: u64| LogRecord {
-        time_ns,
-        observed_time_ns: 0,
-        severity_number: 9,
-        severity_text: String::new(),
-        body: AttrValue::String("hello".into()),
-        attributes: Vec::new(),
-        trace_id: None,
-        span_id: None,
-        event_name: String::new(),
-        service: "s".into(),
-        resource: Vec::new(),
-        scope: Default::default(),
-    };
-    let old_clock = WriteBatch { received_ns: now, logs: vec![log(1)], ..WriteBatch::default() };
-    let received_long_ago = WriteBatch {
-        received_ns: now - 30 * DAY_NS,
-        logs: vec![log(now)],
-        ..WriteBatch::default()
-    };
-    write(&store, vec![received_long_ago, old_clock]);
-    let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
-    store.enforce_retention(week, now, 1_000).unwrap();
-    let kept = store.logs(&crate::query::params::parse_log_query("", now).unwrap()).unwrap();
-    assert_eq!(kept.iter().map(|l| l.time_ns).collect::<Vec<_>>(), [1]);
-}
-
-#[test]
-fn the_size_bound_drops_the_oldest_received_until_it_holds() {
-    let store = SqliteStore::in_memory().unwrap();
-    // What the schema alone takes (every table and index has a page), which no retention frees.
-    let empty = used_bytes(&store.writer().unwrap()).unwrap();
-    for t in 1..=200u8 {
-        let spans = (1..=20u8)
-            .map(|i| {
-                let mut s = span(t, i, Some(1), "op", u64::from(t), u64::from(t) + 1);
-                s.attributes = vec![KeyValue {
-                    key: "noise".into(),
-                    value: AttrValue::String(format!(
-                        "{:x}",
-                        (t as u64 * 1_000_003 + i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-                    )),
-                }];
-                s
-            })
-            .collect();
-        let mut b = batch(spans);
-        b.received_ns = u64::from(t) * 1_000;
-        write(&store, vec![b]);
-    }
-    let used = {
-        let conn = store.writer().unwrap();
-        used_bytes(&conn).unwrap()
-    };
-    // The schema plus half of the data.
-    let bound = empty + (used - empty) / 2;
-    let half = Retention { max_bytes: bound, ..Retention::UNBOUNDED };
-    for _ in 0..10 {
-        store.enforce_retention(half, 1_000_000, 50_000).unwrap();
-    }
-    let after = used_bytes(&store.writer().unwrap()).unwrap();
-    // Within a few pages of the bound: rows deleted from a page that still holds others free
-    // no page.
-    let slack = 4 * 4096;
-    assert!(after <= bound + slack, "{after} > {bound} + {slack}");
-    let left = store.search_traces(&parse_trace_query("limit=1000", 0).unwrap()).unwrap();
-    // About half the traces stay: pages are not all equally full, so not exactly half.
-    assert!((60..=140).contains(&left.len()), "{} traces left", left.len());
-    assert!(
-        left.iter().all(|t| t.trace_id.ends_with(&format!("{:02x}", 200u8)) || {
-            let n = u8::from_str_radix(&t.trace_id[30..], 16).unwrap();
-            n > (200 - left.len()) as u8
-        }),
-        "the newest are kept"
-    );
-}
-
-#[test]
 fn one_failing_batch_leaves_the_others_of_its_group_committed() {
     let store = SqliteStore::in_memory().unwrap();
     store
@@ -429,7 +268,7 @@ fn one_failing_batch_leaves_the_others_of_its_group_committed() {
     assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
     assert!(results[1].is_err());
     assert_eq!(store.total_spans(), 2);
-    let left = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    let left = store.search_traces(&all_traces()).unwrap();
     assert_eq!(ids(&left), ["03", "01"]);
     assert_eq!(store.services().unwrap()[0].span_count, 2, "the refused batch left no counts");
 }
@@ -544,27 +383,29 @@ fn metric_reads_are_bounded_newest_first_and_say_when_cut() {
         (1..=30).map(|t| point("cpu", if t % 2 == 0 { "a" } else { "b" }, t)).collect();
     metrics.push(point("mem", "a", 1));
     write(&store, vec![WriteBatch { received_ns: 1, metrics, ..WriteBatch::default() }]);
-    let query = |raw: &str| {
-        store.metrics(&crate::query::params::parse_metric_query(raw, 100).unwrap()).unwrap()
+    // The API's default limit is 10,000.
+    let query = |name: Option<&str>, limit: usize| {
+        let name = name.map(str::to_owned);
+        store.metrics(&MetricQuery { name, limit, ..MetricQuery::default() }).unwrap()
     };
 
-    let cut = query("name=cpu&limit=10");
+    let cut = query(Some("cpu"), 10);
     assert!(cut.truncated);
     let times: Vec<Vec<u64>> =
         cut.series.iter().map(|s| s.points.iter().map(|p| p.time_ns).collect()).collect();
     assert_eq!(times, [vec![22, 24, 26, 28, 30], vec![21, 23, 25, 27, 29]]);
 
-    let whole = query("name=cpu&limit=30");
+    let whole = query(Some("cpu"), 30);
     assert!(!whole.truncated);
     assert_eq!(whole.series.iter().map(|s| s.points.len()).sum::<usize>(), 30);
-    assert_eq!(query("name=cpu").series.iter().map(|s| s.points.len()).sum::<usize>(), 30);
+    assert_eq!(query(Some("cpu"), 10_000).series.iter().map(|s| s.points.len()).sum::<usize>(), 30);
 
-    let catalog = query("limit=1");
+    let catalog = query(None, 1);
     assert!(catalog.truncated);
     assert_eq!(catalog.names.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(), ["cpu"]);
-    assert!(!query("").truncated);
+    assert!(!query(None, 10_000).truncated);
     // The flag is left out of answers that were not cut, so older readers see no change.
-    assert!(!serde_json::to_string(&query("")).unwrap().contains("truncated"));
+    assert!(!serde_json::to_string(&query(None, 10_000)).unwrap().contains("truncated"));
 }
 
 #[test]
@@ -587,7 +428,7 @@ fn a_version_4_store_keeps_its_data_and_starts_its_rollups_empty() {
     let dir = store_at_version("v4", 4, "1, 2, 1, 0, 'api', 'old', 1, 5, 10");
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
-    let all = crate::query::params::parse_cache_query("since=0&until=100", 0).unwrap();
+    let all = CacheQuery { until_ns: 100, step_ns: 10_000_000_000, ..CacheQuery::default() };
     assert!(store.cache(&all).unwrap().rows.is_empty());
     let mut hit = span(2, 1, None, "get", 1, 2);
     hit.attributes.push(KeyValue { key: "cache.hit".into(), value: AttrValue::Bool(true) });

@@ -12,7 +12,7 @@ pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// Most sessions kept; signing in past it drops the one closest to expiry.
 pub const MAX_SESSIONS: usize = 1024;
 /// Wrong keys a client may present back to back before it must wait (see `throttle`).
-pub const MAX_FAILURES: u32 = crate::throttle::FREE_FAILURES;
+pub const MAX_FAILURES: u32 = super::throttle::FREE_FAILURES;
 
 /// Failures when the operating system has no randomness to give.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +26,7 @@ pub enum SessionError {
 #[derive(Debug, Default)]
 pub struct Sessions {
     tokens: Mutex<HashMap<String, Instant>>,
-    failures: Mutex<crate::throttle::KeyThrottle>,
+    failures: Mutex<super::throttle::KeyThrottle>,
 }
 
 impl Sessions {

@@ -5,10 +5,10 @@
 
 use otelscope_app::model::Span;
 
-use super::super::{Retention, SqliteStore, Store, WriteBatch};
 use super::{MAX_STACKS_PER_BUCKET, SETTLE_NS};
-use crate::query::flame_query::OperationQuery;
-use crate::query::flame_tree::{StackTree, OTHER};
+use crate::stacks::{StackTree, OTHER};
+use crate::store::request::OperationQuery;
+use crate::store::{Retention, SqliteStore, Store, WriteBatch};
 
 const MS: u64 = 1_000_000;
 

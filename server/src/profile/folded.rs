@@ -1,5 +1,5 @@
-//! Plain folded stacks (`a;b;c 123` lines by text), the form imported and CPU profiles take;
-//! span-derived flame graphs are `flame_tree`'s `StackTree`.
+//! Plain folded stacks (`a;b;c 123` lines by text), the form imported and CPU profiles take and
+//! profiles are kept in; span-derived flame graphs are `stacks::StackTree`.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +23,21 @@ impl Folded {
         }
         out
     }
+}
+
+/// Folded text this server wrote (a kept profile) back into stacks; lines that are not
+/// `stack count` (there are none) are skipped.
+pub fn stored(text: &str) -> Folded {
+    let mut folded = Folded { traces: 1, ..Folded::default() };
+    for line in text.lines() {
+        if let Some((stack, count)) = line.rsplit_once(' ') {
+            if let Ok(count) = count.parse::<u64>() {
+                let sum = folded.stacks.entry(stack.to_owned()).or_default();
+                *sum = sum.saturating_add(count);
+            }
+        }
+    }
+    folded
 }
 
 #[cfg(test)]

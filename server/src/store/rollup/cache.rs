@@ -10,14 +10,84 @@ use std::collections::BTreeMap;
 
 use otelscope_app::model::{AttrValue, CacheSource, MetricKind, MetricPoint, Span, Temporality};
 
-use super::rollup::{
-    attr_str, bucket_of, CacheDelta, CacheExample, CacheKey, CounterPoint, EXAMPLES_PER_BUCKET,
-};
+use super::attrs::attr_str;
+use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
+
+/// One row of `cache_rollup`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(in crate::store) struct CacheKey {
+    pub bucket_ns: i64,
+    pub service: String,
+    pub name: String,
+    pub layer: String,
+    /// `spans` or `metrics`.
+    pub source: CacheSource,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(in crate::store) struct CacheDelta {
+    pub key: CacheKey,
+    pub hits: i64,
+    pub misses: i64,
+}
+
+/// A trace with a cache miss (spans only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(in crate::store) struct CacheExample {
+    pub key: CacheKey,
+    pub start_ns: i64,
+    pub trace_id: String,
+}
+
+/// One point of a cumulative cache counter.
+#[derive(Clone, Debug, PartialEq)]
+pub(in crate::store) struct CounterPoint {
+    /// Metric name, service and attribute set: the stream whose last value the store keeps.
+    pub series: String,
+    pub start_ns: i64,
+    pub time_ns: i64,
+    pub value: f64,
+    pub key: CacheKey,
+    pub hit: bool,
+}
+
+/// The last value the store kept of a cumulative series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(in crate::store) struct LastValue {
+    pub start_ns: i64,
+    pub time_ns: i64,
+    pub value: f64,
+}
+
+/// What a cumulative point adds, given the series' last kept value; `None` when the point is
+/// stale (not newer than the last, or from an older start) and must be ignored.
+/// - A series' first point counts from its start: the delta is its value when it has a start
+///   time; without one (`start_ns` 0) it is only the baseline (delta 0).
+/// - A new (later) `start_ns`, or a value lower than the last, is a reset: the delta is the
+///   new value.
+pub(in crate::store) fn counter_delta(
+    last: Option<LastValue>,
+    point: &CounterPoint,
+) -> Option<f64> {
+    let Some(last) = last else {
+        return Some(if point.start_ns > 0 { point.value } else { 0.0 });
+    };
+    if point.start_ns < last.start_ns {
+        return None;
+    }
+    if point.start_ns > last.start_ns {
+        return Some(point.value);
+    }
+    if point.time_ns <= last.time_ns {
+        return None;
+    }
+    Some(if point.value < last.value { point.value } else { point.value - last.value })
+}
 
 /// A batch's hits and misses from spans and delta counters, one per key, the points of its
 /// cumulative counters (by series, then time) for the writer to turn into deltas, and the
 /// newest few traces with a miss per key.
-pub(super) fn extract(
+pub(in crate::store) fn extract(
     spans: &[Span],
     metrics: &[MetricPoint],
 ) -> (Vec<CacheDelta>, Vec<CounterPoint>, Vec<CacheExample>) {
@@ -160,6 +230,42 @@ mod tests {
     use otelscope_app::model::KeyValue;
 
     use super::*;
+
+    fn point(start_ns: i64, time_ns: i64, value: f64) -> CounterPoint {
+        CounterPoint {
+            series: "s".into(),
+            start_ns,
+            time_ns,
+            value,
+            key: CacheKey {
+                bucket_ns: 0,
+                service: String::new(),
+                name: String::new(),
+                layer: String::new(),
+                source: CacheSource::Metrics,
+            },
+            hit: true,
+        }
+    }
+
+    fn last(start_ns: i64, time_ns: i64, value: f64) -> Option<LastValue> {
+        Some(LastValue { start_ns, time_ns, value })
+    }
+
+    #[test]
+    fn cumulative_points_become_deltas() {
+        // First point: counts from its start when it has one; a baseline otherwise.
+        assert_eq!(counter_delta(None, &point(5, 10, 7.0)), Some(7.0));
+        assert_eq!(counter_delta(None, &point(0, 10, 7.0)), Some(0.0));
+        // Growth, a reset (lower value), a new start time.
+        assert_eq!(counter_delta(last(5, 10, 7.0), &point(5, 20, 10.0)), Some(3.0));
+        assert_eq!(counter_delta(last(5, 20, 10.0), &point(5, 30, 4.0)), Some(4.0));
+        assert_eq!(counter_delta(last(5, 20, 10.0), &point(25, 30, 12.0)), Some(12.0));
+        // A repeated or late point, or one of an older start, adds nothing.
+        assert_eq!(counter_delta(last(5, 20, 10.0), &point(5, 20, 10.0)), None);
+        assert_eq!(counter_delta(last(5, 20, 10.0), &point(5, 15, 8.0)), None);
+        assert_eq!(counter_delta(last(25, 30, 12.0), &point(5, 40, 50.0)), None);
+    }
 
     fn kv(key: &str, value: AttrValue) -> KeyValue {
         KeyValue { key: key.into(), value }

@@ -17,12 +17,50 @@ use std::collections::{BTreeMap, HashMap};
 
 use otelscope_app::model::{RetryExampleKind, Span, SpanKind};
 
-use super::rollup::{
-    attr_int, attr_str, bucket_of, RetryDelta, RetryExample, RetryKey, EXAMPLES_PER_BUCKET,
-};
+use super::attrs::{attr_int, attr_str};
+use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
+use super::counts::Counts;
+use crate::store::latency::Histogram;
+
+/// One row of `retry_rollup`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(in crate::store) struct RetryKey {
+    pub bucket_ns: i64,
+    pub service: String,
+    pub name: String,
+}
+
+/// What a batch adds to one `retry_rollup` row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(in crate::store) struct RetryDelta {
+    pub calls: i64,
+    pub retried: i64,
+    pub resends: i64,
+    pub give_ups: i64,
+    pub circuit_open: i64,
+    /// Calls seen whole (a span with `retry.outcome` or `retry` events): attempts → calls.
+    pub attempts: Counts,
+    /// Attempt spans seen one by one (`retry.attempt`, `http.request.resend_count`): attempt
+    /// index (0 = first try) → spans. The calls with exactly `k + 1` attempts are
+    /// `tries[k] - tries[k + 1]`, so attempts of one call may arrive in any batches.
+    pub tries: Counts,
+    /// Backoff delays in ns.
+    pub delays: Histogram,
+}
+
+/// A trace that shows one kind of retry behaviour.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(in crate::store) struct RetryExample {
+    pub key: RetryKey,
+    pub kind: RetryExampleKind,
+    pub start_ns: i64,
+    pub trace_id: String,
+}
 
 /// A batch's retry deltas, one per (bucket, service, name), and its newest examples.
-pub(super) fn extract(spans: &[Span]) -> (Vec<(RetryKey, RetryDelta)>, Vec<RetryExample>) {
+pub(in crate::store) fn extract(
+    spans: &[Span],
+) -> (Vec<(RetryKey, RetryDelta)>, Vec<RetryExample>) {
     let calls: HashMap<(&str, &str), &Span> = spans
         .iter()
         .filter(|s| is_call(s))
@@ -159,7 +197,3 @@ fn attempt_of(span: &Span) -> Option<u32> {
         None => Some(0),
     }
 }
-
-#[cfg(test)]
-#[path = "retry_rollup_tests.rs"]
-pub(super) mod tests;

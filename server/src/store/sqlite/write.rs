@@ -1,0 +1,146 @@
+//! The write path: a group of batches in one transaction, each batch in its own savepoint, its
+//! spans as chunks with the per-trace, per-operation and per-service rows, its logs, points and
+//! rollup deltas.
+
+use std::sync::atomic::Ordering;
+
+use rusqlite::{params, Connection};
+
+use super::super::rollup::{self, sql as rollup_sql};
+use super::super::{prepare, signals, StoreError, WriteBatch};
+use super::SqliteStore;
+
+/// Stores `batches` (see `Store::write`).
+pub(super) fn write(
+    store: &SqliteStore,
+    batches: &[WriteBatch],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    if batches.iter().all(WriteBatch::is_empty) {
+        return Ok(batches.iter().map(|_| Ok(())).collect());
+    }
+    let mut conn = store.writer()?;
+    let mut tx = conn.transaction()?;
+    let mut results = Vec::with_capacity(batches.len());
+    let mut added = Written::default();
+    let mut last_received = store.last_received.load(Ordering::Relaxed);
+    for batch in batches {
+        let received =
+            (batch.received_ns.min(i64::MAX as u64) as i64).max(last_received.saturating_add(1));
+        // Each batch in its own savepoint: one that fails is rolled back alone, and the
+        // others of the group still commit.
+        let savepoint = tx.savepoint()?;
+        match write_batch(&savepoint, batch, received) {
+            Ok(written) => {
+                savepoint.commit()?;
+                last_received = received;
+                added.spans += written.spans;
+                added.bytes += written.bytes;
+                results.push(Ok(()));
+            }
+            Err(error) => results.push(Err(error)),
+        }
+    }
+    tx.commit()?;
+    store.last_received.store(last_received, Ordering::Relaxed);
+    store.total_spans.fetch_add(added.spans, Ordering::Relaxed);
+    store.total_bytes.fetch_add(added.bytes, Ordering::Relaxed);
+    Ok(results)
+}
+
+/// What a batch added.
+#[derive(Default)]
+struct Written {
+    spans: u64,
+    /// `stored_bytes` added.
+    bytes: u64,
+}
+
+/// Writes one batch on `conn` (inside the group's transaction) as received at `received`,
+/// preparing its spans first unless the receiver already did (`WriteBatch::prepare`).
+fn write_batch(
+    conn: &Connection,
+    batch: &WriteBatch,
+    received: i64,
+) -> Result<Written, StoreError> {
+    signals::insert(conn, received, &batch.logs, &batch.metrics)?;
+    match &batch.rollups {
+        Some(rollups) => rollup_sql::write(conn, received, rollups)?,
+        None => rollup_sql::write(conn, received, &rollup::prepare(&batch.spans, &batch.metrics))?,
+    }
+    let prepared_here;
+    let prepared = match &batch.prepared {
+        Some(prepared) => prepared,
+        None => {
+            prepared_here = prepare::prepare(&batch.spans)?;
+            &prepared_here
+        }
+    };
+    let mut insert_chunk = conn.prepare_cached(
+        "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut upsert_trace = conn.prepare_cached(UPSERT_TRACE)?;
+    let mut upsert_op = conn.prepare_cached(
+        "INSERT INTO trace_ops (trace_id, service, name, span_count, error_count, latency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (trace_id, service, name) DO UPDATE SET
+           span_count = span_count + excluded.span_count,
+           error_count = error_count + excluded.error_count,
+           latency = latency_merge(latency, excluded.latency)",
+    )?;
+    let mut added = Written::default();
+    for t in &prepared.traces {
+        insert_chunk.execute(params![t.trace_id, t.span_count, t.blob])?;
+        upsert_trace.execute(params![
+            t.trace_id,
+            t.start_ns,
+            t.end_ns,
+            t.span_count,
+            t.errors,
+            t.root_service,
+            t.root_name,
+            t.has_root as i64,
+            received,
+            t.stored_bytes as i64,
+        ])?;
+        for op in &t.ops {
+            upsert_op.execute(params![
+                t.trace_id, op.service, op.name, op.spans, op.errors, op.latency
+            ])?;
+        }
+        added.bytes += t.stored_bytes;
+    }
+    added.spans = prepared.span_count;
+    let mut upsert_service = conn.prepare_cached(
+        "INSERT INTO service_stats (service, span_count, error_count, latency)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (service) DO UPDATE SET
+           span_count = span_count + excluded.span_count,
+           error_count = error_count + excluded.error_count,
+           latency = latency_merge(latency, excluded.latency)",
+    )?;
+    for delta in &prepared.services {
+        upsert_service.execute(params![
+            delta.service,
+            delta.spans,
+            delta.errors,
+            delta.latency.encode()
+        ])?;
+    }
+    Ok(added)
+}
+
+const UPSERT_TRACE: &str = "
+    INSERT INTO traces (trace_id, start_ns, end_ns, span_count, error_count, root_service, root_name, has_root, received_ns, stored_bytes)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    ON CONFLICT (trace_id) DO UPDATE SET
+        root_service = CASE WHEN has_root = 0 AND (excluded.has_root = 1 OR excluded.start_ns < start_ns)
+                            THEN excluded.root_service ELSE root_service END,
+        root_name    = CASE WHEN has_root = 0 AND (excluded.has_root = 1 OR excluded.start_ns < start_ns)
+                            THEN excluded.root_name ELSE root_name END,
+        has_root     = MAX(has_root, excluded.has_root),
+        start_ns     = MIN(start_ns, excluded.start_ns),
+        end_ns       = MAX(end_ns, excluded.end_ns),
+        span_count   = span_count + excluded.span_count,
+        error_count  = error_count + excluded.error_count,
+        received_ns  = MAX(received_ns, excluded.received_ns),
+        stored_bytes = stored_bytes + excluded.stored_bytes";
