@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use otelscope_app::model::{FlameGraph, FlameNode};
+use otelscope_app::model::{FlameGraph, FlameKind, FlameNode};
 
 use super::folded::Folded;
 
@@ -52,7 +52,7 @@ pub fn graph(folded: &Folded, title: &str, unit: &str) -> FlameGraph {
         });
     }
     FlameGraph {
-        kind: "profile".into(),
+        kind: FlameKind::Profile,
         title: title.into(),
         unit: unit.into(),
         traces: folded.traces,

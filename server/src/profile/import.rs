@@ -9,6 +9,8 @@
 
 use std::io::Read as _;
 
+use otelscope_app::model::ProfileSource;
+
 use super::{pprof, Limits, Parsed, ProfileError, Stacks};
 
 /// A profile body (already read whole, within `max_body_bytes`) → folded stacks.
@@ -78,7 +80,7 @@ pub fn parse_folded(text: &str, limits: &Limits) -> Result<Parsed, ProfileError>
         return Err(ProfileError::Empty);
     }
     let (folded, nodes) = stacks.finish()?;
-    Ok(Parsed { source: "folded", unit: "samples".into(), folded, nodes })
+    Ok(Parsed { source: ProfileSource::Folded, unit: "samples".into(), folded, nodes })
 }
 
 /// Some input, quoted and cut short for a message.
@@ -171,7 +173,10 @@ mod tests {
         let text = "a;b 1\na;b!z 2\na;b;y 3\na;b::c;d 4\na;b c 5\nx 6\na 7\n";
         let folded = parse_folded(text, &Limits::DEFAULT).unwrap().folded;
         let ours = graph(&folded, "t", "samples");
-        assert_eq!((ours.kind.as_str(), ours.root.total, ours.traces), ("profile", 28.0, 1));
+        assert_eq!(
+            (ours.kind, ours.root.total, ours.traces),
+            (otelscope_app::model::FlameKind::Profile, 28.0, 1)
+        );
         assert_eq!(
             ours.root.children.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
             ["a", "x"]

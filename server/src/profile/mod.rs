@@ -74,8 +74,8 @@ impl Default for Limits {
 /// An imported profile, folded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
-    /// `"pprof"` or `"folded"`.
-    pub source: &'static str,
+    /// Pprof or folded stacks (or the server's own CPU profile, folded from pprof).
+    pub source: otelscope_app::model::ProfileSource,
     /// The unit of the values: `"samples"`, or the unit of the pprof sample type used.
     pub unit: String,
     pub folded: Folded,

@@ -1,7 +1,7 @@
 //! `FlameQuery`: the parameters of `GET /api/v1/flamegraph`, parsed in one pure function so
 //! every rule (and every refusal) is unit-tested.
 
-use otelscope_app::model::{FlameKind, MatchedBy};
+use otelscope_app::model::FlameKind;
 
 use crate::store::OperationQuery;
 

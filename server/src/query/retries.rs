@@ -4,9 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{
-    AttemptCount, RetriesAnswer, RetryExampleKind, RetryExamples, RetryStats,
-};
+use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples, RetryStats};
 
 use crate::store::{RetryQuery, RetryRow, RetryRows};
 

@@ -120,7 +120,7 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileSummary> {
     let uint = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
     Ok(ProfileSummary {
         id: r.get(0)?,
-        source: super::rollup_sql::wire_kind(r, 1)?,
+        source: super::rows::wire_kind(r, 1)?,
         name: r.get(2)?,
         created_ns: uint(3)?,
         stacks: uint(4)?,

@@ -47,3 +47,14 @@ pub struct RetryRow {
     pub tries: Counts,
     pub delays: Histogram,
 }
+
+/// Column `i` of `r`: a wire kind's text (`spans`, `cpu`, …) read back as its enum.
+pub(crate) fn wire_kind<T>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr<Err = otelscope_app::model::UnknownKind>,
+{
+    let text: String = r.get(i)?;
+    text.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}

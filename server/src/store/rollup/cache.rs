@@ -18,7 +18,7 @@ pub(in crate::store) struct CacheKey {
     pub name: String,
     pub layer: String,
     /// `spans` or `metrics`.
-    pub source: &'static str,
+    pub source: CacheSource,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,7 +217,7 @@ mod tests {
                 service: String::new(),
                 name: String::new(),
                 layer: String::new(),
-                source: "metrics",
+                source: CacheSource::Metrics,
             },
             hit: true,
         }

@@ -54,8 +54,7 @@ pub(in crate::store) struct RetryDelta {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(in crate::store) struct RetryExample {
     pub key: RetryKey,
-    /// `retried`, `gave_up` or `circuit_open`.
-    pub kind: &'static str,
+    pub kind: RetryExampleKind,
     pub start_ns: i64,
     pub trace_id: String,
 }

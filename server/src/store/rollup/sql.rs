@@ -170,17 +170,6 @@ fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), Sto
     Ok(())
 }
 
-/// Column `i` of `r`: a wire kind's text (`spans`, `cpu`, …) read back as its enum.
-pub(super) fn wire_kind<T>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T>
-where
-    T: std::str::FromStr<Err = otelscope_app::model::UnknownKind>,
-{
-    let text: String = r.get(i)?;
-    text.parse().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
 /// The `cache_rollup` rows and `cache_examples` of a query's range.
 pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, StoreError> {
     let mut stmt = conn.prepare_cached(
@@ -194,7 +183,7 @@ pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<Cache
                 service: r.get(1)?,
                 name: r.get(2)?,
                 layer: r.get(3)?,
-                source: wire_kind(r, 4)?,
+                source: super::super::rows::wire_kind(r, 4)?,
                 hits: r.get::<_, i64>(5)?.max(0) as u64,
                 misses: r.get::<_, i64>(6)?.max(0) as u64,
             })

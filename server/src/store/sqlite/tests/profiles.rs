@@ -10,7 +10,7 @@ use super::super::SqliteStore;
 fn summary(id: &str, created_ns: u64) -> ProfileSummary {
     ProfileSummary {
         id: id.into(),
-        source: "folded".into(),
+        source: otelscope_app::model::ProfileSource::Folded,
         name: format!("profile {id}"),
         created_ns,
         stacks: 1,
