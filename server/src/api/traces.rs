@@ -24,8 +24,7 @@ async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TraceList>, ApiError> {
-    let query = parse_trace_query(raw.as_deref().unwrap_or(""), crate::ingest::now_ns())
-        .map_err(ApiError::BadRequest)?;
+    let query = parse_trace_query(raw.as_deref().unwrap_or(""), crate::ingest::now_ns())?;
     // The count goes one past the largest page, so the page can say "more than 1,000".
     let (traces, matched) = super::blocking("store.search_traces", move || {
         let traces = state.store.search_traces(&query)?;
