@@ -1,7 +1,12 @@
 //! `ParamError`: why a query string was refused. Each message names the parameter and, where
 //! there is one, the value; the API answers it as a 400 (`From<ParamError> for ApiError`).
 
-use super::params::{MAX_LIMIT, MAX_NS};
+use otelscope_app::model::MAX_TRACE_LIMIT as MAX_LIMIT;
+
+/// The largest time or duration in nanoseconds the store can compare: it keeps them as SQLite
+/// integers (`i64`), where a larger `u64` would wrap to a negative number and match everything
+/// (`since=18446744073709551615` found every trace).
+pub const MAX_NS: u64 = i64::MAX as u64;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParamError {

@@ -53,10 +53,7 @@ pub(crate) fn params(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
     otelscope_app::filters::query_pairs(raw).filter(|(_, value)| !value.is_empty())
 }
 
-/// The largest time or duration in nanoseconds the store can compare: it keeps them as SQLite
-/// integers (`i64`), where a larger `u64` would wrap to a negative number and match everything
-/// (`since=18446744073709551615` found every trace).
-pub const MAX_NS: u64 = i64::MAX as u64;
+pub use super::error::MAX_NS;
 
 fn millis(key: &str, value: &str) -> Result<u64, ParamError> {
     let key = key.to_owned();
