@@ -95,7 +95,7 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
 async fn page_status(state: &AppState, path_and_query: &str) -> StatusCode {
     use crate::query::params::{parse_cache_query, parse_retry_query, parse_trace_query};
     let now = crate::ingest::now_ns();
-    let refused = |parsed: Result<(), String>| match parsed {
+    let refused = |parsed: Result<(), crate::query::error::ParamError>| match parsed {
         Ok(()) => StatusCode::OK,
         Err(_) => StatusCode::BAD_REQUEST,
     };

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use otelscope_app::model::ApiErrorBody;
 
+use crate::query::error::ParamError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -75,5 +76,12 @@ impl ApiError {
             }
         };
         (status, Json(ApiErrorBody { error: message })).into_response()
+    }
+}
+
+/// A query string the parsers refused: 400 with the parser's message.
+impl From<ParamError> for ApiError {
+    fn from(error: ParamError) -> ApiError {
+        ApiError::BadRequest(error.to_string())
     }
 }

@@ -37,8 +37,7 @@ async fn flamegraph(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let query =
-        parse_flame_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
+    let query = parse_flame_query(raw.as_deref().unwrap_or(""), now_ns())?;
     let format = FlameFormat::choose(query.format.as_deref(), &headers)?;
     let selection = fold(&state, &query.selection).await?;
     let base = match &query.base {

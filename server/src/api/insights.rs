@@ -8,6 +8,7 @@ use otelscope_app::model::{CacheAnswer, RetriesAnswer};
 
 use super::ApiError;
 use crate::ingest::now_ns;
+use crate::query::error::ParamError;
 use crate::query::params::{parse_cache_query, parse_retry_query};
 use crate::query::{cache, retries};
 use crate::AppState;
@@ -20,11 +21,11 @@ pub(crate) fn routes() -> Router<AppState> {
 /// path both insight routes take.
 async fn answer<Q: Clone + Send + 'static, Rows: Send + 'static, A>(
     raw: Option<String>,
-    parse: fn(&str, u64) -> Result<Q, String>,
+    parse: fn(&str, u64) -> Result<Q, ParamError>,
     read: impl FnOnce(&Q) -> Result<Rows, crate::store::StoreError> + Send + 'static,
     aggregate: fn(Rows, &Q) -> A,
 ) -> Result<Json<A>, ApiError> {
-    let query = parse(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
+    let query = parse(raw.as_deref().unwrap_or(""), now_ns())?;
     let rows = super::blocking("store.rollup", {
         let query = query.clone();
         move || read(&query)

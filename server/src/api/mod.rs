@@ -10,11 +10,12 @@ mod profiles;
 mod services;
 mod signals;
 mod trace_body;
+mod trace_cache;
 mod traces;
 
 pub use error::ApiError;
 pub use profiles::PROFILE_ID_HEADER;
-pub use traces::TraceCache;
+pub use trace_cache::TraceCache;
 
 use axum::Router;
 

@@ -25,8 +25,7 @@ async fn services(
     let mut include_self = false;
     for (key, value) in query_pairs(raw.as_deref().unwrap_or("")) {
         if key == "include_self" {
-            include_self =
-                crate::query::params::flag(&key, &value).map_err(ApiError::BadRequest)?;
+            include_self = crate::query::params::flag(&key, &value)?;
         }
     }
     let mut services = super::blocking("store.services", move || state.store.services()).await?;

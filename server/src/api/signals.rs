@@ -18,8 +18,7 @@ async fn logs(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<LogList>, ApiError> {
-    let query =
-        parse_log_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
+    let query = parse_log_query(raw.as_deref().unwrap_or(""), now_ns())?;
     let logs = super::blocking("store.logs", move || state.store.logs(&query)).await?;
     Ok(Json(LogList { logs }))
 }
@@ -28,7 +27,6 @@ async fn metrics(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<MetricsAnswer>, ApiError> {
-    let query =
-        parse_metric_query(raw.as_deref().unwrap_or(""), now_ns()).map_err(ApiError::BadRequest)?;
+    let query = parse_metric_query(raw.as_deref().unwrap_or(""), now_ns())?;
     Ok(Json(super::blocking("store.metrics", move || state.store.metrics(&query)).await?))
 }

@@ -6,7 +6,7 @@ use axum::body::{Body, Bytes};
 use futures_util::stream;
 use tokio::sync::mpsc;
 
-use super::TraceCache;
+use super::trace_cache::TraceCache;
 use crate::store::{SeenSpans, Store, StoreError};
 
 /// The JSON sent in one piece of the body.

@@ -1,9 +1,6 @@
 //! `GET /api/v1/traces` (search) and `GET /api/v1/traces/{trace_id}` (every span, streamed;
 //! recent small answers cached).
 
-use std::time::Duration;
-
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -24,8 +21,7 @@ async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TraceList>, ApiError> {
-    let query = parse_trace_query(raw.as_deref().unwrap_or(""), crate::ingest::now_ns())
-        .map_err(ApiError::BadRequest)?;
+    let query = parse_trace_query(raw.as_deref().unwrap_or(""), crate::ingest::now_ns())?;
     // The count goes one past the largest page, so the page can say "more than 1,000".
     let (traces, matched) = super::blocking("store.search_traces", move || {
         let traces = state.store.search_traces(&query)?;
@@ -42,38 +38,6 @@ async fn search(
     })
     .await?;
     Ok(Json(TraceList { traces, matched }))
-}
-
-/// Small whole-trace answers as JSON, by trace id and `Store::trace_version`, so an answer is
-/// reused only while no span was added to the trace: a trace page asks twice in a row (its SSR
-/// render, then the app's fetch). Only answers up to `trace_body::CACHE_ENTRY_MAX` (4 MiB) are
-/// kept, so the cache never holds a huge trace; larger ones are streamed every time. Bounded by
-/// size (64 MiB) and kept 30 s.
-#[derive(Clone)]
-pub struct TraceCache(moka::future::Cache<(String, u64), Bytes>);
-
-impl Default for TraceCache {
-    fn default() -> TraceCache {
-        let cache = moka::future::Cache::builder()
-            .weigher(|_: &(String, u64), body: &Bytes| {
-                u32::try_from(body.len()).unwrap_or(u32::MAX)
-            })
-            .max_capacity(64 << 20)
-            .time_to_live(Duration::from_secs(30))
-            .build();
-        TraceCache(cache)
-    }
-}
-
-impl TraceCache {
-    /// Whether an answer for this trace id and version is kept (for tests of the bound).
-    pub async fn holds(&self, trace_id: &str, version: u64) -> bool {
-        self.0.get(&(trace_id.to_owned(), version)).await.is_some()
-    }
-
-    pub(crate) async fn insert(&self, key: (String, u64), answer: Bytes) {
-        self.0.insert(key, answer).await;
-    }
 }
 
 /// Spans in stored order (the app's waterfall orders its rows itself), each once, streamed
@@ -95,7 +59,7 @@ async fn trace(State(state): State<AppState>, Path(trace_id): Path<String>) -> R
         };
     let key = (trace_id.clone(), version);
     let json = [(header::CONTENT_TYPE, "application/json")];
-    if let Some(body) = state.trace_cache.0.get(&key).await {
+    if let Some(body) = state.trace_cache.get(&key).await {
         return (json, body).into_response();
     }
     match trace_body::start(state.store.clone(), state.trace_cache.clone(), trace_id, version).await

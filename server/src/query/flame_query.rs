@@ -5,6 +5,7 @@ use otelscope_app::model::FlameKind;
 
 use crate::store::OperationQuery;
 
+use super::error::ParamError;
 use super::params::{params, time, DEFAULT_INSIGHT_RANGE_NS};
 
 /// What one side of a flame graph folds.
@@ -48,7 +49,7 @@ pub struct FlameQuery {
 /// `trace_id`, or `service` with `name`, `match` (`any` | `root`), `since`, `until` (times as
 /// the other APIs take them; the last hour by default); `base_trace_id`, or `base_since` with
 /// `base_until` (the selection's `since` by default) for a diff; `format`.
-pub fn parse_flame_query(raw: &str, now_ns: u64) -> Result<FlameQuery, String> {
+pub fn parse_flame_query(raw: &str, now_ns: u64) -> Result<FlameQuery, ParamError> {
     let mut p = Raw::default();
     for (key, value) in params(raw) {
         let slot = match key.as_str() {
@@ -66,26 +67,20 @@ pub fn parse_flame_query(raw: &str, now_ns: u64) -> Result<FlameQuery, String> {
             _ => continue,
         };
         if slot.is_some() {
-            return Err(format!("{key} is given twice"));
+            return Err(ParamError::Twice(key));
         }
         *slot = Some(value);
     }
     if p.name.is_some() && p.service.is_none() && p.trace_id.is_none() {
-        return Err("name needs service".into());
+        return Err(ParamError::NameNeedsService);
     }
     let selection = match (&p.trace_id, &p.service) {
-        (Some(_), Some(_)) => return Err("give either trace_id or service, not both".into()),
-        (None, None) => {
-            return Err(
-                "say what to fold: trace_id=ID, or service=S (with name=N) and since/until".into()
-            )
-        }
+        (Some(_), Some(_)) => return Err(ParamError::TraceAndService),
+        (None, None) => return Err(ParamError::NothingToFold),
         (Some(id), None) => {
             for key in ["name", "match", "since", "until"] {
                 if p.get(key).is_some() {
-                    return Err(format!(
-                        "{key} selects spans of an operation; it does not go with trace_id"
-                    ));
+                    return Err(ParamError::NotWithTraceId(key));
                 }
             }
             Selection::Trace(trace_id("trace_id", id)?)
@@ -95,7 +90,7 @@ pub fn parse_flame_query(raw: &str, now_ns: u64) -> Result<FlameQuery, String> {
                 None => p.name.is_none(),
                 Some("any") => false,
                 Some("root") => true,
-                Some(other) => return Err(format!("match must be any or root, not {other:?}")),
+                Some(other) => return Err(ParamError::Match(other.to_owned())),
             };
             let (since_ns, until_ns) =
                 range("since", "until", p.since.as_deref(), p.until.as_deref(), None, now_ns)?;
@@ -109,14 +104,12 @@ pub fn parse_flame_query(raw: &str, now_ns: u64) -> Result<FlameQuery, String> {
         }
     };
     let base = match (&p.base_trace_id, &p.base_since, &p.base_until) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err("give either base_trace_id or base_since/base_until, not both".into())
-        }
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(ParamError::TwoBases),
         (Some(id), None, None) => Some(Selection::Trace(trace_id("base_trace_id", id)?)),
-        (None, None, Some(_)) => return Err("base_until needs base_since".into()),
+        (None, None, Some(_)) => return Err(ParamError::BaseUntilAlone),
         (None, Some(since), until) => {
             let Selection::Operation(op) = &selection else {
-                return Err("base_since compares two ranges of one operation; use it with service, or give base_trace_id".into());
+                return Err(ParamError::BaseSinceWithTrace);
             };
             let (since_ns, until_ns) = range(
                 "base_since",
@@ -160,23 +153,23 @@ impl Raw {
     }
 }
 
-fn trace_id(key: &str, value: &str) -> Result<String, String> {
+fn trace_id(key: &'static str, value: &str) -> Result<String, ParamError> {
     let id = value.to_ascii_lowercase();
     if !otelscope_app::model::is_trace_id(&id) {
-        return Err(format!("{key} must be 32 hex digits, not {value:?}"));
+        return Err(ParamError::TraceId { key, value: value.to_owned() });
     }
     Ok(id)
 }
 
 /// A range: `until` defaults to `default_until` or now, `since` to an hour before `until`.
 fn range(
-    since_key: &str,
-    until_key: &str,
+    since_key: &'static str,
+    until_key: &'static str,
     since: Option<&str>,
     until: Option<&str>,
     default_until: Option<u64>,
     now_ns: u64,
-) -> Result<(u64, u64), String> {
+) -> Result<(u64, u64), ParamError> {
     let until = match until {
         Some(v) => time(until_key, v, now_ns)?,
         None => default_until.unwrap_or(now_ns),
@@ -186,7 +179,7 @@ fn range(
         None => until.saturating_sub(DEFAULT_INSIGHT_RANGE_NS),
     };
     if since > until {
-        return Err(format!("{since_key} must not be after {until_key}"));
+        return Err(ParamError::Backwards { since: since_key, until: until_key });
     }
     Ok((since, until))
 }
@@ -241,7 +234,7 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_explained() {
-        let err = |raw: &str| parse_flame_query(raw, NOW).unwrap_err();
+        let err = |raw: &str| parse_flame_query(raw, NOW).unwrap_err().to_string();
         assert_eq!(
             err(""),
             "say what to fold: trace_id=ID, or service=S (with name=N) and since/until"

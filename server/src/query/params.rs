@@ -10,6 +10,7 @@ use otelscope_app::model::params::{
 use crate::store::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
 
 use super::cache::MISS_EXAMPLES;
+use super::error::ParamError;
 use super::retries::EXAMPLES_PER_KIND;
 
 pub use otelscope_app::model::{
@@ -18,7 +19,7 @@ pub use otelscope_app::model::{
 
 /// Parses a query string. Times (`since`, `until`) are RFC 3339 (`2026-11-26T10:00:00Z`),
 /// integers of Unix nanoseconds, or durations back from `now_ns` (`15m`, `2h`).
-pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
+pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, ParamError> {
     let mut q = TraceQuery { limit: DEFAULT_LIMIT, ..TraceQuery::default() };
     for (key, value) in params(raw) {
         match key.as_str() {
@@ -28,12 +29,10 @@ pub fn parse_trace_query(raw: &str, now_ns: u64) -> Result<TraceQuery, String> {
             "min_duration_ms" => q.min_duration_ns = Some(millis(&key, &value)?),
             "max_duration_ms" => q.max_duration_ns = Some(millis(&key, &value)?),
             "status" => {
-                q.error = status_filter(&value)
-                    .ok_or_else(|| format!("status must be error, ok or any, not {value:?}"))?;
+                q.error = status_filter(&value).ok_or_else(|| ParamError::Status(value.clone()))?;
             }
             "attr" => {
-                let (k, v) = attr_filter(&value)
-                    .ok_or_else(|| format!("attr must be KEY=VALUE, not {value:?}"))?;
+                let (k, v) = attr_filter(&value).ok_or_else(|| ParamError::Attr(value.clone()))?;
                 q.attrs.push((k.to_owned(), v.to_owned()));
             }
             "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
@@ -52,30 +51,22 @@ pub(crate) fn params(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
     otelscope_app::filters::query_pairs(raw).filter(|(_, value)| !value.is_empty())
 }
 
-/// The largest time or duration in nanoseconds the store can compare (`model::params`): a
-/// larger `u64` would wrap to a negative SQLite integer and match everything
-/// (`since=18446744073709551615` found every trace).
-pub use otelscope_app::model::params::MAX_NS;
+pub use super::error::MAX_NS;
 
 /// A duration in milliseconds, as `model::params::duration_ms_ns` reads it (the app's search
 /// form marks the field by the same function).
-fn millis(key: &str, value: &str) -> Result<u64, String> {
+fn millis(key: &str, value: &str) -> Result<u64, ParamError> {
+    let key = key.to_owned();
     duration_ms_ns(value).map_err(|error| match error {
-        MillisError::NotANumber => {
-            format!("{key} must be a number of milliseconds, not {value:?}")
-        }
-        MillisError::NotNonNegative => {
-            format!("{key} must be a non-negative number of milliseconds")
-        }
-        MillisError::TooLarge => {
-            format!("{key} must be less than {} milliseconds", MAX_NS / 1_000_000)
-        }
+        MillisError::NotANumber => ParamError::Millis { key, value: value.to_owned() },
+        MillisError::NotNonNegative => ParamError::NegativeMillis { key },
+        MillisError::TooLarge => ParamError::MillisTooLarge { key },
     })
 }
 
 /// A time: Unix nanoseconds, a duration back from `now_ns`, or RFC 3339; past [`MAX_NS`]
 /// (the year 2262) it is refused, naming `key`.
-pub(crate) fn time(key: &str, value: &str, now_ns: u64) -> Result<u64, String> {
+pub(crate) fn time(key: &str, value: &str, now_ns: u64) -> Result<u64, ParamError> {
     let ns = if let Ok(ns) = value.parse::<u64>() {
         ns
     } else if let Ok(ago) = humantime::parse_duration(value) {
@@ -84,12 +75,10 @@ pub(crate) fn time(key: &str, value: &str, now_ns: u64) -> Result<u64, String> {
         let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO);
         since_epoch.as_nanos().min(u128::from(u64::MAX)) as u64
     } else {
-        return Err(format!(
-            "{key} must be RFC 3339, Unix nanoseconds or a duration like 15m, not {value:?}"
-        ));
+        return Err(ParamError::Time { key: key.to_owned(), value: value.to_owned() });
     };
     if ns > MAX_NS {
-        return Err(format!("{key} must be at most {MAX_NS} (Unix nanoseconds), not {value:?}"));
+        return Err(ParamError::TimeTooLate { key: key.to_owned(), value: value.to_owned() });
     }
     Ok(ns)
 }
@@ -124,9 +113,12 @@ mod tests {
                 include_self: true,
             }
         );
-        assert!(parse_trace_query("include_self=yes", NOW).unwrap_err().contains("include_self"));
+        assert!(parse_trace_query("include_self=yes", NOW)
+            .unwrap_err()
+            .to_string()
+            .contains("include_self"));
         for zero_or_less in ["limit=0", "limit=-3", "limit=ten"] {
-            let error = parse_trace_query(zero_or_less, NOW).unwrap_err();
+            let error = parse_trace_query(zero_or_less, NOW).unwrap_err().to_string();
             assert!(error.starts_with("limit must be a whole number from 1"), "{error}");
         }
     }
@@ -142,10 +134,13 @@ mod tests {
     #[test]
     fn bad_values_are_explained() {
         assert_eq!(
-            parse_trace_query("min_duration_ms=fast", NOW).unwrap_err(),
+            parse_trace_query("min_duration_ms=fast", NOW).unwrap_err().to_string(),
             "min_duration_ms must be a number of milliseconds, not \"fast\""
         );
-        assert!(parse_trace_query("attr=novalue", NOW).unwrap_err().starts_with("attr must be"));
+        assert!(parse_trace_query("attr=novalue", NOW)
+            .unwrap_err()
+            .to_string()
+            .starts_with("attr must be"));
         assert!(parse_trace_query("status=weird", NOW).is_err());
         assert!(parse_trace_query("since=yesterday-ish", NOW).is_err());
     }
@@ -157,18 +152,21 @@ mod tests {
             "since=9223372036854775808",
             "until=9999-01-01T00:00:00Z",
         ] {
-            let error = parse_trace_query(raw, NOW).unwrap_err();
+            let error = parse_trace_query(raw, NOW).unwrap_err().to_string();
             let key = raw.split('=').next().unwrap();
             assert!(error.starts_with(key), "{raw}: {error}");
         }
         for raw in
             ["min_duration_ms=1e20", "max_duration_ms=9223372036854.776", "min_duration_ms=inf"]
         {
-            assert!(parse_trace_query(raw, NOW).unwrap_err().contains("_duration_ms"), "{raw}");
+            assert!(
+                parse_trace_query(raw, NOW).unwrap_err().to_string().contains("_duration_ms"),
+                "{raw}"
+            );
         }
         let edge =
             parse_trace_query("since=9223372036854775807&min_duration_ms=9223372036854", NOW);
-        assert_eq!(edge.as_ref().map(|q| q.since_ns), Ok(Some(MAX_NS)), "{edge:?}");
+        assert_eq!(edge.as_ref().map(|q| q.since_ns).ok(), Some(Some(MAX_NS)), "{edge:?}");
         assert!(parse_log_query("since=18446744073709551615", NOW).is_err());
         assert!(parse_metric_query("until=18446744073709551615", NOW).is_err());
         assert!(parse_cache_query("since=18446744073709551615", NOW).is_err());
@@ -176,17 +174,14 @@ mod tests {
 }
 
 /// `service`, `trace_id`, `min_severity`, `since`, `until`, `limit` (default 100).
-pub fn parse_log_query(raw: &str, now_ns: u64) -> Result<LogQuery, String> {
+pub fn parse_log_query(raw: &str, now_ns: u64) -> Result<LogQuery, ParamError> {
     let mut q = LogQuery { limit: 100, ..LogQuery::default() };
     for (key, value) in params(raw) {
         match key.as_str() {
             "service" => q.service = Some(value),
             "trace_id" => q.trace_id = Some(value.to_ascii_lowercase()),
             "min_severity" => {
-                q.min_severity =
-                    Some(value.parse().map_err(|_| {
-                        format!("min_severity must be a number 1-24, not {value:?}")
-                    })?)
+                q.min_severity = Some(value.parse().map_err(|_| ParamError::Severity(value))?)
             }
             "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
             "until" => q.until_ns = Some(time(&key, &value, now_ns)?),
@@ -204,7 +199,7 @@ pub const DEFAULT_METRIC_LIMIT: usize = 10_000;
 pub const MAX_METRIC_LIMIT: usize = 100_000;
 
 /// `name`, `service`, `since`, `until`, `step` (a duration such as `10s`), `limit`.
-pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String> {
+pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, ParamError> {
     let mut q = MetricQuery { limit: DEFAULT_METRIC_LIMIT, ..MetricQuery::default() };
     for (key, value) in params(raw) {
         match key.as_str() {
@@ -213,13 +208,15 @@ pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String>
             "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
             "until" => q.until_ns = Some(time(&key, &value, now_ns)?),
             "step" => {
-                let step = humantime::parse_duration(&value)
-                    .map_err(|_| format!("step must be a duration like 10s, not {value:?}"))?;
+                let step = humantime::parse_duration(&value).map_err(|_| ParamError::Duration {
+                    key: "step",
+                    example: "10s",
+                    value: value.clone(),
+                })?;
                 q.step_ns = Some((step.as_nanos() as u64).max(1));
             }
             "limit" => {
-                let n: usize =
-                    value.parse().map_err(|_| format!("limit must be a number, not {value:?}"))?;
+                let n: usize = value.parse().map_err(|_| ParamError::MetricLimit(value))?;
                 q.limit = n.clamp(1, MAX_METRIC_LIMIT);
             }
             _ => {}
@@ -229,10 +226,8 @@ pub fn parse_metric_query(raw: &str, now_ns: u64) -> Result<MetricQuery, String>
 }
 
 /// A `limit`: a whole number from 1; more than [`MAX_LIMIT`] reads as the most.
-fn parse_limit(value: &str) -> Result<usize, String> {
-    page_limit(value, MAX_LIMIT).ok_or_else(|| {
-        format!("limit must be a whole number from 1 (at most {MAX_LIMIT}), not {value:?}")
-    })
+fn parse_limit(value: &str) -> Result<usize, ParamError> {
+    page_limit(value, MAX_LIMIT).ok_or_else(|| ParamError::Limit(value.to_owned()))
 }
 
 #[cfg(test)]
@@ -278,7 +273,7 @@ pub const DEFAULT_INSIGHT_STEPS: u64 = 60;
 pub const MAX_INSIGHT_POINTS: u64 = 1_000;
 
 /// `since`, `until`, `step` (a duration such as `1m`), `service`.
-pub fn parse_cache_query(raw: &str, now_ns: u64) -> Result<CacheQuery, String> {
+pub fn parse_cache_query(raw: &str, now_ns: u64) -> Result<CacheQuery, ParamError> {
     let (mut since, mut until, mut step, mut service) = (None, None, None, None);
     for (key, value) in params(raw) {
         match key.as_str() {
@@ -286,8 +281,11 @@ pub fn parse_cache_query(raw: &str, now_ns: u64) -> Result<CacheQuery, String> {
             "until" => until = Some(time(&key, &value, now_ns)?),
             "service" => service = Some(value),
             "step" => {
-                let d = humantime::parse_duration(&value)
-                    .map_err(|_| format!("step must be a duration like 1m, not {value:?}"))?;
+                let d = humantime::parse_duration(&value).map_err(|_| ParamError::Duration {
+                    key: "step",
+                    example: "1m",
+                    value: value.clone(),
+                })?;
                 step = Some(d.as_nanos().min(u128::from(u64::MAX)) as u64);
             }
             _ => {}
@@ -299,7 +297,7 @@ pub fn parse_cache_query(raw: &str, now_ns: u64) -> Result<CacheQuery, String> {
 }
 
 /// `since`, `until`, `service`.
-pub fn parse_retry_query(raw: &str, now_ns: u64) -> Result<RetryQuery, String> {
+pub fn parse_retry_query(raw: &str, now_ns: u64) -> Result<RetryQuery, ParamError> {
     let mut q = RetryQuery { examples_per_kind: EXAMPLES_PER_KIND, ..RetryQuery::default() };
     let (mut since, mut until) = (None, None);
     for (key, value) in params(raw) {
@@ -318,11 +316,11 @@ fn insight_range(
     since: Option<u64>,
     until: Option<u64>,
     now_ns: u64,
-) -> Result<(u64, u64), String> {
+) -> Result<(u64, u64), ParamError> {
     let until = until.unwrap_or(now_ns);
     let since = since.unwrap_or(until.saturating_sub(DEFAULT_INSIGHT_RANGE_NS));
     if since > until {
-        return Err("since must not be after until".into());
+        return Err(ParamError::Backwards { since: "since", until: "until" });
     }
     Ok((since, until))
 }
@@ -384,10 +382,10 @@ mod insight_tests {
 }
 
 /// `1`/`true` or `0`/`false`.
-pub fn flag(key: &str, value: &str) -> Result<bool, String> {
+pub fn flag(key: &str, value: &str) -> Result<bool, ParamError> {
     match value {
         "1" | "true" => Ok(true),
         "0" | "false" | "" => Ok(false),
-        _ => Err(format!("{key} must be 1 or 0, not {value:?}")),
+        _ => Err(ParamError::Flag { key: key.to_owned(), value: value.to_owned() }),
     }
 }
