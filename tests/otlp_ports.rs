@@ -43,7 +43,10 @@ async fn grpc_call(to: SocketAddr, path: &str) -> (String, String) {
         let _ = body.flow_control().release_capacity(chunk.expect("data").len());
     }
     let trailers = body.trailers().await.expect("trailers").expect("grpc trailers");
-    (header(&trailers, "grpc-status").unwrap(), header(&trailers, "grpc-message").unwrap_or_default())
+    (
+        header(&trailers, "grpc-status").unwrap(),
+        header(&trailers, "grpc-message").unwrap_or_default(),
+    )
 }
 
 /// Percent-decodes a `grpc-message`.
@@ -83,8 +86,8 @@ async fn a_misdirected_request_gets_the_fix_and_one_log_line_per_kind() {
             .await
             .expect("POST /v1/trace");
         assert_eq!(answer.status(), 404);
-        let rpc: Value = serde_json::from_str(&answer.text().await.unwrap())
-            .expect("a JSON google.rpc.Status");
+        let rpc: Value =
+            serde_json::from_str(&answer.text().await.unwrap()).expect("a JSON google.rpc.Status");
         let message = rpc["message"].as_str().unwrap_or_default();
         assert!(
             message.starts_with("no OTLP receiver at POST /v1/trace (did you mean /v1/traces?)"),
@@ -110,14 +113,21 @@ async fn a_misdirected_request_gets_the_fix_and_one_log_line_per_kind() {
         let (status, message) = grpc_call(addr(&server.otlp_http_url), "/v1/traces").await;
         let message = decoded(&message);
         assert_eq!(status, "12", "{message}");
-        assert!(message.starts_with("no OTLP/gRPC method /v1/traces: this port takes gRPC"), "{message}");
+        assert!(
+            message.starts_with("no OTLP/gRPC method /v1/traces: this port takes gRPC"),
+            "{message}"
+        );
         assert!(message.contains("OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"), "{message}");
     }
     // The log is written before each answer is sent: every line is in by now.
     let log_text = std::fs::read_to_string(&log_path).expect("read the server's log");
-    let lines: Vec<&str> = log_text.lines().filter(|l| l.contains("Misdirected OTLP request")).collect();
+    let lines: Vec<&str> =
+        log_text.lines().filter(|l| l.contains("Misdirected OTLP request")).collect();
     assert_eq!(lines.len(), 3, "one line per kind, not per request:\n{log_text}");
-    assert!(lines.iter().any(|l| l.contains("POST /v1/trace (did you mean /v1/traces?)")), "{log_text}");
+    assert!(
+        lines.iter().any(|l| l.contains("POST /v1/trace (did you mean /v1/traces?)")),
+        "{log_text}"
+    );
     assert!(lines.iter().any(|l| l.contains("no OTLP/gRPC method /v1/traces")), "{log_text}");
     // Nothing was received.
     let health = server.get_json("/api/v1/health").await;

@@ -31,7 +31,11 @@ fn trace_body(name: &str, id: u8) -> Vec<u8> {
 
 /// What a gRPC call got: the HTTP status and the gRPC status (from the trailers, or the
 /// headers of a trailers-only answer).
-async fn grpc_call(state: &AppState, path: &str, extra: &[(&str, &str)]) -> (StatusCode, tonic::Status) {
+async fn grpc_call(
+    state: &AppState,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> (StatusCode, tonic::Status) {
     let mut request = Request::post(path).header("content-type", "application/grpc");
     for (name, value) in extra {
         request = request.header(*name, *value);
@@ -76,14 +80,22 @@ async fn api_json(state: &AppState, path: &str) -> Value {
 
 async fn names(state: &AppState) -> Vec<String> {
     let list = api_json(state, "/api/v1/traces?service=test-svc").await;
-    list["traces"].as_array().unwrap().iter().map(|t| t["root_name"].as_str().unwrap().into()).collect()
+    list["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["root_name"].as_str().unwrap().into())
+        .collect()
 }
 
 #[tokio::test]
 async fn grpc_and_otlp_http_share_a_port_told_apart_by_content_type() {
     let state = support::state();
     let health = api_json(&state, "/api/v1/health").await;
-    assert_eq!(health["last_received"], serde_json::json!({"traces": null, "metrics": null, "logs": null}));
+    assert_eq!(
+        health["last_received"],
+        serde_json::json!({"traces": null, "metrics": null, "logs": null})
+    );
 
     let (http_status, status) = grpc_call(&state, GRPC_TRACES, &[]).await;
     assert_eq!((http_status, status.code()), (StatusCode::OK, tonic::Code::Ok), "{status:?}");
@@ -92,7 +104,8 @@ async fn grpc_and_otlp_http_share_a_port_told_apart_by_content_type() {
     assert_eq!(after_grpc["metrics"], Value::Null);
 
     let protobuf = trace_body("over-http", 8);
-    let (status, _) = http_post(&state, "/v1/traces", "application/x-protobuf", &[], protobuf).await;
+    let (status, _) =
+        http_post(&state, "/v1/traces", "application/x-protobuf", &[], protobuf).await;
     assert_eq!(status, StatusCode::OK);
     let after_http = api_json(&state, "/api/v1/health").await["last_received"].clone();
     assert_eq!(after_http["traces"]["protocol"], "http/protobuf");
@@ -173,7 +186,8 @@ async fn misdirected_requests_are_answered_with_the_fix() {
     let rpc = tonic_types::Status::decode(&body[..]).expect("google.rpc.Status");
     assert!(rpc.message.contains("did you mean /v1/traces?"), "{}", rpc.message);
 
-    let (status, body) = http_post(&state, GRPC_TRACES, "application/json", &[], b"{}".to_vec()).await;
+    let (status, body) =
+        http_post(&state, GRPC_TRACES, "application/json", &[], b"{}".to_vec()).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let body = String::from_utf8(body).unwrap();
     assert!(body.contains("gRPC needs content-type application/grpc"), "{body}");

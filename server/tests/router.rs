@@ -70,6 +70,7 @@ async fn health_reports_ok_and_version() {
             "otlp_grpc": null,
             "demo": null,
             "self_telemetry": false,
+            "last_received": {"traces": null, "metrics": null, "logs": null},
         })
     );
 }

@@ -292,7 +292,7 @@ async fn empty_states_name_the_otlp_endpoints_the_server_uses() {
     let hint = "Point an OpenTelemetry SDK at this server: \
         <code>OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:40318</code> or \
         <code>http://127.0.0.1:40317</code>; both ports take gRPC and OTLP/HTTP, so any \
-        <code>OTEL_EXPORTER_OTLP_PROTOCOL</code> works: <code>grpc</code> (Python's and .NET's \
+        <code>OTEL_EXPORTER_OTLP_PROTOCOL</code> works: <code>grpc</code> (the Python and .NET \
         default), <code>http/protobuf</code> or <code>http/json</code>.";
     let cases = [
         ("/ssr/traces", format!("No traces match. {hint} Or widen the search.")),

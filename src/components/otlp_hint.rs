@@ -24,7 +24,7 @@ pub(crate) fn OtlpHint() -> Element {
             code { "OTEL_EXPORTER_OTLP_PROTOCOL" }
             " works: "
             code { "grpc" }
-            " (Python's and .NET's default), "
+            " (the Python and .NET default), "
             code { "http/protobuf" }
             " or "
             code { "http/json" }

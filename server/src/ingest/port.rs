@@ -70,7 +70,7 @@ pub(crate) async fn misdirected_http(State(state): State<AppState>, request: Req
             "{} to the OTLP/gRPC method {path}: gRPC needs content-type application/grpc \
              (OTEL_EXPORTER_OTLP_PROTOCOL=grpc); OTLP/HTTP goes to {HTTP_PATHS} \
              (OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf with the endpoint http://host:port)",
-            content_type.map_or("a request without content-type".to_owned(), |c| shown(c))
+            content_type.map_or("a request without content-type".to_owned(), shown)
         ))
     } else {
         Refusal::NotFound(format!(
