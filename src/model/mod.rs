@@ -1,6 +1,7 @@
 //! The wire model: the JSON shapes of the query API, shared by the server (which produces them)
 //! and the app (which reads them). Plain serde types; no dependency on axum, tokio or dioxus.
 
+pub mod fixture;
 mod flame;
 mod insights;
 mod signals;

@@ -2,6 +2,8 @@
 
 use otelscope_app::model::{AttrValue, KeyValue, SpanEvent};
 
+use otelscope_app::model::fixture::span;
+
 use super::*;
 use crate::query::params::RetryQuery;
 use crate::query::retries::{answer, RetryRow, RetryRows};
@@ -9,16 +11,6 @@ use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples};
 
 fn kv(key: &str, value: AttrValue) -> KeyValue {
     KeyValue { key: key.into(), value }
-}
-
-fn span(trace: u32, id: u32, parent: Option<u32>, service: &str, name: &str, start_s: u64) -> Span {
-    Span {
-        parent_span_id: parent.map(|p| format!("{p:016x}")),
-        service: service.into(),
-        start_ns: start_s * 1_000_000_000,
-        end_ns: start_s * 1_000_000_000 + 1,
-        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
 }
 
 fn with(mut span: Span, key: &str, value: AttrValue) -> Span {
@@ -40,7 +32,7 @@ fn outcome(span: Span, outcome: &str) -> Span {
 }
 
 fn http(trace: u32, id: u32, resend: Option<i64>, start_s: u64) -> Span {
-    let mut span = span(trace, id, Some(900 + trace), "web", "GET", start_s);
+    let mut span = span(trace, id, "GET").parent(900 + trace).service("web").at_s(start_s).build();
     span.kind = SpanKind::Client;
     span = with(span, "http.request.method", AttrValue::String("GET".into()));
     match resend {
@@ -51,9 +43,13 @@ fn http(trace: u32, id: u32, resend: Option<i64>, start_s: u64) -> Span {
 
 /// Every span of both shapes: see each test for what is expected of it.
 pub(crate) fn fixture() -> Vec<Span> {
-    let op = |trace, start| span(trace, 1, None, "catalog", "upstream.fetch", start);
+    let op = |trace, start| span(trace, 1, "upstream.fetch").service("catalog").at_s(start).build();
     let attempt = |trace, id, k| {
-        with(span(trace, id, Some(1), "catalog", "attempt", 20), "retry.attempt", AttrValue::Int(k))
+        with(
+            span(trace, id, "attempt").parent(1).service("catalog").at_s(20).build(),
+            "retry.attempt",
+            AttrValue::Int(k),
+        )
     };
     vec![
         // Call spans: A succeeds after two retries (backoff 100 and 200 ms), B gives up after
@@ -74,9 +70,17 @@ pub(crate) fn fixture() -> Vec<Span> {
         http(0x10, 1, None, 15),
         http(0x10, 2, Some(1), 16),
         // `retry.attempt` without a call span: H two tries; a plain span is not counted.
-        with(span(0x11, 1, None, "worker", "job", 50), "retry.attempt", AttrValue::Int(0)),
-        with(span(0x11, 2, None, "worker", "job", 51), "retry.attempt", AttrValue::Int(1)),
-        span(0x12, 1, None, "worker", "job", 52),
+        with(
+            span(0x11, 1, "job").service("worker").at_s(50).build(),
+            "retry.attempt",
+            AttrValue::Int(0),
+        ),
+        with(
+            span(0x11, 2, "job").service("worker").at_s(51).build(),
+            "retry.attempt",
+            AttrValue::Int(1),
+        ),
+        span(0x12, 1, "job").service("worker").at_s(52).build(),
     ]
 }
 

@@ -3,19 +3,10 @@
 
 use otelscope_app::model::{KeyValue, SpanKind, StatusCode};
 
+use otelscope_app::model::fixture::span;
+
 use super::*;
 use crate::query::params::parse_trace_query;
-
-fn span(trace: u8, id: u8, parent: Option<u8>, name: &str, start: u64, end: u64) -> Span {
-    Span {
-        parent_span_id: parent.map(|p| format!("{p:016x}")),
-        kind: SpanKind::Server,
-        service: "api".into(),
-        start_ns: start,
-        end_ns: end,
-        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
-}
 
 /// A batch received when its earliest span started (so tests read like a timeline).
 fn batch(spans: Vec<Span>) -> WriteBatch {
@@ -37,13 +28,21 @@ fn ids(list: &[TraceSummary]) -> Vec<String> {
 #[test]
 fn trace_summary_follows_the_root_even_when_it_arrives_last() {
     let store = SqliteStore::in_memory().unwrap();
-    let mut child = span(1, 2, Some(1), "db query", 150, 180);
+    let mut child =
+        span(1, 2, "db query").parent(1).kind(SpanKind::Server).service("api").ns(150, 180).build();
     child.status.code = StatusCode::Error;
     write(&store, vec![batch(vec![child])]);
     let first = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
     assert_eq!(first[0].root_name, "db query", "earliest span stands in for a missing root");
 
-    write(&store, vec![batch(vec![span(1, 1, None, "GET /users", 100, 200)])]);
+    write(
+        &store,
+        vec![batch(vec![span(1, 1, "GET /users")
+            .kind(SpanKind::Server)
+            .service("api")
+            .ns(100, 200)
+            .build()])],
+    );
     let list = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
     assert_eq!(
         list,
@@ -67,13 +66,16 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
 #[test]
 fn search_filters() {
     let store = SqliteStore::in_memory().unwrap();
-    let mut slow = span(1, 1, None, "slow", 1_000, 50_000_000);
+    let mut slow =
+        span(1, 1, "slow").kind(SpanKind::Server).service("api").ns(1_000, 50_000_000).build();
     slow.attributes
         .push(KeyValue { key: "http.route".into(), value: AttrValue::String("/a".into()) });
-    let mut failing = span(2, 2, None, "failing", 2_000, 3_000);
+    let mut failing =
+        span(2, 2, "failing").kind(SpanKind::Server).service("api").ns(2_000, 3_000).build();
     failing.status.code = StatusCode::Error;
     failing.service = "worker".into();
-    let mut counted = span(3, 3, None, "fast", 3_000, 4_000);
+    let mut counted =
+        span(3, 3, "fast").kind(SpanKind::Server).service("api").ns(3_000, 4_000).build();
     counted.attributes.push(KeyValue { key: "retry.attempt".into(), value: AttrValue::Int(2) });
     write(&store, vec![batch(vec![slow, failing, counted])]);
 
@@ -129,7 +131,12 @@ fn service_errors_and_percentiles_add_up_across_exports_of_one_trace() {
     // second upserts the same trace_ops row and merges histograms in SQL); 7 fail.
     let spans: Vec<Span> = (1..=100u8)
         .map(|i| {
-            let mut s = span(9, i, Some(1), "work", 0, u64::from(i) * 1_000_000);
+            let mut s = span(9, i, "work")
+                .parent(1)
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(0, u64::from(i) * 1_000_000)
+                .build();
             if i % 15 == 0 {
                 s.status.code = StatusCode::Error;
             }
@@ -155,14 +162,28 @@ fn service_stats_follow_retention() {
     // fast spans.
     let mut old: Vec<Span> = (1..=10u8)
         .map(|i| {
-            let mut s = span(1, i, Some(1), "slow", 1_000, 1_000 + 100_000_000);
+            let mut s = span(1, i, "slow")
+                .parent(1)
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(1_000, 1_000 + 100_000_000)
+                .build();
             s.status.code = StatusCode::Error;
             s
         })
         .collect();
     old[9].service = "batch".into();
     write(&store, vec![batch(old)]);
-    let new: Vec<Span> = (1..=10u8).map(|i| span(2, i, Some(1), "fast", 5_000, 6_000)).collect();
+    let new: Vec<Span> = (1..=10u8)
+        .map(|i| {
+            span(2, i, "fast")
+                .parent(1)
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(5_000, 6_000)
+                .build()
+        })
+        .collect();
     write(&store, vec![batch(new)]);
     let before = store.services().unwrap();
     assert_eq!(before.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["api", "batch"]);
@@ -188,7 +209,7 @@ fn service_stats_follow_retention() {
 #[test]
 fn duplicate_spans_from_retried_exports_are_shown_once() {
     let store = SqliteStore::in_memory().unwrap();
-    let s = span(1, 1, None, "root", 1, 2);
+    let s = span(1, 1, "root").kind(SpanKind::Server).service("api").ns(1, 2).build();
     write(&store, vec![batch(vec![s.clone()])]);
     write(&store, vec![batch(vec![s])]);
     assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap().len(), 1);
@@ -202,8 +223,17 @@ fn retention_drops_oldest_whole_traces_first() {
         write(
             &store,
             vec![batch(vec![
-                span(t, 1, None, "root", start, start + 10),
-                span(t, 2, Some(1), "child", start, start + 5),
+                span(t, 1, "root")
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(start, start + 10)
+                    .build(),
+                span(t, 2, "child")
+                    .parent(1)
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(start, start + 5)
+                    .build(),
             ])],
         );
     }
@@ -247,7 +277,14 @@ fn a_version_2_store_gains_service_latency_on_upgrade() {
     let store = SqliteStore::open(&dir).unwrap();
     let before = store.services().unwrap();
     assert_eq!(before, vec![ServiceSummary { span_count: 5, ..ServiceSummary::new("api") }]);
-    write(&store, vec![batch(vec![span(8, 1, None, "new", 0, 1_000)])]);
+    write(
+        &store,
+        vec![batch(vec![span(8, 1, "new")
+            .kind(SpanKind::Server)
+            .service("api")
+            .ns(0, 1_000)
+            .build()])],
+    );
     let after = &store.services().unwrap()[0];
     assert_eq!((after.span_count, after.p50_ns), (6, Some(992)), "percentiles of what has them");
     drop(store);
@@ -260,7 +297,14 @@ fn data_survives_reopening_and_newer_schemas_are_refused() {
     let _ = std::fs::remove_dir_all(&dir);
     {
         let store = SqliteStore::open(&dir).unwrap();
-        write(&store, vec![batch(vec![span(9, 1, None, "kept", 1, 2)])]);
+        write(
+            &store,
+            vec![batch(vec![span(9, 1, "kept")
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(1, 2)
+                .build()])],
+        );
     }
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.total_spans(), 1);
@@ -292,7 +336,12 @@ fn store_at_version(name: &str, version: i64, trace_columns: &str) -> std::path:
     let dir = temp_dir(name);
     let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
     schema::migrate_to(&mut conn, name, version).unwrap();
-    let chunk = serde_json::to_vec(&[span(1, 1, None, "old", 1, 2)]).unwrap();
+    let chunk = serde_json::to_vec(&[span(1, 1, "old")
+        .kind(SpanKind::Server)
+        .service("api")
+        .ns(1, 2)
+        .build()])
+    .unwrap();
     conn.execute(
         "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, 1, ?2)",
         params![format!("{:032x}", 1), chunk],
@@ -313,9 +362,17 @@ fn age_counts_from_receipt_not_from_the_senders_clock() {
     let year_2018 = 1_530_000_000 * 1_000_000_000u64;
     let year_2262 = i64::MAX as u64 - 1;
     // Replayed 2018 data, received now; and a span dated 2262, received 30 days ago.
-    let mut replayed = batch(vec![span(1, 1, None, "replayed", year_2018, year_2018 + 5)]);
+    let mut replayed = batch(vec![span(1, 1, "replayed")
+        .kind(SpanKind::Server)
+        .service("api")
+        .ns(year_2018, year_2018 + 5)
+        .build()]);
     replayed.received_ns = now;
-    let mut future = batch(vec![span(2, 1, None, "future", year_2262, year_2262)]);
+    let mut future = batch(vec![span(2, 1, "future")
+        .kind(SpanKind::Server)
+        .service("api")
+        .ns(year_2262, year_2262)
+        .build()]);
     future.received_ns = now - 30 * DAY_NS;
     // In the order of receipt, as the writer takes them (it keeps receipts increasing).
     write(&store, vec![future, replayed]);
@@ -365,7 +422,12 @@ fn the_size_bound_drops_the_oldest_received_until_it_holds() {
     for t in 1..=200u8 {
         let spans = (1..=20u8)
             .map(|i| {
-                let mut s = span(t, i, Some(1), "op", u64::from(t), u64::from(t) + 1);
+                let mut s = span(t, i, "op")
+                    .parent(1)
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(u64::from(t), u64::from(t) + 1)
+                    .build();
                 s.attributes = vec![KeyValue {
                     key: "noise".into(),
                     value: AttrValue::String(format!(
@@ -421,9 +483,17 @@ fn one_failing_batch_leaves_the_others_of_its_group_committed() {
         .unwrap();
     let results = store
         .write(&[
-            batch(vec![span(1, 1, None, "first", 1, 2)]),
-            batch(vec![span(2, 1, None, "refused", 1, 2), span(2, 2, Some(1), "child", 1, 2)]),
-            batch(vec![span(3, 1, None, "third", 1, 2)]),
+            batch(vec![span(1, 1, "first").kind(SpanKind::Server).service("api").ns(1, 2).build()]),
+            batch(vec![
+                span(2, 1, "refused").kind(SpanKind::Server).service("api").ns(1, 2).build(),
+                span(2, 2, "child")
+                    .parent(1)
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(1, 2)
+                    .build(),
+            ]),
+            batch(vec![span(3, 1, "third").kind(SpanKind::Server).service("api").ns(1, 2).build()]),
         ])
         .unwrap();
     assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
@@ -461,7 +531,14 @@ fn the_data_directory_and_its_files_are_owner_only() {
     let fresh = dir.join("new/store");
     for dir in [&dir, &fresh] {
         let store = SqliteStore::open(dir).unwrap();
-        write(&store, vec![batch(vec![span(1, 1, None, "GET /", 1, 2)])]);
+        write(
+            &store,
+            vec![batch(vec![span(1, 1, "GET /")
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(1, 2)
+                .build()])],
+        );
         assert_eq!(mode(dir), 0o700, "{}", dir.display());
         for file in ["otelscope.db", "otelscope.db-wal", "otelscope.db-shm", "otelscope.lock"] {
             assert_eq!(mode(&dir.join(file)), 0o600, "{file} in {}", dir.display());
@@ -476,7 +553,16 @@ fn damaged_databases_are_refused_and_left_untouched() {
     let dir = temp_dir("damaged");
     {
         let store = SqliteStore::open(&dir).unwrap();
-        let spans = (1..=200u8).map(|i| span(1, i, Some(1), &"x".repeat(500), 1, 2)).collect();
+        let spans = (1..=200u8)
+            .map(|i| {
+                span(1, i, &"x".repeat(500))
+                    .parent(1)
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(1, 2)
+                    .build()
+            })
+            .collect();
         write(&store, vec![batch(spans)]);
     }
     let db = dir.join("otelscope.db");
@@ -589,7 +675,7 @@ fn a_version_4_store_keeps_its_data_and_starts_its_rollups_empty() {
     assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
     let all = crate::query::params::parse_cache_query("since=0&until=100", 0).unwrap();
     assert!(store.cache(&all).unwrap().rows.is_empty());
-    let mut hit = span(2, 1, None, "get", 1, 2);
+    let mut hit = span(2, 1, "get").kind(SpanKind::Server).service("api").ns(1, 2).build();
     hit.attributes.push(KeyValue { key: "cache.hit".into(), value: AttrValue::Bool(true) });
     write(&store, vec![batch(vec![hit])]);
     assert_eq!(store.cache(&all).unwrap().rows[0].hits, 1);

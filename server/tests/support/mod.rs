@@ -12,8 +12,10 @@ use http_body_util::BodyExt;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use otelscope_app::model::{OperationStats, ServiceSummary, TraceSummary};
+use otelscope_e2e::otlp_span;
 use otelscope_server::ingest::IngestSettings;
 use otelscope_server::query::cache::CacheRows;
 use otelscope_server::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
@@ -40,17 +42,14 @@ pub fn state_over(store: Arc<dyn Store>, queue_capacity: usize) -> AppState {
     AppState::new(store, settings(queue_capacity), IngestLimits::default())
 }
 
-/// A span of service `test-svc` with the given trace id.
+/// A server span of service `test-svc` (see [`request_with`]) with the given trace id, 1 ms
+/// long in November 2023.
 pub fn span(name: &str, trace_id: [u8; 16]) -> Span {
-    Span {
-        trace_id: trace_id.to_vec(),
-        span_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
-        name: name.into(),
-        kind: 2,
-        start_time_unix_nano: 1_700_000_000_000_000_000,
-        end_time_unix_nano: 1_700_000_000_001_000_000,
-        ..Default::default()
-    }
+    const START: u64 = 1_700_000_000_000_000_000;
+    otlp_span(trace_id, 0x0102_0304_0506_0708, name)
+        .kind(SpanKind::Server)
+        .ns(START, START + 1_000_000)
+        .build()
 }
 
 pub fn request_with(spans: Vec<Span>) -> ExportTraceServiceRequest {
@@ -156,13 +155,15 @@ impl GatedStore {
 
     /// Resolves once a batch waits in the ingest queue.
     pub async fn wait_until_queued(&self, state: &AppState) {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while state.ingest.queued() == 0 {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .expect("nothing was queued");
+        otelscope_e2e::eventually(
+            "a batch is queued",
+            Duration::from_secs(10),
+            async || match state.ingest.queued() {
+                0 => Err("nothing queued"),
+                _ => Ok(()),
+            },
+        )
+        .await;
     }
 }
 
@@ -264,14 +265,8 @@ pub fn shop_span(
     start_s: u64,
     attributes: Vec<otelscope_app::model::KeyValue>,
 ) -> otelscope_app::model::Span {
-    const S: u64 = 1_000_000_000;
-    otelscope_app::model::Span {
-        service: "shop".into(),
-        start_ns: start_s * S,
-        end_ns: start_s * S + 1,
-        attributes,
-        ..otelscope_app::model::Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
+    let span = otelscope_app::model::fixture::span(trace, id, name).service("shop").at_s(start_s);
+    otelscope_app::model::Span { attributes, ..span.build() }
 }
 
 /// An attribute of our own model.

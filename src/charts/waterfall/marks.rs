@@ -92,18 +92,10 @@ fn retry_delay_ms(span: &Span, nth: u64) -> Option<f64> {
 mod tests {
     use super::super::layout::layout;
     use super::*;
+    use crate::model::fixture::span;
     use crate::model::{KeyValue, SpanEvent};
 
     const MS: u64 = 1_000_000;
-
-    fn span(id: &str, parent: Option<&str>, name: &str, start_ms: u64, end_ms: u64) -> Span {
-        Span {
-            parent_span_id: parent.map(Into::into),
-            start_ns: start_ms * MS,
-            end_ns: end_ms * MS,
-            ..Span::new("t", id, name)
-        }
-    }
 
     fn with(mut span: Span, key: &str, value: AttrValue) -> Span {
         span.attributes.push(KeyValue { key: key.into(), value });
@@ -128,10 +120,22 @@ mod tests {
     #[test]
     fn cache_lookups_are_hits_or_misses() {
         let rows = check(&[
-            span("a", None, "GET /item", 0, 10),
-            with(span("b", Some("a"), "l1 get", 1, 2), "cache.hit", AttrValue::Bool(false)),
-            with(span("c", Some("a"), "l2 get", 2, 4), "cache.hit", AttrValue::Bool(true)),
-            with(span("d", Some("a"), "odd", 5, 6), "cache.hit", AttrValue::String("true".into())),
+            span("t", "a", "GET /item").ms(0, 10).build(),
+            with(
+                span("t", "b", "l1 get").parent("a").ms(1, 2).build(),
+                "cache.hit",
+                AttrValue::Bool(false),
+            ),
+            with(
+                span("t", "c", "l2 get").parent("a").ms(2, 4).build(),
+                "cache.hit",
+                AttrValue::Bool(true),
+            ),
+            with(
+                span("t", "d", "odd").parent("a").ms(5, 6).build(),
+                "cache.hit",
+                AttrValue::String("true".into()),
+            ),
         ]);
         let hits: Vec<Option<bool>> = rows.iter().map(|(_, m)| m.cache_hit).collect();
         assert_eq!(hits, [None, Some(false), Some(true), None]);
@@ -139,11 +143,11 @@ mod tests {
 
     #[test]
     fn attempts_get_their_number_the_wait_before_them_and_the_parents_backoff() {
-        let mut call = span("a", None, "fetch upstream", 0, 400);
+        let mut call = span("t", "a", "fetch upstream").ms(0, 400).build();
         call.events = vec![retry_event(AttrValue::Int(100)), retry_event(AttrValue::Double(250.5))];
         let attempt = |id, index, start, end| {
             with(
-                span(id, Some("a"), "upstream GET", start, end),
+                span("t", id, "upstream GET").parent("a").ms(start, end).build(),
                 "retry.attempt",
                 AttrValue::Int(index),
             )
@@ -154,7 +158,7 @@ mod tests {
             attempt("d", 2, 350, 400),
             call,
             attempt("b", 0, 0, 20),
-            span("x", Some("a"), "log", 25, 30),
+            span("t", "x", "log").parent("a").ms(25, 30).build(),
             attempt("c", 1, 120, 140),
         ]);
         type Summary<'a> = (&'a str, Option<u64>, Option<u64>, Option<f64>);
@@ -178,7 +182,7 @@ mod tests {
     fn http_resends_are_attempts_and_own_retry_events_win() {
         let http = |id, resend: Option<i64>, start, end| {
             let mut s = with(
-                span(id, Some("p"), "GET", start, end),
+                span("t", id, "GET").parent("p").ms(start, end).build(),
                 "http.request.method",
                 AttrValue::String("GET".into()),
             );
@@ -191,7 +195,7 @@ mod tests {
         let mut second = http("c", Some(1), 50, 60);
         second.events = vec![retry_event(AttrValue::Int(30))];
         let rows = check(&[
-            span("p", None, "checkout", 0, 100),
+            span("t", "p", "checkout").ms(0, 100).build(),
             http("b", Some(0), 0, 10),
             second,
             http("z", None, 70, 80),
