@@ -22,6 +22,7 @@ pub mod selftrace;
 pub mod serve;
 pub mod sessions;
 pub mod ssr;
+pub mod stacks;
 pub mod store;
 pub mod throttle;
 pub mod web;

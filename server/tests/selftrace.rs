@@ -233,7 +233,7 @@ async fn a_strangers_traceparent_is_linked_not_continued() {
     assert_eq!(get_traced_by(&state, "/api/v1/services", stranger).await, StatusCode::OK);
     assert!(spans_of(&state).is_empty(), "no otelscope span joined the caller's trace");
     let services = |span: &Span| span.name == "GET /api/v1/services";
-    let query = otelscope_server::query::params::TraceQuery {
+    let query = otelscope_server::store::TraceQuery {
         limit: 100,
         include_self: true,
         ..Default::default()

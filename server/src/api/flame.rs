@@ -24,7 +24,7 @@ use super::flame_format::{self, FlameFormat};
 use super::ApiError;
 use crate::ingest::now_ns;
 use crate::query::flame_query::{parse_flame_query, Selection};
-use crate::query::flame_tree::{diff_graph, diff_text, StackTree};
+use crate::stacks::{diff_graph, diff_text, StackTree};
 use crate::store::MAX_FOLD_SPANS;
 use crate::AppState;
 
@@ -110,7 +110,7 @@ mod tests {
 
     use otelscope_app::model::fixture::span;
 
-    use crate::query::flame_tree::{diff_text, StackTree};
+    use crate::stacks::{diff_text, StackTree};
 
     /// The trace every span of these tests is in.
     const TRACE: &str = "11111111111111111111111111111111";

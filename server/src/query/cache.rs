@@ -5,30 +5,10 @@ use std::collections::BTreeMap;
 
 use otelscope_app::model::{CacheAnswer, CachePoint, CacheStats};
 
-use super::params::CacheQuery;
+use crate::store::{CacheQuery, CacheRows};
 
-/// Miss examples an answer gives per cache.
+/// Miss examples an answer gives per cache (the parser puts it in `CacheQuery::miss_examples`).
 pub const MISS_EXAMPLES: usize = 5;
-
-/// What the store reads for one cache query: rollup rows and miss examples.
-#[derive(Clone, Debug, Default)]
-pub struct CacheRows {
-    pub rows: Vec<CacheRow>,
-    /// `(service, name, layer, trace_id)`, newest first.
-    pub miss_examples: Vec<(String, String, String, String)>,
-}
-
-/// One `cache_rollup` row as read back.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CacheRow {
-    pub bucket_ns: u64,
-    pub service: String,
-    pub name: String,
-    pub layer: String,
-    pub source: String,
-    pub hits: u64,
-    pub misses: u64,
-}
 
 /// Sums rows into one entry per cache (service, name, layer, source), sorted by those, each
 /// with a point per `step_ns` that saw lookups, and adds the miss examples
@@ -52,7 +32,7 @@ pub fn answer(found: CacheRows, q: &CacheQuery) -> CacheAnswer {
     let mut found: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
     for (service, name, layer, trace_id) in examples {
         let list = found.entry((service, name, layer)).or_default();
-        if list.len() < MISS_EXAMPLES && !list.contains(&trace_id) {
+        if list.len() < q.miss_examples && !list.contains(&trace_id) {
             list.push(trace_id);
         }
     }
@@ -95,6 +75,7 @@ fn rate(hits: u64, misses: u64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::CacheRow;
 
     #[test]
     fn answer_groups_rows_into_steps_with_rates() {
@@ -129,6 +110,7 @@ mod tests {
             until_ns: 90_000_000_000,
             step_ns: 30_000_000_000,
             service: None,
+            miss_examples: MISS_EXAMPLES,
         };
         let answer = answer(found, &query);
         let l1 = &answer.caches[0];

@@ -1,5 +1,5 @@
 //! Plain folded stacks (`a;b;c 123` lines by text), the form imported and CPU profiles take;
-//! span-derived flame graphs are `flame_tree`'s `StackTree`.
+//! span-derived flame graphs are `stacks::StackTree`.
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,8 @@
 //! `FlameQuery`: the parameters of `GET /api/v1/flamegraph`, parsed in one pure function so
 //! every rule (and every refusal) is unit-tested.
 
-use super::flame_tree::Matcher;
+use crate::store::OperationQuery;
+
 use super::params::{params, time, DEFAULT_INSIGHT_RANGE_NS};
 
 /// What one side of a flame graph folds.
@@ -10,34 +11,6 @@ pub enum Selection {
     /// One trace, by its id (32 lowercase hex digits).
     Trace(String),
     Operation(OperationQuery),
-}
-
-/// An operation over a range of trace starts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OperationQuery {
-    pub service: String,
-    /// `None`: the service's root spans.
-    pub name: Option<String>,
-    /// `match=root`: only stacks the operation is the first frame of (whole traces);
-    /// `match=any`: every span of the operation wherever it sits, as the root of its subtree.
-    pub root_only: bool,
-    pub since_ns: u64,
-    pub until_ns: u64,
-}
-
-impl OperationQuery {
-    pub fn matcher(&self) -> Matcher<'_> {
-        Matcher { service: &self.service, name: self.name.as_deref(), root_only: self.root_only }
-    }
-
-    /// `"root"` or `"any"`, as the answer's `matched_by` says.
-    pub fn matched_by(&self) -> &'static str {
-        if self.root_only {
-            "root"
-        } else {
-            "any"
-        }
-    }
 }
 
 impl Selection {

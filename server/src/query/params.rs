@@ -1,26 +1,12 @@
-//! `TraceQuery`: the filters of `GET /api/v1/traces`, parsed from the query string in one pure
-//! function so every rule is unit-tested.
+//! The query strings of `GET /api/v1/{traces,logs,metrics,cache,retries}`, each parsed in one
+//! pure function into the store's request type (`store::request`) so every rule is unit-tested.
 
 use std::time::Duration;
 
-/// Filters for trace search. Service and name match any span of the trace (as Jaeger does).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TraceQuery {
-    pub service: Option<String>,
-    pub name: Option<String>,
-    pub min_duration_ns: Option<u64>,
-    pub max_duration_ns: Option<u64>,
-    /// `Some(true)`: traces with an error span; `Some(false)`: traces without one.
-    pub error: Option<bool>,
-    /// `KEY=VALUE` pairs that one span of the trace must all carry (values compared as text).
-    pub attrs: Vec<(String, String)>,
-    pub since_ns: Option<u64>,
-    pub until_ns: Option<u64>,
-    pub limit: usize,
-    /// Also traces whose root is one of otelscope's own services (`include_self=1`); they are
-    /// left out otherwise, unless `service` names one.
-    pub include_self: bool,
-}
+use crate::store::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
+
+use super::cache::MISS_EXAMPLES;
+use super::retries::EXAMPLES_PER_KIND;
 
 pub use otelscope_app::model::{
     DEFAULT_TRACE_LIMIT as DEFAULT_LIMIT, MAX_TRACE_LIMIT as MAX_LIMIT,
@@ -189,18 +175,6 @@ mod tests {
     }
 }
 
-/// Filters for `GET /api/v1/logs`, newest first.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LogQuery {
-    pub service: Option<String>,
-    pub trace_id: Option<String>,
-    /// Lowest OTLP severity number kept (e.g. 17 for ERROR and above).
-    pub min_severity: Option<i32>,
-    pub since_ns: Option<u64>,
-    pub until_ns: Option<u64>,
-    pub limit: usize,
-}
-
 /// `service`, `trace_id`, `min_severity`, `since`, `until`, `limit` (default 100).
 pub fn parse_log_query(raw: &str, now_ns: u64) -> Result<LogQuery, String> {
     let mut q = LogQuery { limit: 100, ..LogQuery::default() };
@@ -221,21 +195,6 @@ pub fn parse_log_query(raw: &str, now_ns: u64) -> Result<LogQuery, String> {
         }
     }
     Ok(q)
-}
-
-/// Filters for `GET /api/v1/metrics`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MetricQuery {
-    /// Without a name the answer is the catalog of metric names.
-    pub name: Option<String>,
-    pub service: Option<String>,
-    pub since_ns: Option<u64>,
-    pub until_ns: Option<u64>,
-    /// Keep the last point of each series per step.
-    pub step_ns: Option<u64>,
-    /// With a name: the most points read, newest first (over all its series, before `step`
-    /// thins them). Without: the most names in the catalog.
-    pub limit: usize,
 }
 
 /// Points (or catalog names) a metrics answer holds unless `limit` says otherwise.
@@ -310,25 +269,6 @@ mod signal_tests {
     }
 }
 
-/// `GET /api/v1/cache`: a range (default the last hour), a step and an optional service.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CacheQuery {
-    pub since_ns: u64,
-    pub until_ns: u64,
-    /// A whole number of rollup buckets (10 s), chosen so the range has at most
-    /// `MAX_INSIGHT_POINTS` steps.
-    pub step_ns: u64,
-    pub service: Option<String>,
-}
-
-/// `GET /api/v1/retries`: a range (default the last hour) and an optional service.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RetryQuery {
-    pub since_ns: u64,
-    pub until_ns: u64,
-    pub service: Option<String>,
-}
-
 /// The range `/cache` and `/retries` cover unless `since` says otherwise.
 pub const DEFAULT_INSIGHT_RANGE_NS: u64 = 3_600_000_000_000;
 /// Steps a default `step` splits the range into.
@@ -353,12 +293,13 @@ pub fn parse_cache_query(raw: &str, now_ns: u64) -> Result<CacheQuery, String> {
         }
     }
     let (since_ns, until_ns) = insight_range(since, until, now_ns)?;
-    Ok(CacheQuery { since_ns, until_ns, step_ns: insight_step(until_ns - since_ns, step), service })
+    let step_ns = insight_step(until_ns - since_ns, step);
+    Ok(CacheQuery { since_ns, until_ns, step_ns, service, miss_examples: MISS_EXAMPLES })
 }
 
 /// `since`, `until`, `service`.
 pub fn parse_retry_query(raw: &str, now_ns: u64) -> Result<RetryQuery, String> {
-    let mut q = RetryQuery::default();
+    let mut q = RetryQuery { examples_per_kind: EXAMPLES_PER_KIND, ..RetryQuery::default() };
     let (mut since, mut until) = (None, None);
     for (key, value) in params(raw) {
         match key.as_str() {
@@ -405,7 +346,13 @@ mod insight_tests {
     fn cache_and_retry_queries() {
         assert_eq!(
             parse_cache_query("", NOW).unwrap(),
-            CacheQuery { since_ns: NOW - 3600 * S, until_ns: NOW, step_ns: 60 * S, service: None }
+            CacheQuery {
+                since_ns: NOW - 3600 * S,
+                until_ns: NOW,
+                step_ns: 60 * S,
+                service: None,
+                miss_examples: MISS_EXAMPLES
+            }
         );
         let q = parse_cache_query("since=1000&until=2000&step=15s&service=api", NOW).unwrap();
         assert_eq!(
@@ -414,7 +361,8 @@ mod insight_tests {
                 since_ns: 1000,
                 until_ns: 2000,
                 step_ns: 20 * S,
-                service: Some("api".into())
+                service: Some("api".into()),
+                miss_examples: MISS_EXAMPLES
             }
         );
         // A day at 1 s would be 86,400 points: widened to 1,000 at most (90 s steps).
@@ -423,7 +371,12 @@ mod insight_tests {
         assert!(parse_cache_query("since=2000&until=1000", NOW).is_err());
         assert_eq!(
             parse_retry_query("since=15m&service=web", NOW).unwrap(),
-            RetryQuery { since_ns: NOW - 900 * S, until_ns: NOW, service: Some("web".into()) }
+            RetryQuery {
+                since_ns: NOW - 900 * S,
+                until_ns: NOW,
+                service: Some("web".into()),
+                examples_per_kind: EXAMPLES_PER_KIND
+            }
         );
         assert!(parse_retry_query("until=whenever", NOW).is_err());
     }

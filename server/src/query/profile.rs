@@ -379,7 +379,7 @@ impl Stacks {
 }
 
 /// A frame as folded text holds it: no `;` (the separator) and no line breaks (cleaned as span
-/// names are, `flame_tree::clean`), at most `max_bytes` bytes (cut at a character boundary), never empty.
+/// names are, `stacks::clean`), at most `max_bytes` bytes (cut at a character boundary), never empty.
 pub fn frame_name(name: &str, max_bytes: usize) -> String {
     let mut cut = name.len().min(max_bytes);
     while !name.is_char_boundary(cut) {
@@ -389,7 +389,7 @@ pub fn frame_name(name: &str, max_bytes: usize) -> String {
     if name.is_empty() {
         return "[unknown]".into();
     }
-    super::flame_tree::clean(name)
+    crate::stacks::clean(name)
 }
 
 /// Some input, quoted and cut short for a message.

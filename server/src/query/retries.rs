@@ -6,34 +6,11 @@ use std::collections::BTreeMap;
 
 use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples, RetryStats};
 
-use super::params::RetryQuery;
-use crate::store::{Counts, Histogram};
+use crate::store::{RetryQuery, RetryRow, RetryRows};
 
-/// Example trace ids an answer gives per kind.
+/// Example trace ids an answer gives per kind (the parser puts it in
+/// `RetryQuery::examples_per_kind`).
 pub const EXAMPLES_PER_KIND: usize = 5;
-
-/// What the store reads for one retry query: rollup rows and examples.
-#[derive(Clone, Debug, Default)]
-pub struct RetryRows {
-    pub rows: Vec<RetryRow>,
-    /// `(service, name, kind, trace_id)`, newest first.
-    pub examples: Vec<(String, String, String, String)>,
-}
-
-/// One `retry_rollup` row as read back (its blobs decoded).
-#[derive(Clone, Debug, Default)]
-pub struct RetryRow {
-    pub service: String,
-    pub name: String,
-    pub calls: u64,
-    pub retried: u64,
-    pub resends: u64,
-    pub give_ups: u64,
-    pub circuit_open: u64,
-    pub attempts: Counts,
-    pub tries: Counts,
-    pub delays: Histogram,
-}
 
 /// Sums rows into one entry per operation (sorted by service, name) and adds the examples
 /// (`(service, name, kind, trace_id)`, newest first).
@@ -61,7 +38,7 @@ pub fn answer(found: RetryRows, q: &RetryQuery) -> RetriesAnswer {
             "circuit_open" => &mut entry.circuit_open,
             _ => continue,
         };
-        if list.len() < EXAMPLES_PER_KIND && !list.contains(&trace_id) {
+        if list.len() < q.examples_per_kind && !list.contains(&trace_id) {
             list.push(trace_id);
         }
     }
@@ -101,3 +78,7 @@ pub fn answer(found: RetryRows, q: &RetryQuery) -> RetriesAnswer {
         .collect();
     RetriesAnswer { since_ns, until_ns, operations }
 }
+
+#[cfg(test)]
+#[path = "retries_tests.rs"]
+pub(crate) mod tests;

@@ -17,10 +17,10 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::request::OperationQuery;
 use super::rollup::{bucket_of, BUCKET_NS};
 use super::{SeenSpans, StoreError};
-use crate::query::flame_query::OperationQuery;
-use crate::query::flame_tree::{SpanTiming, StackTree, OTHER, ROOT};
+use crate::stacks::{SpanTiming, StackTree, OTHER, ROOT};
 
 /// How long after its last part a trace is taken as whole and folded into the rollup.
 pub const SETTLE_NS: u64 = 5_000_000_000;

@@ -6,10 +6,10 @@
 use otelscope_app::model::fixture::span;
 use otelscope_app::model::Span;
 
+use super::super::request::OperationQuery;
 use super::super::{Retention, SqliteStore, Store, WriteBatch};
 use super::{MAX_STACKS_PER_BUCKET, SETTLE_NS};
-use crate::query::flame_query::OperationQuery;
-use crate::query::flame_tree::{StackTree, OTHER};
+use crate::stacks::{StackTree, OTHER};
 
 const MS: u64 = 1_000_000;
 

@@ -1,5 +1,7 @@
-//! The store behind the query API. A small trait so another engine can be added later; one
-//! engine built well now: SQLite (`sqlite.rs`), on disk in WAL mode or in memory.
+//! The store behind the query API. A small trait (`Store`, the contract a backend meets) so
+//! another engine can be added later; one engine built well now: SQLite (`sqlite.rs`), on disk
+//! in WAL mode or in memory. What can be asked of a store (`request`) and what it answers
+//! besides the wire model (`rows`, `stacks::StackTree`) live here, below the query layer.
 
 mod cache_rollup;
 mod chunk;
@@ -8,9 +10,11 @@ mod latency;
 mod prepare;
 mod private;
 mod profiles;
+pub mod request;
 mod retry_rollup;
 mod rollup;
 mod rollup_sql;
+pub mod rows;
 mod schema;
 mod signals;
 mod sqlite;
@@ -20,7 +24,9 @@ pub use flame_rollup::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_
 pub use latency::Histogram;
 pub use prepare::PreparedSpans;
 pub use profiles::{ProfileBounds, StoredProfile};
+pub use request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery};
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
+pub use rows::{CacheRow, CacheRows, RetryRow, RetryRows};
 pub use sqlite::SqliteStore;
 
 use otelscope_app::model::{
@@ -28,11 +34,7 @@ use otelscope_app::model::{
     TraceSummary,
 };
 
-use crate::query::cache::CacheRows;
-use crate::query::flame_query::OperationQuery;
-use crate::query::flame_tree::StackTree;
-use crate::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
-use crate::query::retries::RetryRows;
+use crate::stacks::StackTree;
 
 /// What can go wrong reading or writing the store.
 #[derive(Debug, thiserror::Error)]
@@ -105,14 +107,33 @@ impl Retention {
         Retention { max_spans: u64::MAX, max_age_ns: u64::MAX, max_bytes: u64::MAX };
 }
 
-/// A telemetry store. Writes come from one writer thread; reads from any thread.
+/// A telemetry store: the contract a backend meets. The query layer asks with the types of
+/// `request` and gets the wire model, `rows` or `stacks::StackTree` back; a backend knows
+/// nothing of query strings or answers.
+///
+/// Writes come from one writer thread (`write`, `enforce_retention`, `fold_flames`, and the
+/// profile writes); reads from any thread, concurrently with the writer, each seeing committed
+/// data only. Unless a method says otherwise:
+/// - an unknown id (trace, service, profile) is not an error: the answer is empty, `None` or
+///   `false`;
+/// - times are Unix nanoseconds of the sender's clock, compared inclusively (`since <= t <=
+///   until`); retention alone counts from receipt;
+/// - every answer is bounded: by the request's `limit`, an explicit cap, or the store's own
+///   bounds (named where they apply), never by how much is stored;
+/// - `StoreError::Unavailable` is what a backend says when it cannot answer now.
 pub trait Store: Send + Sync + 'static {
     /// Stores several batches in one transaction, each in its own savepoint: the outer error
-    /// fails them all (nothing was committed); otherwise one result per batch, each durable
-    /// when `Ok`, and a batch that failed left nothing behind.
+    /// fails them all (nothing was committed); otherwise one result per batch, in order, each
+    /// durable when `Ok`, and a batch that failed left nothing behind. A batch's spans may
+    /// belong to traces stored before (a trace arrives over many batches); spans, logs and
+    /// points are kept as given (no deduplication), and the batch's `rollups` are added.
     fn write(&self, batches: &[WriteBatch]) -> Result<Vec<Result<(), StoreError>>, StoreError>;
-    /// Drops the oldest data beyond `retention`, at most `budget` spans per call so ingest
-    /// never waits long; returns how many spans were dropped.
+    /// Drops the data beyond `retention` (age counted from `received_ns` against `now_ns`, the
+    /// span count, the bytes: whichever is over): whole traces, oldest received first, at most
+    /// `budget` spans per call so ingest never waits long (a later call goes on); returns how
+    /// many spans were dropped (0 when nothing was over). Logs and metric points go by the same
+    /// age and at most `max_spans` rows each, and over the byte bound with the traces received
+    /// before them; rollup rows go once no kept trace or point was received before them.
     fn enforce_retention(
         &self,
         retention: Retention,
@@ -122,21 +143,27 @@ pub trait Store: Send + Sync + 'static {
     /// A number that grows whenever spans are added to a trace (its stored span count), so an
     /// answer about the trace holds while it stays; `None` for an unknown trace.
     fn trace_version(&self, trace_id: &str) -> Result<Option<u64>, StoreError>;
-    /// Services seen, with span counts, errors and latency percentiles, sorted by name.
+    /// Services seen, with span counts, errors and latency percentiles, sorted by name; empty
+    /// when nothing is stored.
     fn services(&self) -> Result<Vec<ServiceSummary>, StoreError>;
-    /// The distinct span names of one service, sorted, at most `limit` (read by skipping
-    /// through the (service, name) index: one probe per name, not one per span).
+    /// The distinct span names of one service, sorted, at most `limit`; empty for an unknown
+    /// service. Cost grows with the names returned, not with the spans stored (SQLite skips
+    /// through its (service, name) index: one probe per name).
     fn operations(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError>;
     /// Each span name of `service` with counts and latency percentiles over the traces that
-    /// started at or after `since_ns`, slowest (p95) first; reads at most `max_rows` index
-    /// rows, the newest traces' (the flag says when there were more).
+    /// started at or after `since_ns`, slowest (p95) first; reads at most `max_rows` per-trace
+    /// rows, the newest traces' (the flag says when there were more). Empty for an unknown
+    /// service.
     fn operation_stats(
         &self,
         service: &str,
         since_ns: u64,
         max_rows: usize,
     ) -> Result<(Vec<OperationStats>, bool), StoreError>;
-    /// Trace summaries matching `query`, newest first.
+    /// Trace summaries matching `query`, newest start first, at most `query.limit`. Traces
+    /// rooted in otelscope's own services are left out unless `include_self` or `service` names
+    /// one. With attribute filters a store may stop after a bound of candidates it checks span
+    /// by span (SQLite: 5,000), so fewer than `limit` does not prove there are no more.
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
     /// How many traces match `query` (its limit aside), counting at most `cap`; `None` when it
     /// cannot be told without reading spans (attribute filters).
@@ -145,22 +172,34 @@ pub trait Store: Send + Sync + 'static {
     /// unknown. Holds the whole trace in memory: the API streams with `trace_chunk` instead.
     fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError>;
     /// The chunk of one trace's spans stored next after chunk `after` (`i64::MIN` for the
-    /// first), in arrival order; `None` after the last. Each call is one short read, so a
-    /// reader that goes slowly holds no connection or lock between chunks.
+    /// first), in arrival order; `None` after the last and for an unknown trace. Each call is
+    /// one short read, so a reader that goes slowly holds no connection or lock between
+    /// chunks. A span sent twice is in two chunks: readers deduplicate.
     fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError>;
-    /// Log records matching `query`, newest first.
+    /// Log records matching `query`, newest first (ties: last stored first), at most
+    /// `query.limit`.
     fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, StoreError>;
-    /// The metric catalog, or the series of one metric.
+    /// Without `query.name`: the metric catalog, by name, at most `limit` names. With it: the
+    /// newest `limit` points of that metric (before `step_ns` thins them), grouped into one
+    /// series per service and attribute set, each in time order. `truncated` says when more
+    /// was stored; an unknown name gives no series.
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError>;
-    /// Cache hits and misses per cache, from the rollups (no span is decoded).
+    /// The cache rollup rows of the buckets in `query`'s range (and service), in no particular
+    /// order, and per cache (service, name, layer) with misses from spans the newest miss
+    /// examples, enough for `query.miss_examples` distinct traces. No span is decoded.
     fn cache(&self, query: &CacheQuery) -> Result<CacheRows, StoreError>;
-    /// Retry behaviour per operation, from the rollups (no span is decoded).
+    /// The retry rollup rows of the buckets in `query`'s range (and service), in no particular
+    /// order, and per operation and kind (`retried`, `gave_up`, `circuit_open`) the newest
+    /// examples, enough for `query.examples_per_kind` distinct traces. No span is decoded.
     fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError>;
     /// Folds traces whose last part arrived over `SETTLE_NS` before `now_ns` into the flame
-    /// graph rollup, at most `TRACES_PER_PASS` per call; returns how many it took.
+    /// graph rollup, at most `TRACES_PER_PASS` per call; returns how many it took (0: nothing
+    /// waits). A trace that gets more spans later is folded again, replacing its earlier fold.
     fn fold_flames(&self, now_ns: u64) -> Result<usize, StoreError>;
-    /// An operation's flame graph stacks over a range: the rollup's rows, plus recent traces
-    /// not yet folded (no bulk decoding).
+    /// An operation's flame graph stacks over a range of trace starts: the rollup's rows, plus
+    /// recent traces not yet folded (no bulk decoding). At most `MAX_STACKS_PER_BUCKET` stacks
+    /// per rollup bucket; the rest is one `[other]` frame (and `truncated`). An unknown
+    /// operation gives an empty tree.
     fn flame_operation(&self, query: &OperationQuery) -> Result<StackTree, StoreError>;
     /// One trace's flame graph stacks (empty for an unknown trace). Holds the trace's spans, so
     /// callers check its size (`trace_version`) against `MAX_FOLD_SPANS` first.
@@ -173,7 +212,8 @@ pub trait Store: Send + Sync + 'static {
         let _ = (summary, folded);
         Err(StoreError::Unavailable("this store keeps no profiles".into()))
     }
-    /// The kept profiles, newest first.
+    /// The kept profiles, newest first (ties: last kept first); empty for a store that keeps
+    /// none.
     fn profiles(&self) -> Result<Vec<ProfileSummary>, StoreError> {
         Ok(Vec::new())
     }

@@ -159,7 +159,3 @@ fn attempt_of(span: &Span) -> Option<u32> {
         None => Some(0),
     }
 }
-
-#[cfg(test)]
-#[path = "retry_rollup_tests.rs"]
-pub(super) mod tests;

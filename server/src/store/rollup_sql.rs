@@ -5,13 +5,12 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::latency::Histogram;
+use super::request::{CacheQuery, RetryQuery};
 use super::rollup::{
     bucket_of, counter_delta, CacheDelta, Counts, LastValue, PreparedRollups, EXAMPLES_PER_BUCKET,
 };
+use super::rows::{CacheRow, CacheRows, RetryRow, RetryRows};
 use super::StoreError;
-use crate::query::cache::{CacheRow, CacheRows, MISS_EXAMPLES};
-use crate::query::params::{CacheQuery, RetryQuery};
-use crate::query::retries::{RetryRow, RetryRows, EXAMPLES_PER_KIND};
 
 /// Upserts one batch's rollup deltas (inside the batch's savepoint).
 pub(super) fn write(
@@ -199,7 +198,8 @@ pub(super) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, Stor
     for (service, name, layer) in caches {
         let range = (bucket_of(q.since_ns), clamp(q.until_ns));
         // Each trace may stand in several buckets: read enough for the answer's distinct ones.
-        let limit = (MISS_EXAMPLES * EXAMPLES_PER_BUCKET) as i64;
+        let limit =
+            q.miss_examples.saturating_mul(EXAMPLES_PER_BUCKET).min(i64::MAX as usize) as i64;
         let ids = stmt
             .query_map(params![service, name, layer, range.0, range.1, limit], |r| r.get(0))?
             .collect::<Result<Vec<String>, _>>()?;
@@ -252,7 +252,9 @@ pub(super) fn retries(conn: &Connection, q: &RetryQuery) -> Result<RetryRows, St
     for (service, name) in ops {
         for kind in ["retried", "gave_up", "circuit_open"] {
             let (since, until) = (bucket_of(q.since_ns), clamp(q.until_ns));
-            let limit = (EXAMPLES_PER_KIND * EXAMPLES_PER_BUCKET) as i64;
+            let limit =
+                q.examples_per_kind.saturating_mul(EXAMPLES_PER_BUCKET).min(i64::MAX as usize)
+                    as i64;
             let ids = stmt
                 .query_map(params![service, name, kind, since, until, limit], |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
@@ -290,7 +292,3 @@ pub(super) fn retain(conn: &Connection) -> Result<u64, StoreError> {
 fn clamp(ns: u64) -> i64 {
     ns.min(i64::MAX as u64) as i64
 }
-
-#[cfg(test)]
-#[path = "rollup_sql_tests.rs"]
-mod tests;

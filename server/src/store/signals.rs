@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use otelscope_app::model::{LogRecord, MetricName, MetricPoint, MetricSeries, MetricsAnswer};
 use rusqlite::{params, Connection};
 
+use super::request::{LogQuery, MetricQuery};
 use super::StoreError;
-use crate::query::params::{LogQuery, MetricQuery};
 
 pub(super) fn insert(
     conn: &Connection,

@@ -15,15 +15,13 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::latency::{self, Histogram};
 use super::prepare::{self, ServiceDelta};
+use super::request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery};
+use super::rows::{CacheRows, RetryRows};
 use super::{
     flame_rollup, private, profiles, rollup, rollup_sql, schema, signals, ProfileBounds, Retention,
     SeenSpans, SpanChunk, Store, StoreError, StoredProfile, WriteBatch,
 };
-use crate::query::cache::CacheRows;
-use crate::query::flame_query::OperationQuery;
-use crate::query::flame_tree::StackTree;
-use crate::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
-use crate::query::retries::RetryRows;
+use crate::stacks::StackTree;
 
 /// Candidate traces an attribute filter may decode before search gives up and returns what it
 /// found (keeps one query from scanning the whole store).

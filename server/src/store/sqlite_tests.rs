@@ -5,8 +5,13 @@ use otelscope_app::model::{KeyValue, SpanKind, StatusCode};
 
 use otelscope_app::model::fixture::span;
 
+use super::super::request::{CacheQuery, LogQuery, MetricQuery, TraceQuery};
 use super::*;
-use crate::query::params::parse_trace_query;
+
+/// Every trace, as a bare `GET /api/v1/traces` asks.
+fn all_traces() -> TraceQuery {
+    TraceQuery { limit: otelscope_app::model::DEFAULT_TRACE_LIMIT, ..TraceQuery::default() }
+}
 
 /// A batch received when its earliest span started (so tests read like a timeline).
 fn batch(spans: Vec<Span>) -> WriteBatch {
@@ -32,7 +37,7 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
         span(1, 2, "db query").parent(1).kind(SpanKind::Server).service("api").ns(150, 180).build();
     child.status.code = StatusCode::Error;
     write(&store, vec![batch(vec![child])]);
-    let first = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    let first = store.search_traces(&all_traces()).unwrap();
     assert_eq!(first[0].root_name, "db query", "earliest span stands in for a missing root");
 
     write(
@@ -43,7 +48,7 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
             .ns(100, 200)
             .build()])],
     );
-    let list = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    let list = store.search_traces(&all_traces()).unwrap();
     assert_eq!(
         list,
         vec![TraceSummary {
@@ -79,26 +84,30 @@ fn search_filters() {
     counted.attributes.push(KeyValue { key: "retry.attempt".into(), value: AttrValue::Int(2) });
     write(&store, vec![batch(vec![slow, failing, counted])]);
 
-    let find = |q: &str| ids(&store.search_traces(&parse_trace_query(q, 0).unwrap()).unwrap());
-    assert_eq!(find(""), ["03", "02", "01"], "newest first");
-    assert_eq!(find("limit=2"), ["03", "02"]);
-    assert_eq!(find("service=worker"), ["02"]);
-    assert_eq!(find("service=api&name=fast"), ["03"]);
-    assert_eq!(find("name=slow"), ["01"]);
-    assert_eq!(find("min_duration_ms=10"), ["01"]);
-    assert_eq!(find("max_duration_ms=0.0015"), ["03", "02"]);
-    assert_eq!(find("status=error"), ["02"]);
-    assert_eq!(find("status=ok"), ["03", "01"]);
-    assert_eq!(find("attr=http.route%3D/a"), ["01"]);
-    assert_eq!(find("attr=retry.attempt%3D2"), ["03"]);
-    assert_eq!(find("attr=retry.attempt%3D3"), Vec::<String>::new());
-    assert_eq!(find("since=2000&until=2500"), ["02"]);
+    let find = |q: TraceQuery| ids(&store.search_traces(&q).unwrap());
+    let all = all_traces;
+    let text = |s: &str| Some(s.to_owned());
+    let attr = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+    assert_eq!(find(all()), ["03", "02", "01"], "newest first");
+    assert_eq!(find(TraceQuery { limit: 2, ..all() }), ["03", "02"]);
+    assert_eq!(find(TraceQuery { service: text("worker"), ..all() }), ["02"]);
+    assert_eq!(find(TraceQuery { service: text("api"), name: text("fast"), ..all() }), ["03"]);
+    assert_eq!(find(TraceQuery { name: text("slow"), ..all() }), ["01"]);
+    assert_eq!(find(TraceQuery { min_duration_ns: Some(10_000_000), ..all() }), ["01"]);
+    assert_eq!(find(TraceQuery { max_duration_ns: Some(1_500), ..all() }), ["03", "02"]);
+    assert_eq!(find(TraceQuery { error: Some(true), ..all() }), ["02"]);
+    assert_eq!(find(TraceQuery { error: Some(false), ..all() }), ["03", "01"]);
+    assert_eq!(find(TraceQuery { attrs: attr("http.route", "/a"), ..all() }), ["01"]);
+    assert_eq!(find(TraceQuery { attrs: attr("retry.attempt", "2"), ..all() }), ["03"]);
+    let none = Vec::<String>::new();
+    assert_eq!(find(TraceQuery { attrs: attr("retry.attempt", "3"), ..all() }), none);
+    assert_eq!(find(TraceQuery { since_ns: Some(2000), until_ns: Some(2500), ..all() }), ["02"]);
     // Counted as searched, the limit aside, up to a cap; unknown with attribute filters.
-    let count = |q: &str, cap| store.count_traces(&parse_trace_query(q, 0).unwrap(), cap).unwrap();
-    assert_eq!(count("limit=1", 10), Some(3));
-    assert_eq!(count("status=ok", 10), Some(2));
-    assert_eq!(count("", 2), Some(2), "capped");
-    assert_eq!(count("attr=http.route%3D/a", 10), None);
+    let count = |q: TraceQuery, cap| store.count_traces(&q, cap).unwrap();
+    assert_eq!(count(TraceQuery { limit: 1, ..all() }, 10), Some(3));
+    assert_eq!(count(TraceQuery { error: Some(false), ..all() }, 10), Some(2));
+    assert_eq!(count(all(), 2), Some(2), "capped");
+    assert_eq!(count(TraceQuery { attrs: attr("http.route", "/a"), ..all() }, 10), None);
     let p = |ns| Some(ns);
     assert_eq!(
         store.services().unwrap(),
@@ -241,10 +250,7 @@ fn retention_drops_oldest_whole_traces_first() {
     let by_count = Retention { max_spans: 6, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(by_count, 10_000, 1_000).unwrap(), 4);
     assert_eq!(store.total_spans(), 6);
-    assert_eq!(
-        ids(&store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap()),
-        ["05", "04", "03"]
-    );
+    assert_eq!(ids(&store.search_traces(&all_traces()).unwrap()), ["05", "04", "03"]);
     assert!(store.trace(&format!("{:032x}", 1)).unwrap().is_empty());
 
     let by_age = Retention { max_age_ns: 1_500, ..Retention::UNBOUNDED };
@@ -253,10 +259,7 @@ fn retention_drops_oldest_whole_traces_first() {
         2,
         "the trace starting before 4000 goes"
     );
-    assert_eq!(
-        ids(&store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap()),
-        ["05", "04"]
-    );
+    assert_eq!(ids(&store.search_traces(&all_traces()).unwrap()), ["05", "04"]);
     assert_eq!(store.services().unwrap()[0].span_count, 4);
 }
 
@@ -378,7 +381,7 @@ fn age_counts_from_receipt_not_from_the_senders_clock() {
     write(&store, vec![future, replayed]);
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(week, now, 1_000).unwrap(), 1);
-    let left = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    let left = store.search_traces(&all_traces()).unwrap();
     assert_eq!(ids(&left), ["01"], "the 2018 span stays, the 2262 one received a month ago goes");
 }
 
@@ -410,7 +413,7 @@ fn logs_and_points_age_from_receipt_too() {
     write(&store, vec![received_long_ago, old_clock]);
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
     store.enforce_retention(week, now, 1_000).unwrap();
-    let kept = store.logs(&crate::query::params::parse_log_query("", now).unwrap()).unwrap();
+    let kept = store.logs(&LogQuery { limit: 100, ..LogQuery::default() }).unwrap();
     assert_eq!(kept.iter().map(|l| l.time_ns).collect::<Vec<_>>(), [1]);
 }
 
@@ -457,7 +460,7 @@ fn the_size_bound_drops_the_oldest_received_until_it_holds() {
     // no page.
     let slack = 4 * 4096;
     assert!(after <= bound + slack, "{after} > {bound} + {slack}");
-    let left = store.search_traces(&parse_trace_query("limit=1000", 0).unwrap()).unwrap();
+    let left = store.search_traces(&TraceQuery { limit: 1000, ..all_traces() }).unwrap();
     // About half the traces stay: pages are not all equally full, so not exactly half.
     assert!((60..=140).contains(&left.len()), "{} traces left", left.len());
     assert!(
@@ -499,7 +502,7 @@ fn one_failing_batch_leaves_the_others_of_its_group_committed() {
     assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
     assert!(results[1].is_err());
     assert_eq!(store.total_spans(), 2);
-    let left = store.search_traces(&parse_trace_query("", 0).unwrap()).unwrap();
+    let left = store.search_traces(&all_traces()).unwrap();
     assert_eq!(ids(&left), ["03", "01"]);
     assert_eq!(store.services().unwrap()[0].span_count, 2, "the refused batch left no counts");
 }
@@ -630,27 +633,29 @@ fn metric_reads_are_bounded_newest_first_and_say_when_cut() {
         (1..=30).map(|t| point("cpu", if t % 2 == 0 { "a" } else { "b" }, t)).collect();
     metrics.push(point("mem", "a", 1));
     write(&store, vec![WriteBatch { received_ns: 1, metrics, ..WriteBatch::default() }]);
-    let query = |raw: &str| {
-        store.metrics(&crate::query::params::parse_metric_query(raw, 100).unwrap()).unwrap()
+    // The API's default limit is 10,000.
+    let query = |name: Option<&str>, limit: usize| {
+        let name = name.map(str::to_owned);
+        store.metrics(&MetricQuery { name, limit, ..MetricQuery::default() }).unwrap()
     };
 
-    let cut = query("name=cpu&limit=10");
+    let cut = query(Some("cpu"), 10);
     assert!(cut.truncated);
     let times: Vec<Vec<u64>> =
         cut.series.iter().map(|s| s.points.iter().map(|p| p.time_ns).collect()).collect();
     assert_eq!(times, [vec![22, 24, 26, 28, 30], vec![21, 23, 25, 27, 29]]);
 
-    let whole = query("name=cpu&limit=30");
+    let whole = query(Some("cpu"), 30);
     assert!(!whole.truncated);
     assert_eq!(whole.series.iter().map(|s| s.points.len()).sum::<usize>(), 30);
-    assert_eq!(query("name=cpu").series.iter().map(|s| s.points.len()).sum::<usize>(), 30);
+    assert_eq!(query(Some("cpu"), 10_000).series.iter().map(|s| s.points.len()).sum::<usize>(), 30);
 
-    let catalog = query("limit=1");
+    let catalog = query(None, 1);
     assert!(catalog.truncated);
     assert_eq!(catalog.names.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(), ["cpu"]);
-    assert!(!query("").truncated);
+    assert!(!query(None, 10_000).truncated);
     // The flag is left out of answers that were not cut, so older readers see no change.
-    assert!(!serde_json::to_string(&query("")).unwrap().contains("truncated"));
+    assert!(!serde_json::to_string(&query(None, 10_000)).unwrap().contains("truncated"));
 }
 
 #[test]
@@ -673,7 +678,7 @@ fn a_version_4_store_keeps_its_data_and_starts_its_rollups_empty() {
     let dir = store_at_version("v4", 4, "1, 2, 1, 0, 'api', 'old', 1, 5, 10");
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
-    let all = crate::query::params::parse_cache_query("since=0&until=100", 0).unwrap();
+    let all = CacheQuery { until_ns: 100, step_ns: 10_000_000_000, ..CacheQuery::default() };
     assert!(store.cache(&all).unwrap().rows.is_empty());
     let mut hit = span(2, 1, "get").kind(SpanKind::Server).service("api").ns(1, 2).build();
     hit.attributes.push(KeyValue { key: "cache.hit".into(), value: AttrValue::Bool(true) });

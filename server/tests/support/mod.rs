@@ -17,9 +17,9 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use otelscope_app::model::{OperationStats, ServiceSummary, TraceSummary};
 use otelscope_e2e::otlp_span;
 use otelscope_server::ingest::IngestSettings;
-use otelscope_server::query::cache::CacheRows;
-use otelscope_server::query::params::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
-use otelscope_server::query::retries::RetryRows;
+use otelscope_server::store::{
+    CacheQuery, CacheRows, LogQuery, MetricQuery, RetryQuery, RetryRows, TraceQuery,
+};
 use otelscope_server::store::{Retention, SqliteStore, Store, StoreError, WriteBatch};
 use otelscope_server::{router, AppState, IngestLimits};
 use tokio::sync::Notify;
@@ -198,14 +198,11 @@ impl Store for GatedStore {
     }
     fn flame_operation(
         &self,
-        q: &otelscope_server::query::flame_query::OperationQuery,
-    ) -> Result<otelscope_server::query::flame_tree::StackTree, StoreError> {
+        q: &otelscope_server::store::OperationQuery,
+    ) -> Result<otelscope_server::stacks::StackTree, StoreError> {
         self.inner.flame_operation(q)
     }
-    fn flame_trace(
-        &self,
-        id: &str,
-    ) -> Result<otelscope_server::query::flame_tree::StackTree, StoreError> {
+    fn flame_trace(&self, id: &str) -> Result<otelscope_server::stacks::StackTree, StoreError> {
         self.inner.flame_trace(id)
     }
     fn trace_version(&self, id: &str) -> Result<Option<u64>, StoreError> {

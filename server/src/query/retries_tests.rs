@@ -1,12 +1,12 @@
-//! Retry fixtures of both shapes, rolled up and answered, with exact numbers.
+//! Retry fixtures of both shapes, rolled up by a real (in-memory) store and answered, with
+//! exact numbers.
 
-use otelscope_app::model::{AttrValue, KeyValue, SpanEvent};
+use otelscope_app::model::{AttrValue, KeyValue, Span, SpanEvent, SpanKind};
 
 use otelscope_app::model::fixture::span;
 
 use super::*;
-use crate::query::params::RetryQuery;
-use crate::query::retries::{answer, RetryRow, RetryRows};
+use crate::store::{SqliteStore, Store, WriteBatch};
 use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples};
 
 fn kv(key: &str, value: AttrValue) -> KeyValue {
@@ -84,34 +84,25 @@ pub(crate) fn fixture() -> Vec<Span> {
     ]
 }
 
-/// Extracts each part separately (as separate export requests) and answers from the sums.
+/// Writes each part as its own export request (in its own batch) and answers from the rollup's
+/// sums, as the API does.
 pub(crate) fn check(parts: &[&[Span]]) -> RetriesAnswer {
-    let mut rows = Vec::new();
-    let mut examples = Vec::new();
-    for part in parts {
-        let (deltas, found) = extract(part);
-        for (key, d) in deltas {
-            rows.push(RetryRow {
-                service: key.service,
-                name: key.name,
-                calls: d.calls as u64,
-                retried: d.retried as u64,
-                resends: d.resends as u64,
-                give_ups: d.give_ups as u64,
-                circuit_open: d.circuit_open as u64,
-                attempts: d.attempts,
-                tries: d.tries,
-                delays: d.delays,
-            });
+    let store = SqliteStore::in_memory().unwrap();
+    for (i, part) in parts.iter().enumerate() {
+        let mut batch =
+            WriteBatch { received_ns: i as u64 + 1, spans: part.to_vec(), ..WriteBatch::default() };
+        batch.prepare().unwrap();
+        for result in store.write(&[batch]).unwrap() {
+            result.unwrap();
         }
-        examples.extend(found);
     }
-    examples.sort_by_key(|e| std::cmp::Reverse(e.start_ns));
-    let examples = examples
-        .into_iter()
-        .map(|e| (e.key.service, e.key.name, e.kind.to_owned(), e.trace_id))
-        .collect();
-    answer(RetryRows { rows, examples }, &RetryQuery { since_ns: 0, until_ns: 100, service: None })
+    let everything = RetryQuery {
+        since_ns: 0,
+        until_ns: i64::MAX as u64,
+        service: None,
+        examples_per_kind: EXAMPLES_PER_KIND,
+    };
+    answer(store.retries(&everything).unwrap(), &everything)
 }
 
 fn trace(n: u32) -> String {

@@ -2,6 +2,8 @@
 //! its self time (µs) and the traces passing through it. Built from one trace, merged over many,
 //! re-rooted at an operation (`select`), and turned into folded text, the API's JSON tree or a
 //! differential tree. Pure; the store's rollup keeps the same frames (`store/flame_rollup.rs`).
+//! A leaf: it depends on the wire model only, so the store can return it and the query layer
+//! can read it without either depending on the other.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -472,5 +474,4 @@ pub fn diff_text(base: &StackTree, selection: &StackTree) -> String {
 }
 
 #[cfg(test)]
-#[path = "flame_tree_tests.rs"]
 mod tests;
