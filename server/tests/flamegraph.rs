@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use otelscope_app::model::fixture::span;
+use otelscope_app::model::Span;
 use otelscope_server::store::WriteBatch;
 use otelscope_server::{router, AppState};
 use serde_json::{json, Value};
@@ -63,19 +64,15 @@ fn shop(trace: u32, at_s: u64, render_ms: u64) -> (Vec<Span>, Span) {
         span(trace, 4, "render")
             .parent(1)
             .service("web")
-            .ns(at_s * S + 70 * MS, at_s * S + 70 + render_ms * MS)
+            .ns(at_s * S + 70 * MS, at_s * S + (70 + render_ms) * MS)
             .build(),
-        span(trace, 2, "load")
-            .parent(1)
-            .service("web")
-            .ns(at_s * S + 0 * MS, at_s * S + 60 * MS)
-            .build(),
+        span(trace, 2, "load").parent(1).service("web").ns(at_s * S, at_s * S + 60 * MS).build(),
     ];
     (
         children,
         span(trace, 1, "GET /a")
             .service("web")
-            .ns(at_s * S + 0 * MS, at_s * S + 70 + render_ms * MS)
+            .ns(at_s * S, at_s * S + (70 + render_ms) * MS)
             .build(),
     )
 }
@@ -97,14 +94,11 @@ fn state() -> AppState {
         batch(
             4,
             vec![
-                span(4, 1, HOSTILE)
-                    .service("web;evil")
-                    .ns(2_000 * S + 0 * MS, 2_000 * S + 10 * MS)
-                    .build(),
+                span(4, 1, HOSTILE).service("web;evil").ns(2_000 * S, 2_000 * S + 10 * MS).build(),
                 span(4, 2, "a;b\nc")
                     .parent(1)
                     .service("web;evil")
-                    .ns(2_000 * S + 0 * MS, 2_000 * S + 4 * MS)
+                    .ns(2_000 * S, 2_000 * S + 4 * MS)
                     .build(),
             ],
         ),

@@ -19,7 +19,7 @@ use super::request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQue
 use super::rows::{CacheRows, RetryRows};
 use super::{
     flame_rollup, private, profiles, rollup, rollup_sql, schema, signals, ProfileBounds, Retention,
-    SeenSpans, SpanChunk, Store, StoreError, StoredProfile, WriteBatch,
+    SpanChunk, Store, StoreError, StoredProfile, WriteBatch,
 };
 use crate::stacks::StackTree;
 
@@ -47,7 +47,14 @@ pub struct SqliteStore {
     /// own, or 1 ns past this), so receipts increase strictly in commit order, which the flame
     /// fold pass's watermark relies on (`flame_rollup`).
     last_received: AtomicI64,
+    /// Runs first in every `write`, on the writer thread (see [`WriteHook`]).
+    write_hook: Option<WriteHook>,
 }
+
+/// Called at the start of each `SqliteStore::write`: an error fails the whole write as the
+/// store's own would, and it may block or panic. Tests gate the writer with it (hold writes
+/// so the ingest queue fills, fail them, panic in them) without a wrapper store.
+pub type WriteHook = std::sync::Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
 
 impl SqliteStore {
     /// Opens (creating if needed) `otelscope.db` in `dir`, after taking `otelscope.lock` there
@@ -131,6 +138,7 @@ impl SqliteStore {
             _lock: None,
             folding: Mutex::new(()),
             last_received: AtomicI64::new(last_received),
+            write_hook: None,
         })
     }
 
@@ -172,6 +180,12 @@ impl SqliteStore {
     /// Keeps at most `bounds` of profiles (the newest).
     pub fn with_profile_bounds(mut self, bounds: ProfileBounds) -> SqliteStore {
         self.profile_bounds = bounds;
+        self
+    }
+
+    /// Runs `hook` first in every write (see [`WriteHook`]).
+    pub fn with_write_hook(mut self, hook: WriteHook) -> SqliteStore {
+        self.write_hook = Some(hook);
         self
     }
 
@@ -263,6 +277,9 @@ fn explain(error: &rusqlite::Error) -> String {
 
 impl Store for SqliteStore {
     fn write(&self, batches: &[WriteBatch]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        if let Some(hook) = &self.write_hook {
+            hook()?;
+        }
         if batches.iter().all(WriteBatch::is_empty) {
             return Ok(batches.iter().map(|_| Ok(())).collect());
         }
@@ -484,25 +501,6 @@ impl Store for SqliteStore {
 
     fn count_traces(&self, query: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError> {
         self.read(|conn| count(conn, query, cap))
-    }
-
-    fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError> {
-        self.read(|conn| {
-            let mut spans = Vec::new();
-            let mut seen = SeenSpans::default();
-            each_span(conn, trace_id, &mut |span| {
-                // An exporter that retried after a timeout may have sent a span twice: keep the
-                // first.
-                if seen.first_time(&span.span_id) {
-                    spans.push(span);
-                }
-                true
-            })?;
-            spans.sort_by(|a, b| {
-                a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id))
-            });
-            Ok(spans)
-        })
     }
 
     fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError> {

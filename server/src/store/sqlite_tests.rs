@@ -7,6 +7,7 @@ use otelscope_app::model::fixture::span;
 
 use super::super::request::{CacheQuery, LogQuery, MetricQuery, TraceQuery};
 use super::*;
+use crate::store::whole_trace;
 
 /// Every trace, as a bare `GET /api/v1/traces` asks.
 fn all_traces() -> TraceQuery {
@@ -61,7 +62,7 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
             error_count: 1,
         }]
     );
-    let spans = store.trace(&format!("{:032x}", 1)).unwrap();
+    let spans = whole_trace(&store, &format!("{:032x}", 1)).unwrap();
     assert_eq!(
         spans.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         ["GET /users", "db query"]
@@ -221,7 +222,7 @@ fn duplicate_spans_from_retried_exports_are_shown_once() {
     let s = span(1, 1, "root").kind(SpanKind::Server).service("api").ns(1, 2).build();
     write(&store, vec![batch(vec![s.clone()])]);
     write(&store, vec![batch(vec![s])]);
-    assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap().len(), 1);
+    assert_eq!(whole_trace(&store, &format!("{:032x}", 1)).unwrap().len(), 1);
 }
 
 #[test]
@@ -251,7 +252,7 @@ fn retention_drops_oldest_whole_traces_first() {
     assert_eq!(store.enforce_retention(by_count, 10_000, 1_000).unwrap(), 4);
     assert_eq!(store.total_spans(), 6);
     assert_eq!(ids(&store.search_traces(&all_traces()).unwrap()), ["05", "04", "03"]);
-    assert!(store.trace(&format!("{:032x}", 1)).unwrap().is_empty());
+    assert!(whole_trace(&store, &format!("{:032x}", 1)).unwrap().is_empty());
 
     let by_age = Retention { max_age_ns: 1_500, ..Retention::UNBOUNDED };
     assert_eq!(
@@ -311,7 +312,7 @@ fn data_survives_reopening_and_newer_schemas_are_refused() {
     }
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.total_spans(), 1);
-    assert_eq!(store.trace(&format!("{:032x}", 9)).unwrap()[0].name, "kept");
+    assert_eq!(whole_trace(&store, &format!("{:032x}", 9)).unwrap()[0].name, "kept");
     drop(store);
 
     let conn = Connection::open(dir.join("otelscope.db")).unwrap();
@@ -591,7 +592,7 @@ fn damaged_databases_are_refused_and_left_untouched() {
     match SqliteStore::open(&dir) {
         Err(error) => assert!(matches!(error, StoreError::Open { .. }), "{error}"),
         // The damage may lie in pages opening does not read: then reading says so.
-        Ok(store) => assert!(store.trace(&format!("{:032x}", 1)).is_err()),
+        Ok(store) => assert!(whole_trace(&store, &format!("{:032x}", 1)).is_err()),
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -603,7 +604,7 @@ fn a_version_3_store_keeps_its_data_and_counts_it_as_received_at_the_upgrade() {
     let now = crate::ingest::now_ns();
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(week, now, 1_000).unwrap(), 0, "1970 spans stay a week");
-    assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
+    assert_eq!(whole_trace(&store, &format!("{:032x}", 1)).unwrap()[0].name, "old");
     assert_eq!(store.enforce_retention(week, now + 8 * DAY_NS, 1_000).unwrap(), 1);
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -677,7 +678,7 @@ fn a_version_7_store_folds_the_traces_it_had_pending() {
 fn a_version_4_store_keeps_its_data_and_starts_its_rollups_empty() {
     let dir = store_at_version("v4", 4, "1, 2, 1, 0, 'api', 'old', 1, 5, 10");
     let store = SqliteStore::open(&dir).unwrap();
-    assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
+    assert_eq!(whole_trace(&store, &format!("{:032x}", 1)).unwrap()[0].name, "old");
     let all = CacheQuery { until_ns: 100, step_ns: 10_000_000_000, ..CacheQuery::default() };
     assert!(store.cache(&all).unwrap().rows.is_empty());
     let mut hit = span(2, 1, "get").kind(SpanKind::Server).service("api").ns(1, 2).build();

@@ -93,7 +93,7 @@ mod tests {
     /// root(0) ─ a(1) ─ a1(2), a2(3); b(4)
     fn tree() -> Layout {
         layout(&[
-            span("t", "root", "root").kind(SpanKind::Internal).ns(0, 0 + 10).build(),
+            span("t", "root", "root").kind(SpanKind::Internal).ns(0, 10).build(),
             span("t", "a", "a").parent("root").kind(SpanKind::Internal).ns(1, 1 + 10).build(),
             span("t", "a1", "a1").parent("a").kind(SpanKind::Internal).ns(2, 2 + 10).build(),
             span("t", "a2", "a2").parent("a").kind(SpanKind::Internal).ns(3, 3 + 10).build(),
