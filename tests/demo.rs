@@ -14,7 +14,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 use otelscope_e2e::demo::{demo_retries, wait_for_demo_data, DemoRun, FAST_DEMO};
-use otelscope_e2e::Server;
+use otelscope_e2e::{eventually, Server};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_fills_the_cache_and_retry_views_through_a_real_redis() {
@@ -38,11 +38,16 @@ async fn the_demo_fills_the_cache_and_retry_views_through_a_real_redis() {
     let DemoRun { server, redis, .. } = run;
     drop(redis);
     let before = catalog_spans(&server).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while catalog_spans(&server).await <= before + 100 {
-        assert!(tokio::time::Instant::now() < deadline, "the demo stopped when Redis went away");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let what = "the demo goes on (100 more catalog spans) when Redis went away";
+    eventually(what, Duration::from_secs(30), async || {
+        let now = catalog_spans(&server).await;
+        if now > before + 100 {
+            Ok(())
+        } else {
+            Err(format!("{now} catalog spans, {before} before"))
+        }
+    })
+    .await;
     assert_eq!(server.get_json("/api/v1/health").await["status"], "ok");
 }
 
@@ -79,14 +84,12 @@ async fn a_private_redis_server_never_outlives_otelscope() {
             .await
             .expect("otelscope exits")
             .unwrap();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while running(redis_pid) {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "redis-server {redis_pid} outlived otelscope ({signal})"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let what = format!("redis-server {redis_pid} is gone with otelscope ({signal})");
+        eventually(&what, Duration::from_secs(5), async || match running(redis_pid) {
+            true => Err("still running"),
+            false => Ok(()),
+        })
+        .await;
         let after = redis_reply(&socket, "PING");
         assert!(after.is_err(), "{} still answers after {signal}: {after:?}", socket.display());
     }
@@ -172,16 +175,15 @@ async fn with_an_api_key_the_demo_sends_it() {
     let server =
         Server::start_with(&["--in-memory", "--demo", "--api-key", "demo-key-0123456789abcdef"])
             .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually("the demo's spans got in", Duration::from_secs(30), async || {
         let services = server.get_json("/api/v1/services").await;
         let names = service_names(&services);
-        if names.contains(&"catalog-api") && names.contains(&"pricing-upstream") {
-            break;
+        match names.contains(&"catalog-api") && names.contains(&"pricing-upstream") {
+            true => Ok(()),
+            false => Err(format!("services {names:?}")),
         }
-        assert!(tokio::time::Instant::now() < deadline, "no demo spans got in: {names:?}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    })
+    .await;
 }
 
 /// The service names of a `/api/v1/services` answer.

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use otelscope_e2e::selftrace::{attr_value, joined_ui_trace};
-use otelscope_e2e::{now_ns, Browser, Server};
+use otelscope_e2e::{eventually, now_ns, Browser, Server};
 use serde_json::json;
 
 const TRACE: &str = "5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f";
@@ -88,19 +88,18 @@ async fn opening_a_trace_is_one_trace_from_the_click_to_the_store_and_self_shows
     // /self lists the navigation with its timings, and the recent UI traces, in the app …
     client.goto(&server.url("/self")).await.unwrap();
     let row = r#"[data-service="otelscope-ui"] td.op"#;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually(&format!("/self lists {page:?}"), Duration::from_secs(30), async || {
         let ops = browser
             .eval(&format!(
                 "return [...document.querySelectorAll('[data-platform=\"web\"] {row}')].map(e => e.textContent)"
             ))
             .await;
-        if ops.as_array().is_some_and(|ops| ops.contains(&json!(page))) {
-            break;
+        match ops.as_array().is_some_and(|ops| ops.contains(&json!(page))) {
+            true => Ok(()),
+            false => Err(ops),
         }
-        assert!(Instant::now() < deadline, "/self lists {page:?}: {ops}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     let recent = browser.text_of(r#"[data-recent="otelscope-ui"] a.trace-link"#).await;
     assert!(recent.starts_with("otelscope-ui "), "{recent}");
     // … and as a server-rendered page.
@@ -144,11 +143,13 @@ async fn an_idle_dashboard_makes_self_spans_at_a_bounded_rate() {
     browser.text_of(&format!(r#"a[href="/traces/{TRACE}"]"#)).await;
     // Once the UI's first export is in, count over a measured window while the page idles.
     // (The test reads counts only, each read one server span and one store span.)
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ui_span_count(&server).await == 0 {
-        assert!(Instant::now() < deadline, "the UI exported no spans");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    eventually("the UI exported spans", Duration::from_secs(30), async || {
+        match ui_span_count(&server).await {
+            0 => Err("no UI span"),
+            _ => Ok(()),
+        }
+    })
+    .await;
     let (start, before) = (Instant::now(), self_span_count(&server).await);
     let window = Duration::from_secs(30);
     tokio::time::sleep(window).await;

@@ -5,8 +5,8 @@
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
-use opentelemetry_proto::tonic::trace::v1::{span, status, Span, Status};
-use otelscope_e2e::{artifacts_dir, now_ns, Browser, Server};
+use opentelemetry_proto::tonic::trace::v1::{span, status, Status};
+use otelscope_e2e::{artifacts_dir, now_ns, otlp_span, Browser, Server};
 use serde_json::json;
 
 const TRACE: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
@@ -15,33 +15,31 @@ const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 const STEPS: u64 = 80;
 const MS: u64 = 1_000_000;
 
-/// Span `id` (shown as `{id:016x}`) under `parent`, from `start` to `end` ns after `t0`.
-fn span(t0: u64, id: u64, parent: u64, name: &str, start: u64, end: u64) -> Span {
-    Span {
-        trace_id: vec![0x5a; 16],
-        span_id: id.to_be_bytes().to_vec(),
-        parent_span_id: if parent == 0 { vec![] } else { parent.to_be_bytes().to_vec() },
-        name: name.into(),
-        start_time_unix_nano: t0 + start,
-        end_time_unix_nano: t0 + end,
-        ..Default::default()
-    }
-}
-
 /// Rows: 0 `GET /checkout` (100 ms), 1 `load cart` (20 ms), 2 `redis GET` (500 µs), 3–82
 /// `step-i`, 83 `charge card` (800 µs ending 200 µs before the trace, an error, two events).
 async fn known_trace(server: &Server) {
     let t0 = now_ns() - 10_000 * MS;
     let mut spans = vec![
-        span(t0, 1, 0, "GET /checkout", 0, 100 * MS),
-        span(t0, 2, 1, "load cart", 5 * MS, 25 * MS),
-        span(t0, 3, 2, "redis GET", 6 * MS, 6 * MS + 500_000),
+        otlp_span([0x5a; 16], 1, "GET /checkout").ns(t0, t0 + 100 * MS).build(),
+        otlp_span([0x5a; 16], 2, "load cart").parent(1).ns(t0 + 5 * MS, t0 + 25 * MS).build(),
+        otlp_span([0x5a; 16], 3, "redis GET")
+            .parent(2)
+            .ns(t0 + 6 * MS, t0 + 6 * MS + 500_000)
+            .build(),
     ];
     for i in 0..STEPS {
         let start = 30 * MS + i * MS / 2;
-        spans.push(span(t0, 100 + i, 1, &format!("step-{i}"), start, start + 200_000));
+        spans.push(
+            otlp_span([0x5a; 16], 100 + i, &format!("step-{i}"))
+                .parent(1)
+                .ns(t0 + start, t0 + start + 200_000)
+                .build(),
+        );
     }
-    let mut charge = span(t0, 4, 1, "charge card", 99 * MS, 99 * MS + 800_000);
+    let mut charge = otlp_span([0x5a; 16], 4, "charge card")
+        .parent(1)
+        .ns(t0 + 99 * MS, t0 + 99 * MS + 800_000)
+        .build();
     charge.status =
         Some(Status { code: status::StatusCode::Error as i32, message: "card declined".into() });
     charge.events = [("retry", 99 * MS + 200_000), (HOSTILE, 99 * MS + 600_000)]

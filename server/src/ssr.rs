@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -134,26 +135,46 @@ fn strip_ssr_prefix(path: &str) -> Option<String> {
     }
 }
 
-/// Renders until the components ask for no API path that has not been answered. A `preview`
-/// is drawn for the WASM app to replace.
-/// Each pass runs on a blocking thread; the answers are shared with it, not copied.
+/// Renders with the API answered in-process. A `preview` is drawn for the WASM app to replace.
 async fn render_with_data(state: &AppState, path: &str, preview: bool) -> SsrPage {
+    render_answered(path, preview, |api_path| async move { call_api(state, &api_path).await })
+        .await
+        .page
+}
+
+/// A page from [`render_answered`].
+pub struct Rendered {
+    pub page: SsrPage,
+    /// API paths the last pass still asked for (empty when the page got all its data).
+    pub unanswered: Vec<String>,
+}
+
+/// Renders the app at `path` (path and query) until its components ask for no API path that
+/// has not been answered, at most `MAX_PASSES` times; `answer` gives the outcome of each path
+/// asked for. The server's pages and the tests' pages (with fixed answers) are drawn by this.
+/// Each pass runs on a blocking thread; the answers are shared with it, not copied.
+pub async fn render_answered<F: Future<Output = ApiOutcome>>(
+    path: &str,
+    preview: bool,
+    mut answer: impl FnMut(String) -> F,
+) -> Rendered {
     let mut answers: Arc<BTreeMap<String, ApiOutcome>> = Arc::default();
-    let mut page = SsrPage { html: String::new(), title: None };
+    let mut rendered =
+        Rendered { page: SsrPage { html: String::new(), title: None }, unanswered: Vec::new() };
     for _ in 0..MAX_PASSES {
-        let (rendered, wanted) = render_blocking(path.to_owned(), answers.clone(), preview).await;
-        page = rendered;
-        if wanted.is_empty() {
+        let (page, wanted) = render_blocking(path.to_owned(), answers.clone(), preview).await;
+        rendered = Rendered { page, unanswered: wanted };
+        if rendered.unanswered.is_empty() {
             break;
         }
         // The pass is over, so this is the only handle again: no copy of the map or answers.
         let more = Arc::make_mut(&mut answers);
-        for api_path in wanted {
-            let outcome = call_api(state, &api_path).await;
-            more.insert(api_path, outcome);
+        for api_path in &rendered.unanswered {
+            let outcome = answer(api_path.clone()).await;
+            more.insert(api_path.clone(), outcome);
         }
     }
-    page
+    rendered
 }
 
 /// One render pass on a blocking thread, so a large page never holds up an async worker.

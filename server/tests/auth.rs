@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use otelscope_server::auth::ApiKey;
+use otelscope_server::store::whole_trace;
 use otelscope_server::{otlp_http_router, router};
 use prost::Message;
 use support::{request_with, span};
@@ -147,7 +148,7 @@ async fn otlp_port_requires_the_header() {
         send(otlp_http_router(state.clone()), keyed.body(trace_body()).unwrap()).await.status,
         StatusCode::OK
     );
-    assert_eq!(state.store.trace(&"05".repeat(16)).unwrap().len(), 1);
+    assert_eq!(whole_trace(&*state.store, &"05".repeat(16)).unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
+use otelscope_app::model::fixture::span;
 use otelscope_app::model::Span;
 use otelscope_server::store::WriteBatch;
 use otelscope_server::{router, AppState};
@@ -51,34 +52,29 @@ fn trace_id(trace: u32) -> String {
     format!("{trace:032x}")
 }
 
-/// A span of trace `trace` starting `at_s` seconds after the epoch plus `ms.0` milliseconds.
-fn span(
-    trace: u32,
-    id: u32,
-    parent: Option<u32>,
-    service: &str,
-    name: &str,
-    at_s: u64,
-    ms: (u64, u64),
-) -> Span {
-    Span {
-        parent_span_id: parent.map(|p| format!("{p:016x}")),
-        service: service.into(),
-        start_ns: at_s * S + ms.0 * MS,
-        end_ns: at_s * S + ms.1 * MS,
-        ..Span::new(trace_id(trace), format!("{id:016x}"), name)
-    }
-}
-
 /// `web GET /a` → `load` → `db SELECT` (50 ms), and `render` (`render_ms`); the root's own
 /// time is 10 ms.
 fn shop(trace: u32, at_s: u64, render_ms: u64) -> (Vec<Span>, Span) {
     let children = vec![
-        span(trace, 3, Some(2), "db", "SELECT", at_s, (10, 60)),
-        span(trace, 4, Some(1), "web", "render", at_s, (70, 70 + render_ms)),
-        span(trace, 2, Some(1), "web", "load", at_s, (0, 60)),
+        span(trace, 3, "SELECT")
+            .parent(2)
+            .service("db")
+            .ns(at_s * S + 10 * MS, at_s * S + 60 * MS)
+            .build(),
+        span(trace, 4, "render")
+            .parent(1)
+            .service("web")
+            .ns(at_s * S + 70 * MS, at_s * S + (70 + render_ms) * MS)
+            .build(),
+        span(trace, 2, "load").parent(1).service("web").ns(at_s * S, at_s * S + 60 * MS).build(),
     ];
-    (children, span(trace, 1, None, "web", "GET /a", at_s, (0, 70 + render_ms)))
+    (
+        children,
+        span(trace, 1, "GET /a")
+            .service("web")
+            .ns(at_s * S, at_s * S + (70 + render_ms) * MS)
+            .build(),
+    )
 }
 
 const HOSTILE: &str = "<script>alert(1)</script>";
@@ -98,8 +94,12 @@ fn state() -> AppState {
         batch(
             4,
             vec![
-                span(4, 1, None, "web;evil", HOSTILE, 2_000, (0, 10)),
-                span(4, 2, Some(1), "web;evil", "a;b\nc", 2_000, (0, 4)),
+                span(4, 1, HOSTILE).service("web;evil").ns(2_000 * S, 2_000 * S + 10 * MS).build(),
+                span(4, 2, "a;b\nc")
+                    .parent(1)
+                    .service("web;evil")
+                    .ns(2_000 * S, 2_000 * S + 4 * MS)
+                    .build(),
             ],
         ),
     ])

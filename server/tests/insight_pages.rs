@@ -8,7 +8,7 @@ use http_body_util::BodyExt;
 use otelscope_app::model::{AttrValue, Span, SpanEvent};
 use otelscope_server::store::WriteBatch;
 use otelscope_server::{router, AppState};
-use support::{kv, shop_span, state_with_batches};
+use support::{kv, render_with, shop_span, state_with_batches};
 use tower::ServiceExt;
 
 mod support;
@@ -172,30 +172,6 @@ async fn empty_pages_say_what_fills_them() {
     assert!(retries.contains("No retried operations in this range."), "{retries}");
 }
 
-/// The app rendered by `render_ssr` with fixed API answers (`answers` by path; anything else
-/// is a 404), as the server's passes do.
-fn render_with(path: &str, answers: &[(&str, serde_json::Value)]) -> String {
-    use otelscope_app::platform::render_ssr;
-    use otelscope_app::SsrData;
-    let data = SsrData::default();
-    for _ in 0..4 {
-        let page = render_ssr(path, &data);
-        let wanted = data.take_wanted();
-        if wanted.is_empty() {
-            return page.html.replace("&#60;", "&lt;").replace("&#62;", "&gt;");
-        }
-        for want in wanted {
-            let answer = answers.iter().find(|(p, _)| *p == want);
-            let outcome = match answer {
-                Some((_, body)) => Ok(body.to_string().into()),
-                None => Err(otelscope_app::ApiFailure::Status { status: 404, message: None }),
-            };
-            data.answer(want, outcome);
-        }
-    }
-    panic!("{path} still wanted data after 4 passes");
-}
-
 #[test]
 fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
     use serde_json::json;
@@ -205,14 +181,14 @@ fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
                     "miss_examples": ["aa".repeat(16), "bb".repeat(16)]}]});
     let health = json!({"status": "ok", "version": "1", "writer": "ok",
         "demo": {"l2": "in-process", "l2_detail": "L2 is a second in-process cache: redis-server is not installed."}});
-    let html = render_with(
-        "/cache",
-        &[
-            ("/api/v1/cache?since=1h", cache),
-            ("/api/v1/health", health),
-            ("/api/v1/services", json!({"services": []})),
-        ],
-    );
+    let (cache, health) = (cache.to_string(), health.to_string());
+    let answers = [
+        ("/api/v1/cache?since=1h", &*cache),
+        ("/api/v1/health", &*health),
+        ("/api/v1/services", r#"{"services":[]}"#),
+    ];
+    // Compared as the browser reads the text (`render_ssr` writes `<` and `>` as numbers).
+    let html = render_with("/cache", &answers).replace("&#60;", "&lt;").replace("&#62;", "&gt;");
     let row = row(&html, "data-cache", "catalog|l2|shop|spans");
     for id in ["aa".repeat(16), "bb".repeat(16)] {
         assert!(row.contains(&format!("href=\"/traces/{id}\"")), "{row}");

@@ -4,14 +4,14 @@
 mod support;
 
 use std::io::Write;
-use std::sync::Arc;
 
 use axum::http::StatusCode;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use otelscope_server::store::whole_trace;
 use prost::Message;
 use serde_json::{json, Value};
-use support::{post, request_with, span, state, Fault, GatedStore, Posted};
+use support::{post, request_with, span, state, Fault, Posted, WriteGate};
 
 const PROTO: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -59,7 +59,11 @@ async fn bad_spans_are_rejected_alone_with_partial_success() {
         partial.error_message,
         "span \"short-id\" has an invalid trace id (15 bytes; it must be 16 bytes, not all zero)"
     );
-    assert_eq!(state.store.trace(&"03".repeat(16)).unwrap().len(), 1, "the good span is stored");
+    assert_eq!(
+        whole_trace(&*state.store, &"03".repeat(16)).unwrap().len(),
+        1,
+        "the good span is stored"
+    );
 }
 
 #[tokio::test]
@@ -99,7 +103,7 @@ async fn gzip_bodies_are_accepted() {
     let body = gzip(&request_with(vec![span("zipped", [4; 16])]).encode_to_vec());
     let posted = post(&state, PROTO, Some("gzip"), body).await;
     assert_eq!(posted.status, StatusCode::OK);
-    assert_eq!(state.store.trace(&"04".repeat(16)).unwrap()[0].name, "zipped");
+    assert_eq!(whole_trace(&*state.store, &"04".repeat(16)).unwrap()[0].name, "zipped");
 }
 
 #[tokio::test]
@@ -154,7 +158,7 @@ async fn empty_batches_unknown_fields_and_both_int64_forms_are_accepted() {
     });
     let posted = post(&state, JSON, None, serde_json::to_vec(&body).unwrap()).await;
     assert_eq!(posted.status, StatusCode::OK, "{}", String::from_utf8_lossy(&posted.body));
-    let spans = state.store.trace(&"05".repeat(16)).unwrap();
+    let spans = whole_trace(&*state.store, &"05".repeat(16)).unwrap();
     let span = &spans[0];
     assert_eq!((span.service.as_str(), span.name.as_str()), ("json-svc", "json span"));
     assert_eq!(span.duration_ns(), 1000);
@@ -212,7 +216,7 @@ async fn hostile_shapes_do_not_crash_or_hang_the_server() {
         .collect();
     let posted = post(&state, PROTO, None, request_with(vec![wide]).encode_to_vec()).await;
     assert_eq!(posted.status, StatusCode::OK);
-    let stored = &state.store.trace(&"08".repeat(16)).unwrap()[0];
+    let stored = &whole_trace(&*state.store, &"08".repeat(16)).unwrap()[0];
     assert_eq!(stored.attributes.len(), 256);
     assert_eq!(stored.dropped_attributes_count, 100_000 - 256);
 
@@ -221,8 +225,8 @@ async fn hostile_shapes_do_not_crash_or_hang_the_server() {
 
 #[tokio::test]
 async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing_acknowledged() {
-    let gated = Arc::new(GatedStore::new());
-    let state = support::state_over(gated.clone(), 1);
+    let gated = WriteGate::new();
+    let state = support::state_over(gated.store(), 1);
     let body = |id: u8| request_with(vec![span("queued", [id; 16])]).encode_to_vec();
 
     // First request: taken by the writer, which blocks inside write().
@@ -240,14 +244,14 @@ async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing_acknowledge
     assert_eq!(first.await.unwrap().status, StatusCode::OK);
     assert_eq!(second.await.unwrap().status, StatusCode::OK);
     for id in [0x11u8, 0x12] {
-        assert_eq!(state.store.trace(&format!("{id:02x}").repeat(16)).unwrap().len(), 1);
+        assert_eq!(whole_trace(&*state.store, &format!("{id:02x}").repeat(16)).unwrap().len(), 1);
     }
 }
 
 #[tokio::test]
 async fn a_failing_store_gets_a_stable_503_health_says_so_and_both_recover() {
-    let store = Arc::new(GatedStore::opened());
-    let state = support::state_over(store.clone(), 4);
+    let store = WriteGate::opened();
+    let state = support::state_over(store.store(), 4);
     let body = |id: u8| request_with(vec![span("faulty", [id; 16])]).encode_to_vec();
     for fault in [Fault::Error, Fault::Panic] {
         store.set_fault(Some(fault));
@@ -269,7 +273,10 @@ async fn a_failing_store_gets_a_stable_503_health_says_so_and_both_recover() {
             (Some("ok"), Some("ok"))
         );
     }
-    assert!(state.store.trace(&"21".repeat(16)).unwrap().is_empty(), "nothing half-written");
+    assert!(
+        whole_trace(&*state.store, &"21".repeat(16)).unwrap().is_empty(),
+        "nothing half-written"
+    );
 }
 
 async fn post_owned(state: otelscope_server::AppState, body: Vec<u8>) -> Posted {
@@ -312,7 +319,7 @@ async fn nan_values_and_far_future_times_stay_readable() {
     }
     let posted = post(&state, PROTO, None, request_with(vec![odd]).encode_to_vec()).await;
     assert_eq!(posted.status, StatusCode::OK);
-    let stored = &state.store.trace(&"0a".repeat(16)).unwrap()[0];
+    let stored = &whole_trace(&*state.store, &"0a".repeat(16)).unwrap()[0];
     assert_eq!(
         stored.attribute("nan"),
         Some(&otelscope_app::model::AttrValue::String("NaN".into()))

@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use otelscope_app::model::{Span, SpanKind};
 use otelscope_server::ingest::IngestSettings;
-use otelscope_server::store::{Retention, SqliteStore};
+use otelscope_server::store::{whole_trace, Retention, SqliteStore};
 use otelscope_server::{router, AppState, IngestLimits};
 use tower::ServiceExt;
 
@@ -55,7 +55,7 @@ async fn get_traced_by(state: &AppState, uri: &str, peer: Option<&str>) -> Statu
 }
 
 fn spans_of(state: &AppState) -> Vec<Span> {
-    state.store.trace(TRACE).unwrap()
+    whole_trace(&*state.store, TRACE).unwrap()
 }
 
 fn one<'a>(spans: &'a [Span], name: &str) -> &'a Span {
@@ -241,7 +241,9 @@ async fn a_strangers_traceparent_is_linked_not_continued() {
     let all = state.store.search_traces(&query).unwrap();
     let mut found = Vec::new();
     for summary in all.iter() {
-        found.extend(state.store.trace(&summary.trace_id).unwrap().into_iter().filter(services));
+        found.extend(
+            whole_trace(&*state.store, &summary.trace_id).unwrap().into_iter().filter(services),
+        );
     }
     assert_eq!(found.len(), 1, "{found:#?}");
     let span = &found[0];

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod wire;
+pub mod fixture;
 mod flame;
 mod insights;
 pub mod params;

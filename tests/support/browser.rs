@@ -97,11 +97,11 @@ impl Browser {
     /// Polls `script` (which returns a boolean) until true, failing after 30 s; `what` says
     /// what was awaited when it times out.
     pub async fn wait_until(&self, what: &str, script: &str) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while self.eval(script).await != serde_json::json!(true) {
-            assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::eventually(what, Duration::from_secs(30), async || match self.eval(script).await {
+            serde_json::Value::Bool(true) => Ok(()),
+            other => Err(other),
+        })
+        .await;
     }
 
     /// The page's whole DOM once `ready` (a script returning a boolean) holds, within 30 s;

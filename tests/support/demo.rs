@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::process::{Child, Command};
 
 use crate::browser::TempDir;
-use crate::Server;
+use crate::{eventually, eventually_every, Server};
 
 /// Demo flags that produce every cache and retry shape within seconds: 40 requests a second,
 /// a fifth of upstream answers failing, and a 2 s outage every 6 s (circuit-open rejections).
@@ -54,11 +54,13 @@ impl TestRedis {
                 panic!("cannot run redis-server ({e}): run scripts/setup.sh, which installs it")
             });
         let redis = TestRedis { port, url: format!("redis://127.0.0.1:{port}/"), child, _dir: dir };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !answers_ping(&redis.url).await {
-            assert!(tokio::time::Instant::now() < deadline, "redis-server did not answer PING");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        eventually("redis-server answers PING", Duration::from_secs(10), async || {
+            match answers_ping(&redis.url).await {
+                true => Ok(()),
+                false => Err("no PONG"),
+            }
+        })
+        .await;
         redis
     }
 
@@ -112,21 +114,16 @@ impl DemoRun {
 /// are strictly between 0 and 1 and `fetch price` shows resends, give-ups and circuit-open
 /// rejections; panics with the last answers after [`DEMO_DATA`].
 pub async fn wait_for_demo_data(server: &Server) -> (Value, Value) {
-    let deadline = tokio::time::Instant::now() + DEMO_DATA;
-    loop {
+    eventually("the demo's cache and retry data are in", DEMO_DATA, async || {
         let cache = server.get_json("/api/v1/cache?since=15m").await;
         let retries = server.get_json("/api/v1/retries?since=15m").await;
         let missing = missing_demo_data(&cache, &retries);
-        if missing.is_empty() {
-            return (cache, retries);
+        match missing.is_empty() {
+            true => Ok((cache, retries)),
+            false => Err(format!("missing {missing:?}\ncache: {cache}\nretries: {retries}")),
         }
-        if tokio::time::Instant::now() >= deadline {
-            panic!(
-                "after {DEMO_DATA:?} still missing {missing:?}\ncache: {cache}\nretries: {retries}"
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    })
+    .await
 }
 
 /// What the demo's answers still lack (empty: everything is there).
@@ -182,24 +179,26 @@ pub async fn settled_range(server: &Server) -> (String, Value, Value) {
     let now = now_ns();
     let until = now - now % BUCKET_NS + 2 * BUCKET_NS - 1;
     let range = format!("since={}&until={until}", until - 15 * 60 * 1_000_000_000);
-    let deadline = tokio::time::Instant::now() + DEMO_DATA;
     let mut last: Option<(Value, Value)> = None;
-    loop {
+    let what = format!("{range} settles");
+    let (cache, retries) = eventually_every(&what, DEMO_DATA, Duration::from_secs(3), async || {
         let cache = server.get_json(&format!("/api/v1/cache?{range}")).await;
         let retries = server.get_json(&format!("/api/v1/retries?{range}")).await;
         let old_enough = now_ns() > until + 12_000_000_000;
         if old_enough && last.as_ref() == Some(&(cache.clone(), retries.clone())) {
-            assert!(
-                missing_demo_data(&cache, &retries).is_empty(),
-                "the settled range lacks demo data: {:?}",
-                missing_demo_data(&cache, &retries)
-            );
-            return (range, cache, retries);
+            return Ok((cache, retries));
         }
-        assert!(tokio::time::Instant::now() < deadline, "{range} did not settle: {cache}");
+        let seen = cache.to_string();
         last = Some((cache, retries));
-        tokio::time::sleep(Duration::from_secs(3)).await;
-    }
+        Err(seen)
+    })
+    .await;
+    assert!(
+        missing_demo_data(&cache, &retries).is_empty(),
+        "the settled range lacks demo data: {:?}",
+        missing_demo_data(&cache, &retries)
+    );
+    (range, cache, retries)
 }
 
 fn now_ns() -> u64 {

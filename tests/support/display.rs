@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use super::{artifacts_dir, otelscope_bin, wait_for_line, STARTUP};
+use super::{artifacts_dir, eventually, eventually_every, otelscope_bin, wait_for_line, STARTUP};
 
 /// An Xvfb server on a display number it chose itself; killed when dropped.
 pub struct Display {
@@ -147,37 +147,41 @@ impl DesktopWindow {
     pub async fn screenshot_when_painted_to(&self, png: &std::path::Path) {
         // The webview paints asynchronously after the window maps and after the title changes:
         // poll the screen until the app has drawn and the picture holds still for three looks
-        // (a condition, with a deadline), keeping the last picture.
-        let deadline = Instant::now() + STARTUP;
+        // (a condition, with a deadline), keeping the last picture. A painted picture that
+        // never holds still (a live page) is taken as it is once the deadline has passed.
+        let still_by = Instant::now() + STARTUP;
         let mut history = Vec::new();
-        let colours = loop {
-            let colours = self.display.screenshot(png).await;
-            history.push(colours);
-            let settled =
-                history.len() >= 3 && history[history.len() - 3..].iter().all(|&c| c == colours);
-            if (colours >= PAINTED_COLOURS && settled) || Instant::now() > deadline {
-                break colours;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        };
-        assert!(
-            colours >= PAINTED_COLOURS,
-            "screen still blank ({colours} colours): {}",
-            png.display()
-        );
+        let what = format!("the app has painted {}", png.display());
+        eventually_every(
+            &what,
+            STARTUP + Duration::from_secs(1),
+            Duration::from_millis(250),
+            async || {
+                let colours = self.display.screenshot(png).await;
+                history.push(colours);
+                let settled = history.len() >= 3
+                    && history[history.len() - 3..].iter().all(|&c| c == colours);
+                match colours >= PAINTED_COLOURS && (settled || Instant::now() > still_by) {
+                    true => Ok(()),
+                    false => Err(format!("{colours} colours (blank below {PAINTED_COLOURS})")),
+                }
+            },
+        )
+        .await;
     }
 
     /// The window's DOM once it contains `marker` (the dump is rewritten twice a second).
     pub async fn dom_containing(&self, marker: &str) -> String {
-        let deadline = Instant::now() + STARTUP;
-        loop {
+        let what = format!("{marker:?} is in the window's DOM");
+        eventually(&what, STARTUP, async || {
             let dom = std::fs::read_to_string(&self.dump).unwrap_or_default();
             if dom.contains(marker) {
-                return dom;
+                Ok(dom)
+            } else {
+                Err(dom)
             }
-            assert!(Instant::now() < deadline, "{marker:?} never in the window's DOM: {dom}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     /// Closes the window as a window manager would and checks the process exits cleanly.

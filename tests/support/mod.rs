@@ -14,11 +14,15 @@ pub mod display;
 pub mod flame;
 pub mod insights;
 pub mod load;
+pub mod otlp;
 pub mod selftrace;
 pub mod views;
+pub mod wait;
 
 pub use browser::Browser;
 pub use display::Display;
+pub use otlp::otlp_span;
+pub use wait::{eventually, eventually_every};
 
 /// Longest wait for a child process to report that it is ready.
 pub const STARTUP: Duration = Duration::from_secs(60);
@@ -167,15 +171,8 @@ pub fn now_ns() -> u64 {
 /// ended just now, as protobuf OTLP.
 pub fn root_span_trace(service: &str, id: u8, name: &str) -> Vec<u8> {
     let end = now_ns();
-    let span = opentelemetry_proto::tonic::trace::v1::Span {
-        trace_id: vec![id; 16],
-        span_id: vec![id; 8],
-        name: name.into(),
-        start_time_unix_nano: end - 2_000_000,
-        end_time_unix_nano: end,
-        ..Default::default()
-    };
-    otlp_traces(service, vec![span])
+    let span = otlp_span([id; 16], u64::from_be_bytes([id; 8]), name).ns(end - 2_000_000, end);
+    otlp_traces(service, vec![span.build()])
 }
 
 /// An OTLP trace export of `spans` from service `service`, as protobuf bytes.

@@ -1,6 +1,6 @@
 //! Reading otelscope's own spans back from its API: the UI trace that joins a page to the server's span.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -22,8 +22,8 @@ pub async fn joined_ui_trace(
     page_span: &str,
     fetch: &str,
 ) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("a joined {platform} trace has {page_span:?} and {fetch:?}");
+    crate::eventually(&what, Duration::from_secs(60), async || {
         let list = server.get_json("/api/v1/traces?service=otelscope-ui&limit=200").await;
         for summary in list["traces"].as_array().unwrap() {
             let id = summary["trace_id"].as_str().unwrap();
@@ -44,13 +44,13 @@ pub async fn joined_ui_trace(
                 })
             });
             if has_page && joined {
-                return spans;
+                return Ok(spans);
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "no joined {platform} trace with {page_span:?} and {fetch:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+        Err(format!(
+            "{} otelscope-ui traces, none joined",
+            list["traces"].as_array().unwrap().len()
+        ))
+    })
+    .await
 }

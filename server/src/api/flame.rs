@@ -106,26 +106,20 @@ async fn fold(state: &AppState, selection: &Selection) -> Result<StackTree, ApiE
 
 #[cfg(test)]
 mod tests {
-    use otelscope_app::model::Span;
+
+    use otelscope_app::model::fixture::span;
 
     use crate::stacks::{diff_text, StackTree};
 
-    fn span(id: u32, parent: Option<u32>, service: &str, name: &str, ms: (u64, u64)) -> Span {
-        Span {
-            parent_span_id: parent.map(|p| format!("{p:016x}")),
-            service: service.into(),
-            start_ns: ms.0 * 1_000_000,
-            end_ns: ms.1 * 1_000_000,
-            ..Span::new("1".repeat(32), format!("{id:016x}"), name)
-        }
-    }
+    /// The trace every span of these tests is in.
+    const TRACE: &str = "11111111111111111111111111111111";
 
     #[test]
     fn inferno_draws_our_folds_and_diffs_with_hostile_names_as_text() {
         let trace = StackTree::from_trace(&[
-            span(1, None, "web", "GET /<script>alert(1)</script>", (0, 100)),
-            span(2, Some(1), "db", "SELECT a;b\nFROM t", (10, 60)),
-            span(3, Some(1), "web", "render & \"quote\"", (60, 90)),
+            span(TRACE, 1, "GET /<script>alert(1)</script>").service("web").ms(0, 100).build(),
+            span(TRACE, 2, "SELECT a;b\nFROM t").parent(1).service("db").ms(10, 60).build(),
+            span(TRACE, 3, "render & \"quote\"").parent(1).service("web").ms(60, 90).build(),
         ]);
         let text = trace.to_text();
         assert_eq!(text.lines().count(), 3, "{text}");
@@ -137,8 +131,8 @@ mod tests {
         // Every frame is drawn: one `<g>` with a title per frame, plus `all`.
         assert_eq!(svg.matches("<title>").count(), 4, "{svg}");
         let slower = StackTree::from_trace(&[
-            span(1, None, "web", "GET /<script>alert(1)</script>", (0, 150)),
-            span(2, Some(1), "db", "SELECT a;b\nFROM t", (10, 110)),
+            span(TRACE, 1, "GET /<script>alert(1)</script>").service("web").ms(0, 150).build(),
+            span(TRACE, 2, "SELECT a;b\nFROM t").parent(1).service("db").ms(10, 110).build(),
         ]);
         let diff = diff_text(&trace, &slower);
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Retry fixtures of both shapes, rolled up by a real (in-memory) store and answered, with
 //! exact numbers.
 
+use otelscope_app::model::fixture::span;
 use otelscope_app::model::{AttrValue, KeyValue, Span, SpanEvent, SpanKind};
 
 use super::*;
@@ -9,16 +10,6 @@ use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples};
 
 fn kv(key: &str, value: AttrValue) -> KeyValue {
     KeyValue { key: key.into(), value }
-}
-
-fn span(trace: u32, id: u32, parent: Option<u32>, service: &str, name: &str, start_s: u64) -> Span {
-    Span {
-        parent_span_id: parent.map(|p| format!("{p:016x}")),
-        service: service.into(),
-        start_ns: start_s * 1_000_000_000,
-        end_ns: start_s * 1_000_000_000 + 1,
-        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
 }
 
 fn with(mut span: Span, key: &str, value: AttrValue) -> Span {
@@ -40,7 +31,7 @@ fn outcome(span: Span, outcome: &str) -> Span {
 }
 
 fn http(trace: u32, id: u32, resend: Option<i64>, start_s: u64) -> Span {
-    let mut span = span(trace, id, Some(900 + trace), "web", "GET", start_s);
+    let mut span = span(trace, id, "GET").parent(900 + trace).service("web").at_s(start_s).build();
     span.kind = SpanKind::Client;
     span = with(span, "http.request.method", AttrValue::String("GET".into()));
     match resend {
@@ -51,9 +42,13 @@ fn http(trace: u32, id: u32, resend: Option<i64>, start_s: u64) -> Span {
 
 /// Every span of both shapes: see each test for what is expected of it.
 pub(crate) fn fixture() -> Vec<Span> {
-    let op = |trace, start| span(trace, 1, None, "catalog", "upstream.fetch", start);
+    let op = |trace, start| span(trace, 1, "upstream.fetch").service("catalog").at_s(start).build();
     let attempt = |trace, id, k| {
-        with(span(trace, id, Some(1), "catalog", "attempt", 20), "retry.attempt", AttrValue::Int(k))
+        with(
+            span(trace, id, "attempt").parent(1).service("catalog").at_s(20).build(),
+            "retry.attempt",
+            AttrValue::Int(k),
+        )
     };
     vec![
         // Call spans: A succeeds after two retries (backoff 100 and 200 ms), B gives up after
@@ -74,9 +69,17 @@ pub(crate) fn fixture() -> Vec<Span> {
         http(0x10, 1, None, 15),
         http(0x10, 2, Some(1), 16),
         // `retry.attempt` without a call span: H two tries; a plain span is not counted.
-        with(span(0x11, 1, None, "worker", "job", 50), "retry.attempt", AttrValue::Int(0)),
-        with(span(0x11, 2, None, "worker", "job", 51), "retry.attempt", AttrValue::Int(1)),
-        span(0x12, 1, None, "worker", "job", 52),
+        with(
+            span(0x11, 1, "job").service("worker").at_s(50).build(),
+            "retry.attempt",
+            AttrValue::Int(0),
+        ),
+        with(
+            span(0x11, 2, "job").service("worker").at_s(51).build(),
+            "retry.attempt",
+            AttrValue::Int(1),
+        ),
+        span(0x12, 1, "job").service("worker").at_s(52).build(),
     ]
 }
 
@@ -166,8 +169,8 @@ fn the_waterfall_marks_the_attempts_and_backoffs_this_rollup_counts() {
     // Legacy `http.method` client spans, the first without a resend count; backoff events
     // with a good delay, a NaN and a negative one. The waterfall once marked none of these
     // spans as attempts and drew the NaN as a backoff.
-    let legacy = |id, resend: Option<i64>, start_s, delay: Option<f64>| {
-        let mut s = span(0x20, id, Some(1), "web", "GET", start_s);
+    let legacy = |id: u32, resend: Option<i64>, start_s, delay: Option<f64>| {
+        let mut s = span(0x20u32, id, "GET").parent(1u32).service("web").at_s(start_s).build();
         s.kind = SpanKind::Client;
         s = with(s, "http.method", AttrValue::String("GET".into()));
         if let Some(n) = resend {
@@ -183,7 +186,7 @@ fn the_waterfall_marks_the_attempts_and_backoffs_this_rollup_counts() {
         s
     };
     let spans = vec![
-        span(0x20, 1, None, "web", "checkout", 1),
+        span(0x20u32, 1u32, "checkout").service("web").at_s(1).build(),
         legacy(2, None, 2, Some(-5.0)),
         legacy(3, Some(1), 3, Some(100.0)),
         legacy(4, Some(2), 4, Some(f64::NAN)),

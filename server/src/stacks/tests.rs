@@ -1,26 +1,12 @@
 //! Known answers for `StackTree`: exact stacks and self times of traces with known durations,
 //! aggregation, selection of an operation, diffs and the bounds.
 
+use otelscope_app::model::fixture::span;
+
 use super::*;
 
-const MS: u64 = 1_000_000;
-
-fn span(
-    id: u32,
-    parent: Option<u32>,
-    service: &str,
-    name: &str,
-    start_ms: u64,
-    end_ms: u64,
-) -> Span {
-    Span {
-        parent_span_id: parent.map(|p| format!("{p:016x}")),
-        service: service.into(),
-        start_ns: start_ms * MS,
-        end_ns: end_ms * MS,
-        ..Span::new("1".repeat(32), format!("{id:016x}"), name)
-    }
-}
+/// The trace every span of these tests is in.
+const TRACE: &str = "11111111111111111111111111111111";
 
 /// The JSON tree as lines: `name self total traces`, indented by depth (diffs add
 /// `| base_self base_total`).
@@ -51,13 +37,13 @@ fn dump(graph: &FlameGraph) -> String {
 /// beside `load`; `render` calls `db SELECT` too (75-85) when `twice`.
 fn shop(twice: bool) -> Vec<Span> {
     let mut spans = vec![
-        span(3, Some(2), "db", "SELECT", 10, 60),
-        span(1, None, "web", "GET /a", 0, 100),
-        span(4, Some(1), "web", "render", 70, 100),
-        span(2, Some(1), "web", "load", 0, 60),
+        span(TRACE, 3, "SELECT").parent(2).service("db").ms(10, 60).build(),
+        span(TRACE, 1, "GET /a").service("web").ms(0, 100).build(),
+        span(TRACE, 4, "render").parent(1).service("web").ms(70, 100).build(),
+        span(TRACE, 2, "load").parent(1).service("web").ms(0, 60).build(),
     ];
     if twice {
-        spans.push(span(5, Some(4), "db", "SELECT", 75, 85));
+        spans.push(span(TRACE, 5, "SELECT").parent(4).service("db").ms(75, 85).build());
     }
     spans
 }
@@ -88,9 +74,9 @@ fn concurrent_children_summing_past_their_parent_leave_it_zero_self_time() {
     // 0. Two concurrent 8 ms children of a 10 ms parent sum to 16 ms: the parent has 0, not
     // the 2 ms it spent alone.
     let spans = vec![
-        span(1, None, "web", "root", 0, 10),
-        span(2, Some(1), "web", "a", 0, 8),
-        span(3, Some(1), "web", "b", 0, 8),
+        span(TRACE, 1, "root").service("web").ms(0, 10).build(),
+        span(TRACE, 2, "a").parent(1).service("web").ms(0, 8).build(),
+        span(TRACE, 3, "b").parent(1).service("web").ms(0, 8).build(),
     ];
     assert_eq!(StackTree::from_trace(&spans).to_text(), "web root;a 8000\nweb root;b 8000\n");
 }
@@ -98,9 +84,9 @@ fn concurrent_children_summing_past_their_parent_leave_it_zero_self_time() {
 #[test]
 fn a_child_outliving_its_parent_clips_the_parent_at_zero() {
     let spans = vec![
-        span(1, None, "web", "root", 0, 10),
+        span(TRACE, 1, "root").service("web").ms(0, 10).build(),
         // Starts inside and ends 5 ms after its parent (an async job): 15 ms of its own.
-        span(2, Some(1), "jobs", "send mail", 0, 15),
+        span(TRACE, 2, "send mail").parent(1).service("jobs").ms(0, 15).build(),
     ];
     let tree = StackTree::from_trace(&spans);
     assert_eq!(tree.to_text(), "web root;jobs send mail 15000\n");
@@ -113,14 +99,14 @@ fn a_child_outliving_its_parent_clips_the_parent_at_zero() {
 #[test]
 fn orphans_root_their_own_stacks_and_cycles_end() {
     let spans = vec![
-        span(1, None, "web", "root", 0, 10),
+        span(TRACE, 1, "root").service("web").ms(0, 10).build(),
         // The parent of 4 never arrived.
-        span(4, Some(99), "api", "orphan", 0, 5),
-        span(7, Some(4), "api", "inner", 1, 3),
+        span(TRACE, 4, "orphan").parent(99).service("api").ms(0, 5).build(),
+        span(TRACE, 7, "inner").parent(4).service("api").ms(1, 3).build(),
         // 5 and 6 are each other's parent; 8 is its own.
-        span(5, Some(6), "x", "p", 0, 1),
-        span(6, Some(5), "x", "q", 0, 2),
-        span(8, Some(8), "x", "self", 0, 3),
+        span(TRACE, 5, "p").parent(6).service("x").ms(0, 1).build(),
+        span(TRACE, 6, "q").parent(5).service("x").ms(0, 2).build(),
+        span(TRACE, 8, "self").parent(8).service("x").ms(0, 3).build(),
     ];
     let text = StackTree::from_trace(&spans).to_text();
     assert!(text.contains("api orphan 3000\napi orphan;inner 2000\n"), "{text}");
@@ -136,12 +122,12 @@ fn orphans_root_their_own_stacks_and_cycles_end() {
 fn the_service_is_named_at_the_top_and_wherever_it_changes_mid_stack() {
     // web → api → api → db → web (a callback) → web.
     let spans = vec![
-        span(1, None, "web", "GET /", 0, 60),
-        span(2, Some(1), "api", "handle", 0, 50),
-        span(3, Some(2), "api", "query", 0, 40),
-        span(4, Some(3), "db", "SELECT", 0, 30),
-        span(5, Some(4), "web", "hook", 0, 20),
-        span(6, Some(5), "web", "log", 0, 10),
+        span(TRACE, 1, "GET /").service("web").ms(0, 60).build(),
+        span(TRACE, 2, "handle").parent(1).service("api").ms(0, 50).build(),
+        span(TRACE, 3, "query").parent(2).service("api").ms(0, 40).build(),
+        span(TRACE, 4, "SELECT").parent(3).service("db").ms(0, 30).build(),
+        span(TRACE, 5, "hook").parent(4).service("web").ms(0, 20).build(),
+        span(TRACE, 6, "log").parent(5).service("web").ms(0, 10).build(),
     ];
     assert_eq!(
         StackTree::from_trace(&spans).to_text(),
@@ -156,7 +142,7 @@ fn the_service_is_named_at_the_top_and_wherever_it_changes_mid_stack() {
 
 #[test]
 fn hostile_names_cannot_split_stacks_or_lines() {
-    let spans = vec![span(1, None, "svc;x", "a;b\nc <script>", 0, 1)];
+    let spans = vec![span(TRACE, 1, "a;b\nc <script>").service("svc;x").ms(0, 1).build()];
     assert_eq!(StackTree::from_trace(&spans).to_text(), "svc:x a:b c <script> 1000\n");
 }
 
@@ -184,8 +170,8 @@ fn selecting_an_operation_reroots_at_its_outermost_spans_or_keeps_whole_traces_i
     all.merge(&StackTree::from_trace(&shop(true)));
     // A trace rooted at `db SELECT`, which calls itself.
     all.merge(&StackTree::from_trace(&[
-        span(1, None, "db", "SELECT", 0, 8),
-        span(2, Some(1), "db", "SELECT", 0, 4),
+        span(TRACE, 1, "SELECT").service("db").ms(0, 8).build(),
+        span(TRACE, 2, "SELECT").parent(1).service("db").ms(0, 4).build(),
     ]));
     let any = all.select(&Matcher { service: "db", name: Some("SELECT"), root_only: false });
     assert_eq!(any.to_text(), "db SELECT 64000\ndb SELECT;SELECT 4000\n");
@@ -213,7 +199,7 @@ fn a_diff_gives_per_trace_values_on_both_sides_and_keeps_frames_of_either() {
     selection.merge(&StackTree::from_trace(&shop(true)));
     selection.merge(&StackTree::from_trace(&shop(true)));
     let mut only_base = shop(false);
-    only_base.push(span(9, Some(1), "web", "gone", 60, 70));
+    only_base.push(span(TRACE, 9, "gone").parent(1).service("web").ms(60, 70).build());
     let mut base2 = base.clone();
     base2.merge(&StackTree::from_trace(&only_base));
     let graph = diff_graph(&base2, &selection, FlameKind::Operation, "now", "before");
@@ -245,7 +231,13 @@ fn a_diff_gives_per_trace_values_on_both_sides_and_keeps_frames_of_either() {
 fn stacks_deeper_than_the_bound_end_in_one_deeper_frame() {
     let depth = MAX_DEPTH as u32 + 40;
     let spans: Vec<Span> = (1..=depth)
-        .map(|i| span(i, (i > 1).then(|| i - 1), "deep", "f", 0, u64::from(depth - i + 1)))
+        .map(|i| {
+            span(TRACE, i, "f")
+                .parent_opt((i > 1).then(|| i - 1))
+                .service("deep")
+                .ms(0, u64::from(depth - i + 1))
+                .build()
+        })
         .collect();
     let tree = StackTree::from_trace(&spans);
     assert!(tree.truncated);

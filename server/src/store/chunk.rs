@@ -7,7 +7,7 @@ use std::io::BufReader;
 use otelscope_app::model::Span;
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
 
-use super::StoreError;
+use super::{Store, StoreError};
 
 /// One stored chunk of a trace's spans, still in its stored form; `Store::trace_chunk` reads
 /// them one at a time so a reader of a huge trace never holds more than one.
@@ -55,6 +55,27 @@ impl SpanChunk {
             Err(e) => Err(corrupt(&e)),
         }
     }
+}
+
+/// Every stored span of one trace, once each, by start time (then span id); empty when the
+/// trace is unknown. Reads through `Store::trace_chunk`, so any backend answers it; it holds
+/// the whole trace, so the API streams chunks instead and this is for tests and tools.
+pub fn whole_trace(store: &dyn Store, trace_id: &str) -> Result<Vec<Span>, StoreError> {
+    let mut spans = Vec::new();
+    let mut seen = SeenSpans::default();
+    let mut after = i64::MIN;
+    while let Some(chunk) = store.trace_chunk(trace_id, after)? {
+        after = chunk.id;
+        // An exporter that retried after a timeout may have sent a span twice: keep the first.
+        chunk.for_each_span(&mut |span| {
+            if seen.first_time(&span.span_id) {
+                spans.push(span);
+            }
+            true
+        })?;
+    }
+    spans.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id)));
+    Ok(spans)
 }
 
 /// Ids of the spans of one trace seen so far, to keep only the first copy of a span an exporter

@@ -15,7 +15,7 @@ mod schema;
 mod signals;
 mod sqlite;
 
-pub use chunk::{SeenSpans, SpanChunk};
+pub use chunk::{whole_trace, SeenSpans, SpanChunk};
 pub use latency::Histogram;
 pub use prepare::PreparedSpans;
 pub use profiles::{ProfileBounds, StoredProfile};
@@ -23,7 +23,7 @@ pub use request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery,
 pub use rollup::flame::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_PER_PASS};
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use rows::{CacheRow, CacheRows, RetryRow, RetryRows};
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, WriteHook};
 
 use otelscope_app::model::{
     LogRecord, MetricPoint, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span,
@@ -164,9 +164,6 @@ pub trait Store: Send + Sync + 'static {
     /// How many traces match `query` (its limit aside), counting at most `cap`; `None` when it
     /// cannot be told without reading spans (attribute filters).
     fn count_traces(&self, query: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError>;
-    /// Every stored span of one trace, once each, by start time; empty when the trace is
-    /// unknown. Holds the whole trace in memory: the API streams with `trace_chunk` instead.
-    fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError>;
     /// The chunk of one trace's spans stored next after chunk `after` (`i64::MIN` for the
     /// first), in arrival order; `None` after the last and for an unknown trace. Each call is
     /// one short read, so a reader that goes slowly holds no connection or lock between

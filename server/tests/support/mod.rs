@@ -1,5 +1,8 @@
 //! Helpers for the server's router-level tests: states over real in-memory SQLite, OTLP
-//! request builders, and a store whose writes can be held to fill the ingest queue.
+//! request builders, a gate on a store's writes (to fill the ingest queue, or fail writes),
+//! and SSR pages on fixed API answers. Spans come from the one builders
+//! (`otelscope_app::model::fixture`, `otelscope_e2e::otlp_span`), waits from
+//! `otelscope_e2e::eventually`.
 
 #![allow(dead_code)]
 
@@ -12,12 +15,10 @@ use http_body_util::BodyExt;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use otelscope_app::model::{OperationStats, ServiceSummary, TraceSummary};
+use otelscope_e2e::otlp_span;
 use otelscope_server::ingest::IngestSettings;
-use otelscope_server::store::{
-    CacheQuery, CacheRows, LogQuery, MetricQuery, RetryQuery, RetryRows, TraceQuery,
-};
 use otelscope_server::store::{Retention, SqliteStore, Store, StoreError, WriteBatch};
 use otelscope_server::{router, AppState, IngestLimits};
 use tokio::sync::Notify;
@@ -40,17 +41,14 @@ pub fn state_over(store: Arc<dyn Store>, queue_capacity: usize) -> AppState {
     AppState::new(store, settings(queue_capacity), IngestLimits::default())
 }
 
-/// A span of service `test-svc` with the given trace id.
+/// A server span of service `test-svc` (see [`request_with`]) with the given trace id, 1 ms
+/// long in November 2023.
 pub fn span(name: &str, trace_id: [u8; 16]) -> Span {
-    Span {
-        trace_id: trace_id.to_vec(),
-        span_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
-        name: name.into(),
-        kind: 2,
-        start_time_unix_nano: 1_700_000_000_000_000_000,
-        end_time_unix_nano: 1_700_000_000_001_000_000,
-        ..Default::default()
-    }
+    const START: u64 = 1_700_000_000_000_000_000;
+    otlp_span(trace_id, 0x0102_0304_0506_0708, name)
+        .kind(SpanKind::Server)
+        .ns(START, START + 1_000_000)
+        .build()
 }
 
 pub fn request_with(spans: Vec<Span>) -> ExportTraceServiceRequest {
@@ -100,17 +98,16 @@ pub async fn post(
     Posted { status, content_type, retry_after, body }
 }
 
-/// A real store whose writes wait until [`GatedStore::open`] is called, and fail or panic
-/// while a [`Fault`] is set.
-pub struct GatedStore {
-    inner: SqliteStore,
+/// A gate on a real store's writes (its write hook, so no wrapper store): writes wait until
+/// [`WriteGate::open`] is called, and fail or panic while a [`Fault`] is set.
+pub struct WriteGate {
     open: Mutex<bool>,
     opened: Condvar,
     writing: Notify,
     fault: Mutex<Option<Fault>>,
 }
 
-/// What a [`GatedStore`]'s writes do instead of writing.
+/// What a gated store's writes do instead of writing.
 #[derive(Clone, Copy, Debug)]
 pub enum Fault {
     /// Fail the whole group with an error that names internals (which senders must not see).
@@ -119,22 +116,30 @@ pub enum Fault {
     Panic,
 }
 
-impl GatedStore {
-    pub fn new() -> GatedStore {
-        GatedStore {
-            inner: SqliteStore::in_memory().unwrap(),
+impl WriteGate {
+    /// A closed gate.
+    pub fn new() -> Arc<WriteGate> {
+        Arc::new(WriteGate {
             open: Mutex::new(false),
             opened: Condvar::new(),
             writing: Notify::new(),
             fault: Mutex::new(None),
-        }
+        })
     }
 
-    /// A store that writes at once (no gate).
-    pub fn opened() -> GatedStore {
-        let store = GatedStore::new();
-        store.open();
-        store
+    /// A gate that lets writes through at once.
+    pub fn opened() -> Arc<WriteGate> {
+        let gate = WriteGate::new();
+        gate.open();
+        gate
+    }
+
+    /// An in-memory store whose writes pass this gate first.
+    pub fn store(self: &Arc<WriteGate>) -> Arc<dyn Store> {
+        let gate = self.clone();
+        let store =
+            SqliteStore::in_memory().unwrap().with_write_hook(Arc::new(move || gate.pass()));
+        Arc::new(store)
     }
 
     /// Makes later writes fail (or succeed again, with `None`).
@@ -156,18 +161,19 @@ impl GatedStore {
 
     /// Resolves once a batch waits in the ingest queue.
     pub async fn wait_until_queued(&self, state: &AppState) {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while state.ingest.queued() == 0 {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .expect("nothing was queued");
+        otelscope_e2e::eventually(
+            "a batch is queued",
+            Duration::from_secs(10),
+            async || match state.ingest.queued() {
+                0 => Err("nothing queued"),
+                _ => Ok(()),
+            },
+        )
+        .await;
     }
-}
 
-impl Store for GatedStore {
-    fn write(&self, batches: &[WriteBatch]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    /// The write hook: waits for the gate, then fails as the fault says.
+    fn pass(&self) -> Result<(), StoreError> {
         self.writing.notify_one();
         let mut open = self.open.lock().unwrap();
         while !*open {
@@ -180,68 +186,8 @@ impl Store for GatedStore {
                 "disk I/O error at /secret/path/otelscope.db-wal".into(),
             )),
             Some(Fault::Panic) => panic!("the store panicked (a test fault)"),
-            None => self.inner.write(batches),
+            None => Ok(()),
         }
-    }
-    fn enforce_retention(&self, r: Retention, now: u64, budget: u64) -> Result<u64, StoreError> {
-        self.inner.enforce_retention(r, now, budget)
-    }
-    fn cache(&self, q: &CacheQuery) -> Result<CacheRows, StoreError> {
-        self.inner.cache(q)
-    }
-    fn retries(&self, q: &RetryQuery) -> Result<RetryRows, StoreError> {
-        self.inner.retries(q)
-    }
-    fn fold_flames(&self, now_ns: u64) -> Result<usize, StoreError> {
-        self.inner.fold_flames(now_ns)
-    }
-    fn flame_operation(
-        &self,
-        q: &otelscope_server::store::OperationQuery,
-    ) -> Result<otelscope_server::stacks::StackTree, StoreError> {
-        self.inner.flame_operation(q)
-    }
-    fn flame_trace(&self, id: &str) -> Result<otelscope_server::stacks::StackTree, StoreError> {
-        self.inner.flame_trace(id)
-    }
-    fn trace_version(&self, id: &str) -> Result<Option<u64>, StoreError> {
-        self.inner.trace_version(id)
-    }
-    fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
-        self.inner.services()
-    }
-    fn operations(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        self.inner.operations(service, limit)
-    }
-    fn operation_stats(
-        &self,
-        service: &str,
-        since_ns: u64,
-        max_rows: usize,
-    ) -> Result<(Vec<OperationStats>, bool), StoreError> {
-        self.inner.operation_stats(service, since_ns, max_rows)
-    }
-    fn search_traces(&self, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
-        self.inner.search_traces(q)
-    }
-    fn count_traces(&self, q: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError> {
-        self.inner.count_traces(q, cap)
-    }
-    fn trace(&self, id: &str) -> Result<Vec<otelscope_app::model::Span>, StoreError> {
-        self.inner.trace(id)
-    }
-    fn trace_chunk(
-        &self,
-        id: &str,
-        after: i64,
-    ) -> Result<Option<otelscope_server::store::SpanChunk>, StoreError> {
-        self.inner.trace_chunk(id, after)
-    }
-    fn logs(&self, q: &LogQuery) -> Result<Vec<otelscope_app::model::LogRecord>, StoreError> {
-        self.inner.logs(q)
-    }
-    fn metrics(&self, q: &MetricQuery) -> Result<otelscope_app::model::MetricsAnswer, StoreError> {
-        self.inner.metrics(q)
     }
 }
 
@@ -261,14 +207,8 @@ pub fn shop_span(
     start_s: u64,
     attributes: Vec<otelscope_app::model::KeyValue>,
 ) -> otelscope_app::model::Span {
-    const S: u64 = 1_000_000_000;
-    otelscope_app::model::Span {
-        service: "shop".into(),
-        start_ns: start_s * S,
-        end_ns: start_s * S + 1,
-        attributes,
-        ..otelscope_app::model::Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
+    let span = otelscope_app::model::fixture::span(trace, id, name).service("shop").at_s(start_s);
+    otelscope_app::model::Span { attributes, ..span.build() }
 }
 
 /// An attribute of our own model.
@@ -289,4 +229,22 @@ pub fn state_with_batches(batches: Vec<WriteBatch>) -> AppState {
     let settings =
         IngestSettings { queue_capacity: 4, ..IngestSettings::new(Retention::UNBOUNDED) };
     AppState::new(Arc::new(store), settings, IngestLimits::default())
+}
+
+/// The app at `path` drawn as the server draws a page without scripts
+/// (`ssr::render_answered`), with fixed API answers by path (any other path is a 404); fails
+/// when the page still wanted data after its passes.
+pub fn render_with(path: &str, answers: &[(&str, &str)]) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rendered = runtime.block_on(otelscope_server::ssr::render_answered(path, false, |want| {
+        let outcome = match answers.iter().find(|(p, _)| *p == want) {
+            Some((_, body)) => Ok((*body).into()),
+            None => {
+                Err(otelscope_app::ApiFailure::from_status(404, r#"{"error":"no such thing"}"#))
+            }
+        };
+        std::future::ready(outcome)
+    }));
+    assert!(rendered.unanswered.is_empty(), "{path} still wanted {:?}", rendered.unanswered);
+    rendered.page.html
 }

@@ -87,26 +87,17 @@ fn parent(layout: &Layout, row: usize) -> Option<usize> {
 mod tests {
     use super::super::layout::{layout, visible_rows};
     use super::*;
-    use crate::model::{Span, SpanKind};
-
-    fn span(id: &str, parent: Option<&str>, start: u64) -> Span {
-        Span {
-            parent_span_id: parent.map(Into::into),
-            kind: SpanKind::Internal,
-            start_ns: start,
-            end_ns: start + 10,
-            ..Span::new("t", id, id)
-        }
-    }
+    use crate::model::fixture::span;
+    use crate::model::SpanKind;
 
     /// root(0) ─ a(1) ─ a1(2), a2(3); b(4)
     fn tree() -> Layout {
         layout(&[
-            span("root", None, 0),
-            span("a", Some("root"), 1),
-            span("a1", Some("a"), 2),
-            span("a2", Some("a"), 3),
-            span("b", Some("root"), 4),
+            span("t", "root", "root").kind(SpanKind::Internal).ns(0, 10).build(),
+            span("t", "a", "a").parent("root").kind(SpanKind::Internal).ns(1, 1 + 10).build(),
+            span("t", "a1", "a1").parent("a").kind(SpanKind::Internal).ns(2, 2 + 10).build(),
+            span("t", "a2", "a2").parent("a").kind(SpanKind::Internal).ns(3, 3 + 10).build(),
+            span("t", "b", "b").parent("root").kind(SpanKind::Internal).ns(4, 4 + 10).build(),
         ])
     }
 

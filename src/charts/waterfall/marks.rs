@@ -74,18 +74,10 @@ fn backoff_ms(span: &Span, nth: u64) -> Option<f64> {
 mod tests {
     use super::super::layout::layout;
     use super::*;
+    use crate::model::fixture::span;
     use crate::model::{AttrValue, KeyValue, SpanEvent, SpanKind};
 
     const MS: u64 = 1_000_000;
-
-    fn span(id: &str, parent: Option<&str>, name: &str, start_ms: u64, end_ms: u64) -> Span {
-        Span {
-            parent_span_id: parent.map(Into::into),
-            start_ns: start_ms * MS,
-            end_ns: end_ms * MS,
-            ..Span::new("t", id, name)
-        }
-    }
 
     fn with(mut span: Span, key: &str, value: AttrValue) -> Span {
         span.attributes.push(KeyValue { key: key.into(), value });
@@ -110,10 +102,22 @@ mod tests {
     #[test]
     fn cache_lookups_are_hits_or_misses() {
         let rows = check(&[
-            span("a", None, "GET /item", 0, 10),
-            with(span("b", Some("a"), "l1 get", 1, 2), "cache.hit", AttrValue::Bool(false)),
-            with(span("c", Some("a"), "l2 get", 2, 4), "cache.hit", AttrValue::Bool(true)),
-            with(span("d", Some("a"), "odd", 5, 6), "cache.hit", AttrValue::String("true".into())),
+            span("t", "a", "GET /item").ms(0, 10).build(),
+            with(
+                span("t", "b", "l1 get").parent("a").ms(1, 2).build(),
+                "cache.hit",
+                AttrValue::Bool(false),
+            ),
+            with(
+                span("t", "c", "l2 get").parent("a").ms(2, 4).build(),
+                "cache.hit",
+                AttrValue::Bool(true),
+            ),
+            with(
+                span("t", "d", "odd").parent("a").ms(5, 6).build(),
+                "cache.hit",
+                AttrValue::String("true".into()),
+            ),
         ]);
         let hits: Vec<Option<bool>> = rows.iter().map(|(_, m)| m.cache_hit).collect();
         assert_eq!(hits, [None, Some(false), Some(true), None]);
@@ -121,11 +125,11 @@ mod tests {
 
     #[test]
     fn attempts_get_their_number_the_wait_before_them_and_the_parents_backoff() {
-        let mut call = span("a", None, "fetch upstream", 0, 400);
+        let mut call = span("t", "a", "fetch upstream").ms(0, 400).build();
         call.events = vec![retry_event(AttrValue::Int(100)), retry_event(AttrValue::Double(250.5))];
         let attempt = |id, index, start, end| {
             with(
-                span(id, Some("a"), "upstream GET", start, end),
+                span("t", id, "upstream GET").parent("a").ms(start, end).build(),
                 "retry.attempt",
                 AttrValue::Int(index),
             )
@@ -136,7 +140,7 @@ mod tests {
             attempt("d", 2, 350, 400),
             call,
             attempt("b", 0, 0, 20),
-            span("x", Some("a"), "log", 25, 30),
+            span("t", "x", "log").parent("a").ms(25, 30).build(),
             attempt("c", 1, 120, 140),
         ]);
         type Summary<'a> = (&'a str, Option<u64>, Option<u64>, Option<f64>);
@@ -160,7 +164,7 @@ mod tests {
     fn http_resends_are_attempts_and_own_retry_events_win() {
         let http = |id, resend: Option<i64>, start, end| {
             let mut s = with(
-                span(id, Some("p"), "GET", start, end),
+                span("t", id, "GET").parent("p").ms(start, end).build(),
                 "http.request.method",
                 AttrValue::String("GET".into()),
             );
@@ -173,7 +177,7 @@ mod tests {
         let mut second = http("c", Some(1), 50, 60);
         second.events = vec![retry_event(AttrValue::Int(30))];
         let rows = check(&[
-            span("p", None, "checkout", 0, 100),
+            span("t", "p", "checkout").ms(0, 100).build(),
             http("b", Some(0), 0, 10),
             second,
             http("z", None, 70, 80),
@@ -191,18 +195,17 @@ mod tests {
     #[test]
     fn legacy_http_calls_are_attempts_and_bad_backoffs_are_none() {
         let get = |id, resend: Option<i64>, start, end| {
-            let mut s = with(
-                span(id, Some("p"), "GET", start, end),
-                "http.method",
-                AttrValue::String("GET".into()),
-            );
-            s.kind = SpanKind::Client;
-            if let Some(n) = resend {
-                s = with(s, "http.request.resend_count", AttrValue::Int(n));
+            let s = span("t", id, "GET")
+                .parent("p")
+                .ms(start, end)
+                .kind(SpanKind::Client)
+                .attr("http.method", AttrValue::String("GET".into()));
+            match resend {
+                Some(n) => s.attr("http.request.resend_count", AttrValue::Int(n)).build(),
+                None => s.build(),
             }
-            s
         };
-        let mut parent = span("p", None, "checkout", 0, 100);
+        let mut parent = span("t", "p", "checkout").ms(0, 100).build();
         parent.events =
             vec![retry_event(AttrValue::Double(f64::NAN)), retry_event(AttrValue::Int(-3))];
         let rows = check(&[

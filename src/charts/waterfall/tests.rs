@@ -6,19 +6,8 @@ use std::collections::HashSet;
 use expect_test::{expect, Expect};
 
 use super::*;
+use crate::model::fixture::span;
 use crate::model::SpanKind;
-
-/// A span `id` under `parent`, from `start` to `end` (ns).
-fn span(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
-    Span {
-        parent_span_id: parent.map(Into::into),
-        kind: SpanKind::Internal,
-        service: "svc".into(),
-        start_ns: start,
-        end_ns: end,
-        ..Span::new("t", id, id)
-    }
-}
 
 /// One line per row: indented name, bar offset/width, self time, descendants, marks.
 fn render(spans: &[Span]) -> String {
@@ -49,11 +38,31 @@ fn check(spans: &[Span], expected: Expect) {
 fn out_of_order_arrival_is_nested_by_parent_and_start() {
     check(
         &[
-            span("db", Some("api"), 30, 60),
-            span("cache", Some("api"), 10, 20),
-            span("api", Some("root"), 5, 90),
-            span("root", None, 0, 100),
-            span("render", Some("root"), 90, 100),
+            span("t", "db", "db")
+                .parent("api")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(30, 60)
+                .build(),
+            span("t", "cache", "cache")
+                .parent("api")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(10, 20)
+                .build(),
+            span("t", "api", "api")
+                .parent("root")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(5, 90)
+                .build(),
+            span("t", "root", "root").kind(SpanKind::Internal).service("svc").ns(0, 100).build(),
+            span("t", "render", "render")
+                .parent("root")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(90, 100)
+                .build(),
         ],
         expect![[r#"
             root off=0.00 w=1.00 self=5 desc=4 critical [0.00+0.05]
@@ -69,9 +78,19 @@ fn out_of_order_arrival_is_nested_by_parent_and_start() {
 fn missing_parents_are_shown_as_orphans_not_dropped() {
     check(
         &[
-            span("root", None, 0, 50),
-            span("late", Some("never-arrived"), 10, 40),
-            span("kid", Some("late"), 20, 30),
+            span("t", "root", "root").kind(SpanKind::Internal).service("svc").ns(0, 50).build(),
+            span("t", "late", "late")
+                .parent("never-arrived")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(10, 40)
+                .build(),
+            span("t", "kid", "kid")
+                .parent("late")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(20, 30)
+                .build(),
         ],
         expect![[r#"
             root off=0.00 w=1.00 self=50 desc=0 critical [0.00+1.00]
@@ -86,9 +105,23 @@ fn clock_skew_and_zero_duration_spans() {
     // The child's clock runs early: it starts before its parent and overhangs its start.
     check(
         &[
-            span("parent", None, 100, 200),
-            span("skewed", Some("parent"), 80, 150),
-            span("instant", Some("parent"), 160, 160),
+            span("t", "parent", "parent")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(100, 200)
+                .build(),
+            span("t", "skewed", "skewed")
+                .parent("parent")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(80, 150)
+                .build(),
+            span("t", "instant", "instant")
+                .parent("parent")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(160, 160)
+                .build(),
         ],
         expect![[r#"
             parent off=0.17 w=0.83 self=50 desc=2 critical [0.58+0.08] [0.67+0.33]
@@ -101,7 +134,21 @@ fn clock_skew_and_zero_duration_spans() {
 #[test]
 fn overlapping_children_count_once_in_self_time() {
     check(
-        &[span("p", None, 0, 100), span("a", Some("p"), 10, 60), span("b", Some("p"), 40, 80)],
+        &[
+            span("t", "p", "p").kind(SpanKind::Internal).service("svc").ns(0, 100).build(),
+            span("t", "a", "a")
+                .parent("p")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(10, 60)
+                .build(),
+            span("t", "b", "b")
+                .parent("p")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(40, 80)
+                .build(),
+        ],
         expect![[r#"
             p off=0.00 w=1.00 self=30 desc=2 critical [0.00+0.10] [0.80+0.20]
               a off=0.10 w=0.50 self=50 desc=0 critical [0.10+0.30]
@@ -113,7 +160,20 @@ fn overlapping_children_count_once_in_self_time() {
 #[test]
 fn parent_cycles_still_show_every_span() {
     check(
-        &[span("a", Some("b"), 0, 10), span("b", Some("a"), 2, 8)],
+        &[
+            span("t", "a", "a")
+                .parent("b")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(0, 10)
+                .build(),
+            span("t", "b", "b")
+                .parent("a")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(2, 8)
+                .build(),
+        ],
         expect![[r#"
             a off=0.00 w=1.00 self=4 desc=1 orphan
               b off=0.20 w=0.60 self=6 desc=0
@@ -124,11 +184,26 @@ fn parent_cycles_still_show_every_span() {
 #[test]
 fn collapsing_hides_exactly_the_subtree() {
     let spans = [
-        span("root", None, 0, 100),
-        span("a", Some("root"), 0, 50),
-        span("a1", Some("a"), 0, 10),
-        span("a2", Some("a"), 10, 20),
-        span("b", Some("root"), 50, 100),
+        span("t", "root", "root").kind(SpanKind::Internal).service("svc").ns(0, 100).build(),
+        span("t", "a", "a")
+            .parent("root")
+            .kind(SpanKind::Internal)
+            .service("svc")
+            .ns(0, 50)
+            .build(),
+        span("t", "a1", "a1").parent("a").kind(SpanKind::Internal).service("svc").ns(0, 10).build(),
+        span("t", "a2", "a2")
+            .parent("a")
+            .kind(SpanKind::Internal)
+            .service("svc")
+            .ns(10, 20)
+            .build(),
+        span("t", "b", "b")
+            .parent("root")
+            .kind(SpanKind::Internal)
+            .service("svc")
+            .ns(50, 100)
+            .build(),
     ];
     let layout = layout(&spans);
     let names = |rows: Vec<usize>| {
@@ -141,9 +216,17 @@ fn collapsing_hides_exactly_the_subtree() {
 
 #[test]
 fn a_chain_100000_deep_does_not_overflow_the_stack() {
-    let mut spans = vec![span("s0", None, 0, 200_000)];
+    let mut spans =
+        vec![span("t", "s0", "s0").kind(SpanKind::Internal).service("svc").ns(0, 200_000).build()];
     for i in 1..100_000u64 {
-        spans.push(span(&format!("s{i}"), Some(&format!("s{}", i - 1)), i, 200_000 - i));
+        spans.push(
+            span("t", &format!("s{i}"), &format!("s{i}"))
+                .parent(&format!("s{}", i - 1))
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(i, 200_000 - i)
+                .build(),
+        );
     }
     let layout = layout(&spans);
     assert_eq!(layout.rows.len(), 100_000);
@@ -157,8 +240,17 @@ fn a_chain_100000_deep_does_not_overflow_the_stack() {
 #[test]
 fn two_hundred_thousand_orphans_in_reverse_order_are_laid_out_by_start() {
     let n = 200_000u64;
-    let spans: Vec<Span> =
-        (0..n).rev().map(|i| span(&format!("s{i:06}"), Some("gone"), i, i + 1)).collect();
+    let spans: Vec<Span> = (0..n)
+        .rev()
+        .map(|i| {
+            span("t", &format!("s{i:06}"), &format!("s{i:06}"))
+                .parent("gone")
+                .kind(SpanKind::Internal)
+                .service("svc")
+                .ns(i, i + 1)
+                .build()
+        })
+        .collect();
     let layout = layout(&spans);
     assert_eq!(layout.rows.len(), n as usize);
     assert!(layout.rows.iter().all(|r| r.orphan && r.depth == 0 && r.descendants == 0));

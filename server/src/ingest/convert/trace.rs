@@ -155,18 +155,10 @@ fn kind(kind: i32) -> SpanKind {
 mod tests {
     use super::*;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+    use otelscope_e2e::otlp_span;
 
-    fn span(name: &str, trace_id: Vec<u8>) -> otlp::Span {
-        otlp::Span {
-            trace_id,
-            span_id: vec![1; 8],
-            name: name.into(),
-            kind: 2,
-            start_time_unix_nano: 10,
-            end_time_unix_nano: 25,
-            ..Default::default()
-        }
-    }
+    /// The span id of every span of these tests.
+    const ONES: u64 = 0x0101_0101_0101_0101;
 
     #[test]
     fn a_large_resource_on_many_spans_is_cut_at_the_budget() {
@@ -179,7 +171,14 @@ mod tests {
             }),
             ..Default::default()
         };
-        let spans = (0..100).map(|_| span("s", vec![7; 16])).collect();
+        let spans = (0..100)
+            .map(|_| {
+                otlp_span(vec![7; 16], ONES, "s")
+                    .kind(otlp::span::SpanKind::Server)
+                    .ns(10, 25)
+                    .build()
+            })
+            .collect();
         let request = ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
                 resource: Some(Resource { attributes: vec![big], ..Default::default() }),
@@ -201,7 +200,10 @@ mod tests {
             span_id,
             ..Default::default()
         };
-        let mut linked = span("linked", vec![7; 16]);
+        let mut linked = otlp_span(vec![7; 16], ONES, "linked")
+            .kind(otlp::span::SpanKind::Server)
+            .ns(10, 25)
+            .build();
         linked.dropped_links_count = 1;
         linked.links = vec![
             link(vec![9; 16], vec![3; 8]),
@@ -232,7 +234,10 @@ mod tests {
         assert_eq!(out.items[0].dropped_links_count, 1 + 6, "the sender's count and ours");
 
         // Invalid links do not take the place of valid ones under the cap.
-        let mut capped = span("capped", vec![7; 16]);
+        let mut capped = otlp_span(vec![7; 16], ONES, "capped")
+            .kind(otlp::span::SpanKind::Server)
+            .ns(10, 25)
+            .build();
         capped.links = vec![link(vec![0; 16], vec![0; 8]); 3];
         capped.links.extend((1..=3).map(|i| link(vec![i; 16], vec![i; 8])));
         let request = ExportTraceServiceRequest {
@@ -253,9 +258,18 @@ mod tests {
             resource_spans: vec![ResourceSpans {
                 scope_spans: vec![ScopeSpans {
                     spans: vec![
-                        span("good", vec![7; 16]),
-                        span("short", vec![7; 15]),
-                        span("zero", vec![0; 16]),
+                        otlp_span(vec![7; 16], ONES, "good")
+                            .kind(otlp::span::SpanKind::Server)
+                            .ns(10, 25)
+                            .build(),
+                        otlp_span(vec![7; 15], ONES, "short")
+                            .kind(otlp::span::SpanKind::Server)
+                            .ns(10, 25)
+                            .build(),
+                        otlp_span(vec![0; 16], ONES, "zero")
+                            .kind(otlp::span::SpanKind::Server)
+                            .ns(10, 25)
+                            .build(),
                     ],
                     ..Default::default()
                 }],

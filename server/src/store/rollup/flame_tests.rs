@@ -3,6 +3,7 @@
 //! retention takes rollup rows with their data, and a bucket's bound sends the excess to
 //! `[other]`.
 
+use otelscope_app::model::fixture::span;
 use otelscope_app::model::Span;
 
 use super::{MAX_STACKS_PER_BUCKET, SETTLE_NS};
@@ -12,35 +13,18 @@ use crate::store::{Retention, SqliteStore, Store, WriteBatch};
 
 const MS: u64 = 1_000_000;
 
-fn span(
-    trace: u32,
-    id: u32,
-    parent: Option<u32>,
-    service: &str,
-    name: &str,
-    ms: (u64, u64),
-) -> Span {
-    Span {
-        parent_span_id: parent.map(|p| format!("{p:016x}")),
-        service: service.into(),
-        start_ns: ms.0 * MS,
-        end_ns: ms.1 * MS,
-        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
-}
-
 /// `web GET /a` (9.95–10.1 s) → `load` → `db SELECT`, and `render`: the root starts in the
 /// bucket before its children's.
 fn children(trace: u32) -> Vec<Span> {
     vec![
-        span(trace, 3, Some(2), "db", "SELECT", (10_010, 10_060)),
-        span(trace, 4, Some(1), "web", "render", (10_070, 10_100)),
-        span(trace, 2, Some(1), "web", "load", (10_000, 10_060)),
+        span(trace, 3, "SELECT").parent(2).service("db").ms(10_010, 10_060).build(),
+        span(trace, 4, "render").parent(1).service("web").ms(10_070, 10_100).build(),
+        span(trace, 2, "load").parent(1).service("web").ms(10_000, 10_060).build(),
     ]
 }
 
 fn root(trace: u32) -> Span {
-    span(trace, 1, None, "web", "GET /a", (9_950, 10_100))
+    span(trace, 1, "GET /a").service("web").ms(9_950, 10_100).build()
 }
 
 fn write(store: &SqliteStore, received_ns: u64, spans: Vec<Span>) {
@@ -151,8 +135,8 @@ fn a_late_part_of_a_folded_trace_replaces_its_earlier_fold() {
 #[test]
 fn retention_takes_rollup_rows_with_their_data() {
     let store = SqliteStore::in_memory().unwrap();
-    write(&store, 10, vec![span(1, 1, None, "old", "job", (0, 5))]);
-    write(&store, 1_000, vec![span(2, 1, None, "new", "job", (0, 7))]);
+    write(&store, 10, vec![span(1, 1, "job").service("old").ms(0, 5).build()]);
+    write(&store, 1_000, vec![span(2, 1, "job").service("new").ms(0, 7).build()]);
     store.fold_flames(u64::MAX).unwrap();
     assert_eq!(text(&store, &op("old", None, true, 0, 100)), ("old job 5000\n".into(), 1));
     let keep_recent = Retention { max_age_ns: 1_500, ..Retention::UNBOUNDED };
@@ -171,10 +155,10 @@ fn a_bucket_keeps_a_bounded_number_of_frames_and_the_rest_goes_to_other() {
     let store = SqliteStore::in_memory().unwrap();
     let extra = 10;
     let wide = MAX_STACKS_PER_BUCKET as u32 + extra;
-    let mut spans = vec![span(1, 1, None, "web", "root", (0, u64::from(wide) + 1))];
-    spans.extend(
-        (0..wide).map(|i| span(1, i + 2, Some(1), "web", &format!("child {i:05}"), (0, 1))),
-    );
+    let mut spans = vec![span(1, 1, "root").service("web").ms(0, u64::from(wide) + 1).build()];
+    spans.extend((0..wide).map(|i| {
+        span(1, i + 2, &format!("child {i:05}")).parent(1).service("web").ms(0, 1).build()
+    }));
     write(&store, 10, spans);
     // Before folding: every frame, not truncated.
     let fresh = store.flame_operation(&op("web", None, true, 0, 100)).unwrap();

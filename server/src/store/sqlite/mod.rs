@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    LogRecord, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span, TraceSummary,
+    LogRecord, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, TraceSummary,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
@@ -49,7 +49,14 @@ pub struct SqliteStore {
     /// own, or 1 ns past this), so receipts increase strictly in commit order, which the flame
     /// fold pass's watermark relies on (`rollup::flame`).
     last_received: AtomicI64,
+    /// Runs first in every `write`, on the writer thread (see [`WriteHook`]).
+    write_hook: Option<WriteHook>,
 }
+
+/// Called at the start of each `SqliteStore::write`: an error fails the whole write as the
+/// store's own would, and it may block or panic. Tests gate the writer with it (hold writes
+/// so the ingest queue fills, fail them, panic in them) without a wrapper store.
+pub type WriteHook = std::sync::Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
 
 impl SqliteStore {
     /// Opens (creating if needed) `otelscope.db` in `dir`, after taking `otelscope.lock` there
@@ -133,6 +140,7 @@ impl SqliteStore {
             _lock: None,
             folding: Mutex::new(()),
             last_received: AtomicI64::new(last_received),
+            write_hook: None,
         })
     }
 
@@ -174,6 +182,12 @@ impl SqliteStore {
     /// Keeps at most `bounds` of profiles (the newest).
     pub fn with_profile_bounds(mut self, bounds: ProfileBounds) -> SqliteStore {
         self.profile_bounds = bounds;
+        self
+    }
+
+    /// Runs `hook` first in every write (see [`WriteHook`]).
+    pub fn with_write_hook(mut self, hook: WriteHook) -> SqliteStore {
+        self.write_hook = Some(hook);
         self
     }
 
@@ -265,6 +279,9 @@ fn explain(error: &rusqlite::Error) -> String {
 
 impl Store for SqliteStore {
     fn write(&self, batches: &[WriteBatch]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        if let Some(hook) = &self.write_hook {
+            hook()?;
+        }
         write::write(self, batches)
     }
 
@@ -304,10 +321,6 @@ impl Store for SqliteStore {
 
     fn count_traces(&self, query: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError> {
         self.read(|conn| search::count(conn, query, cap))
-    }
-
-    fn trace(&self, trace_id: &str) -> Result<Vec<Span>, StoreError> {
-        self.read(|conn| traces::trace(conn, trace_id))
     }
 
     fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError> {

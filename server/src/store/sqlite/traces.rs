@@ -4,7 +4,7 @@
 use otelscope_app::model::Span;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::super::{SeenSpans, SpanChunk, StoreError};
+use super::super::{SpanChunk, StoreError};
 
 /// See `Store::trace_version`.
 pub(super) fn trace_version(conn: &Connection, trace_id: &str) -> Result<Option<u64>, StoreError> {
@@ -13,22 +13,6 @@ pub(super) fn trace_version(conn: &Connection, trace_id: &str) -> Result<Option<
         .query_row([trace_id], |r| r.get(0))
         .optional()?;
     Ok(count.map(|c| c as u64))
-}
-
-/// See `Store::trace`.
-pub(super) fn trace(conn: &Connection, trace_id: &str) -> Result<Vec<Span>, StoreError> {
-    let mut spans = Vec::new();
-    let mut seen = SeenSpans::default();
-    each_span(conn, trace_id, &mut |span| {
-        // An exporter that retried after a timeout may have sent a span twice: keep the
-        // first.
-        if seen.first_time(&span.span_id) {
-            spans.push(span);
-        }
-        true
-    })?;
-    spans.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then_with(|| a.span_id.cmp(&b.span_id)));
-    Ok(spans)
 }
 
 /// The chunk of `trace_id` stored next after chunk `after` (`i64::MIN` for the first).

@@ -4,26 +4,17 @@
 mod profiles;
 mod retention;
 
-use otelscope_app::model::{AttrValue, KeyValue, SpanKind, StatusCode};
+use otelscope_app::model::fixture::span;
+use otelscope_app::model::{AttrValue, KeyValue, Span, SpanKind, StatusCode};
 use rusqlite::params;
 
 use super::super::request::{CacheQuery, MetricQuery, TraceQuery};
 use super::*;
+use crate::store::whole_trace;
 
 /// Every trace, as a bare `GET /api/v1/traces` asks.
 fn all_traces() -> TraceQuery {
     TraceQuery { limit: otelscope_app::model::DEFAULT_TRACE_LIMIT, ..TraceQuery::default() }
-}
-
-fn span(trace: u8, id: u8, parent: Option<u8>, name: &str, start: u64, end: u64) -> Span {
-    Span {
-        parent_span_id: parent.map(|p| format!("{p:016x}")),
-        kind: SpanKind::Server,
-        service: "api".into(),
-        start_ns: start,
-        end_ns: end,
-        ..Span::new(format!("{trace:032x}"), format!("{id:016x}"), name)
-    }
 }
 
 /// A batch received when its earliest span started (so tests read like a timeline).
@@ -46,13 +37,21 @@ fn ids(list: &[TraceSummary]) -> Vec<String> {
 #[test]
 fn trace_summary_follows_the_root_even_when_it_arrives_last() {
     let store = SqliteStore::in_memory().unwrap();
-    let mut child = span(1, 2, Some(1), "db query", 150, 180);
+    let mut child =
+        span(1, 2, "db query").parent(1).kind(SpanKind::Server).service("api").ns(150, 180).build();
     child.status.code = StatusCode::Error;
     write(&store, vec![batch(vec![child])]);
     let first = store.search_traces(&all_traces()).unwrap();
     assert_eq!(first[0].root_name, "db query", "earliest span stands in for a missing root");
 
-    write(&store, vec![batch(vec![span(1, 1, None, "GET /users", 100, 200)])]);
+    write(
+        &store,
+        vec![batch(vec![span(1, 1, "GET /users")
+            .kind(SpanKind::Server)
+            .service("api")
+            .ns(100, 200)
+            .build()])],
+    );
     let list = store.search_traces(&all_traces()).unwrap();
     assert_eq!(
         list,
@@ -66,7 +65,7 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
             error_count: 1,
         }]
     );
-    let spans = store.trace(&format!("{:032x}", 1)).unwrap();
+    let spans = whole_trace(&store, &format!("{:032x}", 1)).unwrap();
     assert_eq!(
         spans.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         ["GET /users", "db query"]
@@ -76,13 +75,16 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
 #[test]
 fn search_filters() {
     let store = SqliteStore::in_memory().unwrap();
-    let mut slow = span(1, 1, None, "slow", 1_000, 50_000_000);
+    let mut slow =
+        span(1, 1, "slow").kind(SpanKind::Server).service("api").ns(1_000, 50_000_000).build();
     slow.attributes
         .push(KeyValue { key: "http.route".into(), value: AttrValue::String("/a".into()) });
-    let mut failing = span(2, 2, None, "failing", 2_000, 3_000);
+    let mut failing =
+        span(2, 2, "failing").kind(SpanKind::Server).service("api").ns(2_000, 3_000).build();
     failing.status.code = StatusCode::Error;
     failing.service = "worker".into();
-    let mut counted = span(3, 3, None, "fast", 3_000, 4_000);
+    let mut counted =
+        span(3, 3, "fast").kind(SpanKind::Server).service("api").ns(3_000, 4_000).build();
     counted.attributes.push(KeyValue { key: "retry.attempt".into(), value: AttrValue::Int(2) });
     write(&store, vec![batch(vec![slow, failing, counted])]);
 
@@ -142,7 +144,12 @@ fn service_errors_and_percentiles_add_up_across_exports_of_one_trace() {
     // second upserts the same trace_ops row and merges histograms in SQL); 7 fail.
     let spans: Vec<Span> = (1..=100u8)
         .map(|i| {
-            let mut s = span(9, i, Some(1), "work", 0, u64::from(i) * 1_000_000);
+            let mut s = span(9, i, "work")
+                .parent(1)
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(0, u64::from(i) * 1_000_000)
+                .build();
             if i % 15 == 0 {
                 s.status.code = StatusCode::Error;
             }
@@ -164,10 +171,10 @@ fn service_errors_and_percentiles_add_up_across_exports_of_one_trace() {
 #[test]
 fn duplicate_spans_from_retried_exports_are_shown_once() {
     let store = SqliteStore::in_memory().unwrap();
-    let s = span(1, 1, None, "root", 1, 2);
+    let s = span(1, 1, "root").kind(SpanKind::Server).service("api").ns(1, 2).build();
     write(&store, vec![batch(vec![s.clone()])]);
     write(&store, vec![batch(vec![s])]);
-    assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap().len(), 1);
+    assert_eq!(whole_trace(&store, &format!("{:032x}", 1)).unwrap().len(), 1);
 }
 
 #[test]
@@ -187,7 +194,14 @@ fn a_version_2_store_gains_service_latency_on_upgrade() {
     let store = SqliteStore::open(&dir).unwrap();
     let before = store.services().unwrap();
     assert_eq!(before, vec![ServiceSummary { span_count: 5, ..ServiceSummary::new("api") }]);
-    write(&store, vec![batch(vec![span(8, 1, None, "new", 0, 1_000)])]);
+    write(
+        &store,
+        vec![batch(vec![span(8, 1, "new")
+            .kind(SpanKind::Server)
+            .service("api")
+            .ns(0, 1_000)
+            .build()])],
+    );
     let after = &store.services().unwrap()[0];
     assert_eq!((after.span_count, after.p50_ns), (6, Some(992)), "percentiles of what has them");
     drop(store);
@@ -200,11 +214,18 @@ fn data_survives_reopening_and_newer_schemas_are_refused() {
     let _ = std::fs::remove_dir_all(&dir);
     {
         let store = SqliteStore::open(&dir).unwrap();
-        write(&store, vec![batch(vec![span(9, 1, None, "kept", 1, 2)])]);
+        write(
+            &store,
+            vec![batch(vec![span(9, 1, "kept")
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(1, 2)
+                .build()])],
+        );
     }
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.total_spans(), 1);
-    assert_eq!(store.trace(&format!("{:032x}", 9)).unwrap()[0].name, "kept");
+    assert_eq!(whole_trace(&store, &format!("{:032x}", 9)).unwrap()[0].name, "kept");
     drop(store);
 
     let conn = Connection::open(dir.join("otelscope.db")).unwrap();
@@ -232,7 +253,12 @@ fn store_at_version(name: &str, version: i64, trace_columns: &str) -> std::path:
     let dir = temp_dir(name);
     let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
     schema::migrate_to(&mut conn, name, version).unwrap();
-    let chunk = serde_json::to_vec(&[span(1, 1, None, "old", 1, 2)]).unwrap();
+    let chunk = serde_json::to_vec(&[span(1, 1, "old")
+        .kind(SpanKind::Server)
+        .service("api")
+        .ns(1, 2)
+        .build()])
+    .unwrap();
     conn.execute(
         "INSERT INTO span_chunks (trace_id, span_count, spans) VALUES (?1, 1, ?2)",
         params![format!("{:032x}", 1), chunk],
@@ -260,9 +286,17 @@ fn one_failing_batch_leaves_the_others_of_its_group_committed() {
         .unwrap();
     let results = store
         .write(&[
-            batch(vec![span(1, 1, None, "first", 1, 2)]),
-            batch(vec![span(2, 1, None, "refused", 1, 2), span(2, 2, Some(1), "child", 1, 2)]),
-            batch(vec![span(3, 1, None, "third", 1, 2)]),
+            batch(vec![span(1, 1, "first").kind(SpanKind::Server).service("api").ns(1, 2).build()]),
+            batch(vec![
+                span(2, 1, "refused").kind(SpanKind::Server).service("api").ns(1, 2).build(),
+                span(2, 2, "child")
+                    .parent(1)
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(1, 2)
+                    .build(),
+            ]),
+            batch(vec![span(3, 1, "third").kind(SpanKind::Server).service("api").ns(1, 2).build()]),
         ])
         .unwrap();
     assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
@@ -300,7 +334,14 @@ fn the_data_directory_and_its_files_are_owner_only() {
     let fresh = dir.join("new/store");
     for dir in [&dir, &fresh] {
         let store = SqliteStore::open(dir).unwrap();
-        write(&store, vec![batch(vec![span(1, 1, None, "GET /", 1, 2)])]);
+        write(
+            &store,
+            vec![batch(vec![span(1, 1, "GET /")
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(1, 2)
+                .build()])],
+        );
         assert_eq!(mode(dir), 0o700, "{}", dir.display());
         for file in ["otelscope.db", "otelscope.db-wal", "otelscope.db-shm", "otelscope.lock"] {
             assert_eq!(mode(&dir.join(file)), 0o600, "{file} in {}", dir.display());
@@ -315,7 +356,16 @@ fn damaged_databases_are_refused_and_left_untouched() {
     let dir = temp_dir("damaged");
     {
         let store = SqliteStore::open(&dir).unwrap();
-        let spans = (1..=200u8).map(|i| span(1, i, Some(1), &"x".repeat(500), 1, 2)).collect();
+        let spans = (1..=200u8)
+            .map(|i| {
+                span(1, i, &"x".repeat(500))
+                    .parent(1)
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(1, 2)
+                    .build()
+            })
+            .collect();
         write(&store, vec![batch(spans)]);
     }
     let db = dir.join("otelscope.db");
@@ -341,7 +391,7 @@ fn damaged_databases_are_refused_and_left_untouched() {
     match SqliteStore::open(&dir) {
         Err(error) => assert!(matches!(error, StoreError::Open { .. }), "{error}"),
         // The damage may lie in pages opening does not read: then reading says so.
-        Ok(store) => assert!(store.trace(&format!("{:032x}", 1)).is_err()),
+        Ok(store) => assert!(whole_trace(&store, &format!("{:032x}", 1)).is_err()),
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -353,7 +403,7 @@ fn a_version_3_store_keeps_its_data_and_counts_it_as_received_at_the_upgrade() {
     let now = crate::ingest::now_ns();
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(week, now, 1_000).unwrap(), 0, "1970 spans stay a week");
-    assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
+    assert_eq!(whole_trace(&store, &format!("{:032x}", 1)).unwrap()[0].name, "old");
     assert_eq!(store.enforce_retention(week, now + 8 * DAY_NS, 1_000).unwrap(), 1);
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -427,10 +477,10 @@ fn a_version_7_store_folds_the_traces_it_had_pending() {
 fn a_version_4_store_keeps_its_data_and_starts_its_rollups_empty() {
     let dir = store_at_version("v4", 4, "1, 2, 1, 0, 'api', 'old', 1, 5, 10");
     let store = SqliteStore::open(&dir).unwrap();
-    assert_eq!(store.trace(&format!("{:032x}", 1)).unwrap()[0].name, "old");
+    assert_eq!(whole_trace(&store, &format!("{:032x}", 1)).unwrap()[0].name, "old");
     let all = CacheQuery { until_ns: 100, step_ns: 10_000_000_000, ..CacheQuery::default() };
     assert!(store.cache(&all).unwrap().rows.is_empty());
-    let mut hit = span(2, 1, None, "get", 1, 2);
+    let mut hit = span(2, 1, "get").kind(SpanKind::Server).service("api").ns(1, 2).build();
     hit.attributes.push(KeyValue { key: "cache.hit".into(), value: AttrValue::Bool(true) });
     write(&store, vec![batch(vec![hit])]);
     assert_eq!(store.cache(&all).unwrap().rows[0].hits, 1);

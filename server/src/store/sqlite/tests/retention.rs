@@ -14,14 +14,28 @@ fn service_stats_follow_retention() {
     // fast spans.
     let mut old: Vec<Span> = (1..=10u8)
         .map(|i| {
-            let mut s = span(1, i, Some(1), "slow", 1_000, 1_000 + 100_000_000);
+            let mut s = span(1, i, "slow")
+                .parent(1)
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(1_000, 1_000 + 100_000_000)
+                .build();
             s.status.code = StatusCode::Error;
             s
         })
         .collect();
     old[9].service = "batch".into();
     write(&store, vec![batch(old)]);
-    let new: Vec<Span> = (1..=10u8).map(|i| span(2, i, Some(1), "fast", 5_000, 6_000)).collect();
+    let new: Vec<Span> = (1..=10u8)
+        .map(|i| {
+            span(2, i, "fast")
+                .parent(1)
+                .kind(SpanKind::Server)
+                .service("api")
+                .ns(5_000, 6_000)
+                .build()
+        })
+        .collect();
     write(&store, vec![batch(new)]);
     let before = store.services().unwrap();
     assert_eq!(before.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["api", "batch"]);
@@ -52,8 +66,17 @@ fn retention_drops_oldest_whole_traces_first() {
         write(
             &store,
             vec![batch(vec![
-                span(t, 1, None, "root", start, start + 10),
-                span(t, 2, Some(1), "child", start, start + 5),
+                span(t, 1, "root")
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(start, start + 10)
+                    .build(),
+                span(t, 2, "child")
+                    .parent(1)
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(start, start + 5)
+                    .build(),
             ])],
         );
     }
@@ -62,7 +85,7 @@ fn retention_drops_oldest_whole_traces_first() {
     assert_eq!(store.enforce_retention(by_count, 10_000, 1_000).unwrap(), 4);
     assert_eq!(store.total_spans(), 6);
     assert_eq!(ids(&store.search_traces(&all_traces()).unwrap()), ["05", "04", "03"]);
-    assert!(store.trace(&format!("{:032x}", 1)).unwrap().is_empty());
+    assert!(whole_trace(&store, &format!("{:032x}", 1)).unwrap().is_empty());
 
     let by_age = Retention { max_age_ns: 1_500, ..Retention::UNBOUNDED };
     assert_eq!(
@@ -81,9 +104,17 @@ fn age_counts_from_receipt_not_from_the_senders_clock() {
     let year_2018 = 1_530_000_000 * 1_000_000_000u64;
     let year_2262 = i64::MAX as u64 - 1;
     // Replayed 2018 data, received now; and a span dated 2262, received 30 days ago.
-    let mut replayed = batch(vec![span(1, 1, None, "replayed", year_2018, year_2018 + 5)]);
+    let mut replayed = batch(vec![span(1, 1, "replayed")
+        .kind(SpanKind::Server)
+        .service("api")
+        .ns(year_2018, year_2018 + 5)
+        .build()]);
     replayed.received_ns = now;
-    let mut future = batch(vec![span(2, 1, None, "future", year_2262, year_2262)]);
+    let mut future = batch(vec![span(2, 1, "future")
+        .kind(SpanKind::Server)
+        .service("api")
+        .ns(year_2262, year_2262)
+        .build()]);
     future.received_ns = now - 30 * DAY_NS;
     // In the order of receipt, as the writer takes them (it keeps receipts increasing).
     write(&store, vec![future, replayed]);
@@ -133,7 +164,12 @@ fn the_size_bound_drops_the_oldest_received_until_it_holds() {
     for t in 1..=200u8 {
         let spans = (1..=20u8)
             .map(|i| {
-                let mut s = span(t, i, Some(1), "op", u64::from(t), u64::from(t) + 1);
+                let mut s = span(t, i, "op")
+                    .parent(1)
+                    .kind(SpanKind::Server)
+                    .service("api")
+                    .ns(u64::from(t), u64::from(t) + 1)
+                    .build();
                 s.attributes = vec![KeyValue {
                     key: "noise".into(),
                     value: AttrValue::String(format!(

@@ -1,0 +1,133 @@
+//! The `Store` contract as known-answer tests, written once against `&dyn Store`: every method
+//! of the trait, with the exact answers spelled out (not recomputed by the code under test).
+//!
+//! A backend runs the whole suite with one line in `store_conformance.rs`:
+//! `conformance!(name, || Backend::new(MyStore::new()))`, which makes one `#[test]` per case.
+//! Each case gets a fresh, empty store. Times are Unix ns from `T` (1,000 s, a rollup bucket's
+//! start); durations under 16 ns are what latency histograms keep exactly, so percentiles are
+//! exact numbers here.
+
+pub mod signals;
+pub mod traces;
+pub mod trim;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use otelscope_app::model::{AttrValue, Span};
+use otelscope_server::store::{Store, WriteBatch};
+
+/// One backend under test, with whatever must outlive it (a temporary directory).
+pub struct Backend {
+    pub store: Box<dyn Store>,
+    _dir: Option<TempDir>,
+}
+
+impl Backend {
+    pub fn new(store: impl Store) -> Backend {
+        Backend { store: Box::new(store), _dir: None }
+    }
+
+    /// A store that lives in `dir` (removed with the backend).
+    pub fn in_dir(dir: TempDir, open: impl FnOnce(&Path) -> Box<dyn Store>) -> Backend {
+        Backend { store: open(&dir.0), _dir: Some(dir) }
+    }
+}
+
+/// A fresh directory under the system's temporary one, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("otelscope-conformance-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The suite's clock origin: 1,000 s after the epoch, the start of a 10 s rollup bucket.
+pub const T: u64 = 1_000_000_000_000;
+pub const MS: u64 = 1_000_000;
+
+/// The id of trace `n` as the store keeps it.
+pub fn tid(n: u32) -> String {
+    format!("{n:032x}")
+}
+
+/// Stores `batch` as a receiver hands it over (prepared); it must succeed.
+pub fn store_batch(store: &dyn Store, mut batch: WriteBatch) {
+    batch.prepare().unwrap();
+    let results = store.write(&[batch]).unwrap();
+    assert_eq!(results.len(), 1);
+    for result in results {
+        result.unwrap();
+    }
+}
+
+/// Stores `spans` received at `received_ns`.
+pub fn store_spans(store: &dyn Store, received_ns: u64, spans: Vec<Span>) {
+    store_batch(store, WriteBatch { received_ns, spans, ..WriteBatch::default() });
+}
+
+pub fn text(s: &str) -> AttrValue {
+    AttrValue::String(s.into())
+}
+
+/// One `#[test]` per case of the suite for the backend `make` builds; see the module docs.
+macro_rules! conformance {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn store() -> $crate::conformance::Backend {
+                ($make)()
+            }
+
+            conformance!(@cases
+                traces::write_answers_each_batch_in_order,
+                traces::trace_version_is_the_stored_span_count,
+                traces::trace_chunks_page_in_arrival_order,
+                traces::services_are_sorted_with_counts_and_percentiles,
+                traces::operations_are_distinct_sorted_and_limited,
+                traces::operation_stats_are_slowest_first_over_newest_rows,
+                traces::search_without_filters_is_newest_first_and_limited,
+                traces::search_by_service_and_name_matches_any_span,
+                traces::search_by_duration_is_inclusive,
+                traces::search_by_error,
+                traces::search_by_attributes_compares_text,
+                traces::search_by_start_range_is_inclusive,
+                traces::own_services_only_when_asked_or_named,
+                traces::count_is_capped_and_unknown_with_attributes,
+                signals::logs_are_newest_first_by_every_filter,
+                signals::metrics_catalog_and_series,
+                signals::cache_rows_and_miss_examples,
+                signals::retry_rows_and_examples,
+                signals::flames_fold_once_settled_and_answer_alike,
+                signals::profiles_are_kept_listed_read_and_deleted,
+                trim::retention_by_receipt,
+                trim::retention_by_count_goes_by_budget,
+                trim::retention_by_bytes,
+            );
+        }
+    };
+    (@cases $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                let backend = store();
+                $crate::conformance::$module::$case(&*backend.store);
+            }
+        )*
+    };
+}
