@@ -64,7 +64,7 @@ pub fn otlp_cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::CONTENT_ENCODING,
-                HeaderName::from_static(crate::ingest::http::OTLP_HEADER),
+                HeaderName::from_static(crate::auth::OTLP_HEADER),
             ])
             .max_age(std::time::Duration::from_secs(3600)),
     )

@@ -170,7 +170,7 @@ pub fn api_router(state: AppState) -> Router {
 pub fn otlp_http_router(state: AppState) -> Router {
     let origins = state.cors_origins.clone();
     let loopback_only = state.loopback_host_only;
-    let router = ingest::http::routes()
+    let router = ingest::otlp_http_routes()
         .layer(from_fn_with_state(state.clone(), auth::otlp))
         .with_state(state);
     let router = if loopback_only {

@@ -1,5 +1,82 @@
 //! Shared helpers of the end-to-end tests: the real `otelscope` binary as a child process,
 //! headless Chromium through chromedriver, an Xvfb display, and the artefacts folder.
+//!
+//! # Which test covers what
+//!
+//! - `demo.rs`: `serve --demo` against a `redis-server` the test starts: L1 and L2 hit rates (spans
+//!   and metrics) strictly between 0 and 1, resends, give-ups and circuit-open rejections, keys in
+//!   that Redis; a private `redis-server` gone after SIGTERM and after SIGKILL of otelscope; the
+//!   in-process L2 without `redis-server` on `PATH`. `support/demo.rs` (`DemoRun`, `TestRedis`,
+//!   `wait_for_demo_data`) is shared with the UI tests of the Cache and Retries pages.
+//! - `benches/demo_cpu.rs`: the CPU share of `serve --demo` at its default rate against plain
+//!   `serve`, in one run (`make bench`).
+//! - `support/`: the real binary as a child process, headless Chromium via chromedriver +
+//!   fantoccini, Xvfb and X tools; a window is closed with `WM_DELETE_WINDOW`, repeated each second
+//!   until the process exits (without a window manager, GTK sometimes ignores the first).
+//! - `web.rs`: the WASM app in Chromium (client-side navigation, 404, a server that goes away);
+//!   `desktop.rs` (the in-process server: the empty list names the endpoint from its ready line,
+//!   and a span sent there appears), `desktop_trace.rs`, `desktop_live.rs`: the window under Xvfb
+//!   (`support::display::DesktopWindow`; one test binary each, so WebKit instances never overlap),
+//!   screenshots and `--dump-dom` DOMs kept in `tests/artifacts/`.
+//! - `huge_trace.rs`: a 1,000,000-span trace sent in 200 requests, then read back as a stream:
+//!   every span id once, and the server's peak RSS (VmHWM, reset before the read) grows by less
+//!   than the bound above.
+//! - `support/insights.rs`: `assert_pages_match_api` (a page's HTML or DOM, from any renderer,
+//!   shows exactly the numbers of `/api/v1/cache` and `/api/v1/retries`), `assert_text_not_markup`,
+//!   and `fixture_server` (cache and retry spans with hostile names sent through the official Rust
+//!   exporter).
+//! - `insights_ui.rs`: the cache and retries pages in Chromium and as `/ssr/...` pages against the
+//!   API; `desktop_cache.rs`, `desktop_retries.rs`: the same in the window's `--dump-dom` DOM.
+//! - `a11y.rs`: every view with the demo's data (`support/views.rs`, shared with `make
+//!   screenshots`, `examples/screenshots.rs`): axe-core (npm, pinned, installed by
+//!   `scripts/setup.sh`) finds no serious or critical violation in either theme, and no view is
+//!   wider than a 1400, 1000, 800 or 600 px window.
+//! - `trace_views_ui.rs`: span details (start offset, exception, folded value, keys' share at 1400
+//!   and 800 px, copy buttons, logs link), service colours and legend, critical-path parts, start
+//!   times with dates and the zone switch, the scatter's axes, a refused filter kept in its field
+//!   (app and SSR), find in trace, the URL following the selection, the trace-id box, the
+//!   reconnecting banner, the theme switch remembered.
+//! - `traces_ui.rs`: trace search → waterfall → collapse → span search → reload in Chromium,
+//!   hostile span strings as text, the light preview of a large trace and span links, live
+//!   pause/resume and the "data changed" indicator.
+//! - `selftrace_ui.rs`: in Chromium, opening a trace from `/traces` makes one `otelscope-ui` trace
+//!   (`navigate /traces/{trace_id}`, its render, the client span `GET /api/v1/traces/{trace_id}`
+//!   with route, status and size) whose call the server's span continues, with its store query
+//!   below; `/self` lists the navigation (app and `/ssr/self`); an idle `/traces` makes at most 150
+//!   self spans a minute (measured over 30 s); `--self-telemetry off`: the page's meta, `data-ui-
+//!   tracing="off"`, no self spans. `desktop_selftrace.rs`: the window on `/self` of a running
+//!   server sends `otelscope.platform = desktop` spans joined the same way and lists its own
+//!   navigation. `support/selftrace.rs`: `joined_ui_trace`.
+//! - `flame_ui.rs`: a trace's flame graph in Chromium and as `/ssr/...` pages against
+//!   `/api/v1/flamegraph` (every frame's name, total and self; focus details; click zoom to the
+//!   URL's path; search share; sandwich; hostile names as text); an operation over a range picked
+//!   in the app's form and as SSR, a diff's legend, the not-found and bad-filter states; a profile
+//!   imported with the file picker (a refusal shown word for word, then its frames as the API says,
+//!   SSR without the control) and a 1 s CPU profile taken and opened; `desktop_flame.rs`: the same
+//!   frames in the window's DOM; `support/flame.rs`: the fixture (hostile span names through the
+//!   official exporter) and frame readers.
+//! - `benches/flame.rs`: a folded profile of 100,000 distinct stacks imported, then `/profile?id=`
+//!   in Chromium: first paint of the frames (after the answer: decode, layout, draw), frames in the
+//!   DOM, a zoom click (`make bench`).
+//! - `waterfall_keys.rs`: the readable waterfall on one known trace in Chromium and at `/ssr/...`:
+//!   ruler and minimap ticks, labels inside/right/left of bars, the error edge, event ticks (a
+//!   hostile event name as text), keyboard navigation past the rows in the DOM.
+//! - `benches/waterfall.rs`: large traces (1k/10k/100k spans) in Chromium: first paint with a
+//!   timeline of where it went, collapse/expand, scroll, SSR (`make bench`).
+//! - `otlp.rs`, `signals.rs`: the official Rust exporters (HTTP protobuf, HTTP JSON, gRPC; gzip
+//!   too) for traces, logs, metrics.
+//! - `python_sdk.rs` + `python/send.py`: the official Python SDK and exporters (venv made by
+//!   `scripts/setup.sh`).
+//! - `durability.rs`: acknowledged batches survive `kill -9`.
+//! - `hostile.rs`: bodies built to balloon (a 1 KB gzip metrics body, 32 MiB of empty log records
+//!   on HTTP and gRPC, gRPC without the key) checked by the server's peak RSS; trickling senders;
+//!   2018 and 2262 timestamps; a second server on one directory; a damaged database.
+//! - `faults.rs`: overload past capacity (refusals carry `Retry-After`, queries answer, every
+//!   acknowledged span is stored); a tmpfs data directory that fills up (503, nothing acknowledged
+//!   lost) and frees (recovers without a restart).
+//! - `support/load.rs`: the open-loop OTLP load generator (HTTP and gRPC together, with a query
+//!   prober) shared by `faults.rs` and `benches/load.rs` (`make soak`: twice the measured capacity
+//!   for minutes).
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -15,6 +15,7 @@ impl Source {
             || p.starts_with("server/benches/")
             || p.starts_with("fuzz/")
             || p.ends_with("tests.rs")
+            || p.contains("/tests/")
     }
 
     /// The shipped product: the app and the server library and binary.

@@ -120,7 +120,11 @@ pub fn unexpected(circles: Vec<Vec<String>>, allowed: &[(&[&str], &str)]) -> Vec
 
 fn module_of(path: &str) -> Option<Vec<String>> {
     let rest = path.strip_prefix("server/src/")?;
-    if path.ends_with("tests.rs") || rest == "main.rs" || rest.starts_with("bin/") {
+    if path.ends_with("tests.rs")
+        || path.contains("/tests/")
+        || rest == "main.rs"
+        || rest.starts_with("bin/")
+    {
         return None;
     }
     let rest = rest.strip_suffix(".rs")?;

@@ -20,11 +20,15 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::ingest::http::OTLP_HEADER;
 use crate::AppState;
 use refuse::{too_many_guesses, unauthenticated};
+
 /// The session cookie: a random token from `Sessions`, never the key.
 pub const COOKIE: &str = "otelscope_session";
+
+/// The header OTLP senders put the API key in (checked here; gRPC reads the same key from
+/// its metadata).
+pub const OTLP_HEADER: &str = "x-otlp-api-key";
 
 /// The configured key, shared by the middlewares; `None` means no authentication. Only the
 /// key's SHA-256 digest is kept: presented keys are hashed and the digests compared, so

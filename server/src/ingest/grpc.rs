@@ -83,7 +83,7 @@ async fn admit(
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export" => Msg::ExportMetrics,
         "/opentelemetry.proto.collector.logs.v1.LogsService/Export" => Msg::ExportLogs,
         // Not an OTLP method: answered here with the fix (tonic would say only UNIMPLEMENTED).
-        path => return grpc_error(super::port::misdirected_grpc(&state, path)),
+        path => return grpc_error(super::misdirected::misdirected_grpc(&state, path)),
     };
     let limits = &state.ingest_limits;
     let deadline = Instant::now() + limits.body_timeout;
@@ -114,8 +114,8 @@ async fn admit(
 
 /// The key check of every port (one throttle for all): `None` when the request may go on.
 fn check_key(state: &AppState, parts: &axum::http::request::Parts) -> Option<Status> {
-    use super::http::OTLP_HEADER;
     use crate::auth::KeyCheck;
+    use crate::auth::OTLP_HEADER;
     if !state.api_key.is_set() {
         return None;
     }

@@ -26,17 +26,14 @@ use crate::AppState;
 /// Seconds a refused sender is asked to wait.
 const RETRY_AFTER_SECS: &str = "1";
 
-/// The header OTLP senders put the API key in (`auth` checks it; gRPC reads the same key from
-/// its metadata).
-pub const OTLP_HEADER: &str = "x-otlp-api-key";
+pub use crate::auth::OTLP_HEADER;
 
-/// All three signals (the OTLP/HTTP port).
-/// Any other path is answered with the ones that work (`port::misdirected_http`).
+/// All three signals (the OTLP/HTTP port; `ingest::otlp_http_routes` adds the answer to any
+/// other path).
 pub fn routes() -> Router<AppState> {
     traces_route()
         .route("/v1/metrics", post(export::<Metrics>))
         .route("/v1/logs", post(export::<Logs>))
-        .fallback(super::port::misdirected_http)
 }
 
 /// Traces only (same-origin on the UI port, for the UI's own spans).

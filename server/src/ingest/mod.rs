@@ -8,8 +8,15 @@ pub mod fuzzing;
 pub mod grpc;
 pub mod http;
 pub mod memory;
+mod misdirected;
 mod pipeline;
 pub mod port;
 pub(crate) mod signal;
 
 pub use pipeline::{now_ns, Ingest, IngestError, IngestSettings, WriterState};
+
+/// The OTLP/HTTP port's routes: the three signals (`http::routes`), and for any other path an
+/// answer that names the ones that work (`misdirected`).
+pub fn otlp_http_routes() -> axum::Router<crate::AppState> {
+    http::routes().fallback(misdirected::misdirected_http)
+}

@@ -186,8 +186,11 @@ pub fn retry_rows_and_examples(store: &dyn Store) {
     );
     assert_eq!(row.attempts, Counts([(1, 2), (3, 1)].into()));
     assert_eq!(row.tries, Counts::default());
-    let mut examples: Vec<(String, String)> =
-        rows.examples.iter().map(|(_, _, kind, trace)| (kind.as_str().to_owned(), trace.clone())).collect();
+    let mut examples: Vec<(String, String)> = rows
+        .examples
+        .iter()
+        .map(|(_, _, kind, trace)| (kind.as_str().to_owned(), trace.clone()))
+        .collect();
     examples.sort();
     assert_eq!(
         examples,

@@ -133,7 +133,6 @@ fn folded(text: String) -> Element {
     }
 }
 
-
 #[cfg(test)]
 #[path = "details_tests.rs"]
 mod details_tests;

@@ -16,6 +16,9 @@ pub struct RowMarks {
     pub cache_hit: Option<bool>,
     /// The attempt index (0 = first try), as [`attempt_index`] reads it.
     pub attempt: Option<u64>,
+    /// Whether the row shows its attempt: a retry, the first try of a retried call, or a span
+    /// that says `retry.attempt`; a plain HTTP call (attempt 0, nothing after it) shows none.
+    pub show_attempt: bool,
     /// Time from the end of the previous attempt (same parent, same name) to the start of this
     /// one, a retry (index past 0).
     pub wait_ns: Option<u64>,
@@ -45,19 +48,27 @@ pub fn row_marks(spans: &[Span], layout: &Layout) -> Vec<RowMarks> {
         mark.cache_hit = cache_hit(span);
         mark.attempt = attempt_index(span).map(u64::from);
         if let Some(index) = mark.attempt {
+            mark.show_attempt =
+                index > 0 || span.attributes.iter().any(|kv| kv.key == "retry.attempt");
             mark.backoff_ms = backoff_ms(span, 0);
+            let mut retried = None;
             if let Some(parent) = parent {
-                if let Some(previous) = last_attempt[parent] {
-                    let previous = &spans[layout.rows[previous].span];
+                if let Some(previous_row) = last_attempt[parent] {
+                    let previous = &spans[layout.rows[previous_row].span];
                     // A first try starts a call of its own: no wait before it.
                     if index > 0 && previous.name == span.name && span.start_ns >= previous.end_ns {
                         mark.wait_ns = Some(span.start_ns - previous.end_ns);
+                        retried = Some(previous_row);
                     }
                 }
                 if mark.backoff_ms.is_none() && index > 0 {
                     mark.backoff_ms = backoff_ms(&spans[layout.rows[parent].span], index - 1);
                 }
                 last_attempt[parent] = Some(i);
+            }
+            // The try this one repeats shows its number too.
+            if let Some(previous_row) = retried {
+                marks[previous_row].show_attempt = true;
             }
         }
         parents.push(i);
@@ -214,7 +225,16 @@ mod tests {
             get("b", Some(1), 20, 30),
             get("c", Some(2), 40, 50),
         ]);
-        let summary: Vec<_> = rows.iter().map(|(_, m)| (m.attempt, m.backoff_ms)).collect();
-        assert_eq!(summary, [(None, None), (Some(0), None), (Some(1), None), (Some(2), None)]);
+        let summary: Vec<_> =
+            rows.iter().map(|(_, m)| (m.attempt, m.show_attempt, m.backoff_ms)).collect();
+        assert_eq!(
+            summary,
+            [
+                (None, false, None),
+                (Some(0), true, None),
+                (Some(1), true, None),
+                (Some(2), true, None)
+            ]
+        );
     }
 }

@@ -112,7 +112,7 @@ pub(crate) fn WaterfallRow(
                         if hit { "hit" } else { "miss" }
                     }
                 }
-                if let Some(index) = marks.attempt {
+                if let Some(index) = marks.attempt.filter(|_| marks.show_attempt) {
                     span { class: "badge attempt", title: "Attempt index {index} (0 is the first try)", "attempt {index + 1}" }
                 }
                 if let Some(ms) = marks.backoff_ms {

@@ -3,7 +3,6 @@
 //! in the prepare step on the receiving thread (`cache`, `retry`); the writer only upserts the
 //! rows (`sql`), so no query decodes span chunks. `flame` folds settled traces into stacks.
 
-mod attrs;
 mod bucket;
 mod cache;
 mod counts;

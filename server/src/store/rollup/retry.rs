@@ -19,10 +19,10 @@ use std::collections::{BTreeMap, HashMap};
 use otelscope_app::model::shapes::{attempt_index as attempt_of, is_retry_event, retry_delay_ms};
 use otelscope_app::model::{RetryExampleKind, Span};
 
-use super::attrs::{attr_int, attr_str};
 use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
 use super::counts::Counts;
 use crate::store::latency::Histogram;
+use otelscope_app::model::shapes::{attr_int, attr_str};
 
 /// One row of `retry_rollup`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
