@@ -12,8 +12,8 @@ fn s(v: &str) -> AttrValue {
     AttrValue::String(v.into())
 }
 
-fn span(attrs: Vec<KeyValue>) -> Span {
-    Span { attributes: attrs, ..Span::new("t", "s", "GET") }
+fn with_attrs(attributes: Vec<KeyValue>) -> Span {
+    Span { attributes, ..super::fixture::span("t", "s", "GET").build() }
 }
 
 fn client(attrs: Vec<KeyValue>) -> Span {
@@ -42,7 +42,7 @@ fn an_http_client_span_without_a_resend_count_is_the_first_try() {
 
 #[test]
 fn attempts_need_an_index_or_an_http_client() {
-    assert_eq!(attempt_index(&span(vec![kv("retry.attempt", AttrValue::Int(3))])), Some(3));
+    assert_eq!(attempt_index(&with_attrs(vec![kv("retry.attempt", AttrValue::Int(3))])), Some(3));
     // `retry.attempt` wins over a resend count, and a bad one is no attempt at all.
     let both = client(vec![
         kv("http.request.method", s("GET")),
@@ -50,14 +50,14 @@ fn attempts_need_an_index_or_an_http_client() {
         kv("http.request.resend_count", AttrValue::Int(4)),
     ]);
     assert_eq!(attempt_index(&both), Some(1));
-    assert_eq!(attempt_index(&span(vec![kv("retry.attempt", AttrValue::Int(-1))])), None);
+    assert_eq!(attempt_index(&with_attrs(vec![kv("retry.attempt", AttrValue::Int(-1))])), None);
     let negative_resend = client(vec![
         kv("http.request.method", s("GET")),
         kv("http.request.resend_count", AttrValue::Int(-2)),
     ]);
     assert_eq!(attempt_index(&negative_resend), None);
     // A server span, a client without an HTTP method, a method that is not a string.
-    assert_eq!(attempt_index(&span(vec![kv("http.request.method", s("GET"))])), None);
+    assert_eq!(attempt_index(&with_attrs(vec![kv("http.request.method", s("GET"))])), None);
     assert_eq!(attempt_index(&client(vec![])), None);
     assert_eq!(attempt_index(&client(vec![kv("http.method", AttrValue::Bool(true))])), None);
 }
@@ -84,7 +84,7 @@ fn retry_delays_are_finite_non_negative_numbers_of_retry_events() {
 
 #[test]
 fn cache_lookups_are_boolean_hits_named_and_layered() {
-    let lookup = span(vec![
+    let lookup = with_attrs(vec![
         kv("cache.hit", AttrValue::Bool(false)),
         kv("cache.name", s("products")),
         kv("cache.layer", s("l1")),
@@ -93,9 +93,9 @@ fn cache_lookups_are_boolean_hits_named_and_layered() {
         (cache_hit(&lookup), cache_name(&lookup), cache_layer(&lookup)),
         (Some(false), "products", "l1")
     );
-    let bare = span(vec![kv("cache.hit", AttrValue::Bool(true))]);
+    let bare = with_attrs(vec![kv("cache.hit", AttrValue::Bool(true))]);
     assert_eq!((cache_hit(&bare), cache_name(&bare), cache_layer(&bare)), (Some(true), "GET", ""));
-    assert_eq!(cache_hit(&span(vec![kv("cache.hit", s("true"))])), None);
+    assert_eq!(cache_hit(&with_attrs(vec![kv("cache.hit", s("true"))])), None);
 }
 
 #[test]

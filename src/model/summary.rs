@@ -59,13 +59,9 @@ mod tests {
     use super::*;
     use crate::model::StatusCode;
 
-    fn span(id: &str, parent: Option<&str>, start_ns: u64, end_ns: u64) -> Span {
-        Span {
-            parent_span_id: parent.map(Into::into),
-            start_ns,
-            end_ns,
-            ..Span::new("t", id, format!("op {id}"))
-        }
+    fn node(id: &str, parent: Option<&str>, start_ns: u64, end_ns: u64) -> Span {
+        let name = format!("op {id}");
+        crate::model::fixture::span("t", id, &name).parent_opt(parent).ns(start_ns, end_ns).build()
     }
 
     /// `head, has_root` of `spans` in this order and reversed (the arrival order never counts).
@@ -78,9 +74,9 @@ mod tests {
 
     #[test]
     fn times_and_counts() {
-        let mut failed = span("b", Some("a"), 5, 3);
+        let mut failed = node("b", Some("a"), 5, 3);
         failed.status.code = StatusCode::Error;
-        let spans = [span("a", None, 10, 20), failed, span("c", Some("a"), 12, 30)];
+        let spans = [node("a", None, 10, 20), failed, node("c", Some("a"), 12, 30)];
         let facts = trace_facts(&spans).unwrap();
         let got = (facts.start_ns, facts.end_ns, facts.duration_ns());
         assert_eq!(got, (5, 30, 25), "an end before its start counts as the start");
@@ -91,14 +87,14 @@ mod tests {
     #[test]
     fn the_root_names_the_trace_and_ties_break_by_start_then_span_id() {
         // A root wherever it arrives, even after earlier spans.
-        assert_eq!(head(&[span("b", Some("a"), 1, 2), span("a", None, 5, 9)]), ("a".into(), true));
+        assert_eq!(head(&[node("b", Some("a"), 1, 2), node("a", None, 5, 9)]), ("a".into(), true));
         // Without one, the earliest span; on a tie the smallest span id. The trace page once
         // took the first root in arrival order and the server the first earliest span in
         // arrival order, so the two could name the trace differently.
         let no_root =
-            [span("c", Some("x"), 3, 4), span("b", Some("x"), 3, 4), span("d", Some("x"), 7, 8)];
+            [node("c", Some("x"), 3, 4), node("b", Some("x"), 3, 4), node("d", Some("x"), 7, 8)];
         assert_eq!(head(&no_root), ("b".into(), false));
-        let two_roots = [span("r2", None, 4, 9), span("r1", None, 4, 9), span("r0", None, 6, 9)];
+        let two_roots = [node("r2", None, 4, 9), node("r1", None, 4, 9), node("r0", None, 6, 9)];
         assert_eq!(head(&two_roots), ("r1".into(), true));
     }
 }

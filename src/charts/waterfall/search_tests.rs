@@ -7,17 +7,12 @@ use expect_test::{expect, Expect};
 
 use super::*;
 use crate::charts::waterfall::layout::{layout, shown_ancestor};
+use crate::model::fixture;
 use crate::model::{AttrValue, KeyValue, Span, SpanEvent};
 
 /// A span `id` under `parent`, from `start` to `end` (ns).
-fn span(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
-    Span {
-        parent_span_id: parent.map(Into::into),
-        service: "svc".into(),
-        start_ns: start,
-        end_ns: end,
-        ..Span::new("t", id, id)
-    }
+fn node(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
+    fixture::span("t", id, id).parent_opt(parent).service("svc").ns(start, end).build()
 }
 
 fn kv(k: &str, v: &str) -> KeyValue {
@@ -27,11 +22,11 @@ fn kv(k: &str, v: &str) -> KeyValue {
 #[test]
 fn find_looks_at_ids_events_status_and_resource_and_counts_hidden_matches() {
     let mut spans = vec![
-        span("root", None, 0, 100),
-        span("a", Some("root"), 10, 50),
-        span("a1", Some("a"), 10, 20),
-        span("a2", Some("a"), 20, 30),
-        span("b", Some("root"), 60, 90),
+        node("root", None, 0, 100),
+        node("a", Some("root"), 10, 50),
+        node("a1", Some("a"), 10, 20),
+        node("a2", Some("a"), 20, 30),
+        node("b", Some("root"), 60, 90),
     ];
     spans[2].events = vec![SpanEvent {
         time_ns: 12,
@@ -64,9 +59,9 @@ fn find_looks_at_ids_events_status_and_resource_and_counts_hidden_matches() {
 /// Each query of `queries` on a small trace: the matching spans' names, and the label.
 fn check(queries: &[&str], want: Expect) {
     let mut spans = vec![
-        span("checkout", None, 0, 100),
-        span("db", Some("checkout"), 10, 50),
-        span("cache", Some("checkout"), 60, 90),
+        node("checkout", None, 0, 100),
+        node("db", Some("checkout"), 10, 50),
+        node("cache", Some("checkout"), 60, 90),
     ];
     spans[1].attributes = vec![
         kv("db.statement", "SELECT * FROM carts"),
@@ -125,9 +120,9 @@ fn find_in_trace_and_the_attr_filter_read_values_as_the_panel_shows_them() {
         ("tags", AttrValue::Array(vec![AttrValue::String("x".into()), AttrValue::Int(2)])),
         ("empty", AttrValue::Empty),
     ];
-    let mut spans = vec![span("root", None, 0, 100)];
+    let mut spans = vec![node("root", None, 0, 100)];
     for (i, (key, value)) in values.iter().enumerate() {
-        let mut s = span(&format!("s{i}"), Some("root"), 10, 20);
+        let mut s = node(&format!("s{i}"), Some("root"), 10, 20);
         s.attributes.push(KeyValue { key: (*key).into(), value: value.clone() });
         spans.push(s);
     }

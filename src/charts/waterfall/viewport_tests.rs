@@ -5,6 +5,7 @@ use expect_test::{expect, Expect};
 
 use super::*;
 use crate::env::RenderMode::{self, Live, Preview, Static};
+use crate::model::fixture;
 use crate::model::Span;
 
 /// One line: the drawn positions, the canvas and box heights, the first two rows' tops.
@@ -92,19 +93,14 @@ fn bars(layout: &Layout, visible: &[usize]) -> String {
         .join("\n")
 }
 
-fn span(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
-    Span {
-        parent_span_id: parent.map(Into::into),
-        start_ns: start,
-        end_ns: end,
-        ..Span::new("t", id, id)
-    }
+fn node(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
+    fixture::span("t", id, id).parent_opt(parent).ns(start, end).build()
 }
 
 #[test]
 fn minimap_bars_one_per_row_then_bucketed() {
     let spans =
-        [span("r", None, 0, 100), span("a", Some("r"), 0, 50), span("b", Some("r"), 50, 100)];
+        [node("r", None, 0, 100), node("a", Some("r"), 0, 50), node("b", Some("r"), 50, 100)];
     let layout = super::super::layout::layout(&spans);
     expect![[r#"
         0+1000@0.0:21.3 r0
@@ -113,8 +109,8 @@ fn minimap_bars_one_per_row_then_bucketed() {
     .assert_eq(&bars(&layout, &[0, 1, 2]));
     assert_eq!(bars(&layout, &[]), "");
     // 1,000 rows: three per bar (at most 400 bars), each as wide as its rows together.
-    let many: Vec<Span> = std::iter::once(span("r", None, 0, 1000))
-        .chain((0..999).map(|i| span(&format!("s{i}"), Some("r"), i, i + 1)))
+    let many: Vec<Span> = std::iter::once(node("r", None, 0, 1000))
+        .chain((0..999).map(|i| node(&format!("s{i}"), Some("r"), i, i + 1)))
         .collect();
     let layout = super::super::layout::layout(&many);
     let visible: Vec<usize> = (0..1000).collect();
