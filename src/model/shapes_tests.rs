@@ -13,11 +13,11 @@ fn s(v: &str) -> AttrValue {
 }
 
 fn with_attrs(attributes: Vec<KeyValue>) -> Span {
-    Span { attributes, ..super::fixture::span("t", "s", "GET").build() }
+    Span { attributes, ..crate::model::fixture::span("t", "s", "GET").build() }
 }
 
 fn client(attrs: Vec<KeyValue>) -> Span {
-    Span { kind: SpanKind::Client, ..span(attrs) }
+    Span { kind: SpanKind::Client, ..with_attrs(attrs) }
 }
 
 fn retry_event(delay: Option<AttrValue>) -> SpanEvent {
