@@ -139,7 +139,7 @@ pub fn router(state: AppState) -> Router {
     let loopback_only = state.loopback_host_only;
     let router = Router::new()
         .nest("/api/v1", api::router())
-        .merge(ingest::http::traces_route())
+        .merge(ingest::http::ui_traces_route())
         .merge(web::router())
         .merge(auth::login::routes())
         .fallback(ssr::page)

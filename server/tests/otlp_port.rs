@@ -202,3 +202,23 @@ async fn misdirected_requests_are_answered_with_the_fix() {
     }
     assert!(names(&state).await.is_empty());
 }
+
+/// The UI's own spans (the UI port's same-origin `/v1/traces`) are stored but are not the
+/// user's telemetry: "last received" stays as it was, so an open dashboard never reports its
+/// own export as data arriving (nor as "data changed" on every live tick).
+#[tokio::test]
+async fn the_uis_own_spans_are_not_last_received() {
+    let state = support::state();
+    let request = Request::post("/v1/traces")
+        .header("content-type", "application/x-protobuf")
+        .body(Body::from(trace_body("ui-own", 10)))
+        .unwrap();
+    let response = otelscope_server::router(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(names(&state).await, ["ui-own"], "stored all the same");
+    let health = api_json(&state, "/api/v1/health").await;
+    assert_eq!(
+        health["last_received"],
+        serde_json::json!({"traces": null, "metrics": null, "logs": null})
+    );
+}

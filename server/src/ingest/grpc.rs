@@ -195,7 +195,7 @@ impl Receiver {
         let Some(&ConversionBudget(budget)) = request.extensions().get::<ConversionBudget>() else {
             return Err(Status::internal("the request did not pass admission"));
         };
-        signal::accept::<S>(&self.state, request.into_inner(), budget, &[], Via::Grpc)
+        signal::accept::<S>(&self.state, request.into_inner(), budget, &[], Some(Via::Grpc))
             .await
             .map(Response::new)
             .map_err(|e| Status::unavailable(e.to_string()))

@@ -42,6 +42,16 @@ pub fn traces_route() -> Router<AppState> {
     Router::new().route("/v1/traces", post(export::<Traces>)).layer(Extension(OwnServices(app)))
 }
 
+/// Traces on the UI port: the dashboard's own spans, which are not the user's telemetry, so
+/// they never count as "last received" (`arrivals`).
+pub fn ui_traces_route() -> Router<AppState> {
+    traces_route().layer(Extension(UiSpans))
+}
+
+/// Marks a request as the UI's own spans (see `ui_traces_route`).
+#[derive(Clone, Copy)]
+struct UiSpans;
+
 /// otelscope's own service names a route's senders may use (`convert::Limits::own_services`):
 /// the UI port's `/v1/traces` takes the app's spans as `otelscope-ui`; the OTLP ports none.
 #[derive(Clone, Copy, Debug)]
@@ -82,6 +92,7 @@ pub(crate) enum Refusal {
 async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let own_services = parts.extensions.get::<OwnServices>().map_or(&[][..], |own| own.0);
+    let counted = parts.extensions.get::<UiSpans>().is_none();
     let encoding = match encoding_of(&parts.headers) {
         Ok(encoding) => encoding,
         Err(refusal) => return refuse(refusal, Encoding::Json),
@@ -102,6 +113,7 @@ async fn export<S: Signal>(State(state): State<AppState>, request: Request) -> R
             Encoding::Protobuf => Via::HttpProtobuf,
             Encoding::Json => Via::HttpJson,
         };
+        let via = counted.then_some(via);
         signal::accept::<S>(&state, request, budget, own_services, via).await.map_err(|e| match e {
             IngestError::Overloaded => Refusal::Overloaded,
             e @ IngestError::Store => Refusal::Unavailable(e.to_string()),

@@ -32,19 +32,22 @@ pub(crate) trait Signal {
 
 /// Converts (expanding to at most `budget` bytes, with otelscope's own service names in
 /// `own_services` allowed: see `Limits::own_services`), waits until the batch is durable, and
-/// builds the response. A stored request counts as the signal's last arrival, come `via`.
+/// builds the response. A stored request counts as the signal's last arrival, come `via`
+/// (`None`: the UI's own spans, which are not the user's telemetry).
 pub(crate) async fn accept<S: Signal>(
     state: &AppState,
     request: S::Request,
     budget: usize,
     own_services: &'static [&'static str],
-    via: Via,
+    via: Option<Via>,
 ) -> Result<S::Response, IngestError> {
     let limits = &state.ingest_limits.convert;
     let max_batch_bytes = budget.min(limits.max_batch_bytes);
     let limits = Limits { max_batch_bytes, own_services, ..limits.clone() };
     let (rejected, error) = convert_and_submit::<S>(&state.ingest, &limits, request).await?;
-    state.ingest.arrivals().record(S::WIRE, via, super::now_ns());
+    if let Some(via) = via {
+        state.ingest.arrivals().record(S::WIRE, via, super::now_ns());
+    }
     Ok(S::response(rejected, error))
 }
 
