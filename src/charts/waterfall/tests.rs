@@ -220,8 +220,8 @@ fn a_chain_100000_deep_does_not_overflow_the_stack() {
         vec![span("t", "s0", "s0").kind(SpanKind::Internal).service("svc").ns(0, 200_000).build()];
     for i in 1..100_000u64 {
         spans.push(
-            span("t", &format!("s{i}"), &format!("s{i}"))
-                .parent(&format!("s{}", i - 1))
+            span("t", format!("s{i}"), &format!("s{i}"))
+                .parent(format!("s{}", i - 1))
                 .kind(SpanKind::Internal)
                 .service("svc")
                 .ns(i, 200_000 - i)
@@ -243,7 +243,7 @@ fn two_hundred_thousand_orphans_in_reverse_order_are_laid_out_by_start() {
     let spans: Vec<Span> = (0..n)
         .rev()
         .map(|i| {
-            span("t", &format!("s{i:06}"), &format!("s{i:06}"))
+            span("t", format!("s{i:06}"), &format!("s{i:06}"))
                 .parent("gone")
                 .kind(SpanKind::Internal)
                 .service("svc")
