@@ -17,7 +17,7 @@ fn addr(url: &str) -> SocketAddr {
 
 /// One unary gRPC call (an empty trace export) over HTTP/2 to `path`: its `grpc-status` and
 /// `grpc-message`.
-async fn try_grpc_call(to: SocketAddr, path: &str) -> Result<(String, String), h2::Error> {
+async fn grpc_call(to: SocketAddr, path: &str) -> (String, String) {
     let stream = tokio::net::TcpStream::connect(to).await.expect("connect");
     let (send, connection) = h2::client::handshake(stream).await.expect("HTTP/2 handshake");
     tokio::spawn(async move {
@@ -33,37 +33,22 @@ async fn try_grpc_call(to: SocketAddr, path: &str) -> Result<(String, String), h
     // The server may answer a misdirected call before it reads the body and close the
     // stream (RFC 9113 8.1); the frame then has nowhere to go, and the answer is read below.
     let _ = stream.send_data(vec![0u8; 5].into(), true);
-    let response = response.await?;
+    let response = response.await.expect("an answer");
     let header = |headers: &http::HeaderMap, name: &str| {
         headers.get(name).map(|v| v.to_str().unwrap().to_owned())
     };
     if let Some(status) = header(response.headers(), "grpc-status") {
-        return Ok((status, header(response.headers(), "grpc-message").unwrap_or_default()));
+        return (status, header(response.headers(), "grpc-message").unwrap_or_default());
     }
     let mut body = response.into_body();
     while let Some(chunk) = body.data().await {
         let _ = body.flow_control().release_capacity(chunk.expect("data").len());
     }
     let trailers = body.trailers().await.expect("trailers").expect("grpc trailers");
-    Ok((
+    (
         header(&trailers, "grpc-status").unwrap(),
         header(&trailers, "grpc-message").unwrap_or_default(),
-    ))
-}
-
-/// `try_grpc_call`, again on a new connection when the stream was reset before its answer was
-/// read: the server answers a misdirected call without reading the request's body and resets
-/// the stream (RFC 9113 8.1 allows it), which this bare h2 client may see before the answer.
-/// An answer that never comes still fails after three tries.
-async fn grpc_call(to: SocketAddr, path: &str) -> (String, String) {
-    let mut last = None;
-    for _ in 0..3 {
-        match try_grpc_call(to, path).await {
-            Ok(answer) => return answer,
-            Err(e) => last = Some(e),
-        }
-    }
-    panic!("no answer to {path} in three tries: {last:?}");
+    )
 }
 
 /// Percent-decodes a `grpc-message`.
