@@ -6,6 +6,8 @@ mod wire;
 pub mod fixture;
 mod flame;
 mod insights;
+mod logs;
+mod metrics;
 pub mod params;
 pub mod shapes;
 mod signals;
@@ -15,6 +17,8 @@ mod trace;
 
 pub use flame::*;
 pub use insights::*;
+pub use logs::*;
+pub use metrics::*;
 pub use signals::*;
 pub use summary::{trace_facts, TraceFacts};
 pub use text::{has_attr_text, value_text};

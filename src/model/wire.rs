@@ -71,6 +71,8 @@ mod tests {
         check(&[ProfileSource::Cpu, ProfileSource::Pprof, ProfileSource::Folded]);
         check(&[CacheSource::Spans, CacheSource::Metrics]);
         check(&[HealthStatus::Ok, HealthStatus::Degraded]);
+        check(&SeverityBand::ALL);
+        check(&[MetricAgg::Rate, MetricAgg::Value, MetricAgg::P99, MetricAgg::Quantiles]);
         check(&RetryExampleKind::ALL);
         let texts = RetryExampleKind::ALL.map(RetryExampleKind::as_str);
         assert_eq!(texts, ["retried", "gave_up", "circuit_open"]);
