@@ -374,7 +374,8 @@ const MIGRATIONS: &[&str] = &[
         received_ns INTEGER NOT NULL,
         data        BLOB    NOT NULL
     );
-    CREATE INDEX log_chunks_received ON log_chunks (received_ns);
+    -- Covers retention's questions (what was received before, how many records in all).
+    CREATE INDEX log_chunks_received ON log_chunks (received_ns, records);
     -- One row per record, in page order (time, id): ranges of time, the histogram and the
     -- facets read it without decoding a chunk.
     CREATE TABLE log_records (
