@@ -217,7 +217,7 @@ async fn post_all(client: &reqwest::Client, url: &str, payloads: Vec<Vec<u8>>) {
 }
 
 /// Sends `batches` starting at batch number `first` from CLIENTS concurrent clients.
-async fn burst(server: &Server, first: u64, batches: u64) -> (f64, f64, u64) {
+async fn burst(server: &Server, first: u64, batches: u64) -> Burst {
     let client = reqwest::Client::new();
     let url = format!("{}/v1/traces", server.otlp);
     let t0 = now_ns();
@@ -227,6 +227,7 @@ async fn burst(server: &Server, first: u64, batches: u64) -> (f64, f64, u64) {
     }
     let pid = server.child.id().unwrap();
     let (cpu0, _) = cpu_and_peak_rss(pid);
+    let writer0 = thread_cpu(pid, "otelscope-write");
     let start = Instant::now();
     let tasks: Vec<_> = per_client
         .into_iter()
@@ -240,7 +241,26 @@ async fn burst(server: &Server, first: u64, batches: u64) -> (f64, f64, u64) {
     }
     let wall = start.elapsed().as_secs_f64();
     let (cpu1, peak) = cpu_and_peak_rss(pid);
-    ((batches * SPANS_PER_BATCH) as f64 / wall, (cpu1 - cpu0) / wall, peak)
+    let writer = thread_cpu(pid, "otelscope-write") - writer0;
+    let spans = (batches * SPANS_PER_BATCH) as f64;
+    Burst {
+        rate: spans / wall,
+        cores: (cpu1 - cpu0) / wall,
+        cpu_us_per_span: (cpu1 - cpu0) / spans * 1e6,
+        writer_us_per_span: writer / spans * 1e6,
+        peak,
+    }
+}
+
+/// What one burst measured. CPU per span is the figure to compare on a busy machine: the
+/// rate also depends on what else runs.
+struct Burst {
+    rate: f64,
+    cores: f64,
+    cpu_us_per_span: f64,
+    /// The writer thread's share: one thread, so it bounds the rate.
+    writer_us_per_span: f64,
+    peak: u64,
 }
 
 /// Waits until the flame rollup holds every trace: answers stop changing and are not
@@ -344,13 +364,18 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
     let pid = server.child.id().unwrap();
 
     // 2. Burst.
-    let (rate, cores, peak) = burst(&server, 0, burst_batches).await;
+    let b = burst(&server, 0, burst_batches).await;
     println!(
-        "ingest burst: {burst_batches} batches x {SPANS_PER_BATCH} spans, {CLIENTS} clients: {rate:.0} spans/s \
+        "ingest burst: {burst_batches} batches x {SPANS_PER_BATCH} spans, {CLIENTS} clients: {:.0} spans/s \
          = {:.2}x of decode-only; server CPU {:.0}% of one core; peak RSS {} MiB",
-        rate / decode_rate,
-        cores * 100.0,
-        peak / 1024
+        b.rate,
+        b.rate / decode_rate,
+        b.cores * 100.0,
+        b.peak / 1024
+    );
+    println!(
+        "ingest burst CPU per span: {:.2} µs in all, {:.2} µs on the writer thread",
+        b.cpu_us_per_span, b.writer_us_per_span
     );
 
     // 3. Sustained 10,000 spans/s: one 512-span batch every 51.2 ms for 15 s.

@@ -222,3 +222,27 @@ async fn the_uis_own_spans_are_not_last_received() {
         serde_json::json!({"traces": null, "metrics": null, "logs": null})
     );
 }
+
+#[tokio::test]
+async fn another_method_on_an_otlp_path_is_405_with_allow_post_and_says_where_to_look() {
+    let state = support::state();
+    for path in ["/v1/traces", "/v1/metrics", "/v1/logs"] {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = router(state.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(response.headers()["allow"], "POST", "{path}");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.starts_with(&format!("GET {path}: this is otelscope's OTLP/HTTP")),
+            "{error}"
+        );
+        assert!(error.contains("dashboard on the UI port"), "{error}");
+    }
+    // POST still reaches the receiver.
+    let (status, _) =
+        http_post(&state, "/v1/traces", "application/x-protobuf", &[], trace_body("posted", 9))
+            .await;
+    assert_eq!(status, StatusCode::OK);
+}

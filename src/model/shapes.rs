@@ -14,10 +14,14 @@
 //!   `cache.hits`/`cache.misses`, `redis.keyspace.hits`/`redis.keyspace.misses`; named by
 //!   `cache.name`, else `cache`, else the service; layer `cache.layer`, else `redis` for the
 //!   keyspace counters, else empty.
+//!
+//! The readers are `#[inline]`: the store calls them per span at ingest, across the crate
+//! boundary, and the release build has no LTO.
 
 use super::{AttrValue, KeyValue, MetricKind, MetricPoint, Span, SpanEvent, SpanKind};
 
 /// The string attribute `key` of `attrs` (`None` when absent or of another type).
+#[inline]
 pub fn attr_str<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
     attrs.iter().find(|kv| kv.key == key).and_then(|kv| match &kv.value {
         AttrValue::String(s) => Some(s.as_str()),
@@ -26,6 +30,7 @@ pub fn attr_str<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
 }
 
 /// The integer attribute `key` of `attrs` (`None` when absent or of another type).
+#[inline]
 pub fn attr_int(attrs: &[KeyValue], key: &str) -> Option<i64> {
     attrs.iter().find(|kv| kv.key == key).and_then(|kv| match kv.value {
         AttrValue::Int(i) => Some(i),
@@ -36,6 +41,7 @@ pub fn attr_int(attrs: &[KeyValue], key: &str) -> Option<i64> {
 /// The attempt index of an attempt span (0 = first try); `None` for any other span. A
 /// negative or overlong `retry.attempt` or resend count makes the span no attempt (it is not
 /// read as some other index).
+#[inline]
 pub fn attempt_index(span: &Span) -> Option<u32> {
     if let Some(k) = attr_int(&span.attributes, "retry.attempt") {
         return u32::try_from(k).ok();
@@ -53,12 +59,14 @@ pub fn attempt_index(span: &Span) -> Option<u32> {
 }
 
 /// Whether `event` is a retry's backoff event (named `retry`).
+#[inline]
 pub fn is_retry_event(event: &SpanEvent) -> bool {
     event.name == "retry"
 }
 
 /// The backoff `event` names, in milliseconds: `retry.delay_ms` of a `retry` event, when it is
 /// a finite, non-negative number.
+#[inline]
 pub fn retry_delay_ms(event: &SpanEvent) -> Option<f64> {
     if !is_retry_event(event) {
         return None;
@@ -72,6 +80,7 @@ pub fn retry_delay_ms(event: &SpanEvent) -> Option<f64> {
 }
 
 /// `cache.hit` of a cache lookup span: hit (`true`) or miss; `None` when it is no lookup.
+#[inline]
 pub fn cache_hit(span: &Span) -> Option<bool> {
     match span.attribute("cache.hit") {
         Some(AttrValue::Bool(hit)) => Some(*hit),
@@ -80,11 +89,13 @@ pub fn cache_hit(span: &Span) -> Option<bool> {
 }
 
 /// The cache a lookup span reads: `cache.name`, else the span's name.
+#[inline]
 pub fn cache_name(span: &Span) -> &str {
     attr_str(&span.attributes, "cache.name").unwrap_or(&span.name)
 }
 
 /// The layer of a lookup span's cache: `cache.layer` (e.g. `l1`, `redis`), else empty.
+#[inline]
 pub fn cache_layer(span: &Span) -> &str {
     attr_str(&span.attributes, "cache.layer").unwrap_or_default()
 }

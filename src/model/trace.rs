@@ -170,15 +170,18 @@ impl Span {
         }
     }
 
+    #[inline]
     pub fn duration_ns(&self) -> u64 {
         self.end_ns.saturating_sub(self.start_ns)
     }
 
+    #[inline]
     pub fn is_error(&self) -> bool {
         self.status.code == StatusCode::Error
     }
 
     /// The attribute named `key`, if any.
+    #[inline]
     pub fn attribute(&self, key: &str) -> Option<&AttrValue> {
         self.attributes.iter().find(|kv| kv.key == key).map(|kv| &kv.value)
     }

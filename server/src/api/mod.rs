@@ -7,9 +7,9 @@ mod flame_format;
 mod health;
 mod insights;
 mod logs;
+mod metrics;
 mod profiles;
 mod services;
-mod signals;
 mod trace_body;
 mod trace_cache;
 mod traces;
@@ -27,8 +27,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(health::routes())
         .merge(services::routes())
         .merge(traces::routes())
-        .merge(signals::routes())
         .merge(logs::routes())
+        .merge(metrics::routes())
         .merge(insights::routes())
         .merge(flame::routes())
         .merge(profiles::routes())

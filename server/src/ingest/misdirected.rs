@@ -1,8 +1,10 @@
 //! Requests no OTLP receiver serves (a wrong path, protocol or method): answered with the fix and logged once per kind.
 
 use axum::extract::{Request, State};
-use axum::http::header;
-use axum::response::Response;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use otelscope_app::model::ApiErrorBody;
 
 use super::http::{self, Encoding, Refusal};
 use crate::AppState;
@@ -42,6 +44,21 @@ pub(crate) async fn misdirected_http(State(state): State<AppState>, request: Req
     log_once(&state, &format!("http {method} {path}"), &message);
     let encoding = http::encoding_of(headers).unwrap_or(Encoding::Json);
     http::refuse(refusal, encoding)
+}
+
+/// Another method than POST on an OTLP/HTTP path (a browser opening `/v1/traces`): 405 with
+/// `Allow: POST` (as OTLP/HTTP asks) and a body that says where the data is seen.
+pub(crate) async fn wrong_method(request: Request) -> Response {
+    let (method, path) = (request.method().as_str(), shown(request.uri().path()));
+    let message = format!(
+        "{method} {path}: this is otelscope's OTLP/HTTP receiver, which takes OTLP protobuf or \
+         JSON by POST ({HTTP_PATHS}); what it receives is shown by the dashboard on the UI port \
+         (http://127.0.0.1:8686 unless --ui-listen says otherwise)"
+    );
+    let mut response =
+        (StatusCode::METHOD_NOT_ALLOWED, Json(ApiErrorBody { error: message })).into_response();
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 /// The answer to a gRPC call of a method no OTLP service has (for `grpc::admit`).
