@@ -58,14 +58,18 @@ pub fn message_text(record: &LogRecord) -> Cow<'_, str> {
     }
 }
 
-/// The records clustered into templates: largest first, then by template text.
+/// The records clustered into templates, in (time, id) order ([`order_key`]): largest first,
+/// then by template text.
 pub fn cluster(entries: &[LogEntry]) -> Vec<Cluster> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&entries[a], &entries[b]);
-        (a.record.time_ns, &a.id).cmp(&(b.record.time_ns, &b.id))
-    });
+    order.sort_by_key(|&i| order_key(&entries[i]));
     cluster_ordered(order.iter().map(|&i| (i, message_text(&entries[i].record))))
+}
+
+/// The order records are clustered in: (time, id), ids that are decimal numbers (the store's)
+/// by their value, for they are compared as (length, text).
+pub fn order_key(entry: &LogEntry) -> (u64, usize, &str) {
+    (entry.record.time_ns, entry.id.len(), entry.id.as_str())
 }
 
 /// Clusters messages in the order given, each with the caller's index for it; members come
