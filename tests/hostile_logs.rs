@@ -34,7 +34,7 @@ fn text(s: &str) -> Option<AnyValue> {
 }
 
 fn kv(key: &str, v: Option<AnyValue>) -> KeyValue {
-    KeyValue { key: key.to_owned(), value: v }
+    KeyValue { key: key.to_owned(), value: v, ..Default::default() }
 }
 
 /// A record of test case `case` (its first attribute, so it survives the attribute cap).
