@@ -129,7 +129,8 @@ fn now_ns() -> u64 {
 }
 
 struct Server {
-    child: tokio::process::Child,
+    /// Killed when dropped.
+    _child: tokio::process::Child,
     ui: String,
     otlp: String,
 }
@@ -152,7 +153,7 @@ async fn start_server(bin: &str, data_dir: &std::path::Path) -> Server {
         }
     };
     let urls: Vec<&str> = line.split(' ').filter(|w| w.starts_with("http://")).collect();
-    Server { ui: urls[2].to_owned(), otlp: urls[0].to_owned(), child }
+    Server { ui: urls[2].to_owned(), otlp: urls[0].to_owned(), _child: child }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
