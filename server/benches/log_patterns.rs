@@ -58,7 +58,10 @@ fn message(n: u64) -> (String, i32) {
         21 => ("health check ok".to_string(), 5),
         22 => (format!("queue depth {} above threshold {}", n % 1000, 500), 13),
         23 => (format!("sent email to {user}@example.com with subject \"order {}\"", n % 9999), 9),
-        24 => (format!("feature flag new-checkout evaluated to {} for {user}", n % 2 == 0), 5),
+        24 => (
+            format!("feature flag new-checkout evaluated to {} for {user}", n.is_multiple_of(2)),
+            5,
+        ),
         25 => (format!("opened file /var/data/{id}.parquet ({} bytes)", n % 1_000_000), 5),
         26 => (format!("TLS handshake with {ip} failed: certificate expired"), 17),
         27 => (format!("dns lookup for pricing.internal took {ms} ms"), 5),
