@@ -4,10 +4,12 @@
 //!
 //! 1. Span ingest, the baseline of the same run: OTLP/HTTP protobuf batches of 512 spans from 4
 //!    clients into the durable store (as `benches/ingest.rs` sends them), spans/s.
-//! 2. Log ingest the same way: batches of 512 records (4 services, a body from 12 templates with
-//!    numbers, ids and addresses in it, 4 attributes, a 5-attribute resource, a scope, trace
-//!    context on 3 of 4), records/s, and the ratio to spans/s.
-//! 3. Bytes per record on disk: the store's files grown by the records, divided by them.
+//! 2. The history of the last six hours, oldest first, as senders would have sent it.
+//! 3. Log ingest the same way as the spans, at the current time: batches of 512 records (4
+//!    services, a body from 12 templates with numbers, ids and addresses in it, 4 attributes, a
+//!    5-attribute resource, a scope, trace context on 3 of 4), records/s, and the ratio to
+//!    spans/s; then bytes per record on disk: the store's files grown by the records, divided
+//!    by them.
 //! 4. With `BENCH_LOG_RECORDS` (1,000,000) records stored, spread over the last six hours, the
 //!    p50/p99 over the last hour of a filtered list, full-text searches (a word, a phrase, a
 //!    word with an exclusion), an attribute filter, the histogram and the facets; and a
@@ -70,7 +72,11 @@ fn span_batch(n: u64, now_ns: u64) -> Vec<u8> {
             spans.push(Span {
                 trace_id: trace_id.clone(),
                 span_id: (trace << 8 | (s + 1)).to_be_bytes().to_vec(),
-                parent_span_id: if s == 0 { vec![] } else { (trace << 8 | 1).to_be_bytes().to_vec() },
+                parent_span_id: if s == 0 {
+                    vec![]
+                } else {
+                    (trace << 8 | 1).to_be_bytes().to_vec()
+                },
                 name: format!("call /api/op{}", s % 16),
                 kind: if s == 0 { 2 } else { 1 },
                 start_time_unix_nano: start,
@@ -107,10 +113,28 @@ fn log_record(n: u64, i: u64, time_ns: u64) -> LogRecord {
         2 => (5, format!("cache miss for key product:{}", k % 20_000)),
         3 => (5, format!("cache hit for key product:{} (age {} s)", k % 20_000, k % 300)),
         4 => (13, format!("retry {} of 3 after {} ms: upstream timeout", k % 3 + 1, 20 << (k % 3))),
-        5 => (9, format!("order {:08x}-{:04x} placed, total {}.{:02} EUR", k * 2_654_435_761 % 0xffff_ffff, k % 0xffff, k % 500, k % 100)),
-        6 => (17, format!("payment declined for order {:08x}: insufficient funds", k * 40_503 % 0xffff_ffff)),
+        5 => (
+            9,
+            format!(
+                "order {:08x}-{:04x} placed, total {}.{:02} EUR",
+                k * 2_654_435_761 % 0xffff_ffff,
+                k % 0xffff,
+                k % 500,
+                k % 100
+            ),
+        ),
+        6 => (
+            17,
+            format!(
+                "payment declined for order {:08x}: insufficient funds",
+                k * 40_503 % 0xffff_ffff
+            ),
+        ),
         7 => (9, format!("POST /api/cart/{}/items 201 in {} ms", k % 800, k % 61)),
-        8 => (13, format!("slow query on table orders took {} ms (rows {})", 200 + k % 900, k % 10_000)),
+        8 => (
+            13,
+            format!("slow query on table orders took {} ms (rows {})", 200 + k % 900, k % 10_000),
+        ),
         9 => (21, format!("circuit open for upstream price-service after {} failures", 5 + k % 5)),
         10 => (9, format!("session {:016x} refreshed", k.wrapping_mul(0x9e37_79b9_7f4a_7c15))),
         _ => (1, format!("tick {} queue depth {}", k, k % 64)),
@@ -120,13 +144,20 @@ fn log_record(n: u64, i: u64, time_ns: u64) -> LogRecord {
         time_unix_nano: time_ns,
         observed_time_unix_nano: time_ns + 1_000,
         severity_number: severity,
-        severity_text: ["", "TRACE", "", "", "", "DEBUG", "", "", "", "INFO", "", "", "", "WARN", "", "", "", "ERROR", "", "", "", "FATAL"][severity as usize].into(),
+        severity_text: [
+            "", "TRACE", "", "", "", "DEBUG", "", "", "", "INFO", "", "", "", "WARN", "", "", "",
+            "ERROR", "", "", "", "FATAL",
+        ][severity as usize]
+            .into(),
         body: Some(AnyValue { value: Some(any_value::Value::StringValue(body)) }),
         attributes: vec![
             text("code.function", format!("handler_{}", k % 12)),
             text("code.filepath", format!("app/handlers/h{}.py", k % 12)),
             int("thread.id", (k % 8) as i64 + 1),
-            text("http.route", ["/api/items", "/api/cart", "/api/orders", "/api/pay"][(k % 4) as usize].into()),
+            text(
+                "http.route",
+                ["/api/items", "/api/cart", "/api/orders", "/api/pay"][(k % 4) as usize].into(),
+            ),
         ],
         trace_id: if traced { log_trace_id(n, i / 8) } else { vec![] },
         span_id: if traced { (k + 1).to_be_bytes().to_vec() } else { vec![] },
@@ -135,13 +166,13 @@ fn log_record(n: u64, i: u64, time_ns: u64) -> LogRecord {
     }
 }
 
-/// Log batch `n`: 512 records of one service, their times spread over the `spread_ns` before
-/// `now_ns`.
-fn log_batch(n: u64, now_ns: u64, spread_ns: u64) -> Vec<u8> {
+/// Log batch `n`: 512 records of one service, as a service sends them as they happen: at times
+/// from `start_ns` on, `gap_ns` apart, a few out of order (jitter up to 50 ms back).
+fn log_batch(n: u64, start_ns: u64, gap_ns: u64) -> Vec<u8> {
     let records: Vec<LogRecord> = (0..PER_BATCH)
         .map(|i| {
-            let back = (n * PER_BATCH + i).wrapping_mul(2_654_435_761) % spread_ns.max(1);
-            log_record(n, i, now_ns - back)
+            let jitter = (n * PER_BATCH + i).wrapping_mul(2_654_435_761) % 50_000_000;
+            log_record(n, i, (start_ns + i * gap_ns).saturating_sub(jitter))
         })
         .collect();
     ExportLogsServiceRequest {
@@ -286,31 +317,38 @@ async fn main() {
     let spans_rate = burst(&format!("{}/v1/traces", server.otlp), payloads).await;
     println!("span ingest: {burst_batches} batches x {PER_BATCH} spans, {CLIENTS} clients: {spans_rate:.0} spans/s");
 
-    // 2. Logs through the same path.
+    // 2. Fill the store with the history of the last six hours, oldest first (as senders
+    //    would have sent it), all but the burst measured below.
     let before = dir_bytes(&dir);
-    let spread = 6 * HOUR_NS;
-    let t0 = now_ns();
-    let payloads: Vec<Vec<u8>> = (0..burst_batches).map(|n| log_batch(n, t0, spread)).collect();
-    let body_bytes: usize = payloads.iter().map(Vec::len).sum();
-    let logs_rate = burst(&format!("{}/v1/logs", server.otlp), payloads).await;
-    println!(
-        "log ingest: {burst_batches} batches x {PER_BATCH} records ({} B of protobuf a record), {CLIENTS} clients: \
-         {logs_rate:.0} records/s = {:.2}x span ingest",
-        body_bytes as u64 / (burst_batches * PER_BATCH),
-        logs_rate / spans_rate
-    );
-
-    // 3 and 4. Fill to `records`, then measure.
-    let more = records.saturating_sub(burst_batches * PER_BATCH).div_ceil(PER_BATCH);
     let url = format!("{}/v1/logs", server.otlp);
-    let mut sent = burst_batches;
-    while sent < burst_batches + more {
-        let upto = (sent + 400).min(burst_batches + more);
-        let t0 = now_ns();
-        let payloads = (sent..upto).map(|n| log_batch(n, t0, spread)).collect();
+    let history = records.saturating_sub(burst_batches * PER_BATCH).div_ceil(PER_BATCH);
+    let spread = 6 * HOUR_NS;
+    let gap = spread / (history.max(1) * PER_BATCH);
+    let start = now_ns() - spread;
+    let mut sent = 0;
+    while sent < history {
+        let upto = (sent + 400).min(history);
+        let payloads =
+            (sent..upto).map(|n| log_batch(n, start + n * PER_BATCH * gap, gap)).collect();
         burst(&url, payloads).await;
         sent = upto;
     }
+
+    // 3. Logs through the same path as the spans, as they happen now.
+    let t0 = now_ns();
+    let payloads: Vec<Vec<u8>> = (0..burst_batches)
+        .map(|b| log_batch(history + b, t0 + b * PER_BATCH * 10_000, 10_000))
+        .collect();
+    let body_bytes: usize = payloads.iter().map(Vec::len).sum();
+    let logs_rate = burst(&url, payloads).await;
+    println!(
+        "log ingest ({} records stored before): {burst_batches} batches x {PER_BATCH} records ({} B of protobuf a record), \
+         {CLIENTS} clients: {logs_rate:.0} records/s = {:.2}x span ingest",
+        history * PER_BATCH,
+        body_bytes as u64 / (burst_batches * PER_BATCH),
+        logs_rate / spans_rate
+    );
+    sent = history + burst_batches;
     let total = sent * PER_BATCH;
     let grown = dir_bytes(&dir).saturating_sub(before);
     println!(
@@ -329,7 +367,10 @@ async fn main() {
         .collect();
     let kinds: Vec<(&str, Vec<String>)> = vec![
         ("filtered list (service, severity>=warn)", vec!["service=checkout&severity=warn".into()]),
-        ("filtered list (service, attr)", vec!["service=payments&attr=http.route%3D/api/pay".into()]),
+        (
+            "filtered list (service, attr)",
+            vec!["service=payments&attr=http.route%3D/api/pay".into()],
+        ),
         ("full text, a word", vec!["q=declined".into(), "q=timeout".into(), "q=session".into()]),
         ("full text, a phrase", vec!["q=%22cache+miss%22".into(), "q=%22circuit+open%22".into()]),
         ("full text, a word and an exclusion", vec!["q=cache+-hit".into(), "q=api+-items".into()]),
@@ -358,7 +399,8 @@ async fn main() {
         let (p50, p99, found) = time_queries(&client, &urls).await;
         println!("query at {total} records, last hour: {what}: p50 {p50:.2} ms, p99 {p99:.2} ms ({found})");
     }
-    let by_trace: Vec<String> = traces.iter().map(|t| format!("{ui}/api/v1/logs?trace_id={t}")).collect();
+    let by_trace: Vec<String> =
+        traces.iter().map(|t| format!("{ui}/api/v1/logs?trace_id={t}")).collect();
     let (p50, p99, found) = time_queries(&client, &by_trace).await;
     println!("query at {total} records: a trace's logs (span panel): p50 {p50:.2} ms, p99 {p99:.2} ms ({found})");
     let errors: Vec<String> =

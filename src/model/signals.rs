@@ -30,12 +30,6 @@ pub struct LogRecord {
     pub scope: Scope,
 }
 
-/// `GET /api/v1/logs`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct LogList {
-    pub logs: Vec<LogRecord>,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {

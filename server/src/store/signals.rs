@@ -34,43 +34,28 @@ pub(super) fn insert(
 /// Drops points received before `cutoff_ns`, and the oldest beyond `max_rows`.
 pub(super) fn retain(conn: &Connection, cutoff_ns: i64, max_rows: u64) -> Result<u64, StoreError> {
     let mut dropped = drop_received_before(conn, cutoff_ns)?;
-    for table in ["metric_points"] {
-        // Ids grow with every insert, so the newest `max_rows` are those above MAX(id) - max_rows
-        // (both ends are rowid look-ups, not scans).
-        let newest: Option<i64> =
-            conn.query_row(&format!("SELECT MAX(id) FROM {table}"), [], |r| r.get(0))?;
-        if let Some(newest) = newest {
-            let keep_from = newest.saturating_sub(max_rows.min(i64::MAX as u64) as i64);
-            dropped +=
-                conn.execute(&format!("DELETE FROM {table} WHERE id <= ?1"), [keep_from])? as u64;
-        }
+    // Ids grow with every insert, so the newest `max_rows` are those above MAX(id) - max_rows
+    // (both ends are rowid look-ups, not scans).
+    let newest: Option<i64> =
+        conn.query_row("SELECT MAX(id) FROM metric_points", [], |r| r.get(0))?;
+    if let Some(newest) = newest {
+        let keep_from = newest.saturating_sub(max_rows.min(i64::MAX as u64) as i64);
+        dropped += conn.execute("DELETE FROM metric_points WHERE id <= ?1", [keep_from])? as u64;
     }
     Ok(dropped)
 }
 
 /// Drops points received before `cutoff_ns`.
 pub(super) fn drop_received_before(conn: &Connection, cutoff_ns: i64) -> Result<u64, StoreError> {
-    let mut dropped = 0;
-    for table in ["metric_points"] {
-        dropped += conn
-            .execute(&format!("DELETE FROM {table} WHERE received_ns < ?1"), [cutoff_ns])?
-            as u64;
-    }
-    Ok(dropped)
+    Ok(conn.execute("DELETE FROM metric_points WHERE received_ns < ?1", [cutoff_ns])? as u64)
 }
 
 /// Drops the `rows` oldest points.
 pub(super) fn drop_oldest(conn: &Connection, rows: u64) -> Result<u64, StoreError> {
-    let mut dropped = 0;
-    for table in ["metric_points"] {
-        dropped += conn.execute(
-            &format!(
-                "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT ?1)"
-            ),
-            [rows.min(i64::MAX as u64) as i64],
-        )? as u64;
-    }
-    Ok(dropped)
+    Ok(conn.execute(
+        "DELETE FROM metric_points WHERE id IN (SELECT id FROM metric_points ORDER BY id LIMIT ?1)",
+        [rows.min(i64::MAX as u64) as i64],
+    )? as u64)
 }
 
 /// The catalog (at most `limit` names, by name), or the newest `limit` points of one metric
