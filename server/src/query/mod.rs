@@ -10,6 +10,7 @@ pub mod cache;
 pub mod error;
 pub mod flame_query;
 pub mod log_params;
+pub mod log_patterns;
 pub mod metrics;
 pub mod params;
 pub mod retries;
