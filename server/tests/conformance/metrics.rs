@@ -142,7 +142,8 @@ pub fn metric_catalog_lists_each_name_type_and_unit(store: &dyn Store) {
     );
     let all = MetricCatalogQuery { limit: 10, ..Default::default() };
     let catalog = store.metric_catalog(&all).unwrap();
-    let shown: Vec<(String, MetricKind, String, u64, u64, Vec<String>, u64)> = catalog
+    type Shown = (String, MetricKind, String, u64, u64, Vec<String>, u64);
+    let shown: Vec<Shown> = catalog
         .metrics
         .iter()
         .map(|m| {
@@ -319,7 +320,7 @@ pub fn distributions_and_exemplars_are_kept_whole(store: &dyn Store) {
                 ..Default::default()
             })
             .unwrap();
-        assert_eq!(raw.series[0].points, [point.clone()]);
+        assert_eq!(raw.series[0].points, std::slice::from_ref(&point));
     }
 }
 
