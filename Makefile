@@ -31,6 +31,7 @@ bench: build
 	cargo bench -p otelscope --bench ingest
 	cargo bench -p otelscope --bench logs
 	cargo bench -p otelscope --bench log_patterns
+	cargo bench -p otelscope --bench metrics
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench flame
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench demo_cpu

@@ -100,11 +100,13 @@ pub async fn start(
     let attempts_per_second = (args.rate * 3.0).ceil().clamp(10.0, 10_000.0) as u32;
     let prices = retry::PriceClient::new(port, attempts_per_second, catalog_tracer.clone())
         .with_logs(catalog_logs.clone());
+    let delta_meter = telemetry.delta_meters.meter("otelscope-demo");
     let app = Arc::new(App {
         cache,
         prices,
         tracer: catalog_tracer,
         keys: keys::Keys::new(PRODUCTS, POPULARITY, IMPOSSIBLE_SHARE),
+        instruments: Instruments::new(&meter, &delta_meter),
     });
     let rate = if args.rate.is_finite() && args.rate > 0.0 { args.rate } else { 5.0 };
     tasks.spawn(drive(app, rate));
@@ -127,6 +129,74 @@ struct App {
     prices: retry::PriceClient,
     tracer: SdkTracer,
     keys: keys::Keys,
+    instruments: Instruments,
+}
+
+/// The metrics a user would recognise, one of each chart type: semantic-convention HTTP
+/// durations (histograms), a delta counter, a gauge, an exponential histogram (`cache.gets`
+/// is the cache's own, in `catalog.rs`).
+struct Instruments {
+    server_duration: opentelemetry::metrics::Histogram<f64>,
+    client_duration: opentelemetry::metrics::Histogram<f64>,
+    /// Exponential (a view in `telemetry.rs`).
+    lookup_duration: opentelemetry::metrics::Histogram<f64>,
+    /// Delta temporality.
+    requests: opentelemetry::metrics::Counter<u64>,
+    /// Kept so its callback stays registered.
+    _memory: opentelemetry::metrics::ObservableGauge<u64>,
+}
+
+/// Seconds of a request's durations, as HTTP semantic conventions bucket them.
+const HTTP_BOUNDS: [f64; 14] =
+    [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+
+impl Instruments {
+    fn new(
+        meter: &opentelemetry::metrics::Meter,
+        delta: &opentelemetry::metrics::Meter,
+    ) -> Instruments {
+        Instruments {
+            server_duration: meter
+                .f64_histogram("http.server.request.duration")
+                .with_unit("s")
+                .with_description("Duration of HTTP server requests.")
+                .with_boundaries(HTTP_BOUNDS.to_vec())
+                .build(),
+            client_duration: meter
+                .f64_histogram("http.client.request.duration")
+                .with_unit("s")
+                .with_description("Duration of HTTP client requests (the pricing upstream).")
+                .with_boundaries(HTTP_BOUNDS.to_vec())
+                .build(),
+            lookup_duration: meter
+                .f64_histogram(telemetry::EXPONENTIAL)
+                .with_unit("s")
+                .with_description("Time to read a product through the caches.")
+                .build(),
+            requests: delta
+                .u64_counter("catalog.requests")
+                .with_unit("{request}")
+                .with_description("Catalog requests served (delta temporality).")
+                .build(),
+            _memory: meter
+                .u64_observable_gauge("process.memory.usage")
+                .with_unit("By")
+                .with_description("Resident memory of the otelscope process.")
+                .with_callback(|o| {
+                    if let Some(rss) = resident_bytes() {
+                        o.observe(rss, &[]);
+                    }
+                })
+                .build(),
+        }
+    }
+}
+
+/// The process's resident memory (Linux `/proc/self/statm`); `None` elsewhere.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 /// Starts `rate` catalog requests a second (open loop: a slow request does not slow the next).
@@ -171,9 +241,21 @@ impl App {
             ])
             .start_with_context(&self.tracer, &Context::new());
         let cx = Context::new().with_span(span);
-        let status = match self.cache.get(&cx, id).await {
+        let started = std::time::Instant::now();
+        let found = self.cache.get(&cx, id).await;
+        self.instruments.lookup_duration.record(started.elapsed().as_secs_f64(), &[]);
+        let status = match found {
             Lookup::Found(_) => {
+                let asked = std::time::Instant::now();
                 let priced = self.prices.fetch_price(&cx, id).await.is_some();
+                self.instruments.client_duration.record(
+                    asked.elapsed().as_secs_f64(),
+                    &[
+                        KeyValue::new("http.request.method", "GET"),
+                        KeyValue::new("server.address", telemetry::UPSTREAM_SERVICE),
+                        KeyValue::new("outcome", if priced { "priced" } else { "failed" }),
+                    ],
+                );
                 cx.span().set_attribute(KeyValue::new("catalog.priced", priced));
                 200
             }
@@ -184,6 +266,13 @@ impl App {
             }
         };
         cx.span().set_attribute(KeyValue::new("http.response.status_code", status));
+        let attrs = [
+            KeyValue::new("http.request.method", "GET"),
+            KeyValue::new("http.route", "/products/{id}"),
+            KeyValue::new("http.response.status_code", status),
+        ];
+        self.instruments.server_duration.record(started.elapsed().as_secs_f64(), &attrs);
+        self.instruments.requests.add(1, &attrs[2..]);
         cx.span().end();
     }
 }

@@ -1,6 +1,8 @@
 //! The demo's own OpenTelemetry pipeline: tracer and logger providers for `catalog-api` and
-//! `pricing-upstream` and a meter provider for `catalog-api`, exporting OTLP/HTTP protobuf to
-//! this server's receiver. None is installed globally: they belong to the demo alone.
+//! `pricing-upstream` and two meter providers for `catalog-api` (cumulative, and delta for the
+//! instruments that show delta temporality), exporting OTLP/HTTP protobuf to this server's
+//! receiver. None is installed globally: they belong to the demo alone. A view makes
+//! `catalog.lookup.duration` an exponential histogram.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -12,7 +14,7 @@ use opentelemetry_otlp::{
 use opentelemetry_sdk::logs::log_processor_with_async_runtime::BatchLogProcessor;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
-use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::metrics::{Aggregation, Instrument, SdkMeterProvider, Stream, Temporality};
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
 use opentelemetry_sdk::trace::{BatchConfig, BatchConfigBuilder, SdkTracerProvider};
 use opentelemetry_sdk::{runtime, Resource};
@@ -29,10 +31,15 @@ pub(crate) struct Telemetry {
     pub catalog: SdkTracerProvider,
     pub upstream: SdkTracerProvider,
     pub meters: SdkMeterProvider,
+    /// Exports with delta temporality.
+    pub delta_meters: SdkMeterProvider,
     /// Log records of each service (`logs.rs`), exported every second.
     pub catalog_logs: SdkLoggerProvider,
     pub upstream_logs: SdkLoggerProvider,
 }
+
+/// The instrument drawn as an exponential histogram.
+pub(crate) const EXPONENTIAL: &str = "catalog.lookup.duration";
 
 impl Telemetry {
     /// Providers exporting to the OTLP/HTTP receiver at `otlp_http` (an unspecified address
@@ -85,22 +92,42 @@ impl Telemetry {
                 .with_resource(resource(service))
                 .build())
         };
-        let exporter = MetricExporter::builder()
-            .with_http()
-            .with_http_client(reqwest::Client::new())
-            .with_protocol(Protocol::HttpBinary)
-            .with_endpoint(format!("{base}/v1/metrics"))
-            .with_headers(headers.clone())
-            .build()
-            .map_err(|e| e.to_string())?;
-        let reader = PeriodicReader::builder(exporter, runtime::Tokio)
-            .with_interval(METRIC_INTERVAL)
-            .build();
+        let reader = |temporality: Temporality| -> Result<_, String> {
+            let exporter = MetricExporter::builder()
+                .with_http()
+                .with_http_client(reqwest::Client::new())
+                .with_protocol(Protocol::HttpBinary)
+                .with_endpoint(format!("{base}/v1/metrics"))
+                .with_headers(headers.clone())
+                .with_temporality(temporality)
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(PeriodicReader::builder(exporter, runtime::Tokio)
+                .with_interval(METRIC_INTERVAL)
+                .build())
+        };
+        let exponential = |i: &Instrument| {
+            (i.name() == EXPONENTIAL).then(|| {
+                Stream::builder()
+                    .with_aggregation(Aggregation::Base2ExponentialHistogram {
+                        max_size: 160,
+                        max_scale: 20,
+                        record_min_max: true,
+                    })
+                    .build()
+                    .ok()
+            })?
+        };
         Ok(Telemetry {
             catalog: tracer_provider(CATALOG_SERVICE)?,
             upstream: tracer_provider(UPSTREAM_SERVICE)?,
             meters: SdkMeterProvider::builder()
-                .with_reader(reader)
+                .with_reader(reader(Temporality::Cumulative)?)
+                .with_view(exponential)
+                .with_resource(resource(CATALOG_SERVICE))
+                .build(),
+            delta_meters: SdkMeterProvider::builder()
+                .with_reader(reader(Temporality::Delta)?)
                 .with_resource(resource(CATALOG_SERVICE))
                 .build(),
             catalog_logs: logger_provider(CATALOG_SERVICE)?,
@@ -115,6 +142,7 @@ impl Telemetry {
             ("catalog spans", self.catalog.shutdown()),
             ("upstream spans", self.upstream.shutdown()),
             ("metrics", self.meters.shutdown()),
+            ("delta metrics", self.delta_meters.shutdown()),
             ("catalog logs", self.catalog_logs.shutdown()),
             ("upstream logs", self.upstream_logs.shutdown()),
         ] {

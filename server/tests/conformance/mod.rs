@@ -8,6 +8,7 @@
 //! exact numbers here.
 
 pub mod logs;
+pub mod metrics;
 pub mod signals;
 pub mod traces;
 pub mod trim;
@@ -122,6 +123,12 @@ macro_rules! conformance {
                 logs::log_retention_by_receipt_and_count,
                 logs::bad_log_records_are_stored_and_found_as_text,
                 signals::metrics_catalog_and_series,
+                metrics::metric_series_are_kept_by_identity_with_their_samples_in_time_order,
+                metrics::metric_catalog_lists_each_name_type_and_unit,
+                metrics::a_metric_that_changes_type_or_unit_is_refused,
+                metrics::distributions_and_exemplars_are_kept_whole,
+                metrics::metric_points_go_by_receipt_and_count,
+                metrics::merged_blocks_answer_as_the_batches_did,
                 signals::cache_rows_and_miss_examples,
                 signals::retry_rows_and_examples,
                 signals::flames_fold_once_settled_and_answer_alike,

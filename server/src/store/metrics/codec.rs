@@ -2,9 +2,12 @@
 //! time order), zstd-compressed. Per run: the series id, the count, times as delta-of-delta
 //! varints, start times as a code (same as the previous start, the previous time, or a delta),
 //! values XOR'd with the previous value of the run (Gorilla's idea; zstd then squeezes the zero
-//! bytes); distributions and exemplars follow as one JSON list of the points that have them.
+//! bytes); then, for runs of distributions, each point's histogram in binary (count, sum,
+//! min, max, explicit bounds unless the same as the point before, bucket counts as varints,
+//! exponential scale/offsets/counts, summary quantiles); exemplars follow as one JSON list of
+//! the points that have them (they are few).
 
-use otelscope_app::model::{Exemplar, HistogramValue};
+use otelscope_app::model::{Exemplar, ExpBuckets, HistogramValue, QuantileValue};
 use serde::{Deserialize, Serialize};
 
 use super::Sample;
@@ -18,9 +21,6 @@ const LEVEL: i32 = 3;
 struct Extra {
     run: u32,
     index: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    h: Option<HistogramValue>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     e: Vec<Exemplar>,
 }
 
@@ -64,14 +64,17 @@ pub fn encode(runs: &[(i64, Vec<Sample>)]) -> Vec<u8> {
             out.extend_from_slice(&(bits ^ prev).to_le_bytes());
             prev = bits;
         }
+        let histograms = samples.iter().any(|s| s.histogram.is_some());
+        out.push(u8::from(histograms));
+        if histograms {
+            let mut bounds: &[f64] = &[];
+            for s in samples {
+                put_histogram(&mut out, s.histogram.as_deref(), &mut bounds);
+            }
+        }
         for (index, s) in samples.iter().enumerate() {
-            if s.histogram.is_some() || !s.exemplars.is_empty() {
-                extras.push(Extra {
-                    run: run as u32,
-                    index: index as u32,
-                    h: s.histogram.as_deref().cloned(),
-                    e: s.exemplars.clone(),
-                });
+            if !s.exemplars.is_empty() {
+                extras.push(Extra { run: run as u32, index: index as u32, e: s.exemplars.clone() });
             }
         }
     }
@@ -83,6 +86,8 @@ pub fn encode(runs: &[(i64, Vec<Sample>)]) -> Vec<u8> {
 
 /// Decodes a block; `keep(series)` picks the runs wanted (the others are skipped, their
 /// extras not parsed).
+// The loops read every point but fill `samples` only for runs kept (empty otherwise).
+#[allow(clippy::needless_range_loop)]
 pub fn decode(
     blob: &[u8],
     mut keep: impl FnMut(i64) -> bool,
@@ -146,6 +151,15 @@ pub fn decode(
                 samples[i].value = f64::from_bits(bits);
             }
         }
+        if r.byte()? == 1 {
+            let mut bounds: Vec<f64> = Vec::new();
+            for i in 0..n {
+                let h = get_histogram(&mut r, &mut bounds)?;
+                if wanted {
+                    samples[i].histogram = h.map(Box::new);
+                }
+            }
+        }
         if wanted {
             kept_runs.push(Some(out.len()));
             out.push((series, samples));
@@ -161,11 +175,151 @@ pub fn decode(
     for extra in extras {
         let Some(Some(run)) = kept_runs.get(extra.run as usize) else { continue };
         if let Some(s) = out[*run].1.get_mut(extra.index as usize) {
-            s.histogram = extra.h.map(Box::new);
             s.exemplars = extra.e;
         }
     }
     Ok(out)
+}
+
+const HAS: u8 = 1;
+const SUM: u8 = 2;
+const MIN: u8 = 4;
+const MAX: u8 = 8;
+const SAME_BOUNDS: u8 = 16;
+const EXP: u8 = 32;
+const QUANTILES: u8 = 64;
+
+fn put_f64(out: &mut Vec<u8>, v: f64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_counts(out: &mut Vec<u8>, counts: &[u64]) {
+    varint(out, counts.len() as u64);
+    for c in counts {
+        varint(out, *c);
+    }
+}
+
+/// One point's histogram; `bounds` is the previous point's explicit bounds (kept once).
+fn put_histogram<'a>(out: &mut Vec<u8>, h: Option<&'a HistogramValue>, bounds: &mut &'a [f64]) {
+    let Some(h) = h else {
+        out.push(0);
+        return;
+    };
+    let mut flags = HAS;
+    flags |= if h.sum.is_some() { SUM } else { 0 };
+    flags |= if h.min.is_some() { MIN } else { 0 };
+    flags |= if h.max.is_some() { MAX } else { 0 };
+    flags |= if h.bounds.as_slice() == *bounds { SAME_BOUNDS } else { 0 };
+    flags |= if h.exponential.is_some() { EXP } else { 0 };
+    flags |= if h.quantiles.is_empty() { 0 } else { QUANTILES };
+    out.push(flags);
+    varint(out, h.count);
+    for v in [h.sum, h.min, h.max].into_iter().flatten() {
+        put_f64(out, v);
+    }
+    if flags & SAME_BOUNDS == 0 {
+        varint(out, h.bounds.len() as u64);
+        for b in &h.bounds {
+            put_f64(out, *b);
+        }
+        *bounds = &h.bounds;
+    }
+    put_counts(out, &h.bucket_counts);
+    if let Some(e) = &h.exponential {
+        varint(out, zigzag(i64::from(e.scale)));
+        varint(out, e.zero_count);
+        put_f64(out, e.zero_threshold);
+        varint(out, zigzag(i64::from(e.positive_offset)));
+        put_counts(out, &e.positive);
+        varint(out, zigzag(i64::from(e.negative_offset)));
+        put_counts(out, &e.negative);
+    }
+    if flags & QUANTILES != 0 {
+        varint(out, h.quantiles.len() as u64);
+        for q in &h.quantiles {
+            put_f64(out, q.quantile);
+            put_f64(out, q.value);
+        }
+    }
+}
+
+fn get_counts(r: &mut Reader<'_>) -> Result<Vec<u64>, String> {
+    let n = r.varint()? as usize;
+    if n > r.buf.len() - r.at {
+        return Err("a metric block is damaged".into());
+    }
+    (0..n).map(|_| r.varint()).collect()
+}
+
+fn get_i32(r: &mut Reader<'_>) -> Result<i32, String> {
+    i32::try_from(unzigzag(r.varint()?)).map_err(|_| "a metric block is damaged".to_owned())
+}
+
+fn get_histogram(
+    r: &mut Reader<'_>,
+    bounds: &mut Vec<f64>,
+) -> Result<Option<HistogramValue>, String> {
+    let flags = r.byte()?;
+    if flags & HAS == 0 {
+        return Ok(None);
+    }
+    let count = r.varint()?;
+    let f = |bit: u8, r: &mut Reader<'_>| -> Result<Option<f64>, String> {
+        if flags & bit != 0 {
+            Ok(Some(f64::from_bits(r.u64()?)))
+        } else {
+            Ok(None)
+        }
+    };
+    let (sum, min, max) = (f(SUM, r)?, f(MIN, r)?, f(MAX, r)?);
+    if flags & SAME_BOUNDS == 0 {
+        let n = r.varint()? as usize;
+        if n.saturating_mul(8) > r.buf.len() - r.at {
+            return Err("a metric block is damaged".into());
+        }
+        *bounds = (0..n).map(|_| r.u64().map(f64::from_bits)).collect::<Result<_, _>>()?;
+    }
+    let bucket_counts = get_counts(r)?;
+    let exponential = if flags & EXP != 0 {
+        Some(ExpBuckets {
+            scale: get_i32(r)?,
+            zero_count: r.varint()?,
+            zero_threshold: f64::from_bits(r.u64()?),
+            positive_offset: get_i32(r)?,
+            positive: get_counts(r)?,
+            negative_offset: get_i32(r)?,
+            negative: get_counts(r)?,
+        })
+    } else {
+        None
+    };
+    let quantiles = if flags & QUANTILES != 0 {
+        let n = r.varint()? as usize;
+        if n.saturating_mul(16) > r.buf.len() - r.at {
+            return Err("a metric block is damaged".into());
+        }
+        (0..n)
+            .map(|_| {
+                Ok(QuantileValue {
+                    quantile: f64::from_bits(r.u64()?),
+                    value: f64::from_bits(r.u64()?),
+                })
+            })
+            .collect::<Result<_, String>>()?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(HistogramValue {
+        count,
+        sum,
+        bounds: bounds.clone(),
+        bucket_counts,
+        min,
+        max,
+        exponential,
+        quantiles,
+    }))
 }
 
 struct Reader<'a> {
@@ -240,9 +394,25 @@ mod tests {
             span_id: None,
             attributes: vec![],
         }];
+        let mut e = sample(5, 30, 6.0);
+        e.histogram = Some(Box::new(HistogramValue {
+            count: 6,
+            min: Some(-3.0),
+            exponential: Some(ExpBuckets {
+                scale: -2,
+                zero_count: 1,
+                zero_threshold: 0.001,
+                positive_offset: -3,
+                positive: vec![1, 0, 2],
+                negative_offset: 4,
+                negative: vec![2],
+            }),
+            quantiles: vec![QuantileValue { quantile: 0.5, value: 1.5 }],
+            ..HistogramValue::default()
+        }));
         let runs = vec![
             (7, vec![sample(0, 10, 1.5), sample(0, 20, 2.5), sample(20, 31, -1.0)]),
-            (-3, vec![sample(5, 10, 0.0), h]),
+            (-3, vec![sample(5, 10, 0.0), h.clone(), h, e]),
         ];
         let blob = encode(&runs);
         assert_eq!(decode(&blob, |_| true).unwrap(), runs);

@@ -9,7 +9,7 @@ use otelscope_app::model::{
     KeyValue, MetricCatalog, MetricInfo, MetricKind, MetricName, MetricPoint, MetricSeries,
     MetricsAnswer, Scope, SELF_SERVICES,
 };
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 use super::super::metrics::{
     codec, kind_text, parse_kind, parse_temporality, temporality_text, MetricCatalogQuery,
@@ -320,17 +320,8 @@ pub(super) fn retain(
 ) -> Result<u64, StoreError> {
     let mut dropped = drop_where(conn, "received_ns < ?1", cutoff)?;
     while index.points.saturating_sub(dropped) > max_points {
-        let oldest: Option<i64> = conn
-            .query_row(
-                "SELECT received_ns FROM metric_blocks ORDER BY received_ns LIMIT 1 OFFSET ?1",
-                [DROP_BLOCKS - 1],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let n = match oldest {
-            Some(received) => drop_where(conn, "received_ns <= ?1", received)?,
-            None => drop_where(conn, "1 = 1 OR ?1", 0)?,
-        };
+        let excess = index.points - dropped - max_points;
+        let n = drop_oldest_blocks(conn, DROP_BLOCKS, excess)?;
         if n == 0 {
             break;
         }
@@ -364,20 +355,29 @@ pub(super) fn drop_oldest(
     index: &mut SeriesIndex,
     blocks: i64,
 ) -> Result<u64, StoreError> {
-    let oldest: Option<i64> = conn
-        .query_row(
-            "SELECT received_ns FROM metric_blocks ORDER BY received_ns LIMIT 1 OFFSET ?1",
-            [blocks.max(1) - 1],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let dropped = match oldest {
-        Some(r) => drop_where(conn, "received_ns <= ?1", r)?,
-        None => drop_where(conn, "1 = 1 OR ?1", 0)?,
-    };
+    let dropped = drop_oldest_blocks(conn, blocks, u64::MAX)?;
     index.points = index.points.saturating_sub(dropped);
     if dropped > 0 {
         drop_orphan_series(conn, index)?;
+    }
+    Ok(dropped)
+}
+
+/// Drops the oldest received blocks, at most `blocks` of them, stopping once `points` points
+/// went; returns the points dropped.
+fn drop_oldest_blocks(conn: &Connection, blocks: i64, points: u64) -> Result<u64, StoreError> {
+    let oldest: Vec<(i64, i64)> = conn
+        .prepare_cached("SELECT id, points FROM metric_blocks ORDER BY received_ns, id LIMIT ?1")?
+        .query_map([blocks.max(1)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut delete = conn.prepare_cached("DELETE FROM metric_blocks WHERE id = ?1")?;
+    let mut dropped = 0u64;
+    for (id, n) in oldest {
+        if dropped >= points {
+            break;
+        }
+        delete.execute([id])?;
+        dropped += n.max(0) as u64;
     }
     Ok(dropped)
 }

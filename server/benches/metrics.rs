@@ -1,0 +1,292 @@
+//! Metrics benchmark of the real `otelscope` binary on loopback. Prints figures; it asserts
+//! nothing, so it never flakes. Run with `make bench` (or `cargo bench -p otelscope --bench
+//! metrics`); `BENCH_METRIC_POINTS` (1,000,000) shrinks it for a quick check.
+//!
+//! 1. Ingest: OTLP/HTTP protobuf exports of 550 points (one resource; 10 cumulative monotonic
+//!    sums and gauges × 50 series, one explicit-bucket histogram × 50 series, 3 attributes a
+//!    point), one export per 12 s of sender time spread over the last six hours, from 32
+//!    concurrent clients into the durable store (enough for the writer to commit groups), points/s.
+//! 2. Queries with that store (1,000,000 points): the catalogue, a rate over 6 h (50 series
+//!    summed), a histogram's p99 over 6 h (50 series merged), a group-by of the 50 series of a
+//!    counter over 6 h: p50/p99 of 40 runs each.
+//! 3. Bytes per point: the database's pages in use (file size minus SQLite's free pages, read
+//!    from the file header after a clean shutdown), over the points stored.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{
+    metric::Data, number_data_point, AggregationTemporality, Exemplar, Gauge, Histogram,
+    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const SERIES: u64 = 50;
+const COUNTERS: u64 = 5;
+const GAUGES: u64 = 5;
+const POINTS_PER_EXPORT: u64 = (COUNTERS + GAUGES + 1) * SERIES;
+const CLIENTS: usize = 32;
+const SIX_HOURS_NS: u64 = 6 * 3_600_000_000_000;
+
+fn text(key: &str, value: String) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value)) }),
+        ..Default::default()
+    }
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+}
+
+fn attrs(s: u64) -> Vec<KeyValue> {
+    vec![
+        text("http.route", format!("/api/route{s}")),
+        text("http.request.method", "GET".into()),
+        text("host", format!("host-{}", s % 5)),
+    ]
+}
+
+/// Export `n` of `exports`, at its place in the six hours before `end_ns`.
+fn export(n: u64, exports: u64, start_ns: u64, end_ns: u64) -> Vec<u8> {
+    let time = end_ns - SIX_HOURS_NS + n * (SIX_HOURS_NS / exports.max(1));
+    let number = |value: f64, s: u64| NumberDataPoint {
+        attributes: attrs(s),
+        start_time_unix_nano: start_ns,
+        time_unix_nano: time,
+        value: Some(number_data_point::Value::AsDouble(value)),
+        ..Default::default()
+    };
+    let mut metrics = Vec::new();
+    for c in 0..COUNTERS {
+        metrics.push(Metric {
+            name: format!("bench.requests.{c}"),
+            unit: "{request}".into(),
+            data: Some(Data::Sum(Sum {
+                data_points: (0..SERIES).map(|s| number((n * (s + 1) * 3) as f64, s)).collect(),
+                aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                is_monotonic: true,
+            })),
+            ..Default::default()
+        });
+    }
+    for g in 0..GAUGES {
+        metrics.push(Metric {
+            name: format!("bench.memory.{g}"),
+            unit: "By".into(),
+            data: Some(Data::Gauge(Gauge {
+                data_points: (0..SERIES)
+                    .map(|s| number(1e6 + ((n * 7919 + s * 104_729) % 65_536) as f64, s))
+                    .collect(),
+            })),
+            ..Default::default()
+        });
+    }
+    let bounds = vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+    metrics.push(Metric {
+        name: "bench.duration".into(),
+        unit: "s".into(),
+        data: Some(Data::Histogram(Histogram {
+            data_points: (0..SERIES)
+                .map(|s| {
+                    let counts: Vec<u64> =
+                        (0..=bounds.len() as u64).map(|b| n * ((b * 7 + s) % 11 + 1)).collect();
+                    HistogramDataPoint {
+                        attributes: attrs(s),
+                        start_time_unix_nano: start_ns,
+                        time_unix_nano: time,
+                        count: counts.iter().sum(),
+                        sum: Some(n as f64 * 12.5),
+                        bucket_counts: counts,
+                        explicit_bounds: bounds.clone(),
+                        exemplars: if s == 0 {
+                            vec![Exemplar {
+                                time_unix_nano: time,
+                                trace_id: vec![0xab; 16],
+                                span_id: vec![0xcd; 8],
+                                value: Some(
+                                    opentelemetry_proto::tonic::metrics::v1::exemplar::Value::AsDouble(0.2),
+                                ),
+                                ..Default::default()
+                            }]
+                        } else {
+                            Vec::new()
+                        },
+                        ..Default::default()
+                    }
+                })
+                .collect(),
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+        })),
+        ..Default::default()
+    });
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![text("service.name", "bench-api".into())],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics { metrics, ..Default::default() }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+struct Server {
+    child: tokio::process::Child,
+    ui: String,
+    otlp: String,
+}
+
+async fn start_server(bin: &str, data_dir: &std::path::Path) -> Server {
+    let mut child = tokio::process::Command::new(bin)
+        .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--retention-spans", "10000000"])
+        .args(["--retention-age", "30d"])
+        .args([
+            "--ui-listen",
+            "127.0.0.1:0",
+            "--otlp-http-listen",
+            "127.0.0.1:0",
+            "--otlp-grpc-listen",
+            "127.0.0.1:0",
+            "--self-telemetry",
+            "off",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn otelscope");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = loop {
+        let line = lines.next_line().await.unwrap().expect("ready line");
+        if line.contains("open http://") {
+            break line;
+        }
+    };
+    let urls: Vec<&str> = line.split(' ').filter(|w| w.starts_with("http://")).collect();
+    Server { ui: urls[2].to_owned(), otlp: urls[0].to_owned(), child }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+async fn time_query(client: &reqwest::Client, url: &str, runs: usize) -> (f64, f64, usize) {
+    let mut times = Vec::with_capacity(runs);
+    let mut size = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let response = client.get(url).send().await.unwrap();
+        assert!(response.status().is_success(), "{url}: {}", response.status());
+        size = response.bytes().await.unwrap().len();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.99), size)
+}
+
+/// Pages in use × page size, from the header of a cleanly closed SQLite file.
+fn used_bytes(db: &std::path::Path) -> u64 {
+    let bytes = std::fs::read(db).unwrap();
+    let page = u64::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    let page = if page == 1 { 65_536 } else { page };
+    let free = u64::from(u32::from_be_bytes([bytes[36], bytes[37], bytes[38], bytes[39]]));
+    bytes.len() as u64 - free * page
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let points: u64 =
+        std::env::var("BENCH_METRIC_POINTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let exports = points.div_ceil(POINTS_PER_EXPORT);
+    let dir = std::env::temp_dir().join(format!("otelscope-metrics-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bin = env!("CARGO_BIN_EXE_otelscope");
+    let mut server = start_server(bin, &dir).await;
+    let end = now_ns();
+    let start_ns = end - SIX_HOURS_NS - 1_000_000_000;
+    let mut per_client: Vec<Vec<Vec<u8>>> = vec![Vec::new(); CLIENTS];
+    for n in 0..exports {
+        per_client[n as usize % CLIENTS].push(export(n, exports, start_ns, end));
+    }
+    let body_bytes: usize = per_client.iter().flatten().map(Vec::len).sum();
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/metrics", server.otlp);
+    let started = Instant::now();
+    let tasks: Vec<_> = per_client
+        .into_iter()
+        .map(|payloads| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                for body in payloads {
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/x-protobuf")
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("POST");
+                    assert_eq!(response.status(), 200);
+                    let answer = response.bytes().await.unwrap();
+                    assert!(answer.is_empty() || answer.len() < 8, "partial success: {answer:?}");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let stored = exports * POINTS_PER_EXPORT;
+    println!(
+        "metric ingest: {stored} points in {exports} OTLP/HTTP exports ({} B a point on the wire) in {wall:.1} s: {:.0} points/s (goal >= 200,000)",
+        body_bytes as u64 / stored,
+        stored as f64 / wall
+    );
+
+    let ui = &server.ui;
+    let runs = 40;
+    let queries = [
+        ("catalogue", format!("{ui}/api/v1/metrics")),
+        (
+            "rate over 6 h (50 series)",
+            format!("{ui}/api/v1/metrics/bench.requests.0/series?since=6h&agg=rate"),
+        ),
+        (
+            "histogram p99 over 6 h",
+            format!("{ui}/api/v1/metrics/bench.duration/series?since=6h&agg=p99"),
+        ),
+        (
+            "group-by of 50 series over 6 h",
+            format!(
+                "{ui}/api/v1/metrics/bench.requests.1/series?since=6h&group_by=http.route&limit=50"
+            ),
+        ),
+    ];
+    for (label, url) in &queries {
+        let (p50, p99, size) = time_query(&client, url, runs).await;
+        println!("query at {stored} points: {label}: p50 {p50:.1} ms, p99 {p99:.1} ms ({size} B) (goal p99 <= 30 ms)");
+    }
+    // A clean stop checkpoints the WAL into the file, so its header tells the pages in use.
+    let pid = server.child.id().unwrap();
+    let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = tokio::time::timeout(Duration::from_secs(60), server.child.wait()).await;
+    let used = used_bytes(&dir.join("otelscope.db"));
+    println!(
+        "bytes per point: {:.1} ({} KB of database pages in use for {stored} points; goal <= 24 for gauges and sums)",
+        used as f64 / stored as f64,
+        used / 1024
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
