@@ -210,3 +210,91 @@ fn MetricForm(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::charts::metric::tests::answer;
+    use crate::env::SsrData;
+    use crate::model::{
+        AttrValue, Exemplar, Heatmap, KeyValue, MetricAgg, MetricGroup, MetricKind, Services,
+    };
+
+    const HOSTILE: &str = "</svg><script>alert(1)</script>";
+
+    /// Renders `path` as the server does, answering each API path the page asks for with
+    /// `answer_for` (serialized), until it asks for nothing new.
+    fn render(path: &str, answer_for: impl Fn(&str) -> String) -> String {
+        let data = SsrData::default();
+        let mut html = String::new();
+        for _ in 0..4 {
+            html = crate::platform::render_ssr(path, &data).html;
+            let wanted = data.take_wanted();
+            if wanted.is_empty() {
+                break;
+            }
+            for want in wanted {
+                let body: Arc<str> = answer_for(&want).into();
+                data.answer(want, Ok(body));
+            }
+        }
+        html
+    }
+
+    fn hostile_group(values: Vec<Option<f64>>) -> MetricGroup {
+        MetricGroup {
+            labels: vec![KeyValue {
+                key: "http.route".into(),
+                value: AttrValue::String(HOSTILE.into()),
+            }],
+            others: false,
+            values,
+        }
+    }
+
+    #[test]
+    fn a_histogram_page_draws_percentiles_over_the_heatmap_with_exemplar_links() {
+        let html = render("/metrics/http.server.request.duration?group_by=http.route", |path| {
+            if path.starts_with("/api/v1/services") {
+                return serde_json::to_string(&Services::default()).unwrap();
+            }
+            let agg = path.split("agg=").nth(1).and_then(|a| a.parse::<MetricAgg>().ok());
+            let value = match agg {
+                Some(MetricAgg::P50) => 0.01,
+                Some(MetricAgg::P99) => 0.09,
+                _ => 2.0,
+            };
+            let mut a = answer(
+                agg.unwrap_or(MetricAgg::P50),
+                vec![hostile_group(vec![Some(value), None, Some(value), Some(value)])],
+            );
+            a.heatmap = Some(Heatmap {
+                bounds: vec![Some(0.01), Some(0.1), None],
+                counts: vec![vec![3, 1, 0], vec![], vec![0, 2, 0], vec![1, 0, 1]],
+            });
+            a.exemplars = vec![Exemplar {
+                time_ns: a.since_ns + 90_000_000_000,
+                value: 0.05,
+                trace_id: Some("0af7651916cd43dd8448eb211c80319c".into()),
+                span_id: None,
+                attributes: Vec::new(),
+            }];
+            assert_eq!(a.info.kind, MetricKind::Histogram);
+            serde_json::to_string(&a).unwrap()
+        });
+        // One percentile chart (with the heatmap's bucket table) and the count chart.
+        assert!(html.contains("data-chart=\"p50-p90-p95-p99\""), "{html}");
+        assert!(html.contains("data-chart=\"count\""));
+        assert!(html.contains("href=\"/traces/0af7651916cd43dd8448eb211c80319c\""));
+        assert!(html.contains("data-value=\"0.09\""));
+        assert!(html.contains(">10 ms<") || html.contains(">10 ms</td>"), "p50 in ms");
+        let buckets = html.split("metric-buckets").nth(1).unwrap_or(&html);
+        assert!(buckets.contains("≤ 100 ms") && buckets.contains("&#62; 100 ms"), "{buckets}");
+        // The hostile route is text, in the legend and nowhere as markup.
+        assert!(!html.contains(HOSTILE), "raw markup in the page");
+        assert!(html.contains("&#60;/svg&#62;&#60;script&#62;alert(1)&#60;/script&#62;"));
+        // The legend's toggles are links that hide a line by its key.
+        assert!(html.contains("hide=p50%3Ahttp.route%3D%3C%2Fsvg%3E"), "{html}");
+    }
+}

@@ -11,4 +11,4 @@ pub(crate) mod units;
 pub(crate) use chart::MetricChart;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
