@@ -5,8 +5,7 @@ use dioxus::prelude::*;
 
 use crate::components::Shell;
 use crate::filters::{
-    FlameFilters, InsightFilters, MetricFilters, MetricPageFilters, ProfileFilters, ServiceFilters,
-    TraceFilters,
+    FlameFilters, InsightFilters, ProfileFilters, RawQuery, ServiceFilters, TraceFilters,
 };
 use crate::views::{
     Cache, FlameGraph, Home, MetricDetail, Metrics, NotFound, Profile, Retries, SelfView,
@@ -43,10 +42,10 @@ pub enum Route {
         SelfView {},
         /// The metric catalogue, searchable.
         #[route("/metrics?:..filters")]
-        Metrics { filters: MetricFilters },
+        Metrics { filters: RawQuery },
         /// One metric's charts.
         #[route("/metrics/:name?:..filters")]
-        MetricDetail { name: String, filters: MetricPageFilters },
+        MetricDetail { name: String, filters: RawQuery },
         #[route("/:..segments")]
         NotFound { segments: Vec<String> },
 }
@@ -116,7 +115,7 @@ impl Route {
             (Route::ServiceList { filters: ServiceFilters::default() }, "Services"),
             (Route::Cache { filters: InsightFilters::default() }, "Cache"),
             (Route::Retries { filters: InsightFilters::default() }, "Retries"),
-            (Route::Metrics { filters: MetricFilters::default() }, "Metrics"),
+            (Route::Metrics { filters: RawQuery::default() }, "Metrics"),
             (Route::FlameGraph { filters: FlameFilters::default() }, "Flame graphs"),
             (Route::Profile { filters: ProfileFilters::default() }, "Profiles"),
             (Route::SelfView {}, "otelscope itself"),

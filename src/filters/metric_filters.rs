@@ -6,6 +6,24 @@ use std::fmt;
 
 use super::{encode, query_pairs, with_query, write_query, DEFAULT_INSIGHT_RANGE};
 use crate::model::{MetricAgg, MetricKind};
+use crate::routes::Route;
+
+/// A metric page's query string as the router keeps it: the pages parse it themselves (in
+/// their split module), so the main web bundle carries no parser or printer of their filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawQuery(pub String);
+
+impl From<&str> for RawQuery {
+    fn from(query: &str) -> Self {
+        RawQuery(query.trim_start_matches('?').to_owned())
+    }
+}
+
+impl fmt::Display for RawQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// The catalogue (`/metrics?q=&service=`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,6 +35,11 @@ pub struct MetricFilters {
 query_fields!(MetricFilters: q, service);
 
 impl MetricFilters {
+    /// The catalogue's page with these filters.
+    pub fn route(&self) -> Route {
+        Route::Metrics { filters: RawQuery(self.to_string()) }
+    }
+
     pub fn api_path(&self) -> String {
         with_query("/api/v1/metrics", &self.to_string())
     }
@@ -52,6 +75,11 @@ pub const METRIC_STEPS: [(&str, &str); 6] = [
 ];
 
 impl MetricPageFilters {
+    /// Metric `name`'s page with these filters.
+    pub fn route(&self, name: &str) -> Route {
+        Route::MetricDetail { name: name.to_owned(), filters: RawQuery(self.to_string()) }
+    }
+
     /// `/api/v1/metrics/{name}/series?..` for one aggregation (`None`: the type's default).
     pub fn api_path(&self, name: &str, agg: Option<MetricAgg>) -> String {
         let since = if self.since.is_empty() { DEFAULT_INSIGHT_RANGE } else { &self.since };
@@ -169,6 +197,11 @@ mod tests {
         assert_eq!(filters.hidden(), ["a", "b"]);
         assert_eq!(filters.toggled("a").hide, "b");
         assert_eq!(filters.toggled("c").hide, "a|b|c");
+        // (A `/` in a name is not escaped by the router: such a metric has no page yet.)
+        // The router hands the query over decoded; the filters read the same from it.
+        let parsed = filters.route("a<b> c").to_string().parse::<Route>().unwrap();
+        let Route::MetricDetail { name, filters: raw } = parsed else { panic!("{parsed:?}") };
+        assert_eq!((name.as_str(), MetricPageFilters::from(raw.0.as_str())), ("a<b> c", filters));
     }
 
     #[test]

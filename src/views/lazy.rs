@@ -8,8 +8,7 @@
 use dioxus::prelude::*;
 
 use crate::filters::{
-    FlameFilters, InsightFilters, MetricFilters, MetricPageFilters, ProfileFilters, ServiceFilters,
-    TraceFilters,
+    FlameFilters, InsightFilters, ProfileFilters, RawQuery, ServiceFilters, TraceFilters,
 };
 use crate::platform;
 use crate::routes::Route;
@@ -53,15 +52,12 @@ pub(crate) fn SelfView() -> Element {
 }
 
 #[component]
-pub(crate) fn Metrics(filters: ReadSignal<MetricFilters>) -> Element {
+pub(crate) fn Metrics(filters: ReadSignal<RawQuery>) -> Element {
     rsx! { Lazy { route: Route::Metrics { filters: filters() } } }
 }
 
 #[component]
-pub(crate) fn MetricDetail(
-    name: ReadSignal<String>,
-    filters: ReadSignal<MetricPageFilters>,
-) -> Element {
+pub(crate) fn MetricDetail(name: ReadSignal<String>, filters: ReadSignal<RawQuery>) -> Element {
     rsx! { Lazy { route: Route::MetricDetail { name: name(), filters: filters() } } }
 }
 

@@ -9,19 +9,16 @@ use crate::charts::metric::series::chart_groups;
 use crate::charts::metric::units::unit_name;
 use crate::charts::metric::MetricChart;
 use crate::filters::{
-    offered_aggs, MetricFilters, MetricPageFilters, INSIGHT_RANGES, METRIC_STEPS,
+    offered_aggs, MetricFilters, MetricPageFilters, RawQuery, INSIGHT_RANGES, METRIC_STEPS,
 };
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::{MetricAgg, MetricSeriesAnswer};
-use crate::routes::Route;
 use crate::views::metrics::kind_badge;
 
 #[component]
-pub(crate) fn MetricDetail(
-    name: ReadSignal<String>,
-    filters: ReadSignal<MetricPageFilters>,
-) -> Element {
+pub(crate) fn MetricDetail(name: ReadSignal<String>, filters: ReadSignal<RawQuery>) -> Element {
     crate::uitrace::use_render_span();
+    let filters = use_memo(move || MetricPageFilters::from(filters.read().0.as_str()));
     // The type's default aggregation: its answer says what the metric is.
     let head =
         use_api_live::<MetricSeriesAnswer>(move || filters.read().api_path(&name.read(), None));
@@ -30,7 +27,7 @@ pub(crate) fn MetricDetail(
     rsx! {
         section { class: "metric-page",
             document::Title { "otelscope — {metric}" }
-            p { class: "crumbs", Link { to: Route::Metrics { filters: MetricFilters::default() }, "Metrics" } " /" }
+            p { class: "crumbs", Link { to: MetricFilters::default().route(), "Metrics" } " /" }
             h1 { class: "metric-title", "{metric}" }
             match head {
                 Loadable::Loading => rsx! { p { class: "loading", "Loading the metric…" } },
@@ -62,7 +59,7 @@ pub(crate) fn MetricDetail(
                                     class: if aggs.contains(&agg) { "agg-toggle on" } else { "agg-toggle" },
                                     "aria-pressed": if aggs.contains(&agg) { "true" } else { "false" },
                                     "data-agg": "{agg}",
-                                    to: Route::MetricDetail { name: metric.clone(), filters: current.with_agg_toggled(&aggs, agg) },
+                                    to: current.with_agg_toggled(&aggs, agg).route(&metric),
                                     "{agg}"
                                 }
                                 " "
@@ -102,11 +99,7 @@ fn group_keys(answer: &MetricSeriesAnswer) -> Vec<String> {
 
 /// One chart's answers, one per aggregation (fixed for the panel's life: it is keyed by them).
 #[component]
-fn ChartPanel(
-    name: String,
-    filters: ReadSignal<MetricPageFilters>,
-    aggs: Vec<MetricAgg>,
-) -> Element {
+fn ChartPanel(name: String, filters: Memo<MetricPageFilters>, aggs: Vec<MetricAgg>) -> Element {
     let mut answers = Vec::with_capacity(aggs.len());
     for &agg in &aggs {
         let name = name.clone();
@@ -156,12 +149,11 @@ fn MetricForm(
                     next.hide.clear();
                 }
             }
-            navigator.push(Route::MetricDetail { name: name.clone(), filters: next });
+            navigator.push(next.route(&name));
         }
     };
     let (g1, g2, g3, g4, g5) = (go.clone(), go.clone(), go.clone(), go.clone(), go);
-    let action = Route::MetricDetail { name: name.clone(), filters: MetricPageFilters::default() }
-        .to_string();
+    let action = MetricPageFilters::default().route(&name).to_string();
     rsx! {
         form { class: "search metric-form", action: "{action}", method: "get",
             onsubmit: move |event| event.prevent_default(),

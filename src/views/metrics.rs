@@ -6,16 +6,16 @@ use dioxus::prelude::*;
 
 use crate::charts::metric::units::unit_name;
 use crate::components::OtlpHint;
-use crate::filters::{MetricFilters, MetricPageFilters};
+use crate::filters::{MetricFilters, MetricPageFilters, RawQuery};
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::{MetricCatalog, MetricInfo, MetricKind, Temporality};
 use crate::platform;
-use crate::routes::Route;
 use crate::words::format_ago;
 
 #[component]
-pub(crate) fn Metrics(filters: ReadSignal<MetricFilters>) -> Element {
+pub(crate) fn Metrics(filters: ReadSignal<RawQuery>) -> Element {
     crate::uitrace::use_render_span();
+    let filters = use_memo(move || MetricFilters::from(filters.read().0.as_str()));
     let catalog = use_api_live::<MetricCatalog>(move || filters.read().api_path());
     // The service choices: every service of the unfiltered catalogue.
     let all = use_api_live::<MetricCatalog>(|| "/api/v1/metrics".into());
@@ -38,12 +38,12 @@ pub(crate) fn Metrics(filters: ReadSignal<MetricFilters>) -> Element {
                 onsubmit: move |event| event.prevent_default(),
                 label { "Search"
                     input { r#type: "search", name: "q", value: "{current.q}", placeholder: "name or description",
-                        oninput: move |e| { navigator.replace(Route::Metrics { filters: MetricFilters { q: e.value(), ..search.clone() } }); },
+                        oninput: move |e| { navigator.replace(MetricFilters { q: e.value(), ..search.clone() }.route()); },
                     }
                 }
                 label { "Service"
                     select { name: "service",
-                        onchange: move |e| { navigator.push(Route::Metrics { filters: MetricFilters { service: e.value(), ..pick.clone() } }); },
+                        onchange: move |e| { navigator.push(MetricFilters { service: e.value(), ..pick.clone() }.route()); },
                         option { value: "", selected: current.service.is_empty(), "any" }
                         for name in services {
                             option { value: "{name}", selected: name == current.service, "{name}" }
@@ -100,7 +100,7 @@ fn catalog_row(m: &MetricInfo, service: &str, now_ns: u64) -> Element {
     rsx! {
         tr { key: "{m.name}|{m.kind:?}|{m.unit}", "data-metric": "{m.name}",
             td {
-                Link { class: "metric-name", to: Route::MetricDetail { name: m.name.clone(), filters: page }, "{m.name}" }
+                Link { class: "metric-name", to: page.route(&m.name), "{m.name}" }
                 if !m.description.is_empty() {
                     div { class: "metric-description", "{m.description}" }
                 }

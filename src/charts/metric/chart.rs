@@ -80,7 +80,7 @@ pub(crate) fn MetricChart(
                             td {
                                 Link {
                                     class: "legend-toggle",
-                                    to: Route::MetricDetail { name: name.clone(), filters: filters.toggled(&row.key) },
+                                    to: filters.toggled(&row.key).route(&name),
                                     title: if row.hidden { "Show this line" } else { "Hide this line" },
                                     "aria-pressed": if row.hidden { "false" } else { "true" },
                                     span { class: "swatch", style: "background: {swatch(row.color)}" }
