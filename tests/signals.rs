@@ -149,8 +149,12 @@ async fn round_trip_on(transport: Transport, crossed: bool) {
     // The SDK exports once on flush and again on shutdown (cumulative, same values), so each
     // stream has one or two points; the last one is checked.
     let catalog = server.get_json("/api/v1/metrics").await;
-    let names: Vec<&str> =
-        catalog["names"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = catalog["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["cache.gets", "lookup.duration"], "{transport:?}");
     let gets = server.get_json("/api/v1/metrics?name=cache.gets").await;
     let mut by_result: Vec<(String, f64, Value)> = gets["series"]

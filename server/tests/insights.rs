@@ -56,6 +56,7 @@ async fn cache_answers_hits_misses_rates_and_steps_and_keeps_hostile_names_verba
         time_ns: t_s * S,
         value: Some(value),
         histogram: None,
+        ..Default::default()
     };
     let state = state_with_batches(vec![
         WriteBatch {

@@ -113,6 +113,7 @@ fn cache_counters_by_name_with_their_layer() {
         time_ns: 0,
         value: Some(1.0),
         histogram: None,
+        ..Default::default()
     };
     let counter = |name, attrs| {
         cache_counter(&point(name, MetricKind::Sum, attrs))

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AttrValue, KeyValue, Scope};
+use super::{AttrValue, Exemplar, KeyValue, Scope};
 
 /// One OTLP log record with its resource and scope.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,9 +36,10 @@ pub struct LogList {
     pub logs: Vec<LogRecord>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
+    #[default]
     Gauge,
     Sum,
     Histogram,
@@ -46,9 +47,10 @@ pub enum MetricKind {
     Summary,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Temporality {
+    #[default]
     Unspecified,
     Delta,
     Cumulative,
@@ -68,10 +70,43 @@ pub struct HistogramValue {
     pub min: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// Exponential histograms: the bucket layout and counts (`bounds`/`bucket_counts` empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exponential: Option<ExpBuckets>,
+    /// Summaries: the quantiles as sent, lowest quantile first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quantiles: Vec<QuantileValue>,
+}
+
+/// The buckets of an OTLP exponential histogram point. Bucket `i` of `positive` covers
+/// `(base^(offset+i), base^(offset+i+1)]` with `base = 2^(2^-scale)`; `negative` mirrors it
+/// for values below zero; `zero_count` counts values within `zero_threshold` of zero.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExpBuckets {
+    pub scale: i32,
+    #[serde(default)]
+    pub zero_count: u64,
+    #[serde(default)]
+    pub zero_threshold: f64,
+    #[serde(default)]
+    pub positive_offset: i32,
+    #[serde(default)]
+    pub positive: Vec<u64>,
+    #[serde(default)]
+    pub negative_offset: i32,
+    #[serde(default)]
+    pub negative: Vec<u64>,
+}
+
+/// One quantile of a summary point (`quantile` in 0..=1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QuantileValue {
+    pub quantile: f64,
+    pub value: f64,
 }
 
 /// One data point of one metric stream.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricPoint {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -94,6 +129,15 @@ pub struct MetricPoint {
     /// Histogram, exponential histogram (count/sum/min/max only) and summary (count/sum).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<HistogramValue>,
+    /// Sampled measurements with the trace they were taken in (at most a few per point).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exemplars: Vec<Exemplar>,
+    /// The resource's attributes (`service.name` included); part of the series' identity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<KeyValue>,
+    /// The instrumentation scope; part of the series' identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
 }
 
 /// One series of `GET /api/v1/metrics?name=...`: the points of one metric stream.

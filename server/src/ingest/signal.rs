@@ -73,8 +73,11 @@ async fn convert_and_submit<S: Signal>(
         tracing::error!(%error, "Preparing a batch for the store failed.");
         IngestError::Store
     })?;
+    let refusals = batch.refusals.clone();
     ingest.submit(batch).await?;
-    Ok((rejected, error))
+    // Points the store refused (a series that changed its type or unit) count as rejected.
+    let (refused, why) = refusals.take();
+    Ok((rejected + refused, error.or(why)))
 }
 
 fn parts<T>(

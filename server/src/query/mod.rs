@@ -3,11 +3,13 @@
 //! what the store reads into answers (`cache`, `retries`). No SQL here; the store reads rows,
 //! these functions sum them, and they are tested without a database (`rollup_tests` runs them
 //! over a real store's rollups too). `flame_query` parses span-derived flame graph requests
-//! (the stacks themselves are `crate::stacks`). Profile import is `crate::profile`.
+//! (the stacks themselves are `crate::stacks`). `metrics` turns a metric's
+//! series into chart lines per the OTLP data model. Profile import is `crate::profile`.
 
 pub mod cache;
 pub mod error;
 pub mod flame_query;
+pub mod metrics;
 pub mod params;
 pub mod retries;
 

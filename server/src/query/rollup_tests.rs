@@ -61,6 +61,7 @@ fn counter(
         time_ns: t_s * S,
         value: Some(v),
         histogram: None,
+        ..Default::default()
     }
 }
 

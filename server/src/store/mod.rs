@@ -5,6 +5,7 @@
 
 mod chunk;
 mod latency;
+pub mod metrics;
 mod prepare;
 mod private;
 mod profiles;
@@ -17,6 +18,7 @@ mod sqlite;
 
 pub use chunk::{whole_trace, SeenSpans, SpanChunk};
 pub use latency::Histogram;
+pub use metrics::{MetricCatalogQuery, MetricRows, MetricRowsQuery, Refusals, Sample, SeriesMeta};
 pub use prepare::PreparedSpans;
 pub use profiles::{ProfileBounds, StoredProfile};
 pub use request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery};
@@ -26,8 +28,8 @@ pub use rows::{CacheRow, CacheRows, RetryRow, RetryRows};
 pub use sqlite::{SqliteStore, WriteHook};
 
 use otelscope_app::model::{
-    LogRecord, MetricPoint, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span,
-    TraceSummary,
+    LogRecord, MetricCatalog, MetricPoint, MetricsAnswer, OperationStats, ProfileSummary,
+    ServiceSummary, Span, TraceSummary,
 };
 
 use crate::stacks::StackTree;
@@ -64,6 +66,9 @@ pub struct WriteBatch {
     pub prepared: Option<PreparedSpans>,
     /// What `spans` and `metrics` add to the cache and retry rollups, when prepared.
     pub rollups: Option<PreparedRollups>,
+    /// Metric points the store refused while writing (a series that changed its type or
+    /// unit); the receiver keeps a clone and reports them once the batch is durable.
+    pub refusals: std::sync::Arc<Refusals>,
 }
 
 impl WriteBatch {
@@ -177,6 +182,19 @@ pub trait Store: Send + Sync + 'static {
     /// series per service and attribute set, each in time order. `truncated` says when more
     /// was stored; an unknown name gives no series.
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError>;
+    /// The metric catalogue: one entry per (name, type, unit) with its series count, services
+    /// (of the series), points stored under the name and the newest point's time; by name,
+    /// at most `query.limit` (`truncated` past that). `q` matches a part of the name, any
+    /// case. otelscope's own services' metrics are left out unless `include_self` or
+    /// `service` names one. Reads the series table, not the points.
+    fn metric_catalog(&self, query: &MetricCatalogQuery) -> Result<MetricCatalog, StoreError>;
+    /// The series of one metric (one type and unit: the asked, else the one with the most
+    /// series; the others are named in `other_identities`) that match the service and
+    /// attribute filters, each with its samples in `[since_ns, until_ns]` in time order. At
+    /// most `max_series` series (by id) and about `max_samples` samples, the newest kept
+    /// (`truncated` says when either bound cut); both capped by `metrics::MAX_*`. An unknown
+    /// name gives no series.
+    fn metric_rows(&self, query: &MetricRowsQuery) -> Result<MetricRows, StoreError>;
     /// The cache rollup rows of the buckets in `query`'s range (and service), in no particular
     /// order, and per cache (service, name, layer) with misses from spans the newest miss
     /// examples, enough for `query.miss_examples` distinct traces. No span is decoded.

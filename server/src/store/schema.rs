@@ -25,7 +25,7 @@
 //!   trace ids per bucket, operation and kind (retried, gave up, circuit open).
 //! - Every rollup row carries `received_ns`, the last receipt that added to it; after each
 //!   retention pass, rows last written before the oldest receipt still kept in `traces` or
-//!   `metric_points` go (a bucket goes with the data it came from; one that newer data also wrote
+//!   `metric_blocks` go (a bucket goes with the data it came from; one that newer data also wrote
 //!   to stays whole until that goes too). Data stored before schema v5 is not rolled up: doing so
 //!   would decode every chunk.
 //! - `profiles` (v7; `nodes` since v10, NULL for older rows): one row per kept profile
@@ -52,10 +52,33 @@
 //! - A query adds the recent traces of its range not folded yet (at most 1,000, newest first,
 //!   `truncated` past that), folded on the fly; a late part of a folded trace shows once the pass
 //!   has taken it. Data stored before v7 is not folded.
-//! - `logs`, `metric_points`: one JSON row each, indexed by time (and trace id, metric name).
-//! - A metric's series hold its newest `limit` points (10,000 unless asked, never more than
-//!   100,000), read newest first by the (name, time) index and returned in time order; the catalog
-//!   holds at most `limit` names; `truncated: true` says when more was stored.
+//! - `logs`: one JSON row each, indexed by time (and trace id).
+//!
+//! ## Metrics (v12)
+//!
+//! - `metric_series`: one row per series, a series being name + unit + type + temporality
+//!   (and monotonic) + service + resource + scope + point attributes, keyed by a 64-bit hash of
+//!   those (`hash`, unique); the attributes as JSON. The writer keeps the hash → id map, and
+//!   per (service, name) the type and unit first stored, in memory (`sqlite::metrics::
+//!   SeriesIndex`): a point of a known metric with another type or unit is refused
+//!   (`partial_success`), never mixed in.
+//! - `metric_blocks`: the points of one metric name, one block per batch (level 0); once a
+//!   metric has 32 such blocks, the retention pass after a commit merges up to 512 of them into
+//!   blocks of up to 65,536 points (level 1). A block is zstd over runs, one per series: times
+//!   as delta-of-delta varints, start times as a 1-byte code, values XOR'd with the previous
+//!   (`store/metrics/codec.rs`), then the histograms (explicit bounds, exponential buckets,
+//!   summary quantiles) and exemplars (≤ 4 a point) as JSON. Measured at the 1M-point bench
+//!   (`server/benches/metrics.rs`): bytes per point of the database pages in use.
+//! - A read takes a metric's series from `metric_series` (name, service index), filters their
+//!   attributes in Rust, then the blocks of the name whose (min_time, max_time) meet the range,
+//!   newest first, decoding only the runs of the chosen series; at most 5,000 series and
+//!   300,000 samples (`store::metrics::MAX_*`), `truncated` past that. The catalogue groups
+//!   `metric_series` by name, type and unit and takes points and last seen from the blocks'
+//!   covering index.
+//! - Retention: blocks go by receipt (a merged block carries its newest receipt), by count
+//!   (the oldest received beyond `max_spans` points) and with the traces over the size bound;
+//!   a series row goes once no kept block can hold a point of it (its `received_ns`, refreshed
+//!   at most once a minute, is over a minute older than the oldest kept block).
 //! - Attribute filters (`attr=K=V`) decode candidate traces newest first, span by span up to the
 //!   first match, and stop at `limit` or after 5,000 candidates.
 //! - Retention drops whole traces, oldest `received_ns` first, by span count, by age and by size,
@@ -329,6 +352,48 @@ const MIGRATIONS: &[&str] = &[
     -- too large without building it; NULL for profiles kept before (counted, within the
     -- bound, when read).
     ALTER TABLE profiles ADD COLUMN nodes INTEGER;
+"#,
+    // v12 (metrics by series): see "Metrics" in the module doc. The JSON rows of
+    // `metric_points` are moved into series and blocks when the store opens
+    // (`sqlite::metrics::convert_legacy`); the table stays, empty.
+    r#"
+    CREATE TABLE metric_series (
+        id          INTEGER PRIMARY KEY,
+        -- FNV-1a of name, unit, kind, temporality, monotonic, service, resource, scope and
+        -- point attributes (`store::metrics::SeriesMeta::identity_hash`).
+        hash        INTEGER NOT NULL UNIQUE,
+        name        TEXT    NOT NULL,
+        -- 'gauge', 'sum', 'histogram', 'exponential_histogram' or 'summary'
+        kind        TEXT    NOT NULL,
+        unit        TEXT    NOT NULL,
+        temporality TEXT    NOT NULL,
+        monotonic   INTEGER NOT NULL,
+        description TEXT    NOT NULL,
+        service     TEXT    NOT NULL,
+        -- JSON: resource attributes, scope, point attributes
+        resource    TEXT    NOT NULL,
+        scope       TEXT    NOT NULL,
+        attributes  TEXT    NOT NULL,
+        -- A receipt of one of its points, at most a minute older than the newest.
+        received_ns INTEGER NOT NULL
+    );
+    CREATE INDEX metric_series_name ON metric_series (name, service);
+    CREATE INDEX metric_series_received ON metric_series (received_ns);
+
+    CREATE TABLE metric_blocks (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT    NOT NULL,
+        -- 0: written by one batch; 1: merged from many (`sqlite::metrics::compact`)
+        level       INTEGER NOT NULL,
+        min_time    INTEGER NOT NULL,
+        max_time    INTEGER NOT NULL,
+        points      INTEGER NOT NULL,
+        received_ns INTEGER NOT NULL,
+        data        BLOB    NOT NULL
+    );
+    CREATE INDEX metric_blocks_name ON metric_blocks (name, max_time, min_time, points);
+    CREATE INDEX metric_blocks_received ON metric_blocks (received_ns);
+    CREATE INDEX metric_blocks_fresh ON metric_blocks (name) WHERE level = 0;
 "#,
 ];
 

@@ -66,6 +66,7 @@ fn point(name: &str, service: &str, at: u64, value: f64) -> MetricPoint {
         time_ns: T + at,
         value: Some(value),
         histogram: None,
+        ..Default::default()
     }
 }
 

@@ -1,11 +1,27 @@
-//! `ExportMetricsServiceRequest` → `Vec<MetricPoint>`, one per data point.
+//! `ExportMetricsServiceRequest` → `Vec<MetricPoint>`, one per data point, with its resource,
+//! scope, exemplars (at most `MAX_EXEMPLARS`), exponential buckets and summary quantiles.
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point, NumberDataPoint};
-use otelscope_app::model::{self, HistogramValue, MetricKind, MetricPoint, Temporality};
+use opentelemetry_proto::tonic::metrics::v1::{
+    exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
+    Exemplar as OtlpExemplar, NumberDataPoint,
+};
+use otelscope_app::model::{
+    self, Exemplar, ExpBuckets, HistogramValue, MetricKind, MetricPoint, QuantileValue, Temporality,
+};
 
-use super::common::{attributes, service_name, time, truncate, Budget, Limits, ITEM_BYTES};
+use super::common::{
+    approx_bytes, attributes, hex_id, scope, scope_bytes, service_name, time, truncate, Budget,
+    Limits, ITEM_BYTES,
+};
 use super::Converted;
+
+/// Exemplars kept per point (the first ones sent); a point rarely carries more.
+pub const MAX_EXEMPLARS: usize = 4;
+/// Buckets kept per exponential histogram side (OTLP SDKs default to 160).
+const MAX_EXP_BUCKETS: usize = 4096;
+/// Scales outside OTLP's range (-10..=20) are refused.
+const SCALES: std::ops::RangeInclusive<i32> = -10..=20;
 
 /// Fields shared by every point of one metric.
 struct Stream<'a> {
@@ -13,6 +29,8 @@ struct Stream<'a> {
     description: &'a str,
     unit: &'a str,
     service: &'a str,
+    resource: &'a [model::KeyValue],
+    scope: &'a model::Scope,
     /// What each point costs before its own attributes and values.
     shared_bytes: usize,
 }
@@ -25,6 +43,7 @@ pub fn metrics(request: ExportMetricsServiceRequest, limits: &Limits) -> Convert
             attributes(resource_metrics.resource.map(|r| r.attributes).unwrap_or_default(), limits);
         let service = service_name(&resource, limits);
         for scope_metrics in resource_metrics.scope_metrics {
+            let scope = scope(scope_metrics.scope, limits);
             for metric in scope_metrics.metrics {
                 let name = truncate(metric.name, limits.max_value_bytes);
                 if name.is_empty() {
@@ -41,12 +60,16 @@ pub fn metrics(request: ExportMetricsServiceRequest, limits: &Limits) -> Convert
                     description: &description,
                     unit: &unit,
                     service: &service,
+                    resource: &resource,
+                    scope: &scope,
                     // Every point carries copies of these: each copy counts.
                     shared_bytes: ITEM_BYTES
                         + name.len()
                         + description.len()
                         + unit.len()
-                        + service.len(),
+                        + service.len()
+                        + approx_bytes(&resource)
+                        + scope_bytes(&scope),
                 };
                 match metric.data {
                     Some(data) => convert_data(data, &stream, limits, &mut budget, &mut out),
@@ -113,9 +136,43 @@ fn point(
         time_ns: time(if time_ns == 0 { crate::ingest::now_ns() } else { time_ns }),
         value: None,
         histogram: None,
+        exemplars: Vec::new(),
+        resource: stream.resource.to_vec(),
+        scope: Some(stream.scope.clone()).filter(|s| !s.name.is_empty() || !s.version.is_empty()),
     }
 }
 
+/// The first `MAX_EXEMPLARS` exemplars with a finite value, their ids as hex (none when unset).
+fn exemplars(list: Vec<OtlpExemplar>, limits: &Limits) -> Vec<Exemplar> {
+    list.into_iter()
+        .filter_map(|e| {
+            let value = match e.value? {
+                exemplar::Value::AsDouble(d) => d,
+                exemplar::Value::AsInt(i) => i as f64,
+            };
+            value.is_finite().then(|| Exemplar {
+                time_ns: time(e.time_unix_nano),
+                value,
+                trace_id: (!e.trace_id.is_empty() && e.trace_id.iter().any(|b| *b != 0))
+                    .then(|| hex_id(&e.trace_id)),
+                span_id: (!e.span_id.is_empty() && e.span_id.iter().any(|b| *b != 0))
+                    .then(|| hex_id(&e.span_id)),
+                attributes: attributes(e.filtered_attributes, limits).0,
+            })
+        })
+        .take(MAX_EXEMPLARS)
+        .collect()
+}
+
+/// One side of an exponential histogram: its offset and counts (trailing zeros dropped).
+fn exp_side(buckets: Option<Buckets>) -> (i32, Vec<u64>) {
+    let Some(b) = buckets else { return (0, Vec::new()) };
+    let mut counts = b.bucket_counts;
+    while counts.last() == Some(&0) {
+        counts.pop();
+    }
+    (b.offset, counts)
+}
 fn number(p: NumberDataPoint, stream: &Stream, kind: MetricKind, limits: &Limits) -> MetricPoint {
     let mut out = point(
         stream,
@@ -128,6 +185,7 @@ fn number(p: NumberDataPoint, stream: &Stream, kind: MetricKind, limits: &Limits
         number_data_point::Value::AsDouble(d) => d,
         number_data_point::Value::AsInt(i) => i as f64,
     }));
+    out.exemplars = exemplars(p.exemplars, limits);
     out
 }
 
@@ -146,16 +204,17 @@ fn distribution(
     out
 }
 
-/// Keeps the point `convert` makes if its cost fits in `budget`, else counts it rejected.
+/// Keeps the point `convert` makes if its cost fits in `budget` and it is well formed, else
+/// counts it rejected with the reason.
 fn keep(
     stream: &Stream,
     budget: &mut Budget,
     out: &mut Converted<MetricPoint>,
     encoded_len: usize,
-    convert: impl FnOnce() -> MetricPoint,
+    convert: impl FnOnce() -> Result<MetricPoint, String>,
 ) {
-    match budget.take(stream.shared_bytes + encoded_len) {
-        Ok(()) => out.items.push(convert()),
+    match budget.take(stream.shared_bytes + encoded_len).and_then(|()| convert()) {
+        Ok(point) => out.items.push(point),
         Err(why) => out.reject(|| why),
     }
 }
@@ -174,7 +233,7 @@ fn convert_data(
             for p in gauge.data_points {
                 let len = p.encoded_len();
                 keep(stream, budget, out, len, move || {
-                    number(p, stream, MetricKind::Gauge, limits)
+                    Ok(number(p, stream, MetricKind::Gauge, limits))
                 });
             }
         }
@@ -185,7 +244,7 @@ fn convert_data(
                     let mut out = number(p, stream, MetricKind::Sum, limits);
                     out.temporality = temporality(sum.aggregation_temporality);
                     out.monotonic = sum.is_monotonic;
-                    out
+                    Ok(out)
                 });
             }
         }
@@ -193,23 +252,37 @@ fn convert_data(
             for p in histogram.data_points {
                 let len = p.encoded_len();
                 keep(stream, budget, out, len, move || {
+                    let bucket_counts = p.bucket_counts;
+                    if !bucket_counts.is_empty()
+                        && bucket_counts.len() != p.explicit_bounds.len() + 1
+                    {
+                        return Err(format!(
+                            "histogram {:?}: {} bucket counts for {} bounds (want bounds + 1)",
+                            stream.name,
+                            bucket_counts.len(),
+                            p.explicit_bounds.len()
+                        ));
+                    }
                     let value = HistogramValue {
                         count: p.count,
                         sum: finite(p.sum),
                         bounds: p.explicit_bounds.into_iter().map(finite_bound).collect(),
-                        bucket_counts: p.bucket_counts,
+                        bucket_counts,
                         min: finite(p.min),
                         max: finite(p.max),
+                        ..Default::default()
                     };
                     let at = (p.start_time_unix_nano, p.time_unix_nano);
-                    distribution(
+                    let mut out = distribution(
                         stream,
                         MetricKind::Histogram,
                         attributes(p.attributes, limits).0,
                         at,
                         histogram.aggregation_temporality,
                         value,
-                    )
+                    );
+                    out.exemplars = exemplars(p.exemplars, limits);
+                    Ok(out)
                 });
             }
         }
@@ -217,23 +290,51 @@ fn convert_data(
             for p in histogram.data_points {
                 let len = p.encoded_len();
                 keep(stream, budget, out, len, move || {
-                    // Bucket layout (scale, offsets) is not kept yet: count, sum, min and max are.
+                    if !SCALES.contains(&p.scale) {
+                        return Err(format!(
+                            "exponential histogram {:?}: scale {} is outside -10..=20",
+                            stream.name, p.scale
+                        ));
+                    }
+                    let (positive_offset, positive) = exp_side(p.positive);
+                    let (negative_offset, negative) = exp_side(p.negative);
+                    if positive.len() > MAX_EXP_BUCKETS || negative.len() > MAX_EXP_BUCKETS {
+                        return Err(format!(
+                            "exponential histogram {:?}: more than {MAX_EXP_BUCKETS} buckets",
+                            stream.name
+                        ));
+                    }
                     let value = HistogramValue {
                         count: p.count,
                         sum: finite(p.sum),
                         min: finite(p.min),
                         max: finite(p.max),
+                        exponential: Some(ExpBuckets {
+                            scale: p.scale,
+                            zero_count: p.zero_count,
+                            zero_threshold: if p.zero_threshold.is_finite() {
+                                p.zero_threshold.abs()
+                            } else {
+                                0.0
+                            },
+                            positive_offset,
+                            positive,
+                            negative_offset,
+                            negative,
+                        }),
                         ..Default::default()
                     };
                     let at = (p.start_time_unix_nano, p.time_unix_nano);
-                    distribution(
+                    let mut out = distribution(
                         stream,
                         MetricKind::ExponentialHistogram,
                         attributes(p.attributes, limits).0,
                         at,
                         histogram.aggregation_temporality,
                         value,
-                    )
+                    );
+                    out.exemplars = exemplars(p.exemplars, limits);
+                    Ok(out)
                 });
             }
         }
@@ -249,12 +350,21 @@ fn convert_data(
                         p.time_unix_nano,
                     );
                     out.value = finite(Some(p.sum));
+                    let mut quantiles: Vec<QuantileValue> = p
+                        .quantile_values
+                        .into_iter()
+                        .filter(|q| q.value.is_finite() && (0.0..=1.0).contains(&q.quantile))
+                        .map(|q| QuantileValue { quantile: q.quantile, value: q.value })
+                        .collect();
+                    quantiles.sort_by(|a, b| a.quantile.total_cmp(&b.quantile));
+                    quantiles.dedup_by(|a, b| a.quantile == b.quantile);
                     out.histogram = Some(HistogramValue {
                         count: p.count,
                         sum: out.value,
+                        quantiles,
                         ..Default::default()
                     });
-                    out
+                    Ok(out)
                 });
             }
         }

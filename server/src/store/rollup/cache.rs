@@ -197,6 +197,7 @@ pub(super) fn counter_point(
         time_ns,
         value: Some(value),
         histogram: None,
+        ..Default::default()
     }
 }
 

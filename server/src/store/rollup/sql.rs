@@ -278,12 +278,12 @@ pub(in crate::store) fn retries(
 }
 
 /// Drops rollup rows (and kept counter values) last written before the oldest receipt the
-/// store still keeps in `traces` or `metric_points`: a bucket goes with the data it came from.
+/// store still keeps in `traces` or `metric_blocks`: a bucket goes with the data it came from.
 /// With nothing kept, every rollup goes; the flame graph rollup follows the same cutoff.
 pub(in crate::store) fn retain(conn: &Connection) -> Result<u64, StoreError> {
     let oldest: Option<i64> = conn.query_row(
         "SELECT MIN(m) FROM (SELECT MIN(received_ns) AS m FROM traces
-                             UNION ALL SELECT MIN(received_ns) FROM metric_points)",
+                             UNION ALL SELECT MIN(received_ns) FROM metric_blocks)",
         [],
         |r| r.get(0),
     )?;

@@ -3,6 +3,7 @@
 //! opening (the lock, the file checks, migration) and the connections; the `Store` methods are
 //! in `write`, `retention`, `stats`, `search` and `traces`.
 
+mod metrics;
 mod retention;
 mod search;
 mod stats;
@@ -14,12 +15,14 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    LogRecord, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, TraceSummary,
+    LogRecord, MetricCatalog, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary,
+    TraceSummary,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
 
 use super::latency;
+use super::metrics::{MetricCatalogQuery, MetricRows, MetricRowsQuery};
 use super::request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery};
 use super::rollup::{self, flame as flame_rollup, sql as rollup_sql};
 use super::rows::{CacheRows, RetryRows};
@@ -51,6 +54,8 @@ pub struct SqliteStore {
     last_received: AtomicI64,
     /// Runs first in every `write`, on the writer thread (see [`WriteHook`]).
     write_hook: Option<WriteHook>,
+    /// The writer's memory of the metric series (taken after `writer`, never before).
+    metric_index: Mutex<metrics::SeriesIndex>,
 }
 
 /// Called at the start of each `SqliteStore::write`: an error fails the whole write as the
@@ -103,7 +108,7 @@ impl SqliteStore {
         SqliteStore::with_writer(None, conn)
     }
 
-    fn with_writer(path: Option<PathBuf>, conn: Connection) -> Result<SqliteStore, StoreError> {
+    fn with_writer(path: Option<PathBuf>, mut conn: Connection) -> Result<SqliteStore, StoreError> {
         conn.create_scalar_function(
             "latency_merge",
             2,
@@ -130,6 +135,8 @@ impl SqliteStore {
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
+        let mut metric_index = metrics::SeriesIndex::load(&conn)?;
+        metrics::convert_legacy(&mut conn, &mut metric_index)?;
         Ok(SqliteStore {
             path,
             writer: Mutex::new(conn),
@@ -141,6 +148,7 @@ impl SqliteStore {
             folding: Mutex::new(()),
             last_received: AtomicI64::new(last_received),
             write_hook: None,
+            metric_index: Mutex::new(metric_index),
         })
     }
 
@@ -332,7 +340,15 @@ impl Store for SqliteStore {
     }
 
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError> {
-        self.read(|conn| signals::metrics(conn, query))
+        self.read(|conn| metrics::raw(conn, query))
+    }
+
+    fn metric_catalog(&self, query: &MetricCatalogQuery) -> Result<MetricCatalog, StoreError> {
+        self.read(|conn| metrics::catalog(conn, query))
+    }
+
+    fn metric_rows(&self, query: &MetricRowsQuery) -> Result<MetricRows, StoreError> {
+        self.read(|conn| metrics::rows(conn, query))
     }
 
     fn cache(&self, query: &CacheQuery) -> Result<CacheRows, StoreError> {

@@ -11,7 +11,7 @@ use super::super::latency::Histogram;
 use super::super::prepare::ServiceDelta;
 use super::super::rollup::sql as rollup_sql;
 use super::super::{signals, Retention, StoreError};
-use super::SqliteStore;
+use super::{metrics, SqliteStore};
 
 /// Drops what is over `retention` (see `Store::enforce_retention`).
 pub(super) fn enforce(
@@ -24,6 +24,9 @@ pub(super) fn enforce(
     let excess_spans = store.total_spans().saturating_sub(retention.max_spans);
     let mut conn = store.writer()?;
     signals::retain(&conn, cutoff, retention.max_spans)?;
+    let mut index = store.metric_index.lock().unwrap_or_else(|p| p.into_inner());
+    metrics::compact(&conn)?;
+    metrics::retain(&conn, &mut index, cutoff, retention.max_spans)?;
     // The database's pages are measured; which traces to drop is decided on their
     // `stored_bytes`, so the excess is converted at the measured ratio of the two.
     let used = used_bytes(&conn)?;
@@ -77,9 +80,12 @@ pub(super) fn enforce(
     // Over the size bound, logs and metric points received no later than the traces just
     // dropped go too, so the oldest data goes first whatever its signal.
     if excess_bytes > 0 {
-        signals::drop_received_before(&tx, newest_victim.map_or(i64::MIN, |r| r + 1))?;
+        let before = newest_victim.map_or(i64::MIN, |r| r + 1);
+        signals::drop_received_before(&tx, before)?;
+        metrics::drop_received_before(&tx, &mut index, before)?;
         if victims.is_empty() {
             signals::drop_oldest(&tx, SIGNAL_ROWS_PER_PASS)?;
+            metrics::drop_oldest(&tx, &mut index, METRIC_BLOCKS_PER_PASS)?;
         }
     }
     rollup_sql::retain(&tx)?;
@@ -151,3 +157,5 @@ pub(super) fn used_bytes(conn: &Connection) -> Result<u64, StoreError> {
 
 /// Log records and metric points one pass drops (each) when only they are over the size bound.
 const SIGNAL_ROWS_PER_PASS: u64 = 10_000;
+/// Metric blocks one pass drops when only signals are over the size bound.
+const METRIC_BLOCKS_PER_PASS: i64 = 64;

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection};
 
 use super::super::rollup::{self, sql as rollup_sql};
 use super::super::{prepare, signals, StoreError, WriteBatch};
-use super::SqliteStore;
+use super::{metrics, SqliteStore};
 
 /// Stores `batches` (see `Store::write`).
 pub(super) fn write(
@@ -19,6 +19,22 @@ pub(super) fn write(
         return Ok(batches.iter().map(|_| Ok(())).collect());
     }
     let mut conn = store.writer()?;
+    let mut index = store.metric_index.lock().unwrap_or_else(|p| p.into_inner());
+    let outcome = write_group(store, &mut conn, &mut index, batches);
+    match &outcome {
+        Ok(_) => index.commit(),
+        // Nothing was committed: the series created on the way were not either.
+        Err(_) => index.rollback_to(0),
+    }
+    outcome
+}
+
+fn write_group(
+    store: &SqliteStore,
+    conn: &mut rusqlite::Connection,
+    index: &mut metrics::SeriesIndex,
+    batches: &[WriteBatch],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
     let mut tx = conn.transaction()?;
     let mut results = Vec::with_capacity(batches.len());
     let mut added = Written::default();
@@ -29,7 +45,8 @@ pub(super) fn write(
         // Each batch in its own savepoint: one that fails is rolled back alone, and the
         // others of the group still commit.
         let savepoint = tx.savepoint()?;
-        match write_batch(&savepoint, batch, received) {
+        let mark = index.mark();
+        match write_batch(&savepoint, index, batch, received) {
             Ok(written) => {
                 savepoint.commit()?;
                 last_received = received;
@@ -37,7 +54,10 @@ pub(super) fn write(
                 added.bytes += written.bytes;
                 results.push(Ok(()));
             }
-            Err(error) => results.push(Err(error)),
+            Err(error) => {
+                index.rollback_to(mark);
+                results.push(Err(error));
+            }
         }
     }
     tx.commit()?;
@@ -59,10 +79,12 @@ struct Written {
 /// preparing its spans first unless the receiver already did (`WriteBatch::prepare`).
 fn write_batch(
     conn: &Connection,
+    index: &mut metrics::SeriesIndex,
     batch: &WriteBatch,
     received: i64,
 ) -> Result<Written, StoreError> {
-    signals::insert(conn, received, &batch.logs, &batch.metrics)?;
+    signals::insert(conn, received, &batch.logs, &[])?;
+    metrics::write(conn, index, received, &batch.metrics, &batch.refusals)?;
     match &batch.rollups {
         Some(rollups) => rollup_sql::write(conn, received, rollups)?,
         None => rollup_sql::write(conn, received, &rollup::prepare(&batch.spans, &batch.metrics))?,

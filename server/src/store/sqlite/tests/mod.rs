@@ -428,6 +428,7 @@ fn metric_reads_are_bounded_newest_first_and_say_when_cut() {
         time_ns,
         value: Some(time_ns as f64),
         histogram: None,
+        ..Default::default()
     };
     let mut metrics: Vec<MetricPoint> =
         (1..=30).map(|t| point("cpu", if t % 2 == 0 { "a" } else { "b" }, t)).collect();

@@ -1,0 +1,234 @@
+//! Metric series as the store keeps them: what identifies a series (`SeriesKey`, hashed into the
+//! `metric_series` table), the samples read back (`Sample`, lean: no strings per point), the
+//! requests of the metric `Store` methods, and the block codec (`codec.rs`). The layout is in
+//! `schema.rs`'s doc; the semantics (rates, percentiles, …) in `query::metrics`.
+
+pub(super) mod codec;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use otelscope_app::model::{
+    Exemplar, HistogramValue, KeyValue, MetricKind, MetricPoint, Scope, Temporality,
+};
+
+/// The most series one `metric_rows` call reads (after its filters); past it `truncated`.
+pub const MAX_SERIES_READ: usize = 5_000;
+/// The most samples one `metric_rows` call holds (about 100 bytes each, more for histograms).
+pub const MAX_SAMPLES_READ: usize = 300_000;
+
+/// What identifies a series: metric name, unit, type, temporality (and monotonicity),
+/// resource, scope and point attributes. Two points with equal keys are one series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesMeta {
+    /// The store's id of the series (stable while the series is kept).
+    pub id: i64,
+    pub name: String,
+    pub kind: MetricKind,
+    pub unit: String,
+    pub temporality: Temporality,
+    pub monotonic: bool,
+    pub description: String,
+    pub service: String,
+    pub resource: Vec<KeyValue>,
+    pub scope: Option<Scope>,
+    pub attributes: Vec<KeyValue>,
+}
+
+impl SeriesMeta {
+    /// The series `point` belongs to (id 0: not yet stored).
+    pub fn of(point: &MetricPoint) -> SeriesMeta {
+        SeriesMeta {
+            id: 0,
+            name: point.name.clone(),
+            kind: point.kind,
+            unit: point.unit.clone(),
+            temporality: point.temporality,
+            monotonic: point.monotonic,
+            description: point.description.clone(),
+            service: point.service.clone(),
+            resource: point.resource.clone(),
+            scope: point.scope.clone(),
+            attributes: point.attributes.clone(),
+        }
+    }
+
+    /// A 64-bit hash of the identity (FNV-1a over a canonical text: stable across builds, as
+    /// it is stored). The description is not part of the identity.
+    pub fn identity_hash(&self) -> i64 {
+        let mut h = Fnv::default();
+        h.text(&self.name);
+        h.text(&self.unit);
+        h.text(kind_text(self.kind));
+        h.text(temporality_text(self.temporality));
+        h.byte(self.monotonic as u8);
+        h.text(&self.service);
+        h.text(&serde_json::to_string(&self.resource).unwrap_or_default());
+        h.text(&serde_json::to_string(&self.scope).unwrap_or_default());
+        h.text(&serde_json::to_string(&self.attributes).unwrap_or_default());
+        h.0 as i64
+    }
+
+    /// The value of attribute `key` as text: point attributes first, then the resource
+    /// (`service.name` is the service).
+    pub fn label(&self, key: &str) -> Option<String> {
+        if key == "service" || key == "service.name" {
+            return Some(self.service.clone());
+        }
+        self.attributes
+            .iter()
+            .chain(&self.resource)
+            .find(|kv| kv.key == key)
+            .map(|kv| otelscope_app::model::value_text(&kv.value))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn byte(&mut self, b: u8) {
+        self.0 ^= u64::from(b);
+        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    fn text(&mut self, s: &str) {
+        for b in s.as_bytes() {
+            self.byte(*b);
+        }
+        // A separator no UTF-8 text contains, so ("ab", "c") and ("a", "bc") differ.
+        self.byte(0xff);
+    }
+}
+
+pub fn kind_text(kind: MetricKind) -> &'static str {
+    match kind {
+        MetricKind::Gauge => "gauge",
+        MetricKind::Sum => "sum",
+        MetricKind::Histogram => "histogram",
+        MetricKind::ExponentialHistogram => "exponential_histogram",
+        MetricKind::Summary => "summary",
+    }
+}
+
+pub fn parse_kind(text: &str) -> Option<MetricKind> {
+    [
+        MetricKind::Gauge,
+        MetricKind::Sum,
+        MetricKind::Histogram,
+        MetricKind::ExponentialHistogram,
+        MetricKind::Summary,
+    ]
+    .into_iter()
+    .find(|k| kind_text(*k) == text)
+}
+
+pub fn temporality_text(t: Temporality) -> &'static str {
+    match t {
+        Temporality::Unspecified => "unspecified",
+        Temporality::Delta => "delta",
+        Temporality::Cumulative => "cumulative",
+    }
+}
+
+pub fn parse_temporality(text: &str) -> Temporality {
+    match text {
+        "delta" => Temporality::Delta,
+        "cumulative" => Temporality::Cumulative,
+        _ => Temporality::Unspecified,
+    }
+}
+
+/// One point of a series as read back: times, the number (gauges, sums; a summary's sum; a
+/// histogram's count), and for distributions and exemplars the rest.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sample {
+    pub start_ns: u64,
+    pub time_ns: u64,
+    pub value: f64,
+    pub histogram: Option<Box<HistogramValue>>,
+    pub exemplars: Vec<Exemplar>,
+}
+
+impl Sample {
+    pub fn of(point: &MetricPoint) -> Sample {
+        let value = match (&point.histogram, point.value) {
+            (_, Some(v)) => v,
+            (Some(h), None) => h.count as f64,
+            (None, None) => f64::NAN,
+        };
+        Sample {
+            start_ns: point.start_ns,
+            time_ns: point.time_ns,
+            value,
+            histogram: point.histogram.clone().map(Box::new),
+            exemplars: point.exemplars.clone(),
+        }
+    }
+}
+
+/// `Store::metric_catalog`: metrics whose name contains `q` (case-insensitive), of `service`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricCatalogQuery {
+    pub q: Option<String>,
+    pub service: Option<String>,
+    /// Also otelscope's own services' metrics.
+    pub include_self: bool,
+    pub limit: usize,
+}
+
+/// `Store::metric_rows`: the series of one metric (`name`, and `kind`/`unit` when the name has
+/// several identities) with their samples in `[since_ns, until_ns]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricRowsQuery {
+    pub name: String,
+    pub kind: Option<MetricKind>,
+    pub unit: Option<String>,
+    pub service: Option<String>,
+    /// `KEY=VALUE` pairs a series must carry (point attributes or resource; compared as text).
+    pub attrs: Vec<(String, String)>,
+    pub since_ns: u64,
+    pub until_ns: u64,
+    /// At most this many series (≤ `MAX_SERIES_READ`) and samples (≤ `MAX_SAMPLES_READ`).
+    pub max_series: usize,
+    pub max_samples: usize,
+}
+
+/// What `metric_rows` read: each series with its samples in time order.
+#[derive(Clone, Debug, Default)]
+pub struct MetricRows {
+    pub series: Vec<(SeriesMeta, Vec<Sample>)>,
+    /// Series or samples were left out by the bounds (the newest samples are kept).
+    pub truncated: bool,
+    /// Other identities (kind/unit) stored under the same name, not read.
+    pub other_identities: Vec<(MetricKind, String)>,
+}
+
+/// Points a store refused while writing one batch (a series that changed its type or unit):
+/// the receiver keeps a handle and reports them in `partial_success` once the batch is durable.
+#[derive(Debug, Default)]
+pub struct Refusals {
+    count: AtomicU64,
+    first: Mutex<Option<String>>,
+}
+
+impl Refusals {
+    pub fn refuse(&self, why: impl FnOnce() -> String) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let mut first = self.first.lock().unwrap_or_else(|p| p.into_inner());
+        if first.is_none() {
+            *first = Some(why());
+        }
+    }
+
+    /// How many were refused and why the first was.
+    pub fn take(&self) -> (u64, Option<String>) {
+        let first = self.first.lock().unwrap_or_else(|p| p.into_inner()).take();
+        (self.count.swap(0, Ordering::Relaxed), first)
+    }
+}
