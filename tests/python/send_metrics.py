@@ -31,7 +31,9 @@ reader = PeriodicExportingMetricReader(
     OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics"), export_interval_millis=3_600_000
 )
 provider = MeterProvider(
-    resource=Resource.create({"service.name": service}),
+    # One instance id for both processes (the SDK makes a new one per process otherwise): the
+    # second process is the same series restarted, so its counter is a reset.
+    resource=Resource.create({"service.name": service, "service.instance.id": "e2e-py-1"}),
     metric_readers=[reader],
     views=[
         View(
