@@ -30,7 +30,7 @@ pub(crate) fn format_value(value: f64, unit: &str, per: Per) -> String {
 }
 
 /// The unit's name for headings and the catalogue: `s` → `seconds`, `By` → `bytes`,
-/// `{request}` → `requests`, `1` → `ratio or count`; others as sent.
+/// `{request}` → `request`, `1` → `dimensionless`; others as sent.
 pub(crate) fn unit_name(unit: &str) -> String {
     let unit = unit.trim();
     match unit {
@@ -53,6 +53,10 @@ pub(crate) fn unit_name(unit: &str) -> String {
 fn in_unit(value: f64, unit: &str) -> String {
     let unit = unit.trim();
     if let Some(factor) = time_factor(unit) {
+        // Zero in the unit sent (an axis of milliseconds starts at `0 ms`, not `0 s`).
+        if value == 0.0 {
+            return format!("0 {}", if unit == "us" { "µs" } else { unit });
+        }
         return seconds(value * factor);
     }
     if let Some(factor) = byte_factor(unit) {
@@ -202,7 +206,8 @@ mod tests {
             (7200.0, "s", Per::Value, "2 h"),
             (250.0, "ms", Per::Value, "250 ms"),
             (1500.0, "ms", Per::Value, "1.5 s"),
-            (0.0, "ms", Per::Value, "0 s"),
+            (0.0, "ms", Per::Value, "0 ms"),
+            (0.0, "s", Per::Value, "0 s"),
             (12.0, "us", Per::Value, "12 µs"),
             (0.5, "s", Per::Second, "500 ms/s"),
         ]);
