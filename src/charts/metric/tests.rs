@@ -30,11 +30,14 @@ fn filled_rects(drawing: &Drawing) -> Vec<(i32, i32, u32, u32)> {
         .primitives
         .iter()
         .filter_map(|p| match p {
-            Primitive::Rect { x, y, width, height, filled: true, paint, .. }
-                if matches!(paint, crate::charts::plot::Paint::Rgb(..)) =>
-            {
-                Some((*x, *y, *width, *height))
-            }
+            Primitive::Rect {
+                x,
+                y,
+                width,
+                height,
+                filled: true,
+                paint: crate::charts::plot::Paint::Rgb(..),
+            } => Some((*x, *y, *width, *height)),
             _ => None,
         })
         .collect()
