@@ -57,7 +57,8 @@ pub(crate) fn MetricDetail(name: ReadSignal<String>, filters: ReadSignal<RawQuer
                             for agg in offered {
                                 Link {
                                     class: if aggs.contains(&agg) { "agg-toggle on" } else { "agg-toggle" },
-                                    "aria-pressed": if aggs.contains(&agg) { "true" } else { "false" },
+                                    "data-on": if aggs.contains(&agg) { "true" } else { "false" },
+                                    "aria-label": if aggs.contains(&agg) { "{agg}: shown, click to hide" } else { "{agg}: hidden, click to show" },
                                     "data-agg": "{agg}",
                                     to: current.with_agg_toggled(&aggs, agg).route(&metric),
                                     "{agg}"

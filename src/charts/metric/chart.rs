@@ -82,7 +82,7 @@ pub(crate) fn MetricChart(
                                     class: "legend-toggle",
                                     to: filters.toggled(&row.key).route(&name),
                                     title: if row.hidden { "Show this line" } else { "Hide this line" },
-                                    "aria-pressed": if row.hidden { "false" } else { "true" },
+                                    "data-on": if row.hidden { "false" } else { "true" },
                                     span { class: "swatch", style: "background: {swatch(row.color)}" }
                                     "{row.label}"
                                 }
