@@ -97,3 +97,13 @@ if ! cmp -s tests/python/requirements.txt "$venv/.requirements" 2>/dev/null; the
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
   cp tests/python/requirements.txt "$venv/.requirements"
 fi
+
+# --- The OpenTelemetry JS SDK (metrics, OTLP/HTTP protobuf) for tests/metrics_ui.rs -------------
+node_sdk=target/node-sdk
+if ! cmp -s tests/node/package.json "$node_sdk/.package.json" 2>/dev/null; then
+  log "installing the OpenTelemetry JS SDK into $node_sdk"
+  rm -rf "$node_sdk" && mkdir -p "$node_sdk"
+  cp tests/node/package.json "$node_sdk/package.json"
+  npm install --prefix "$node_sdk" --no-audit --no-fund --silent >/dev/null
+  cp tests/node/package.json "$node_sdk/.package.json"
+fi

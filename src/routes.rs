@@ -4,10 +4,12 @@
 use dioxus::prelude::*;
 
 use crate::components::Shell;
-use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters, TraceFilters};
+use crate::filters::{
+    FlameFilters, InsightFilters, ProfileFilters, RawQuery, ServiceFilters, TraceFilters,
+};
 use crate::views::{
-    Cache, FlameGraph, Home, NotFound, Profile, Retries, SelfView, ServiceList, TraceDetail,
-    TraceSpan, Traces,
+    Cache, FlameGraph, Home, MetricDetail, Metrics, NotFound, Profile, Retries, SelfView,
+    ServiceList, TraceDetail, TraceSpan, Traces,
 };
 
 #[derive(Clone, Debug, PartialEq, Routable)]
@@ -38,6 +40,12 @@ pub enum Route {
         Profile { filters: ProfileFilters },
         #[route("/self")]
         SelfView {},
+        /// The metric catalogue, searchable.
+        #[route("/metrics?:..filters")]
+        Metrics { filters: RawQuery },
+        /// One metric's charts.
+        #[route("/metrics/:name?:..filters")]
+        MetricDetail { name: String, filters: RawQuery },
         #[route("/:..segments")]
         NotFound { segments: Vec<String> },
 }
@@ -61,6 +69,8 @@ impl Route {
             Route::FlameGraph { .. } => "/flamegraph",
             Route::Profile { .. } => "/profile",
             Route::SelfView {} => "/self",
+            Route::Metrics { .. } => "/metrics",
+            Route::MetricDetail { .. } => "/metrics/{name}",
             Route::NotFound { .. } => "/{unknown}",
         }
     }
@@ -75,6 +85,7 @@ impl Route {
             | Route::Cache { .. }
             | Route::Retries { .. }
             | Route::SelfView {} => Some("insights"),
+            Route::Metrics { .. } | Route::MetricDetail { .. } => Some("metrics"),
             _ => None,
         }
     }
@@ -93,16 +104,18 @@ impl Route {
             Route::Profile { .. } => 5,
             Route::SelfView {} => 6,
             Route::NotFound { .. } => 7,
+            Route::Metrics { .. } | Route::MetricDetail { .. } => 8,
         }
     }
 
     /// The navigation entries, in the order the header shows them.
-    pub(crate) fn nav() -> [(Route, &'static str); 7] {
+    pub(crate) fn nav() -> [(Route, &'static str); 8] {
         [
             (Route::Traces { filters: TraceFilters::default() }, "Traces"),
             (Route::ServiceList { filters: ServiceFilters::default() }, "Services"),
             (Route::Cache { filters: InsightFilters::default() }, "Cache"),
             (Route::Retries { filters: InsightFilters::default() }, "Retries"),
+            (Route::Metrics { filters: RawQuery::default() }, "Metrics"),
             (Route::FlameGraph { filters: FlameFilters::default() }, "Flame graphs"),
             (Route::Profile { filters: ProfileFilters::default() }, "Profiles"),
             (Route::SelfView {}, "otelscope itself"),
@@ -129,6 +142,9 @@ mod tests {
             "/profile",
             "/profile?id=p1",
             "/self",
+            "/metrics",
+            "/metrics?q=http",
+            "/metrics/http.server.request.duration?group_by=http.route&agg=p99",
         ] {
             assert!(Route::is_known(path), "{path} should be a page");
         }

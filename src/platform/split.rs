@@ -4,16 +4,20 @@
 
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
-use crate::views::lazy::{draw_flame, draw_insights, draw_search, Draw, ModuleMissing};
+use crate::views::lazy::{
+    draw_flame, draw_insights, draw_metrics, draw_search, Draw, ModuleMissing,
+};
 
 /// Pages of split modules load them before they draw.
 pub(crate) const SPLIT_MODULES: bool = true;
 
-/// The draw function of module `name` (`flame`, `search`, else insights), once its file is in.
+/// The draw function of module `name` (`flame`, `search`, `metrics`, else insights), once its
+/// file is in.
 pub(crate) async fn load_module(name: Option<&'static str>) -> Result<Draw, ModuleMissing> {
     let loaded = match name {
         Some("flame") => flame().await,
         Some("search") => search().await,
+        Some("metrics") => metrics().await,
         _ => insights().await,
     };
     loaded.map_err(|_| ModuleMissing)
@@ -27,6 +31,11 @@ fn flame() -> Result<Draw, SplitLoaderError> {
 #[wasm_split(search, fallible)]
 fn search() -> Result<Draw, SplitLoaderError> {
     Ok(draw_search)
+}
+
+#[wasm_split(metrics, fallible)]
+fn metrics() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_metrics)
 }
 
 #[wasm_split(insights, fallible)]

@@ -1,16 +1,20 @@
 //! The pages whose code the browser loads on their first visit, as the router sees them: in the
 //! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`,
 //! the trace search `split_search.wasm`, and the services, cache, retry and self pages
-//! `split_insights.wasm`, so the first paint of every other
+//! `split_insights.wasm`, the metric pages `split_metrics.wasm`, so the first paint of every other
 //! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly. The
 //! split points themselves are platform code (`platform::load_module`).
 
 use dioxus::prelude::*;
 
-use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters, TraceFilters};
+use crate::filters::{
+    FlameFilters, InsightFilters, ProfileFilters, RawQuery, ServiceFilters, TraceFilters,
+};
 use crate::platform;
 use crate::routes::Route;
-use crate::views::{cache, flamegraph, profile, retries, self_view, services, traces};
+use crate::views::{
+    cache, flamegraph, metric_detail, metrics, profile, retries, self_view, services, traces,
+};
 
 #[component]
 pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
@@ -47,6 +51,16 @@ pub(crate) fn SelfView() -> Element {
     rsx! { Lazy { route: Route::SelfView {} } }
 }
 
+#[component]
+pub(crate) fn Metrics(filters: ReadSignal<RawQuery>) -> Element {
+    rsx! { Lazy { route: Route::Metrics { filters: filters() } } }
+}
+
+#[component]
+pub(crate) fn MetricDetail(name: ReadSignal<String>, filters: ReadSignal<RawQuery>) -> Element {
+    rsx! { Lazy { route: Route::MetricDetail { name: name(), filters: filters() } } }
+}
+
 /// A module's draw function: the page of a route, if the module has it.
 pub(crate) type Draw = fn(Route) -> Element;
 
@@ -54,11 +68,13 @@ pub(crate) type Draw = fn(Route) -> Element;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ModuleMissing;
 
-/// The draw function of module `name` (`flame`, `search`, else insights) in this binary.
+/// The draw function of module `name` (`flame`, `search`, `metrics`, else insights) in this
+/// binary.
 pub(crate) fn draw_module(name: Option<&'static str>) -> Draw {
     match name {
         Some("flame") => draw_flame,
         Some("search") => draw_search,
+        Some("metrics") => draw_metrics,
         _ => draw_insights,
     }
 }
@@ -76,6 +92,17 @@ pub(crate) fn draw_flame(route: Route) -> Element {
 pub(crate) fn draw_search(route: Route) -> Element {
     match route {
         Route::Traces { filters } => rsx! { traces::Traces { filters } },
+        _ => VNode::empty(),
+    }
+}
+
+/// Draws one of the metrics module's pages: the catalogue and a metric's charts.
+pub(crate) fn draw_metrics(route: Route) -> Element {
+    match route {
+        Route::Metrics { filters } => rsx! { metrics::Metrics { filters } },
+        Route::MetricDetail { name, filters } => {
+            rsx! { metric_detail::MetricDetail { name, filters } }
+        }
         _ => VNode::empty(),
     }
 }

@@ -27,6 +27,10 @@
 //!   exporter).
 //! - `insights_ui.rs`: the cache and retries pages in Chromium and as `/ssr/...` pages against the
 //!   API; `desktop_cache.rs`, `desktop_retries.rs`: the same in the window's `--dump-dom` DOM.
+//! - `support/metrics.rs`, `metrics_ui.rs`, `desktop_metrics.rs`: the official Python (cumulative,
+//!   a counter reset by a restarted process) and JS (delta, npm, pinned in `tests/node/`) SDKs send
+//!   a counter, a histogram and an exponential histogram; Chromium, `/ssr` and the window show the
+//!   rate, p50–p99 and bucket counts stated by hand.
 //! - `a11y.rs`: every view with the demo's data (`support/views.rs`, shared with `make
 //!   screenshots`, `examples/screenshots.rs`): axe-core (npm, pinned, installed by
 //!   `scripts/setup.sh`) finds no serious or critical violation in either theme, and no view is
@@ -91,6 +95,7 @@ pub mod display;
 pub mod flame;
 pub mod insights;
 pub mod load;
+pub mod metrics;
 pub mod otlp;
 pub mod selftrace;
 pub mod views;

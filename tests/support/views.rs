@@ -68,6 +68,16 @@ pub async fn views_with_data(server: &Server) -> Vec<View> {
             ready: "return !!document.querySelector('[data-platform=\"web\"] tr[data-op]') && !!document.querySelector('svg.attempts-chart')",
         },
         View {
+            name: "metrics",
+            path: "/metrics".into(),
+            ready: "return !!document.querySelector('[data-platform=\"web\"] tr[data-metric]')",
+        },
+        View {
+            name: "metric",
+            path: "/metrics/cache.gets?group_by=result".into(),
+            ready: "return !!document.querySelector('[data-platform=\"web\"] section.metric-chart tr[data-line]')",
+        },
+        View {
             name: "flame-trace",
             path: format!("/flamegraph?trace_id={trace_id}"),
             ready: "return document.querySelectorAll('[data-platform=\"web\"] g.fl-frame').length > 1",

@@ -1,8 +1,8 @@
 //! Plotters charts drawn as SVG elements: plotters lays out scales, ticks and labels on a
 //! `Recorder` backend; `Plot` draws the recorded primitives, every label a text node.
 
-mod axis;
-mod backend;
+pub(crate) mod axis;
+pub(crate) mod backend;
 pub(crate) mod bars;
 pub(crate) mod line;
 
