@@ -4,9 +4,11 @@
 use dioxus::prelude::*;
 
 use crate::components::Shell;
-use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters, TraceFilters};
+use crate::filters::{
+    FlameFilters, InsightFilters, LogFilters, ProfileFilters, ServiceFilters, TraceFilters,
+};
 use crate::views::{
-    Cache, FlameGraph, Home, NotFound, Profile, Retries, SelfView, ServiceList, TraceDetail,
+    Cache, FlameGraph, Home, Logs, NotFound, Profile, Retries, SelfView, ServiceList, TraceDetail,
     TraceSpan, Traces,
 };
 
@@ -36,6 +38,9 @@ pub enum Route {
         /// CPU profiles of the server and imported ones; `id` opens one.
         #[route("/profile?:..filters")]
         Profile { filters: ProfileFilters },
+        /// The log search, its tab and the opened record.
+        #[route("/logs?:..filters")]
+        Logs { filters: LogFilters },
         #[route("/self")]
         SelfView {},
         #[route("/:..segments")]
@@ -60,6 +65,7 @@ impl Route {
             Route::Retries { .. } => "/retries",
             Route::FlameGraph { .. } => "/flamegraph",
             Route::Profile { .. } => "/profile",
+            Route::Logs { .. } => "/logs",
             Route::SelfView {} => "/self",
             Route::NotFound { .. } => "/{unknown}",
         }
@@ -71,6 +77,7 @@ impl Route {
         match self {
             Route::FlameGraph { .. } | Route::Profile { .. } => Some("flame"),
             Route::Home {} | Route::Traces { .. } => Some("search"),
+            Route::Logs { .. } => Some("logs"),
             Route::ServiceList { .. }
             | Route::Cache { .. }
             | Route::Retries { .. }
@@ -93,13 +100,15 @@ impl Route {
             Route::Profile { .. } => 5,
             Route::SelfView {} => 6,
             Route::NotFound { .. } => 7,
+            Route::Logs { .. } => 8,
         }
     }
 
     /// The navigation entries, in the order the header shows them.
-    pub(crate) fn nav() -> [(Route, &'static str); 7] {
+    pub(crate) fn nav() -> [(Route, &'static str); 8] {
         [
             (Route::Traces { filters: TraceFilters::default() }, "Traces"),
+            (Route::Logs { filters: LogFilters::default() }, "Logs"),
             (Route::ServiceList { filters: ServiceFilters::default() }, "Services"),
             (Route::Cache { filters: InsightFilters::default() }, "Cache"),
             (Route::Retries { filters: InsightFilters::default() }, "Retries"),
@@ -129,6 +138,8 @@ mod tests {
             "/profile",
             "/profile?id=p1",
             "/self",
+            "/logs",
+            "/logs?service=shop&severity=warn&open=12",
         ] {
             assert!(Route::is_known(path), "{path} should be a page");
         }
@@ -144,6 +155,7 @@ mod tests {
             ("/traces/ab", "/traces/{trace_id}"),
             ("/traces/ab/spans/cd", "/traces/{trace_id}/spans/{span_id}"),
             ("/cache?since=6h", "/cache"),
+            ("/logs?q=boom", "/logs"),
             ("/nope", "/{unknown}"),
         ] {
             assert_eq!(path.parse::<Route>().unwrap().template(), template, "{path}");

@@ -4,7 +4,7 @@
 
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
-use crate::views::lazy::{draw_flame, draw_insights, draw_search, Draw, ModuleMissing};
+use crate::views::lazy::{draw_flame, draw_insights, draw_logs, draw_search, Draw, ModuleMissing};
 
 /// Pages of split modules load them before they draw.
 pub(crate) const SPLIT_MODULES: bool = true;
@@ -14,6 +14,7 @@ pub(crate) async fn load_module(name: Option<&'static str>) -> Result<Draw, Modu
     let loaded = match name {
         Some("flame") => flame().await,
         Some("search") => search().await,
+        Some("logs") => logs().await,
         _ => insights().await,
     };
     loaded.map_err(|_| ModuleMissing)
@@ -27,6 +28,11 @@ fn flame() -> Result<Draw, SplitLoaderError> {
 #[wasm_split(search, fallible)]
 fn search() -> Result<Draw, SplitLoaderError> {
     Ok(draw_search)
+}
+
+#[wasm_split(logs, fallible)]
+fn logs() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_logs)
 }
 
 #[wasm_split(insights, fallible)]

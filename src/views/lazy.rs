@@ -1,16 +1,18 @@
 //! The pages whose code the browser loads on their first visit, as the router sees them: in the
 //! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`,
-//! the trace search `split_search.wasm`, and the services, cache, retry and self pages
+//! the trace search `split_search.wasm`, the log search `split_logs.wasm`, and the services, cache, retry and self pages
 //! `split_insights.wasm`, so the first paint of every other
 //! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly. The
 //! split points themselves are platform code (`platform::load_module`).
 
 use dioxus::prelude::*;
 
-use crate::filters::{FlameFilters, InsightFilters, ProfileFilters, ServiceFilters, TraceFilters};
+use crate::filters::{
+    FlameFilters, InsightFilters, LogFilters, ProfileFilters, ServiceFilters, TraceFilters,
+};
 use crate::platform;
 use crate::routes::Route;
-use crate::views::{cache, flamegraph, profile, retries, self_view, services, traces};
+use crate::views::{cache, flamegraph, logs, profile, retries, self_view, services, traces};
 
 #[component]
 pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
@@ -25,6 +27,11 @@ pub(crate) fn Profile(filters: ReadSignal<ProfileFilters>) -> Element {
 #[component]
 pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
     rsx! { Lazy { route: Route::Traces { filters: filters() } } }
+}
+
+#[component]
+pub(crate) fn Logs(filters: ReadSignal<LogFilters>) -> Element {
+    rsx! { Lazy { route: Route::Logs { filters: filters() } } }
 }
 
 #[component]
@@ -59,6 +66,7 @@ pub(crate) fn draw_module(name: Option<&'static str>) -> Draw {
     match name {
         Some("flame") => draw_flame,
         Some("search") => draw_search,
+        Some("logs") => draw_logs,
         _ => draw_insights,
     }
 }
@@ -76,6 +84,14 @@ pub(crate) fn draw_flame(route: Route) -> Element {
 pub(crate) fn draw_search(route: Route) -> Element {
     match route {
         Route::Traces { filters } => rsx! { traces::Traces { filters } },
+        _ => VNode::empty(),
+    }
+}
+
+/// Draws the logs module's page.
+pub(crate) fn draw_logs(route: Route) -> Element {
+    match route {
+        Route::Logs { filters } => rsx! { logs::Logs { filters } },
         _ => VNode::empty(),
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod cache;
 pub(crate) mod flamegraph;
 mod home;
 pub(crate) mod lazy;
+pub(crate) mod logs;
 mod not_found;
 mod profile;
 mod retries;
@@ -13,6 +14,6 @@ mod trace_detail;
 pub(crate) mod traces;
 
 pub(crate) use home::Home;
-pub(crate) use lazy::{Cache, FlameGraph, Profile, Retries, SelfView, ServiceList, Traces};
+pub(crate) use lazy::{Cache, FlameGraph, Logs, Profile, Retries, SelfView, ServiceList, Traces};
 pub(crate) use not_found::NotFound;
 pub(crate) use trace_detail::{TraceDetail, TraceSpan};

@@ -5,11 +5,12 @@ use std::rc::Rc;
 
 use dioxus::prelude::*;
 
-use crate::charts::waterfall::{SharedSpans, Waterfall};
+use crate::charts::waterfall::logs::SpanLogs;
+use crate::charts::waterfall::{SharedLogs, SharedSpans, Waterfall};
 use crate::components::{CopyButton, StartTime, ZoneSwitch};
 use crate::filters::FlameFilters;
 use crate::hooks::{use_api, Loadable};
-use crate::model::{trace_facts, Trace};
+use crate::model::{trace_facts, LogPage, Trace, MAX_LOG_LIMIT};
 use crate::routes::Route;
 use crate::words::{counted, format_duration};
 use crate::ApiFailure;
@@ -30,6 +31,17 @@ pub(crate) fn TraceSpan(trace_id: ReadSignal<String>, span_id: ReadSignal<String
 fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> Element {
     crate::uitrace::use_render_span();
     let trace = use_api::<Trace>(move || format!("/api/v1/traces/{}", trace_id.read()));
+    // The trace's log records, for the span details and the rows' marks (none if this fails).
+    let logs = use_api::<LogPage>(move || {
+        format!("/api/v1/logs?trace_id={}&limit={MAX_LOG_LIMIT}", trace_id.read())
+    });
+    let logs = use_memo(use_reactive!(|logs| match logs {
+        Loadable::Ready(page) => {
+            let partial = page.older.is_some();
+            Some(SharedLogs(Rc::new(SpanLogs::new(page.logs, partial))))
+        }
+        _ => None,
+    }));
     let back = rsx! { Link { class: "back", to: Route::Traces { filters: Default::default() }, "← All traces" } };
     match trace {
         Loadable::Loading => rsx! { {back} p { class: "loading", "Loading trace {trace_id}…" } },
@@ -84,7 +96,7 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                         " · "
                         Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { trace_id: trace.trace_id.clone(), ..Default::default() } }, "Flame graph of this trace" }
                     }
-                    Waterfall { spans, focus: span() }
+                    Waterfall { spans, focus: span(), logs: logs() }
                 }
             }
         }
