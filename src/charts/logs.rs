@@ -167,7 +167,7 @@ mod tests {
         };
         let bars = histogram_bars(&histogram);
         assert_eq!(bars.len(), 4);
-        assert_eq!((bars[0].x, bars[0].width), (25.0, 225.0), "a tenth of each 250 is gap");
+        assert_eq!((bars[0].x, bars[0].width), (12.5, 225.0), "a tenth of each 250 is gap");
         assert_eq!((bars[3].start_ns, bars[3].end_ns), (300, 400));
         let parts = |i: usize| {
             bars[i].parts.iter().map(|p| (p.band, p.count, p.y, p.height)).collect::<Vec<_>>()

@@ -91,6 +91,7 @@ pub mod display;
 pub mod flame;
 pub mod insights;
 pub mod load;
+pub mod logs;
 pub mod otlp;
 pub mod selftrace;
 pub mod views;
