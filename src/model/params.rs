@@ -1,7 +1,7 @@
-//! The values of the trace search's parameters in one rule for both ends: the server's parser
-//! (`query::params`) reads them with these, and the app's search form marks a field the
-//! server would refuse with the same functions. No float parser: a duration is read exactly,
-//! in integers (the float parser alone is ~15 KB of wasm).
+//! The values of the trace and log searches' parameters in one rule for both ends: the
+//! server's parser (`query::params`) reads them with these, and the app's search form marks a
+//! field the server would refuse with the same functions. No float parser: a duration is read
+//! exactly, in integers (the float parser alone is ~15 KB of wasm).
 
 /// The largest time or duration in nanoseconds the store can compare: it keeps them as SQLite
 /// integers (`i64`), where a larger `u64` would wrap to a negative number and match everything.
@@ -110,6 +110,62 @@ pub fn attr_filter(value: &str) -> Option<(&str, &str)> {
     value.split_once('=')
 }
 
+/// The `severity` filter of `/api/v1/logs` (a minimum): an OTel severity number 0-24, or a
+/// band's name in any case (`warn`, `WARN`, `Warning`, `err`), read as the band's lowest number
+/// (`SeverityBand::min_number`); `None` for anything else.
+pub fn min_severity(value: &str) -> Option<i32> {
+    if let Ok(number) = value.parse::<i32>() {
+        return (0..=24).contains(&number).then_some(number);
+    }
+    let lower = value.to_ascii_lowercase();
+    let band = match lower.as_str() {
+        "warning" => super::SeverityBand::Warn,
+        "err" => super::SeverityBand::Error,
+        "critical" => super::SeverityBand::Fatal,
+        other => other.parse().ok()?,
+    };
+    Some(band.min_number())
+}
+
+/// One term of a log search's `q`: a word, or a `"quoted phrase"`; with a leading `-`, records
+/// containing it are left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextTerm {
+    pub text: String,
+    pub phrase: bool,
+    pub exclude: bool,
+}
+
+/// Splits a log search's `q` into terms, all of which must hold (AND): words separated by
+/// white space, `"quoted phrases"` (an unclosed quote runs to the end), and either prefixed
+/// by `-` to exclude it. A lone `-` is a word like any other; empty phrases are dropped.
+pub fn text_terms(q: &str) -> Vec<TextTerm> {
+    let mut terms = Vec::new();
+    let mut rest = q.trim_start();
+    while !rest.is_empty() {
+        let (exclude, body) = match rest.strip_prefix('-') {
+            Some(after) if !after.is_empty() && !after.starts_with(char::is_whitespace) => {
+                (true, after)
+            }
+            _ => (false, rest),
+        };
+        let (text, phrase, next) = if let Some(quoted) = body.strip_prefix('"') {
+            match quoted.find('"') {
+                Some(end) => (&quoted[..end], true, &quoted[end + 1..]),
+                None => (quoted, true, ""),
+            }
+        } else {
+            let end = body.find(char::is_whitespace).unwrap_or(body.len());
+            (&body[..end], false, &body[end..])
+        };
+        if !text.trim().is_empty() {
+            terms.push(TextTerm { text: text.to_owned(), phrase, exclude });
+        }
+        rest = next.trim_start();
+    }
+    terms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +225,37 @@ mod tests {
         assert_eq!(status_filter("Error"), None);
         assert_eq!(attr_filter("k=v=w"), Some(("k", "v=w")));
         assert_eq!(attr_filter("k"), None);
+    }
+
+    #[test]
+    fn severities_by_number_or_band_name() {
+        assert_eq!(min_severity("13"), Some(13));
+        assert_eq!(min_severity("0"), Some(0));
+        assert_eq!(min_severity("warn"), Some(13));
+        assert_eq!(min_severity("WARN"), Some(13));
+        assert_eq!(min_severity("Warning"), Some(13));
+        assert_eq!(min_severity("error"), Some(17));
+        assert_eq!(min_severity("fatal"), Some(21));
+        for bad in ["25", "-1", "loud", "", "13.5"] {
+            assert_eq!(min_severity(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn search_text_splits_into_words_phrases_and_exclusions() {
+        let t = |text: &str, phrase, exclude| TextTerm { text: text.into(), phrase, exclude };
+        assert_eq!(
+            text_terms(r#"  timeout "user 42" -debug -"cache hit" a-b - "open"#),
+            [
+                t("timeout", false, false),
+                t("user 42", true, false),
+                t("debug", false, true),
+                t("cache hit", true, true),
+                t("a-b", false, false),
+                t("-", false, false),
+                t("open", true, false),
+            ]
+        );
+        assert!(text_terms(r#"  "" -"  " "#).is_empty());
     }
 }

@@ -6,6 +6,7 @@ mod flame;
 mod flame_format;
 mod health;
 mod insights;
+mod logs;
 mod profiles;
 mod services;
 mod signals;
@@ -27,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(services::routes())
         .merge(traces::routes())
         .merge(signals::routes())
+        .merge(logs::routes())
         .merge(insights::routes())
         .merge(flame::routes())
         .merge(profiles::routes())

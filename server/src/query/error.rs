@@ -1,7 +1,7 @@
 //! `ParamError`: why a query string was refused. Each message names the parameter and, where
 //! there is one, the value; the API answers it as a 400 (`From<ParamError> for ApiError`).
 
-use otelscope_app::model::MAX_TRACE_LIMIT as MAX_LIMIT;
+use otelscope_app::model::{MAX_LOG_LIMIT, MAX_TRACE_LIMIT as MAX_LIMIT};
 
 /// The largest time or duration in nanoseconds the store can compare: it keeps them as SQLite
 /// integers (`i64`), where a larger `u64` would wrap to a negative number and match everything
@@ -31,8 +31,16 @@ pub enum ParamError {
     /// The metrics `limit`, which is clamped rather than refused past its bounds.
     #[error("limit must be a number, not {0:?}")]
     MetricLimit(String),
-    #[error("min_severity must be a number 1-24, not {0:?}")]
-    Severity(String),
+    #[error("{key} must be a number 0-24 or a level (trace, debug, info, warn, error, fatal), not {value:?}")]
+    Severity { key: String, value: String },
+    #[error("limit must be a whole number from 1 (at most {MAX_LOG_LIMIT}), not {0:?}")]
+    LogLimit(String),
+    #[error("cursor must be a cursor from an earlier answer (older or newer), not {0:?}")]
+    Cursor(String),
+    #[error("{key} must be {digits} hex digits, not {value:?}")]
+    HexId { key: &'static str, digits: usize, value: String },
+    #[error("{key} must be a whole number of records, not {value:?}")]
+    Context { key: String, value: String },
     #[error("status must be error, ok or any, not {0:?}")]
     Status(String),
     #[error("attr must be KEY=VALUE, not {0:?}")]

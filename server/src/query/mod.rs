@@ -1,5 +1,5 @@
-//! The query layer: typed parsers of the API's query strings (`params`, refusing with
-//! `error::ParamError`) and pure aggregation of
+//! The query layer: typed parsers of the API's query strings (`params`, `log_params`, refusing
+//! with `error::ParamError`) and pure aggregation of
 //! what the store reads into answers (`cache`, `retries`). No SQL here; the store reads rows,
 //! these functions sum them, and they are tested without a database (`rollup_tests` runs them
 //! over a real store's rollups too). `flame_query` parses span-derived flame graph requests
@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod error;
 pub mod flame_query;
+pub mod log_params;
 pub mod params;
 pub mod retries;
 

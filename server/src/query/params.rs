@@ -1,5 +1,6 @@
-//! The query strings of `GET /api/v1/{traces,logs,metrics,cache,retries}`, each parsed in one
-//! pure function into the store's request type (`store::request`) so every rule is unit-tested.
+//! The query strings of `GET /api/v1/{traces,metrics,cache,retries}` (logs: `log_params.rs`),
+//! each parsed in one pure function into the store's request type (`store::request`) so every
+//! rule is unit-tested.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use otelscope_app::model::params::{
     attr_filter, duration_ms_ns, page_limit, status_filter, MillisError,
 };
 
-use crate::store::{CacheQuery, LogQuery, MetricQuery, RetryQuery, TraceQuery};
+use crate::store::{CacheQuery, MetricQuery, RetryQuery, TraceQuery};
 
 use super::cache::MISS_EXAMPLES;
 use super::error::ParamError;
@@ -167,29 +168,12 @@ mod tests {
         let edge =
             parse_trace_query("since=9223372036854775807&min_duration_ms=9223372036854", NOW);
         assert_eq!(edge.as_ref().map(|q| q.since_ns).ok(), Some(Some(MAX_NS)), "{edge:?}");
-        assert!(parse_log_query("since=18446744073709551615", NOW).is_err());
+        assert!(
+            super::super::log_params::parse_log_query("since=18446744073709551615", NOW).is_err()
+        );
         assert!(parse_metric_query("until=18446744073709551615", NOW).is_err());
         assert!(parse_cache_query("since=18446744073709551615", NOW).is_err());
     }
-}
-
-/// `service`, `trace_id`, `min_severity`, `since`, `until`, `limit` (default 100).
-pub fn parse_log_query(raw: &str, now_ns: u64) -> Result<LogQuery, ParamError> {
-    let mut q = LogQuery { limit: 100, ..LogQuery::default() };
-    for (key, value) in params(raw) {
-        match key.as_str() {
-            "service" => q.service = Some(value),
-            "trace_id" => q.trace_id = Some(value.to_ascii_lowercase()),
-            "min_severity" => {
-                q.min_severity = Some(value.parse().map_err(|_| ParamError::Severity(value))?)
-            }
-            "since" => q.since_ns = Some(time(&key, &value, now_ns)?),
-            "until" => q.until_ns = Some(time(&key, &value, now_ns)?),
-            "limit" => q.limit = parse_limit(&value)?,
-            _ => {}
-        }
-    }
-    Ok(q)
 }
 
 /// Points (or catalog names) a metrics answer holds unless `limit` says otherwise.
@@ -239,19 +223,7 @@ mod signal_tests {
     use super::*;
 
     #[test]
-    fn log_and_metric_queries() {
-        let q = parse_log_query("service=api&trace_id=ABC&min_severity=17&limit=5", 0).unwrap();
-        assert_eq!(
-            q,
-            LogQuery {
-                service: Some("api".into()),
-                trace_id: Some("abc".into()),
-                min_severity: Some(17),
-                since_ns: None,
-                until_ns: None,
-                limit: 5
-            }
-        );
+    fn metric_queries() {
         let m = parse_metric_query("name=cache.gets&step=10s&since=100", 0).unwrap();
         assert_eq!(m.name.as_deref(), Some("cache.gets"));
         assert_eq!(m.step_ns, Some(10_000_000_000));
@@ -261,7 +233,6 @@ mod signal_tests {
         assert_eq!(parse_metric_query("limit=99999999", 0).unwrap().limit, MAX_METRIC_LIMIT);
         assert!(parse_metric_query("limit=all", 0).is_err());
         assert!(parse_metric_query("step=often", 0).is_err());
-        assert!(parse_log_query("min_severity=loud", 0).is_err());
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod chunk;
 mod latency;
+mod logs;
 mod prepare;
 mod private;
 mod profiles;
@@ -17,17 +18,21 @@ mod sqlite;
 
 pub use chunk::{whole_trace, SeenSpans, SpanChunk};
 pub use latency::Histogram;
+pub use logs::{LogSample, PreparedLogs, FACET_TOP, MAX_FACET_SCAN, MAX_LOG_CONTEXT};
 pub use prepare::PreparedSpans;
 pub use profiles::{ProfileBounds, StoredProfile};
-pub use request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery};
+pub use request::{
+    CacheQuery, LogCursor, LogHistogramQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery,
+    TextTerm, TraceQuery, MAX_LOG_BUCKETS,
+};
 pub use rollup::flame::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_PER_PASS};
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use rows::{CacheRow, CacheRows, RetryRow, RetryRows};
 pub use sqlite::{SqliteStore, WriteHook};
 
 use otelscope_app::model::{
-    LogRecord, MetricPoint, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span,
-    TraceSummary,
+    LogContext, LogFacets, LogHistogram, LogPage, LogRecord, MetricPoint, MetricsAnswer,
+    OperationStats, ProfileSummary, ServiceSummary, Span, TraceSummary,
 };
 
 use crate::stacks::StackTree;
@@ -64,6 +69,8 @@ pub struct WriteBatch {
     pub prepared: Option<PreparedSpans>,
     /// What `spans` and `metrics` add to the cache and retry rollups, when prepared.
     pub rollups: Option<PreparedRollups>,
+    /// `logs` ready to write (chunks compressed, index rows and search text), when prepared.
+    pub prepared_logs: Option<PreparedLogs>,
 }
 
 impl WriteBatch {
@@ -76,6 +83,10 @@ impl WriteBatch {
             self.prepared = Some(prepare::prepare(&self.spans)?);
             self.spans = Vec::new();
         }
+        if !self.logs.is_empty() {
+            self.prepared_logs = Some(logs::prepare(&self.logs)?);
+            self.logs = Vec::new();
+        }
         Ok(())
     }
 
@@ -84,6 +95,7 @@ impl WriteBatch {
             && self.logs.is_empty()
             && self.metrics.is_empty()
             && self.prepared.as_ref().is_none_or(|p| p.traces.is_empty())
+            && self.prepared_logs.as_ref().is_none_or(|p| p.is_empty())
     }
 }
 
@@ -129,7 +141,7 @@ pub trait Store: Send + Sync + 'static {
     /// `budget` spans per call so ingest never waits long (a later call goes on); returns how
     /// many spans were dropped (0 when nothing was over). Logs and metric points go by the same
     /// age and at most `max_spans` rows each, and over the byte bound with the traces received
-    /// before them; rollup rows go once no kept trace or point was received before them.
+    /// before them (log records go a whole stored chunk at a time, oldest received first); rollup rows go once no kept trace or point was received before them.
     fn enforce_retention(
         &self,
         retention: Retention,
@@ -169,9 +181,44 @@ pub trait Store: Send + Sync + 'static {
     /// one short read, so a reader that goes slowly holds no connection or lock between
     /// chunks. A span sent twice is in two chunks: readers deduplicate.
     fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError>;
-    /// Log records matching `query`, newest first (ties: last stored first), at most
-    /// `query.limit`.
-    fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, StoreError>;
+    /// One page of the log records matching `query`, in page order: (time, id) descending,
+    /// so records that share a time keep one order (the id is the store's, opaque to clients,
+    /// and later stored records get larger ones). At most `query.limit` records (at least 1):
+    /// without a cursor the newest; with an `older` cursor the next ones after it; with a
+    /// newer one the `limit` nearest before it (still newest first). A page is stable while
+    /// records arrive: a cursor is a position, not an offset.
+    /// - `matched`: the records matching the filters, the cursor aside, counted exactly up to
+    ///   `MAX_LOG_MATCHED` (then that number and `matched_capped`);
+    /// - `older`: a cursor after the page's last record when older matches exist; `newer`: a
+    ///   cursor before its first when newer matches exist (`None` for the first page, which
+    ///   starts at the newest match). An empty page past either end gives a cursor back
+    ///   toward the other end when matches are there.
+    ///
+    /// `trace_id` (and `trace_id` with `span_id`) is answered by an index on the trace: cost
+    /// grows with the trace's records, not with the store.
+    fn log_page(&self, query: &LogQuery) -> Result<LogPage, StoreError>;
+    /// Counts of the records matching `query.logs` per step, each split by severity band
+    /// (non-zero bands only, in `SeverityBand` order): one bucket per step from `since_ns`,
+    /// empty ones included, at most `MAX_LOG_BUCKETS`.
+    fn log_histogram(&self, query: &LogHistogramQuery) -> Result<LogHistogram, StoreError>;
+    /// Top values among the records matching `query` (its limit and cursor aside): services,
+    /// severity bands and the record attribute keys present, each with how many records carry
+    /// it, most first (ties by value), at most `FACET_TOP` each. The work is bounded: the
+    /// newest `MAX_FACET_SCAN` matches are read (`scanned`), and `sampled` says more matched.
+    fn log_facets(&self, query: &LogQuery) -> Result<LogFacets, StoreError>;
+    /// The record `id` with the records of its service just before and after it in time
+    /// order ((time, id) ascending; whatever their severity or trace), at most `before` and
+    /// `after` (each capped at `MAX_LOG_CONTEXT`), oldest first in each list. `None` for an
+    /// unknown (or malformed) id.
+    fn log_context(
+        &self,
+        id: &str,
+        before: usize,
+        after: usize,
+    ) -> Result<Option<LogContext>, StoreError>;
+    /// The newest `max_records` records matching `query` (its limit and cursor aside), newest
+    /// first, and how many match in all (exactly): the sample log patterns are drawn from.
+    fn log_sample(&self, query: &LogQuery, max_records: usize) -> Result<LogSample, StoreError>;
     /// Without `query.name`: the metric catalog, by name, at most `limit` names. With it: the
     /// newest `limit` points of that metric (before `step_ns` thins them), grouped into one
     /// series per service and attribute set, each in time order. `truncated` says when more

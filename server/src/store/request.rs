@@ -24,17 +24,88 @@ pub struct TraceQuery {
     pub include_self: bool,
 }
 
-/// Filters for log records, newest first.
+/// Filters for log records (`/api/v1/logs` and its histogram, facets, patterns), all AND-ed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogQuery {
+    /// The record's service, exactly.
     pub service: Option<String>,
-    pub trace_id: Option<String>,
-    /// Lowest OTLP severity number kept (e.g. 17 for ERROR and above).
+    /// Lowest OTel severity number kept (e.g. 17 for ERROR and above); records with severity
+    /// 0 (unset) are left out by any minimum above 0.
     pub min_severity: Option<i32>,
+    /// `q`: full-text terms over the body and the attribute values (each value as
+    /// `model::value_text` reads it), by whole words as SQLite FTS5's `unicode61` tokenizer
+    /// splits them (case and diacritics folded): a word matches a word, a phrase consecutive
+    /// words; `exclude` leaves out the records that contain it.
+    pub text: Vec<TextTerm>,
+    /// `KEY=VALUE` pairs the record's own attributes must all carry (values compared as
+    /// `model::value_text` reads them, exactly).
+    pub attrs: Vec<(String, String)>,
+    /// Lowercase hex, exactly.
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    /// The record's time (`time_ns`): `since_ns` inclusive, `until_ns` exclusive.
     pub since_ns: Option<u64>,
     pub until_ns: Option<u64>,
+    /// Also otelscope's own services; they are left out otherwise, unless `service` names one
+    /// or `trace_id` is given.
+    pub include_self: bool,
+    /// The most records a page holds (`log_page`); ignored by the other methods.
     pub limit: usize,
+    /// Where a page starts (`log_page` only); `None`: at the newest match.
+    pub cursor: Option<LogCursor>,
 }
+
+pub use otelscope_app::model::params::TextTerm;
+
+/// A position between two records in the order pages use, (time, id) descending, and which
+/// way to go from it. On the wire an opaque string (`LogCursor::encode`, `LogCursor::parse`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogCursor {
+    pub time_ns: u64,
+    /// The store's record id (`LogEntry.id` read as a number).
+    pub id: i64,
+    /// `true`: the records after it in page order (older); `false`: before it (newer), the
+    /// `limit` nearest of them, still answered newest first.
+    pub older: bool,
+}
+
+impl LogCursor {
+    /// `o` or `n`, then the time and the id in hex: `o-17a3b2c4d5e6f708-2a`.
+    pub fn encode(&self) -> String {
+        format!("{}-{:x}-{:x}", if self.older { 'o' } else { 'n' }, self.time_ns, self.id)
+    }
+
+    /// A cursor `encode` made; `None` for anything else.
+    pub fn parse(text: &str) -> Option<LogCursor> {
+        let mut parts = text.split('-');
+        let older = match parts.next()? {
+            "o" => true,
+            "n" => false,
+            _ => return None,
+        };
+        let time_ns = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let id = i64::from_str_radix(parts.next()?, 16).ok()?;
+        if parts.next().is_some() || time_ns > i64::MAX as u64 || id < 0 {
+            return None;
+        }
+        Some(LogCursor { time_ns, id, older })
+    }
+}
+
+/// Counts of the records `logs` matches per `step_ns` from `since_ns` (inclusive) to
+/// `until_ns` (exclusive), split by severity band; `logs.since_ns`/`until_ns` are ignored.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogHistogramQuery {
+    pub logs: LogQuery,
+    pub since_ns: u64,
+    pub until_ns: u64,
+    /// At least 1; the query layer keeps the range within `MAX_LOG_BUCKETS` steps.
+    pub step_ns: u64,
+}
+
+/// The most buckets a histogram holds; a store refuses more work than this (it answers the
+/// first `MAX_LOG_BUCKETS`).
+pub const MAX_LOG_BUCKETS: u64 = 1_000;
 
 /// Filters for metrics: the catalog of names, or the series of one name.
 #[derive(Clone, Debug, Default, PartialEq)]

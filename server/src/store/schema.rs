@@ -52,7 +52,25 @@
 //! - A query adds the recent traces of its range not folded yet (at most 1,000, newest first,
 //!   `truncated` past that), folded on the fly; a late part of a folded trace shows once the pass
 //!   has taken it. Data stored before v7 is not folded.
-//! - `logs`, `metric_points`: one JSON row each, indexed by time (and trace id, metric name).
+//! - Logs (v11): `log_chunks` holds the records of one batch, up to 128 at a time, as a
+//!   zstd-compressed JSON array (the resource, scope and keys every record repeats compress
+//!   away); its id is its first record's and the others follow on, so a record's chunk is the
+//!   chunk with the largest id at or below the record's (`id <= ? ORDER BY id DESC LIMIT 1`).
+//! - `log_records`: one small row per record, `WITHOUT ROWID` in page order (time, id): the
+//!   service and the key set as integers (`log_services`, `log_keysets`: each distinct name or
+//!   sorted set of attribute keys once), the severity number, the trace and span ids as bytes.
+//!   A page, the histogram and the facets read these rows only and decode just the records
+//!   shown. Indexes: `id` (full-text hits and context anchors), (trace id, span id) for the
+//!   span panel and a trace's logs, (service, time) for a service's pages and context.
+//! - `log_text`: an FTS5 table, contentless (the text lives in the chunks) with
+//!   `contentless_delete`, rowid = record id: the body's text and the attribute values' text
+//!   (`model::value_text`, each cut at 64 KiB) for `q`, and one token per attribute (a hash of
+//!   key and value) for exact `attr=K=V`. Words and phrases are FTS5 phrases over the first two
+//!   columns; excluded ones a `NOT IN` of their matches.
+//! - Record ids grow with every write, so cursors key on (time, id) and stay put when records
+//!   arrive. Retention drops whole chunks (with their rows and text), oldest received first,
+//!   by age, count and bytes (with the traces received before them).
+//! - `metric_points`: one JSON row each, indexed by time and metric name.
 //! - A metric's series hold its newest `limit` points (10,000 unless asked, never more than
 //!   100,000), read newest first by the (name, time) index and returned in time order; the catalog
 //!   holds at most `limit` names; `truncated: true` says when more was stored.
@@ -329,6 +347,52 @@ const MIGRATIONS: &[&str] = &[
     -- too large without building it; NULL for profiles kept before (counted, within the
     -- bound, when read).
     ALTER TABLE profiles ADD COLUMN nodes INTEGER;
+"#,
+    // v11 (logs): records in compressed chunks, an index row each, full-text search. The
+    // `logs` rows of older versions are moved into these by `sqlite::logs::move_legacy` when
+    // the store opens (it compresses, which SQL cannot), then `logs` is dropped.
+    r#"
+    -- Names stored once: a record keeps the small integer.
+    CREATE TABLE log_services (
+        id   INTEGER PRIMARY KEY,
+        name TEXT    NOT NULL UNIQUE
+    );
+    -- The distinct sets of attribute keys records carry (sorted, one per line), for the key
+    -- facet without decoding records.
+    CREATE TABLE log_keysets (
+        id   INTEGER PRIMARY KEY,
+        keys TEXT    NOT NULL UNIQUE
+    );
+    -- Up to 128 records of one batch, a zstd-compressed JSON array; the chunk's id is its
+    -- first record's id and its records' ids follow on (id + position).
+    CREATE TABLE log_chunks (
+        id          INTEGER PRIMARY KEY,
+        records     INTEGER NOT NULL,
+        received_ns INTEGER NOT NULL,
+        data        BLOB    NOT NULL
+    );
+    CREATE INDEX log_chunks_received ON log_chunks (received_ns);
+    -- One row per record, in page order (time, id): ranges of time, the histogram and the
+    -- facets read it without decoding a chunk.
+    CREATE TABLE log_records (
+        time_ns  INTEGER NOT NULL,
+        id       INTEGER NOT NULL,
+        service  INTEGER NOT NULL,
+        severity INTEGER NOT NULL,
+        keyset   INTEGER NOT NULL,
+        trace_id BLOB,
+        span_id  BLOB,
+        PRIMARY KEY (time_ns, id)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX log_records_id ON log_records (id);
+    CREATE INDEX log_records_trace ON log_records (trace_id, span_id) WHERE trace_id IS NOT NULL;
+    CREATE INDEX log_records_service ON log_records (service, time_ns);
+    -- Full-text search (rowid = record id): the body's text, the attribute values' text, and
+    -- one hashed token per attribute key and value for exact `attr=K=V` filters. Contentless
+    -- (the text is in the chunks), deletable for retention.
+    CREATE VIRTUAL TABLE log_text USING fts5 (
+        body, attrs, tokens, content = '', contentless_delete = 1
+    );
 "#,
 ];
 

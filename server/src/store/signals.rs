@@ -1,35 +1,19 @@
-//! Logs and metric points in SQLite: one JSON row each, indexed by time (and trace id for logs,
-//! name for metrics). Helpers for `SqliteStore`.
+//! Metric points in SQLite: one JSON row each, indexed by time and name (logs: `logs/` and
+//! `sqlite/logs.rs`). Helpers for `SqliteStore`.
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{LogRecord, MetricName, MetricPoint, MetricSeries, MetricsAnswer};
+use otelscope_app::model::{MetricName, MetricPoint, MetricSeries, MetricsAnswer};
 use rusqlite::{params, Connection};
 
-use super::request::{LogQuery, MetricQuery};
+use super::request::MetricQuery;
 use super::StoreError;
 
 pub(super) fn insert(
     conn: &Connection,
     received_ns: i64,
-    logs: &[LogRecord],
     metrics: &[MetricPoint],
 ) -> Result<(), StoreError> {
-    let mut insert_log = conn.prepare_cached(
-        "INSERT INTO logs (time_ns, service, trace_id, severity, record, received_ns)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for log in logs {
-        let blob = serde_json::to_vec(log).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        insert_log.execute(params![
-            log.time_ns as i64,
-            log.service,
-            log.trace_id,
-            log.severity_number,
-            blob,
-            received_ns
-        ])?;
-    }
     let mut insert_point = conn.prepare_cached(
         "INSERT INTO metric_points (name, service, time_ns, point, received_ns)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -47,11 +31,10 @@ pub(super) fn insert(
     Ok(())
 }
 
-/// Drops logs and points received before `cutoff_ns`, and the oldest beyond `max_rows` per
-/// table.
+/// Drops points received before `cutoff_ns`, and the oldest beyond `max_rows`.
 pub(super) fn retain(conn: &Connection, cutoff_ns: i64, max_rows: u64) -> Result<u64, StoreError> {
     let mut dropped = drop_received_before(conn, cutoff_ns)?;
-    for table in ["logs", "metric_points"] {
+    for table in ["metric_points"] {
         // Ids grow with every insert, so the newest `max_rows` are those above MAX(id) - max_rows
         // (both ends are rowid look-ups, not scans).
         let newest: Option<i64> =
@@ -65,10 +48,10 @@ pub(super) fn retain(conn: &Connection, cutoff_ns: i64, max_rows: u64) -> Result
     Ok(dropped)
 }
 
-/// Drops logs and points received before `cutoff_ns`.
+/// Drops points received before `cutoff_ns`.
 pub(super) fn drop_received_before(conn: &Connection, cutoff_ns: i64) -> Result<u64, StoreError> {
     let mut dropped = 0;
-    for table in ["logs", "metric_points"] {
+    for table in ["metric_points"] {
         dropped += conn
             .execute(&format!("DELETE FROM {table} WHERE received_ns < ?1"), [cutoff_ns])?
             as u64;
@@ -76,10 +59,10 @@ pub(super) fn drop_received_before(conn: &Connection, cutoff_ns: i64) -> Result<
     Ok(dropped)
 }
 
-/// Drops the `rows` oldest logs and the `rows` oldest points.
+/// Drops the `rows` oldest points.
 pub(super) fn drop_oldest(conn: &Connection, rows: u64) -> Result<u64, StoreError> {
     let mut dropped = 0;
-    for table in ["logs", "metric_points"] {
+    for table in ["metric_points"] {
         dropped += conn.execute(
             &format!(
                 "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT ?1)"
@@ -88,29 +71,6 @@ pub(super) fn drop_oldest(conn: &Connection, rows: u64) -> Result<u64, StoreErro
         )? as u64;
     }
     Ok(dropped)
-}
-
-pub(super) fn logs(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT record FROM logs
-         WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR trace_id = ?2)
-           AND (?3 IS NULL OR severity >= ?3) AND (?4 IS NULL OR time_ns >= ?4)
-           AND (?5 IS NULL OR time_ns <= ?5)
-         ORDER BY time_ns DESC, id DESC LIMIT ?6",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            q.service,
-            q.trace_id,
-            q.min_severity,
-            q.since_ns.map(|t| t as i64),
-            q.until_ns.map(|t| t as i64),
-            q.limit as i64
-        ],
-        |r| r.get::<_, Vec<u8>>(0),
-    )?;
-    rows.map(|blob| serde_json::from_slice(&blob?).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .collect()
 }
 
 /// The catalog (at most `limit` names, by name), or the newest `limit` points of one metric

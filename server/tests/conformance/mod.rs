@@ -7,6 +7,7 @@
 //! start); durations under 16 ns are what latency histograms keep exactly, so percentiles are
 //! exact numbers here.
 
+pub mod logs;
 pub mod signals;
 pub mod traces;
 pub mod trim;
@@ -109,7 +110,17 @@ macro_rules! conformance {
                 traces::search_by_start_range_is_inclusive,
                 traces::own_services_only_when_asked_or_named,
                 traces::count_is_capped_and_unknown_with_attributes,
-                signals::logs_are_newest_first_by_every_filter,
+                logs::log_pages_are_newest_first_with_every_filter,
+                logs::log_text_search_takes_words_phrases_and_exclusions,
+                logs::log_cursors_page_both_ways_and_hold_while_records_arrive,
+                logs::log_matched_is_exact_up_to_the_cap,
+                logs::log_histogram_counts_each_step_by_band,
+                logs::log_facets_count_services_severities_and_keys,
+                logs::log_context_is_the_same_service_around_one,
+                logs::log_sample_is_the_newest_matches_and_their_total,
+                logs::own_services_logs_only_when_asked_named_or_by_trace,
+                logs::log_retention_by_receipt_and_count,
+                logs::bad_log_records_are_stored_and_found_as_text,
                 signals::metrics_catalog_and_series,
                 signals::cache_rows_and_miss_examples,
                 signals::retry_rows_and_examples,

@@ -1,56 +1,16 @@
-//! Cases on the other signals and what is derived from spans: logs, metrics, the cache and
+//! Cases on the other signals and what is derived from spans: metrics (logs: `logs.rs`), the cache and
 //! retry rollups, flame graph stacks, and kept profiles.
 
 use otelscope_app::model::fixture::span;
 use otelscope_app::model::{
-    AttrValue, LogRecord, MetricKind, MetricName, MetricPoint, ProfileSummary, Scope, Span,
-    Temporality,
+    AttrValue, MetricKind, MetricName, MetricPoint, ProfileSummary, Span, Temporality,
 };
 use otelscope_server::store::{
-    CacheQuery, CacheRow, Counts, LogQuery, MetricQuery, OperationQuery, RetryQuery, Store,
-    StoredProfile, WriteBatch, SETTLE_NS,
+    CacheQuery, CacheRow, Counts, MetricQuery, OperationQuery, RetryQuery, Store, StoredProfile,
+    WriteBatch, SETTLE_NS,
 };
 
 use super::{store_batch, store_spans, text, tid, MS, T};
-
-fn log(at: u64, severity: i32, service: &str, trace: Option<u32>) -> LogRecord {
-    LogRecord {
-        time_ns: T + at,
-        observed_time_ns: T + at,
-        severity_number: severity,
-        severity_text: String::new(),
-        body: text(&format!("log at {at}")),
-        attributes: Vec::new(),
-        trace_id: trace.map(tid),
-        span_id: None,
-        event_name: String::new(),
-        service: service.into(),
-        resource: Vec::new(),
-        scope: Scope::default(),
-    }
-}
-
-/// The `at` of each record, in answer order.
-fn ats(store: &dyn Store, query: LogQuery) -> Vec<u64> {
-    store.logs(&query).unwrap().iter().map(|r| r.time_ns - T).collect()
-}
-
-pub fn logs_are_newest_first_by_every_filter(store: &dyn Store) {
-    let all = LogQuery { limit: 10, ..LogQuery::default() };
-    assert!(ats(store, all.clone()).is_empty());
-    let logs = vec![log(1, 9, "web", Some(1)), log(2, 17, "web", None), log(3, 13, "db", None)];
-    store_batch(store, WriteBatch { received_ns: T, logs, ..WriteBatch::default() });
-    let stored = store.logs(&all).unwrap();
-    assert_eq!(stored[2], log(1, 9, "web", Some(1)), "kept as given");
-    assert_eq!(ats(store, all.clone()), [3, 2, 1]);
-    assert_eq!(ats(store, LogQuery { limit: 1, ..all.clone() }), [3]);
-    assert_eq!(ats(store, LogQuery { service: Some("web".into()), ..all.clone() }), [2, 1]);
-    assert_eq!(ats(store, LogQuery { trace_id: Some(tid(1)), ..all.clone() }), [1]);
-    assert_eq!(ats(store, LogQuery { min_severity: Some(13), ..all.clone() }), [3, 2]);
-    assert_eq!(ats(store, LogQuery { since_ns: Some(T + 2), ..all.clone() }), [3, 2]);
-    assert_eq!(ats(store, LogQuery { until_ns: Some(T + 2), ..all.clone() }), [2, 1]);
-    assert!(ats(store, LogQuery { service: Some("nobody".into()), ..all }).is_empty());
-}
 
 fn point(name: &str, service: &str, at: u64, value: f64) -> MetricPoint {
     MetricPoint {

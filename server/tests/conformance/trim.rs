@@ -44,7 +44,11 @@ pub fn retention_by_receipt(store: &dyn Store) {
     // Trace 1 and the log were received 1,200 ns before; trace 2 200 ns before.
     assert_eq!(store.enforce_retention(week, T + 1_200, 1_000).unwrap(), 2);
     assert_eq!(kept(store, 1..=2), [None, Some(1)]);
-    assert!(store.logs(&LogQuery { limit: 10, ..LogQuery::default() }).unwrap().is_empty());
+    assert!(store
+        .log_page(&LogQuery { limit: 10, ..LogQuery::default() })
+        .unwrap()
+        .logs
+        .is_empty());
     assert_eq!(store.enforce_retention(week, T + 1_200, 1_000).unwrap(), 0);
 }
 

@@ -1,8 +1,9 @@
 //! `SqliteStore`: the embedded engine. One writer connection (fed by the ingest writer thread)
 //! and a small pool of read connections; on disk in WAL mode, or one in-memory database. Here:
 //! opening (the lock, the file checks, migration) and the connections; the `Store` methods are
-//! in `write`, `retention`, `stats`, `search` and `traces`.
+//! in `write`, `retention`, `stats`, `search`, `traces` and `logs`.
 
+mod logs;
 mod retention;
 mod search;
 mod stats;
@@ -14,18 +15,21 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    LogRecord, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, TraceSummary,
+    LogContext, LogFacets, LogHistogram, LogPage, MetricsAnswer, OperationStats, ProfileSummary,
+    ServiceSummary, TraceSummary,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
 
 use super::latency;
-use super::request::{CacheQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery};
+use super::request::{
+    CacheQuery, LogHistogramQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery,
+};
 use super::rollup::{self, flame as flame_rollup, sql as rollup_sql};
 use super::rows::{CacheRows, RetryRows};
 use super::{
-    private, profiles, schema, signals, ProfileBounds, Retention, SpanChunk, Store, StoreError,
-    StoredProfile, WriteBatch,
+    private, profiles, schema, signals, LogSample, ProfileBounds, Retention, SpanChunk, Store,
+    StoreError, StoredProfile, WriteBatch,
 };
 use crate::stacks::StackTree;
 
@@ -91,6 +95,7 @@ impl SqliteStore {
             other => other,
         };
         schema::migrate(&mut conn, &shown).map_err(refuse_store)?;
+        logs::move_legacy(&mut conn).map_err(refuse_store)?;
         let mut store = SqliteStore::with_writer(Some(path), conn).map_err(refuse_store)?;
         store._lock = Some(lock);
         Ok(store)
@@ -100,6 +105,7 @@ impl SqliteStore {
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open_in_memory()?;
         schema::migrate(&mut conn, ":memory:")?;
+        logs::move_legacy(&mut conn)?;
         SqliteStore::with_writer(None, conn)
     }
 
@@ -327,8 +333,29 @@ impl Store for SqliteStore {
         self.read(|conn| traces::next_chunk(conn, trace_id, after))
     }
 
-    fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, StoreError> {
-        self.read(|conn| signals::logs(conn, query))
+    fn log_page(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
+        self.read(|conn| logs::page(conn, query))
+    }
+
+    fn log_histogram(&self, query: &LogHistogramQuery) -> Result<LogHistogram, StoreError> {
+        self.read(|conn| logs::histogram(conn, query))
+    }
+
+    fn log_facets(&self, query: &LogQuery) -> Result<LogFacets, StoreError> {
+        self.read(|conn| logs::facets(conn, query))
+    }
+
+    fn log_context(
+        &self,
+        id: &str,
+        before: usize,
+        after: usize,
+    ) -> Result<Option<LogContext>, StoreError> {
+        self.read(|conn| logs::context(conn, id, before, after))
+    }
+
+    fn log_sample(&self, query: &LogQuery, max_records: usize) -> Result<LogSample, StoreError> {
+        self.read(|conn| logs::sample(conn, query, max_records))
     }
 
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError> {

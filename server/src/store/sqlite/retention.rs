@@ -11,7 +11,7 @@ use super::super::latency::Histogram;
 use super::super::prepare::ServiceDelta;
 use super::super::rollup::sql as rollup_sql;
 use super::super::{signals, Retention, StoreError};
-use super::SqliteStore;
+use super::{logs, SqliteStore};
 
 /// Drops what is over `retention` (see `Store::enforce_retention`).
 pub(super) fn enforce(
@@ -24,6 +24,7 @@ pub(super) fn enforce(
     let excess_spans = store.total_spans().saturating_sub(retention.max_spans);
     let mut conn = store.writer()?;
     signals::retain(&conn, cutoff, retention.max_spans)?;
+    logs::retain(&conn, cutoff, retention.max_spans)?;
     // The database's pages are measured; which traces to drop is decided on their
     // `stored_bytes`, so the excess is converted at the measured ratio of the two.
     let used = used_bytes(&conn)?;
@@ -78,8 +79,10 @@ pub(super) fn enforce(
     // dropped go too, so the oldest data goes first whatever its signal.
     if excess_bytes > 0 {
         signals::drop_received_before(&tx, newest_victim.map_or(i64::MIN, |r| r + 1))?;
+        logs::drop_received_before(&tx, newest_victim.map_or(i64::MIN, |r| r + 1))?;
         if victims.is_empty() {
             signals::drop_oldest(&tx, SIGNAL_ROWS_PER_PASS)?;
+            logs::drop_oldest(&tx, SIGNAL_ROWS_PER_PASS)?;
         }
     }
     rollup_sql::retain(&tx)?;

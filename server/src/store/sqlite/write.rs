@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use rusqlite::{params, Connection};
 
 use super::super::rollup::{self, sql as rollup_sql};
-use super::super::{prepare, signals, StoreError, WriteBatch};
-use super::SqliteStore;
+use super::super::{logs as prepared_logs, prepare, signals, StoreError, WriteBatch};
+use super::{logs, SqliteStore};
 
 /// Stores `batches` (see `Store::write`).
 pub(super) fn write(
@@ -62,7 +62,11 @@ fn write_batch(
     batch: &WriteBatch,
     received: i64,
 ) -> Result<Written, StoreError> {
-    signals::insert(conn, received, &batch.logs, &batch.metrics)?;
+    signals::insert(conn, received, &batch.metrics)?;
+    match &batch.prepared_logs {
+        Some(prepared) => logs::insert(conn, received, prepared)?,
+        None => logs::insert(conn, received, &prepared_logs::prepare(&batch.logs)?)?,
+    };
     match &batch.rollups {
         Some(rollups) => rollup_sql::write(conn, received, rollups)?,
         None => rollup_sql::write(conn, received, &rollup::prepare(&batch.spans, &batch.metrics))?,

@@ -152,8 +152,8 @@ fn logs_and_points_age_from_receipt_too() {
     write(&store, vec![received_long_ago, old_clock]);
     let week = Retention { max_age_ns: 7 * DAY_NS, ..Retention::UNBOUNDED };
     store.enforce_retention(week, now, 1_000).unwrap();
-    let kept = store.logs(&LogQuery { limit: 100, ..LogQuery::default() }).unwrap();
-    assert_eq!(kept.iter().map(|l| l.time_ns).collect::<Vec<_>>(), [1]);
+    let kept = store.log_page(&LogQuery { limit: 100, ..LogQuery::default() }).unwrap().logs;
+    assert_eq!(kept.iter().map(|l| l.record.time_ns).collect::<Vec<_>>(), [1]);
 }
 
 #[test]

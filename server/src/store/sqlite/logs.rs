@@ -1,0 +1,596 @@
+//! Log records in SQLite (schema v11, laid out in `schema.rs`): writing prepared chunks, their
+//! retention, the move of older stores' `logs` rows, and the reads: pages, the histogram,
+//! facets, context and the patterns' sample. Filters become SQL over `log_records` (and an FTS5
+//! `MATCH` for text and attributes); only the records answered are decoded.
+
+use std::collections::{BTreeMap, HashMap};
+
+use otelscope_app::model::{
+    BandCount, FacetValue, LogBucket, LogContext, LogEntry, LogFacets, LogHistogram, LogPage,
+    LogRecord, SeverityBand, MAX_LOG_MATCHED, SELF_SERVICES,
+};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::super::logs::{
+    self, attr_token, id_bytes, read_chunk, LogSample, PreparedLogs, FACET_TOP, MAX_FACET_SCAN,
+    MAX_LOG_CONTEXT,
+};
+use super::super::request::{LogCursor, LogHistogramQuery, LogQuery, MAX_LOG_BUCKETS};
+use super::super::StoreError;
+
+/// Writes `logs` as received at `received`; returns how many records.
+pub(super) fn insert(
+    conn: &Connection,
+    received: i64,
+    logs: &PreparedLogs,
+) -> Result<u64, StoreError> {
+    if logs.is_empty() {
+        return Ok(0);
+    }
+    let mut next: i64 =
+        conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM log_records", [], |r| r.get(0))?;
+    let mut insert_chunk = conn.prepare_cached(
+        "INSERT INTO log_chunks (id, records, received_ns, data) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut insert_row = conn.prepare_cached(
+        "INSERT INTO log_records (time_ns, id, service, severity, keyset, trace_id, span_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut insert_text = conn.prepare_cached(
+        "INSERT INTO log_text (rowid, body, attrs, tokens) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut services: HashMap<&str, i64> = HashMap::new();
+    let mut keysets: HashMap<&str, i64> = HashMap::new();
+    let mut written = 0;
+    for chunk in &logs.chunks {
+        insert_chunk.execute(params![next, chunk.rows.len() as i64, received, chunk.data])?;
+        for row in &chunk.rows {
+            let service = match services.get(row.service.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = intern(conn, "log_services", "name", &row.service)?;
+                    *services.entry(&row.service).or_insert(id)
+                }
+            };
+            let keyset = match keysets.get(row.keys.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = intern(conn, "log_keysets", "keys", &row.keys)?;
+                    *keysets.entry(&row.keys).or_insert(id)
+                }
+            };
+            insert_row.execute(params![
+                row.time_ns,
+                next,
+                service,
+                row.severity,
+                keyset,
+                row.trace_id,
+                row.span_id
+            ])?;
+            insert_text.execute(params![next, row.body, row.attrs, row.tokens])?;
+            next += 1;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+/// The id of `value` in a name table (`log_services`, `log_keysets`), added if new.
+fn intern(conn: &Connection, table: &str, column: &str, value: &str) -> Result<i64, StoreError> {
+    let mut find = conn.prepare_cached(&format!("SELECT id FROM {table} WHERE {column} = ?1"))?;
+    if let Some(id) = find.query_row([value], |r| r.get(0)).optional()? {
+        return Ok(id);
+    }
+    let mut add = conn.prepare_cached(&format!("INSERT INTO {table} ({column}) VALUES (?1)"))?;
+    add.execute([value])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Drops log chunks received before `cutoff_ns`, then the oldest beyond `max_records`
+/// records; returns the records dropped.
+pub(super) fn retain(
+    conn: &Connection,
+    cutoff_ns: i64,
+    max_records: u64,
+) -> Result<u64, StoreError> {
+    let mut dropped = drop_received_before(conn, cutoff_ns)?;
+    let stored: i64 =
+        conn.query_row("SELECT COALESCE(SUM(records), 0) FROM log_chunks", [], |r| r.get(0))?;
+    let excess = (stored.max(0) as u64).saturating_sub(max_records);
+    if excess > 0 {
+        dropped += drop_oldest(conn, excess)?;
+    }
+    Ok(dropped)
+}
+
+/// Drops the chunks (with their records) received before `cutoff_ns`.
+pub(super) fn drop_received_before(conn: &Connection, cutoff_ns: i64) -> Result<u64, StoreError> {
+    let chunks: Vec<(i64, i64)> = conn
+        .prepare_cached("SELECT id, records FROM log_chunks WHERE received_ns < ?1")?
+        .query_map([cutoff_ns], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    drop_chunks(conn, &chunks)
+}
+
+/// Drops the oldest chunks until at least `records` records went (or none is left).
+pub(super) fn drop_oldest(conn: &Connection, records: u64) -> Result<u64, StoreError> {
+    let mut chunks = Vec::new();
+    let mut counted = 0u64;
+    {
+        let mut oldest = conn.prepare_cached("SELECT id, records FROM log_chunks ORDER BY id")?;
+        let mut rows = oldest.query([])?;
+        while counted < records {
+            let Some(row) = rows.next()? else { break };
+            let chunk: (i64, i64) = (row.get(0)?, row.get(1)?);
+            counted += chunk.1.max(0) as u64;
+            chunks.push(chunk);
+        }
+    }
+    drop_chunks(conn, &chunks)
+}
+
+fn drop_chunks(conn: &Connection, chunks: &[(i64, i64)]) -> Result<u64, StoreError> {
+    let mut rows = conn.prepare_cached("DELETE FROM log_records WHERE id >= ?1 AND id < ?2")?;
+    let mut text = conn.prepare_cached("DELETE FROM log_text WHERE rowid >= ?1 AND rowid < ?2")?;
+    let mut chunk = conn.prepare_cached("DELETE FROM log_chunks WHERE id = ?1")?;
+    let mut dropped = 0;
+    for &(id, records) in chunks {
+        dropped += rows.execute([id, id + records])? as u64;
+        text.execute([id, id + records])?;
+        chunk.execute([id])?;
+    }
+    Ok(dropped)
+}
+
+/// Moves the one-JSON-row-each `logs` of a store older than v11 into chunks (with their
+/// receipt), a thousand rows per transaction, then drops the table; a row that does not parse
+/// is dropped with it. Nothing to do on a store that has no `logs` table.
+pub(crate) fn move_legacy(conn: &mut Connection) -> Result<(), StoreError> {
+    let legacy: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'logs')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !legacy {
+        return Ok(());
+    }
+    loop {
+        let tx = conn.transaction()?;
+        let rows: Vec<(i64, Vec<u8>, i64)> = tx
+            .prepare("SELECT id, record, received_ns FROM logs ORDER BY id LIMIT 1000")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let Some(&(last, _, _)) = rows.last() else {
+            tx.execute_batch("DROP TABLE logs")?;
+            tx.commit()?;
+            return Ok(());
+        };
+        // Consecutive rows of one receipt stay one batch.
+        let mut run: Vec<LogRecord> = Vec::new();
+        let mut run_received = None;
+        for (_, blob, received) in rows {
+            if run_received.is_some_and(|r| r != received) {
+                insert(&tx, run_received.unwrap_or(0), &logs::prepare(&run)?)?;
+                run.clear();
+            }
+            run_received = Some(received);
+            if let Ok(record) = serde_json::from_slice(&blob) {
+                run.push(record);
+            }
+        }
+        insert(&tx, run_received.unwrap_or(0), &logs::prepare(&run)?)?;
+        tx.execute("DELETE FROM logs WHERE id <= ?1", [last])?;
+        tx.commit()?;
+    }
+}
+
+/// A query's `WHERE` conditions over `log_records` and their arguments.
+struct Filter {
+    sql: String,
+    args: Vec<Value>,
+}
+
+impl Filter {
+    fn push(&mut self, clause: &str, value: Value) {
+        self.args.push(value);
+        self.sql.push_str(&clause.replace('?', &format!("?{}", self.args.len())));
+    }
+
+    /// The arguments with `more` after them.
+    fn with(&self, more: impl IntoIterator<Item = Value>) -> Vec<Value> {
+        self.args.iter().cloned().chain(more).collect()
+    }
+
+    /// The next placeholder number.
+    fn next(&self) -> usize {
+        self.args.len() + 1
+    }
+}
+
+/// The conditions for `q` (its cursor and limit aside); `None` when nothing can match (an
+/// unknown service).
+fn filter(conn: &Connection, q: &LogQuery) -> Result<Option<Filter>, StoreError> {
+    let mut f = Filter { sql: "1 = 1".into(), args: Vec::new() };
+    if let Some(since) = q.since_ns {
+        f.push(" AND time_ns >= ?", Value::Integer(since.min(i64::MAX as u64) as i64));
+    }
+    if let Some(until) = q.until_ns {
+        f.push(" AND time_ns < ?", Value::Integer(until.min(i64::MAX as u64) as i64));
+    }
+    let service_id = |name: &str| -> Result<Option<i64>, StoreError> {
+        Ok(conn
+            .prepare_cached("SELECT id FROM log_services WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    };
+    match &q.service {
+        Some(name) => match service_id(name)? {
+            Some(id) => f.push(" AND service = ?", Value::Integer(id)),
+            None => return Ok(None),
+        },
+        None if !q.include_self && q.trace_id.is_none() => {
+            for name in SELF_SERVICES {
+                if let Some(id) = service_id(name)? {
+                    f.push(" AND service != ?", Value::Integer(id));
+                }
+            }
+        }
+        None => {}
+    }
+    if let Some(min) = q.min_severity {
+        f.push(" AND severity >= ?", Value::Integer(i64::from(min)));
+    }
+    if let Some(trace) = &q.trace_id {
+        f.push(" AND trace_id = ?", Value::Blob(id_bytes(trace)));
+    }
+    if let Some(span) = &q.span_id {
+        f.push(" AND span_id = ?", Value::Blob(id_bytes(span)));
+    }
+    let searchable = |text: &str| text.chars().any(char::is_alphanumeric);
+    let phrase = |text: &str| format!("{{body attrs}} : \"{}\"", text.replace('"', "\"\""));
+    let mut wanted: Vec<String> = q
+        .text
+        .iter()
+        .filter(|t| !t.exclude && searchable(&t.text))
+        .map(|t| phrase(&t.text))
+        .collect();
+    wanted.extend(q.attrs.iter().map(|(k, v)| format!("tokens : {}", attr_token(k, v))));
+    if !wanted.is_empty() {
+        f.push(
+            " AND id IN (SELECT rowid FROM log_text WHERE log_text MATCH ?)",
+            Value::Text(wanted.join(" AND ")),
+        );
+    }
+    let unwanted: Vec<String> = q
+        .text
+        .iter()
+        .filter(|t| t.exclude && searchable(&t.text))
+        .map(|t| phrase(&t.text))
+        .collect();
+    if !unwanted.is_empty() {
+        f.push(
+            " AND id NOT IN (SELECT rowid FROM log_text WHERE log_text MATCH ?)",
+            Value::Text(unwanted.join(" OR ")),
+        );
+    }
+    Ok(Some(f))
+}
+
+/// The (time, id) of up to `limit` matches of `f` from `cursor` (or the newest), in page
+/// order (newest first).
+fn positions(
+    conn: &Connection,
+    f: &Filter,
+    cursor: Option<LogCursor>,
+    limit: usize,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let n = f.next();
+    let (range, order, more) = match cursor {
+        None => (String::new(), "DESC", Vec::new()),
+        Some(c) => (
+            format!(" AND (time_ns, id) {} (?{n}, ?{})", if c.older { "<" } else { ">" }, n + 1),
+            if c.older { "DESC" } else { "ASC" },
+            vec![Value::Integer(c.time_ns as i64), Value::Integer(c.id)],
+        ),
+    };
+    let limit_at = n + more.len();
+    let sql = format!(
+        "SELECT time_ns, id FROM log_records WHERE {}{range}
+         ORDER BY time_ns {order}, id {order} LIMIT ?{limit_at}",
+        f.sql
+    );
+    let args =
+        f.with(more.into_iter().chain([Value::Integer(limit.min(i64::MAX as usize) as i64)]));
+    let mut rows: Vec<(i64, i64)> = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if order == "ASC" {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Whether a match of `f` lies beyond (time, id) in page order (`older`) or before it.
+fn any_beyond(
+    conn: &Connection,
+    f: &Filter,
+    at: (i64, i64),
+    older: bool,
+) -> Result<bool, StoreError> {
+    let n = f.next();
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM log_records WHERE {} AND (time_ns, id) {} (?{n}, ?{}))",
+        f.sql,
+        if older { "<" } else { ">" },
+        n + 1
+    );
+    let args = f.with([Value::Integer(at.0), Value::Integer(at.1)]);
+    Ok(conn.prepare_cached(&sql)?.query_row(params_from_iter(args), |r| r.get(0))?)
+}
+
+/// How many records match `f`, counting at most `cap`.
+fn count(conn: &Connection, f: &Filter, cap: Option<u64>) -> Result<u64, StoreError> {
+    let sql = match cap {
+        Some(cap) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM log_records WHERE {} LIMIT {})",
+            f.sql,
+            cap.min(i64::MAX as u64)
+        ),
+        None => format!("SELECT COUNT(*) FROM log_records WHERE {}", f.sql),
+    };
+    let n: i64 =
+        conn.prepare_cached(&sql)?.query_row(params_from_iter(f.with([])), |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+/// The records of `ids`, in that order, read from their chunks (each chunk decompressed once).
+fn entries(conn: &Connection, ids: &[i64]) -> Result<Vec<LogEntry>, StoreError> {
+    let mut sorted: Vec<i64> = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut found: HashMap<i64, LogRecord> = HashMap::with_capacity(sorted.len());
+    let mut find_chunk = conn.prepare_cached(
+        "SELECT id, records, data FROM log_chunks WHERE id <= ?1 ORDER BY id DESC LIMIT 1",
+    )?;
+    let mut at = 0;
+    while at < sorted.len() {
+        let chunk = find_chunk
+            .query_row([sorted[at]], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+            })
+            .optional()?;
+        let Some((first, records, data)) = chunk.filter(|c| sorted[at] < c.0 + c.1) else {
+            // Not stored (any more): left out.
+            at += 1;
+            continue;
+        };
+        let end = sorted[at..]
+            .iter()
+            .position(|&id| id >= first + records)
+            .map_or(sorted.len(), |n| at + n);
+        let positions: Vec<usize> =
+            sorted[at..end].iter().map(|&id| (id - first) as usize).collect();
+        for (position, record) in positions.iter().zip(read_chunk(&data, &positions)?) {
+            found.insert(first + *position as i64, record);
+        }
+        at = end;
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            found.get(id).map(|record| LogEntry { id: id.to_string(), record: record.clone() })
+        })
+        .collect())
+}
+
+/// `Store::log_page`.
+pub(super) fn page(conn: &Connection, q: &LogQuery) -> Result<LogPage, StoreError> {
+    let Some(f) = filter(conn, q)? else { return Ok(LogPage::default()) };
+    let limit = q.limit.max(1);
+    let mut found = positions(conn, &f, q.cursor, limit + 1)?;
+    let going_newer = q.cursor.is_some_and(|c| !c.older);
+    let more = found.len() > limit;
+    if more {
+        if going_newer {
+            found.remove(0);
+        } else {
+            found.truncate(limit);
+        }
+    }
+    let cursor = |at: (i64, i64), older: bool| {
+        LogCursor { time_ns: at.0.max(0) as u64, id: at.1, older }.encode()
+    };
+    let (older, newer) = match (found.first(), found.last()) {
+        (Some(&first), Some(&last)) => {
+            let older = if going_newer { any_beyond(conn, &f, last, true)? } else { more };
+            let newer = match q.cursor {
+                None => false,
+                Some(_) if going_newer => more,
+                Some(_) => any_beyond(conn, &f, first, false)?,
+            };
+            (older.then(|| cursor(last, true)), newer.then(|| cursor(first, false)))
+        }
+        _ => match q.cursor {
+            None => (None, None),
+            Some(c) => {
+                let at = (c.time_ns as i64, c.id);
+                let back = any_beyond(conn, &f, at, !c.older)?;
+                match (back, c.older) {
+                    (true, true) => (None, Some(cursor(at, false))),
+                    (true, false) => (Some(cursor(at, true)), None),
+                    (false, _) => (None, None),
+                }
+            }
+        },
+    };
+    let matched = count(conn, &f, Some(MAX_LOG_MATCHED + 1))?;
+    let ids: Vec<i64> = found.iter().map(|&(_, id)| id).collect();
+    Ok(LogPage {
+        logs: entries(conn, &ids)?,
+        matched: matched.min(MAX_LOG_MATCHED),
+        matched_capped: matched > MAX_LOG_MATCHED,
+        older,
+        newer,
+    })
+}
+
+/// `Store::log_histogram`.
+pub(super) fn histogram(
+    conn: &Connection,
+    q: &LogHistogramQuery,
+) -> Result<LogHistogram, StoreError> {
+    let step = q.step_ns.max(1);
+    let since = q.since_ns.min(i64::MAX as u64);
+    let steps = q.until_ns.saturating_sub(since).div_ceil(step).min(MAX_LOG_BUCKETS);
+    let until = since.saturating_add(steps.saturating_mul(step)).min(q.until_ns.max(since));
+    let mut buckets: Vec<LogBucket> =
+        (0..steps).map(|i| LogBucket { start_ns: since + i * step, counts: Vec::new() }).collect();
+    let answer =
+        |buckets| LogHistogram { since_ns: since, until_ns: until, step_ns: step, buckets };
+    let logs = LogQuery { since_ns: Some(since), until_ns: Some(until), ..q.logs.clone() };
+    let Some(f) = filter(conn, &logs)? else { return Ok(answer(buckets)) };
+    let n = f.next();
+    let sql = format!(
+        "SELECT (time_ns - ?{n}) / ?{}, severity, COUNT(*) FROM log_records WHERE {}
+         GROUP BY 1, 2",
+        n + 1,
+        f.sql
+    );
+    let args =
+        f.with([Value::Integer(since as i64), Value::Integer(step.min(i64::MAX as u64) as i64)]);
+    let mut counts: BTreeMap<(usize, SeverityBand), u64> = BTreeMap::new();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    while let Some(row) = rows.next()? {
+        let (bucket, severity, n): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let band =
+            SeverityBand::of(severity.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
+        *counts.entry((bucket.max(0) as usize, band)).or_default() += n.max(0) as u64;
+    }
+    for ((bucket, band), count) in counts {
+        if let Some(b) = buckets.get_mut(bucket) {
+            b.counts.push(BandCount { band, count });
+        }
+    }
+    Ok(answer(buckets))
+}
+
+/// `Store::log_facets`.
+pub(super) fn facets(conn: &Connection, q: &LogQuery) -> Result<LogFacets, StoreError> {
+    let Some(f) = filter(conn, q)? else { return Ok(LogFacets::default()) };
+    let n = f.next();
+    let sql = format!(
+        "SELECT service, severity, keyset FROM log_records WHERE {}
+         ORDER BY time_ns DESC, id DESC LIMIT ?{n}",
+        f.sql
+    );
+    let args = f.with([Value::Integer(MAX_FACET_SCAN as i64 + 1)]);
+    let mut services: HashMap<i64, u64> = HashMap::new();
+    let mut bands: HashMap<SeverityBand, u64> = HashMap::new();
+    let mut keysets: HashMap<i64, u64> = HashMap::new();
+    let mut scanned = 0u64;
+    let mut sampled = false;
+    {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args))?;
+        while let Some(row) = rows.next()? {
+            if scanned == MAX_FACET_SCAN as u64 {
+                sampled = true;
+                break;
+            }
+            scanned += 1;
+            *services.entry(row.get(0)?).or_default() += 1;
+            let severity: i64 = row.get(1)?;
+            let band =
+                SeverityBand::of(severity.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
+            *bands.entry(band).or_default() += 1;
+            *keysets.entry(row.get(2)?).or_default() += 1;
+        }
+    }
+    let mut name_of = conn.prepare_cached("SELECT name FROM log_services WHERE id = ?1")?;
+    let mut service_counts = Vec::new();
+    for (id, count) in services {
+        if let Some(name) = name_of.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            service_counts.push(FacetValue { value: name, count });
+        }
+    }
+    let mut keys_of = conn.prepare_cached("SELECT keys FROM log_keysets WHERE id = ?1")?;
+    let mut keys: HashMap<String, u64> = HashMap::new();
+    for (id, count) in keysets {
+        if let Some(set) = keys_of.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            for key in set.split('\n').filter(|k| !k.is_empty()) {
+                *keys.entry(key.to_owned()).or_default() += count;
+            }
+        }
+    }
+    let bands =
+        bands.into_iter().map(|(band, count)| FacetValue { value: band.to_string(), count });
+    let keys = keys.into_iter().map(|(value, count)| FacetValue { value, count });
+    Ok(LogFacets {
+        services: top(service_counts),
+        severities: top(bands.collect()),
+        attribute_keys: top(keys.collect()),
+        sampled,
+        scanned,
+    })
+}
+
+/// The `FACET_TOP` largest counts, ties by value.
+fn top(mut values: Vec<FacetValue>) -> Vec<FacetValue> {
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values.truncate(FACET_TOP);
+    values
+}
+
+/// `Store::log_context`.
+pub(super) fn context(
+    conn: &Connection,
+    id: &str,
+    before: usize,
+    after: usize,
+) -> Result<Option<LogContext>, StoreError> {
+    let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+    let anchor: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT time_ns, service FROM log_records WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((time, service)) = anchor else { return Ok(None) };
+    let side = |older: bool, n: usize| -> Result<Vec<i64>, StoreError> {
+        let (op, order) = if older { ("<", "DESC") } else { (">", "ASC") };
+        let sql = format!(
+            "SELECT id FROM log_records WHERE service = ?1 AND (time_ns, id) {op} (?2, ?3)
+             ORDER BY time_ns {order}, id {order} LIMIT ?4"
+        );
+        let n = n.min(MAX_LOG_CONTEXT) as i64;
+        Ok(conn
+            .prepare_cached(&sql)?
+            .query_map(params![service, time, id, n], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    };
+    let mut before_ids = side(true, before)?;
+    before_ids.reverse();
+    let after_ids = side(false, after)?;
+    let all: Vec<i64> =
+        before_ids.iter().copied().chain([id]).chain(after_ids.iter().copied()).collect();
+    let mut records = entries(conn, &all)?;
+    let Some(at) = records.iter().position(|e| e.id == id.to_string()) else { return Ok(None) };
+    let after = records.split_off(at + 1);
+    let Some(record) = records.pop() else { return Ok(None) };
+    Ok(Some(LogContext { anchor: id.to_string(), before: records, record, after }))
+}
+
+/// `Store::log_sample`.
+pub(super) fn sample(
+    conn: &Connection,
+    q: &LogQuery,
+    max_records: usize,
+) -> Result<LogSample, StoreError> {
+    let Some(f) = filter(conn, q)? else { return Ok(LogSample::default()) };
+    let found = positions(conn, &f, None, max_records)?;
+    let ids: Vec<i64> = found.iter().map(|&(_, id)| id).collect();
+    let total = count(conn, &f, None)?;
+    Ok(LogSample { entries: entries(conn, &ids)?, total })
+}
