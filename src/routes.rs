@@ -78,6 +78,7 @@ impl Route {
             Route::FlameGraph { .. } | Route::Profile { .. } => Some("flame"),
             Route::Home {} | Route::Traces { .. } => Some("search"),
             Route::Logs { .. } => Some("logs"),
+            Route::TraceDetail { .. } | Route::TraceSpan { .. } => Some("trace"),
             Route::ServiceList { .. }
             | Route::Cache { .. }
             | Route::Retries { .. }

@@ -88,7 +88,7 @@ impl LogFilters {
     /// The fields whose value the API would refuse: the form marks them.
     pub fn invalid_fields(&self) -> Vec<&'static str> {
         let checks: [(&'static str, bool); 3] = [
-            ("severity", severity_ok(&self.severity)),
+            ("severity", params::min_severity(&self.severity).is_some()),
             ("attr", params::attr_filter(&self.attr).is_some()),
             ("limit", params::page_limit(&self.limit, MAX_LOG_LIMIT).is_some()),
         ];
@@ -169,16 +169,6 @@ impl LogFilters {
             ..LogFilters::default()
         }
     }
-}
-
-/// A minimum severity the API takes: a number 0-24, or a band's name.
-fn severity_ok(value: &str) -> bool {
-    if let Ok(number) = value.parse::<i32>() {
-        return (0..=24).contains(&number);
-    }
-    let lower = value.to_ascii_lowercase();
-    matches!(lower.as_str(), "warning" | "err" | "critical")
-        || lower.parse::<crate::model::SeverityBand>().is_ok()
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
-use crate::views::lazy::{draw_flame, draw_insights, draw_logs, draw_search, Draw, ModuleMissing};
+use crate::views::lazy::{
+    draw_flame, draw_insights, draw_logs, draw_search, draw_trace, Draw, ModuleMissing,
+};
 
 /// Pages of split modules load them before they draw.
 pub(crate) const SPLIT_MODULES: bool = true;
@@ -15,6 +17,7 @@ pub(crate) async fn load_module(name: Option<&'static str>) -> Result<Draw, Modu
         Some("flame") => flame().await,
         Some("search") => search().await,
         Some("logs") => logs().await,
+        Some("trace") => trace().await,
         _ => insights().await,
     };
     loaded.map_err(|_| ModuleMissing)
@@ -33,6 +36,11 @@ fn search() -> Result<Draw, SplitLoaderError> {
 #[wasm_split(logs, fallible)]
 fn logs() -> Result<Draw, SplitLoaderError> {
     Ok(draw_logs)
+}
+
+#[wasm_split(trace, fallible)]
+fn trace() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_trace)
 }
 
 #[wasm_split(insights, fallible)]

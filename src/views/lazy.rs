@@ -1,6 +1,6 @@
 //! The pages whose code the browser loads on their first visit, as the router sees them: in the
 //! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`,
-//! the trace search `split_search.wasm`, the log search `split_logs.wasm`, and the services, cache, retry and self pages
+//! the trace search `split_search.wasm`, the log search `split_logs.wasm`, a trace's waterfall `split_trace.wasm`, and the services, cache, retry and self pages
 //! `split_insights.wasm`, so the first paint of every other
 //! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly. The
 //! split points themselves are platform code (`platform::load_module`).
@@ -12,7 +12,9 @@ use crate::filters::{
 };
 use crate::platform;
 use crate::routes::Route;
-use crate::views::{cache, flamegraph, logs, profile, retries, self_view, services, traces};
+use crate::views::{
+    cache, flamegraph, logs, profile, retries, self_view, services, trace_detail, traces,
+};
 
 #[component]
 pub(crate) fn FlameGraph(filters: ReadSignal<FlameFilters>) -> Element {
@@ -27,6 +29,16 @@ pub(crate) fn Profile(filters: ReadSignal<ProfileFilters>) -> Element {
 #[component]
 pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
     rsx! { Lazy { route: Route::Traces { filters: filters() } } }
+}
+
+#[component]
+pub(crate) fn TraceDetail(trace_id: ReadSignal<String>) -> Element {
+    rsx! { Lazy { route: Route::TraceDetail { trace_id: trace_id() } } }
+}
+
+#[component]
+pub(crate) fn TraceSpan(trace_id: ReadSignal<String>, span_id: ReadSignal<String>) -> Element {
+    rsx! { Lazy { route: Route::TraceSpan { trace_id: trace_id(), span_id: span_id() } } }
 }
 
 #[component]
@@ -67,6 +79,7 @@ pub(crate) fn draw_module(name: Option<&'static str>) -> Draw {
         Some("flame") => draw_flame,
         Some("search") => draw_search,
         Some("logs") => draw_logs,
+        Some("trace") => draw_trace,
         _ => draw_insights,
     }
 }
@@ -84,6 +97,17 @@ pub(crate) fn draw_flame(route: Route) -> Element {
 pub(crate) fn draw_search(route: Route) -> Element {
     match route {
         Route::Traces { filters } => rsx! { traces::Traces { filters } },
+        _ => VNode::empty(),
+    }
+}
+
+/// Draws the trace module's pages: a trace's waterfall, on a span or not.
+pub(crate) fn draw_trace(route: Route) -> Element {
+    match route {
+        Route::TraceDetail { trace_id } => rsx! { trace_detail::TraceDetail { trace_id } },
+        Route::TraceSpan { trace_id, span_id } => {
+            rsx! { trace_detail::TraceSpan { trace_id, span_id } }
+        }
         _ => VNode::empty(),
     }
 }

@@ -10,10 +10,11 @@ mod profile;
 mod retries;
 pub(crate) mod self_view;
 mod services;
-mod trace_detail;
+pub(crate) mod trace_detail;
 pub(crate) mod traces;
 
 pub(crate) use home::Home;
-pub(crate) use lazy::{Cache, FlameGraph, Logs, Profile, Retries, SelfView, ServiceList, Traces};
+pub(crate) use lazy::{
+    Cache, FlameGraph, Logs, Profile, Retries, SelfView, ServiceList, TraceDetail, TraceSpan, Traces,
+};
 pub(crate) use not_found::NotFound;
-pub(crate) use trace_detail::{TraceDetail, TraceSpan};

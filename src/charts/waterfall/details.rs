@@ -8,7 +8,8 @@ use dioxus::prelude::*;
 use super::SharedLogs;
 use crate::components::CopyButton;
 use crate::filters::LogFilters;
-use crate::model::{value_text, KeyValue, LogEntry, SeverityBand, Span};
+use super::logs::TraceLog;
+use crate::model::{value_text, KeyValue, SeverityBand, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
 
@@ -97,8 +98,8 @@ fn span_logs(span: &Span, logs: Option<&SharedLogs>) -> Element {
     }
 }
 
-fn log_item(entry: &LogEntry, span: &Span) -> Element {
-    let record = &entry.record;
+fn log_item(entry: &TraceLog, span: &Span) -> Element {
+    let record = entry;
     let band = SeverityBand::of(record.severity_number);
     let body = value_text(&record.body);
     let short: String = body.chars().take(FOLD_CHARS).collect();

@@ -283,7 +283,7 @@ fn rows(f: &Frame, state: State) -> Element {
                         layout: SharedLayout(f.layout.clone()),
                         color: f.colours.of(f.layout.rows[row_index].span).to_owned(),
                         marks: f.marks.get(row_index).copied().unwrap_or_default(),
-                        error_logs: f.logs.as_ref().is_some_and(|l| l.0.error_spans.contains(&f.spans.0[f.layout.rows[row_index].span].span_id)),
+                        error_logs: f.logs.as_ref().is_some_and(|l| l.0.has_error(&f.spans.0[f.layout.rows[row_index].span].span_id)),
                         tab_stop: tab_row == Some(row_index),
                         row_index,
                         top: f.view.top(offset),
