@@ -127,7 +127,7 @@ async fn filter_zoom_facets_details_context_and_span_link() {
     screenshot(&browser, "logs-span").await;
     // …and back to the record in /logs, opened with its context.
     browser.click(".span-details .span-logs li:last-child a.span-log").await;
-    browser.wait_until("the context is listed", "return document.querySelectorAll('.log-context li.anchor').length === 1").await;
+    browser.wait_until("the record opened from the span, with its context", "return document.querySelectorAll('.log-context li.anchor').length === 1").await;
     // The root lists its own records and then the trace's record without a span.
     client.goto(&server.url(&format!("/traces/{TRACE}"))).await.unwrap();
     browser.text_of(".wf-row[data-row=\"0\"] .op").await;
@@ -223,7 +223,7 @@ async fn ssr_logs_form_pages_and_patterns_without_scripts() {
 fn link_after(html: &str, marker: &str) -> String {
     let at = html.find(marker).unwrap_or_else(|| panic!("{marker} in the page"));
     let start = at + html[at..].find("href=\"").expect("an href") + 6;
-    html[start..].split('"').next().unwrap().replace("&amp;", "&")
+    html[start..].split('"').next().unwrap().replace("&amp;", "&").replace("&#38;", "&")
 }
 
 /// The record ids of a page's rows, in order.

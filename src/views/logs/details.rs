@@ -14,13 +14,13 @@ use crate::model::{value_text, KeyValue, LogContext, LogEntry, SeverityBand};
 #[component]
 pub(crate) fn RecordDetails(filters: LogFilters) -> Element {
     let path = filters.context_path().unwrap_or_default();
-    // Keyed by its question (see `Details`), so another record asks anew.
-    rsx! { Details { key: "{path}", path: path.clone(), filters } }
+    rsx! { Details { path, filters } }
 }
 
+/// `path` is a signal, so another record (or its context) is asked for anew.
 #[component]
-fn Details(path: String, filters: LogFilters) -> Element {
-    let context = use_api::<LogContext>(move || path.clone());
+fn Details(path: ReadSignal<String>, filters: LogFilters) -> Element {
+    let context = use_api::<LogContext>(move || path());
     let close = filters.opened("", false);
     let with_context = !filters.context.is_empty();
     rsx! {

@@ -8,14 +8,16 @@ use super::LogsLink;
 use crate::env::use_render_mode;
 use crate::filters::LogFilters;
 use crate::hooks::Loadable;
-use crate::model::{FacetValue, LogFacets};
+use crate::model::{FacetValue, LogFacets, SeverityBand};
 use crate::routes::Route;
 
 #[component]
 pub(crate) fn FacetSidebar(facets: Loadable<LogFacets>, filters: LogFilters) -> Element {
-    let Loadable::Ready(facets) = facets else {
+    let Loadable::Ready(mut facets) = facets else {
         return rsx! { aside { class: "log-facets", "aria-label": "Facets" } };
     };
+    // Severities in their own order, the most severe first.
+    facets.severities.sort_by_key(|f| std::cmp::Reverse(f.value.parse::<SeverityBand>().ok()));
     rsx! {
         aside { class: "log-facets", "aria-label": "Facets",
             datalist { id: "log-services",

@@ -60,8 +60,7 @@ pub(crate) fn TailBar(filters: LogFilters, newest_ns: Option<u64>) -> Element {
                 if paused { "Resume" } else { "Pause" }
             }
             if paused {
-                // Keyed by its question, so a new selection asks anew.
-                NewCount { key: "{path}", path: path.clone(), on_show: move |_| resume(live) }
+                NewCount { path: path.clone(), on_show: move |_| resume(live) }
             }
             if paused {
                 span { class: "tail-state paused", "paused: the list stays as it is" }
@@ -80,12 +79,13 @@ fn resume(mut live: Live) {
 
 /// "N new": how many records `path` (`LogFilters::newer_path`) matches, asked again on every
 /// tick of the clock (which runs while paused); nothing while there are none.
+/// `path` is a signal, so a new selection is asked anew.
 #[component]
-fn NewCount(path: String, on_show: EventHandler<()>) -> Element {
+fn NewCount(path: ReadSignal<String>, on_show: EventHandler<()>) -> Element {
     let live = use_context::<Live>();
     let newer = use_api::<LogPage>(move || {
         let _every_tick = (live.clock)();
-        path.clone()
+        path()
     });
     let count = match newer {
         Loadable::Ready(page) if page.matched > 0 => page.matched,
@@ -132,7 +132,7 @@ fn log_row(entry: &LogEntry, filters: &LogFilters, now: u64, offset: i32) -> Ele
     let open = filters.opened(if opened { "" } else { &entry.id }, false);
     let body = value_text(&record.body);
     rsx! {
-        tr { key: "{entry.id}", class: if opened { "log-row open sev-{band.as_str()}" } else { "log-row sev-{band.as_str()}" }, "data-id": "{entry.id}",
+        tr { key: "{entry.id}", class: if opened { "log-row open row-{band.as_str()}" } else { "log-row row-{band.as_str()}" }, "data-id": "{entry.id}",
             td { class: "log-time",
                 LogsLink { to: open, title: if opened { "Close the details" } else { "Show every field of this record" },
                     "{format_start(record.time_ns, now, offset)}"
