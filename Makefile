@@ -29,6 +29,7 @@ test: build
 # Ingest and query figures of the real binary on loopback (prints them; asserts nothing).
 bench: build
 	cargo bench -p otelscope --bench ingest
+	cargo bench -p otelscope --bench logs
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench flame
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench logs_page

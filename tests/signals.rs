@@ -127,10 +127,13 @@ async fn round_trip_on(transport: Transport, crossed: bool) {
     send_metrics(transport, &http, &grpc, &service).await;
 
     let at_ns = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    // A page (`LogPage`): each record flattened beside its opaque id, and how many matched.
     let logs = server.get_json(&format!("/api/v1/logs?trace_id={TRACE_ID}")).await;
+    assert!(logs["logs"][0]["id"].is_string(), "{logs}");
     assert_eq!(
         logs,
-        json!({"logs": [{
+        json!({"matched": 1, "logs": [{
+            "id": logs["logs"][0]["id"].clone(),
             "time_ns": at_ns,
             "observed_time_ns": at_ns,
             "severity_number": 17,

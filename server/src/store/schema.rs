@@ -63,10 +63,13 @@
 //!   shown. Indexes: `id` (full-text hits and context anchors), (trace id, span id) for the
 //!   span panel and a trace's logs, (service, time) for a service's pages and context.
 //! - `log_text`: an FTS5 table, contentless (the text lives in the chunks) with
-//!   `contentless_delete`, rowid = record id: the body's text and the attribute values' text
-//!   (`model::value_text`, each cut at 64 KiB) for `q`, and one token per attribute (a hash of
-//!   key and value) for exact `attr=K=V`. Words and phrases are FTS5 phrases over the first two
-//!   columns; excluded ones a `NOT IN` of their matches.
+//!   `contentless_delete`, rowid = record id, one column (fewer position lists to write): the
+//!   body's text and the attribute values' text (`model::value_text`, each cut at 64 KiB) for
+//!   `q`, and one token per attribute (`a` + a 64-bit hash of key and value) for exact
+//!   `attr=K=V`. Words and phrases are FTS5 phrases; excluded ones a `NOT IN` of their matches.
+//!   With a time range, the `MATCH` is bounded to the ids stored in it (`rowid BETWEEN`, the
+//!   range's smallest and largest id), so a common word costs the range's matches, not the
+//!   store's.
 //! - Record ids grow with every write, so cursors key on (time, id) and stay put when records
 //!   arrive. Retention drops whole chunks (with their rows and text), oldest received first,
 //!   by age, count and bytes (with the traces received before them).
@@ -387,12 +390,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX log_records_id ON log_records (id);
     CREATE INDEX log_records_trace ON log_records (trace_id, span_id) WHERE trace_id IS NOT NULL;
     CREATE INDEX log_records_service ON log_records (service, time_ns);
-    -- Full-text search (rowid = record id): the body's text, the attribute values' text, and
-    -- one hashed token per attribute key and value for exact `attr=K=V` filters. Contentless
-    -- (the text is in the chunks), deletable for retention.
-    CREATE VIRTUAL TABLE log_text USING fts5 (
-        body, attrs, tokens, content = '', contentless_delete = 1
-    );
+    -- Full-text search (rowid = record id), one column: the body's text, the attribute values'
+    -- text, and one hashed token per attribute key and value for exact `attr=K=V` filters.
+    -- Contentless (the text is in the chunks), deletable for retention.
+    CREATE VIRTUAL TABLE log_text USING fts5 (text, content = '', contentless_delete = 1);
 "#,
 ];
 

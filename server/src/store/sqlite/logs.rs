@@ -37,9 +37,9 @@ pub(super) fn insert(
         "INSERT INTO log_records (time_ns, id, service, severity, keyset, trace_id, span_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    let mut insert_text = conn.prepare_cached(
-        "INSERT INTO log_text (rowid, body, attrs, tokens) VALUES (?1, ?2, ?3, ?4)",
-    )?;
+    let mut insert_text =
+        conn.prepare_cached("INSERT INTO log_text (rowid, text) VALUES (?1, ?2)")?;
+    let mut text = String::new();
     let mut services: HashMap<&str, i64> = HashMap::new();
     let mut keysets: HashMap<&str, i64> = HashMap::new();
     let mut written = 0;
@@ -69,7 +69,12 @@ pub(super) fn insert(
                 row.trace_id,
                 row.span_id
             ])?;
-            insert_text.execute(params![next, row.body, row.attrs, row.tokens])?;
+            text.clear();
+            for part in [&row.body, &row.attrs, &row.tokens] {
+                text.push_str(part);
+                text.push('\n');
+            }
+            insert_text.execute(params![next, text])?;
             next += 1;
             written += 1;
         }
@@ -249,29 +254,41 @@ fn filter(conn: &Connection, q: &LogQuery) -> Result<Option<Filter>, StoreError>
         f.push(" AND span_id = ?", Value::Blob(id_bytes(span)));
     }
     let searchable = |text: &str| text.chars().any(char::is_alphanumeric);
-    let phrase = |text: &str| format!("{{body attrs}} : \"{}\"", text.replace('"', "\"\""));
+    let phrase = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
     let mut wanted: Vec<String> = q
         .text
         .iter()
         .filter(|t| !t.exclude && searchable(&t.text))
         .map(|t| phrase(&t.text))
         .collect();
-    wanted.extend(q.attrs.iter().map(|(k, v)| format!("tokens : {}", attr_token(k, v))));
-    if !wanted.is_empty() {
-        f.push(
-            " AND id IN (SELECT rowid FROM log_text WHERE log_text MATCH ?)",
-            Value::Text(wanted.join(" AND ")),
-        );
-    }
+    wanted.extend(q.attrs.iter().map(|(k, v)| attr_token(k, v)));
     let unwanted: Vec<String> = q
         .text
         .iter()
         .filter(|t| t.exclude && searchable(&t.text))
         .map(|t| phrase(&t.text))
         .collect();
+    if wanted.is_empty() && unwanted.is_empty() {
+        return Ok(Some(f));
+    }
+    // The ids stored in the time range bound the full-text match (see the schema's doc).
+    let mut ids = String::new();
+    if q.since_ns.is_some() || q.until_ns.is_some() {
+        let (lo, hi): (Option<i64>, Option<i64>) = conn
+            .prepare_cached(&format!("SELECT MIN(id), MAX(id) FROM log_records WHERE {}", f.sql))?
+            .query_row(params_from_iter(f.with([])), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(None) };
+        ids = format!(" AND rowid BETWEEN {lo} AND {hi}");
+    }
+    if !wanted.is_empty() {
+        f.push(
+            &format!(" AND id IN (SELECT rowid FROM log_text WHERE log_text MATCH ?{ids})"),
+            Value::Text(wanted.join(" AND ")),
+        );
+    }
     if !unwanted.is_empty() {
         f.push(
-            " AND id NOT IN (SELECT rowid FROM log_text WHERE log_text MATCH ?)",
+            &format!(" AND id NOT IN (SELECT rowid FROM log_text WHERE log_text MATCH ?{ids})"),
             Value::Text(unwanted.join(" OR ")),
         );
     }

@@ -1,6 +1,7 @@
 //! Store tests on real SQLite: in memory for logic, a temp file for durability and schema
 //! versions.
 
+mod logs;
 mod profiles;
 mod retention;
 
