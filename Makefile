@@ -30,6 +30,7 @@ test: build
 bench: build
 	cargo bench -p otelscope --bench ingest
 	cargo bench -p otelscope --bench logs
+	cargo bench -p otelscope --bench log_patterns
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench flame
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench logs_page

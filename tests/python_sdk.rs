@@ -1,5 +1,7 @@
 //! The official OpenTelemetry Python SDK (with its OTLP/HTTP and OTLP/gRPC exporters, installed
-//! from PyPI by scripts/setup.sh) sends a trace, a log and a counter; the query API shows them.
+//! from PyPI by scripts/setup.sh) sends a trace, logs through Python's `logging` and the SDK's
+//! `LoggingHandler` (one record in each span, one outside), and a counter; the query API shows
+//! them, each log record with the trace and span ids of the span it was logged in.
 //! Its default, gRPC, sent to the OTLP/HTTP port (the usual `:4318` endpoint) arrives too.
 
 use std::path::PathBuf;
@@ -83,13 +85,50 @@ async fn round_trip(transport: &str) {
         json!([{"key": "retry.delay_ms", "value": {"int": 20}}])
     );
 
+    // The trace's logs: one in each span, with that span's ids (Python logging's levels as
+    // OTel severities: WARNING 13, INFO 9).
     let logs = server.get_json(&format!("/api/v1/logs?trace_id={trace_id}")).await;
-    let record = &logs["logs"][0];
-    assert_eq!(record["body"], json!({"string": "upstream slow"}));
+    let in_trace = logs["logs"].as_array().unwrap();
+    assert_eq!(in_trace.len(), 2, "{logs}");
+    let by_body = |body: &str| -> &Value {
+        in_trace
+            .iter()
+            .find(|r| r["body"] == json!({"string": body}))
+            .unwrap_or_else(|| panic!("no record {body:?} in {logs}"))
+    };
+    let record = by_body("upstream slow");
     assert_eq!(record["severity_text"], "WARN");
     assert_eq!(record["severity_number"], 13);
+    assert_eq!(record["trace_id"], trace_id);
     assert_eq!(record["span_id"], root["span_id"]);
     assert_eq!(record["service"], service);
+    let record = by_body("cache hit for key item:42");
+    assert_eq!(record["severity_text"], "INFO");
+    assert_eq!(record["severity_number"], 9);
+    assert_eq!(record["trace_id"], trace_id);
+    assert_eq!(record["span_id"], child["span_id"]);
+    assert!(
+        record["attributes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "cache.key", "value": {"string": "item:42"}})),
+        "{record}"
+    );
+    // `span_id=` finds the child's record alone.
+    let span_id = child["span_id"].as_str().unwrap();
+    let of_span = server.get_json(&format!("/api/v1/logs?span_id={span_id}")).await;
+    assert_eq!(of_span["logs"].as_array().unwrap().len(), 1, "{of_span}");
+    assert_eq!(of_span["logs"][0]["span_id"], child["span_id"]);
+    // Logged outside any span: the service's third record, with no trace.
+    let all = server.get_json(&format!("/api/v1/logs?service={service}")).await;
+    let outside = all["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["body"] == json!({"string": "request finished outside any span"}))
+        .unwrap_or_else(|| panic!("no record outside a span in {all}"));
+    assert_eq!(outside["severity_number"], 17);
+    assert!(outside.get("trace_id").is_none() && outside.get("span_id").is_none(), "{outside}");
 
     let hits = server.get_json("/api/v1/metrics?name=cache.hits").await;
     let series = &hits["series"][0];

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod desktop;
 pub mod headers;
 pub mod ingest;
+pub mod patterns;
 pub mod peer;
 pub mod profile;
 pub mod query;

@@ -154,6 +154,19 @@ pub struct LogPatterns {
     pub scanned: u64,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sampled: bool,
+    /// The range the sparklines cover, in equal steps: the asked range, from the oldest record
+    /// clustered when sampled (0 and 0 when nothing matched).
+    #[serde(default)]
+    pub since_ns: u64,
+    #[serde(default)]
+    pub until_ns: u64,
+    /// Patterns left out past the largest `patterns.len()` (the smallest ones).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

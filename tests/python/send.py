@@ -1,5 +1,7 @@
-"""Sends one trace, one log record and one counter to otelscope with the official OpenTelemetry
-Python SDK, over OTLP/HTTP (protobuf) or OTLP/gRPC, and prints the trace id as JSON.
+"""Sends one trace, three log records (through Python's `logging` and the SDK's LoggingHandler:
+one in each span of the trace, one outside any span) and one counter to otelscope with the
+official OpenTelemetry Python SDK, over OTLP/HTTP (protobuf) or OTLP/gRPC, and prints the trace
+id as JSON.
 
 usage: send.py http|grpc|default ENDPOINT SERVICE
 
@@ -66,10 +68,12 @@ with tracer.start_as_current_span("GET /items", kind=SpanKind.SERVER) as root:
     with tracer.start_as_current_span("redis GET", kind=SpanKind.CLIENT) as child:
         child.set_attribute("cache.hit", True)
         child.add_event("retry", {"retry.delay_ms": 20})
+        log.info("cache hit for key %s", "item:42", extra={"cache.key": "item:42"})
     log.warning("upstream slow")
     root.set_status(Status(StatusCode.ERROR, "upstream failed"))
     trace_id = format(root.get_span_context().trace_id, "032x")
 counter.add(5, {"cache.name": "catalog"})
+log.error("request finished outside any span")
 
 tracer_provider.force_flush()
 logger_provider.force_flush()

@@ -24,7 +24,12 @@ async fn page(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<LogPage>, ApiError> {
-    let query = parse_log_query(raw.as_deref().unwrap_or(""), now_ns())?;
+    let raw = raw.as_deref().unwrap_or("");
+    let query = parse_log_query(raw, now_ns())?;
+    // `pattern=ID`: the records of one of `/api/v1/logs/patterns`' templates.
+    if let Some(pattern) = super::log_patterns::pattern_param(raw) {
+        return super::log_patterns::pattern_records(state, query, pattern).await;
+    }
     Ok(Json(super::blocking("store.log_page", move || state.store.log_page(&query)).await?))
 }
 

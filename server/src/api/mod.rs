@@ -6,6 +6,7 @@ mod flame;
 mod flame_format;
 mod health;
 mod insights;
+mod log_patterns;
 mod logs;
 mod profiles;
 mod services;
@@ -29,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(traces::routes())
         .merge(signals::routes())
         .merge(logs::routes())
+        .merge(log_patterns::routes())
         .merge(insights::routes())
         .merge(flame::routes())
         .merge(profiles::routes())

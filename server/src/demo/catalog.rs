@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fastbloom::BloomFilter;
+use opentelemetry::logs::{AnyValue, Severity};
 use opentelemetry::metrics::Counter;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
@@ -15,6 +16,7 @@ use opentelemetry_sdk::trace::SdkTracer;
 use serde::{Deserialize, Serialize};
 
 use super::l2::L2;
+use super::logs::DemoLogs;
 
 /// The cache's name in spans and metrics (`cache.name`).
 pub(crate) const CACHE_NAME: &str = "catalog";
@@ -148,6 +150,7 @@ pub(crate) struct CacheAside {
     l2: L2,
     origin: Arc<Origin>,
     tracer: SdkTracer,
+    logs: DemoLogs,
     gets: Counter<u64>,
     /// L2 reads (for tests: single-flight means one per stampede).
     pub l2_reads: AtomicU64,
@@ -175,12 +178,33 @@ impl CacheAside {
             l2,
             origin,
             tracer,
+            logs: DemoLogs::none(),
             gets: meter
                 .u64_counter("cache.gets")
                 .with_description("Cache lookups by layer and result")
                 .build(),
             l2_reads: AtomicU64::new(0),
         }
+    }
+
+    /// Logs misses and L2 failures to `logs` (`demo/logs.rs`).
+    pub(crate) fn with_logs(mut self, logs: DemoLogs) -> CacheAside {
+        self.logs = logs;
+        self
+    }
+
+    /// A miss in `layer` (debug), or an L2 that failed (warn), under the `cache.get` span `cx`.
+    fn log_miss(&self, cx: &Context, layer: &'static str, id: u64, error: Option<&str>) {
+        let key = super::l2::key(id);
+        let (severity, body) = match error {
+            None => (Severity::Debug, format!("cache miss in {layer} for key {key}")),
+            Some(error) => {
+                (Severity::Warn, format!("cache read from {layer} failed for key {key}: {error}"))
+            }
+        };
+        let attributes =
+            [("cache.layer", AnyValue::from(layer)), ("cache.key", AnyValue::from(key))];
+        self.logs.emit(Some(cx), severity, body, attributes);
     }
 
     /// Whether the bloom filter lets `id` through (it may exist).
@@ -200,6 +224,7 @@ impl CacheAside {
             self.finish_get(span, "l1", true, None);
             return lookup_of(cached);
         }
+        self.log_miss(&span, "l1", id, None);
         self.finish_get(span, "l1", false, None);
         // Single-flight: moka runs one init per key at a time; the others wait for its value.
         let leader = AtomicBool::new(false);
@@ -229,11 +254,18 @@ impl CacheAside {
                     self.finish_get(span, "l2", true, None);
                     return Ok(cached(product));
                 }
+                self.log_miss(&span, "l2", id, Some("undecodable entry"));
                 self.finish_get(span, "l2", false, Some("undecodable entry"));
             }
-            Ok(None) => self.finish_get(span, "l2", false, None),
+            Ok(None) => {
+                self.log_miss(&span, "l2", id, None);
+                self.finish_get(span, "l2", false, None);
+            }
             // An L2 that fails counts as a miss (marked as an error); the origin still answers.
-            Err(error) => self.finish_get(span, "l2", false, Some(&error)),
+            Err(error) => {
+                self.log_miss(&span, "l2", id, Some(&error));
+                self.finish_get(span, "l2", false, Some(&error));
+            }
         }
         let product = self.load_origin(cx, id).await?;
         let ttl = if product.is_some() { L2_TTL } else { NEGATIVE_TTL };

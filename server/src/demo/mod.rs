@@ -9,6 +9,7 @@ mod breaker;
 mod catalog;
 mod keys;
 mod l2;
+mod logs;
 mod redis_server;
 mod retry;
 mod telemetry;
@@ -79,7 +80,9 @@ pub async fn start(
     let (l2, redis, status) = l2::choose(args.redis.as_deref(), 4 * PRODUCTS).await;
     let catalog_tracer = telemetry.catalog.tracer("otelscope-demo");
     let meter = telemetry.meters.meter("otelscope-demo");
-    let cache = CacheAside::new(Arc::new(origin), PRODUCTS, l2, catalog_tracer.clone(), &meter);
+    let catalog_logs = logs::DemoLogs::new(&telemetry.catalog_logs);
+    let cache = CacheAside::new(Arc::new(origin), PRODUCTS, l2, catalog_tracer.clone(), &meter)
+        .with_logs(catalog_logs.clone());
     let mut tasks = tokio::task::JoinSet::new();
     let faults = upstream::Faults {
         error_rate: args.upstream_error_rate,
@@ -89,12 +92,14 @@ pub async fn start(
         outage_for: args.upstream_outage_for,
     };
     let upstream_tracer = telemetry.upstream.tracer("otelscope-demo");
-    let port = upstream::start(faults, upstream_tracer, &mut tasks)
+    let upstream_logs = logs::DemoLogs::new(&telemetry.upstream_logs);
+    let port = upstream::start(faults, upstream_tracer, upstream_logs, &mut tasks)
         .await
         .map_err(|e| format!("cannot listen for the demo's upstream: {e}"))?;
     // Room for every call to retry, and then some: the limit only bites on bursts.
     let attempts_per_second = (args.rate * 3.0).ceil().clamp(10.0, 10_000.0) as u32;
-    let prices = retry::PriceClient::new(port, attempts_per_second, catalog_tracer.clone());
+    let prices = retry::PriceClient::new(port, attempts_per_second, catalog_tracer.clone())
+        .with_logs(catalog_logs.clone());
     let app = Arc::new(App {
         cache,
         prices,
@@ -104,6 +109,15 @@ pub async fn start(
     let rate = if args.rate.is_finite() && args.rate > 0.0 { args.rate } else { 5.0 };
     tasks.spawn(drive(app, rate));
     tracing::info!(rate, l2 = %status.l2, "The demo workload is running: {}", status.l2_detail);
+    catalog_logs.emit(
+        None,
+        opentelemetry::logs::Severity::Info,
+        format!("catalog-api started: {rate} requests/s, L2 {}", status.l2),
+        [
+            ("demo.rate", opentelemetry::logs::AnyValue::Double(rate)),
+            ("demo.l2", opentelemetry::logs::AnyValue::from(status.l2_detail.clone())),
+        ],
+    );
     Ok(Demo { status, tasks, telemetry, redis })
 }
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use opentelemetry::logs::{AnyValue, Severity};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
@@ -21,6 +22,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracer;
 
 use super::breaker::{Admission, Breaker};
+use super::logs::DemoLogs;
 
 /// Tries per call: the first and up to 3 resends.
 pub(crate) const MAX_RESENDS: usize = 3;
@@ -131,6 +133,7 @@ pub(crate) struct PriceClient {
     limiter: DefaultDirectRateLimiter,
     tracer: SdkTracer,
     propagator: TraceContextPropagator,
+    logs: DemoLogs,
 }
 
 impl PriceClient {
@@ -145,7 +148,14 @@ impl PriceClient {
             limiter: RateLimiter::direct(Quota::per_second(rate)),
             tracer,
             propagator: TraceContextPropagator::new(),
+            logs: DemoLogs::none(),
         }
+    }
+
+    /// Logs retries (warn), give-ups and circuit-open refusals (error) to `logs`.
+    pub(crate) fn with_logs(mut self, logs: DemoLogs) -> PriceClient {
+        self.logs = logs;
+        self
     }
 
     /// Fetches the price of product `id` under `parent`; `None` when the call failed.
@@ -181,6 +191,19 @@ impl PriceClient {
                     KeyValue::new("error.type", error.error_type()),
                 ],
             );
+            self.logs.emit(
+                Some(&cx),
+                Severity::Warn,
+                format!(
+                    "retrying the price of product {id} in {} ms after: {error}",
+                    delay.as_millis()
+                ),
+                [
+                    ("retry.delay_ms", AnyValue::Int(delay.as_millis() as i64)),
+                    ("error.type", AnyValue::from(error.error_type())),
+                    ("product.id", AnyValue::Int(id as i64)),
+                ],
+            );
         })
         .await;
         let attempts = next_index.load(Ordering::Relaxed);
@@ -194,6 +217,20 @@ impl PriceClient {
         if let Err(error) = &result {
             span.set_attribute(KeyValue::new("error.type", error.error_type()));
             span.set_status(Status::error(error.to_string()));
+            let body = match outcome {
+                Outcome::CircuitOpen => {
+                    format!("circuit open: not asking the upstream for the price of product {id}")
+                }
+                _ => format!(
+                    "gave up on the price of product {id} after {attempts} attempts: {error}"
+                ),
+            };
+            let attributes = [
+                ("retry.outcome", AnyValue::from(outcome.as_str())),
+                ("error.type", AnyValue::from(error.error_type())),
+                ("product.id", AnyValue::Int(id as i64)),
+            ];
+            self.logs.emit(Some(&cx), Severity::Error, body, attributes);
         }
         // The attempts end (at the times they really ended) right before their call, so the
         // batch processor exports them together and the retry view folds them into the call
@@ -343,9 +380,14 @@ mod tests {
             outage_for: Duration::ZERO,
         };
         let mut tasks = tokio::task::JoinSet::new();
-        let port = super::super::upstream::start(always_failing, provider.tracer("up"), &mut tasks)
-            .await
-            .unwrap();
+        let port = super::super::upstream::start(
+            always_failing,
+            provider.tracer("up"),
+            DemoLogs::none(),
+            &mut tasks,
+        )
+        .await
+        .unwrap();
         let client = PriceClient::new(port, 1_000, provider.tracer("client"));
         // 4 failed attempts (the breaker counts 4), then 1 more opens it mid-call, then a call
         // meets the open circuit before trying at all.

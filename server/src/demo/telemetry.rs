@@ -1,4 +1,4 @@
-//! The demo's own OpenTelemetry pipeline: tracer providers for `catalog-api` and
+//! The demo's own OpenTelemetry pipeline: tracer and logger providers for `catalog-api` and
 //! `pricing-upstream` and a meter provider for `catalog-api`, exporting OTLP/HTTP protobuf to
 //! this server's receiver. None is installed globally: they belong to the demo alone.
 
@@ -7,8 +7,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use opentelemetry_otlp::{
-    MetricExporter, Protocol, SpanExporter, WithExportConfig, WithHttpConfig,
+    LogExporter, MetricExporter, Protocol, SpanExporter, WithExportConfig, WithHttpConfig,
 };
+use opentelemetry_sdk::logs::log_processor_with_async_runtime::BatchLogProcessor;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
@@ -27,6 +29,9 @@ pub(crate) struct Telemetry {
     pub catalog: SdkTracerProvider,
     pub upstream: SdkTracerProvider,
     pub meters: SdkMeterProvider,
+    /// Log records of each service (`logs.rs`), exported every second.
+    pub catalog_logs: SdkLoggerProvider,
+    pub upstream_logs: SdkLoggerProvider,
 }
 
 impl Telemetry {
@@ -65,6 +70,21 @@ impl Telemetry {
                 .with_resource(resource(service))
                 .build())
         };
+        let logger_provider = |service: &'static str| -> Result<SdkLoggerProvider, String> {
+            let exporter = LogExporter::builder()
+                .with_http()
+                .with_http_client(reqwest::Client::new())
+                .with_protocol(Protocol::HttpBinary)
+                .with_endpoint(format!("{base}/v1/logs"))
+                .with_headers(headers.clone())
+                .build()
+                .map_err(|e| e.to_string())?;
+            let processor = BatchLogProcessor::builder(exporter, runtime::Tokio).build();
+            Ok(SdkLoggerProvider::builder()
+                .with_log_processor(processor)
+                .with_resource(resource(service))
+                .build())
+        };
         let exporter = MetricExporter::builder()
             .with_http()
             .with_http_client(reqwest::Client::new())
@@ -83,6 +103,8 @@ impl Telemetry {
                 .with_reader(reader)
                 .with_resource(resource(CATALOG_SERVICE))
                 .build(),
+            catalog_logs: logger_provider(CATALOG_SERVICE)?,
+            upstream_logs: logger_provider(UPSTREAM_SERVICE)?,
         })
     }
 
@@ -93,6 +115,8 @@ impl Telemetry {
             ("catalog spans", self.catalog.shutdown()),
             ("upstream spans", self.upstream.shutdown()),
             ("metrics", self.meters.shutdown()),
+            ("catalog logs", self.catalog_logs.shutdown()),
+            ("upstream logs", self.upstream_logs.shutdown()),
         ] {
             if let Err(error) = result {
                 tracing::debug!(what, %error, "The demo's telemetry did not shut down cleanly.");

@@ -11,11 +11,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use opentelemetry::logs::{AnyValue, Severity};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracer;
+
+use super::logs::DemoLogs;
 
 /// How the upstream misbehaves.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,12 +79,14 @@ struct Upstream {
     started: Instant,
     tracer: SdkTracer,
     propagator: TraceContextPropagator,
+    logs: DemoLogs,
 }
 
 /// Serves the upstream on a free loopback port until the task is aborted; returns the port.
 pub(crate) async fn start(
     faults: Faults,
     tracer: SdkTracer,
+    logs: DemoLogs,
     tasks: &mut tokio::task::JoinSet<()>,
 ) -> std::io::Result<u16> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -91,6 +96,7 @@ pub(crate) async fn start(
         started: Instant::now(),
         tracer,
         propagator: TraceContextPropagator::new(),
+        logs,
     });
     let app = Router::new().route("/prices/{id}", get(price)).with_state(state);
     tasks.spawn(async move {
@@ -119,6 +125,23 @@ async fn price(
         .start_with_context(&upstream.tracer, &parent);
     let cx = parent.with_span(span);
     let fault = upstream.faults.pick(upstream.started.elapsed(), rand::random::<f64>());
+    let logged = match fault {
+        Fault::None => None,
+        Fault::Outage => Some((Severity::Error, format!("outage: answering 503 for product {id}"))),
+        Fault::Error => {
+            Some((Severity::Error, format!("pricing failed for product {id}: answering 500")))
+        }
+        Fault::Throttle => Some((
+            Severity::Warn,
+            format!("throttling product {id}: answering 429, retry after 1 s"),
+        )),
+        Fault::Stall => {
+            Some((Severity::Warn, format!("stalling product {id} for {} ms", STALL.as_millis())))
+        }
+    };
+    if let Some((severity, body)) = logged {
+        upstream.logs.emit(Some(&cx), severity, body, [("product.id", AnyValue::Int(id as i64))]);
+    }
     let (status, response) = match fault {
         Fault::Outage => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod error;
 pub mod flame_query;
 pub mod log_params;
+pub mod log_patterns;
 pub mod params;
 pub mod retries;
 
