@@ -24,7 +24,9 @@ async fn screenshot(browser: &Browser, name: &str) {
     for (width, theme) in [(1400, "dark"), (1400, "light"), (800, "dark"), (800, "light")] {
         browser.client.set_window_rect(0, 0, width, 1000).await.unwrap();
         browser
-            .eval(&format!("document.documentElement.setAttribute('data-theme', '{theme}'); return true"))
+            .eval(&format!(
+                "document.documentElement.setAttribute('data-theme', '{theme}'); return true"
+            ))
             .await;
         let png = browser.client.screenshot().await.unwrap();
         std::fs::write(artifacts_dir().join(format!("{name}-{width}-{theme}.png")), png).unwrap();
@@ -48,10 +50,17 @@ async fn filter_zoom_facets_details_context_and_span_link() {
         .eval("return [...document.querySelectorAll('.log-list td.log-body')].map(td => td.textContent)")
         .await;
     assert!(bodies.as_array().unwrap().iter().any(|b| b == HOSTILE_BODY), "{bodies}");
-    let made = browser.eval("return document.querySelectorAll('#main img, #main script, .log-list svg').length").await;
+    let made = browser
+        .eval("return document.querySelectorAll('#main img, #main script, .log-list svg').length")
+        .await;
     assert_eq!(made, 0, "an element was made from a body");
     // The long body is folded; the severity column says the sender's text, else the band.
-    assert_eq!(browser.eval("return document.querySelectorAll('.log-list details.long-value').length").await, 1);
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('.log-list details.long-value').length")
+            .await,
+        1
+    );
     let severities = browser
         .eval("return [...document.querySelectorAll('.log-list .sev')].map(s => s.textContent + ':' + s.className)")
         .await;
@@ -73,25 +82,45 @@ async fn filter_zoom_facets_details_context_and_span_link() {
     browser
         .eval("var a = document.querySelector('.log-facets ul:first-of-type li:nth-child(2) a.facet-value'); a.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, altKey: true})); return true")
         .await;
-    browser.wait_until("the alt-click excluded billing", "return location.search.includes('q=-%22billing%22')").await;
+    browser
+        .wait_until(
+            "the alt-click excluded billing",
+            "return location.search.includes('q=-%22billing%22')",
+        )
+        .await;
 
     // The filter bar: minimum severity and text, kept in the URL.
     client.goto(&server.url("/logs?severity=warn")).await.unwrap();
     rows_are(&browser, 3).await;
     client.goto(&server.url("/logs?severity=warn&q=declined")).await.unwrap();
     rows_are(&browser, 1).await;
-    assert_eq!(browser.eval("return document.querySelector('.log-search input[name=q]').value").await, "declined");
-    assert_eq!(browser.eval("return document.querySelector('.log-search select[name=severity]').value").await, "warn");
+    assert_eq!(
+        browser.eval("return document.querySelector('.log-search input[name=q]').value").await,
+        "declined"
+    );
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('.log-search select[name=severity]').value")
+            .await,
+        "warn"
+    );
 
     // The histogram: a click on a bar zooms to its bucket.
     client.goto(&server.url("/logs")).await.unwrap();
     rows_are(&browser, RECORDS).await;
-    browser.wait_until("bars drawn", "return document.querySelectorAll('svg.histogram .hbar').length > 0").await;
+    browser
+        .wait_until(
+            "bars drawn",
+            "return document.querySelectorAll('svg.histogram .hbar').length > 0",
+        )
+        .await;
     browser
         .eval("document.querySelector('svg.histogram .hbar').dispatchEvent(new MouseEvent('click', {bubbles: true})); return true")
         .await;
     browser.wait_until("zoomed", "return /since=\\d+&until=\\d+/.test(location.search)").await;
-    browser.wait_until("fewer or as many rows", &format!("return {ROWS} >= 1 && {ROWS} <= {RECORDS}")).await;
+    browser
+        .wait_until("fewer or as many rows", &format!("return {ROWS} >= 1 && {ROWS} <= {RECORDS}"))
+        .await;
 
     // Details: every field, then the records around it.
     client.goto(&server.url("/logs?q=declined")).await.unwrap();
@@ -104,7 +133,12 @@ async fn filter_zoom_facets_details_context_and_span_link() {
     let attrs = browser.text_of(".log-details table.attributes").await;
     assert!(attrs.contains("payment.provider") && attrs.contains("acme"), "{attrs}");
     browser.click(".log-details a.context-toggle").await;
-    browser.wait_until("the context is listed", "return document.querySelectorAll('.log-context li').length === 8").await;
+    browser
+        .wait_until(
+            "the context is listed",
+            "return document.querySelectorAll('.log-context li').length === 8",
+        )
+        .await;
     assert_eq!(
         browser.text_of(".log-context li.anchor .log-body").await,
         "payment failed: card declined",
@@ -114,12 +148,19 @@ async fn filter_zoom_facets_details_context_and_span_link() {
     // The record's span: the waterfall opens on it, marks it, and lists its logs.
     client.goto(&server.url("/logs?q=declined")).await.unwrap();
     rows_are(&browser, 1).await;
-    let href = browser.eval("return document.querySelector('.log-list a.span-link').getAttribute('href')").await;
+    let href = browser
+        .eval("return document.querySelector('.log-list a.span-link').getAttribute('href')")
+        .await;
     assert_eq!(href, format!("/traces/{TRACE}/spans/{CHILD}"));
     browser.click(".log-list a.span-link").await;
     assert_eq!(browser.text_of(".wf-row.selected .op").await, "charge card");
     assert_eq!(browser.text_of(".wf-row.selected .badge.error-logs").await, "error log");
-    browser.wait_until("the span's logs", "return document.querySelectorAll('.span-details .span-logs li').length === 2").await;
+    browser
+        .wait_until(
+            "the span's logs",
+            "return document.querySelectorAll('.span-details .span-logs li').length === 2",
+        )
+        .await;
     let listed = browser.text_of(".span-details .span-logs li:last-child a.span-log").await;
     assert_eq!(listed, "payment failed: card declined");
     let back = browser.eval("return document.querySelector('.span-details .span-logs li:last-child a.span-log').getAttribute('href')").await;
@@ -127,16 +168,29 @@ async fn filter_zoom_facets_details_context_and_span_link() {
     screenshot(&browser, "logs-span").await;
     // …and back to the record in /logs, opened with its context.
     browser.click(".span-details .span-logs li:last-child a.span-log").await;
-    browser.wait_until("the record opened from the span, with its context", "return document.querySelectorAll('.log-context li.anchor').length === 1").await;
+    browser
+        .wait_until(
+            "the record opened from the span, with its context",
+            "return document.querySelectorAll('.log-context li.anchor').length === 1",
+        )
+        .await;
     // The root lists its own records and then the trace's record without a span.
     client.goto(&server.url(&format!("/traces/{TRACE}"))).await.unwrap();
     browser.text_of(".wf-row[data-row=\"0\"] .op").await;
     browser.click(".wf-row[data-row=\"0\"]").await;
-    browser.wait_until("the root's logs", "return document.querySelectorAll('.span-details .span-logs li').length === 3").await;
+    browser
+        .wait_until(
+            "the root's logs",
+            "return document.querySelectorAll('.span-details .span-logs li').length === 3",
+        )
+        .await;
     let root_logs = browser
         .eval("return [...document.querySelectorAll('.span-details .span-logs a.span-log')].map(a => a.textContent)")
         .await;
-    assert_eq!(root_logs, json!(["user 42 logged in from 10.0.0.1", "cart saved", "checkout started"]));
+    assert_eq!(
+        root_logs,
+        json!(["user 42 logged in from 10.0.0.1", "cart saved", "checkout started"])
+    );
 
     // The Patterns tab (as the API answers it) links each template to its records.
     client.goto(&server.url("/logs?tab=patterns")).await.unwrap();
@@ -148,7 +202,12 @@ async fn filter_zoom_facets_details_context_and_span_link() {
         screenshot(&browser, "logs-patterns").await;
         browser.click(".log-patterns tbody tr:first-child td.template a").await;
         let id = first["id"].as_str().unwrap();
-        browser.wait_until("the pattern's records", &format!("return location.search.includes('pattern={id}')")).await;
+        browser
+            .wait_until(
+                "the pattern's records",
+                &format!("return location.search.includes('pattern={id}')"),
+            )
+            .await;
     }
 }
 
@@ -160,7 +219,12 @@ async fn live_tail_paused_counts_new_records_without_moving_the_list() {
     browser.client.goto(&server.url("/logs")).await.unwrap();
     rows_are(&browser, RECORDS).await;
     browser.click(".log-tail .tail-toggle").await;
-    browser.wait_until("paused", "return document.querySelector('.log-tail .tail-toggle').textContent === 'Resume'").await;
+    browser
+        .wait_until(
+            "paused",
+            "return document.querySelector('.log-tail .tail-toggle').textContent === 'Resume'",
+        )
+        .await;
     let ids = "return [...document.querySelectorAll('.log-list tbody tr')].map(r => r.dataset.id).join(',') + '@' + document.querySelector('.log-list tbody tr').getBoundingClientRect().top";
     let before = browser.eval(ids).await;
 
@@ -173,7 +237,10 @@ async fn live_tail_paused_counts_new_records_without_moving_the_list() {
     // Showing them resumes the tail: the new record is on top.
     browser.click(".log-tail .new-records").await;
     rows_are(&browser, RECORDS + 1).await;
-    assert_eq!(browser.text_of(".log-list tbody tr:first-child td.log-body").await, "arrived while paused");
+    assert_eq!(
+        browser.text_of(".log-list tbody tr:first-child td.log-body").await,
+        "arrived while paused"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -183,7 +250,10 @@ async fn ssr_logs_form_pages_and_patterns_without_scripts() {
 
     let html = server.get_text("/ssr/logs?limit=3").await;
     assert!(!html.contains("<script"), "a page without scripts");
-    assert!(html.contains("<form class=\"search log-search\" action=\"/ssr/logs\" method=\"get\""), "GET form");
+    assert!(
+        html.contains("<form class=\"search log-search\" action=\"/ssr/logs\" method=\"get\""),
+        "GET form"
+    );
     assert_eq!(html.matches("class=\"log-row").count(), 3);
     assert!(html.contains("3 of 9 records"));
     // Cursor pages: older, then newer again.
@@ -202,7 +272,10 @@ async fn ssr_logs_form_pages_and_patterns_without_scripts() {
     let error = server.get_text("/ssr/logs?severity=error").await;
     assert_eq!(error.matches("class=\"log-row").count(), 2);
     // Escaped as dioxus-ssr writes text (`&#60;` for `<`).
-    assert!(error.contains("&#60;script&#62;alert(1)&#60;/script&#62;&#60;/svg&#62;&#60;img"), "hostile body as text");
+    assert!(
+        error.contains("&#60;script&#62;alert(1)&#60;/script&#62;&#60;/svg&#62;&#60;img"),
+        "hostile body as text"
+    );
     assert!(!error.contains(HOSTILE_BODY));
     // The histogram's bars are links that zoom; facets link to filtered pages.
     let all = server.get_text("/ssr/logs").await;
@@ -217,7 +290,11 @@ async fn ssr_logs_form_pages_and_patterns_without_scripts() {
     assert!(opened.contains("class=\"log-context\""));
     // Patterns as a table.
     let patterns = server.get_text("/ssr/logs?tab=patterns").await;
-    assert!(patterns.contains("class=\"results log-patterns\"") || patterns.contains("class=\"error-state\""), "patterns table");
+    assert!(
+        patterns.contains("class=\"results log-patterns\"")
+            || patterns.contains("class=\"error-state\""),
+        "patterns table"
+    );
 }
 
 /// The `href` of the first element after `marker` in `html`, its `&amp;` read as `&`.

@@ -278,7 +278,10 @@ async fn lazy_pages_preload_their_split_module() {
     };
     for (page, module) in [
         ("/traces/0af7651916cd43dd8448eb211c80319c", "/pkg/split_trace.wasm"),
-        ("/traces/0af7651916cd43dd8448eb211c80319c/spans/b7ad6b7169203331", "/pkg/split_trace.wasm"),
+        (
+            "/traces/0af7651916cd43dd8448eb211c80319c/spans/b7ad6b7169203331",
+            "/pkg/split_trace.wasm",
+        ),
         ("/logs?severity=warn", "/pkg/split_logs.wasm"),
         ("/", "/pkg/split_search.wasm"),
         ("/traces?service=shop", "/pkg/split_search.wasm"),

@@ -84,8 +84,11 @@ pub fn sparkline_points(counts: &[u64], width: f64, height: f64) -> String {
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let step = if counts.len() > 1 { width / (counts.len() - 1) as f64 } else { 0.0 };
     let y = |c: u64| height - c as f64 / max * height;
-    let mut points: Vec<String> =
-        counts.iter().enumerate().map(|(i, &c)| format!("{:.1},{:.1}", i as f64 * step, y(c))).collect();
+    let mut points: Vec<String> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| format!("{:.1},{:.1}", i as f64 * step, y(c)))
+        .collect();
     if counts.len() == 1 {
         points.push(format!("{width:.1},{:.1}", y(counts[0])));
     }
@@ -115,7 +118,10 @@ pub const FOLD_CHARS: usize = 200;
 pub enum Fold {
     Whole,
     /// The first line, cut at `FOLD_CHARS` characters; `chars` is the whole body's length.
-    Folded { head: String, chars: usize },
+    Folded {
+        head: String,
+        chars: usize,
+    },
 }
 
 /// A body folds when it is longer than `FOLD_CHARS` characters or more than one line.

@@ -128,11 +128,7 @@ impl LogFilters {
 
     /// The range `since_ns`..`until_ns` (a histogram bar's click).
     pub fn zoomed(&self, since_ns: u64, until_ns: u64) -> LogFilters {
-        LogFilters {
-            since: since_ns.to_string(),
-            until: until_ns.to_string(),
-            ..self.reselected()
-        }
+        LogFilters { since: since_ns.to_string(), until: until_ns.to_string(), ..self.reselected() }
     }
 
     /// The records of pattern `id` (a pattern's click), on the records tab.

@@ -15,6 +15,7 @@ pub(crate) mod traces;
 
 pub(crate) use home::Home;
 pub(crate) use lazy::{
-    Cache, FlameGraph, Logs, Profile, Retries, SelfView, ServiceList, TraceDetail, TraceSpan, Traces,
+    Cache, FlameGraph, Logs, Profile, Retries, SelfView, ServiceList, TraceDetail, TraceSpan,
+    Traces,
 };
 pub(crate) use not_found::NotFound;

@@ -22,9 +22,14 @@ async fn main() {
     for service in ["checkout", "billing", "search", "users"] {
         let records: Vec<_> = (0..RECORDS / 4)
             .map(|i| {
-                let severity = [(5, "DEBUG"), (9, "INFO"), (9, "INFO"), (13, "WARN"), (17, "ERROR")][i as usize % 5];
+                let severity =
+                    [(5, "DEBUG"), (9, "INFO"), (9, "INFO"), (13, "WARN"), (17, "ERROR")]
+                        [i as usize % 5];
                 let body = if i % 10 == 0 {
-                    format!("request {i} failed: {}", "stack frame at module.function (file.rs:42)\n".repeat(8))
+                    format!(
+                        "request {i} failed: {}",
+                        "stack frame at module.function (file.rs:42)\n".repeat(8)
+                    )
                 } else {
                     format!("user {i} fetched item {} in {} ms", i * 7, i % 90)
                 };
@@ -51,7 +56,9 @@ async fn main() {
         client
             .wait()
             .at_most(Duration::from_secs(120))
-            .for_element(Locator::Css(r#"[data-platform="web"] .log-list tbody tr:nth-child(1000)"#))
+            .for_element(Locator::Css(
+                r#"[data-platform="web"] .log-list tbody tr:nth-child(1000)"#,
+            ))
             .await
             .expect("1,000 records listed");
         paints.push(start.elapsed().as_secs_f64() * 1e3);

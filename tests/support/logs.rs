@@ -26,7 +26,14 @@ pub struct LogsFixture {
 
 /// One record as OTLP/JSON: `age_s` seconds before `now`; `span` `Some("")` is in the trace
 /// without a span.
-pub fn record(now: u64, age_s: u64, severity: (i32, &str), body: &str, span: Option<&str>, attrs: Value) -> Value {
+pub fn record(
+    now: u64,
+    age_s: u64,
+    severity: (i32, &str),
+    body: &str,
+    span: Option<&str>,
+    attrs: Value,
+) -> Value {
     let mut r = json!({
         "timeUnixNano": (now - age_s * 1_000_000_000).to_string(),
         "observedTimeUnixNano": (now - age_s * 1_000_000_000 + 1_000).to_string(),
@@ -91,10 +98,31 @@ pub async fn send(server: &Server) -> LogsFixture {
     let long = format!("dump {}", "abcdefghij".repeat(60));
     let shop = vec![
         record(now, 18, (9, "INFO"), "checkout started", Some(""), json!([])),
-        record(now, 16, (9, "INFO"), "user 42 logged in from 10.0.0.1", Some(ROOT), json!([attr("http.route", "/login")])),
-        record(now, 14, (9, "INFO"), "user 43 logged in from 10.0.0.2", None, json!([attr("http.route", "/login")])),
+        record(
+            now,
+            16,
+            (9, "INFO"),
+            "user 42 logged in from 10.0.0.1",
+            Some(ROOT),
+            json!([attr("http.route", "/login")]),
+        ),
+        record(
+            now,
+            14,
+            (9, "INFO"),
+            "user 43 logged in from 10.0.0.2",
+            None,
+            json!([attr("http.route", "/login")]),
+        ),
         record(now, 12, (13, "WARN"), "retry 1 after 200 ms", Some(CHILD), json!([])),
-        record(now, 10, (17, "ERROR"), "payment failed: card declined", Some(CHILD), json!([attr("payment.provider", "acme")])),
+        record(
+            now,
+            10,
+            (17, "ERROR"),
+            "payment failed: card declined",
+            Some(CHILD),
+            json!([attr("payment.provider", "acme")]),
+        ),
         record(now, 8, (9, "INFO"), &long, None, json!([])),
         record(now, 6, (17, "ERROR"), HOSTILE_BODY, None, json!([attr("note", HOSTILE_ATTR)])),
         record(now, 1, (9, ""), "cart saved", Some(ROOT), json!([])),
@@ -102,13 +130,17 @@ pub async fn send(server: &Server) -> LogsFixture {
     post_logs(server, &export("shop", shop)).await;
     let billing = vec![record(now, 4, (5, "DEBUG"), "cache miss for key 7", None, json!([]))];
     post_logs(server, &export("billing", billing)).await;
-    crate::eventually("the fixture's records are listed", std::time::Duration::from_secs(30), async || {
-        let page = server.get_json("/api/v1/logs").await;
-        match page["logs"].as_array().map(Vec::len) {
-            Some(RECORDS) => Ok(()),
-            other => Err(format!("{other:?} records")),
-        }
-    })
+    crate::eventually(
+        "the fixture's records are listed",
+        std::time::Duration::from_secs(30),
+        async || {
+            let page = server.get_json("/api/v1/logs").await;
+            match page["logs"].as_array().map(Vec::len) {
+                Some(RECORDS) => Ok(()),
+                other => Err(format!("{other:?} records")),
+            }
+        },
+    )
     .await;
     LogsFixture { newest_ns: now - 1_000_000_000 }
 }

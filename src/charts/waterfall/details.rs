@@ -5,10 +5,10 @@
 
 use dioxus::prelude::*;
 
+use super::logs::TraceLog;
 use super::SharedLogs;
 use crate::components::CopyButton;
 use crate::filters::LogFilters;
-use super::logs::TraceLog;
 use crate::model::{value_text, KeyValue, SeverityBand, Span};
 use crate::routes::Route;
 use crate::words::format_duration;

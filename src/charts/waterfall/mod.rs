@@ -7,9 +7,9 @@
 
 pub mod bars;
 mod details;
-pub mod logs;
 pub mod keys;
 pub mod layout;
+pub mod logs;
 pub mod marks;
 mod row;
 pub mod ruler;

@@ -53,7 +53,12 @@ pub(crate) fn FacetSidebar(facets: Loadable<LogFacets>, filters: LogFilters) -> 
 /// One value: a link that filters by it (alt-click excludes it), its count, and where there is
 /// an exclusion, a "−" link for it.
 #[component]
-fn FacetItem(value: FacetValue, include: LogFilters, exclude: Option<LogFilters>, prefix: Option<&'static str>) -> Element {
+fn FacetItem(
+    value: FacetValue,
+    include: LogFilters,
+    exclude: Option<LogFilters>,
+    prefix: Option<&'static str>,
+) -> Element {
     let mode = use_render_mode();
     let navigator = use_navigator();
     let prefix = prefix.unwrap_or("");

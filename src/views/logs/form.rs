@@ -34,13 +34,23 @@ pub(crate) fn LogForm(filters: LogFilters) -> Element {
         .filter(|(key, value)| !value.is_empty() && (*key != "until" || custom_range))
         .collect();
     let chips: Vec<(&'static str, String, LogFilters)> = [
-        ("trace", filters.trace_id.clone(), LogFilters { trace_id: String::new(), span_id: String::new(), ..filters.clone() }),
+        (
+            "trace",
+            filters.trace_id.clone(),
+            LogFilters { trace_id: String::new(), span_id: String::new(), ..filters.clone() },
+        ),
         ("span", filters.span_id.clone(), LogFilters { span_id: String::new(), ..filters.clone() }),
-        ("pattern", filters.pattern.clone(), LogFilters { pattern: String::new(), ..filters.clone() }),
+        (
+            "pattern",
+            filters.pattern.clone(),
+            LogFilters { pattern: String::new(), ..filters.clone() },
+        ),
     ]
     .into_iter()
     .filter(|(_, value, _)| !value.is_empty())
-    .map(|(what, value, cleared)| (what, value, LogFilters { cursor: String::new(), open: String::new(), ..cleared }))
+    .map(|(what, value, cleared)| {
+        (what, value, LogFilters { cursor: String::new(), open: String::new(), ..cleared })
+    })
     .collect();
     rsx! {
         form {

@@ -88,7 +88,12 @@ fn Records(filters: ReadSignal<LogFilters>, page_path: Memo<String>) -> Element 
 /// A link to the logs page with `to`'s filters: the app's router link, or on a page without
 /// scripts a plain link that stays without scripts (`/ssr/logs?…`).
 #[component]
-pub(crate) fn LogsLink(to: LogFilters, class: Option<String>, title: Option<String>, children: Element) -> Element {
+pub(crate) fn LogsLink(
+    to: LogFilters,
+    class: Option<String>,
+    title: Option<String>,
+    children: Element,
+) -> Element {
     if use_render_mode() == RenderMode::Static {
         let href = ssr_href(&to);
         return rsx! { a { class, title, href, {children} } };

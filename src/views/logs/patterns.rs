@@ -17,7 +17,9 @@ pub(crate) fn PatternsTab(filters: ReadSignal<LogFilters>) -> Element {
     let f = filters();
     match answer {
         Loadable::Loading => rsx! { p { class: "loading", "Finding patterns…" } },
-        Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not find patterns: {error}" } },
+        Loadable::Failed(error) => {
+            rsx! { p { class: "error-state", role: "alert", "Could not find patterns: {error}" } }
+        }
         Loadable::Ready(answer) if answer.patterns.is_empty() => rsx! {
             p { class: "empty-state", "No log records match, so no patterns." }
         },
@@ -68,5 +70,9 @@ pub(crate) fn PatternsTab(filters: ReadSignal<LogFilters>) -> Element {
 
 /// `error 3 · info 40`.
 fn mix_title(counts: &[crate::model::BandCount]) -> String {
-    counts.iter().map(|c| format!("{} {}", c.band.as_str(), c.count)).collect::<Vec<_>>().join(" · ")
+    counts
+        .iter()
+        .map(|c| format!("{} {}", c.band.as_str(), c.count))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
