@@ -106,7 +106,7 @@ pub fn severity_mix(counts: &[BandCount]) -> Vec<(SeverityBand, f64)> {
         .filter(|c| c.count > 0)
         .map(|c| (c.band, c.count as f64 * 100.0 / total as f64))
         .collect();
-    mix.sort_by(|a, b| b.0.cmp(&a.0));
+    mix.sort_by_key(|m| std::cmp::Reverse(m.0));
     mix
 }
 

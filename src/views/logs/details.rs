@@ -20,7 +20,7 @@ pub(crate) fn RecordDetails(filters: LogFilters) -> Element {
 /// `path` is a signal, so another record (or its context) is asked for anew.
 #[component]
 fn Details(path: ReadSignal<String>, filters: LogFilters) -> Element {
-    let context = use_api::<LogContext>(move || path());
+    let context = use_api::<LogContext>(move || path.cloned());
     let close = filters.opened("", false);
     let with_context = !filters.context.is_empty();
     rsx! {

@@ -28,8 +28,8 @@ pub(crate) fn Logs(filters: ReadSignal<LogFilters>) -> Element {
     let histogram_path = use_memo(move || filters.read().aggregate_path("histogram"));
     let facets_path = use_memo(move || filters.read().aggregate_path("facets"));
     let on_patterns = filters.read().tab == "patterns";
-    let histogram = use_api_live::<LogHistogram>(move || histogram_path());
-    let facets = use_api_live::<LogFacets>(move || facets_path());
+    let histogram = use_api_live::<LogHistogram>(move || histogram_path.cloned());
+    let facets = use_api_live::<LogFacets>(move || facets_path.cloned());
     let f = filters();
     rsx! {
         section { class: "logs",
@@ -61,7 +61,7 @@ pub(crate) fn Logs(filters: ReadSignal<LogFilters>) -> Element {
 /// The records tab: the live tail's bar, the count, the list and the page links.
 #[component]
 fn Records(filters: ReadSignal<LogFilters>, page_path: Memo<String>) -> Element {
-    let page = use_api_live::<LogPage>(move || page_path());
+    let page = use_api_live::<LogPage>(move || page_path.cloned());
     let f = filters();
     match page {
         Loadable::Loading => rsx! { p { class: "loading", "Loading logs…" } },

@@ -13,7 +13,7 @@ use crate::model::LogPatterns;
 #[component]
 pub(crate) fn PatternsTab(filters: ReadSignal<LogFilters>) -> Element {
     let path = use_memo(move || filters.read().aggregate_path("patterns"));
-    let answer = use_api_live::<LogPatterns>(move || path());
+    let answer = use_api_live::<LogPatterns>(move || path.cloned());
     let f = filters();
     match answer {
         Loadable::Loading => rsx! { p { class: "loading", "Finding patterns…" } },
