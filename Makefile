@@ -34,6 +34,7 @@ bench: build
 	cargo bench -p otelscope --bench metrics
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench flame
+	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench logs_page
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench demo_cpu
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench self_cpu
 

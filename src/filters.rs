@@ -385,6 +385,9 @@ fn decode(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+mod logs;
+pub use logs::{LogFilters, CONTEXT_RECORDS};
+
 #[cfg(test)]
 mod tests {
     use super::*;

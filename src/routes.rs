@@ -5,10 +5,11 @@ use dioxus::prelude::*;
 
 use crate::components::Shell;
 use crate::filters::{
-    FlameFilters, InsightFilters, ProfileFilters, RawQuery, ServiceFilters, TraceFilters,
+    FlameFilters, InsightFilters, LogFilters, ProfileFilters, RawQuery, ServiceFilters,
+    TraceFilters,
 };
 use crate::views::{
-    Cache, FlameGraph, Home, MetricDetail, Metrics, NotFound, Profile, Retries, SelfView,
+    Cache, FlameGraph, Home, Logs, MetricDetail, Metrics, NotFound, Profile, Retries, SelfView,
     ServiceList, TraceDetail, TraceSpan, Traces,
 };
 
@@ -38,6 +39,9 @@ pub enum Route {
         /// CPU profiles of the server and imported ones; `id` opens one.
         #[route("/profile?:..filters")]
         Profile { filters: ProfileFilters },
+        /// The log search, its tab and the opened record.
+        #[route("/logs?:..filters")]
+        Logs { filters: LogFilters },
         #[route("/self")]
         SelfView {},
         /// The metric catalogue, searchable.
@@ -68,6 +72,7 @@ impl Route {
             Route::Retries { .. } => "/retries",
             Route::FlameGraph { .. } => "/flamegraph",
             Route::Profile { .. } => "/profile",
+            Route::Logs { .. } => "/logs",
             Route::SelfView {} => "/self",
             Route::Metrics { .. } => "/metrics",
             Route::MetricDetail { .. } => "/metrics/{name}",
@@ -81,6 +86,8 @@ impl Route {
         match self {
             Route::FlameGraph { .. } | Route::Profile { .. } => Some("flame"),
             Route::Home {} | Route::Traces { .. } => Some("search"),
+            Route::Logs { .. } => Some("logs"),
+            Route::TraceDetail { .. } | Route::TraceSpan { .. } => Some("trace"),
             Route::ServiceList { .. }
             | Route::Cache { .. }
             | Route::Retries { .. }
@@ -105,13 +112,15 @@ impl Route {
             Route::SelfView {} => 6,
             Route::NotFound { .. } => 7,
             Route::Metrics { .. } | Route::MetricDetail { .. } => 8,
+            Route::Logs { .. } => 9,
         }
     }
 
     /// The navigation entries, in the order the header shows them.
-    pub(crate) fn nav() -> [(Route, &'static str); 8] {
+    pub(crate) fn nav() -> [(Route, &'static str); 9] {
         [
             (Route::Traces { filters: TraceFilters::default() }, "Traces"),
+            (Route::Logs { filters: LogFilters::default() }, "Logs"),
             (Route::ServiceList { filters: ServiceFilters::default() }, "Services"),
             (Route::Cache { filters: InsightFilters::default() }, "Cache"),
             (Route::Retries { filters: InsightFilters::default() }, "Retries"),
@@ -145,6 +154,8 @@ mod tests {
             "/metrics",
             "/metrics?q=http",
             "/metrics/http.server.request.duration?group_by=http.route&agg=p99",
+            "/logs",
+            "/logs?service=shop&severity=warn&open=12",
         ] {
             assert!(Route::is_known(path), "{path} should be a page");
         }
@@ -160,6 +171,7 @@ mod tests {
             ("/traces/ab", "/traces/{trace_id}"),
             ("/traces/ab/spans/cd", "/traces/{trace_id}/spans/{span_id}"),
             ("/cache?since=6h", "/cache"),
+            ("/logs?q=boom", "/logs"),
             ("/nope", "/{unknown}"),
         ] {
             assert_eq!(path.parse::<Route>().unwrap().template(), template, "{path}");

@@ -1,6 +1,7 @@
 //! Charts: each is "compute, then draw" — a pure layout module with tests, and a component.
 
 pub(crate) mod flame;
+pub mod logs;
 pub(crate) mod metric;
 pub(crate) mod plot;
 pub(crate) mod scatter;

@@ -5,7 +5,8 @@
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 use crate::views::lazy::{
-    draw_flame, draw_insights, draw_metrics, draw_search, Draw, ModuleMissing,
+    draw_flame, draw_insights, draw_logs, draw_metrics, draw_search, draw_trace, Draw,
+    ModuleMissing,
 };
 
 /// Pages of split modules load them before they draw.
@@ -18,6 +19,8 @@ pub(crate) async fn load_module(name: Option<&'static str>) -> Result<Draw, Modu
         Some("flame") => flame().await,
         Some("search") => search().await,
         Some("metrics") => metrics().await,
+        Some("logs") => logs().await,
+        Some("trace") => trace().await,
         _ => insights().await,
     };
     loaded.map_err(|_| ModuleMissing)
@@ -36,6 +39,16 @@ fn search() -> Result<Draw, SplitLoaderError> {
 #[wasm_split(metrics, fallible)]
 fn metrics() -> Result<Draw, SplitLoaderError> {
     Ok(draw_metrics)
+}
+
+#[wasm_split(logs, fallible)]
+fn logs() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_logs)
+}
+
+#[wasm_split(trace, fallible)]
+fn trace() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_trace)
 }
 
 #[wasm_split(insights, fallible)]

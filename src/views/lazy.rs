@@ -1,19 +1,22 @@
 //! The pages whose code the browser loads on their first visit, as the router sees them: in the
 //! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`,
-//! the trace search `split_search.wasm`, and the services, cache, retry and self pages
-//! `split_insights.wasm`, the metric pages `split_metrics.wasm`, so the first paint of every other
+//! the trace search `split_search.wasm`, the log search `split_logs.wasm`, a trace's waterfall
+//! `split_trace.wasm`, the services, cache, retry and self pages `split_insights.wasm`, and the
+//! metric pages `split_metrics.wasm`, so the first paint of every other
 //! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly. The
 //! split points themselves are platform code (`platform::load_module`).
 
 use dioxus::prelude::*;
 
 use crate::filters::{
-    FlameFilters, InsightFilters, ProfileFilters, RawQuery, ServiceFilters, TraceFilters,
+    FlameFilters, InsightFilters, LogFilters, ProfileFilters, RawQuery, ServiceFilters,
+    TraceFilters,
 };
 use crate::platform;
 use crate::routes::Route;
 use crate::views::{
-    cache, flamegraph, metric_detail, metrics, profile, retries, self_view, services, traces,
+    cache, flamegraph, logs, metric_detail, metrics, profile, retries, self_view, services,
+    trace_detail, traces,
 };
 
 #[component]
@@ -29,6 +32,21 @@ pub(crate) fn Profile(filters: ReadSignal<ProfileFilters>) -> Element {
 #[component]
 pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
     rsx! { Lazy { route: Route::Traces { filters: filters() } } }
+}
+
+#[component]
+pub(crate) fn TraceDetail(trace_id: ReadSignal<String>) -> Element {
+    rsx! { Lazy { route: Route::TraceDetail { trace_id: trace_id() } } }
+}
+
+#[component]
+pub(crate) fn TraceSpan(trace_id: ReadSignal<String>, span_id: ReadSignal<String>) -> Element {
+    rsx! { Lazy { route: Route::TraceSpan { trace_id: trace_id(), span_id: span_id() } } }
+}
+
+#[component]
+pub(crate) fn Logs(filters: ReadSignal<LogFilters>) -> Element {
+    rsx! { Lazy { route: Route::Logs { filters: filters() } } }
 }
 
 #[component]
@@ -75,6 +93,8 @@ pub(crate) fn draw_module(name: Option<&'static str>) -> Draw {
         Some("flame") => draw_flame,
         Some("search") => draw_search,
         Some("metrics") => draw_metrics,
+        Some("logs") => draw_logs,
+        Some("trace") => draw_trace,
         _ => draw_insights,
     }
 }
@@ -103,6 +123,25 @@ pub(crate) fn draw_metrics(route: Route) -> Element {
         Route::MetricDetail { name, filters } => {
             rsx! { metric_detail::MetricDetail { name, filters } }
         }
+        _ => VNode::empty(),
+    }
+}
+
+/// Draws the trace module's pages: a trace's waterfall, on a span or not.
+pub(crate) fn draw_trace(route: Route) -> Element {
+    match route {
+        Route::TraceDetail { trace_id } => rsx! { trace_detail::TraceDetail { trace_id } },
+        Route::TraceSpan { trace_id, span_id } => {
+            rsx! { trace_detail::TraceSpan { trace_id, span_id } }
+        }
+        _ => VNode::empty(),
+    }
+}
+
+/// Draws the logs module's page.
+pub(crate) fn draw_logs(route: Route) -> Element {
+    match route {
+        Route::Logs { filters } => rsx! { logs::Logs { filters } },
         _ => VNode::empty(),
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod cache;
 pub(crate) mod flamegraph;
 mod home;
 pub(crate) mod lazy;
+pub(crate) mod logs;
 pub(crate) mod metric_detail;
 pub(crate) mod metrics;
 mod not_found;
@@ -11,12 +12,12 @@ mod profile;
 mod retries;
 pub(crate) mod self_view;
 mod services;
-mod trace_detail;
+pub(crate) mod trace_detail;
 pub(crate) mod traces;
 
 pub(crate) use home::Home;
 pub(crate) use lazy::{
-    Cache, FlameGraph, MetricDetail, Metrics, Profile, Retries, SelfView, ServiceList, Traces,
+    Cache, FlameGraph, Logs, MetricDetail, Metrics, Profile, Retries, SelfView, ServiceList,
+    TraceDetail, TraceSpan, Traces,
 };
 pub(crate) use not_found::NotFound;
-pub(crate) use trace_detail::{TraceDetail, TraceSpan};

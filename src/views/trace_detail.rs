@@ -1,15 +1,17 @@
 //! `TraceDetail` and `TraceSpan`: one trace — summary line, then the waterfall with span
 //! details; `TraceSpan` opens it on one span.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use dioxus::prelude::*;
 
-use crate::charts::waterfall::{SharedSpans, Waterfall};
+use crate::charts::waterfall::logs::{SpanLogs, TraceLogs};
+use crate::charts::waterfall::{SharedLogs, SharedSpans, Waterfall};
 use crate::components::{CopyButton, StartTime, ZoneSwitch};
 use crate::filters::FlameFilters;
-use crate::hooks::{use_api, Loadable};
-use crate::model::{trace_facts, Trace};
+use crate::hooks::{use_api, use_api_shared, Loadable};
+use crate::model::{trace_facts, Trace, MAX_LOG_LIMIT};
 use crate::routes::Route;
 use crate::words::{counted, format_duration};
 use crate::ApiFailure;
@@ -30,6 +32,26 @@ pub(crate) fn TraceSpan(trace_id: ReadSignal<String>, span_id: ReadSignal<String
 fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> Element {
     crate::uitrace::use_render_span();
     let trace = use_api::<Trace>(move || format!("/api/v1/traces/{}", trace_id.read()));
+    // The trace's log records, for the span details and the rows' marks (none if this fails).
+    let answer = use_api_shared::<TraceLogs>(move || {
+        format!("/api/v1/logs?trace_id={}&limit={MAX_LOG_LIMIT}", trace_id.read())
+    });
+    // Indexed once per answer (the waterfall re-renders as it scrolls).
+    let indexed = use_hook(|| Rc::new(RefCell::new(None::<(Rc<TraceLogs>, SharedLogs)>)));
+    let logs = match answer {
+        Loadable::Ready(answer) => {
+            let mut indexed = indexed.borrow_mut();
+            match &*indexed {
+                Some((seen, logs)) if Rc::ptr_eq(seen, &answer) => Some(logs.clone()),
+                _ => {
+                    let logs = SharedLogs(Rc::new(SpanLogs::new(&answer)));
+                    *indexed = Some((answer, logs.clone()));
+                    Some(logs)
+                }
+            }
+        }
+        _ => None,
+    };
     let back = rsx! { Link { class: "back", to: Route::Traces { filters: Default::default() }, "← All traces" } };
     match trace {
         Loadable::Loading => rsx! { {back} p { class: "loading", "Loading trace {trace_id}…" } },
@@ -84,7 +106,7 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                         " · "
                         Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { trace_id: trace.trace_id.clone(), ..Default::default() } }, "Flame graph of this trace" }
                     }
-                    Waterfall { spans, focus: span() }
+                    Waterfall { spans, focus: span(), logs }
                 }
             }
         }

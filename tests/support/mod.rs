@@ -67,6 +67,13 @@
 //!   hostile event name as text), keyboard navigation past the rows in the DOM.
 //! - `benches/waterfall.rs`: large traces (1k/10k/100k spans) in Chromium: first paint with a
 //!   timeline of where it went, collapse/expand, scroll, SSR (`make bench`).
+//! - `logs_ui.rs`: `/logs` in Chromium with the fixture of `support/logs.rs` (filters in the URL,
+//!   facets' click and alt-click, the histogram's zoom, a record's details and context, its span
+//!   in the waterfall and back, the span details' logs and the error-log mark, hostile bodies as
+//!   text, patterns), the live tail paused while a record arrives ("1 new", the list unmoved),
+//!   and `/ssr/logs` (GET form, cursor pages, details and context as links, patterns table);
+//!   screenshots at 1400 and 800 px in both themes. `desktop_logs.rs`: the window on `/logs`.
+//! - `benches/logs_page.rs`: first paint of `/logs` with 1,000 records listed (`make bench`).
 //! - `otlp.rs`, `signals.rs`: the official Rust exporters (HTTP protobuf, HTTP JSON, gRPC; gzip
 //!   too) for traces, logs, metrics.
 //! - `python_sdk.rs` + `python/send.py`: the official Python SDK and exporters (venv made by
@@ -95,6 +102,7 @@ pub mod display;
 pub mod flame;
 pub mod insights;
 pub mod load;
+pub mod logs;
 pub mod metrics;
 pub mod otlp;
 pub mod selftrace;

@@ -1,11 +1,15 @@
 //! The waterfall's details panel: the selected span's fields, its exception events with
-//! their stacks, attributes (long values folded), events, links and resource.
+//! their stacks, attributes (long values folded), its log records (each opening `/logs` on it
+//! with its context; a root also lists the trace's records without a span), events, links
+//! and resource.
 
 use dioxus::prelude::*;
 
+use super::logs::TraceLog;
+use super::SharedLogs;
 use crate::components::CopyButton;
-use crate::env::Env;
-use crate::model::{value_text, KeyValue, Span};
+use crate::filters::LogFilters;
+use crate::model::{value_text, KeyValue, SeverityBand, Span};
 use crate::routes::Route;
 use crate::words::format_duration;
 
@@ -13,9 +17,13 @@ use crate::words::format_duration;
 const FOLD_CHARS: usize = 160;
 
 #[component]
-pub(crate) fn SpanDetails(span: Span, self_ns: u64, trace_start_ns: u64) -> Element {
+pub(crate) fn SpanDetails(
+    span: Span,
+    self_ns: u64,
+    trace_start_ns: u64,
+    logs: Option<SharedLogs>,
+) -> Element {
     let status = span.status.code.name();
-    let api_base = use_context::<Env>().api_base;
     let (exceptions, events): (Vec<_>, Vec<_>) =
         span.events.iter().partition(|e| e.name == "exception");
     rsx! {
@@ -30,12 +38,12 @@ pub(crate) fn SpanDetails(span: Span, self_ns: u64, trace_start_ns: u64) -> Elem
                 dt { "Span id" } dd { code { "{span.span_id}" } CopyButton { text: span.span_id.clone(), what: "span id" } }
                 if let Some(parent) = &span.parent_span_id { dt { "Parent" } dd { code { "{parent}" } } }
                 if !span.scope.name.is_empty() { dt { "Scope" } dd { "{span.scope.name} {span.scope.version}" } }
-                dt { "Logs" } dd { a { class: "logs-link", href: "{api_base}/api/v1/logs?trace_id={span.trace_id}", "this trace's logs (JSON)" } }
             }
             for exception in exceptions {
                 ExceptionBlock { event: exception.clone(), offset_ns: exception.time_ns.saturating_sub(span.start_ns) }
             }
             AttributeTable { title: "Attributes", attributes: span.attributes.clone() }
+            {span_logs(&span, logs.as_ref())}
             if !events.is_empty() {
                 h3 { "Events" }
                 ul { class: "events",
@@ -62,6 +70,54 @@ pub(crate) fn SpanDetails(span: Span, self_ns: u64, trace_start_ns: u64) -> Elem
                 }
             }
             AttributeTable { title: "Resource", attributes: span.resource.clone() }
+        }
+    }
+}
+
+/// The span's log records, oldest first (a root's list ends with the trace's records that
+/// name no span), each a link to it in `/logs` with the records around it.
+fn span_logs(span: &Span, logs: Option<&SharedLogs>) -> Element {
+    let Some(logs) = logs else { return rsx! {} };
+    let records = logs.0.of_span(&span.span_id, span.parent_span_id.is_none());
+    let all = LogFilters { trace_id: span.trace_id.clone(), ..LogFilters::default() };
+    rsx! {
+        h3 { "Logs" }
+        if records.is_empty() {
+            p { class: "span-logs-none", "No log records of this span." }
+        } else {
+            ul { class: "span-logs",
+                for entry in records {
+                    {log_item(entry, span)}
+                }
+            }
+        }
+        p { class: "span-logs-all",
+            Link { class: "logs-link", to: Route::Logs { filters: all }, "All {logs.0.entries.len()} log records of this trace" }
+            if logs.0.partial { " (the newest {logs.0.entries.len()} listed here)" }
+        }
+    }
+}
+
+fn log_item(entry: &TraceLog, span: &Span) -> Element {
+    let record = entry;
+    let band = SeverityBand::of(record.severity_number);
+    let body = value_text(&record.body);
+    let short: String = body.chars().take(FOLD_CHARS).collect();
+    let more = if short.len() < body.len() { "…" } else { "" };
+    let offset = if record.time_ns >= span.start_ns {
+        format!("+{}", format_duration(record.time_ns - span.start_ns))
+    } else {
+        format!("−{}", format_duration(span.start_ns - record.time_ns))
+    };
+    let label = crate::charts::logs::severity_label(record.severity_number, &record.severity_text);
+    let to = LogFilters::around(&span.trace_id, &entry.id);
+    rsx! {
+        li { key: "{entry.id}",
+            span { class: "event-time", "{offset}" }
+            " "
+            span { class: "sev sev-{band.as_str()}", "{label}" }
+            " "
+            Link { class: "span-log", to: Route::Logs { filters: to }, title: "Open it in Logs, with the records around it", "{short}{more}" }
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod bars;
 mod details;
 pub mod keys;
 pub mod layout;
+pub mod logs;
 pub mod marks;
 mod row;
 pub mod ruler;
@@ -54,9 +55,20 @@ impl PartialEq for SharedLayout {
     }
 }
 
-/// `focus`: the id of a span to select and scroll to (from the page's URL).
+/// A trace's log records by span, compared by identity.
+#[derive(Clone)]
+pub struct SharedLogs(pub Rc<logs::SpanLogs>);
+
+impl PartialEq for SharedLogs {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// `focus`: the id of a span to select and scroll to (from the page's URL); `logs`: the
+/// trace's log records, once they are in.
 #[component]
-pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
+pub fn Waterfall(spans: SharedSpans, focus: Option<String>, logs: Option<SharedLogs>) -> Element {
     let env = use_context::<Env>();
     let mode = use_render_mode();
     let laid = use_memo(use_reactive!(|spans| Rc::new(layout(&spans.0))));
@@ -104,6 +116,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
         visible,
         matches,
         focus_row,
+        logs: logs.clone(),
     };
     // One ruler per render, for the rows and the minimap alike (both show the whole trace).
     let ticks = ruler::ticks(0, frame.layout.end_ns - frame.layout.start_ns);
@@ -132,6 +145,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>) -> Element {
                         span: frame.spans.0[frame.layout.rows[row].span].clone(),
                         self_ns: frame.layout.rows[row].self_ns,
                         trace_start_ns: frame.layout.start_ns,
+                        logs: frame.logs.clone(),
                     }
                 }
             }
@@ -157,6 +171,7 @@ struct Frame {
     trace_id: String,
     focus_row: Option<usize>,
     url: SpanUrl,
+    logs: Option<SharedLogs>,
 }
 
 impl Frame {
@@ -268,6 +283,7 @@ fn rows(f: &Frame, state: State) -> Element {
                         layout: SharedLayout(f.layout.clone()),
                         color: f.colours.of(f.layout.rows[row_index].span).to_owned(),
                         marks: f.marks.get(row_index).copied().unwrap_or_default(),
+                        error_logs: f.logs.as_ref().is_some_and(|l| l.0.has_error(&f.spans.0[f.layout.rows[row_index].span].span_id)),
                         tab_stop: tab_row == Some(row_index),
                         row_index,
                         top: f.view.top(offset),

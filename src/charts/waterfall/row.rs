@@ -20,6 +20,8 @@ pub(crate) fn WaterfallRow(
     /// The trace's colour for the span's service.
     color: String,
     marks: RowMarks,
+    /// The span has a log record at ERROR or above.
+    error_logs: bool,
     /// The one row Tab stops at (roving tabindex).
     tab_stop: bool,
     top: f64,
@@ -114,6 +116,9 @@ pub(crate) fn WaterfallRow(
                 }
                 if let Some(index) = marks.attempt.filter(|_| marks.show_attempt) {
                     span { class: "badge attempt", title: "Attempt index {index} (0 is the first try)", "attempt {index + 1}" }
+                }
+                if error_logs {
+                    span { class: "badge error-logs", title: "This span has log records at ERROR or above", "error log" }
                 }
                 if let Some(ms) = marks.backoff_ms {
                     span { class: "badge backoff", title: "retry.delay_ms of its retry event", "backoff {ms} ms" }
