@@ -68,6 +68,11 @@ pub async fn views_with_data(server: &Server) -> Vec<View> {
             ready: "return !!document.querySelector('[data-platform=\"web\"] tr[data-op]') && !!document.querySelector('svg.attempts-chart')",
         },
         View {
+            name: "logs",
+            path: "/logs".into(),
+            ready: "return !!document.querySelector('[data-platform=\"web\"] tr.log-row[data-id]')",
+        },
+        View {
             name: "metrics",
             path: "/metrics".into(),
             ready: "return !!document.querySelector('[data-platform=\"web\"] tr[data-metric]')",
