@@ -15,7 +15,6 @@
 //! carry the shapes the cache and retry views read: 4 spans of 64 are cache lookups (`cache.hit`,
 //! 2 caches x 2 layers), 2 are HTTP client attempts (`http.request.resend_count` 0 and 1).
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -24,8 +23,9 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod support;
+use support::{now_ns, percentile, start_server, Server};
 const TRACES_PER_BATCH: u64 = 8;
 const SPANS_PER_TRACE: u64 = 64;
 const SPANS_PER_BATCH: u64 = TRACES_PER_BATCH * SPANS_PER_TRACE;
@@ -119,10 +119,6 @@ fn batch(n: u64, now_ns: u64) -> Vec<u8> {
     .encode_to_vec()
 }
 
-fn now_ns() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-}
-
 /// utime + stime of `pid` in seconds, and its peak RSS in KiB.
 fn cpu_and_peak_rss(pid: u32) -> (f64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -168,39 +164,6 @@ fn current_rss(pid: u32) -> u64 {
         .unwrap()
         .parse()
         .unwrap()
-}
-
-struct Server {
-    child: tokio::process::Child,
-    ui: String,
-    otlp: String,
-}
-
-async fn start_server(bin: &str, data_dir: &std::path::Path) -> Server {
-    let mut child = tokio::process::Command::new(bin)
-        .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--retention-spans", "10000000"])
-        .args([
-            "--ui-listen",
-            "127.0.0.1:0",
-            "--otlp-http-listen",
-            "127.0.0.1:0",
-            "--otlp-grpc-listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn otelscope");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = loop {
-        let line = lines.next_line().await.unwrap().expect("ready line");
-        if line.contains("open http://") {
-            break line;
-        }
-    };
-    let urls: Vec<&str> = line.split(' ').filter(|w| w.starts_with("http://")).collect();
-    Server { ui: urls[2].to_owned(), otlp: urls[0].to_owned(), child }
 }
 
 async fn post_all(client: &reqwest::Client, url: &str, payloads: Vec<Vec<u8>>) {
@@ -288,11 +251,6 @@ async fn wait_for_folds(client: &reqwest::Client, ui: &str) -> u64 {
     last.unwrap_or(0)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e3
-}
-
 /// As `time_queries`, or `None` when the build does not answer the path (an older baseline).
 async fn time_queries_if_served(client: &reqwest::Client, urls: &[String]) -> Option<(f64, f64)> {
     let probe = client.get(&urls[0]).send().await.ok()?;
@@ -360,7 +318,7 @@ async fn main() {
 async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f64) {
     let dir = std::env::temp_dir().join(format!("otelscope-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut server = start_server(bin, &dir).await;
+    let mut server = start_server(bin, &dir, &[]).await;
     let pid = server.child.id().unwrap();
 
     // 2. Burst.

@@ -5,16 +5,16 @@
 //! of `/api/v1/logs` over the same hour in the same run. Prints figures; asserts nothing.
 //! Run with `make bench` (or `cargo bench -p otelscope --bench log_patterns`).
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod support;
+use support::{now_ns, percentile, start_server};
 const RECORDS_PER_BATCH: u64 = 1_000;
 const CLIENTS: usize = 4;
 const SERVICES: [&str; 4] = ["frontend", "checkout", "catalog", "payments"];
@@ -127,43 +127,6 @@ fn batch(b: u64, now_ns: u64, total: u64) -> Vec<u8> {
     .encode_to_vec()
 }
 
-fn now_ns() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-}
-
-struct Server {
-    /// Killed when dropped.
-    _child: tokio::process::Child,
-    ui: String,
-    otlp: String,
-}
-
-async fn start_server(bin: &str, data_dir: &std::path::Path) -> Server {
-    let mut child = tokio::process::Command::new(bin)
-        .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--retention-spans", "10000000"])
-        .args(["--ui-listen", "127.0.0.1:0", "--otlp-http-listen", "127.0.0.1:0"])
-        .args(["--otlp-grpc-listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn otelscope");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = loop {
-        let line = lines.next_line().await.unwrap().expect("ready line");
-        if line.contains("open http://") {
-            break line;
-        }
-    };
-    let urls: Vec<&str> = line.split(' ').filter(|w| w.starts_with("http://")).collect();
-    Server { ui: urls[2].to_owned(), otlp: urls[0].to_owned(), _child: child }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e3
-}
-
 /// p50 and p99 in ms of `RUNS` GETs of `url`, and the last answer.
 async fn time_query(client: &reqwest::Client, url: &str) -> (f64, f64, serde_json::Value) {
     let mut times = Vec::with_capacity(RUNS);
@@ -192,7 +155,7 @@ async fn main() {
         .max(RECORDS_PER_BATCH);
     let dir = std::env::temp_dir().join(format!("otelscope-patterns-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let server = start_server(env!("CARGO_BIN_EXE_otelscope"), &dir).await;
+    let server = start_server(env!("CARGO_BIN_EXE_otelscope"), &dir, &[]).await;
     let client = reqwest::Client::new();
 
     let batches = total / RECORDS_PER_BATCH;

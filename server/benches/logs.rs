@@ -15,8 +15,7 @@
 //!    word with an exclusion), an attribute filter, the histogram and the facets; and a
 //!    trace's logs and its error logs (the span panel and the waterfall's marks).
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -25,8 +24,9 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod support;
+use support::{now_ns, percentile, start_server};
 const PER_BATCH: u64 = 512;
 const CLIENTS: usize = 4;
 const SERVICES: [&str; 4] = ["frontend", "checkout", "catalog", "payments"];
@@ -193,44 +193,6 @@ fn log_batch(n: u64, start_ns: u64, gap_ns: u64) -> Vec<u8> {
     .encode_to_vec()
 }
 
-fn now_ns() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-}
-
-struct Server {
-    child: tokio::process::Child,
-    ui: String,
-    otlp: String,
-}
-
-async fn start_server(data_dir: &std::path::Path) -> Server {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_otelscope"))
-        .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--retention-spans", "10000000"])
-        .args(["--retention-bytes", "100GiB", "--self-telemetry", "off"])
-        .args([
-            "--ui-listen",
-            "127.0.0.1:0",
-            "--otlp-http-listen",
-            "127.0.0.1:0",
-            "--otlp-grpc-listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn otelscope");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = loop {
-        let line = lines.next_line().await.unwrap().expect("ready line");
-        if line.contains("open http://") {
-            break line;
-        }
-    };
-    let urls: Vec<&str> = line.split(' ').filter(|w| w.starts_with("http://")).collect();
-    Server { ui: urls[2].to_owned(), otlp: urls[0].to_owned(), child }
-}
-
 /// POSTs `payloads` to `url` from CLIENTS concurrent clients; items per second.
 async fn burst(url: &str, payloads: Vec<Vec<u8>>) -> f64 {
     let client = reqwest::Client::new();
@@ -266,11 +228,6 @@ async fn burst(url: &str, payloads: Vec<Vec<u8>>) -> f64 {
 
 fn dir_bytes(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e3
 }
 
 /// p50 and p99 in ms over `urls`, after one warm-up request each kind; also the `matched` of
@@ -309,7 +266,12 @@ async fn main() {
     let records = env("BENCH_LOG_RECORDS", 1_000_000);
     let dir = std::env::temp_dir().join(format!("otelscope-bench-logs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut server = start_server(&dir).await;
+    let mut server = start_server(
+        env!("CARGO_BIN_EXE_otelscope"),
+        &dir,
+        &["--retention-bytes", "100GiB", "--self-telemetry", "off"],
+    )
+    .await;
 
     // 1. Spans, the baseline.
     let t0 = now_ns();

@@ -12,7 +12,6 @@
 //! 3. Bytes per point: the database's pages in use (file size minus SQLite's free pages, read
 //!    from the file header after a clean shutdown), over the points stored.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -23,8 +22,9 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod support;
+use support::{now_ns, percentile, start_server};
 const SERIES: u64 = 50;
 const COUNTERS: u64 = 5;
 const GAUGES: u64 = 5;
@@ -38,10 +38,6 @@ fn text(key: &str, value: String) -> KeyValue {
         value: Some(AnyValue { value: Some(any_value::Value::StringValue(value)) }),
         ..Default::default()
     }
-}
-
-fn now_ns() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
 }
 
 fn attrs(s: u64) -> Vec<KeyValue> {
@@ -138,47 +134,6 @@ fn export(n: u64, exports: u64, start_ns: u64, end_ns: u64) -> Vec<u8> {
     .encode_to_vec()
 }
 
-struct Server {
-    child: tokio::process::Child,
-    ui: String,
-    otlp: String,
-}
-
-async fn start_server(bin: &str, data_dir: &std::path::Path) -> Server {
-    let mut child = tokio::process::Command::new(bin)
-        .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--retention-spans", "10000000"])
-        .args(["--retention-age", "30d"])
-        .args([
-            "--ui-listen",
-            "127.0.0.1:0",
-            "--otlp-http-listen",
-            "127.0.0.1:0",
-            "--otlp-grpc-listen",
-            "127.0.0.1:0",
-            "--self-telemetry",
-            "off",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn otelscope");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = loop {
-        let line = lines.next_line().await.unwrap().expect("ready line");
-        if line.contains("open http://") {
-            break line;
-        }
-    };
-    let urls: Vec<&str> = line.split(' ').filter(|w| w.starts_with("http://")).collect();
-    Server { ui: urls[2].to_owned(), otlp: urls[0].to_owned(), child }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e3
-}
-
 async fn time_query(client: &reqwest::Client, url: &str, runs: usize) -> (f64, f64, usize) {
     let mut times = Vec::with_capacity(runs);
     let mut size = 0;
@@ -213,7 +168,8 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("otelscope-metrics-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let bin = env!("CARGO_BIN_EXE_otelscope");
-    let mut server = start_server(bin, &dir).await;
+    let mut server =
+        start_server(bin, &dir, &["--retention-age", "30d", "--self-telemetry", "off"]).await;
     let end = now_ns();
     let start_ns = end - SIX_HOURS_NS - 1_000_000_000;
     let mut per_client: Vec<Vec<Vec<u8>>> = vec![Vec::new(); CLIENTS];
