@@ -19,7 +19,6 @@ use tokio::time::Instant;
 use super::arrivals::Via;
 use super::cost;
 use super::memory::{Exhausted, Reservation};
-use super::misdirected;
 use super::signal::{self, Logs, Metrics, Signal, Traces};
 use super::IngestError;
 use crate::AppState;
@@ -33,16 +32,14 @@ pub use crate::auth::OTLP_HEADER;
 /// other path).
 pub fn routes() -> Router<AppState> {
     traces_route()
-        .route("/v1/metrics", post(export::<Metrics>).fallback(misdirected::wrong_method))
-        .route("/v1/logs", post(export::<Logs>).fallback(misdirected::wrong_method))
+        .route("/v1/metrics", post(export::<Metrics>))
+        .route("/v1/logs", post(export::<Logs>))
 }
 
 /// Traces only (same-origin on the UI port, for the UI's own spans).
 pub fn traces_route() -> Router<AppState> {
     let app = &[otelscope_app::model::SELF_SERVICES[1]];
-    Router::new()
-        .route("/v1/traces", post(export::<Traces>).fallback(misdirected::wrong_method))
-        .layer(Extension(OwnServices(app)))
+    Router::new().route("/v1/traces", post(export::<Traces>)).layer(Extension(OwnServices(app)))
 }
 
 /// Traces on the UI port: the dashboard's own spans, which are not the user's telemetry, so

@@ -15,8 +15,10 @@ pub(crate) mod signal;
 
 pub use pipeline::{now_ns, Ingest, IngestError, IngestSettings, WriterState};
 
-/// The OTLP/HTTP port's routes: the three signals (`http::routes`), and for any other path an
-/// answer that names the ones that work (`misdirected`).
+/// The OTLP/HTTP port's routes: the three signals (`http::routes`), and for any other path or
+/// method an answer that names the ones that work (`misdirected`).
 pub fn otlp_http_routes() -> axum::Router<crate::AppState> {
-    http::routes().fallback(misdirected::misdirected_http)
+    http::routes()
+        .fallback(misdirected::misdirected_http)
+        .method_not_allowed_fallback(misdirected::wrong_method)
 }
