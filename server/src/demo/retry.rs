@@ -221,9 +221,12 @@ impl PriceClient {
                 Outcome::CircuitOpen => {
                     format!("circuit open: not asking the upstream for the price of product {id}")
                 }
-                _ => format!(
-                    "gave up on the price of product {id} after {attempts} attempts: {error}"
-                ),
+                _ => {
+                    let tries = if attempts == 1 { "attempt" } else { "attempts" };
+                    format!(
+                        "gave up on the price of product {id} after {attempts} {tries}: {error}"
+                    )
+                }
             };
             let attributes = [
                 ("retry.outcome", AnyValue::from(outcome.as_str())),
