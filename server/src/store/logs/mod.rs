@@ -1,7 +1,7 @@
 //! Log records for any backend: a batch's records made ready on the receiving thread (chunks
 //! of JSON compressed with zstd, one index row per record, the text full-text search reads),
 //! reading records back out of a chunk, and the bounds of the log answers. The SQLite layout
-//! is in `schema.rs`'s module doc; the SQL in `sqlite/logs.rs`.
+//! is in `schema.rs`'s module doc; the SQL in `sqlite/logs.rs` and `sqlite/log_reads.rs`.
 
 use otelscope_app::model::{value_text, LogEntry, LogRecord};
 use serde::de::{Deserializer as _, IgnoredAny, SeqAccess, Visitor};

@@ -3,6 +3,7 @@
 //! opening (the lock, the file checks, migration) and the connections; the `Store` methods are
 //! in `write`, `retention`, `stats`, `search`, `traces` and `logs`.
 
+mod log_reads;
 mod logs;
 mod metrics;
 mod retention;
@@ -341,15 +342,15 @@ impl Store for SqliteStore {
     }
 
     fn log_page(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
-        self.read(|conn| logs::page(conn, query))
+        self.read(|conn| log_reads::page(conn, query))
     }
 
     fn log_histogram(&self, query: &LogHistogramQuery) -> Result<LogHistogram, StoreError> {
-        self.read(|conn| logs::histogram(conn, query))
+        self.read(|conn| log_reads::histogram(conn, query))
     }
 
     fn log_facets(&self, query: &LogQuery) -> Result<LogFacets, StoreError> {
-        self.read(|conn| logs::facets(conn, query))
+        self.read(|conn| log_reads::facets(conn, query))
     }
 
     fn log_context(
@@ -358,11 +359,11 @@ impl Store for SqliteStore {
         before: usize,
         after: usize,
     ) -> Result<Option<LogContext>, StoreError> {
-        self.read(|conn| logs::context(conn, id, before, after))
+        self.read(|conn| log_reads::context(conn, id, before, after))
     }
 
     fn log_sample(&self, query: &LogQuery, max_records: usize) -> Result<LogSample, StoreError> {
-        self.read(|conn| logs::sample(conn, query, max_records))
+        self.read(|conn| log_reads::sample(conn, query, max_records))
     }
 
     fn metrics(&self, query: &MetricQuery) -> Result<MetricsAnswer, StoreError> {

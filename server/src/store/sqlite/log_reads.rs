@@ -1,0 +1,432 @@
+//! Log reads in SQLite: pages, the histogram, facets, context and the patterns' sample. Filters
+//! become SQL over `log_records` (and an FTS5 `MATCH` for text and attributes); only the
+//! records answered are decoded.
+use std::collections::{BTreeMap, HashMap};
+
+use otelscope_app::model::{
+    BandCount, FacetValue, LogBucket, LogContext, LogEntry, LogFacets, LogHistogram, LogPage,
+    LogRecord, SeverityBand, MAX_LOG_MATCHED, SELF_SERVICES,
+};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::super::logs::{
+    attr_token, id_bytes, read_chunk, LogSample, FACET_TOP, MAX_FACET_SCAN, MAX_LOG_CONTEXT,
+};
+use super::super::request::{LogCursor, LogHistogramQuery, LogQuery, MAX_LOG_BUCKETS};
+use super::super::StoreError;
+
+/// A query's `WHERE` conditions over `log_records` and their arguments.
+struct Filter {
+    sql: String,
+    args: Vec<Value>,
+}
+
+impl Filter {
+    fn push(&mut self, clause: &str, value: Value) {
+        self.args.push(value);
+        self.sql.push_str(&clause.replace('?', &format!("?{}", self.args.len())));
+    }
+
+    /// The arguments with `more` after them.
+    fn with(&self, more: impl IntoIterator<Item = Value>) -> Vec<Value> {
+        self.args.iter().cloned().chain(more).collect()
+    }
+
+    /// The next placeholder number.
+    fn next(&self) -> usize {
+        self.args.len() + 1
+    }
+}
+
+/// The conditions for `q` (its cursor and limit aside); `None` when nothing can match (an
+/// unknown service).
+fn filter(conn: &Connection, q: &LogQuery) -> Result<Option<Filter>, StoreError> {
+    let mut f = Filter { sql: "1 = 1".into(), args: Vec::new() };
+    if let Some(since) = q.since_ns {
+        f.push(" AND time_ns >= ?", Value::Integer(since.min(i64::MAX as u64) as i64));
+    }
+    if let Some(until) = q.until_ns {
+        f.push(" AND time_ns < ?", Value::Integer(until.min(i64::MAX as u64) as i64));
+    }
+    let service_id = |name: &str| -> Result<Option<i64>, StoreError> {
+        Ok(conn
+            .prepare_cached("SELECT id FROM log_services WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    };
+    match &q.service {
+        Some(name) => match service_id(name)? {
+            Some(id) => f.push(" AND service = ?", Value::Integer(id)),
+            None => return Ok(None),
+        },
+        None if !q.include_self && q.trace_id.is_none() => {
+            for name in SELF_SERVICES {
+                if let Some(id) = service_id(name)? {
+                    f.push(" AND service != ?", Value::Integer(id));
+                }
+            }
+        }
+        None => {}
+    }
+    if let Some(min) = q.min_severity {
+        f.push(" AND severity >= ?", Value::Integer(i64::from(min)));
+    }
+    if let Some(trace) = &q.trace_id {
+        f.push(" AND trace_id = ?", Value::Blob(id_bytes(trace)));
+    }
+    if let Some(span) = &q.span_id {
+        f.push(" AND span_id = ?", Value::Blob(id_bytes(span)));
+    }
+    let searchable = |text: &str| text.chars().any(char::is_alphanumeric);
+    let phrase = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    let mut wanted: Vec<String> = q
+        .text
+        .iter()
+        .filter(|t| !t.exclude && searchable(&t.text))
+        .map(|t| phrase(&t.text))
+        .collect();
+    wanted.extend(q.attrs.iter().map(|(k, v)| attr_token(k, v)));
+    let unwanted: Vec<String> = q
+        .text
+        .iter()
+        .filter(|t| t.exclude && searchable(&t.text))
+        .map(|t| phrase(&t.text))
+        .collect();
+    if wanted.is_empty() && unwanted.is_empty() {
+        return Ok(Some(f));
+    }
+    // The ids stored in the time range bound the full-text match (see the schema's doc).
+    let mut ids = String::new();
+    if q.since_ns.is_some() || q.until_ns.is_some() {
+        let (lo, hi): (Option<i64>, Option<i64>) = conn
+            .prepare_cached(&format!("SELECT MIN(id), MAX(id) FROM log_records WHERE {}", f.sql))?
+            .query_row(params_from_iter(f.with([])), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(None) };
+        ids = format!(" AND rowid BETWEEN {lo} AND {hi}");
+    }
+    if !wanted.is_empty() {
+        f.push(
+            &format!(" AND id IN (SELECT rowid FROM log_text WHERE log_text MATCH ?{ids})"),
+            Value::Text(wanted.join(" AND ")),
+        );
+    }
+    if !unwanted.is_empty() {
+        f.push(
+            &format!(" AND id NOT IN (SELECT rowid FROM log_text WHERE log_text MATCH ?{ids})"),
+            Value::Text(unwanted.join(" OR ")),
+        );
+    }
+    Ok(Some(f))
+}
+
+/// The (time, id) of up to `limit` matches of `f` from `cursor` (or the newest), in page
+/// order (newest first).
+fn positions(
+    conn: &Connection,
+    f: &Filter,
+    cursor: Option<LogCursor>,
+    limit: usize,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let n = f.next();
+    let (range, order, more) = match cursor {
+        None => (String::new(), "DESC", Vec::new()),
+        Some(c) => (
+            format!(" AND (time_ns, id) {} (?{n}, ?{})", if c.older { "<" } else { ">" }, n + 1),
+            if c.older { "DESC" } else { "ASC" },
+            vec![Value::Integer(c.time_ns as i64), Value::Integer(c.id)],
+        ),
+    };
+    let limit_at = n + more.len();
+    let sql = format!(
+        "SELECT time_ns, id FROM log_records WHERE {}{range}
+         ORDER BY time_ns {order}, id {order} LIMIT ?{limit_at}",
+        f.sql
+    );
+    let args =
+        f.with(more.into_iter().chain([Value::Integer(limit.min(i64::MAX as usize) as i64)]));
+    let mut rows: Vec<(i64, i64)> = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if order == "ASC" {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Whether a match of `f` lies beyond (time, id) in page order (`older`) or before it.
+fn any_beyond(
+    conn: &Connection,
+    f: &Filter,
+    at: (i64, i64),
+    older: bool,
+) -> Result<bool, StoreError> {
+    let n = f.next();
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM log_records WHERE {} AND (time_ns, id) {} (?{n}, ?{}))",
+        f.sql,
+        if older { "<" } else { ">" },
+        n + 1
+    );
+    let args = f.with([Value::Integer(at.0), Value::Integer(at.1)]);
+    Ok(conn.prepare_cached(&sql)?.query_row(params_from_iter(args), |r| r.get(0))?)
+}
+
+/// How many records match `f`, counting at most `cap`.
+fn count(conn: &Connection, f: &Filter, cap: Option<u64>) -> Result<u64, StoreError> {
+    let sql = match cap {
+        Some(cap) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM log_records WHERE {} LIMIT {})",
+            f.sql,
+            cap.min(i64::MAX as u64)
+        ),
+        None => format!("SELECT COUNT(*) FROM log_records WHERE {}", f.sql),
+    };
+    let n: i64 =
+        conn.prepare_cached(&sql)?.query_row(params_from_iter(f.with([])), |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+/// The records of `ids`, in that order, read from their chunks (each chunk decompressed once).
+fn entries(conn: &Connection, ids: &[i64]) -> Result<Vec<LogEntry>, StoreError> {
+    let mut sorted: Vec<i64> = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut found: HashMap<i64, LogRecord> = HashMap::with_capacity(sorted.len());
+    let mut find_chunk = conn.prepare_cached(
+        "SELECT id, records, data FROM log_chunks WHERE id <= ?1 ORDER BY id DESC LIMIT 1",
+    )?;
+    let mut at = 0;
+    while at < sorted.len() {
+        let chunk = find_chunk
+            .query_row([sorted[at]], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+            })
+            .optional()?;
+        let Some((first, records, data)) = chunk.filter(|c| sorted[at] < c.0 + c.1) else {
+            // Not stored (any more): left out.
+            at += 1;
+            continue;
+        };
+        let end = sorted[at..]
+            .iter()
+            .position(|&id| id >= first + records)
+            .map_or(sorted.len(), |n| at + n);
+        let positions: Vec<usize> =
+            sorted[at..end].iter().map(|&id| (id - first) as usize).collect();
+        for (position, record) in positions.iter().zip(read_chunk(&data, &positions)?) {
+            found.insert(first + *position as i64, record);
+        }
+        at = end;
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            found.get(id).map(|record| LogEntry { id: id.to_string(), record: record.clone() })
+        })
+        .collect())
+}
+
+/// `Store::log_page`.
+pub(super) fn page(conn: &Connection, q: &LogQuery) -> Result<LogPage, StoreError> {
+    let Some(f) = filter(conn, q)? else { return Ok(LogPage::default()) };
+    let limit = q.limit.max(1);
+    let mut found = positions(conn, &f, q.cursor, limit + 1)?;
+    let going_newer = q.cursor.is_some_and(|c| !c.older);
+    let more = found.len() > limit;
+    if more {
+        if going_newer {
+            found.remove(0);
+        } else {
+            found.truncate(limit);
+        }
+    }
+    let cursor = |at: (i64, i64), older: bool| {
+        LogCursor { time_ns: at.0.max(0) as u64, id: at.1, older }.encode()
+    };
+    let (older, newer) = match (found.first(), found.last()) {
+        (Some(&first), Some(&last)) => {
+            let older = if going_newer { any_beyond(conn, &f, last, true)? } else { more };
+            let newer = match q.cursor {
+                None => false,
+                Some(_) if going_newer => more,
+                Some(_) => any_beyond(conn, &f, first, false)?,
+            };
+            (older.then(|| cursor(last, true)), newer.then(|| cursor(first, false)))
+        }
+        _ => match q.cursor {
+            None => (None, None),
+            Some(c) => {
+                let at = (c.time_ns as i64, c.id);
+                let back = any_beyond(conn, &f, at, !c.older)?;
+                match (back, c.older) {
+                    (true, true) => (None, Some(cursor(at, false))),
+                    (true, false) => (Some(cursor(at, true)), None),
+                    (false, _) => (None, None),
+                }
+            }
+        },
+    };
+    let matched = count(conn, &f, Some(MAX_LOG_MATCHED + 1))?;
+    let ids: Vec<i64> = found.iter().map(|&(_, id)| id).collect();
+    Ok(LogPage {
+        logs: entries(conn, &ids)?,
+        matched: matched.min(MAX_LOG_MATCHED),
+        matched_capped: matched > MAX_LOG_MATCHED,
+        older,
+        newer,
+    })
+}
+
+/// `Store::log_histogram`.
+pub(super) fn histogram(
+    conn: &Connection,
+    q: &LogHistogramQuery,
+) -> Result<LogHistogram, StoreError> {
+    let step = q.step_ns.max(1);
+    let since = q.since_ns.min(i64::MAX as u64);
+    let steps = q.until_ns.saturating_sub(since).div_ceil(step).min(MAX_LOG_BUCKETS);
+    let until = since.saturating_add(steps.saturating_mul(step)).min(q.until_ns.max(since));
+    let mut buckets: Vec<LogBucket> =
+        (0..steps).map(|i| LogBucket { start_ns: since + i * step, counts: Vec::new() }).collect();
+    let answer =
+        |buckets| LogHistogram { since_ns: since, until_ns: until, step_ns: step, buckets };
+    let logs = LogQuery { since_ns: Some(since), until_ns: Some(until), ..q.logs.clone() };
+    let Some(f) = filter(conn, &logs)? else { return Ok(answer(buckets)) };
+    // Rows in time order, counted here: cheaper than SQL's GROUP BY, which sorts them first.
+    let sql = format!("SELECT time_ns, severity FROM log_records WHERE {} ORDER BY time_ns", f.sql);
+    let mut counts: BTreeMap<(usize, SeverityBand), u64> = BTreeMap::new();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(f.with([])))?;
+    while let Some(row) = rows.next()? {
+        let (time, severity): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let bucket = ((time.max(0) as u64).saturating_sub(since) / step) as usize;
+        let band =
+            SeverityBand::of(severity.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
+        *counts.entry((bucket, band)).or_default() += 1;
+    }
+    for ((bucket, band), count) in counts {
+        if let Some(b) = buckets.get_mut(bucket) {
+            b.counts.push(BandCount { band, count });
+        }
+    }
+    Ok(answer(buckets))
+}
+
+/// `Store::log_facets`.
+pub(super) fn facets(conn: &Connection, q: &LogQuery) -> Result<LogFacets, StoreError> {
+    let Some(f) = filter(conn, q)? else { return Ok(LogFacets::default()) };
+    let n = f.next();
+    let sql = format!(
+        "SELECT service, severity, keyset FROM log_records WHERE {}
+         ORDER BY time_ns DESC, id DESC LIMIT ?{n}",
+        f.sql
+    );
+    let args = f.with([Value::Integer(MAX_FACET_SCAN as i64 + 1)]);
+    let mut services: HashMap<i64, u64> = HashMap::new();
+    let mut bands: HashMap<SeverityBand, u64> = HashMap::new();
+    let mut keysets: HashMap<i64, u64> = HashMap::new();
+    let mut scanned = 0u64;
+    let mut sampled = false;
+    {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args))?;
+        while let Some(row) = rows.next()? {
+            if scanned == MAX_FACET_SCAN as u64 {
+                sampled = true;
+                break;
+            }
+            scanned += 1;
+            *services.entry(row.get(0)?).or_default() += 1;
+            let severity: i64 = row.get(1)?;
+            let band =
+                SeverityBand::of(severity.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
+            *bands.entry(band).or_default() += 1;
+            *keysets.entry(row.get(2)?).or_default() += 1;
+        }
+    }
+    let mut name_of = conn.prepare_cached("SELECT name FROM log_services WHERE id = ?1")?;
+    let mut service_counts = Vec::new();
+    for (id, count) in services {
+        if let Some(name) = name_of.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            service_counts.push(FacetValue { value: name, count });
+        }
+    }
+    let mut keys_of = conn.prepare_cached("SELECT keys FROM log_keysets WHERE id = ?1")?;
+    let mut keys: HashMap<String, u64> = HashMap::new();
+    for (id, count) in keysets {
+        if let Some(set) = keys_of.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            for key in set.split('\n').filter(|k| !k.is_empty()) {
+                *keys.entry(key.to_owned()).or_default() += count;
+            }
+        }
+    }
+    let bands =
+        bands.into_iter().map(|(band, count)| FacetValue { value: band.to_string(), count });
+    let keys = keys.into_iter().map(|(value, count)| FacetValue { value, count });
+    Ok(LogFacets {
+        services: top(service_counts),
+        severities: top(bands.collect()),
+        attribute_keys: top(keys.collect()),
+        sampled,
+        scanned,
+    })
+}
+
+/// The `FACET_TOP` largest counts, ties by value.
+fn top(mut values: Vec<FacetValue>) -> Vec<FacetValue> {
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values.truncate(FACET_TOP);
+    values
+}
+
+/// `Store::log_context`.
+pub(super) fn context(
+    conn: &Connection,
+    id: &str,
+    before: usize,
+    after: usize,
+) -> Result<Option<LogContext>, StoreError> {
+    let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+    let anchor: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT time_ns, service FROM log_records WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((time, service)) = anchor else { return Ok(None) };
+    let side = |older: bool, n: usize| -> Result<Vec<i64>, StoreError> {
+        let (op, order) = if older { ("<", "DESC") } else { (">", "ASC") };
+        let sql = format!(
+            "SELECT id FROM log_records WHERE service = ?1 AND (time_ns, id) {op} (?2, ?3)
+             ORDER BY time_ns {order}, id {order} LIMIT ?4"
+        );
+        let n = n.min(MAX_LOG_CONTEXT) as i64;
+        Ok(conn
+            .prepare_cached(&sql)?
+            .query_map(params![service, time, id, n], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    };
+    let mut before_ids = side(true, before)?;
+    before_ids.reverse();
+    let after_ids = side(false, after)?;
+    let all: Vec<i64> =
+        before_ids.iter().copied().chain([id]).chain(after_ids.iter().copied()).collect();
+    let mut records = entries(conn, &all)?;
+    let Some(at) = records.iter().position(|e| e.id == id.to_string()) else { return Ok(None) };
+    let after = records.split_off(at + 1);
+    let Some(record) = records.pop() else { return Ok(None) };
+    Ok(Some(LogContext { anchor: id.to_string(), before: records, record, after }))
+}
+
+/// `Store::log_sample`.
+pub(super) fn sample(
+    conn: &Connection,
+    q: &LogQuery,
+    max_records: usize,
+) -> Result<LogSample, StoreError> {
+    let Some(f) = filter(conn, q)? else { return Ok(LogSample::default()) };
+    let found = positions(conn, &f, None, max_records)?;
+    let ids: Vec<i64> = found.iter().map(|&(_, id)| id).collect();
+    let total = count(conn, &f, None)?;
+    Ok(LogSample { entries: entries(conn, &ids)?, total })
+}

@@ -1,0 +1,241 @@
+//! Metric series and blocks in SQLite (layout in `schema.rs`): the write of a batch's points
+//! (series looked up in memory, one block per metric per batch, type/unit changes refused);
+//! compaction and retention in `retain.rs`, the reads in `read.rs`, older stores' rows in
+//! `legacy.rs`.
+
+mod legacy;
+mod read;
+mod retain;
+
+pub(super) use legacy::convert_legacy;
+pub(super) use read::{catalog, raw, rows};
+pub(super) use retain::{compact, drop_oldest, drop_received_before, retain};
+
+use std::collections::{BTreeMap, HashMap};
+
+use otelscope_app::model::{MetricKind, MetricPoint};
+use rusqlite::{params, Connection};
+
+use super::super::metrics::{
+    codec, kind_text, parse_kind, temporality_text, Refusals, Sample, SeriesMeta,
+};
+use super::super::StoreError;
+
+/// How stale a series' `received_ns` may get before a write refreshes it (so a series is
+/// written once a minute at most, not once a point).
+const MARK_EVERY_NS: i64 = 60_000_000_000;
+/// A metric's fresh (level 0) blocks are merged once it has this many.
+const COMPACT_AT: i64 = 32;
+/// The most fresh blocks one merge takes.
+const COMPACT_BLOCKS: i64 = 512;
+/// The most points one merged block holds.
+const BLOCK_POINTS: usize = 65_536;
+/// The most blocks dropped at once by the count bound.
+const DROP_BLOCKS: i64 = 256;
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("metric block: {e}"))
+}
+
+/// The writer's memory of the series: id by identity hash, the type and unit fixed for each
+/// (service, metric name), when each series' `received_ns` was last written, and the points
+/// stored. Changes during a write are logged so a rolled-back batch leaves nothing behind.
+#[derive(Debug, Default)]
+pub struct SeriesIndex {
+    ids: HashMap<i64, i64>,
+    identities: HashMap<(String, String), (MetricKind, String)>,
+    marked: HashMap<i64, i64>,
+    pub(super) points: u64,
+    undo: Vec<Undo>,
+}
+
+#[derive(Debug)]
+enum Undo {
+    Id(i64),
+    Identity((String, String)),
+    Marked(i64, Option<i64>),
+    Points(u64),
+}
+
+impl SeriesIndex {
+    /// Reads the series table (once, at open, and after retention dropped series).
+    pub fn load(conn: &Connection) -> Result<SeriesIndex, StoreError> {
+        let mut index = SeriesIndex::default();
+        let mut stmt = conn.prepare(
+            "SELECT id, hash, service, name, kind, unit, received_ns FROM metric_series ORDER BY id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, hash): (i64, i64) = (r.get(0)?, r.get(1)?);
+            index.ids.insert(hash, id);
+            let kind = parse_kind(&r.get::<_, String>(4)?).unwrap_or_default();
+            index.identities.entry((r.get(2)?, r.get(3)?)).or_insert((kind, r.get(5)?));
+            index.marked.insert(id, r.get(6)?);
+        }
+        index.points =
+            conn.query_row("SELECT COALESCE(SUM(points), 0) FROM metric_blocks", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64;
+        Ok(index)
+    }
+
+    /// A point in the undo log to roll back to.
+    pub fn mark(&self) -> usize {
+        self.undo.len()
+    }
+
+    /// Forgets the changes made since `mark` (their rows were rolled back).
+    pub fn rollback_to(&mut self, mark: usize) {
+        while self.undo.len() > mark {
+            match self.undo.pop() {
+                Some(Undo::Id(hash)) => {
+                    self.ids.remove(&hash);
+                }
+                Some(Undo::Identity(key)) => {
+                    self.identities.remove(&key);
+                }
+                Some(Undo::Marked(id, old)) => match old {
+                    Some(old) => {
+                        self.marked.insert(id, old);
+                    }
+                    None => {
+                        self.marked.remove(&id);
+                    }
+                },
+                Some(Undo::Points(n)) => self.points = self.points.saturating_sub(n),
+                None => {}
+            }
+        }
+    }
+
+    /// Keeps the changes (their rows were committed).
+    pub fn commit(&mut self) {
+        self.undo.clear();
+    }
+}
+
+/// Writes `points` received at `received`: each to its series (created when new), grouped
+/// into one block per metric name. A point whose metric (per service) was stored before with
+/// another type or unit is refused into `refusals`. Returns the points written.
+pub(super) fn write(
+    conn: &Connection,
+    index: &mut SeriesIndex,
+    received: i64,
+    points: &[MetricPoint],
+    refusals: &Refusals,
+) -> Result<u64, StoreError> {
+    if points.is_empty() {
+        return Ok(0);
+    }
+    let mut by_name: BTreeMap<&str, BTreeMap<i64, Vec<Sample>>> = BTreeMap::new();
+    let mut insert_series = conn.prepare_cached(
+        "INSERT INTO metric_series (hash, name, kind, unit, temporality, monotonic, description,
+             service, resource, scope, attributes, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    let mut mark_series =
+        conn.prepare_cached("UPDATE metric_series SET received_ns = ?2 WHERE id = ?1")?;
+    let mut written = 0u64;
+    for point in points {
+        let key = (point.service.clone(), point.name.clone());
+        match index.identities.get(&key) {
+            Some((kind, unit)) if *kind != point.kind || *unit != point.unit => {
+                refusals.refuse(|| {
+                    format!(
+                        "metric {:?} of service {:?} is stored as {} with unit {:?}; a point as {} with unit {:?} is refused (a series may not change its type or unit)",
+                        point.name,
+                        point.service,
+                        kind_text(*kind),
+                        unit,
+                        kind_text(point.kind),
+                        point.unit
+                    )
+                });
+                continue;
+            }
+            Some(_) => {}
+            None => {
+                index.identities.insert(key.clone(), (point.kind, point.unit.clone()));
+                index.undo.push(Undo::Identity(key));
+            }
+        }
+        let meta = SeriesMeta::of(point);
+        let hash = meta.identity_hash();
+        let id = match index.ids.get(&hash) {
+            Some(id) => *id,
+            None => {
+                insert_series.execute(params![
+                    hash,
+                    meta.name,
+                    kind_text(meta.kind),
+                    meta.unit,
+                    temporality_text(meta.temporality),
+                    meta.monotonic as i64,
+                    meta.description,
+                    meta.service,
+                    json(&meta.resource),
+                    json(&meta.scope),
+                    json(&meta.attributes),
+                    received,
+                ])?;
+                let id = conn.last_insert_rowid();
+                index.ids.insert(hash, id);
+                index.undo.push(Undo::Id(hash));
+                let old = index.marked.insert(id, received);
+                index.undo.push(Undo::Marked(id, old));
+                id
+            }
+        };
+        if index.marked.get(&id).is_none_or(|m| received - m >= MARK_EVERY_NS) {
+            mark_series.execute(params![id, received])?;
+            let old = index.marked.insert(id, received);
+            index.undo.push(Undo::Marked(id, old));
+        }
+        by_name.entry(&point.name).or_default().entry(id).or_default().push(Sample::of(point));
+        written += 1;
+    }
+    let mut insert_block = conn.prepare_cached(
+        "INSERT INTO metric_blocks (name, level, min_time, max_time, points, received_ns, data)
+         VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (name, series) in by_name {
+        let runs: Vec<(i64, Vec<Sample>)> = series
+            .into_iter()
+            .map(|(id, mut samples)| {
+                samples.sort_by_key(|s| s.time_ns);
+                (id, samples)
+            })
+            .collect();
+        let (min, max, n) = span_of(&runs);
+        insert_block.execute(params![
+            name,
+            min as i64,
+            max as i64,
+            n as i64,
+            received,
+            codec::encode(&runs)
+        ])?;
+    }
+    index.points += written;
+    index.undo.push(Undo::Points(written));
+    Ok(written)
+}
+
+/// JSON of an identity part stored as text (model types always serialize).
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn span_of(runs: &[(i64, Vec<Sample>)]) -> (u64, u64, usize) {
+    let mut min = u64::MAX;
+    let mut max = 0;
+    let mut n = 0;
+    for (_, samples) in runs {
+        for s in samples {
+            min = min.min(s.time_ns);
+            max = max.max(s.time_ns);
+        }
+        n += samples.len();
+    }
+    (min.min(max), max, n)
+}

@@ -1,0 +1,185 @@
+//! Compaction of a metric's small blocks into large ones, and retention of blocks and series.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection};
+
+use super::super::super::metrics::{codec, Sample};
+use super::super::super::StoreError;
+use super::*;
+
+/// Merges the fresh blocks of metrics that have `COMPACT_AT` or more into blocks of up to
+/// `BLOCK_POINTS` points, one run per series (which is what makes a point cost a few bytes).
+/// At most two metrics per call; returns the blocks merged.
+pub(in crate::store::sqlite) fn compact(conn: &Connection) -> Result<u64, StoreError> {
+    let names: Vec<String> = conn
+        .prepare_cached(
+            "SELECT name FROM metric_blocks WHERE level = 0 GROUP BY name HAVING COUNT(*) >= ?1
+             LIMIT 2",
+        )?
+        .query_map([COMPACT_AT], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut merged = 0;
+    for name in names {
+        let mut ids = Vec::new();
+        let mut received = 0i64;
+        let mut series: BTreeMap<i64, Vec<Sample>> = BTreeMap::new();
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, received_ns, data FROM metric_blocks WHERE name = ?1 AND level = 0
+                 ORDER BY id LIMIT ?2",
+            )?;
+            let mut rows = stmt.query(params![name, COMPACT_BLOCKS])?;
+            while let Some(r) = rows.next()? {
+                ids.push(r.get::<_, i64>(0)?);
+                received = received.max(r.get(1)?);
+                let blob: Vec<u8> = r.get(2)?;
+                for (id, samples) in codec::decode(&blob, |_| true).map_err(corrupt)? {
+                    series.entry(id).or_default().extend(samples);
+                }
+            }
+        }
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO metric_blocks (name, level, min_time, max_time, points, received_ns, data)
+             VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut runs: Vec<(i64, Vec<Sample>)> = Vec::new();
+        let mut in_block = 0;
+        let mut flush = |runs: &mut Vec<(i64, Vec<Sample>)>| -> Result<(), StoreError> {
+            if runs.is_empty() {
+                return Ok(());
+            }
+            let (min, max, n) = span_of(runs);
+            insert.execute(params![
+                name,
+                min as i64,
+                max as i64,
+                n as i64,
+                received,
+                codec::encode(runs)
+            ])?;
+            runs.clear();
+            Ok(())
+        };
+        for (id, mut samples) in series {
+            samples.sort_by_key(|s| s.time_ns);
+            in_block += samples.len();
+            runs.push((id, samples));
+            if in_block >= BLOCK_POINTS {
+                flush(&mut runs)?;
+                in_block = 0;
+            }
+        }
+        flush(&mut runs)?;
+        let mut delete = conn.prepare_cached("DELETE FROM metric_blocks WHERE id = ?1")?;
+        for id in &ids {
+            delete.execute([id])?;
+        }
+        merged += ids.len() as u64;
+    }
+    Ok(merged)
+}
+
+/// Drops blocks received before `cutoff`, then the oldest received until at most `max_points`
+/// are kept, then the series no kept block can hold. Returns the points dropped; reloads
+/// `index` when series went.
+pub(in crate::store::sqlite) fn retain(
+    conn: &Connection,
+    index: &mut SeriesIndex,
+    cutoff: i64,
+    max_points: u64,
+) -> Result<u64, StoreError> {
+    let mut dropped = drop_where(conn, "received_ns < ?1", cutoff)?;
+    while index.points.saturating_sub(dropped) > max_points {
+        let excess = index.points - dropped - max_points;
+        let n = drop_oldest_blocks(conn, DROP_BLOCKS, excess)?;
+        if n == 0 {
+            break;
+        }
+        dropped += n;
+    }
+    index.points = index.points.saturating_sub(dropped);
+    if dropped > 0 {
+        drop_orphan_series(conn, index)?;
+    }
+    Ok(dropped)
+}
+
+/// Drops the blocks received before `received` (the size bound: with the traces received
+/// before them); returns the points dropped.
+pub(in crate::store::sqlite) fn drop_received_before(
+    conn: &Connection,
+    index: &mut SeriesIndex,
+    received: i64,
+) -> Result<u64, StoreError> {
+    let dropped = drop_where(conn, "received_ns < ?1", received)?;
+    index.points = index.points.saturating_sub(dropped);
+    if dropped > 0 {
+        drop_orphan_series(conn, index)?;
+    }
+    Ok(dropped)
+}
+
+/// Drops the `blocks` oldest received blocks (the size bound, when no trace is left to drop).
+pub(in crate::store::sqlite) fn drop_oldest(
+    conn: &Connection,
+    index: &mut SeriesIndex,
+    blocks: i64,
+) -> Result<u64, StoreError> {
+    let dropped = drop_oldest_blocks(conn, blocks, u64::MAX)?;
+    index.points = index.points.saturating_sub(dropped);
+    if dropped > 0 {
+        drop_orphan_series(conn, index)?;
+    }
+    Ok(dropped)
+}
+
+/// Drops the oldest received blocks, at most `blocks` of them, stopping once `points` points
+/// went; returns the points dropped.
+fn drop_oldest_blocks(conn: &Connection, blocks: i64, points: u64) -> Result<u64, StoreError> {
+    let oldest: Vec<(i64, i64)> = conn
+        .prepare_cached("SELECT id, points FROM metric_blocks ORDER BY received_ns, id LIMIT ?1")?
+        .query_map([blocks.max(1)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut delete = conn.prepare_cached("DELETE FROM metric_blocks WHERE id = ?1")?;
+    let mut dropped = 0u64;
+    for (id, n) in oldest {
+        if dropped >= points {
+            break;
+        }
+        delete.execute([id])?;
+        dropped += n.max(0) as u64;
+    }
+    Ok(dropped)
+}
+
+fn drop_where(conn: &Connection, cond: &str, arg: i64) -> Result<u64, StoreError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("DELETE FROM metric_blocks WHERE {cond} RETURNING points"))?;
+    let mut rows = stmt.query([arg])?;
+    let mut n = 0u64;
+    while let Some(r) = rows.next()? {
+        n += r.get::<_, i64>(0)?.max(0) as u64;
+    }
+    Ok(n)
+}
+
+/// A series' `received_ns` is at most `MARK_EVERY_NS` older than the receipt of any point of
+/// it, so one older than that before the oldest kept block has no point left.
+fn drop_orphan_series(conn: &Connection, index: &mut SeriesIndex) -> Result<(), StoreError> {
+    let oldest: Option<i64> =
+        conn.query_row("SELECT MIN(received_ns) FROM metric_blocks", [], |r| r.get(0))?;
+    let n = match oldest {
+        Some(oldest) => conn.execute(
+            "DELETE FROM metric_series WHERE received_ns < ?1",
+            [oldest.saturating_sub(MARK_EVERY_NS + 1)],
+        )?,
+        None => conn.execute("DELETE FROM metric_series", [])?,
+    };
+    if n > 0 {
+        let points = index.points;
+        *index = SeriesIndex::load(conn)?;
+        index.points = points;
+    }
+    Ok(())
+}
