@@ -57,6 +57,11 @@ for part in "$split"/split_*.wasm "$split"/chunk_*.wasm; do
 done
 target/node/node_modules/.bin/terser "$split/__wasm_split.js" --module --compress --mangle \
   -o "$fresh/__wasm_split.js"
+# Which chunks each split module needs (`<module> <n>,<n>,...` per line), read from the loader
+# before minifying: the server preloads exactly these with a split page (`web::split_files`).
+awk '/^export const __wasm_split_load_/ { name = $3; sub(/^__wasm_split_load_/, "", name); next }
+     name != "" && /^, \[/ { deps = $0; gsub(/__chunk_/, "", deps); gsub(/[^0-9,]/, "", deps)
+                              print name, deps; name = "" }' "$split/__wasm_split.js" >"$fresh/split-deps.txt"
 # wasm-bindgen's JS glue, minified (terser, installed by scripts/setup.sh): 11.4 → 9.1 KB gzipped.
 target/node/node_modules/.bin/terser "$fresh/otelscope_app.js" --module --compress --mangle \
   -o "$fresh/otelscope_app.min.js"

@@ -24,16 +24,45 @@ pub const ENTRY_JS: &str = "pkg/otelscope_app.js";
 pub const WASM: &str = "pkg/otelscope_app_bg.wasm";
 
 /// The files the browser loads for the split module `module` (`Route::split_module`): its
-/// `split_<module>.wasm` and the chunks split modules share, as absolute paths; none in a
-/// bundle built without splitting.
+/// `split_<module>.wasm` and the chunks it shares with other split modules (listed per module
+/// in `pkg/split-deps.txt` by `scripts/build-web.sh`; every chunk if the list is missing), as
+/// absolute paths; none in a bundle built without splitting.
 pub fn split_files(module: &str) -> Vec<String> {
     let own = format!("pkg/split_{module}.wasm");
     if Bundle::get(&own).is_none() {
         return Vec::new();
     }
-    let chunks =
-        Bundle::iter().filter(|key| key.starts_with("pkg/chunk_") && key.ends_with(".wasm"));
-    std::iter::once(own.into()).chain(chunks).map(|key| format!("/{key}")).collect()
+    let chunks: Vec<String> = match Bundle::get("pkg/split-deps.txt") {
+        Some(file) => chunks_of(&String::from_utf8_lossy(&file.data), module)
+            .map(|n| format!("pkg/chunk_{n}.wasm"))
+            .collect(),
+        None => Bundle::iter()
+            .filter(|key| key.starts_with("pkg/chunk_") && key.ends_with(".wasm"))
+            .map(String::from)
+            .collect(),
+    };
+    std::iter::once(own).chain(chunks).map(|key| format!("/{key}")).collect()
+}
+
+/// The chunk numbers `module` needs, from the lines `<module> <n>,<n>,...` of `split-deps.txt`.
+fn chunks_of<'a>(deps: &'a str, module: &str) -> impl Iterator<Item = &'a str> + 'a {
+    let line = deps.lines().find_map(|line| {
+        let (name, list) = line.split_once(' ')?;
+        (name == module).then_some(list)
+    });
+    line.unwrap_or("").split(',').filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The scripts the entry module imports (the split loader, Dioxus' JS snippets), as absolute
+/// paths: preloaded with the entry so the browser does not find them one import at a time.
+pub fn module_imports() -> Vec<String> {
+    Bundle::iter()
+        .filter(|key| {
+            key.as_ref() == "pkg/__wasm_split.js"
+                || (key.starts_with("pkg/snippets/") && key.ends_with(".js"))
+        })
+        .map(|key| format!("/{key}"))
+        .collect()
 }
 
 /// Whether this binary carries the WASM app (built by `make build`, not by plain `cargo build`).
@@ -105,4 +134,19 @@ async fn theme_script() -> Response {
 
 async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], otelscope_app::STYLESHEET).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunks_of;
+
+    #[test]
+    fn a_module_needs_the_chunks_of_its_own_line() {
+        let deps = "trace ,11,12,60\nsearch ,10,11\nflame \n";
+        assert_eq!(chunks_of(deps, "trace").collect::<Vec<_>>(), ["11", "12", "60"]);
+        assert_eq!(chunks_of(deps, "search").collect::<Vec<_>>(), ["10", "11"]);
+        assert_eq!(chunks_of(deps, "flame").count(), 0);
+        assert_eq!(chunks_of(deps, "tra").count(), 0, "whole names only");
+        assert_eq!(chunks_of("trace ,1,../x\n", "trace").collect::<Vec<_>>(), ["1"]);
+    }
 }

@@ -262,6 +262,29 @@ async fn pages_boot_the_app_from_a_file_not_an_inline_script() {
     assert_eq!(boot, "import init from \"/pkg/otelscope_app.js\";\ninit();\n");
 }
 
+/// A split page preloads only the chunks its module needs (`pkg/split-deps.txt`), and the
+/// scripts of the module graph come before the wasm files: over HTTP/1.1 the browser fetches
+/// six at a time, and the waterfall's first paint waited on `__wasm_split.js` behind them.
+#[tokio::test]
+async fn a_split_page_preloads_its_scripts_first_and_only_its_chunks() {
+    if !otelscope_server::web::has_bundle() {
+        return;
+    }
+    let state = state_with(&[]);
+    let (_, _, body) = get(&state, "/traces/0af7651916cd43dd8448eb211c80319c").await;
+    let position = |needle: &str| body.find(needle).unwrap_or_else(|| panic!("{needle}: {body}"));
+    let loader = position("<link rel=\"modulepreload\" href=\"/pkg/__wasm_split.js\">");
+    assert!(loader < position("href=\"/pkg/otelscope_app_bg.wasm\""));
+    assert!(loader < position("href=\"/pkg/split_trace.wasm\""));
+    let chunks = body.matches("href=\"/pkg/chunk_").count();
+    let (_, _, deps) = get(&state, "/pkg/split-deps.txt").await;
+    let trace = deps.lines().find_map(|line| line.strip_prefix("trace ")).expect("trace's line");
+    let wanted = trace.split(',').filter(|n| !n.is_empty()).count();
+    assert_eq!(chunks, wanted, "{body}");
+    let (_, _, search) = get(&state, "/traces?service=shop").await;
+    assert!(!search.contains("split_trace.wasm"), "a page preloads no other module's file");
+}
+
 /// Every page has its code in a split wasm module (app `views::lazy`; a trace's waterfall too,
 /// since its logs took the main bundle past its budget): its page preloads it, and it is served
 /// as wasm (which `WebAssembly.instantiateStreaming` requires).
