@@ -3,6 +3,7 @@
 //! opening (the lock, the file checks, migration) and the connections; the `Store` methods are
 //! in `write`, `retention`, `stats`, `search`, `traces` and `logs`.
 
+mod log_counts;
 mod log_reads;
 mod logs;
 mod metrics;
