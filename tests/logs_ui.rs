@@ -90,7 +90,9 @@ async fn filter_zoom_facets_details_context_and_span_link() {
         .await;
     rows_are(&browser, RECORDS - 1).await;
     assert!(
-        browser.eval("return document.querySelector('.log-search .chip').textContent").await
+        browser
+            .eval("return document.querySelector('.log-search .chip').textContent")
+            .await
             .as_str()
             .is_some_and(|chip| chip.contains("billing")),
         "the left-out service shows as a chip"

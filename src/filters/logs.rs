@@ -211,7 +211,10 @@ mod tests {
         let svc = filters.with_service("checkout");
         assert_eq!(svc.to_string(), "service=checkout&q=boom&tab=patterns");
         assert_eq!(filters.excluding("a \"b\"").q, "boom -\"a  b \"");
-        assert_eq!(svc.without_service("checkout").to_string(), "not_service=checkout&q=boom&tab=patterns");
+        assert_eq!(
+            svc.without_service("checkout").to_string(),
+            "not_service=checkout&q=boom&tab=patterns"
+        );
         assert_eq!(
             filters.without_service("a&b").aggregate_path("facets"),
             "/api/v1/logs/facets?not_service=a%26b&q=boom"

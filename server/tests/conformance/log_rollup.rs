@@ -97,11 +97,8 @@ pub fn log_histogram_over_long_steps_counts_every_record_once(store: &dyn Store)
     assert_eq!(counts(&histogram(store, with_attr, since, until, step)), counts(&h));
     // Service and severity select in the rollup too.
     let web_warn = LogQuery { service: Some("web".into()), min_severity: Some(13), ..all() };
-    let kept: Vec<LogRecord> = every
-        .iter()
-        .filter(|r| r.service == "web" && r.severity_number >= 13)
-        .cloned()
-        .collect();
+    let kept: Vec<LogRecord> =
+        every.iter().filter(|r| r.service == "web" && r.severity_number >= 13).cloned().collect();
     let h = histogram(store, web_warn, since, until, step);
     assert_eq!(counts(&h), by_hand(&kept, since, until, step));
     let not_db = LogQuery { exclude_services: vec!["db".into()], ..all() };
@@ -128,8 +125,7 @@ pub fn log_histogram_over_long_steps_counts_every_record_once(store: &dyn Store)
         .map(|e| otelscope_app::model::value_text(&e.record.body))
         .collect();
     assert!(found.is_empty(), "two words must both be there: {found:?}");
-    let r150 =
-        LogQuery { text: otelscope_app::model::params::text_terms("r150"), ..r150 };
+    let r150 = LogQuery { text: otelscope_app::model::params::text_terms("r150"), ..r150 };
     assert_eq!(store.log_page(&r150).unwrap().matched, 1);
     let r50 = LogQuery { text: otelscope_app::model::params::text_terms("r50"), ..r150 };
     assert_eq!(store.log_page(&r50).unwrap().matched, 0, "dropped by retention");

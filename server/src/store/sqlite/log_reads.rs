@@ -315,8 +315,9 @@ pub(super) fn histogram(
         |buckets| LogHistogram { since_ns: since, until_ns: until, step_ns: step, buckets };
     let logs = LogQuery { since_ns: Some(since), until_ns: Some(until), ..q.logs.clone() };
     let mut counts: BTreeMap<(usize, SeverityBand), u64> = BTreeMap::new();
-    let band_of =
-        |severity: i64| SeverityBand::of(severity.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
+    let band_of = |severity: i64| {
+        SeverityBand::of(severity.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+    };
     let bucket_of = |time: u64| (time.saturating_sub(since) / step) as usize;
     let rollup = logs.text.is_empty()
         && logs.attrs.is_empty()
@@ -345,13 +346,8 @@ pub(super) fn histogram(
                 }
             }
             exact.push((end * cell, until));
-            let cells = log_counts::cells(
-                conn,
-                &selected.sql,
-                &selected.args,
-                first as i64,
-                end as i64,
-            )?;
+            let cells =
+                log_counts::cells(conn, &selected.sql, &selected.args, first as i64, end as i64)?;
             for (c, severity, n) in cells {
                 let c = c.max(0) as u64;
                 if whole(c) {
