@@ -84,10 +84,19 @@ async fn filter_zoom_facets_details_context_and_span_link() {
         .await;
     browser
         .wait_until(
-            "the alt-click excluded billing",
-            "return location.search.includes('q=-%22billing%22')",
+            "the alt-click left billing out",
+            "return location.search === '?not_service=billing'",
         )
         .await;
+    rows_are(&browser, RECORDS - 1).await;
+    assert!(
+        browser
+            .eval("return document.querySelector('.log-search .chip').textContent")
+            .await
+            .as_str()
+            .is_some_and(|chip| chip.contains("billing")),
+        "the left-out service shows as a chip"
+    );
 
     // The filter bar: minimum severity and text, kept in the URL.
     client.goto(&server.url("/logs?severity=warn")).await.unwrap();

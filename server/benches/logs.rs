@@ -226,6 +226,24 @@ async fn burst(url: &str, payloads: Vec<Vec<u8>>) -> f64 {
     items as f64 / start.elapsed().as_secs_f64()
 }
 
+/// CPU seconds (user + system) process `pid` has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The 1-minute load average.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn dir_bytes(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
 }
@@ -276,8 +294,15 @@ async fn main() {
     // 1. Spans, the baseline.
     let t0 = now_ns();
     let payloads = (0..burst_batches).map(|n| span_batch(n, t0)).collect();
+    let pid = server.pid();
+    let cpu = cpu_seconds(pid);
     let spans_rate = burst(&format!("{}/v1/traces", server.otlp), payloads).await;
-    println!("span ingest: {burst_batches} batches x {PER_BATCH} spans, {CLIENTS} clients: {spans_rate:.0} spans/s");
+    let span_cpu_us = (cpu_seconds(pid) - cpu) * 1e6 / (burst_batches * PER_BATCH) as f64;
+    println!(
+        "span ingest: {burst_batches} batches x {PER_BATCH} spans, {CLIENTS} clients: {spans_rate:.0} spans/s, \
+         server CPU {span_cpu_us:.1} us/span (load {})",
+        load()
+    );
 
     // 2. Fill the store with the history of the last six hours, oldest first (as senders
     //    would have sent it), all but the burst measured below.
@@ -302,13 +327,19 @@ async fn main() {
         .map(|b| log_batch(history + b, t0 + b * PER_BATCH * 10_000, 10_000))
         .collect();
     let body_bytes: usize = payloads.iter().map(Vec::len).sum();
+    let cpu = cpu_seconds(pid);
     let logs_rate = burst(&url, payloads).await;
+    let log_cpu_us = (cpu_seconds(pid) - cpu) * 1e6 / (burst_batches * PER_BATCH) as f64;
     println!(
         "log ingest ({} records stored before): {burst_batches} batches x {PER_BATCH} records ({} B of protobuf a record), \
-         {CLIENTS} clients: {logs_rate:.0} records/s = {:.2}x span ingest",
+         {CLIENTS} clients: {logs_rate:.0} records/s = {:.2}x span ingest; server CPU {log_cpu_us:.1} us/record \
+         = {:.2}x a span's, {:.0} records/s per core (load {})",
         history * PER_BATCH,
         body_bytes as u64 / (burst_batches * PER_BATCH),
-        logs_rate / spans_rate
+        logs_rate / spans_rate,
+        log_cpu_us / span_cpu_us,
+        1e6 / log_cpu_us,
+        load()
     );
     sent = history + burst_batches;
     let total = sent * PER_BATCH;
@@ -336,6 +367,7 @@ async fn main() {
         ("full text, a word", vec!["q=declined".into(), "q=timeout".into(), "q=session".into()]),
         ("full text, a phrase", vec!["q=%22cache+miss%22".into(), "q=%22circuit+open%22".into()]),
         ("full text, a word and an exclusion", vec!["q=cache+-hit".into(), "q=api+-items".into()]),
+        ("list without a service", vec!["not_service=frontend&severity=warn".into()]),
         ("full text, a rare word", vec!["q=1234".into(), "q=product%3A4242".into()]),
     ];
     let n = 200;
@@ -353,6 +385,8 @@ async fn main() {
         ("histogram (60 steps)", "/api/v1/logs/histogram?since=1h"),
         ("histogram of severity>=warn", "/api/v1/logs/histogram?since=1h&severity=warn"),
         ("histogram of a word", "/api/v1/logs/histogram?since=1h&q=declined"),
+        ("histogram of a service", "/api/v1/logs/histogram?since=1h&service=payments"),
+        ("histogram of a service left out", "/api/v1/logs/histogram?since=1h&not_service=payments"),
         ("facets", "/api/v1/logs/facets?since=1h"),
         ("facets of a service", "/api/v1/logs/facets?since=1h&service=catalog"),
         ("list, no filter", "/api/v1/logs?since=1h&limit=100"),

@@ -11,6 +11,8 @@ use crate::model::{params, MAX_LOG_LIMIT};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogFilters {
     pub service: String,
+    /// A service whose records are left out (a service facet's alt-click).
+    pub not_service: String,
     /// A minimum: an OTel severity number or a band's name (`warn`).
     pub severity: String,
     /// Full text: words, `"phrases"`, `-excluded`.
@@ -35,14 +37,14 @@ pub struct LogFilters {
     pub context: String,
 }
 
-query_fields!(LogFilters: service, severity, q, attr, trace_id, span_id, pattern, since, until,
+query_fields!(LogFilters: service, not_service, severity, q, attr, trace_id, span_id, pattern, since, until,
     limit, cursor, tab, open, context);
 
 /// How many of [`LogFilters`]' fields (from the first) select records: what the histogram,
 /// facets and patterns take.
-const SELECTING_FIELDS: usize = 9;
+const SELECTING_FIELDS: usize = 10;
 /// How many (from the first) `/api/v1/logs` takes: the selection, its page size and cursor.
-const PAGE_FIELDS: usize = 11;
+const PAGE_FIELDS: usize = 12;
 
 /// How many records around an opened one its context shows, each side.
 pub const CONTEXT_RECORDS: usize = 10;
@@ -112,6 +114,12 @@ impl LogFilters {
     /// Only the records of `service` (a facet's click).
     pub fn with_service(&self, service: &str) -> LogFilters {
         LogFilters { service: service.to_owned(), ..self.reselected() }
+    }
+
+    /// Without the records of `service` (a service facet's alt-click): `not_service`.
+    pub fn without_service(&self, service: &str) -> LogFilters {
+        let kept = if self.service == service { String::new() } else { self.service.clone() };
+        LogFilters { service: kept, not_service: service.to_owned(), ..self.reselected() }
     }
 
     /// At least `band`'s severity (a facet's click).
@@ -203,6 +211,14 @@ mod tests {
         let svc = filters.with_service("checkout");
         assert_eq!(svc.to_string(), "service=checkout&q=boom&tab=patterns");
         assert_eq!(filters.excluding("a \"b\"").q, "boom -\"a  b \"");
+        assert_eq!(
+            svc.without_service("checkout").to_string(),
+            "not_service=checkout&q=boom&tab=patterns"
+        );
+        assert_eq!(
+            filters.without_service("a&b").aggregate_path("facets"),
+            "/api/v1/logs/facets?not_service=a%26b&q=boom"
+        );
         assert_eq!(LogFilters::default().excluding("x").q, "-\"x\"");
         assert_eq!(filters.zoomed(10, 20).to_string(), "q=boom&since=10&until=20&tab=patterns");
         assert_eq!(filters.of_pattern("p1").to_string(), "q=boom&pattern=p1");

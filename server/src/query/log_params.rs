@@ -11,7 +11,8 @@ use crate::store::{LogCursor, LogHistogramQuery, LogQuery, MAX_LOG_BUCKETS, MAX_
 use super::error::ParamError;
 use super::params::{flag, params, time};
 
-/// The filters shared by every logs route: `service`, `severity` (a minimum: a number 0-24 or
+/// The filters shared by every logs route: `service`, `not_service` (a service left out,
+/// repeatable), `severity` (a minimum: a number 0-24 or
 /// a level name; `min_severity` is the older spelling), `q`, `attr=KEY=VALUE` (repeatable),
 /// `trace_id`, `span_id`, `since`, `until`, `include_self`; and for the list `limit` and
 /// `cursor`. Unknown parameters are ignored. Searches cover everything stored unless `since`
@@ -21,6 +22,7 @@ pub fn parse_log_query(raw: &str, now_ns: u64) -> Result<LogQuery, ParamError> {
     for (key, value) in params(raw) {
         match key.as_str() {
             "service" => q.service = Some(value),
+            "not_service" => q.exclude_services.push(value),
             "severity" | "min_severity" => {
                 q.min_severity =
                     Some(min_severity(&value).ok_or(ParamError::Severity { key, value })?);
@@ -131,7 +133,8 @@ mod tests {
         let cursor = LogCursor { time_ns: 77, id: 5, older: true }.encode();
         let q = parse_log_query(
             &format!(
-                "service=api&severity=WARN&q=timeout+%22user+42%22+-debug&attr=http.route%3D%2Fu\
+                "service=api&not_service=web&not_service=db+x&severity=WARN\
+                 &q=timeout+%22user+42%22+-debug&attr=http.route%3D%2Fu\
                  &attr=k%3Da%3Db&trace_id=0AF7651916CD43DD8448EB211C80319C&span_id=b7ad6b7169203331\
                  &since=15m&until={NOW}&include_self=1&limit=5000&cursor={cursor}&x=1"
             ),
@@ -143,6 +146,7 @@ mod tests {
             q,
             LogQuery {
                 service: Some("api".into()),
+                exclude_services: vec!["web".into(), "db x".into()],
                 min_severity: Some(13),
                 text: vec![
                     t("timeout", false, false),

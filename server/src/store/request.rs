@@ -29,6 +29,8 @@ pub struct TraceQuery {
 pub struct LogQuery {
     /// The record's service, exactly.
     pub service: Option<String>,
+    /// Services whose records are left out (`not_service=`, a facet's alt-click), exactly.
+    pub exclude_services: Vec<String>,
     /// Lowest OTel severity number kept (e.g. 17 for ERROR and above); records with severity
     /// 0 (unset) are left out by any minimum above 0.
     pub min_severity: Option<i32>,

@@ -66,10 +66,18 @@
 //!   `contentless_delete`, rowid = record id, one column (fewer position lists to write): the
 //!   body's text and the attribute values' text (`model::value_text`, each cut at 64 KiB) for
 //!   `q`, and one token per attribute (`a` + a 64-bit hash of key and value) for exact
-//!   `attr=K=V`. Words and phrases are FTS5 phrases; excluded ones a `NOT IN` of their matches.
+//!   `attr=K=V`. Words and phrases are FTS5 phrases; excluded ones as `log_counts` below says.
 //!   With a time range, the `MATCH` is bounded to the ids stored in it (`rowid BETWEEN`, the
 //!   range's smallest and largest id), so a common word costs the range's matches, not the
 //!   store's.
+//! - `log_counts` (v13): the records per 10 s cell of `time_ns`, service and severity number,
+//!   with the smallest and largest id counted in the cell. The writer adds each batch's, and
+//!   retention takes the dropped records back out, so the counts are exact; the ids are a
+//!   bound (retention does not move them inward). The histogram reads whole cells from it and
+//!   counts from `log_records` only the cells a bucket's edge cuts (all of the range when a
+//!   step is under 10 s, or with text, attribute or id filters); a time range's id bound for
+//!   the full-text `MATCH` is its cells'. Excluded words go in the same `MATCH` (`NOT`) when
+//!   a wanted word or attribute is there, else a `NOT IN` of their matches.
 //! - Record ids grow with every write, so cursors key on (time, id) and stay put when records
 //!   arrive. Retention drops whole chunks (with their rows and text), oldest received first,
 //!   by age, count and bytes (with the traces received before them).
@@ -463,6 +471,23 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX metric_blocks_name ON metric_blocks (name, max_time, min_time, points);
     CREATE INDEX metric_blocks_received ON metric_blocks (received_ns);
     CREATE INDEX metric_blocks_fresh ON metric_blocks (name) WHERE level = 0;
+"#,
+    // v13 (log rollup): records counted per 10 s cell, service and severity number, with the
+    // smallest and largest id counted in each (`sqlite::log_counts`); filled here from the
+    // records already stored.
+    r#"
+    CREATE TABLE log_counts (
+        cell     INTEGER NOT NULL, -- time_ns / 10 s
+        service  INTEGER NOT NULL,
+        severity INTEGER NOT NULL,
+        count    INTEGER NOT NULL,
+        first_id INTEGER NOT NULL,
+        last_id  INTEGER NOT NULL,
+        PRIMARY KEY (cell, service, severity)
+    ) WITHOUT ROWID;
+    INSERT INTO log_counts (cell, service, severity, count, first_id, last_id)
+        SELECT time_ns / 10000000000, service, severity, COUNT(*), MIN(id), MAX(id)
+        FROM log_records GROUP BY 1, 2, 3;
 "#,
 ];
 

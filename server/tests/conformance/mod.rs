@@ -7,6 +7,7 @@
 //! start); durations under 16 ns are what latency histograms keep exactly, so percentiles are
 //! exact numbers here.
 
+pub mod log_rollup;
 pub mod logs;
 pub mod metrics;
 pub mod signals;
@@ -122,6 +123,8 @@ macro_rules! conformance {
                 logs::own_services_logs_only_when_asked_named_or_by_trace,
                 logs::log_retention_by_receipt_and_count,
                 logs::bad_log_records_are_stored_and_found_as_text,
+                log_rollup::log_histogram_over_long_steps_counts_every_record_once,
+                log_rollup::excluded_services_are_left_out_everywhere,
                 signals::metrics_catalog_and_series,
                 metrics::metric_series_are_kept_by_identity_with_their_samples_in_time_order,
                 metrics::metric_catalog_lists_each_name_type_and_unit,

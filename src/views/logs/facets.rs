@@ -1,6 +1,6 @@
 //! The facet sidebar: the services, severities and attribute keys of the selected records with
-//! their counts. A click filters by the value; alt-click (or the "−" beside it) leaves the
-//! records that contain it out (`q` gains a `-"value"` term).
+//! their counts. A click filters by the value; alt-click (or the "−" beside it) leaves a
+//! service's records out (`not_service`).
 
 use dioxus::prelude::*;
 
@@ -26,7 +26,7 @@ pub(crate) fn FacetSidebar(facets: Loadable<LogFacets>, filters: LogFilters) -> 
             h2 { "Service" }
             ul { class: "facet-list",
                 for f in facets.services.iter() {
-                    FacetItem { value: f.clone(), include: filters.with_service(&f.value), exclude: Some(filters.excluding(&f.value)) }
+                    FacetItem { value: f.clone(), include: filters.with_service(&f.value), exclude: Some(filters.without_service(&f.value)) }
                 }
             }
             h2 { "Severity" }
@@ -87,7 +87,7 @@ fn FacetItem(
             {link}
             span { class: "facet-count", "{value.count}" }
             if let Some(out) = exclude {
-                LogsLink { to: out, class: "facet-exclude", title: "Leave out the records that contain {value.value}", "−" }
+                LogsLink { to: out, class: "facet-exclude", title: "Leave out the records of {value.value}", "−" }
             }
         }
     }

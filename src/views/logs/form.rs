@@ -28,12 +28,18 @@ pub(crate) fn LogForm(filters: LogFilters) -> Element {
     let since = field("since");
     let custom_range = !RANGES.iter().any(|(value, _)| *value == since);
     // Kept by the GET form as they are: the selection a link made and the tab.
-    let hidden: Vec<(&'static str, String)> = ["until", "trace_id", "span_id", "pattern", "tab"]
-        .into_iter()
-        .map(|key| (key, filters.field(key).to_owned()))
-        .filter(|(key, value)| !value.is_empty() && (*key != "until" || custom_range))
-        .collect();
+    let hidden: Vec<(&'static str, String)> =
+        ["not_service", "until", "trace_id", "span_id", "pattern", "tab"]
+            .into_iter()
+            .map(|key| (key, filters.field(key).to_owned()))
+            .filter(|(key, value)| !value.is_empty() && (*key != "until" || custom_range))
+            .collect();
     let chips: Vec<(&'static str, String, LogFilters)> = [
+        (
+            "not service",
+            filters.not_service.clone(),
+            LogFilters { not_service: String::new(), ..filters.clone() },
+        ),
         (
             "trace",
             filters.trace_id.clone(),

@@ -15,6 +15,7 @@ use super::super::logs::{
 };
 use super::super::request::{LogCursor, LogHistogramQuery, LogQuery, MAX_LOG_BUCKETS};
 use super::super::StoreError;
+use super::log_counts;
 
 /// A query's `WHERE` conditions over `log_records` and their arguments.
 struct Filter {
@@ -49,28 +50,8 @@ fn filter(conn: &Connection, q: &LogQuery) -> Result<Option<Filter>, StoreError>
     if let Some(until) = q.until_ns {
         f.push(" AND time_ns < ?", Value::Integer(until.min(i64::MAX as u64) as i64));
     }
-    let service_id = |name: &str| -> Result<Option<i64>, StoreError> {
-        Ok(conn
-            .prepare_cached("SELECT id FROM log_services WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))
-            .optional()?)
-    };
-    match &q.service {
-        Some(name) => match service_id(name)? {
-            Some(id) => f.push(" AND service = ?", Value::Integer(id)),
-            None => return Ok(None),
-        },
-        None if !q.include_self && q.trace_id.is_none() => {
-            for name in SELF_SERVICES {
-                if let Some(id) = service_id(name)? {
-                    f.push(" AND service != ?", Value::Integer(id));
-                }
-            }
-        }
-        None => {}
-    }
-    if let Some(min) = q.min_severity {
-        f.push(" AND severity >= ?", Value::Integer(i64::from(min)));
+    if !selection(conn, q, &mut f)? {
+        return Ok(None);
     }
     if let Some(trace) = &q.trace_id {
         f.push(" AND trace_id = ?", Value::Blob(id_bytes(trace)));
@@ -99,25 +80,64 @@ fn filter(conn: &Connection, q: &LogQuery) -> Result<Option<Filter>, StoreError>
     // The ids stored in the time range bound the full-text match (see the schema's doc).
     let mut ids = String::new();
     if q.since_ns.is_some() || q.until_ns.is_some() {
-        let (lo, hi): (Option<i64>, Option<i64>) = conn
-            .prepare_cached(&format!("SELECT MIN(id), MAX(id) FROM log_records WHERE {}", f.sql))?
-            .query_row(params_from_iter(f.with([])), |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(None) };
+        let at = |t: Option<u64>| t.map(|t| t.min(i64::MAX as u64) as i64);
+        let Some((lo, hi)) = log_counts::id_bounds(conn, at(q.since_ns), at(q.until_ns))? else {
+            return Ok(None);
+        };
         ids = format!(" AND rowid BETWEEN {lo} AND {hi}");
     }
     if !wanted.is_empty() {
+        // Excluded words in the same MATCH: FTS5 merges the lists, where a `NOT IN` would
+        // look every record up in all of the excluded word's matches.
+        let mut matching = format!("({})", wanted.join(" AND "));
+        if !unwanted.is_empty() {
+            matching = format!("{matching} NOT ({})", unwanted.join(" OR "));
+        }
         f.push(
             &format!(" AND id IN (SELECT rowid FROM log_text WHERE log_text MATCH ?{ids})"),
-            Value::Text(wanted.join(" AND ")),
+            Value::Text(matching),
         );
-    }
-    if !unwanted.is_empty() {
+    } else {
         f.push(
             &format!(" AND id NOT IN (SELECT rowid FROM log_text WHERE log_text MATCH ?{ids})"),
             Value::Text(unwanted.join(" OR ")),
         );
     }
     Ok(Some(f))
+}
+
+/// Adds the conditions on `service` and `severity` of `q` (columns of both `log_records` and
+/// `log_counts`) to `f`; `false` when nothing can match (an unknown service).
+fn selection(conn: &Connection, q: &LogQuery, f: &mut Filter) -> Result<bool, StoreError> {
+    let service_id = |name: &str| -> Result<Option<i64>, StoreError> {
+        Ok(conn
+            .prepare_cached("SELECT id FROM log_services WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    };
+    match &q.service {
+        Some(name) => match service_id(name)? {
+            Some(id) => f.push(" AND service = ?", Value::Integer(id)),
+            None => return Ok(false),
+        },
+        None if !q.include_self && q.trace_id.is_none() => {
+            for name in SELF_SERVICES {
+                if let Some(id) = service_id(name)? {
+                    f.push(" AND service != ?", Value::Integer(id));
+                }
+            }
+        }
+        None => {}
+    }
+    for name in &q.exclude_services {
+        if let Some(id) = service_id(name)? {
+            f.push(" AND service != ?", Value::Integer(id));
+        }
+    }
+    if let Some(min) = q.min_severity {
+        f.push(" AND severity >= ?", Value::Integer(i64::from(min)));
+    }
+    Ok(true)
 }
 
 /// The (time, id) of up to `limit` matches of `f` from `cursor` (or the newest), in page
@@ -279,7 +299,8 @@ pub(super) fn page(conn: &Connection, q: &LogQuery) -> Result<LogPage, StoreErro
     })
 }
 
-/// `Store::log_histogram`.
+/// `Store::log_histogram`: whole 10 s cells from the rollup (`log_counts`) when only time,
+/// service and severity select; records from `log_records` for the rest.
 pub(super) fn histogram(
     conn: &Connection,
     q: &LogHistogramQuery,
@@ -293,18 +314,67 @@ pub(super) fn histogram(
     let answer =
         |buckets| LogHistogram { since_ns: since, until_ns: until, step_ns: step, buckets };
     let logs = LogQuery { since_ns: Some(since), until_ns: Some(until), ..q.logs.clone() };
-    let Some(f) = filter(conn, &logs)? else { return Ok(answer(buckets)) };
-    // Rows in time order, counted here: cheaper than SQL's GROUP BY, which sorts them first.
-    let sql = format!("SELECT time_ns, severity FROM log_records WHERE {} ORDER BY time_ns", f.sql);
     let mut counts: BTreeMap<(usize, SeverityBand), u64> = BTreeMap::new();
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(f.with([])))?;
-    while let Some(row) = rows.next()? {
-        let (time, severity): (i64, i64) = (row.get(0)?, row.get(1)?);
-        let bucket = ((time.max(0) as u64).saturating_sub(since) / step) as usize;
-        let band =
-            SeverityBand::of(severity.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
-        *counts.entry((bucket, band)).or_default() += 1;
+    let band_of = |severity: i64| {
+        SeverityBand::of(severity.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+    };
+    let bucket_of = |time: u64| (time.saturating_sub(since) / step) as usize;
+    let rollup = logs.text.is_empty()
+        && logs.attrs.is_empty()
+        && logs.trace_id.is_none()
+        && logs.span_id.is_none()
+        && step >= log_counts::CELL_NS;
+    // The ranges counted record by record: all of it, or the parts the rollup cannot answer.
+    let mut exact: Vec<(u64, u64)> = Vec::new();
+    if rollup {
+        let mut selected = Filter { sql: "1 = 1".into(), args: Vec::new() };
+        if !selection(conn, &logs, &mut selected)? {
+            return Ok(answer(buckets));
+        }
+        let cell = log_counts::CELL_NS;
+        // Cells first..end lie inside the range; of those, the ones a bucket's edge cuts
+        // (at most one per edge, as a step is at least a cell) are counted from the records.
+        let (first, end) = (since.div_ceil(cell), until / cell);
+        let whole = |c: u64| bucket_of(c * cell) == bucket_of((c + 1) * cell - 1);
+        if first < end {
+            exact.push((since, first * cell));
+            for k in 1..steps {
+                let edge = since + k * step;
+                let c = edge / cell;
+                if edge % cell != 0 && c >= first && c < end {
+                    exact.push((c * cell, (c + 1) * cell));
+                }
+            }
+            exact.push((end * cell, until));
+            let cells =
+                log_counts::cells(conn, &selected.sql, &selected.args, first as i64, end as i64)?;
+            for (c, severity, n) in cells {
+                let c = c.max(0) as u64;
+                if whole(c) {
+                    *counts.entry((bucket_of(c * cell), band_of(severity))).or_default() += n;
+                }
+            }
+        } else {
+            exact.push((since, until));
+        }
+    } else {
+        exact.push((since, until));
+    }
+    for (from, to) in exact {
+        if from >= to {
+            continue;
+        }
+        let part = LogQuery { since_ns: Some(from), until_ns: Some(to), ..logs.clone() };
+        let Some(f) = filter(conn, &part)? else { continue };
+        // Rows in time order, counted here: cheaper than SQL's GROUP BY, which sorts them first.
+        let sql =
+            format!("SELECT time_ns, severity FROM log_records WHERE {} ORDER BY time_ns", f.sql);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(f.with([])))?;
+        while let Some(row) = rows.next()? {
+            let (time, severity): (i64, i64) = (row.get(0)?, row.get(1)?);
+            *counts.entry((bucket_of(time.max(0) as u64), band_of(severity))).or_default() += 1;
+        }
     }
     for ((bucket, band), count) in counts {
         if let Some(b) = buckets.get_mut(bucket) {

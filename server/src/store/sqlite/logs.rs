@@ -1,5 +1,6 @@
-//! Log records in SQLite (schema v11, laid out in `schema.rs`): writing prepared chunks, their
-//! retention and the move of older stores' `logs` rows; the reads are `log_reads.rs`.
+//! Log records in SQLite (schema v11 and v13's rollup, laid out in `schema.rs`): writing
+//! prepared chunks (and their counts, `log_counts.rs`), their retention and the move of older
+//! stores' `logs` rows; the reads are `log_reads.rs`.
 
 use std::collections::HashMap;
 
@@ -8,12 +9,28 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::super::logs::{self, PreparedLogs};
 use super::super::StoreError;
+use super::log_counts::{self, Counts};
 
-/// Writes `logs` as received at `received`; returns how many records.
+/// Writes `logs` as received at `received`, with their counts in the rollup; returns how
+/// many records.
 pub(super) fn insert(
     conn: &Connection,
     received: i64,
     logs: &PreparedLogs,
+) -> Result<u64, StoreError> {
+    let mut counts = Counts::default();
+    let written = insert_records(conn, received, logs, &mut counts)?;
+    log_counts::add(conn, &counts)?;
+    Ok(written)
+}
+
+/// Writes the chunks, rows and text of `logs` (a v11 store's part of `insert`), counting them
+/// into `counts`.
+pub(super) fn insert_records(
+    conn: &Connection,
+    received: i64,
+    logs: &PreparedLogs,
+    counts: &mut Counts,
 ) -> Result<u64, StoreError> {
     if logs.is_empty() {
         return Ok(0);
@@ -59,6 +76,7 @@ pub(super) fn insert(
                 row.trace_id,
                 row.span_id
             ])?;
+            counts.record(row.time_ns, service, row.severity, next);
             text.clear();
             for part in [&row.body, &row.attrs, &row.tokens] {
                 text.push_str(part);
@@ -132,6 +150,7 @@ fn drop_chunks(conn: &Connection, chunks: &[(i64, i64)]) -> Result<u64, StoreErr
     let mut chunk = conn.prepare_cached("DELETE FROM log_chunks WHERE id = ?1")?;
     let mut dropped = 0;
     for &(id, records) in chunks {
+        log_counts::subtract(conn, id, id + records)?;
         dropped += rows.execute([id, id + records])? as u64;
         text.execute([id, id + records])?;
         chunk.execute([id])?;

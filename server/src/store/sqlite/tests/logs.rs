@@ -1,5 +1,6 @@
 //! Logs on real SQLite: the `logs` rows of a store older than v11 move into chunks on open,
-//! with their receipt, and the bundled SQLite has FTS5.
+//! with their receipt; a v12 store's records are counted into v13's rollup; and the bundled
+//! SQLite has FTS5.
 
 use otelscope_app::model::{AttrValue, LogRecord};
 
@@ -73,6 +74,52 @@ fn a_version_10_stores_logs_move_into_chunks_with_their_receipt() {
     // Opening again finds nothing to move.
     let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.log_page(&LogQuery { limit: 1, ..LogQuery::default() }).unwrap().matched, 500);
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_version_12_stores_records_are_counted_into_the_rollup_on_open() {
+    use super::super::super::request::LogHistogramQuery;
+    use otelscope_app::model::{BandCount, SeverityBand};
+    let dir = temp_dir("logs-v12");
+    const S: u64 = 1_000_000_000;
+    {
+        let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
+        schema::migrate_to(&mut conn, "v12", 12).unwrap();
+        // 90 records, one a second from 1,000 s, written as v11 and v12 write them.
+        let records: Vec<LogRecord> =
+            (0..90u64).map(|n| record(1_000 * S + n * S, &format!("record {n}"))).collect();
+        let prepared = crate::store::logs::prepare(&records).unwrap();
+        let mut counts = super::super::log_counts::Counts::default();
+        super::super::logs::insert_records(&conn, DAY_NS as i64, &prepared, &mut counts).unwrap();
+    }
+    let store = SqliteStore::open(&dir).unwrap();
+    let query = LogHistogramQuery {
+        logs: LogQuery::default(),
+        since_ns: 1_000 * S,
+        until_ns: 1_090 * S,
+        step_ns: 30 * S,
+    };
+    let counts: Vec<Vec<BandCount>> =
+        store.log_histogram(&query).unwrap().buckets.into_iter().map(|b| b.counts).collect();
+    let warn = vec![BandCount { band: SeverityBand::Warn, count: 30 }];
+    assert_eq!(counts, [warn.clone(), warn.clone(), warn]);
+    let rows: i64 = store
+        .writer()
+        .unwrap()
+        .query_row("SELECT SUM(count) FROM log_counts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 90);
+    // A word bounded by time is found through the rollup's id bounds.
+    let word = LogQuery {
+        text: otelscope_app::model::params::text_terms("\"record 45\""),
+        since_ns: Some(1_040 * S),
+        until_ns: Some(1_050 * S),
+        limit: 5,
+        ..LogQuery::default()
+    };
+    assert_eq!(store.log_page(&word).unwrap().matched, 1);
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }
