@@ -26,6 +26,8 @@ use super::super::StoreError;
 const MARK_EVERY_NS: i64 = 60_000_000_000;
 /// A metric's fresh (level 0) blocks are merged once it has this many.
 const COMPACT_AT: i64 = 32;
+/// The points one retention pass merges at most (past the metric that crosses it).
+const COMPACT_POINTS: usize = 300_000;
 /// The most fresh blocks one merge takes.
 const COMPACT_BLOCKS: i64 = 512;
 /// The most points one merged block holds.
