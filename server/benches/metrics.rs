@@ -242,8 +242,7 @@ async fn main() {
         task.await.unwrap();
     }
     let wall = started.elapsed().as_secs_f64();
-    let (cpu, writer) =
-        (process_cpu(pid) - cpu0, thread_cpu(pid, "otelscope-write") - writer0);
+    let (cpu, writer) = (process_cpu(pid) - cpu0, thread_cpu(pid, "otelscope-write") - writer0);
     let stored = exports * POINTS_PER_EXPORT;
     println!(
         "metric ingest: {stored} points in {exports} OTLP/HTTP exports ({} B a point on the wire) in {wall:.1} s: {:.0} points/s (goal >= 200,000); load average {}",
