@@ -48,7 +48,8 @@ async fn a_metric_named_with_url_special_characters_has_a_working_page() {
     let escaped = "queue%2Fdepth%2050%25%3Fx%23y";
     let (status, catalogue) = page(&state, "/ssr/metrics").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(catalogue.contains(&format!("/metrics/{escaped}\"")), "no escaped link: {catalogue}");
+    let link = format!("/metrics/{escaped}?\"");
+    assert!(catalogue.contains(&link), "no link {link}: {catalogue}");
     let (status, html) = page(&state, &format!("/ssr/metrics/{escaped}?{RANGE}")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("queue/depth 50%?x#y</h1>"), "the name, decoded: {html}");
