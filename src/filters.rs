@@ -145,8 +145,8 @@ pub const INSIGHT_RANGES: [(&str, &str); 4] = [
 // The metric pages' filters (declared after `query_fields!`, which they use).
 mod metric_filters;
 pub use metric_filters::{
-    default_aggs, is_percentile, offered_aggs, MetricFilters, MetricPageFilters, RawQuery,
-    METRIC_STEPS,
+    default_aggs, is_percentile, offered_aggs, MetricFilters, MetricName, MetricPageFilters,
+    RawQuery, METRIC_STEPS,
 };
 
 /// The range an insight page shows when its URL names none.

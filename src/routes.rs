@@ -5,7 +5,7 @@ use dioxus::prelude::*;
 
 use crate::components::Shell;
 use crate::filters::{
-    FlameFilters, InsightFilters, LogFilters, ProfileFilters, RawQuery, ServiceFilters,
+    FlameFilters, InsightFilters, LogFilters, MetricName, ProfileFilters, RawQuery, ServiceFilters,
     TraceFilters,
 };
 use crate::views::{
@@ -49,7 +49,7 @@ pub enum Route {
         Metrics { filters: RawQuery },
         /// One metric's charts.
         #[route("/metrics/:name?:..filters")]
-        MetricDetail { name: String, filters: RawQuery },
+        MetricDetail { name: MetricName, filters: RawQuery },
         #[route("/:..segments")]
         NotFound { segments: Vec<String> },
 }
@@ -154,6 +154,7 @@ mod tests {
             "/metrics",
             "/metrics?q=http",
             "/metrics/http.server.request.duration?group_by=http.route&agg=p99",
+            "/metrics/app%2Fqueue.depth",
             "/logs",
             "/logs?service=shop&severity=warn&open=12",
         ] {

@@ -5,7 +5,8 @@
 //! `--demo-redis` a private `redis-server` is started and never outlives otelscope (SIGTERM or
 //! SIGKILL), listens on no TCP port and answers nobody without its password; without a
 //! `redis-server` 7 on `PATH` the L2 is in-process; with `--api-key` the demo's exports carry
-//! the key.
+//! the key; `http.server.request.duration` carries exemplars whose dots on the metric page open
+//! the traces of those requests.
 
 use std::time::Duration;
 
@@ -184,6 +185,69 @@ async fn with_an_api_key_the_demo_sends_it() {
         }
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demos_request_durations_carry_exemplars_that_open_their_traces() {
+    let flags = [&["--in-memory", "--demo"], FAST_DEMO].concat();
+    let server = Server::start_with(&flags).await;
+    let path = "/api/v1/metrics/http.server.request.duration/series?since=10m&agg=p99";
+    let trace_id =
+        eventually("exemplars with a stored trace", Duration::from_secs(45), async || {
+            let Some(answer) = json_if_found(&server, path).await else {
+                return Err("no such metric yet".to_owned());
+            };
+            let exemplars = answer["exemplars"].as_array().cloned().unwrap_or_default();
+            let Some(first) = exemplars.iter().find(|e| e["trace_id"].is_string()) else {
+                return Err(format!("no exemplars yet: {answer}"));
+            };
+            let id = first["trace_id"].as_str().unwrap().to_owned();
+            assert_eq!(id.len(), 32, "{first}");
+            assert_eq!(first["span_id"].as_str().map(str::len), Some(16), "{first}");
+            assert!(first["value"].as_f64().is_some_and(|v| v > 0.0), "{first}");
+            // The exemplar's span is the request's server span, in a trace that is stored.
+            let Some(trace) = json_if_found(&server, &format!("/api/v1/traces/{id}")).await else {
+                return Err(format!("trace {id} is not stored yet"));
+            };
+            let spans = trace["spans"].as_array().cloned().unwrap_or_default();
+            let span_id = first["span_id"].as_str().unwrap();
+            match spans.iter().find(|s| s["span_id"] == span_id) {
+                Some(span) => {
+                    assert_eq!(span["name"], "GET /products/{id}", "{span}");
+                    Ok(id)
+                }
+                None => Err(format!("trace {id} has no span {span_id} yet")),
+            }
+        })
+        .await;
+    // The metric's static page draws the dots as links to their traces (once a dot falls
+    // inside the chart's steps).
+    let ssr = "/ssr/metrics/http.server.request.duration?since=10m&agg=p99";
+    eventually("exemplar dots on the page", Duration::from_secs(30), async || {
+        let page = server.get_text(ssr).await;
+        let dots = page.matches("class=\"exemplar\"").count();
+        match dots > 0 && page.contains("href=\"/traces/") {
+            true => Ok(()),
+            false => Err(format!("{dots} exemplar dots (first trace {trace_id})")),
+        }
+    })
+    .await;
+    // One series per status, and only the demo's own: the SDK's histogram is not there too.
+    let catalog = server.get_json("/api/v1/metrics?q=http.server.request.duration").await;
+    let metrics = catalog["metrics"].as_array().unwrap();
+    assert_eq!(metrics.len(), 1, "{catalog}");
+    assert_eq!(metrics[0]["kind"], "histogram");
+    assert_eq!(metrics[0]["services"], serde_json::json!(["catalog-api"]));
+}
+
+/// The JSON answer of `path`, or `None` on a 404 (not there yet).
+async fn json_if_found(server: &Server, path: &str) -> Option<serde_json::Value> {
+    let response = reqwest::get(server.url(path)).await.expect("GET");
+    if response.status() == 404 {
+        return None;
+    }
+    assert!(response.status().is_success(), "GET {path}: {}", response.status());
+    Some(serde_json::from_str(&response.text().await.expect("body")).expect("JSON"))
 }
 
 /// The service names of a `/api/v1/services` answer.

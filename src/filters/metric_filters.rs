@@ -25,6 +25,34 @@ impl fmt::Display for RawQuery {
     }
 }
 
+/// A metric's name as the one path segment of its page (`/metrics/{name}`). `Display` escapes
+/// `%`, `/` and `\\` (the router escapes the other characters a path cannot hold, and decodes
+/// the segment before `FromStr`, which takes it as it is), so a name with any of them still
+/// has a page. (A name of only dots cannot: browsers resolve `.` and `..` segments.)
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetricName(pub String);
+
+impl fmt::Display for MetricName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '%' => f.write_str("%25")?,
+                '/' => f.write_str("%2F")?,
+                '\\' => f.write_str("%5C")?,
+                c => fmt::Write::write_char(f, c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for MetricName {
+    type Err = std::convert::Infallible;
+    fn from_str(decoded: &str) -> Result<Self, Self::Err> {
+        Ok(MetricName(decoded.to_owned()))
+    }
+}
+
 /// The catalogue (`/metrics?q=&service=`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MetricFilters {
@@ -77,7 +105,10 @@ pub const METRIC_STEPS: [(&str, &str); 6] = [
 impl MetricPageFilters {
     /// Metric `name`'s page with these filters.
     pub fn route(&self, name: &str) -> Route {
-        Route::MetricDetail { name: name.to_owned(), filters: RawQuery(self.to_string()) }
+        Route::MetricDetail {
+            name: MetricName(name.to_owned()),
+            filters: RawQuery(self.to_string()),
+        }
     }
 
     /// `/api/v1/metrics/{name}/series?..` for one aggregation (`None`: the type's default).
@@ -197,11 +228,20 @@ mod tests {
         assert_eq!(filters.hidden(), ["a", "b"]);
         assert_eq!(filters.toggled("a").hide, "b");
         assert_eq!(filters.toggled("c").hide, "a|b|c");
-        // (A `/` in a name is not escaped by the router: such a metric has no page yet.)
         // The router hands the query over decoded; the filters read the same from it.
         let parsed = filters.route("a<b> c").to_string().parse::<Route>().unwrap();
         let Route::MetricDetail { name, filters: raw } = parsed else { panic!("{parsed:?}") };
-        assert_eq!((name.as_str(), MetricPageFilters::from(raw.0.as_str())), ("a<b> c", filters));
+        assert_eq!((name.0.as_str(), MetricPageFilters::from(raw.0.as_str())), ("a<b> c", filters));
+        // Names with URL-special characters are one path segment, and come back as they were.
+        for name in ["a/b", "a%2Fb", "100%", "a\\b", "q?x=1#y", "a b/c%d", "é/ü", "a..b", "/"] {
+            let path = MetricPageFilters::default().route(name).to_string();
+            assert_eq!(path.matches('/').count(), 2, "{name:?}: {path}");
+            let Ok(Route::MetricDetail { name: back, .. }) = path.parse::<Route>() else {
+                panic!("{name:?}: {path} is not a metric page")
+            };
+            assert_eq!(back.0, name, "{path}");
+        }
+        assert_eq!(MetricPageFilters::default().route("a/b%").to_string(), "/metrics/a%2Fb%25");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use dioxus::prelude::*;
 
 use crate::filters::{
-    FlameFilters, InsightFilters, LogFilters, ProfileFilters, RawQuery, ServiceFilters,
+    FlameFilters, InsightFilters, LogFilters, MetricName, ProfileFilters, RawQuery, ServiceFilters,
     TraceFilters,
 };
 use crate::platform;
@@ -75,7 +75,7 @@ pub(crate) fn Metrics(filters: ReadSignal<RawQuery>) -> Element {
 }
 
 #[component]
-pub(crate) fn MetricDetail(name: ReadSignal<String>, filters: ReadSignal<RawQuery>) -> Element {
+pub(crate) fn MetricDetail(name: ReadSignal<MetricName>, filters: ReadSignal<RawQuery>) -> Element {
     rsx! { Lazy { route: Route::MetricDetail { name: name(), filters: filters() } } }
 }
 

@@ -9,15 +9,17 @@ use crate::charts::metric::series::chart_groups;
 use crate::charts::metric::units::unit_name;
 use crate::charts::metric::MetricChart;
 use crate::filters::{
-    offered_aggs, MetricFilters, MetricPageFilters, RawQuery, INSIGHT_RANGES, METRIC_STEPS,
+    offered_aggs, MetricFilters, MetricName, MetricPageFilters, RawQuery, INSIGHT_RANGES,
+    METRIC_STEPS,
 };
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::{MetricAgg, MetricSeriesAnswer};
 use crate::views::metrics::kind_badge;
 
 #[component]
-pub(crate) fn MetricDetail(name: ReadSignal<String>, filters: ReadSignal<RawQuery>) -> Element {
+pub(crate) fn MetricDetail(name: ReadSignal<MetricName>, filters: ReadSignal<RawQuery>) -> Element {
     crate::uitrace::use_render_span();
+    let name = use_memo(move || name.read().0.clone());
     let filters = use_memo(move || MetricPageFilters::from(filters.read().0.as_str()));
     // The type's default aggregation: its answer says what the metric is.
     let head =

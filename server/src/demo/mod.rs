@@ -7,6 +7,7 @@
 
 mod breaker;
 mod catalog;
+mod exemplars;
 mod keys;
 mod l2;
 mod logs;
@@ -101,13 +102,25 @@ pub async fn start(
     let prices = retry::PriceClient::new(port, attempts_per_second, catalog_tracer.clone())
         .with_logs(catalog_logs.clone());
     let delta_meter = telemetry.delta_meters.meter("otelscope-demo");
+    let durations = Arc::new(exemplars::ServerDurations::new(
+        &HTTP_BOUNDS,
+        telemetry::CATALOG_SERVICE,
+        crate::ingest::now_ns(),
+    ));
     let app = Arc::new(App {
         cache,
         prices,
         tracer: catalog_tracer,
         keys: keys::Keys::new(PRODUCTS, POPULARITY, IMPOSSIBLE_SHARE),
         instruments: Instruments::new(&meter, &delta_meter),
+        durations: durations.clone(),
     });
+    tasks.spawn(exemplars::export_every(
+        durations,
+        format!("{}/v1/metrics", telemetry::base_url(otlp_http)),
+        api_key.filter(|k| !k.is_empty()).map(str::to_owned),
+        telemetry::METRIC_INTERVAL,
+    ));
     let rate = if args.rate.is_finite() && args.rate > 0.0 { args.rate } else { 5.0 };
     tasks.spawn(drive(app, rate));
     tracing::info!(rate, l2 = %status.l2, "The demo workload is running: {}", status.l2_detail);
@@ -130,13 +143,15 @@ struct App {
     tracer: SdkTracer,
     keys: keys::Keys,
     instruments: Instruments,
+    /// `http.server.request.duration`, with exemplars.
+    durations: Arc<exemplars::ServerDurations>,
 }
 
 /// The metrics a user would recognise, one of each chart type: semantic-convention HTTP
 /// durations (histograms), a delta counter, a gauge, an exponential histogram (`cache.gets`
-/// is the cache's own, in `catalog.rs`).
+/// is the cache's own, in `catalog.rs`; `http.server.request.duration`, with exemplars, the
+/// demo's own: `exemplars.rs`).
 struct Instruments {
-    server_duration: opentelemetry::metrics::Histogram<f64>,
     client_duration: opentelemetry::metrics::Histogram<f64>,
     /// Exponential (a view in `telemetry.rs`).
     lookup_duration: opentelemetry::metrics::Histogram<f64>,
@@ -156,12 +171,6 @@ impl Instruments {
         delta: &opentelemetry::metrics::Meter,
     ) -> Instruments {
         Instruments {
-            server_duration: meter
-                .f64_histogram("http.server.request.duration")
-                .with_unit("s")
-                .with_description("Duration of HTTP server requests.")
-                .with_boundaries(HTTP_BOUNDS.to_vec())
-                .build(),
             client_duration: meter
                 .f64_histogram("http.client.request.duration")
                 .with_unit("s")
@@ -271,7 +280,14 @@ impl App {
             KeyValue::new("http.route", "/products/{id}"),
             KeyValue::new("http.response.status_code", status),
         ];
-        self.instruments.server_duration.record(started.elapsed().as_secs_f64(), &attrs);
+        self.durations.record(
+            started.elapsed().as_secs_f64(),
+            "GET",
+            "/products/{id}",
+            status,
+            cx.span().span_context(),
+            crate::ingest::now_ns(),
+        );
         self.instruments.requests.add(1, &attrs[2..]);
         cx.span().end();
     }

@@ -24,7 +24,7 @@ pub(crate) const CATALOG_SERVICE: &str = "catalog-api";
 /// The flaky upstream's service.
 pub(crate) const UPSTREAM_SERVICE: &str = "pricing-upstream";
 /// How often metrics are exported.
-const METRIC_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const METRIC_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The demo's providers.
 pub(crate) struct Telemetry {
@@ -45,16 +45,7 @@ impl Telemetry {
     /// Providers exporting to the OTLP/HTTP receiver at `otlp_http` (an unspecified address
     /// is reached on loopback), with `x-otlp-api-key` when the server has a key.
     pub(crate) fn new(otlp_http: SocketAddr, api_key: Option<&str>) -> Result<Telemetry, String> {
-        let host = match otlp_http.ip() {
-            ip if ip.is_unspecified() && ip.is_ipv4() => {
-                SocketAddr::from(([127, 0, 0, 1], otlp_http.port()))
-            }
-            ip if ip.is_unspecified() => {
-                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, otlp_http.port()))
-            }
-            _ => otlp_http,
-        };
-        let base = format!("http://{host}");
+        let base = base_url(otlp_http);
         let headers: HashMap<String, String> = api_key
             .filter(|k| !k.is_empty())
             .map(|k| ("x-otlp-api-key".to_owned(), k.to_owned()))
@@ -161,6 +152,21 @@ fn batch_config() -> BatchConfig {
         .with_max_queue_size(8_192)
         .with_max_export_batch_size(4_096)
         .build()
+}
+
+/// `http://HOST:PORT` of the OTLP/HTTP receiver at `otlp_http` (an unspecified address is
+/// reached on loopback).
+pub(crate) fn base_url(otlp_http: SocketAddr) -> String {
+    let host = match otlp_http.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => {
+            SocketAddr::from(([127, 0, 0, 1], otlp_http.port()))
+        }
+        ip if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, otlp_http.port()))
+        }
+        _ => otlp_http,
+    };
+    format!("http://{host}")
 }
 
 fn resource(service: &'static str) -> Resource {

@@ -96,7 +96,8 @@
 //!   (`partial_success`), never mixed in.
 //! - `metric_blocks`: the points of one metric name, one block per batch (level 0); once a
 //!   metric has 32 such blocks, the retention pass after a commit merges up to 512 of them into
-//!   blocks of up to 65,536 points (level 1). A block is zstd over runs, one per series: times
+//!   blocks of up to 65,536 points (level 1), the metrics with the most first, every one due up
+//!   to 300,000 points a pass. A block is zstd over runs, one per series: times
 //!   as delta-of-delta varints, start times as a 1-byte code, values XOR'd with the previous
 //!   (`store/metrics/codec.rs`), then the histograms (explicit bounds, exponential buckets,
 //!   summary quantiles) and exemplars (≤ 4 a point) as JSON. Measured at the 1M-point bench

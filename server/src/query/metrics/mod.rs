@@ -30,7 +30,7 @@ use otelscope_app::model::{
 };
 
 use self::dist::Dist;
-use self::series::{dist_increases, increases};
+use self::series::{dist_increases_per_step, increases};
 use crate::store::{MetricRows, Sample, SeriesMeta};
 
 /// The most steps of an answer.
@@ -202,14 +202,14 @@ fn series_steps(meta: &SeriesMeta, samples: &[Sample], steps: &Steps) -> Vec<Acc
         }
         MetricKind::Histogram | MetricKind::ExponentialHistogram => {
             let mut covered = vec![0u64; steps.count];
-            for (from, to, d, sum) in dist_increases(samples, meta.temporality) {
+            let per_step =
+                dist_increases_per_step(samples, meta.temporality, |t| Steps::of(t, steps));
+            for (from, to, d, sum) in per_step {
                 let Some(i) = Steps::of(to, steps) else { continue };
                 let a = &mut accs[i];
                 let count = d.count() as f64;
                 a.obs_count += count;
-                if sum.is_finite() {
-                    a.obs_sum += sum;
-                }
+                a.obs_sum += sum;
                 if !a.dist.merge(&d) {
                     a.mismatched = true;
                 }

@@ -4,7 +4,7 @@
 //! run gives nothing; delta: the point's own value over its own interval), gauge values, and
 //! distributions made deltas the same way. Pure functions over `store::Sample`s in time order.
 
-use otelscope_app::model::Temporality;
+use otelscope_app::model::{HistogramValue, Temporality};
 
 use super::dist::Dist;
 use crate::store::Sample;
@@ -90,6 +90,87 @@ pub fn dist_increases(samples: &[Sample], temporality: Temporality) -> Vec<(u64,
     out
 }
 
+/// `dist_increases` summed per step, for what a chart needs: a cumulative explicit-bucket
+/// series' increases that end in one step, one after the other in a run, telescope into one
+/// (the last point minus the one before the first), so a step costs two distributions however
+/// many points it holds, and each point only a comparison of its counts. The sums over a step
+/// (counts, buckets, observation sums, time covered) are those of `dist_increases`; the sum of
+/// observations leaves out increases whose sum is not a number. Delta and exponential series go
+/// point by point.
+pub fn dist_increases_per_step(
+    samples: &[Sample],
+    temporality: Temporality,
+    step_of: impl Fn(u64) -> Option<usize>,
+) -> Vec<(u64, u64, Dist, f64)> {
+    let exponential =
+        samples.iter().any(|s| s.histogram.as_ref().is_some_and(|h| h.exponential.is_some()));
+    if temporality == Temporality::Delta || exponential {
+        return dist_increases(samples, temporality)
+            .into_iter()
+            .map(|(from, to, d, sum)| (from, to, d, if sum.is_finite() { sum } else { 0.0 }))
+            .collect();
+    }
+    /// Consecutive increases ending in step `step`: from `first` to `last`.
+    struct Chain<'a> {
+        first: &'a Sample,
+        last: &'a Sample,
+        step: usize,
+        sum: f64,
+    }
+    fn flush(chain: Option<Chain<'_>>, out: &mut Vec<(u64, u64, Dist, f64)>) {
+        let Some(c) = chain else { return };
+        let (Some(first), Some(last)) = (&c.first.histogram, &c.last.histogram) else { return };
+        if let Some(delta) = Dist::of(last).minus(&Dist::of(first)) {
+            out.push((c.first.time_ns, c.last.time_ns, delta, c.sum));
+        }
+    }
+    let mut out = Vec::new();
+    let mut chain: Option<Chain<'_>> = None;
+    let mut prev: Option<&Sample> = None;
+    for s in samples {
+        let Some(h) = &s.histogram else { continue };
+        if let Some(p) = prev {
+            let ph = p.histogram.as_deref().unwrap_or(h);
+            let valid =
+                !new_run(p, s, h.count < ph.count) && s.time_ns > p.time_ns && not_lower(ph, h);
+            match (valid.then(|| step_of(s.time_ns)).flatten(), &mut chain) {
+                (Some(i), Some(c)) if c.step == i && std::ptr::eq(c.last, p) => {
+                    c.last = s;
+                    let d = h.sum.unwrap_or(f64::NAN) - ph.sum.unwrap_or(f64::NAN);
+                    if d.is_finite() {
+                        c.sum += d;
+                    }
+                }
+                (Some(i), _) => {
+                    flush(chain.take(), &mut out);
+                    let d = h.sum.unwrap_or(f64::NAN) - ph.sum.unwrap_or(f64::NAN);
+                    chain = Some(Chain {
+                        first: p,
+                        last: s,
+                        step: i,
+                        sum: if d.is_finite() { d } else { 0.0 },
+                    });
+                }
+                (None, _) => flush(chain.take(), &mut out),
+            }
+        }
+        prev = Some(s);
+    }
+    flush(chain, &mut out);
+    out
+}
+
+/// Is `later - earlier` a distribution (`Dist::minus` is some), without making either?
+fn not_lower(earlier: &HistogramValue, later: &HistogramValue) -> bool {
+    let plain = |h: &HistogramValue| h.exponential.is_none() && !h.bucket_counts.is_empty();
+    if plain(earlier) && plain(later) {
+        return earlier.bounds == later.bounds
+            && earlier.bucket_counts.len() == later.bucket_counts.len()
+            && earlier.bucket_counts.iter().zip(&later.bucket_counts).all(|(e, l)| l >= e);
+    }
+    Dist::of(later).minus(&Dist::of(earlier)).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +214,61 @@ mod tests {
         let unset = [at(0, 10, 5.0), at(0, 20, 10.0)];
         let inc = increases(&unset, Temporality::Delta, |s| Some(s.value));
         assert_eq!(values(&inc), vec![(10, 10, 5.0), (10, 20, 10.0)]);
+    }
+
+    fn hist(start_s: u64, time_s: u64, counts: &[u64], sum: Option<f64>) -> Sample {
+        let mut s = at(start_s, time_s, counts.iter().sum::<u64>() as f64);
+        s.histogram = Some(Box::new(HistogramValue {
+            count: counts.iter().sum(),
+            sum,
+            bounds: vec![1.0, 2.0],
+            bucket_counts: counts.to_vec(),
+            ..HistogramValue::default()
+        }));
+        s
+    }
+
+    #[test]
+    fn per_step_distributions_are_the_sums_of_the_point_by_point_ones() {
+        // Steps of 30 s; a reset at 70 s (new start), a bucket going down at 110 s, a point
+        // without a sum, and one without a histogram.
+        let points = vec![
+            hist(0, 10, &[1, 0, 0], Some(1.0)),
+            hist(0, 20, &[2, 1, 0], Some(4.0)),
+            hist(0, 30, &[2, 3, 1], Some(9.5)),
+            hist(0, 40, &[4, 3, 1], None),
+            at(0, 45, 1.0),
+            hist(0, 50, &[5, 3, 2], Some(15.0)),
+            hist(0, 60, &[5, 4, 2], Some(16.0)),
+            hist(65, 70, &[1, 0, 0], Some(0.5)),
+            hist(65, 80, &[1, 2, 0], Some(4.0)),
+            hist(65, 100, &[3, 2, 1], Some(9.0)),
+            hist(65, 110, &[2, 2, 1], Some(9.0)),
+            hist(65, 120, &[2, 5, 1], Some(14.0)),
+        ];
+        let step_of = |t: u64| Some((t / 30_000_000_000) as usize);
+        let mut expected: Vec<(u64, Dist, f64)> = vec![(0, Dist::Empty, 0.0); 5];
+        for (from, to, d, sum) in dist_increases(&points, Temporality::Cumulative) {
+            let e = &mut expected[step_of(to).unwrap()];
+            e.0 += to - from;
+            assert!(e.1.merge(&d));
+            if sum.is_finite() {
+                e.2 += sum;
+            }
+        }
+        let mut got: Vec<(u64, Dist, f64)> = vec![(0, Dist::Empty, 0.0); 5];
+        let per_step = dist_increases_per_step(&points, Temporality::Cumulative, step_of);
+        assert!(per_step.len() < 9, "{} increases", per_step.len());
+        for (from, to, d, sum) in per_step {
+            let e = &mut got[step_of(to).unwrap()];
+            e.0 += to - from;
+            assert!(e.1.merge(&d));
+            e.2 += sum;
+        }
+        assert_eq!(got, expected);
+        // Hand-checked: step 1 (30..60 s) holds the increases ending at 30, 40 and 50 s:
+        // 20→50 s, the point at 50 s minus the one at 20 s.
+        assert_eq!(got[1].0, 30_000_000_000);
+        assert_eq!(got[1].1, Dist::Explicit { bounds: vec![1.0, 2.0], counts: vec![3, 2, 2] });
     }
 }

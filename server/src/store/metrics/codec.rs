@@ -7,7 +7,9 @@
 //! exponential scale/offsets/counts, summary quantiles); exemplars follow as one JSON list of
 //! the points that have them (they are few).
 
-use otelscope_app::model::{Exemplar, ExpBuckets, HistogramValue, QuantileValue};
+use std::cell::RefCell;
+
+use otelscope_app::model::{Exemplar, ExpBuckets, HistogramValue, MetricPoint, QuantileValue};
 use serde::{Deserialize, Serialize};
 
 use super::Sample;
@@ -17,15 +19,102 @@ const VERSION: u8 = 1;
 const LEVEL: i32 = 3;
 
 /// What a point carries besides its number, kept as JSON inside the block.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Extra {
     run: u32,
     index: u32,
     e: Vec<Exemplar>,
 }
 
-/// Encodes `runs` (series id, samples in time order).
-pub fn encode(runs: &[(i64, Vec<Sample>)]) -> Vec<u8> {
+/// `Extra` as written, borrowing the exemplars.
+#[derive(Serialize)]
+struct ExtraRef<'a> {
+    run: u32,
+    index: u32,
+    e: &'a [Exemplar],
+}
+
+/// A point as the encoder reads it: a stored `Sample`, or a received `MetricPoint` written
+/// without copying it into a sample first.
+pub trait Point {
+    fn start_ns(&self) -> u64;
+    fn time_ns(&self) -> u64;
+    /// The number kept (`Sample::value`).
+    fn value(&self) -> f64;
+    fn histogram(&self) -> Option<&HistogramValue>;
+    fn exemplars(&self) -> &[Exemplar];
+}
+
+impl Point for Sample {
+    fn start_ns(&self) -> u64 {
+        self.start_ns
+    }
+    fn time_ns(&self) -> u64 {
+        self.time_ns
+    }
+    fn value(&self) -> f64 {
+        self.value
+    }
+    fn histogram(&self) -> Option<&HistogramValue> {
+        self.histogram.as_deref()
+    }
+    fn exemplars(&self) -> &[Exemplar] {
+        &self.exemplars
+    }
+}
+
+impl Point for &MetricPoint {
+    fn start_ns(&self) -> u64 {
+        self.start_ns
+    }
+    fn time_ns(&self) -> u64 {
+        self.time_ns
+    }
+    fn value(&self) -> f64 {
+        Sample::value_of(self)
+    }
+    fn histogram(&self) -> Option<&HistogramValue> {
+        self.histogram.as_ref()
+    }
+    fn exemplars(&self) -> &[Exemplar] {
+        &self.exemplars
+    }
+}
+
+thread_local! {
+    /// zstd contexts kept per thread: making one per block cost more than the block.
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+fn compress(raw: Vec<u8>) -> Vec<u8> {
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = zstd::bulk::Compressor::new(LEVEL).ok();
+        }
+        match c.as_mut().map(|c| c.compress(&raw)) {
+            Some(Ok(out)) => out,
+            _ => zstd::bulk::compress(&raw, LEVEL).unwrap_or(raw),
+        }
+    })
+}
+
+fn decompress(blob: &[u8], size: usize) -> Result<Vec<u8>, String> {
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = zstd::bulk::Decompressor::new().ok();
+        }
+        match d.as_mut() {
+            Some(d) => d.decompress(blob, size).map_err(|e| e.to_string()),
+            None => zstd::bulk::decompress(blob, size).map_err(|e| e.to_string()),
+        }
+    })
+}
+
+/// Encodes `runs` (series id, points in time order).
+pub fn encode<P: Point>(runs: &[(i64, Vec<P>)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + runs.iter().map(|r| r.1.len() * 10).sum::<usize>());
     out.push(VERSION);
     varint(&mut out, runs.len() as u64);
@@ -35,9 +124,9 @@ pub fn encode(runs: &[(i64, Vec<Sample>)]) -> Vec<u8> {
         varint(&mut out, samples.len() as u64);
         let (mut prev_t, mut prev_d) = (0i64, 0i64);
         for (i, s) in samples.iter().enumerate() {
-            let t = s.time_ns as i64;
+            let t = s.time_ns() as i64;
             if i == 0 {
-                varint(&mut out, s.time_ns);
+                varint(&mut out, s.time_ns());
             } else {
                 let d = t.wrapping_sub(prev_t);
                 varint(&mut out, zigzag(d.wrapping_sub(prev_d)));
@@ -47,41 +136,41 @@ pub fn encode(runs: &[(i64, Vec<Sample>)]) -> Vec<u8> {
         }
         let (mut prev_start, mut prev_time) = (0u64, 0u64);
         for s in samples {
-            if s.start_ns == prev_start {
+            if s.start_ns() == prev_start {
                 out.push(0);
-            } else if s.start_ns == prev_time {
+            } else if s.start_ns() == prev_time {
                 out.push(1);
             } else {
                 out.push(2);
-                varint(&mut out, zigzag((s.start_ns as i64).wrapping_sub(prev_start as i64)));
+                varint(&mut out, zigzag((s.start_ns() as i64).wrapping_sub(prev_start as i64)));
             }
-            prev_start = s.start_ns;
-            prev_time = s.time_ns;
+            prev_start = s.start_ns();
+            prev_time = s.time_ns();
         }
         let mut prev = 0u64;
         for s in samples {
-            let bits = s.value.to_bits();
+            let bits = s.value().to_bits();
             out.extend_from_slice(&(bits ^ prev).to_le_bytes());
             prev = bits;
         }
-        let histograms = samples.iter().any(|s| s.histogram.is_some());
+        let histograms = samples.iter().any(|s| s.histogram().is_some());
         out.push(u8::from(histograms));
         if histograms {
             let mut bounds: &[f64] = &[];
             for s in samples {
-                put_histogram(&mut out, s.histogram.as_deref(), &mut bounds);
+                put_histogram(&mut out, s.histogram(), &mut bounds);
             }
         }
         for (index, s) in samples.iter().enumerate() {
-            if !s.exemplars.is_empty() {
-                extras.push(Extra { run: run as u32, index: index as u32, e: s.exemplars.clone() });
+            if !s.exemplars().is_empty() {
+                extras.push(ExtraRef { run: run as u32, index: index as u32, e: s.exemplars() });
             }
         }
     }
     // Serializing plain model types cannot fail.
     let json = serde_json::to_vec(&extras).unwrap_or_else(|_| b"[]".to_vec());
     out.extend_from_slice(&json);
-    zstd::bulk::compress(&out, LEVEL).unwrap_or(out)
+    compress(out)
 }
 
 /// Decodes a block; `keep(series)` picks the runs wanted (the others are skipped, their
@@ -98,7 +187,7 @@ pub fn decode(
     if size > 256 << 20 {
         return Err("a metric block is too large".into());
     }
-    let raw = zstd::bulk::decompress(blob, size as usize).map_err(|e| e.to_string())?;
+    let raw = decompress(blob, size as usize)?;
     let mut r = Reader { buf: &raw, at: 0 };
     if r.byte()? != VERSION {
         return Err("unknown metric block version".into());

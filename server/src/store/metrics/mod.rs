@@ -57,15 +57,17 @@ impl SeriesMeta {
     /// it is stored). The description is not part of the identity.
     pub fn identity_hash(&self) -> i64 {
         let mut h = Fnv::default();
-        h.text(&self.name);
-        h.text(&self.unit);
-        h.text(kind_text(self.kind));
-        h.text(temporality_text(self.temporality));
-        h.byte(self.monotonic as u8);
-        h.text(&self.service);
-        h.text(&serde_json::to_string(&self.resource).unwrap_or_default());
-        h.text(&serde_json::to_string(&self.scope).unwrap_or_default());
-        h.text(&serde_json::to_string(&self.attributes).unwrap_or_default());
+        h.stream(
+            &self.name,
+            &self.unit,
+            self.kind,
+            self.temporality,
+            self.monotonic,
+            &self.service,
+            &self.resource,
+            &self.scope,
+        );
+        h.json(&self.attributes);
         h.0 as i64
     }
 
@@ -80,6 +82,49 @@ impl SeriesMeta {
             .chain(&self.resource)
             .find(|kv| kv.key == key)
             .map(|kv| otelscope_app::model::value_text(&kv.value))
+    }
+}
+
+/// `SeriesMeta::identity_hash` of points, fast for a batch's points in their order: the hash
+/// of what points of one metric stream share (name … scope) is kept and reused while the next
+/// point has the same, so a point costs the hash of its own attributes (no allocation).
+#[derive(Default)]
+pub struct PointHasher<'a> {
+    last: Option<(&'a MetricPoint, Fnv)>,
+}
+
+impl<'a> PointHasher<'a> {
+    pub fn hash(&mut self, p: &'a MetricPoint) -> i64 {
+        let same = self.last.as_ref().is_some_and(|(q, _)| {
+            q.name == p.name
+                && q.unit == p.unit
+                && q.kind == p.kind
+                && q.temporality == p.temporality
+                && q.monotonic == p.monotonic
+                && q.service == p.service
+                && q.resource == p.resource
+                && q.scope == p.scope
+        });
+        let mut h = match (&self.last, same) {
+            (Some((_, state)), true) => *state,
+            _ => {
+                let mut h = Fnv::default();
+                h.stream(
+                    &p.name,
+                    &p.unit,
+                    p.kind,
+                    p.temporality,
+                    p.monotonic,
+                    &p.service,
+                    &p.resource,
+                    &p.scope,
+                );
+                h
+            }
+        };
+        self.last = Some((p, h));
+        h.json(&p.attributes);
+        h.0 as i64
     }
 }
 
@@ -103,6 +148,45 @@ impl Fnv {
         }
         // A separator no UTF-8 text contains, so ("ab", "c") and ("a", "bc") differ.
         self.byte(0xff);
+    }
+    /// The JSON text of `value` (serialized straight into the hash), then the separator.
+    fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        // Model types always serialize; writing into the hash cannot fail.
+        let _ = serde_json::to_writer(&mut *self, value);
+        self.byte(0xff);
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &mut self,
+        name: &str,
+        unit: &str,
+        kind: MetricKind,
+        temporality: Temporality,
+        monotonic: bool,
+        service: &str,
+        resource: &[KeyValue],
+        scope: &Option<Scope>,
+    ) {
+        self.text(name);
+        self.text(unit);
+        self.text(kind_text(kind));
+        self.text(temporality_text(temporality));
+        self.byte(monotonic as u8);
+        self.text(service);
+        self.json(resource);
+        self.json(scope);
+    }
+}
+
+impl std::io::Write for Fnv {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for b in buf {
+            self.byte(*b);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -156,16 +240,20 @@ pub struct Sample {
 }
 
 impl Sample {
-    pub fn of(point: &MetricPoint) -> Sample {
-        let value = match (&point.histogram, point.value) {
+    /// The number a point keeps: its value, else its histogram's count.
+    pub fn value_of(point: &MetricPoint) -> f64 {
+        match (&point.histogram, point.value) {
             (_, Some(v)) => v,
             (Some(h), None) => h.count as f64,
             (None, None) => f64::NAN,
-        };
+        }
+    }
+
+    pub fn of(point: &MetricPoint) -> Sample {
         Sample {
             start_ns: point.start_ns,
             time_ns: point.time_ns,
-            value,
+            value: Sample::value_of(point),
             histogram: point.histogram.clone().map(Box::new),
             exemplars: point.exemplars.clone(),
         }
@@ -230,5 +318,59 @@ impl Refusals {
     pub fn take(&self) -> (u64, Option<String>) {
         let first = self.first.lock().unwrap_or_else(|p| p.into_inner()).take();
         (self.count.swap(0, Ordering::Relaxed), first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use otelscope_app::model::AttrValue;
+
+    use super::*;
+
+    /// The hash as v12 first computed it (JSON texts made, then hashed): stored hashes must
+    /// stay what they were, or a series of an older store would be split in two.
+    fn hash_as_first_made(m: &SeriesMeta) -> i64 {
+        let mut h = Fnv::default();
+        h.text(&m.name);
+        h.text(&m.unit);
+        h.text(kind_text(m.kind));
+        h.text(temporality_text(m.temporality));
+        h.byte(m.monotonic as u8);
+        h.text(&m.service);
+        h.text(&serde_json::to_string(&m.resource).unwrap());
+        h.text(&serde_json::to_string(&m.scope).unwrap());
+        h.text(&serde_json::to_string(&m.attributes).unwrap());
+        h.0 as i64
+    }
+
+    fn kv(key: &str, value: &str) -> KeyValue {
+        KeyValue { key: key.into(), value: AttrValue::String(value.into()) }
+    }
+
+    #[test]
+    fn identity_hashes_are_those_stored_before_and_the_batch_hasher_agrees() {
+        let mut points = Vec::new();
+        for (i, name) in ["a.b", "a.b", "c\"d", "c\"d"].into_iter().enumerate() {
+            points.push(MetricPoint {
+                name: name.into(),
+                unit: "ms".into(),
+                kind: MetricKind::Histogram,
+                temporality: Temporality::Cumulative,
+                service: "api".into(),
+                resource: vec![kv("service.name", "api"), kv("host", "h\u{e9}")],
+                scope: (i > 1).then(|| Scope { name: "s".into(), ..Scope::default() }),
+                attributes: vec![kv("route", &format!("/r{i}"))],
+                ..MetricPoint::default()
+            });
+        }
+        let mut hasher = PointHasher::default();
+        let mut seen = std::collections::HashSet::new();
+        for p in &points {
+            let meta = SeriesMeta::of(p);
+            assert_eq!(meta.identity_hash(), hash_as_first_made(&meta));
+            assert_eq!(hasher.hash(p), meta.identity_hash());
+            seen.insert(hasher.hash(p));
+        }
+        assert_eq!(seen.len(), 4);
     }
 }

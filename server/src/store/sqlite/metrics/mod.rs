@@ -17,7 +17,7 @@ use otelscope_app::model::{MetricKind, MetricPoint};
 use rusqlite::{params, Connection};
 
 use super::super::metrics::{
-    codec, kind_text, parse_kind, temporality_text, Refusals, Sample, SeriesMeta,
+    codec, kind_text, parse_kind, temporality_text, PointHasher, Refusals,
 };
 use super::super::StoreError;
 
@@ -26,6 +26,8 @@ use super::super::StoreError;
 const MARK_EVERY_NS: i64 = 60_000_000_000;
 /// A metric's fresh (level 0) blocks are merged once it has this many.
 const COMPACT_AT: i64 = 32;
+/// The points one retention pass merges at most (past the metric that crosses it).
+const COMPACT_POINTS: usize = 300_000;
 /// The most fresh blocks one merge takes.
 const COMPACT_BLOCKS: i64 = 512;
 /// The most points one merged block holds.
@@ -127,7 +129,7 @@ pub(super) fn write(
     if points.is_empty() {
         return Ok(0);
     }
-    let mut by_name: BTreeMap<&str, BTreeMap<i64, Vec<Sample>>> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, BTreeMap<i64, Vec<&MetricPoint>>> = BTreeMap::new();
     let mut insert_series = conn.prepare_cached(
         "INSERT INTO metric_series (hash, name, kind, unit, temporality, monotonic, description,
              service, resource, scope, attributes, received_ns)
@@ -136,46 +138,58 @@ pub(super) fn write(
     let mut mark_series =
         conn.prepare_cached("UPDATE metric_series SET received_ns = ?2 WHERE id = ?1")?;
     let mut written = 0u64;
+    let mut hasher = PointHasher::default();
+    // The (service, name) checked last: a batch's points of one metric come together.
+    let mut checked: Option<&MetricPoint> = None;
     for point in points {
-        let key = (point.service.clone(), point.name.clone());
-        match index.identities.get(&key) {
-            Some((kind, unit)) if *kind != point.kind || *unit != point.unit => {
-                refusals.refuse(|| {
-                    format!(
-                        "metric {:?} of service {:?} is stored as {} with unit {:?}; a point as {} with unit {:?} is refused (a series may not change its type or unit)",
-                        point.name,
-                        point.service,
-                        kind_text(*kind),
-                        unit,
-                        kind_text(point.kind),
-                        point.unit
-                    )
-                });
-                continue;
+        let same_metric = checked.is_some_and(|c| {
+            c.service == point.service
+                && c.name == point.name
+                && c.kind == point.kind
+                && c.unit == point.unit
+        });
+        if !same_metric {
+            let key = (point.service.clone(), point.name.clone());
+            match index.identities.get(&key) {
+                Some((kind, unit)) if *kind != point.kind || *unit != point.unit => {
+                    refusals.refuse(|| {
+                        format!(
+                            "metric {:?} of service {:?} is stored as {} with unit {:?}; a point as {} with unit {:?} is refused (a series may not change its type or unit)",
+                            point.name,
+                            point.service,
+                            kind_text(*kind),
+                            unit,
+                            kind_text(point.kind),
+                            point.unit
+                        )
+                    });
+                    checked = None;
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    index.identities.insert(key.clone(), (point.kind, point.unit.clone()));
+                    index.undo.push(Undo::Identity(key));
+                }
             }
-            Some(_) => {}
-            None => {
-                index.identities.insert(key.clone(), (point.kind, point.unit.clone()));
-                index.undo.push(Undo::Identity(key));
-            }
+            checked = Some(point);
         }
-        let meta = SeriesMeta::of(point);
-        let hash = meta.identity_hash();
+        let hash = hasher.hash(point);
         let id = match index.ids.get(&hash) {
             Some(id) => *id,
             None => {
                 insert_series.execute(params![
                     hash,
-                    meta.name,
-                    kind_text(meta.kind),
-                    meta.unit,
-                    temporality_text(meta.temporality),
-                    meta.monotonic as i64,
-                    meta.description,
-                    meta.service,
-                    json(&meta.resource),
-                    json(&meta.scope),
-                    json(&meta.attributes),
+                    point.name,
+                    kind_text(point.kind),
+                    point.unit,
+                    temporality_text(point.temporality),
+                    point.monotonic as i64,
+                    point.description,
+                    point.service,
+                    json(&point.resource),
+                    json(&point.scope),
+                    json(&point.attributes),
                     received,
                 ])?;
                 let id = conn.last_insert_rowid();
@@ -191,7 +205,7 @@ pub(super) fn write(
             let old = index.marked.insert(id, received);
             index.undo.push(Undo::Marked(id, old));
         }
-        by_name.entry(&point.name).or_default().entry(id).or_default().push(Sample::of(point));
+        by_name.entry(&point.name).or_default().entry(id).or_default().push(point);
         written += 1;
     }
     let mut insert_block = conn.prepare_cached(
@@ -199,11 +213,11 @@ pub(super) fn write(
          VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (name, series) in by_name {
-        let runs: Vec<(i64, Vec<Sample>)> = series
+        let runs: Vec<(i64, Vec<&MetricPoint>)> = series
             .into_iter()
-            .map(|(id, mut samples)| {
-                samples.sort_by_key(|s| s.time_ns);
-                (id, samples)
+            .map(|(id, mut points)| {
+                points.sort_by_key(|p| p.time_ns);
+                (id, points)
             })
             .collect();
         let (min, max, n) = span_of(&runs);
@@ -226,14 +240,14 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-fn span_of(runs: &[(i64, Vec<Sample>)]) -> (u64, u64, usize) {
+fn span_of<P: codec::Point>(runs: &[(i64, Vec<P>)]) -> (u64, u64, usize) {
     let mut min = u64::MAX;
     let mut max = 0;
     let mut n = 0;
     for (_, samples) in runs {
         for s in samples {
-            min = min.min(s.time_ns);
-            max = max.max(s.time_ns);
+            min = min.min(s.time_ns());
+            max = max.max(s.time_ns());
         }
         n += samples.len();
     }

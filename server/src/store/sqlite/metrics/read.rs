@@ -168,7 +168,8 @@ pub(in crate::store::sqlite) fn rows(
     }
     answer.other_identities = others;
     let wanted: HashMap<i64, usize> = series.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
-    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); series.len()];
+    // Per series, its runs as read (newest block first), joined once at the end.
+    let mut parts: Vec<Vec<Vec<Sample>>> = vec![Vec::new(); series.len()];
     if !wanted.is_empty() {
         // Newest blocks first, so a bounded read keeps the recent end of the range.
         let mut blocks = conn.prepare_cached(
@@ -187,18 +188,30 @@ pub(in crate::store::sqlite) fn rows(
                 break;
             }
             let blob = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-            for (id, run) in codec::decode(blob, |id| wanted.contains_key(&id)).map_err(corrupt)? {
+            for (id, mut run) in
+                codec::decode(blob, |id| wanted.contains_key(&id)).map_err(corrupt)?
+            {
                 let Some(i) = wanted.get(&id) else { continue };
-                let before = samples[*i].len();
-                samples[*i].extend(
-                    run.into_iter().filter(|s| s.time_ns >= q.since_ns && s.time_ns <= q.until_ns),
-                );
-                held += samples[*i].len() - before;
+                let inside = |s: &Sample| s.time_ns >= q.since_ns && s.time_ns <= q.until_ns;
+                if !run.iter().all(inside) {
+                    run.retain(inside);
+                }
+                held += run.len();
+                if !run.is_empty() {
+                    parts[*i].push(run);
+                }
             }
         }
     }
-    for (meta, mut samples) in series.into_iter().zip(samples) {
-        samples.sort_by_key(|s| s.time_ns);
+    for (meta, mut runs) in series.into_iter().zip(parts) {
+        runs.reverse();
+        let mut samples = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+        for run in runs {
+            samples.extend(run);
+        }
+        if !samples.is_sorted_by_key(|s| s.time_ns) {
+            samples.sort_by_key(|s| s.time_ns);
+        }
         answer.series.push((meta, samples));
     }
     Ok(answer)

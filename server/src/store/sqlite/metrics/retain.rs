@@ -9,18 +9,24 @@ use super::super::super::StoreError;
 use super::*;
 
 /// Merges the fresh blocks of metrics that have `COMPACT_AT` or more into blocks of up to
-/// `BLOCK_POINTS` points, one run per series (which is what makes a point cost a few bytes).
-/// At most two metrics per call; returns the blocks merged.
+/// `BLOCK_POINTS` points, one run per series (which is what makes a point cost a few bytes and
+/// a read decode a few blocks). The metrics with the most fresh blocks first, every one due
+/// until `COMPACT_POINTS` points were merged (so a burst of ingest does not leave reads many
+/// small blocks, and one pass stays short); returns the blocks merged.
 pub(in crate::store::sqlite) fn compact(conn: &Connection) -> Result<u64, StoreError> {
     let names: Vec<String> = conn
         .prepare_cached(
             "SELECT name FROM metric_blocks WHERE level = 0 GROUP BY name HAVING COUNT(*) >= ?1
-             LIMIT 2",
+             ORDER BY COUNT(*) DESC LIMIT 64",
         )?
         .query_map([COMPACT_AT], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut merged = 0;
+    let mut points = 0usize;
     for name in names {
+        if points >= COMPACT_POINTS {
+            break;
+        }
         let mut ids = Vec::new();
         let mut received = 0i64;
         let mut series: BTreeMap<i64, Vec<Sample>> = BTreeMap::new();
@@ -64,6 +70,7 @@ pub(in crate::store::sqlite) fn compact(conn: &Connection) -> Result<u64, StoreE
         for (id, mut samples) in series {
             samples.sort_by_key(|s| s.time_ns);
             in_block += samples.len();
+            points += samples.len();
             runs.push((id, samples));
             if in_block >= BLOCK_POINTS {
                 flush(&mut runs)?;

@@ -2,6 +2,7 @@
 //! versions.
 
 mod logs;
+mod metrics_legacy;
 mod profiles;
 mod retention;
 
