@@ -9,6 +9,7 @@ mod insights;
 mod logs;
 mod metrics;
 pub mod params;
+mod services;
 pub mod shapes;
 mod signals;
 mod summary;
@@ -19,6 +20,7 @@ pub use flame::*;
 pub use insights::*;
 pub use logs::*;
 pub use metrics::*;
+pub use services::*;
 pub use signals::*;
 pub use summary::{trace_facts, TraceFacts};
 pub use text::{has_attr_text, value_text};
@@ -182,6 +184,10 @@ impl ServiceSummary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Services {
     pub services: Vec<ServiceSummary>,
+    /// With `since=`/`until=` (or by default, the last hour): per service, its request rate,
+    /// error % and p95 per step over the range, for sparklines (issue 25; see `RedSeries`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sparklines: Vec<ServiceSparkline>,
 }
 
 /// `GET /api/v1/operations?service=S`: the span names seen for one service, sorted.

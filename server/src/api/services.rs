@@ -32,7 +32,7 @@ async fn services(
     if !include_self {
         services.retain(|s| !SELF_SERVICES.contains(&s.name.as_str()));
     }
-    Ok(Json(Services { services }))
+    Ok(Json(Services { services, sparklines: Vec::new() }))
 }
 
 /// The most names `/operations` lists.
