@@ -453,3 +453,7 @@ pub fn compare(store: &dyn Store, p: &CompareParams) -> Result<CompareAnswer, St
     answer.sentences = sentences(&answer);
     Ok(answer)
 }
+
+#[cfg(test)]
+#[path = "compare_tests.rs"]
+mod tests;

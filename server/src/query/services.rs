@@ -43,10 +43,10 @@ impl Range {
         self.since_ns - self.since_ns % self.step_ns.max(1)
     }
 
-    /// How many steps cover `[start, until]`.
+    /// How many steps cover `[start, until)` (at least one).
     pub fn steps(&self) -> usize {
         let width = self.until_ns.saturating_sub(self.start());
-        (width / self.step_ns.max(1) + 1) as usize
+        width.div_ceil(self.step_ns.max(1)).max(1) as usize
     }
 
     /// The seconds the answer covers, for rates.
@@ -574,3 +574,7 @@ pub fn trace_map(trace_id: &str, spans: &[Span]) -> ServiceMap {
     map.trace_id = Some(trace_id.to_owned());
     map
 }
+
+#[cfg(test)]
+#[path = "services_tests.rs"]
+mod tests;

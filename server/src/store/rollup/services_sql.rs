@@ -272,7 +272,9 @@ pub(in crate::store) fn map(conn: &Connection, q: &MapQuery) -> Result<MapRows, 
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let nodes = conn
-        .prepare_cached("SELECT id, kind, name, system, namespace, deployment FROM map_nodes")?
+        .prepare_cached(
+            "SELECT id, kind, name, system, namespace, deployment FROM map_nodes ORDER BY id",
+        )?
         .query_map([], |r| {
             Ok(NodeRow {
                 id: r.get(0)?,
