@@ -37,6 +37,14 @@ pub struct PreparedRollups {
 }
 
 impl PreparedRollups {
+    /// Drops the services rollups (issue 25) from a prepared batch: the "without" side of
+    /// `benches/services.rs`, to weigh what they cost within one run.
+    #[doc(hidden)]
+    pub fn without_services(&mut self) {
+        self.red.clear();
+        self.edges = services::EdgeDeltas::default();
+    }
+
     pub fn is_empty(&self) -> bool {
         self.cache.is_empty()
             && self.counters.is_empty()
