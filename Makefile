@@ -32,6 +32,7 @@ bench: build
 	cargo bench -p otelscope --bench logs
 	cargo bench -p otelscope --bench log_patterns
 	cargo bench -p otelscope --bench metrics
+	cargo bench -p otelscope --bench services
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench waterfall
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench flame
 	OTELSCOPE_BIN=$(BIN) cargo bench -p otelscope-e2e --bench logs_page

@@ -111,6 +111,7 @@ mod tests {
     fn wording_for_each_state() {
         let one = Loadable::Ready(Services {
             services: vec![ServiceSummary { span_count: 3, ..ServiceSummary::new("api") }],
+            ..Services::default()
         });
         assert_eq!(status_text(&health(), &one, false).1, "server ok v0.1.0 · 1 service");
         assert_eq!(

@@ -9,6 +9,7 @@ mod insights;
 mod logs;
 mod metrics;
 pub mod params;
+mod services;
 pub mod shapes;
 mod signals;
 mod summary;
@@ -19,6 +20,7 @@ pub use flame::*;
 pub use insights::*;
 pub use logs::*;
 pub use metrics::*;
+pub use services::*;
 pub use signals::*;
 pub use summary::{trace_facts, TraceFacts};
 pub use text::{has_attr_text, value_text};
@@ -182,6 +184,11 @@ impl ServiceSummary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Services {
     pub services: Vec<ServiceSummary>,
+    /// Asked with `since=`/`until=`/`step=` or `sparklines=1` (range by default the last hour):
+    /// per listed service, its entry spans' requests, errors and p50/p95/p99 per step, for
+    /// sparklines (issue 25; see `RedSeries`). Empty (absent) otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sparklines: Vec<ServiceSparkline>,
 }
 
 /// `GET /api/v1/operations?service=S`: the span names seen for one service, sorted.
