@@ -4,9 +4,9 @@
 //!
 //! 1. Nodes are ranked by name (ties by input index): every later tie is broken by this rank, so
 //!    the same graph lays out the same whatever order the answer listed it in.
-//! 2. Cycles are broken by a depth-first search from the sources (then the remaining nodes),
-//!    both in name order: an edge to a node still on the stack (a back edge) is reversed for the
-//!    layout and drawn pointing back. Self calls are drawn as a loop over their node.
+//! 2. Cycles are broken by the greedy feedback-arc order of Eades, Lin and Smyth (ties by name
+//!    rank): an edge pointing back in that order is reversed for the layout and drawn pointing
+//!    back (right to left). Self calls are drawn as a loop over their node.
 //! 3. Layers by longest path from the sources; a source is then pulled right next to its nearest
 //!    successor. An edge that spans more than one layer goes through one virtual node per layer
 //!    it crosses (`order.rs`).
@@ -238,51 +238,73 @@ fn gap(upper: f64, lower: f64) -> f64 {
     (upper + lower) / 2.0 + NODE_GAP
 }
 
-/// Marks the edges a depth-first search finds going back to a node on its stack. Starts from
-/// the nodes nothing calls, then from the rest, each in name order; successors in name order.
+/// Marks the edges to reverse so that none is left in a cycle: the greedy feedback-arc order of
+/// Eades, Lin and Smyth (sinks to the end, sources to the front, else the node with the most
+/// calls out over calls in; ties by name rank), then every edge that points back in that order.
+/// Few edges are reversed, and they are the ones against the graph's main direction.
 fn back_edges(n: usize, edges: &[Option<(usize, usize)>]) -> Vec<bool> {
-    let mut out: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-    let mut has_pred = vec![false; n];
-    for (e, edge) in edges.iter().enumerate() {
-        if let Some((a, b)) = *edge {
-            if a != b {
-                out[a].push((b, e));
-                has_pred[b] = true;
+    let mut outdeg = vec![0i64; n];
+    let mut indeg = vec![0i64; n];
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut inc: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for &(a, b) in edges.iter().flatten() {
+        if a != b {
+            outdeg[a] += 1;
+            indeg[b] += 1;
+            out[a].push(b);
+            inc[b].push(a);
+        }
+    }
+    let mut removed = vec![false; n];
+    let mut front: Vec<usize> = Vec::with_capacity(n);
+    let mut back: Vec<usize> = Vec::new();
+    let mut left = n;
+    let remove =
+        |v: usize, removed: &mut Vec<bool>, outdeg: &mut Vec<i64>, indeg: &mut Vec<i64>| {
+            removed[v] = true;
+            for &w in &out[v] {
+                indeg[w] -= 1;
             }
-        }
-    }
-    for list in &mut out {
-        list.sort_unstable();
-    }
-    let mut reversed = vec![false; edges.len()];
-    // 0: not seen, 1: on the stack, 2: done.
-    let mut state = vec![0u8; n];
-    let starts = (0..n).filter(|&v| !has_pred[v]).chain((0..n).filter(|&v| has_pred[v]));
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    for start in starts {
-        if state[start] != 0 {
-            continue;
-        }
-        state[start] = 1;
-        stack.push((start, 0));
-        while let Some(&mut (v, ref mut next)) = stack.last_mut() {
-            if let Some(&(w, e)) = out[v].get(*next) {
-                *next += 1;
-                match state[w] {
-                    0 => {
-                        state[w] = 1;
-                        stack.push((w, 0));
-                    }
-                    1 => reversed[e] = true,
-                    _ => {}
+            for &u in &inc[v] {
+                outdeg[u] -= 1;
+            }
+        };
+    while left > 0 {
+        let mut moved = true;
+        while moved {
+            moved = false;
+            for v in 0..n {
+                if !removed[v] && outdeg[v] == 0 {
+                    remove(v, &mut removed, &mut outdeg, &mut indeg);
+                    back.push(v);
+                    left -= 1;
+                    moved = true;
                 }
-            } else {
-                state[v] = 2;
-                stack.pop();
+            }
+            for v in 0..n {
+                if !removed[v] && indeg[v] == 0 {
+                    remove(v, &mut removed, &mut outdeg, &mut indeg);
+                    front.push(v);
+                    left -= 1;
+                    moved = true;
+                }
             }
         }
+        if left > 0 {
+            let pick = (0..n)
+                .filter(|&v| !removed[v])
+                .max_by_key(|&v| (outdeg[v] - indeg[v], std::cmp::Reverse(v)))
+                .unwrap_or(0);
+            remove(pick, &mut removed, &mut outdeg, &mut indeg);
+            front.push(pick);
+            left -= 1;
+        }
     }
-    reversed
+    let mut place = vec![0usize; n];
+    for (i, &v) in front.iter().chain(back.iter().rev()).enumerate() {
+        place[v] = i;
+    }
+    edges.iter().map(|e| matches!(*e, Some((a, b)) if a != b && place[b] < place[a])).collect()
 }
 
 /// Each node's column: the longest path to it from a source; then each source moves right, next
@@ -369,15 +391,19 @@ fn place(
 
 /// Cubic curves through `points`, flat where they meet each point.
 fn curve(points: &[(f64, f64)]) -> String {
-    let mut d = String::new();
+    use std::fmt::Write;
+    let mut d = String::with_capacity(points.len() * 32);
+    // Whole pixels: the points are rounded, and integers format several times faster.
+    let px = |v: f64| v.round() as i64;
     for (i, &(x, y)) in points.iter().enumerate() {
-        if i == 0 {
-            d.push_str(&format!("M{x} {y}"));
+        // Writing to a String cannot fail.
+        let _ = if i == 0 {
+            write!(d, "M{} {}", px(x), px(y))
         } else {
-            let (px, py) = points[i - 1];
-            let mx = (px + x) / 2.0;
-            d.push_str(&format!(" C{mx} {py} {mx} {y} {x} {y}"));
-        }
+            let (x0, y0) = points[i - 1];
+            let mx = px((x0 + x) / 2.0);
+            write!(d, " C{mx} {} {mx} {} {} {}", px(y0), px(y), px(x), px(y))
+        };
     }
     d
 }
@@ -395,12 +421,19 @@ fn middle(points: &[(f64, f64)]) -> (f64, f64) {
     }
 }
 
+/// A loop's path from `a` to `b` along `top`, rising to `lift`.
+fn curve_loop(a: f64, b: f64, top: f64, lift: f64) -> String {
+    let px = |v: f64| v.round() as i64;
+    let (a, b, top, lift) = (px(a), px(b), px(top), px(lift));
+    format!("M{a} {top} C{a} {lift} {b} {lift} {b} {top}")
+}
+
 /// A call from a node to itself: a loop over the node's top edge.
 fn self_loop(node: &PlacedNode) -> PlacedEdge {
     let (a, b) = ((node.x + node.width * 0.65).round(), (node.x + node.width * 0.35).round());
     let top = node.y;
     let lift = (top - 22.0).max(2.0);
-    let path = format!("M{a} {top} C{a} {lift} {b} {lift} {b} {top}");
+    let path = curve_loop(a, b, top, lift);
     PlacedEdge {
         points: vec![(a, top), (b, top)],
         path,

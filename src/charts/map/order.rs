@@ -2,7 +2,7 @@
 //! within each column by barycenter sweeps (down, then up), keeping the order with the fewest
 //! crossings seen after any half sweep. Ties keep each node's name rank, so equal graphs order equally.
 
-/// Down-and-up sweeps at most (fewer when an order without crossings is found).
+/// Down-and-up sweeps at most (fewer once one finds no better order).
 const SWEEPS: usize = 12;
 
 /// Nodes per column in order (`0..n` the real nodes by name rank, `n..` virtual ones), and each
@@ -61,6 +61,7 @@ pub(crate) fn order_layers(layer: &[usize], dag: &[Option<(usize, usize)>]) -> O
     let mut best = layers.clone();
     let mut best_crossings = crossings(&layers, &succs, &pos);
     for _ in 0..SWEEPS {
+        let before = best_crossings;
         if best_crossings == 0 {
             break;
         }
@@ -79,6 +80,10 @@ pub(crate) fn order_layers(layer: &[usize], dag: &[Option<(usize, usize)>]) -> O
                 best_crossings = now;
                 best.clone_from(&layers);
             }
+        }
+        // A whole sweep (down and up) that found nothing better ends the search.
+        if best_crossings == before {
+            break;
         }
     }
     Ordered { layers: best, chains, crossings: best_crossings }

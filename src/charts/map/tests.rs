@@ -174,23 +174,89 @@ fn sweeps_remove_avoidable_crossings() {
     assert!(map.nodes[3].y < map.nodes[2].y);
 }
 
+/// A service-shaped graph: 200 nodes in 8 tiers, 600 edges each to one of the next two tiers,
+/// one in 20 pointing back up (a cycle).
+fn tiered_graph(rng: &mut Rng) -> (Vec<String>, Vec<(usize, usize)>) {
+    let names: Vec<String> = (0..200).map(|i| format!("svc-{i:03}")).collect();
+    let tier = |i: usize| i / 25;
+    let edges = (0..600)
+        .map(|_| loop {
+            let a = rng.next(200);
+            let b = rng.next(200);
+            let ok = if rng.next(20) == 0 {
+                tier(b) < tier(a)
+            } else {
+                tier(b) == tier(a) + 1 + rng.next(2)
+            };
+            if ok {
+                break (a, b);
+            }
+        })
+        .collect();
+    (names, edges)
+}
+
 #[test]
 fn layout_time_of_200_nodes_and_600_edges() {
     let mut rng = Rng(42);
-    let (names, edges) = random_graph(&mut rng, 200, 600);
+    time_layout("random", random_graph(&mut rng, 200, 600));
+    time_layout("tiered", tiered_graph(&mut rng));
+}
+
+fn time_layout(what: &str, (names, edges): (Vec<String>, Vec<(usize, usize)>)) {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    // This thread's time on a CPU (Linux), so a busy machine does not inflate the figure.
+    let cpu_ns = || {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+    };
     let start = std::time::Instant::now();
+    let cpu_start = cpu_ns();
     let runs = 5;
     let mut map = None;
     for _ in 0..runs {
         map = Some(layout(&names, &edges));
     }
     let per_run = start.elapsed() / runs;
+    let cpu = cpu_start
+        .zip(cpu_ns())
+        .map(|(a, b)| std::time::Duration::from_nanos((b - a) / u64::from(runs)));
     let map = map.unwrap();
     println!(
-        "map layout, 200 nodes and 600 edges: {per_run:?} per layout ({} columns, {} crossings left)",
+        "map layout, 200 nodes and 600 edges ({what}): {per_run:?} wall, {cpu:?} CPU per layout ({} columns, {} crossings left)",
         map.layers, map.crossings
     );
     check_properties(&names, &edges, &map);
     assert!(per_run < std::time::Duration::from_secs(1), "{per_run:?}");
+}
+
+#[test]
+fn counts_never_move_a_node() {
+    use crate::model::{MapEdge, MapNode, ServiceMap};
+    let node = |id: &str| MapNode {
+        id: id.into(),
+        name: id.trim_start_matches("service:").into(),
+        ..MapNode::default()
+    };
+    let edge = |a: &str, b: &str, calls| MapEdge {
+        source: a.into(),
+        target: b.into(),
+        calls,
+        ..MapEdge::default()
+    };
+    let mut map = ServiceMap {
+        nodes: vec![node("service:a"), node("service:b"), node("service:c"), node("user")],
+        edges: vec![
+            edge("user", "service:a", 10),
+            edge("service:a", "service:b", 7),
+            edge("service:a", "service:c", 3),
+        ],
+        ..ServiceMap::default()
+    };
+    let before = super::map_layout(&map).0;
+    map.edges[1].calls = 70_000;
+    map.edges[2].errors = 3;
+    map.nodes[1].requests = 5;
+    assert_eq!(super::map_layout(&map).0, before, "a refresh with new numbers lays out the same");
 }
