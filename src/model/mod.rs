@@ -184,8 +184,9 @@ impl ServiceSummary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Services {
     pub services: Vec<ServiceSummary>,
-    /// With `since=`/`until=` (or by default, the last hour): per service, its request rate,
-    /// error % and p95 per step over the range, for sparklines (issue 25; see `RedSeries`).
+    /// Asked with `since=`/`until=`/`step=` or `sparklines=1` (range by default the last hour):
+    /// per listed service, its entry spans' requests, errors and p50/p95/p99 per step, for
+    /// sparklines (issue 25; see `RedSeries`). Empty (absent) otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sparklines: Vec<ServiceSparkline>,
 }

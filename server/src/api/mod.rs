@@ -11,6 +11,7 @@ mod logs;
 mod metrics;
 mod profiles;
 mod services;
+mod services_depth;
 mod trace_body;
 mod trace_cache;
 mod traces;
@@ -27,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(health::routes())
         .merge(services::routes())
+        .merge(services_depth::routes())
         .merge(traces::routes())
         .merge(logs::routes())
         .merge(metrics::routes())

@@ -1,5 +1,7 @@
 //! `GET /api/v1/services` (the services seen, with span counts), `GET /api/v1/operations`
 //! (one service's span names) and `GET /api/v1/operations/stats` (their recent latencies).
+//! With `since`/`until`/`step` (or `sparklines=1`) `/services` adds each service's sparklines
+//! (`query::services::sparklines`, from the RED rollup).
 
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
@@ -22,17 +24,37 @@ async fn services(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Services>, ApiError> {
-    let mut include_self = false;
-    for (key, value) in query_pairs(raw.as_deref().unwrap_or("")) {
-        if key == "include_self" {
-            include_self = crate::query::params::flag(&key, &value)?;
-        }
-    }
-    let mut services = super::blocking("store.services", move || state.store.services()).await?;
+    let (range, include_self) = crate::query::services::parse_services(
+        raw.as_deref().unwrap_or(""),
+        crate::ingest::now_ns(),
+    )?;
+    let (mut services, red) = super::blocking("store.services", move || {
+        let services = state.store.services()?;
+        let red = match &range {
+            Some(r) => Some((
+                state.store.red(&crate::store::RedQuery {
+                    service: None,
+                    since_ns: r.since_ns,
+                    until_ns: r.until_ns,
+                })?,
+                r.clone(),
+            )),
+            None => None,
+        };
+        Ok((services, red))
+    })
+    .await?;
     if !include_self {
         services.retain(|s| !SELF_SERVICES.contains(&s.name.as_str()));
     }
-    Ok(Json(Services { services, sparklines: Vec::new() }))
+    let sparklines = match red {
+        Some((rows, range)) => crate::query::services::sparklines(&rows, &range)
+            .into_iter()
+            .filter(|s| services.iter().any(|listed| listed.name == s.service))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(Json(Services { services, sparklines }))
 }
 
 /// The most names `/operations` lists.

@@ -70,4 +70,13 @@ pub enum ParamError {
         "base_since compares two ranges of one operation; use it with service, or give base_trace_id"
     )]
     BaseSinceWithTrace,
+    /// A parameter the route does not take.
+    #[error("unknown parameter {0:?}")]
+    Unknown(String),
+    /// A parameter with a fixed set of values (`selection`, `baseline`, `kind`, `pct`).
+    #[error("{key} must be {allowed}, not {value:?}")]
+    OneOf { key: &'static str, allowed: &'static str, value: String },
+    /// A parameter that needs another (`window_since` needs `selection=window`).
+    #[error("{0}")]
+    Needs(&'static str),
 }

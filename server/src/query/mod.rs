@@ -3,10 +3,12 @@
 //! what the store reads into answers (`cache`, `retries`). No SQL here; the store reads rows,
 //! these functions sum them, and they are tested without a database (`rollup_tests` runs them
 //! over a real store's rollups too). `flame_query` parses span-derived flame graph requests
-//! (the stacks themselves are `crate::stacks`). `metrics` turns a metric's
+//! (the stacks themselves are `crate::stacks`). `services` and `compare` answer the services-
+//! in-depth routes (RED, the map, what changed). `metrics` turns a metric's
 //! series into chart lines per the OTLP data model. Profile import is `crate::profile`.
 
 pub mod cache;
+pub mod compare;
 pub mod error;
 pub mod flame_query;
 pub mod log_params;
@@ -14,6 +16,7 @@ pub mod log_patterns;
 pub mod metrics;
 pub mod params;
 pub mod retries;
+pub mod services;
 
 #[cfg(test)]
 mod rollup_tests;

@@ -283,7 +283,7 @@ pub fn parse_retry_query(raw: &str, now_ns: u64) -> Result<RetryQuery, ParamErro
     Ok(q)
 }
 
-fn insight_range(
+pub(crate) fn insight_range(
     since: Option<u64>,
     until: Option<u64>,
     now_ns: u64,
@@ -298,7 +298,7 @@ fn insight_range(
 
 /// A step of whole buckets: the one asked for (rounded up), else a 60th of the range, widened
 /// so the range has at most `MAX_INSIGHT_POINTS` steps.
-fn insight_step(range_ns: u64, asked: Option<u64>) -> u64 {
+pub(crate) fn insight_step(range_ns: u64, asked: Option<u64>) -> u64 {
     let bucket = crate::store::ROLLUP_BUCKET_NS;
     let wanted = asked.unwrap_or(range_ns / DEFAULT_INSIGHT_STEPS);
     let step = wanted.max(range_ns.div_ceil(MAX_INSIGHT_POINTS)).max(bucket);

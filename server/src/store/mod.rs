@@ -14,6 +14,7 @@ pub mod request;
 mod rollup;
 pub mod rows;
 mod schema;
+pub mod service_rows;
 mod sqlite;
 
 pub use chunk::{whole_trace, SeenSpans, SpanChunk};
@@ -27,8 +28,13 @@ pub use request::{
     TextTerm, TraceQuery, MAX_LOG_BUCKETS,
 };
 pub use rollup::flame::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_PER_PASS};
+pub use rollup::services::{
+    node_id, red as red_deltas, trace_edges, EdgeDelta, EdgeDeltas, EdgeKey, RedDelta, RedKey,
+    MAX_PENDING as MAX_PENDING_HALVES, PAIR_WAIT_NS,
+};
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use rows::{CacheRow, CacheRows, RetryRow, RetryRows};
+pub use service_rows::{EdgeRow, MapQuery, MapRows, NodeRow, RedQuery, RedRow};
 pub use sqlite::{SqliteStore, WriteHook};
 
 use otelscope_app::model::{
@@ -249,6 +255,14 @@ pub trait Store: Send + Sync + 'static {
     /// order, and per operation and kind (`retried`, `gave_up`, `circuit_open`) the newest
     /// examples, enough for `query.examples_per_kind` distinct traces. No span is decoded.
     fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError>;
+    /// The RED rollup rows of the buckets in `query`'s range (of its service, or of all), in no
+    /// particular order: per service, span name, span kind and 10 s bucket of the spans'
+    /// starts, the spans, errors, summed duration and latency histogram. No span is decoded.
+    fn red(&self, query: &RedQuery) -> Result<Vec<RedRow>, StoreError>;
+    /// The service map's edge rows of the buckets in `query`'s range (calls paired by
+    /// `rollup::services`'s rules, across batches and in any order), every node's metadata,
+    /// and how many halves of calls wait for their other half. No span is decoded.
+    fn service_map(&self, query: &MapQuery) -> Result<MapRows, StoreError>;
     /// Folds traces whose last part arrived over `SETTLE_NS` before `now_ns` into the flame
     /// graph rollup, at most `TRACES_PER_PASS` per call; returns how many it took (0: nothing
     /// waits). A trace that gets more spans later is folded again, replacing its earlier fold.

@@ -464,6 +464,72 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX metric_blocks_received ON metric_blocks (received_ns);
     CREATE INDEX metric_blocks_fresh ON metric_blocks (name) WHERE level = 0;
 "#,
+    // v15 (services in depth, issue 25; the integrator numbers it at merge): the RED rollup,
+    // the service map's edges, the halves of calls waiting for their other half, and what the
+    // map knows of its nodes. See `store/rollup/services.rs`.
+    r#"
+    CREATE TABLE red_rollup (
+        service      TEXT    NOT NULL,
+        bucket_ns    INTEGER NOT NULL,
+        name         TEXT    NOT NULL,
+        -- span kind as the wire writes it: 'server', 'client', 'internal', ...
+        kind         TEXT    NOT NULL,
+        requests     INTEGER NOT NULL,
+        errors       INTEGER NOT NULL,
+        duration_ns  INTEGER NOT NULL,
+        latency      BLOB,
+        received_ns  INTEGER NOT NULL,
+        PRIMARY KEY (service, bucket_ns, name, kind)
+    ) WITHOUT ROWID;
+    CREATE INDEX red_rollup_received ON red_rollup (received_ns);
+
+    CREATE TABLE edge_rollup (
+        bucket_ns    INTEGER NOT NULL,
+        source       TEXT    NOT NULL,
+        target       TEXT    NOT NULL,
+        -- 'request', 'database' or 'messaging'
+        kind         TEXT    NOT NULL,
+        calls        INTEGER NOT NULL,
+        errors       INTEGER NOT NULL,
+        latency      BLOB,
+        received_ns  INTEGER NOT NULL,
+        PRIMARY KEY (bucket_ns, source, target, kind)
+    ) WITHOUT ROWID;
+    CREATE INDEX edge_rollup_received ON edge_rollup (received_ns);
+
+    CREATE TABLE edge_pending (
+        id           INTEGER PRIMARY KEY,
+        -- the caller's span: a client's or producer's own id, a server's or consumer's parent
+        -- (or link)
+        trace_id     TEXT    NOT NULL,
+        span_id      TEXT    NOT NULL,
+        -- 0: request (client/server), 1: messaging (producer/consumer)
+        family       INTEGER NOT NULL,
+        -- 0: caller (client, producer), 1: callee (server, consumer)
+        side         INTEGER NOT NULL,
+        service      TEXT    NOT NULL,
+        start_ns     INTEGER NOT NULL,
+        duration_ns  INTEGER NOT NULL,
+        error        INTEGER NOT NULL,
+        -- the virtual node it names (a caller's peer, a messaging span's queue), if any
+        peer_kind    TEXT,
+        peer_name    TEXT,
+        peer_system  TEXT,
+        received_ns  INTEGER NOT NULL
+    );
+    CREATE INDEX edge_pending_key ON edge_pending (trace_id, span_id, family, side);
+    CREATE INDEX edge_pending_received ON edge_pending (received_ns);
+
+    CREATE TABLE map_nodes (
+        id           TEXT PRIMARY KEY,
+        kind         TEXT    NOT NULL,
+        name         TEXT    NOT NULL,
+        system       TEXT,
+        namespace    TEXT,
+        deployment   TEXT,
+        received_ns  INTEGER NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@
 
 pub mod logs;
 pub mod metrics;
+pub mod services;
 pub mod signals;
 pub mod traces;
 pub mod trim;
@@ -136,6 +137,11 @@ macro_rules! conformance {
                 trim::retention_by_receipt,
                 trim::retention_by_count_goes_by_budget,
                 trim::retention_by_bytes,
+                services::red_rows_per_service_operation_kind_and_bucket,
+                services::a_call_pairs_across_batches_in_either_order,
+                services::producer_to_consumer_through_a_link,
+                services::database_user_and_error_edges,
+                services::unanswered_calls_expire_to_the_peer_they_name,
             );
         }
     };

@@ -8,6 +8,8 @@ mod cache;
 mod counts;
 pub(super) mod flame;
 mod retry;
+pub mod services;
+pub(super) mod services_sql;
 pub(super) mod sql;
 
 pub use bucket::BUCKET_NS;
@@ -29,6 +31,9 @@ pub struct PreparedRollups {
     pub(super) retries: Vec<(RetryKey, RetryDelta)>,
     pub(super) examples: Vec<RetryExample>,
     pub(super) cache_examples: Vec<CacheExample>,
+    /// The RED rollup's deltas and the service map's edges (issue 25, `services`).
+    pub(super) red: Vec<(services::RedKey, services::RedDelta)>,
+    pub(super) edges: services::EdgeDeltas,
 }
 
 impl PreparedRollups {
@@ -38,6 +43,9 @@ impl PreparedRollups {
             && self.retries.is_empty()
             && self.examples.is_empty()
             && self.cache_examples.is_empty()
+            && self.red.is_empty()
+            && self.edges.edges.is_empty()
+            && self.edges.halves.is_empty()
     }
 }
 
@@ -45,5 +53,7 @@ impl PreparedRollups {
 pub fn prepare(spans: &[Span], metrics: &[MetricPoint]) -> PreparedRollups {
     let (cache, counters, cache_examples) = cache::extract(spans, metrics);
     let (retries, examples) = retry::extract(spans);
-    PreparedRollups { cache, counters, retries, examples, cache_examples }
+    let red = services::red(spans);
+    let edges = services::edges(spans);
+    PreparedRollups { cache, counters, retries, examples, cache_examples, red, edges }
 }

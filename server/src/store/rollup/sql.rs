@@ -22,6 +22,7 @@ pub(in crate::store) fn write(
     if r.is_empty() {
         return Ok(());
     }
+    super::services_sql::write(conn, received, &r.red, &r.edges)?;
     for delta in &r.cache {
         add_cache(conn, received, delta)?;
     }
@@ -296,6 +297,7 @@ pub(in crate::store) fn retain(conn: &Connection) -> Result<u64, StoreError> {
             .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
             .execute([cutoff])? as u64;
     }
+    dropped += super::services_sql::retain(conn, cutoff)?;
     Ok(dropped + super::flame::retain(conn, cutoff)?)
 }
 

@@ -30,6 +30,7 @@ use super::request::{
 };
 use super::rollup::{self, flame as flame_rollup, sql as rollup_sql};
 use super::rows::{CacheRows, RetryRows};
+use super::service_rows::{MapQuery, MapRows, RedQuery, RedRow};
 use super::{
     private, profiles, schema, LogSample, ProfileBounds, Retention, SpanChunk, Store, StoreError,
     StoredProfile, WriteBatch,
@@ -384,6 +385,14 @@ impl Store for SqliteStore {
 
     fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError> {
         self.read(|conn| rollup_sql::retries(conn, query))
+    }
+
+    fn red(&self, query: &RedQuery) -> Result<Vec<RedRow>, StoreError> {
+        self.read(|conn| rollup::services_sql::red(conn, query))
+    }
+
+    fn service_map(&self, query: &MapQuery) -> Result<MapRows, StoreError> {
+        self.read(|conn| rollup::services_sql::map(conn, query))
     }
 
     fn fold_flames(&self, now_ns: u64) -> Result<usize, StoreError> {

@@ -1,0 +1,307 @@
+//! The RED and service-map rollups in SQLite (issue 25): the writer's upserts, the pairing of
+//! halves across batches through `edge_pending`, the reads behind `/api/v1/services/{name}/red`
+//! and `/api/v1/map`, and retention. Helpers for `SqliteStore`; the rules are in `services`.
+//!
+//! Pairing across batches: each half a batch left unpaired looks for its other half in
+//! `edge_pending` by (caller's trace id, caller's span id, family, other side), through an index;
+//! found, the pair's edges are added and the row deleted; not found, the half is inserted. All of
+//! it runs in the batch's savepoint, so a failed batch leaves no half behind and a restart loses
+//! none. Then the halves received over `PAIR_WAIT_NS` before this batch expire, and so do the
+//! oldest beyond `MAX_PENDING` (ids grow with inserts: the rows below `max(id) - MAX_PENDING`).
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::bucket::bucket_of;
+use super::services::{
+    EdgeDeltas, Family, Half, NodeRef, RedDelta, RedKey, Side, MAX_PENDING, PAIR_WAIT_NS,
+};
+use crate::store::service_rows::{
+    span_kind, EdgeRow, MapQuery, MapRows, NodeRow, RedQuery, RedRow,
+};
+use crate::store::StoreError;
+
+/// Upserts a batch's RED deltas, pairs its halves, expires the stale ones and upserts the edges
+/// and node metadata (inside the batch's savepoint).
+pub(in crate::store) fn write(
+    conn: &Connection,
+    received: i64,
+    red: &[(RedKey, RedDelta)],
+    edges: &EdgeDeltas,
+) -> Result<(), StoreError> {
+    let mut upsert_red = conn.prepare_cached(
+        "INSERT INTO red_rollup (service, bucket_ns, name, kind, requests, errors, duration_ns,
+             latency, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (service, bucket_ns, name, kind) DO UPDATE SET
+           requests = requests + excluded.requests,
+           errors = errors + excluded.errors,
+           duration_ns = duration_ns + excluded.duration_ns,
+           latency = latency_merge(latency, excluded.latency),
+           received_ns = MAX(received_ns, excluded.received_ns)",
+    )?;
+    for (k, d) in red {
+        upsert_red.execute(params![
+            k.service,
+            k.bucket_ns,
+            k.name,
+            k.kind,
+            d.requests,
+            d.errors,
+            d.duration_ns,
+            d.latency.encode(),
+            received
+        ])?;
+    }
+    let mut made = EdgeDeltas::default();
+    if !edges.halves.is_empty() {
+        pair(conn, received, &edges.halves, &mut made)?;
+    }
+    expire(conn, received, &mut made)?;
+    upsert_edges(conn, received, edges)?;
+    upsert_edges(conn, received, &made)?;
+    Ok(())
+}
+
+fn pair(
+    conn: &Connection,
+    received: i64,
+    halves: &[Half],
+    made: &mut EdgeDeltas,
+) -> Result<(), StoreError> {
+    let mut find = conn.prepare_cached(&format!(
+        "SELECT {HALF_COLUMNS} FROM edge_pending
+         WHERE trace_id = ?1 AND span_id = ?2 AND family = ?3 AND side = ?4 ORDER BY id LIMIT 1"
+    ))?;
+    let mut delete = conn.prepare_cached("DELETE FROM edge_pending WHERE id = ?1")?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO edge_pending (trace_id, span_id, family, side, service, start_ns,
+             duration_ns, error, peer_kind, peer_name, peer_system, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for half in halves {
+        let other = find
+            .query_row(
+                params![half.trace_id, half.span_id, half.family as i64, half.side.other() as i64],
+                read_half,
+            )
+            .optional()?;
+        match other {
+            Some((id, other)) => {
+                delete.execute([id])?;
+                match half.side {
+                    Side::Caller => made.pair(half, &other),
+                    Side::Callee => made.pair(&other, half),
+                }
+            }
+            None => {
+                let peer = half.peer.as_ref();
+                insert.execute(params![
+                    half.trace_id,
+                    half.span_id,
+                    half.family as i64,
+                    half.side as i64,
+                    half.service,
+                    clamp(half.start_ns),
+                    clamp(half.duration_ns),
+                    i64::from(half.error),
+                    peer.map(|p| p.kind.as_str()),
+                    peer.map(|p| p.name.as_str()),
+                    peer.and_then(|p| p.system.as_deref()),
+                    received
+                ])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Expires the halves that waited `PAIR_WAIT_NS` (by receipt) and the oldest beyond
+/// `MAX_PENDING`.
+fn expire(conn: &Connection, received: i64, made: &mut EdgeDeltas) -> Result<(), StoreError> {
+    let stale = received.saturating_sub(PAIR_WAIT_NS as i64);
+    let max_id: Option<i64> =
+        conn.prepare_cached("SELECT MAX(id) FROM edge_pending")?.query_row([], |r| r.get(0))?;
+    let Some(max_id) = max_id else { return Ok(()) };
+    let below = max_id - MAX_PENDING;
+    // The oldest row decides whether anything is due: one probe of each index.
+    let oldest: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT MIN(received_ns), MIN(id) FROM edge_pending")?
+        .query_row([], |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?)))
+        .map(|(a, b)| a.zip(b))?;
+    let Some((oldest_received, oldest_id)) = oldest else { return Ok(()) };
+    if oldest_received >= stale && oldest_id > below {
+        return Ok(());
+    }
+    let mut due = conn.prepare_cached(&format!(
+        "SELECT {HALF_COLUMNS} FROM edge_pending WHERE received_ns < ?1 OR id <= ?2"
+    ))?;
+    let halves = due.query_map(params![stale, below], read_half)?.collect::<Result<Vec<_>, _>>()?;
+    for (_, half) in &halves {
+        made.expire(half);
+    }
+    conn.prepare_cached("DELETE FROM edge_pending WHERE received_ns < ?1 OR id <= ?2")?
+        .execute(params![stale, below])?;
+    Ok(())
+}
+
+const HALF_COLUMNS: &str = "id, trace_id, span_id, family, side, service, start_ns, duration_ns,
+    error, peer_kind, peer_name, peer_system";
+
+fn read_half(r: &Row<'_>) -> rusqlite::Result<(i64, Half)> {
+    let peer_kind: Option<String> = r.get(9)?;
+    let peer_name: Option<String> = r.get(10)?;
+    let peer = match (peer_kind.and_then(|k| k.parse().ok()), peer_name) {
+        (Some(kind), Some(name)) => Some(NodeRef { kind, name, system: r.get(11)? }),
+        _ => None,
+    };
+    Ok((
+        r.get(0)?,
+        Half {
+            trace_id: r.get(1)?,
+            span_id: r.get(2)?,
+            family: if r.get::<_, i64>(3)? == 1 { Family::Messaging } else { Family::Request },
+            side: if r.get::<_, i64>(4)? == 1 { Side::Callee } else { Side::Caller },
+            service: r.get(5)?,
+            start_ns: r.get::<_, i64>(6)?.max(0) as u64,
+            duration_ns: r.get::<_, i64>(7)?.max(0) as u64,
+            error: r.get::<_, i64>(8)? != 0,
+            peer,
+        },
+    ))
+}
+
+fn upsert_edges(conn: &Connection, received: i64, d: &EdgeDeltas) -> Result<(), StoreError> {
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO edge_rollup (bucket_ns, source, target, kind, calls, errors, latency,
+             received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (bucket_ns, source, target, kind) DO UPDATE SET
+           calls = calls + excluded.calls,
+           errors = errors + excluded.errors,
+           latency = latency_merge(latency, excluded.latency),
+           received_ns = MAX(received_ns, excluded.received_ns)",
+    )?;
+    for (k, e) in &d.edges {
+        upsert.execute(params![
+            k.bucket_ns,
+            k.source,
+            k.target,
+            k.kind.as_str(),
+            e.calls,
+            e.errors,
+            e.latency.encode(),
+            received
+        ])?;
+    }
+    let mut node = conn.prepare_cached(
+        "INSERT INTO map_nodes (id, kind, name, system, namespace, deployment, received_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET
+           system = COALESCE(excluded.system, system),
+           namespace = COALESCE(excluded.namespace, namespace),
+           deployment = COALESCE(excluded.deployment, deployment),
+           received_ns = MAX(received_ns, excluded.received_ns)",
+    )?;
+    for (id, n) in &d.nodes {
+        node.execute(params![
+            id,
+            n.kind.as_str(),
+            n.name,
+            n.system,
+            n.namespace,
+            n.deployment,
+            received
+        ])?;
+    }
+    Ok(())
+}
+
+/// The `red_rollup` rows of a range, of one service or of every one (each read by its primary
+/// key's (service, bucket) prefix).
+pub(in crate::store) fn red(conn: &Connection, q: &RedQuery) -> Result<Vec<RedRow>, StoreError> {
+    let services: Vec<String> = match &q.service {
+        Some(service) => vec![service.clone()],
+        None => conn
+            .prepare_cached("SELECT DISTINCT service FROM red_rollup")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?,
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT bucket_ns, name, kind, requests, errors, duration_ns, latency FROM red_rollup
+         WHERE service = ?1 AND bucket_ns >= ?2 AND bucket_ns <= ?3",
+    )?;
+    let mut rows = Vec::new();
+    for service in services {
+        let read =
+            stmt.query_map(params![service, bucket_of(q.since_ns), clamp(q.until_ns)], |r| {
+                Ok(RedRow {
+                    service: service.clone(),
+                    bucket_ns: r.get::<_, i64>(0)?.max(0) as u64,
+                    name: r.get(1)?,
+                    kind: span_kind(&r.get::<_, String>(2)?),
+                    requests: r.get::<_, i64>(3)?.max(0) as u64,
+                    errors: r.get::<_, i64>(4)?.max(0) as u64,
+                    duration_ns: r.get::<_, i64>(5)?.max(0) as u64,
+                    latency: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+                })
+            })?;
+        for row in read {
+            rows.push(row?);
+        }
+    }
+    Ok(rows)
+}
+
+/// The `edge_rollup` rows of a range, every node's metadata and the waiting halves' count.
+pub(in crate::store) fn map(conn: &Connection, q: &MapQuery) -> Result<MapRows, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT bucket_ns, source, target, kind, calls, errors, latency FROM edge_rollup
+         WHERE bucket_ns >= ?1 AND bucket_ns <= ?2",
+    )?;
+    let edges = stmt
+        .query_map(params![bucket_of(q.since_ns), clamp(q.until_ns)], |r| {
+            Ok(EdgeRow {
+                bucket_ns: r.get::<_, i64>(0)?.max(0) as u64,
+                source: r.get(1)?,
+                target: r.get(2)?,
+                kind: r.get::<_, String>(3)?.parse().unwrap_or_default(),
+                calls: r.get::<_, i64>(4)?.max(0) as u64,
+                errors: r.get::<_, i64>(5)?.max(0) as u64,
+                latency: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let nodes = conn
+        .prepare_cached(
+            "SELECT id, kind, name, system, namespace, deployment FROM map_nodes ORDER BY id",
+        )?
+        .query_map([], |r| {
+            Ok(NodeRow {
+                id: r.get(0)?,
+                kind: r.get::<_, String>(1)?.parse().unwrap_or_default(),
+                name: r.get(2)?,
+                system: r.get(3)?,
+                namespace: r.get(4)?,
+                deployment: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let pending: i64 =
+        conn.prepare_cached("SELECT COUNT(*) FROM edge_pending")?.query_row([], |r| r.get(0))?;
+    Ok(MapRows { edges, nodes, pending: pending.max(0) as u64 })
+}
+
+/// Drops the rows last written before `cutoff` (see `sql::retain`).
+pub(in crate::store) fn retain(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> {
+    let mut dropped = 0;
+    for table in ["red_rollup", "edge_rollup", "edge_pending", "map_nodes"] {
+        dropped += conn
+            .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
+            .execute([cutoff])? as u64;
+    }
+    Ok(dropped)
+}
+
+fn clamp(ns: u64) -> i64 {
+    ns.min(i64::MAX as u64) as i64
+}
