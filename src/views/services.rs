@@ -16,7 +16,11 @@ use crate::words::format_duration;
 #[component]
 pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
     crate::uitrace::use_render_span();
-    let services = use_api_live::<Services>(move || filters.read().api_path());
+    // `sparklines=1`: each service's rate, error % and p95 over the last hour, too.
+    let services = use_api_live::<Services>(move || {
+        let path = filters.read().api_path();
+        format!("{path}{}sparklines=1", if path.contains('?') { '&' } else { '?' })
+    });
     let include_self = !filters.read().include_self.is_empty();
     let toggled = ServiceFilters { include_self: if include_self { "" } else { "1" }.into() };
     rsx! {
