@@ -148,6 +148,9 @@ pub use metric_filters::{
     default_aggs, is_percentile, offered_aggs, MetricFilters, MetricName, MetricPageFilters,
     RawQuery, METRIC_STEPS,
 };
+// The services pages' filters (issue 25), parsed only in their split module.
+mod service_filters;
+pub use service_filters::{MapFilters, ServicePageFilters, SERVICE_RANGES};
 
 /// The range an insight page shows when its URL names none.
 pub const DEFAULT_INSIGHT_RANGE: &str = "1h";

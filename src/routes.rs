@@ -10,7 +10,7 @@ use crate::filters::{
 };
 use crate::views::{
     Cache, FlameGraph, Home, Logs, MetricDetail, Metrics, NotFound, Profile, Retries, SelfView,
-    ServiceList, TraceDetail, TraceSpan, Traces,
+    ServiceList, ServiceMap, ServicePage, TraceDetail, TraceSpan, Traces,
 };
 
 #[derive(Clone, Debug, PartialEq, Routable)]
@@ -29,6 +29,13 @@ pub enum Route {
         TraceSpan { trace_id: String, span_id: String },
         #[route("/services?:..filters")]
         ServiceList { filters: ServiceFilters },
+        /// A service's RED charts and operations; with `operation=`, one operation's page and
+        /// its "what changed" panel (`ServicePageFilters`).
+        #[route("/services/:name?:..filters")]
+        ServicePage { name: String, filters: RawQuery },
+        /// The service map (`MapFilters`).
+        #[route("/map?:..filters")]
+        ServiceMap { filters: RawQuery },
         #[route("/cache?:..filters")]
         Cache { filters: InsightFilters },
         #[route("/retries?:..filters")]
@@ -68,6 +75,8 @@ impl Route {
             Route::TraceDetail { .. } => "/traces/{trace_id}",
             Route::TraceSpan { .. } => "/traces/{trace_id}/spans/{span_id}",
             Route::ServiceList { .. } => "/services",
+            Route::ServicePage { .. } => "/services/{name}",
+            Route::ServiceMap { .. } => "/map",
             Route::Cache { .. } => "/cache",
             Route::Retries { .. } => "/retries",
             Route::FlameGraph { .. } => "/flamegraph",
@@ -93,6 +102,7 @@ impl Route {
             | Route::Retries { .. }
             | Route::SelfView {} => Some("insights"),
             Route::Metrics { .. } | Route::MetricDetail { .. } => Some("metrics"),
+            Route::ServicePage { .. } | Route::ServiceMap { .. } => Some("services"),
             _ => None,
         }
     }
@@ -104,7 +114,7 @@ impl Route {
             | Route::Traces { .. }
             | Route::TraceDetail { .. }
             | Route::TraceSpan { .. } => 0,
-            Route::ServiceList { .. } => 1,
+            Route::ServiceList { .. } | Route::ServicePage { .. } | Route::ServiceMap { .. } => 1,
             Route::Cache { .. } => 2,
             Route::Retries { .. } => 3,
             Route::FlameGraph { .. } => 4,
@@ -143,6 +153,10 @@ mod tests {
             "/traces",
             "/traces/0af7651916cd43dd8448eb211c80319c",
             "/services",
+            "/services/checkout",
+            "/services/checkout?operation=GET+%2Fp&selection=slow",
+            "/map",
+            "/map?service=checkout&since=6h",
             "/cache",
             "/cache?since=6h&service=shop",
             "/retries",
@@ -172,6 +186,8 @@ mod tests {
             ("/traces/ab", "/traces/{trace_id}"),
             ("/traces/ab/spans/cd", "/traces/{trace_id}/spans/{span_id}"),
             ("/cache?since=6h", "/cache"),
+            ("/services/a%20b?operation=x", "/services/{name}"),
+            ("/map?since=1h", "/map"),
             ("/logs?q=boom", "/logs"),
             ("/nope", "/{unknown}"),
         ] {

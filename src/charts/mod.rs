@@ -2,8 +2,10 @@
 
 pub(crate) mod flame;
 pub mod logs;
+pub(crate) mod map;
 pub(crate) mod metric;
 pub(crate) mod plot;
+pub(crate) mod red;
 pub(crate) mod scatter;
 pub mod waterfall;
 

@@ -5,8 +5,8 @@
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 use crate::views::lazy::{
-    draw_flame, draw_insights, draw_logs, draw_metrics, draw_search, draw_trace, Draw,
-    ModuleMissing,
+    draw_flame, draw_insights, draw_logs, draw_metrics, draw_search, draw_services, draw_trace,
+    Draw, ModuleMissing,
 };
 
 /// Pages of split modules load them before they draw.
@@ -21,6 +21,7 @@ pub(crate) async fn load_module(name: Option<&'static str>) -> Result<Draw, Modu
         Some("metrics") => metrics().await,
         Some("logs") => logs().await,
         Some("trace") => trace().await,
+        Some("services") => services().await,
         _ => insights().await,
     };
     loaded.map_err(|_| ModuleMissing)
@@ -54,4 +55,9 @@ fn trace() -> Result<Draw, SplitLoaderError> {
 #[wasm_split(insights, fallible)]
 fn insights() -> Result<Draw, SplitLoaderError> {
     Ok(draw_insights)
+}
+
+#[wasm_split(services, fallible)]
+fn services() -> Result<Draw, SplitLoaderError> {
+    Ok(draw_services)
 }

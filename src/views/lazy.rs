@@ -1,8 +1,8 @@
 //! The pages whose code the browser loads on their first visit, as the router sees them: in the
 //! browser build (`--features split`) the flame graph and profile pages are `split_flame.wasm`,
 //! the trace search `split_search.wasm`, the log search `split_logs.wasm`, a trace's waterfall
-//! `split_trace.wasm`, the services, cache, retry and self pages `split_insights.wasm`, and the
-//! metric pages `split_metrics.wasm`, so the first paint of every other
+//! `split_trace.wasm`, the services, cache, retry and self pages `split_insights.wasm`, the
+//! metric pages `split_metrics.wasm`, a service's page and the map `split_services.wasm`, so the first paint of every other
 //! page does not pay for them; elsewhere (desktop, SSR, tests) they are drawn directly. The
 //! split points themselves are platform code (`platform::load_module`).
 
@@ -15,8 +15,8 @@ use crate::filters::{
 use crate::platform;
 use crate::routes::Route;
 use crate::views::{
-    cache, flamegraph, logs, metric_detail, metrics, profile, retries, self_view, services,
-    trace_detail, traces,
+    cache, flamegraph, logs, metric_detail, metrics, profile, retries, self_view, service_map,
+    service_page, services, trace_detail, traces,
 };
 
 #[component]
@@ -79,6 +79,16 @@ pub(crate) fn MetricDetail(name: ReadSignal<MetricName>, filters: ReadSignal<Raw
     rsx! { Lazy { route: Route::MetricDetail { name: name(), filters: filters() } } }
 }
 
+#[component]
+pub(crate) fn ServicePage(name: ReadSignal<String>, filters: ReadSignal<RawQuery>) -> Element {
+    rsx! { Lazy { route: Route::ServicePage { name: name(), filters: filters() } } }
+}
+
+#[component]
+pub(crate) fn ServiceMap(filters: ReadSignal<RawQuery>) -> Element {
+    rsx! { Lazy { route: Route::ServiceMap { filters: filters() } } }
+}
+
 /// A module's draw function: the page of a route, if the module has it.
 pub(crate) type Draw = fn(Route) -> Element;
 
@@ -95,6 +105,7 @@ pub(crate) fn draw_module(name: Option<&'static str>) -> Draw {
         Some("metrics") => draw_metrics,
         Some("logs") => draw_logs,
         Some("trace") => draw_trace,
+        Some("services") => draw_services,
         _ => draw_insights,
     }
 }
@@ -134,6 +145,17 @@ pub(crate) fn draw_trace(route: Route) -> Element {
         Route::TraceSpan { trace_id, span_id } => {
             rsx! { trace_detail::TraceSpan { trace_id, span_id } }
         }
+        _ => VNode::empty(),
+    }
+}
+
+/// Draws the services module's pages: a service's (or operation's) page and the map.
+pub(crate) fn draw_services(route: Route) -> Element {
+    match route {
+        Route::ServicePage { name, filters } => {
+            rsx! { service_page::ServicePage { name, filters } }
+        }
+        Route::ServiceMap { filters } => rsx! { service_map::ServiceMap { filters } },
         _ => VNode::empty(),
     }
 }

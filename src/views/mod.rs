@@ -1,6 +1,7 @@
 //! One component per page of the app; `routes` maps URLs to them.
 
 pub(crate) mod cache;
+pub(crate) mod compare;
 pub(crate) mod flamegraph;
 mod home;
 pub(crate) mod lazy;
@@ -11,6 +12,8 @@ mod not_found;
 mod profile;
 mod retries;
 pub(crate) mod self_view;
+pub(crate) mod service_map;
+pub(crate) mod service_page;
 mod services;
 pub(crate) mod trace_detail;
 pub(crate) mod traces;
@@ -18,6 +21,6 @@ pub(crate) mod traces;
 pub(crate) use home::Home;
 pub(crate) use lazy::{
     Cache, FlameGraph, Logs, MetricDetail, Metrics, Profile, Retries, SelfView, ServiceList,
-    TraceDetail, TraceSpan, Traces,
+    ServiceMap, ServicePage, TraceDetail, TraceSpan, Traces,
 };
 pub(crate) use not_found::NotFound;

@@ -1,25 +1,34 @@
 //! `ServiceList`: every service seen, with span and error counts and latency percentiles,
-//! linking to its traces (and to its failing ones).
+//! linking to its traces (and to its failing ones); above the table, per service, sparklines of
+//! its request rate, error % and p95 over the last hour, linking to the service's page, and a
+//! link to the service map.
 
 use dioxus::prelude::*;
 
+use crate::charts::red::{spark_values, sparkline};
 use crate::components::OtlpHint;
-use crate::filters::{FlameFilters, ServiceFilters, TraceFilters};
+use crate::filters::{FlameFilters, MapFilters, ServiceFilters, ServicePageFilters, TraceFilters};
 use crate::hooks::{use_api_live, Loadable};
-use crate::model::Services;
+use crate::model::{ServiceSparkline, Services};
 use crate::routes::Route;
 use crate::words::format_duration;
 
 #[component]
 pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
     crate::uitrace::use_render_span();
-    let services = use_api_live::<Services>(move || filters.read().api_path());
+    // `sparklines=1`: each service's rate, error % and p95 over the last hour, too.
+    let services = use_api_live::<Services>(move || {
+        let path = filters.read().api_path();
+        format!("{path}{}sparklines=1", if path.contains('?') { '&' } else { '?' })
+    });
     let include_self = !filters.read().include_self.is_empty();
     let toggled = ServiceFilters { include_self: if include_self { "" } else { "1" }.into() };
     rsx! {
         section { class: "services",
             h1 { "Services" }
             p { class: "self-toggle",
+                Link { class: "map-link", to: MapFilters::default().route(), "Service map" }
+                " · "
                 Link { to: Route::ServiceList { filters: toggled },
                     if include_self { "Hide otelscope's own services" } else { "Show otelscope's own services" }
                 }
@@ -34,6 +43,13 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
                     }
                 },
                 Loadable::Ready(list) => rsx! {
+                    if !list.sparklines.is_empty() {
+                        ul { class: "service-cards", "aria-label": "Each service over the last hour",
+                            for spark in list.sparklines.iter() {
+                                ServiceCard { key: "{spark.service}", spark: spark.clone() }
+                            }
+                        }
+                    }
                     table { class: "results",
                         thead {
                             tr {
@@ -79,6 +95,57 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
                         }
                     }
                 },
+            }
+        }
+    }
+}
+
+/// Sparkline box size (CSS px).
+const SPARK_W: f64 = 120.0;
+const SPARK_H: f64 = 28.0;
+
+/// One service's card: its name (a link to its page) and three sparklines with their latest
+/// figures over the range.
+#[component]
+fn ServiceCard(spark: ServiceSparkline) -> Element {
+    let s = &spark.series;
+    let [rate, errors, p95] = spark_values(s);
+    let total: u64 = s.requests.iter().sum();
+    let errs: u64 = s.errors.iter().sum();
+    let span_s = (s.step_ns as f64 * s.len() as f64 / 1e9).max(1.0);
+    let worst_p95 = s.p95_ns.iter().flatten().max().copied();
+    let figures = [
+        (
+            "rate",
+            format!("{:.2}/s", total as f64 / span_s),
+            sparkline(&rate, SPARK_W, SPARK_H, None),
+        ),
+        (
+            "errors",
+            error_rate(errs, total) + " errors",
+            sparkline(
+                &errors,
+                SPARK_W,
+                SPARK_H,
+                Some(errors.iter().flatten().copied().fold(5.0, f64::max)),
+            ),
+        ),
+        (
+            "p95",
+            format!("p95 ≤ {}", worst_p95.map(format_duration).unwrap_or_else(|| "–".into())),
+            sparkline(&p95, SPARK_W, SPARK_H, None),
+        ),
+    ];
+    rsx! {
+        li { class: "service-card", "data-service": "{spark.service}",
+            Link { class: "service-card-name", to: ServicePageFilters::default().route(&spark.service), "{spark.service}" }
+            for (key, figure, points) in figures {
+                div { class: "spark spark-{key}",
+                    svg { class: "sparkline", width: "{SPARK_W}", height: "{SPARK_H}", view_box: "0 0 {SPARK_W} {SPARK_H}", role: "img", "aria-label": "{spark.service} {key} over the range: {figure}",
+                        polyline { points: "{points}" }
+                    }
+                    span { class: "spark-figure", "{figure}" }
+                }
             }
         }
     }

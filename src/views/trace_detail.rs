@@ -107,6 +107,7 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                         Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { trace_id: trace.trace_id.clone(), ..Default::default() } }, "Flame graph of this trace" }
                     }
                     Waterfall { spans, focus: span(), logs }
+                    crate::charts::map::TraceMap { trace_id: trace.trace_id.clone() }
                 }
             }
         }

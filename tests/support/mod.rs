@@ -106,6 +106,7 @@ pub mod logs;
 pub mod metrics;
 pub mod otlp;
 pub mod selftrace;
+pub mod services;
 pub mod views;
 pub mod wait;
 

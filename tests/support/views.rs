@@ -58,6 +58,16 @@ pub async fn views_with_data(server: &Server) -> Vec<View> {
             ready: "return !!document.querySelector('[data-platform=\"web\"] table.results tbody tr')",
         },
         View {
+            name: "service",
+            path: "/services/catalog-api".into(),
+            ready: "return document.querySelectorAll('[data-platform=\"web\"] figure.red-chart svg').length == 3 && !!document.querySelector('tr[data-op]')",
+        },
+        View {
+            name: "map",
+            path: "/map".into(),
+            ready: "return document.querySelectorAll('[data-platform=\"web\"] .map-node').length > 1",
+        },
+        View {
             name: "cache",
             path: "/cache".into(),
             ready: "return !!document.querySelector('[data-platform=\"web\"] svg.hit-rate-chart') && !!document.querySelector('tr[data-cache]')",

@@ -1,0 +1,191 @@
+//! The service map: `layout` places a graph of services as layered columns (a pure function with
+//! golden tests), `order` reduces its crossings, `facts` words the numbers, and `MapChart` draws
+//! it: edges as SVG paths, nodes and edge labels as links laid over them (so they are focusable,
+//! work without scripts and render the same in all three renderers). Hover or focus shows a
+//! node's or an edge's numbers.
+
+mod facts;
+pub(crate) mod layout;
+mod order;
+mod trace_map;
+
+use std::collections::HashMap;
+
+use dioxus::prelude::*;
+
+use crate::filters::ServicePageFilters;
+use crate::model::{MapEdge, MapNode, NodeKind, ServiceMap};
+pub(crate) use facts::{edge_facts, edge_traces, node_facts, node_stats};
+pub(crate) use trace_map::TraceMap;
+
+/// Names longer than this are cut with `…` in their box (the full name is in its title).
+const NAME_CHARS: usize = 28;
+
+/// The map's layout: node and edge indices resolved, then `layout::layout`.
+pub(crate) fn map_layout(map: &ServiceMap) -> (layout::MapLayout, Vec<(usize, usize)>) {
+    let index: HashMap<&str, usize> =
+        map.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let names: Vec<&str> = map.nodes.iter().map(|n| n.name.as_str()).collect();
+    let edges: Vec<(usize, usize)> = map
+        .edges
+        .iter()
+        .map(|e| {
+            let missing = usize::MAX;
+            (
+                index.get(e.source.as_str()).copied().unwrap_or(missing),
+                index.get(e.target.as_str()).copied().unwrap_or(missing),
+            )
+        })
+        .collect();
+    (layout::layout(&names, &edges), edges)
+}
+
+/// `name` cut to [`NAME_CHARS`] characters.
+fn short(name: &str) -> String {
+    if name.chars().count() <= NAME_CHARS {
+        name.to_owned()
+    } else {
+        let mut cut: String = name.chars().take(NAME_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// Draws `map` (a service map or a trace's); `label` names it for assistive technology.
+#[component]
+pub(crate) fn MapChart(map: ServiceMap, label: String) -> Element {
+    let (placed, ends) = map_layout(&map);
+    let (w, h) = (placed.width, placed.height);
+    let edges: Vec<(usize, &MapEdge, String)> = map
+        .edges
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i, e, format!("{}>{}>{}", e.source, e.target, e.kind.as_str())))
+        .collect();
+    rsx! {
+        div { class: "map-scroll",
+            div {
+                class: "service-map",
+                role: "group",
+                "aria-label": "{label}",
+                style: "width: {w}px; height: {h}px",
+                svg {
+                    class: "map-edges",
+                    width: "{w}",
+                    height: "{h}",
+                    view_box: "0 0 {w} {h}",
+                    "aria-hidden": "true",
+                    defs {
+                        marker { id: "map-arrow", view_box: "0 0 10 10", ref_x: "9", ref_y: "5", marker_width: "7", marker_height: "7", orient: "auto-start-reverse",
+                            path { class: "map-arrow", d: "M0 0 L10 5 L0 10 z" }
+                        }
+                        marker { id: "map-arrow-error", view_box: "0 0 10 10", ref_x: "9", ref_y: "5", marker_width: "7", marker_height: "7", orient: "auto-start-reverse",
+                            path { class: "map-arrow error", d: "M0 0 L10 5 L0 10 z" }
+                        }
+                    }
+                    for (i, edge, key) in edges.iter().cloned() {
+                        if !placed.edges[i].path.is_empty() {
+                            path {
+                                key: "{key}",
+                                class: if edge.errors > 0 { "map-edge error" } else { "map-edge" },
+                                "data-kind": edge.kind.as_str(),
+                                d: "{placed.edges[i].path}",
+                                "marker-end": if edge.errors > 0 { "url(#map-arrow-error)" } else { "url(#map-arrow)" },
+                            }
+                        }
+                    }
+                }
+                for (i, edge, key) in edges.iter().cloned() {
+                    if !placed.edges[i].path.is_empty() {
+                        EdgeLabel {
+                            key: "{key}",
+                            edge: edge.clone(),
+                            at: placed.edges[i].label,
+                            source: map.nodes.get(ends[i].0).cloned().unwrap_or_default(),
+                            target: map.nodes.get(ends[i].1).cloned().unwrap_or_default(),
+                            trace: map.trace_id.is_some(),
+                        }
+                    }
+                }
+                for (node, at) in map.nodes.iter().zip(&placed.nodes) {
+                    NodeBox { key: "{node.id}", node: node.clone(), x: at.x, y: at.y, width: at.width, height: at.height, trace: map.trace_id.is_some() }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn NodeBox(node: MapNode, x: f64, y: f64, width: f64, height: f64, trace: bool) -> Element {
+    let style = format!("left: {x}px; top: {y}px; width: {width}px; height: {height}px");
+    let facts = node_facts(&node, trace);
+    let stats = node_stats(&node, trace);
+    let kind = node.kind.as_str();
+    let errors = if node.errors > 0 { " has-errors" } else { "" };
+    let class = format!("map-node kind-{kind}{errors}");
+    let name = short(&node.name);
+    let body = rsx! {
+        span { class: "map-name", "{name}" }
+        span { class: "map-stats", "{stats}" }
+        span { class: "map-tip", role: "tooltip", "{facts}" }
+    };
+    if node.kind == NodeKind::Service {
+        rsx! {
+            Link {
+                class: "{class}",
+                style: "{style}",
+                to: ServicePageFilters::default().route(&node.name),
+                title: "{node.name}",
+                "aria-label": "{node.name}: {facts}",
+                "data-node": "{node.id}",
+                {body}
+            }
+        }
+    } else {
+        rsx! {
+            div {
+                class: "{class}",
+                style: "{style}",
+                tabindex: "0",
+                title: "{node.name}",
+                "aria-label": "{node.name}: {facts}",
+                "data-node": "{node.id}",
+                {body}
+            }
+        }
+    }
+}
+
+#[component]
+fn EdgeLabel(
+    edge: MapEdge,
+    at: (f64, f64),
+    source: MapNode,
+    target: MapNode,
+    trace: bool,
+) -> Element {
+    let facts = edge_facts(&edge);
+    let calls = if edge.errors > 0 {
+        format!("{} calls · {} err", edge.calls, edge.errors)
+    } else if edge.calls == 1 {
+        "1 call".to_owned()
+    } else {
+        format!("{} calls", edge.calls)
+    };
+    let class = if edge.errors > 0 { "map-edge-label error" } else { "map-edge-label" };
+    let _ = trace;
+    rsx! {
+        Link {
+            class: "{class}",
+            style: format!("left: {}px; top: {}px", at.0, at.1),
+            to: edge_traces(&source, &target),
+            "aria-label": "{source.name} to {target.name}: {facts}",
+            "data-edge": format!("{}>{}", edge.source, edge.target),
+            "{calls}"
+            span { class: "map-tip", role: "tooltip", "{source.name} → {target.name}: {facts}" }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

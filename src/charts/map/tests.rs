@@ -1,0 +1,262 @@
+//! The map layout: a golden layout of a small graph, properties over random graphs, and the time
+//! a 200-node, 600-edge graph takes.
+
+use super::layout::{layout, MapLayout, NODE_HEIGHT};
+use expect_test::expect;
+
+/// A small graph with every case: a source (`user`), a cycle (checkout ⇄ payments), a long edge
+/// (frontend → postgres), a queue, a self call.
+fn shop() -> (Vec<&'static str>, Vec<(usize, usize)>) {
+    let names =
+        vec!["frontend", "checkout", "payments", "postgres", "user", "orders-queue", "worker"];
+    let edges = vec![
+        (4, 0), // user → frontend
+        (0, 1), // frontend → checkout
+        (1, 2), // checkout → payments
+        (2, 1), // payments → checkout (a cycle)
+        (1, 3), // checkout → postgres
+        (0, 3), // frontend → postgres (spans two columns)
+        (1, 5), // checkout → orders-queue
+        (5, 6), // orders-queue → worker
+        (6, 6), // worker → worker
+        (6, 3), // worker → postgres
+    ];
+    (names, edges)
+}
+
+fn describe(names: &[&str], map: &MapLayout) -> String {
+    let mut out =
+        format!("{}x{} layers {} crossings {}\n", map.width, map.height, map.layers, map.crossings);
+    for (name, node) in names.iter().zip(&map.nodes) {
+        out.push_str(&format!(
+            "{name}: layer {} order {} at ({}, {}) {}x{}\n",
+            node.layer, node.order, node.x, node.y, node.width, node.height
+        ));
+    }
+    for edge in &map.edges {
+        out.push_str(&format!(
+            "{}{}{} label {:?}\n",
+            edge.path,
+            if edge.reversed { " reversed" } else { "" },
+            if edge.self_loop { " loop" } else { "" },
+            edge.label
+        ));
+    }
+    out
+}
+
+#[test]
+fn golden_shop() {
+    let (names, edges) = shop();
+    let map = layout(&names, &edges);
+    expect![[r#"
+        1390x234 layers 6 crossings 0
+        frontend: layer 1 order 0 at (270, 132) 96x44
+        checkout: layer 2 order 0 at (516, 82) 96x44
+        payments: layer 3 order 2 at (770, 130) 96x44
+        postgres: layer 5 order 0 at (1270, 83) 96x44
+        user: layer 0 order 0 at (24, 132) 96x44
+        orders-queue: layer 3 order 1 at (762, 60) 112x44
+        worker: layer 4 order 1 at (1024, 83) 96x44
+        M120 154 C195 154 195 154 270 154 label (195.0, 154.0)
+        M366 154 C441 154 441 104 516 104 label (441.0, 129.0)
+        M612 104 C691 104 691 152 770 152 label (691.0, 128.0)
+        M770 166 C691 166 691 118 612 118 reversed label (691.0, 142.0)
+        M612 104 C715 104 715 29 818 29 C945 29 945 52 1072 52 C1171 52 1171 105 1270 105 label (945.0, 41.0)
+        M366 154 C465 154 465 205 564 205 C691 205 691 205 818 205 C945 205 945 158 1072 158 C1171 158 1171 105 1270 105 label (945.0, 182.0)
+        M612 104 C687 104 687 82 762 82 label (687.0, 93.0)
+        M874 82 C949 82 949 105 1024 105 label (949.0, 94.0)
+        M1086 83 C1086 61 1058 61 1058 83 loop label (1072.0, 59.0)
+        M1120 105 C1195 105 1195 105 1270 105 label (1195.0, 105.0)
+    "#]].assert_eq(&describe(&names, &map));
+}
+
+#[test]
+fn empty_and_lonely() {
+    let map = layout(&[], &[]);
+    assert!(map.nodes.is_empty() && map.edges.is_empty());
+    let map = layout(&["only"], &[(0, 0), (0, 7)]);
+    assert_eq!(map.nodes.len(), 1);
+    assert!(map.edges[0].self_loop);
+    assert!(map.edges[1].path.is_empty(), "an edge to a missing node is not drawn");
+}
+
+/// xorshift: random graphs without a crate, the same every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % below as u64) as usize
+    }
+}
+
+fn random_graph(rng: &mut Rng, nodes: usize, edges: usize) -> (Vec<String>, Vec<(usize, usize)>) {
+    let names = (0..nodes)
+        .map(|i| format!("svc-{:03}-{}", (i * 7919) % 1000, "x".repeat(rng.next(12))))
+        .collect();
+    let edges = (0..edges).map(|_| (rng.next(nodes), rng.next(nodes))).collect();
+    (names, edges)
+}
+
+fn check_properties(names: &[&str], edges: &[(usize, usize)], map: &MapLayout) {
+    // No two boxes overlap.
+    for (i, a) in map.nodes.iter().enumerate() {
+        assert_eq!(a.height, NODE_HEIGHT);
+        assert!(
+            a.x >= 0.0 && a.y >= 0.0 && a.x + a.width <= map.width && a.y + a.height <= map.height
+        );
+        for b in &map.nodes[i + 1..] {
+            let apart = a.x + a.width <= b.x
+                || b.x + b.width <= a.x
+                || a.y + a.height <= b.y
+                || b.y + b.height <= a.y;
+            assert!(apart, "{a:?} overlaps {b:?}");
+        }
+    }
+    // Every edge goes to a later column once cycles are broken.
+    for (edge, &(from, to)) in map.edges.iter().zip(edges) {
+        let (lf, lt) = (map.nodes[from].layer, map.nodes[to].layer);
+        if from == to {
+            assert!(edge.self_loop);
+        } else if edge.reversed {
+            assert!(lt < lf, "{} → {} reversed", names[from], names[to]);
+        } else {
+            assert!(lf < lt, "{} → {}", names[from], names[to]);
+        }
+        // The path starts at the caller's box and ends at the callee's.
+        if from != to {
+            let (start, end) = (edge.points[0], *edge.points.last().unwrap());
+            let near = |p: (f64, f64), n: &super::layout::PlacedNode| {
+                (p.0 - n.x).abs() <= 1.0 || (p.0 - n.x - n.width).abs() <= 1.0
+            };
+            assert!(near(start, &map.nodes[from]) && near(end, &map.nodes[to]));
+        }
+    }
+}
+
+#[test]
+fn random_graphs_keep_the_properties() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..60 {
+        let nodes = 1 + rng.next(30);
+        let edge_count = rng.next(nodes * 3 + 1);
+        let (names, edges) = random_graph(&mut rng, nodes, edge_count);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let map = layout(&names, &edges);
+        check_properties(&names, &edges, &map);
+        // The same graph listed in another order lays out the same, node for node.
+        let perm: Vec<usize> = (0..nodes).rev().collect();
+        let inverse: Vec<usize> = {
+            let mut inv = vec![0; nodes];
+            for (i, &p) in perm.iter().enumerate() {
+                inv[p] = i;
+            }
+            inv
+        };
+        let names2: Vec<&str> = perm.iter().map(|&p| names[p]).collect();
+        let mut edges2: Vec<(usize, usize)> =
+            edges.iter().map(|&(a, b)| (inverse[a], inverse[b])).collect();
+        edges2.reverse();
+        let map2 = layout(&names2, &edges2);
+        for (i, &p) in perm.iter().enumerate() {
+            assert_eq!(map2.nodes[i], map.nodes[p], "round {round}: {} moved", names[p]);
+        }
+    }
+}
+
+#[test]
+fn sweeps_remove_avoidable_crossings() {
+    // a → d, b → c: name order would cross them; one sweep uncrosses.
+    let map = layout(&["a", "b", "c", "d"], &[(0, 3), (1, 2)]);
+    assert_eq!(map.crossings, 0);
+    assert!(map.nodes[3].y < map.nodes[2].y);
+}
+
+/// A service-shaped graph: 200 nodes in 8 tiers, 600 edges each to one of the next two tiers,
+/// one in 20 pointing back up (a cycle).
+fn tiered_graph(rng: &mut Rng) -> (Vec<String>, Vec<(usize, usize)>) {
+    let names: Vec<String> = (0..200).map(|i| format!("svc-{i:03}")).collect();
+    let tier = |i: usize| i / 25;
+    let edges = (0..600)
+        .map(|_| loop {
+            let a = rng.next(200);
+            let b = rng.next(200);
+            let ok = if rng.next(20) == 0 {
+                tier(b) < tier(a)
+            } else {
+                tier(b) == tier(a) + 1 + rng.next(2)
+            };
+            if ok {
+                break (a, b);
+            }
+        })
+        .collect();
+    (names, edges)
+}
+
+#[test]
+fn layout_time_of_200_nodes_and_600_edges() {
+    let mut rng = Rng(42);
+    time_layout("random", random_graph(&mut rng, 200, 600));
+    time_layout("tiered", tiered_graph(&mut rng));
+}
+
+fn time_layout(what: &str, (names, edges): (Vec<String>, Vec<(usize, usize)>)) {
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    // This thread's time on a CPU (Linux), so a busy machine does not inflate the figure.
+    let cpu_ns = || {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+    };
+    let start = std::time::Instant::now();
+    let cpu_start = cpu_ns();
+    let runs = 5;
+    let mut map = None;
+    for _ in 0..runs {
+        map = Some(layout(&names, &edges));
+    }
+    let per_run = start.elapsed() / runs;
+    let cpu = cpu_start
+        .zip(cpu_ns())
+        .map(|(a, b)| std::time::Duration::from_nanos((b - a) / u64::from(runs)));
+    let map = map.unwrap();
+    println!(
+        "map layout, 200 nodes and 600 edges ({what}): {per_run:?} wall, {cpu:?} CPU per layout ({} columns, {} crossings left)",
+        map.layers, map.crossings
+    );
+    check_properties(&names, &edges, &map);
+    assert!(per_run < std::time::Duration::from_secs(1), "{per_run:?}");
+}
+
+#[test]
+fn counts_never_move_a_node() {
+    use crate::model::{MapEdge, MapNode, ServiceMap};
+    let node = |id: &str| MapNode {
+        id: id.into(),
+        name: id.trim_start_matches("service:").into(),
+        ..MapNode::default()
+    };
+    let edge = |a: &str, b: &str, calls| MapEdge {
+        source: a.into(),
+        target: b.into(),
+        calls,
+        ..MapEdge::default()
+    };
+    let mut map = ServiceMap {
+        nodes: vec![node("service:a"), node("service:b"), node("service:c"), node("user")],
+        edges: vec![
+            edge("user", "service:a", 10),
+            edge("service:a", "service:b", 7),
+            edge("service:a", "service:c", 3),
+        ],
+        ..ServiceMap::default()
+    };
+    let before = super::map_layout(&map).0;
+    map.edges[1].calls = 70_000;
+    map.edges[2].errors = 3;
+    map.nodes[1].requests = 5;
+    assert_eq!(super::map_layout(&map).0, before, "a refresh with new numbers lays out the same");
+}

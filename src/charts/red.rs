@@ -1,0 +1,223 @@
+//! RED (rate, errors, duration) over time, pure: a `RedSeries` into the three charts' lines (drawn
+//! by the metric chart's layout), sparklines as SVG points, and the time under a dragged pixel.
+
+use crate::charts::metric::layout::{metric_chart, Chart, Line};
+use crate::charts::metric::units::Per;
+use crate::charts::plot::Drawing;
+use crate::model::RedSeries;
+
+/// The metric chart's plot area: 14 px margin and 70 px of y labels on the left, 14 px margin
+/// on the right (`charts::metric::layout`; a test holds them to it).
+pub(crate) const PLOT_LEFT: f64 = 84.0;
+pub(crate) const PLOT_RIGHT: f64 = 14.0;
+
+/// Which of the three charts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RedChart {
+    Rate,
+    Errors,
+    Latency,
+}
+
+impl RedChart {
+    pub(crate) const ALL: [RedChart; 3] = [RedChart::Rate, RedChart::Errors, RedChart::Latency];
+
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            RedChart::Rate => "Requests per second",
+            RedChart::Errors => "Errors (% of requests)",
+            RedChart::Latency => "Latency (p50, p95, p99)",
+        }
+    }
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            RedChart::Rate => "rate",
+            RedChart::Errors => "errors",
+            RedChart::Latency => "latency",
+        }
+    }
+
+    /// The chart's unit and how its values relate to it.
+    fn unit(self) -> (&'static str, Per) {
+        match self {
+            RedChart::Rate => ("1", Per::Second),
+            RedChart::Errors => ("%", Per::Value),
+            RedChart::Latency => ("ms", Per::Value),
+        }
+    }
+}
+
+fn ms(values: &[Option<u64>]) -> Vec<Option<f64>> {
+    values.iter().map(|v| v.map(|ns| ns as f64 / 1e6)).collect()
+}
+
+/// The lines of one chart of `series`.
+pub(crate) fn red_lines(series: &RedSeries, chart: RedChart) -> Vec<Line> {
+    let line = |key: &str, label: &str, values: Vec<Option<f64>>, color: usize| Line {
+        key: key.into(),
+        label: label.into(),
+        values,
+        color,
+    };
+    match chart {
+        RedChart::Rate => {
+            vec![line(
+                "rate",
+                "requests/s",
+                (0..series.len()).map(|i| Some(series.rate(i))).collect(),
+                0,
+            )]
+        }
+        RedChart::Errors => {
+            vec![line(
+                "errors",
+                "error %",
+                (0..series.len()).map(|i| series.error_pct(i)).collect(),
+                3,
+            )]
+        }
+        RedChart::Latency => vec![
+            line("p50", "p50", ms(&series.p50_ns), 1),
+            line("p95", "p95", ms(&series.p95_ns), 2),
+            line("p99", "p99", ms(&series.p99_ns), 4),
+        ],
+    }
+}
+
+/// One of the three charts of `series` over `since_ns..until_ns`, `width` px wide.
+pub(crate) fn red_chart(
+    series: &RedSeries,
+    since_ns: u64,
+    until_ns: u64,
+    chart: RedChart,
+    width: u32,
+) -> Drawing {
+    let lines = red_lines(series, chart);
+    let (unit, per) = chart.unit();
+    let spec = Chart {
+        since_ns,
+        until_ns,
+        step_ns: series.step_ns,
+        unit,
+        per,
+        lines: &lines,
+        heatmap: None,
+        exemplars: &[],
+    };
+    metric_chart(&spec, width).0
+}
+
+/// The time (Unix ns) at `fraction` (0..=1) of a chart's box `width` px wide over
+/// `since_ns..until_ns`, clamped to the plot area.
+pub(crate) fn time_at(fraction: f64, width: f64, since_ns: u64, until_ns: u64) -> u64 {
+    let plot = (width - PLOT_LEFT - PLOT_RIGHT).max(1.0);
+    let x = (fraction * width - PLOT_LEFT).clamp(0.0, plot);
+    let span = until_ns.saturating_sub(since_ns) as f64;
+    since_ns + (span * x / plot).round() as u64
+}
+
+/// A sparkline's points (`x,y x,y …`) in a `width`×`height` box: each value against the
+/// largest (or `top`, when given), the lowest at the bottom; `None` values are gaps, drawn as 0.
+pub(crate) fn sparkline(
+    values: &[Option<f64>],
+    width: f64,
+    height: f64,
+    top: Option<f64>,
+) -> String {
+    if values.is_empty() {
+        return String::new();
+    }
+    let max = top.unwrap_or_else(|| values.iter().flatten().copied().fold(0.0, f64::max));
+    let max = if max > 0.0 { max } else { 1.0 };
+    let step = if values.len() > 1 { width / (values.len() - 1) as f64 } else { 0.0 };
+    let mut out = String::with_capacity(values.len() * 10);
+    for (i, v) in values.iter().enumerate() {
+        let v = v.unwrap_or(0.0).clamp(0.0, max);
+        let x = i as f64 * step;
+        let y = height - 1.0 - (height - 2.0) * v / max;
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&format!("{x:.1},{y:.1}"));
+    }
+    out
+}
+
+/// The three sparklines of a service's series: rate, error % (out of the largest, at least
+/// 5 %, so a trickle of errors stays low) and p95 (ms).
+pub(crate) fn spark_values(series: &RedSeries) -> [Vec<Option<f64>>; 3] {
+    [
+        (0..series.len()).map(|i| Some(series.rate(i))).collect(),
+        (0..series.len()).map(|i| series.error_pct(i)).collect(),
+        ms(&series.p95_ns),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::plot::Primitive;
+
+    fn series() -> RedSeries {
+        RedSeries {
+            since_ns: 0,
+            step_ns: 10_000_000_000,
+            requests: vec![10, 20, 0, 40],
+            errors: vec![0, 5, 0, 10],
+            p50_ns: vec![Some(1_000_000), Some(2_000_000), None, Some(3_000_000)],
+            p95_ns: vec![Some(5_000_000), Some(9_000_000), None, Some(12_000_000)],
+            p99_ns: vec![Some(8_000_000), Some(20_000_000), None, Some(30_000_000)],
+        }
+    }
+
+    #[test]
+    fn lines_of_each_chart() {
+        let s = series();
+        let rate = red_lines(&s, RedChart::Rate);
+        assert_eq!(rate[0].values, vec![Some(1.0), Some(2.0), Some(0.0), Some(4.0)]);
+        let errors = red_lines(&s, RedChart::Errors);
+        assert_eq!(errors[0].values, vec![Some(0.0), Some(25.0), None, Some(25.0)]);
+        let latency = red_lines(&s, RedChart::Latency);
+        assert_eq!(
+            latency.iter().map(|l| l.key.as_str()).collect::<Vec<_>>(),
+            ["p50", "p95", "p99"]
+        );
+        assert_eq!(latency[2].values[3], Some(30.0));
+    }
+
+    #[test]
+    fn plot_area_matches_the_metric_layout() {
+        // The x axis line runs from PLOT_LEFT to width - PLOT_RIGHT: drags map to the right time.
+        let drawing = red_chart(&series(), 0, 40_000_000_000, RedChart::Latency, 800);
+        let xs: Vec<i32> = drawing
+            .primitives
+            .iter()
+            .filter_map(|p| match p {
+                Primitive::Line { from, to, .. } if from.1 == to.1 => Some(from.0.min(to.0)),
+                Primitive::Path { points, .. }
+                    if points.len() == 2 && points[0].1 == points[1].1 =>
+                {
+                    Some(points[0].0.min(points[1].0))
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(xs.contains(&(PLOT_LEFT as i32)), "horizontal lines start at {xs:?}");
+        assert_eq!(time_at(PLOT_LEFT / 800.0, 800.0, 0, 100), 0);
+        assert_eq!(time_at(1.0, 800.0, 0, 100), 100);
+        assert_eq!(time_at(0.0, 800.0, 1_000, 2_000), 1_000, "left of the plot clamps");
+        let mid = (PLOT_LEFT + (800.0 - PLOT_LEFT - PLOT_RIGHT) / 2.0) / 800.0;
+        assert_eq!(time_at(mid, 800.0, 0, 100), 50);
+    }
+
+    #[test]
+    fn sparkline_points() {
+        assert_eq!(sparkline(&[], 100.0, 20.0, None), "");
+        assert_eq!(
+            sparkline(&[Some(0.0), Some(2.0), None], 100.0, 20.0, None),
+            "0.0,19.0 50.0,1.0 100.0,19.0"
+        );
+        assert_eq!(sparkline(&[Some(1.0)], 100.0, 20.0, Some(4.0)), "0.0,14.5");
+    }
+}

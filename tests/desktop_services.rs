@@ -1,0 +1,46 @@
+//! The desktop window on the service map and a service's page, fed by the official Rust SDK
+//! (`support::services`): its DOM (`--dump-dom`) shows the edges and operations stated by hand.
+//! Its own test binary, so its WebKit processes never overlap another window's.
+
+use otelscope_e2e::display::show_and_close;
+use otelscope_e2e::eventually;
+use otelscope_e2e::services::services_fixture_server;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn desktop_window_draws_the_map_and_a_service_page() {
+    let (server, range) = services_fixture_server().await;
+    eventually("the map has its four edges", std::time::Duration::from_secs(30), async || {
+        let map = server.get_json(&format!("/api/v1/map?{range}")).await;
+        match map["edges"].as_array() {
+            Some(edges) if edges.len() >= 4 => Ok(()),
+            _ => Err(map),
+        }
+    })
+    .await;
+    let path = format!("/map?{range}");
+    let args = ["--server", &server.base_url, "--path", &path];
+    let dom = show_and_close(
+        &args,
+        "otelscope — service map",
+        "desktop-service-map.png",
+        "map-edge-table",
+    )
+    .await;
+    assert!(dom.contains("data-platform=\"desktop\""));
+    assert!(dom.contains("data-node=\"service:checkout\""), "the checkout node");
+    assert!(
+        dom.contains("data-edge=\"service:web-front&gt;service:checkout\"")
+            || dom.contains("data-edge=\"service:web-front>service:checkout\"")
+    );
+    let path = format!("/services/checkout?{range}");
+    let args = ["--server", &server.base_url, "--path", &path];
+    let dom = show_and_close(
+        &args,
+        "otelscope — checkout",
+        "desktop-service-page.png",
+        "operations-table",
+    )
+    .await;
+    assert!(dom.contains("data-op=\"POST /pay\""), "the operations table");
+    assert_eq!(dom.matches("class=\"red-chart\"").count(), 3, "three charts");
+}

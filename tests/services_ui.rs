@@ -1,0 +1,139 @@
+//! The services pages (issue 25) fed by the official Rust SDK (`support::services`): the map,
+//! a service's page and an operation's "what changed" show the numbers stated by hand, as
+//! `/ssr/...` pages (static, no scripts) and in Chromium (the WASM app: nodes link to service
+//! pages, edges are coloured by errors, focus shows the numbers, a drag zooms), with a hostile
+//! service name as text.
+
+use kuchikiki::traits::TendrilSink;
+use otelscope_e2e::insights::assert_text_not_markup;
+use otelscope_e2e::services::{services_fixture_server, HOSTILE_SERVICE};
+use otelscope_e2e::{artifacts_dir, eventually, Browser};
+
+/// The text of the row `tr[attr="key"]`'s cells.
+fn row_cells(html: &str, attr: &str, key: &str) -> Vec<String> {
+    let doc = kuchikiki::parse_html().one(html);
+    let row = doc
+        .select(&format!("tr[{attr}]"))
+        .unwrap()
+        .find(|r| r.attributes.borrow().get(attr) == Some(key))
+        .unwrap_or_else(|| panic!("no row {attr}={key:?} in {html}"));
+    row.as_node().select("td").unwrap().map(|td| td.text_contents().trim().to_owned()).collect()
+}
+
+fn count(html: &str, css: &str) -> usize {
+    kuchikiki::parse_html().one(html).select(css).unwrap().count()
+}
+
+fn assert_map(html: &str) {
+    let front = row_cells(html, "data-edge", "service:web-front>service:checkout");
+    assert_eq!(
+        (front[3].as_str(), front[4].as_str()),
+        ("6", "2"),
+        "web-front → checkout: {front:?}"
+    );
+    let user = row_cells(html, "data-edge", "user>service:web-front");
+    assert_eq!(user[3], "6", "user → web-front: {user:?}");
+    let db = row_cells(html, "data-edge", "service:checkout>database:orders");
+    assert_eq!((db[3].as_str(), db[4].as_str()), ("6", "0"), "checkout → orders: {db:?}");
+    let hostile =
+        row_cells(html, "data-edge", &format!("service:{HOSTILE_SERVICE}>service:checkout"));
+    assert_eq!(hostile[3], "1");
+    assert!(count(html, ".map-node") >= 5, "user, web-front, checkout, orders, the hostile one");
+    assert_eq!(count(html, "path.map-edge.error"), 1, "only web-front → checkout had errors");
+    assert_text_not_markup(html, &[HOSTILE_SERVICE]);
+}
+
+fn assert_service_page(html: &str) {
+    let pay = row_cells(html, "data-op", "POST /pay");
+    assert_eq!((pay[1].as_str(), pay[2].as_str()), ("7", "28.6%"), "POST /pay: {pay:?}");
+    let query = row_cells(html, "data-op", "SELECT orders");
+    assert_eq!(query[1], "6");
+    assert_eq!(count(html, "figure.red-chart svg"), 3, "rate, errors, latency");
+}
+
+fn assert_what_changed(html: &str) {
+    let row = row_cells(html, "data-attr", "cache.hit=false");
+    assert_eq!((row[1].as_str(), row[2].as_str()), ("100% (2)", "0% (0)"), "{row:?}");
+    let doc = kuchikiki::parse_html().one(html);
+    let sentences: Vec<String> =
+        doc.select(".compare-sentences li").unwrap().map(|li| li.text_contents()).collect();
+    assert!(sentences.iter().any(|s| s.contains("cache.hit=false")), "{sentences:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn services_pages_show_the_numbers_stated_by_hand_in_ssr_and_chromium() {
+    let (server, range) = services_fixture_server().await;
+    // The writer pairs the halves as they come; wait until the map has every edge.
+    eventually("the map has its four edges", std::time::Duration::from_secs(30), async || {
+        let map = server.get_json(&format!("/api/v1/map?{range}")).await;
+        match map["edges"].as_array() {
+            Some(edges) if edges.len() >= 4 => Ok(()),
+            _ => Err(map),
+        }
+    })
+    .await;
+    let op = format!("/services/checkout?{range}&operation=POST+%2Fpay&kind=server");
+
+    // Server-rendered, no scripts.
+    assert_map(&server.get_text(&format!("/ssr/map?{range}")).await);
+    assert_service_page(&server.get_text(&format!("/ssr/services/checkout?{range}")).await);
+    assert_what_changed(&server.get_text(&format!("/ssr{op}")).await);
+    let list = server.get_text("/ssr/services").await;
+    assert!(count(&list, "li.service-card") >= 3, "a card per service");
+    assert_text_not_markup(&list, &[HOSTILE_SERVICE]);
+
+    // The WASM app in Chromium.
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url(&format!("/map?{range}"))).await.unwrap();
+    let dom = browser
+        .dom_when(
+            "the app draws the map",
+            "return document.querySelectorAll('[data-platform=\"web\"] .map-node').length >= 5",
+        )
+        .await;
+    assert_map(&dom);
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::write(artifacts_dir().join("web-service-map.png"), png).unwrap();
+    // Focus shows an edge's numbers.
+    let tip = browser
+        .eval(
+            "const l = document.querySelector('[data-platform=\"web\"] .map-edge-label.error'); l.focus();
+             const t = l.querySelector('.map-tip'); return [getComputedStyle(t).display, t.textContent];",
+        )
+        .await;
+    assert_eq!(tip[0], "block", "{tip}");
+    assert!(tip[1].as_str().unwrap().contains("6 calls, 2 errors"), "{tip}");
+    // A node opens its service's page.
+    browser.click("[data-platform=\"web\"] a.map-node[data-node=\"service:checkout\"]").await;
+    let dom = browser
+        .dom_when(
+            "the service page draws",
+            "return location.pathname == '/services/checkout' && document.querySelectorAll('[data-platform=\"web\"] figure.red-chart svg').length == 3 && !!document.querySelector('tr[data-op]')",
+        )
+        .await;
+    assert_eq!(count(&dom, "figure.red-chart svg"), 3);
+    // A drag across the rate chart zooms: the URL gets the dragged range.
+    browser.client.goto(&server.url(&format!("/services/checkout?{range}"))).await.unwrap();
+    browser.wait_until("the charts are drawn", "return !!document.querySelector('[data-platform=\"web\"] figure[data-chart=rate] .drag-layer')").await;
+    browser
+        .eval(
+            "const l = document.querySelector('[data-platform=\"web\"] figure[data-chart=rate] .drag-layer');
+             const r = l.getBoundingClientRect(); const y = r.top + r.height / 2;
+             const fire = (type, x) => l.dispatchEvent(new MouseEvent(type, {bubbles: true, clientX: x, clientY: y, button: 0}));
+             fire('mousedown', r.left + r.width * 0.4); fire('mousemove', r.left + r.width * 0.7); fire('mouseup', r.left + r.width * 0.7);
+             return true;",
+        )
+        .await;
+    browser.wait_until("the drag zoomed", "return location.search.includes('until=') && !location.search.includes('since=' + 'x') && document.querySelector('.range-picker .range.on').textContent == 'Zoomed range'").await;
+    // An operation's page explains its errors.
+    browser.client.goto(&server.url(&op)).await.unwrap();
+    let dom = browser
+        .dom_when(
+            "what changed is drawn",
+            "return !!document.querySelector('[data-platform=\"web\"] tr[data-attr]')",
+        )
+        .await;
+    assert_what_changed(&dom);
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::write(artifacts_dir().join("web-service-operation.png"), png).unwrap();
+}
