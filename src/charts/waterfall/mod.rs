@@ -1,13 +1,14 @@
 //! The trace waterfall, as state and view. Pure parts: `layout` turns a trace's spans into rows
 //! (order, depth, bar position, self time, critical path), `viewport` says which rows a render
 //! draws and where (and the minimap's bars and window), `search` finds spans, `keys` moves
-//! through the tree, `marks` and `bars` decorate a row, `ruler` places the time ticks. The
+//! through the tree, `marks`, `bars` and `labels` decorate a row, `ruler` places the time ticks. The
 //! `Waterfall` component here holds the signals and wires the events; `row` draws one row and
 //! `details` the selected span's panel.
 
 pub mod bars;
 mod details;
 pub mod keys;
+pub mod labels;
 pub mod layout;
 pub mod logs;
 pub mod marks;
@@ -16,6 +17,7 @@ pub mod ruler;
 mod search;
 mod state;
 mod viewport;
+pub mod zoom;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -26,6 +28,7 @@ use crate::env::{use_render_mode, Env, PlatformKind, RenderMode};
 use crate::model::Span;
 use bars::ServiceColours;
 use details::SpanDetails;
+use labels::EventKind;
 use layout::{layout, visible_rows, Layout};
 use marks::{row_marks, RowMarks};
 use row::WaterfallRow;
@@ -77,6 +80,11 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>, logs: Option<SharedL
     let coloured = use_memo(use_reactive!(|spans| {
         Rc::new(ServiceColours::new(&spans.0, laid().rows.iter().map(|r| r.span)))
     }));
+    let kinds = use_memo(use_reactive!(|spans| {
+        let kinds: std::collections::BTreeSet<EventKind> =
+            spans.0.iter().flat_map(|s| s.events.iter().map(EventKind::of)).collect();
+        Rc::new(kinds.into_iter().collect::<Vec<_>>())
+    }));
     let focus_row = focus
         .as_deref()
         .and_then(|id| layout.rows.iter().position(|r| spans.0[r.span].span_id == id));
@@ -111,6 +119,7 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>, logs: Option<SharedL
         trace_id: spans.0.first().map(|s| s.trace_id.clone()).unwrap_or_default(),
         marks: marked(),
         colours: coloured(),
+        event_kinds: kinds(),
         spans,
         layout,
         visible,
@@ -160,6 +169,8 @@ struct Frame {
     layout: Rc<Layout>,
     marks: Rc<Vec<RowMarks>>,
     colours: Rc<ServiceColours>,
+    /// The kinds of the trace's span events, for the markers' legend.
+    event_kinds: Rc<Vec<EventKind>>,
     /// The rows not hidden by a collapsed ancestor, in order.
     visible: Vec<usize>,
     view: Viewport,
@@ -228,6 +239,13 @@ fn toolbar(f: &Frame, state: State) -> Element {
                 }
             }
             span { class: "legend", title: "The parts of spans the trace's end waited on: their own work, not their children's", span { class: "legend-critical" } "critical path" }
+            if !f.event_kinds.is_empty() {
+                span { class: "legend wf-event-legend", role: "list", "aria-label": "Event markers",
+                    for kind in f.event_kinds.iter() {
+                        span { role: "listitem", span { class: kind.class(), "aria-hidden": "true" } "{kind.legend()}" }
+                    }
+                }
+            }
         }
     }
 }
