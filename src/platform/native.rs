@@ -10,7 +10,7 @@ use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
 
 #[path = "dom_native.rs"]
 mod dom;
-pub use dom::{copy_text, focus, focus_and_reveal, replace_url, set_scroll_top};
+pub use dom::{copy_text, focus, focus_and_reveal, query_value, replace_url, set_scroll_top};
 
 #[path = "component_spans.rs"]
 mod component_spans;

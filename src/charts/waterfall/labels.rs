@@ -35,7 +35,6 @@ pub fn place_row_labels(
     wait: Option<(f64, &str)>,
 ) -> RowLabels {
     let start = offset * TRACK_PX;
-    let end = (offset + width) * TRACK_PX;
     let duration_px = f64::from(text_size(duration, LABEL_PX).0);
     let place = place_label(offset, width, duration);
     // Left of a bar near the track's start, the label would leave the track: out.

@@ -11,6 +11,7 @@ use crate::words::format_duration;
 use super::bars;
 use super::labels::{self, EventKind};
 use super::marks::RowMarks;
+use super::zoom::Window;
 use super::{SharedLayout, SharedSpans};
 
 #[component]
@@ -39,6 +40,8 @@ pub(crate) fn WaterfallRow(
     on_select: EventHandler<usize>,
     /// Pages without scripts make the name a link that selects the span.
     href: Option<String>,
+    /// The time window the track shows: bars outside it keep their row, as a stub at its edge.
+    window: Window,
 ) -> Element {
     let layout = &layout.0;
     let row = &layout.rows[row_index];
@@ -58,15 +61,18 @@ pub(crate) fn WaterfallRow(
         }
     }
     let indent = row.depth.min(40) * 14;
-    let left = row.offset * 100.0;
-    let width = row.width * 100.0;
-    let wait_width = (marks.wait_ns.unwrap_or(0) as f64 / trace_ns.max(1) as f64 * 100.0).min(left);
+    let placed_bar = window.place(row.offset, row.width);
+    let (offset, bar_width) = (placed_bar.left, placed_bar.width);
+    let left = offset * 100.0;
+    let width = bar_width * 100.0;
+    let wait_share = marks.wait_ns.unwrap_or(0) as f64 / trace_ns.max(1) as f64 / window.width();
+    let wait_width = (wait_share * 100.0).min(left);
     let duration = format_duration(span.duration_ns());
     let wait_from = (left - wait_width) / 100.0;
     let wait_text = marks.wait_ns.map(|wait| format!("waited {}", format_duration(wait)));
     let placed = labels::place_row_labels(
-        row.offset,
-        row.width,
+        offset,
+        bar_width,
         &duration,
         wait_text.as_deref().map(|text| (wait_from, text)),
     );
@@ -165,17 +171,17 @@ pub(crate) fn WaterfallRow(
                     }
                 }
                 div { class: "wf-bar", style: "left: {left:.3}%; width: max({width:.3}%, 2px); background: {color}" }
-                for (i, (at, long)) in row.critical_parts.iter().enumerate() {
-                    div { key: "{i}", class: "wf-crit", style: "left: {at * 100.0:.3}%; width: max({long * 100.0:.3}%, 1px)" }
+                for (i, part) in row.critical_parts.iter().map(|&(at, long)| window.place(at, long)).enumerate().filter(|(_, p)| p.width > 0.0) {
+                    div { key: "{i}", class: "wf-crit", style: "left: {part.left * 100.0:.3}%; width: max({part.width * 100.0:.3}%, 1px)" }
                 }
-                if let Some(edge) = bars::error_edge(span, row.offset) {
+                if let Some(edge) = bars::error_edge(span, row.offset).and_then(|at| window.point(at)) {
                     span { class: "wf-err", role: "img", "aria-label": "error", style: "left: {edge * 100.0:.3}%",
                         title: "Error: {span.status.message}",
                     }
                 }
                 // Each event a marker of its kind's shape and colour; its card shows on hover
                 // and on focus (a click focuses it), and is its name for screen readers.
-                for (i, at) in bars::event_ticks(span, trace_start_ns, trace_ns) {
+                for (i, at) in bars::event_ticks(span, trace_start_ns, trace_ns).filter_map(|(i, at)| Some((i, window.point(at)?))) {
                     span { key: "{i}", class: EventKind::of(&span.events[i]).class(), tabindex: "-1",
                         style: "left: {at * 100.0:.3}%",
                         "aria-label": "{labels::event_card(&span.events[i], trace_start_ns)}",
