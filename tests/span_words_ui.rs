@@ -25,6 +25,7 @@ fn event(time_unix_nano: u64, name: &str, attributes: &[(&str, Value)]) -> Event
             .map(|(key, value)| KeyValue {
                 key: (*key).into(),
                 value: Some(AnyValue { value: Some(value.clone()) }),
+                ..Default::default()
             })
             .collect(),
         ..Default::default()
@@ -237,7 +238,7 @@ async fn spans_say_what_they_are_and_events_are_markers() {
 
     // The details: the name with its kind, what it is, then the attributes that matter first.
     browser.click(".wf-row[data-row=\"0\"]").await;
-    assert_eq!(browser.text_of(".span-details .summary-line").await, "GET /items/6 → 200");
+    assert_eq!(browser.text_of(".span-details .summary-text").await, "GET /items/6 → 200");
     let keys = browser
         .eval("return [...document.querySelector('.span-details table.attributes').querySelectorAll('tr')].map(r => [r.className, r.querySelector('th').textContent])")
         .await;

@@ -34,12 +34,13 @@ pub(crate) fn SpanDetails(
     let (leading, rest) = ordered_attributes(&span.attributes);
     rsx! {
         aside { class: "span-details", "aria-label": "Span details",
-            h2 {
+            h2 { "{span.name}" }
+            // Its kind, and what it is by its semantic conventions (its name, when they say
+            // nothing more).
+            p { class: "summary-line",
                 span { class: "kind-icon", role: "img", "aria-label": "{kind_words}", title: "{kind_words}", "{icon}" }
-                "{span.name}"
-            }
-            if summary != span.name {
-                p { class: "summary-line", "{summary}" }
+                " "
+                span { class: "summary-text", "{summary}" }
             }
             dl {
                 dt { "Service" } dd { "{span.service}" }

@@ -58,8 +58,10 @@ fn span_details_with_an_exception_and_a_long_value() {
     let html = dioxus::ssr::render(&dom).replace("><", ">\n<");
     expect![[r#"
         <aside class="span-details" aria-label="Span details">
-        <h2>
-        <span class="kind-icon" role="img" aria-label="server span: handles a request" title="server span: handles a request">⇥</span>POST /checkout</h2>
+        <h2>POST /checkout</h2>
+        <p class="summary-line">
+        <span class="kind-icon" role="img" aria-label="server span: handles a request" title="server span: handles a request">⇥</span> <span class="summary-text">POST /checkout</span>
+        </p>
         <dl>
         <dt>Service</dt>
         <dd>checkout</dd>

@@ -39,6 +39,9 @@ pub(super) struct State {
     /// Not signals: moving the pointer must not redraw.
     pub track: CopyValue<(f64, f64)>,
     pub pointer: CopyValue<f64>,
+    /// The ruler's zoom pad once mounted, measured again when a drag starts (the layout
+    /// around it settles after it mounts).
+    pub pad: CopyValue<Option<std::rc::Rc<MountedData>>>,
 }
 
 /// Puts the selected span in the browser's URL (replaced, not pushed: selecting is not a
@@ -99,6 +102,7 @@ impl State {
             zoom_drag: use_signal(|| None),
             track: use_hook(|| CopyValue::new((0.0, 0.0))),
             pointer: use_hook(|| CopyValue::new(0.5)),
+            pad: use_hook(|| CopyValue::new(None)),
         }
     }
 
@@ -136,9 +140,18 @@ impl State {
     }
 
     /// A press, a move and a release on the ruler: the window dragged over is shown.
-    pub(super) fn ruler_press(mut self, client_x: f64) {
-        let at = self.point_at(client_x);
-        self.zoom_drag.set(Some((at, at)));
+    pub(super) fn ruler_press(self, client_x: f64) {
+        let pad = self.pad.peek().clone();
+        let mut this = self;
+        spawn(async move {
+            if let Some(pad) = pad {
+                if let Ok(rect) = pad.get_client_rect().await {
+                    this.track.set((rect.origin.x, rect.size.width));
+                }
+            }
+            let at = this.point_at(client_x);
+            this.zoom_drag.set(Some((at, at)));
+        });
     }
 
     pub(super) fn ruler_move(mut self, client_x: f64) {
@@ -160,6 +173,7 @@ impl State {
 
     /// Measures the track (its left edge and width on the page).
     pub(super) fn measure_track(mut self, element: std::rc::Rc<MountedData>) {
+        self.pad.set(Some(element.clone()));
         spawn(async move {
             if let Ok(rect) = element.get_client_rect().await {
                 self.track.set((rect.origin.x, rect.size.width));
