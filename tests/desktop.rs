@@ -9,7 +9,7 @@ use otelscope_e2e::root_span_trace;
 /// Issue 9: the in-process server listened on random ports while the empty page said 4318.
 #[tokio::test]
 async fn desktop_window_shows_the_app_and_where_to_send_and_closes_cleanly() {
-    let window = DesktopWindow::open(&["--in-memory"], "otelscope", "desktop").await;
+    let window = DesktopWindow::open(&["--in-memory"], "otelscope — Traces", "desktop").await;
     let http = window.otlp_http_url.clone().expect("the in-process server's OTLP/HTTP URL");
     let grpc = window.otlp_grpc_url.clone().expect("the in-process server's OTLP/gRPC URL");
     // 4318 and 4317 unless something else holds them; either way, what the server really got.

@@ -14,7 +14,7 @@ async fn desktop_trace_list_refreshes_while_data_arrives() {
     let server = Server::start().await;
     assert_eq!(server.post_traces("application/x-protobuf", root_span(0x71, "before")).await, 200);
     let args = ["--server", &server.base_url, "--path", "/traces"];
-    let window = DesktopWindow::open(&args, "otelscope", "desktop-live").await;
+    let window = DesktopWindow::open(&args, "otelscope — Traces", "desktop-live").await;
     let dom = window.dom_containing(">before</span>").await;
     assert!(dom.contains("data-platform=\"desktop\""));
     assert!(!dom.contains(">after</span>"));

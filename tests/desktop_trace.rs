@@ -1,6 +1,7 @@
 //! The desktop window on a trace: `otelscope desktop --server URL --path /traces/ID` shows the
 //! waterfall of a trace stored by a running server, hostile span strings as text in the
-//! window's DOM (screenshot and DOM kept as artefacts). Its own test binary, so its WebKit
+//! window's DOM (screenshot and DOM kept as artefacts), each row saying what its span is, and
+//! the document titled as the window. Its own test binary, so its WebKit
 //! processes never overlap another window's.
 
 use otelscope_e2e::display::show_and_close;
@@ -17,11 +18,17 @@ async fn desktop_window_shows_a_trace_from_a_running_server() {
     let mut root = span("0000000000000001", "", "GET /checkout", 9_000_000, 1_000_000);
     root["attributes"] =
         serde_json::json!([{"key": "note", "value": {"stringValue": HOSTILE_VALUE}}]);
+    let mut select =
+        span("0000000000000002", "0000000000000001", "SELECT cart", 8_000_000, 6_000_000);
+    select["attributes"] = serde_json::json!([
+        {"key": "db.system", "value": {"stringValue": "sqlite"}},
+        {"key": "db.statement", "value": {"stringValue": "SELECT * FROM cart"}}
+    ]);
     let body = serde_json::json!({"resourceSpans": [{
         "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "desk"}}]},
         "scopeSpans": [{"spans": [
             root,
-            span("0000000000000002", "0000000000000001", "SELECT cart", 8_000_000, 6_000_000),
+            select,
             span("0000000000000003", "0000000000000001", HOSTILE_NAME, 5_000_000, 2_000_000),
         ]}]
     }]});
@@ -43,6 +50,10 @@ async fn desktop_window_shows_a_trace_from_a_running_server() {
     );
     assert!(!app.contains("<img"), "an img element was created: {app}");
     assert!(!app.contains("<script"), "a script element was created: {app}");
+    // What a span is and its kind, as in the browser (issue 26); the document is titled.
+    assert!(app.contains("<span class=\"op-summary\">sqlite SELECT * FROM cart</span>"), "{app}");
+    assert!(app.contains("aria-label=\"server span: handles a request\""), "{app}");
+    assert!(dom.contains(&format!("<title>{title}</title>")), "the document's title");
     // Nesting as in the browser: both children under the root.
     for (row, depth) in [(0, 0), (1, 1), (2, 1)] {
         assert!(app.contains(&format!("data-row=\"{row}\" data-depth=\"{depth}\"")), "{app}");

@@ -1,6 +1,6 @@
 //! The readable waterfall in Chromium and as a page without scripts, on one known trace sent
 //! as OTLP/HTTP protobuf: the time ruler (rows and minimap), duration labels inside, right of
-//! and left of their bars, an error edge, event ticks (a hostile event name stays text), and
+//! and left of their bars, an error edge, event markers (a hostile event name stays text), and
 //! keyboard navigation of the rows (a roving-tabindex tree) past the rows in the DOM.
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -156,15 +156,19 @@ async fn ruler_labels_error_edge_and_event_ticks_are_drawn() {
         json!(1),
         "only the error span is marked"
     );
+    // Events are markers of their kind, their times from the trace's start (issue 26).
     let events = browser
         .eval(&format!(
-            "return [...document.querySelectorAll('{last} .wf-event')] \
-               .map(e => [e.getAttribute('x1'), e.querySelector('title').textContent])"
+            "return [...document.querySelectorAll('{last} .wf-ev')] \
+               .map(e => [e.className, e.style.left, e.getAttribute('aria-label')])"
         ))
         .await;
     assert_eq!(
         events,
-        json!([["992.0", "retry at +200 µs"], ["996.0", format!("{HOSTILE} at +600 µs")]])
+        json!([
+            ["wf-ev ev-retry", "99.2%", "retry at +99.20 ms"],
+            ["wf-ev ev-other", "99.6%", format!("{HOSTILE} at +99.60 ms")]
+        ])
     );
     // The hostile event name is text: no element was made from it.
     assert_eq!(
@@ -186,8 +190,10 @@ async fn ruler_labels_error_edge_and_event_ticks_are_drawn() {
         r#"<span class="wf-duration left" style="right: calc(1.000% + 4px)">800 µs</span>"#
     ));
     assert!(html.contains(r#"title="Error: card declined""#), "error edge");
-    assert!(html.contains("<title>retry at +200 µs</title>"), "event tick");
-    assert!(html.contains("<title>&#60;img src=x onerror=alert(1)&#62; at +600 µs</title>"));
+    assert!(html.contains(r#"role="tooltip">retry at +99.20 ms</span>"#), "event marker");
+    assert!(
+        html.contains(r#"role="tooltip">&#60;img src=x onerror=alert(1)&#62; at +99.60 ms</span>"#)
+    );
     assert!(!html.contains(HOSTILE), "the hostile event name is escaped");
 }
 

@@ -20,7 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// OTLP receivers, store, query API, web app and SSR pages.
     Serve(ServeArgs),
-    /// The dashboard in a desktop window, on an in-process server unless --server is given.
+    /// The dashboard in a desktop window, on an in-process server unless --server is given;
+    /// that server receives OTLP on 127.0.0.1:4318 (HTTP) and 127.0.0.1:4317 (gRPC), each
+    /// taking both protocols (see --otlp-http-listen, --otlp-grpc-listen).
     Desktop(DesktopArgs),
 }
 
@@ -122,10 +124,11 @@ pub struct ServeArgs {
     #[arg(long, env = "OTELSCOPE_SELF_TELEMETRY", default_value = "on", value_name = "on|off",
           action = clap::ArgAction::Set, value_parser = parse_on_off)]
     pub self_telemetry: bool,
-    /// When a listen port is taken, listen on a free port of the same address instead of
-    /// failing (the in-process server of `otelscope desktop`; `serve` fails, as asked).
+    /// Which listen ports, when taken, are replaced by a free port of the same address instead
+    /// of failing: the in-process server of `otelscope desktop` for the ports the user did not
+    /// pin; `serve` fails, as asked.
     #[arg(skip)]
-    pub fall_back_to_free_ports: bool,
+    pub fall_back_to_free_ports: FreePortFallback,
     #[command(flatten)]
     pub demo: DemoArgs,
 }
@@ -200,6 +203,26 @@ pub struct DesktopArgs {
     /// checks of what the window shows, as `chromium --dump-dom` does for a page).
     #[arg(long, value_name = "FILE")]
     pub dump_dom: Option<PathBuf>,
+    /// For the in-process server: where OTLP/HTTP is received (/v1/traces, /v1/metrics,
+    /// /v1/logs; OTLP/gRPC too) [default: 127.0.0.1:4318, or a free port when that one is
+    /// taken]. A port given here is pinned: taken, the app does not start.
+    #[arg(
+        long,
+        env = "OTELSCOPE_OTLP_HTTP_LISTEN",
+        value_name = "ADDR",
+        conflicts_with = "server"
+    )]
+    pub otlp_http_listen: Option<SocketAddr>,
+    /// For the in-process server: where OTLP/gRPC is received (OTLP/HTTP too) [default:
+    /// 127.0.0.1:4317, or a free port when that one is taken]. A port given here is pinned:
+    /// taken, the app does not start.
+    #[arg(
+        long,
+        env = "OTELSCOPE_OTLP_GRPC_LISTEN",
+        value_name = "ADDR",
+        conflicts_with = "server"
+    )]
+    pub otlp_grpc_listen: Option<SocketAddr>,
     /// For the in-process server: the demo workload (`--demo`, as for `serve`).
     #[command(flatten)]
     pub demo: DemoArgs,
@@ -215,14 +238,15 @@ impl ServeArgs {
             .collect()
     }
 
-    /// Settings for the desktop's in-process server: OTLP on `otlp` (the standard
-    /// [`OtlpPorts::STANDARD`], where SDKs send by default), each falling back to a free port
-    /// when taken; the UI on a free port, since only the window talks to it.
+    /// Settings for the desktop's in-process server: OTLP where `--otlp-http-listen` and
+    /// `--otlp-grpc-listen` say (pinned: a taken port is an error), else on `otlp` (the
+    /// standard [`OtlpPorts::STANDARD`], where SDKs send by default), each falling back to a
+    /// free port when taken; the UI on a free port, since only the window talks to it.
     pub fn in_process(desktop: &DesktopArgs, otlp: OtlpPorts) -> ServeArgs {
         ServeArgs {
             ui_listen: ([127, 0, 0, 1], 0).into(),
-            otlp_http_listen: otlp.http,
-            otlp_grpc_listen: otlp.grpc,
+            otlp_http_listen: desktop.otlp_http_listen.unwrap_or(otlp.http),
+            otlp_grpc_listen: desktop.otlp_grpc_listen.unwrap_or(otlp.grpc),
             data_dir: desktop.data_dir.clone(),
             in_memory: desktop.in_memory,
             self_telemetry: true,
@@ -244,10 +268,23 @@ impl ServeArgs {
             write_timeout: Duration::from_secs(20),
             allow_anonymous: false,
             cors_origins: Vec::new(),
-            fall_back_to_free_ports: true,
+            fall_back_to_free_ports: FreePortFallback {
+                ui: true,
+                otlp_http: desktop.otlp_http_listen.is_none(),
+                otlp_grpc: desktop.otlp_grpc_listen.is_none(),
+            },
             demo: desktop.demo.clone(),
         }
     }
+}
+
+/// Per listen port: whether a taken port is replaced by a free one (see
+/// [`ServeArgs::fall_back_to_free_ports`]); none by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FreePortFallback {
+    pub ui: bool,
+    pub otlp_http: bool,
+    pub otlp_grpc: bool,
 }
 
 /// Where the OTLP receivers ask to listen; tests pass ports of their own.
@@ -415,7 +452,8 @@ mod tests {
         assert_eq!(args.otlp_http_listen.to_string(), "127.0.0.1:4318");
         assert_eq!(args.otlp_grpc_listen.to_string(), "127.0.0.1:4317");
         assert_eq!(args.ui_listen.to_string(), "127.0.0.1:0", "only the window uses the UI port");
-        assert!(args.fall_back_to_free_ports && args.in_memory);
+        let all = FreePortFallback { ui: true, otlp_http: true, otlp_grpc: true };
+        assert!(args.fall_back_to_free_ports == all && args.in_memory);
         assert!(args.public_addresses().is_empty());
         assert!(!args.demo.enabled);
         let cli = Cli::try_parse_from(["otelscope", "desktop", "--demo"]).unwrap();
@@ -423,6 +461,54 @@ mod tests {
         assert!(ServeArgs::in_process(&desktop, OtlpPorts::STANDARD).demo.enabled);
         let cli = Cli::try_parse_from(["otelscope", "serve"]).unwrap();
         let Command::Serve(serve) = cli.command else { panic!("expected serve") };
-        assert!(!serve.fall_back_to_free_ports, "serve fails on a taken port, as asked");
+        assert_eq!(
+            serve.fall_back_to_free_ports,
+            FreePortFallback::default(),
+            "serve fails on a taken port, as asked"
+        );
+    }
+
+    /// Issue 26 point 11: a taken 4318 became a random port, so the app's environment changed
+    /// per launch; a port given on the command line is used as given, or the app fails.
+    #[test]
+    fn desktop_otlp_ports_can_be_pinned() {
+        let desktop = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["otelscope", "desktop"], args].concat())?;
+            let Command::Desktop(desktop) = cli.command else { panic!("expected desktop") };
+            Ok::<_, clap::Error>(ServeArgs::in_process(&desktop, OtlpPorts::STANDARD))
+        };
+        let args = desktop(&["--otlp-http-listen", "127.0.0.1:14318"]).unwrap();
+        assert_eq!(args.otlp_http_listen.to_string(), "127.0.0.1:14318");
+        assert_eq!(args.otlp_grpc_listen.to_string(), "127.0.0.1:4317", "the other: standard");
+        let expected = FreePortFallback { ui: true, otlp_http: false, otlp_grpc: true };
+        assert_eq!(args.fall_back_to_free_ports, expected, "only the unpinned ports fall back");
+        let args = desktop(&["--otlp-grpc-listen", "127.0.0.1:14317"]).unwrap();
+        assert_eq!(args.otlp_grpc_listen.to_string(), "127.0.0.1:14317");
+        assert!(!args.fall_back_to_free_ports.otlp_grpc && args.fall_back_to_free_ports.otlp_http);
+        let server = ["--server", "http://127.0.0.1:8686", "--otlp-http-listen", "127.0.0.1:1"];
+        let error = desktop(&server).unwrap_err().to_string();
+        assert!(error.contains("cannot be used with"), "{error}");
+        assert!(desktop(&["--otlp-grpc-listen", "4317"]).is_err(), "an address, not a port");
+    }
+
+    /// The help says where OTLP is received, and the defaults, for both subcommands.
+    #[test]
+    fn help_names_the_otlp_defaults() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let help = |cli: &mut clap::Command, name: &str| {
+            cli.find_subcommand_mut(name).unwrap().render_long_help().to_string()
+        };
+        let desktop = help(&mut cli, "desktop");
+        for wanted in
+            ["--otlp-http-listen", "--otlp-grpc-listen", "127.0.0.1:4318", "127.0.0.1:4317"]
+        {
+            assert!(desktop.contains(wanted), "desktop help lacks {wanted}: {desktop}");
+        }
+        let serve = help(&mut cli, "serve");
+        assert!(serve.contains("[default: 127.0.0.1:4318]"), "{serve}");
+        assert!(serve.contains("[default: 127.0.0.1:4317]"), "{serve}");
+        let top = cli.render_long_help().to_string();
+        assert!(top.contains("127.0.0.1:4318 (HTTP) and 127.0.0.1:4317 (gRPC)"), "{top}");
     }
 }

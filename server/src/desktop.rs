@@ -1,6 +1,7 @@
 //! `otelscope desktop`: the app in a native window. Without `--server` the server runs
 //! in-process on its own thread and runtime, receiving OTLP on loopback 4318/4317 (each a free
-//! port instead when taken) with the UI on a free port; the window owns the main thread (GTK
+//! port instead when taken), or where `--otlp-http-listen`/`--otlp-grpc-listen` pin it (taken:
+//! an error), with the UI on a free port; the window owns the main thread (GTK
 //! requires it) and the process ends when the window closes.
 
 use std::net::SocketAddr;

@@ -82,9 +82,9 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         memory_bytes: args.ingest_memory,
     };
     let fall_back = args.fall_back_to_free_ports;
-    let ui = bind_port(args.ui_listen, fall_back, "UI").await?;
-    let otlp_http = bind_port(args.otlp_http_listen, fall_back, "OTLP/HTTP").await?;
-    let otlp_grpc = bind_port(args.otlp_grpc_listen, fall_back, "OTLP/gRPC").await?;
+    let ui = bind_port(args.ui_listen, fall_back.ui, "UI").await?;
+    let otlp_http = bind_port(args.otlp_http_listen, fall_back.otlp_http, "OTLP/HTTP").await?;
+    let otlp_grpc = bind_port(args.otlp_grpc_listen, fall_back.otlp_grpc, "OTLP/gRPC").await?;
     let (ui_addr, otlp_http_addr, otlp_grpc_addr) =
         (ui.local_addr()?, otlp_http.local_addr()?, otlp_grpc.local_addr()?);
     let limits = IngestLimits {

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod wire;
+pub mod describe;
 pub mod fixture;
 mod flame;
 mod insights;
@@ -16,6 +17,7 @@ mod summary;
 mod text;
 mod trace;
 
+pub use describe::{kind_icon, ordered_attributes, span_summary};
 pub use flame::*;
 pub use insights::*;
 pub use logs::*;

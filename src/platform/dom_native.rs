@@ -25,6 +25,12 @@ pub fn set_scroll_top(id: &str, y: f64) {
     document::eval(&format!("var e=document.getElementById({id}); if (e) e.scrollTop = {y};"));
 }
 
+/// The value of `name` in the page's query string: the desktop window's URL is its own, and
+/// a server render starts from the whole view, so none.
+pub fn query_value(_name: &str) -> Option<String> {
+    None
+}
+
 /// Replaces the page's URL (same origin), keeping the router's history state.
 pub fn replace_url(url: &str) {
     let url = quoted(url);

@@ -46,6 +46,15 @@ pub fn set_scroll_top(id: &str, y: f64) {
     }
 }
 
+/// The value of `name` in the page's query string, if any (undecoded: callers parse it).
+pub fn query_value(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search.trim_start_matches('?').split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.to_owned())
+    })
+}
+
 /// Replaces the page's URL (same origin), keeping the router's history state.
 pub fn replace_url(url: &str) {
     let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else { return };

@@ -10,7 +10,7 @@ use crate::env::{ApiOutcome, Env, PlatformKind, SsrData};
 
 #[path = "dom_native.rs"]
 mod dom;
-pub use dom::{copy_text, focus, focus_and_reveal, replace_url, set_scroll_top};
+pub use dom::{copy_text, focus, focus_and_reveal, query_value, replace_url, set_scroll_top};
 
 #[path = "component_spans.rs"]
 mod component_spans;
@@ -176,6 +176,7 @@ pub fn launch_desktop(options: DesktopOptions) {
         .with_window(window)
         .with_menu(None)
         .with_close_behaviour(WindowCloseBehaviour::WindowCloses)
+        .with_custom_index(DESKTOP_INDEX.to_owned())
         .with_custom_head(format!(
             "<style>{}</style><script>{}</script>",
             crate::STYLESHEET,
@@ -193,6 +194,52 @@ pub fn launch_desktop(options: DesktopOptions) {
     dioxus::desktop::launch::launch_virtual_dom(vdom, config);
 }
 
+/// The webview's page: dioxus-desktop's, titled otelscope (its own says "Dioxus app" until a
+/// page sets a title, and the window's title is not the document's).
+#[cfg(feature = "desktop")]
+const DESKTOP_INDEX: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><title>otelscope</title>\
+    <meta name=\"viewport\" content=\"width=device-width, initial-scale=1.0\"></head>\
+    <body><div id=\"main\"></div></body></html>";
+
+/// The window's document: dioxus-desktop's, except that a page's title names the document as
+/// well as the window (dioxus-desktop sets only the window's).
+#[cfg(feature = "desktop")]
+struct WindowDocument(Rc<dyn document::Document>);
+
+#[cfg(feature = "desktop")]
+impl document::Document for WindowDocument {
+    fn eval(&self, js: String) -> document::Eval {
+        self.0.eval(js)
+    }
+
+    fn set_title(&self, title: String) {
+        // A JSON string is a JavaScript string literal: the title stays text. Set after the
+        // render's edits, as dioxus-desktop does for the head's other elements.
+        let literal = serde_json::to_string(&title).unwrap_or_else(|_| "\"otelscope\"".into());
+        let inner = self.0.clone();
+        dioxus::core::queue_effect(move || {
+            let _ = inner.eval(format!("document.title = {literal};"));
+        });
+        self.0.set_title(title);
+    }
+
+    fn create_meta(&self, props: document::MetaProps) {
+        self.0.create_meta(props)
+    }
+
+    fn create_script(&self, props: document::ScriptProps) {
+        self.0.create_script(props)
+    }
+
+    fn create_style(&self, props: document::StyleProps) {
+        self.0.create_style(props)
+    }
+
+    fn create_link(&self, props: document::LinkProps) {
+        self.0.create_link(props)
+    }
+}
+
 /// Where the desktop window writes its DOM, if anywhere.
 #[derive(Clone)]
 #[cfg(feature = "desktop")]
@@ -204,6 +251,9 @@ struct DomDump(Option<std::path::PathBuf>);
 #[component]
 fn DesktopRoot() -> Element {
     let dump = use_context::<DomDump>();
+    use_context_provider(|| -> Rc<dyn document::Document> {
+        Rc::new(WindowDocument(document::document()))
+    });
     use_future(move || {
         let target = dump.0.clone();
         async move {

@@ -6,7 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 
 #[path = "dom_web.rs"]
 mod dom;
-pub use dom::{copy_text, focus, focus_and_reveal, replace_url, set_scroll_top};
+pub use dom::{copy_text, focus, focus_and_reveal, query_value, replace_url, set_scroll_top};
 
 use crate::env::{ApiOutcome, Env, PlatformKind};
 use crate::ApiFailure;

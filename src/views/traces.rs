@@ -19,6 +19,7 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
     let results = use_api_live::<TraceList>(move || filters.read().api_path());
     rsx! {
         section { class: "traces",
+            document::Title { "otelscope — Traces" }
             h1 { "Traces" }
             SearchForm { filters: filters() }
             match results {

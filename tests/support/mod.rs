@@ -15,7 +15,8 @@
 //!   until the process exits (without a window manager, GTK sometimes ignores the first).
 //! - `web.rs`: the WASM app in Chromium (client-side navigation, 404, a server that goes away);
 //!   `desktop.rs` (the in-process server: the empty list names the endpoint from its ready line,
-//!   and a span sent there appears), `desktop_trace.rs`, `desktop_live.rs`: the window under Xvfb
+//!   and a span sent there appears), `desktop_pinned.rs` (`--otlp-http-listen`/`--otlp-grpc-listen`
+//!   used as given or the app stops; the document's title), `desktop_trace.rs`, `desktop_live.rs`: the window under Xvfb
 //!   (`support::display::DesktopWindow`; one test binary each, so WebKit instances never overlap),
 //!   screenshots and `--dump-dom` DOMs kept in `tests/artifacts/`.
 //! - `huge_trace.rs`: a 1,000,000-span trace sent in 200 requests, then read back as a stream:

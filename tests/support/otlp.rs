@@ -4,6 +4,8 @@
 //! Model spans are built by `otelscope_app::model::fixture` instead; this crate depends on no
 //! otelscope crate (it tests the binary from outside), so the two builders cannot be one.
 
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
@@ -42,7 +44,23 @@ impl OtlpSpanBuilder {
         self
     }
 
+    /// A string attribute, as the SDKs' semantic-convention instrumentations set them.
+    pub fn attr(mut self, key: &str, value: &str) -> OtlpSpanBuilder {
+        self.0.attributes.push(key_value(key, Value::StringValue(value.into())));
+        self
+    }
+
+    /// An integer attribute (a status code, an attempt number).
+    pub fn attr_int(mut self, key: &str, value: i64) -> OtlpSpanBuilder {
+        self.0.attributes.push(key_value(key, Value::IntValue(value)));
+        self
+    }
+
     pub fn build(self) -> Span {
         self.0
     }
+}
+
+fn key_value(key: &str, value: Value) -> KeyValue {
+    KeyValue { key: key.into(), value: Some(AnyValue { value: Some(value) }), ..Default::default() }
 }

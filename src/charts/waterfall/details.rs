@@ -1,5 +1,6 @@
-//! The waterfall's details panel: the selected span's fields, its exception events with
-//! their stacks, attributes (long values folded), its log records (each opening `/logs` on it
+//! The waterfall's details panel: the selected span's name with its kind icon and what it is
+//! (`model::span_summary`), its fields, its exception events with their stacks, attributes
+//! (those that matter first, then the rest sorted; long values folded), its log records (each opening `/logs` on it
 //! with its context; a root also lists the trace's records without a span), events, links
 //! and resource.
 
@@ -9,7 +10,9 @@ use super::logs::TraceLog;
 use super::SharedLogs;
 use crate::components::CopyButton;
 use crate::filters::LogFilters;
-use crate::model::{value_text, KeyValue, SeverityBand, Span};
+use crate::model::{
+    kind_icon, ordered_attributes, span_summary, value_text, KeyValue, SeverityBand, Span,
+};
 use crate::routes::Route;
 use crate::words::format_duration;
 
@@ -26,9 +29,19 @@ pub(crate) fn SpanDetails(
     let status = span.status.code.name();
     let (exceptions, events): (Vec<_>, Vec<_>) =
         span.events.iter().partition(|e| e.name == "exception");
+    let summary = span_summary(&span);
+    let (icon, kind_words) = kind_icon(span.kind);
+    let (leading, rest) = ordered_attributes(&span.attributes);
     rsx! {
         aside { class: "span-details", "aria-label": "Span details",
             h2 { "{span.name}" }
+            // Its kind, and what it is by its semantic conventions (its name, when they say
+            // nothing more).
+            p { class: "summary-line",
+                span { class: "kind-icon", role: "img", "aria-label": "{kind_words}", title: "{kind_words}", "{icon}" }
+                " "
+                span { class: "summary-text", "{summary}" }
+            }
             dl {
                 dt { "Service" } dd { "{span.service}" }
                 dt { "Kind" } dd { {span.kind.name()} }
@@ -40,16 +53,16 @@ pub(crate) fn SpanDetails(
                 if !span.scope.name.is_empty() { dt { "Scope" } dd { "{span.scope.name} {span.scope.version}" } }
             }
             for exception in exceptions {
-                ExceptionBlock { event: exception.clone(), offset_ns: exception.time_ns.saturating_sub(span.start_ns) }
+                ExceptionBlock { event: exception.clone(), offset_ns: exception.time_ns.saturating_sub(trace_start_ns) }
             }
-            AttributeTable { title: "Attributes", attributes: span.attributes.clone() }
+            AttributeTable { title: "Attributes", attributes: rest, leading }
             {span_logs(&span, logs.as_ref())}
             if !events.is_empty() {
                 h3 { "Events" }
                 ul { class: "events",
                     for event in events {
                         li {
-                            span { class: "event-time", "+{format_duration(event.time_ns.saturating_sub(span.start_ns))}" }
+                            span { class: "event-time", title: "From the trace's start, as “Starts at”", "+{format_duration(event.time_ns.saturating_sub(trace_start_ns))}" }
                             " "
                             strong { "{event.name}" }
                             AttributeTable { title: "", attributes: event.attributes.clone() }
@@ -69,7 +82,7 @@ pub(crate) fn SpanDetails(
                     }
                 }
             }
-            AttributeTable { title: "Resource", attributes: span.resource.clone() }
+            AttributeTable { title: "Resource", attributes: sorted(&span.resource) }
         }
     }
 }
@@ -145,7 +158,7 @@ fn ExceptionBlock(event: crate::model::SpanEvent, offset_ns: u64) -> Element {
         .collect();
     rsx! {
         section { class: "exception", "aria-label": "Exception",
-            h3 { "Exception " span { class: "event-time", "at +{format_duration(offset_ns)}" } }
+            h3 { "Exception " span { class: "event-time", title: "From the trace's start, as “Starts at”", "at +{format_duration(offset_ns)}" } }
             p { class: "exception-head",
                 strong { class: "exception-type", "{kind}" }
                 if let Some(message) = message { ": " span { class: "exception-message", "{message}" } }
@@ -158,14 +171,29 @@ fn ExceptionBlock(event: crate::model::SpanEvent, offset_ns: u64) -> Element {
     }
 }
 
+/// `attributes` sorted by key (equal keys keep their order).
+fn sorted(attributes: &[KeyValue]) -> Vec<KeyValue> {
+    let mut sorted = attributes.to_vec();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    sorted
+}
+
+/// Attributes as a table: `leading` first (marked), then `attributes` in their order.
 #[component]
-fn AttributeTable(title: String, attributes: Vec<KeyValue>) -> Element {
-    if attributes.is_empty() {
+fn AttributeTable(
+    title: String,
+    attributes: Vec<KeyValue>,
+    #[props(default)] leading: Vec<KeyValue>,
+) -> Element {
+    if attributes.is_empty() && leading.is_empty() {
         return rsx! {};
     }
     rsx! {
         if !title.is_empty() { h3 { "{title}" } }
         table { class: "attributes",
+            for kv in leading {
+                tr { class: "lead", th { "{kv.key}" } td { {folded(value_text(&kv.value))} } }
+            }
             for kv in attributes {
                 tr { th { "{kv.key}" } td { {folded(value_text(&kv.value))} } }
             }

@@ -59,6 +59,9 @@ fn span_details_with_an_exception_and_a_long_value() {
     expect![[r#"
         <aside class="span-details" aria-label="Span details">
         <h2>POST /checkout</h2>
+        <p class="summary-line">
+        <span class="kind-icon" role="img" aria-label="server span: handles a request" title="server span: handles a request">⇥</span> <span class="summary-text">POST /checkout</span>
+        </p>
         <dl>
         <dt>Service</dt>
         <dd>checkout</dd>
@@ -81,7 +84,7 @@ fn span_details_with_an_exception_and_a_long_value() {
         </dd>
         </dl>
         <section class="exception" aria-label="Exception">
-        <h3>Exception <span class="event-time">at +8.80 ms</span>
+        <h3>Exception <span class="event-time" title="From the trace&#39;s start, as “Starts at”">at +40.00 ms</span>
         </h3>
         <p class="exception-head">
         <strong class="exception-type">PaymentError</strong>: <span class="exception-message">card declined &#60;script&#62;</span>
@@ -98,7 +101,11 @@ fn span_details_with_an_exception_and_a_long_value() {
         </section>
         <h3>Attributes</h3>
         <table class="attributes">
-        <tr>
+        <tr class="lead">
+        <th>http.request.method</th>
+        <td>POST</td>
+        </tr>
+        <tr class="lead">
         <th>url.full</th>
         <td>
         <details class="long-value">
@@ -109,15 +116,11 @@ fn span_details_with_an_exception_and_a_long_value() {
         </details>
         </td>
         </tr>
-        <tr>
-        <th>http.request.method</th>
-        <td>POST</td>
-        </tr>
         </table>
         <h3>Events</h3>
         <ul class="events">
         <li>
-        <span class="event-time">+800 µs</span> <strong>cache miss</strong>
+        <span class="event-time" title="From the trace&#39;s start, as “Starts at”">+32.00 ms</span> <strong>cache miss</strong>
         </li>
         </ul>
         </aside>"#]].assert_eq(&html);

@@ -1,13 +1,14 @@
 //! The trace waterfall, as state and view. Pure parts: `layout` turns a trace's spans into rows
 //! (order, depth, bar position, self time, critical path), `viewport` says which rows a render
 //! draws and where (and the minimap's bars and window), `search` finds spans, `keys` moves
-//! through the tree, `marks` and `bars` decorate a row, `ruler` places the time ticks. The
+//! through the tree, `marks`, `bars` and `labels` decorate a row, `ruler` places the time ticks. The
 //! `Waterfall` component here holds the signals and wires the events; `row` draws one row and
 //! `details` the selected span's panel.
 
 pub mod bars;
 mod details;
 pub mod keys;
+pub mod labels;
 pub mod layout;
 pub mod logs;
 pub mod marks;
@@ -16,6 +17,7 @@ pub mod ruler;
 mod search;
 mod state;
 mod viewport;
+pub mod zoom;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -24,8 +26,10 @@ use dioxus::prelude::*;
 
 use crate::env::{use_render_mode, Env, PlatformKind, RenderMode};
 use crate::model::Span;
+use crate::words::format_duration;
 use bars::ServiceColours;
 use details::SpanDetails;
+use labels::EventKind;
 use layout::{layout, visible_rows, Layout};
 use marks::{row_marks, RowMarks};
 use row::WaterfallRow;
@@ -34,6 +38,7 @@ use state::{SpanUrl, State};
 use viewport::{
     minimap_bars, minimap_paths, minimap_window, tab_stop, Viewport, MINIMAP_HEIGHT, SSR_ROWS,
 };
+use zoom::Window;
 
 /// A trace's spans, compared by identity so large traces are never compared element-wise.
 #[derive(Clone)]
@@ -77,6 +82,11 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>, logs: Option<SharedL
     let coloured = use_memo(use_reactive!(|spans| {
         Rc::new(ServiceColours::new(&spans.0, laid().rows.iter().map(|r| r.span)))
     }));
+    let kinds = use_memo(use_reactive!(|spans| {
+        let kinds: std::collections::BTreeSet<EventKind> =
+            spans.0.iter().flat_map(|s| s.events.iter().map(EventKind::of)).collect();
+        Rc::new(kinds.into_iter().collect::<Vec<_>>())
+    }));
     let focus_row = focus
         .as_deref()
         .and_then(|id| layout.rows.iter().position(|r| spans.0[r.span].span_id == id));
@@ -104,13 +114,16 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>, logs: Option<SharedL
             spans: spans.clone(),
             layout: layout.clone(),
             web: env.platform == PlatformKind::Web,
+            zoom: (state.zoom)(),
         },
+        window: (state.zoom)(),
         view: Viewport::new(mode, visible.len(), (state.scroll_top)(), focus_at),
         match_set: matches.iter().copied().collect(),
         searching: !state.query.read().trim().is_empty(),
         trace_id: spans.0.first().map(|s| s.trace_id.clone()).unwrap_or_default(),
         marks: marked(),
         colours: coloured(),
+        event_kinds: kinds(),
         spans,
         layout,
         visible,
@@ -118,8 +131,12 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>, logs: Option<SharedL
         focus_row,
         logs: logs.clone(),
     };
-    // One ruler per render, for the rows and the minimap alike (both show the whole trace).
-    let ticks = ruler::ticks(0, frame.layout.end_ns - frame.layout.start_ns);
+    // One ruler per render for the rows (the window shown) and one for the minimap (the
+    // whole trace).
+    let trace_ns = frame.layout.end_ns - frame.layout.start_ns;
+    let (from_ns, to_ns) = frame.window.range_ns(trace_ns);
+    let ticks = ruler::ticks(from_ns, to_ns);
+    let whole_ticks = ruler::ticks(0, trace_ns);
     let selected = (state.selected)().filter(|&r| r < frame.layout.rows.len());
 
     rsx! {
@@ -130,12 +147,15 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>, logs: Option<SharedL
                     span { class: "svc-chip", role: "listitem", style: "background: {colour}", "{name}" }
                 }
             }
-            {minimap(&frame, state, &ticks)}
+            {minimap(&frame, state, &whole_ticks)}
             div { class: "wf-body",
                 div { class: "wf-main",
                     div { class: "wf-ruler",
                         div { class: "wf-ruler-pad" }
-                        div { class: "wf-ruler-track", {tick_marks(&ticks, "wf-tick")} }
+                        div { class: "wf-ruler-track",
+                            {tick_marks(&ticks, "wf-tick")}
+                            {zoom_pad(&frame, state)}
+                        }
                     }
                     {rows(&frame, state)}
                     {notes(&frame)}
@@ -160,6 +180,10 @@ struct Frame {
     layout: Rc<Layout>,
     marks: Rc<Vec<RowMarks>>,
     colours: Rc<ServiceColours>,
+    /// The time window the track shows.
+    window: Window,
+    /// The kinds of the trace's span events, for the markers' legend.
+    event_kinds: Rc<Vec<EventKind>>,
     /// The rows not hidden by a collapsed ancestor, in order.
     visible: Vec<usize>,
     view: Viewport,
@@ -227,7 +251,17 @@ fn toolbar(f: &Frame, state: State) -> Element {
                     "Collapse all"
                 }
             }
+            if !f.mode.is_static() {
+                {zoom_controls(f, state)}
+            }
             span { class: "legend", title: "The parts of spans the trace's end waited on: their own work, not their children's", span { class: "legend-critical" } "critical path" }
+            if !f.event_kinds.is_empty() {
+                span { class: "legend wf-event-legend", role: "list", "aria-label": "Event markers",
+                    for kind in f.event_kinds.iter() {
+                        span { role: "listitem", span { class: kind.class(), "aria-hidden": "true" } "{kind.legend()}" }
+                    }
+                }
+            }
         }
     }
 }
@@ -253,6 +287,9 @@ fn minimap(f: &Frame, state: State, ticks: &[ruler::Tick]) -> Element {
                     path { key: "{colour}", class: "mm-bar", fill: colour, d }
                 }
                 rect { class: "mm-window", x: "0", y: "{window_y:.2}", width: "1000", height: "{window_h:.2}" }
+                if !f.window.is_whole() {
+                    rect { class: "mm-zoom", x: "{f.window.from * 1000.0:.2}", y: "0", width: "{f.window.width() * 1000.0:.2}", height: "{MINIMAP_HEIGHT}" }
+                }
             }
             div { class: "mm-ruler", {tick_marks(ticks, "mm-label")} }
         }
@@ -267,7 +304,27 @@ fn rows(f: &Frame, state: State) -> Element {
     let collapsed = state.collapsed.read();
     let on_key = {
         let (layout, url, shown) = (f.layout.clone(), f.url.clone(), f.view.shown_height());
-        move |e: KeyboardEvent| state.key(e, &layout, &url, shown)
+        move |e: KeyboardEvent| match e.key() {
+            // Time zoom around the pointer's last place: `+` (or `=`, its key unshifted), `-`,
+            // and `0` for the whole trace.
+            Key::Character(c) if c == "+" || c == "=" => {
+                e.prevent_default();
+                state.zoom_by(zoom::STEP, &url);
+            }
+            Key::Character(c) if c == "-" => {
+                e.prevent_default();
+                state.zoom_by(1.0 / zoom::STEP, &url);
+            }
+            Key::Character(c) if c == "0" => {
+                e.prevent_default();
+                state.set_zoom(Window::WHOLE, &url);
+            }
+            _ => state.key(e, &layout, &url, shown),
+        }
+    };
+    let on_wheel = {
+        let url = f.url.clone();
+        move |e: WheelEvent| state.wheel(e, &url)
     };
     rsx! {
         div {
@@ -275,6 +332,10 @@ fn rows(f: &Frame, state: State) -> Element {
             id: "wf-scroll",
             style: if f.mode.is_static() { "".to_owned() } else { format!("height: {}px", f.view.box_height()) },
             onscroll: move |e| state.scrolled(e.data().scroll_top()),
+            onwheel: on_wheel,
+            onmousemove: move |e| {
+                state.point_at(e.client_coordinates().x);
+            },
             div { class: "wf-canvas", role: "treegrid", "aria-label": "Spans", "aria-readonly": "true", onkeydown: on_key, style: "height: {f.view.canvas_height}px",
                 for (offset, &row_index) in f.visible[first..last].iter().enumerate() {
                     WaterfallRow {
@@ -301,6 +362,7 @@ fn rows(f: &Frame, state: State) -> Element {
                             move |row: usize| state.select(row, &url)
                         },
                         href: f.mode.is_static().then(|| f.ssr_link(row_index)),
+                        window: f.window,
                     }
                 }
             }
@@ -347,6 +409,60 @@ fn notes(f: &Frame) -> Element {
             "The app (with JavaScript) scrolls through all of them; "
             a { href: "/api/v1/traces/{trace_id}", "the JSON API" }
             " has them too."
+        }
+    }
+}
+
+/// Over the rows' ruler: a drag selects the window to show (its extent drawn while dragging);
+/// it also measures the track, so the wheel and the keys know where the pointer is.
+fn zoom_pad(f: &Frame, state: State) -> Element {
+    if f.mode.is_static() {
+        return rsx! {};
+    }
+    let release = f.url.clone();
+    let drag = (state.zoom_drag)();
+    rsx! {
+        div {
+            class: "wf-zoom-pad",
+            title: "Drag to zoom into a time window (ctrl+wheel or + and − zoom around the pointer)",
+            onmounted: move |e| state.measure_track(e.data()),
+            onmouseenter: move |e| {
+                state.point_at(e.client_coordinates().x);
+            },
+            onmousedown: move |e| {
+                e.prevent_default();
+                state.ruler_press(e.client_coordinates().x);
+            },
+            onmousemove: move |e| state.ruler_move(e.client_coordinates().x),
+            onmouseup: move |e| state.ruler_release(e.client_coordinates().x, &release),
+            onmouseleave: move |_| {
+                let mut drag = state.zoom_drag;
+                drag.set(None);
+            },
+            if let Some((a, b)) = drag {
+                div { class: "wf-zoom-sel", style: "left: {a.min(b) * 100.0:.3}%; width: {(a - b).abs() * 100.0:.3}%" }
+            }
+        }
+    }
+}
+
+/// Zoom in, out and back to the whole trace, and the window shown when zoomed.
+fn zoom_controls(f: &Frame, state: State) -> Element {
+    let trace_ns = f.layout.end_ns - f.layout.start_ns;
+    let (from_ns, to_ns) = f.window.range_ns(trace_ns);
+    let (zoom_in, zoom_out, reset) = (f.url.clone(), f.url.clone(), f.url.clone());
+    rsx! {
+        span { class: "wf-zoom", role: "group", "aria-label": "Time zoom",
+            button { r#type: "button", class: "wf-zoom-in", title: "Zoom in (+, ctrl+wheel)", "aria-label": "Zoom in",
+                onclick: move |_| state.zoom_by(zoom::STEP, &zoom_in), "+" }
+            button { r#type: "button", class: "wf-zoom-out", title: "Zoom out (−, ctrl+wheel)", "aria-label": "Zoom out",
+                disabled: f.window.is_whole(),
+                onclick: move |_| state.zoom_by(1.0 / zoom::STEP, &zoom_out), "−" }
+            if !f.window.is_whole() {
+                span { class: "wf-zoomed", "+{format_duration(from_ns)} – +{format_duration(to_ns)}" }
+                button { r#type: "button", class: "wf-zoom-reset", title: "Show the whole trace (0)",
+                    onclick: move |_| state.set_zoom(Window::WHOLE, &reset), "Whole trace" }
+            }
         }
     }
 }

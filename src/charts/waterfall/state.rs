@@ -10,6 +10,7 @@ use super::keys::{navigate, scroll_to_show, NavAction, NavKey};
 use super::layout::{centred_scroll, shown_ancestor, visible_rows, Layout};
 use super::search::{step, Step};
 use super::viewport::{drawn, minimap_jump, ROW_HEIGHT, VIEW_HEIGHT};
+use super::zoom::{Window, STEP};
 use super::SharedSpans;
 
 /// The waterfall's signals, copied into each handler.
@@ -28,6 +29,19 @@ pub(super) struct State {
     pub dragging: Signal<bool>,
     /// The row keyboard navigation moved to: focused once it is drawn.
     pub focus_request: Signal<Option<usize>>,
+    /// The time window the track shows (the whole trace unless zoomed), from the URL's
+    /// `zoom` at first.
+    pub zoom: Signal<Window>,
+    /// A drag on the ruler: where it started and where it is (fractions of the track).
+    pub zoom_drag: Signal<Option<(f64, f64)>>,
+    /// The track's left edge and width on the page (px), measured when the ruler mounts and
+    /// when the pointer enters the rows; and the pointer's last place over it (a fraction).
+    /// Not signals: moving the pointer must not redraw.
+    pub track: CopyValue<(f64, f64)>,
+    pub pointer: CopyValue<f64>,
+    /// The ruler's zoom pad once mounted, measured again when a drag starts (the layout
+    /// around it settles after it mounts).
+    pub pad: CopyValue<Option<std::rc::Rc<MountedData>>>,
 }
 
 /// Puts the selected span in the browser's URL (replaced, not pushed: selecting is not a
@@ -37,15 +51,33 @@ pub(super) struct SpanUrl {
     pub spans: SharedSpans,
     pub layout: std::rc::Rc<Layout>,
     pub web: bool,
+    /// The time window shown, kept in the URL as `zoom=FROM-TO` when zoomed.
+    pub zoom: Window,
 }
 
 impl SpanUrl {
     fn replace(&self, row: usize) {
-        if self.web {
-            let span = &self.spans.0[self.layout.rows[row].span];
-            let url = format!("/traces/{}/spans/{}", span.trace_id, span.span_id);
-            crate::platform::replace_url(&url);
+        self.replace_with(Some(row), self.zoom);
+    }
+
+    /// The URL of the trace with `row` selected (or none) and `zoom` shown.
+    fn replace_with(&self, row: Option<usize>, zoom: Window) {
+        if !self.web {
+            return;
         }
+        let Some(first) = self.spans.0.first() else { return };
+        let mut url = match row {
+            Some(row) => {
+                let span = &self.spans.0[self.layout.rows[row].span];
+                format!("/traces/{}/spans/{}", span.trace_id, span.span_id)
+            }
+            None => format!("/traces/{}", first.trace_id),
+        };
+        if !zoom.is_whole() {
+            url.push_str("?zoom=");
+            url.push_str(&zoom.to_param());
+        }
+        crate::platform::replace_url(&url);
     }
 }
 
@@ -64,7 +96,89 @@ impl State {
             }),
             dragging: use_signal(|| false),
             focus_request: use_signal(|| None::<usize>),
+            zoom: use_signal(|| {
+                crate::platform::query_value("zoom").map_or(Window::WHOLE, |v| Window::parse(&v))
+            }),
+            zoom_drag: use_signal(|| None),
+            track: use_hook(|| CopyValue::new((0.0, 0.0))),
+            pointer: use_hook(|| CopyValue::new(0.5)),
+            pad: use_hook(|| CopyValue::new(None)),
         }
+    }
+
+    /// Shows `window` of the trace, and says so in the URL.
+    pub(super) fn set_zoom(mut self, window: Window, url: &SpanUrl) {
+        self.zoom.set(window);
+        url.replace_with(*self.selected.peek(), window);
+    }
+
+    /// Zooms in (`factor` above 1) or out around the pointer's last place over the track.
+    pub(super) fn zoom_by(self, factor: f64, url: &SpanUrl) {
+        let at = *self.pointer.peek();
+        self.set_zoom(self.zoom.peek().zoom_at(at, factor), url);
+    }
+
+    /// The pointer is at `client_x` (px in the page): where that is on the track.
+    pub(super) fn point_at(mut self, client_x: f64) -> f64 {
+        let (left, width) = *self.track.peek();
+        let at = if width > 0.0 { ((client_x - left) / width).clamp(0.0, 1.0) } else { 0.5 };
+        self.pointer.set(at);
+        at
+    }
+
+    /// A wheel turn with ctrl: zoom around the pointer, in when turned away from the user.
+    pub(super) fn wheel(self, e: WheelEvent, url: &SpanUrl) {
+        if !e.modifiers().ctrl() {
+            return;
+        }
+        e.prevent_default();
+        self.point_at(e.client_coordinates().x);
+        let dy = e.delta().strip_units().y;
+        if dy != 0.0 {
+            self.zoom_by(if dy < 0.0 { STEP } else { 1.0 / STEP }, url);
+        }
+    }
+
+    /// A press, a move and a release on the ruler: the window dragged over is shown.
+    pub(super) fn ruler_press(self, client_x: f64) {
+        let pad = self.pad.peek().clone();
+        let mut this = self;
+        spawn(async move {
+            if let Some(pad) = pad {
+                if let Ok(rect) = pad.get_client_rect().await {
+                    this.track.set((rect.origin.x, rect.size.width));
+                }
+            }
+            let at = this.point_at(client_x);
+            this.zoom_drag.set(Some((at, at)));
+        });
+    }
+
+    pub(super) fn ruler_move(mut self, client_x: f64) {
+        let at = self.point_at(client_x);
+        let drag = *self.zoom_drag.peek();
+        if let Some((from, _)) = drag {
+            self.zoom_drag.set(Some((from, at)));
+        }
+    }
+
+    pub(super) fn ruler_release(mut self, client_x: f64, url: &SpanUrl) {
+        let at = self.point_at(client_x);
+        let drag = *self.zoom_drag.peek();
+        self.zoom_drag.set(None);
+        if let Some(window) = drag.and_then(|(from, _)| self.zoom.peek().select(from, at)) {
+            self.set_zoom(window, url);
+        }
+    }
+
+    /// Measures the track (its left edge and width on the page).
+    pub(super) fn measure_track(mut self, element: std::rc::Rc<MountedData>) {
+        self.pad.set(Some(element.clone()));
+        spawn(async move {
+            if let Ok(rect) = element.get_client_rect().await {
+                self.track.set((rect.origin.x, rect.size.width));
+            }
+        });
     }
 
     /// Scrolls the rows to `y` (the signal and the element both).
