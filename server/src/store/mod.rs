@@ -28,7 +28,7 @@ pub use request::{
 };
 pub use rollup::flame::{MAX_FOLD_SPANS, MAX_STACKS_PER_BUCKET, SETTLE_NS, TRACES_PER_PASS};
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
-pub use rows::{CacheRow, CacheRows, RetryRow, RetryRows};
+pub use rows::{CacheRow, CacheRows, RetryExampleRow, RetryRow, RetryRows};
 pub use sqlite::{SqliteStore, WriteHook};
 
 use otelscope_app::model::{
