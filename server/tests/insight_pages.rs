@@ -140,7 +140,8 @@ async fn retries_page_shows_the_numbers_a_histogram_examples_and_hostile_names_a
         ("resends", "6"),
         ("give_ups", "1"),
         ("circuit_open", "1"),
-        ("attempts", "1×2 · 3×1 · 5×1"),
+        // The circuit-open call made no attempt.
+        ("attempts", "0×1 · 1×1 · 3×1 · 5×1"),
         ("delays", "6"),
     ] {
         cell(op, field, text);

@@ -140,18 +140,28 @@ async fn retries_answers_calls_resends_attempts_outcomes_and_examples() {
     assert_eq!(
         body,
         json!({
-            "since_ns": 0, "until_ns": 59_000_000_000u64,
+            "since_ns": 0, "until_ns": 59_000_000_000u64, "step_ns": 10_000_000_000u64,
             "operations": [
                 {"service": "shop", "name": "POST", "calls": 2, "retried_calls": 1, "resends": 1,
                  "attempts": [{"attempts": 1, "calls": 1}, {"attempts": 2, "calls": 1}],
                  "give_ups": 0, "circuit_open": 0, "delays": 0,
                  "delay_p50_ns": none, "delay_p95_ns": none, "delay_p99_ns": none,
-                 "examples": {"retried": [trace(5)], "gave_up": [], "circuit_open": []}},
+                 "examples": {"retried": [trace(5)], "gave_up": [], "circuit_open": []},
+                 "example_calls": [
+                     {"kind": "retried", "trace_id": trace(5), "start_ns": 6_000_000_000u64, "duration_ns": 1, "outcome": "ok"}],
+                 "series": [{"time_ns": 0, "calls": 2, "resends": 1, "give_ups": 0, "circuit_open": 0}]},
                 {"service": "shop", "name": "charge", "calls": 4, "retried_calls": 2, "resends": 6,
-                 "attempts": [{"attempts": 1, "calls": 2}, {"attempts": 3, "calls": 1}, {"attempts": 5, "calls": 1}],
+                 // The circuit-open call made no attempt.
+                 "attempts": [{"attempts": 0, "calls": 1}, {"attempts": 1, "calls": 1}, {"attempts": 3, "calls": 1}, {"attempts": 5, "calls": 1}],
                  "give_ups": 1, "circuit_open": 1, "delays": 0,
                  "delay_p50_ns": none, "delay_p95_ns": none, "delay_p99_ns": none,
-                 "examples": {"retried": [trace(3), trace(2)], "gave_up": [trace(3)], "circuit_open": [trace(4)]}},
+                 "examples": {"retried": [trace(3), trace(2)], "gave_up": [trace(3)], "circuit_open": [trace(4)]},
+                 "example_calls": [
+                     {"kind": "retried", "trace_id": trace(3), "start_ns": 3_000_000_000u64, "duration_ns": 1, "outcome": "exhausted"},
+                     {"kind": "retried", "trace_id": trace(2), "start_ns": 2_000_000_000u64, "duration_ns": 1, "outcome": "success"},
+                     {"kind": "gave_up", "trace_id": trace(3), "start_ns": 3_000_000_000u64, "duration_ns": 1, "outcome": "exhausted"},
+                     {"kind": "circuit_open", "trace_id": trace(4), "start_ns": 4_000_000_000u64, "duration_ns": 1, "outcome": "circuit_open"}],
+                 "series": [{"time_ns": 0, "calls": 4, "resends": 6, "give_ups": 1, "circuit_open": 1}]},
             ]
         })
     );

@@ -70,6 +70,37 @@ pub struct RetriesAnswer {
     pub since_ns: u64,
     pub until_ns: u64,
     pub operations: Vec<RetryStats>,
+    /// The width of each point of the operations' `series` (a multiple of the 10 s rollup
+    /// bucket, chosen for the range as for `/api/v1/cache`; 0 from servers before it).
+    #[serde(default)]
+    pub step_ns: u64,
+}
+
+/// One step of an operation's retries over time (only steps that saw a call or a resend).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryPoint {
+    /// The step's start (Unix ns).
+    pub time_ns: u64,
+    pub calls: u64,
+    pub resends: u64,
+    pub give_ups: u64,
+    pub circuit_open: u64,
+}
+
+/// One example trace of a retry kind, with its call's start, duration and outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryExampleCall {
+    pub kind: RetryExampleKind,
+    pub trace_id: String,
+    /// The span's start (Unix ns).
+    pub start_ns: u64,
+    /// The span's duration; absent for examples stored before the server kept it.
+    #[serde(default)]
+    pub duration_ns: Option<u64>,
+    /// `retry.outcome` (`success`, `exhausted`, `circuit_open`), else `error` or `ok` from the
+    /// span's status; empty for examples stored before the server kept it.
+    #[serde(default)]
+    pub outcome: String,
 }
 
 /// Retry behaviour of one operation (service + name of the span carrying the retry data).
@@ -89,7 +120,9 @@ pub struct RetryStats {
     /// Calls that ended with `retry.outcome = exhausted`.
     #[serde(default)]
     pub give_ups: u64,
-    /// Calls refused by an open circuit breaker (`retry.outcome = circuit_open`).
+    /// Calls refused by an open circuit breaker (`retry.outcome = circuit_open`). Such a call
+    /// counts in `calls`, but with the attempts it really made: 0 when the breaker refused it
+    /// before any (so `attempts` lists it under 0 attempts, and it adds no resend).
     #[serde(default)]
     pub circuit_open: u64,
     /// Backoff delays (`retry` events' `retry.delay_ms`), within 6.25%.
@@ -103,6 +136,14 @@ pub struct RetryStats {
     pub delay_p99_ns: Option<u64>,
     #[serde(default)]
     pub examples: RetryExamples,
+    /// The same examples with their time, duration and outcome (per kind newest first, kinds in
+    /// `RetryExampleKind::ALL` order).
+    #[serde(default)]
+    pub example_calls: Vec<RetryExampleCall>,
+    /// Calls, resends, give-ups and circuit-open refusals per step of `RetriesAnswer::step_ns`,
+    /// in time order.
+    #[serde(default)]
+    pub series: Vec<RetryPoint>,
 }
 
 /// `calls` calls took `attempts` attempts.

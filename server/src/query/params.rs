@@ -267,20 +267,32 @@ pub fn parse_cache_query(raw: &str, now_ns: u64) -> Result<CacheQuery, ParamErro
     Ok(CacheQuery { since_ns, until_ns, step_ns, service, miss_examples: MISS_EXAMPLES })
 }
 
-/// `since`, `until`, `service`.
+/// `since`, `until`, `service`, `step` (as for `/api/v1/cache`).
 pub fn parse_retry_query(raw: &str, now_ns: u64) -> Result<RetryQuery, ParamError> {
     let mut q = RetryQuery { examples_per_kind: EXAMPLES_PER_KIND, ..RetryQuery::default() };
-    let (mut since, mut until) = (None, None);
+    let (mut since, mut until, mut step) = (None, None, None);
     for (key, value) in params(raw) {
         match key.as_str() {
             "since" => since = Some(time(&key, &value, now_ns)?),
             "until" => until = Some(time(&key, &value, now_ns)?),
             "service" => q.service = Some(value),
+            "step" => step = Some(step_param(&value)?),
             _ => {}
         }
     }
     (q.since_ns, q.until_ns) = insight_range(since, until, now_ns)?;
+    q.step_ns = insight_step(q.until_ns - q.since_ns, step);
     Ok(q)
+}
+
+/// A `step` duration (`1m`, `30s`) in ns.
+fn step_param(value: &str) -> Result<u64, ParamError> {
+    let d = humantime::parse_duration(value).map_err(|_| ParamError::Duration {
+        key: "step",
+        example: "1m",
+        value: value.to_owned(),
+    })?;
+    Ok(d.as_nanos().min(u128::from(u64::MAX)) as u64)
 }
 
 pub(crate) fn insight_range(
@@ -344,11 +356,14 @@ mod insight_tests {
             RetryQuery {
                 since_ns: NOW - 900 * S,
                 until_ns: NOW,
+                step_ns: 20 * S,
                 service: Some("web".into()),
                 examples_per_kind: EXAMPLES_PER_KIND
             }
         );
         assert!(parse_retry_query("until=whenever", NOW).is_err());
+        assert_eq!(parse_retry_query("since=1h&step=2m", NOW).unwrap().step_ns, 120 * S);
+        assert!(parse_retry_query("step=often", NOW).is_err());
     }
 }
 

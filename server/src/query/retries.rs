@@ -1,10 +1,14 @@
 //! `/api/v1/retries` answers from the retry rollup rows (pure): sums per operation, the attempts
 //! histogram (from calls seen whole and from attempt spans counted one by one), delay
-//! percentiles, and example traces per kind.
+//! percentiles, example traces per kind (with time, duration and outcome), and per operation a
+//! series of calls, resends, give-ups and circuit-open refusals per `step_ns` (the buckets'
+//! sums, so the demo's outages show as steps of give-ups and refusals).
 
 use std::collections::BTreeMap;
 
-use otelscope_app::model::{AttemptCount, RetriesAnswer, RetryExamples, RetryStats};
+use otelscope_app::model::{
+    AttemptCount, RetriesAnswer, RetryExampleCall, RetryExampleKind, RetryExamples, RetryPoint, RetryStats,
+};
 
 use crate::store::{RetryQuery, RetryRow, RetryRows};
 
@@ -16,9 +20,17 @@ pub const EXAMPLES_PER_KIND: usize = 5;
 /// (`(service, name, kind, trace_id)`, newest first).
 pub fn answer(found: RetryRows, q: &RetryQuery) -> RetriesAnswer {
     let RetryRows { rows, examples } = found;
-    let (since_ns, until_ns) = (q.since_ns, q.until_ns);
+    let (since_ns, until_ns, step_ns) = (q.since_ns, q.until_ns, q.step_ns.max(1));
     let mut ops: BTreeMap<(String, String), RetryRow> = BTreeMap::new();
+    let mut series: BTreeMap<(String, String), BTreeMap<u64, RetryPoint>> = BTreeMap::new();
     for row in rows {
+        let time_ns = row.bucket_ns - row.bucket_ns % step_ns;
+        let steps = series.entry((row.service.clone(), row.name.clone())).or_default();
+        let point = steps.entry(time_ns).or_insert(RetryPoint { time_ns, ..RetryPoint::default() });
+        point.calls += row.calls;
+        point.resends += row.resends;
+        point.give_ups += row.give_ups;
+        point.circuit_open += row.circuit_open;
         let op = ops.entry((row.service.clone(), row.name.clone())).or_default();
         op.calls += row.calls;
         op.retried += row.retried;
@@ -29,12 +41,20 @@ pub fn answer(found: RetryRows, q: &RetryQuery) -> RetriesAnswer {
         op.tries.merge_encoded(&row.tries.encode());
         op.delays.merge_encoded(&row.delays.encode());
     }
-    let mut found: BTreeMap<(String, String), RetryExamples> = BTreeMap::new();
-    for (service, name, kind, trace_id) in examples {
-        let entry = found.entry((service, name)).or_default();
-        let list = entry.of_mut(kind);
-        if list.len() < q.examples_per_kind && !list.contains(&trace_id) {
-            list.push(trace_id);
+    let mut found: BTreeMap<(String, String), (RetryExamples, Vec<RetryExampleCall>)> =
+        BTreeMap::new();
+    for e in examples {
+        let entry = found.entry((e.service, e.name)).or_default();
+        let list = entry.0.of_mut(e.kind);
+        if list.len() < q.examples_per_kind && !list.contains(&e.trace_id) {
+            list.push(e.trace_id.clone());
+            entry.1.push(RetryExampleCall {
+                kind: e.kind,
+                trace_id: e.trace_id,
+                start_ns: e.start_ns,
+                duration_ns: e.duration_ns,
+                outcome: e.outcome,
+            });
         }
     }
     let operations = ops
@@ -49,7 +69,13 @@ pub fn answer(found: RetryRows, q: &RetryQuery) -> RetriesAnswer {
                     histogram.add(k.saturating_add(1), exactly);
                 }
             }
-            let examples = found.remove(&(service.clone(), name.clone())).unwrap_or_default();
+            let key = (service.clone(), name.clone());
+            let (examples, mut example_calls) = found.remove(&key).unwrap_or_default();
+            example_calls.sort_by_key(|e| {
+                let kind = RetryExampleKind::ALL.iter().position(|&k| k == e.kind);
+                (kind, std::cmp::Reverse(e.start_ns))
+            });
+            let series = series.remove(&key).unwrap_or_default().into_values().collect();
             RetryStats {
                 service,
                 name,
@@ -68,10 +94,12 @@ pub fn answer(found: RetryRows, q: &RetryQuery) -> RetriesAnswer {
                 delay_p95_ns: row.delays.quantile(0.95),
                 delay_p99_ns: row.delays.quantile(0.99),
                 examples,
+                example_calls,
+                series,
             }
         })
         .collect();
-    RetriesAnswer { since_ns, until_ns, operations }
+    RetriesAnswer { since_ns, until_ns, operations, step_ns }
 }
 
 #[cfg(test)]

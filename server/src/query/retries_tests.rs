@@ -86,6 +86,11 @@ pub(crate) fn fixture() -> Vec<Span> {
 /// Writes each part as its own export request (in its own batch) and answers from the rollup's
 /// sums, as the API does.
 pub(crate) fn check(parts: &[&[Span]]) -> RetriesAnswer {
+    check_by(parts, 10_000_000_000)
+}
+
+/// As `check`, with the series in steps of `step_ns`.
+pub(crate) fn check_by(parts: &[&[Span]], step_ns: u64) -> RetriesAnswer {
     let store = SqliteStore::in_memory().unwrap();
     for (i, part) in parts.iter().enumerate() {
         let mut batch =
@@ -98,6 +103,7 @@ pub(crate) fn check(parts: &[&[Span]]) -> RetriesAnswer {
     let everything = RetryQuery {
         since_ns: 0,
         until_ns: i64::MAX as u64,
+        step_ns,
         service: None,
         examples_per_kind: EXAMPLES_PER_KIND,
     };
@@ -124,7 +130,8 @@ fn both_shapes_give_exact_calls_resends_attempts_and_outcomes() {
         (calls.calls, calls.retried_calls, calls.resends, calls.give_ups, calls.circuit_open),
         (4, 2, 5, 1, 1)
     );
-    assert_eq!(calls.attempts, histogram(&[(1, 2), (3, 1), (4, 1)]));
+    // C, refused by the open circuit, made no attempt.
+    assert_eq!(calls.attempts, histogram(&[(0, 1), (1, 1), (3, 1), (4, 1)]));
     assert_eq!(calls.delays, 2);
     // Bucket midpoints: 100 ms and 200 ms are within 6.25%.
     let p50 = calls.delay_p50_ns.unwrap() as f64 / 1e6;
@@ -202,4 +209,91 @@ fn the_waterfall_marks_the_attempts_and_backoffs_this_rollup_counts() {
     assert_eq!(attempts, (0..counted).collect::<Vec<_>>(), "{marks:?}");
     let backoffs: Vec<f64> = marks.iter().filter_map(|m| m.backoff_ms).collect();
     assert_eq!((backoffs, web.delays), (vec![100.0], 1));
+}
+
+#[test]
+fn a_call_the_open_circuit_refused_counts_as_a_call_with_only_the_attempts_it_made() {
+    let pay = |trace: u32, at| outcome(span(trace, 1u32, "pay").service("shop").at_s(at).build(), "circuit_open");
+    let try_of = |id: u32, k| {
+        let s = span(0x32u32, id, "try").parent(1u32).service("shop").at_s(7).build();
+        with(s, "retry.attempt", AttrValue::Int(k))
+    };
+    let spans = vec![
+        // Refused outright.
+        pay(0x30, 5),
+        // Refused at its third try (index 2): two attempts made, one resend.
+        with(pay(0x31, 6), "retry.attempt", AttrValue::Int(2)),
+        // Two attempt children, then refused.
+        pay(0x32, 7),
+        try_of(2, 0),
+        try_of(3, 1),
+        // Refused after one backoff: one attempt made.
+        retry_event(pay(0x33, 8), 50),
+    ];
+    let answer = check(&[&spans]);
+    let [pay] = &answer.operations[..] else { panic!("{answer:?}") };
+    assert_eq!(
+        (pay.calls, pay.circuit_open, pay.retried_calls, pay.resends, pay.give_ups),
+        (4, 4, 2, 2, 0)
+    );
+    assert_eq!(pay.attempts, histogram(&[(0, 1), (1, 1), (2, 2)]));
+    let outcomes: Vec<(&str, &str)> =
+        pay.example_calls.iter().map(|e| (e.kind.as_str(), e.outcome.as_str())).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("retried", "circuit_open"),
+            ("retried", "circuit_open"),
+            // The newest 3 of the bucket's 4 refusals are kept.
+            ("circuit_open", "circuit_open"),
+            ("circuit_open", "circuit_open"),
+            ("circuit_open", "circuit_open"),
+        ]
+    );
+}
+
+#[test]
+fn the_series_shows_an_outage_step_by_step_and_examples_say_when_how_long_and_how() {
+    // 30 s of calls, one every 2 s: those in 10..20 s fail (two give-ups, then the open circuit
+    // refuses the rest), the others succeed at once; in steps of 10 s.
+    let mut spans = Vec::new();
+    for i in 0..15u32 {
+        let at = u64::from(i) * 2;
+        let outcome_text = match at {
+            10 | 12 => "exhausted",
+            14..=19 => "circuit_open",
+            _ => "success",
+        };
+        let mut call = span(0x40 + i, 1u32, "fetch").service("shop").ns(at * 1_000_000_000, at * 1_000_000_000 + 250_000_000).build();
+        call = outcome(call, outcome_text);
+        if outcome_text == "exhausted" {
+            call = with(call, "retry.attempt", AttrValue::Int(2));
+            call.status.code = otelscope_app::model::StatusCode::Error;
+        }
+        spans.push(call);
+    }
+    let answer = check_by(&[&spans], 10_000_000_000);
+    assert_eq!(answer.step_ns, 10_000_000_000);
+    let [fetch] = &answer.operations[..] else { panic!("{answer:?}") };
+    let s = 1_000_000_000;
+    let steps: Vec<(u64, u64, u64, u64, u64)> = fetch
+        .series
+        .iter()
+        .map(|p| (p.time_ns / s, p.calls, p.resends, p.give_ups, p.circuit_open))
+        .collect();
+    assert_eq!(steps, [(0, 5, 0, 0, 0), (10, 5, 4, 2, 3), (20, 5, 0, 0, 0)]);
+    // In one 30 s step the same sums.
+    let whole = check_by(&[&spans], 30_000_000_000);
+    let p = &whole.operations[0].series;
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].time_ns, p[0].calls, p[0].resends, p[0].give_ups, p[0].circuit_open), (0, 15, 4, 2, 3));
+    // The examples: newest first per kind, with start, duration and outcome.
+    let gave_up: Vec<(u64, Option<u64>, &str)> = fetch
+        .example_calls
+        .iter()
+        .filter(|e| e.kind == otelscope_app::model::RetryExampleKind::GaveUp)
+        .map(|e| (e.start_ns / s, e.duration_ns, e.outcome.as_str()))
+        .collect();
+    assert_eq!(gave_up, [(12, Some(250_000_000), "exhausted"), (10, Some(250_000_000), "exhausted")]);
+    assert_eq!(fetch.examples.gave_up, vec![trace(0x46), trace(0x45)]);
 }

@@ -33,7 +33,7 @@ pub use rollup::services::{
     MAX_PENDING as MAX_PENDING_HALVES, PAIR_WAIT_NS,
 };
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
-pub use rows::{CacheRow, CacheRows, RetryRow, RetryRows};
+pub use rows::{CacheRow, CacheRows, RetryExampleRow, RetryRow, RetryRows};
 pub use service_rows::{EdgeRow, MapQuery, MapRows, NodeRow, RedQuery, RedRow};
 pub use sqlite::{SqliteStore, WriteHook};
 

@@ -143,6 +143,9 @@ pub struct CacheQuery {
 pub struct RetryQuery {
     pub since_ns: u64,
     pub until_ns: u64,
+    /// The width of a point of the answer's series (whole 10 s buckets); the store reads
+    /// buckets, the query layer sums them into steps.
+    pub step_ns: u64,
     pub service: Option<String>,
     /// Distinct example traces wanted per operation and kind: the store reads enough rows for
     /// this many (`query::retries::EXAMPLES_PER_KIND` from the API).

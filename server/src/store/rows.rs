@@ -29,13 +29,29 @@ pub struct CacheRow {
 #[derive(Clone, Debug, Default)]
 pub struct RetryRows {
     pub rows: Vec<RetryRow>,
-    /// `(service, name, kind, trace_id)`, newest first.
-    pub examples: Vec<(String, String, otelscope_app::model::RetryExampleKind, String)>,
+    /// Per operation and kind, newest first.
+    pub examples: Vec<RetryExampleRow>,
+}
+
+/// One `retry_examples` row as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryExampleRow {
+    pub service: String,
+    pub name: String,
+    pub kind: otelscope_app::model::RetryExampleKind,
+    pub trace_id: String,
+    pub start_ns: u64,
+    /// NULL for rows stored before schema v16.
+    pub duration_ns: Option<u64>,
+    /// Empty for rows stored before schema v16.
+    pub outcome: String,
 }
 
 /// One `retry_rollup` row as read back (its blobs decoded).
 #[derive(Clone, Debug, Default)]
 pub struct RetryRow {
+    /// The row's 10 s bucket (Unix ns).
+    pub bucket_ns: u64,
     pub service: String,
     pub name: String,
     pub calls: u64,

@@ -22,7 +22,8 @@
 //! - `retry_rollup`: (10 s bucket, service, span name) → calls, retried calls, resends, give-ups,
 //!   circuit-open rejections, `attempts` (attempts → calls seen whole), `tries` (attempt index →
 //!   attempt spans), backoff `delays` (a `latency.rs` histogram); `retry_examples`: the 3 newest
-//!   trace ids per bucket, operation and kind (retried, gave up, circuit open).
+//!   trace ids per bucket, operation and kind (retried, gave up, circuit open), with the span's
+//!   `duration_ns` and `outcome` (v16; NULL before).
 //! - Every rollup row carries `received_ns`, the last receipt that added to it; after each
 //!   retention pass, rows last written before the oldest receipt still kept in `traces` or
 //!   `metric_blocks` go (a bucket goes with the data it came from; one that newer data also wrote
@@ -555,6 +556,12 @@ const MIGRATIONS: &[&str] = &[
         deployment   TEXT,
         received_ns  INTEGER NOT NULL
     );
+"#,
+    // v15 (retries over time): a retry example's call duration and outcome, so the page shows
+    // when, how long and how it ended (NULL for examples stored before).
+    r#"
+    ALTER TABLE retry_examples ADD COLUMN duration_ns INTEGER;
+    ALTER TABLE retry_examples ADD COLUMN outcome TEXT;
 "#,
 ];
 

@@ -136,7 +136,13 @@ pub fn retry_rows_and_examples(store: &dyn Store) {
         vec![call(9, 1, "exhausted", 3), call(10, 2, "success", 1), call(11, 3, "circuit_open", 1)];
     store_spans(store, T, calls);
     let query =
-        RetryQuery { since_ns: T, until_ns: T + BUCKET - 1, service: None, examples_per_kind: 5 };
+        RetryQuery {
+            since_ns: T,
+            until_ns: T + BUCKET - 1,
+            step_ns: BUCKET,
+            service: None,
+            examples_per_kind: 5,
+        };
     let rows = store.retries(&query).unwrap();
     assert_eq!(rows.rows.len(), 1, "{rows:?}");
     let row = &rows.rows[0];
@@ -145,17 +151,25 @@ pub fn retry_rows_and_examples(store: &dyn Store) {
         (row.calls, row.retried, row.resends, row.give_ups, row.circuit_open),
         (3, 1, 2, 1, 1)
     );
-    assert_eq!(row.attempts, Counts([(1, 2), (3, 1)].into()));
+    // The circuit-open call names its refused try 0 (`retry.attempt` = 0): it made no attempt.
+    assert_eq!(row.attempts, Counts([(0, 1), (1, 1), (3, 1)].into()));
+    assert_eq!(row.bucket_ns, T - T % BUCKET);
     assert_eq!(row.tries, Counts::default());
     let mut examples: Vec<(String, String)> = rows
         .examples
         .iter()
-        .map(|(_, _, kind, trace)| (kind.as_str().to_owned(), trace.clone()))
+        .map(|e| (e.kind.as_str().to_owned(), e.trace_id.clone()))
         .collect();
     examples.sort();
     assert_eq!(
         examples,
         [("circuit_open".into(), tid(11)), ("gave_up".into(), tid(9)), ("retried".into(), tid(9))]
+    );
+    // Each example keeps its call's start, duration and outcome (schema v16).
+    let gave_up = rows.examples.iter().find(|e| e.kind.as_str() == "gave_up").unwrap();
+    assert_eq!(
+        (gave_up.start_ns, gave_up.duration_ns, gave_up.outcome.as_str()),
+        (T + 1, Some(1), "exhausted")
     );
     let other = RetryQuery { service: Some("web".into()), ..query.clone() };
     assert!(store.retries(&other).unwrap().rows.is_empty());

@@ -4,7 +4,10 @@
 //! A *call span* is seen whole: it carries `retry.outcome` (`success`|`exhausted`|
 //! `circuit_open`), or `retry` events without being an attempt itself. Its attempts are its own
 //! `retry.attempt` + 1, else the highest `retry.attempt` of its children in the batch + 1, else
-//! its `retry` events + 1, else 1.
+//! its `retry` events + 1, else 1. A call the open circuit refused (`circuit_open`) made no
+//! attempt with the refused try: its own `retry.attempt` (the refused try's index), else its
+//! children's highest + 1 (tries made before the circuit opened), else its `retry` events, so a
+//! call refused outright counts as a call with 0 attempts and no resend.
 //! An *attempt span* is one try, as `model::shapes::attempt_index` reads it (the waterfall's
 //! marks read it so too): integer `retry.attempt` (0 = first try), or an HTTP client span
 //! (`http.request.method` or `http.method`), whose `http.request.resend_count` is its index
@@ -57,6 +60,10 @@ pub(in crate::store) struct RetryExample {
     pub kind: RetryExampleKind,
     pub start_ns: i64,
     pub trace_id: String,
+    /// The span's duration (the call's, or the attempt's when counted one by one).
+    pub duration_ns: i64,
+    /// `retry.outcome`, else `error`/`ok` from the span's status.
+    pub outcome: String,
 }
 
 /// A batch's retry deltas, one per (bucket, service, name), and its newest examples.
@@ -90,6 +97,8 @@ pub(in crate::store) fn extract(
             kind,
             start_ns: span.start_ns.min(i64::MAX as u64) as i64,
             trace_id: span.trace_id.clone(),
+            duration_ns: span.end_ns.saturating_sub(span.start_ns).min(i64::MAX as u64) as i64,
+            outcome: outcome_of(span).to_owned(),
         });
     };
     let key_of = |span: &Span| RetryKey {
@@ -103,17 +112,20 @@ pub(in crate::store) fn extract(
         if is_call(span) {
             let key = key_of(span);
             let retry_events = span.events.iter().filter(|e| is_retry_event(e)).count() as i64;
-            let attempts = attr_int(&span.attributes, "retry.attempt")
-                .or_else(|| {
-                    child_max.get(&(span.trace_id.as_str(), span.span_id.as_str())).copied()
-                })
-                .map(|k| k.max(0) + 1)
-                .unwrap_or(retry_events + 1);
             let outcome = attr_str(&span.attributes, "retry.outcome");
+            let own = attr_int(&span.attributes, "retry.attempt").map(|k| k.max(0));
+            let children =
+                child_max.get(&(span.trace_id.as_str(), span.span_id.as_str())).map(|&k| k.max(0));
+            let attempts = match (outcome, own, children) {
+                (Some("circuit_open"), Some(k), _) => k,
+                (_, Some(k), _) | (_, None, Some(k)) => k + 1,
+                (Some("circuit_open"), None, None) => retry_events,
+                (_, None, None) => retry_events + 1,
+            };
             let delta = deltas.entry(key.clone()).or_default();
             delta.calls += 1;
             delta.attempts.add(attempts.min(u32::MAX as i64) as u32, 1);
-            delta.resends += attempts - 1;
+            delta.resends += (attempts - 1).max(0);
             delays.iter().for_each(|&ns| delta.delays.record(ns));
             if attempts > 1 {
                 delta.retried += 1;
@@ -158,13 +170,24 @@ pub(in crate::store) fn extract(
     }
     let mut kept = Vec::new();
     for (_, mut list) in examples {
+        // One per trace: its earliest span (a call's first resend when attempts are counted one
+        // by one), as the store keeps it whatever the exports' split (`rollup::sql`).
+        list.sort_by(|a, b| a.trace_id.cmp(&b.trace_id).then(a.start_ns.cmp(&b.start_ns)));
+        list.dedup_by(|later, first| later.trace_id == first.trace_id);
         list.sort_by(|a, b| b.start_ns.cmp(&a.start_ns).then_with(|| a.trace_id.cmp(&b.trace_id)));
-        let mut seen = std::collections::HashSet::new();
-        list.retain(|e| seen.insert(e.trace_id.clone()));
         list.truncate(EXAMPLES_PER_BUCKET);
         kept.extend(list);
     }
     (deltas.into_iter().collect(), kept)
+}
+
+/// How `span` ended, as its example says: `retry.outcome`, else `error` or `ok` by its status.
+fn outcome_of(span: &Span) -> &str {
+    match attr_str(&span.attributes, "retry.outcome") {
+        Some(outcome) => outcome,
+        None if span.status.code == otelscope_app::model::StatusCode::Error => "error",
+        None => "ok",
+    }
 }
 
 /// Whether `span` is a call seen whole: it has an outcome, or `retry` events without being an

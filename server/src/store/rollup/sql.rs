@@ -10,7 +10,7 @@ use super::counts::Counts;
 use super::PreparedRollups;
 use crate::store::latency::Histogram;
 use crate::store::request::{CacheQuery, RetryQuery};
-use crate::store::rows::{CacheRow, CacheRows, RetryRow, RetryRows};
+use crate::store::rows::{CacheRow, CacheRows, RetryExampleRow, RetryRow, RetryRows};
 use crate::store::StoreError;
 
 /// Upserts one batch's rollup deltas (inside the batch's savepoint).
@@ -81,10 +81,16 @@ pub(in crate::store) fn write(
         ])?;
     }
     let mut insert_example = conn.prepare_cached(
-        "INSERT OR IGNORE INTO retry_examples (bucket_ns, service, name, kind, trace_id, start_ns, received_ns)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO retry_examples (bucket_ns, service, name, kind, trace_id, start_ns, received_ns,
+             duration_ns, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (bucket_ns, service, name, kind, trace_id) DO UPDATE SET
+           start_ns = excluded.start_ns, duration_ns = excluded.duration_ns,
+           outcome = excluded.outcome
+         WHERE excluded.start_ns < start_ns",
     )?;
-    // Only the newest few per bucket, operation and kind stay.
+    // A trace's earliest example span stays (so the split of exports does not matter); only
+    // the newest few per bucket, operation and kind stay.
     let mut trim = conn.prepare_cached(
         "DELETE FROM retry_examples WHERE bucket_ns = ?1 AND service = ?2 AND name = ?3 AND kind = ?4
            AND trace_id NOT IN (SELECT trace_id FROM retry_examples
@@ -99,7 +105,9 @@ pub(in crate::store) fn write(
             e.kind.as_str(),
             e.trace_id,
             e.start_ns,
-            received
+            received,
+            e.duration_ns,
+            e.outcome
         ])?;
     }
     for e in &r.examples {
@@ -226,7 +234,7 @@ pub(in crate::store) fn retries(
     let range = params![bucket_of(q.since_ns), clamp(q.until_ns), q.service];
     let mut stmt = conn.prepare_cached(
         "SELECT service, name, calls, retried_calls, resends, give_ups, circuit_open, attempts,
-                tries, delays
+                tries, delays, bucket_ns
          FROM retry_rollup WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)",
     )?;
     let count = |r: &rusqlite::Row<'_>, i| r.get::<_, i64>(i).map(|n| n.max(0) as u64);
@@ -243,6 +251,7 @@ pub(in crate::store) fn retries(
                 attempts: Counts::default(),
                 tries: Counts::default(),
                 delays: Histogram::default(),
+                bucket_ns: count(r, 10)?,
             };
             row.attempts.merge_encoded(&r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default());
             row.tries.merge_encoded(&r.get::<_, Option<Vec<u8>>>(8)?.unwrap_or_default());
@@ -253,7 +262,7 @@ pub(in crate::store) fn retries(
     // The newest few per operation and kind, read by the (operation, kind, bucket) index from
     // the range's end.
     let mut stmt = conn.prepare_cached(
-        "SELECT trace_id FROM retry_examples
+        "SELECT trace_id, start_ns, duration_ns, outcome FROM retry_examples
          WHERE service = ?1 AND name = ?2 AND kind = ?3 AND bucket_ns >= ?4 AND bucket_ns <= ?5
          ORDER BY bucket_ns DESC, start_ns DESC, trace_id LIMIT ?6",
     )?;
@@ -268,11 +277,18 @@ pub(in crate::store) fn retries(
                     as i64;
             let ids = stmt
                 .query_map(params![service, name, kind.as_str(), since, until, limit], |r| {
-                    r.get(0)
+                    Ok(RetryExampleRow {
+                        service: service.to_owned(),
+                        name: name.to_owned(),
+                        kind,
+                        trace_id: r.get(0)?,
+                        start_ns: count(r, 1)?,
+                        duration_ns: r.get::<_, Option<i64>>(2)?.map(|n| n.max(0) as u64),
+                        outcome: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    })
                 })?
-                .collect::<Result<Vec<String>, _>>()?;
-            examples
-                .extend(ids.into_iter().map(|id| (service.to_owned(), name.to_owned(), kind, id)));
+                .collect::<Result<Vec<_>, _>>()?;
+            examples.extend(ids);
         }
     }
     Ok(RetryRows { rows, examples })
