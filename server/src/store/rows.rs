@@ -41,9 +41,9 @@ pub struct RetryExampleRow {
     pub kind: otelscope_app::model::RetryExampleKind,
     pub trace_id: String,
     pub start_ns: u64,
-    /// NULL for rows stored before schema v16.
+    /// NULL for rows stored before schema v15.
     pub duration_ns: Option<u64>,
-    /// Empty for rows stored before schema v16.
+    /// Empty for rows stored before schema v15.
     pub outcome: String,
 }
 

@@ -23,7 +23,7 @@
 //!   circuit-open rejections, `attempts` (attempts → calls seen whole), `tries` (attempt index →
 //!   attempt spans), backoff `delays` (a `latency.rs` histogram); `retry_examples`: the 3 newest
 //!   trace ids per bucket, operation and kind (retried, gave up, circuit open), with the span's
-//!   `duration_ns` and `outcome` (v16; NULL before).
+//!   `duration_ns` and `outcome` (v15; NULL before).
 //! - Every rollup row carries `received_ns`, the last receipt that added to it; after each
 //!   retention pass, rows last written before the oldest receipt still kept in `traces` or
 //!   `metric_blocks` go (a bucket goes with the data it came from; one that newer data also wrote
