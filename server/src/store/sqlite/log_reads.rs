@@ -341,7 +341,7 @@ pub(super) fn histogram(
             for k in 1..steps {
                 let edge = since + k * step;
                 let c = edge / cell;
-                if edge % cell != 0 && c >= first && c < end {
+                if !edge.is_multiple_of(cell) && c >= first && c < end {
                     exact.push((c * cell, (c + 1) * cell));
                 }
             }
