@@ -154,8 +154,8 @@ pub(crate) fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
         }
     }
     for _ in 0..PLACE_PASSES {
-        for l in 1..layers.len() {
-            place(&layers[l], &preds, &mut y, &height_of);
+        for column in layers.iter().skip(1) {
+            place(column, &preds, &mut y, &height_of);
         }
         for l in (0..layers.len().saturating_sub(1)).rev() {
             place(&layers[l], &succs, &mut y, &height_of);
