@@ -9,13 +9,19 @@ use otelscope_e2e::services::services_fixture_server;
 #[tokio::test(flavor = "multi_thread")]
 async fn desktop_window_draws_the_map_and_a_service_page() {
     let (server, range) = services_fixture_server().await;
-    eventually("the map has its four edges", std::time::Duration::from_secs(30), async || {
-        let map = server.get_json(&format!("/api/v1/map?{range}")).await;
-        match map["edges"].as_array() {
-            Some(edges) if edges.len() >= 4 => Ok(()),
-            _ => Err(map),
-        }
-    })
+    eventually(
+        "the map has every edge of the fixture",
+        std::time::Duration::from_secs(30),
+        async || {
+            let map = server.get_json(&format!("/api/v1/map?{range}")).await;
+            let done = map["edges"].as_array().is_some_and(|e| e.len() >= 5) && map["pending"] == 0;
+            if done {
+                Ok(())
+            } else {
+                Err(map)
+            }
+        },
+    )
     .await;
     let path = format!("/map?{range}");
     let args = ["--server", &server.base_url, "--path", &path];

@@ -44,7 +44,7 @@ pub(crate) fn node_stats(node: &MapNode, trace: bool) -> String {
 
 /// Everything about a node, for its tooltip and accessible name.
 pub(crate) fn node_facts(node: &MapNode, trace: bool) -> String {
-    let mut out = format!("{}", node.kind.as_str());
+    let mut out = node.kind.as_str().to_owned();
     if let Some(system) = &node.system {
         out.push_str(&format!(" ({system})"));
     }

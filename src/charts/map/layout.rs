@@ -33,9 +33,9 @@ const BACK_OFFSET: f64 = 14.0;
 /// Passes of the height placement (one down and one up each).
 const PLACE_PASSES: usize = 4;
 
-/// A node's box width for its name: about 7 px per character, within bounds.
+/// A node's box width for its name: about 7 px per character, at least room for its numbers.
 pub(crate) fn node_width(name: &str) -> f64 {
-    (name.chars().count() as f64 * 7.0 + 28.0).clamp(96.0, 230.0).round()
+    (name.chars().count() as f64 * 7.0 + 28.0).clamp(176.0, 230.0).round()
 }
 
 /// A node where the layout put it (`x`, `y`: the top left corner).
@@ -154,8 +154,8 @@ pub(crate) fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
         }
     }
     for _ in 0..PLACE_PASSES {
-        for l in 1..layers.len() {
-            place(&layers[l], &preds, &mut y, &height_of);
+        for column in layers.iter().skip(1) {
+            place(column, &preds, &mut y, &height_of);
         }
         for l in (0..layers.len().saturating_sub(1)).rev() {
             place(&layers[l], &succs, &mut y, &height_of);

@@ -67,8 +67,8 @@ pub(crate) fn order_layers(layer: &[usize], dag: &[Option<(usize, usize)>]) -> O
         }
         for down in [true, false] {
             if down {
-                for l in 1..columns {
-                    reorder(&mut layers[l], &preds, &mut pos, &key_of);
+                for column in layers.iter_mut().skip(1) {
+                    reorder(column, &preds, &mut pos, &key_of);
                 }
             } else {
                 for l in (0..columns.saturating_sub(1)).rev() {
@@ -126,8 +126,7 @@ pub(crate) fn crossings(layers: &[Vec<usize>], succs: &[Vec<usize>], pos: &[usiz
         segments.sort_unstable();
         let size = layers[l + 1].len();
         let mut tree = vec![0usize; size + 1];
-        let mut seen = 0;
-        for &(_, lower) in &segments {
+        for (seen, &(_, lower)) in segments.iter().enumerate() {
             // Segments already seen whose lower end is strictly below this one's cross it.
             let mut at_most = 0;
             let mut i = lower + 1;
@@ -141,7 +140,6 @@ pub(crate) fn crossings(layers: &[Vec<usize>], succs: &[Vec<usize>], pos: &[usiz
                 tree[i] += 1;
                 i += i & i.wrapping_neg();
             }
-            seen += 1;
         }
     }
     total

@@ -50,24 +50,24 @@ fn golden_shop() {
     let (names, edges) = shop();
     let map = layout(&names, &edges);
     expect![[r#"
-        1390x234 layers 6 crossings 0
-        frontend: layer 1 order 0 at (270, 132) 96x44
-        checkout: layer 2 order 0 at (516, 82) 96x44
-        payments: layer 3 order 2 at (770, 130) 96x44
-        postgres: layer 5 order 0 at (1270, 83) 96x44
-        user: layer 0 order 0 at (24, 132) 96x44
-        orders-queue: layer 3 order 1 at (762, 60) 112x44
-        worker: layer 4 order 1 at (1024, 83) 96x44
-        M120 154 C195 154 195 154 270 154 label (195.0, 154.0)
-        M366 154 C441 154 441 104 516 104 label (441.0, 129.0)
-        M612 104 C691 104 691 152 770 152 label (691.0, 128.0)
-        M770 166 C691 166 691 118 612 118 reversed label (691.0, 142.0)
-        M612 104 C715 104 715 29 818 29 C945 29 945 52 1072 52 C1171 52 1171 105 1270 105 label (945.0, 41.0)
-        M366 154 C465 154 465 205 564 205 C691 205 691 205 818 205 C945 205 945 158 1072 158 C1171 158 1171 105 1270 105 label (945.0, 182.0)
-        M612 104 C687 104 687 82 762 82 label (687.0, 93.0)
-        M874 82 C949 82 949 105 1024 105 label (949.0, 94.0)
-        M1086 83 C1086 61 1058 61 1058 83 loop label (1072.0, 59.0)
-        M1120 105 C1195 105 1195 105 1270 105 label (1195.0, 105.0)
+        1854x234 layers 6 crossings 0
+        frontend: layer 1 order 0 at (350, 132) 176x44
+        checkout: layer 2 order 0 at (676, 82) 176x44
+        payments: layer 3 order 2 at (1002, 130) 176x44
+        postgres: layer 5 order 0 at (1654, 83) 176x44
+        user: layer 0 order 0 at (24, 132) 176x44
+        orders-queue: layer 3 order 1 at (1002, 60) 176x44
+        worker: layer 4 order 1 at (1328, 83) 176x44
+        M200 154 C275 154 275 154 350 154 label (275.0, 154.0)
+        M526 154 C601 154 601 104 676 104 label (601.0, 129.0)
+        M852 104 C927 104 927 152 1002 152 label (927.0, 128.0)
+        M1002 166 C927 166 927 118 852 118 reversed label (927.0, 142.0)
+        M852 104 C971 104 971 29 1090 29 C1253 29 1253 52 1416 52 C1535 52 1535 105 1654 105 label (1253.0, 41.0)
+        M526 154 C645 154 645 205 764 205 C927 205 927 205 1090 205 C1253 205 1253 158 1416 158 C1535 158 1535 105 1654 105 label (1253.0, 182.0)
+        M852 104 C927 104 927 82 1002 82 label (927.0, 93.0)
+        M1178 82 C1253 82 1253 105 1328 105 label (1253.0, 94.0)
+        M1442 83 C1442 61 1390 61 1390 83 loop label (1416.0, 59.0)
+        M1504 105 C1579 105 1579 105 1654 105 label (1579.0, 105.0)
     "#]].assert_eq(&describe(&names, &map));
 }
 
