@@ -141,3 +141,19 @@ pub fn architecture_map(text: &str, exists: impl Fn(&str) -> bool) -> Vec<String
     }
     problems
 }
+
+/// Lines a merge left behind: `<<<<<<< `, `=======` or `>>>>>>> ` at a line's start.
+pub fn conflict_markers(files: &[Source]) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in files {
+        for (i, line) in file.text.lines().enumerate() {
+            let marker = line.starts_with("<<<<<<< ")
+                || line.starts_with(">>>>>>> ")
+                || line.trim_end() == "=======";
+            if marker {
+                found.push(format!("{}:{}: {}", file.path, i + 1, line.trim_end()));
+            }
+        }
+    }
+    found
+}

@@ -144,6 +144,18 @@ fn architecture_md_is_a_map_that_holds() {
     report("ARCHITECTURE.md", checks::architecture_map(&text, |p| root.join(p).exists()));
 }
 
+#[test]
+fn no_merge_conflict_markers() {
+    let root = repo_root();
+    let mut files = repo_sources();
+    for doc in ["ARCHITECTURE.md", "README.md", "Makefile", "assets/main.css", "tests/Cargo.toml"] {
+        if let Ok(text) = std::fs::read_to_string(root.join(doc)) {
+            files.push(Source { path: doc.into(), text });
+        }
+    }
+    report("merge conflict markers", checks::conflict_markers(&files));
+}
+
 // Probes: each check shown failing on a small tree that breaks its rule, so a check that goes
 // blind fails here instead of passing everything.
 
@@ -290,5 +302,17 @@ fn probe_architecture_map() {
     assert_eq!(
         checks::architecture_map(&big, |_| true),
         ["20000 bytes (at most 15360: a map, not a spec)"]
+    );
+}
+
+#[test]
+fn probe_conflict_markers() {
+    let tree = probe(&[
+        ("ARCHITECTURE.md", "- a line\n=======\n- b line\n>>>>>>> s24-store\n"),
+        ("src/a.rs", "//! .\n// <<<<<<< in a comment, not at a line's start\n"),
+    ]);
+    assert_eq!(
+        checks::conflict_markers(&tree),
+        ["ARCHITECTURE.md:2: =======", "ARCHITECTURE.md:4: >>>>>>> s24-store"]
     );
 }
