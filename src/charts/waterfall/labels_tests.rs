@@ -37,7 +37,7 @@ fn a_wide_bar_carries_its_duration_and_the_wait_fits_its_gap() {
     let labels = place_row_labels(0.5, 0.3, "417.00 ms", wait);
     assert_eq!(labels, RowLabels { duration: Some(Place::Inside), wait: true });
     assert_apart(&extents(0.5, 0.3, "417.00 ms", wait));
-    assert_eq!(place_row_labels(0.5, 0.3, "417.00 ms", None).wait, false);
+    assert!(!place_row_labels(0.5, 0.3, "417.00 ms", None).wait);
 }
 
 /// Issue 26: "waited 88.36 ms" was printed over "220 µs" (a short retry near the trace's end).
@@ -49,7 +49,7 @@ fn the_wait_label_gives_way_to_the_duration_left_of_the_bar() {
     assert_apart(&extents(0.92, 0.0005, "220 µs", wait));
     // With room before the duration label, both.
     let early = Some((0.30, "waited 88.36 ms"));
-    assert_eq!(place_row_labels(0.92, 0.0005, "220 µs", early).wait, true);
+    assert!(place_row_labels(0.92, 0.0005, "220 µs", early).wait);
     assert_apart(&extents(0.92, 0.0005, "220 µs", early));
 }
 
