@@ -55,7 +55,7 @@ fn sid(trace: u64, s: u64) -> String {
 fn trace_spans(trace: u64, start: u64) -> (Vec<Span>, Span) {
     let trace_id = format!("{trace:032x}");
     let ms = 1_000_000;
-    let failing = trace % 20 == 0;
+    let failing = trace.is_multiple_of(20);
     let mut out = Vec::with_capacity(SPANS_PER_TRACE as usize);
     let mk = |s: u64,
               parent: Option<u64>,

@@ -42,7 +42,7 @@ async fn map(
         let store = state.store.clone();
         let spans =
             super::blocking("store.trace_map", move || match store.trace_version(&trace_id)? {
-                Some(n) if n > MAX_FOLD_SPANS as u64 => Ok(Err(n)),
+                Some(n) if n > MAX_FOLD_SPANS => Ok(Err(n)),
                 Some(_) => Ok(Ok(Some(whole_trace(&*store, &trace_id)?))),
                 None => Ok(Ok(None)),
             })

@@ -201,7 +201,61 @@ struct Acc {
     requests: u64,
     errors: u64,
     duration_ns: u64,
-    latency: Histogram,
+    latency: Dense,
+}
+
+/// Counts per latency bucket, dense: adding a stored histogram (`latency.rs`'s form, `(bucket:
+/// u16 LE, count: u32 LE)` pairs) is an index add per pair rather than a tree insert, which the
+/// 6 h answers (tens of thousands of rows) need. Made a `Histogram` only for percentiles.
+#[derive(Clone, Default)]
+struct Dense(Vec<u64>);
+
+impl Dense {
+    fn merge_encoded(&mut self, bytes: &[u8]) {
+        if self.0.is_empty() {
+            self.0 = vec![0; 512];
+        }
+        for pair in bytes.chunks_exact(6) {
+            let bucket = usize::from(u16::from_le_bytes([pair[0], pair[1]]));
+            let count = u32::from_le_bytes([pair[2], pair[3], pair[4], pair[5]]);
+            if let Some(slot) = self.0.get_mut(bucket) {
+                *slot += u64::from(count);
+            }
+        }
+    }
+
+    fn add(&mut self, other: &Dense) {
+        if other.0.is_empty() {
+            return;
+        }
+        if self.0.is_empty() {
+            self.0 = vec![0; 512];
+        }
+        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a += b);
+    }
+
+    /// The histogram, for its percentiles (buckets no duration falls in are dropped by it).
+    fn histogram(&self) -> Histogram {
+        let mut bytes = Vec::new();
+        for (bucket, &count) in self.0.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let mut left = count;
+            while left > 0 {
+                let part = left.min(u64::from(u32::MAX));
+                bytes.extend_from_slice(&(bucket as u16).to_le_bytes());
+                bytes.extend_from_slice(&(part as u32).to_le_bytes());
+                left -= part;
+            }
+        }
+        let mut h = Histogram::default();
+        h.merge_encoded(&bytes);
+        h
+    }
+
+    /// p50, p95, p99.
+    fn percentiles(&self) -> [Option<u64>; 3] {
+        let h = self.histogram();
+        [h.quantile(0.5), h.quantile(0.95), h.quantile(0.99)]
+    }
 }
 
 impl Acc {
@@ -213,14 +267,15 @@ impl Acc {
     }
 
     fn totals(&self, seconds: f64) -> RedTotals {
+        let [p50_ns, p95_ns, p99_ns] = self.latency.percentiles();
         RedTotals {
             requests: self.requests,
             errors: self.errors,
             rate: self.requests as f64 / seconds,
             error_pct: pct(self.errors, self.requests),
-            p50_ns: self.latency.quantile(0.5),
-            p95_ns: self.latency.quantile(0.95),
-            p99_ns: self.latency.quantile(0.99),
+            p50_ns,
+            p95_ns,
+            p99_ns,
         }
     }
 }
@@ -244,14 +299,15 @@ fn series<'a>(rows: impl Iterator<Item = &'a RedRow>, range: &Range) -> (RedSeri
             all.add(row);
         }
     }
+    let pcts: Vec<[Option<u64>; 3]> = steps.iter().map(|a| a.latency.percentiles()).collect();
     let series = RedSeries {
         since_ns: start,
         step_ns: step,
         requests: steps.iter().map(|a| a.requests).collect(),
         errors: steps.iter().map(|a| a.errors).collect(),
-        p50_ns: steps.iter().map(|a| a.latency.quantile(0.5)).collect(),
-        p95_ns: steps.iter().map(|a| a.latency.quantile(0.95)).collect(),
-        p99_ns: steps.iter().map(|a| a.latency.quantile(0.99)).collect(),
+        p50_ns: pcts.iter().map(|p| p[0]).collect(),
+        p95_ns: pcts.iter().map(|p| p[1]).collect(),
+        p99_ns: pcts.iter().map(|p| p[2]).collect(),
     };
     (series, all)
 }
@@ -303,6 +359,7 @@ pub fn red_answer(rows: &[RedRow], p: &RedParams) -> RedAnswer {
         .map(|((name, _), (kind, acc))| {
             let avg_ns = (acc.requests > 0).then(|| acc.duration_ns / acc.requests);
             let per_min = acc.requests as f64 / minutes;
+            let [p50_ns, p95_ns, p99_ns] = acc.latency.percentiles();
             OperationRed {
                 name: name.to_owned(),
                 kind,
@@ -311,9 +368,9 @@ pub fn red_answer(rows: &[RedRow], p: &RedParams) -> RedAnswer {
                 per_min,
                 error_pct: pct(acc.errors, acc.requests),
                 avg_ns,
-                p50_ns: acc.latency.quantile(0.5),
-                p95_ns: acc.latency.quantile(0.95),
-                p99_ns: acc.latency.quantile(0.99),
+                p50_ns,
+                p95_ns,
+                p99_ns,
                 impact: avg_ns.unwrap_or(0) as f64 / 1e9 * per_min,
                 impact_share: 0.0,
             }
@@ -411,7 +468,7 @@ pub fn map_answer(found: MapRows, red: &[RedRow], p: &MapParams) -> ServiceMap {
         let into = incoming.entry(target).or_default();
         into.requests += acc.requests;
         into.errors += acc.errors;
-        into.latency.merge_encoded(&acc.latency.encode());
+        into.latency.add(&acc.latency);
         *outgoing.entry(source).or_default() += acc.requests;
     }
     let meta: BTreeMap<&str, &crate::store::NodeRow> =
@@ -435,7 +492,7 @@ pub fn map_answer(found: MapRows, red: &[RedRow], p: &MapParams) -> ServiceMap {
                     if source == id {
                         acc.requests += e.requests;
                         acc.errors += e.errors;
-                        acc.latency.merge_encoded(&e.latency.encode());
+                        acc.latency.add(&e.latency);
                     }
                 }
                 acc
@@ -478,15 +535,18 @@ pub fn map_answer(found: MapRows, red: &[RedRow], p: &MapParams) -> ServiceMap {
     let edges = edges
         .into_iter()
         .filter(|((s, t, _), _)| nodes.contains_key(s) && nodes.contains_key(t))
-        .map(|((source, target, kind), acc)| MapEdge {
-            source,
-            target,
-            kind,
-            calls: acc.requests,
-            errors: acc.errors,
-            p50_ms: ms(acc.latency.quantile(0.5)),
-            p95_ms: ms(acc.latency.quantile(0.95)),
-            p99_ms: ms(acc.latency.quantile(0.99)),
+        .map(|((source, target, kind), acc)| {
+            let [p50, p95, p99] = acc.latency.percentiles();
+            MapEdge {
+                source,
+                target,
+                kind,
+                calls: acc.requests,
+                errors: acc.errors,
+                p50_ms: ms(p50),
+                p95_ms: ms(p95),
+                p99_ms: ms(p99),
+            }
         })
         .collect();
     ServiceMap {
@@ -511,7 +571,7 @@ fn node(id: String, kind: NodeKind, name: &str, acc: &Acc, seconds: f64) -> MapN
         errors: acc.errors,
         rate: acc.requests as f64 / seconds,
         error_pct: pct(acc.errors, acc.requests),
-        p95_ms: ms(acc.latency.quantile(0.95)),
+        p95_ms: ms(acc.latency.percentiles()[1]),
         k8s: None,
     }
 }

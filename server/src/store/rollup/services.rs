@@ -323,19 +323,17 @@ pub fn edges(spans: &[Span]) -> EdgeDeltas {
     let mut out = EdgeDeltas::default();
     let mut halves = Vec::new();
     for span in spans {
-        if !out.nodes.contains_key(&node_id(NodeKind::Service, &span.service)) {
-            let (namespace, deployment) = k8s_of(&span.resource);
-            if namespace.is_some() || deployment.is_some() {
-                out.nodes.insert(
-                    node_id(NodeKind::Service, &span.service),
-                    NodeMeta {
-                        kind: NodeKind::Service,
-                        name: span.service.clone(),
-                        system: None,
-                        namespace,
-                        deployment,
-                    },
-                );
+        let (namespace, deployment) = k8s_of(&span.resource);
+        if namespace.is_some() || deployment.is_some() {
+            let id = node_id(NodeKind::Service, &span.service);
+            if let std::collections::btree_map::Entry::Vacant(slot) = out.nodes.entry(id) {
+                slot.insert(NodeMeta {
+                    kind: NodeKind::Service,
+                    name: span.service.clone(),
+                    system: None,
+                    namespace,
+                    deployment,
+                });
             }
         }
         classify(span, &mut out, &mut halves);
@@ -350,10 +348,8 @@ pub fn pair_all(out: &mut EdgeDeltas, halves: Vec<Half>) {
     let mut waiting: HashMap<(String, String, Family, Side), Vec<Half>> = HashMap::new();
     for half in halves {
         let other = (half.trace_id.clone(), half.span_id.clone(), half.family, half.side.other());
-        let found = waiting.get_mut(&other).and_then(|list| {
-            let first = (!list.is_empty()).then(|| list.remove(0));
-            first
-        });
+        let found =
+            waiting.get_mut(&other).and_then(|list| (!list.is_empty()).then(|| list.remove(0)));
         match found {
             Some(other) => {
                 let (caller, callee) =
