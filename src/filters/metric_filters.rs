@@ -241,7 +241,7 @@ mod tests {
             };
             assert_eq!(back.0, name, "{path}");
         }
-        assert_eq!(MetricPageFilters::default().route("a/b%").to_string(), "/metrics/a%2Fb%25");
+        assert_eq!(MetricPageFilters::default().route("a/b%").to_string(), "/metrics/a%2Fb%25?");
     }
 
     #[test]

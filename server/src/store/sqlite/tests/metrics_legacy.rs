@@ -39,7 +39,8 @@ fn point(n: u64, route: &str, histogram: bool) -> MetricPoint {
                 bucket_counts: vec![n, 2 * n, 0],
                 ..HistogramValue::default()
             }),
-            exemplars: (n % 100 == 0)
+            exemplars: n
+                .is_multiple_of(100)
                 .then(|| Exemplar {
                     time_ns: base.time_ns - S,
                     value: 0.05,
