@@ -53,15 +53,33 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
     std::fs::write(artifacts_dir().join("web-retries.png"), png).unwrap();
 
     // The client that never retried is hidden; the toggle (kept in the URL) shows it.
-    let names: Vec<&str> =
-        retries["operations"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = retries["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, [HOSTILE_OP, "GET /health", "pay"], "{retries}");
     let pay = &retries["operations"][2];
-    assert_eq!((pay["calls"].as_u64(), pay["circuit_open"].as_u64(), pay["resends"].as_u64()), (Some(1), Some(1), Some(0)));
-    assert_eq!(pay["attempts"], serde_json::json!([{"attempts": 0, "calls": 1}]), "refused: no attempt");
+    assert_eq!(
+        (pay["calls"].as_u64(), pay["circuit_open"].as_u64(), pay["resends"].as_u64()),
+        (Some(1), Some(1), Some(0))
+    );
+    assert_eq!(
+        pay["attempts"],
+        serde_json::json!([{"attempts": 0, "calls": 1}]),
+        "refused: no attempt"
+    );
     let ops = browser.client.find_all(fantoccini::Locator::Css("tr[data-op]")).await.unwrap();
     assert_eq!(ops.len(), 2, "GET /health hidden");
-    browser.client.find(fantoccini::Locator::Css(".no-retry-toggle a")).await.unwrap().click().await.unwrap();
+    browser
+        .client
+        .find(fantoccini::Locator::Css(".no-retry-toggle a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let all = browser.dom_when("the toggle lists every operation",
         "return location.search.includes('all=1') && document.querySelectorAll('[data-platform=\"web\"] tr[data-op]').length === 3",
     )

@@ -99,7 +99,9 @@ fn CacheSpansSeen(filters: InsightFilters) -> Element {
             }
             .api_path();
             match use_api::<TraceList>(move || path.clone()) {
-                Loadable::Ready(list) => list.traces.first().map(|t| (t.root_service.clone(), system, attr)),
+                Loadable::Ready(list) => {
+                    list.traces.first().map(|t| (t.root_service.clone(), system, attr))
+                }
                 _ => None,
             }
         })

@@ -111,7 +111,8 @@ pub fn assert_retries_page_lists(html: &str, answer: &Value, all: bool) {
         }
     }
     if !ops.is_empty() {
-        let legend = doc.select_first(".retry-legend").expect("the columns' legend").text_contents();
+        let legend =
+            doc.select_first(".retry-legend").expect("the columns' legend").text_contents();
         assert!(legend.contains("Resends") && legend.contains("Delays"), "{legend}");
     }
     for op in &ops {

@@ -74,10 +74,16 @@ pub(crate) struct ChartTime {
 
 /// The x range (Unix s) to draw: the range, or the data's steps when `fit` and they cover
 /// under half of it.
-pub(crate) fn fitted_range(since_ns: u64, until_ns: u64, times: &[u64], fit: Option<u64>) -> (f64, f64, bool) {
+pub(crate) fn fitted_range(
+    since_ns: u64,
+    until_ns: u64,
+    times: &[u64],
+    fit: Option<u64>,
+) -> (f64, f64, bool) {
     let x0 = since_ns as f64 / 1e9;
     let x1 = (until_ns as f64 / 1e9).max(x0 + 1.0);
-    let (Some(step), Some(&first), Some(&last)) = (fit, times.iter().min(), times.iter().max()) else {
+    let (Some(step), Some(&first), Some(&last)) = (fit, times.iter().min(), times.iter().max())
+    else {
         return (x0, x1, false);
     };
     let (a, b) = (first.max(since_ns), last.saturating_add(step).min(until_ns).max(first + 1));
@@ -125,10 +131,11 @@ fn draw(
     let (plot_area, legend_area) = root.split_horizontally(width - legend);
     // About one time label per 110 px of plot, on whole clock steps of the zone shown.
     let shift = f64::from(time.offset_min) * 60.0;
-    let ticks: Vec<f64> = time_ticks(x0 + shift, x1 + shift, ((width - legend) / 110).clamp(3, 8) as usize)
-        .into_iter()
-        .map(|t| t - shift)
-        .collect();
+    let ticks: Vec<f64> =
+        time_ticks(x0 + shift, x1 + shift, ((width - legend) / 110).clamp(3, 8) as usize)
+            .into_iter()
+            .map(|t| t - shift)
+            .collect();
     let step = if ticks.len() >= 2 { ticks[1] - ticks[0] } else { x1 - x0 };
     let mut chart = ChartBuilder::on(&plot_area)
         .margin(14)

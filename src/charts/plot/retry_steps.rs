@@ -65,7 +65,11 @@ pub(crate) fn retry_steps_chart(
 ) -> Drawing {
     let width = width.max(480);
     if steps.is_empty() {
-        return Drawing::note(width, HEIGHT, "No resends, give-ups or circuit-open refusals in this range.");
+        return Drawing::note(
+            width,
+            HEIGHT,
+            "No resends, give-ups or circuit-open refusals in this range.",
+        );
     }
     let x0 = since_ns as f64 / 1e9;
     let x1 = (until_ns as f64 / 1e9).max(x0 + 1.0);
@@ -91,10 +95,11 @@ fn draw(
     let (plot_area, legend_area) = root.split_horizontally(width - legend);
     // Ticks on whole clock steps of the zone shown: laid out in zone time, drawn in UTC.
     let shift = f64::from(offset_min) * 60.0;
-    let ticks: Vec<f64> = time_ticks(x0 + shift, x1 + shift, ((width - legend) / 110).clamp(3, 8) as usize)
-        .into_iter()
-        .map(|t| t - shift)
-        .collect();
+    let ticks: Vec<f64> =
+        time_ticks(x0 + shift, x1 + shift, ((width - legend) / 110).clamp(3, 8) as usize)
+            .into_iter()
+            .map(|t| t - shift)
+            .collect();
     let tick_step = if ticks.len() >= 2 { ticks[1] - ticks[0] } else { x1 - x0 };
     let top = steps.iter().map(|s| s.counts.iter().sum::<u64>()).max().unwrap_or(1).max(1);
     let y_max = top + top.div_ceil(8).max(1);
@@ -144,7 +149,11 @@ fn draw(
     }
     let step_text = step_text(step.round() as u64);
     let note_style = ("sans-serif", 11).into_font().color(&LABEL);
-    legend_area.draw(&Text::new(format!("one bar per {step_text}"), (8, 24 + 3 * 24), note_style.pos(left)))?;
+    legend_area.draw(&Text::new(
+        format!("one bar per {step_text}"),
+        (8, 24 + 3 * 24),
+        note_style.pos(left),
+    ))?;
     Ok(())
 }
 

@@ -2,7 +2,9 @@
 //! that the recorded drawing renders as SVG elements with labels as text.
 
 use super::bars::attempts_chart;
-use super::line::{clock, ellipsis, hit_rate_chart_in, series_detail, time_ticks, ChartTime, Series, WIDTH};
+use super::line::{
+    clock, ellipsis, hit_rate_chart_in, series_detail, time_ticks, ChartTime, Series, WIDTH,
+};
 
 /// The chart over the whole range, in UTC.
 fn hit_rate_chart(since_ns: u64, until_ns: u64, series: &[Series], width: u32) -> Drawing {
@@ -207,7 +209,11 @@ fn ten_minutes_of_an_hour_are_fitted_and_the_zone_is_named_on_the_axis() {
     let most: Vec<u64> = (5..60).map(|m| t0 + m * 60 * s).collect();
     assert!(!fitted_range(t0, t0 + 3_600 * s, &most, Some(60 * s)).2);
     assert!(!fitted_range(t0, t0 + 3_600 * s, &times, None).2);
-    let series = [Series { name: "c".into(), detail: "d".into(), points: times.iter().map(|&t| (t, 0.5)).collect() }];
+    let series = [Series {
+        name: "c".into(),
+        detail: "d".into(),
+        points: times.iter().map(|&t| (t, 0.5)).collect(),
+    }];
     let time = ChartTime { offset_min: 60, zone: "UTC+01:00".into(), fit_step_ns: Some(60 * s) };
     let drawing = hit_rate_chart_in(t0, t0 + 3_600 * s, &series, WIDTH, time);
     let labels = texts(&drawing);
