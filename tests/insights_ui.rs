@@ -59,7 +59,7 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
         .iter()
         .map(|o| o["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, [HOSTILE_OP, "GET /health", "pay"], "{retries}");
+    assert_eq!(names, [HOSTILE_OP, "GET /health", "pay", "upstream GET"], "{retries}");
     let pay = &retries["operations"][2];
     assert_eq!(
         (pay["calls"].as_u64(), pay["circuit_open"].as_u64(), pay["resends"].as_u64()),
@@ -71,7 +71,7 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
         "refused: no attempt"
     );
     let ops = browser.client.find_all(fantoccini::Locator::Css("tr[data-op]")).await.unwrap();
-    assert_eq!(ops.len(), 2, "GET /health hidden");
+    assert_eq!(ops.len(), 3, "GET /health hidden");
     browser
         .client
         .find(fantoccini::Locator::Css(".no-retry-toggle a"))
@@ -81,7 +81,7 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
         .await
         .unwrap();
     let all = browser.dom_when("the toggle lists every operation",
-        "return location.search.includes('all=1') && document.querySelectorAll('[data-platform=\"web\"] tr[data-op]').length === 3",
+        "return location.search.includes('all=1') && document.querySelectorAll('[data-platform=\"web\"] tr[data-op]').length === 4",
     )
     .await;
     otelscope_e2e::insights::assert_retries_page_lists(&all, &retries, true);
