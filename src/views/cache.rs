@@ -235,6 +235,11 @@ fn cache_row(c: &CacheStats, seconds: f64, filters: &InsightFilters) -> Element 
     }
 }
 
+/// The first 8 hex digits of a trace id, as links show it.
+pub(crate) fn short_id(id: &str) -> String {
+    id.chars().take(8).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -243,9 +248,4 @@ mod tests {
         assert_eq!(super::lookups_per_second(36_000, 60.0), "600");
         assert_eq!(super::lookups_per_second(6, 3_600.0), "0.002");
     }
-}
-
-/// The first 8 hex digits of a trace id, as links show it.
-pub(crate) fn short_id(id: &str) -> String {
-    id.chars().take(8).collect()
 }
