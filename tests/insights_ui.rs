@@ -87,9 +87,9 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
     otelscope_e2e::insights::assert_retries_page_lists(&all, &retries, true);
     let ssr_all = server.get_text(&format!("/ssr/retries?{range}&all=1")).await;
     otelscope_e2e::insights::assert_retries_page_lists(&ssr_all, &retries, true);
-    // The zone switch relabels the time axis of the chart.
+    // The chart's time axis names the zone (the switch's; UTC without scripts).
     let axis = |html: &str| {
-        let doc = html.find("time (").map(|i| html[i..].split('<').next().unwrap().to_owned());
+        let doc = html.find(">time (").map(|i| html[i + 1..].split('<').next().unwrap().to_owned());
         doc.unwrap_or_default()
     };
     assert_eq!(axis(&ssr_all), "time (UTC)", "pages without scripts show UTC");
