@@ -163,9 +163,12 @@ pub struct InsightFilters {
     pub since: String,
     pub until: String,
     pub service: String,
+    /// `1`: the retries page lists operations that never retried in the range too (hidden by
+    /// default; the API answers them either way).
+    pub all: String,
 }
 
-query_fields!(InsightFilters: since, until, service);
+query_fields!(InsightFilters: since, until, service, all);
 
 impl InsightFilters {
     /// The range in effect: `since`, else the default.

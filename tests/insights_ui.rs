@@ -51,4 +51,46 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
     assert_text_not_markup(&web_retries, &[HOSTILE_OP]);
     let png = browser.client.screenshot().await.unwrap();
     std::fs::write(artifacts_dir().join("web-retries.png"), png).unwrap();
+
+    // The client that never retried is hidden; the toggle (kept in the URL) shows it.
+    let names: Vec<&str> = retries["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [HOSTILE_OP, "GET /health", "pay", "upstream GET"], "{retries}");
+    let pay = &retries["operations"][2];
+    assert_eq!(
+        (pay["calls"].as_u64(), pay["circuit_open"].as_u64(), pay["resends"].as_u64()),
+        (Some(1), Some(1), Some(0))
+    );
+    assert_eq!(
+        pay["attempts"],
+        serde_json::json!([{"attempts": 0, "calls": 1}]),
+        "refused: no attempt"
+    );
+    let ops = browser.client.find_all(fantoccini::Locator::Css("tr[data-op]")).await.unwrap();
+    assert_eq!(ops.len(), 3, "GET /health hidden");
+    browser
+        .client
+        .find(fantoccini::Locator::Css(".no-retry-toggle a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let all = browser.dom_when("the toggle lists every operation",
+        "return location.search.includes('all=1') && document.querySelectorAll('[data-platform=\"web\"] tr[data-op]').length === 4",
+    )
+    .await;
+    otelscope_e2e::insights::assert_retries_page_lists(&all, &retries, true);
+    let ssr_all = server.get_text(&format!("/ssr/retries?{range}&all=1")).await;
+    otelscope_e2e::insights::assert_retries_page_lists(&ssr_all, &retries, true);
+    // The chart's time axis names the zone (the switch's; UTC without scripts).
+    let axis = |html: &str| {
+        let doc = html.find(">time (").map(|i| html[i + 1..].split('<').next().unwrap().to_owned());
+        doc.unwrap_or_default()
+    };
+    assert_eq!(axis(&ssr_all), "time (UTC)", "pages without scripts show UTC");
 }

@@ -83,6 +83,9 @@ pub(crate) fn RangeForm(filters: InsightFilters, page: InsightPage) -> Element {
             if !filters.until.is_empty() {
                 input { r#type: "hidden", name: "until", value: "{filters.until}" }
             }
+            if !filters.all.is_empty() {
+                input { r#type: "hidden", name: "all", value: "{filters.all}" }
+            }
             noscript { button { r#type: "submit", "Show" } }
         }
     }

@@ -3,13 +3,13 @@
 
 use dioxus::prelude::*;
 
-use crate::charts::plot::line::{hit_rate_chart, series_of, WIDTH};
+use crate::charts::plot::line::{hit_rate_chart_in, series_of, ChartTime, WIDTH};
 use crate::charts::plot::Plot;
 use crate::charts::track_width;
-use crate::components::{InsightPage, OtlpHint, RangeForm};
+use crate::components::{InsightPage, OtlpHint, RangeForm, Zone};
 use crate::filters::{InsightFilters, TraceFilters};
 use crate::hooks::{use_api, use_api_live, Loadable};
-use crate::model::{CacheAnswer, CacheSource, CacheStats, Health};
+use crate::model::{CacheAnswer, CacheSource, CacheStats, Health, TraceList};
 use crate::routes::Route;
 use crate::words::format_rate;
 
@@ -18,6 +18,15 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
     crate::uitrace::use_render_span();
     let answer = use_api_live::<CacheAnswer>(move || filters.read().api_path("/api/v1/cache"));
     let width = use_signal(|| f64::from(WIDTH));
+    let zone = use_context::<Zone>();
+    let chart_time = |answer: &CacheAnswer| {
+        let offset = zone.offset_at(answer.until_ns as f64 / 1e6);
+        ChartTime {
+            offset_min: offset,
+            zone: crate::words::zone_name(offset),
+            fit_step_ns: Some(answer.step_ns),
+        }
+    };
     rsx! {
         section { class: "insights cache",
             document::Title { "otelscope — Cache hit rates" }
@@ -28,6 +37,7 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                 Loadable::Loading => rsx! { p { class: "loading", "Loading cache statistics…" } },
                 Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not load cache statistics: {error}" } },
                 Loadable::Ready(answer) if answer.caches.is_empty() => rsx! {
+                    CacheSpansSeen { filters: filters() }
                     p { class: "empty-state",
                         "No cache lookups in this range. Spans with a boolean "
                         code { "cache.hit" }
@@ -44,13 +54,89 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                     div { class: "plot-box",
                         onresize: track_width(width),
                         Plot {
-                            drawing: hit_rate_chart(answer.since_ns, answer.until_ns, &series_of(&answer), width() as u32),
+                            drawing: hit_rate_chart_in(answer.since_ns, answer.until_ns, &series_of(&answer), width() as u32, chart_time(&answer)),
                             label: "Cache hit rate over time, per cache and layer",
                             class: "hit-rate-chart",
                         }
                     }
-                    div { class: "table-scroll", {cache_table(&answer.caches)} }
+                    div { class: "table-scroll", {cache_table(&answer, &filters.read())} }
                 },
+            }
+        }
+    }
+}
+
+/// The cache systems whose client spans a service may already send (`db.system`, old and new
+/// names), with the name the page shows.
+const CACHE_SYSTEMS: [(&str, &str); 4] = [
+    ("db.system=redis", "Redis"),
+    ("db.system.name=redis", "Redis"),
+    ("db.system=memcached", "Memcached"),
+    ("db.system.name=memcached", "Memcached"),
+];
+
+/// The one line that marks a lookup's result on the current span, per SDK we test.
+pub(crate) const CACHE_HIT_LINES: [(&str, &str); 3] = [
+    ("Python", "trace.get_current_span().set_attribute(\"cache.hit\", hit)"),
+    ("Node", "trace.getActiveSpan()?.setAttribute('cache.hit', hit);"),
+    ("Rust", "get_active_span(|span| span.set_attribute(KeyValue::new(\"cache.hit\", hit)));"),
+];
+
+/// When the range has Redis or Memcached client spans but no `cache.hit`: which service sends
+/// them, and the one line per SDK (and the Collector's redis receiver) that fills the page.
+#[component]
+fn CacheSpansSeen(filters: InsightFilters) -> Element {
+    let since = filters.since_or_default().to_owned();
+    let found: Vec<(String, &str, &str)> = CACHE_SYSTEMS
+        .iter()
+        .filter_map(|&(attr, system)| {
+            let path = TraceFilters {
+                attr: attr.into(),
+                since: since.clone(),
+                service: filters.service.clone(),
+                limit: "1".into(),
+                ..Default::default()
+            }
+            .api_path();
+            match use_api::<TraceList>(move || path.clone()) {
+                Loadable::Ready(list) => {
+                    list.traces.first().map(|t| (t.root_service.clone(), system, attr))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let Some((service, system, attr)) = found.first().cloned() else { return rsx! {} };
+    rsx! {
+        div { class: "note cache-spans-seen", "data-system": "{system}",
+            p {
+                "Traces from "
+                strong { "{service}" }
+                " already have {system} client spans ("
+                code { "{attr}" }
+                ") but no "
+                code { "cache.hit" }
+                ". Add one line where the lookup's result is known and this page fills at once:"
+            }
+            dl {
+                for (sdk, line) in CACHE_HIT_LINES {
+                    dt { "{sdk}" }
+                    dd { code { "{line}" } }
+                }
+                if system == "Redis" {
+                    dt { "Collector" }
+                    dd {
+                        "the "
+                        code { "redis" }
+                        " receiver ("
+                        code { "receivers: {{ redis: {{ endpoint: localhost:6379 }} }}" }
+                        ") sends "
+                        code { "redis.keyspace.hits" }
+                        " / "
+                        code { "redis.keyspace.misses" }
+                        ", shown here as metrics."
+                    }
+                }
             }
         }
     }
@@ -73,7 +159,9 @@ fn DemoL2Note() -> Element {
 }
 
 /// The totals table: one row per cache and source.
-fn cache_table(caches: &[CacheStats]) -> Element {
+fn cache_table(answer: &CacheAnswer, filters: &InsightFilters) -> Element {
+    let caches = &answer.caches;
+    let seconds = (answer.until_ns.saturating_sub(answer.since_ns) as f64 / 1e9).max(1.0);
     rsx! {
         table { class: "results cache-table",
             thead {
@@ -85,26 +173,44 @@ fn cache_table(caches: &[CacheStats]) -> Element {
                     th { class: "num", "Hits" }
                     th { class: "num", "Misses" }
                     th { class: "num", "Hit rate" }
+                    th { class: "num", title: "Lookups (hits + misses) per second over the range", "Lookups/s" }
                     th { "Misses in traces" }
                 }
             }
             tbody {
                 for c in caches {
-                    {cache_row(c)}
+                    {cache_row(c, seconds, filters)}
                 }
             }
         }
     }
 }
 
-fn cache_row(c: &CacheStats) -> Element {
+/// Lookups per second over `seconds`: `12.3`, `0.05`.
+pub(crate) fn lookups_per_second(lookups: u64, seconds: f64) -> String {
+    let rate = lookups as f64 / seconds.max(1e-9);
+    if rate >= 10.0 {
+        format!("{rate:.0}")
+    } else if rate >= 0.1 {
+        format!("{rate:.1}")
+    } else {
+        format!("{rate:.3}")
+    }
+}
+
+fn cache_row(c: &CacheStats, seconds: f64, filters: &InsightFilters) -> Element {
+    // The search keeps the page's range (a preset the trace search offers, else all).
+    let since = filters.since_or_default();
+    let since = if crate::filters::RANGES.iter().any(|(v, _)| *v == since) { since } else { "" };
     let misses_search = Route::Traces {
         filters: TraceFilters {
             service: c.service.clone(),
             attr: "cache.hit=false".into(),
+            since: since.to_owned(),
             ..Default::default()
         },
     };
+    let per_second = lookups_per_second(c.hits + c.misses, seconds);
     let exact_rate = c.hit_rate.map(|r| r.to_string()).unwrap_or_default();
     rsx! {
         tr { key: "{c.name}|{c.layer}|{c.service}|{c.source}", "data-cache": "{c.name}|{c.layer}|{c.service}|{c.source}",
@@ -115,6 +221,7 @@ fn cache_row(c: &CacheStats) -> Element {
             td { class: "num", "data-field": "hits", "{c.hits}" }
             td { class: "num", "data-field": "misses", "{c.misses}" }
             td { class: "num", "data-field": "hit_rate", "data-value": "{exact_rate}", title: "{exact_rate}", {format_rate(c.hit_rate)} }
+            td { class: "num", "data-field": "lookups_per_s", "{per_second}" }
             td { class: "examples",
                 for id in c.miss_examples.iter() {
                     Link { class: "example", "data-kind": "miss", to: Route::TraceDetail { trace_id: id.clone() }, code { title: "{id}", {short_id(id)} } }
@@ -131,4 +238,14 @@ fn cache_row(c: &CacheStats) -> Element {
 /// The first 8 hex digits of a trace id, as links show it.
 pub(crate) fn short_id(id: &str) -> String {
     id.chars().take(8).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lookups_per_second_keep_their_digits() {
+        assert_eq!(super::lookups_per_second(3_600, 3_600.0), "1.0");
+        assert_eq!(super::lookups_per_second(36_000, 60.0), "600");
+        assert_eq!(super::lookups_per_second(6, 3_600.0), "0.002");
+    }
 }

@@ -1,17 +1,24 @@
-//! `Retries`: per operation, calls, retried calls, resends, give-ups, circuit-open rejections and
-//! backoff delays, the attempts histogram of one operation (plotters), and example traces.
+//! `Retries`: resends, give-ups and circuit-open refusals per step over the range (a plotters
+//! stacked bar chart, so outages show), per operation calls, retried calls, resends, give-ups,
+//! circuit-open refusals and backoff delays with a legend saying what each column counts, the
+//! attempts histogram of one operation, and example traces with time, duration and outcome.
+//! Operations that never retried in the range are hidden unless the URL says `all=1`.
 
 use dioxus::prelude::*;
 
 use crate::charts::plot::bars::attempts_chart;
+use crate::charts::plot::retry_steps::{retry_steps_chart, step_text, steps_of, WIDTH};
 use crate::charts::plot::Plot;
-use crate::components::{InsightPage, OtlpHint, RangeForm};
+use crate::charts::track_width;
+use crate::components::{InsightPage, OtlpHint, RangeForm, StartTime, Zone};
 use crate::filters::InsightFilters;
 use crate::hooks::{use_api_live, Loadable};
-use crate::model::{AttemptCount, RetriesAnswer, RetryExampleKind, RetryStats, SELF_SERVICES};
+use crate::model::{
+    AttemptCount, RetriesAnswer, RetryExampleCall, RetryExampleKind, RetryStats, SELF_SERVICES,
+};
 use crate::routes::Route;
 use crate::views::cache::short_id;
-use crate::words::format_duration;
+use crate::words::{format_duration, zone_name};
 
 #[component]
 pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
@@ -43,10 +50,22 @@ pub(crate) fn Retries(filters: ReadSignal<InsightFilters>) -> Element {
                     }
                 },
                 Loadable::Ready(answer) => {
-                    let shown = shown_operation(&answer.operations, selected().as_deref());
+                    let show_all = filters.read().all == "1";
+                    let hidden = answer.operations.len() - with_retries(&answer.operations, false).len();
+                    let ops = with_retries(&answer.operations, show_all);
+                    let shown = shown_operation(&ops, selected().as_deref());
                     rsx! {
-                        div { class: "table-scroll", {retry_table(&answer.operations, &op_key(&answer.operations[shown]), selected)} }
-                        {attempts_panel(&answer.operations[shown])}
+                        RetryChart { answer: answer.clone(), ops: ops.clone() }
+                        {hidden_toggle(&filters.read(), hidden, show_all)}
+                        if ops.is_empty() {
+                            p { class: "empty-state", "data-empty": "no-retries",
+                                "No operation retried, gave up or met an open circuit in this range."
+                            }
+                        } else {
+                            div { class: "table-scroll", {retry_table(&ops, &op_key(&ops[shown]), selected)} }
+                            {retry_legend()}
+                            {attempts_panel(&ops[shown])}
+                        }
                     }
                 },
             }
@@ -61,6 +80,93 @@ fn without_self(mut answer: RetriesAnswer, service: &str) -> RetriesAnswer {
         answer.operations.retain(|op| !SELF_SERVICES.contains(&op.service.as_str()));
     }
     answer
+}
+
+/// Whether `op` shows any retry behaviour: a resend, a give-up, a circuit-open refusal or a
+/// backoff delay.
+pub(crate) fn retried(op: &RetryStats) -> bool {
+    op.retried_calls + op.resends + op.give_ups + op.circuit_open + op.delays > 0
+}
+
+/// The operations the table lists: all of them with `all`, else those that retried.
+pub(crate) fn with_retries(ops: &[RetryStats], all: bool) -> Vec<RetryStats> {
+    ops.iter().filter(|op| all || retried(op)).cloned().collect()
+}
+
+/// The link that shows (or hides again) the operations that never retried, kept in the URL.
+fn hidden_toggle(filters: &InsightFilters, hidden: usize, show_all: bool) -> Element {
+    if hidden == 0 {
+        return rsx! {};
+    }
+    let all = if show_all { String::new() } else { "1".to_owned() };
+    let to = Route::Retries { filters: InsightFilters { all, ..filters.clone() } };
+    let (text, state) = if show_all {
+        (format!("Hide the {hidden} operations that never retried"), "shown")
+    } else if hidden == 1 {
+        ("1 operation that never retried is hidden: show it".to_owned(), "hidden")
+    } else {
+        (format!("{hidden} operations that never retried are hidden: show them"), "hidden")
+    };
+    rsx! {
+        p { class: "note no-retry-toggle", "data-hidden": "{hidden}", "data-state": state,
+            Link { class: "toggle-all", to, "{text}" }
+        }
+    }
+}
+
+/// The chart of resends, give-ups and circuit-open refusals per step over the operations
+/// listed, in the zone the switch chose, drawn at its box's width.
+#[component]
+fn RetryChart(answer: RetriesAnswer, ops: Vec<RetryStats>) -> Element {
+    let width = use_signal(|| f64::from(WIDTH));
+    let zone = use_context::<Zone>();
+    let offset = zone.offset_at(answer.until_ns as f64 / 1e6);
+    let steps = steps_of(ops.iter().map(|op| op.series.as_slice()));
+    let step = step_text(answer.step_ns / 1_000_000_000);
+    let drawing = retry_steps_chart(
+        answer.since_ns,
+        answer.until_ns,
+        answer.step_ns,
+        &steps,
+        width() as u32,
+        offset,
+        &zone_name(offset),
+    );
+    rsx! {
+        div { class: "plot-box retry-steps-box", onresize: track_width(width),
+            h2 { "Retries over time (per {step})" }
+            Plot {
+                drawing,
+                label: "Resends, give-ups and circuit-open refusals per {step} over the range",
+                class: "retry-steps-chart",
+            }
+        }
+    }
+}
+
+/// What each column counts, resends against delays and circuit-open refusals in particular.
+fn retry_legend() -> Element {
+    let entries = [
+        ("Calls", "Logical calls: a span with retry.outcome or retry events, or a first attempt span (retry.attempt 0, an HTTP client span without http.request.resend_count)."),
+        ("Retried", "Calls that made more than one attempt."),
+        ("Resends", "Attempts after the first, summed over calls: a call with 3 attempts adds 2."),
+        ("Gave up", "Calls that ended with retry.outcome = exhausted."),
+        ("Circuit open", "Calls an open circuit breaker refused (retry.outcome = circuit_open). Still a call, but with only the attempts it really made: 0 when refused before any, so it adds no resend and shows under 0 attempts."),
+        ("Attempts", "Calls by number of attempts (attempts×calls)."),
+        ("Delays", "Backoff waits recorded as retry events with retry.delay_ms. Not the same as resends: a resend without a recorded wait (an HTTP client's resend) adds none, and a wait before a try the open circuit refused adds one without a resend."),
+        ("p50 · p95 · p99", "Percentiles of those backoff delays (within 6.25%)."),
+    ];
+    rsx! {
+        details { class: "retry-legend", open: true,
+            summary { "What the columns count" }
+            dl {
+                for (term, text) in entries {
+                    dt { "{term}" }
+                    dd { "{text}" }
+                }
+            }
+        }
+    }
 }
 
 /// `service|name`, the key of an operation in the page (and its test hook).
@@ -161,6 +267,27 @@ fn retry_row(op: &RetryStats, shown: bool, mut selected: Signal<Option<String>>)
     }
 }
 
+/// The examples of `kind` with their time, duration and outcome: `example_calls`, else (from a
+/// server before them) the bare trace ids.
+pub(crate) fn examples_of(op: &RetryStats, kind: RetryExampleKind) -> Vec<RetryExampleCall> {
+    let calls: Vec<RetryExampleCall> =
+        op.example_calls.iter().filter(|e| e.kind == kind).cloned().collect();
+    if !calls.is_empty() {
+        return calls;
+    }
+    op.examples
+        .of(kind)
+        .iter()
+        .map(|id| RetryExampleCall {
+            kind,
+            trace_id: id.clone(),
+            start_ns: 0,
+            duration_ns: None,
+            outcome: String::new(),
+        })
+        .collect()
+}
+
 /// The attempts histogram of `op` and its example traces.
 fn attempts_panel(op: &RetryStats) -> Element {
     let kinds = RetryExampleKind::ALL.map(|kind| {
@@ -169,7 +296,7 @@ fn attempts_panel(op: &RetryStats) -> Element {
             RetryExampleKind::GaveUp => "Gave up",
             RetryExampleKind::CircuitOpen => "Circuit open",
         };
-        (kind.as_str(), title, op.examples.of(kind).clone())
+        (kind.as_str(), title, examples_of(op, kind))
     });
     rsx! {
         div { class: "attempts-panel", "data-op": "{op.service}|{op.name}",
@@ -195,15 +322,41 @@ fn attempts_panel(op: &RetryStats) -> Element {
                             if ids.is_empty() {
                                 span { class: "muted", "none" }
                             }
-                            for id in ids {
-                                Link { class: "example", to: Route::TraceDetail { trace_id: id.clone() }, code { title: "{id}", {short_id(&id)} } }
-                                " "
+                            ul { class: "example-calls",
+                                for e in ids {
+                                    li { class: "example-call", key: "{e.trace_id}", "data-trace": "{e.trace_id}",
+                                        Link { class: "example", to: Route::TraceDetail { trace_id: e.trace_id.clone() }, code { title: "{e.trace_id}", {short_id(&e.trace_id)} } }
+                                        if e.start_ns > 0 {
+                                            " "
+                                            StartTime { ns: e.start_ns }
+                                        }
+                                        if let Some(d) = e.duration_ns {
+                                            span { class: "duration", "data-value": "{d}", " · took {format_duration(d)}" }
+                                        }
+                                        if !e.outcome.is_empty() {
+                                            " · "
+                                            span { class: "outcome outcome-{e.outcome}", "data-outcome": "{e.outcome}", {outcome_text(&e.outcome)} }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// An example's outcome as people read it.
+pub(crate) fn outcome_text(outcome: &str) -> String {
+    match outcome {
+        "success" => "succeeded".into(),
+        "exhausted" => "gave up".into(),
+        "circuit_open" => "refused: circuit open".into(),
+        "error" => "failed".into(),
+        "ok" => "ok".into(),
+        other => other.to_owned(),
     }
 }
 
@@ -238,5 +391,35 @@ mod tests {
         ];
         assert_eq!(attempts_text(&attempts), "1×40 · 3×7");
         assert_eq!(attempts_text(&[]), "–");
+    }
+
+    #[test]
+    fn operations_that_never_retried_are_hidden_unless_all() {
+        let quiet = RetryStats { calls: 40, ..op("web", "GET", 0) };
+        let refused = RetryStats { circuit_open: 1, ..op("shop", "pay", 0) };
+        let ops = [quiet, op("a", "y", 3), refused];
+        let names = |ops: Vec<RetryStats>| ops.into_iter().map(|o| o.name).collect::<Vec<_>>();
+        assert_eq!(names(with_retries(&ops, false)), ["y", "pay"]);
+        assert_eq!(names(with_retries(&ops, true)), ["GET", "y", "pay"]);
+    }
+
+    #[test]
+    fn examples_carry_time_duration_and_outcome_else_the_bare_ids() {
+        let mut stats = op("a", "x", 1);
+        stats.examples.retried = vec!["ab".repeat(16)];
+        let bare = examples_of(&stats, RetryExampleKind::Retried);
+        assert_eq!((bare.len(), bare[0].duration_ns, bare[0].outcome.as_str()), (1, None, ""));
+        stats.example_calls = vec![RetryExampleCall {
+            kind: RetryExampleKind::Retried,
+            trace_id: "ab".repeat(16),
+            start_ns: 5,
+            duration_ns: Some(7),
+            outcome: "exhausted".into(),
+        }];
+        let full = examples_of(&stats, RetryExampleKind::Retried);
+        assert_eq!((full[0].start_ns, full[0].duration_ns), (5, Some(7)));
+        assert!(examples_of(&stats, RetryExampleKind::GaveUp).is_empty());
+        assert_eq!(outcome_text("exhausted"), "gave up");
+        assert_eq!(outcome_text("<b>x</b>"), "<b>x</b>");
     }
 }

@@ -69,11 +69,53 @@ pub fn assert_cache_page_matches(html: &str, answer: &Value) {
 
 /// Every operation of `answer` is one row (`data-op="service|name"`) with its counts, attempts
 /// and delay percentiles; the histogram shown has the shown operation's call counts.
+/// The page at its default (`all` unset) lists only the operations that retried, gave up, met
+/// an open circuit or waited a backoff; the others are counted in the toggle that shows them.
 pub fn assert_retries_page_matches(html: &str, answer: &Value) {
+    assert_retries_page_lists(html, answer, false)
+}
+
+/// As `assert_retries_page_matches`, for the page with `all=1` (`all`) or without.
+pub fn assert_retries_page_lists(html: &str, answer: &Value, all: bool) {
     let doc = kuchikiki::parse_html().one(html).document_node;
-    let ops = answer["operations"].as_array().expect("operations");
+    let every = answer["operations"].as_array().expect("operations");
+    let retried = |op: &&Value| {
+        ["retried_calls", "resends", "give_ups", "circuit_open", "delays"]
+            .iter()
+            .any(|k| op[*k].as_u64() > Some(0))
+    };
+    let ops: Vec<&Value> = every.iter().filter(|op| all || retried(op)).collect();
+    let hidden = every.len() - every.iter().filter(retried).count();
     assert_eq!(doc.select("tr[data-op]").unwrap().count(), ops.len(), "one row per operation");
-    for op in ops {
+    match doc.select_first(".no-retry-toggle") {
+        Ok(toggle) => {
+            let attrs = toggle.attributes.borrow();
+            assert_eq!(attrs.get("data-hidden"), Some(hidden.to_string().as_str()));
+            assert_eq!(attrs.get("data-state"), Some(if all { "shown" } else { "hidden" }));
+        }
+        Err(()) => assert_eq!(hidden, 0, "{hidden} operations hidden without a toggle"),
+    }
+    if !every.is_empty() {
+        // The chart over time stacks resends, give-ups and refusals: drawn when there are any.
+        let chart = doc.select_first("svg.retry-steps-chart").expect("the retries-over-time chart");
+        let any = ops.iter().any(|op| {
+            op["series"].as_array().into_iter().flatten().any(|p| {
+                ["resends", "give_ups", "circuit_open"].iter().any(|k| p[*k].as_u64() > Some(0))
+            })
+        });
+        let empty = chart.attributes.borrow().get("data-empty") == Some("true");
+        assert_eq!(empty, !any, "the chart is empty exactly when nothing retried");
+        let labels = texts(&doc, "svg.retry-steps-chart text");
+        for name in ["resends", "gave up", "circuit open"] {
+            assert!(!any || labels.iter().any(|l| l == name), "{name} not in {labels:?}");
+        }
+    }
+    if !ops.is_empty() {
+        let legend =
+            doc.select_first(".retry-legend").expect("the columns' legend").text_contents();
+        assert!(legend.contains("Resends") && legend.contains("Delays"), "{legend}");
+    }
+    for op in &ops {
         let key = format!("{}|{}", str_of(&op["service"]), str_of(&op["name"]));
         let row = find_row(&doc, "data-op", &key);
         assert_eq!(field(&row, "name").0, str_of(&op["name"]), "{key}");
@@ -104,6 +146,24 @@ pub fn assert_retries_page_matches(html: &str, answer: &Value) {
             .iter()
             .find(|op| format!("{}|{}", str_of(&op["service"]), str_of(&op["name"])) == key)
             .unwrap_or_else(|| panic!("the histogram's operation {key:?} is not in the answer"));
+        // Each example with its outcome and duration, as the answer has them.
+        for e in op["example_calls"].as_array().into_iter().flatten() {
+            let id = str_of(&e["trace_id"]);
+            let li = doc
+                .select("li.example-call")
+                .unwrap()
+                .find(|li| li.attributes.borrow().get("data-trace") == Some(id))
+                .unwrap_or_else(|| panic!("example {id} not shown"));
+            let li = li.as_node();
+            let outcome = li.select_first("[data-outcome]").expect("an outcome");
+            assert_eq!(outcome.attributes.borrow().get("data-outcome"), e["outcome"].as_str());
+            let duration = li.select_first(".duration").expect("a duration");
+            assert_eq!(
+                duration.attributes.borrow().get("data-value").map(str::to_owned),
+                e["duration_ns"].as_u64().map(|d| d.to_string())
+            );
+            assert!(li.select_first(".start-time").is_ok(), "example {id} has no time");
+        }
         let labels = texts(&doc, ".attempts-panel svg.attempts-chart text");
         for a in op["attempts"].as_array().unwrap().iter().filter(|a| a["calls"].as_u64() > Some(0))
         {
@@ -254,6 +314,21 @@ pub fn send_fixture(otlp_http_url: &str) {
         }
         cx.span().end_with_timestamp(at(start + offset));
     }
+    // An HTTP client that never retried (hidden from the page by default), and a call the open
+    // circuit refused before any attempt (0 attempts).
+    let mut plain = tracer
+        .span_builder("GET /health")
+        .with_kind(opentelemetry::trace::SpanKind::Client)
+        .with_start_time(at(5_000))
+        .with_attributes([KeyValue::new("http.request.method", "GET")])
+        .start(&tracer);
+    plain.end_with_timestamp(at(5_010));
+    let mut refused = tracer
+        .span_builder("pay")
+        .with_start_time(at(6_000))
+        .with_attributes([KeyValue::new("retry.outcome", "circuit_open")])
+        .start(&tracer);
+    refused.end_with_timestamp(at(6_001));
     provider.force_flush().expect("flush");
     provider.shutdown().expect("shutdown");
 }

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use otelscope_app::model::{
-    AttemptCount, RetriesAnswer, RetryExampleCall, RetryExampleKind, RetryExamples, RetryPoint, RetryStats,
+    AttemptCount, RetriesAnswer, RetryExampleCall, RetryExampleKind, RetryExamples, RetryPoint,
+    RetryStats,
 };
 
 use crate::store::{RetryQuery, RetryRow, RetryRows};

@@ -213,7 +213,9 @@ fn the_waterfall_marks_the_attempts_and_backoffs_this_rollup_counts() {
 
 #[test]
 fn a_call_the_open_circuit_refused_counts_as_a_call_with_only_the_attempts_it_made() {
-    let pay = |trace: u32, at| outcome(span(trace, 1u32, "pay").service("shop").at_s(at).build(), "circuit_open");
+    let pay = |trace: u32, at| {
+        outcome(span(trace, 1u32, "pay").service("shop").at_s(at).build(), "circuit_open")
+    };
     let try_of = |id: u32, k| {
         let s = span(0x32u32, id, "try").parent(1u32).service("shop").at_s(7).build();
         with(s, "retry.attempt", AttrValue::Int(k))
@@ -264,7 +266,10 @@ fn the_series_shows_an_outage_step_by_step_and_examples_say_when_how_long_and_ho
             14..=19 => "circuit_open",
             _ => "success",
         };
-        let mut call = span(0x40 + i, 1u32, "fetch").service("shop").ns(at * 1_000_000_000, at * 1_000_000_000 + 250_000_000).build();
+        let mut call = span(0x40 + i, 1u32, "fetch")
+            .service("shop")
+            .ns(at * 1_000_000_000, at * 1_000_000_000 + 250_000_000)
+            .build();
         call = outcome(call, outcome_text);
         if outcome_text == "exhausted" {
             call = with(call, "retry.attempt", AttrValue::Int(2));
@@ -286,7 +291,10 @@ fn the_series_shows_an_outage_step_by_step_and_examples_say_when_how_long_and_ho
     let whole = check_by(&[&spans], 30_000_000_000);
     let p = &whole.operations[0].series;
     assert_eq!(p.len(), 1);
-    assert_eq!((p[0].time_ns, p[0].calls, p[0].resends, p[0].give_ups, p[0].circuit_open), (0, 15, 4, 2, 3));
+    assert_eq!(
+        (p[0].time_ns, p[0].calls, p[0].resends, p[0].give_ups, p[0].circuit_open),
+        (0, 15, 4, 2, 3)
+    );
     // The examples: newest first per kind, with start, duration and outcome.
     let gave_up: Vec<(u64, Option<u64>, &str)> = fetch
         .example_calls
@@ -294,6 +302,9 @@ fn the_series_shows_an_outage_step_by_step_and_examples_say_when_how_long_and_ho
         .filter(|e| e.kind == otelscope_app::model::RetryExampleKind::GaveUp)
         .map(|e| (e.start_ns / s, e.duration_ns, e.outcome.as_str()))
         .collect();
-    assert_eq!(gave_up, [(12, Some(250_000_000), "exhausted"), (10, Some(250_000_000), "exhausted")]);
+    assert_eq!(
+        gave_up,
+        [(12, Some(250_000_000), "exhausted"), (10, Some(250_000_000), "exhausted")]
+    );
     assert_eq!(fetch.examples.gave_up, vec![trace(0x46), trace(0x45)]);
 }

@@ -135,14 +135,13 @@ pub fn retry_rows_and_examples(store: &dyn Store) {
     let calls =
         vec![call(9, 1, "exhausted", 3), call(10, 2, "success", 1), call(11, 3, "circuit_open", 1)];
     store_spans(store, T, calls);
-    let query =
-        RetryQuery {
-            since_ns: T,
-            until_ns: T + BUCKET - 1,
-            step_ns: BUCKET,
-            service: None,
-            examples_per_kind: 5,
-        };
+    let query = RetryQuery {
+        since_ns: T,
+        until_ns: T + BUCKET - 1,
+        step_ns: BUCKET,
+        service: None,
+        examples_per_kind: 5,
+    };
     let rows = store.retries(&query).unwrap();
     assert_eq!(rows.rows.len(), 1, "{rows:?}");
     let row = &rows.rows[0];
@@ -155,11 +154,8 @@ pub fn retry_rows_and_examples(store: &dyn Store) {
     assert_eq!(row.attempts, Counts([(0, 1), (1, 1), (3, 1)].into()));
     assert_eq!(row.bucket_ns, T - T % BUCKET);
     assert_eq!(row.tries, Counts::default());
-    let mut examples: Vec<(String, String)> = rows
-        .examples
-        .iter()
-        .map(|e| (e.kind.as_str().to_owned(), e.trace_id.clone()))
-        .collect();
+    let mut examples: Vec<(String, String)> =
+        rows.examples.iter().map(|e| (e.kind.as_str().to_owned(), e.trace_id.clone())).collect();
     examples.sort();
     assert_eq!(
         examples,

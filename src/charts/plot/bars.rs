@@ -1,5 +1,5 @@
 //! The attempts histogram of one retried operation: how many calls took 1, 2, 3… attempts, a
-//! bar each with its count. Pure: the operation's counts in, a recorded `Drawing` out.
+//! bar each with its count (calls an open circuit refused before trying at 0). Pure: the operation's counts in, a recorded `Drawing` out.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -31,12 +31,17 @@ fn draw(out: &mut Vec<super::Primitive>, attempts: &[AttemptCount], max: u64) ->
     let top = attempts.iter().map(|a| a.calls).max().unwrap_or(1).max(1);
     // Head room for the count above the tallest bar.
     let y_max = top + top.div_ceil(8).max(1);
-    let x_ticks: Vec<f64> = (1..=max).map(|a| a as f64).collect();
+    // Calls an open circuit refused before any attempt stand at 0.
+    let min = u64::from(!attempts.iter().any(|a| a.attempts == 0 && a.calls > 0));
+    let x_ticks: Vec<f64> = (min..=max).map(|a| a as f64).collect();
     let mut chart = ChartBuilder::on(&root)
         .margin(14)
         .x_label_area_size(34)
         .y_label_area_size(52)
-        .build_cartesian_2d(Ticked { range: 0.5..max as f64 + 0.5, ticks: x_ticks }, 0u64..y_max)?;
+        .build_cartesian_2d(
+            Ticked { range: min as f64 - 0.5..max as f64 + 0.5, ticks: x_ticks },
+            0u64..y_max,
+        )?;
     let x_format = |a: &f64| format!("{a:.0}");
     chart
         .configure_mesh()
@@ -54,7 +59,11 @@ fn draw(out: &mut Vec<super::Primitive>, attempts: &[AttemptCount], max: u64) ->
     let width = 0.35;
     chart.draw_series(attempts.iter().filter(|a| a.calls > 0).map(|a| {
         let x = a.attempts as f64;
-        let color = if a.attempts <= 1 { PALETTE[0] } else { PALETTE[2] };
+        let color = match a.attempts {
+            0 => super::retry_steps::KINDS[2].1,
+            1 => PALETTE[0],
+            _ => PALETTE[2],
+        };
         Rectangle::new([(x - width, 0), (x + width, a.calls)], color.filled())
     }))?;
     let label =

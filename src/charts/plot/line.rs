@@ -60,24 +60,59 @@ pub(crate) fn series_detail(layer: &str, service: &str, source: &str) -> String 
     }
 }
 
+/// How the time axis reads: the zone its labels are in and whether it fits the data.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ChartTime {
+    /// Minutes east of UTC.
+    pub offset_min: i32,
+    /// The zone's name on the axis (`UTC`, `UTC+01:00`).
+    pub zone: String,
+    /// `Some(step_ns)`: fit the axis to the steps with data (each `step_ns` wide) when they
+    /// cover under half the range, so 10 minutes of data in an hour is not squeezed.
+    pub fit_step_ns: Option<u64>,
+}
+
+/// The x range (Unix s) to draw: the range, or the data's steps when `fit` and they cover
+/// under half of it.
+pub(crate) fn fitted_range(
+    since_ns: u64,
+    until_ns: u64,
+    times: &[u64],
+    fit: Option<u64>,
+) -> (f64, f64, bool) {
+    let x0 = since_ns as f64 / 1e9;
+    let x1 = (until_ns as f64 / 1e9).max(x0 + 1.0);
+    let (Some(step), Some(&first), Some(&last)) = (fit, times.iter().min(), times.iter().max())
+    else {
+        return (x0, x1, false);
+    };
+    let (a, b) = (first.max(since_ns), last.saturating_add(step).min(until_ns).max(first + 1));
+    if (b - a) as f64 / 1e9 * 2.0 >= x1 - x0 {
+        return (x0, x1, false);
+    }
+    (a as f64 / 1e9, (b as f64 / 1e9).max(a as f64 / 1e9 + 1.0), true)
+}
+
 /// Lays out the hit-rate chart of `series` over `since_ns..until_ns`, `width` px wide (its
-/// box's width, so its 11 px labels are drawn at 11 px; at least 480).
-pub(crate) fn hit_rate_chart(
+/// box's width, so its 11 px labels are drawn at 11 px; at least 480), its time axis in
+/// `time`'s zone, fitted to the data if asked.
+pub(crate) fn hit_rate_chart_in(
     since_ns: u64,
     until_ns: u64,
     series: &[Series],
     width: u32,
+    time: ChartTime,
 ) -> Drawing {
     let width = width.max(480);
     if series.iter().all(|s| s.points.is_empty()) {
         return Drawing::note(width, HEIGHT, "No cache lookups in this range.");
     }
-    let x0 = since_ns as f64 / 1e9;
-    let x1 = (until_ns as f64 / 1e9).max(x0 + 1.0);
+    let times: Vec<u64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+    let (x0, x1, fitted) = fitted_range(since_ns, until_ns, &times, time.fit_step_ns);
     let mut primitives = Vec::new();
     // Plotters reports only its own layout errors (none with these fixed sizes); whatever was
     // recorded up to one is still drawn.
-    let _ = draw(&mut primitives, x0, x1, series, width);
+    let _ = draw(&mut primitives, x0, x1, series, width, (&time, fitted));
     Drawing { width, height: HEIGHT, primitives, empty: false }
 }
 
@@ -89,12 +124,18 @@ fn draw(
     x1: f64,
     series: &[Series],
     width: u32,
+    (time, fitted): (&ChartTime, bool),
 ) -> DrawResult {
     let root = Recorder { size: (width, HEIGHT), out }.into_drawing_area();
     let legend = LEGEND_WIDTH.min(width / 3).max(LEGEND_MIN);
     let (plot_area, legend_area) = root.split_horizontally(width - legend);
-    // About one time label per 110 px of plot.
-    let ticks = time_ticks(x0, x1, ((width - legend) / 110).clamp(3, 8) as usize);
+    // About one time label per 110 px of plot, on whole clock steps of the zone shown.
+    let shift = f64::from(time.offset_min) * 60.0;
+    let ticks: Vec<f64> =
+        time_ticks(x0 + shift, x1 + shift, ((width - legend) / 110).clamp(3, 8) as usize)
+            .into_iter()
+            .map(|t| t - shift)
+            .collect();
     let step = if ticks.len() >= 2 { ticks[1] - ticks[0] } else { x1 - x0 };
     let mut chart = ChartBuilder::on(&plot_area)
         .margin(14)
@@ -104,7 +145,12 @@ fn draw(
             Ticked { range: x0..x1, ticks },
             Ticked { range: 0.0..100.0, ticks: vec![0.0, 25.0, 50.0, 75.0, 100.0] },
         )?;
-    let x_format = |t: &f64| clock(*t, step);
+    let x_format = |t: &f64| clock(*t + shift, step);
+    let x_desc = if fitted {
+        format!("time ({}) · fitted to the data", time.zone)
+    } else {
+        format!("time ({})", time.zone)
+    };
     let y_format = |v: &f64| format!("{v:.0}%");
     chart
         .configure_mesh()
@@ -113,7 +159,7 @@ fn draw(
         .light_line_style(TRANSPARENT)
         .label_style(("sans-serif", 11).into_font().color(&LABEL))
         .axis_desc_style(("sans-serif", 11).into_font().color(&LABEL))
-        .x_desc("time (UTC)")
+        .x_desc(x_desc)
         .y_desc("hit rate")
         .x_label_formatter(&x_format)
         .y_label_formatter(&y_format)
@@ -190,7 +236,7 @@ pub(crate) fn time_ticks(x0: f64, x1: f64, max: usize) -> Vec<f64> {
     ticks
 }
 
-/// A tick label of Unix seconds `t` (UTC) for ticks `step` seconds apart: `HH:MM:SS` under a
+/// A tick label of Unix seconds `t` (UTC, or shifted into a zone) for ticks `step` seconds apart: `HH:MM:SS` under a
 /// minute, `HH:MM` under a day, else the date `YYYY-MM-DD`.
 pub(crate) fn clock(t: f64, step: f64) -> String {
     let s = t.round().max(0.0) as u64;

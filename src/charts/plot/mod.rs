@@ -5,6 +5,7 @@ pub(crate) mod axis;
 pub(crate) mod backend;
 pub(crate) mod bars;
 pub(crate) mod line;
+pub(crate) mod retry_steps;
 
 /// Text width estimated per character, shared with the waterfall's bar labels.
 pub(crate) use backend::text_size;

@@ -2,7 +2,15 @@
 //! that the recorded drawing renders as SVG elements with labels as text.
 
 use super::bars::attempts_chart;
-use super::line::{clock, ellipsis, hit_rate_chart, series_detail, time_ticks, Series, WIDTH};
+use super::line::{
+    clock, ellipsis, hit_rate_chart_in, series_detail, time_ticks, ChartTime, Series, WIDTH,
+};
+
+/// The chart over the whole range, in UTC.
+fn hit_rate_chart(since_ns: u64, until_ns: u64, series: &[Series], width: u32) -> Drawing {
+    let utc = ChartTime { offset_min: 0, zone: "UTC".into(), fit_step_ns: None };
+    hit_rate_chart_in(since_ns, until_ns, series, width, utc)
+}
 use super::*;
 use crate::model::AttemptCount;
 
@@ -185,4 +193,31 @@ fn a_narrow_box_gets_a_narrow_chart_with_fewer_time_labels_and_a_shorter_legend(
     assert!(clocks(&narrow) < clocks(&wide), "{:?} vs {:?}", texts(&narrow), texts(&wide));
     assert!(texts(&narrow).iter().any(|t| t.ends_with('…')), "{:?}", texts(&narrow));
     assert_eq!(hit_rate_chart(T0, T0 + MIN, &series, 100).width, 480, "never narrower than 480");
+}
+
+#[test]
+fn ten_minutes_of_an_hour_are_fitted_and_the_zone_is_named_on_the_axis() {
+    use super::line::fitted_range;
+    let s = 1_000_000_000u64;
+    let t0 = 3_600 * s;
+    // Lookups in the last 10 minutes of an hour, in 1-minute steps.
+    let times: Vec<u64> = (50..60).map(|m| t0 + m * 60 * s).collect();
+    let (x0, x1, fitted) = fitted_range(t0, t0 + 3_600 * s, &times, Some(60 * s));
+    assert!(fitted);
+    assert_eq!((x0, x1), ((t0 + 3_000 * s) as f64 / 1e9, (t0 + 3_600 * s) as f64 / 1e9));
+    // Data over most of the range: the range stays.
+    let most: Vec<u64> = (5..60).map(|m| t0 + m * 60 * s).collect();
+    assert!(!fitted_range(t0, t0 + 3_600 * s, &most, Some(60 * s)).2);
+    assert!(!fitted_range(t0, t0 + 3_600 * s, &times, None).2);
+    let series = [Series {
+        name: "c".into(),
+        detail: "d".into(),
+        points: times.iter().map(|&t| (t, 0.5)).collect(),
+    }];
+    let time = ChartTime { offset_min: 60, zone: "UTC+01:00".into(), fit_step_ns: Some(60 * s) };
+    let drawing = hit_rate_chart_in(t0, t0 + 3_600 * s, &series, WIDTH, time);
+    let labels = texts(&drawing);
+    assert!(labels.contains(&"time (UTC+01:00) · fitted to the data"), "{labels:?}");
+    // 01:50 UTC is 02:50 an hour east.
+    assert!(labels.contains(&"02:50"), "{labels:?}");
 }
