@@ -126,7 +126,7 @@ async fn span_details_colours_and_critical_path_on_a_trace_page() {
     let row = browser
         .eval(&format!("var r = {charge_row}; var l = r.querySelector('.wf-label'); return [l.title, [...l.children].map(c => c.className), r.querySelector('.svc-chip').style.background]"))
         .await;
-    assert_eq!(row[0], "charge · payments");
+    assert_eq!(row[0], "charge · server span: handles a request · payments");
     let classes: Vec<&str> = row[1].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     let at = |class: &str| classes.iter().position(|c| *c == class).unwrap();
     assert!(at("op") < at("svc-chip"), "{classes:?}");

@@ -135,8 +135,9 @@ fn NodeBox(node: MapNode, x: f64, y: f64, width: f64, height: f64, trace: bool) 
                 class: "{class}",
                 style: "{style}",
                 to: ServicePageFilters::default().route(&node.name),
-                title: "{node.name}",
-                "aria-label": "{node.name}: {facts}",
+                // Named by what it shows (name and numbers: axe's label-content-name-mismatch);
+                // the full name and the facts are its description.
+                title: "{node.name}: {facts}",
                 "data-node": "{node.id}",
                 {body}
             }
@@ -148,7 +149,7 @@ fn NodeBox(node: MapNode, x: f64, y: f64, width: f64, height: f64, trace: bool) 
                 style: "{style}",
                 tabindex: "0",
                 title: "{node.name}",
-                "aria-label": "{node.name}: {facts}",
+                "aria-label": "{name} {stats}. {node.name}: {facts}",
                 "data-node": "{node.id}",
                 {body}
             }
@@ -179,7 +180,8 @@ fn EdgeLabel(
             class: "{class}",
             style: format!("left: {}px; top: {}px", at.0, at.1),
             to: edge_traces(&source, &target),
-            "aria-label": "{source.name} to {target.name}: {facts}",
+            // The visible text first (axe's label-content-name-mismatch), then the numbers.
+            "aria-label": "{calls}: {source.name} to {target.name}, {facts}",
             "data-edge": format!("{}>{}", edge.source, edge.target),
             "{calls}"
             span { class: "map-tip", role: "tooltip", "{source.name} → {target.name}: {facts}" }
