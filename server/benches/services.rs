@@ -21,7 +21,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use otelscope_app::model::{AttrValue, KeyValue, Span, SpanKind, SpanLink, SpanStatus, StatusCode};
-use otelscope_server::query::{compare, services};
+use otelscope_server::query::{compare, service_map, services};
 use otelscope_server::store::{MapQuery, Retention, SqliteStore, Store, WriteBatch};
 
 const TRACES_PER_BATCH: u64 = 8;
@@ -323,7 +323,7 @@ fn main() {
                         until_ns: p.range.until_ns,
                     })
                     .unwrap();
-                services::map_answer(rows, &red, &p)
+                service_map::map_answer(rows, &red, &p)
             },
             |m| !m.edges.is_empty(),
         );
@@ -360,7 +360,7 @@ fn main() {
             until_ns: p.range.until_ns,
         })
         .unwrap();
-    let map = services::map_answer(rows, &red, &p);
+    let map = service_map::map_answer(rows, &red, &p);
     let edges: Vec<String> =
         map.edges.iter().map(|e| format!("{} -> {} ({})", e.source, e.target, e.calls)).collect();
     println!("  map edges: {edges:?}; pending halves {}", map.pending);

@@ -11,7 +11,7 @@ use otelscope_app::model::{CompareAnswer, RedAnswer, ServiceMap};
 
 use super::ApiError;
 use crate::ingest::now_ns;
-use crate::query::{compare, services};
+use crate::query::{compare, service_map, services};
 use crate::store::{whole_trace, MapQuery, MAX_FOLD_SPANS};
 use crate::AppState;
 
@@ -49,7 +49,7 @@ async fn map(
             .await?;
         let id = p.trace_id.as_deref().unwrap_or_default();
         return match spans {
-            Ok(Some(spans)) => Ok(Json(services::trace_map(id, &spans))),
+            Ok(Some(spans)) => Ok(Json(service_map::trace_map(id, &spans))),
             Ok(None) => Err(ApiError::NotFound(format!("no trace {id}"))),
             Err(n) => Err(ApiError::BadRequest(format!(
                 "trace {id} has {n} spans; a trace's map is drawn up to {MAX_FOLD_SPANS}"
@@ -68,7 +68,7 @@ async fn map(
         Ok((rows, red))
     })
     .await?;
-    Ok(Json(services::map_answer(rows, &red, &p)))
+    Ok(Json(service_map::map_answer(rows, &red, &p)))
 }
 
 async fn compare_answer(

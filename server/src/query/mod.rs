@@ -16,6 +16,7 @@ pub mod log_patterns;
 pub mod metrics;
 pub mod params;
 pub mod retries;
+pub mod service_map;
 pub mod services;
 
 #[cfg(test)]

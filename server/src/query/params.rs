@@ -286,7 +286,7 @@ pub fn parse_retry_query(raw: &str, now_ns: u64) -> Result<RetryQuery, ParamErro
 }
 
 /// A `step` duration (`1m`, `30s`) in ns.
-fn step_param(value: &str) -> Result<u64, ParamError> {
+pub(crate) fn step_param(value: &str) -> Result<u64, ParamError> {
     let d = humantime::parse_duration(value).map_err(|_| ParamError::Duration {
         key: "step",
         example: "1m",

@@ -3,16 +3,15 @@
 //! RED and edge rows (`store::service_rows`): series per step, the operations table with
 //! Impact, sparklines, and the map's nodes and edges. Tested without a database.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use otelscope_app::model::{
-    EdgeKind, K8sGroup, MapEdge, MapNode, NodeKind, OperationRed, RedAnswer, RedSeries, RedTotals,
-    ServiceMap, ServiceSparkline, Span, SpanKind, SELF_SERVICES,
+    OperationRed, RedAnswer, RedSeries, RedTotals, ServiceSparkline, SpanKind,
 };
 
 use super::error::ParamError;
-use super::params::{insight_range, insight_step, params, time};
-use crate::store::{node_id, Histogram, MapRows, RedQuery, RedRow, ROLLUP_BUCKET_NS};
+use super::params::{insight_range, insight_step, params, step_param, time};
+use crate::store::{Histogram, RedQuery, RedRow, ROLLUP_BUCKET_NS};
 
 /// The most operations a RED answer lists (the largest Impact first).
 pub const MAX_OPERATIONS: usize = 500;
@@ -50,7 +49,7 @@ impl Range {
     }
 
     /// The seconds the answer covers, for rates.
-    fn seconds(&self) -> f64 {
+    pub(super) fn seconds(&self) -> f64 {
         (self.until_ns.saturating_sub(self.since_ns).max(ROLLUP_BUCKET_NS)) as f64 / 1e9
     }
 
@@ -85,14 +84,7 @@ fn range_and(
         match key.as_str() {
             "since" => since = Some(time(&key, &value, now_ns)?),
             "until" => until = Some(time(&key, &value, now_ns)?),
-            "step" => {
-                let d = humantime::parse_duration(&value).map_err(|_| ParamError::Duration {
-                    key: "step",
-                    example: "1m",
-                    value: value.clone(),
-                })?;
-                step = Some(d.as_nanos().min(u128::from(u64::MAX)) as u64);
-            }
+            "step" => step = Some(step_param(&value)?),
             _ => other(&key, value)?,
         }
     }
@@ -197,21 +189,21 @@ fn is_entry(kind: SpanKind) -> bool {
 
 /// Sums per step, and over the whole range.
 #[derive(Default)]
-struct Acc {
-    requests: u64,
-    errors: u64,
-    duration_ns: u64,
-    latency: Dense,
+pub(super) struct Acc {
+    pub(super) requests: u64,
+    pub(super) errors: u64,
+    pub(super) duration_ns: u64,
+    pub(super) latency: Dense,
 }
 
 /// Counts per latency bucket, dense: adding a stored histogram (`latency.rs`'s form, `(bucket:
 /// u16 LE, count: u32 LE)` pairs) is an index add per pair rather than a tree insert, which the
 /// 6 h answers (tens of thousands of rows) need. Made a `Histogram` only for percentiles.
 #[derive(Clone, Default)]
-struct Dense(Vec<u64>);
+pub(super) struct Dense(Vec<u64>);
 
 impl Dense {
-    fn merge_encoded(&mut self, bytes: &[u8]) {
+    pub(super) fn merge_encoded(&mut self, bytes: &[u8]) {
         if self.0.is_empty() {
             self.0 = vec![0; 512];
         }
@@ -224,7 +216,7 @@ impl Dense {
         }
     }
 
-    fn add(&mut self, other: &Dense) {
+    pub(super) fn add(&mut self, other: &Dense) {
         if other.0.is_empty() {
             return;
         }
@@ -235,7 +227,7 @@ impl Dense {
     }
 
     /// The histogram, for its percentiles (buckets no duration falls in are dropped by it).
-    fn histogram(&self) -> Histogram {
+    pub(super) fn histogram(&self) -> Histogram {
         let mut bytes = Vec::new();
         for (bucket, &count) in self.0.iter().enumerate().filter(|(_, c)| **c > 0) {
             let mut left = count;
@@ -252,21 +244,21 @@ impl Dense {
     }
 
     /// p50, p95, p99.
-    fn percentiles(&self) -> [Option<u64>; 3] {
+    pub(super) fn percentiles(&self) -> [Option<u64>; 3] {
         let h = self.histogram();
         [h.quantile(0.5), h.quantile(0.95), h.quantile(0.99)]
     }
 }
 
 impl Acc {
-    fn add(&mut self, row: &RedRow) {
+    pub(super) fn add(&mut self, row: &RedRow) {
         self.requests += row.requests;
         self.errors += row.errors;
         self.duration_ns = self.duration_ns.saturating_add(row.duration_ns);
         self.latency.merge_encoded(&row.latency);
     }
 
-    fn totals(&self, seconds: f64) -> RedTotals {
+    pub(super) fn totals(&self, seconds: f64) -> RedTotals {
         let [p50_ns, p95_ns, p99_ns] = self.latency.percentiles();
         RedTotals {
             requests: self.requests,
@@ -280,7 +272,7 @@ impl Acc {
     }
 }
 
-fn pct(part: u64, whole: u64) -> Option<f64> {
+pub(super) fn pct(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
 }
 
@@ -313,7 +305,7 @@ fn series<'a>(rows: impl Iterator<Item = &'a RedRow>, range: &Range) -> (RedSeri
 }
 
 /// The kinds a series counted, in `SpanKind` order.
-fn kinds_counted(rows: &[&RedRow], filter: &KindFilter) -> Vec<SpanKind> {
+pub(super) fn kinds_counted(rows: &[&RedRow], filter: &KindFilter) -> Vec<SpanKind> {
     let entry = rows.iter().any(|r| is_entry(r.kind));
     let order = [
         SpanKind::Server,
@@ -417,222 +409,8 @@ pub fn sparklines(rows: &[RedRow], range: &Range) -> Vec<ServiceSparkline> {
         .collect()
 }
 
-fn ms(ns: Option<u64>) -> Option<f64> {
+pub(super) fn ms(ns: Option<u64>) -> Option<f64> {
     ns.map(|ns| ns as f64 / 1e6)
-}
-
-/// `/api/v1/map`'s answer from the edge rows and every service's RED rows of the range.
-pub fn map_answer(found: MapRows, red: &[RedRow], p: &MapParams) -> ServiceMap {
-    let range = &p.range;
-    let seconds = range.seconds();
-    let hidden = |id: &str| {
-        !p.include_self
-            && SELF_SERVICES
-                .iter()
-                .any(|s| id == node_id(NodeKind::Service, s) && p.service.as_deref() != Some(s))
-    };
-    // Edges, summed over the range.
-    let mut edges: BTreeMap<(String, String, EdgeKind), Acc> = BTreeMap::new();
-    for row in found.edges {
-        if hidden(&row.source) || hidden(&row.target) {
-            continue;
-        }
-        let acc = edges.entry((row.source, row.target, row.kind)).or_default();
-        acc.requests += row.calls;
-        acc.errors += row.errors;
-        acc.latency.merge_encoded(&row.latency);
-    }
-    if let Some(service) = &p.service {
-        let me = node_id(NodeKind::Service, service);
-        edges.retain(|(s, t, _), _| *s == me || *t == me);
-    }
-    // Nodes: every service with spans, every node an edge names.
-    let mut nodes: BTreeMap<String, MapNode> = BTreeMap::new();
-    let mut by_service: BTreeMap<&str, Vec<&RedRow>> = BTreeMap::new();
-    for row in red {
-        by_service.entry(&row.service).or_default().push(row);
-    }
-    for (service, rows) in by_service {
-        let id = node_id(NodeKind::Service, service);
-        if hidden(&id) {
-            continue;
-        }
-        let kinds = kinds_counted(&rows, &KindFilter::Entry);
-        let mut acc = Acc::default();
-        rows.into_iter().filter(|r| kinds.contains(&r.kind)).for_each(|r| acc.add(r));
-        nodes.insert(id.clone(), node(id, NodeKind::Service, service, &acc, seconds));
-    }
-    let mut incoming: BTreeMap<&str, Acc> = BTreeMap::new();
-    let mut outgoing: BTreeMap<&str, u64> = BTreeMap::new();
-    for ((source, target, _), acc) in &edges {
-        let into = incoming.entry(target).or_default();
-        into.requests += acc.requests;
-        into.errors += acc.errors;
-        into.latency.add(&acc.latency);
-        *outgoing.entry(source).or_default() += acc.requests;
-    }
-    let meta: BTreeMap<&str, &crate::store::NodeRow> =
-        found.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
-    for id in edges.keys().flat_map(|(s, t, _)| [s, t]) {
-        if nodes.contains_key(id) {
-            continue;
-        }
-        let (kind, name) = match meta.get(id.as_str()) {
-            Some(m) => (m.kind, m.name.clone()),
-            None => match id.split_once(':') {
-                Some((kind, name)) => (kind.parse().unwrap_or_default(), name.to_owned()),
-                None => (NodeKind::User, id.clone()),
-            },
-        };
-        let acc = match kind {
-            // `user` calls, it is not called: its numbers are its calls.
-            NodeKind::User => {
-                let mut acc = Acc::default();
-                for ((source, _, _), e) in &edges {
-                    if source == id {
-                        acc.requests += e.requests;
-                        acc.errors += e.errors;
-                        acc.latency.add(&e.latency);
-                    }
-                }
-                acc
-            }
-            _ => incoming.remove(id.as_str()).unwrap_or_default(),
-        };
-        nodes.insert(id.clone(), node(id.clone(), kind, &name, &acc, seconds));
-    }
-    for (id, node) in nodes.iter_mut() {
-        if let Some(m) = meta.get(id.as_str()) {
-            node.system = m.system.clone();
-            if m.namespace.is_some() || m.deployment.is_some() {
-                node.k8s = Some(K8sGroup {
-                    namespace: m.namespace.clone(),
-                    deployment: m.deployment.clone(),
-                    pods: Vec::new(),
-                });
-            }
-        }
-    }
-    if let Some(service) = &p.service {
-        let me = node_id(NodeKind::Service, service);
-        let near: BTreeSet<&String> = edges.keys().flat_map(|(s, t, _)| [s, t]).collect();
-        let keep: BTreeSet<String> =
-            nodes.keys().filter(|id| **id == me || near.contains(id)).cloned().collect();
-        nodes.retain(|id, _| keep.contains(id));
-    }
-    let mut truncated = false;
-    if nodes.len() > MAX_MAP_NODES {
-        let mut busiest: Vec<(&String, u64)> = nodes
-            .iter()
-            .map(|(id, n)| (id, n.requests + outgoing.get(id.as_str()).copied().unwrap_or(0)))
-            .collect();
-        busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        let keep: BTreeSet<String> =
-            busiest.into_iter().take(MAX_MAP_NODES).map(|(id, _)| id.clone()).collect();
-        nodes.retain(|id, _| keep.contains(id));
-        truncated = true;
-    }
-    let edges = edges
-        .into_iter()
-        .filter(|((s, t, _), _)| nodes.contains_key(s) && nodes.contains_key(t))
-        .map(|((source, target, kind), acc)| {
-            let [p50, p95, p99] = acc.latency.percentiles();
-            MapEdge {
-                source,
-                target,
-                kind,
-                calls: acc.requests,
-                errors: acc.errors,
-                p50_ms: ms(p50),
-                p95_ms: ms(p95),
-                p99_ms: ms(p99),
-            }
-        })
-        .collect();
-    ServiceMap {
-        since_ns: range.start(),
-        until_ns: range.until_ns,
-        trace_id: None,
-        service: p.service.clone(),
-        nodes: nodes.into_values().collect(),
-        edges,
-        pending: found.pending,
-        truncated,
-    }
-}
-
-fn node(id: String, kind: NodeKind, name: &str, acc: &Acc, seconds: f64) -> MapNode {
-    MapNode {
-        id,
-        name: name.to_owned(),
-        kind,
-        system: None,
-        requests: acc.requests,
-        errors: acc.errors,
-        rate: acc.requests as f64 / seconds,
-        error_pct: pct(acc.errors, acc.requests),
-        p95_ms: ms(acc.latency.percentiles()[1]),
-        k8s: None,
-    }
-}
-
-/// One trace's map: its spans paired whole (`store::trace_edges`), every service it crossed
-/// with its entry spans' numbers; rates are 0.
-pub fn trace_map(trace_id: &str, spans: &[Span]) -> ServiceMap {
-    let deltas = crate::store::trace_edges(spans);
-    let mut edges = Vec::new();
-    for (key, delta) in &deltas.edges {
-        edges.push(crate::store::EdgeRow {
-            bucket_ns: 0,
-            source: key.source.clone(),
-            target: key.target.clone(),
-            kind: key.kind,
-            calls: delta.calls.max(0) as u64,
-            errors: delta.errors.max(0) as u64,
-            latency: delta.latency.encode(),
-        });
-    }
-    let nodes = deltas
-        .nodes
-        .iter()
-        .map(|(id, m)| crate::store::NodeRow {
-            id: id.clone(),
-            kind: m.kind,
-            name: m.name.clone(),
-            system: m.system.clone(),
-            namespace: m.namespace.clone(),
-            deployment: m.deployment.clone(),
-        })
-        .collect();
-    let red: Vec<RedRow> = crate::store::red_deltas(spans)
-        .into_iter()
-        .map(|(k, d)| RedRow {
-            service: k.service,
-            bucket_ns: 0,
-            name: k.name,
-            kind: crate::store::service_rows::span_kind(k.kind),
-            requests: d.requests.max(0) as u64,
-            errors: d.errors.max(0) as u64,
-            duration_ns: d.duration_ns.max(0) as u64,
-            latency: d.latency.encode(),
-        })
-        .collect();
-    let start = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
-    let end = spans.iter().map(|s| s.end_ns).max().unwrap_or(start);
-    let p = MapParams {
-        range: Range { since_ns: 0, until_ns: 0, step_ns: ROLLUP_BUCKET_NS },
-        service: None,
-        trace_id: Some(trace_id.to_owned()),
-        include_self: true,
-    };
-    let mut map = map_answer(MapRows { edges, nodes, pending: 0 }, &red, &p);
-    for node in &mut map.nodes {
-        node.rate = 0.0;
-    }
-    map.since_ns = start;
-    map.until_ns = end;
-    map.trace_id = Some(trace_id.to_owned());
-    map
 }
 
 #[cfg(test)]

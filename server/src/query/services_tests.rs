@@ -4,7 +4,8 @@
 use otelscope_app::model::{EdgeKind, NodeKind, SpanKind};
 
 use super::*;
-use crate::store::{EdgeRow, NodeRow};
+use crate::query::service_map::{map_answer, trace_map};
+use crate::store::{EdgeRow, MapRows, NodeRow};
 
 /// A start that is a whole number of 30 s and 60 s steps (steps are aligned to the epoch).
 const T0: u64 = 1_020_000_000_000;

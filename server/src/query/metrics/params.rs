@@ -6,7 +6,7 @@ use otelscope_app::model::MetricAgg;
 
 use super::{SeriesRequest, DEFAULT_GROUPS, MAX_GROUPS, MAX_STEPS};
 use crate::query::error::ParamError;
-use crate::query::params::{params, time};
+use crate::query::params::{params, step_param, time};
 use crate::store::MetricCatalogQuery;
 
 /// The range a chart covers unless `since` says otherwise.
@@ -83,14 +83,7 @@ pub fn parse_series(name: &str, raw: &str, now_ns: u64) -> Result<SeriesRequest,
             ),
             "since" => since = Some(time(&key, &value, now_ns)?),
             "until" => until = Some(time(&key, &value, now_ns)?),
-            "step" => {
-                let d = humantime::parse_duration(&value).map_err(|_| ParamError::Duration {
-                    key: "step",
-                    example: "1m",
-                    value: value.clone(),
-                })?;
-                step = Some(d.as_nanos().min(u128::from(u64::MAX)) as u64);
-            }
+            "step" => step = Some(step_param(&value)?),
             "agg" => r.agg = Some(value.parse().map_err(|_| MetricParamError::Agg(value))?),
             "limit" => r.limit = limit(&value)?.min(MAX_GROUPS),
             _ => {}
