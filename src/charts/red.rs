@@ -1,8 +1,11 @@
 //! RED (rate, errors, duration) over time, pure: a `RedSeries` into the three charts' lines (drawn
 //! by the metric chart's layout), sparklines as SVG points, and the time under a dragged pixel.
+//! The charts' time axis fits the steps with requests when they cover under half of the range
+//! (`red_window`, by the one rule `/cache` uses too: `plot::line::fit_to_data`).
 
 use crate::charts::metric::layout::{metric_chart, Chart, Line};
 use crate::charts::metric::units::Per;
+use crate::charts::plot::line::fit_to_data;
 use crate::charts::plot::Drawing;
 use crate::model::RedSeries;
 
@@ -85,7 +88,42 @@ pub(crate) fn red_lines(series: &RedSeries, chart: RedChart) -> Vec<Line> {
     }
 }
 
-/// One of the three charts of `series` over `since_ns..until_ns`, `width` px wide.
+/// The time range the charts of `series` over `since_ns..until_ns` draw: the steps with
+/// requests when they cover under half of the range (fitted: `true`), else the whole range.
+pub(crate) fn red_window(series: &RedSeries, since_ns: u64, until_ns: u64) -> (u64, u64, bool) {
+    let times: Vec<u64> =
+        (0..series.len()).filter(|&i| series.requests[i] > 0).map(|i| series.time_ns(i)).collect();
+    match fit_to_data(since_ns, until_ns, &times, series.step_ns) {
+        Some((from, to)) => {
+            // From the start of the step that holds `from`, so steps stay whole.
+            let into = from.saturating_sub(series.since_ns) % series.step_ns.max(1);
+            (from - into, to, true)
+        }
+        None => (since_ns, until_ns, false),
+    }
+}
+
+/// The steps of `series` that start in `from..to`.
+fn steps_in(series: &RedSeries, from: u64, to: u64) -> RedSeries {
+    let keep: Vec<usize> =
+        (0..series.len()).filter(|&i| (from..to).contains(&series.time_ns(i))).collect();
+    let (Some(&first), Some(&last)) = (keep.first(), keep.last()) else {
+        return RedSeries { since_ns: from, step_ns: series.step_ns, ..RedSeries::default() };
+    };
+    let cut = |v: &Vec<Option<u64>>| v.get(first..=last).unwrap_or_default().to_vec();
+    RedSeries {
+        since_ns: series.time_ns(first),
+        step_ns: series.step_ns,
+        requests: series.requests[first..=last].to_vec(),
+        errors: series.errors.get(first..=last).unwrap_or_default().to_vec(),
+        p50_ns: cut(&series.p50_ns),
+        p95_ns: cut(&series.p95_ns),
+        p99_ns: cut(&series.p99_ns),
+    }
+}
+
+/// One of the three charts of `series` over `since_ns..until_ns` (fitted to its data by
+/// [`red_window`]), `width` px wide.
 pub(crate) fn red_chart(
     series: &RedSeries,
     since_ns: u64,
@@ -93,6 +131,14 @@ pub(crate) fn red_chart(
     chart: RedChart,
     width: u32,
 ) -> Drawing {
+    let (since_ns, until_ns, fitted) = red_window(series, since_ns, until_ns);
+    let part;
+    let series = if fitted {
+        part = steps_in(series, since_ns, until_ns);
+        &part
+    } else {
+        series
+    };
     let lines = red_lines(series, chart);
     let (unit, per) = chart.unit();
     let spec = Chart {
@@ -209,6 +255,44 @@ mod tests {
         assert_eq!(time_at(0.0, 800.0, 1_000, 2_000), 1_000, "left of the plot clamps");
         let mid = (PLOT_LEFT + (800.0 - PLOT_LEFT - PLOT_RIGHT) / 2.0) / 800.0;
         assert_eq!(time_at(mid, 800.0, 0, 100), 50);
+    }
+
+    #[test]
+    fn a_few_minutes_of_an_hour_are_fitted() {
+        let s = 1_000_000_000u64;
+        let (since, until) = (3_600 * s, 7_200 * s);
+        // 10 s steps over the hour, requests in the last 3 minutes only.
+        let steps = 360;
+        let mut series = RedSeries {
+            since_ns: since,
+            step_ns: 10 * s,
+            requests: vec![0; steps],
+            errors: vec![0; steps],
+            p50_ns: vec![None; steps],
+            p95_ns: vec![None; steps],
+            p99_ns: vec![None; steps],
+        };
+        for i in 342..steps {
+            series.requests[i] = 5;
+            series.p95_ns[i] = Some(7_000_000);
+        }
+        let (from, to, fitted) = red_window(&series, since, until);
+        assert!(fitted);
+        assert_eq!((from, to), (since + 3_420 * s, until));
+        let part = steps_in(&series, from, to);
+        assert_eq!((part.since_ns, part.len()), (from, 18));
+        assert!(part.requests.iter().all(|&n| n == 5));
+        // The chart's x axis is the fitted window: its tick labels are within the last minutes.
+        let drawn = red_chart(&series, since, until, RedChart::Rate, 800);
+        assert!(!drawn.empty);
+        // Requests over most of the hour: the whole range.
+        for i in 10..steps {
+            series.requests[i] = 1;
+        }
+        assert_eq!(red_window(&series, since, until), (since, until, false));
+        // No requests at all: the whole range.
+        let empty = RedSeries { since_ns: since, step_ns: 10 * s, ..RedSeries::default() };
+        assert_eq!(red_window(&empty, since, until), (since, until, false));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use dioxus::prelude::*;
 
 use crate::charts::plot::Plot;
-use crate::charts::red::{red_chart, time_at, RedChart};
+use crate::charts::red::{red_chart, red_window, time_at, RedChart};
 use crate::charts::track_width;
 use crate::filters::{
     FlameFilters, MapFilters, RawQuery, ServiceFilters, ServicePageFilters, TraceFilters,
@@ -124,7 +124,8 @@ fn RedChartBox(
     let navigator = use_navigator();
     let drawing = red_chart(&red.series, red.since_ns, red.until_ns, chart, width() as u32);
     let picks_window = chart == RedChart::Latency && !filters.operation.is_empty();
-    let (since_ns, until_ns) = (red.since_ns, red.until_ns);
+    // The charts draw the part of the range with data (the range picker still says the range).
+    let (since_ns, until_ns, fitted) = red_window(&red.series, red.since_ns, red.until_ns);
     let finish = move |_| {
         let Some((a, b)) = drag.take() else { return };
         let (a, b) = (a.min(b), a.max(b));
@@ -149,9 +150,15 @@ fn RedChartBox(
     };
     let band = drag().map(|(a, b)| (a.min(b) * 100.0, (a - b).abs() * 100.0));
     let hint = if picks_window { "drag to pick a window to explain" } else { "drag to zoom" };
+    let fit = if fitted {
+        let minutes = (until_ns - since_ns).div_ceil(60_000_000_000);
+        format!("fitted to the {minutes} min with data; ")
+    } else {
+        String::new()
+    };
     rsx! {
-        figure { class: "red-chart", "data-chart": "{chart.key()}",
-            figcaption { "{chart.title()} " span { class: "muted", "({hint})" } }
+        figure { class: "red-chart", "data-chart": "{chart.key()}", "data-fitted": if fitted { "true" },
+            figcaption { "{chart.title()} " span { class: "muted", "({fit}{hint})" } }
             div { class: "plot-box", onresize: track_width(width),
                 Plot { drawing, label: "{chart.title()}", class: "red-svg" }
                 div {

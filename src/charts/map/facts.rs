@@ -28,23 +28,40 @@ fn pct(value: Option<f64>) -> String {
     }
 }
 
-/// A node's line under its name: `2.31/s · 4.0% err · p95 12 ms` (a trace's map: the count).
+/// A node's numbers in one line: `2.31/s · 4.0% err · p95 12 ms` (a trace's map: the count).
 pub(crate) fn node_stats(node: &MapNode, trace: bool) -> String {
+    node_stats_lines(node, trace).join(" · ")
+}
+
+/// A node's lines under its name, short enough for its box (176 px at least): the rate and
+/// error share, then the p95 (`["2.31/s · 4.0% err", "p95 12 ms"]`); a trace's map: the count.
+pub(crate) fn node_stats_lines(node: &MapNode, trace: bool) -> Vec<String> {
     if node.kind == NodeKind::User {
-        return if trace { String::new() } else { "entry".into() };
+        return if trace { Vec::new() } else { vec!["entry".into()] };
     }
     if trace {
-        return match node.errors {
+        return vec![match node.errors {
             0 => format!("{} req", node.requests),
             e => format!("{} req · {e} err", node.requests),
-        };
+        }];
     }
-    format!("{} · {} err · p95 {}", rate(node.rate), pct(node.error_pct), ms(node.p95_ms))
+    vec![
+        format!("{} · {} err", rate(node.rate), pct(node.error_pct)),
+        format!("p95 {}", ms(node.p95_ms)),
+    ]
+}
+
+/// What a node is, in words: `service`, `database`, `queue`, `user`, `peer`.
+pub(crate) fn node_kind_words(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Messaging => "queue",
+        other => other.as_str(),
+    }
 }
 
 /// Everything about a node, for its tooltip and accessible name.
 pub(crate) fn node_facts(node: &MapNode, trace: bool) -> String {
-    let mut out = node.kind.as_str().to_owned();
+    let mut out = node_kind_words(node.kind).to_owned();
     if let Some(system) = &node.system {
         out.push_str(&format!(" ({system})"));
     }
@@ -131,6 +148,15 @@ mod tests {
         };
         assert_eq!(node_stats(&node, false), "2.00/s · 5.0% err · p95 12.50 ms");
         assert_eq!(node_stats(&node, true), "120 req · 6 err");
+        assert_eq!(node_stats_lines(&node, false), ["2.00/s · 5.0% err", "p95 12.50 ms"]);
+        let queue = MapNode {
+            name: "receipts".into(),
+            kind: NodeKind::Messaging,
+            system: Some("in-process".into()),
+            requests: 3,
+            ..MapNode::default()
+        };
+        assert!(node_facts(&queue, true).starts_with("queue (in-process), 3 requests"));
         assert_eq!(
             node_facts(&node, false),
             "service, 120 requests, 6 errors, 2.00/s, error rate 5.0%, p95 12.50 ms, k8s shop/checkout, 2 pods"

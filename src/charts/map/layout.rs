@@ -15,11 +15,15 @@
 //! 5. Layers are columns, left to right; within a column each node sits as near as it can to the
 //!    mean height of its neighbours in the previous column (then the next), found exactly by
 //!    pooling adjacent violators under the minimum gaps, so no two boxes overlap.
+//! 6. Groups (`layout_grouped`: Kubernetes namespaces): a group's nodes stay next to each other
+//!    in every column (`order.rs`), neighbours of different groups keep `GROUP_SPACE` more
+//!    between them, and `groups.rs` draws the boxes around them.
 
+use super::groups::{group_boxes, PlacedGroup, GROUP_SPACE};
 use super::order::{order_layers, Ordered};
 
-/// A node's box height (its name, and a line of numbers under it).
-pub(crate) const NODE_HEIGHT: f64 = 44.0;
+/// A node's box height (its name, and two lines of numbers under it).
+pub(crate) const NODE_HEIGHT: f64 = 58.0;
 /// The room a long edge's virtual node keeps in its column.
 const VIRTUAL_HEIGHT: f64 = 10.0;
 /// Between two columns (room for the edge labels).
@@ -76,11 +80,22 @@ pub(crate) struct MapLayout {
     pub layers: usize,
     /// Edge crossings left between adjacent columns.
     pub crossings: usize,
+    /// The groups' boxes (none without groups), drawn under the nodes.
+    pub groups: Vec<PlacedGroup>,
 }
 
 /// Lays out nodes named `names` joined by `edges` (indices into `names`, caller first).
 /// Edges naming a node that is not there are left out (drawn as nothing).
 pub(crate) fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
+    layout_grouped(names, &[], edges)
+}
+
+/// [`layout`] with node `i` in group `groups[i]` (missing or `None`: in none).
+pub(crate) fn layout_grouped(
+    names: &[&str],
+    groups: &[Option<&str>],
+    edges: &[(usize, usize)],
+) -> MapLayout {
     let n = names.len();
     // 1. Name ranks: node `i` is `rank[i]` in name order.
     let mut by_name: Vec<usize> = (0..n).collect();
@@ -110,13 +125,30 @@ pub(crate) fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
     // 3. Layers.
     let layer = longest_path_layers(n, &dag);
     let widths: Vec<f64> = (0..n).map(|r| node_width(names[by_name[r]])).collect();
+    // Each node's group (rank space) as an index into the sorted labels.
+    let mut labels: Vec<&str> = groups.iter().take(n).flatten().copied().collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let group: Vec<Option<usize>> = (0..n)
+        .map(|r| {
+            let label = groups.get(by_name[r]).copied().flatten()?;
+            labels.binary_search(&label).ok()
+        })
+        .collect();
 
     // 4. Virtual nodes and crossing reduction.
-    let Ordered { layers, chains, crossings } = order_layers(&layer, &dag);
+    let Ordered { layers, chains, crossings } = order_layers(&layer, &dag, &group);
     let total = layers.iter().map(Vec::len).sum::<usize>();
     let is_real = |v: usize| v < n;
     let height_of = |v: usize| if is_real(v) { NODE_HEIGHT } else { VIRTUAL_HEIGHT };
     let width_of = |v: usize| if is_real(v) { widths[v] } else { 0.0 };
+    let group_of = |v: usize| if is_real(v) { group[v] } else { None };
+    // The least distance between the centres of two neighbours in a column.
+    let spacing = |upper: usize, lower: usize| {
+        let (a, b) = (group_of(upper), group_of(lower));
+        let apart = if a != b && (a.is_some() || b.is_some()) { GROUP_SPACE } else { 0.0 };
+        gap(height_of(upper), height_of(lower)) + apart
+    };
 
     // Neighbours across adjacent columns, from the chains.
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); total];
@@ -144,7 +176,7 @@ pub(crate) fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
         let mut at = 0.0;
         for (i, &v) in column.iter().enumerate() {
             if i > 0 {
-                at += gap(height_of(column[i - 1]), height_of(v));
+                at += spacing(column[i - 1], v);
             }
             y[v] = at;
         }
@@ -155,10 +187,10 @@ pub(crate) fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
     }
     for _ in 0..PLACE_PASSES {
         for column in layers.iter().skip(1) {
-            place(column, &preds, &mut y, &height_of);
+            place(column, &preds, &mut y, &spacing);
         }
         for l in (0..layers.len().saturating_sub(1)).rev() {
-            place(&layers[l], &succs, &mut y, &height_of);
+            place(&layers[l], &succs, &mut y, &spacing);
         }
     }
     let top = (0..total).map(|v| y[v] - height_of(v) / 2.0).fold(f64::INFINITY, f64::min);
@@ -230,7 +262,16 @@ pub(crate) fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
         })
         .collect();
 
-    MapLayout { width, height, nodes: placed, edges: placed_edges, layers: layers.len(), crossings }
+    let groups = group_boxes(&placed, groups);
+    MapLayout {
+        width,
+        height,
+        nodes: placed,
+        edges: placed_edges,
+        layers: layers.len(),
+        crossings,
+        groups,
+    }
 }
 
 /// The least distance between the centres of two neighbours in a column.
@@ -339,12 +380,12 @@ fn longest_path_layers(n: usize, dag: &[Option<(usize, usize)>]) -> Vec<usize> {
 
 /// Places one column's nodes (in their order) as near as the gaps allow to the mean height of
 /// their `neighbours`; a node without any keeps its height. Least squares under "each node at
-/// least a gap below the one above", solved exactly by pooling adjacent violators.
+/// least `spacing` below the one above", solved exactly by pooling adjacent violators.
 fn place(
     column: &[usize],
     neighbours: &[Vec<usize>],
     y: &mut [f64],
-    height: &impl Fn(usize) -> f64,
+    spacing: &impl Fn(usize, usize) -> f64,
 ) {
     if column.is_empty() {
         return;
@@ -354,7 +395,7 @@ fn place(
     let mut at = 0.0;
     for (i, &v) in column.iter().enumerate() {
         if i > 0 {
-            at += gap(height(column[i - 1]), height(v));
+            at += spacing(column[i - 1], v);
         }
         offset.push(at);
     }

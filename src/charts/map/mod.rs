@@ -2,9 +2,12 @@
 //! golden tests), `order` reduces its crossings, `facts` words the numbers, and `MapChart` draws
 //! it: edges as SVG paths, nodes and edge labels as links laid over them (so they are focusable,
 //! work without scripts and render the same in all three renderers). Hover or focus shows a
-//! node's or an edge's numbers.
+//! node's or an edge's numbers. Nodes that carry a Kubernetes namespace are drawn inside a box
+//! labelled with it (`groups.rs`); a queue (`messaging` node) is drawn as a pipe, its kind said
+//! in its accessible name.
 
 mod facts;
+mod groups;
 pub(crate) mod layout;
 mod order;
 mod trace_map;
@@ -15,17 +18,24 @@ use dioxus::prelude::*;
 
 use crate::filters::ServicePageFilters;
 use crate::model::{MapEdge, MapNode, NodeKind, ServiceMap};
-pub(crate) use facts::{edge_facts, edge_traces, node_facts, node_stats};
+pub(crate) use facts::{edge_facts, edge_traces, node_facts, node_kind_words, node_stats, node_stats_lines};
 pub(crate) use trace_map::TraceMap;
 
 /// Names longer than this are cut with `…` in their box (the full name is in its title).
 const NAME_CHARS: usize = 28;
 
-/// The map's layout: node and edge indices resolved, then `layout::layout`.
+/// A node's group on the map: its Kubernetes namespace.
+pub(crate) fn node_group(node: &MapNode) -> Option<&str> {
+    node.k8s.as_ref()?.namespace.as_deref().filter(|ns| !ns.is_empty())
+}
+
+/// The map's layout: node and edge indices resolved, then `layout::layout_grouped` (grouped by
+/// namespace).
 pub(crate) fn map_layout(map: &ServiceMap) -> (layout::MapLayout, Vec<(usize, usize)>) {
     let index: HashMap<&str, usize> =
         map.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
     let names: Vec<&str> = map.nodes.iter().map(|n| n.name.as_str()).collect();
+    let groups: Vec<Option<&str>> = map.nodes.iter().map(node_group).collect();
     let edges: Vec<(usize, usize)> = map
         .edges
         .iter()
@@ -37,7 +47,7 @@ pub(crate) fn map_layout(map: &ServiceMap) -> (layout::MapLayout, Vec<(usize, us
             )
         })
         .collect();
-    (layout::layout(&names, &edges), edges)
+    (layout::layout_grouped(&names, &groups, &edges), edges)
 }
 
 /// `name` cut to [`NAME_CHARS`] characters.
@@ -95,6 +105,15 @@ pub(crate) fn MapChart(map: ServiceMap, label: String) -> Element {
                         }
                     }
                 }
+                for group in placed.groups.iter() {
+                    div {
+                        key: "{group.label}@{group.x},{group.y}",
+                        class: "map-group",
+                        "data-group": "{group.label}",
+                        style: "left: {group.x}px; top: {group.y}px; width: {group.width}px; height: {group.height}px",
+                        span { class: "map-group-label", title: "Kubernetes namespace {group.label}", "namespace {group.label}" }
+                    }
+                }
                 for (i, edge, key) in edges.iter().cloned() {
                     if !placed.edges[i].path.is_empty() {
                         EdgeLabel {
@@ -120,13 +139,16 @@ fn NodeBox(node: MapNode, x: f64, y: f64, width: f64, height: f64, trace: bool) 
     let style = format!("left: {x}px; top: {y}px; width: {width}px; height: {height}px");
     let facts = node_facts(&node, trace);
     let stats = node_stats(&node, trace);
+    let lines = node_stats_lines(&node, trace);
     let kind = node.kind.as_str();
     let errors = if node.errors > 0 { " has-errors" } else { "" };
     let class = format!("map-node kind-{kind}{errors}");
     let name = short(&node.name);
     let body = rsx! {
         span { class: "map-name", "{name}" }
-        span { class: "map-stats", "{stats}" }
+        for line in lines {
+            span { class: "map-stats", "{line}" }
+        }
         span { class: "map-tip", role: "tooltip", "{facts}" }
     };
     if node.kind == NodeKind::Service {

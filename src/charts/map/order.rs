@@ -1,6 +1,8 @@
 //! The map layout's middle steps: a virtual node per column a long edge crosses, then the order
 //! within each column by barycenter sweeps (down, then up), keeping the order with the fewest
 //! crossings seen after any half sweep. Ties keep each node's name rank, so equal graphs order equally.
+//! The nodes of one group stay next to each other in every order tried: a group sorts as one
+//! unit, at the mean barycenter of its nodes in the column.
 
 /// Down-and-up sweeps at most (fewer once one finds no better order).
 const SWEEPS: usize = 12;
@@ -13,8 +15,13 @@ pub(crate) struct Ordered {
     pub crossings: usize,
 }
 
-/// Orders the columns of real nodes in `layer` joined by the acyclic edges `dag`.
-pub(crate) fn order_layers(layer: &[usize], dag: &[Option<(usize, usize)>]) -> Ordered {
+/// Orders the columns of real nodes in `layer` joined by the acyclic edges `dag`, the nodes of
+/// one `group` (missing or `None`: none) kept together.
+pub(crate) fn order_layers(
+    layer: &[usize],
+    dag: &[Option<(usize, usize)>],
+    group: &[Option<usize>],
+) -> Ordered {
     let n = layer.len();
     let columns = layer.iter().map(|&l| l + 1).max().unwrap_or(0);
     let mut node_layer: Vec<usize> = layer.to_vec();
@@ -49,14 +56,15 @@ pub(crate) fn order_layers(layer: &[usize], dag: &[Option<(usize, usize)>]) -> O
     for v in 0..total {
         layers[node_layer[v]].push(v);
     }
+    let group_of = |v: usize| group.get(v).copied().flatten();
+    let mut pos = vec![0usize; total];
     for column in &mut layers {
         column.sort_by_key(|&v| key_of[v]);
-    }
-    let mut pos = vec![0usize; total];
-    for column in &layers {
         for (i, &v) in column.iter().enumerate() {
             pos[v] = i;
         }
+        // A group where its first node is.
+        reorder(column, &[], &mut pos, &key_of, &group_of);
     }
     let mut best = layers.clone();
     let mut best_crossings = crossings(&layers, &succs, &pos);
@@ -68,11 +76,11 @@ pub(crate) fn order_layers(layer: &[usize], dag: &[Option<(usize, usize)>]) -> O
         for down in [true, false] {
             if down {
                 for column in layers.iter_mut().skip(1) {
-                    reorder(column, &preds, &mut pos, &key_of);
+                    reorder(column, &preds, &mut pos, &key_of, &group_of);
                 }
             } else {
                 for l in (0..columns.saturating_sub(1)).rev() {
-                    reorder(&mut layers[l], &succs, &mut pos, &key_of);
+                    reorder(&mut layers[l], &succs, &mut pos, &key_of, &group_of);
                 }
             }
             let now = crossings(&layers, &succs, &pos);
@@ -90,25 +98,52 @@ pub(crate) fn order_layers(layer: &[usize], dag: &[Option<(usize, usize)>]) -> O
 }
 
 /// Sorts one column by the mean position of each node's `neighbours` in the adjacent column (its
-/// own position when it has none), ties by key.
+/// own position when it has none; `neighbours` empty: every node's own), ties by key; a group
+/// sorts as one unit at its nodes' mean (its first node for the own positions).
 fn reorder(
     column: &mut [usize],
     neighbours: &[Vec<usize>],
     pos: &mut [usize],
     key_of: &[(usize, usize, usize)],
+    group_of: &impl Fn(usize) -> Option<usize>,
 ) {
     let bary = |v: usize| -> f64 {
-        let list = &neighbours[v];
-        if list.is_empty() {
-            pos[v] as f64
-        } else {
-            list.iter().map(|&u| pos[u] as f64).sum::<f64>() / list.len() as f64
+        match neighbours.get(v) {
+            Some(list) if !list.is_empty() => {
+                list.iter().map(|&u| pos[u] as f64).sum::<f64>() / list.len() as f64
+            }
+            _ => pos[v] as f64,
         }
     };
-    let mut keyed: Vec<(f64, (usize, usize, usize), usize)> =
-        column.iter().map(|&v| (bary(v), key_of[v], v)).collect();
-    keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    for (i, (_, _, v)) in keyed.into_iter().enumerate() {
+    let own: Vec<f64> = column.iter().map(|&v| bary(v)).collect();
+    // Each group's place: its nodes' mean (their least own position without neighbours).
+    let mut groups: std::collections::BTreeMap<usize, (f64, f64, f64)> = Default::default();
+    for (&v, &b) in column.iter().zip(&own) {
+        if let Some(g) = group_of(v) {
+            let entry = groups.entry(g).or_insert((0.0, 0.0, f64::INFINITY));
+            *entry = (entry.0 + b, entry.1 + 1.0, entry.2.min(b));
+        }
+    }
+    let at = |g: usize| {
+        let (sum, count, least) = groups[&g];
+        if neighbours.is_empty() {
+            least
+        } else {
+            sum / count
+        }
+    };
+    let mut keyed: Vec<(f64, usize, f64, (usize, usize, usize), usize)> = column
+        .iter()
+        .zip(&own)
+        .map(|(&v, &b)| match group_of(v) {
+            Some(g) => (at(g), g, b, key_of[v], v),
+            None => (b, usize::MAX, b, key_of[v], v),
+        })
+        .collect();
+    keyed.sort_by(|a, b| {
+        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.total_cmp(&b.2)).then(a.3.cmp(&b.3))
+    });
+    for (i, (_, _, _, _, v)) in keyed.into_iter().enumerate() {
         column[i] = v;
         pos[v] = i;
     }

@@ -1,7 +1,7 @@
 //! The map layout: a golden layout of a small graph, properties over random graphs, and the time
 //! a 200-node, 600-edge graph takes.
 
-use super::layout::{layout, MapLayout, NODE_HEIGHT};
+use super::layout::{layout, layout_grouped, MapLayout, NODE_HEIGHT};
 use expect_test::expect;
 
 /// A small graph with every case: a source (`user`), a cycle (checkout ⇄ payments), a long edge
@@ -50,24 +50,24 @@ fn golden_shop() {
     let (names, edges) = shop();
     let map = layout(&names, &edges);
     expect![[r#"
-        1854x234 layers 6 crossings 0
-        frontend: layer 1 order 0 at (350, 132) 176x44
-        checkout: layer 2 order 0 at (676, 82) 176x44
-        payments: layer 3 order 2 at (1002, 130) 176x44
-        postgres: layer 5 order 0 at (1654, 83) 176x44
-        user: layer 0 order 0 at (24, 132) 176x44
-        orders-queue: layer 3 order 1 at (1002, 60) 176x44
-        worker: layer 4 order 1 at (1328, 83) 176x44
-        M200 154 C275 154 275 154 350 154 label (275.0, 154.0)
-        M526 154 C601 154 601 104 676 104 label (601.0, 129.0)
-        M852 104 C927 104 927 152 1002 152 label (927.0, 128.0)
-        M1002 166 C927 166 927 118 852 118 reversed label (927.0, 142.0)
-        M852 104 C971 104 971 29 1090 29 C1253 29 1253 52 1416 52 C1535 52 1535 105 1654 105 label (1253.0, 41.0)
-        M526 154 C645 154 645 205 764 205 C927 205 927 205 1090 205 C1253 205 1253 158 1416 158 C1535 158 1535 105 1654 105 label (1253.0, 182.0)
-        M852 104 C927 104 927 82 1002 82 label (927.0, 93.0)
-        M1178 82 C1253 82 1253 105 1328 105 label (1253.0, 94.0)
-        M1442 83 C1442 61 1390 61 1390 83 loop label (1416.0, 59.0)
-        M1504 105 C1579 105 1579 105 1654 105 label (1579.0, 105.0)
+        1854x262 layers 6 crossings 0
+        frontend: layer 1 order 0 at (350, 146) 176x58
+        checkout: layer 2 order 0 at (676, 87) 176x58
+        payments: layer 3 order 2 at (1002, 144) 176x58
+        postgres: layer 5 order 0 at (1654, 88) 176x58
+        user: layer 0 order 0 at (24, 146) 176x58
+        orders-queue: layer 3 order 1 at (1002, 60) 176x58
+        worker: layer 4 order 1 at (1328, 88) 176x58
+        M200 175 C275 175 275 175 350 175 label (275.0, 175.0)
+        M526 175 C601 175 601 116 676 116 label (601.0, 146.0)
+        M852 116 C927 116 927 173 1002 173 label (927.0, 145.0)
+        M1002 187 C927 187 927 130 852 130 reversed label (927.0, 159.0)
+        M852 116 C971 116 971 29 1090 29 C1253 29 1253 57 1416 57 C1535 57 1535 117 1654 117 label (1253.0, 43.0)
+        M526 175 C645 175 645 233 764 233 C927 233 927 233 1090 233 C1253 233 1253 177 1416 177 C1535 177 1535 117 1654 117 label (1253.0, 205.0)
+        M852 116 C927 116 927 89 1002 89 label (927.0, 103.0)
+        M1178 89 C1253 89 1253 117 1328 117 label (1253.0, 103.0)
+        M1442 88 C1442 66 1390 66 1390 88 loop label (1416.0, 64.0)
+        M1504 117 C1579 117 1579 117 1654 117 label (1579.0, 117.0)
     "#]].assert_eq(&describe(&names, &map));
 }
 
@@ -259,4 +259,117 @@ fn counts_never_move_a_node() {
     map.edges[2].errors = 3;
     map.nodes[1].requests = 5;
     assert_eq!(super::map_layout(&map).0, before, "a refresh with new numbers lays out the same");
+}
+
+/// The shop in Kubernetes: frontend and checkout in namespace `shop`, payments and worker in
+/// `back`; the user, the database and the queue in none.
+fn shop_groups() -> Vec<Option<&'static str>> {
+    vec![Some("shop"), Some("shop"), Some("back"), None, None, None, Some("back")]
+}
+
+fn describe_groups(map: &MapLayout) -> String {
+    map.groups
+        .iter()
+        .map(|g| format!("group {} at ({}, {}) {}x{}\n", g.label, g.x, g.y, g.width, g.height))
+        .collect()
+}
+
+#[test]
+fn golden_shop_grouped() {
+    let (names, edges) = shop();
+    let groups = shop_groups();
+    let map = layout_grouped(&names, &groups, &edges);
+    check_properties(&names, &edges, &map);
+    check_groups(&groups, &map);
+    expect![[r#"
+        1854x347 layers 6 crossings 0
+        frontend: layer 1 order 0 at (350, 190) 176x58
+        checkout: layer 2 order 0 at (676, 90) 176x58
+        payments: layer 3 order 0 at (1002, 24) 176x58
+        postgres: layer 5 order 0 at (1654, 195) 176x58
+        user: layer 0 order 0 at (24, 190) 176x58
+        orders-queue: layer 3 order 2 at (1002, 195) 176x58
+        worker: layer 4 order 1 at (1328, 195) 176x58
+        M200 219 C275 219 275 219 350 219 label (275.0, 219.0)
+        M526 219 C601 219 601 119 676 119 label (601.0, 169.0)
+        M852 119 C927 119 927 53 1002 53 label (927.0, 86.0)
+        M1002 67 C927 67 927 133 852 133 reversed label (927.0, 100.0)
+        M852 119 C971 119 971 147 1090 147 C1253 147 1253 130 1416 130 C1535 130 1535 224 1654 224 label (1253.0, 139.0)
+        M526 219 C645 219 645 318 764 318 C927 318 927 318 1090 318 C1253 318 1253 318 1416 318 C1535 318 1535 224 1654 224 label (1253.0, 318.0)
+        M852 119 C927 119 927 224 1002 224 label (927.0, 172.0)
+        M1178 224 C1253 224 1253 224 1328 224 label (1253.0, 224.0)
+        M1442 195 C1442 173 1390 173 1390 195 loop label (1416.0, 171.0)
+        M1504 224 C1579 224 1579 224 1654 224 label (1579.0, 224.0)
+        group back at (990, 4) 200x86
+        group back at (1316, 175) 200x86
+        group shop at (338, 70) 526x186
+    "#]]
+    .assert_eq(&(describe(&names, &map) + &describe_groups(&map)));
+}
+
+/// Group boxes hold their nodes and nothing else, and never overlap.
+fn check_groups(groups: &[Option<&str>], map: &MapLayout) {
+    let inside = |n: &super::layout::PlacedNode, g: &super::groups::PlacedGroup| {
+        n.x >= g.x
+            && n.y >= g.y
+            && n.x + n.width <= g.x + g.width
+            && n.y + n.height <= g.y + g.height
+    };
+    let touches = |n: &super::layout::PlacedNode, g: &super::groups::PlacedGroup| {
+        n.x < g.x + g.width && g.x < n.x + n.width && n.y < g.y + g.height && g.y < n.y + n.height
+    };
+    for (i, node) in map.nodes.iter().enumerate() {
+        let mine = groups.get(i).copied().flatten();
+        for g in &map.groups {
+            if Some(g.label.as_str()) != mine {
+                assert!(!touches(node, g), "node {i} {node:?} is in the box of {g:?}");
+            }
+        }
+        if let Some(label) = mine {
+            assert!(
+                map.groups.iter().any(|g| g.label == label && inside(node, g)),
+                "node {i} is in no box of {label}"
+            );
+        }
+    }
+    for (i, a) in map.groups.iter().enumerate() {
+        assert!(
+            a.x >= 0.0 && a.y >= 0.0 && a.x + a.width <= map.width && a.y + a.height <= map.height
+        );
+        for b in &map.groups[i + 1..] {
+            let apart = a.x + a.width <= b.x
+                || b.x + b.width <= a.x
+                || a.y + a.height <= b.y
+                || b.y + b.height <= a.y;
+            assert!(apart, "{a:?} overlaps {b:?}");
+        }
+    }
+}
+
+#[test]
+fn random_groups_keep_their_boxes_apart() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let labels = ["a", "b", "c"];
+    for _ in 0..60 {
+        let nodes = 1 + rng.next(24);
+        let edge_count = rng.next(nodes * 2 + 1);
+        let (names, edges) = random_graph(&mut rng, nodes, edge_count);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let groups: Vec<Option<&str>> =
+            (0..nodes).map(|_| labels.get(rng.next(labels.len() + 1)).copied()).collect();
+        let map = layout_grouped(&names, &groups, &edges);
+        check_properties(&names, &edges, &map);
+        check_groups(&groups, &map);
+        // Listed in another order, the same layout.
+        let perm: Vec<usize> = (0..nodes).rev().collect();
+        let names2: Vec<&str> = perm.iter().map(|&p| names[p]).collect();
+        let groups2: Vec<Option<&str>> = perm.iter().map(|&p| groups[p]).collect();
+        let edges2: Vec<(usize, usize)> =
+            edges.iter().map(|&(a, b)| (nodes - 1 - a, nodes - 1 - b)).collect();
+        let map2 = layout_grouped(&names2, &groups2, &edges2);
+        for (i, &p) in perm.iter().enumerate() {
+            assert_eq!(map2.nodes[i], map.nodes[p]);
+        }
+        assert_eq!(map2.groups, map.groups);
+    }
 }

@@ -72,8 +72,24 @@ pub(crate) struct ChartTime {
     pub fit_step_ns: Option<u64>,
 }
 
+/// The one rule of fitting a time axis to its data (the cache page, a service's RED charts):
+/// `Some((from_ns, to_ns))`, the steps with data (`times`, each step `step_ns` wide from its
+/// time), when they cover under half of `since_ns..until_ns`; `None`: draw the whole range.
+pub(crate) fn fit_to_data(
+    since_ns: u64,
+    until_ns: u64,
+    times: &[u64],
+    step_ns: u64,
+) -> Option<(u64, u64)> {
+    let (&first, &last) = (times.iter().min()?, times.iter().max()?);
+    let range = until_ns.saturating_sub(since_ns).max(1_000_000_000);
+    let a = first.max(since_ns);
+    let b = last.saturating_add(step_ns).min(until_ns).max(a + 1);
+    (b.saturating_sub(a).saturating_mul(2) < range).then_some((a, b))
+}
+
 /// The x range (Unix s) to draw: the range, or the data's steps when `fit` and they cover
-/// under half of it.
+/// under half of it ([`fit_to_data`]).
 pub(crate) fn fitted_range(
     since_ns: u64,
     until_ns: u64,
@@ -82,15 +98,10 @@ pub(crate) fn fitted_range(
 ) -> (f64, f64, bool) {
     let x0 = since_ns as f64 / 1e9;
     let x1 = (until_ns as f64 / 1e9).max(x0 + 1.0);
-    let (Some(step), Some(&first), Some(&last)) = (fit, times.iter().min(), times.iter().max())
-    else {
-        return (x0, x1, false);
-    };
-    let (a, b) = (first.max(since_ns), last.saturating_add(step).min(until_ns).max(first + 1));
-    if (b - a) as f64 / 1e9 * 2.0 >= x1 - x0 {
-        return (x0, x1, false);
+    match fit.and_then(|step| fit_to_data(since_ns, until_ns, times, step)) {
+        Some((a, b)) => (a as f64 / 1e9, (b as f64 / 1e9).max(a as f64 / 1e9 + 1.0), true),
+        None => (x0, x1, false),
     }
-    (a as f64 / 1e9, (b as f64 / 1e9).max(a as f64 / 1e9 + 1.0), true)
 }
 
 /// Lays out the hit-rate chart of `series` over `since_ns..until_ns`, `width` px wide (its

@@ -71,13 +71,25 @@ pub(crate) fn SpanDetails(
                 }
             }
             if !span.links.is_empty() {
-                h3 { "Links" }
+                // Span links (a batch consumer's producers, a follow-up's cause), each opening
+                // the linked span in its trace.
+                h3 { "Links ({span.links.len()})" }
                 ul { class: "links",
                     for link in span.links.iter() {
                         li {
-                            Link { to: Route::TraceSpan { trace_id: link.trace_id.clone(), span_id: link.span_id.clone() }, code { "{link.trace_id}" } }
-                            " span "
-                            code { "{link.span_id}" }
+                            Link { class: "span-link", to: Route::TraceSpan { trace_id: link.trace_id.clone(), span_id: link.span_id.clone() },
+                                "span "
+                                code { "{link.span_id}" }
+                                if link.trace_id == span.trace_id {
+                                    " in this trace"
+                                } else {
+                                    " in trace "
+                                    code { "{link.trace_id}" }
+                                }
+                            }
+                            if !link.attributes.is_empty() {
+                                AttributeTable { title: "", attributes: link.attributes.clone() }
+                            }
                         }
                     }
                 }

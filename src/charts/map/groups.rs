@@ -1,0 +1,113 @@
+//! The map's groups (Kubernetes namespaces, issue 25 item 5): a labelled box around the nodes of
+//! one group, pure. The layout keeps a group's nodes next to each other in every column and
+//! spaces groups apart (`layout.rs`, `order.rs`), so each group's nodes of one column fit in one
+//! box that holds nothing else; those boxes are then joined into one box per group where the
+//! joined box would cover no other node and no other group's box (groups by name; a group whose
+//! joined box would cover something keeps one box per column, each labelled).
+
+use std::collections::BTreeMap;
+
+use super::layout::PlacedNode;
+
+/// Room left and right of a group's nodes inside its box.
+pub(crate) const GROUP_PAD_X: f64 = 12.0;
+/// Room above a group's top node: its label.
+pub(crate) const GROUP_PAD_TOP: f64 = 20.0;
+/// Room below a group's bottom node.
+pub(crate) const GROUP_PAD_BOTTOM: f64 = 8.0;
+/// Extra room between two neighbours of one column that are not in the same group (one or
+/// neither grouped): a box's padding on both sides, and a gap between boxes.
+pub(crate) const GROUP_SPACE: f64 = 34.0;
+
+/// A group's box (`x`, `y`: the top left corner), labelled with the group's name.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PlacedGroup {
+    pub label: String,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rect {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+}
+
+impl Rect {
+    fn of(node: &PlacedNode) -> Rect {
+        Rect { x0: node.x, y0: node.y, x1: node.x + node.width, y1: node.y + node.height }
+    }
+
+    fn padded(node: &PlacedNode) -> Rect {
+        Rect {
+            x0: node.x - GROUP_PAD_X,
+            y0: node.y - GROUP_PAD_TOP,
+            x1: node.x + node.width + GROUP_PAD_X,
+            y1: node.y + node.height + GROUP_PAD_BOTTOM,
+        }
+    }
+
+    fn union(self, o: Rect) -> Rect {
+        Rect {
+            x0: self.x0.min(o.x0),
+            y0: self.y0.min(o.y0),
+            x1: self.x1.max(o.x1),
+            y1: self.y1.max(o.y1),
+        }
+    }
+
+    fn overlaps(self, o: Rect) -> bool {
+        self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
+    }
+}
+
+/// The boxes of the groups of `nodes` (`groups[i]` is node `i`'s group; missing or `None`: no
+/// group), sorted by label, then left to right.
+pub(crate) fn group_boxes(nodes: &[PlacedNode], groups: &[Option<&str>]) -> Vec<PlacedGroup> {
+    let group_of = |i: usize| groups.get(i).copied().flatten();
+    // Per group, per column: the padded hull of its nodes.
+    let mut hulls: BTreeMap<&str, BTreeMap<usize, Rect>> = BTreeMap::new();
+    for (i, node) in nodes.iter().enumerate() {
+        if let Some(label) = group_of(i) {
+            let column = hulls.entry(label).or_default();
+            let rect = Rect::padded(node);
+            column.entry(node.layer).and_modify(|r| *r = r.union(rect)).or_insert(rect);
+        }
+    }
+    let mut boxes: Vec<(&str, Vec<Rect>)> =
+        hulls.into_iter().map(|(label, cols)| (label, cols.into_values().collect())).collect();
+    for g in 0..boxes.len() {
+        if boxes[g].1.len() < 2 {
+            continue;
+        }
+        let label = boxes[g].0;
+        let joined = boxes[g].1.iter().copied().reduce(Rect::union).unwrap_or(boxes[g].1[0]);
+        let covers_a_node = nodes
+            .iter()
+            .enumerate()
+            .any(|(i, n)| group_of(i) != Some(label) && joined.overlaps(Rect::of(n)));
+        let covers_a_box = boxes
+            .iter()
+            .enumerate()
+            .any(|(h, (_, rects))| h != g && rects.iter().any(|r| joined.overlaps(*r)));
+        if !covers_a_node && !covers_a_box {
+            boxes[g].1 = vec![joined];
+        }
+    }
+    boxes
+        .into_iter()
+        .flat_map(|(label, rects)| {
+            rects.into_iter().map(move |r| PlacedGroup {
+                label: label.to_owned(),
+                x: r.x0,
+                y: r.y0,
+                width: r.x1 - r.x0,
+                height: r.y1 - r.y0,
+            })
+        })
+        .collect()
+}
