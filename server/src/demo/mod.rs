@@ -1,6 +1,7 @@
 //! `otelscope serve --demo`: a small instrumented service inside the process (a catalog API
-//! with a cache-aside read path, and a retrying client of a flaky upstream) that sends real
-//! OTLP to this server's own receiver through the OpenTelemetry SDK, never to the store.
+//! with a cache-aside read path, a retrying client of a flaky upstream, and a queue its views
+//! are published to and consumed from: `messaging.rs`) that sends real OTLP to this server's
+//! own receiver through the OpenTelemetry SDK, never to the store.
 //!
 //! Failures stay inside: a request that fails is a span with an error, a demo that cannot
 //! start is a log line, and the server goes on either way.
@@ -11,6 +12,7 @@ mod exemplars;
 mod keys;
 mod l2;
 mod logs;
+mod messaging;
 mod redis_server;
 mod retry;
 mod telemetry;
@@ -101,6 +103,11 @@ pub async fn start(
     let attempts_per_second = (args.rate * 3.0).ceil().clamp(10.0, 10_000.0) as u32;
     let prices = retry::PriceClient::new(port, attempts_per_second, catalog_tracer.clone())
         .with_logs(catalog_logs.clone());
+    let views = messaging::start(
+        catalog_tracer.clone(),
+        telemetry.recommendations.tracer("otelscope-demo"),
+        &mut tasks,
+    );
     let delta_meter = telemetry.delta_meters.meter("otelscope-demo");
     let durations = Arc::new(exemplars::ServerDurations::new(
         &HTTP_BOUNDS,
@@ -110,6 +117,7 @@ pub async fn start(
     let app = Arc::new(App {
         cache,
         prices,
+        views,
         tracer: catalog_tracer,
         keys: keys::Keys::new(PRODUCTS, POPULARITY, IMPOSSIBLE_SHARE),
         instruments: Instruments::new(&meter, &delta_meter),
@@ -140,6 +148,8 @@ pub async fn start(
 struct App {
     cache: CacheAside,
     prices: retry::PriceClient,
+    /// Publishes each product served to the `product-views` queue.
+    views: messaging::Publisher,
     tracer: SdkTracer,
     keys: keys::Keys,
     instruments: Instruments,
@@ -266,6 +276,7 @@ impl App {
                     ],
                 );
                 cx.span().set_attribute(KeyValue::new("catalog.priced", priced));
+                self.views.publish(&cx, id);
                 200
             }
             Lookup::Missing | Lookup::Rejected => 404,

@@ -1,5 +1,6 @@
 //! The demo's own OpenTelemetry pipeline: tracer and logger providers for `catalog-api` and
-//! `pricing-upstream` and two meter providers for `catalog-api` (cumulative, and delta for the
+//! `pricing-upstream`, a tracer provider for `recommendations` (the queue's consumer), and two
+//! meter providers for `catalog-api` (cumulative, and delta for the
 //! instruments that show delta temporality), exporting OTLP/HTTP protobuf to this server's
 //! receiver. None is installed globally: they belong to the demo alone. A view makes
 //! `catalog.lookup.duration` an exponential histogram.
@@ -23,6 +24,8 @@ use opentelemetry_sdk::{runtime, Resource};
 pub(crate) const CATALOG_SERVICE: &str = "catalog-api";
 /// The flaky upstream's service.
 pub(crate) const UPSTREAM_SERVICE: &str = "pricing-upstream";
+/// The service that consumes the `product-views` queue (`messaging.rs`).
+pub(crate) const CONSUMER_SERVICE: &str = "recommendations";
 /// How often metrics are exported.
 pub(crate) const METRIC_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -30,6 +33,7 @@ pub(crate) const METRIC_INTERVAL: Duration = Duration::from_secs(5);
 pub(crate) struct Telemetry {
     pub catalog: SdkTracerProvider,
     pub upstream: SdkTracerProvider,
+    pub recommendations: SdkTracerProvider,
     pub meters: SdkMeterProvider,
     /// Exports with delta temporality.
     pub delta_meters: SdkMeterProvider,
@@ -112,6 +116,7 @@ impl Telemetry {
         Ok(Telemetry {
             catalog: tracer_provider(CATALOG_SERVICE)?,
             upstream: tracer_provider(UPSTREAM_SERVICE)?,
+            recommendations: tracer_provider(CONSUMER_SERVICE)?,
             meters: SdkMeterProvider::builder()
                 .with_reader(reader(Temporality::Cumulative)?)
                 .with_view(exponential)
@@ -132,6 +137,7 @@ impl Telemetry {
         for (what, result) in [
             ("catalog spans", self.catalog.shutdown()),
             ("upstream spans", self.upstream.shutdown()),
+            ("recommendations spans", self.recommendations.shutdown()),
             ("metrics", self.meters.shutdown()),
             ("delta metrics", self.delta_meters.shutdown()),
             ("catalog logs", self.catalog_logs.shutdown()),

@@ -84,13 +84,9 @@ pub(crate) struct MapLayout {
     pub groups: Vec<PlacedGroup>,
 }
 
-/// Lays out nodes named `names` joined by `edges` (indices into `names`, caller first).
-/// Edges naming a node that is not there are left out (drawn as nothing).
-pub(crate) fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
-    layout_grouped(names, &[], edges)
-}
-
-/// [`layout`] with node `i` in group `groups[i]` (missing or `None`: in none).
+/// Lays out nodes named `names` joined by `edges` (indices into `names`, caller first), node
+/// `i` in group `groups[i]` (missing or `None`: in none; no groups: `&[]`). Edges naming a node
+/// that is not there are left out (drawn as nothing).
 pub(crate) fn layout_grouped(
     names: &[&str],
     groups: &[Option<&str>],

@@ -1,8 +1,13 @@
 //! The map layout: a golden layout of a small graph, properties over random graphs, and the time
 //! a 200-node, 600-edge graph takes.
 
-use super::layout::{layout, layout_grouped, MapLayout, NODE_HEIGHT};
+use super::layout::{layout_grouped, MapLayout, NODE_HEIGHT};
 use expect_test::expect;
+
+/// The layout without groups.
+fn layout(names: &[&str], edges: &[(usize, usize)]) -> MapLayout {
+    layout_grouped(names, &[], edges)
+}
 
 /// A small graph with every case: a source (`user`), a cycle (checkout ⇄ payments), a long edge
 /// (frontend → postgres), a queue, a self call.
