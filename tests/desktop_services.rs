@@ -34,6 +34,9 @@ async fn desktop_window_draws_the_map_and_a_service_page() {
     .await;
     assert!(dom.contains("data-platform=\"desktop\""));
     assert!(dom.contains("data-node=\"service:checkout\""), "the checkout node");
+    assert!(dom.contains("data-node=\"messaging:receipts\""), "the queue node");
+    assert!(dom.contains("map-node kind-messaging"), "drawn as a queue");
+    assert!(dom.contains("data-group=\"shop\""), "the namespace's box");
     assert!(
         dom.contains("data-edge=\"service:web-front&gt;service:checkout\"")
             || dom.contains("data-edge=\"service:web-front>service:checkout\"")
@@ -49,4 +52,5 @@ async fn desktop_window_draws_the_map_and_a_service_page() {
     .await;
     assert!(dom.contains("data-op=\"POST /pay\""), "the operations table");
     assert_eq!(dom.matches("class=\"red-chart\"").count(), 3, "three charts");
+    assert_eq!(dom.matches("data-fitted=\"true\"").count(), 3, "fitted to the data");
 }

@@ -2,7 +2,9 @@
 //! a service's page and an operation's "what changed" show the numbers stated by hand, as
 //! `/ssr/...` pages (static, no scripts) and in Chromium (the WASM app: nodes link to service
 //! pages, edges are coloured by errors, focus shows the numbers, a drag zooms), with a hostile
-//! service name as text.
+//! service name as text; the queue (a `messaging` node drawn as one) and the `shop` namespace's
+//! box (`support::services_queue`), nodes' numbers never cut, a service's charts fitted to the
+//! seconds of data in their range.
 
 use kuchikiki::traits::TendrilSink;
 use otelscope_e2e::insights::assert_text_not_markup;
@@ -49,8 +51,31 @@ fn assert_map(html: &str, answer: &serde_json::Value) {
         row_cells(html, "data-edge", &format!("service:{HOSTILE_SERVICE}>service:checkout"));
     assert_eq!(hostile[3], "1");
     assert!(count(html, ".map-node") >= 5, "user, web-front, checkout, orders, the hostile one");
+    assert_queue_and_namespace(html);
     assert_eq!(count(html, "path.map-edge.error"), 1, "only web-front → checkout had errors");
     assert_text_not_markup(html, &[HOSTILE_SERVICE]);
+}
+
+/// The queue part of the fixture (`support::services_queue`): a queue node drawn as one, with
+/// its kind in words, its two edges, and the `shop` namespace's box.
+fn assert_queue_and_namespace(html: &str) {
+    let doc = kuchikiki::parse_html().one(html).document_node;
+    let queue = doc
+        .select_first(".map-node.kind-messaging[data-node=\"messaging:receipts\"]")
+        .unwrap_or_else(|_| panic!("no queue node in {html}"));
+    let label = queue.attributes.borrow().get("aria-label").unwrap_or_default().to_owned();
+    assert!(label.contains("queue (kafka)"), "the queue says what it is: {label:?}");
+    let publish = row_cells(html, "data-edge", "service:checkout>messaging:receipts");
+    assert_eq!((publish[2].as_str(), publish[3].as_str()), ("messaging", "3"), "{publish:?}");
+    assert!(publish[1].contains("queue"), "the table names the queue's kind: {publish:?}");
+    let consume = row_cells(html, "data-edge", "messaging:receipts>service:mailer");
+    assert_eq!(consume[3], "1", "one batch: {consume:?}");
+    let groups: Vec<String> = doc
+        .select(".map-group[data-group=shop] .map-group-label")
+        .unwrap()
+        .map(|l| l.text_contents())
+        .collect();
+    assert!(!groups.is_empty() && groups.iter().all(|g| g == "namespace shop"), "{groups:?}");
 }
 
 fn assert_service_page(html: &str) {
@@ -59,6 +84,8 @@ fn assert_service_page(html: &str) {
     let query = row_cells(html, "data-op", "SELECT orders");
     assert_eq!(query[2], "0.0%");
     assert_eq!(count(html, "figure.red-chart svg"), 3, "rate, errors, latency");
+    // The fixture's seconds of data in a 11-minute range: the charts fit them.
+    assert_eq!(count(html, "figure.red-chart[data-fitted=true]"), 3, "fitted to the data");
 }
 
 fn assert_what_changed(html: &str) {
@@ -92,6 +119,8 @@ async fn services_pages_show_the_numbers_stated_by_hand_in_ssr_and_chromium() {
                 && edge("service:web-front", "service:checkout").is_some_and(|e| e["errors"] == 2)
                 && edge("service:checkout", "database:orders").is_some()
                 && map["edges"].as_array().is_some_and(|e| e.len() >= 5)
+                && edge("service:checkout", "messaging:receipts").is_some_and(|e| e["calls"] == 3)
+                && edge("messaging:receipts", "service:mailer").is_some()
                 && map["pending"] == 0;
             if done {
                 Ok(map)
@@ -123,6 +152,24 @@ async fn services_pages_show_the_numbers_stated_by_hand_in_ssr_and_chromium() {
     assert_map(&dom, &answer);
     let png = browser.client.screenshot().await.unwrap();
     std::fs::write(artifacts_dir().join("web-service-map.png"), png).unwrap();
+    // Every node's numbers are whole (never cut with an ellipsis), and the namespace's box
+    // holds its two services and no other node.
+    let drawn = browser
+        .eval(
+            "const p = '[data-platform=\"web\"] ';
+             const cut = [...document.querySelectorAll(p + '.map-stats')].filter(s => s.scrollWidth > s.clientWidth).map(s => s.textContent);
+             const box = e => e.getBoundingClientRect();
+             const inside = (n, g) => { const a = box(n), b = box(g); return a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom; };
+             const groups = [...document.querySelectorAll(p + '.map-group[data-group=shop]')];
+             const holds = id => groups.some(g => inside(document.querySelector(p + `.map-node[data-node=\"${id}\"]`), g));
+             const others = [...document.querySelectorAll(p + '.map-node')].filter(n => !['service:checkout', 'service:mailer'].includes(n.dataset.node) && groups.some(g => inside(n, g))).map(n => n.dataset.node);
+             return [cut, holds('service:checkout'), holds('service:mailer'), others, document.querySelectorAll(p + '.map-stats').length];",
+        )
+        .await;
+    assert_eq!(drawn[0], serde_json::json!([]), "numbers cut: {drawn}");
+    assert_eq!((&drawn[1], &drawn[2]), (&true.into(), &true.into()), "{drawn}");
+    assert_eq!(drawn[3], serde_json::json!([]), "other nodes in the namespace's box: {drawn}");
+    assert!(drawn[4].as_u64().unwrap() >= 8, "two lines of numbers per node: {drawn}");
     // Focus shows an edge's numbers.
     let tip = browser
         .eval(

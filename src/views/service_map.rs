@@ -4,7 +4,7 @@
 
 use dioxus::prelude::*;
 
-use crate::charts::map::{edge_facts, edge_traces, node_kind_words, MapChart};
+use crate::charts::map::{edge_facts, edge_traces, node_group, node_kind_words, MapChart};
 use crate::filters::{MapFilters, RawQuery, ServiceFilters, ServicePageFilters, SERVICE_RANGES};
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::{MapNode, ServiceMap as Map};
@@ -46,7 +46,9 @@ pub(crate) fn ServiceMap(filters: ReadSignal<RawQuery>) -> Element {
                 Loadable::Ready(map) => rsx! {
                     p { class: "map-legend",
                         "{map.nodes.len()} nodes, {map.edges.len()} edges. Boxes are services (click one for its page), "
-                        "databases (rounded, double border), queues (a pipe: thick ends, dashed) and callers (dotted); boxes around nodes are Kubernetes namespaces; each edge is labelled with its calls (click for those traces), "
+                        "databases (rounded, double border), queues (a pipe: thick ends, dashed) and callers (dotted); "
+                        if map.nodes.iter().any(|n| node_group(n).is_some()) { "dashed boxes around nodes are Kubernetes namespaces; " }
+                        "each edge is labelled with its calls (click for those traces), "
                         span { class: "map-legend-error", "red edges had errors" }
                         ". Hover or focus for the numbers."
                         if map.pending > 0 { " {map.pending} calls still wait for their other half." }

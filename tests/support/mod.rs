@@ -108,6 +108,7 @@ pub mod metrics;
 pub mod otlp;
 pub mod selftrace;
 pub mod services;
+pub mod services_queue;
 pub mod views;
 pub mod wait;
 

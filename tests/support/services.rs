@@ -10,6 +10,8 @@
 //! `HOSTILE → checkout` 1 call, `checkout → orders` 6 calls; `checkout`'s `POST /pay` (server)
 //! 7 requests, 2 errors; "what changed" for its errors: `cache.hit=false` on 100% of the 2
 //! failing spans against 0% of the 5 others (the hostile call has no `cache.hit`).
+//! `services_fixture_server` then sends `services_queue`'s part: a queue, and Kubernetes
+//! namespaces.
 
 use std::time::{Duration, SystemTime};
 
@@ -21,7 +23,12 @@ pub const HOSTILE_SERVICE: &str = "<img src=x onerror=alert(1)>svc";
 pub async fn services_fixture_server() -> (super::Server, String) {
     let server = super::Server::start().await;
     let url = server.otlp_http_url.clone();
-    tokio::task::spawn_blocking(move || send_services_fixture(&url)).await.unwrap();
+    tokio::task::spawn_blocking(move || {
+        send_services_fixture(&url);
+        super::services_queue::send_queue_fixture(&url);
+    })
+    .await
+    .unwrap();
     let now = super::now_ns();
     let range = format!("since={}&until={}", now - 600_000_000_000, now + 60_000_000_000);
     (server, range)
