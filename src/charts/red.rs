@@ -103,8 +103,26 @@ pub(crate) fn red_window(series: &RedSeries, since_ns: u64, until_ns: u64) -> (u
     }
 }
 
+/// The window every service's sparklines draw, fitted together (one time axis for all the
+/// cards): the steps with requests of any of `all`, when they cover under half of the range;
+/// `None`: the whole range.
+pub(crate) fn spark_window<'a>(all: impl IntoIterator<Item = &'a RedSeries>) -> Option<(u64, u64)> {
+    let mut times = Vec::new();
+    let mut range: Option<(u64, u64, u64)> = None;
+    for s in all {
+        let end = s.time_ns(s.len());
+        range = Some(match range {
+            None => (s.since_ns, end, s.step_ns),
+            Some((a, b, step)) => (a.min(s.since_ns), b.max(end), step),
+        });
+        times.extend((0..s.len()).filter(|&i| s.requests[i] > 0).map(|i| s.time_ns(i)));
+    }
+    let (since, until, step) = range?;
+    fit_to_data(since, until, &times, step)
+}
+
 /// The steps of `series` that start in `from..to`.
-fn steps_in(series: &RedSeries, from: u64, to: u64) -> RedSeries {
+pub(crate) fn steps_in(series: &RedSeries, from: u64, to: u64) -> RedSeries {
     let keep: Vec<usize> =
         (0..series.len()).filter(|&i| (from..to).contains(&series.time_ns(i))).collect();
     let (Some(&first), Some(&last)) = (keep.first(), keep.last()) else {
@@ -290,6 +308,14 @@ mod tests {
             series.requests[i] = 1;
         }
         assert_eq!(red_window(&series, since, until), (since, until, false));
+        // Sparklines fit every service's data together.
+        let early = RedSeries { requests: vec![0; steps], ..series.clone() };
+        assert_eq!(spark_window([&early, &early]), None, "no requests: the whole range");
+        let mut other = early.clone();
+        other.requests[300] = 1;
+        let mut late = early.clone();
+        late.requests[350] = 2;
+        assert_eq!(spark_window([&late, &other]), Some((since + 3_000 * s, since + 3_510 * s)));
         // No requests at all: the whole range.
         let empty = RedSeries { since_ns: since, step_ns: 10 * s, ..RedSeries::default() };
         assert_eq!(red_window(&empty, since, until), (since, until, false));

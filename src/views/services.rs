@@ -5,7 +5,7 @@
 
 use dioxus::prelude::*;
 
-use crate::charts::red::{spark_values, sparkline};
+use crate::charts::red::{spark_values, spark_window, sparkline, steps_in};
 use crate::components::OtlpHint;
 use crate::filters::{FlameFilters, MapFilters, ServiceFilters, ServicePageFilters, TraceFilters};
 use crate::hooks::{use_api_live, Loadable};
@@ -46,8 +46,11 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
                     if !list.sparklines.is_empty() {
                         ul { class: "service-cards", "aria-label": "Each service over the last hour",
                             for spark in list.sparklines.iter() {
-                                ServiceCard { key: "{spark.service}", spark: spark.clone() }
+                                ServiceCard { key: "{spark.service}", spark: spark.clone(), window: spark_window(list.sparklines.iter().map(|s| &s.series)) }
                             }
+                        }
+                        if let Some((from, to)) = spark_window(list.sparklines.iter().map(|s| &s.series)) {
+                            p { class: "muted spark-fitted", "Sparklines are fitted to the {(to - from).div_ceil(60_000_000_000)} min of the hour with data; the figures are over the hour." }
                         }
                     }
                     table { class: "results",
@@ -104,12 +107,13 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
 const SPARK_W: f64 = 120.0;
 const SPARK_H: f64 = 28.0;
 
-/// One service's card: its name (a link to its page) and three sparklines with their latest
-/// figures over the range.
+/// One service's card: its name (a link to its page) and three sparklines (over `window`,
+/// when the cards are fitted to their data) with their figures over the range.
 #[component]
-fn ServiceCard(spark: ServiceSparkline) -> Element {
+fn ServiceCard(spark: ServiceSparkline, window: Option<(u64, u64)>) -> Element {
     let s = &spark.series;
-    let [rate, errors, p95] = spark_values(s);
+    let shown = window.map(|(from, to)| steps_in(s, from, to));
+    let [rate, errors, p95] = spark_values(shown.as_ref().unwrap_or(s));
     let total: u64 = s.requests.iter().sum();
     let errs: u64 = s.errors.iter().sum();
     let span_s = (s.step_ns as f64 * s.len() as f64 / 1e9).max(1.0);

@@ -18,7 +18,9 @@ use dioxus::prelude::*;
 
 use crate::filters::ServicePageFilters;
 use crate::model::{MapEdge, MapNode, NodeKind, ServiceMap};
-pub(crate) use facts::{edge_facts, edge_traces, node_facts, node_kind_words, node_stats, node_stats_lines};
+pub(crate) use facts::{
+    edge_facts, edge_traces, node_facts, node_kind_words, node_stats, node_stats_lines,
+};
 pub(crate) use trace_map::TraceMap;
 
 /// Names longer than this are cut with `…` in their box (the full name is in its title).

@@ -97,6 +97,10 @@ pub(crate) fn order_layers(
     Ordered { layers: best, chains, crossings: best_crossings }
 }
 
+/// A node's place in a sorted column: its group's barycenter and group (`usize::MAX`: none),
+/// its own barycenter, its tie-break key, the node.
+type SortKey = (f64, usize, f64, (usize, usize, usize), usize);
+
 /// Sorts one column by the mean position of each node's `neighbours` in the adjacent column (its
 /// own position when it has none; `neighbours` empty: every node's own), ties by key; a group
 /// sorts as one unit at its nodes' mean (its first node for the own positions).
@@ -132,7 +136,7 @@ fn reorder(
             sum / count
         }
     };
-    let mut keyed: Vec<(f64, usize, f64, (usize, usize, usize), usize)> = column
+    let mut keyed: Vec<SortKey> = column
         .iter()
         .zip(&own)
         .map(|(&v, &b)| match group_of(v) {
