@@ -374,6 +374,7 @@ async fn a_kept_profile_too_large_to_draw_is_refused_not_drawn() {
         total: 2_000,
         unit: "samples".into(),
         nodes,
+        duration_ns: None,
     };
     store.put_profile(&summary("0000000000000001", None), &text).unwrap();
     store.put_profile(&summary("0000000000000002", Some(300_000)), "a 1\n").unwrap();

@@ -124,4 +124,8 @@ pub struct ProfileSummary {
     /// no profile past its bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<u64>,
+    /// How long the profile ran (a CPU profile's seconds); `None` when unknown (imports, and
+    /// profiles kept before schema v16). It started `duration_ns` before `created_ns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ns: Option<u64>,
 }

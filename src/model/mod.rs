@@ -16,6 +16,7 @@ mod signals;
 mod summary;
 mod text;
 mod trace;
+pub mod trace_row;
 
 pub use describe::{kind_icon, ordered_attributes, span_summary};
 pub use flame::*;
@@ -27,6 +28,7 @@ pub use signals::*;
 pub use summary::{trace_facts, TraceFacts};
 pub use text::{has_attr_text, value_text};
 pub use trace::*;
+pub use trace_row::root_line;
 pub use wire::UnknownKind;
 
 /// The trace search's page size when none is asked for, and the largest (a larger `limit`

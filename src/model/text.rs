@@ -27,12 +27,14 @@ pub fn value_text(value: &AttrValue) -> String {
     }
 }
 
-/// Whether `span` carries the attribute `key` (its own or its resource's) reading as `want`:
-/// the trace search's `attr=KEY=VALUE` filter.
+/// Whether `span` carries the attribute `key` (its own, its resource's or one of its events',
+/// so `exception.type=ValueError` finds the span that recorded it) reading as `want`: the
+/// trace search's `attr=KEY=VALUE` filter.
 pub fn has_attr_text(span: &Span, key: &str, want: &str) -> bool {
     span.attributes
         .iter()
         .chain(&span.resource)
+        .chain(span.events.iter().flat_map(|event| &event.attributes))
         .any(|kv| kv.key == key && value_text(&kv.value) == want)
 }
 

@@ -188,7 +188,7 @@ impl Span {
 }
 
 /// One row of trace search.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceSummary {
     pub trace_id: String,
     /// The root span's service and name; the earliest span's when the root has not arrived.
@@ -197,6 +197,50 @@ pub struct TraceSummary {
     pub start_ns: u64,
     pub duration_ns: u64,
     pub span_count: u64,
+    pub error_count: u64,
+    /// True while the root span (no parent) has not arrived: `root_service` and `root_name`
+    /// then name the earliest span, which the list must not present as the root.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub root_missing: bool,
+    /// Spans per service, most first (`/api/v1/traces` fills it for the first
+    /// `TRACE_ROW_DETAILS` rows; empty from servers before it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceSpans>,
+    /// The root span's kind, one-line summary, status and error text, when it arrived (as
+    /// `services`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<RootLine>,
+}
+
+/// The rows of a trace search that carry `services` and `root`: more than a page holds by
+/// default, bounded so a 1,000-row answer does not read 1,000 traces' roots.
+pub const TRACE_ROW_DETAILS: usize = 200;
+
+/// One service's share of a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSpans {
+    pub service: String,
+    pub spans: u64,
+}
+
+/// What the trace list says about a trace's root span (`model::trace_row::root_line`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootLine {
+    pub kind: SpanKind,
+    /// `model::describe::span_summary`.
+    pub summary: String,
+    pub status: StatusCode,
+    /// The status message, else the first exception's type and message; empty when none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub error: String,
+}
+
+/// One point of the trace search's scatter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TracePoint {
+    pub trace_id: String,
+    pub start_ns: u64,
+    pub duration_ns: u64,
     pub error_count: u64,
 }
 
@@ -208,6 +252,10 @@ pub struct TraceList {
     /// page); absent when attribute filters leave it unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched: Option<u64>,
+    /// With `scatter=1`: every match in the range (newest first, up to `MAX_TRACE_LIMIT`),
+    /// whatever `limit` says, so the scatter plots more than the page's rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<TracePoint>,
 }
 
 /// `GET /api/v1/traces/{trace_id}`.

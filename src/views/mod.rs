@@ -16,6 +16,7 @@ pub(crate) mod service_map;
 pub(crate) mod service_page;
 mod services;
 pub(crate) mod trace_detail;
+mod trace_rows;
 pub(crate) mod traces;
 
 pub(crate) use home::Home;

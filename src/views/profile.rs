@@ -1,7 +1,8 @@
 //! `Profile`: CPU profiles of the server (taken for N seconds) and imported ones (pprof or
 //! folded stacks, from a file picker or dropped on the page), listed newest first; `?id=..`
 //! opens one in the flame graph. Taking and importing need the app: server-rendered pages show
-//! the list and the graph only.
+//! the list and the graph only. Each row says when the profile started and for how long; one
+//! under `MIN_SAMPLES` samples is marked, and shown with a warning over its graph.
 
 use std::rc::Rc;
 
@@ -14,8 +15,10 @@ use crate::filters::{InsightFilters, ProfileFilters};
 use crate::hooks::{use_api, Loadable};
 use crate::model::{ProfileCreated, ProfileSource, ProfileSummary};
 
+use crate::components::StartTime;
 use crate::routes::Route;
 use crate::views::flamegraph::GraphAnswer;
+use crate::words::format_duration;
 use crate::ApiFailure;
 
 #[component]
@@ -226,22 +229,52 @@ fn ProfileList(selected: String, version: Signal<u32>) -> Element {
         Loadable::Ready(list) if list.is_empty() => rsx! {
             p { class: "empty-state", "No profiles yet: take a CPU profile of the server or import one." }
         },
-        Loadable::Ready(list) => rsx! {
-            table { class: "results profile-table",
-                thead { tr { th { "Profile" } th { "Source" } th { class: "num", "Stacks" } th { class: "num", "Total" } } }
-                tbody {
-                    for p in list {
-                        tr { key: "{p.id}", "data-profile": "{p.id}", class: if p.id == selected { "shown" },
-                            td { Link { to: Route::Profile { filters: ProfileFilters { id: p.id.clone(), ..Default::default() } }, "{p.name}" } }
-                            td { "{p.source}" }
-                            td { class: "num", "{p.stacks}" }
-                            td { class: "num", "{p.total} {p.unit}" }
+        Loadable::Ready(list) => {
+            let warning = list.iter().find(|p| p.id == selected).and_then(few_samples);
+            rsx! {
+                table { class: "results profile-table",
+                    thead { tr { th { "Profile" } th { "Source" } th { class: "num", "Started" } th { class: "num", "Duration" } th { class: "num", "Stacks" } th { class: "num", "Total" } } }
+                    tbody {
+                        for p in list {
+                            tr { key: "{p.id}", "data-profile": "{p.id}", class: if p.id == selected { "shown" },
+                                td { Link { to: Route::Profile { filters: ProfileFilters { id: p.id.clone(), ..Default::default() } }, "{p.name}" } }
+                                td { "{p.source}" }
+                                td { class: "num", StartTime { ns: p.created_ns.saturating_sub(p.duration_ns.unwrap_or(0)) } }
+                                td { class: "num", {p.duration_ns.map(format_duration).unwrap_or_else(|| "–".into())} }
+                                td { class: "num", "{p.stacks}" }
+                                td { class: "num",
+                                    "{p.total} {p.unit}"
+                                    if few_samples(&p).is_some() {
+                                        " "
+                                        span { class: "few-samples", title: "Too few samples to draw conclusions from", "⚠ few" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
+                if let Some(text) = warning {
+                    p { class: "few-samples-warning", role: "note", "{text}" }
+                }
             }
-        },
+        }
     }
+}
+
+/// Samples under which a profile is noise: with fewer than 100, a frame's share is known to
+/// ±10 percentage points at best (one sample is 1 % of 100), and a 1-2 sample profile is one
+/// or two moments, not where the time goes.
+pub(crate) const MIN_SAMPLES: u64 = 100;
+
+/// The warning a profile of sampled values gets under [`MIN_SAMPLES`]; none for other units
+/// (an import's `cpu` nanoseconds, `alloc_space` bytes) or enough samples.
+pub(crate) fn few_samples(p: &ProfileSummary) -> Option<String> {
+    (p.unit == "samples" && p.total < MIN_SAMPLES).then(|| {
+        let n = crate::words::counted(p.total as usize, "sample");
+        format!(
+            "Only {n}: under {MIN_SAMPLES} samples a profile shows a few moments, not where the time goes. Take a longer profile (the server samples at 99 Hz)."
+        )
+    })
 }
 
 /// One profile's flame graph.
@@ -256,4 +289,32 @@ fn ProfileAnswer(filters: ReadSignal<ProfileFilters>) -> Element {
     let api = format!("/api/v1/profiles/{}?format=", id.trim_start_matches("id="));
     let not_found = format!("No profile {} is kept (any more).", current.id);
     rsx! { GraphAnswer { api, not_found, params: current.chart(), link } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(unit: &str, total: u64) -> ProfileSummary {
+        ProfileSummary {
+            id: "1".into(),
+            source: ProfileSource::Cpu,
+            name: "otelscope CPU, 1 s, 10:00:00 UTC".into(),
+            created_ns: 0,
+            stacks: 1,
+            total,
+            unit: unit.into(),
+            nodes: None,
+            duration_ns: Some(1_000_000_000),
+        }
+    }
+
+    #[test]
+    fn a_warning_under_a_hundred_samples() {
+        let two = few_samples(&profile("samples", 2)).expect("a warning");
+        assert!(two.starts_with("Only 2 samples: under 100"), "{two}");
+        assert!(few_samples(&profile("samples", 1)).unwrap().starts_with("Only 1 sample:"));
+        assert_eq!(few_samples(&profile("samples", 100)), None);
+        assert_eq!(few_samples(&profile("nanoseconds", 3)), None, "not a count of samples");
+    }
 }

@@ -26,6 +26,7 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
     rsx! {
         section { class: "services",
             h1 { "Services" }
+            p { class: "range-note muted", "Cards: the last hour. Table: everything stored." }
             p { class: "self-toggle",
                 Link { class: "map-link", to: MapFilters::default().route(), "Service map" }
                 " · "

@@ -3,7 +3,7 @@
 
 use dioxus::prelude::*;
 
-use crate::charts::scatter::DurationScatter;
+use crate::charts::scatter::{points_of, DurationScatter};
 use crate::components::{known_operation, OperationList, OtlpHint, StartTime, ZoneSwitch};
 use crate::filters::{ServiceFilters, TraceFilters, RANGES};
 use crate::hooks::{use_api, use_api_live, Loadable};
@@ -11,12 +11,17 @@ use crate::model::{
     Services, TraceList, TraceSummary, DEFAULT_TRACE_LIMIT, MAX_TRACE_LIMIT, SELF_SERVICES,
 };
 use crate::routes::Route;
+use crate::views::trace_rows::{live_rows, row_status, TraceCell};
 use crate::words::{counted, format_duration};
 
 #[component]
 pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
     crate::uitrace::use_render_span();
-    let results = use_api_live::<TraceList>(move || filters.read().api_path());
+    // `scatter=1`: every match's point for the scatter, not only the page's rows.
+    let results = use_api_live::<TraceList>(move || {
+        let path = filters.read().api_path();
+        format!("{path}{}scatter=1", if path.contains('?') { '&' } else { '?' })
+    });
     rsx! {
         section { class: "traces",
             document::Title { "otelscope — Traces" }
@@ -41,7 +46,7 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
                     let more = list.matched.map_or(shown >= limit, |m| m as usize > shown) && limit < MAX_TRACE_LIMIT;
                     let wider = TraceFilters { limit: (limit * 2).min(MAX_TRACE_LIMIT).to_string(), ..filters() };
                     rsx! {
-                        DurationScatter { traces: list.traces.clone() }
+                        DurationScatter { points: if list.points.is_empty() { points_of(&list.traces) } else { list.points.clone() } }
                         p { class: "result-count", role: "status",
                             "{count_text(shown, list.matched)}"
                             if more {
@@ -49,7 +54,7 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
                                 Link { class: "show-more", to: Route::Traces { filters: wider }, "show more" }
                             }
                         }
-                        ResultsTable { list }
+                        ResultsTable { list, search: filters.read().api_path() }
                     }
                 }
             }
@@ -205,12 +210,37 @@ fn sort_header(label: &'static str, by: SortBy, mut sort: Signal<SortBy>, live: 
     }
 }
 
+/// The results; `search` names the search (its API path) whose live answers `list` is, so the
+/// rows already shown stay in place while new ones are put above (`trace_rows::live_rows`).
 #[component]
-pub(crate) fn ResultsTable(list: TraceList) -> Element {
+pub(crate) fn ResultsTable(list: TraceList, #[props(default)] search: String) -> Element {
     let sort = use_signal(|| SortBy::Start);
     let live = !crate::env::use_render_mode().is_static();
-    let traces = sorted(list.traces, sort());
+    let mut shown = use_signal(|| (String::new(), Vec::<TraceSummary>::new(), 0usize));
+    let fresh = list.traces.clone();
+    use_effect(use_reactive!(|fresh, search| {
+        let next = {
+            let held = shown.peek();
+            let rows = if held.0 == search { held.1.as_slice() } else { &[] };
+            live_rows(rows, &fresh)
+        };
+        shown.set((search, next.0, next.1));
+    }));
+    // Before the first effect (and in pages drawn on the server) the answer as it is.
+    let (rows, added) = {
+        let held = shown.read();
+        if held.1.is_empty() {
+            (list.traces.clone(), 0)
+        } else {
+            (held.1.clone(), held.2)
+        }
+    };
+    let traces = sorted(rows, sort());
+    let added_text = format!("{} above, added while you read", counted(added, "new trace"));
     rsx! {
+        if added > 0 {
+            p { class: "new-rows", "{added_text}" }
+        }
         table { class: "results",
             thead {
                 tr {
@@ -219,22 +249,18 @@ pub(crate) fn ResultsTable(list: TraceList) -> Element {
                     {sort_header("Duration", SortBy::Duration, sort, live)}
                     {sort_header("Spans", SortBy::Spans, sort, live)}
                     {sort_header("Errors", SortBy::Errors, sort, live)}
+                    th { "Status" }
                 }
             }
             tbody {
                 for t in traces {
                     tr { key: "{t.trace_id}", class: if t.error_count > 0 { "has-error" } else { "" },
-                        td {
-                            Link { class: "trace-link", to: Route::TraceDetail { trace_id: t.trace_id.clone() },
-                                span { class: "svc", "{t.root_service}" }
-                                " "
-                                span { class: "op", "{t.root_name}" }
-                            }
-                        }
+                        td { TraceCell { t: t.clone() } }
                         td { class: "num", StartTime { ns: t.start_ns } }
                         td { class: "num", "{format_duration(t.duration_ns)}" }
                         td { class: "num", "{t.span_count}" }
                         td { class: "num", "{t.error_count}" }
+                        td { class: "row-status row-status-{row_status(&t)}", "{row_status(&t)}" }
                     }
                 }
             }
@@ -255,6 +281,7 @@ mod tests {
             duration_ns,
             span_count,
             error_count,
+            ..TraceSummary::default()
         }
     }
 

@@ -93,7 +93,7 @@ async fn import(
         ProfileSource::Folded | ProfileSource::Cpu => "imported folded stacks",
     };
     let name = clean_name(name.as_deref().unwrap_or(default_name), default_name);
-    let summary = keep(&state, parsed, name).await?;
+    let summary = keep(&state, parsed, name, None).await?;
     let location = format!("/api/v1/profiles/{}", summary.id);
     Ok((
         StatusCode::CREATED,
@@ -190,10 +190,12 @@ async fn cpu(
     .await
     .map_err(|_| ApiError::Unavailable("the CPU profile could not be folded".into()))?
     .map_err(|e| ApiError::Unavailable(format!("the CPU profile could not be folded: {e}")))?;
-    let name = format!("otelscope CPU, {seconds} s");
+    // The time in the name keeps profiles apart in the list and in the graph's title.
+    let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let name = format!("otelscope CPU, {seconds} s, {} UTC", at.get(11..19).unwrap_or(&at));
     let parsed = Parsed { source: ProfileSource::Cpu, ..parsed };
     let folded = parsed.folded.to_text();
-    let summary = keep(&state, parsed, name).await?;
+    let summary = keep(&state, parsed, name, Some(seconds * 1_000_000_000)).await?;
     let id = summary.id.clone();
     let mut response = answer(format, StoredProfile { summary, folded }).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -206,7 +208,12 @@ async fn cpu(
 }
 
 /// Stores a folded profile under a new id; its summary.
-async fn keep(state: &AppState, parsed: Parsed, name: String) -> Result<ProfileSummary, ApiError> {
+async fn keep(
+    state: &AppState,
+    parsed: Parsed,
+    name: String,
+    duration_ns: Option<u64>,
+) -> Result<ProfileSummary, ApiError> {
     let summary = ProfileSummary {
         id: new_id()?,
         source: parsed.source,
@@ -216,6 +223,7 @@ async fn keep(state: &AppState, parsed: Parsed, name: String) -> Result<ProfileS
         total: parsed.total(),
         unit: parsed.unit.clone(),
         nodes: Some(parsed.nodes),
+        duration_ns,
     };
     let folded = parsed.folded.to_text();
     let store = state.store.clone();

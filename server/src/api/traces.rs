@@ -1,4 +1,5 @@
-//! `GET /api/v1/traces` (search) and `GET /api/v1/traces/{trace_id}` (every span, streamed;
+//! `GET /api/v1/traces` (search: each row with its spans per service and its root line, and with
+//! `scatter=1` every match's point) and `GET /api/v1/traces/{trace_id}` (every span, streamed;
 //! recent small answers cached).
 
 use axum::extract::{Path, RawQuery, State};
@@ -6,11 +7,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use otelscope_app::model::TraceList;
+use otelscope_app::model::{TraceList, TRACE_ROW_DETAILS};
 
 use super::trace_body::{self, TraceBodyError};
 use super::ApiError;
 use crate::query::params::{parse_trace_query, MAX_LIMIT};
+use crate::query::trace_list;
+use crate::store::TraceQuery;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -22,9 +25,22 @@ async fn search(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TraceList>, ApiError> {
     let query = parse_trace_query(raw.as_deref().unwrap_or(""), crate::ingest::now_ns())?;
+    let scatter = trace_list::wants_scatter(raw.as_deref().unwrap_or(""))?;
     // The count goes one past the largest page, so the page can say "more than 1,000".
-    let (traces, matched) = super::blocking("store.search_traces", move || {
-        let traces = state.store.search_traces(&query)?;
+    let (traces, matched, points) = super::blocking("store.search_traces", move || {
+        let mut traces = state.store.search_traces(&query)?;
+        let ids: Vec<String> =
+            traces.iter().take(TRACE_ROW_DETAILS).map(|t| t.trace_id.clone()).collect();
+        trace_list::fill(&mut traces, state.store.trace_rows(&ids)?);
+        // The scatter: every match up to the most a page holds, whatever this page's limit.
+        let points = if !scatter {
+            Vec::new()
+        } else if traces.len() < query.limit || query.limit >= MAX_LIMIT {
+            trace_list::points(&traces)
+        } else {
+            let every = TraceQuery { limit: MAX_LIMIT, ..query.clone() };
+            trace_list::points(&state.store.search_traces(&every)?)
+        };
         // A short page without attribute filters is all there is; attribute filters stop
         // after a bounded scan, so they leave the count unknown.
         let matched = if !query.attrs.is_empty() {
@@ -34,10 +50,10 @@ async fn search(
         } else {
             state.store.count_traces(&query, MAX_LIMIT + 1)?
         };
-        Ok::<_, crate::store::StoreError>((traces, matched))
+        Ok::<_, crate::store::StoreError>((traces, matched, points))
     })
     .await?;
-    Ok(Json(TraceList { traces, matched }))
+    Ok(Json(TraceList { traces, matched, points }))
 }
 
 /// Spans in stored order (the app's waterfall orders its rows itself), each once, streamed

@@ -367,6 +367,20 @@ mod insight_tests {
     }
 }
 
+/// Whether a query wants otelscope's own services: `include_self=1`, or `service=` naming one
+/// of them (the rule every route follows).
+pub fn self_wanted(raw: &str) -> Result<bool, ParamError> {
+    let mut wanted = false;
+    for (key, value) in params(raw) {
+        match key.as_str() {
+            "include_self" => wanted |= flag(&key, &value)?,
+            "service" => wanted |= otelscope_app::model::SELF_SERVICES.contains(&value.as_str()),
+            _ => {}
+        }
+    }
+    Ok(wanted)
+}
+
 /// `1`/`true` or `0`/`false`.
 pub fn flag(key: &str, value: &str) -> Result<bool, ParamError> {
     match value {

@@ -282,7 +282,7 @@ fn series<'a>(rows: impl Iterator<Item = &'a RedRow>, range: &Range) -> (RedSeri
     let mut steps: Vec<Acc> = (0..n).map(|_| Acc::default()).collect();
     let mut all = Acc::default();
     for row in rows {
-        if row.bucket_ns < start || row.bucket_ns > range.until_ns {
+        if row.bucket_ns < start || row.bucket_ns >= range.until_ns {
             continue;
         }
         let i = ((row.bucket_ns - start) / step) as usize;
@@ -337,7 +337,7 @@ pub fn red_answer(rows: &[RedRow], p: &RedParams) -> RedAnswer {
     // The operations table: every (name, kind) of the service over the range.
     let mut ops: BTreeMap<(&str, &'static str), (SpanKind, Acc)> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.service == p.service) {
-        if row.bucket_ns < range.start() || row.bucket_ns > range.until_ns {
+        if row.bucket_ns < range.start() || row.bucket_ns >= range.until_ns {
             continue;
         }
         ops.entry((&row.name, row.kind.name()))

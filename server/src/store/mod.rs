@@ -33,7 +33,7 @@ pub use rollup::services::{
     MAX_PENDING as MAX_PENDING_HALVES, PAIR_WAIT_NS,
 };
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
-pub use rows::{CacheRow, CacheRows, RetryExampleRow, RetryRow, RetryRows};
+pub use rows::{CacheRow, CacheRows, RetryExampleRow, RetryRow, RetryRows, TraceRowInfo};
 pub use service_rows::{EdgeRow, MapQuery, MapRows, NodeRow, RedQuery, RedRow};
 pub use sqlite::{SqliteStore, WriteHook};
 
@@ -183,6 +183,10 @@ pub trait Store: Send + Sync + 'static {
     /// one. With attribute filters a store may stop after a bound of candidates it checks span
     /// by span (SQLite: 5,000), so fewer than `limit` does not prove there are no more.
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
+    /// For each of `trace_ids` that is stored, in the same order: its span counts per service
+    /// and its root span once that arrived (read up to the root, never the whole trace when
+    /// the root comes early). The trace list's per-row chips, status and error text.
+    fn trace_rows(&self, trace_ids: &[String]) -> Result<Vec<TraceRowInfo>, StoreError>;
     /// How many traces match `query` (its limit aside), counting at most `cap`; `None` when it
     /// cannot be told without reading spans (attribute filters).
     fn count_traces(&self, query: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError>;

@@ -51,8 +51,9 @@ pub(crate) fn insert(
 ) -> Result<(), StoreError> {
     let int = |v: u64| v.min(i64::MAX as u64) as i64;
     conn.prepare_cached(
-        "INSERT INTO profiles (id, created_ns, source, name, unit, stacks, total, stored_bytes, folded, nodes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO profiles (id, created_ns, source, name, unit, stacks, total, stored_bytes, folded, nodes,
+                               duration_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         summary.id,
@@ -65,6 +66,7 @@ pub(crate) fn insert(
         blob.len() as i64,
         blob,
         summary.nodes.map(int),
+        summary.duration_ns.map(int),
     ])?;
     // Newest first by creation, then by insertion for equal times.
     conn.prepare_cached(
@@ -94,7 +96,7 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<ProfileSummary>, StoreError>
 pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<StoredProfile>, StoreError> {
     let row = conn
         .prepare_cached(&format!("SELECT {SUMMARY}, folded FROM profiles WHERE id = ?1"))?
-        .query_row([id], |r| Ok((summary(r)?, r.get::<_, Vec<u8>>(8)?)))
+        .query_row([id], |r| Ok((summary(r)?, r.get::<_, Vec<u8>>(9)?)))
         .optional()?;
     let Some((summary, blob)) = row else { return Ok(None) };
     let corrupt = |why: String| StoreError::Corrupt(format!("profile {id}: {why}"));
@@ -114,7 +116,7 @@ pub(crate) fn delete(conn: &Connection, id: &str) -> Result<bool, StoreError> {
     Ok(conn.prepare_cached("DELETE FROM profiles WHERE id = ?1")?.execute([id])? > 0)
 }
 
-const SUMMARY: &str = "id, source, name, created_ns, stacks, total, unit, nodes";
+const SUMMARY: &str = "id, source, name, created_ns, stacks, total, unit, nodes, duration_ns";
 
 fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileSummary> {
     let uint = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
@@ -127,5 +129,6 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileSummary> {
         total: uint(5)?,
         unit: r.get(6)?,
         nodes: r.get::<_, Option<i64>>(7)?.map(|v| v.max(0) as u64),
+        duration_ns: r.get::<_, Option<i64>>(8)?.map(|v| v.max(0) as u64),
     })
 }

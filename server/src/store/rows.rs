@@ -74,3 +74,13 @@ where
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     })
 }
+
+/// What the trace list shows of one trace beyond its search summary (`Store::trace_rows`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceRowInfo {
+    pub trace_id: String,
+    /// Spans per service, most first (then by name).
+    pub services: Vec<(String, u64)>,
+    /// The root span (no parent), when it arrived.
+    pub root: Option<otelscope_app::model::Span>,
+}

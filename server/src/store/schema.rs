@@ -29,7 +29,7 @@
 //!   `metric_blocks` go (a bucket goes with the data it came from; one that newer data also wrote
 //!   to stays whole until that goes too). Data stored before schema v5 is not rolled up: doing so
 //!   would decode every chunk.
-//! - `profiles` (v7; `nodes` since v10, NULL for older rows): one row per kept profile
+//! - `profiles` (v7; `nodes` since v10, `duration_ns` since v16, NULL for older rows): one row per kept profile
 //!   (`/api/v1/profiles`): summary columns, its tree's node count and the folded text zstd-
 //!   compressed; the newest 200 are kept within 64 MiB of compressed text (the newest always),
 //!   trimmed in the transaction that adds one (`store/profiles.rs`, `ProfileBounds`). A profile is
@@ -562,6 +562,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE retry_examples ADD COLUMN duration_ns INTEGER;
     ALTER TABLE retry_examples ADD COLUMN outcome TEXT;
+"#,
+    // v16 (profiles with their time): how long a profile ran (a CPU profile's seconds), so the
+    // list shows when each started and for how long (NULL for imports and older rows).
+    r#"
+    ALTER TABLE profiles ADD COLUMN duration_ns INTEGER;
 "#,
 ];
 

@@ -12,6 +12,7 @@ pub mod logs;
 pub mod metrics;
 pub mod services;
 pub mod signals;
+pub mod trace_list;
 pub mod traces;
 pub mod trim;
 
@@ -110,9 +111,11 @@ macro_rules! conformance {
                 traces::search_by_duration_is_inclusive,
                 traces::search_by_error,
                 traces::search_by_attributes_compares_text,
-                traces::search_by_start_range_is_inclusive,
+                traces::search_by_start_range_since_inclusive_until_exclusive,
                 traces::own_services_only_when_asked_or_named,
                 traces::count_is_capped_and_unknown_with_attributes,
+                trace_list::search_by_event_attributes,
+                trace_list::rows_say_services_and_root_or_that_it_is_missing,
                 logs::log_pages_are_newest_first_with_every_filter,
                 logs::log_text_search_takes_words_phrases_and_exclusions,
                 logs::log_cursors_page_both_ways_and_hold_while_records_arrive,

@@ -222,6 +222,7 @@ fn profile(id: &str, created_ns: u64) -> ProfileSummary {
         total: 30,
         unit: "samples".into(),
         nodes: None,
+        duration_ns: None,
     }
 }
 

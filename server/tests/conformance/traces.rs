@@ -61,6 +61,7 @@ fn summary(
         duration_ns: duration,
         span_count: spans,
         error_count: errors,
+        ..TraceSummary::default()
     }
 }
 
@@ -257,11 +258,15 @@ pub fn search_by_attributes_compares_text(store: &dyn Store) {
     assert!(search(store, attrs(&[("db.system", "postgres"), ("http.route", "/b")])).is_empty());
 }
 
-pub fn search_by_start_range_is_inclusive(store: &dyn Store) {
+/// The product contract's range: `since` inclusive, `until` exclusive (issue 26, point 8).
+pub fn search_by_start_range_since_inclusive_until_exclusive(store: &dyn Store) {
     shop(store);
     assert_eq!(search(store, TraceQuery { since_ns: Some(T + 100), ..all() }), [t3(), t2()]);
-    assert_eq!(search(store, TraceQuery { until_ns: Some(T + 100), ..all() }), [t2(), t1()]);
-    let one = TraceQuery { since_ns: Some(T + 100), until_ns: Some(T + 100), ..all() };
+    assert_eq!(search(store, TraceQuery { until_ns: Some(T + 100), ..all() }), [t1()]);
+    assert_eq!(search(store, TraceQuery { until_ns: Some(T + 101), ..all() }), [t2(), t1()]);
+    let empty = TraceQuery { since_ns: Some(T + 100), until_ns: Some(T + 100), ..all() };
+    assert_eq!(search(store, empty), []);
+    let one = TraceQuery { since_ns: Some(T + 100), until_ns: Some(T + 101), ..all() };
     assert_eq!(search(store, one), [t2()]);
 }
 

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 mod chart;
+pub mod functions;
 pub mod layout;
 mod panel;
 

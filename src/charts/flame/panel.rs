@@ -1,5 +1,6 @@
 //! `FlamePanel`: one flame graph answer with its controls — search (share of the matches),
-//! flame/icicle, reset zoom, the sandwich of one function, the diff legend — all kept in the
+//! flame/icicle (the icicle by default for deep graphs), reset zoom, the sandwich of one function,
+//! the table of functions by self and total (`functions.rs`), the diff legend — all kept in the
 //! page's URL, so they work as links and GET forms without scripts too.
 
 use std::rc::Rc;
@@ -8,6 +9,7 @@ use dioxus::prelude::*;
 
 use super::analysis::{diff_colour, sandwich, search, share_text};
 use super::chart::{page_href, ChartLink, FlameChart, FrameAction, SharedFlat};
+use super::functions::{deep, FunctionTable};
 use super::layout::Flat;
 use crate::filters::{query_pairs, ChartParams};
 use crate::model::FlameGraph;
@@ -36,7 +38,8 @@ pub fn FlamePanel(graph: SharedGraph, params: ChartParams, link: ChartLink) -> E
             (SharedFlat(Rc::new(Flat::new(&callers))), SharedFlat(Rc::new(Flat::new(&callees))))
         })
     }));
-    let icicle = params.view == "icicle";
+    // Deep graphs open as the icicle, root at the top, so it is not below the fold.
+    let icicle = params.view == "icicle" || (params.view.is_empty() && deep(&flat.0));
     let share =
         (!params.search.trim().is_empty()).then(|| share_text(search(&flat.0, &params.search).1));
     let url = |change: &dyn Fn(&mut ChartParams)| {
@@ -56,7 +59,9 @@ pub fn FlamePanel(graph: SharedGraph, params: ChartParams, link: ChartLink) -> E
             navigator.replace((link.0)(ChartParams { search: value, ..params.clone() }));
         }
     };
-    let flame_url = url(&|p| p.view.clear());
+    // On a deep graph the flame view must be asked for by name (no view means the icicle).
+    let flame_url =
+        if deep(&flat.0) { url(&|p| p.view = "flame".into()) } else { url(&|p| p.view.clear()) };
     let icicle_url = url(&|p| p.view = "icicle".into());
     let reset_url = (!params.zoom.is_empty()).then(|| url(&|p| p.zoom.clear()));
     // The charts drawn: the whole graph, or the sandwich's callers (root at the bottom, callers
@@ -106,6 +111,7 @@ pub fn FlamePanel(graph: SharedGraph, params: ChartParams, link: ChartLink) -> E
             }
             if sandwich_of.is_none() {
                 SandwichPick { flat: flat.clone(), params: params.clone(), link: link.clone() }
+                FunctionTable { flat: flat.clone(), unit: graph.unit.clone(), params: params.clone(), link: link.clone() }
             }
         }
     }
@@ -113,7 +119,7 @@ pub fn FlamePanel(graph: SharedGraph, params: ChartParams, link: ChartLink) -> E
 
 /// A link within the app that the live renderers follow without reloading.
 #[component]
-fn GoLink(url: String, class: String, children: Element) -> Element {
+pub(super) fn GoLink(url: String, class: String, children: Element) -> Element {
     let navigator = use_navigator();
     let href = page_href(&url);
     rsx! {

@@ -39,7 +39,7 @@ pub fn parse_catalog(raw: &str) -> Result<MetricCatalogQuery, MetricParamError> 
         match key.as_str() {
             "q" => q.q = Some(value),
             "service" => q.service = Some(value),
-            "include_self" => q.include_self = value == "1" || value == "true",
+            "include_self" => q.include_self = crate::query::params::flag(&key, &value)?,
             "limit" => q.limit = limit(&value)?.min(MAX_CATALOG_LIMIT),
             _ => {}
         }

@@ -422,13 +422,14 @@ pub(in crate::store) fn operation(
     if let Some(other) = other {
         let in_range: bool = conn
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM flame_rollup WHERE node = ?1 AND bucket_ns >= ?2 AND bucket_ns <= ?3)",
+                "SELECT EXISTS (SELECT 1 FROM flame_rollup WHERE node = ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3)",
             )?
             .query_row(params![other, from, to], |r| r.get(0))?;
         tree.truncated |= in_range;
     }
-    // Traces starting in the range's buckets: from the first bucket to the end of the last.
-    let end = to.saturating_sub(to.rem_euclid(BUCKET_NS as i64)).saturating_add(BUCKET_NS as i64);
+    // Traces starting in the range's buckets: from the first bucket to the end of the last
+    // (`until` is exclusive: the bucket starting at `until` is not in the range).
+    let end = to.saturating_add(BUCKET_NS as i64 - 1) / BUCKET_NS as i64 * BUCKET_NS as i64;
     // Not folded yet: received at or past the watermark (the few seconds the pass waits for a
     // trace to settle) and never folded.
     let (mark, _) = watermark(conn)?;
@@ -497,7 +498,7 @@ fn rolled_up(
         .collect::<Result<Vec<_>, _>>()?;
     let mut sums = conn.prepare_cached(
         "SELECT COALESCE(SUM(self_us), 0), COALESCE(SUM(traces), 0) FROM flame_rollup
-         WHERE node = ?1 AND bucket_ns >= ?2 AND bucket_ns <= ?3",
+         WHERE node = ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3",
     )?;
     let mut tree = StackTree::default();
     let mut at: HashMap<i64, usize> = HashMap::new();

@@ -228,7 +228,7 @@ pub(in crate::store) fn red(conn: &Connection, q: &RedQuery) -> Result<Vec<RedRo
     };
     let mut stmt = conn.prepare_cached(
         "SELECT bucket_ns, name, kind, requests, errors, duration_ns, latency FROM red_rollup
-         WHERE service = ?1 AND bucket_ns >= ?2 AND bucket_ns <= ?3",
+         WHERE service = ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3",
     )?;
     let mut rows = Vec::new();
     for service in services {
@@ -256,7 +256,7 @@ pub(in crate::store) fn red(conn: &Connection, q: &RedQuery) -> Result<Vec<RedRo
 pub(in crate::store) fn map(conn: &Connection, q: &MapQuery) -> Result<MapRows, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT bucket_ns, source, target, kind, calls, errors, latency FROM edge_rollup
-         WHERE bucket_ns >= ?1 AND bucket_ns <= ?2",
+         WHERE bucket_ns >= ?1 AND bucket_ns < ?2",
     )?;
     let edges = stmt
         .query_map(params![bucket_of(q.since_ns), clamp(q.until_ns)], |r| {

@@ -183,7 +183,7 @@ fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), Sto
 pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT bucket_ns, service, name, layer, source, hits, misses FROM cache_rollup
-         WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)",
+         WHERE bucket_ns >= ?1 AND bucket_ns < ?2 AND (?3 IS NULL OR service = ?3)",
     )?;
     let rows = stmt
         .query_map(params![bucket_of(q.since_ns), clamp(q.until_ns), q.service], |r| {
@@ -202,7 +202,7 @@ pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<Cache
     // a long range costs a few rows per cache, not every example it holds.
     let mut stmt = conn.prepare_cached(
         "SELECT trace_id FROM cache_examples
-         WHERE service = ?1 AND name = ?2 AND layer = ?3 AND bucket_ns >= ?4 AND bucket_ns <= ?5
+         WHERE service = ?1 AND name = ?2 AND layer = ?3 AND bucket_ns >= ?4 AND bucket_ns < ?5
          ORDER BY bucket_ns DESC, start_ns DESC, trace_id LIMIT ?6",
     )?;
     let caches: std::collections::BTreeSet<(&str, &str, &str)> = rows
@@ -235,7 +235,7 @@ pub(in crate::store) fn retries(
     let mut stmt = conn.prepare_cached(
         "SELECT service, name, calls, retried_calls, resends, give_ups, circuit_open, attempts,
                 tries, delays, bucket_ns
-         FROM retry_rollup WHERE bucket_ns >= ?1 AND bucket_ns <= ?2 AND (?3 IS NULL OR service = ?3)",
+         FROM retry_rollup WHERE bucket_ns >= ?1 AND bucket_ns < ?2 AND (?3 IS NULL OR service = ?3)",
     )?;
     let count = |r: &rusqlite::Row<'_>, i| r.get::<_, i64>(i).map(|n| n.max(0) as u64);
     let rows = stmt
@@ -263,7 +263,7 @@ pub(in crate::store) fn retries(
     // the range's end.
     let mut stmt = conn.prepare_cached(
         "SELECT trace_id, start_ns, duration_ns, outcome FROM retry_examples
-         WHERE service = ?1 AND name = ?2 AND kind = ?3 AND bucket_ns >= ?4 AND bucket_ns <= ?5
+         WHERE service = ?1 AND name = ?2 AND kind = ?3 AND bucket_ns >= ?4 AND bucket_ns < ?5
          ORDER BY bucket_ns DESC, start_ns DESC, trace_id LIMIT ?6",
     )?;
     let ops: std::collections::BTreeSet<(&str, &str)> =

@@ -10,6 +10,7 @@ mod metrics;
 mod retention;
 mod search;
 mod stats;
+mod trace_rows;
 mod traces;
 mod write;
 
@@ -30,7 +31,7 @@ use super::request::{
     CacheQuery, LogHistogramQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery,
 };
 use super::rollup::{self, flame as flame_rollup, sql as rollup_sql};
-use super::rows::{CacheRows, RetryRows};
+use super::rows::{CacheRows, RetryRows, TraceRowInfo};
 use super::service_rows::{MapQuery, MapRows, RedQuery, RedRow};
 use super::{
     private, profiles, schema, LogSample, ProfileBounds, Retention, SpanChunk, Store, StoreError,
@@ -336,6 +337,10 @@ impl Store for SqliteStore {
 
     fn search_traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
         self.read(|conn| search::search(conn, query))
+    }
+
+    fn trace_rows(&self, trace_ids: &[String]) -> Result<Vec<TraceRowInfo>, StoreError> {
+        self.read(|conn| trace_rows::trace_rows(conn, trace_ids))
     }
 
     fn count_traces(&self, query: &TraceQuery, cap: usize) -> Result<Option<u64>, StoreError> {

@@ -25,7 +25,7 @@ fn search_filter(q: &TraceQuery) -> (String, Vec<rusqlite::types::Value>) {
         arg(&mut sql, " AND start_ns >= ?", (since as i64).into());
     }
     if let Some(until) = q.until_ns {
-        arg(&mut sql, " AND start_ns <= ?", (until as i64).into());
+        arg(&mut sql, " AND start_ns < ?", (until as i64).into());
     }
     if let Some(min) = q.min_duration_ns {
         arg(&mut sql, " AND end_ns - start_ns >= ?", (min as i64).into());
@@ -85,7 +85,8 @@ pub(super) fn count(
 pub(super) fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
     let (filter, args) = search_filter(q);
     let mut sql = format!(
-        "SELECT trace_id, root_service, root_name, start_ns, end_ns - start_ns, span_count, error_count
+        "SELECT trace_id, root_service, root_name, start_ns, end_ns - start_ns, span_count, error_count,
+                has_root
          FROM traces t WHERE 1 = 1{filter}"
     );
     sql.push_str(" ORDER BY start_ns DESC");
@@ -105,6 +106,8 @@ pub(super) fn search(conn: &Connection, q: &TraceQuery) -> Result<Vec<TraceSumma
             duration_ns: row.get::<_, i64>(4)? as u64,
             span_count: row.get::<_, i64>(5)? as u64,
             error_count: row.get::<_, i64>(6)? as u64,
+            root_missing: row.get::<_, i64>(7)? == 0,
+            ..TraceSummary::default()
         };
         if !q.attrs.is_empty() {
             scanned += 1;

@@ -65,6 +65,7 @@ fn trace_summary_follows_the_root_even_when_it_arrives_last() {
             duration_ns: 100,
             span_count: 2,
             error_count: 1,
+            ..TraceSummary::default()
         }]
     );
     let spans = whole_trace(&store, &format!("{:032x}", 1)).unwrap();

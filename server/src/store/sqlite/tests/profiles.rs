@@ -17,6 +17,7 @@ fn summary(id: &str, created_ns: u64) -> ProfileSummary {
         total: 3,
         unit: "samples".into(),
         nodes: Some(3),
+        duration_ns: None,
     }
 }
 

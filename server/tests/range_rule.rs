@@ -1,0 +1,105 @@
+//! The product contract's range rule on every route (issue 26, point 8): `since` inclusive,
+//! `until` exclusive, so the buckets a window sums hold exactly the spans that start in it
+//! (once `/cache` and `/retries` counted the bucket starting at `until`, 10 s too many); and
+//! otelscope's own services left out of every answer unless `include_self=1` or named.
+
+mod support;
+
+use otelscope_app::model::{AttrValue, Span, SpanKind};
+use otelscope_server::store::WriteBatch;
+use serde_json::Value;
+use support::{get_json, kv, shop_span, state_with_batches};
+
+const S: u64 = 1_000_000_000;
+/// The first span's second: a rollup bucket's start.
+const T0: u64 = 1_000;
+
+/// Trace `i` (0..60): one `charge` server span of `shop` at `T0 + i` seconds, a retried call
+/// and a cache lookup (a hit every third).
+fn charge(i: u64) -> Span {
+    let attributes = vec![
+        kv("retry.outcome", AttrValue::String("success".into())),
+        kv("retry.attempt", AttrValue::Int(0)),
+        kv("cache.hit", AttrValue::Bool(i % 3 == 0)),
+        kv("cache.name", AttrValue::String("catalog".into())),
+    ];
+    Span { kind: SpanKind::Server, ..shop_span(i as u32 + 1, 1, "charge", T0 + i, attributes) }
+}
+
+fn sum(values: &Value, key: &str) -> u64 {
+    values.as_array().map_or(0, |list| list.iter().filter_map(|v| v[key].as_u64()).sum())
+}
+
+#[tokio::test]
+async fn a_windows_buckets_sum_to_the_spans_that_start_in_it() {
+    let mut spans: Vec<Span> = (0..60).map(charge).collect();
+    // otelscope's own retried call, inside the window.
+    spans.push(Span { service: "otelscope".into(), ..charge(25) });
+    spans.last_mut().unwrap().trace_id = format!("{:032x}", 0xfeed);
+    let state =
+        state_with_batches(vec![WriteBatch { received_ns: 1, spans, ..Default::default() }]);
+
+    // Windows of whole rollup buckets (10 s; a window inside one bucket is answered as its
+    // bucket): [1020 s, 1040 s) holds 20 spans of `shop`, not the 21 the bucket starting at
+    // `until` once added.
+    for (since_s, until_s, want) in [(1_020, 1_040, 20), (1_000, 1_060, 60), (1_050, 1_060, 10)] {
+        let range = format!("since={}&until={}", since_s * S, until_s * S);
+        let traces = get_json(&state, &format!("/api/v1/traces?{range}&limit=1000")).await;
+        assert_eq!(traces["traces"].as_array().map(Vec::len), Some(want as usize), "{range}");
+        assert_eq!(traces["matched"], want, "{range}");
+
+        let retries = get_json(&state, &format!("/api/v1/retries?{range}")).await;
+        let ops = &retries["operations"];
+        assert_eq!(ops.as_array().map(Vec::len), Some(1), "{range}: {retries}");
+        assert_eq!(ops[0]["calls"], want, "{range}: {retries}");
+        assert_eq!(sum(&ops[0]["series"], "calls"), want, "{range}: the series {retries}");
+
+        let cache = get_json(&state, &format!("/api/v1/cache?{range}")).await;
+        let caches = &cache["caches"];
+        assert_eq!(sum(caches, "hits") + sum(caches, "misses"), want, "{range}: {cache}");
+        let lookups: u64 = caches
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| sum(&c["series"], "hits") + sum(&c["series"], "misses"))
+            .sum();
+        assert_eq!(lookups, want, "{range}: the series {cache}");
+
+        let red = get_json(&state, &format!("/api/v1/services/shop/red?{range}")).await;
+        assert_eq!(red["totals"]["requests"], want, "{range}: {red}");
+        let per_step: u64 =
+            red["series"]["requests"].as_array().unwrap().iter().filter_map(Value::as_u64).sum();
+        assert_eq!(per_step, want, "{range}: {red}");
+    }
+    // Before the fix: 40 here, the bucket at `until` (1050 s) counted too.
+    let retries =
+        get_json(&state, &format!("/api/v1/retries?since={}&until={}", 1_020 * S, 1_050 * S)).await;
+    assert_eq!(retries["operations"][0]["calls"], 30, "{retries}");
+}
+
+#[tokio::test]
+async fn otelscopes_own_services_only_when_asked_or_named() {
+    let mine = Span { service: "otelscope".into(), ..charge(5) };
+    let state = state_with_batches(vec![WriteBatch {
+        received_ns: 1,
+        spans: vec![mine],
+        ..Default::default()
+    }]);
+    let range = format!("since={}&until={}", T0 * S, (T0 + 60) * S);
+    for route in ["retries", "cache"] {
+        let list = if route == "retries" { "operations" } else { "caches" };
+        let count = |answer: &Value| answer[list].as_array().map_or(0, Vec::len);
+        let plain = get_json(&state, &format!("/api/v1/{route}?{range}")).await;
+        assert_eq!(count(&plain), 0, "{route}: {plain}");
+        let asked = get_json(&state, &format!("/api/v1/{route}?{range}&include_self=1")).await;
+        assert_eq!(count(&asked), 1, "{route}: {asked}");
+        let named = get_json(&state, &format!("/api/v1/{route}?{range}&service=otelscope")).await;
+        assert_eq!(count(&named), 1, "{route}: {named}");
+        let bad = get_json(&state, &format!("/api/v1/{route}?include_self=maybe")).await;
+        assert!(bad["error"].as_str().is_some_and(|e| e.contains("include_self")), "{bad}");
+    }
+    let traces = get_json(&state, &format!("/api/v1/traces?{range}")).await;
+    assert_eq!(traces["traces"].as_array().map(Vec::len), Some(0), "{traces}");
+    let traces = get_json(&state, &format!("/api/v1/traces?{range}&include_self=1")).await;
+    assert_eq!(traces["traces"].as_array().map(Vec::len), Some(1), "{traces}");
+}
