@@ -24,8 +24,11 @@ impl Server {
 
 /// Starts `bin serve` on `data_dir` with loopback ports the OS picks, at most 10M spans kept,
 /// warnings only, and the `extra` flags; returns once it prints where it listens.
+/// `BENCH_SERVER_BIN` runs another binary instead (a build of main, for a before figure from
+/// the same run and machine load).
 pub async fn start_server(bin: &str, data_dir: &Path, extra: &[&str]) -> Server {
-    let mut child = tokio::process::Command::new(bin)
+    let bin = std::env::var("BENCH_SERVER_BIN").unwrap_or_else(|_| bin.to_owned());
+    let mut child = tokio::process::Command::new(&bin)
         .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--retention-spans", "10000000"])
         .args(["--ui-listen", "127.0.0.1:0", "--otlp-http-listen", "127.0.0.1:0"])
         .args(["--otlp-grpc-listen", "127.0.0.1:0"])

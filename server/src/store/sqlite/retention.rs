@@ -23,13 +23,44 @@ pub(super) fn enforce(
     let cutoff = now_ns.saturating_sub(retention.max_age_ns).min(i64::MAX as u64) as i64;
     let excess_spans = store.total_spans().saturating_sub(retention.max_spans);
     let mut conn = store.writer()?;
-    logs::retain(&conn, cutoff, retention.max_spans)?;
     let mut index = store.metric_index.lock().unwrap_or_else(|p| p.into_inner());
-    metrics::compact(&conn)?;
-    metrics::retain(&conn, &mut index, cutoff, retention.max_spans)?;
+    // The whole pass is one transaction: one WAL sync, not one per statement (each statement
+    // alone would be its own commit, and a compaction deletes hundreds of blocks).
+    let tx = conn.transaction()?;
+    let outcome = enforce_in(store, &tx, &mut index, retention, cutoff, excess_spans, budget);
+    match outcome {
+        Ok(spans) => {
+            tx.commit()?;
+            let bytes = spans.1.min(store.total_bytes.load(Ordering::Relaxed));
+            store.total_spans.fetch_sub(spans.0.min(store.total_spans()), Ordering::Relaxed);
+            store.total_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            Ok(spans.0)
+        }
+        Err(error) => {
+            drop(tx);
+            // The series index followed the rolled-back deletes: read it again.
+            *index = metrics::SeriesIndex::load(&conn)?;
+            Err(error)
+        }
+    }
+}
+
+/// `enforce` inside its transaction `conn`; returns the spans and `stored_bytes` dropped.
+fn enforce_in(
+    store: &SqliteStore,
+    conn: &Connection,
+    index: &mut metrics::SeriesIndex,
+    retention: Retention,
+    cutoff: i64,
+    excess_spans: u64,
+    budget: u64,
+) -> Result<(u64, u64), StoreError> {
+    logs::retain(conn, cutoff, retention.max_spans)?;
+    metrics::compact(conn)?;
+    metrics::retain(conn, index, cutoff, retention.max_spans)?;
     // The database's pages are measured; which traces to drop is decided on their
     // `stored_bytes`, so the excess is converted at the measured ratio of the two.
-    let used = used_bytes(&conn)?;
+    let used = used_bytes(conn)?;
     let excess_bytes = used.saturating_sub(retention.max_bytes);
     let stored = store.total_bytes.load(Ordering::Relaxed);
     let excess_stored = if used == 0 {
@@ -43,8 +74,8 @@ pub(super) fn enforce(
         .flatten();
     let too_old = oldest.is_some_and(|received| received < cutoff);
     if excess_spans == 0 && excess_bytes == 0 && !too_old {
-        rollup_sql::retain(&conn)?;
-        return Ok(0);
+        rollup_sql::retain(conn)?;
+        return Ok((0, 0));
     }
     // Whole traces, oldest received first, until every bound holds again or the budget of
     // this pass is spent.
@@ -69,10 +100,10 @@ pub(super) fn enforce(
             victims.push(id);
         }
     }
-    let tx = conn.transaction()?;
-    subtract_service_stats(&tx, &victims)?;
+    subtract_service_stats(conn, &victims)?;
     for table in ["span_chunks", "trace_ops", "traces", "flame_folded"] {
-        let mut delete = tx.prepare_cached(&format!("DELETE FROM {table} WHERE trace_id = ?1"))?;
+        let mut delete =
+            conn.prepare_cached(&format!("DELETE FROM {table} WHERE trace_id = ?1"))?;
         for id in &victims {
             delete.execute([id])?;
         }
@@ -81,25 +112,21 @@ pub(super) fn enforce(
     // dropped go too, so the oldest data goes first whatever its signal.
     if excess_bytes > 0 {
         let before = newest_victim.map_or(i64::MIN, |r| r + 1);
-        logs::drop_received_before(&tx, before)?;
-        metrics::drop_received_before(&tx, &mut index, before)?;
+        logs::drop_received_before(conn, before)?;
+        metrics::drop_received_before(conn, index, before)?;
         if victims.is_empty() {
-            logs::drop_oldest(&tx, SIGNAL_ROWS_PER_PASS)?;
-            metrics::drop_oldest(&tx, &mut index, METRIC_BLOCKS_PER_PASS)?;
+            logs::drop_oldest(conn, SIGNAL_ROWS_PER_PASS)?;
+            metrics::drop_oldest(conn, index, METRIC_BLOCKS_PER_PASS)?;
         }
     }
-    rollup_sql::retain(&tx)?;
-    tx.commit()?;
-    store.total_spans.fetch_sub(spans.min(store.total_spans()), Ordering::Relaxed);
-    let bytes = bytes.min(store.total_bytes.load(Ordering::Relaxed));
-    store.total_bytes.fetch_sub(bytes, Ordering::Relaxed);
-    Ok(spans)
+    rollup_sql::retain(conn)?;
+    Ok((spans, bytes))
 }
 
 /// Takes the `trace_ops` rows of the traces about to be deleted off `service_stats`; a service
 /// left with no spans loses its row.
 fn subtract_service_stats(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     victims: &[String],
 ) -> Result<(), StoreError> {
     let mut removed: BTreeMap<String, ServiceDelta> = BTreeMap::new();
