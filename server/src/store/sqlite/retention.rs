@@ -125,10 +125,7 @@ fn enforce_in(
 
 /// Takes the `trace_ops` rows of the traces about to be deleted off `service_stats`; a service
 /// left with no spans loses its row.
-fn subtract_service_stats(
-    tx: &Connection,
-    victims: &[String],
-) -> Result<(), StoreError> {
+fn subtract_service_stats(tx: &Connection, victims: &[String]) -> Result<(), StoreError> {
     let mut removed: BTreeMap<String, ServiceDelta> = BTreeMap::new();
     {
         let mut ops = tx.prepare_cached(

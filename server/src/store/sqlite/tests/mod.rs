@@ -5,6 +5,7 @@ mod logs;
 mod metrics_legacy;
 mod profiles;
 mod retention;
+mod retention_commit;
 
 use otelscope_app::model::fixture::span;
 use otelscope_app::model::{AttrValue, KeyValue, Span, SpanKind, StatusCode};
