@@ -43,7 +43,7 @@ pub(super) fn enforce(
         .flatten();
     let too_old = oldest.is_some_and(|received| received < cutoff);
     if excess_spans == 0 && excess_bytes == 0 && !too_old {
-        rollup_sql::retain(&conn)?;
+        rollup_sql::retain(&conn, cutoff)?;
         return Ok(0);
     }
     // Whole traces, oldest received first, until every bound holds again or the budget of
@@ -88,7 +88,7 @@ pub(super) fn enforce(
             metrics::drop_oldest(&tx, &mut index, METRIC_BLOCKS_PER_PASS)?;
         }
     }
-    rollup_sql::retain(&tx)?;
+    rollup_sql::retain(&tx, newest_victim.map_or(cutoff, |r| cutoff.max(r.saturating_add(1))))?;
     tx.commit()?;
     store.total_spans.fetch_sub(spans.min(store.total_spans()), Ordering::Relaxed);
     let bytes = bytes.min(store.total_bytes.load(Ordering::Relaxed));
