@@ -151,7 +151,7 @@ pub trait Store: Send + Sync + 'static {
     /// `budget` spans per call so ingest never waits long (a later call goes on); returns how
     /// many spans were dropped (0 when nothing was over). Logs and metric points go by the same
     /// age and at most `max_spans` rows each, and over the byte bound with the traces received
-    /// before them (log records go a whole stored chunk at a time, oldest received first); rollup rows go once no kept trace or point was received before them.
+    /// before them (log records go a whole stored chunk at a time, oldest received first); rollup rows go with the data retention dropped (written before the age cutoff, or before the newest trace a pass dropped), never with a kept trace's early parts.
     fn enforce_retention(
         &self,
         retention: Retention,

@@ -568,6 +568,23 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE profiles ADD COLUMN duration_ns INTEGER;
 "#,
+    // v17 (span ingest back to its baseline, issues 22 and 25): the RED rollup's rows leave by
+    // their (service, bucket), whose last receipt `red_buckets` keeps, instead of by an index
+    // entry per row; `edge_pending` expires and leaves in id order (receipts grow with ids), so
+    // neither keeps a `received_ns` index the writer updates per row.
+    r#"
+    DROP INDEX red_rollup_received;
+    CREATE TABLE red_buckets (
+        service      TEXT    NOT NULL,
+        bucket_ns    INTEGER NOT NULL,
+        received_ns  INTEGER NOT NULL,
+        PRIMARY KEY (service, bucket_ns)
+    ) WITHOUT ROWID;
+    CREATE INDEX red_buckets_received ON red_buckets (received_ns);
+    INSERT INTO red_buckets (service, bucket_ns, received_ns)
+        SELECT service, bucket_ns, MAX(received_ns) FROM red_rollup GROUP BY service, bucket_ns;
+    DROP INDEX edge_pending_received;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -11,6 +11,7 @@ pub mod log_rollup;
 pub mod logs;
 pub mod metrics;
 pub mod services;
+pub mod services_retention;
 pub mod signals;
 pub mod trace_list;
 pub mod traces;
@@ -148,6 +149,7 @@ macro_rules! conformance {
                 services::producer_to_consumer_through_a_link,
                 services::database_user_and_error_edges,
                 services::unanswered_calls_expire_to_the_peer_they_name,
+                services_retention::retention_keeps_the_rollups_of_early_parts_of_kept_traces,
             );
         }
     };

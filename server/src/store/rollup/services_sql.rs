@@ -7,7 +7,8 @@
 //! found, the pair's edges are added and the row deleted; not found, the half is inserted. All of
 //! it runs in the batch's savepoint, so a failed batch leaves no half behind and a restart loses
 //! none. Then the halves received over `PAIR_WAIT_NS` before this batch expire, and so do the
-//! oldest beyond `MAX_PENDING` (ids grow with inserts: the rows below `max(id) - MAX_PENDING`).
+//! oldest beyond `MAX_PENDING` (ids grow with inserts: the rows below `max(id) - MAX_PENDING`),
+//! in id order. RED rows leave with their (service, bucket) (`red_buckets`, v16).
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -51,6 +52,20 @@ pub(in crate::store) fn write(
             d.latency.encode(),
             received
         ])?;
+    }
+    // The (service, bucket)s the batch wrote to: `red` is sorted by key, so they come in runs.
+    let mut touch = conn.prepare_cached(
+        "INSERT INTO red_buckets (service, bucket_ns, received_ns) VALUES (?1, ?2, ?3)
+         ON CONFLICT (service, bucket_ns) DO UPDATE SET
+           received_ns = MAX(received_ns, excluded.received_ns)",
+    )?;
+    let mut last: Option<(&str, i64)> = None;
+    for (k, _) in red {
+        let here = (k.service.as_str(), k.bucket_ns);
+        if last != Some(here) {
+            touch.execute(params![k.service, k.bucket_ns, received])?;
+            last = Some(here);
+        }
     }
     let mut made = EdgeDeltas::default();
     if !edges.halves.is_empty() {
@@ -116,31 +131,42 @@ fn pair(
 }
 
 /// Expires the halves that waited `PAIR_WAIT_NS` (by receipt) and the oldest beyond
-/// `MAX_PENDING`.
+/// `MAX_PENDING`, taking rows in id order while they are due. Receipts grow with ids (the
+/// writer makes each batch's receipt later than the last), so that is every due row; one that
+/// broke the order would only wait until the rows before it are due.
 fn expire(conn: &Connection, received: i64, made: &mut EdgeDeltas) -> Result<(), StoreError> {
     let stale = received.saturating_sub(PAIR_WAIT_NS as i64);
+    // The oldest row decides whether anything is due: two probes of the rowid B-tree.
     let max_id: Option<i64> =
         conn.prepare_cached("SELECT MAX(id) FROM edge_pending")?.query_row([], |r| r.get(0))?;
     let Some(max_id) = max_id else { return Ok(()) };
     let below = max_id - MAX_PENDING;
-    // The oldest row decides whether anything is due: one probe of each index.
     let oldest: Option<(i64, i64)> = conn
-        .prepare_cached("SELECT MIN(received_ns), MIN(id) FROM edge_pending")?
-        .query_row([], |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?)))
-        .map(|(a, b)| a.zip(b))?;
-    let Some((oldest_received, oldest_id)) = oldest else { return Ok(()) };
+        .prepare_cached("SELECT id, received_ns FROM edge_pending ORDER BY id LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((oldest_id, oldest_received)) = oldest else { return Ok(()) };
     if oldest_received >= stale && oldest_id > below {
         return Ok(());
     }
     let mut due = conn.prepare_cached(&format!(
-        "SELECT {HALF_COLUMNS} FROM edge_pending WHERE received_ns < ?1 OR id <= ?2"
+        "SELECT {HALF_COLUMNS}, received_ns FROM edge_pending ORDER BY id"
     ))?;
-    let halves = due.query_map(params![stale, below], read_half)?.collect::<Result<Vec<_>, _>>()?;
-    for (_, half) in &halves {
-        made.expire(half);
+    let mut rows = due.query([])?;
+    let mut last_due = None;
+    while let Some(row) = rows.next()? {
+        let (id, half) = read_half(row)?;
+        let row_received: i64 = row.get(12)?;
+        if row_received >= stale && id > below {
+            break;
+        }
+        made.expire(&half);
+        last_due = Some(id);
     }
-    conn.prepare_cached("DELETE FROM edge_pending WHERE received_ns < ?1 OR id <= ?2")?
-        .execute(params![stale, below])?;
+    drop(rows);
+    if let Some(last_due) = last_due {
+        conn.prepare_cached("DELETE FROM edge_pending WHERE id <= ?1")?.execute([last_due])?;
+    }
     Ok(())
 }
 
@@ -221,8 +247,9 @@ fn upsert_edges(conn: &Connection, received: i64, d: &EdgeDeltas) -> Result<(), 
 pub(in crate::store) fn red(conn: &Connection, q: &RedQuery) -> Result<Vec<RedRow>, StoreError> {
     let services: Vec<String> = match &q.service {
         Some(service) => vec![service.clone()],
+        // `red_buckets` has a row per (service, bucket), not per operation: the shorter walk.
         None => conn
-            .prepare_cached("SELECT DISTINCT service FROM red_rollup")?
+            .prepare_cached("SELECT DISTINCT service FROM red_buckets")?
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?,
     };
@@ -294,7 +321,26 @@ pub(in crate::store) fn map(conn: &Connection, q: &MapQuery) -> Result<MapRows, 
 /// Drops the rows last written before `cutoff` (see `sql::retain`).
 pub(in crate::store) fn retain(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> {
     let mut dropped = 0;
-    for table in ["red_rollup", "edge_rollup", "edge_pending", "map_nodes"] {
+    // RED rows go by (service, bucket), with the bucket's last receipt.
+    let gone: Vec<(String, i64)> = conn
+        .prepare_cached("SELECT service, bucket_ns FROM red_buckets WHERE received_ns < ?1")?
+        .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut drop_red =
+        conn.prepare_cached("DELETE FROM red_rollup WHERE service = ?1 AND bucket_ns = ?2")?;
+    for (service, bucket_ns) in &gone {
+        dropped += drop_red.execute(params![service, bucket_ns])? as u64;
+    }
+    conn.prepare_cached("DELETE FROM red_buckets WHERE received_ns < ?1")?.execute([cutoff])?;
+    // Waiting halves go in id order (see `expire`): the rows before the first one kept.
+    let keep_from: Option<i64> = conn
+        .prepare_cached("SELECT id FROM edge_pending WHERE received_ns >= ?1 ORDER BY id LIMIT 1")?
+        .query_row([cutoff], |r| r.get(0))
+        .optional()?;
+    dropped += conn
+        .prepare_cached("DELETE FROM edge_pending WHERE id < ?1")?
+        .execute([keep_from.unwrap_or(i64::MAX)])? as u64;
+    for table in ["edge_rollup", "map_nodes"] {
         dropped += conn
             .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
             .execute([cutoff])? as u64;

@@ -294,17 +294,19 @@ pub(in crate::store) fn retries(
     Ok(RetryRows { rows, examples })
 }
 
-/// Drops rollup rows (and kept counter values) last written before the oldest receipt the
-/// store still keeps in `traces` or `metric_blocks`: a bucket goes with the data it came from.
-/// With nothing kept, every rollup goes; the flame graph rollup follows the same cutoff.
-pub(in crate::store) fn retain(conn: &Connection) -> Result<u64, StoreError> {
-    let oldest: Option<i64> = conn.query_row(
-        "SELECT MIN(m) FROM (SELECT MIN(received_ns) AS m FROM traces
-                             UNION ALL SELECT MIN(received_ns) FROM metric_blocks)",
+/// Drops rollup rows (and kept counter values) last written before `dropped_before`: the
+/// receipt before which retention has dropped the data (the age cutoff, or just after the newest
+/// trace a pass dropped), so a bucket goes with the data it came from. Not the oldest receipt in
+/// `traces`: that is each trace's *last* part's, and a trace still kept may have written a row
+/// with an earlier part (the services fixture lost its first call that way: issue 25). With
+/// nothing kept, every rollup goes; the flame graph rollup follows the same cutoff.
+pub(in crate::store) fn retain(conn: &Connection, dropped_before: i64) -> Result<u64, StoreError> {
+    let kept: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM traces) OR EXISTS (SELECT 1 FROM metric_blocks)",
         [],
         |r| r.get(0),
     )?;
-    let cutoff = oldest.unwrap_or(i64::MAX);
+    let cutoff = if kept { dropped_before } else { i64::MAX };
     let mut dropped = 0;
     for table in
         ["cache_rollup", "cache_counters", "cache_examples", "retry_rollup", "retry_examples"]

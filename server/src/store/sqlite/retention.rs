@@ -74,7 +74,7 @@ fn enforce_in(
         .flatten();
     let too_old = oldest.is_some_and(|received| received < cutoff);
     if excess_spans == 0 && excess_bytes == 0 && !too_old {
-        rollup_sql::retain(conn)?;
+        rollup_sql::retain(conn, cutoff)?;
         return Ok((0, 0));
     }
     // Whole traces, oldest received first, until every bound holds again or the budget of
@@ -119,7 +119,7 @@ fn enforce_in(
             metrics::drop_oldest(conn, index, METRIC_BLOCKS_PER_PASS)?;
         }
     }
-    rollup_sql::retain(conn)?;
+    rollup_sql::retain(conn, newest_victim.map_or(cutoff, |r| cutoff.max(r.saturating_add(1))))?;
     Ok((spans, bytes))
 }
 
