@@ -8,7 +8,7 @@
 //! it runs in the batch's savepoint, so a failed batch leaves no half behind and a restart loses
 //! none. Then the halves received over `PAIR_WAIT_NS` before this batch expire, and so do the
 //! oldest beyond `MAX_PENDING` (ids grow with inserts: the rows below `max(id) - MAX_PENDING`),
-//! in id order. RED rows leave with their (service, bucket) (`red_buckets`, v16).
+//! in id order. RED rows leave with their (service, bucket) (`red_buckets`, v17).
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
