@@ -40,7 +40,7 @@ fn batch(n: u64, now_ns: u64) -> WriteBatch {
                     AttrValue::String(format!("value-{}", (trace + a) % 97)),
                 );
             }
-            if (trace + s) % 50 == 0 {
+            if (trace + s).is_multiple_of(50) {
                 b = b.error("boom");
             }
             spans.push(b.build());
