@@ -16,6 +16,7 @@ packages=(
   chromium chromium-driver         # the web end-to-end tests
   xvfb xauth xdotool imagemagick   # the desktop end-to-end test: a real window, found and shot
   redis-server                     # the demo's L2 (`serve --demo`) and its end-to-end test
+  clickhouse-server                # the ClickHouse store's tests (tests/support/clickhouse.rs), 18.16
   nodejs                           # binaryen's wasm-opt for the web bundle (an npm package)
 )
 missing=()

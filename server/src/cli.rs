@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::store::ClickHouseConfig;
+
 #[derive(Debug, Parser)]
 #[command(name = "otelscope", version, about = "A local-first OpenTelemetry dashboard")]
 pub struct Cli {
@@ -43,6 +45,11 @@ pub struct ServeArgs {
     /// Keep everything in memory; write no files.
     #[arg(long, env = "OTELSCOPE_IN_MEMORY")]
     pub in_memory: bool,
+    /// Where the data lives: `sqlite` (the embedded store in --data-dir, the default) or a
+    /// ClickHouse database, `clickhouse://[user[:password]@]host:port/database[?cluster=NAME]`
+    /// (its HTTP port; the database and its tables are created; spans only so far).
+    #[arg(long, env = "OTELSCOPE_STORE", hide_env_values = true, value_parser = parse_store)]
+    pub store: Option<StoreConfig>,
     /// Keep at most this many spans; the oldest are dropped first.
     #[arg(long, env = "OTELSCOPE_RETENTION_SPANS", default_value_t = 5_000_000)]
     pub retention_spans: u64,
@@ -249,6 +256,7 @@ impl ServeArgs {
             otlp_grpc_listen: desktop.otlp_grpc_listen.unwrap_or(otlp.grpc),
             data_dir: desktop.data_dir.clone(),
             in_memory: desktop.in_memory,
+            store: None,
             self_telemetry: true,
             retention_spans: 5_000_000,
             retention_age: Duration::from_secs(7 * 24 * 3600),
@@ -315,6 +323,28 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(rate) if rate > 0.0 && rate <= 10_000.0 => Ok(rate),
         _ => Err(format!("{text:?} is not a rate between 0 and 10000 per second")),
+    }
+}
+
+/// Which store `--store` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// The embedded SQLite store (`--data-dir`, `--in-memory`).
+    Sqlite,
+    ClickHouse(ClickHouseConfig),
+}
+
+/// `sqlite` or a `clickhouse://` URL (see `ClickHouseConfig::parse`).
+pub fn parse_store(text: &str) -> Result<StoreConfig, String> {
+    match text.trim() {
+        "sqlite" => Ok(StoreConfig::Sqlite),
+        url if url.starts_with("clickhouse://") => {
+            ClickHouseConfig::parse(url).map(StoreConfig::ClickHouse)
+        }
+        _ => Err(
+            "expected `sqlite` or clickhouse://[user[:password]@]host:port/database[?cluster=NAME]"
+                .into(),
+        ),
     }
 }
 

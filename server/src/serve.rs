@@ -7,9 +7,10 @@ use anyhow::{bail, Context};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
+use crate::cli::StoreConfig;
 use crate::conn::{serve_port, Protocol};
 use crate::ingest::IngestSettings;
-use crate::store::{Retention, SqliteStore, Store};
+use crate::store::{ClickHouseStore, Retention, SqliteStore, Store};
 use crate::{AppState, IngestLimits};
 
 /// A server whose sockets are bound and whose tasks are running.
@@ -206,8 +207,17 @@ async fn bind_port(addr: SocketAddr, fall_back: bool, port: &str) -> anyhow::Res
     }
 }
 
-/// The SQLite store in `--data-dir` (default: the platform data dir), or in memory.
+/// The store `--store` names: a ClickHouse database, else the SQLite store in `--data-dir`
+/// (default: the platform data dir), or in memory.
 fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(StoreConfig::ClickHouse(config)) = &args.store {
+        anyhow::ensure!(
+            !args.in_memory && args.data_dir.is_none(),
+            "--in-memory and --data-dir are for the embedded store; --store names ClickHouse"
+        );
+        tracing::info!(store = %config.location(), "Opening the ClickHouse store.");
+        return Ok(Arc::new(ClickHouseStore::open(config.clone())?));
+    }
     if args.in_memory {
         return Ok(Arc::new(SqliteStore::in_memory()?));
     }

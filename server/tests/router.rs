@@ -71,6 +71,7 @@ async fn health_reports_ok_and_version() {
             "demo": null,
             "self_telemetry": false,
             "last_received": {"traces": null, "metrics": null, "logs": null},
+            "store": {"kind": "sqlite", "state": "ok"},
         })
     );
 }

@@ -72,6 +72,24 @@ pub struct Health {
     /// When each signal last arrived from a sender (either OTLP port, either protocol).
     #[serde(default)]
     pub last_received: LastReceived,
+    /// Which store holds the data and whether it answers (absent from older servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreHealth>,
+}
+
+/// The store behind a server, as `/api/v1/health` names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreHealth {
+    /// `"sqlite"` (embedded, the default) or `"clickhouse"`.
+    pub kind: String,
+    /// Where it is, without credentials (ClickHouse: `host:port/database`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The database server's version, when there is one (ClickHouse: `18.16`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    /// `"ok"`, or `"unreachable: <why>"` when it did not answer just now.
+    pub state: String,
 }
 
 /// Per signal, the last export request the server stored; `None` (JSON `null`) if none yet
@@ -146,6 +164,7 @@ impl Health {
             demo: None,
             self_telemetry: false,
             last_received: LastReceived::default(),
+            store: None,
         }
     }
 }

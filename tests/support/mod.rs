@@ -19,6 +19,10 @@
 //!   used as given or the app stops; the document's title), `desktop_trace.rs`, `desktop_live.rs`: the window under Xvfb
 //!   (`support::display::DesktopWindow`; one test binary each, so WebKit instances never overlap),
 //!   screenshots and `--dump-dom` DOMs kept in `tests/artifacts/`.
+//! - `clickhouse_store.rs`: `serve --store clickhouse://…` over a real ClickHouse 18.16
+//!   (`support/clickhouse.rs`, also the server crate's conformance fixture): a trace from the
+//!   Rust exporter in search, its API answer and SSR page, services, health; a second server over
+//!   the same database answers the same; what is not built yet is a 503 JSON error.
 //! - `huge_trace.rs`: a 1,000,000-span trace sent in 200 requests, then read back as a stream:
 //!   every span id once, and the server's peak RSS (VmHWM, reset before the read) grows by less
 //!   than the bound above.
@@ -98,6 +102,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub mod browser;
+pub mod clickhouse;
 pub mod demo;
 pub mod display;
 pub mod flame;

@@ -101,7 +101,8 @@ pub fn sqlite_outside_store(sources: &[Source]) -> Vec<String> {
         .filter(|s| {
             !s.path.starts_with("server/src/store/") && !s.path.starts_with("server/src/demo/")
         })
-        .flat_map(|s| s.hits(|l| l.contains("rusqlite")))
+        // The databases' clients: SQLite's, and ClickHouse's HTTP one (`store/clickhouse/`).
+        .flat_map(|s| s.hits(|l| l.contains("rusqlite") || l.contains("ureq::")))
         .collect()
 }
 

@@ -104,7 +104,7 @@ fn only_ingest_and_the_exporters_know_otlp_types() {
 #[test]
 fn only_the_store_and_the_demo_know_sqlite() {
     report(
-        "`rusqlite` outside the store and the demo",
+        "`rusqlite` or `ureq` (the ClickHouse client) outside the store and the demo",
         checks::sqlite_outside_store(&repo_sources()),
     );
 }
@@ -213,10 +213,15 @@ fn probe_sqlite_outside_store() {
         ("server/src/store/a.rs", "//! .\nuse rusqlite::Connection;\n"),
         ("server/src/demo/b.rs", "//! .\nuse rusqlite::Connection;\n"),
         ("server/src/api/c.rs", "//! .\nfn f(e: rusqlite::Error) {}\n"),
+        ("server/src/store/clickhouse/d.rs", "//! .\nfn g(a: ureq::Agent) {}\n"),
+        ("server/src/query/e.rs", "//! .\nfn h(a: ureq::Agent) {}\n"),
     ]);
     assert_eq!(
         checks::sqlite_outside_store(&tree),
-        ["server/src/api/c.rs:2: fn f(e: rusqlite::Error) {}"]
+        [
+            "server/src/api/c.rs:2: fn f(e: rusqlite::Error) {}",
+            "server/src/query/e.rs:2: fn h(a: ureq::Agent) {}"
+        ]
     );
 }
 

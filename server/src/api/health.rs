@@ -1,5 +1,6 @@
 //! `GET /api/v1/health`: the server answers, says its version, where it receives OTLP, and
-//! whether the store's writer is committing, and when each signal last arrived.
+//! whether the store's writer is committing, which store it is and whether it answers, and
+//! when each signal last arrived.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -19,7 +20,11 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         Some(WriterState { failing: Some(why), .. }) => format!("failing: {why}"),
         Some(_) => "ok".to_owned(),
     };
-    let status = if writer == "ok" { HealthStatus::Ok } else { HealthStatus::Degraded };
+    // Not through `api::blocking`: a health poll is not a store query worth a span of its own.
+    let store = state.store.clone();
+    let store = tokio::task::spawn_blocking(move || store.health()).await.ok();
+    let store_ok = store.as_ref().is_some_and(|s| s.state == "ok");
+    let status = if writer == "ok" && store_ok { HealthStatus::Ok } else { HealthStatus::Degraded };
     Json(Health {
         status,
         writer,
@@ -28,6 +33,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         demo: state.demo.as_deref().cloned(),
         self_telemetry: state.self_telemetry.is_some(),
         last_received: state.ingest.arrivals().last_received(),
+        store,
         ..Health::ok(env!("CARGO_PKG_VERSION"))
     })
 }

@@ -52,6 +52,20 @@ impl Histogram {
         self.counts.values().sum()
     }
 
+    /// The non-empty buckets and their counts, in bucket order (a store that sums buckets in
+    /// its own rows, such as ClickHouse's `service_latency`).
+    pub fn buckets(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.counts.iter().map(|(&bucket, &count)| (bucket, count))
+    }
+
+    /// Adds `count` durations to `bucket` (as `buckets` gave it); a bucket no duration falls
+    /// in is ignored.
+    pub fn add_bucket(&mut self, bucket: u16, count: u64) {
+        if bucket <= LAST_BUCKET && count > 0 {
+            *self.counts.entry(bucket).or_default() += count;
+        }
+    }
+
     /// Adds a histogram in its stored form; malformed bytes (a torn trailing pair, a bucket
     /// no duration falls in) are ignored.
     pub fn merge_encoded(&mut self, bytes: &[u8]) {

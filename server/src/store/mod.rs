@@ -1,9 +1,10 @@
-//! The store behind the query API. A small trait (`Store`, the contract a backend meets) so
-//! another engine can be added later; one engine built well now: SQLite (`sqlite.rs`), on disk
-//! in WAL mode or in memory. What can be asked of a store (`request`) and what it answers
+//! The store behind the query API. A small trait (`Store`, the contract a backend meets); the
+//! engine built well: SQLite (`sqlite/`), on disk in WAL mode or in memory; a second one begun:
+//! ClickHouse (`clickhouse/`, spans only so far). What can be asked of a store (`request`) and what it answers
 //! besides the wire model (`rows`, `stacks::StackTree`) live here, below the query layer.
 
 mod chunk;
+mod clickhouse;
 mod latency;
 mod logs;
 pub mod metrics;
@@ -18,6 +19,7 @@ pub mod service_rows;
 mod sqlite;
 
 pub use chunk::{whole_trace, SeenSpans, SpanChunk};
+pub use clickhouse::{ClickHouseConfig, ClickHouseStore, ServerVersion};
 pub use latency::Histogram;
 pub use logs::{LogSample, PreparedLogs, FACET_TOP, MAX_FACET_SCAN, MAX_LOG_CONTEXT};
 pub use metrics::{MetricCatalogQuery, MetricRows, MetricRowsQuery, Refusals, Sample, SeriesMeta};
@@ -39,7 +41,7 @@ pub use sqlite::{SqliteStore, WriteHook};
 
 use otelscope_app::model::{
     LogContext, LogFacets, LogHistogram, LogPage, LogRecord, MetricCatalog, MetricPoint,
-    MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span, TraceSummary,
+    MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span, StoreHealth, TraceSummary,
 };
 
 use crate::stacks::StackTree;
@@ -296,6 +298,17 @@ pub trait Store: Send + Sync + 'static {
     fn delete_profile(&self, id: &str) -> Result<bool, StoreError> {
         let _ = id;
         Ok(false)
+    }
+    /// Which store this is and whether it answers now, for `/api/v1/health` (called on a
+    /// blocking thread; a remote store asks its server). The default is the embedded SQLite
+    /// store's answer: it is in this process, so it always answers.
+    fn health(&self) -> StoreHealth {
+        StoreHealth {
+            kind: "sqlite".into(),
+            location: None,
+            server_version: None,
+            state: "ok".into(),
+        }
     }
     /// One kept profile with its folded text; `None` for an unknown id.
     fn profile(&self, id: &str) -> Result<Option<StoredProfile>, StoreError> {

@@ -2,7 +2,8 @@
 //! of the trait, with the exact answers spelled out (not recomputed by the code under test).
 //!
 //! A backend runs the whole suite with one line in `store_conformance.rs`:
-//! `conformance!(name, || Backend::new(MyStore::new()))`, which makes one `#[test]` per case.
+//! `conformance!(name, || Backend::new(MyStore::new()))`, which makes one `#[test]` per case;
+//! a backend still being built runs the span cases with `conformance_traces!`.
 //! Each case gets a fresh, empty store. Times are Unix ns from `T` (1,000 s, a rollup bucket's
 //! start); durations under 16 ns are what latency histograms keep exactly, so percentiles are
 //! exact numbers here.
@@ -23,20 +24,35 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use otelscope_app::model::{AttrValue, Span};
 use otelscope_server::store::{Store, WriteBatch};
 
-/// One backend under test, with whatever must outlive it (a temporary directory).
+/// One backend under test, with whatever must outlive it (a temporary directory) and what
+/// to do when the case is over (drop a database).
 pub struct Backend {
     pub store: Box<dyn Store>,
     _dir: Option<TempDir>,
+    cleanup: Option<Box<dyn FnOnce()>>,
 }
 
 impl Backend {
     pub fn new(store: impl Store) -> Backend {
-        Backend { store: Box::new(store), _dir: None }
+        Backend { store: Box::new(store), _dir: None, cleanup: None }
     }
 
     /// A store that lives in `dir` (removed with the backend).
     pub fn in_dir(dir: TempDir, open: impl FnOnce(&Path) -> Box<dyn Store>) -> Backend {
-        Backend { store: open(&dir.0), _dir: Some(dir) }
+        Backend { store: open(&dir.0), _dir: Some(dir), cleanup: None }
+    }
+
+    /// A store whose data `cleanup` removes when the case is over (a server's database).
+    pub fn with_cleanup(store: impl Store, cleanup: impl FnOnce() + 'static) -> Backend {
+        Backend { store: Box::new(store), _dir: None, cleanup: Some(Box::new(cleanup)) }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup();
+        }
     }
 }
 
@@ -100,21 +116,8 @@ macro_rules! conformance {
                 ($make)()
             }
 
+            conformance!(@traces);
             conformance!(@cases
-                traces::write_answers_each_batch_in_order,
-                traces::trace_version_is_the_stored_span_count,
-                traces::trace_chunks_page_in_arrival_order,
-                traces::services_are_sorted_with_counts_and_percentiles,
-                traces::operations_are_distinct_sorted_and_limited,
-                traces::operation_stats_are_slowest_first_over_newest_rows,
-                traces::search_without_filters_is_newest_first_and_limited,
-                traces::search_by_service_and_name_matches_any_span,
-                traces::search_by_duration_is_inclusive,
-                traces::search_by_error,
-                traces::search_by_attributes_compares_text,
-                traces::search_by_start_range_since_inclusive_until_exclusive,
-                traces::own_services_only_when_asked_or_named,
-                traces::count_is_capped_and_unknown_with_attributes,
                 trace_list::search_by_event_attributes,
                 trace_list::rows_say_services_and_root_or_that_it_is_missing,
                 logs::log_pages_are_newest_first_with_every_filter,
@@ -153,6 +156,25 @@ macro_rules! conformance {
             );
         }
     };
+    // The span cases: what `conformance_traces!` runs on a backend that stores spans only.
+    (@traces) => {
+        conformance!(@cases
+            traces::write_answers_each_batch_in_order,
+            traces::trace_version_is_the_stored_span_count,
+            traces::trace_chunks_page_in_arrival_order,
+            traces::services_are_sorted_with_counts_and_percentiles,
+            traces::operations_are_distinct_sorted_and_limited,
+            traces::operation_stats_are_slowest_first_over_newest_rows,
+            traces::search_without_filters_is_newest_first_and_limited,
+            traces::search_by_service_and_name_matches_any_span,
+            traces::search_by_duration_is_inclusive,
+            traces::search_by_error,
+            traces::search_by_attributes_compares_text,
+            traces::search_by_start_range_since_inclusive_until_exclusive,
+            traces::own_services_only_when_asked_or_named,
+            traces::count_is_capped_and_unknown_with_attributes,
+        );
+    };
     (@cases $($module:ident :: $case:ident),* $(,)?) => {
         $(
             #[test]
@@ -161,5 +183,24 @@ macro_rules! conformance {
                 $crate::conformance::$module::$case(&*backend.store);
             }
         )*
+    };
+}
+
+/// The span cases only (`traces::*`), for a backend being built that stores spans and nothing
+/// else yet (ClickHouse): `conformance_traces!(name, || Backend::new(…))`. Every other case
+/// stays to be run on it: those of `logs`, `log_rollup`, `metrics`, `signals`, `trim` and
+/// `services`.
+macro_rules! conformance_traces {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn store() -> $crate::conformance::Backend {
+                ($make)()
+            }
+
+            conformance!(@traces);
+        }
     };
 }
