@@ -29,7 +29,7 @@ const TRACES: &str = r#"{"traces": [
 #[test]
 fn rows_say_what_the_root_is_how_it_ended_and_which_services_took_part() {
     let html = render_with(
-        "/ssr/traces",
+        "/traces",
         &[
             ("/api/v1/traces?scatter=1", TRACES),
             ("/api/v1/services?include_self=1", r#"{"services":[]}"#),
@@ -67,7 +67,7 @@ const PROFILES: &str = r#"[
 
 #[test]
 fn profiles_say_when_for_how_long_and_when_they_are_too_thin() {
-    let html = render_with("/ssr/profile", &[("/api/v1/profiles", PROFILES)]);
+    let html = render_with("/profile", &[("/api/v1/profiles", PROFILES)]);
     for header in ["Started", "Duration"] {
         assert!(html.contains(&format!("<th class=\"num\">{header}</th>")), "{header}: {html}");
     }
@@ -75,7 +75,7 @@ fn profiles_say_when_for_how_long_and_when_they_are_too_thin() {
     assert_eq!(html.matches("class=\"few-samples\"").count(), 1, "only the 2-sample one: {html}");
     // Selected, the thin one is drawn under a warning.
     let html = render_with(
-        "/ssr/profile?id=00000000000000a1",
+        "/profile?id=00000000000000a1",
         &[
             ("/api/v1/profiles", PROFILES),
             (
