@@ -76,3 +76,16 @@ fn the_window_round_trips_through_the_url() {
     let clamped = Window::parse("0.5-9");
     assert_eq!((clamped.from, clamped.to), (0.5, 1.0));
 }
+
+#[test]
+fn the_minimap_scrolls_until_a_drag_goes_sideways() {
+    assert!(!minimap_selects(0.5, 0.505), "a press and a little wobble scroll");
+    assert!(minimap_selects(0.5, 0.4));
+    assert!(minimap_selects(0.2, 0.6));
+    // The minimap shows the whole trace: its drag selects within it.
+    let w = Window::WHOLE.select(0.6, 0.8).unwrap();
+    assert!(close(w, Window { from: 0.6, to: 0.8 }), "{w:?}");
+    assert_eq!(share_of(150.0, 100.0, 200.0), 0.25);
+    assert_eq!(share_of(50.0, 100.0, 200.0), 0.0, "left of it: its start");
+    assert_eq!(share_of(150.0, 100.0, 0.0), 0.5, "unmeasured: the middle");
+}
