@@ -66,8 +66,8 @@ async fn the_waterfall_zooms_in_time_and_keeps_the_window_in_the_url() {
     // The root is selected, so the URL a zoom writes names it.
     let root = format!("/traces/{TRACE}/spans/0000000000000001");
     browser.text_of(r#"[data-platform="web"] .wf-row[data-row="3"] .op"#).await;
-    let whole = json!(["0 ms", "20 ms", "40 ms", "60 ms", "80 ms", "100 ms"]);
-    assert_eq!(ticks(&browser).await, whole);
+    let whole_ticks = json!(["0 ms", "20 ms", "40 ms", "60 ms", "80 ms", "100 ms"]);
+    assert_eq!(ticks(&browser).await, whole_ticks);
     let early_top =
         browser.eval("return document.querySelector('.wf-row[data-row=\"1\"]').style.top").await;
 
@@ -100,12 +100,12 @@ async fn the_waterfall_zooms_in_time_and_keeps_the_window_in_the_url() {
 
     // The reset, then the buttons, which zoom around the window's middle.
     browser.click(".wf-zoom-reset").await;
-    whole(&browser, &root).await;
+    whole(&browser, &root, "the reset").await;
     assert_eq!(ticks(&browser).await, whole_ticks);
     browser.click(".wf-zoom-in").await;
     zoom_near(&browser, &root, 0.166_667, 0.833_333).await;
     browser.click(".wf-zoom-out").await;
-    whole(&browser, &root).await;
+    whole(&browser, &root, "the zoom-out button").await;
 
     // `+`, `-` and `0` on a focused row zoom around the pointer's place over the rows (10%).
     browser.eval(&over_rows("mousemove", 0.1, "")).await;
@@ -117,7 +117,7 @@ async fn the_waterfall_zooms_in_time_and_keeps_the_window_in_the_url() {
     browser.eval(&key("-")).await;
     zoom_near(&browser, &root, 0.033_333, 0.7).await;
     browser.eval(&key("0")).await;
-    whole(&browser, &root).await;
+    whole(&browser, &root, "the 0 key").await;
 
     // ctrl+wheel zooms around the pointer (the middle here): in turned away, out towards.
     browser.eval(&over_rows("wheel", 0.5, "ctrlKey: true, deltaY: -100,")).await;
@@ -125,7 +125,7 @@ async fn the_waterfall_zooms_in_time_and_keeps_the_window_in_the_url() {
     // A wheel turn without ctrl scrolls, it does not zoom.
     browser.eval(&over_rows("wheel", 0.5, "deltaY: 100,")).await;
     browser.eval(&over_rows("wheel", 0.5, "ctrlKey: true, deltaY: 100,")).await;
-    whole(&browser, &root).await;
+    whole(&browser, &root, "ctrl+wheel towards the user").await;
 
     // A sideways drag on the minimap (the whole trace) selects 20–40% of it.
     browser.eval(&on_minimap("mousedown", 0.2)).await;
@@ -178,10 +178,10 @@ async fn the_waterfall_zooms_in_time_and_keeps_the_window_in_the_url() {
 }
 
 /// Waits until the page is `path` with no window in its URL: the whole trace.
-async fn whole(browser: &Browser, path: &str) {
+async fn whole(browser: &Browser, path: &str, after: &str) {
     browser
         .wait_until(
-            &format!("the URL is {path}, the whole trace"),
+            &format!("the URL is {path}, the whole trace, after {after}"),
             &format!("return location.pathname === {path:?} && location.search === ''"),
         )
         .await;

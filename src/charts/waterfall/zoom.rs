@@ -48,6 +48,9 @@ impl Window {
         }
         let (from, to) = (from.clamp(0.0, 1.0), to.clamp(0.0, 1.0));
         let width = (to - from).max(MIN_WIDTH);
+        if width >= 1.0 - 1e-9 {
+            return Some(Window::WHOLE);
+        }
         let from = from.min(1.0 - width);
         Some(Window { from, to: from + width })
     }
@@ -65,6 +68,10 @@ impl Window {
     pub fn zoom_at(self, pointer: f64, factor: f64) -> Window {
         let pointer = pointer.clamp(0.0, 1.0);
         let width = (self.width() / factor).clamp(MIN_WIDTH, 1.0);
+        // Out to (about) the whole trace is the whole trace, not `0-1` give or take an ulp.
+        if width >= 1.0 - 1e-9 {
+            return Window::WHOLE;
+        }
         let at = self.from + pointer * self.width();
         let from = (at - pointer * width).clamp(0.0, 1.0 - width);
         Window { from, to: from + width }

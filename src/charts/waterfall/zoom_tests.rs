@@ -23,6 +23,12 @@ fn zooming_keeps_the_time_under_the_pointer_in_place() {
     // Near an edge, the window slides inside the trace.
     let edge = Window { from: 0.9, to: 1.0 }.zoom_at(1.0, 0.5);
     assert!(close(edge, Window { from: 0.8, to: 1.0 }), "{edge:?}");
+    // In and out again is the whole trace exactly (no `0-1` in the URL from rounding).
+    for factor in [STEP, 2.0, 3.0, 7.0] {
+        for at in [0.1, 0.5, 0.9] {
+            assert_eq!(whole.zoom_at(at, factor).zoom_at(0.5, 1.0 / factor), Window::WHOLE);
+        }
+    }
     // Never narrower than the floor.
     let deep = (0..100).fold(Window::WHOLE, |w, _| w.zoom_at(0.3, STEP));
     assert!(deep.width() >= MIN_WIDTH * 0.999_999 && deep.from >= 0.0 && deep.to <= 1.0);
