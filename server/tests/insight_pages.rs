@@ -204,8 +204,8 @@ fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
 
 /// Issue 26 point 6: a cache that both lookup spans and counters report is one row, the two
 /// sources side by side, with the spans' hit vs miss latency; the chart draws it once.
-#[tokio::test]
-async fn a_cache_with_spans_and_metrics_is_one_row_with_both_and_its_latencies() {
+#[test]
+fn a_cache_with_spans_and_metrics_is_one_row_with_both_and_its_latencies() {
     use serde_json::json;
     let entry = |source: &str, hits: u64, misses: u64| {
         json!({"name": "catalog", "layer": "l2", "service": "shop", "source": source,
