@@ -21,7 +21,7 @@ async fn the_demos_numbers_on_the_cache_and_retries_pages_in_ssr_and_chromium() 
 
     let browser = Browser::start().await;
     browser.client.goto(&server.url(&format!("/cache?{range}"))).await.unwrap();
-    let rows = cache["caches"].as_array().unwrap().len();
+    let rows = otelscope_e2e::insights::cache_rows(&cache);
     let web_cache = browser.dom_when("the app draws the demo's caches",
         &format!("return !!document.querySelector('[data-platform=\"web\"] svg.hit-rate-chart') && document.querySelectorAll('[data-platform=\"web\"] tr[data-cache]').length === {rows}"),
     )

@@ -1,8 +1,8 @@
 //! The desktop window on a trace: `otelscope desktop --server URL --path /traces/ID` shows the
 //! waterfall of a trace stored by a running server, hostile span strings as text in the
 //! window's DOM (screenshot and DOM kept as artefacts), each row saying what its span is, and
-//! the document titled as the window. Its own test binary, so its WebKit
-//! processes never overlap another window's.
+//! the document titled as the window; opened on a `?zoom=` window, that window. Its own test
+//! binary, so its WebKit processes never overlap another window's.
 
 use otelscope_e2e::display::show_and_close;
 use otelscope_e2e::Server;
@@ -58,6 +58,14 @@ async fn desktop_window_shows_a_trace_from_a_running_server() {
     for (row, depth) in [(0, 0), (1, 1), (2, 1)] {
         assert!(app.contains(&format!("data-row=\"{row}\" data-depth=\"{depth}\"")), "{app}");
     }
+
+    // Opened on a time window (issue 26 point 3): the second half of the 8 ms trace, with the
+    // zoom controls and the way back to the whole trace.
+    let zoomed = format!("{path}?zoom=0.5-1");
+    let args = ["--server", &server.base_url, "--path", &zoomed];
+    let dom = show_and_close(&args, title, "desktop-trace-zoom.png", "wf-zoom-reset").await;
+    assert!(dom.contains("+4.00 ms – +8.00 ms"), "the window shown: {dom}");
+    assert!(dom.contains("class=\"wf-zoom-pad\""), "a ruler to drag: {dom}");
 }
 
 const HOSTILE_NAME: &str = "<img src=x onerror=alert(1)>";

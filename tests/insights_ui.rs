@@ -32,7 +32,7 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
     // The WASM app in Chromium.
     let browser = Browser::start().await;
     browser.client.goto(&server.url(&format!("/cache?{range}"))).await.unwrap();
-    let rows = cache["caches"].as_array().unwrap().len();
+    let rows = otelscope_e2e::insights::cache_rows(&cache);
     let web_cache = browser.dom_when("the app draws the cache table and chart",
         &format!("return !!document.querySelector('[data-platform=\"web\"] svg.hit-rate-chart') && document.querySelectorAll('[data-platform=\"web\"] tr[data-cache]').length === {rows}"),
     )

@@ -79,14 +79,14 @@ async fn cache_page_shows_the_numbers_a_chart_and_hostile_names_as_text() {
         lookup(4, 5, HOSTILE_OP, true),
     ]);
     let html = page(&state, &format!("/ssr/cache?{RANGE}")).await;
-    let hostile = row(&html, "data-cache", &format!("{HOSTILE_CACHE}|l1|shop|spans"));
+    let hostile = row(&html, "data-cache", &format!("{HOSTILE_CACHE}|l1|shop"));
     cell(hostile, "name", HOSTILE_CACHE);
     cell(hostile, "hits", "2");
     cell(hostile, "misses", "1");
     cell(hostile, "hit_rate", "66.7%");
     assert!(hostile.contains(r#"data-value="0.6666666666666666""#), "{hostile}");
     assert!(hostile.contains("cache.hit%3Dfalse"), "a search for its misses: {hostile}");
-    let other = row(&html, "data-cache", &format!("{HOSTILE_OP}|l1|shop|spans"));
+    let other = row(&html, "data-cache", &format!("{HOSTILE_OP}|l1|shop"));
     cell(other, "hits", "1");
     cell(other, "hit_rate", "100.0%");
     // The chart: an SVG whose legend names both caches as text, with percent ticks.
@@ -190,7 +190,7 @@ fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
     ];
     // Compared as the browser reads the text (`render_ssr` writes `<` and `>` as numbers).
     let html = render_with("/cache", &answers).replace("&#60;", "&lt;").replace("&#62;", "&gt;");
-    let row = row(&html, "data-cache", "catalog|l2|shop|spans");
+    let row = row(&html, "data-cache", "catalog|l2|shop");
     for id in ["aa".repeat(16), "bb".repeat(16)] {
         assert!(row.contains(&format!("href=\"/traces/{id}\"")), "{row}");
     }
@@ -200,4 +200,51 @@ fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
     assert!(html.contains("redis-server is not installed."), "{html}");
     // The chart says there is nothing to plot (the answer has no points).
     assert!(html.contains("No cache lookups in this range."), "{html}");
+}
+
+/// Issue 26 point 6: a cache that both lookup spans and counters report is one row, the two
+/// sources side by side, with the spans' hit vs miss latency; the chart draws it once.
+#[test]
+fn a_cache_with_spans_and_metrics_is_one_row_with_both_and_its_latencies() {
+    use serde_json::json;
+    let entry = |source: &str, hits: u64, misses: u64| {
+        json!({"name": "catalog", "layer": "l2", "service": "shop", "source": source,
+               "hits": hits, "misses": misses, "hit_rate": hits as f64 / (hits + misses) as f64,
+               "series": [{"time_ns": 1_700_000_000_000_000_000u64, "hits": hits, "misses": misses,
+                           "hit_rate": hits as f64 / (hits + misses) as f64}]})
+    };
+    let mut spans = entry("spans", 3, 1);
+    spans["hit_mean_ns"] = json!(250_000);
+    spans["miss_mean_ns"] = json!(4_200_000);
+    let cache = json!({"since_ns": 1_700_000_000_000_000_000u64, "until_ns": 1_700_000_060_000_000_000u64,
+        "step_ns": 10_000_000_000u64, "caches": [entry("metrics", 8, 2), spans]});
+    let health = json!({"status": "ok", "version": "1", "writer": "ok"});
+    let (cache, health) = (cache.to_string(), health.to_string());
+    let answers = [
+        ("/api/v1/cache?since=1h", &*cache),
+        ("/api/v1/health", &*health),
+        ("/api/v1/services", r#"{"services":[]}"#),
+    ];
+    let html = render_with("/cache", &answers);
+    assert_eq!(html.matches("data-cache=").count(), 1, "one row: {html}");
+    let row = row(&html, "data-cache", "catalog|l2|shop");
+    assert!(row.contains(r#"data-sources="spans metrics""#), "{row}");
+    let source_cell = |field: &str, source: &str| {
+        let needle = format!(r#"data-field="{field}" data-source="{source}""#);
+        let at = row.find(&needle).unwrap_or_else(|| panic!("no {needle} in {row}"));
+        let after = &row[at..];
+        after[after.find('>').unwrap() + 1..after.find("</td>").unwrap()].to_owned()
+    };
+    assert_eq!(source_cell("hits", "spans"), "3");
+    assert_eq!(source_cell("misses", "spans"), "1");
+    assert_eq!(source_cell("hit_rate", "spans"), "75.0%");
+    assert_eq!(source_cell("hits", "metrics"), "8");
+    assert_eq!(source_cell("hit_rate", "metrics"), "80.0%");
+    cell(row, "hit_mean_ns", "250 µs");
+    cell(row, "miss_mean_ns", "4.20 ms");
+    // The chart has one line and one legend entry for it, from the spans.
+    let chart = &html[html.find("<svg class=\"plot hit-rate-chart\"").expect("chart")..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert_eq!(chart.matches(">catalog</text>").count(), 1, "{chart}");
+    assert!(chart.contains(">l2 · shop (spans)</text>"), "{chart}");
 }

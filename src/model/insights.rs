@@ -35,6 +35,12 @@ pub struct CacheStats {
     /// Trace ids of a few misses, newest first (spans only: counters name no trace).
     #[serde(default)]
     pub miss_examples: Vec<String>,
+    /// The mean duration of the lookup spans that hit and that missed (spans only; absent
+    /// without such spans, or for lookups stored before schema v16).
+    #[serde(default)]
+    pub hit_mean_ns: Option<u64>,
+    #[serde(default)]
+    pub miss_mean_ns: Option<u64>,
 }
 
 /// Where a cache's numbers come from (`"spans"`, `"metrics"` on the wire).

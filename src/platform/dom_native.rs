@@ -25,10 +25,23 @@ pub fn set_scroll_top(id: &str, y: f64) {
     document::eval(&format!("var e=document.getElementById({id}); if (e) e.scrollTop = {y};"));
 }
 
-/// The value of `name` in the page's query string: the desktop window's URL is its own, and
-/// a server render starts from the whole view, so none.
-pub fn query_value(_name: &str) -> Option<String> {
-    None
+/// The path and query a native renderer was opened on (a server render's request, the desktop
+/// window's `--path`): its router keeps the path only, so the query is read from here.
+#[derive(Clone, Debug, Default)]
+pub struct OpenedUrl(pub String);
+
+/// The value of `name` in the query string the page was opened with (undecoded), while the
+/// router is still on that page's path: a server render's request, the desktop window's
+/// `--path` (its router drops the query; its webview's URL is its own).
+pub fn query_value(name: &str) -> Option<String> {
+    let opened = dioxus::prelude::try_consume_context::<OpenedUrl>()?;
+    let (path, query) = opened.0.split_once('?')?;
+    let current = dioxus::router::root_router()?.full_route_string();
+    let current = current.split_once('?').map_or(current.as_str(), |(p, _)| p);
+    if current != path {
+        return None;
+    }
+    super::super::query_pair(query, name)
 }
 
 /// Replaces the page's URL (same origin), keeping the router's history state.

@@ -46,17 +46,39 @@ pub fn set_scroll_top(id: &str, y: f64) {
     }
 }
 
-/// The value of `name` in the page's query string, if any (undecoded: callers parse it).
+thread_local! {
+    /// The path and query the page was opened on, kept before the router drops a query its
+    /// route does not name (`/traces/{id}?zoom=…`); forgotten once the app writes the URL.
+    static OPENED: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps the page's path and query as opened (call before the router starts).
+pub fn remember_opened_url() {
+    let Some(location) = web_sys::window().map(|w| w.location()) else { return };
+    if let (Ok(path), Ok(search)) = (location.pathname(), location.search()) {
+        OPENED.with(|o| *o.borrow_mut() = Some((path, search)));
+    }
+}
+
+/// The value of `name` in the page's query string, if any (undecoded: callers parse it); else
+/// in the query the page was opened with, while on that path (the router dropped it).
 pub fn query_value(name: &str) -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    search.trim_start_matches('?').split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key == name).then(|| value.to_owned())
+    let location = web_sys::window()?.location();
+    let search = location.search().ok()?;
+    super::super::query_pair(&search, name).or_else(|| {
+        let path = location.pathname().ok()?;
+        OPENED.with(|o| {
+            let opened = o.borrow();
+            let (at, query) = opened.as_ref()?;
+            (*at == path).then(|| super::super::query_pair(query, name)).flatten()
+        })
     })
 }
 
-/// Replaces the page's URL (same origin), keeping the router's history state.
+/// Replaces the page's URL (same origin), keeping the router's history state. From then on
+/// the URL is the app's: the query the page was opened with is forgotten.
 pub fn replace_url(url: &str) {
+    OPENED.with(|o| o.borrow_mut().take());
     let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else { return };
     let state = history.state().unwrap_or(wasm_bindgen::JsValue::NULL);
     let _ = history.replace_state_with_url(&state, "", Some(url));

@@ -14,6 +14,14 @@ compile_error!("otelscope-app needs one of the features `web`, `desktop` or `ssr
 
 pub use imp::*;
 
+/// The value of `name` in `query` (with or without its `?`), undecoded.
+fn query_pair(query: &str, name: &str) -> Option<String> {
+    query.trim_start_matches('?').split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.to_owned())
+    })
+}
+
 // The lazily loaded pages' modules: real split points in the browser's `split` build,
 // drawn at once everywhere else (desktop, SSR, tests).
 #[cfg(feature = "split")]

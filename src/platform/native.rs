@@ -140,6 +140,7 @@ pub fn render_ssr(path: &str, data: &SsrData) -> SsrPage {
             self_telemetry: Some(false),
         })
         .with_root_context(data.clone())
+        .with_root_context(dom::OpenedUrl(path.to_owned()))
         .with_root_context(history)
         .with_root_context(doc.clone() as Rc<dyn document::Document>);
     vdom.rebuild_in_place();
@@ -187,9 +188,10 @@ pub fn launch_desktop(options: DesktopOptions) {
             platform: PlatformKind::Desktop,
             api_base,
             api_key,
-            start_path,
+            start_path: start_path.clone(),
             self_telemetry,
         })
+        .with_root_context(dom::OpenedUrl(start_path.unwrap_or_default()))
         .with_root_context(DomDump(dump_dom));
     dioxus::desktop::launch::launch_virtual_dom(vdom, config);
 }

@@ -119,6 +119,7 @@ pub fn launch_standalone() {
     {
         ssr.remove();
     }
+    dom::remember_opened_url();
     LaunchBuilder::web()
         // Provided at the root before dioxus-web would provide its own (see `dom`).
         .with_context_provider(|| Box::new(dom::page_document()))

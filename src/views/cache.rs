@@ -1,5 +1,9 @@
-//! `Cache`: hit rate over time per cache and layer (a plotters line chart), a totals table, and
-//! links to traces of misses; the range and service live in the URL.
+//! `Cache`: hit rate over time per cache and layer (a plotters line chart), a totals table (one
+//! row per cache and layer, spans and counters side by side, hit vs miss latency), and links to
+//! traces of misses; the range and service live in the URL.
+
+#[path = "cache_groups.rs"]
+mod groups;
 
 use dioxus::prelude::*;
 
@@ -11,7 +15,8 @@ use crate::filters::{InsightFilters, TraceFilters};
 use crate::hooks::{use_api, use_api_live, Loadable};
 use crate::model::{CacheAnswer, CacheSource, CacheStats, Health, TraceList};
 use crate::routes::Route;
-use crate::words::format_rate;
+use crate::words::{format_duration, format_rate};
+use groups::{cache_groups, CacheGroup};
 
 #[component]
 pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
@@ -54,7 +59,7 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                     div { class: "plot-box",
                         onresize: track_width(width),
                         Plot {
-                            drawing: hit_rate_chart_in(answer.since_ns, answer.until_ns, &series_of(&answer), width() as u32, chart_time(&answer)),
+                            drawing: hit_rate_chart_in(answer.since_ns, answer.until_ns, &cache_groups(&answer).iter().map(|g| series_of(g.main())).collect::<Vec<_>>(), width() as u32, chart_time(&answer)),
                             label: "Cache hit rate over time, per cache and layer",
                             class: "hit-rate-chart",
                         }
@@ -158,28 +163,35 @@ fn DemoL2Note() -> Element {
     }
 }
 
-/// The totals table: one row per cache and source.
+/// The totals table: one row per cache and layer, what spans and counters say side by side.
 fn cache_table(answer: &CacheAnswer, filters: &InsightFilters) -> Element {
-    let caches = &answer.caches;
     let seconds = (answer.until_ns.saturating_sub(answer.since_ns) as f64 / 1e9).max(1.0);
     rsx! {
         table { class: "results cache-table",
             thead {
                 tr {
-                    th { "Cache" }
-                    th { "Layer" }
-                    th { "Service" }
-                    th { "Source" }
-                    th { class: "num", "Hits" }
-                    th { class: "num", "Misses" }
-                    th { class: "num", "Hit rate" }
-                    th { class: "num", title: "Lookups (hits + misses) per second over the range", "Lookups/s" }
-                    th { "Misses in traces" }
+                    th { rowspan: "2", "Cache" }
+                    th { rowspan: "2", "Layer" }
+                    th { rowspan: "2", "Service" }
+                    th { class: "group", colspan: "3", scope: "colgroup", title: "Lookup spans with a boolean cache.hit", "From spans" }
+                    th { class: "group", colspan: "3", scope: "colgroup", title: "Hit and miss counters", "From metrics" }
+                    th { class: "num", rowspan: "2", title: "Lookups (hits + misses) per second over the range (spans when there are, else metrics)", "Lookups/s" }
+                    th { class: "group", colspan: "2", scope: "colgroup", title: "The mean duration of the lookup spans that hit and that missed", "Mean latency" }
+                    th { rowspan: "2", "Misses in traces" }
+                }
+                tr {
+                    for _ in 0..2 {
+                        th { class: "num", "Hits" }
+                        th { class: "num", "Misses" }
+                        th { class: "num", "Hit rate" }
+                    }
+                    th { class: "num", "Hit" }
+                    th { class: "num", "Miss" }
                 }
             }
             tbody {
-                for c in caches {
-                    {cache_row(c, seconds, filters)}
+                for group in cache_groups(answer) {
+                    {cache_row(&group, seconds, filters)}
                 }
             }
         }
@@ -198,40 +210,64 @@ pub(crate) fn lookups_per_second(lookups: u64, seconds: f64) -> String {
     }
 }
 
-fn cache_row(c: &CacheStats, seconds: f64, filters: &InsightFilters) -> Element {
+fn cache_row(group: &CacheGroup, seconds: f64, filters: &InsightFilters) -> Element {
+    let main = group.main();
     // The search keeps the page's range (a preset the trace search offers, else all).
     let since = filters.since_or_default();
     let since = if crate::filters::RANGES.iter().any(|(v, _)| *v == since) { since } else { "" };
     let misses_search = Route::Traces {
         filters: TraceFilters {
-            service: c.service.clone(),
+            service: group.service.to_owned(),
             attr: "cache.hit=false".into(),
             since: since.to_owned(),
             ..Default::default()
         },
     };
-    let per_second = lookups_per_second(c.hits + c.misses, seconds);
-    let exact_rate = c.hit_rate.map(|r| r.to_string()).unwrap_or_default();
+    let per_second = lookups_per_second(main.hits + main.misses, seconds);
+    let spans = group.spans;
+    let latency = |ns: Option<u64>| ns.map(format_duration).unwrap_or_else(|| "–".into());
+    let (hit_ns, miss_ns) = (spans.and_then(|c| c.hit_mean_ns), spans.and_then(|c| c.miss_mean_ns));
+    let examples = spans.map(|c| c.miss_examples.as_slice()).unwrap_or_default();
+    let key = group.key();
     rsx! {
-        tr { key: "{c.name}|{c.layer}|{c.service}|{c.source}", "data-cache": "{c.name}|{c.layer}|{c.service}|{c.source}",
-            td { class: "cache-name", "data-field": "name", "{c.name}" }
-            td { "data-field": "layer", "{c.layer}" }
-            td { "data-field": "service", "{c.service}" }
-            td { "data-field": "source", "{c.source}" }
-            td { class: "num", "data-field": "hits", "{c.hits}" }
-            td { class: "num", "data-field": "misses", "{c.misses}" }
-            td { class: "num", "data-field": "hit_rate", "data-value": "{exact_rate}", title: "{exact_rate}", {format_rate(c.hit_rate)} }
-            td { class: "num", "data-field": "lookups_per_s", "{per_second}" }
+        tr { key: "{key}", "data-cache": "{key}", "data-sources": group.sources(),
+            td { class: "cache-name", "data-field": "name", "{group.name}" }
+            td { "data-field": "layer", "{group.layer}" }
+            td { "data-field": "service", "{group.service}" }
+            {source_cells(group.of(CacheSource::Spans), CacheSource::Spans)}
+            {source_cells(group.of(CacheSource::Metrics), CacheSource::Metrics)}
+            td { class: "num", "data-field": "lookups_per_s", "data-source": main.source.as_str(), "{per_second}" }
+            td { class: "num", "data-field": "hit_mean_ns", "data-value": hit_ns.map(|n| n.to_string()).unwrap_or_default(), {latency(hit_ns)} }
+            td { class: "num", "data-field": "miss_mean_ns", "data-value": miss_ns.map(|n| n.to_string()).unwrap_or_default(), {latency(miss_ns)} }
             td { class: "examples",
-                for id in c.miss_examples.iter() {
+                for id in examples.iter() {
                     Link { class: "example", "data-kind": "miss", to: Route::TraceDetail { trace_id: id.clone() }, code { title: "{id}", {short_id(id)} } }
                     " "
                 }
-                if c.misses > 0 && c.source == CacheSource::Spans {
+                if spans.is_some_and(|c| c.misses > 0) {
                     Link { class: "miss-search", to: misses_search, "find misses" }
                 }
             }
         }
+    }
+}
+
+/// A source's hits, misses and hit rate (the exact rate in `data-value`); dashes when this
+/// cache has no entry from it.
+fn source_cells(c: Option<&CacheStats>, source: CacheSource) -> Element {
+    let source = source.as_str();
+    let Some(c) = c else {
+        return rsx! {
+            for field in ["hits", "misses", "hit_rate"] {
+                td { class: "num none", "data-field": field, "data-source": source, "–" }
+            }
+        };
+    };
+    let exact_rate = c.hit_rate.map(|r| r.to_string()).unwrap_or_default();
+    rsx! {
+        td { class: "num", "data-field": "hits", "data-source": source, "{c.hits}" }
+        td { class: "num", "data-field": "misses", "data-source": source, "{c.misses}" }
+        td { class: "num", "data-field": "hit_rate", "data-source": source, "data-value": "{exact_rate}", title: "{exact_rate}", {format_rate(c.hit_rate)} }
     }
 }
 

@@ -24,38 +24,52 @@ pub fn assert_pages_match_api(
     assert_retries_page_matches(retries_html, retries);
 }
 
-/// Every cache of `answer` is one table row (`data-cache="name|layer|service|source"`) with its
-/// hits, misses and exact hit rate, and a legend entry of the chart; no other rows.
+/// How many rows the cache page shows for `answer`: one per cache and layer (and service).
+pub fn cache_rows(answer: &Value) -> usize {
+    let caches = answer["caches"].as_array().expect("caches");
+    let key = |c: &Value| (c["name"].to_string(), c["layer"].to_string(), c["service"].to_string());
+    caches.iter().map(key).collect::<std::collections::BTreeSet<_>>().len()
+}
+
+/// Every cache and layer of `answer` is one table row (`data-cache="name|layer|service"`) with
+/// each source's hits, misses and exact hit rate side by side (`data-source`), and one legend
+/// entry of the chart; no other rows.
 pub fn assert_cache_page_matches(html: &str, answer: &Value) {
     let doc = kuchikiki::parse_html().one(html).document_node;
     let caches = answer["caches"].as_array().expect("caches");
+    let key_of = |c: &Value| {
+        format!("{}|{}|{}", str_of(&c["name"]), str_of(&c["layer"]), str_of(&c["service"]))
+    };
+    let groups: std::collections::BTreeSet<String> = caches.iter().map(key_of).collect();
     let rows = doc.select("tr[data-cache]").unwrap().count();
-    assert_eq!(rows, caches.len(), "one row per cache of {answer}");
+    assert_eq!(rows, groups.len(), "one row per cache and layer of {answer}");
     let legend = texts(&doc, "svg.hit-rate-chart text");
     for c in caches {
-        let key = format!(
-            "{}|{}|{}|{}",
-            str_of(&c["name"]),
-            str_of(&c["layer"]),
-            str_of(&c["service"]),
-            str_of(&c["source"])
-        );
+        let key = key_of(c);
+        let source = str_of(&c["source"]);
         let row = find_row(&doc, "data-cache", &key);
         assert_eq!(field(&row, "name").0, str_of(&c["name"]), "{key}");
         for name in ["hits", "misses"] {
             assert_eq!(
-                field(&row, name).0,
+                source_field(&row, name, source).0,
                 c[name].as_u64().expect(name).to_string(),
-                "{key} {name}"
+                "{key} {source} {name}"
             );
         }
-        let (text, exact) = field(&row, "hit_rate");
+        let (text, exact) = source_field(&row, "hit_rate", source);
         match c["hit_rate"].as_f64() {
             Some(rate) => {
                 assert_eq!(exact.parse::<f64>().ok(), Some(rate), "{key} exact hit rate");
                 assert_eq!(text, format!("{:.1}%", rate * 100.0), "{key} hit rate");
             }
             None => assert_eq!(text, "–", "{key} without lookups"),
+        }
+        // Hit vs miss latency: the spans' means, exact in `data-value`.
+        if source == "spans" {
+            for name in ["hit_mean_ns", "miss_mean_ns"] {
+                let exact = c[name].as_u64().map(|n| n.to_string()).unwrap_or_default();
+                assert_eq!(field(&row, name).1, exact, "{key} {name}");
+            }
         }
         // The legend cuts long names with `…`; the start is always there, as text.
         let name = str_of(&c["name"]);
@@ -212,6 +226,15 @@ fn find_row(doc: &NodeRef, attr: &str, key: &str) -> NodeRef {
         .unwrap_or_else(|| panic!("no row with {attr}={key:?}"))
         .as_node()
         .clone()
+}
+
+/// A source's cell (`data-source`): its text and its `data-value`.
+fn source_field(row: &NodeRef, name: &str, source: &str) -> (String, String) {
+    let cell = row
+        .select_first(&format!("td[data-field=\"{name}\"][data-source=\"{source}\"]"))
+        .unwrap_or_else(|_| panic!("no {source} {name} cell"));
+    let value = cell.attributes.borrow().get("data-value").unwrap_or_default().to_owned();
+    (cell.text_contents().trim().to_owned(), value)
 }
 
 /// A cell's text and its `data-value` (empty when it has none).

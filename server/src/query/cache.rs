@@ -18,13 +18,20 @@ pub fn answer(found: CacheRows, q: &CacheQuery) -> CacheAnswer {
     let (since_ns, until_ns, step_ns) = (q.since_ns, q.until_ns, q.step_ns);
     /// (service, name, layer, source).
     type Key = (String, String, String, CacheSource);
-    /// Hits, misses, and (hits, misses) per step start.
-    type Totals = (u64, u64, BTreeMap<u64, (u64, u64)>);
+    /// Hits, misses, (hits, misses) per step start, and the lookups' timing.
+    type Totals = (u64, u64, BTreeMap<u64, (u64, u64)>, Timing);
     let mut caches: BTreeMap<Key, Totals> = BTreeMap::new();
     for row in rows {
+        let timing = Timing {
+            hit_ns: row.hit_ns,
+            miss_ns: row.miss_ns,
+            hits: row.timed_hits,
+            misses: row.timed_misses,
+        };
         let entry = caches.entry((row.service, row.name, row.layer, row.source)).or_default();
         entry.0 += row.hits;
         entry.1 += row.misses;
+        entry.3.add(&timing);
         let point = entry.2.entry(row.bucket_ns - row.bucket_ns % step_ns.max(1)).or_default();
         point.0 += row.hits;
         point.1 += row.misses;
@@ -38,7 +45,9 @@ pub fn answer(found: CacheRows, q: &CacheQuery) -> CacheAnswer {
     }
     let caches = caches
         .into_iter()
-        .map(|((service, name, layer, source), (hits, misses, series))| CacheStats {
+        .map(|((service, name, layer, source), (hits, misses, series, timing))| CacheStats {
+            hit_mean_ns: mean(timing.hit_ns, timing.hits),
+            miss_mean_ns: mean(timing.miss_ns, timing.misses),
             miss_examples: if source == CacheSource::Spans {
                 found
                     .get(&(service.clone(), name.clone(), layer.clone()))
@@ -72,6 +81,29 @@ fn rate(hits: u64, misses: u64) -> Option<f64> {
     (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64)
 }
 
+/// The summed durations of a cache's timed hits and misses, and how many each covers.
+#[derive(Clone, Copy, Debug, Default)]
+struct Timing {
+    hit_ns: u64,
+    miss_ns: u64,
+    hits: u64,
+    misses: u64,
+}
+
+impl Timing {
+    fn add(&mut self, other: &Timing) {
+        self.hit_ns = self.hit_ns.saturating_add(other.hit_ns);
+        self.miss_ns = self.miss_ns.saturating_add(other.miss_ns);
+        self.hits += other.hits;
+        self.misses += other.misses;
+    }
+}
+
+/// `sum / count`, rounded; none without a timed lookup.
+fn mean(sum_ns: u64, count: u64) -> Option<u64> {
+    (count > 0).then(|| (sum_ns as f64 / count as f64).round() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +119,11 @@ mod tests {
             source: CacheSource::Spans,
             hits,
             misses,
+            // Hits take 1 ms each, misses 5 ms; the 60 s bucket's were not timed (before v16).
+            hit_ns: if bucket_s == 60 { 0 } else { hits * 1_000_000 },
+            miss_ns: if bucket_s == 60 { 0 } else { misses * 5_000_000 },
+            timed_hits: if bucket_s == 60 { 0 } else { hits },
+            timed_misses: if bucket_s == 60 { 0 } else { misses },
         };
         let example = |layer: &str, trace: &str| {
             ("catalog".into(), "products".into(), layer.into(), trace.to_owned())
@@ -123,6 +160,12 @@ mod tests {
             ]
         );
         assert_eq!(l1.miss_examples, ["b", "a"], "newest first, each trace once");
+        assert_eq!(
+            (l1.hit_mean_ns, l1.miss_mean_ns),
+            (Some(1_000_000), Some(5_000_000)),
+            "means over the timed lookups only"
+        );
+        assert_eq!((answer.caches[1].hit_mean_ns, answer.caches[1].miss_mean_ns), (None, None));
         assert_eq!(answer.caches[1].hit_rate, None, "no lookups, no rate");
         assert!(answer.caches[1].miss_examples.is_empty());
     }

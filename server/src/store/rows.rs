@@ -23,6 +23,12 @@ pub struct CacheRow {
     pub source: otelscope_app::model::CacheSource,
     pub hits: u64,
     pub misses: u64,
+    /// The summed durations of the hits' and the misses' lookup spans, and how many lookups
+    /// each sum covers (spans only; lookups stored before schema v16 were not timed).
+    pub hit_ns: u64,
+    pub miss_ns: u64,
+    pub timed_hits: u64,
+    pub timed_misses: u64,
 }
 
 /// What the store reads for one retry query: rollup rows and examples.

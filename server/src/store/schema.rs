@@ -15,7 +15,9 @@
 //!   service/name filters and `/services` (counts, errors, p50/p95/p99); `/operations` lists a
 //!   service's names by skipping through its (service, name) index, one probe per name.
 //! - `cache_rollup`: (10 s bucket, service, cache name, layer, source `spans`|`metrics`) → hits,
-//!   misses; `cache_counters`: the last value of each cumulative cache counter (name + service +
+//!   misses, and (spans, v18) `hit_ns`/`miss_ns`, the summed lookup durations over
+//!   `timed_hits`/`timed_misses` lookups (their means are the page's hit vs miss latency);
+//!   `cache_counters`: the last value of each cumulative cache counter (name + service +
 //!   attribute set; its start time is kept in the row).
 //! - `cache_examples`: the 3 newest trace ids with a miss per bucket and cache (spans only), so
 //!   `/cache` links to example misses.
@@ -584,6 +586,14 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO red_buckets (service, bucket_ns, received_ns)
         SELECT service, bucket_ns, MAX(received_ns) FROM red_rollup GROUP BY service, bucket_ns;
     DROP INDEX edge_pending_received;
+"#,
+    // v18 (hit vs miss latency): the summed durations of a cache row's hit and miss lookup
+    // spans; with the counts, their means. Rows written before count none (`timed_*` 0).
+    r#"
+    ALTER TABLE cache_rollup ADD COLUMN hit_ns INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cache_rollup ADD COLUMN miss_ns INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cache_rollup ADD COLUMN timed_hits INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cache_rollup ADD COLUMN timed_misses INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 

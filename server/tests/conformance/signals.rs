@@ -110,6 +110,11 @@ pub fn cache_rows_and_miss_examples(store: &dyn Store) {
         source: source.parse().expect("a cache source"),
         hits: 1,
         misses: 2,
+        // Each lookup took 1 ns: the sums of the hits' and the misses' durations.
+        hit_ns: 1,
+        miss_ns: 2,
+        timed_hits: 1,
+        timed_misses: 2,
     };
     assert_eq!(rows.rows, [row("spans")]);
     let example = |trace: u32| ("shop".into(), "catalog".into(), "l2".into(), tid(trace));

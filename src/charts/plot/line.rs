@@ -1,5 +1,5 @@
-//! The cache hit-rate chart: one line per cache (name, layer, service, source) over time, 0–100%,
-//! with clock-time ticks and a legend. Pure: a `CacheAnswer` in, a recorded `Drawing` out.
+//! The cache hit-rate chart: one line per cache (name, layer, service; the page picks the source) over time, 0–100%,
+//! with clock-time ticks and a legend. Pure: its series in, a recorded `Drawing` out.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::axis::Ticked;
 use super::backend::Recorder;
 use super::{Drawing, AXIS, GRID, LABEL, PALETTE, TEXT};
-use crate::model::CacheAnswer;
+use crate::model::CacheStats;
 
 pub(crate) const WIDTH: u32 = 1200;
 pub(crate) const HEIGHT: u32 = 280;
@@ -34,21 +34,13 @@ pub(crate) struct Series {
     pub points: Vec<(u64, f64)>,
 }
 
-/// The series of an answer: one per cache row, its steps that saw lookups.
-pub(crate) fn series_of(answer: &CacheAnswer) -> Vec<Series> {
-    answer
-        .caches
-        .iter()
-        .map(|c| Series {
-            name: c.name.clone(),
-            detail: series_detail(&c.layer, &c.service, c.source.as_str()),
-            points: c
-                .series
-                .iter()
-                .filter_map(|p| p.hit_rate.map(|rate| (p.time_ns, rate)))
-                .collect(),
-        })
-        .collect()
+/// The line of one cache's entry: its steps that saw lookups.
+pub(crate) fn series_of(c: &CacheStats) -> Series {
+    Series {
+        name: c.name.clone(),
+        detail: series_detail(&c.layer, &c.service, c.source.as_str()),
+        points: c.series.iter().filter_map(|p| p.hit_rate.map(|rate| (p.time_ns, rate))).collect(),
+    }
 }
 
 /// `layer · service (source)`, the layer left out when the telemetry names none.

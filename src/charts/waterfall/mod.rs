@@ -138,6 +138,16 @@ pub fn Waterfall(spans: SharedSpans, focus: Option<String>, logs: Option<SharedL
     let ticks = ruler::ticks(from_ns, to_ns);
     let whole_ticks = ruler::ticks(0, trace_ns);
     let selected = (state.selected)().filter(|&r| r < frame.layout.rows.len());
+    // A window the page was opened with (the router drops the query): written back into the
+    // URL once, so the address bar shows what is drawn.
+    use_hook({
+        let url = frame.url.clone();
+        move || {
+            if !url.zoom.is_whole() {
+                url.replace_with(focus_row, url.zoom);
+            }
+        }
+    });
 
     rsx! {
         div { class: "waterfall",
@@ -199,10 +209,25 @@ struct Frame {
 }
 
 impl Frame {
-    /// The script-free page's link to a span (which selects it).
+    /// The script-free page's link to a span (which selects it), in the window shown.
     fn ssr_link(&self, row: usize) -> String {
-        let span = &self.spans.0[self.layout.rows[row].span];
-        format!("/ssr/traces/{}/spans/{}", self.trace_id, span.span_id)
+        self.ssr_href(Some(row), self.window)
+    }
+
+    /// The script-free page of the trace (with `row` selected) showing `window`.
+    fn ssr_href(&self, row: Option<usize>, window: Window) -> String {
+        let mut href = match row {
+            Some(row) => {
+                let span = &self.spans.0[self.layout.rows[row].span];
+                format!("/ssr/traces/{}/spans/{}", self.trace_id, span.span_id)
+            }
+            None => format!("/ssr/traces/{}", self.trace_id),
+        };
+        if !window.is_whole() {
+            href.push_str("?zoom=");
+            href.push_str(&window.to_param());
+        }
+        href
     }
 }
 
@@ -251,9 +276,7 @@ fn toolbar(f: &Frame, state: State) -> Element {
                     "Collapse all"
                 }
             }
-            if !f.mode.is_static() {
-                {zoom_controls(f, state)}
-            }
+            {zoom_controls(f, state)}
             span { class: "legend", title: "The parts of spans the trace's end waited on: their own work, not their children's", span { class: "legend-critical" } "critical path" }
             if !f.event_kinds.is_empty() {
                 span { class: "legend wf-event-legend", role: "list", "aria-label": "Event markers",
@@ -273,22 +296,31 @@ fn minimap(f: &Frame, state: State, ticks: &[ruler::Tick]) -> Element {
     let (window_y, window_h) = minimap_window((state.scroll_top)(), total, f.visible.len());
     let bars = minimap_bars(&f.layout, &f.visible);
     let paths = minimap_paths(&bars, |bar| f.colours.of(f.layout.rows[bar.row].span));
+    let (release, leave) = (f.url.clone(), f.url.clone());
+    let selecting = (state.mm_select)();
     rsx! {
         div { class: "wf-minimap",
             svg {
                 class: "minimap",
                 view_box: "0 0 1000 {MINIMAP_HEIGHT}",
                 preserve_aspect_ratio: "none",
-                onmousedown: move |e| state.press_minimap(e.element_coordinates().y, total),
-                onmousemove: move |e| state.drag_minimap(e.element_coordinates().y, total),
-                onmouseup: move |_| state.release_minimap(),
-                onmouseleave: move |_| state.release_minimap(),
+                onmounted: move |e| state.measure_minimap(e.data()),
+                onmousedown: move |e| {
+                    e.prevent_default();
+                    state.press_minimap(e.client_coordinates().x, e.element_coordinates().y, total);
+                },
+                onmousemove: move |e| state.drag_minimap(e.client_coordinates().x, e.element_coordinates().y, total),
+                onmouseup: move |e| state.release_minimap(Some(e.client_coordinates().x), &release),
+                onmouseleave: move |_| state.release_minimap(None, &leave),
                 for (colour, d) in paths {
                     path { key: "{colour}", class: "mm-bar", fill: colour, d }
                 }
                 rect { class: "mm-window", x: "0", y: "{window_y:.2}", width: "1000", height: "{window_h:.2}" }
                 if !f.window.is_whole() {
                     rect { class: "mm-zoom", x: "{f.window.from * 1000.0:.2}", y: "0", width: "{f.window.width() * 1000.0:.2}", height: "{MINIMAP_HEIGHT}" }
+                }
+                if let Some((a, b)) = selecting {
+                    rect { class: "mm-select", x: "{a.min(b) * 1000.0:.2}", y: "0", width: "{(a - b).abs() * 1000.0:.2}", height: "{MINIMAP_HEIGHT}" }
                 }
             }
             div { class: "mm-ruler", {tick_marks(ticks, "mm-label")} }
@@ -376,10 +408,7 @@ fn notes(f: &Frame) -> Element {
     let (first, last, len) = (f.view.first, f.view.last, f.visible.len());
     let trace_id = &f.trace_id;
     if f.mode == RenderMode::Preview {
-        let href = match f.focus_row {
-            Some(row) => f.ssr_link(row),
-            None => format!("/ssr/traces/{trace_id}"),
-        };
+        let href = f.ssr_href(f.focus_row, f.window);
         return rsx! {
             noscript {
                 p { class: "wf-more",
@@ -446,20 +475,42 @@ fn zoom_pad(f: &Frame, state: State) -> Element {
     }
 }
 
-/// Zoom in, out and back to the whole trace, and the window shown when zoomed.
+/// Zoom in, out and back to the whole trace, and the window shown when zoomed; without
+/// scripts, links to the pages of those windows (around the window's middle).
 fn zoom_controls(f: &Frame, state: State) -> Element {
     let trace_ns = f.layout.end_ns - f.layout.start_ns;
     let (from_ns, to_ns) = f.window.range_ns(trace_ns);
+    let shown = rsx! {
+        if !f.window.is_whole() {
+            span { class: "wf-zoomed", "+{format_duration(from_ns)} – +{format_duration(to_ns)}" }
+        }
+    };
+    if f.mode.is_static() {
+        let href = |window: Window| f.ssr_href(f.focus_row, window);
+        return rsx! {
+            span { class: "wf-zoom", role: "group", "aria-label": "Time zoom",
+                a { class: "wf-zoom-in", href: href(f.window.zoom_at(0.5, zoom::STEP)), "Zoom in" }
+                if !f.window.is_whole() {
+                    " "
+                    a { class: "wf-zoom-out", href: href(f.window.zoom_at(0.5, 1.0 / zoom::STEP)), "Zoom out" }
+                    " "
+                    {shown}
+                    " "
+                    a { class: "wf-zoom-reset", href: href(Window::WHOLE), "Whole trace" }
+                }
+            }
+        };
+    }
     let (zoom_in, zoom_out, reset) = (f.url.clone(), f.url.clone(), f.url.clone());
     rsx! {
         span { class: "wf-zoom", role: "group", "aria-label": "Time zoom",
             button { r#type: "button", class: "wf-zoom-in", title: "Zoom in (+, ctrl+wheel)", "aria-label": "Zoom in",
-                onclick: move |_| state.zoom_by(zoom::STEP, &zoom_in), "+" }
+                onclick: move |_| state.zoom_around(0.5, zoom::STEP, &zoom_in), "+" }
             button { r#type: "button", class: "wf-zoom-out", title: "Zoom out (−, ctrl+wheel)", "aria-label": "Zoom out",
                 disabled: f.window.is_whole(),
-                onclick: move |_| state.zoom_by(1.0 / zoom::STEP, &zoom_out), "−" }
+                onclick: move |_| state.zoom_around(0.5, 1.0 / zoom::STEP, &zoom_out), "−" }
             if !f.window.is_whole() {
-                span { class: "wf-zoomed", "+{format_duration(from_ns)} – +{format_duration(to_ns)}" }
+                {shown}
                 button { r#type: "button", class: "wf-zoom-reset", title: "Show the whole trace (0)",
                     onclick: move |_| state.set_zoom(Window::WHOLE, &reset), "Whole trace" }
             }

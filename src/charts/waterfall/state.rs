@@ -1,5 +1,6 @@
 //! The waterfall's signals and what its events do to them: select, collapse and expand,
-//! reveal a span, step through matches, scroll, drag the minimap, and the tree's keys. The
+//! reveal a span, step through matches, scroll, drag the minimap (rows, or a time window
+//! sideways), zoom in time, and the tree's keys. The
 //! maths each handler needs is in the pure modules (`keys`, `search`, `viewport`).
 
 use std::collections::HashSet;
@@ -10,7 +11,7 @@ use super::keys::{navigate, scroll_to_show, NavAction, NavKey};
 use super::layout::{centred_scroll, shown_ancestor, visible_rows, Layout};
 use super::search::{step, Step};
 use super::viewport::{drawn, minimap_jump, ROW_HEIGHT, VIEW_HEIGHT};
-use super::zoom::{Window, STEP};
+use super::zoom::{minimap_selects, share_of, Window, STEP};
 use super::SharedSpans;
 
 /// The waterfall's signals, copied into each handler.
@@ -27,6 +28,13 @@ pub(super) struct State {
     pub scroll_top: Signal<f64>,
     /// A press on the minimap is being dragged.
     pub dragging: Signal<bool>,
+    /// Where that press was across the minimap (a fraction), and the time window it selects
+    /// once dragged sideways (drawn while dragging).
+    pub mm_press: CopyValue<Option<f64>>,
+    pub mm_select: Signal<Option<(f64, f64)>>,
+    /// The minimap once mounted, and its left edge and width on the page (px).
+    pub mm_element: CopyValue<Option<std::rc::Rc<MountedData>>>,
+    pub mm_rect: CopyValue<(f64, f64)>,
     /// The row keyboard navigation moved to: focused once it is drawn.
     pub focus_request: Signal<Option<usize>>,
     /// The time window the track shows (the whole trace unless zoomed), from the URL's
@@ -61,7 +69,7 @@ impl SpanUrl {
     }
 
     /// The URL of the trace with `row` selected (or none) and `zoom` shown.
-    fn replace_with(&self, row: Option<usize>, zoom: Window) {
+    pub(super) fn replace_with(&self, row: Option<usize>, zoom: Window) {
         if !self.web {
             return;
         }
@@ -95,6 +103,10 @@ impl State {
                 focus_row.map_or(0.0, |row| centred_scroll(row, ROW_HEIGHT, VIEW_HEIGHT))
             }),
             dragging: use_signal(|| false),
+            mm_press: use_hook(|| CopyValue::new(None)),
+            mm_select: use_signal(|| None),
+            mm_element: use_hook(|| CopyValue::new(None)),
+            mm_rect: use_hook(|| CopyValue::new((0.0, 0.0))),
             focus_request: use_signal(|| None::<usize>),
             zoom: use_signal(|| {
                 crate::platform::query_value("zoom").map_or(Window::WHOLE, |v| Window::parse(&v))
@@ -114,14 +126,19 @@ impl State {
 
     /// Zooms in (`factor` above 1) or out around the pointer's last place over the track.
     pub(super) fn zoom_by(self, factor: f64, url: &SpanUrl) {
-        let at = *self.pointer.peek();
-        self.set_zoom(self.zoom.peek().zoom_at(at, factor), url);
+        self.zoom_around(*self.pointer.peek(), factor, url);
+    }
+
+    /// Zooms by `factor` around `at` (a fraction of the track; the buttons: its middle).
+    pub(super) fn zoom_around(self, at: f64, factor: f64, url: &SpanUrl) {
+        let window = self.zoom.peek().zoom_at(at, factor);
+        self.set_zoom(window, url);
     }
 
     /// The pointer is at `client_x` (px in the page): where that is on the track.
     pub(super) fn point_at(mut self, client_x: f64) -> f64 {
         let (left, width) = *self.track.peek();
-        let at = if width > 0.0 { ((client_x - left) / width).clamp(0.0, 1.0) } else { 0.5 };
+        let at = share_of(client_x, left, width);
         self.pointer.set(at);
         at
     }
@@ -257,19 +274,70 @@ impl State {
         }
     }
 
-    pub(super) fn press_minimap(mut self, y: f64, total_height: f64) {
+    /// Keeps the minimap's element and measures it.
+    pub(super) fn measure_minimap(mut self, element: std::rc::Rc<MountedData>) {
+        self.mm_element.set(Some(element.clone()));
+        spawn(async move {
+            if let Ok(rect) = element.get_client_rect().await {
+                self.mm_rect.set((rect.origin.x, rect.size.width));
+            }
+        });
+    }
+
+    fn minimap_share(self, client_x: f64) -> f64 {
+        let (left, width) = *self.mm_rect.peek();
+        share_of(client_x, left, width)
+    }
+
+    /// A press on the minimap at `client_x` (px in the page) and `y` (px in it): the rows
+    /// scroll there; dragged sideways it selects a time window instead (`minimap_selects`).
+    pub(super) fn press_minimap(mut self, client_x: f64, y: f64, total_height: f64) {
         self.dragging.set(true);
+        self.mm_select.set(None);
+        self.scroll_to(minimap_jump(y, total_height));
+        self.mm_press.set(Some(self.minimap_share(client_x)));
+        // Measured again: the layout around it settles after it mounts.
+        let element = self.mm_element.peek().clone();
+        let mut this = self;
+        spawn(async move {
+            if let Some(element) = element {
+                if let Ok(rect) = element.get_client_rect().await {
+                    this.mm_rect.set((rect.origin.x, rect.size.width));
+                    this.mm_press.set(Some(this.minimap_share(client_x)));
+                }
+            }
+        });
+    }
+
+    pub(super) fn drag_minimap(mut self, client_x: f64, y: f64, total_height: f64) {
+        if !*self.dragging.peek() {
+            return;
+        }
+        let now = self.minimap_share(client_x);
+        let start = *self.mm_press.peek();
+        if let Some(start) = start {
+            if self.mm_select.peek().is_some() || minimap_selects(start, now) {
+                self.mm_select.set(Some((start, now)));
+                return;
+            }
+        }
         self.scroll_to(minimap_jump(y, total_height));
     }
 
-    pub(super) fn drag_minimap(self, y: f64, total_height: f64) {
-        if *self.dragging.peek() {
-            self.scroll_to(minimap_jump(y, total_height));
-        }
-    }
-
-    pub(super) fn release_minimap(mut self) {
+    /// The press ends: at `client_x` a sideways drag shows the window it selected; leaving
+    /// the minimap (`None`) drops it.
+    pub(super) fn release_minimap(mut self, client_x: Option<f64>, url: &SpanUrl) {
         self.dragging.set(false);
+        let start = *self.mm_press.peek();
+        self.mm_press.set(None);
+        let selecting = self.mm_select.peek().is_some();
+        if selecting {
+            self.mm_select.set(None);
+        }
+        let (Some(start), Some(x), true) = (start, client_x, selecting) else { return };
+        if let Some(window) = Window::WHOLE.select(start, self.minimap_share(x)) {
+            self.set_zoom(window, url);
+        }
     }
 
     /// A key on the tree. The focused row is the tab stop (keys and clicks move both): the

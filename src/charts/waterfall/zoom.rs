@@ -2,7 +2,10 @@
 //! of the trace), zoomed around a point (ctrl+wheel, `+`/`-`), chosen by a drag on the ruler
 //! or the minimap, written in the URL (`zoom=FROM-TO`), and where a bar or a point lands on
 //! the track. Rows never move or vanish when zoomed: a bar outside the window is a stub at the
-//! edge it lies beyond.
+//! edge it lies beyond. The gestures and where each is handled: a drag on the ruler
+//! (`State::ruler_*`) or sideways on the minimap (`State::*_minimap`, [`minimap_selects`]),
+//! ctrl+wheel over the rows (`State::wheel`), `+`/`-`/`0` on a focused row and the toolbar's
+//! buttons (`State::zoom_by`); a page without scripts has links to the windows these give.
 
 /// A window of the trace's time, fractions of its duration: `0 ≤ from < to ≤ 1`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -45,6 +48,9 @@ impl Window {
         }
         let (from, to) = (from.clamp(0.0, 1.0), to.clamp(0.0, 1.0));
         let width = (to - from).max(MIN_WIDTH);
+        if width >= 1.0 - 1e-9 {
+            return Some(Window::WHOLE);
+        }
         let from = from.min(1.0 - width);
         Some(Window { from, to: from + width })
     }
@@ -62,6 +68,10 @@ impl Window {
     pub fn zoom_at(self, pointer: f64, factor: f64) -> Window {
         let pointer = pointer.clamp(0.0, 1.0);
         let width = (self.width() / factor).clamp(MIN_WIDTH, 1.0);
+        // Out to (about) the whole trace is the whole trace, not `0-1` give or take an ulp.
+        if width >= 1.0 - 1e-9 {
+            return Window::WHOLE;
+        }
         let at = self.from + pointer * self.width();
         let from = (at - pointer * width).clamp(0.0, 1.0 - width);
         Window { from, to: from + width }
@@ -116,6 +126,23 @@ impl Window {
             .and_then(|(from, to)| Window::new(from.trim().parse().ok()?, to.trim().parse().ok()?));
         parsed.unwrap_or(Window::WHOLE)
     }
+}
+
+/// Where `client_x` (px in the page) is across an element at `left`, `width` px wide, as a
+/// fraction of it (the middle while the element is unmeasured).
+pub fn share_of(client_x: f64, left: f64, width: f64) -> f64 {
+    if width > 0.0 {
+        ((client_x - left) / width).clamp(0.0, 1.0)
+    } else {
+        0.5
+    }
+}
+
+/// A press on the minimap (which shows the whole trace) dragged from `start` to `now`
+/// (fractions of its width): it scrolls the rows until it has gone [`MIN_DRAG`] sideways,
+/// then it selects a time window.
+pub fn minimap_selects(start: f64, now: f64) -> bool {
+    (now - start).abs() >= MIN_DRAG
 }
 
 #[cfg(test)]

@@ -23,6 +23,12 @@ fn zooming_keeps_the_time_under_the_pointer_in_place() {
     // Near an edge, the window slides inside the trace.
     let edge = Window { from: 0.9, to: 1.0 }.zoom_at(1.0, 0.5);
     assert!(close(edge, Window { from: 0.8, to: 1.0 }), "{edge:?}");
+    // In and out again is the whole trace exactly (no `0-1` in the URL from rounding).
+    for factor in [STEP, 2.0, 3.0, 7.0] {
+        for at in [0.1, 0.5, 0.9] {
+            assert_eq!(whole.zoom_at(at, factor).zoom_at(0.5, 1.0 / factor), Window::WHOLE);
+        }
+    }
     // Never narrower than the floor.
     let deep = (0..100).fold(Window::WHOLE, |w, _| w.zoom_at(0.3, STEP));
     assert!(deep.width() >= MIN_WIDTH * 0.999_999 && deep.from >= 0.0 && deep.to <= 1.0);
@@ -75,4 +81,17 @@ fn the_window_round_trips_through_the_url() {
     assert_eq!(Window::parse("-1-2"), Window::WHOLE, "a leading minus is no window");
     let clamped = Window::parse("0.5-9");
     assert_eq!((clamped.from, clamped.to), (0.5, 1.0));
+}
+
+#[test]
+fn the_minimap_scrolls_until_a_drag_goes_sideways() {
+    assert!(!minimap_selects(0.5, 0.505), "a press and a little wobble scroll");
+    assert!(minimap_selects(0.5, 0.4));
+    assert!(minimap_selects(0.2, 0.6));
+    // The minimap shows the whole trace: its drag selects within it.
+    let w = Window::WHOLE.select(0.6, 0.8).unwrap();
+    assert!(close(w, Window { from: 0.6, to: 0.8 }), "{w:?}");
+    assert_eq!(share_of(150.0, 100.0, 200.0), 0.25);
+    assert_eq!(share_of(50.0, 100.0, 200.0), 0.0, "left of it: its start");
+    assert_eq!(share_of(150.0, 100.0, 0.0), 0.5, "unmeasured: the middle");
 }

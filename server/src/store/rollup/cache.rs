@@ -26,6 +26,9 @@ pub(in crate::store) struct CacheDelta {
     pub key: CacheKey,
     pub hits: i64,
     pub misses: i64,
+    /// The summed durations of the hit and the miss lookup spans (0 for counters).
+    pub hit_ns: i64,
+    pub miss_ns: i64,
 }
 
 /// A trace with a cache miss (spans only).
@@ -88,7 +91,8 @@ pub(in crate::store) fn extract(
     spans: &[Span],
     metrics: &[MetricPoint],
 ) -> (Vec<CacheDelta>, Vec<CounterPoint>, Vec<CacheExample>) {
-    let mut sums: BTreeMap<CacheKey, (i64, i64)> = BTreeMap::new();
+    // Hits, misses, and their lookup spans' summed durations.
+    let mut sums: BTreeMap<CacheKey, (i64, i64, i64, i64)> = BTreeMap::new();
     let mut misses: BTreeMap<CacheKey, Vec<(i64, &str)>> = BTreeMap::new();
     for span in spans {
         let Some(hit) = shapes::cache_hit(span) else { continue };
@@ -103,11 +107,14 @@ pub(in crate::store) fn extract(
             let start = span.start_ns.min(i64::MAX as u64) as i64;
             misses.entry(key.clone()).or_default().push((start, &span.trace_id));
         }
+        let took = span.end_ns.saturating_sub(span.start_ns).min(i64::MAX as u64 / 4) as i64;
         let sum = sums.entry(key).or_default();
         if hit {
             sum.0 += 1;
+            sum.2 = sum.2.saturating_add(took);
         } else {
             sum.1 += 1;
+            sum.3 = sum.3.saturating_add(took);
         }
     }
     let mut examples = Vec::new();
@@ -155,8 +162,14 @@ pub(in crate::store) fn extract(
     counters.sort_by(|a, b| (&a.series, a.time_ns).cmp(&(&b.series, b.time_ns)));
     let deltas = sums
         .into_iter()
-        .filter(|(_, (hits, misses))| hits + misses > 0)
-        .map(|(key, (hits, misses))| CacheDelta { key, hits, misses })
+        .filter(|(_, (hits, misses, _, _))| hits + misses > 0)
+        .map(|(key, (hits, misses, hit_ns, miss_ns))| CacheDelta {
+            key,
+            hits,
+            misses,
+            hit_ns,
+            miss_ns,
+        })
         .collect();
     (deltas, counters, examples)
 }

@@ -46,7 +46,8 @@ pub(in crate::store) fn write(
         let n = delta.round() as i64;
         if n > 0 {
             let (hits, misses) = if point.hit { (n, 0) } else { (0, n) };
-            add_cache(conn, received, &CacheDelta { key: point.key.clone(), hits, misses })?;
+            let delta = CacheDelta { key: point.key.clone(), hits, misses, hit_ns: 0, miss_ns: 0 };
+            add_cache(conn, received, &delta)?;
         }
     }
     let mut upsert_retry = conn.prepare_cached(
@@ -159,11 +160,18 @@ pub(in crate::store) fn write(
 }
 
 fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), StoreError> {
+    // Lookup spans are timed; counters are not.
+    let timed = d.key.source == otelscope_app::model::CacheSource::Spans;
+    let (timed_hits, timed_misses) = if timed { (d.hits, d.misses) } else { (0, 0) };
     conn.prepare_cached(
-        "INSERT INTO cache_rollup (bucket_ns, service, name, layer, source, hits, misses, received_ns)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO cache_rollup (bucket_ns, service, name, layer, source, hits, misses, received_ns,
+                                  hit_ns, miss_ns, timed_hits, timed_misses)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (bucket_ns, service, name, layer, source) DO UPDATE SET
            hits = hits + excluded.hits, misses = misses + excluded.misses,
+           hit_ns = hit_ns + excluded.hit_ns, miss_ns = miss_ns + excluded.miss_ns,
+           timed_hits = timed_hits + excluded.timed_hits,
+           timed_misses = timed_misses + excluded.timed_misses,
            received_ns = MAX(received_ns, excluded.received_ns)",
     )?
     .execute(params![
@@ -174,7 +182,11 @@ fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), Sto
         d.key.source.as_str(),
         d.hits,
         d.misses,
-        received
+        received,
+        d.hit_ns,
+        d.miss_ns,
+        timed_hits,
+        timed_misses
     ])?;
     Ok(())
 }
@@ -182,7 +194,8 @@ fn add_cache(conn: &Connection, received: i64, d: &CacheDelta) -> Result<(), Sto
 /// The `cache_rollup` rows and `cache_examples` of a query's range.
 pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<CacheRows, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT bucket_ns, service, name, layer, source, hits, misses FROM cache_rollup
+        "SELECT bucket_ns, service, name, layer, source, hits, misses,
+                hit_ns, miss_ns, timed_hits, timed_misses FROM cache_rollup
          WHERE bucket_ns >= ?1 AND bucket_ns < ?2 AND (?3 IS NULL OR service = ?3)",
     )?;
     let rows = stmt
@@ -195,6 +208,10 @@ pub(in crate::store) fn cache(conn: &Connection, q: &CacheQuery) -> Result<Cache
                 source: super::super::rows::wire_kind(r, 4)?,
                 hits: r.get::<_, i64>(5)?.max(0) as u64,
                 misses: r.get::<_, i64>(6)?.max(0) as u64,
+                hit_ns: r.get::<_, i64>(7)?.max(0) as u64,
+                miss_ns: r.get::<_, i64>(8)?.max(0) as u64,
+                timed_hits: r.get::<_, i64>(9)?.max(0) as u64,
+                timed_misses: r.get::<_, i64>(10)?.max(0) as u64,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
