@@ -54,7 +54,7 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
                             p { class: "muted spark-fitted", "Sparklines are fitted to the {(to - from).div_ceil(60_000_000_000)} min of the hour with data; the figures are over the hour." }
                         }
                     }
-                    table { class: "results",
+                    div { class: "table-scroll", table { class: "results",
                         thead {
                             tr {
                                 th { "Service" }
@@ -97,7 +97,7 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
                                 }
                             }
                         }
-                    }
+                    } }
                 },
             }
         }

@@ -74,7 +74,7 @@ use super::metrics::{MetricCatalogQuery, MetricRows, MetricRowsQuery};
 use super::request::{
     CacheQuery, LogHistogramQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery,
 };
-use super::rows::{CacheRows, RetryRows};
+use super::rows::{CacheRows, RetryRows, TraceRowInfo};
 use super::service_rows::{MapQuery, MapRows, RedQuery, RedRow};
 use super::{LogSample, Retention, SpanChunk, Store, StoreError, WriteBatch};
 use crate::stacks::StackTree;
@@ -209,6 +209,10 @@ impl Store for ClickHouseStore {
 
     fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError> {
         traces::trace_chunk(self, trace_id, after)
+    }
+
+    fn trace_rows(&self, trace_ids: &[String]) -> Result<Vec<TraceRowInfo>, StoreError> {
+        traces::trace_rows(self, trace_ids)
     }
 
     fn log_page(&self, _: &LogQuery) -> Result<LogPage, StoreError> {

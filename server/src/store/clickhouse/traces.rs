@@ -10,7 +10,8 @@ use otelscope_app::model::{
 
 use super::super::latency::Histogram;
 use super::super::request::TraceQuery;
-use super::super::{SpanChunk, StoreError};
+use super::super::rows::TraceRowInfo;
+use super::super::{whole_trace, SpanChunk, StoreError};
 use super::http::{quote, Reader};
 use super::ClickHouseStore;
 
@@ -251,6 +252,7 @@ pub(super) fn search(
             duration_ns: end.saturating_sub(start).max(0) as u64,
             span_count: spans,
             error_count: errors,
+            ..TraceSummary::default()
         });
     }
     if q.attrs.is_empty() {
@@ -317,4 +319,30 @@ pub(super) fn count(
         .http
         .query(&format!("SELECT count() FROM ({}) FORMAT RowBinary", search_sql(store, q, cap)))?;
     Ok(Some(Reader::new(&answer).u64()?))
+}
+
+/// `Store::trace_rows` over `trace_chunk`: each trace is read whole (a search page's rows, at
+/// most `TRACE_ROW_DETAILS` of them) for its spans per service and its root. A per-service
+/// count table would save the decode; not built yet.
+pub(super) fn trace_rows(
+    store: &ClickHouseStore,
+    trace_ids: &[String],
+) -> Result<Vec<TraceRowInfo>, StoreError> {
+    let mut rows = Vec::with_capacity(trace_ids.len());
+    for trace_id in trace_ids {
+        let spans = whole_trace(store, trace_id)?;
+        if spans.is_empty() {
+            continue;
+        }
+        let mut per_service: std::collections::BTreeMap<&str, u64> = Default::default();
+        for span in &spans {
+            *per_service.entry(span.service.as_str()).or_default() += 1;
+        }
+        let mut services: Vec<(String, u64)> =
+            per_service.into_iter().map(|(s, n)| (s.to_owned(), n)).collect();
+        services.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let root = spans.iter().find(|s| s.parent_span_id.is_none()).cloned();
+        rows.push(TraceRowInfo { trace_id: trace_id.clone(), services, root });
+    }
+    Ok(rows)
 }
