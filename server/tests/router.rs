@@ -316,7 +316,7 @@ async fn fetch_bytes(
 
 /// A pack's files (`web::split_pack`): per file, u32 LE name length, name, u32 LE length, bytes.
 fn unpack(mut pack: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut take = |pack: &mut &[u8]| {
+    let take = |pack: &mut &[u8]| {
         let (length, rest) = pack.split_at(4);
         let length = u32::from_le_bytes(length.try_into().unwrap()) as usize;
         let (part, rest) = rest.split_at(length);
