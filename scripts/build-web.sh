@@ -55,10 +55,24 @@ for part in "$split"/split_*.wasm "$split"/chunk_*.wasm; do
   [ -e "$part" ] || continue
   wasm_opt -Oz "$part" -o "$fresh/$(basename "$part")"
 done
-target/node/node_modules/.bin/terser "$split/__wasm_split.js" --module --compress --mangle \
+# The loader takes a split page's files from one pack (scripts/split-pack.js says why): its
+# fetches and instantiations go through the pack's two functions.
+loader=target/web-split.loader.js
+sed -e 's|fetch(new URL("\./\([a-z_0-9]*\.wasm\)", import\.meta\.url))|__packed("\1")|' \
+  -e 's|WebAssembly\.instantiateStreaming(src, imports)|__instantiate(src, imports)|' \
+  "$split/__wasm_split.js" >"$loader"
+files=$(grep -c '^export const __wasm_split_load_\|^const __chunk_' "$loader")
+for call in '__packed("' '__instantiate(src, imports)'; do
+  if [ "$(grep -cF "$call" "$loader")" -ne "$files" ]; then
+    echo "wasm-split's loader changed: not every file goes through $call (scripts/split-pack.js)" >&2
+    exit 1
+  fi
+done
+cat scripts/split-pack.js >>"$loader"
+target/node/node_modules/.bin/terser "$loader" --module --compress --mangle \
   -o "$fresh/__wasm_split.js"
 # Which chunks each split module needs (`<module> <n>,<n>,...` per line), read from the loader
-# before minifying: the server preloads exactly these with a split page (`web::split_files`).
+# before minifying: the server packs exactly these for a split page (`web::split_pack`).
 awk '/^export const __wasm_split_load_/ { name = $3; sub(/^__wasm_split_load_/, "", name); next }
      name != "" && /^, \[/ { deps = $0; gsub(/__chunk_/, "", deps); gsub(/[^0-9,]/, "", deps)
                               print name, deps; name = "" }' "$split/__wasm_split.js" >"$fresh/split-deps.txt"

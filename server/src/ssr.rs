@@ -53,11 +53,12 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
     let preloads = if with_script {
         let mut preloads =
             render_blocking(app_path_and_query.clone(), Arc::default(), true).await.1;
-        // A page whose code is a split module: its wasm files too (see `web::split_files`).
+        // A page whose code is a split module: its wasm files too, in one pack (see
+        // `web::split_pack`), which the loader compiles while the main module loads.
         if let Some(module) =
             app_path_and_query.parse::<Route>().ok().and_then(|r| r.split_module())
         {
-            preloads.extend(crate::web::split_files(module));
+            preloads.extend(crate::web::split_pack_path(module));
         }
         preloads
     } else {
@@ -259,9 +260,9 @@ fn document(body: &str, title: &str, with_script: bool, preloads: &[String]) -> 
 fn document_head(with_script: bool, preloads: &[String]) -> String {
     let mut head = String::new();
     if with_script {
-        // In the order the browser needs them: over HTTP/1.1 it fetches six at a time, and a
-        // split page preloads some thirty files. The module graph first (the entry and what it
-        // imports, found otherwise one import at a time), then the main WASM, then the rest.
+        // In the order the browser needs them: over HTTP/1.1 it fetches six at a time, and the
+        // module graph has ten files. The module graph first (the entry and what it imports,
+        // found otherwise one import at a time), then the main WASM, then the rest.
         let entry = crate::web::ENTRY_JS;
         head.push_str(&format!("<link rel=\"modulepreload\" href=\"/{entry}\">\n"));
         for path in crate::web::module_imports() {

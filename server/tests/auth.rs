@@ -218,6 +218,8 @@ async fn every_non_asset_path_is_behind_the_sign_in() {
         "/pkg",
         "/pkg/nope.js",
         "/pkg/snippets/",
+        "/pkg/pack/",
+        "/pkg/pack/nosuch",
         "/assets/",
         "/assets/main.css/x",
         "/ssr/",
@@ -229,8 +231,10 @@ async fn every_non_asset_path_is_behind_the_sign_in() {
     }
     if otelscope_server::web::has_bundle() {
         let entry = format!("/{}", otelscope_server::web::ENTRY_JS);
-        let answer = send(router(state), get(&entry).body(Body::empty()).unwrap()).await;
+        let answer = send(router(state.clone()), get(&entry).body(Body::empty()).unwrap()).await;
         assert_eq!(answer.status, StatusCode::OK, "the bundle's files stay public");
+        let pack = send(router(state), get("/pkg/pack/trace").body(Body::empty()).unwrap()).await;
+        assert_eq!(pack.status, StatusCode::OK, "and so do the split modules' packs");
     }
 }
 

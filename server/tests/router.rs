@@ -263,11 +263,12 @@ async fn pages_boot_the_app_from_a_file_not_an_inline_script() {
     assert_eq!(boot, "import init from \"/pkg/otelscope_app.js\";\ninit();\n");
 }
 
-/// A split page preloads only the chunks its module needs (`pkg/split-deps.txt`), and the
-/// scripts of the module graph come before the wasm files: over HTTP/1.1 the browser fetches
-/// six at a time, and the waterfall's first paint waited on `__wasm_split.js` behind them.
+/// A split page preloads its module's files in one pack (`web::split_pack`): exactly the
+/// module's wasm and the chunks it needs (`pkg/split-deps.txt`), each as served alone; and the
+/// scripts of the module graph come before the wasm: over HTTP/1.1 the browser fetches six at a
+/// time, and the waterfall's first paint waited on some fifty files ahead of its data.
 #[tokio::test]
-async fn a_split_page_preloads_its_scripts_first_and_only_its_chunks() {
+async fn a_split_page_preloads_its_scripts_first_then_one_pack_of_its_files() {
     if !otelscope_server::web::has_bundle() {
         return;
     }
@@ -276,19 +277,64 @@ async fn a_split_page_preloads_its_scripts_first_and_only_its_chunks() {
     let position = |needle: &str| body.find(needle).unwrap_or_else(|| panic!("{needle}: {body}"));
     let loader = position("<link rel=\"modulepreload\" href=\"/pkg/__wasm_split.js\">");
     assert!(loader < position("href=\"/pkg/otelscope_app_bg.wasm\""));
-    assert!(loader < position("href=\"/pkg/split_trace.wasm\""));
-    let chunks = body.matches("href=\"/pkg/chunk_").count();
+    assert!(
+        loader
+            < position("<link rel=\"preload\" href=\"/pkg/pack/trace\" as=\"fetch\" crossorigin>")
+    );
+    assert!(!body.contains("href=\"/pkg/chunk_") && !body.contains("href=\"/pkg/split_"), "{body}");
     let (_, _, deps) = get(&state, "/pkg/split-deps.txt").await;
     let trace = deps.lines().find_map(|line| line.strip_prefix("trace ")).expect("trace's line");
-    let wanted = trace.split(',').filter(|n| !n.is_empty()).count();
-    assert_eq!(chunks, wanted, "{body}");
+    let mut wanted = vec!["split_trace.wasm".to_owned()];
+    wanted.extend(trace.split(',').filter(|n| !n.is_empty()).map(|n| format!("chunk_{n}.wasm")));
+    let files = unpack(&fetch_bytes(&state, "/pkg/pack/trace", "application/octet-stream").await);
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, wanted);
+    for (name, bytes) in &files {
+        let alone = fetch_bytes(&state, &format!("/pkg/{name}"), "application/wasm").await;
+        assert!(*bytes == alone, "{name} as in the pack and alone");
+    }
     let (_, _, search) = get(&state, "/traces?service=shop").await;
-    assert!(!search.contains("split_trace.wasm"), "a page preloads no other module's file");
+    assert!(!search.contains("/pkg/pack/trace"), "a page preloads no other module's pack");
+    for missing in ["/pkg/pack/nosuch", "/pkg/pack/../split_trace", "/pkg/pack/"] {
+        let request = Request::get(missing).body(Body::empty()).unwrap();
+        let response = router(state.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+/// The body of `path`, which must answer 200 as `content_type`.
+async fn fetch_bytes(
+    state: &otelscope_server::AppState,
+    path: &str,
+    content_type: &str,
+) -> Vec<u8> {
+    let request = Request::get(path).body(Body::empty()).unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    assert_eq!(response.headers()["content-type"], content_type, "{path}");
+    response.into_body().collect().await.unwrap().to_bytes().to_vec()
+}
+
+/// A pack's files (`web::split_pack`): per file, u32 LE name length, name, u32 LE length, bytes.
+fn unpack(mut pack: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let take = |pack: &mut &[u8]| {
+        let (length, rest) = pack.split_at(4);
+        let length = u32::from_le_bytes(length.try_into().unwrap()) as usize;
+        let (part, rest) = rest.split_at(length);
+        *pack = rest;
+        part.to_vec()
+    };
+    let mut files = Vec::new();
+    while !pack.is_empty() {
+        let name = String::from_utf8(take(&mut pack)).unwrap();
+        files.push((name, take(&mut pack)));
+    }
+    files
 }
 
 /// Every page has its code in a split wasm module (app `views::lazy`; a trace's waterfall too,
-/// since its logs took the main bundle past its budget): its page preloads it, and it is served
-/// as wasm (which `WebAssembly.instantiateStreaming` requires).
+/// since its logs took the main bundle past its budget): its page preloads its pack, which
+/// starts with the module's own file, and every file in it is wasm.
 #[tokio::test]
 async fn lazy_pages_preload_their_split_module() {
     let state = state_with(&[]);
@@ -296,40 +342,40 @@ async fn lazy_pages_preload_their_split_module() {
         body.split("<link rel=\"preload\" href=\"")
             .skip(1)
             .filter_map(|tail| tail.split('"').next())
-            .filter(|href| href.starts_with("/pkg/split_") || href.starts_with("/pkg/chunk_"))
+            .filter(|href| href.starts_with("/pkg/"))
             .map(str::to_owned)
             .collect()
     };
     for (page, module) in [
-        ("/traces/0af7651916cd43dd8448eb211c80319c", "/pkg/split_trace.wasm"),
-        (
-            "/traces/0af7651916cd43dd8448eb211c80319c/spans/b7ad6b7169203331",
-            "/pkg/split_trace.wasm",
-        ),
-        ("/logs?severity=warn", "/pkg/split_logs.wasm"),
-        ("/", "/pkg/split_search.wasm"),
-        ("/traces?service=shop", "/pkg/split_search.wasm"),
-        ("/services", "/pkg/split_insights.wasm"),
-        ("/flamegraph?service=shop", "/pkg/split_flame.wasm"),
-        ("/profile", "/pkg/split_flame.wasm"),
-        ("/cache", "/pkg/split_insights.wasm"),
-        ("/retries?since=6h", "/pkg/split_insights.wasm"),
-        ("/self", "/pkg/split_insights.wasm"),
+        ("/traces/0af7651916cd43dd8448eb211c80319c", "trace"),
+        ("/traces/0af7651916cd43dd8448eb211c80319c/spans/b7ad6b7169203331", "trace"),
+        ("/logs?severity=warn", "logs"),
+        ("/", "search"),
+        ("/traces?service=shop", "search"),
+        ("/services", "insights"),
+        ("/flamegraph?service=shop", "flame"),
+        ("/profile", "flame"),
+        ("/cache", "insights"),
+        ("/retries?since=6h", "insights"),
+        ("/self", "insights"),
     ] {
         let (_, _, body) = get(&state, page).await;
-        let links = split_links(&body);
+        let links: Vec<String> = split_links(&body)
+            .into_iter()
+            .filter(|href| href != "/pkg/otelscope_app_bg.wasm")
+            .collect();
         if !otelscope_server::web::has_bundle() {
             assert!(links.is_empty(), "{page}: no bundle, nothing to preload");
             continue;
         }
-        assert_eq!(links.first().map(String::as_str), Some(module), "{page}: {links:?}");
-        for href in links {
-            let request = Request::get(&href).body(Body::empty()).unwrap();
-            let response = router(state.clone()).oneshot(request).await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK, "{href}");
-            assert_eq!(response.headers()["content-type"], "application/wasm", "{href}");
-            let bytes = response.into_body().collect().await.unwrap().to_bytes();
-            assert!(bytes.starts_with(b"\0asm"), "{href} is a wasm module");
+        assert_eq!(links, [format!("/pkg/pack/{module}")], "{page}");
+        let files = unpack(&fetch_bytes(&state, &links[0], "application/octet-stream").await);
+        assert_eq!(
+            files.first().map(|(name, _)| name.clone()),
+            Some(format!("split_{module}.wasm"))
+        );
+        for (name, bytes) in files {
+            assert!(bytes.starts_with(b"\0asm"), "{page}: {name} is a wasm module");
         }
     }
 }
