@@ -81,14 +81,15 @@ async fn cache_answers_hits_misses_rates_and_steps_and_keeps_hostile_names_verba
                      {"time_ns": 0, "hits": 1, "misses": 1, "hit_rate": 0.5},
                      {"time_ns": 30_000_000_000u64, "hits": 1, "misses": 0, "hit_rate": 1.0},
                  ],
-                 "miss_examples": [format!("{:032x}", 1)]},
+                 "miss_examples": [format!("{:032x}", 1)],
+                 "hit_mean_ns": 1, "miss_mean_ns": 1},
                 {"name": "shop", "layer": "redis", "service": "shop", "source": "metrics",
                  "hits": 11, "misses": 0, "hit_rate": 1.0,
                  "series": [
                      {"time_ns": 0, "hits": 4, "misses": 0, "hit_rate": 1.0},
                      {"time_ns": 30_000_000_000u64, "hits": 7, "misses": 0, "hit_rate": 1.0},
                  ],
-                 "miss_examples": []},
+                 "miss_examples": [], "hit_mean_ns": null, "miss_mean_ns": null},
             ]
         })
     );

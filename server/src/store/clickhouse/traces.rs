@@ -193,7 +193,7 @@ fn search_sql(store: &ClickHouseStore, q: &TraceQuery, limit: usize) -> String {
         having.push(format!("started >= {}", ns(since)));
     }
     if let Some(until) = q.until_ns {
-        having.push(format!("started <= {}", ns(until)));
+        having.push(format!("started < {}", ns(until)));
     }
     if let Some(min) = q.min_duration_ns {
         having.push(format!("ended - started >= {}", ns(min)));
