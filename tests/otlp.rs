@@ -231,6 +231,9 @@ async fn round_trip_on(transport: Transport, gzip: bool, crossed: bool) {
         json!({"matched": 1, "traces": [{
             "trace_id": trace_id, "root_service": service, "root_name": "checkout",
             "start_ns": t0(), "duration_ns": 10_000, "span_count": 2, "error_count": 1,
+            "services": [{"service": service, "spans": 2}],
+            "root": {"kind": "server", "status": "error", "summary": "checkout",
+                     "error": "payment declined"},
         }]}),
         "{transport:?}"
     );

@@ -101,7 +101,7 @@ async fn opening_a_trace_is_one_trace_from_the_click_to_the_store_and_self_shows
     })
     .await;
     let recent = browser.text_of(r#"[data-recent="otelscope-ui"] a.trace-link"#).await;
-    assert!(recent.starts_with("otelscope-ui "), "{recent}");
+    assert!(recent.contains("otelscope-ui navigate"), "{recent}");
     // … and as a server-rendered page.
     let ssr = server.get_text("/ssr/self").await;
     assert!(ssr.contains(&format!("<td class=\"op\">{page}</td>")), "{ssr}");

@@ -232,7 +232,7 @@ fn ProfileList(selected: String, version: Signal<u32>) -> Element {
         Loadable::Ready(list) => {
             let warning = list.iter().find(|p| p.id == selected).and_then(few_samples);
             rsx! {
-                table { class: "results profile-table",
+                div { class: "table-scroll", table { class: "results profile-table",
                     thead { tr { th { "Profile" } th { "Source" } th { class: "num", "Started" } th { class: "num", "Duration" } th { class: "num", "Stacks" } th { class: "num", "Total" } } }
                     tbody {
                         for p in list {
@@ -252,7 +252,7 @@ fn ProfileList(selected: String, version: Signal<u32>) -> Element {
                             }
                         }
                     }
-                }
+                } }
                 if let Some(text) = warning {
                     p { class: "few-samples-warning", role: "note", "{text}" }
                 }

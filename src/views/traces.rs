@@ -241,7 +241,7 @@ pub(crate) fn ResultsTable(list: TraceList, #[props(default)] search: String) ->
         if added > 0 {
             p { class: "new-rows", "{added_text}" }
         }
-        table { class: "results",
+        div { class: "table-scroll", table { class: "results",
             thead {
                 tr {
                     th { "Trace" }
@@ -264,7 +264,7 @@ pub(crate) fn ResultsTable(list: TraceList, #[props(default)] search: String) ->
                     }
                 }
             }
-        }
+        } }
     }
 }
 
