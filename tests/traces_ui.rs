@@ -41,7 +41,11 @@ async fn find_open_collapse_search_and_reload_a_trace() {
         )))
         .await
         .expect("the trace is listed");
-    assert_eq!(link.text().await.unwrap(), "shop GET /items");
+    assert_eq!(
+        link.text().await.unwrap(),
+        "⇥ shop GET /items",
+        "the root's kind icon, service and name"
+    );
     link.click().await.unwrap();
 
     // The waterfall: the root at depth 0, its child nested at depth 1.

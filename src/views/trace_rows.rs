@@ -24,8 +24,14 @@ pub(crate) fn live_rows(
         fresh.iter().map(|t| (t.trace_id.as_str(), t)).collect();
     let known: std::collections::HashSet<&str> =
         shown.iter().map(|t| t.trace_id.as_str()).collect();
-    let added: Vec<TraceSummary> =
-        fresh.iter().filter(|t| !known.contains(t.trace_id.as_str())).cloned().collect();
+    // Only traces newer than every shown one are "new above"; older ones an answer adds ("show
+    // more", a larger limit) go below, where the list continues.
+    let newest = shown.iter().map(|t| t.start_ns).max().unwrap_or(0);
+    let (added, older): (Vec<TraceSummary>, Vec<TraceSummary>) = fresh
+        .iter()
+        .filter(|t| !known.contains(t.trace_id.as_str()))
+        .cloned()
+        .partition(|t| t.start_ns > newest);
     let count = added.len();
     let mut rows = added;
     rows.extend(
@@ -33,6 +39,7 @@ pub(crate) fn live_rows(
             .iter()
             .map(|t| by_id.get(t.trace_id.as_str()).map_or_else(|| t.clone(), |f| (*f).clone())),
     );
+    rows.extend(older);
     rows.truncate(MAX_TRACE_LIMIT);
     (rows, count)
 }
