@@ -107,8 +107,10 @@ mod tests {
     use super::*;
     use crate::model::{RootLine, SpanKind};
 
+    /// A trace started at its id's first byte (so "e" is newer than "a", "new" than "199").
     fn row(id: &str, spans: u64) -> TraceSummary {
-        TraceSummary { trace_id: id.into(), span_count: spans, ..TraceSummary::default() }
+        let start_ns = u64::from(id.as_bytes()[0]);
+        TraceSummary { trace_id: id.into(), span_count: spans, start_ns, ..TraceSummary::default() }
     }
 
     fn ids(rows: &[TraceSummary]) -> Vec<&str> {
@@ -126,6 +128,9 @@ mod tests {
         // Nothing new: the same rows in the same order.
         let (same, new) = live_rows(&next, &[row("e", 1), row("c", 1)]);
         assert_eq!((same, new), (next.clone(), 0));
+        // "Show more": an older trace goes below the shown ones, not above as new.
+        let (more, new) = live_rows(&next, &[row("e", 1), row("0", 1)]);
+        assert_eq!((ids(&more), new), (vec!["e", "d", "c", "b", "a", "0"], 0));
         let many: Vec<TraceSummary> =
             (0..MAX_TRACE_LIMIT).map(|i| row(&i.to_string(), 1)).collect();
         let (capped, _) = live_rows(&many, &[row("new", 1)]);
