@@ -20,7 +20,7 @@ fn charge(i: u64) -> Span {
     let attributes = vec![
         kv("retry.outcome", AttrValue::String("success".into())),
         kv("retry.attempt", AttrValue::Int(0)),
-        kv("cache.hit", AttrValue::Bool(i % 3 == 0)),
+        kv("cache.hit", AttrValue::Bool(i.is_multiple_of(3))),
         kv("cache.name", AttrValue::String("catalog".into())),
     ];
     Span { kind: SpanKind::Server, ..shop_span(i as u32 + 1, 1, "charge", T0 + i, attributes) }
