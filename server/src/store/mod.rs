@@ -8,6 +8,7 @@ mod clickhouse;
 mod latency;
 mod logs;
 pub mod metrics;
+mod migrations;
 mod prepare;
 mod private;
 mod profiles;
