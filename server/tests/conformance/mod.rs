@@ -118,8 +118,6 @@ macro_rules! conformance {
 
             conformance!(@traces);
             conformance!(@cases
-                trace_list::search_by_event_attributes,
-                trace_list::rows_say_services_and_root_or_that_it_is_missing,
                 logs::log_pages_are_newest_first_with_every_filter,
                 logs::log_text_search_takes_words_phrases_and_exclusions,
                 logs::log_cursors_page_both_ways_and_hold_while_records_arrive,
@@ -156,7 +154,8 @@ macro_rules! conformance {
             );
         }
     };
-    // The span cases: what `conformance_traces!` runs on a backend that stores spans only.
+    // The span cases (traces and the trace list): what `conformance_traces!` runs on a backend
+    // that stores spans only.
     (@traces) => {
         conformance!(@cases
             traces::write_answers_each_batch_in_order,
@@ -173,6 +172,9 @@ macro_rules! conformance {
             traces::search_by_start_range_since_inclusive_until_exclusive,
             traces::own_services_only_when_asked_or_named,
             traces::count_is_capped_and_unknown_with_attributes,
+            traces::health_names_the_store_and_answers,
+            trace_list::search_by_event_attributes,
+            trace_list::rows_say_services_and_root_or_that_it_is_missing,
         );
     };
     (@cases $($module:ident :: $case:ident),* $(,)?) => {
@@ -186,8 +188,8 @@ macro_rules! conformance {
     };
 }
 
-/// The span cases only (`traces::*`), for a backend being built that stores spans and nothing
-/// else yet (ClickHouse): `conformance_traces!(name, || Backend::new(…))`. Every other case
+/// The span cases only (`traces::*`, `trace_list::*`), for a backend being built that stores
+/// spans and nothing else yet (ClickHouse): `conformance_traces!(name, || Backend::new(…))`. Every other case
 /// stays to be run on it: those of `logs`, `log_rollup`, `metrics`, `signals`, `trim` and
 /// `services`.
 macro_rules! conformance_traces {

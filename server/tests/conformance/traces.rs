@@ -294,3 +294,18 @@ pub fn count_is_capped_and_unknown_with_attributes(store: &dyn Store) {
     let attrs = TraceQuery { attrs: vec![("db.system".into(), "postgres".into())], ..all() };
     assert_eq!(store.count_traces(&attrs, 100).unwrap(), None);
 }
+
+/// `health` names the backend and says it answers; a remote store also says where and which
+/// server version, and never the credentials of its address.
+pub fn health_names_the_store_and_answers(store: &dyn Store) {
+    let health = store.health();
+    assert_eq!(health.state, "ok");
+    assert!(["sqlite", "clickhouse"].contains(&health.kind.as_str()), "{health:?}");
+    if health.kind == "sqlite" {
+        assert_eq!((health.location, health.server_version), (None, None));
+    } else {
+        let location = health.location.expect("a remote store says where it is");
+        assert!(!location.contains('@'), "credentials in {location}");
+        assert!(health.server_version.is_some_and(|v| !v.is_empty()));
+    }
+}

@@ -185,6 +185,9 @@ impl<'a> Reader<'a> {
         let n = self.varint()?;
         (0..n).map(|_| self.bytes()).collect()
     }
+    pub fn u8(&mut self) -> Result<u8, StoreError> {
+        Ok(self.take(1)?[0])
+    }
     pub fn u16(&mut self) -> Result<u16, StoreError> {
         Ok(u16::from_le_bytes(self.take(2)?.try_into().unwrap_or_default()))
     }

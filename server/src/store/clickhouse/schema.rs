@@ -81,6 +81,25 @@ const MIGRATIONS: &[&[&str]] = &[&[
         bucket UInt16,
         count UInt64
     ) ENGINE = SummingMergeTree PARTITION BY day ORDER BY (service, bucket)",
+],
+// v2: whether a trace still waits for its root (`TraceSummary::root_missing`). Kept as the
+// minimum of `1 - has_root`, so rows written before v2 (an empty state, read as 0) keep
+// answering "root present", as they did. (18.16 has no `ADD COLUMN IF NOT EXISTS`: a rerun after
+// a failure half-way finds the column and goes on, see `migrate`.)
+&[
+    "ALTER TABLE {db}.traces{on} ADD COLUMN root_missing AggregateFunction(min, UInt8)",
+    "DROP TABLE IF EXISTS {db}.traces_mv{on}",
+    "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.traces_mv{on} TO {db}.traces AS
+     SELECT day, trace_id,
+        minState(part_start_ns) AS start_ns,
+        maxState(part_end_ns) AS end_ns,
+        sumState(part_spans) AS span_count,
+        sumState(part_errors) AS error_count,
+        argMinState((root_service, root_name),
+            (toUInt8(1 - has_root), if(has_root = 1, toInt64(0), part_start_ns), chunk_id)) AS root,
+        maxState(part_received_ns) AS received_ns,
+        minState(toUInt8(1 - has_root)) AS root_missing
+     FROM {db}.trace_parts GROUP BY day, trace_id",
 ]];
 
 /// The schema version this otelscope writes.
@@ -123,7 +142,13 @@ pub(super) fn migrate(http: &Http, db: &str, cluster: Option<&str>) -> Result<u3
     }
     for (i, statements) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         for statement in *statements {
-            http.query(&fill(statement))?;
+            match http.query(&fill(statement)) {
+                // A migration that failed half-way added this column before: go on.
+                Err(StoreError::Unavailable(why)) if why.contains("Code: 15,") => {}
+                answer => {
+                    answer?;
+                }
+            }
         }
         let version = i as u32 + 1;
         http.query(&format!(

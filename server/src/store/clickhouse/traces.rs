@@ -222,7 +222,7 @@ fn search_sql(store: &ClickHouseStore, q: &TraceQuery, limit: usize) -> String {
     format!(
         "SELECT trace_id, argMinMerge(root) AS head, minMerge(start_ns) AS started,
                 maxMerge(end_ns) AS ended, sumMerge(span_count) AS spans,
-                sumMerge(error_count) AS errors
+                sumMerge(error_count) AS errors, minMerge(root_missing) AS waiting
          FROM {db}.traces{filter}
          GROUP BY trace_id HAVING {}
          ORDER BY started DESC, trace_id DESC LIMIT {limit}",
@@ -244,6 +244,7 @@ pub(super) fn search(
         let (root_service, root_name) = (r.string()?, r.string()?);
         let (start, end) = (r.i64()?, r.i64()?);
         let (spans, errors) = (r.u64()?, r.u64()?);
+        let root_missing = r.u8()? == 1;
         candidates.push(TraceSummary {
             trace_id,
             root_service,
@@ -252,6 +253,7 @@ pub(super) fn search(
             duration_ns: end.saturating_sub(start).max(0) as u64,
             span_count: spans,
             error_count: errors,
+            root_missing,
             ..TraceSummary::default()
         });
     }
