@@ -15,8 +15,9 @@ use super::super::StoreError;
 use super::http::{Http, Reader};
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`; each is a list of statements.
-const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE IF NOT EXISTS {db}.span_chunks{on} (
+const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "CREATE TABLE IF NOT EXISTS {db}.span_chunks{on} (
         day Date,
         received_ns Int64,
         trace_id String,
@@ -25,7 +26,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         spans String
     ) ENGINE = MergeTree PARTITION BY day ORDER BY (trace_id, id)
       SETTINGS index_granularity = 1024",
-    "CREATE TABLE IF NOT EXISTS {db}.trace_parts{on} (
+        "CREATE TABLE IF NOT EXISTS {db}.trace_parts{on} (
         day Date,
         trace_id String,
         chunk_id Int64,
@@ -38,7 +39,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         root_name String,
         has_root UInt8
     ) ENGINE = Null",
-    "CREATE TABLE IF NOT EXISTS {db}.traces{on} (
+        "CREATE TABLE IF NOT EXISTS {db}.traces{on} (
         day Date,
         trace_id String,
         start_ns AggregateFunction(min, Int64),
@@ -48,7 +49,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         root AggregateFunction(argMin, Tuple(String, String), Tuple(UInt8, Int64, Int64)),
         received_ns AggregateFunction(max, Int64)
     ) ENGINE = AggregatingMergeTree PARTITION BY day ORDER BY trace_id",
-    "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.traces_mv{on} TO {db}.traces AS
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.traces_mv{on} TO {db}.traces AS
      SELECT day, trace_id,
         minState(part_start_ns) AS start_ns,
         maxState(part_end_ns) AS end_ns,
@@ -58,7 +59,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
             (toUInt8(1 - has_root), if(has_root = 1, toInt64(0), part_start_ns), chunk_id)) AS root,
         maxState(part_received_ns) AS received_ns
      FROM {db}.trace_parts GROUP BY day, trace_id",
-    "CREATE TABLE IF NOT EXISTS {db}.trace_ops{on} (
+        "CREATE TABLE IF NOT EXISTS {db}.trace_ops{on} (
         day Date,
         service String,
         name String,
@@ -68,28 +69,28 @@ const MIGRATIONS: &[&[&str]] = &[&[
         error_count UInt64,
         latency String
     ) ENGINE = MergeTree PARTITION BY day ORDER BY (service, name, start_ns)",
-    "CREATE TABLE IF NOT EXISTS {db}.service_ops{on} (
+        "CREATE TABLE IF NOT EXISTS {db}.service_ops{on} (
         day Date,
         service String,
         name String,
         span_count UInt64,
         error_count UInt64
     ) ENGINE = SummingMergeTree PARTITION BY day ORDER BY (service, name)",
-    "CREATE TABLE IF NOT EXISTS {db}.service_latency{on} (
+        "CREATE TABLE IF NOT EXISTS {db}.service_latency{on} (
         day Date,
         service String,
         bucket UInt16,
         count UInt64
     ) ENGINE = SummingMergeTree PARTITION BY day ORDER BY (service, bucket)",
-],
-// v2: whether a trace still waits for its root (`TraceSummary::root_missing`). Kept as the
-// minimum of `1 - has_root`, so rows written before v2 (an empty state, read as 0) keep
-// answering "root present", as they did. (18.16 has no `ADD COLUMN IF NOT EXISTS`: a rerun after
-// a failure half-way finds the column and goes on, see `migrate`.)
-&[
-    "ALTER TABLE {db}.traces{on} ADD COLUMN root_missing AggregateFunction(min, UInt8)",
-    "DROP TABLE IF EXISTS {db}.traces_mv{on}",
-    "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.traces_mv{on} TO {db}.traces AS
+    ],
+    // v2: whether a trace still waits for its root (`TraceSummary::root_missing`). Kept as the
+    // minimum of `1 - has_root`, so rows written before v2 (an empty state, read as 0) keep
+    // answering "root present", as they did. (18.16 has no `ADD COLUMN IF NOT EXISTS`: a rerun after
+    // a failure half-way finds the column and goes on, see `migrate`.)
+    &[
+        "ALTER TABLE {db}.traces{on} ADD COLUMN root_missing AggregateFunction(min, UInt8)",
+        "DROP TABLE IF EXISTS {db}.traces_mv{on}",
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.traces_mv{on} TO {db}.traces AS
      SELECT day, trace_id,
         minState(part_start_ns) AS start_ns,
         maxState(part_end_ns) AS end_ns,
@@ -100,7 +101,8 @@ const MIGRATIONS: &[&[&str]] = &[&[
         maxState(part_received_ns) AS received_ns,
         minState(toUInt8(1 - has_root)) AS root_missing
      FROM {db}.trace_parts GROUP BY day, trace_id",
-]];
+    ],
+];
 
 /// The schema version this otelscope writes.
 pub(super) const VERSION: u32 = MIGRATIONS.len() as u32;
