@@ -108,7 +108,9 @@
 //!   (`server/benches/metrics.rs`): bytes per point of the database pages in use.
 //! - A read takes a metric's series from `metric_series` (name, service index), filters their
 //!   attributes in Rust, then the blocks of the name whose (min_time, max_time) meet the range,
-//!   newest first, decoding only the runs of the chosen series; at most 5,000 series and
+//!   newest first, decoding only the runs of the chosen series (a chart of a cumulative
+//!   histogram decodes its histograms into an arena and makes whole only the points its steps
+//!   need, `store/metrics/thin.rs`); at most 5,000 series and
 //!   300,000 samples (`store::metrics::MAX_*`), `truncated` past that. The catalogue groups
 //!   `metric_series` by name, type and unit and takes points and last seen from the blocks'
 //!   covering index.
