@@ -67,6 +67,8 @@ async fn series(
         until_ns: req.until_ns,
         max_series: MAX_SERIES_READ,
         max_samples: MAX_SAMPLES_READ,
+        // The chart's steps: a cumulative histogram's points between them are not decoded whole.
+        chart_steps: Some((req.since_ns, req.step_ns)),
     };
     let store = state.store.clone();
     let (rows, known) = super::blocking("store.metric_rows", move || {

@@ -84,6 +84,8 @@ pub struct WriteBatch {
     /// Metric points the store refused while writing (a series that changed its type or
     /// unit); the receiver keeps a clone and reports them once the batch is durable.
     pub refusals: std::sync::Arc<Refusals>,
+    /// `SeriesMeta::identity_hash` of each of `metrics`, in order, when prepared.
+    pub metric_hashes: Option<Vec<i64>>,
 }
 
 impl WriteBatch {
@@ -92,6 +94,9 @@ impl WriteBatch {
     /// by the writer.
     pub fn prepare(&mut self) -> Result<(), StoreError> {
         self.rollups = Some(rollup::prepare(&self.spans, &self.metrics));
+        if !self.metrics.is_empty() {
+            self.metric_hashes = Some(metrics::hashes(&self.metrics));
+        }
         if !self.spans.is_empty() {
             self.prepared = Some(prepare::prepare(&self.spans)?);
             self.spans = Vec::new();

@@ -97,8 +97,9 @@
 //!   per (service, name) the type and unit first stored, in memory (`sqlite::metrics::
 //!   SeriesIndex`): a point of a known metric with another type or unit is refused
 //!   (`partial_success`), never mixed in.
-//! - `metric_blocks`: the points of one metric name, one block per batch (level 0); once a
-//!   metric has 32 such blocks, the retention pass after a commit merges up to 512 of them into
+//! - `metric_blocks`: the points of one metric name, one block per commit group (level 0, or
+//!   level 1 at once when it holds 1,024 points or more, so a busy writer merges nothing); once a
+//!   metric has 32 level-0 blocks, the retention pass after a commit merges up to 512 of them into
 //!   blocks of up to 65,536 points (level 1), the metrics with the most first, every one due up
 //!   to 300,000 points a pass. A block is zstd over runs, one per series: times
 //!   as delta-of-delta varints, start times as a 1-byte code, values XOR'd with the previous
@@ -107,12 +108,15 @@
 //!   (`server/benches/metrics.rs`): bytes per point of the database pages in use.
 //! - A read takes a metric's series from `metric_series` (name, service index), filters their
 //!   attributes in Rust, then the blocks of the name whose (min_time, max_time) meet the range,
-//!   newest first, decoding only the runs of the chosen series; at most 5,000 series and
+//!   newest first, decoding only the runs of the chosen series (a chart of a cumulative
+//!   histogram decodes its histograms into an arena and makes whole only the points its steps
+//!   need, `store/metrics/thin.rs`); at most 5,000 series and
 //!   300,000 samples (`store::metrics::MAX_*`), `truncated` past that. The catalogue groups
 //!   `metric_series` by name, type and unit and takes points and last seen from the blocks'
 //!   covering index.
-//! - Retention: blocks go by receipt (a merged block carries its newest receipt), by count
-//!   (the oldest received beyond `max_spans` points) and with the traces over the size bound;
+//! - Retention: blocks go by receipt (a merged block carries its newest, a group's its
+//!   earliest), by count (the oldest received beyond `max_spans` points) and with the traces
+//!   over the size bound;
 //!   a series row goes once no kept block can hold a point of it (its `received_ns`, refreshed
 //!   at most once a minute, is over a minute older than the oldest kept block).
 //! - Attribute filters (`attr=K=V`) decode candidate traces newest first, span by span up to the

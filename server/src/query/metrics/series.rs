@@ -94,9 +94,11 @@ pub fn dist_increases(samples: &[Sample], temporality: Temporality) -> Vec<(u64,
 /// series' increases that end in one step, one after the other in a run, telescope into one
 /// (the last point minus the one before the first), so a step costs two distributions however
 /// many points it holds, and each point only a comparison of its counts. The sums over a step
-/// (counts, buckets, observation sums, time covered) are those of `dist_increases`; the sum of
-/// observations leaves out increases whose sum is not a number. Delta and exponential series go
-/// point by point.
+/// (counts, buckets, time covered) are those of `dist_increases`; so is the sum of
+/// observations, which leaves out increases whose sum is not a number and telescopes too (over
+/// each stretch of points with sums: the last one's minus the first one's). Points without a
+/// histogram are passed over, so a read that kept only the histograms a chart needs
+/// (`MetricRowsQuery::chart_steps`) gives the same answer. Delta and exponential series go point by point.
 pub fn dist_increases_per_step(
     samples: &[Sample],
     temporality: Temporality,
@@ -115,10 +117,30 @@ pub fn dist_increases_per_step(
         first: &'a Sample,
         last: &'a Sample,
         step: usize,
+        /// The observations' sum of the stretches with sums closed so far.
         sum: f64,
+        /// Where the open stretch of increases with a sum began.
+        from: Option<&'a Sample>,
+    }
+    fn sum_of(s: &Sample) -> f64 {
+        s.histogram.as_ref().and_then(|h| h.sum).unwrap_or(f64::NAN)
+    }
+    impl<'a> Chain<'a> {
+        /// Adds the increase `p` → `s` (`p` is `self.last`, or the chain is new).
+        fn add(&mut self, p: &'a Sample, s: &'a Sample) {
+            if (sum_of(s) - sum_of(p)).is_finite() {
+                self.from.get_or_insert(p);
+            } else if let Some(from) = self.from.take() {
+                self.sum += sum_of(p) - sum_of(from);
+            }
+            self.last = s;
+        }
     }
     fn flush(chain: Option<Chain<'_>>, out: &mut Vec<(u64, u64, Dist, f64)>) {
-        let Some(c) = chain else { return };
+        let Some(mut c) = chain else { return };
+        if let Some(from) = c.from.take() {
+            c.sum += sum_of(c.last) - sum_of(from);
+        }
         let (Some(first), Some(last)) = (&c.first.histogram, &c.last.histogram) else { return };
         if let Some(delta) = Dist::of(last).minus(&Dist::of(first)) {
             out.push((c.first.time_ns, c.last.time_ns, delta, c.sum));
@@ -134,22 +156,12 @@ pub fn dist_increases_per_step(
             let valid =
                 !new_run(p, s, h.count < ph.count) && s.time_ns > p.time_ns && not_lower(ph, h);
             match (valid.then(|| step_of(s.time_ns)).flatten(), &mut chain) {
-                (Some(i), Some(c)) if c.step == i && std::ptr::eq(c.last, p) => {
-                    c.last = s;
-                    let d = h.sum.unwrap_or(f64::NAN) - ph.sum.unwrap_or(f64::NAN);
-                    if d.is_finite() {
-                        c.sum += d;
-                    }
-                }
+                (Some(i), Some(c)) if c.step == i && std::ptr::eq(c.last, p) => c.add(p, s),
                 (Some(i), _) => {
                     flush(chain.take(), &mut out);
-                    let d = h.sum.unwrap_or(f64::NAN) - ph.sum.unwrap_or(f64::NAN);
-                    chain = Some(Chain {
-                        first: p,
-                        last: s,
-                        step: i,
-                        sum: if d.is_finite() { d } else { 0.0 },
-                    });
+                    let mut c = Chain { first: p, last: p, step: i, sum: 0.0, from: None };
+                    c.add(p, s);
+                    chain = Some(c);
                 }
                 (None, _) => flush(chain.take(), &mut out),
             }

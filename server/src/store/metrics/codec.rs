@@ -175,12 +175,122 @@ pub fn encode<P: Point>(runs: &[(i64, Vec<P>)]) -> Vec<u8> {
 
 /// Decodes a block; `keep(series)` picks the runs wanted (the others are skipped, their
 /// extras not parsed).
-// The loops read every point but fill `samples` only for runs kept (empty otherwise).
-#[allow(clippy::needless_range_loop)]
 pub fn decode(
     blob: &[u8],
     mut keep: impl FnMut(i64) -> bool,
 ) -> Result<Vec<(i64, Vec<Sample>)>, String> {
+    let take = |series| if keep(series) { Take::All } else { Take::Skip };
+    let runs = decode_runs(blob, take, &mut Arena::default())?;
+    Ok(runs.into_iter().map(|(series, samples, _)| (series, samples)).collect())
+}
+
+/// What `decode_runs` makes of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Take {
+    /// Skipped (its points are read past, not kept).
+    Skip,
+    /// Every point whole.
+    All,
+    /// Every point, its histogram parsed into the arena (a `Slot` each) and left `None`: a
+    /// reader then makes whole only those it needs (`store::metrics::thin`).
+    Lean,
+}
+
+/// Histograms of `Take::Lean` runs, parsed without an allocation per point.
+#[derive(Debug, Default)]
+pub struct Arena {
+    /// The bucket counts of every plain histogram, one after the other.
+    pub counts: Vec<u64>,
+    /// Explicit bounds, each set once while it repeats.
+    pub bounds: Vec<Vec<f64>>,
+    /// Histograms that are not plain explicit-bucket ones (exponential, with quantiles), whole.
+    pub whole: Vec<HistogramValue>,
+}
+
+/// Where a `Take::Lean` point's histogram is in the `Arena`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Slot {
+    /// The point has no histogram.
+    #[default]
+    None,
+    /// An explicit-bucket histogram: its counts are `counts[at..at + len]`.
+    Plain {
+        count: u64,
+        sum: Option<f64>,
+        min: Option<f64>,
+        max: Option<f64>,
+        bounds: u32,
+        at: u32,
+        len: u32,
+    },
+    /// `whole[index]`.
+    Whole(u32),
+}
+
+impl Arena {
+    /// Files `h` and says where.
+    fn put(&mut self, h: &Hist) -> Slot {
+        if h.flags & HAS == 0 {
+            return Slot::None;
+        }
+        let fits = self.counts.len() + h.counts.len() <= u32::MAX as usize;
+        if h.flags & (EXP | QUANTILES) != 0 || !fits {
+            self.whole.extend(h.value());
+            return Slot::Whole(self.whole.len() as u32 - 1);
+        }
+        if self.bounds.last().is_none_or(|b| *b != h.bounds) {
+            self.bounds.push(h.bounds.clone());
+        }
+        let at = self.counts.len() as u32;
+        self.counts.extend_from_slice(&h.counts);
+        Slot::Plain {
+            count: h.count,
+            sum: h.sum,
+            min: h.min,
+            max: h.max,
+            bounds: self.bounds.len() as u32 - 1,
+            at,
+            len: h.counts.len() as u32,
+        }
+    }
+
+    /// The bucket counts of a plain slot (empty otherwise).
+    pub fn counts(&self, slot: &Slot) -> &[u64] {
+        match slot {
+            Slot::Plain { at, len, .. } => {
+                self.counts.get(*at as usize..(*at + *len) as usize).unwrap_or_default()
+            }
+            _ => &[],
+        }
+    }
+
+    /// The histogram of `slot`, whole.
+    pub fn value(&self, slot: &Slot) -> Option<HistogramValue> {
+        match slot {
+            Slot::None => None,
+            Slot::Whole(i) => self.whole.get(*i as usize).cloned(),
+            Slot::Plain { count, sum, min, max, bounds, .. } => Some(HistogramValue {
+                count: *count,
+                sum: *sum,
+                bounds: self.bounds.get(*bounds as usize).cloned().unwrap_or_default(),
+                bucket_counts: self.counts(slot).to_vec(),
+                min: *min,
+                max: *max,
+                exponential: None,
+                quantiles: Vec::new(),
+            }),
+        }
+    }
+}
+
+/// Decodes a block; `take(series)` says what to make of each run.
+// The loops read every point but fill `samples` only for runs kept (empty otherwise).
+#[allow(clippy::needless_range_loop)]
+pub fn decode_runs(
+    blob: &[u8],
+    mut take: impl FnMut(i64) -> Take,
+    arena: &mut Arena,
+) -> Result<Vec<(i64, Vec<Sample>, Vec<Slot>)>, String> {
     let size = zstd::zstd_safe::get_frame_content_size(blob)
         .map_err(|_| "a metric block is not zstd".to_owned())?
         .ok_or("a metric block has no size")?;
@@ -193,8 +303,10 @@ pub fn decode(
         return Err("unknown metric block version".into());
     }
     let runs = r.varint()? as usize;
-    let mut out: Vec<(i64, Vec<Sample>)> = Vec::new();
+    let mut out: Vec<(i64, Vec<Sample>, Vec<Slot>)> = Vec::new();
     let mut kept_runs: Vec<Option<usize>> = Vec::with_capacity(runs.min(1 << 16));
+    // Scratch histograms, reused across points and runs.
+    let (mut prev, mut cur) = (Hist::default(), Hist::default());
     for _ in 0..runs {
         let series = unzigzag(r.varint()?);
         let n = r.varint()? as usize;
@@ -202,8 +314,9 @@ pub fn decode(
         if n.saturating_mul(10) > raw.len() - r.at {
             return Err("a metric block is damaged".into());
         }
-        let wanted = keep(series);
-        let mut samples = if wanted { vec![Sample::default(); n] } else { Vec::new() };
+        let how = take(series);
+        let wanted = how != Take::Skip;
+        let mut samples = Vec::with_capacity(if wanted { n } else { 0 });
         let (mut prev_t, mut prev_d) = (0i64, 0i64);
         for i in 0..n {
             let t = if i == 0 {
@@ -215,7 +328,14 @@ pub fn decode(
             };
             prev_t = t;
             if wanted {
-                samples[i].time_ns = t as u64;
+                // Made in place (cloning a default sample per point showed in profiles).
+                samples.push(Sample {
+                    start_ns: 0,
+                    time_ns: t as u64,
+                    value: 0.0,
+                    histogram: None,
+                    exemplars: Vec::new(),
+                });
             }
         }
         let (mut prev_start, mut prev_time) = (0u64, 0u64);
@@ -232,26 +352,35 @@ pub fn decode(
                 samples[i].start_ns = start;
             }
         }
-        let mut prev = 0u64;
+        let mut prev_bits = 0u64;
         for i in 0..n {
-            let bits = r.u64()? ^ prev;
-            prev = bits;
+            let bits = r.u64()? ^ prev_bits;
+            prev_bits = bits;
             if wanted {
                 samples[i].value = f64::from_bits(bits);
             }
         }
+        let mut slots = Vec::new();
         if r.byte()? == 1 {
-            let mut bounds: Vec<f64> = Vec::new();
-            for i in 0..n {
-                let h = get_histogram(&mut r, &mut bounds)?;
-                if wanted {
-                    samples[i].histogram = h.map(Box::new);
-                }
+            prev.clear();
+            if how == Take::Lean {
+                slots.reserve(n);
             }
+            for i in 0..n {
+                read_hist(&mut r, &prev.bounds, &mut cur)?;
+                match how {
+                    Take::Skip => {}
+                    Take::All => samples[i].histogram = cur.value().map(Box::new),
+                    Take::Lean => slots.push(arena.put(&cur)),
+                }
+                std::mem::swap(&mut prev, &mut cur);
+            }
+        } else if how == Take::Lean {
+            slots = vec![Slot::None; n];
         }
         if wanted {
             kept_runs.push(Some(out.len()));
-            out.push((series, samples));
+            out.push((series, samples, slots));
         } else {
             kept_runs.push(None);
         }
@@ -334,26 +463,77 @@ fn put_histogram<'a>(out: &mut Vec<u8>, h: Option<&'a HistogramValue>, bounds: &
 }
 
 fn get_counts(r: &mut Reader<'_>) -> Result<Vec<u64>, String> {
+    let mut counts = Vec::new();
+    read_counts(r, &mut counts)?;
+    Ok(counts)
+}
+
+/// Reads counts into `counts` (reused: a histogram point is mostly its counts).
+fn read_counts(r: &mut Reader<'_>, counts: &mut Vec<u64>) -> Result<(), String> {
     let n = r.varint()? as usize;
     if n > r.buf.len() - r.at {
         return Err("a metric block is damaged".into());
     }
-    (0..n).map(|_| r.varint()).collect()
+    counts.clear();
+    counts.reserve(n);
+    for _ in 0..n {
+        counts.push(r.varint()?);
+    }
+    Ok(())
 }
 
 fn get_i32(r: &mut Reader<'_>) -> Result<i32, String> {
     i32::try_from(unzigzag(r.varint()?)).map_err(|_| "a metric block is damaged".to_owned())
 }
 
-fn get_histogram(
-    r: &mut Reader<'_>,
-    bounds: &mut Vec<f64>,
-) -> Result<Option<HistogramValue>, String> {
-    let flags = r.byte()?;
-    if flags & HAS == 0 {
-        return Ok(None);
+/// One point's histogram as parsed, in buffers reused from point to point.
+#[derive(Default)]
+struct Hist {
+    flags: u8,
+    count: u64,
+    sum: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+    /// The explicit bounds in effect (a point without a histogram keeps the last ones).
+    bounds: Vec<f64>,
+    counts: Vec<u64>,
+    exponential: Option<ExpBuckets>,
+    quantiles: Vec<QuantileValue>,
+}
+
+impl Hist {
+    fn clear(&mut self) {
+        self.flags = 0;
+        self.bounds.clear();
     }
-    let count = r.varint()?;
+
+    fn value(&self) -> Option<HistogramValue> {
+        (self.flags & HAS != 0).then(|| HistogramValue {
+            count: self.count,
+            sum: self.sum,
+            bounds: self.bounds.clone(),
+            bucket_counts: self.counts.clone(),
+            min: self.min,
+            max: self.max,
+            exponential: self.exponential.clone(),
+            quantiles: self.quantiles.clone(),
+        })
+    }
+}
+
+/// Parses one point's histogram into `h`; `bounds` are those of the point before (kept when
+/// the point says its bounds are the same, or has no histogram).
+fn read_hist(r: &mut Reader<'_>, bounds: &[f64], h: &mut Hist) -> Result<(), String> {
+    let flags = r.byte()?;
+    h.flags = flags;
+    if flags & HAS == 0 || flags & SAME_BOUNDS != 0 {
+        h.bounds.clear();
+        h.bounds.extend_from_slice(bounds);
+    }
+    if flags & HAS == 0 {
+        return Ok(());
+    }
+    h.count = r.varint()?;
     let f = |bit: u8, r: &mut Reader<'_>| -> Result<Option<f64>, String> {
         if flags & bit != 0 {
             Ok(Some(f64::from_bits(r.u64()?)))
@@ -361,16 +541,19 @@ fn get_histogram(
             Ok(None)
         }
     };
-    let (sum, min, max) = (f(SUM, r)?, f(MIN, r)?, f(MAX, r)?);
+    (h.sum, h.min, h.max) = (f(SUM, r)?, f(MIN, r)?, f(MAX, r)?);
     if flags & SAME_BOUNDS == 0 {
         let n = r.varint()? as usize;
         if n.saturating_mul(8) > r.buf.len() - r.at {
             return Err("a metric block is damaged".into());
         }
-        *bounds = (0..n).map(|_| r.u64().map(f64::from_bits)).collect::<Result<_, _>>()?;
+        h.bounds.clear();
+        for _ in 0..n {
+            h.bounds.push(f64::from_bits(r.u64()?));
+        }
     }
-    let bucket_counts = get_counts(r)?;
-    let exponential = if flags & EXP != 0 {
+    read_counts(r, &mut h.counts)?;
+    h.exponential = if flags & EXP != 0 {
         Some(ExpBuckets {
             scale: get_i32(r)?,
             zero_count: r.varint()?,
@@ -383,32 +566,20 @@ fn get_histogram(
     } else {
         None
     };
-    let quantiles = if flags & QUANTILES != 0 {
+    h.quantiles.clear();
+    if flags & QUANTILES != 0 {
         let n = r.varint()? as usize;
         if n.saturating_mul(16) > r.buf.len() - r.at {
             return Err("a metric block is damaged".into());
         }
-        (0..n)
-            .map(|_| {
-                Ok(QuantileValue {
-                    quantile: f64::from_bits(r.u64()?),
-                    value: f64::from_bits(r.u64()?),
-                })
-            })
-            .collect::<Result<_, String>>()?
-    } else {
-        Vec::new()
-    };
-    Ok(Some(HistogramValue {
-        count,
-        sum,
-        bounds: bounds.clone(),
-        bucket_counts,
-        min,
-        max,
-        exponential,
-        quantiles,
-    }))
+        for _ in 0..n {
+            h.quantiles.push(QuantileValue {
+                quantile: f64::from_bits(r.u64()?),
+                value: f64::from_bits(r.u64()?),
+            });
+        }
+    }
+    Ok(())
 }
 
 struct Reader<'a> {
@@ -423,6 +594,11 @@ impl Reader<'_> {
         Ok(b)
     }
     fn varint(&mut self) -> Result<u64, String> {
+        // Most varints of a block (time deltas, bucket counts) are one byte.
+        if let Some(b) = self.buf.get(self.at).filter(|b| **b < 0x80) {
+            self.at += 1;
+            return Ok(u64::from(*b));
+        }
         let mut value = 0u64;
         for shift in (0..70).step_by(7) {
             let b = self.byte()?;

@@ -4,6 +4,7 @@
 //! `schema.rs`'s doc; the semantics (rates, percentiles, …) in `query::metrics`.
 
 pub(super) mod codec;
+pub(super) mod thin;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -126,6 +127,13 @@ impl<'a> PointHasher<'a> {
         h.json(&p.attributes);
         h.0 as i64
     }
+}
+
+/// The identity hash of each of `points`, in order (`PointHasher` over a batch), so the
+/// receiver works them out instead of the writer thread.
+pub fn hashes(points: &[MetricPoint]) -> Vec<i64> {
+    let mut hasher = PointHasher::default();
+    points.iter().map(|p| hasher.hash(p)).collect()
 }
 
 #[derive(Clone, Copy)]
@@ -285,6 +293,11 @@ pub struct MetricRowsQuery {
     /// At most this many series (≤ `MAX_SERIES_READ`) and samples (≤ `MAX_SAMPLES_READ`).
     pub max_series: usize,
     pub max_samples: usize,
+    /// `(since_ns, step_ns)` of the chart the samples are read for: of a cumulative
+    /// explicit-bucket histogram series, a store may then give histograms only to the points
+    /// that chart needs (`codec::Thin`; the others' `histogram` is `None`). A read for the raw
+    /// points leaves it unset.
+    pub chart_steps: Option<(u64, u64)>,
 }
 
 /// What `metric_rows` read: each series with its samples in time order.

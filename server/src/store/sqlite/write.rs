@@ -39,6 +39,8 @@ fn write_group(
     let mut results = Vec::with_capacity(batches.len());
     let mut added = Written::default();
     let mut last_received = store.last_received.load(Ordering::Relaxed);
+    // The metric points of the batches that committed, written as one block per metric.
+    let mut points = metrics::Group::default();
     for batch in batches {
         let received =
             (batch.received_ns.min(i64::MAX as u64) as i64).max(last_received.saturating_add(1));
@@ -46,9 +48,11 @@ fn write_group(
         // others of the group still commit.
         let savepoint = tx.savepoint()?;
         let mark = index.mark();
-        match write_batch(&savepoint, index, batch, received) {
+        let mut staged = metrics::Staged::default();
+        match write_batch(&savepoint, index, batch, received, &mut staged) {
             Ok(written) => {
                 savepoint.commit()?;
+                points.absorb(staged);
                 last_received = received;
                 added.spans += written.spans;
                 added.bytes += written.bytes;
@@ -60,6 +64,7 @@ fn write_group(
             }
         }
     }
+    metrics::flush(&tx, points)?;
     tx.commit()?;
     store.last_received.store(last_received, Ordering::Relaxed);
     store.total_spans.fetch_add(added.spans, Ordering::Relaxed);
@@ -76,18 +81,21 @@ struct Written {
 }
 
 /// Writes one batch on `conn` (inside the group's transaction) as received at `received`,
-/// preparing its spans first unless the receiver already did (`WriteBatch::prepare`).
-fn write_batch(
+/// preparing its spans first unless the receiver already did (`WriteBatch::prepare`); its
+/// metric points go into `staged`, written once the group's batches are in.
+fn write_batch<'a>(
     conn: &Connection,
     index: &mut metrics::SeriesIndex,
-    batch: &WriteBatch,
+    batch: &'a WriteBatch,
     received: i64,
+    staged: &mut metrics::Staged<'a>,
 ) -> Result<Written, StoreError> {
     match &batch.prepared_logs {
         Some(prepared) => logs::insert(conn, received, prepared)?,
         None => logs::insert(conn, received, &prepared_logs::prepare(&batch.logs)?)?,
     };
-    metrics::write(conn, index, received, &batch.metrics, &batch.refusals)?;
+    let hashes = batch.metric_hashes.as_deref();
+    metrics::stage(conn, index, received, &batch.metrics, hashes, &batch.refusals, staged)?;
     match &batch.rollups {
         Some(rollups) => rollup_sql::write(conn, received, rollups)?,
         None => rollup_sql::write(conn, received, &rollup::prepare(&batch.spans, &batch.metrics))?,

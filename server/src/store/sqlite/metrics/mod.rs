@@ -32,6 +32,8 @@ const COMPACT_POINTS: usize = 300_000;
 const COMPACT_BLOCKS: i64 = 512;
 /// The most points one merged block holds.
 const BLOCK_POINTS: usize = 65_536;
+/// A block written with at least this many points is stored merged (see `flush`).
+const MERGED_AT: usize = 1_024;
 /// The most blocks dropped at once by the count bound.
 const DROP_BLOCKS: i64 = 256;
 
@@ -116,9 +118,38 @@ impl SeriesIndex {
     }
 }
 
-/// Writes `points` received at `received`: each to its series (created when new), grouped
-/// into one block per metric name. A point whose metric (per service) was stored before with
-/// another type or unit is refused into `refusals`. Returns the points written.
+/// The points of one batch as `stage` filed them: metric name, series id, point.
+#[derive(Default)]
+pub(in crate::store::sqlite) struct Staged<'a> {
+    points: Vec<(&'a str, i64, &'a MetricPoint)>,
+    received: Option<i64>,
+}
+
+/// The points of a group of batches, by metric name and series, written as blocks when the
+/// group commits (`flush`): one block per metric for the whole group, so a busy writer's
+/// groups make blocks as large as compaction would, and those are stored merged at once
+/// instead of being decoded and encoded again.
+#[derive(Default)]
+pub(in crate::store::sqlite) struct Group<'a> {
+    by_name: BTreeMap<&'a str, BTreeMap<i64, Vec<&'a MetricPoint>>>,
+    /// The earliest receipt of the points (see `flush`).
+    received: Option<i64>,
+}
+
+impl<'a> Group<'a> {
+    /// Takes in the points of a batch whose savepoint committed.
+    pub(in crate::store::sqlite) fn absorb(&mut self, batch: Staged<'a>) {
+        for (name, id, point) in batch.points {
+            self.by_name.entry(name).or_default().entry(id).or_default().push(point);
+        }
+        self.received = match (self.received, batch.received) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// Writes `points` received at `received` as blocks at once (see `stage` and `flush`).
 pub(super) fn write(
     conn: &Connection,
     index: &mut SeriesIndex,
@@ -126,10 +157,33 @@ pub(super) fn write(
     points: &[MetricPoint],
     refusals: &Refusals,
 ) -> Result<u64, StoreError> {
+    let mut staged = Staged::default();
+    let written = stage(conn, index, received, points, None, refusals, &mut staged)?;
+    let mut group = Group::default();
+    group.absorb(staged);
+    flush(conn, group)?;
+    Ok(written)
+}
+
+/// Files `points` received at `received` under their series (created when new) into
+/// `staged`, to be written as blocks by `flush`; `hashes` are the points' identity hashes when
+/// the receiver worked them out (`WriteBatch::metric_hashes`). A point whose metric (per
+/// service) was stored before with another type or unit is refused into `refusals`. Returns
+/// the points staged.
+pub(in crate::store::sqlite) fn stage<'a>(
+    conn: &Connection,
+    index: &mut SeriesIndex,
+    received: i64,
+    points: &'a [MetricPoint],
+    hashes: Option<&[i64]>,
+    refusals: &Refusals,
+    staged: &mut Staged<'a>,
+) -> Result<u64, StoreError> {
     if points.is_empty() {
         return Ok(0);
     }
-    let mut by_name: BTreeMap<&str, BTreeMap<i64, Vec<&MetricPoint>>> = BTreeMap::new();
+    let hashes = hashes.filter(|h| h.len() == points.len());
+    staged.points.reserve(points.len());
     let mut insert_series = conn.prepare_cached(
         "INSERT INTO metric_series (hash, name, kind, unit, temporality, monotonic, description,
              service, resource, scope, attributes, received_ns)
@@ -141,7 +195,7 @@ pub(super) fn write(
     let mut hasher = PointHasher::default();
     // The (service, name) checked last: a batch's points of one metric come together.
     let mut checked: Option<&MetricPoint> = None;
-    for point in points {
+    for (i, point) in points.iter().enumerate() {
         let same_metric = checked.is_some_and(|c| {
             c.service == point.service
                 && c.name == point.name
@@ -174,7 +228,10 @@ pub(super) fn write(
             }
             checked = Some(point);
         }
-        let hash = hasher.hash(point);
+        let hash = match hashes {
+            Some(hashes) => hashes[i],
+            None => hasher.hash(point),
+        };
         let id = match index.ids.get(&hash) {
             Some(id) => *id,
             None => {
@@ -205,34 +262,64 @@ pub(super) fn write(
             let old = index.marked.insert(id, received);
             index.undo.push(Undo::Marked(id, old));
         }
-        by_name.entry(&point.name).or_default().entry(id).or_default().push(point);
+        staged.points.push((point.name.as_str(), id, point));
         written += 1;
     }
-    let mut insert_block = conn.prepare_cached(
-        "INSERT INTO metric_blocks (name, level, min_time, max_time, points, received_ns, data)
-         VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for (name, series) in by_name {
-        let runs: Vec<(i64, Vec<&MetricPoint>)> = series
-            .into_iter()
-            .map(|(id, mut points)| {
-                points.sort_by_key(|p| p.time_ns);
-                (id, points)
-            })
-            .collect();
-        let (min, max, n) = span_of(&runs);
-        insert_block.execute(params![
-            name,
-            min as i64,
-            max as i64,
-            n as i64,
-            received,
-            codec::encode(&runs)
-        ])?;
+    if written > 0 {
+        staged.received = Some(staged.received.map_or(received, |r| r.min(received)));
     }
     index.points += written;
     index.undo.push(Undo::Points(written));
     Ok(written)
+}
+
+/// Writes what `staged` holds: per metric, blocks of up to `BLOCK_POINTS` points, one run per
+/// series in time order. A block of `MERGED_AT` points or more is stored as merged (level 1),
+/// since compaction would only encode it again; smaller ones wait to be merged (level 0).
+/// Blocks carry the earliest receipt of their points: a series' `received_ns` is then never
+/// more than `MARK_EVERY_NS` older than any block holding its points (`drop_orphan_series`).
+pub(in crate::store::sqlite) fn flush(
+    conn: &Connection,
+    group: Group<'_>,
+) -> Result<(), StoreError> {
+    let Some(received) = group.received else { return Ok(()) };
+    let mut insert_block = conn.prepare_cached(
+        "INSERT INTO metric_blocks (name, level, min_time, max_time, points, received_ns, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (name, series) in group.by_name {
+        let mut runs: Vec<(i64, Vec<&MetricPoint>)> = Vec::new();
+        let mut in_block = 0;
+        let mut put = |runs: &mut Vec<(i64, Vec<&MetricPoint>)>| -> Result<(), StoreError> {
+            if runs.is_empty() {
+                return Ok(());
+            }
+            let (min, max, n) = span_of(runs);
+            let level = i64::from(n >= MERGED_AT);
+            insert_block.execute(params![
+                name,
+                level,
+                min as i64,
+                max as i64,
+                n as i64,
+                received,
+                codec::encode(runs)
+            ])?;
+            runs.clear();
+            Ok(())
+        };
+        for (id, mut points) in series {
+            points.sort_by_key(|p| p.time_ns);
+            in_block += points.len();
+            runs.push((id, points));
+            if in_block >= BLOCK_POINTS {
+                put(&mut runs)?;
+                in_block = 0;
+            }
+        }
+        put(&mut runs)?;
+    }
+    Ok(())
 }
 
 /// JSON of an identity part stored as text (model types always serialize).

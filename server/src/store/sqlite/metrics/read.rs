@@ -4,12 +4,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use otelscope_app::model::{
     KeyValue, MetricCatalog, MetricInfo, MetricKind, MetricName, MetricPoint, MetricSeries,
-    MetricsAnswer, Scope, SELF_SERVICES,
+    MetricsAnswer, Scope, Temporality, SELF_SERVICES,
 };
 use rusqlite::{params, Connection};
 
+use super::super::super::metrics::codec::{self, Arena, Slot, Take};
+use super::super::super::metrics::thin::Thin;
 use super::super::super::metrics::{
-    codec, parse_kind, parse_temporality, MetricCatalogQuery, MetricRows, MetricRowsQuery, Sample,
+    parse_kind, parse_temporality, MetricCatalogQuery, MetricRows, MetricRowsQuery, Sample,
     SeriesMeta, MAX_SAMPLES_READ, MAX_SERIES_READ,
 };
 use super::super::super::request::MetricQuery;
@@ -167,9 +169,26 @@ pub(in crate::store::sqlite) fn rows(
         series.push(m);
     }
     answer.other_identities = others;
-    let wanted: HashMap<i64, usize> = series.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+    // A chart of a cumulative histogram reads it lean and makes whole only what it needs.
+    let thin = q.chart_steps.map(|(since_ns, step_ns)| Thin {
+        since_ns,
+        step_ns,
+        lo_ns: q.since_ns,
+        hi_ns: q.until_ns,
+    });
+    let lean = |m: &SeriesMeta| {
+        thin.is_some()
+            && m.kind == MetricKind::Histogram
+            && m.temporality == Temporality::Cumulative
+    };
+    let wanted: HashMap<i64, (usize, Take)> = series
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id, (i, if lean(m) { Take::Lean } else { Take::All })))
+        .collect();
+    let mut arena = Arena::default();
     // Per series, its runs as read (newest block first), joined once at the end.
-    let mut parts: Vec<Vec<Vec<Sample>>> = vec![Vec::new(); series.len()];
+    let mut parts: Vec<Vec<(Vec<Sample>, Vec<Slot>)>> = vec![Vec::new(); series.len()];
     if !wanted.is_empty() {
         // Newest blocks first, so a bounded read keeps the recent end of the range.
         let mut blocks = conn.prepare_cached(
@@ -182,35 +201,55 @@ pub(in crate::store::sqlite) fn rows(
             q.until_ns.min(i64::MAX as u64) as i64
         ])?;
         let mut held = 0usize;
+        let inside = |s: &Sample| s.time_ns >= q.since_ns && s.time_ns <= q.until_ns;
         while let Some(r) = rows.next()? {
             if held >= max_samples {
                 answer.truncated = true;
                 break;
             }
             let blob = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-            for (id, mut run) in
-                codec::decode(blob, |id| wanted.contains_key(&id)).map_err(corrupt)?
+            let how = |id: i64| wanted.get(&id).map_or(Take::Skip, |w| w.1);
+            for (id, mut run, mut slots) in
+                codec::decode_runs(blob, how, &mut arena).map_err(corrupt)?
             {
-                let Some(i) = wanted.get(&id) else { continue };
-                let inside = |s: &Sample| s.time_ns >= q.since_ns && s.time_ns <= q.until_ns;
+                let Some((i, _)) = wanted.get(&id) else { continue };
                 if !run.iter().all(inside) {
-                    run.retain(inside);
+                    if slots.is_empty() {
+                        run.retain(inside);
+                    } else {
+                        (run, slots) =
+                            run.into_iter().zip(slots).filter(|(s, _)| inside(s)).unzip();
+                    }
                 }
                 held += run.len();
                 if !run.is_empty() {
-                    parts[*i].push(run);
+                    parts[*i].push((run, slots));
                 }
             }
         }
     }
     for (meta, mut runs) in series.into_iter().zip(parts) {
         runs.reverse();
-        let mut samples = Vec::with_capacity(runs.iter().map(Vec::len).sum());
-        for run in runs {
+        let n: usize = runs.iter().map(|r| r.0.len()).sum();
+        let mut samples = Vec::with_capacity(n);
+        let mut slots = Vec::with_capacity(if lean(&meta) { n } else { 0 });
+        for (run, run_slots) in runs {
             samples.extend(run);
+            slots.extend(run_slots);
         }
         if !samples.is_sorted_by_key(|s| s.time_ns) {
-            samples.sort_by_key(|s| s.time_ns);
+            if slots.len() == samples.len() {
+                // The same stable order as sorting the samples alone, slots alongside.
+                let mut order: Vec<usize> = (0..samples.len()).collect();
+                order.sort_by_key(|i| samples[*i].time_ns);
+                slots = order.iter().map(|i| slots[*i]).collect();
+                samples = order.iter().map(|i| std::mem::take(&mut samples[*i])).collect();
+            } else {
+                samples.sort_by_key(|s| s.time_ns);
+            }
+        }
+        if let (Some(thin), true) = (&thin, slots.len() == samples.len() && lean(&meta)) {
+            thin.apply(&mut samples, &slots, &arena);
         }
         answer.series.push((meta, samples));
     }

@@ -2,7 +2,9 @@
 //! versions.
 
 mod logs;
+mod metrics_groups;
 mod metrics_legacy;
+mod metrics_thin;
 mod profiles;
 mod retention;
 mod retention_commit;
