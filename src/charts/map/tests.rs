@@ -286,6 +286,7 @@ fn golden_shop_grouped() {
     let map = layout_grouped(&names, &groups, &edges);
     check_properties(&names, &edges, &map);
     check_groups(&groups, &map);
+    check_one_box_each(&groups, &map);
     expect![[r#"
         1854x347 layers 6 crossings 0
         frontend: layer 1 order 0 at (350, 190) 176x58
@@ -310,6 +311,31 @@ fn golden_shop_grouped() {
         group shop at (338, 70) 526x186
     "#]]
     .assert_eq(&(describe(&names, &map) + &describe_groups(&map)));
+}
+
+/// Each group is drawn as one box, whatever sits between its columns (issue 25: a namespace
+/// box split around a queue that was not in it).
+fn check_one_box_each(groups: &[Option<&str>], map: &MapLayout) {
+    let mut labels: Vec<&str> = groups.iter().flatten().copied().collect();
+    labels.sort_unstable();
+    labels.dedup();
+    for label in labels {
+        let boxes = map.groups.iter().filter(|g| g.label == label).count();
+        assert_eq!(boxes, 1, "group {label} is drawn as {boxes} boxes: {:?}", map.groups);
+    }
+}
+
+#[test]
+fn a_node_between_a_groups_columns_does_not_split_its_box() {
+    // checkout and mailer in `shop`, the queue between them in no namespace, and a lone
+    // `audit` service of another namespace beside the queue.
+    let names = ["checkout", "receipts", "mailer", "audit", "frontend"];
+    let groups = [Some("shop"), None, Some("shop"), Some("ops"), None];
+    let edges = [(4, 0), (0, 1), (1, 2), (0, 3), (3, 2)];
+    let map = layout_grouped(&names, &groups, &edges);
+    check_properties(&names, &edges, &map);
+    check_groups(&groups, &map);
+    check_one_box_each(&groups, &map);
 }
 
 /// Group boxes hold their nodes and nothing else, and never overlap.
@@ -365,6 +391,7 @@ fn random_groups_keep_their_boxes_apart() {
         let map = layout_grouped(&names, &groups, &edges);
         check_properties(&names, &edges, &map);
         check_groups(&groups, &map);
+        check_one_box_each(&groups, &map);
         // Listed in another order, the same layout.
         let perm: Vec<usize> = (0..nodes).rev().collect();
         let names2: Vec<&str> = perm.iter().map(|&p| names[p]).collect();
