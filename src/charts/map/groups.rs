@@ -32,10 +32,10 @@ const BAND_PASSES: usize = 12;
 /// in the way), `group[v]` a real node's group, `y[v]` each node's centre, every real node
 /// `height` high. A group's band runs over the columns from its first node's to its last's, from
 /// its highest box top to its lowest box bottom (padded as `group_boxes` pads them). A node of
-/// another group or of none inside a band moves out with every node beyond it in its column:
-/// up if it sits above the group's nodes of that column (or, where the group has none, above
-/// the band's middle), else down. Order within a column and the gaps between its nodes are
-/// kept, so boxes never overlap; passes stop once nothing moves.
+/// no group inside a band moves out with every node beyond it in its column (unless one of those
+/// is grouped): up if it sits above the group's nodes of that column (or, where the group has
+/// none, above the band's middle), else down. Order within a column and the gaps between its
+/// nodes are kept, so boxes never overlap; passes stop once nothing moves.
 pub(crate) fn clear_bands(
     layers: &[Vec<usize>],
     real: usize,
@@ -66,15 +66,10 @@ pub(crate) fn clear_bands(
                 let mine = column.iter().position(|&v| group_of(v) == Some(g));
                 for i in 0..column.len() {
                     let v = column[i];
-                    if v >= real || group_of(v) == Some(g) {
+                    if v >= real || group_of(v).is_some() {
                         continue;
                     }
-                    let pad = if group_of(v).is_some() {
-                        (GROUP_PAD_TOP, GROUP_PAD_BOTTOM)
-                    } else {
-                        (0.0, 0.0)
-                    };
-                    let (o_top, o_bottom) = (y[v] - half - pad.0, y[v] + half + pad.1);
+                    let (o_top, o_bottom) = (y[v] - half, y[v] + half);
                     if o_bottom <= top - BAND_CLEAR || o_top >= bottom + BAND_CLEAR {
                         continue;
                     }
@@ -82,6 +77,12 @@ pub(crate) fn clear_bands(
                         Some(m) => i < m,
                         None => y[v] < (top + bottom) / 2.0,
                     };
+                    // Only ungrouped nodes move, and never past a grouped one: no band changes,
+                    // so the passes settle (a group crossing another keeps its boxes apart).
+                    let moving = if up { &column[..=i] } else { &column[i..] };
+                    if moving.iter().any(|&w| group_of(w).is_some()) {
+                        continue;
+                    }
                     if up {
                         let by = o_bottom - (top - BAND_CLEAR);
                         for &w in &column[..=i] {
