@@ -64,8 +64,7 @@ pub(crate) fn clear_bands(
             }
             for column in &layers[span.0..=span.1] {
                 let mine = column.iter().position(|&v| group_of(v) == Some(g));
-                for i in 0..column.len() {
-                    let v = column[i];
+                for (i, &v) in column.iter().enumerate() {
                     if v >= real || group_of(v).is_some() {
                         continue;
                     }
