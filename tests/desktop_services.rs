@@ -1,5 +1,6 @@
-//! The desktop window on the service map and a service's page, fed by the official Rust SDK
-//! (`support::services`): its DOM (`--dump-dom`) shows the edges and operations stated by hand.
+//! The desktop window on the service map, a service's page and a producer's trace page, fed by
+//! the official Rust SDK (`support::services`): its DOM (`--dump-dom`) shows the edges and
+//! operations stated by hand, and the trace's own map (with its zoom) above the waterfall.
 //! Its own test binary, so its WebKit processes never overlap another window's.
 
 use otelscope_e2e::display::show_and_close;
@@ -53,4 +54,27 @@ async fn desktop_window_draws_the_map_and_a_service_page() {
     assert!(dom.contains("data-op=\"POST /pay\""), "the operations table");
     assert_eq!(dom.matches("class=\"red-chart\"").count(), 3, "three charts");
     assert_eq!(dom.matches("data-fitted=\"true\"").count(), 3, "fitted to the data");
+
+    // A producer's page: its trace's map above the waterfall, and its linking spans' box.
+    let list = server.get_json("/api/v1/traces?service=mailer&limit=5").await;
+    let consumer_trace = list["traces"][0]["trace_id"].as_str().unwrap().to_owned();
+    let consumer = server.get_json(&format!("/api/v1/traces/{consumer_trace}")).await;
+    let link = &consumer["spans"][0]["links"][0];
+    let path = format!(
+        "/traces/{}/spans/{}",
+        link["trace_id"].as_str().unwrap(),
+        link["span_id"].as_str().unwrap()
+    );
+    let args = ["--server", &server.base_url, "--path", &path];
+    let dom = show_and_close(
+        &args,
+        "otelscope — checkout publish receipts",
+        "desktop-trace-map.png",
+        "map-tools",
+    )
+    .await;
+    assert!(dom.contains("data-node=\"messaging:receipts\""), "the trace's map has the queue");
+    let (map, waterfall) = (dom.find("class=\"trace-map\""), dom.find("class=\"waterfall\""));
+    assert!(map.is_some() && map < waterfall, "the map comes before the waterfall");
+    assert!(dom.contains("linked-from-box"), "a producer's details look for linking spans");
 }

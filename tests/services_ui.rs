@@ -4,7 +4,9 @@
 //! pages, edges are coloured by errors, focus shows the numbers, a drag zooms), with a hostile
 //! service name as text; the queue (a `messaging` node drawn as one) and the `shop` namespace's
 //! box (`support::services_queue`), nodes' numbers never cut, a service's charts fitted to the
-//! seconds of data in their range.
+//! seconds of data in their range; a trace's own map above its waterfall (static, and in
+//! Chromium fitted to its box and folded on demand), a producer's details listing the consumer
+//! that links to it, and the map's zoom (fitted to a narrow box, `+` makes it pan).
 
 use kuchikiki::traits::TendrilSink;
 use otelscope_e2e::insights::assert_text_not_markup;
@@ -212,4 +214,133 @@ async fn services_pages_show_the_numbers_stated_by_hand_in_ssr_and_chromium() {
     assert_what_changed(&dom);
     let png = browser.client.screenshot().await.unwrap();
     std::fs::write(artifacts_dir().join("web-service-operation.png"), png).unwrap();
+
+    map_zoom(&server, &browser, &range).await;
+    trace_map_and_linking_spans(&server, &browser).await;
+}
+
+/// The map at 1280 px is wider than its box: fitted (scale under 1, nothing to scroll); `+`
+/// twice makes it wider than the box (it pans by scrolling); `Fit` brings it back.
+async fn map_zoom(server: &otelscope_e2e::Server, browser: &Browser, range: &str) {
+    browser.client.goto(&server.url(&format!("/map?{range}"))).await.unwrap();
+    let p = "[data-platform=\"web\"] ";
+    browser
+        .wait_until(
+            "the map is fitted",
+            &format!("const m = document.querySelector('{p}.service-map'); return !!m && Number(m.dataset.scale) < 1"),
+        )
+        .await;
+    let measure = format!(
+        "const m = document.querySelector('{p}.service-map'), b = m.parentElement;
+         return [Number(m.dataset.scale), b.scrollWidth, b.clientWidth];"
+    );
+    let fitted = browser.eval(&measure).await;
+    assert!(fitted[1].as_f64().unwrap() <= fitted[2].as_f64().unwrap() + 1.0, "fitted: {fitted}");
+    browser.click(&format!("{p}.map-zoom-in")).await;
+    browser.click(&format!("{p}.map-zoom-in")).await;
+    browser
+        .wait_until(
+            "the map is zoomed in",
+            &format!("const m = document.querySelector('{p}.service-map'); return Number(m.dataset.scale) > {}", fitted[0]),
+        )
+        .await;
+    let zoomed = browser.eval(&measure).await;
+    assert!(zoomed[1].as_f64().unwrap() > zoomed[2].as_f64().unwrap() + 1.0, "pans: {zoomed}");
+    browser.click(&format!("{p}.map-fit")).await;
+    browser
+        .wait_until(
+            "the map is fitted again",
+            &format!("const m = document.querySelector('{p}.service-map'); return Number(m.dataset.scale) == {}", fitted[0]),
+        )
+        .await;
+}
+
+/// The consumer's trace links to each producer: the producer's details list that consumer (API,
+/// `/ssr`, Chromium), and a producer's trace page draws its map above the waterfall.
+async fn trace_map_and_linking_spans(server: &otelscope_e2e::Server, browser: &Browser) {
+    let list = server.get_json("/api/v1/traces?service=mailer&limit=5").await;
+    let consumer_trace = list["traces"][0]["trace_id"].as_str().unwrap().to_owned();
+    let consumer = server.get_json(&format!("/api/v1/traces/{consumer_trace}")).await;
+    let span = &consumer["spans"][0];
+    let consumer_span = span["span_id"].as_str().unwrap().to_owned();
+    let links = span["links"].as_array().unwrap();
+    assert_eq!(links.len(), 3, "one link per receipt: {span}");
+    let (trace, producer) =
+        (links[0]["trace_id"].as_str().unwrap(), links[0]["span_id"].as_str().unwrap());
+    let linked = server.get_json(&format!("/api/v1/traces/{trace}/spans/{producer}/linked")).await;
+    assert_eq!(
+        linked,
+        serde_json::json!({"spans": [{"trace_id": consumer_trace, "span_id": consumer_span,
+            "service": "mailer", "name": "process receipts", "start_ns": span["start_ns"]}], "more": false})
+    );
+    let bad = reqwest::get(server.url(&format!("/api/v1/traces/{trace}/spans/nothex/linked")))
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+
+    let page = format!("/traces/{trace}/spans/{producer}");
+    let to_consumer = format!("/traces/{consumer_trace}/spans/{consumer_span}");
+    let check = |html: &str| {
+        let doc = kuchikiki::parse_html().one(html).document_node;
+        let hrefs: Vec<String> = doc
+            .select(".linked-from a.linked-span")
+            .unwrap()
+            .map(|a| a.attributes.borrow().get("href").unwrap_or_default().to_owned())
+            .collect();
+        assert!(hrefs.iter().any(|h| h.ends_with(&to_consumer)), "{hrefs:?} in {html}");
+        let nodes: Vec<String> = doc
+            .select(".trace-map .map-node")
+            .unwrap()
+            .map(|n| n.attributes.borrow().get("data-node").unwrap_or_default().to_owned())
+            .collect();
+        assert!(
+            nodes.contains(&"service:checkout".to_owned())
+                && nodes.contains(&"messaging:receipts".to_owned()),
+            "the producer's trace crossed checkout and the queue: {nodes:?}"
+        );
+        let (map, waterfall) = (html.find("class=\"trace-map\""), html.find("class=\"waterfall\""));
+        assert!(map.is_some() && map < waterfall, "the map comes before the waterfall");
+    };
+    check(&server.get_text(&format!("/ssr{page}")).await);
+
+    browser.client.goto(&server.url(&page)).await.unwrap();
+    let p = "[data-platform=\"web\"] ";
+    let dom = browser
+        .dom_when(
+            "the trace's map and the linking span are drawn",
+            &format!("return document.querySelectorAll('{p}.trace-map .map-node').length >= 2 && !!document.querySelector('{p}.linked-from a.linked-span') && !!document.querySelector('{p}.waterfall')"),
+        )
+        .await;
+    check(&dom);
+    let placed = browser
+        .eval(&format!(
+            "const m = document.querySelector('{p}.trace-map .map-scroll').getBoundingClientRect();
+             const w = document.querySelector('{p}.waterfall').getBoundingClientRect();
+             const s = document.querySelector('{p}.trace-map .service-map');
+             return [m.bottom <= w.top, m.height <= 242, Number(s.dataset.scale) <= 1];"
+        ))
+        .await;
+    assert_eq!(placed, serde_json::json!([true, true, true]), "above the waterfall, compact");
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::write(artifacts_dir().join("web-trace-map-and-links.png"), png).unwrap();
+    // Folded, then unfolded.
+    browser.click(&format!("{p}.trace-map-toggle")).await;
+    browser
+        .wait_until(
+            "the map folds",
+            &format!("return !document.querySelector('{p}.trace-map .service-map')"),
+        )
+        .await;
+    browser.click(&format!("{p}.trace-map-toggle")).await;
+    browser
+        .wait_until(
+            "the map unfolds",
+            &format!("return !!document.querySelector('{p}.trace-map .service-map')"),
+        )
+        .await;
+    // The linking span opens the consumer in its trace.
+    browser.click(&format!("{p}.linked-from a.linked-span")).await;
+    browser
+        .wait_until("the consumer opens", &format!("return location.pathname == '{to_consumer}'"))
+        .await;
 }

@@ -264,3 +264,27 @@ pub struct Trace {
     pub trace_id: String,
     pub spans: Vec<Span>,
 }
+
+/// A span whose links point at another span (a batch consumer linking to the producers it
+/// read), as `GET /api/v1/traces/{trace_id}/spans/{span_id}/linked` lists it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkingSpan {
+    pub trace_id: String,
+    pub span_id: String,
+    pub service: String,
+    pub name: String,
+    pub start_ns: u64,
+}
+
+/// `GET /api/v1/traces/{trace_id}/spans/{span_id}/linked`: the spans linking to that span,
+/// earliest first, at most `MAX_LINKING_SPANS`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedFrom {
+    pub spans: Vec<LinkingSpan>,
+    /// More spans link to it than are listed.
+    #[serde(default)]
+    pub more: bool,
+}
+
+/// The most linking spans one answer lists.
+pub const MAX_LINKING_SPANS: usize = 100;

@@ -92,6 +92,7 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                 counted(services.len(), "service"),
                 counted(facts.map_or(0, |f| f.error_count as usize), "error")
             );
+            let span_count = trace.spans.len();
             let spans = SharedSpans(Rc::new(trace.spans));
             let window_title = format!("otelscope — {title}");
             rsx! {
@@ -106,8 +107,8 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                         " · "
                         Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { trace_id: trace.trace_id.clone(), ..Default::default() } }, "Flame graph of this trace" }
                     }
+                    crate::charts::map::TraceMap { trace_id: trace.trace_id.clone(), spans: span_count }
                     Waterfall { spans, focus: span(), logs }
-                    crate::charts::map::TraceMap { trace_id: trace.trace_id.clone() }
                 }
             }
         }

@@ -1,13 +1,14 @@
 //! `GET /api/v1/traces` (search: each row with its spans per service and its root line, and with
-//! `scatter=1` every match's point) and `GET /api/v1/traces/{trace_id}` (every span, streamed;
-//! recent small answers cached).
+//! `scatter=1` every match's point), `GET /api/v1/traces/{trace_id}` (every span, streamed;
+//! recent small answers cached) and `GET /api/v1/traces/{trace_id}/spans/{span_id}/linked`
+//! (the spans whose links point at that span: a producer's consumers).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use otelscope_app::model::{TraceList, TRACE_ROW_DETAILS};
+use otelscope_app::model::{LinkedFrom, TraceList, MAX_LINKING_SPANS, TRACE_ROW_DETAILS};
 
 use super::trace_body::{self, TraceBodyError};
 use super::ApiError;
@@ -17,7 +18,33 @@ use crate::store::TraceQuery;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/traces", get(search)).route("/traces/{trace_id}", get(trace))
+    Router::new()
+        .route("/traces", get(search))
+        .route("/traces/{trace_id}", get(trace))
+        .route("/traces/{trace_id}/spans/{span_id}/linked", get(linked))
+}
+
+/// The spans linking to one span, earliest first, at most `MAX_LINKING_SPANS` (`more` says
+/// when there are others). An unknown span is linked from nothing.
+async fn linked(
+    State(state): State<AppState>,
+    Path((trace_id, span_id)): Path<(String, String)>,
+) -> Result<Json<LinkedFrom>, ApiError> {
+    let trace_id = trace_id.to_ascii_lowercase();
+    let span_id = span_id.to_ascii_lowercase();
+    if !otelscope_app::model::is_trace_id(&trace_id) {
+        return Err(ApiError::BadRequest("a trace id is 32 hex digits".into()));
+    }
+    if span_id.len() != 16 || !span_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::BadRequest("a span id is 16 hex digits".into()));
+    }
+    let mut spans = super::blocking("store.linking_spans", move || {
+        state.store.linking_spans(&trace_id, &span_id, MAX_LINKING_SPANS + 1)
+    })
+    .await?;
+    let more = spans.len() > MAX_LINKING_SPANS;
+    spans.truncate(MAX_LINKING_SPANS);
+    Ok(Json(LinkedFrom { spans, more }))
 }
 
 async fn search(

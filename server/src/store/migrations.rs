@@ -467,4 +467,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE cache_rollup ADD COLUMN timed_hits INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE cache_rollup ADD COLUMN timed_misses INTEGER NOT NULL DEFAULT 0;
 "#,
+    // v22 (reserved for s33-svc; the next free number on this branch — renumber at merge):
+    // span links indexed by the span they point at, so a producer lists the consumers that link
+    // to it. Rows leave with either trace (`retention.rs`); spans stored before have none.
+    r#"
+    CREATE TABLE span_links (
+        target_trace TEXT    NOT NULL,
+        target_span  TEXT    NOT NULL,
+        -- the linking span
+        trace_id     TEXT    NOT NULL,
+        span_id      TEXT    NOT NULL,
+        service      TEXT    NOT NULL,
+        name         TEXT    NOT NULL,
+        start_ns     INTEGER NOT NULL,
+        PRIMARY KEY (target_trace, target_span, trace_id, span_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX span_links_source ON span_links (trace_id);
+"#,
 ];

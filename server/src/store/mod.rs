@@ -41,8 +41,9 @@ pub use service_rows::{EdgeRow, MapQuery, MapRows, NodeRow, RedQuery, RedRow};
 pub use sqlite::{SqliteStore, WriteHook};
 
 use otelscope_app::model::{
-    LogContext, LogFacets, LogHistogram, LogPage, LogRecord, MetricCatalog, MetricPoint,
-    MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span, StoreHealth, TraceSummary,
+    LinkingSpan, LogContext, LogFacets, LogHistogram, LogPage, LogRecord, MetricCatalog,
+    MetricPoint, MetricsAnswer, OperationStats, ProfileSummary, ServiceSummary, Span, StoreHealth,
+    TraceSummary,
 };
 
 use crate::stacks::StackTree;
@@ -203,6 +204,15 @@ pub trait Store: Send + Sync + 'static {
     /// one short read, so a reader that goes slowly holds no connection or lock between
     /// chunks. A span sent twice is in two chunks: readers deduplicate.
     fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError>;
+    /// The spans whose links point at span `span_id` of trace `trace_id` (a producer's
+    /// consumers), earliest start first (ties by trace and span id), at most `limit`; only
+    /// linking spans whose trace is still stored. Ids are compared in lower case.
+    fn linking_spans(
+        &self,
+        trace_id: &str,
+        span_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LinkingSpan>, StoreError>;
     /// One page of the log records matching `query`, in page order: (time, id) descending,
     /// so records that share a time keep one order (the id is the store's, opaque to clients,
     /// and later stored records get larger ones). At most `query.limit` records (at least 1):

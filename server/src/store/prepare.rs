@@ -20,6 +20,22 @@ pub struct PreparedSpans {
     pub(super) traces: Vec<PreparedTrace>,
     pub(super) services: Vec<ServiceDelta>,
     pub(super) span_count: u64,
+    /// One row per span link, for "which spans link to this one" (`span_links`).
+    pub(super) links: Vec<LinkRow>,
+}
+
+/// A span link as `span_links` indexes it: the linked span (`target_*`) and the span whose
+/// link it is. A span keeps at most `Limits::max_links` (128) links, so a batch adds at most
+/// 128 rows per span, and none for spans without links.
+#[derive(Debug)]
+pub(super) struct LinkRow {
+    pub target_trace: String,
+    pub target_span: String,
+    pub trace_id: String,
+    pub span_id: String,
+    pub service: String,
+    pub name: String,
+    pub start_ns: i64,
 }
 
 /// One trace's spans of a batch: its chunk and what the summary tables learn from it.
@@ -111,7 +127,21 @@ pub fn prepare(spans: &[Span]) -> Result<PreparedSpans, StoreError> {
         .into_iter()
         .map(|(service, delta)| ServiceDelta { service: service.to_owned(), ..delta })
         .collect();
-    Ok(PreparedSpans { traces, services, span_count: spans.len() as u64 })
+    let links = spans
+        .iter()
+        .flat_map(|span| {
+            span.links.iter().map(move |link| LinkRow {
+                target_trace: link.trace_id.to_ascii_lowercase(),
+                target_span: link.span_id.to_ascii_lowercase(),
+                trace_id: span.trace_id.clone(),
+                span_id: span.span_id.clone(),
+                service: span.service.clone(),
+                name: span.name.clone(),
+                start_ns: span.start_ns.min(i64::MAX as u64) as i64,
+            })
+        })
+        .collect();
+    Ok(PreparedSpans { traces, services, span_count: spans.len() as u64, links })
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! start); durations under 16 ns are what latency histograms keep exactly, so percentiles are
 //! exact numbers here.
 
+pub mod links;
 pub mod log_rollup;
 pub mod logs;
 pub mod metrics;
@@ -151,6 +152,7 @@ macro_rules! conformance {
                 services::database_user_and_error_edges,
                 services::unanswered_calls_expire_to_the_peer_they_name,
                 services_retention::retention_keeps_the_rollups_of_early_parts_of_kept_traces,
+                links::producers_list_the_spans_linking_to_them,
             );
         }
     };
@@ -189,9 +191,9 @@ macro_rules! conformance {
 }
 
 /// The span cases only (`traces::*`, `trace_list::*`), for a backend being built that stores
-/// spans and nothing else yet (ClickHouse): `conformance_traces!(name, || Backend::new(…))`. Every other case
-/// stays to be run on it: those of `logs`, `log_rollup`, `metrics`, `signals`, `trim` and
-/// `services`.
+/// spans and nothing else yet (ClickHouse): `conformance_traces!(name, || Backend::new(…))`.
+/// Every other case stays to be run on it: those of `logs`, `log_rollup`, `metrics`,
+/// `signals`, `trim`, `services` and `links`.
 macro_rules! conformance_traces {
     ($backend:ident, $make:expr) => {
         mod $backend {

@@ -3,7 +3,10 @@
 //! spaces groups apart (`layout.rs`, `order.rs`), so each group's nodes of one column fit in one
 //! box that holds nothing else; those boxes are then joined into one box per group where the
 //! joined box would cover no other node and no other group's box (groups by name; a group whose
-//! joined box would cover something keeps one box per column, each labelled).
+//! joined box would cover something keeps one box per column, each labelled). Before that,
+//! `clear_bands` moves the other nodes of the columns a group spans out of its band (above or
+//! below), so a node of another group or of none sitting between a group's columns does not split
+//! its box.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +21,87 @@ pub(crate) const GROUP_PAD_BOTTOM: f64 = 8.0;
 /// Extra room between two neighbours of one column that are not in the same group (one or
 /// neither grouped): a box's padding on both sides, and a gap between boxes.
 pub(crate) const GROUP_SPACE: f64 = 34.0;
+
+/// Between a group's band and a node moved out of it.
+const BAND_CLEAR: f64 = 10.0;
+/// Passes of `clear_bands` at most (moving one group's neighbour may push into another's band).
+const BAND_PASSES: usize = 12;
+
+/// Moves nodes out of the bands of the groups spanning their columns, in place: `layers` are the
+/// columns of node indices in order (`v < real`: a real node, else an edge's bend, which is never
+/// in the way), `group[v]` a real node's group, `y[v]` each node's centre, every real node
+/// `height` high. A group's band runs over the columns from its first node's to its last's, from
+/// its highest box top to its lowest box bottom (padded as `group_boxes` pads them). A node of
+/// no group inside a band moves out with every node beyond it in its column (unless one of those
+/// is grouped): up if it sits above the group's nodes of that column (or, where the group has
+/// none, above the band's middle), else down. Order within a column and the gaps between its
+/// nodes are kept, so boxes never overlap; passes stop once nothing moves.
+pub(crate) fn clear_bands(
+    layers: &[Vec<usize>],
+    real: usize,
+    group: &[Option<usize>],
+    height: f64,
+    y: &mut [f64],
+) {
+    let group_of = |v: usize| if v < real { group.get(v).copied().flatten() } else { None };
+    let Some(groups) = group.iter().flatten().max().map(|g| g + 1) else { return };
+    let half = height / 2.0;
+    for _ in 0..BAND_PASSES {
+        let mut moved = false;
+        for g in 0..groups {
+            let mut span = (usize::MAX, 0);
+            let (mut top, mut bottom) = (f64::INFINITY, f64::NEG_INFINITY);
+            for (l, column) in layers.iter().enumerate() {
+                for &v in column.iter().filter(|&&v| group_of(v) == Some(g)) {
+                    span = (span.0.min(l), span.1.max(l));
+                    top = top.min(y[v] - half - GROUP_PAD_TOP);
+                    bottom = bottom.max(y[v] + half + GROUP_PAD_BOTTOM);
+                }
+            }
+            // A group in one column (or none) has one box that holds nothing else already.
+            if span.0 >= span.1 {
+                continue;
+            }
+            for column in &layers[span.0..=span.1] {
+                let mine = column.iter().position(|&v| group_of(v) == Some(g));
+                for (i, &v) in column.iter().enumerate() {
+                    if v >= real || group_of(v).is_some() {
+                        continue;
+                    }
+                    let (o_top, o_bottom) = (y[v] - half, y[v] + half);
+                    if o_bottom <= top - BAND_CLEAR || o_top >= bottom + BAND_CLEAR {
+                        continue;
+                    }
+                    let up = match mine {
+                        Some(m) => i < m,
+                        None => y[v] < (top + bottom) / 2.0,
+                    };
+                    // Only ungrouped nodes move, and never past a grouped one: no band changes,
+                    // so the passes settle (a group crossing another keeps its boxes apart).
+                    let moving = if up { &column[..=i] } else { &column[i..] };
+                    if moving.iter().any(|&w| group_of(w).is_some()) {
+                        continue;
+                    }
+                    if up {
+                        let by = o_bottom - (top - BAND_CLEAR);
+                        for &w in &column[..=i] {
+                            y[w] -= by;
+                        }
+                    } else {
+                        let by = bottom + BAND_CLEAR - o_top;
+                        for &w in &column[i..] {
+                            y[w] += by;
+                        }
+                    }
+                    moved = true;
+                }
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+}
 
 /// A group's box (`x`, `y`: the top left corner), labelled with the group's name.
 #[derive(Clone, Debug, PartialEq)]

@@ -17,9 +17,10 @@
 //!    pooling adjacent violators under the minimum gaps, so no two boxes overlap.
 //! 6. Groups (`layout_grouped`: Kubernetes namespaces): a group's nodes stay next to each other
 //!    in every column (`order.rs`), neighbours of different groups keep `GROUP_SPACE` more
-//!    between them, and `groups.rs` draws the boxes around them.
+//!    between them; the other nodes of the columns a group spans move out of its band
+//!    (`groups::clear_bands`), and `groups.rs` draws one box around each group.
 
-use super::groups::{group_boxes, PlacedGroup, GROUP_SPACE};
+use super::groups::{clear_bands, group_boxes, PlacedGroup, GROUP_SPACE};
 use super::order::{order_layers, Ordered};
 
 /// A node's box height (its name, and two lines of numbers under it).
@@ -189,6 +190,7 @@ pub(crate) fn layout_grouped(
             place(&layers[l], &succs, &mut y, &spacing);
         }
     }
+    clear_bands(&layers, n, &group, NODE_HEIGHT, &mut y);
     let top = (0..total).map(|v| y[v] - height_of(v) / 2.0).fold(f64::INFINITY, f64::min);
     let shift = if top.is_finite() { MARGIN - top } else { MARGIN };
     for value in &mut y {

@@ -4,18 +4,21 @@
 //! work without scripts and render the same in all three renderers). Hover or focus shows a
 //! node's or an edge's numbers. Nodes that carry a Kubernetes namespace are drawn inside a box
 //! labelled with it (`groups.rs`); a queue (`messaging` node) is drawn as a pipe, its kind said
-//! in its accessible name.
+//! in its accessible name. A map wider than its box is fitted to it (`zoom.rs`); the buttons
+//! zoom, and the box pans by scrolling.
 
 mod facts;
 mod groups;
 pub(crate) mod layout;
 mod order;
 mod trace_map;
+mod zoom;
 
 use std::collections::HashMap;
 
 use dioxus::prelude::*;
 
+use crate::env::{use_render_mode, RenderMode};
 use crate::filters::ServicePageFilters;
 use crate::model::{MapEdge, MapNode, NodeKind, ServiceMap};
 pub(crate) use facts::{
@@ -64,8 +67,10 @@ fn short(name: &str) -> String {
 }
 
 /// Draws `map` (a service map or a trace's); `label` names it for assistive technology.
+/// `max_height`: the box's height when the map is fitted (a trace's compact map); without it the
+/// map is fitted to the box's width only.
 #[component]
-pub(crate) fn MapChart(map: ServiceMap, label: String) -> Element {
+pub(crate) fn MapChart(map: ServiceMap, label: String, max_height: Option<f64>) -> Element {
     let (placed, ends) = map_layout(&map);
     let (w, h) = (placed.width, placed.height);
     let edges: Vec<(usize, &MapEdge, String)> = map
@@ -74,13 +79,42 @@ pub(crate) fn MapChart(map: ServiceMap, label: String) -> Element {
         .enumerate()
         .map(|(i, e)| (i, e, format!("{}>{}>{}", e.source, e.target, e.kind.as_str())))
         .collect();
+    let live = use_render_mode() == RenderMode::Live;
+    let mut picked = use_signal(|| zoom::Zoom::Fit);
+    let box_width = use_signal(|| 0.0);
+    let scale = zoom::scale(picked(), box_width(), max_height, w, h);
+    let percent = (scale * 100.0).round();
+    let fitted = picked() == zoom::Zoom::Fit;
+    let box_style = max_height.map(|m| format!("max-height: {m}px")).unwrap_or_default();
     rsx! {
-        div { class: "map-scroll",
+        if live {
+            div { class: "map-tools", role: "toolbar", "aria-label": "Zoom the map",
+                button { r#type: "button", class: "map-fit", "aria-pressed": "{fitted}", title: "Show the whole map in its box",
+                    onclick: move |_| picked.set(zoom::Zoom::Fit), "Fit"
+                }
+                button { r#type: "button", class: "map-zoom-out", "aria-label": "Zoom out", title: "Zoom out",
+                    onclick: move |_| picked.set(zoom::Zoom::Scale(zoom::zoom_out(scale))), "−"
+                }
+                button { r#type: "button", class: "map-zoom-in", "aria-label": "Zoom in", title: "Zoom in",
+                    onclick: move |_| picked.set(zoom::Zoom::Scale(zoom::zoom_in(scale))), "+"
+                }
+                button { r#type: "button", class: "map-actual", title: "Actual size",
+                    onclick: move |_| picked.set(zoom::Zoom::Scale(1.0)), "100%"
+                }
+                span { class: "map-scale", "aria-live": "polite", "{percent}%" }
+                if w * scale > box_width() + 1.0 && box_width() > 0.0 {
+                    span { class: "muted map-pan-hint", " · wider than its box: scroll to pan" }
+                }
+            }
+        }
+        div { class: "map-scroll", style: "{box_style}",
+            onresize: crate::charts::track_width(box_width),
             div {
                 class: "service-map",
                 role: "group",
                 "aria-label": "{label}",
-                style: "width: {w}px; height: {h}px",
+                "data-scale": "{scale}",
+                style: "width: {w}px; height: {h}px; zoom: {scale}",
                 svg {
                     class: "map-edges",
                     width: "{w}",

@@ -286,30 +286,55 @@ fn golden_shop_grouped() {
     let map = layout_grouped(&names, &groups, &edges);
     check_properties(&names, &edges, &map);
     check_groups(&groups, &map);
+    check_one_box_each(&groups, &map);
     expect![[r#"
-        1854x347 layers 6 crossings 0
+        1854x423 layers 6 crossings 0
         frontend: layer 1 order 0 at (350, 190) 176x58
         checkout: layer 2 order 0 at (676, 90) 176x58
         payments: layer 3 order 0 at (1002, 24) 176x58
         postgres: layer 5 order 0 at (1654, 195) 176x58
         user: layer 0 order 0 at (24, 190) 176x58
-        orders-queue: layer 3 order 2 at (1002, 195) 176x58
+        orders-queue: layer 3 order 2 at (1002, 271) 176x58
         worker: layer 4 order 1 at (1328, 195) 176x58
         M200 219 C275 219 275 219 350 219 label (275.0, 219.0)
         M526 219 C601 219 601 119 676 119 label (601.0, 169.0)
         M852 119 C927 119 927 53 1002 53 label (927.0, 86.0)
         M1002 67 C927 67 927 133 852 133 reversed label (927.0, 100.0)
         M852 119 C971 119 971 147 1090 147 C1253 147 1253 130 1416 130 C1535 130 1535 224 1654 224 label (1253.0, 139.0)
-        M526 219 C645 219 645 318 764 318 C927 318 927 318 1090 318 C1253 318 1253 318 1416 318 C1535 318 1535 224 1654 224 label (1253.0, 318.0)
-        M852 119 C927 119 927 224 1002 224 label (927.0, 172.0)
-        M1178 224 C1253 224 1253 224 1328 224 label (1253.0, 224.0)
+        M526 219 C645 219 645 318 764 318 C927 318 927 394 1090 394 C1253 394 1253 318 1416 318 C1535 318 1535 224 1654 224 label (1253.0, 356.0)
+        M852 119 C927 119 927 300 1002 300 label (927.0, 210.0)
+        M1178 300 C1253 300 1253 224 1328 224 label (1253.0, 262.0)
         M1442 195 C1442 173 1390 173 1390 195 loop label (1416.0, 171.0)
         M1504 224 C1579 224 1579 224 1654 224 label (1579.0, 224.0)
-        group back at (990, 4) 200x86
-        group back at (1316, 175) 200x86
+        group back at (990, 4) 526x257
         group shop at (338, 70) 526x186
     "#]]
     .assert_eq(&(describe(&names, &map) + &describe_groups(&map)));
+}
+
+/// Each group is drawn as one box, whatever sits between its columns (issue 25: a namespace
+/// box split around a queue that was not in it).
+fn check_one_box_each(groups: &[Option<&str>], map: &MapLayout) {
+    let mut labels: Vec<&str> = groups.iter().flatten().copied().collect();
+    labels.sort_unstable();
+    labels.dedup();
+    for label in labels {
+        let boxes = map.groups.iter().filter(|g| g.label == label).count();
+        assert_eq!(boxes, 1, "group {label} is drawn as {boxes} boxes: {:?}", map.groups);
+    }
+}
+
+#[test]
+fn a_node_between_a_groups_columns_does_not_split_its_box() {
+    // checkout and mailer in `shop`, the queue between them in no namespace, and `audit` of
+    // no namespace beside the queue.
+    let names = ["checkout", "receipts", "mailer", "audit", "frontend"];
+    let groups = [Some("shop"), None, Some("shop"), None, None];
+    let edges = [(4, 0), (0, 1), (1, 2), (0, 3), (3, 2)];
+    let map = layout_grouped(&names, &groups, &edges);
+    check_properties(&names, &edges, &map);
+    check_groups(&groups, &map);
+    check_one_box_each(&groups, &map);
 }
 
 /// Group boxes hold their nodes and nothing else, and never overlap.
@@ -365,6 +390,12 @@ fn random_groups_keep_their_boxes_apart() {
         let map = layout_grouped(&names, &groups, &edges);
         check_properties(&names, &edges, &map);
         check_groups(&groups, &map);
+        // One group among ungrouped nodes is always one box.
+        let one: Vec<Option<&str>> = groups.iter().map(|g| g.filter(|&l| l == "a")).collect();
+        let single = layout_grouped(&names, &one, &edges);
+        check_properties(&names, &edges, &single);
+        check_groups(&one, &single);
+        check_one_box_each(&one, &single);
         // Listed in another order, the same layout.
         let perm: Vec<usize> = (0..nodes).rev().collect();
         let names2: Vec<&str> = perm.iter().map(|&p| names[p]).collect();

@@ -1,6 +1,8 @@
-//! `TraceMap`: a trace's own map under its waterfall: the services (and databases, queues) it
-//! crossed, with call counts. In the live app it loads when opened, so the waterfall's first
-//! paint does not wait for it; a static page (`/ssr`) draws it at once.
+//! `TraceMap`: a trace's own map above its waterfall: the services (and databases, queues) it
+//! crossed, with call counts, compact (fitted to a low box) and folded on demand. In the live
+//! app it is asked for once the trace is drawn, so the waterfall's first paint never waits on
+//! it; a trace over `EAGER_MAP_SPANS` spans opens folded and loads it only when unfolded. A
+//! static page (`/ssr`) draws it at once; a preview shows its heading only.
 
 use dioxus::prelude::*;
 
@@ -9,19 +11,37 @@ use crate::env::{use_render_mode, RenderMode};
 use crate::hooks::{use_api, Loadable};
 use crate::model::ServiceMap;
 
+/// Traces with more spans than this open with their map folded: the server reads the whole
+/// trace again to answer it, which a large trace's first paint should not share the CPU with.
+pub(crate) const EAGER_MAP_SPANS: usize = 2_000;
+/// The compact map's box height (px); the map is fitted into it.
+const COMPACT_HEIGHT: f64 = 240.0;
+
 #[component]
-pub(crate) fn TraceMap(trace_id: String) -> Element {
+pub(crate) fn TraceMap(trace_id: String, spans: usize) -> Element {
     let mode = use_render_mode();
-    let mut open = use_signal(|| mode == RenderMode::Static);
+    let mut open = use_signal(move || match mode {
+        RenderMode::Static => true,
+        RenderMode::Live => spans <= EAGER_MAP_SPANS,
+        RenderMode::Preview => false,
+    });
+    let expanded = open();
     rsx! {
         section { class: "trace-map", "aria-label": "Services this trace crossed",
-            if open() {
+            div { class: "trace-map-head",
                 h2 { "Services this trace crossed" }
-                TraceMapDrawn { trace_id }
-            } else if mode == RenderMode::Live {
-                button { class: "trace-map-open", r#type: "button", onclick: move |_| open.set(true),
-                    "Show the services this trace crossed"
+                if mode == RenderMode::Live {
+                    button {
+                        class: "trace-map-toggle",
+                        r#type: "button",
+                        "aria-expanded": "{expanded}",
+                        onclick: move |_| open.toggle(),
+                        if expanded { "Hide the map" } else { "Show the map" }
+                    }
                 }
+            }
+            if expanded {
+                TraceMapDrawn { trace_id }
             }
         }
     }
@@ -40,7 +60,11 @@ fn TraceMapDrawn(trace_id: String) -> Element {
             rsx! { p { class: "empty-state", "This trace made no calls between services." } }
         }
         Loadable::Ready(map) => rsx! {
-            MapChart { map: map.clone(), label: "Services this trace crossed: {map.nodes.len()} nodes, {map.edges.len()} edges" }
+            MapChart {
+                map: map.clone(),
+                label: "Services this trace crossed: {map.nodes.len()} nodes, {map.edges.len()} edges",
+                max_height: COMPACT_HEIGHT,
+            }
         },
     }
 }

@@ -1,8 +1,8 @@
 //! The waterfall's details panel: the selected span's name with its kind icon and what it is
 //! (`model::span_summary`), its fields, its exception events with their stacks, attributes
 //! (those that matter first, then the rest sorted; long values folded), its log records (each opening `/logs` on it
-//! with its context; a root also lists the trace's records without a span), events, links
-//! and resource.
+//! with its context; a root also lists the trace's records without a span), events, links,
+//! a producer's linking spans (`linked.rs`) and resource.
 
 use dioxus::prelude::*;
 
@@ -11,7 +11,7 @@ use super::SharedLogs;
 use crate::components::CopyButton;
 use crate::filters::LogFilters;
 use crate::model::{
-    kind_icon, ordered_attributes, span_summary, value_text, KeyValue, SeverityBand, Span,
+    kind_icon, ordered_attributes, span_summary, value_text, KeyValue, SeverityBand, Span, SpanKind,
 };
 use crate::routes::Route;
 use crate::words::format_duration;
@@ -93,6 +93,10 @@ pub(crate) fn SpanDetails(
                         }
                     }
                 }
+            }
+            if span.kind == SpanKind::Producer {
+                // The consumers linking to this producer (`span_links` on the server).
+                super::linked::LinkedFrom { trace_id: span.trace_id.clone(), span_id: span.span_id.clone() }
             }
             AttributeTable { title: "Resource", attributes: sorted(&span.resource) }
         }

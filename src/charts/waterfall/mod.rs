@@ -10,6 +10,7 @@ mod details;
 pub mod keys;
 pub mod labels;
 pub mod layout;
+mod linked;
 pub mod logs;
 pub mod marks;
 mod row;

@@ -63,8 +63,8 @@ mod write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use otelscope_app::model::{
-    LogContext, LogFacets, LogHistogram, LogPage, MetricCatalog, MetricsAnswer, OperationStats,
-    ServiceSummary, StoreHealth, TraceSummary,
+    LinkingSpan, LogContext, LogFacets, LogHistogram, LogPage, MetricCatalog, MetricsAnswer,
+    OperationStats, ServiceSummary, StoreHealth, TraceSummary,
 };
 
 pub use config::ClickHouseConfig;
@@ -213,6 +213,10 @@ impl Store for ClickHouseStore {
 
     fn trace_rows(&self, trace_ids: &[String]) -> Result<Vec<TraceRowInfo>, StoreError> {
         traces::trace_rows(self, trace_ids)
+    }
+
+    fn linking_spans(&self, _: &str, _: &str, _: usize) -> Result<Vec<LinkingSpan>, StoreError> {
+        Err(unsupported("linking_spans"))
     }
 
     fn log_page(&self, _: &LogQuery) -> Result<LogPage, StoreError> {

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use otelscope_app::model::{
-    LogContext, LogFacets, LogHistogram, LogPage, MetricCatalog, MetricsAnswer, OperationStats,
-    ProfileSummary, ServiceSummary, TraceSummary,
+    LinkingSpan, LogContext, LogFacets, LogHistogram, LogPage, MetricCatalog, MetricsAnswer,
+    OperationStats, ProfileSummary, ServiceSummary, TraceSummary,
 };
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
@@ -362,6 +362,15 @@ impl Store for SqliteStore {
 
     fn trace_chunk(&self, trace_id: &str, after: i64) -> Result<Option<SpanChunk>, StoreError> {
         self.read(|conn| traces::next_chunk(conn, trace_id, after))
+    }
+
+    fn linking_spans(
+        &self,
+        trace_id: &str,
+        span_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LinkingSpan>, StoreError> {
+        self.read(|conn| traces::linking_spans(conn, trace_id, span_id, limit))
     }
 
     fn log_page(&self, query: &LogQuery) -> Result<LogPage, StoreError> {

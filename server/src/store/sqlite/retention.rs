@@ -101,7 +101,12 @@ fn enforce_in(
         }
     }
     subtract_service_stats(conn, &victims)?;
-    for table in ["span_chunks", "trace_ops", "traces", "flame_folded"] {
+    // A span link leaves with the linking span's trace or with the trace it points at.
+    let mut delete_links = conn.prepare_cached("DELETE FROM span_links WHERE target_trace = ?1")?;
+    for id in &victims {
+        delete_links.execute([id])?;
+    }
+    for table in ["span_chunks", "trace_ops", "traces", "flame_folded", "span_links"] {
         let mut delete =
             conn.prepare_cached(&format!("DELETE FROM {table} WHERE trace_id = ?1"))?;
         for id in &victims {

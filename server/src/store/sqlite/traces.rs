@@ -1,7 +1,7 @@
 //! Reads of one trace: its version (stored span count), its spans whole (deduplicated, by
-//! start) and chunk by chunk.
+//! start) and chunk by chunk, and the spans linking to one of its spans (`span_links`).
 
-use otelscope_app::model::Span;
+use otelscope_app::model::{LinkingSpan, Span};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::super::{SpanChunk, StoreError};
@@ -45,4 +45,39 @@ pub(super) fn each_span(
         }
     }
     Ok(true)
+}
+
+/// See `Store::linking_spans`: the primary key's prefix finds them; a linking trace retention
+/// dropped is skipped (its rows go with it, but a pass may be under way).
+pub(super) fn linking_spans(
+    conn: &Connection,
+    trace_id: &str,
+    span_id: &str,
+    limit: usize,
+) -> Result<Vec<LinkingSpan>, StoreError> {
+    let mut select = conn.prepare_cached(
+        "SELECT l.trace_id, l.span_id, l.service, l.name, l.start_ns FROM span_links l
+         WHERE l.target_trace = ?1 AND l.target_span = ?2
+           AND EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = l.trace_id)
+         ORDER BY l.start_ns, l.trace_id, l.span_id LIMIT ?3",
+    )?;
+    let rows = select
+        .query_map(
+            params![
+                trace_id.to_ascii_lowercase(),
+                span_id.to_ascii_lowercase(),
+                limit.min(i64::MAX as usize) as i64
+            ],
+            |r| {
+                Ok(LinkingSpan {
+                    trace_id: r.get(0)?,
+                    span_id: r.get(1)?,
+                    service: r.get(2)?,
+                    name: r.get(3)?,
+                    start_ns: r.get::<_, i64>(4)?.max(0) as u64,
+                })
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }

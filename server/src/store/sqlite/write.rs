@@ -151,6 +151,24 @@ fn write_batch<'a>(
            error_count = error_count + excluded.error_count,
            latency = latency_merge(latency, excluded.latency)",
     )?;
+    if !prepared.links.is_empty() {
+        let mut insert_link = conn.prepare_cached(
+            "INSERT OR IGNORE INTO span_links
+               (target_trace, target_span, trace_id, span_id, service, name, start_ns)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for l in &prepared.links {
+            insert_link.execute(params![
+                l.target_trace,
+                l.target_span,
+                l.trace_id,
+                l.span_id,
+                l.service,
+                l.name,
+                l.start_ns
+            ])?;
+        }
+    }
     for delta in &prepared.services {
         upsert_service.execute(params![
             delta.service,
