@@ -119,18 +119,30 @@ fn with_query(path: &str, query: &str) -> String {
     }
 }
 
-/// The services page (`/services?include_self=1` lists otelscope's own too).
+/// The services page (`/services?since=6h`; `include_self=1` lists otelscope's own too).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServiceFilters {
+    /// A preset from `SERVICE_RANGES` (or any time the API takes); empty for the last hour.
+    pub since: String,
+    pub until: String,
     pub include_self: String,
 }
 
-query_fields!(ServiceFilters: include_self);
+query_fields!(ServiceFilters: since, until, include_self);
 
 impl ServiceFilters {
-    /// The API path of this list.
+    /// The API path of this list (the names and counts of everything stored when no range is
+    /// set: the search form's service list).
     pub fn api_path(&self) -> String {
         with_query("/api/v1/services", &self.to_string())
+    }
+
+    /// The services page's API path: the table and the sparklines over the range in effect
+    /// (the last hour by default, as for every aggregate).
+    pub fn page_path(&self) -> String {
+        let since = if self.since.is_empty() { DEFAULT_INSIGHT_RANGE } else { &self.since };
+        let ranged = ServiceFilters { since: since.to_owned(), ..self.clone() };
+        format!("/api/v1/services?{ranged}&sparklines=1")
     }
 }
 

@@ -173,7 +173,7 @@ pub(in crate::store::sqlite) fn rows(
     if !wanted.is_empty() {
         // Newest blocks first, so a bounded read keeps the recent end of the range.
         let mut blocks = conn.prepare_cached(
-            "SELECT data FROM metric_blocks WHERE name = ?1 AND max_time >= ?2 AND min_time <= ?3
+            "SELECT data FROM metric_blocks WHERE name = ?1 AND max_time >= ?2 AND min_time < ?3
              ORDER BY max_time DESC",
         )?;
         let mut rows = blocks.query(params![
@@ -192,7 +192,7 @@ pub(in crate::store::sqlite) fn rows(
                 codec::decode(blob, |id| wanted.contains_key(&id)).map_err(corrupt)?
             {
                 let Some(i) = wanted.get(&id) else { continue };
-                let inside = |s: &Sample| s.time_ns >= q.since_ns && s.time_ns <= q.until_ns;
+                let inside = |s: &Sample| s.time_ns >= q.since_ns && s.time_ns < q.until_ns;
                 if !run.iter().all(inside) {
                     run.retain(inside);
                 }
