@@ -47,7 +47,7 @@ macro_rules! query_fields {
     ($ty:ident: $($field:ident),*; repeated: $($rep:ident),*) => {
         impl $ty {
             /// The keys whose every value is kept (one per line), not only the last.
-            pub const REPEATED: &'static [&'static str] = &[$(query_fields!(@key $rep)),*];
+            pub const REPEATED: &'static [&'static str] = &[$(stringify!($rep)),*];
 
             /// Every field as `(key, value)`, in URL order.
             pub fn pairs(&self) -> [(&'static str, &str); query_fields!(@count $($field)*)] {
@@ -72,7 +72,7 @@ macro_rules! query_fields {
             fn from(query: &str) -> Self {
                 let mut filters = $ty::default();
                 for (key, value) in query_pairs(query) {
-                    let keep_all = $ty::REPEATED.contains(&key.as_str());
+                    let keep_all = Self::REPEATED.contains(&key.as_str());
                     if let Some(slot) = filters.field_mut(&key) {
                         if keep_all && !slot.is_empty() {
                             slot.push('\n');
@@ -89,7 +89,7 @@ macro_rules! query_fields {
         /// The query string (without `?`), empty values left out.
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_query_repeated(f, &self.pairs(), $ty::REPEATED)
+                write_query_repeated(f, &self.pairs(), Self::REPEATED)
             }
         }
     };

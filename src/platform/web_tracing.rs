@@ -62,7 +62,8 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Renders {
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let started = ctx.span(&id).and_then(|span| span.extensions_mut().remove::<Started>());
+        let Some(span) = ctx.span(&id) else { return };
+        let started = span.extensions_mut().remove::<Started>();
         if let (Some(Started(component, at)), Some(on_render)) = (started, ON_RENDER.get()) {
             on_render(&component, at);
         }
