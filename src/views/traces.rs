@@ -99,6 +99,7 @@ fn SearchForm(filters: TraceFilters) -> Element {
         (!line.is_empty() && crate::model::params::attr_filter(line).is_none()).then_some("true")
     };
     let custom = draft.read().custom_range();
+    let is_static = crate::env::use_render_mode().is_static();
     let since_value = draft.read().since.clone();
     rsx! {
         form {
@@ -151,9 +152,12 @@ fn SearchForm(filters: TraceFilters) -> Element {
                     }
                 }
             }
-            button { r#type: "button", class: "add-attr", title: "Add another attribute condition",
-                onclick: move |_| { let next = draft.read().with_attr_line(attr_count, ""); draft.set(next); },
-                "+"
+            // Pages without scripts take more conditions from the URL only.
+            if !is_static {
+                button { r#type: "button", class: "add-attr", title: "Add an attribute condition", "aria-label": "Add an attribute condition",
+                    onclick: move |_| { let next = draft.read().with_attr_line(attr_count, ""); draft.set(next); },
+                    "+"
+                }
             }
             label { "Time"
                 select { name: "since", value: field("since"), onchange: move |e| { set("since", e.value()); set("until", String::new()); },
