@@ -66,8 +66,9 @@ async fn profiles_list_when_and_how_long_warn_when_thin_and_open_deep_ones_as_ic
     for row in &cpu {
         assert!(row[1].starts_with("otelscope CPU, 1 s, ") && row[1].ends_with(" UTC"), "{row:?}");
         assert_eq!(row[4], "1.00 s", "a CPU profile's duration: {row:?}");
-        // Started: a time of today, "HH:MM:SS.mmm · N s ago".
-        assert!(row[3].contains(" · ") && row[3].ends_with(" ago"), "{row:?}");
+        // Started: a time of today and how long ago, "HH:MM:SS.mmm · just now".
+        let (clock, _ago) = row[3].split_once(" · ").expect("time · ago");
+        assert!(clock.len() == 12 && clock.as_bytes()[8] == b'.', "{row:?}");
     }
     assert_eq!(of(&deep)[4], "–", "an import has no duration");
     // Too few samples: the thin import (2) is marked, the deep one (600) is not.
