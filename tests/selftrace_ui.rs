@@ -137,7 +137,7 @@ async fn with_component_spans_on_the_browser_measures_and_exports_each_render() 
         .filter(|m| is_render_measure(m))
         .filter_map(|m| m.as_str())
         .collect();
-    assert!(renders.iter().any(|m| m.contains("scope=")), "render measures: {measures}");
+    assert!(renders.iter().any(|m| m.contains("scope = ")), "render measures: {measures}");
     let components = eventually("exported component spans", Duration::from_secs(60), async || {
         let list = server.get_json("/api/v1/traces?service=otelscope-ui&limit=200").await;
         for summary in list["traces"].as_array().unwrap() {
