@@ -488,7 +488,8 @@ mod tests {
     #[test]
     fn attribute_conditions_repeat_in_the_url_and_each_is_checked() {
         // The cache page's "find misses": the miss, the layer and the page's range (issue 26).
-        let query = "service=shop&attr=cache.hit%3Dfalse&attr=cache.layer%3Dl1&since=1000&until=2000";
+        let query =
+            "service=shop&attr=cache.hit%3Dfalse&attr=cache.layer%3Dl1&since=1000&until=2000";
         let filters = TraceFilters::from(query);
         assert_eq!(filters.attr, "cache.hit=false\ncache.layer=l1");
         assert_eq!(filters.attrs().collect::<Vec<_>>(), ["cache.hit=false", "cache.layer=l1"]);
@@ -557,7 +558,7 @@ mod tests {
             *filters.field_mut(key).unwrap() = i.to_string();
         }
         assert_eq!(filters.field("status"), "4");
-        assert_eq!(filters.limit, "7");
+        assert_eq!(filters.limit, "8", "after `until`");
         assert_eq!(filters.field("bogus"), "");
         assert!(filters.field_mut("bogus").is_none());
     }

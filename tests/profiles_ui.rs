@@ -98,7 +98,12 @@ async fn profiles_list_when_and_how_long_warn_when_thin_and_open_deep_ones_as_ic
         )
         .await;
     assert_eq!(browser.text_of(&format!("{WEB} .fl-views a.active")).await, "Icicle");
-    assert!(browser.eval(&format!("return !document.querySelector('{WEB} .few-samples-warning')")).await == json!(true));
+    assert!(
+        browser
+            .eval(&format!("return !document.querySelector('{WEB} .few-samples-warning')"))
+            .await
+            == json!(true)
+    );
     let root = browser
         .eval(&format!(
             "const frames = [...document.querySelectorAll('{WEB} .fl-box[data-role=\"main\"] g.fl-frame')];
@@ -134,8 +139,5 @@ async fn profiles_list_when_and_how_long_warn_when_thin_and_open_deep_ones_as_ic
     browser
         .wait_until("the sandwich of work", &format!("return location.search.includes('view=sandwich') && location.search.includes('frame=work') && !!document.querySelector('{WEB} .fl-sandwich-title')"))
         .await;
-    assert_eq!(
-        browser.text_of(&format!("{WEB} .fl-sandwich-title code")).await,
-        "work"
-    );
+    assert_eq!(browser.text_of(&format!("{WEB} .fl-sandwich-title code")).await, "work");
 }

@@ -144,8 +144,9 @@ async fn with_component_spans_on_the_browser_measures_and_exports_each_render() 
             let id = summary["trace_id"].as_str().unwrap();
             let trace = server.get_json(&format!("/api/v1/traces/{id}")).await;
             let spans = trace["spans"].as_array().unwrap().clone();
-            let Some(navigation) =
-                spans.iter().find(|s| s["name"].as_str().is_some_and(|n| n.starts_with("navigate ")))
+            let Some(navigation) = spans
+                .iter()
+                .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with("navigate ")))
             else {
                 continue;
             };

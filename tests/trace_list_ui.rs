@@ -44,15 +44,38 @@ async fn send_traces(server: &Server, t0: u64) {
         string("http.route", "/items/{id}"),
         {"key": "http.response.status_code", "value": {"intValue": "500"}}]);
     root["status"] = json!({"code": 2, "message": "ValueError: bad input"});
-    let mut charge = span(FAILED, "00000000000000a3", "00000000000000a1", "charge", 1, at + 30 * MS, at + 40 * MS);
+    let mut charge = span(
+        FAILED,
+        "00000000000000a3",
+        "00000000000000a1",
+        "charge",
+        1,
+        at + 30 * MS,
+        at + 40 * MS,
+    );
     charge["events"] = json!([{"timeUnixNano": (at + 35 * MS).to_string(), "name": "exception",
         "attributes": [string("exception.type", "PaymentError"), string("exception.message", "card declined")]}]);
     web.extend([root, charge]);
-    let mut query = span(FAILED, "00000000000000a2", "00000000000000a1", "SELECT", 3, at + 5 * MS, at + 20 * MS);
+    let mut query = span(
+        FAILED,
+        "00000000000000a2",
+        "00000000000000a1",
+        "SELECT",
+        3,
+        at + 5 * MS,
+        at + 20 * MS,
+    );
     query["attributes"] = json!([string("db.system", "sqlite")]);
     let orphan_at = t0 + 41_000 * MS;
-    let orphan =
-        span(ORPHAN, "00000000000000b2", "00000000000000b1", "consume", 5, orphan_at, orphan_at + 3 * MS);
+    let orphan = span(
+        ORPHAN,
+        "00000000000000b2",
+        "00000000000000b1",
+        "consume",
+        5,
+        orphan_at,
+        orphan_at + 3 * MS,
+    );
     let body = json!({"resourceSpans": [
         resource("web", web),
         resource("db", vec![query]),
@@ -84,7 +107,13 @@ async fn rows_say_services_status_and_errors_search_events_and_live_rows_stay_pu
         .await;
     assert_eq!(
         failed,
-        json!(["GET /items/{id} → 500", "error", "ValueError: bad input", ["db 1", "web 2"], "server span: handles a request"])
+        json!([
+            "GET /items/{id} → 500",
+            "error",
+            "ValueError: bad input",
+            ["db 1", "web 2"],
+            "server span: handles a request"
+        ])
     );
     // A trace still arriving says so, rather than presenting its child as the root.
     let orphan = browser
@@ -93,7 +122,10 @@ async fn rows_say_services_status_and_errors_search_events_and_live_rows_stay_pu
             row(ORPHAN)
         ))
         .await;
-    assert_eq!(orphan, json!(["root not yet received", "earliest: worker consume", false, "unset"]));
+    assert_eq!(
+        orphan,
+        json!(["root not yet received", "earliest: worker consume", false, "unset"])
+    );
 
     // The scatter: every match (28), not the page's 20 rows, on a log axis for the 9 s one.
     let matched = 3 + FILLERS;
@@ -105,9 +137,13 @@ async fn rows_say_services_status_and_errors_search_events_and_live_rows_stay_pu
     assert_eq!(scatter, json!([matched.to_string(), "log", 20]));
 
     // The live list: a new trace goes above and the row being read does not move.
-    let reading = format!("{}.getBoundingClientRect().top", row(&format!("f{:031x}", FILLERS - 12)));
+    let reading =
+        format!("{}.getBoundingClientRect().top", row(&format!("f{:031x}", FILLERS - 12)));
     browser
-        .eval(&format!("{}.scrollIntoView({{block: 'center'}}); return true", row(&format!("f{:031x}", FILLERS - 12))))
+        .eval(&format!(
+            "{}.scrollIntoView({{block: 'center'}}); return true",
+            row(&format!("f{:031x}", FILLERS - 12))
+        ))
         .await;
     let scrolled = browser.eval("return window.scrollY").await;
     assert!(scrolled.as_f64().unwrap() > 100.0, "the page scrolled to the row: {scrolled}");
@@ -125,7 +161,9 @@ async fn rows_say_services_status_and_errors_search_events_and_live_rows_stay_pu
     let after = browser.eval(&format!("return {reading}")).await.as_f64().unwrap();
     assert!((after - before).abs() < 1.0, "the row read moved from {before} to {after} px");
     let first = browser
-        .eval(&format!("return document.querySelector('{WEB} tbody tr a.trace-link').getAttribute('href')"))
+        .eval(&format!(
+            "return document.querySelector('{WEB} tbody tr a.trace-link').getAttribute('href')"
+        ))
         .await;
     assert_eq!(first, format!("/traces/{newest}"), "the new trace is above");
     assert_eq!(
@@ -142,16 +180,17 @@ async fn rows_say_services_status_and_errors_search_events_and_live_rows_stay_pu
         .eval(&format!("return [...document.querySelectorAll('{WEB} tbody a.trace-link')].map(a => a.getAttribute('href'))"))
         .await;
     assert_eq!(listed, json!([format!("/traces/{FAILED}")]));
+    browser.client.goto(&server.url(&format!("{events}&attr=db.system%3Dredis"))).await.unwrap();
     browser
-        .client
-        .goto(&server.url(&format!("{events}&attr=db.system%3Dredis")))
-        .await
-        .unwrap();
-    browser
-        .wait_until("no trace has both", &format!("return !!document.querySelector('{WEB} .empty-state')"))
+        .wait_until(
+            "no trace has both",
+            &format!("return !!document.querySelector('{WEB} .empty-state')"),
+        )
         .await;
     let fields = browser
-        .eval(&format!("return [...document.querySelectorAll('{WEB} input[name=attr]')].map(i => i.value)"))
+        .eval(&format!(
+            "return [...document.querySelectorAll('{WEB} input[name=attr]')].map(i => i.value)"
+        ))
         .await;
     assert_eq!(fields, json!(["exception.type=PaymentError", "db.system=redis"]));
 }

@@ -97,11 +97,8 @@ async fn a_windows_buckets_sum_to_the_spans_that_start_in_it() {
         assert_eq!(services["range"], serde_json::json!([since_s * S, until_s * S]));
 
         // Metric samples: the one at `until` is the next window's.
-        let points = get_json(
-            &state,
-            &format!("/api/v1/metrics?name=queue.depth&{range}&limit=1000"),
-        )
-        .await;
+        let points =
+            get_json(&state, &format!("/api/v1/metrics?name=queue.depth&{range}&limit=1000")).await;
         assert_eq!(points["series"][0]["points"].as_array().map(Vec::len), Some(want as usize));
     }
     // Before the fix: 40 here, the bucket at `until` (1050 s) counted too.

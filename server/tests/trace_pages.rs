@@ -173,7 +173,8 @@ async fn services_page_shows_errors_and_latency_percentiles() {
         ["test-svc", "5", "1", "20.0%", "100 ns", "1.02 ms", "1.02 ms", "over the range"],
         "{row}"
     );
-    let flame = format!(r#"href="/flamegraph?service=test-svc&#38;{}""#, range.replace('&', "&#38;"));
+    let flame =
+        format!(r#"href="/flamegraph?service=test-svc&#38;{}""#, range.replace('&', "&#38;"));
     assert!(row.contains(&flame), "{row}");
     assert!(
         row.contains(r#"href="/traces?service=test-svc&#38;status=error""#),

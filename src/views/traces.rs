@@ -64,7 +64,9 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
 
 #[component]
 fn SearchForm(filters: TraceFilters) -> Element {
-    let services = use_api::<Services>(|| ServiceFilters { include_self: "1".into(), ..Default::default() }.api_path());
+    let services = use_api::<Services>(|| {
+        ServiceFilters { include_self: "1".into(), ..Default::default() }.api_path()
+    });
     let mut draft = use_signal(|| filters.clone());
     // A new URL (back button, link) resets the form to it.
     use_effect(use_reactive!(|filters| draft.set(filters)));
