@@ -17,7 +17,7 @@ if [ "$toolchain" = debian ]; then
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$relocs" \
     /usr/bin/cargo "${args[@]}" -Zbuild-std=std,panic_abort
 elif [ "$toolchain" = rustup-build-std ]; then
-  # The budget is 300 KB gzipped. std rebuilt for size, with panics that abort at once (no
+  # The budget is 320 KB gzipped. std rebuilt for size, with panics that abort at once (no
   # message formatting) and no file/line strings in panics: about 11% smaller. (Not
   # `-Zfmt-debug=none`: Dioxus builds JavaScript with `{:?}`.) These are unstable flags, hence
   # RUSTC_BOOTSTRAP, as the Debian fallback above uses too.
@@ -90,7 +90,7 @@ raw=$(stat -c %s "$out/otelscope_app_bg.wasm")
 # The budget counts what the first paint of any page needs: the main wasm and the two scripts.
 gz=$(cat "$out/otelscope_app_bg.wasm" "$out/otelscope_app.js" "$out/__wasm_split.js" | gzip -9 | wc -c)
 echo "web bundle: wasm $raw bytes raw; wasm+js $gz bytes gzipped" >&2
-budget=300000
+budget=320000
 if [ "$gz" -gt "$budget" ]; then
   echo "web bundle over its budget: $gz > $budget bytes gzipped (make a page lazy: src/views/lazy.rs)" >&2
   exit 1

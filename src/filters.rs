@@ -24,10 +24,12 @@ pub struct TraceFilters {
     pub max_duration_ms: String,
     /// `""`, `"error"` or `"ok"`.
     pub status: String,
-    /// `KEY=VALUE`.
+    /// `KEY=VALUE`, one per line: a trace matches every one (`attr=` repeated in the URL).
     pub attr: String,
-    /// A preset from [`RANGES`], or empty for all time.
+    /// A preset from [`RANGES`] (or any time the API takes, with `until`); empty for all time.
     pub since: String,
+    /// Empty for now; set by links that carry a page's range (the cache page's "find misses").
+    pub until: String,
     pub limit: String,
     /// `"1"` to list otelscope's own traces too (hidden by default).
     pub include_self: String,
@@ -38,7 +40,15 @@ pub struct TraceFilters {
 /// they cannot disagree.
 macro_rules! query_fields {
     ($ty:ident: $($field:ident),* $(,)?) => {
+        query_fields!($ty: $($field),*; repeated:);
+    };
+    // `repeated`: fields a URL may give more than once (`attr=a%3D1&attr=b%3D2`); their values
+    // are kept one per line and printed one pair per line.
+    ($ty:ident: $($field:ident),*; repeated: $($rep:ident),*) => {
         impl $ty {
+            /// The keys whose every value is kept (one per line), not only the last.
+            pub const REPEATED: &'static [&'static str] = &[$(stringify!($rep)),*];
+
             /// Every field as `(key, value)`, in URL order.
             pub fn pairs(&self) -> [(&'static str, &str); query_fields!(@count $($field)*)] {
                 [$((query_fields!(@key $field), self.$field.as_str())),*]
@@ -62,8 +72,14 @@ macro_rules! query_fields {
             fn from(query: &str) -> Self {
                 let mut filters = $ty::default();
                 for (key, value) in query_pairs(query) {
+                    let keep_all = Self::REPEATED.contains(&key.as_str());
                     if let Some(slot) = filters.field_mut(&key) {
-                        *slot = value;
+                        if keep_all && !slot.is_empty() {
+                            slot.push('\n');
+                            slot.push_str(&value);
+                        } else {
+                            *slot = value;
+                        }
                     }
                 }
                 filters
@@ -73,7 +89,7 @@ macro_rules! query_fields {
         /// The query string (without `?`), empty values left out.
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_query(f, &self.pairs())
+                write_query_repeated(f, &self.pairs(), Self::REPEATED)
             }
         }
     };
@@ -83,12 +99,33 @@ macro_rules! query_fields {
     (@one $field:ident) => { 1 };
 }
 
-query_fields!(TraceFilters: service, name, min_duration_ms, max_duration_ms, status, attr, since, limit, include_self);
+query_fields!(TraceFilters: service, name, min_duration_ms, max_duration_ms, status, attr, since,
+    until, limit, include_self; repeated: attr);
 
 impl TraceFilters {
     /// The API path of this search.
     pub fn api_path(&self) -> String {
         with_query("/api/v1/traces", &self.to_string())
+    }
+
+    /// The attribute conditions, one per line, empty lines (a field being typed) left out.
+    pub fn attrs(&self) -> impl Iterator<Item = &str> {
+        self.attr.split('\n').filter(|a| !a.is_empty())
+    }
+
+    /// The filters with attribute line `i` set to `value` (a line past the end is added).
+    pub fn with_attr_line(&self, i: usize, value: &str) -> TraceFilters {
+        let mut lines: Vec<&str> = self.attr.split('\n').collect();
+        while lines.len() <= i {
+            lines.push("");
+        }
+        lines[i] = value;
+        TraceFilters { attr: lines.join("\n"), ..self.clone() }
+    }
+
+    /// Whether the range is not one of the form's presets (a link's `since`/`until` times).
+    pub fn custom_range(&self) -> bool {
+        !self.until.is_empty() || RANGES.iter().all(|(value, _)| *value != self.since)
     }
 
     /// The fields whose value the API would refuse (as its parser does): the form marks them.
@@ -98,7 +135,7 @@ impl TraceFilters {
             ("min_duration_ms", params::duration_ms_ns(&self.min_duration_ms).is_ok()),
             ("max_duration_ms", params::duration_ms_ns(&self.max_duration_ms).is_ok()),
             ("status", params::status_filter(&self.status).is_some()),
-            ("attr", params::attr_filter(&self.attr).is_some()),
+            ("attr", self.attrs().all(|a| params::attr_filter(a).is_some())),
             // A larger limit reads as the largest, as the API's parser has it.
             ("limit", params::page_limit(&self.limit, MAX_TRACE_LIMIT).is_some()),
         ];
@@ -119,18 +156,30 @@ fn with_query(path: &str, query: &str) -> String {
     }
 }
 
-/// The services page (`/services?include_self=1` lists otelscope's own too).
+/// The services page (`/services?since=6h`; `include_self=1` lists otelscope's own too).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServiceFilters {
+    /// A preset from `SERVICE_RANGES` (or any time the API takes); empty for the last hour.
+    pub since: String,
+    pub until: String,
     pub include_self: String,
 }
 
-query_fields!(ServiceFilters: include_self);
+query_fields!(ServiceFilters: since, until, include_self);
 
 impl ServiceFilters {
-    /// The API path of this list.
+    /// The API path of this list (the names and counts of everything stored when no range is
+    /// set: the search form's service list).
     pub fn api_path(&self) -> String {
         with_query("/api/v1/services", &self.to_string())
+    }
+
+    /// The services page's API path: the table and the sparklines over the range in effect
+    /// (the last hour by default, as for every aggregate).
+    pub fn page_path(&self) -> String {
+        let since = if self.since.is_empty() { DEFAULT_INSIGHT_RANGE } else { &self.since };
+        let ranged = ServiceFilters { since: since.to_owned(), ..self.clone() };
+        format!("/api/v1/services?{ranged}&sparklines=1")
     }
 }
 
@@ -326,16 +375,26 @@ impl fmt::Display for Query<'_> {
 
 /// `key=value` pairs joined by `&`, encoded, empty values left out.
 fn write_query(f: &mut fmt::Formatter<'_>, pairs: &[(&str, &str)]) -> fmt::Result {
+    write_query_repeated(f, pairs, &[])
+}
+
+/// As `write_query`, with each line of a `repeated` key's value as a pair of its own.
+fn write_query_repeated(
+    f: &mut fmt::Formatter<'_>,
+    pairs: &[(&str, &str)],
+    repeated: &[&str],
+) -> fmt::Result {
     let mut first = true;
     for &(key, value) in pairs {
-        if value.is_empty() {
-            continue;
+        let values: Vec<&str> =
+            if repeated.contains(&key) { value.split('\n').collect() } else { vec![value] };
+        for value in values.into_iter().filter(|v| !v.is_empty()) {
+            if !first {
+                f.write_str("&")?;
+            }
+            first = false;
+            write!(f, "{key}={}", encode(value))?;
         }
-        if !first {
-            f.write_str("&")?;
-        }
-        first = false;
-        write!(f, "{key}={}", encode(value))?;
     }
     Ok(())
 }
@@ -427,6 +486,29 @@ mod tests {
     }
 
     #[test]
+    fn attribute_conditions_repeat_in_the_url_and_each_is_checked() {
+        // The cache page's "find misses": the miss, the layer and the page's range (issue 26).
+        let query =
+            "service=shop&attr=cache.hit%3Dfalse&attr=cache.layer%3Dl1&since=1000&until=2000";
+        let filters = TraceFilters::from(query);
+        assert_eq!(filters.attr, "cache.hit=false\ncache.layer=l1");
+        assert_eq!(filters.attrs().collect::<Vec<_>>(), ["cache.hit=false", "cache.layer=l1"]);
+        assert_eq!(filters.to_string(), query);
+        assert!(filters.custom_range());
+        assert!(!TraceFilters::from("since=1h").custom_range());
+        assert!(!TraceFilters::default().custom_range());
+        // A line being added or typed; a bad second condition is refused like a first.
+        let more = filters.with_attr_line(2, "");
+        assert_eq!(more.attrs().count(), 2);
+        assert_eq!(more.to_string(), query, "an empty line is not a condition");
+        let bad = filters.with_attr_line(1, "nokey");
+        assert_eq!(bad.invalid_fields(), ["attr"]);
+        assert_eq!(bad.with_attr_line(1, "k=v").attr, "cache.hit=false\nk=v");
+        // Other filter sets keep the last of a repeated key, as before.
+        assert_eq!(InsightFilters::from("since=1h&since=6h").since, "6h");
+    }
+
+    #[test]
     fn insight_filters_round_trip_and_default_to_an_hour() {
         let filters = InsightFilters {
             since: "6h".into(),
@@ -476,7 +558,7 @@ mod tests {
             *filters.field_mut(key).unwrap() = i.to_string();
         }
         assert_eq!(filters.field("status"), "4");
-        assert_eq!(filters.limit, "7");
+        assert_eq!(filters.limit, "8", "after `until`");
         assert_eq!(filters.field("bogus"), "");
         assert!(filters.field_mut("bogus").is_none());
     }

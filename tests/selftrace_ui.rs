@@ -84,6 +84,9 @@ async fn opening_a_trace_is_one_trace_from_the_click_to_the_store_and_self_shows
     for name in [page, fetch] {
         assert!(measures.as_array().unwrap().contains(&json!(name)), "{name} in {measures}");
     }
+    // Without the switch, dioxus-core's component renders are not traced.
+    let renders = measures.as_array().unwrap().iter().filter(|m| is_render_measure(m)).count();
+    assert_eq!(renders, 0, "{measures}");
 
     // /self lists the navigation with its timings, and the recent UI traces, in the app …
     client.goto(&server.url("/self")).await.unwrap();
@@ -107,6 +110,60 @@ async fn opening_a_trace_is_one_trace_from_the_click_to_the_store_and_self_shows
     assert!(ssr.contains(&format!("<td class=\"op\">{page}</td>")), "{ssr}");
     assert!(ssr.contains("data-recent=\"otelscope-ui\""), "{ssr}");
     assert!(ssr.contains("<td class=\"op\">GET /api/v1/traces/{trace_id}</td>"), "{ssr}");
+}
+
+/// A measure tracing-wasm made of dioxus-core's render span (`"render" dioxus_core… scope=X`).
+fn is_render_measure(name: &serde_json::Value) -> bool {
+    name.as_str().is_some_and(|n| n.starts_with("\"render\""))
+}
+
+/// Issue 26 point 12: in the browser, tracing-wasm is the `tracing` subscriber; with
+/// `OTELSCOPE_COMPONENT_SPANS=1`, dioxus-core's component renders are devtools performance
+/// measures and `component {name}` spans under the page's navigation, exported like the UI's
+/// other spans.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_component_spans_on_the_browser_measures_and_exports_each_render() {
+    let server = Server::start_with_env(&[], &[("OTELSCOPE_COMPONENT_SPANS", "1")]).await;
+    send_shop_trace(&server).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/traces")).await.unwrap();
+    browser.text_of(&format!(r#"[data-platform="web"] a[href="/traces/{TRACE}"]"#)).await;
+    let measures =
+        browser.eval("return performance.getEntriesByType('measure').map(m => m.name)").await;
+    let renders: Vec<&str> = measures
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| is_render_measure(m))
+        .filter_map(|m| m.as_str())
+        .collect();
+    assert!(renders.iter().any(|m| m.contains("scope = ")), "render measures: {measures}");
+    let components = eventually("exported component spans", Duration::from_secs(60), async || {
+        let list = server.get_json("/api/v1/traces?service=otelscope-ui&limit=200").await;
+        for summary in list["traces"].as_array().unwrap() {
+            let id = summary["trace_id"].as_str().unwrap();
+            let trace = server.get_json(&format!("/api/v1/traces/{id}")).await;
+            let spans = trace["spans"].as_array().unwrap().clone();
+            let Some(navigation) = spans
+                .iter()
+                .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with("navigate ")))
+            else {
+                continue;
+            };
+            let names: Vec<String> = spans
+                .iter()
+                .filter(|s| s["parent_span_id"] == navigation["span_id"])
+                .filter(|s| attr_value(&s["resource"], "otelscope.platform") == Some(&json!("web")))
+                .filter_map(|s| s["name"].as_str()?.strip_prefix("component ").map(str::to_owned))
+                .collect();
+            if !names.is_empty() {
+                return Ok(names);
+            }
+        }
+        Err("no navigation with component spans yet")
+    })
+    .await;
+    assert!(components.iter().any(|c| c == "Traces"), "{components:?}");
 }
 
 /// The spans otelscope holds of its own two services.

@@ -69,6 +69,11 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
         // The app traces itself only when the server does (`uitrace` reads this).
         head.push_str("<meta name=\"otelscope-self-telemetry\" content=\"off\">\n");
     }
+    if with_script && std::env::var("OTELSCOPE_COMPONENT_SPANS").is_ok_and(|v| v == "1") {
+        // The browser's per-component render spans (`platform::component_spans_wanted`), as
+        // the desktop window reads the same variable.
+        head.push_str("<meta name=\"otelscope-component-spans\" content=\"on\">\n");
+    }
     // The render streams after the handler returned the head: its span is started here,
     // under the request's, and ends with the render.
     // The API answers it reads in-process are its children.

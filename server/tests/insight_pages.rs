@@ -194,7 +194,13 @@ fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
     for id in ["aa".repeat(16), "bb".repeat(16)] {
         assert!(row.contains(&format!("href=\"/traces/{id}\"")), "{row}");
     }
-    assert!(row.contains("attr=cache.hit%3Dfalse"), "{row}");
+    // "find misses" keeps the row's layer and the page's range (issue 26 point 6).
+    assert!(
+        row.contains(
+            r#"href="/traces?service=shop&#38;attr=cache.hit%3Dfalse&#38;attr=cache.layer%3Dl2&#38;since=1h""#
+        ),
+        "{row}"
+    );
     cell(row, "hit_rate", "71.4%");
     assert!(html.contains("data-l2=\"in-process\""), "{html}");
     assert!(html.contains("redis-server is not installed."), "{html}");

@@ -1,11 +1,12 @@
 //! The product contract's range rule on every route (issue 26, point 8): `since` inclusive,
 //! `until` exclusive, so the buckets a window sums hold exactly the spans that start in it
-//! (once `/cache` and `/retries` counted the bucket starting at `until`, 10 s too many); and
-//! otelscope's own services left out of every answer unless `include_self=1` or named.
+//! (once `/cache` and `/retries` counted the bucket starting at `until`, 10 s too many, and
+//! metric reads the sample at `until`); the services table counts its range; and otelscope's
+//! own services left out of every answer unless `include_self=1` or named.
 
 mod support;
 
-use otelscope_app::model::{AttrValue, Span, SpanKind};
+use otelscope_app::model::{AttrValue, MetricKind, MetricPoint, Span, SpanKind};
 use otelscope_server::store::WriteBatch;
 use serde_json::Value;
 use support::{get_json, kv, shop_span, state_with_batches};
@@ -26,6 +27,18 @@ fn charge(i: u64) -> Span {
     Span { kind: SpanKind::Server, ..shop_span(i as u32 + 1, 1, "charge", T0 + i, attributes) }
 }
 
+/// Gauge `queue.depth` of `service` at `T0 + i` seconds.
+fn depth(service: &str, i: u64) -> MetricPoint {
+    MetricPoint {
+        name: "queue.depth".into(),
+        kind: MetricKind::Gauge,
+        service: service.into(),
+        time_ns: (T0 + i) * S,
+        value: Some(1.0),
+        ..MetricPoint::default()
+    }
+}
+
 fn sum(values: &Value, key: &str) -> u64 {
     values.as_array().map_or(0, |list| list.iter().filter_map(|v| v[key].as_u64()).sum())
 }
@@ -36,8 +49,13 @@ async fn a_windows_buckets_sum_to_the_spans_that_start_in_it() {
     // otelscope's own retried call, inside the window.
     spans.push(Span { service: "otelscope".into(), ..charge(25) });
     spans.last_mut().unwrap().trace_id = format!("{:032x}", 0xfeed);
-    let state =
-        state_with_batches(vec![WriteBatch { received_ns: 1, spans, ..Default::default() }]);
+    let metrics = (0..60).map(|i| depth("shop", i)).collect();
+    let state = state_with_batches(vec![WriteBatch {
+        received_ns: 1,
+        spans,
+        metrics,
+        ..Default::default()
+    }]);
 
     // Windows of whole rollup buckets (10 s; a window inside one bucket is answered as its
     // bucket): [1020 s, 1040 s) holds 20 spans of `shop`, not the 21 the bucket starting at
@@ -70,6 +88,18 @@ async fn a_windows_buckets_sum_to_the_spans_that_start_in_it() {
         let per_step: u64 =
             red["series"]["requests"].as_array().unwrap().iter().filter_map(Value::as_u64).sum();
         assert_eq!(per_step, want, "{range}: {red}");
+
+        // The services table counts the range it was asked for, and says which.
+        let services = get_json(&state, &format!("/api/v1/services?{range}")).await;
+        let listed = services["services"].as_array().unwrap();
+        assert_eq!(listed.len(), 1, "{range}: only shop, {services}");
+        assert_eq!(listed[0]["span_count"], want, "{range}: {services}");
+        assert_eq!(services["range"], serde_json::json!([since_s * S, until_s * S]));
+
+        // Metric samples: the one at `until` is the next window's.
+        let points =
+            get_json(&state, &format!("/api/v1/metrics?name=queue.depth&{range}&limit=1000")).await;
+        assert_eq!(points["series"][0]["points"].as_array().map(Vec::len), Some(want as usize));
     }
     // Before the fix: 40 here, the bucket at `until` (1050 s) counted too.
     let retries =
@@ -83,6 +113,7 @@ async fn otelscopes_own_services_only_when_asked_or_named() {
     let state = state_with_batches(vec![WriteBatch {
         received_ns: 1,
         spans: vec![mine],
+        metrics: vec![depth("otelscope", 5)],
         ..Default::default()
     }]);
     let range = format!("since={}&until={}", T0 * S, (T0 + 60) * S);
@@ -98,6 +129,11 @@ async fn otelscopes_own_services_only_when_asked_or_named() {
         let bad = get_json(&state, &format!("/api/v1/{route}?include_self=maybe")).await;
         assert!(bad["error"].as_str().is_some_and(|e| e.contains("include_self")), "{bad}");
     }
+    let series = get_json(&state, &format!("/api/v1/metrics/queue.depth/series?{range}")).await;
+    assert_eq!(series["groups"].as_array().map(Vec::len), Some(0), "{series}");
+    let asked = format!("/api/v1/metrics/queue.depth/series?{range}&include_self=1");
+    let series = get_json(&state, &asked).await;
+    assert_eq!(series["groups"].as_array().map(Vec::len), Some(1), "{series}");
     let traces = get_json(&state, &format!("/api/v1/traces?{range}")).await;
     assert_eq!(traces["traces"].as_array().map(Vec::len), Some(0), "{traces}");
     let traces = get_json(&state, &format!("/api/v1/traces?{range}&include_self=1")).await;

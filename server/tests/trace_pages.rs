@@ -134,26 +134,48 @@ async fn services_page_shows_errors_and_latency_percentiles() {
         post(&state, "application/x-protobuf", None, request_with(vec![failing]).encode_to_vec())
             .await;
     assert_eq!(posted.status, StatusCode::OK);
+    let cells_of = |html: &str| -> (String, Vec<String>) {
+        // (Past the cards above the table, which name the service too.)
+        let row =
+            html.split("<tr").skip(1).find(|r| r.contains("test-svc")).expect("a row for test-svc");
+        let cells = row
+            .split("<td")
+            .skip(1)
+            .map(|cell| {
+                let text: String =
+                    cell.split('>').skip(1).map(|p| p.split('<').next().unwrap()).collect();
+                text.trim().to_owned()
+            })
+            .collect();
+        (row.to_owned(), cells)
+    };
+    // By default the last hour (issue 26 point 8), said on the page: these spans are from 2023.
     let (_, html) = page(&state, "/ssr/services").await;
-    let row = html.split("<tr").find(|r| r.contains("test-svc")).expect("a row for test-svc");
-    let cells: Vec<String> = row
-        .split("<td")
-        .skip(1)
-        .map(|cell| {
-            let text: String =
-                cell.split('>').skip(1).map(|p| p.split('<').next().unwrap()).collect();
-            text.trim().to_owned()
-        })
-        .collect();
+    assert!(html.contains("Cards and table: last hour."), "{html}");
+    let picked = |html: &str| -> String {
+        let after = html.split(r#"class="range on""#).nth(1).expect("a picked range");
+        after.split('>').nth(1).unwrap().split('<').next().unwrap().to_owned()
+    };
+    assert_eq!(picked(&html), "Last hour");
+    let (_, cells) = cells_of(&html);
+    assert_eq!(cells[1..4], ["0", "0", "–"], "no span of the last hour");
+    // The range around them (Unix ns, as a link from a chart gives it).
+    let range = "since=1699999000000000000&until=1700001000000000000";
+    let (_, html) = page(&state, &format!("/ssr/services?{range}")).await;
+    assert!(html.contains("Cards and table: the picked range."), "{html}");
+    assert_eq!(picked(&html), "Picked range");
+    let (row, cells) = cells_of(&html);
     // 5 spans: three of 100 ns, two of 1 ms (one failing); percentiles are bucket midpoints
     // (1 ms falls in [983 µs, 1,049 µs)).
-    // The last cell links to the service's flame graph over the last hour.
+    // The last cell links to the service's flame graph over the same range.
     assert_eq!(
         cells,
-        ["test-svc", "5", "1", "20.0%", "100 ns", "1.02 ms", "1.02 ms", "last hour"],
+        ["test-svc", "5", "1", "20.0%", "100 ns", "1.02 ms", "1.02 ms", "over the range"],
         "{row}"
     );
-    assert!(row.contains(r#"href="/flamegraph?service=test-svc""#), "{row}");
+    let flame =
+        format!(r#"href="/flamegraph?service=test-svc&#38;{}""#, range.replace('&', "&#38;"));
+    assert!(row.contains(&flame), "{row}");
     assert!(
         row.contains(r#"href="/traces?service=test-svc&#38;status=error""#),
         "errors link to the failing traces: {row}"

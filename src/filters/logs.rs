@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{query_pairs, write_query, Query};
+use super::{query_pairs, write_query_repeated, Query};
 use crate::model::{params, MAX_LOG_LIMIT};
 
 /// The `/logs` page's filters and view.

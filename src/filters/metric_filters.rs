@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{encode, query_pairs, with_query, write_query, DEFAULT_INSIGHT_RANGE};
+use super::{encode, query_pairs, with_query, write_query_repeated, DEFAULT_INSIGHT_RANGE};
 use crate::model::{MetricAgg, MetricKind};
 use crate::routes::Route;
 

@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use super::{encode, query_pairs, with_query, write_query, RawQuery, DEFAULT_INSIGHT_RANGE};
+use super::{
+    encode, query_pairs, with_query, write_query_repeated, RawQuery, DEFAULT_INSIGHT_RANGE,
+};
 use crate::routes::Route;
 
 /// The range presets of the services pages (what the API's `since` takes).

@@ -174,12 +174,13 @@ impl Health {
 pub struct ServiceSummary {
     /// The `service.name` resource attribute.
     pub name: String,
-    /// How many spans of this service the store holds.
+    /// How many spans of this service the store holds; in a ranged answer (`Services::range`),
+    /// how many started in the range.
     pub span_count: u64,
     /// How many of them have status error.
     #[serde(default)]
     pub error_count: u64,
-    /// Span duration percentiles over the stored spans, within 6.25% (log-linear histogram
+    /// Span duration percentiles over the same spans, within 6.25% (log-linear histogram
     /// buckets); absent when no duration is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p50_ns: Option<u64>,
@@ -212,6 +213,11 @@ pub struct Services {
     /// sparklines (issue 25; see `RedSeries`). Empty (absent) otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sparklines: Vec<ServiceSparkline>,
+    /// `[since_ns, until_ns)` when the answer was asked with a range: then every service's
+    /// counts and percentiles are over the spans that started in it (services seen with none
+    /// are listed with zeros). Absent: over everything stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<(u64, u64)>,
 }
 
 /// `GET /api/v1/operations?service=S`: the span names seen for one service, sorted.

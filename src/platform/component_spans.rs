@@ -1,19 +1,19 @@
-//! Native only, behind `OTELSCOPE_COMPONENT_SPANS=1`: each component render dioxus-core reports through `tracing` (its `render` span, one per scope run) becomes a child span of the loading page's navigation (`uitrace`).
+//! Native, behind `OTELSCOPE_COMPONENT_SPANS=1`: each component render dioxus-core reports through `tracing` (its `render` span, one per scope run) becomes a child span of the loading page's navigation (`uitrace`).
 //!
 //! Off, no subscriber is installed and dioxus-core's spans cost what they always do. On, this
 //! is the UI thread's default subscriber (the global one when there is none), and it hands
 //! every event to the subscriber that was the default before (the server's log), so logging
-//! goes on. Not in the browser: a `tracing` subscriber there keeps every callsite's field
-//! formatting in the bundle, 18 KB gzipped, more than the budget has left.
+//! goes on. The browser's subscriber is tracing-wasm's (`web_tracing.rs`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Dispatch, Event, Metadata, Subscriber};
+
+use super::render_span::{is_render, ScopeName};
 
 /// A component's name and when its render started, called as the render ends.
 pub type OnRender = fn(&str, SystemTime);
@@ -42,22 +42,6 @@ struct ComponentSpans {
     /// Render spans started and not closed: id → (component, start).
     open: Mutex<HashMap<u64, (String, SystemTime)>>,
     next_id: AtomicU64,
-}
-
-/// dioxus-core's per-scope render span: `trace_span!("render", scope = %name)`.
-fn is_render(metadata: &Metadata<'_>) -> bool {
-    metadata.name() == "render" && metadata.target().starts_with("dioxus_core")
-}
-
-/// Reads the `scope` field (the component's name).
-struct ScopeName(String);
-
-impl Visit for ScopeName {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "scope" {
-            self.0 = format!("{value:?}");
-        }
-    }
 }
 
 impl Subscriber for ComponentSpans {

@@ -14,6 +14,8 @@ pub use dom::{copy_text, focus, focus_and_reveal, query_value, replace_url, set_
 
 #[path = "component_spans.rs"]
 mod component_spans;
+#[path = "render_span.rs"]
+mod render_span;
 use crate::ApiFailure;
 pub use component_spans::trace_component_renders;
 

@@ -7,6 +7,11 @@ use wasm_bindgen_futures::JsFuture;
 #[path = "dom_web.rs"]
 mod dom;
 pub use dom::{copy_text, focus, focus_and_reveal, query_value, replace_url, set_scroll_top};
+#[path = "render_span.rs"]
+mod render_span;
+#[path = "web_tracing.rs"]
+mod web_tracing;
+pub use web_tracing::trace_component_renders;
 
 use crate::env::{ApiOutcome, Env, PlatformKind};
 use crate::ApiFailure;
@@ -120,6 +125,8 @@ pub fn launch_standalone() {
         ssr.remove();
     }
     dom::remember_opened_url();
+    // Before the first render, so dioxus-core's render spans are seen from the start.
+    web_tracing::install(component_spans_wanted());
     LaunchBuilder::web()
         // Provided at the root before dioxus-web would provide its own (see `dom`).
         .with_context_provider(|| Box::new(dom::page_document()))
@@ -162,10 +169,12 @@ pub fn mark_span(name: &str, start_ms: f64, end_ms: f64) {
     }
 }
 
-/// The per-component render spans are native only (see `native`'s `component_spans`): in the
-/// browser a `tracing` subscriber would cost 18 KB gzipped of the bundle.
+/// Whether the per-component render spans are switched on: the page says `<meta
+/// name="otelscope-component-spans" content="on">` when the server runs with
+/// `OTELSCOPE_COMPONENT_SPANS=1`.
 pub fn component_spans_wanted() -> bool {
-    false
+    let meta = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name=otelscope-component-spans]").ok().flatten());
+    meta.and_then(|m| m.get_attribute("content")).as_deref() == Some("on")
 }
-
-pub fn trace_component_renders(_on_render: fn(&str, std::time::SystemTime)) {}

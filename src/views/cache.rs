@@ -212,14 +212,18 @@ pub(crate) fn lookups_per_second(lookups: u64, seconds: f64) -> String {
 
 fn cache_row(group: &CacheGroup, seconds: f64, filters: &InsightFilters) -> Element {
     let main = group.main();
-    // The search keeps the page's range (a preset the trace search offers, else all).
-    let since = filters.since_or_default();
-    let since = if crate::filters::RANGES.iter().any(|(v, _)| *v == since) { since } else { "" };
+    // The search keeps the page's range and the row's layer (issue 26 point 6).
+    let layer = if group.layer.is_empty() {
+        String::new()
+    } else {
+        format!("\ncache.layer={}", group.layer)
+    };
     let misses_search = Route::Traces {
         filters: TraceFilters {
             service: group.service.to_owned(),
-            attr: "cache.hit=false".into(),
-            since: since.to_owned(),
+            attr: format!("cache.hit=false{layer}"),
+            since: filters.since_or_default().to_owned(),
+            until: filters.until.clone(),
             ..Default::default()
         },
     };

@@ -1,13 +1,15 @@
-//! `ServiceList`: every service seen, with span and error counts and latency percentiles,
-//! linking to its traces (and to its failing ones); above the table, per service, sparklines of
-//! its request rate, error % and p95 over the last hour, linking to the service's page, and a
-//! link to the service map.
+//! `ServiceList`: every service seen, with span and error counts and latency percentiles over
+//! the range (the last hour unless picked, as for every aggregate), linking to its traces (and
+//! to its failing ones); above the table, per service, sparklines of its request rate, error %
+//! and p95 over the same range, linking to the service's page, and a link to the service map.
 
 use dioxus::prelude::*;
 
 use crate::charts::red::{spark_values, spark_window, sparkline, steps_in};
 use crate::components::OtlpHint;
-use crate::filters::{FlameFilters, MapFilters, ServiceFilters, ServicePageFilters, TraceFilters};
+use crate::filters::{
+    FlameFilters, MapFilters, ServiceFilters, ServicePageFilters, TraceFilters, SERVICE_RANGES,
+};
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::{ServiceSparkline, Services};
 use crate::routes::Route;
@@ -16,17 +18,20 @@ use crate::words::format_duration;
 #[component]
 pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
     crate::uitrace::use_render_span();
-    // `sparklines=1`: each service's rate, error % and p95 over the last hour, too.
-    let services = use_api_live::<Services>(move || {
-        let path = filters.read().api_path();
-        format!("{path}{}sparklines=1", if path.contains('?') { '&' } else { '?' })
-    });
-    let include_self = !filters.read().include_self.is_empty();
-    let toggled = ServiceFilters { include_self: if include_self { "" } else { "1" }.into() };
+    // The table over the range, and each service's rate, error % and p95 over it.
+    let services = use_api_live::<Services>(move || filters.read().page_path());
+    let current = filters.read().clone();
+    let include_self = !current.include_self.is_empty();
+    let toggled = ServiceFilters {
+        include_self: if include_self { "" } else { "1" }.into(),
+        ..current.clone()
+    };
+    let range_words = range_words(&current);
     rsx! {
         section { class: "services",
             h1 { "Services" }
-            p { class: "range-note muted", "Cards: the last hour. Table: everything stored." }
+            ServiceRanges { filters: current.clone() }
+            p { class: "range-note muted", "Cards and table: {range_words}." }
             p { class: "self-toggle",
                 Link { class: "map-link", to: MapFilters::default().route(), "Service map" }
                 " · "
@@ -51,14 +56,14 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
                             }
                         }
                         if let Some((from, to)) = spark_window(list.sparklines.iter().map(|s| &s.series)) {
-                            p { class: "muted spark-fitted", "Sparklines are fitted to the {(to - from).div_ceil(60_000_000_000)} min of the hour with data; the figures are over the hour." }
+                            p { class: "muted spark-fitted", "Sparklines are fitted to the {(to - from).div_ceil(60_000_000_000)} min of the range with data; the figures are over the whole range." }
                         }
                     }
                     div { class: "table-scroll", table { class: "results",
                         thead {
                             tr {
                                 th { "Service" }
-                                th { class: "num", "Spans" }
+                                th { class: "num", title: "Spans that started in the range", "Spans" }
                                 th { class: "num", "Errors" }
                                 th { class: "num", "Error rate" }
                                 th { class: "num", title: "Span duration percentiles", "p50" }
@@ -92,13 +97,45 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
                                         td { class: "num", {p.map(format_duration).unwrap_or_else(|| "–".into())} }
                                     }
                                     td {
-                                        Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { service: s.name.clone(), ..Default::default() } }, "last hour" }
+                                        Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { service: s.name.clone(), since: current.since.clone(), until: current.until.clone(), ..Default::default() } }, "over the range" }
                                     }
                                 }
                             }
                         }
                     } }
                 },
+            }
+        }
+    }
+}
+
+/// The range in words: a preset's name, else "the picked range".
+fn range_words(filters: &ServiceFilters) -> String {
+    let since = if filters.since.is_empty() { "1h" } else { filters.since.as_str() };
+    match SERVICE_RANGES.iter().find(|(v, _)| *v == since) {
+        Some((_, text)) if filters.until.is_empty() => text.to_lowercase(),
+        _ => "the picked range".to_owned(),
+    }
+}
+
+/// The range presets as links (they work without scripts); a range from a link that is not a
+/// preset is shown as what it is.
+#[component]
+fn ServiceRanges(filters: ServiceFilters) -> Element {
+    let since = if filters.since.is_empty() { "1h".to_owned() } else { filters.since.clone() };
+    let custom = !filters.until.is_empty() || SERVICE_RANGES.iter().all(|(v, _)| *v != since);
+    rsx! {
+        nav { class: "range-picker", "aria-label": "Time range",
+            for (value, text) in SERVICE_RANGES {
+                Link {
+                    class: if !custom && since == value { "range on" } else { "range" },
+                    "aria-current": if !custom && since == value { "true" },
+                    to: Route::ServiceList { filters: ServiceFilters { since: value.into(), until: String::new(), ..filters.clone() } },
+                    "{text}"
+                }
+            }
+            if custom {
+                span { class: "range on", "aria-current": "true", "Picked range" }
             }
         }
     }
@@ -171,7 +208,8 @@ fn error_rate(errors: u64, spans: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::error_rate;
+    use super::{error_rate, range_words};
+    use crate::filters::ServiceFilters;
 
     #[test]
     fn error_rates() {
@@ -179,5 +217,13 @@ mod tests {
         assert_eq!(error_rate(0, 10), "0.0%");
         assert_eq!(error_rate(1, 3), "33.3%");
         assert_eq!(error_rate(1, 10_000), "<0.1%");
+    }
+
+    #[test]
+    fn the_range_in_words() {
+        let words = |q: &str| range_words(&ServiceFilters::from(q));
+        assert_eq!(words(""), "last hour");
+        assert_eq!(words("since=6h"), "last 6 hours");
+        assert_eq!(words("since=1000&until=2000"), "the picked range");
     }
 }

@@ -64,7 +64,9 @@ pub(crate) fn Traces(filters: ReadSignal<TraceFilters>) -> Element {
 
 #[component]
 fn SearchForm(filters: TraceFilters) -> Element {
-    let services = use_api::<Services>(|| ServiceFilters { include_self: "1".into() }.api_path());
+    let services = use_api::<Services>(|| {
+        ServiceFilters { include_self: "1".into(), ..Default::default() }.api_path()
+    });
     let mut draft = use_signal(|| filters.clone());
     // A new URL (back button, link) resets the form to it.
     use_effect(use_reactive!(|filters| draft.set(filters)));
@@ -90,6 +92,17 @@ fn SearchForm(filters: TraceFilters) -> Element {
             *slot = value;
         }
     };
+    let attr_lines: Vec<String> = {
+        let lines: Vec<String> = draft.read().attr.split('\n').map(str::to_owned).collect();
+        lines
+    };
+    let attr_count = attr_lines.len();
+    let line_marked = |line: &str| {
+        (!line.is_empty() && crate::model::params::attr_filter(line).is_none()).then_some("true")
+    };
+    let custom = draft.read().custom_range();
+    let is_static = crate::env::use_render_mode().is_static();
+    let since_value = draft.read().since.clone();
     rsx! {
         form {
             class: "search",
@@ -131,15 +144,36 @@ fn SearchForm(filters: TraceFilters) -> Element {
                     option { value: "ok", selected: field("status") == "ok", "no error" }
                 }
             }
-            label { "Attribute"
-                input { name: "attr", value: field("attr"), placeholder: "http.route=/items", "aria-invalid": marked("attr"), "aria-describedby": marked("attr").map(|_| "search-error"), oninput: move |e| set("attr", e.value()) }
-            }
-            label { "Time"
-                select { name: "since", value: field("since"), onchange: move |e| set("since", e.value()),
-                    for (value, text) in RANGES {
-                        option { value: "{value}", selected: field("since") == value, "{text}" }
+            // One field per attribute condition (a link may bring several: the cache page's
+            // "find misses" names the miss and the layer); a trace matches all of them.
+            for (i, line) in attr_lines.iter().enumerate() {
+                label { key: "{i}", class: "attr-field", if i == 0 { "Attribute" } else { "and" }
+                    input { name: "attr", value: "{line}", placeholder: "http.route=/items",
+                        "aria-invalid": line_marked(line.as_str()), "aria-describedby": line_marked(line.as_str()).map(|_| "search-error"),
+                        oninput: move |e| { let next = draft.read().with_attr_line(i, &e.value()); draft.set(next); },
                     }
                 }
+            }
+            // Pages without scripts take more conditions from the URL only.
+            if !is_static {
+                button { r#type: "button", class: "add-attr", title: "Add an attribute condition", "aria-label": "Add an attribute condition",
+                    onclick: move |_| { let next = draft.read().with_attr_line(attr_count, ""); draft.set(next); },
+                    "+"
+                }
+            }
+            label { "Time"
+                select { name: "since", value: field("since"), onchange: move |e| { set("since", e.value()); set("until", String::new()); },
+                    for (value, text) in RANGES {
+                        option { value: "{value}", selected: !custom && field("since") == value, "{text}" }
+                    }
+                    // A range from a link (the cache page's, as times) is shown as what it is.
+                    if custom {
+                        option { value: "{since_value}", selected: true, "Custom range" }
+                    }
+                }
+            }
+            if !field("until").is_empty() {
+                input { r#type: "hidden", name: "until", value: field("until") }
             }
             label { "Limit"
                 input { name: "limit", class: "limit", inputmode: "numeric", placeholder: "20", value: field("limit"), "aria-invalid": marked("limit"), "aria-describedby": marked("limit").map(|_| "search-error"), oninput: move |e| set("limit", e.value()) }

@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use otelscope_app::model::{MetricInfo, MetricSeriesAnswer};
+use otelscope_app::model::{MetricInfo, MetricSeriesAnswer, SELF_SERVICES};
 
 use super::ApiError;
 use crate::ingest::now_ns;
@@ -71,8 +71,13 @@ async fn series(
         chart_steps: Some((req.since_ns, req.step_ns)),
     };
     let store = state.store.clone();
+    // otelscope's own series only when asked or named, as on every route.
+    let own_too = req.include_self || req.service.is_some();
     let (rows, known) = super::blocking("store.metric_rows", move || {
-        let rows = store.metric_rows(&rows_query)?;
+        let mut rows = store.metric_rows(&rows_query)?;
+        if !own_too {
+            rows.series.retain(|(meta, _)| !SELF_SERVICES.contains(&meta.service.as_str()));
+        }
         let known = if rows.series.is_empty() {
             // Filters may match nothing of a metric that exists: say what it is anyway.
             let catalog = store.metric_catalog(&MetricCatalogQuery {

@@ -1,7 +1,7 @@
 //! `GET /api/v1/services` (the services seen, with span counts), `GET /api/v1/operations`
 //! (one service's span names) and `GET /api/v1/operations/stats` (their recent latencies).
-//! With `since`/`until`/`step` (or `sparklines=1`) `/services` adds each service's sparklines
-//! (`query::services::sparklines`, from the RED rollup).
+//! With `since`/`until`/`step` (or `sparklines=1`) `/services` counts over that range (the last
+//! hour by default) and adds each service's sparklines (`query::services`, from the RED rollup).
 
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
@@ -19,7 +19,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/operations/stats", get(operation_stats))
 }
 
-/// The services seen; otelscope's own (`SELF_SERVICES`) only with `include_self=1`.
+/// The services seen, counted over the range when one is asked; otelscope's own
+/// (`SELF_SERVICES`) only with `include_self=1`.
 async fn services(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -47,14 +48,18 @@ async fn services(
     if !include_self {
         services.retain(|s| !SELF_SERVICES.contains(&s.name.as_str()));
     }
-    let sparklines = match red {
-        Some((rows, range)) => crate::query::services::sparklines(&rows, &range)
-            .into_iter()
-            .filter(|s| services.iter().any(|listed| listed.name == s.service))
-            .collect(),
-        None => Vec::new(),
+    let (sparklines, range) = match red {
+        Some((rows, range)) => {
+            crate::query::services::table_over(&mut services, &rows, &range);
+            let sparklines = crate::query::services::sparklines(&rows, &range)
+                .into_iter()
+                .filter(|s| services.iter().any(|listed| listed.name == s.service))
+                .collect();
+            (sparklines, Some((range.since_ns, range.until_ns)))
+        }
+        None => (Vec::new(), None),
     };
-    Ok(Json(Services { services, sparklines }))
+    Ok(Json(Services { services, sparklines, range }))
 }
 
 /// The most names `/operations` lists.

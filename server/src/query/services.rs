@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use otelscope_app::model::{
-    OperationRed, RedAnswer, RedSeries, RedTotals, ServiceSparkline, SpanKind,
+    OperationRed, RedAnswer, RedSeries, RedTotals, ServiceSparkline, ServiceSummary, SpanKind,
 };
 
 use super::error::ParamError;
@@ -127,9 +127,10 @@ fn kind_filter(value: &str) -> Result<KindFilter, ParamError> {
 }
 
 /// `/api/v1/services?since=&until=&step=&sparklines=&include_self=`: whether otelscope's own
-/// services are listed, and the range of the sparklines when they are asked for (`sparklines=1`,
-/// or any of `since`, `until`, `step`: the status line's plain `/services` stays cheap). Other
-/// parameters are ignored, as before.
+/// services are listed, and the range of the table and the sparklines when one is asked for
+/// (`sparklines=1`, or any of `since`, `until`, `step`; the last hour by default). Without
+/// any, the answer is the catalogue of everything stored (a search, by the range rule; the
+/// status line's and the forms' plain `/services` stays cheap). Other parameters are ignored.
 pub fn parse_services(raw: &str, now_ns: u64) -> Result<(Option<Range>, bool), ParamError> {
     let (mut include_self, mut wanted) = (false, false);
     let range = range_and(raw, now_ns, |key, value| {
@@ -407,6 +408,25 @@ pub fn sparklines(rows: &[RedRow], range: &Range) -> Vec<ServiceSparkline> {
             ServiceSparkline { service: service.to_owned(), series }
         })
         .collect()
+}
+
+/// The services table over `range` (issue 26 point 8: aggregates default to the last hour):
+/// each listed service's spans of every kind that started in `[since, until)` (from the bucket
+/// holding `since`, as every rollup answers), their errors and percentiles, from the RED rows.
+/// A service seen but with no span in the range keeps its row, with zeros.
+pub fn table_over(services: &mut [ServiceSummary], rows: &[RedRow], range: &Range) {
+    let from = range.since_ns - range.since_ns % ROLLUP_BUCKET_NS;
+    let mut by_service: BTreeMap<&str, Acc> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.bucket_ns >= from && r.bucket_ns < range.until_ns) {
+        by_service.entry(&row.service).or_default().add(row);
+    }
+    for service in services.iter_mut() {
+        let acc = by_service.get(service.name.as_str());
+        let [p50_ns, p95_ns, p99_ns] = acc.map_or([None; 3], |a| a.latency.percentiles());
+        service.span_count = acc.map_or(0, |a| a.requests);
+        service.error_count = acc.map_or(0, |a| a.errors);
+        (service.p50_ns, service.p95_ns, service.p99_ns) = (p50_ns, p95_ns, p99_ns);
+    }
 }
 
 pub(super) fn ms(ns: Option<u64>) -> Option<f64> {

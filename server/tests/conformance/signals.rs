@@ -71,7 +71,8 @@ pub fn metrics_catalog_and_series(store: &dyn Store) {
     assert_eq!((values, newest.truncated), (vec![2.0, 3.0], true));
     let db = MetricQuery { service: Some("db".into()), ..series.clone() };
     assert!(store.metrics(&db).unwrap().series.is_empty());
-    let late = MetricQuery { since_ns: Some(T + 2), until_ns: Some(T + 2), ..series.clone() };
+    // `until` exclusive: [T + 2, T + 3) holds the one point at T + 2.
+    let late = MetricQuery { since_ns: Some(T + 2), until_ns: Some(T + 3), ..series.clone() };
     let values: Vec<f64> =
         store.metrics(&late).unwrap().series[0].points.iter().filter_map(|p| p.value).collect();
     assert_eq!(values, [2.0]);

@@ -54,6 +54,8 @@ pub struct SeriesRequest {
     pub step_ns: u64,
     pub agg: Option<MetricAgg>,
     pub limit: usize,
+    /// Also otelscope's own services' series (`include_self=1`, or `service=` naming one).
+    pub include_self: bool,
 }
 
 /// Why an aggregation cannot be drawn for a metric's type.

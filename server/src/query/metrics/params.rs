@@ -56,7 +56,7 @@ fn limit(value: &str) -> Result<usize, MetricParamError> {
 }
 
 /// `service`, `attr=K=V` (repeatable), `group_by=K` (repeatable or comma-separated), `since`,
-/// `until`, `step`, `agg`, `limit` (lines, at most `MAX_GROUPS`).
+/// `until`, `step`, `agg`, `limit` (lines, at most `MAX_GROUPS`), `include_self`.
 pub fn parse_series(name: &str, raw: &str, now_ns: u64) -> Result<SeriesRequest, MetricParamError> {
     let mut r = SeriesRequest {
         name: name.to_owned(),
@@ -68,6 +68,7 @@ pub fn parse_series(name: &str, raw: &str, now_ns: u64) -> Result<SeriesRequest,
         step_ns: 0,
         agg: None,
         limit: DEFAULT_GROUPS,
+        include_self: false,
     };
     let (mut since, mut until, mut step) = (None, None, None);
     for (key, value) in params(raw) {
@@ -86,6 +87,7 @@ pub fn parse_series(name: &str, raw: &str, now_ns: u64) -> Result<SeriesRequest,
             "step" => step = Some(step_param(&value)?),
             "agg" => r.agg = Some(value.parse().map_err(|_| MetricParamError::Agg(value))?),
             "limit" => r.limit = limit(&value)?.min(MAX_GROUPS),
+            "include_self" => r.include_self = crate::query::params::flag(&key, &value)?,
             _ => {}
         }
     }

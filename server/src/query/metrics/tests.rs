@@ -58,6 +58,7 @@ fn req(since_s: u64, until_s: u64, step_s: u64, group_by: &[&str]) -> SeriesRequ
         step_ns: step_s * S,
         agg: None,
         limit: 10,
+        include_self: false,
     }
 }
 

@@ -279,7 +279,7 @@ pub struct MetricCatalogQuery {
 }
 
 /// `Store::metric_rows`: the series of one metric (`name`, and `kind`/`unit` when the name has
-/// several identities) with their samples in `[since_ns, until_ns]`.
+/// several identities) with their samples in `[since_ns, until_ns)` (`until` exclusive, as on every route).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricRowsQuery {
     pub name: String,

@@ -192,7 +192,7 @@ pub(in crate::store::sqlite) fn rows(
     if !wanted.is_empty() {
         // Newest blocks first, so a bounded read keeps the recent end of the range.
         let mut blocks = conn.prepare_cached(
-            "SELECT data FROM metric_blocks WHERE name = ?1 AND max_time >= ?2 AND min_time <= ?3
+            "SELECT data FROM metric_blocks WHERE name = ?1 AND max_time >= ?2 AND min_time < ?3
              ORDER BY max_time DESC",
         )?;
         let mut rows = blocks.query(params![
@@ -201,7 +201,7 @@ pub(in crate::store::sqlite) fn rows(
             q.until_ns.min(i64::MAX as u64) as i64
         ])?;
         let mut held = 0usize;
-        let inside = |s: &Sample| s.time_ns >= q.since_ns && s.time_ns <= q.until_ns;
+        let inside = |s: &Sample| s.time_ns >= q.since_ns && s.time_ns < q.until_ns;
         while let Some(r) = rows.next()? {
             if held >= max_samples {
                 answer.truncated = true;
