@@ -146,11 +146,11 @@ async fn services_page_shows_errors_and_latency_percentiles() {
         })
         .collect();
     // 5 spans: three of 100 ns, two of 1 ms (one failing); percentiles are bucket midpoints
-    // (1 ms falls in [983 µs, 1,049 µs)).
+    // (1 ms falls in [999.4 µs, 1,007.6 µs)), printed to the three digits their 1% allows.
     // The last cell links to the service's flame graph over the last hour.
     assert_eq!(
         cells,
-        ["test-svc", "5", "1", "20.0%", "100 ns", "1.02 ms", "1.02 ms", "last hour"],
+        ["test-svc", "5", "1", "20.0%", "100 ns", "1.00 ms", "1.00 ms", "last hour"],
         "{row}"
     );
     assert!(row.contains(r#"href="/flamegraph?service=test-svc""#), "{row}");
