@@ -467,7 +467,8 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
 /// The stored latency histograms' mean size per row of each table that keeps one (read while
 /// the server runs: the store is in WAL mode).
 fn print_histogram_sizes(db: &std::path::Path) {
-    let Ok(conn) = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
         return;
     };

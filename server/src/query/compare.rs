@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use otelscope_app::model::{
-    format_estimate, value_text, AttributeDelta, ChildDelta, CompareAnswer, CompareBaseline, CompareSelection,
-    KeyValue, Span, SpanKind,
+    format_estimate, value_text, AttributeDelta, ChildDelta, CompareAnswer, CompareBaseline,
+    CompareSelection, KeyValue, Span, SpanKind,
 };
 
 use super::error::ParamError;

@@ -166,8 +166,7 @@ impl Histogram {
     /// below zero in a bucket.
     pub fn subtract_encoded(&mut self, bytes: &[u8]) {
         for (index, count) in entries(bytes) {
-            if let Some(have) = index.checked_sub(self.first).and_then(|i| self.counts.get_mut(i))
-            {
+            if let Some(have) = index.checked_sub(self.first).and_then(|i| self.counts.get_mut(i)) {
                 *have = have.saturating_sub(count);
             }
         }
@@ -175,7 +174,7 @@ impl Histogram {
 
     /// The stored form (empty when nothing was recorded).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Encoder::default();
+        let mut out = Encoder::with_capacity(MAGIC.len() + 3 * self.counts.len().min(64));
         for (index, count) in self.entries() {
             out.push(index, count);
         }
@@ -227,9 +226,11 @@ impl Histogram {
             self.first = index;
             self.counts.push(0);
         } else if index < self.first {
-            let grow = self.first - index;
+            // At least doubled (a trace's spans come longest first, so a histogram often grows
+            // down one bucket at a time): amortised O(1) like `Vec`'s own growth at the end.
+            let grow = (self.first - index).max(self.counts.len()).min(self.first);
             self.counts.splice(0..0, std::iter::repeat_n(0, grow));
-            self.first = index;
+            self.first -= grow;
         } else if index - self.first >= self.counts.len() {
             self.counts.resize(index - self.first + 1, 0);
         }
@@ -242,7 +243,7 @@ impl Histogram {
 /// (the writer calls this for every rollup row it updates).
 pub fn merge_stored(a: Option<&[u8]>, b: Option<&[u8]>) -> Vec<u8> {
     let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
-    let mut out = Encoder::default();
+    let mut out = Encoder::with_capacity(a.len() + b.len());
     let (mut x, mut y) = (entries(a).peekable(), entries(b).peekable());
     loop {
         let next = match (x.peek(), y.peek()) {
@@ -275,6 +276,10 @@ struct Encoder {
 }
 
 impl Encoder {
+    fn with_capacity(bytes: usize) -> Encoder {
+        Encoder { out: Vec::with_capacity(bytes), ..Encoder::default() }
+    }
+
     /// Adds `count` to bucket `index`; false when `index` is below a bucket already pushed.
     fn push(&mut self, index: usize, count: u64) -> bool {
         match &mut self.pending {

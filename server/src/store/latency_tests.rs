@@ -98,12 +98,19 @@ fn lognormal_quantiles_are_within_one_percent_of_the_exact_ones() {
         sample.sort_unstable();
         for q in [0.0, 0.01, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
             let (got, want) = (h.quantile(q).unwrap(), exact(&sample, q));
-            assert!(relative_error(got, want) < 0.01, "q{q} of ({median_ns}, {sigma}): {got} vs {want}");
+            assert!(
+                relative_error(got, want) < 0.01,
+                "q{q} of ({median_ns}, {sigma}): {got} vs {want}"
+            );
         }
         // The same through the stored form and a merge of two halves.
         let (mut a, mut b) = (Histogram::default(), Histogram::default());
         for (i, &ns) in sample.iter().enumerate() {
-            if i % 2 == 0 { a.record(ns) } else { b.record(ns) }
+            if i % 2 == 0 {
+                a.record(ns)
+            } else {
+                b.record(ns)
+            }
         }
         let mut back = Histogram::default();
         back.merge_encoded(&merge_stored(Some(&a.encode()), Some(&b.encode())));
@@ -296,7 +303,10 @@ fn a_bucket_costs_two_bytes_stored_when_counts_and_gaps_are_small() {
         }
         let buckets = h.buckets().count();
         let bytes = h.encode().len();
-        assert!(bytes <= MAGIC.len() + 1 + 2 * buckets, "{spans} spans: {bytes} B, {buckets} buckets");
+        assert!(
+            bytes <= MAGIC.len() + 1 + 2 * buckets,
+            "{spans} spans: {bytes} B, {buckets} buckets"
+        );
         // Eight times the buckets of the first form, in about as many bytes.
         let old = old_form(&durations).len();
         assert!(bytes <= old * 2, "{spans} spans: {bytes} B against {old} B before");
