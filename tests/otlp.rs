@@ -246,7 +246,7 @@ async fn round_trip_on(transport: Transport, gzip: bool, crossed: bool) {
     assert_eq!(
         services,
         json!({"services": [{"name": service, "span_count": 2, "error_count": 1,
-            "p50_ns": 2944, "p95_ns": 9728, "p99_ns": 9728}]})
+            "p50_ns": 2_992, "p95_ns": 10_048, "p99_ns": 10_048}]})
     );
     // Health says when traces last arrived, and how.
     let last = &server.get_json("/api/v1/health").await["last_received"];

@@ -50,6 +50,14 @@ async fn opening_a_trace_is_one_trace_from_the_click_to_the_store_and_self_shows
         spans.iter().find(|s| s["name"] == name && s["service"] == "otelscope-ui").unwrap()
     };
     let (navigation, call) = (named(page), named(fetch));
+    // Timed finer than a millisecond: the SDK's own clock in the browser is `Date.now()`,
+    // which made most UI spans 0 ns long and /self's p50s "0 ns" (issue 26).
+    let times: Vec<u64> = spans
+        .iter()
+        .filter(|s| s["service"] == "otelscope-ui")
+        .flat_map(|s| [&s["start_ns"], &s["end_ns"]].map(|t| t.as_u64().unwrap()))
+        .collect();
+    assert!(times.iter().any(|t| t % 1_000_000 != 0), "whole milliseconds: {times:?}");
     // The call is the navigation's child; the page's render too; the server's store query
     // is below the server span.
     assert_eq!(call["parent_span_id"], navigation["span_id"]);

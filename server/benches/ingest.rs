@@ -459,6 +459,33 @@ async fn measure(bin: &str, burst_batches: u64, query_spans: u64, decode_rate: f
         db_bytes as f64 / total as f64,
         peak / 1024
     );
+    print_histogram_sizes(&dir.join("otelscope.db"));
     server.child.kill().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The stored latency histograms' mean size per row of each table that keeps one (read while
+/// the server runs: the store is in WAL mode).
+fn print_histogram_sizes(db: &std::path::Path) {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return;
+    };
+    let mut figures = Vec::new();
+    for (table, column) in [
+        ("trace_ops", "latency"),
+        ("service_stats", "latency"),
+        ("red_rollup", "latency"),
+        ("edge_rollup", "latency"),
+        ("retry_rollup", "delays"),
+    ] {
+        let sql = format!("SELECT count(*), avg(length({column})) FROM {table}");
+        if let Ok((rows, mean)) =
+            conn.query_row(&sql, [], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<f64>>(1)?)))
+        {
+            figures.push(format!("{table} {:.1} B ({rows} rows)", mean.unwrap_or(0.0)));
+        }
+    }
+    println!("store: latency histogram bytes per row: {}", figures.join(", "));
 }

@@ -166,11 +166,11 @@ async fn services_page_shows_errors_and_latency_percentiles() {
     assert_eq!(picked(&html), "Picked range");
     let (row, cells) = cells_of(&html);
     // 5 spans: three of 100 ns, two of 1 ms (one failing); percentiles are bucket midpoints
-    // (1 ms falls in [983 µs, 1,049 µs)).
+    // (1 ms falls in [999.4 µs, 1,007.6 µs)), printed to the three digits their 1% allows.
     // The last cell links to the service's flame graph over the same range.
     assert_eq!(
         cells,
-        ["test-svc", "5", "1", "20.0%", "100 ns", "1.02 ms", "1.02 ms", "over the range"],
+        ["test-svc", "5", "1", "20.0%", "100 ns", "1.00 ms", "1.00 ms", "over the range"],
         "{row}"
     );
     let flame =

@@ -131,7 +131,7 @@ pub struct RetryStats {
     /// before any (so `attempts` lists it under 0 attempts, and it adds no resend).
     #[serde(default)]
     pub circuit_open: u64,
-    /// Backoff delays (`retry` events' `retry.delay_ms`), within 6.25%.
+    /// Backoff delays (`retry` events' `retry.delay_ms`), within 1%.
     #[serde(default)]
     pub delays: u64,
     #[serde(default)]

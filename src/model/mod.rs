@@ -4,6 +4,7 @@
 #[macro_use]
 mod wire;
 pub mod describe;
+mod duration;
 pub mod fixture;
 mod flame;
 mod insights;
@@ -19,6 +20,7 @@ mod trace;
 pub mod trace_row;
 
 pub use describe::{kind_icon, ordered_attributes, span_summary};
+pub use duration::format_estimate;
 pub use flame::*;
 pub use insights::*;
 pub use logs::*;
@@ -180,7 +182,7 @@ pub struct ServiceSummary {
     /// How many of them have status error.
     #[serde(default)]
     pub error_count: u64,
-    /// Span duration percentiles over the same spans, within 6.25% (log-linear histogram
+    /// Span duration percentiles over the same spans, within 1% (log-linear histogram
     /// buckets); absent when no duration is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p50_ns: Option<u64>,
@@ -249,7 +251,7 @@ pub struct OperationStats {
     pub span_count: u64,
     #[serde(default)]
     pub error_count: u64,
-    /// Duration percentiles, within 6.25% (histogram buckets).
+    /// Duration percentiles, within 1% (histogram buckets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p50_ns: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

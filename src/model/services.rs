@@ -5,7 +5,7 @@
 //! Units: times are Unix nanoseconds (`*_ns`), durations nanoseconds (`*_ns`) except on the map,
 //! whose latencies are milliseconds (`*_ms`, floats) as the product spec writes them; rates are
 //! per second (`rate`) or per minute (`per_min`), shares are fractions in 0..=1. Latency
-//! percentiles come from the store's log-linear histogram: within 6.25%.
+//! percentiles come from the store's log-linear histogram: within 1%.
 
 use serde::{Deserialize, Serialize};
 

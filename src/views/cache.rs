@@ -13,9 +13,9 @@ use crate::charts::track_width;
 use crate::components::{InsightPage, OtlpHint, RangeForm, Zone};
 use crate::filters::{InsightFilters, TraceFilters};
 use crate::hooks::{use_api, use_api_live, Loadable};
-use crate::model::{CacheAnswer, CacheSource, CacheStats, Health, TraceList};
+use crate::model::{format_estimate, CacheAnswer, CacheSource, CacheStats, Health, TraceList};
 use crate::routes::Route;
-use crate::words::{format_duration, format_rate};
+use crate::words::format_rate;
 use groups::{cache_groups, CacheGroup};
 
 #[component]
@@ -229,7 +229,7 @@ fn cache_row(group: &CacheGroup, seconds: f64, filters: &InsightFilters) -> Elem
     };
     let per_second = lookups_per_second(main.hits + main.misses, seconds);
     let spans = group.spans;
-    let latency = |ns: Option<u64>| ns.map(format_duration).unwrap_or_else(|| "–".into());
+    let latency = |ns: Option<u64>| ns.map(format_estimate).unwrap_or_else(|| "–".into());
     let (hit_ns, miss_ns) = (spans.and_then(|c| c.hit_mean_ns), spans.and_then(|c| c.miss_mean_ns));
     let examples = spans.map(|c| c.miss_examples.as_slice()).unwrap_or_default();
     let key = group.key();

@@ -8,8 +8,7 @@ use dioxus::prelude::*;
 
 use crate::filters::ServicePageFilters;
 use crate::hooks::{use_api, Loadable};
-use crate::model::{AttributeDelta, ChildDelta, CompareAnswer};
-use crate::words::format_duration;
+use crate::model::{format_estimate, AttributeDelta, ChildDelta, CompareAnswer};
 
 /// A share (0..=1) as people read it: `92%`, `<1%`, `0%`.
 pub(crate) fn share(value: f64) -> String {
@@ -23,7 +22,7 @@ pub(crate) fn share(value: f64) -> String {
 
 /// A signed duration: `+4.20 ms`, `−1.00 ms`.
 pub(crate) fn growth(ns: i64) -> String {
-    let text = format_duration(ns.unsigned_abs());
+    let text = format_estimate(ns.unsigned_abs());
     if ns < 0 {
         format!("−{text}")
     } else {
@@ -168,8 +167,8 @@ fn ChildTable(rows: Vec<ChildDelta>) -> Element {
                 for row in rows {
                     tr { key: "{row.service}|{row.name}", "data-child": "{row.name}",
                         td { "{row.name} " span { class: "muted", "({row.service})" } }
-                        td { class: "num", {format_duration(row.selection_self_ns)} }
-                        td { class: "num", {format_duration(row.baseline_self_ns)} }
+                        td { class: "num", {format_estimate(row.selection_self_ns)} }
+                        td { class: "num", {format_estimate(row.baseline_self_ns)} }
                         td { class: "num", {growth(row.growth_ns)} }
                     }
                 }

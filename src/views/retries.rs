@@ -14,7 +14,8 @@ use crate::components::{InsightPage, OtlpHint, RangeForm, StartTime, Zone};
 use crate::filters::InsightFilters;
 use crate::hooks::{use_api_live, Loadable};
 use crate::model::{
-    AttemptCount, RetriesAnswer, RetryExampleCall, RetryExampleKind, RetryStats, SELF_SERVICES,
+    format_estimate, AttemptCount, RetriesAnswer, RetryExampleCall, RetryExampleKind, RetryStats,
+    SELF_SERVICES,
 };
 use crate::routes::Route;
 use crate::views::cache::short_id;
@@ -154,7 +155,7 @@ fn retry_legend() -> Element {
         ("Circuit open", "Calls an open circuit breaker refused (retry.outcome = circuit_open). Still a call, but with only the attempts it really made: 0 when refused before any, so it adds no resend and shows under 0 attempts."),
         ("Attempts", "Calls by number of attempts (attempts×calls)."),
         ("Delays", "Backoff waits recorded as retry events with retry.delay_ms. Not the same as resends: a resend without a recorded wait (an HTTP client's resend) adds none, and a wait before a try the open circuit refused adds one without a resend."),
-        ("p50 · p95 · p99", "Percentiles of those backoff delays (within 6.25%)."),
+        ("p50 · p95 · p99", "Percentiles of those backoff delays (within 1%)."),
     ];
     rsx! {
         details { class: "retry-legend", open: true,
@@ -260,7 +261,7 @@ fn retry_row(op: &RetryStats, shown: bool, mut selected: Signal<Option<String>>)
             td { class: "num", "data-field": "delays", "{op.delays}" }
             for (field, ns) in delays {
                 td { class: "num", "data-field": field, "data-value": ns.map(|n| n.to_string()).unwrap_or_default(),
-                    {ns.map(format_duration).unwrap_or_else(|| "–".into())}
+                    {ns.map(format_estimate).unwrap_or_else(|| "–".into())}
                 }
             }
         }

@@ -4,10 +4,11 @@ use dioxus::prelude::*;
 
 use crate::filters::TraceFilters;
 use crate::hooks::{use_api, use_api_live, Loadable};
-use crate::model::{Health, OperationStats, OperationStatsList, TraceList, SELF_SERVICES};
+use crate::model::{
+    format_estimate, Health, OperationStats, OperationStatsList, TraceList, SELF_SERVICES,
+};
 use crate::routes::Route;
 use crate::views::traces::ResultsTable;
-use crate::words::format_duration;
 
 /// How many recent traces each list shows.
 const RECENT: usize = 10;
@@ -90,7 +91,7 @@ fn OperationTable(service: &'static str, title: &'static str) -> Element {
 
 #[component]
 fn OperationRow(op: OperationStats) -> Element {
-    let time = |ns: Option<u64>| ns.map(format_duration).unwrap_or_else(|| "–".into());
+    let time = |ns: Option<u64>| ns.map(format_estimate).unwrap_or_else(|| "–".into());
     rsx! {
         tr { class: if op.error_count > 0 { "has-errors" },
             td { class: "op", "{op.name}" }

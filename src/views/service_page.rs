@@ -14,10 +14,9 @@ use crate::filters::{
     SERVICE_RANGES,
 };
 use crate::hooks::{use_api_live, Loadable};
-use crate::model::{OperationRed, RedAnswer, RedTotals};
+use crate::model::{format_estimate, OperationRed, RedAnswer, RedTotals};
 use crate::routes::Route;
 use crate::views::compare::WhatChanged;
-use crate::words::format_duration;
 
 #[component]
 pub(crate) fn ServicePage(name: ReadSignal<String>, filters: ReadSignal<RawQuery>) -> Element {
@@ -97,7 +96,7 @@ fn RangePicker(name: String, filters: ServicePageFilters) -> Element {
 
 #[component]
 fn Totals(totals: RedTotals, kinds: String) -> Element {
-    let p = |v: Option<u64>| v.map(format_duration).unwrap_or_else(|| "–".into());
+    let p = |v: Option<u64>| v.map(format_estimate).unwrap_or_else(|| "–".into());
     let error_pct = totals.error_pct.map(|e| format!("{e:.1}%")).unwrap_or_else(|| "–".into());
     rsx! {
         p { class: "red-totals",
@@ -224,7 +223,7 @@ fn OperationsTable(
     let sort = if filters.sort.is_empty() { "impact".to_owned() } else { filters.sort.clone() };
     let mut rows = operations;
     sort_operations(&mut rows, &sort);
-    let p = |v: Option<u64>| v.map(format_duration).unwrap_or_else(|| "–".into());
+    let p = |v: Option<u64>| v.map(format_estimate).unwrap_or_else(|| "–".into());
     rsx! {
         h2 { "Operations" }
         if rows.is_empty() {

@@ -11,9 +11,8 @@ use crate::filters::{
     FlameFilters, MapFilters, ServiceFilters, ServicePageFilters, TraceFilters, SERVICE_RANGES,
 };
 use crate::hooks::{use_api_live, Loadable};
-use crate::model::{ServiceSparkline, Services};
+use crate::model::{format_estimate, ServiceSparkline, Services};
 use crate::routes::Route;
-use crate::words::format_duration;
 
 #[component]
 pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
@@ -94,7 +93,7 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
                                     }
                                     td { class: "num", {error_rate(s.error_count, s.span_count)} }
                                     for p in [s.p50_ns, s.p95_ns, s.p99_ns] {
-                                        td { class: "num", {p.map(format_duration).unwrap_or_else(|| "–".into())} }
+                                        td { class: "num", {p.map(format_estimate).unwrap_or_else(|| "–".into())} }
                                     }
                                     td {
                                         Link { class: "flame-link", to: Route::FlameGraph { filters: FlameFilters { service: s.name.clone(), since: current.since.clone(), until: current.until.clone(), ..Default::default() } }, "over the range" }
@@ -174,7 +173,7 @@ fn ServiceCard(spark: ServiceSparkline, window: Option<(u64, u64)>) -> Element {
         ),
         (
             "p95",
-            format!("p95 ≤ {}", worst_p95.map(format_duration).unwrap_or_else(|| "–".into())),
+            format!("p95 ≤ {}", worst_p95.map(format_estimate).unwrap_or_else(|| "–".into())),
             sparkline(&p95, SPARK_W, SPARK_H, None),
         ),
     ];

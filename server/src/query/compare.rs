@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use otelscope_app::model::{
-    value_text, AttributeDelta, ChildDelta, CompareAnswer, CompareBaseline, CompareSelection,
-    KeyValue, Span, SpanKind,
+    format_estimate, value_text, AttributeDelta, ChildDelta, CompareAnswer, CompareBaseline,
+    CompareSelection, KeyValue, Span, SpanKind,
 };
 
 use super::error::ParamError;
@@ -205,17 +205,6 @@ fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }
 
-fn duration(ns: u64) -> String {
-    let ms = ns as f64 / 1e6;
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{ms:.2} ms")
-    }
-}
-
 /// The top findings in words: up to three over-represented values (a difference of at least
 /// 10 points), then the child whose self time grew most (by at least 1 ms), else why nothing
 /// stands out.
@@ -227,7 +216,7 @@ pub fn sentences(a: &CompareAnswer) -> Vec<String> {
     let selected = match (a.selection, a.threshold_ns) {
         (CompareSelection::Errors, _) => format!("failing {what}"),
         (CompareSelection::Slow, Some(t)) => {
-            format!("slow {what} (over p{}, {})", a.pct.unwrap_or(95), duration(t))
+            format!("slow {what} (over p{}, {})", a.pct.unwrap_or(95), format_estimate(t))
         }
         (CompareSelection::Slow, None) => format!("slow {what}"),
         (CompareSelection::Window, _) => format!("{what} in the window"),
@@ -265,9 +254,9 @@ pub fn sentences(a: &CompareAnswer) -> Vec<String> {
             "`{}` ({}) spends {} more in itself per span: {} against {}.",
             c.name,
             c.service,
-            duration(c.growth_ns as u64),
-            duration(c.selection_self_ns),
-            duration(c.baseline_self_ns)
+            format_estimate(c.growth_ns as u64),
+            format_estimate(c.selection_self_ns),
+            format_estimate(c.baseline_self_ns)
         ));
     }
     if out.is_empty() {

@@ -90,7 +90,7 @@ fn the_ranking_of_a_fixture_worked_out_by_hand() {
         [
             "`cache.hit=false` is on 75% of slow `GET /products/{id}` spans (over p95, 120 ms) against 17% of the rest.",
             "`host.name=h1` is on 50% of slow `GET /products/{id}` spans (over p95, 120 ms) against 17% of the rest.",
-            "`SELECT` (catalog) spends 20 ms more in itself per span: 30 ms against 10 ms.",
+            "`SELECT` (catalog) spends 20.0 ms more in itself per span: 30.0 ms against 10.0 ms.",
         ]
     );
     let empty = CompareAnswer { selection_spans: 0, ..answer.clone() };

@@ -194,61 +194,7 @@ pub(super) struct Acc {
     pub(super) requests: u64,
     pub(super) errors: u64,
     pub(super) duration_ns: u64,
-    pub(super) latency: Dense,
-}
-
-/// Counts per latency bucket, dense: adding a stored histogram (`latency.rs`'s form, `(bucket:
-/// u16 LE, count: u32 LE)` pairs) is an index add per pair rather than a tree insert, which the
-/// 6 h answers (tens of thousands of rows) need. Made a `Histogram` only for percentiles.
-#[derive(Clone, Default)]
-pub(super) struct Dense(Vec<u64>);
-
-impl Dense {
-    pub(super) fn merge_encoded(&mut self, bytes: &[u8]) {
-        if self.0.is_empty() {
-            self.0 = vec![0; 512];
-        }
-        for pair in bytes.chunks_exact(6) {
-            let bucket = usize::from(u16::from_le_bytes([pair[0], pair[1]]));
-            let count = u32::from_le_bytes([pair[2], pair[3], pair[4], pair[5]]);
-            if let Some(slot) = self.0.get_mut(bucket) {
-                *slot += u64::from(count);
-            }
-        }
-    }
-
-    pub(super) fn add(&mut self, other: &Dense) {
-        if other.0.is_empty() {
-            return;
-        }
-        if self.0.is_empty() {
-            self.0 = vec![0; 512];
-        }
-        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a += b);
-    }
-
-    /// The histogram, for its percentiles (buckets no duration falls in are dropped by it).
-    pub(super) fn histogram(&self) -> Histogram {
-        let mut bytes = Vec::new();
-        for (bucket, &count) in self.0.iter().enumerate().filter(|(_, c)| **c > 0) {
-            let mut left = count;
-            while left > 0 {
-                let part = left.min(u64::from(u32::MAX));
-                bytes.extend_from_slice(&(bucket as u16).to_le_bytes());
-                bytes.extend_from_slice(&(part as u32).to_le_bytes());
-                left -= part;
-            }
-        }
-        let mut h = Histogram::default();
-        h.merge_encoded(&bytes);
-        h
-    }
-
-    /// p50, p95, p99.
-    pub(super) fn percentiles(&self) -> [Option<u64>; 3] {
-        let h = self.histogram();
-        [h.quantile(0.5), h.quantile(0.95), h.quantile(0.99)]
-    }
+    pub(super) latency: Histogram,
 }
 
 impl Acc {

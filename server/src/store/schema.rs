@@ -10,7 +10,7 @@
 //!   arrived, `received_ns` = when its last part arrived, `stored_bytes`); search walks it newest
 //!   first by `start_ns`.
 //! - `trace_ops`: (trace, service, name) → span count, error count and a duration histogram
-//!   (`latency.rs`: 8 buckets per power of two, so percentiles are within 6.25%; merged in SQL by
+//!   (`latency.rs`: 64 buckets per power of two, so percentiles are within 1%; merged in SQL by
 //!   the `latency_merge` function when a trace arrives in several requests); it answers
 //!   service/name filters and `/services` (counts, errors, p50/p95/p99); `/operations` lists a
 //!   service's names by skipping through its (service, name) index, one probe per name.

@@ -2,12 +2,11 @@
 //! percentiles) and where an edge's link goes: pure, tested.
 
 use crate::filters::TraceFilters;
-use crate::model::{MapEdge, MapNode, NodeKind};
+use crate::model::{format_estimate, MapEdge, MapNode, NodeKind};
 use crate::routes::Route;
-use crate::words::format_duration;
 
 fn ms(value: Option<f64>) -> String {
-    value.map_or_else(|| "–".into(), |ms| format_duration((ms * 1e6).round() as u64))
+    value.map_or_else(|| "–".into(), |ms| format_estimate((ms * 1e6).round() as u64))
 }
 
 fn rate(rate: f64) -> String {
@@ -146,9 +145,9 @@ mod tests {
             }),
             ..MapNode::default()
         };
-        assert_eq!(node_stats(&node, false), "2.00/s · 5.0% err · p95 12.50 ms");
+        assert_eq!(node_stats(&node, false), "2.00/s · 5.0% err · p95 12.5 ms");
         assert_eq!(node_stats(&node, true), "120 req · 6 err");
-        assert_eq!(node_stats_lines(&node, false), ["2.00/s · 5.0% err", "p95 12.50 ms"]);
+        assert_eq!(node_stats_lines(&node, false), ["2.00/s · 5.0% err", "p95 12.5 ms"]);
         let queue = MapNode {
             name: "receipts".into(),
             kind: NodeKind::Messaging,
@@ -159,7 +158,7 @@ mod tests {
         assert!(node_facts(&queue, true).starts_with("queue (in-process), 3 requests"));
         assert_eq!(
             node_facts(&node, false),
-            "service, 120 requests, 6 errors, 2.00/s, error rate 5.0%, p95 12.50 ms, k8s shop/checkout, 2 pods"
+            "service, 120 requests, 6 errors, 2.00/s, error rate 5.0%, p95 12.5 ms, k8s shop/checkout, 2 pods"
         );
         let edge = MapEdge { calls: 1, errors: 1, p50_ms: Some(1.0), ..MapEdge::default() };
         assert_eq!(edge_facts(&edge), "1 call, 1 error, p50 1.00 ms, p95 –, p99 –");

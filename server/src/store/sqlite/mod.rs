@@ -134,10 +134,14 @@ impl SqliteStore {
             "latency_merge",
             2,
             FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            // The blobs are read in place (no copy), so an upsert's merge allocates its answer only.
             |ctx| {
-                let a: Option<Vec<u8>> = ctx.get(0)?;
-                let b: Option<Vec<u8>> = ctx.get(1)?;
-                Ok(latency::merge_stored(a.as_deref(), b.as_deref()))
+                let blob = |i| {
+                    ctx.get_raw(i)
+                        .as_blob_or_null()
+                        .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
+                };
+                Ok(latency::merge_stored(blob(0)?, blob(1)?))
             },
         )?;
         conn.create_scalar_function(

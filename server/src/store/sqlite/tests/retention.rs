@@ -49,9 +49,9 @@ fn service_stats_follow_retention() {
         after,
         vec![ServiceSummary {
             span_count: 10,
-            p50_ns: Some(992),
-            p95_ns: Some(992),
-            p99_ns: Some(992),
+            p50_ns: Some(1_004),
+            p95_ns: Some(1_004),
+            p99_ns: Some(1_004),
             ..ServiceSummary::new("api")
         }],
         "the old trace's spans, errors and durations are gone, and so is \"batch\""
