@@ -99,7 +99,7 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
         }
         Loadable::Ready(trace) => {
             // The same summary the trace search lists (`model::trace_facts`).
-            let facts = trace_facts(&trace.spans.0);
+            let facts = trace_facts(trace.spans.0.iter());
             let start = facts.map_or(0, |f| f.start_ns);
             let title =
                 facts.map(|f| format!("{} {}", f.head.service, f.head.name)).unwrap_or_default();
