@@ -103,7 +103,8 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
             let start = facts.map_or(0, |f| f.start_ns);
             let title =
                 facts.map(|f| format!("{} {}", f.head.service, f.head.name)).unwrap_or_default();
-            let mut services: Vec<&str> = trace.spans.0.iter().map(|s| s.service.as_str()).collect();
+            let mut services: Vec<&str> =
+                trace.spans.0.iter().map(|s| s.service.as_str()).collect();
             services.sort_unstable();
             services.dedup();
             let summary = format!(
