@@ -53,15 +53,11 @@ pub(crate) fn use_api_shared<T: DeserializeOwned + 'static>(
                     return Loadable::Ready(value.clone());
                 }
             }
-            match decode::<T>(Some(Ok(body.clone()))) {
-                Loadable::Ready(value) => {
-                    let value = Rc::new(value);
-                    *last.borrow_mut() = Some((body, value.clone()));
-                    Loadable::Ready(value)
-                }
-                Loadable::Failed(error) => Loadable::Failed(error),
-                Loadable::Loading => Loadable::Loading,
+            let decoded = decode_shared::<T>(Some(Ok(body.clone())));
+            if let Loadable::Ready(value) = &decoded {
+                *last.borrow_mut() = Some((body, value.clone()));
             }
+            decoded
         }
         other => match decode::<T>(other) {
             Loadable::Failed(error) => Loadable::Failed(error),
@@ -153,6 +149,11 @@ fn fingerprint(body: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     body.hash(&mut hasher);
     hasher.finish()
+}
+
+/// An answer decoded into one value to share (`use_api_shared`, the early answers).
+pub(super) fn decode_shared<T: DeserializeOwned>(outcome: Option<ApiOutcome>) -> Loadable<Rc<T>> {
+    decode::<T>(outcome).map(Rc::new)
 }
 
 fn decode<T: DeserializeOwned>(outcome: Option<ApiOutcome>) -> Loadable<T> {

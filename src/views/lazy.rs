@@ -12,6 +12,7 @@ use crate::filters::{
     FlameFilters, InsightFilters, LogFilters, MetricName, ProfileFilters, RawQuery, ServiceFilters,
     TraceFilters,
 };
+use crate::hooks::use_early_provider;
 use crate::platform;
 use crate::routes::Route;
 use crate::views::{
@@ -192,6 +193,11 @@ fn Lazy(route: Route) -> Element {
     }
     // The page's load starts now, before its module is fetched.
     crate::uitrace::use_navigation();
+    // A trace's answer is most of its page's work before the first paint: fetched and decoded
+    // here, in the main module, while the page's module loads (`hooks::early`).
+    if let Route::TraceDetail { trace_id } | Route::TraceSpan { trace_id, .. } = &route {
+        use_early_provider::<trace_detail::TraceAnswer>(trace_detail::trace_path(trace_id));
+    }
     let module = use_resource(move || platform::load_module(name));
     let drawn = match &*module.read() {
         None => rsx! { p { class: "loading", "Loading…" } },

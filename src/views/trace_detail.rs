@@ -5,13 +5,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use dioxus::prelude::*;
+use serde::{Deserialize, Deserializer};
 
 use crate::charts::waterfall::logs::{SpanLogs, TraceLogs};
 use crate::charts::waterfall::{SharedLogs, SharedSpans, Waterfall};
 use crate::components::{CopyButton, StartTime, ZoneSwitch};
 use crate::filters::FlameFilters;
-use crate::hooks::{use_api, use_api_shared, Loadable};
-use crate::model::{trace_facts, Trace, MAX_LOG_LIMIT};
+use crate::hooks::{use_api_early, use_api_shared, Loadable};
+use crate::model::{trace_facts, Span, MAX_LOG_LIMIT};
 use crate::routes::Route;
 use crate::words::{counted, format_duration};
 use crate::ApiFailure;
@@ -28,10 +29,30 @@ pub(crate) fn TraceSpan(trace_id: ReadSignal<String>, span_id: ReadSignal<String
     rsx! { TracePage { trace_id, span: Some(span_id()) } }
 }
 
+/// The API path of trace `trace_id`'s answer.
+pub(crate) fn trace_path(trace_id: &str) -> String {
+    format!("/api/v1/traces/{trace_id}")
+}
+
+/// `GET /api/v1/traces/{trace_id}` (`model::Trace`) as this page keeps it: the spans decoded
+/// once, straight into the waterfall's shared list, so a re-render (the logs coming in) neither
+/// decodes nor lays them out again. In the browser the page's loader fetches and decodes it
+/// while this module loads (`views::lazy`).
+#[derive(Deserialize)]
+pub(crate) struct TraceAnswer {
+    trace_id: String,
+    #[serde(deserialize_with = "shared_spans")]
+    spans: SharedSpans,
+}
+
+fn shared_spans<'de, D: Deserializer<'de>>(spans: D) -> Result<SharedSpans, D::Error> {
+    Vec::<Span>::deserialize(spans).map(|spans| SharedSpans(Rc::new(spans)))
+}
+
 #[component]
 fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> Element {
     crate::uitrace::use_render_span();
-    let trace = use_api::<Trace>(move || format!("/api/v1/traces/{}", trace_id.read()));
+    let trace = use_api_early::<TraceAnswer>(move || trace_path(&trace_id.read()));
     // The trace's log records, for the span details and the rows' marks (none if this fails).
     let answer = use_api_shared::<TraceLogs>(move || {
         format!("/api/v1/logs?trace_id={}&limit={MAX_LOG_LIMIT}", trace_id.read())
@@ -78,22 +99,23 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
         }
         Loadable::Ready(trace) => {
             // The same summary the trace search lists (`model::trace_facts`).
-            let facts = trace_facts(&trace.spans);
+            let facts = trace_facts(trace.spans.0.iter());
             let start = facts.map_or(0, |f| f.start_ns);
             let title =
                 facts.map(|f| format!("{} {}", f.head.service, f.head.name)).unwrap_or_default();
-            let mut services: Vec<&str> = trace.spans.iter().map(|s| s.service.as_str()).collect();
+            let mut services: Vec<&str> =
+                trace.spans.0.iter().map(|s| s.service.as_str()).collect();
             services.sort_unstable();
             services.dedup();
             let summary = format!(
                 "{} · {} · {} · {}",
                 format_duration(facts.map_or(0, |f| f.duration_ns())),
-                counted(trace.spans.len(), "span"),
+                counted(trace.spans.0.len(), "span"),
                 counted(services.len(), "service"),
                 counted(facts.map_or(0, |f| f.error_count as usize), "error")
             );
-            let span_count = trace.spans.len();
-            let spans = SharedSpans(Rc::new(trace.spans));
+            let span_count = trace.spans.0.len();
+            let spans = trace.spans.clone();
             let window_title = format!("otelscope — {title}");
             rsx! {
                 document::Title { "{window_title}" }
@@ -112,5 +134,26 @@ fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> 
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TraceAnswer;
+    use crate::model::fixture::span;
+    use crate::model::Trace;
+
+    #[test]
+    fn the_pages_answer_reads_the_wire_trace_whole() {
+        let trace = Trace {
+            trace_id: format!("{:032x}", 7),
+            spans: vec![
+                span(7, 1, "GET /cart").service("shop").build(),
+                span(7, 2, "SELECT").parent(1).service("db").build(),
+            ],
+        };
+        let json = serde_json::to_string(&trace).expect("a trace encodes");
+        let answer: TraceAnswer = serde_json::from_str(&json).expect("and decodes as the page's");
+        assert_eq!((answer.trace_id, &*answer.spans.0), (trace.trace_id, &trace.spans));
     }
 }

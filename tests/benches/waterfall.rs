@@ -78,14 +78,18 @@ if (row()) {
 }
 "#;
 
-/// Where the time to first paint went, in the page's own clock (ms since navigation start).
+/// Where the time to first paint went, in the page's own clock (ms since navigation start):
+/// `[start, end, bytes]` of the files and API calls, `[name, start, end]` of the UI's own spans
+/// (`uitrace`: the navigation from the page's loader on, its API calls and its view's renders).
 const TIMELINE: &str = r#"
 const nav = performance.getEntriesByType('navigation')[0];
 const r = (re) => performance.getEntriesByType('resource').filter(e => re.test(e.name))
   .map(e => [Math.round(e.startTime), Math.round(e.responseEnd), e.transferSize]);
 return { html: Math.round(nav.responseEnd), dcl: Math.round(nav.domContentLoadedEventEnd),
-  load: Math.round(nav.loadEventEnd), wasm: r(/wasm$/), js: r(/\.js$/), api: r(/api\/v1\/traces/),
-  now: Math.round(performance.now()) };
+  load: Math.round(nav.loadEventEnd), wasm: r(/wasm$/), pack: r(/\/pkg\/pack\//), js: r(/\.js$/),
+  api: r(/api\/v1\/traces/), now: Math.round(performance.now()),
+  ui: performance.getEntriesByType('measure').map(m => [m.name, Math.round(m.startTime),
+    Math.round(m.startTime + m.duration)]) };
 "#;
 
 #[tokio::main]
