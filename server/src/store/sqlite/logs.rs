@@ -155,9 +155,8 @@ fn drop_chunks(conn: &Connection, chunks: &[(i64, i64)]) -> Result<u64, StoreErr
 fn unindex(conn: &Connection, first: i64, records: i64, data: &[u8]) -> Result<(), StoreError> {
     let positions: Vec<usize> = (0..records.max(0) as usize).collect();
     let Ok(decoded) = logs::read_chunk(data, &positions) else { return Ok(()) };
-    let mut delete = conn.prepare_cached(
-        "INSERT INTO log_text (log_text, rowid, text) VALUES ('delete', ?1, ?2)",
-    )?;
+    let mut delete = conn
+        .prepare_cached("INSERT INTO log_text (log_text, rowid, text) VALUES ('delete', ?1, ?2)")?;
     for (position, record) in decoded.iter().enumerate() {
         delete.execute(params![first + position as i64, logs::row(record).text()])?;
     }
@@ -192,7 +191,9 @@ fn reindex(conn: &mut Connection) -> Result<(), StoreError> {
         let tx = conn.transaction()?;
         let next: i64 = tx.query_row("SELECT next_chunk FROM log_reindex", [], |r| r.get(0))?;
         let chunks: Vec<(i64, i64, Vec<u8>)> = tx
-            .prepare("SELECT id, records, data FROM log_chunks WHERE id >= ?1 ORDER BY id LIMIT ?2")?
+            .prepare(
+                "SELECT id, records, data FROM log_chunks WHERE id >= ?1 ORDER BY id LIMIT ?2",
+            )?
             .query_map([next, REINDEX_CHUNKS], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         let Some(&(last, _, _)) = chunks.last() else {
@@ -201,7 +202,8 @@ fn reindex(conn: &mut Connection) -> Result<(), StoreError> {
             return Ok(());
         };
         {
-            let mut insert = tx.prepare_cached("INSERT INTO log_text (rowid, text) VALUES (?1, ?2)")?;
+            let mut insert =
+                tx.prepare_cached("INSERT INTO log_text (rowid, text) VALUES (?1, ?2)")?;
             for (first, records, data) in &chunks {
                 let positions: Vec<usize> = (0..(*records).max(0) as usize).collect();
                 // A chunk that does not decode stays unsearchable; its records still list.

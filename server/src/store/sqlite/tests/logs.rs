@@ -146,7 +146,10 @@ fn a_version_19_stores_records_are_indexed_again_with_their_trace_and_span() {
         let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
         schema::migrate_to(&mut conn, "v19", BEFORE_V20).unwrap();
         let bytes = |hex: &str| -> Vec<u8> {
-            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect()
         };
         let mut next = 1i64;
         for (c, chunk) in prepare(&records).unwrap().chunks.iter().enumerate() {
@@ -158,11 +161,8 @@ fn a_version_19_stores_records_are_indexed_again_with_their_trace_and_span() {
             .unwrap();
             for row in &chunk.rows {
                 let n = (next - 1) as u64;
-                conn.execute(
-                    "INSERT OR IGNORE INTO log_services (id, name) VALUES (1, 'web')",
-                    [],
-                )
-                .unwrap();
+                conn.execute("INSERT OR IGNORE INTO log_services (id, name) VALUES (1, 'web')", [])
+                    .unwrap();
                 conn.execute("INSERT OR IGNORE INTO log_keysets (id, keys) VALUES (1, 'k')", [])
                     .unwrap();
                 conn.execute(
@@ -172,8 +172,11 @@ fn a_version_19_stores_records_are_indexed_again_with_their_trace_and_span() {
                 )
                 .unwrap();
                 let old_text = format!("{}\n{}\n{}\n", row.body, row.attrs, attr_token("k", "1"));
-                conn.execute("INSERT INTO log_text (rowid, text) VALUES (?1, ?2)", params![next, old_text])
-                    .unwrap();
+                conn.execute(
+                    "INSERT INTO log_text (rowid, text) VALUES (?1, ?2)",
+                    params![next, old_text],
+                )
+                .unwrap();
                 next += 1;
             }
         }
@@ -188,7 +191,9 @@ fn a_version_19_stores_records_are_indexed_again_with_their_trace_and_span() {
     let writer = store.writer().unwrap();
     let scalar = |sql: &str| -> i64 { writer.query_row(sql, [], |r| r.get(0)).unwrap() };
     assert_eq!(
-        scalar("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('log_reindex', 'log_records_trace')"),
+        scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('log_reindex', 'log_records_trace')"
+        ),
         0,
         "the marker goes once every chunk is indexed, the id index with v20"
     );
@@ -199,8 +204,11 @@ fn a_version_19_stores_records_are_indexed_again_with_their_trace_and_span() {
     let by_trace = matched(LogQuery { trace_id: Some(trace(1)), ..LogQuery::default() });
     assert_eq!(by_trace.matched, 100);
     assert_eq!(by_trace.logs[0].record, records[298]);
-    let by_span =
-        matched(LogQuery { trace_id: Some(trace(4)), span_id: Some(span(4)), ..LogQuery::default() });
+    let by_span = matched(LogQuery {
+        trace_id: Some(trace(4)),
+        span_id: Some(span(4)),
+        ..LogQuery::default()
+    });
     assert_eq!(by_span.logs.iter().map(|e| &e.record).collect::<Vec<_>>(), [&records[4]]);
     let text = |words: &str| LogQuery {
         text: otelscope_app::model::params::text_terms(words),
@@ -208,7 +216,10 @@ fn a_version_19_stores_records_are_indexed_again_with_their_trace_and_span() {
     };
     assert_eq!(matched(text("\"record 7 of\"")).logs[0].record, records[7]);
     assert_eq!(matched(text("record -odd")).matched, 150);
-    assert_eq!(matched(LogQuery { attrs: vec![("k".into(), "1".into())], ..LogQuery::default() }).matched, 300);
+    assert_eq!(
+        matched(LogQuery { attrs: vec![("k".into(), "1".into())], ..LogQuery::default() }).matched,
+        300
+    );
     // Retention by receipt drops the first chunk, and its entries leave the full-text index.
     let day_and_a_half = Retention { max_age_ns: DAY_NS + DAY_NS / 2, ..Retention::UNBOUNDED };
     store.enforce_retention(day_and_a_half, 3 * DAY_NS, 1_000).unwrap();
@@ -223,7 +234,13 @@ fn a_version_19_stores_records_are_indexed_again_with_their_trace_and_span() {
     drop(store);
     // Opening again indexes nothing twice.
     let store = SqliteStore::open(&dir).unwrap();
-    assert_eq!(store.log_page(&LogQuery { trace_id: Some(trace(1)), limit: 1, ..LogQuery::default() }).unwrap().matched, 57);
+    assert_eq!(
+        store
+            .log_page(&LogQuery { trace_id: Some(trace(1)), limit: 1, ..LogQuery::default() })
+            .unwrap()
+            .matched,
+        57
+    );
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }
