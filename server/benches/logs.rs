@@ -14,6 +14,10 @@
 //!    p50/p99 over the last hour of a filtered list, full-text searches (a word, a phrase, a
 //!    word with an exclusion), an attribute filter, the histogram and the facets; and a
 //!    trace's logs and its error logs (the span panel and the waterfall's marks).
+//!
+//! Knobs: `BENCH_BATCHES` (200) batches per burst, `BENCH_LOG_RECORDS` (1,000,000) records
+//! stored, `BENCH_SERVER_BIN` another binary (a before figure from the same run),
+//! `BENCH_LOG_KEEP=1` keeps the store's directory (printed) to look into it afterwards.
 
 use std::time::Instant;
 
@@ -404,5 +408,9 @@ async fn main() {
     let (p50, p99, found) = time_queries(&client, &errors).await;
     println!("query at {total} records: a trace's error logs (waterfall marks): p50 {p50:.2} ms, p99 {p99:.2} ms ({found})");
     server.child.kill().await.unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var("BENCH_LOG_KEEP").is_ok_and(|v| v == "1") {
+        println!("store kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

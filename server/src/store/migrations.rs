@@ -262,7 +262,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE profiles ADD COLUMN nodes INTEGER;
 "#,
     // v11 (logs): records in compressed chunks, an index row each, full-text search. The
-    // `logs` rows of older versions are moved into these by `sqlite::logs::move_legacy` when
+    // `logs` rows of older versions are moved into these by `sqlite::logs::convert_at_open` when
     // the store opens (it compresses, which SQL cannot), then `logs` is dropped.
     r#"
     -- Names stored once: a record keeps the small integer.
@@ -467,9 +467,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE cache_rollup ADD COLUMN timed_hits INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE cache_rollup ADD COLUMN timed_misses INTEGER NOT NULL DEFAULT 0;
 "#,
-    // v22 (reserved for s33-svc; the next free number on this branch — renumber at merge):
-    // span links indexed by the span they point at, so a producer lists the consumers that link
-    // to it. Rows leave with either trace (`retention.rs`); spans stored before have none.
+    // v19 (issue 25): span links indexed by the span they point at, so a producer lists the
+    // consumers that link to it. Rows leave with either trace (`retention.rs`); spans stored before have none.
     r#"
     CREATE TABLE span_links (
         target_trace TEXT    NOT NULL,
@@ -483,5 +482,32 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (target_trace, target_span, trace_id, span_id)
     ) WITHOUT ROWID;
     CREATE INDEX span_links_source ON span_links (trace_id);
+"#,
+    // v20 (logs leaner, issue 23 item 8): a record's row loses its trace and span ids and the
+    // (trace, span) index with them (37 B a record); trace and span ids become full-text tokens
+    // (`store::logs::id_token`). The full-text table loses its per-row sizes (13 B a record):
+    // contentless without `contentless_delete`, retention deletes a record's entries by giving
+    // its text again (`sqlite::logs::unindex`). Its new table starts empty and
+    // `sqlite::logs::reindex` fills it from the chunks when the store opens, from
+    // `log_reindex.next_chunk` on, then drops that marker.
+    r#"
+    CREATE TABLE log_records_v20 (
+        time_ns  INTEGER NOT NULL,
+        id       INTEGER NOT NULL,
+        service  INTEGER NOT NULL,
+        severity INTEGER NOT NULL,
+        keyset   INTEGER NOT NULL,
+        PRIMARY KEY (time_ns, id)
+    ) WITHOUT ROWID;
+    INSERT INTO log_records_v20 (time_ns, id, service, severity, keyset)
+        SELECT time_ns, id, service, severity, keyset FROM log_records ORDER BY time_ns, id;
+    DROP TABLE log_records;
+    ALTER TABLE log_records_v20 RENAME TO log_records;
+    CREATE UNIQUE INDEX log_records_id ON log_records (id);
+    CREATE INDEX log_records_service ON log_records (service, time_ns);
+    DROP TABLE log_text;
+    CREATE VIRTUAL TABLE log_text USING fts5 (text, content = '', columnsize = 0);
+    CREATE TABLE log_reindex (next_chunk INTEGER NOT NULL);
+    INSERT INTO log_reindex (next_chunk) VALUES (0);
 "#,
 ];

@@ -61,18 +61,20 @@
 //!   chunk with the largest id at or below the record's (`id <= ? ORDER BY id DESC LIMIT 1`).
 //! - `log_records`: one small row per record, `WITHOUT ROWID` in page order (time, id): the
 //!   service and the key set as integers (`log_services`, `log_keysets`: each distinct name or
-//!   sorted set of attribute keys once), the severity number, the trace and span ids as bytes.
-//!   A page, the histogram and the facets read these rows only and decode just the records
-//!   shown. Indexes: `id` (full-text hits and context anchors), (trace id, span id) for the
-//!   span panel and a trace's logs, (service, time) for a service's pages and context.
-//! - `log_text`: an FTS5 table, contentless (the text lives in the chunks) with
-//!   `contentless_delete`, rowid = record id, one column (fewer position lists to write): the
-//!   body's text and the attribute values' text (`model::value_text`, each cut at 64 KiB) for
-//!   `q`, and one token per attribute (`a` + a 64-bit hash of key and value) for exact
-//!   `attr=K=V`. Words and phrases are FTS5 phrases; excluded ones as `log_counts` below says.
-//!   With a time range, the `MATCH` is bounded to the ids stored in it (`rowid BETWEEN`, the
-//!   range's smallest and largest id), so a common word costs the range's matches, not the
-//!   store's.
+//!   sorted set of attribute keys once) and the severity number (v20 dropped the trace and span
+//!   ids and their index). A page, the histogram and the facets read these rows only and
+//!   decode just the records shown. Indexes: `id` (full-text hits and context anchors),
+//!   (service, time) for a service's pages and context.
+//! - `log_text`: an FTS5 table, contentless (the text lives in the chunks), rowid = record id,
+//!   one column (fewer position lists to write): the body's text and the attribute values'
+//!   text (`model::value_text`, each cut at 64 KiB) for `q`, one token per attribute (`a` + a
+//!   64-bit hash of key and value) for exact `attr=K=V`, and (v20) one for the trace id and
+//!   one for the span id (`t`/`s` + a 64-bit hash) for `trace_id`/`span_id`. No per-row sizes
+//!   (v20, `columnsize = 0`): retention deletes a record's entries by giving its text again,
+//!   decoded from the chunk (`logs::PreparedRow::text`). Words and phrases are FTS5 phrases;
+//!   excluded ones as `log_counts` below says. With a time range, the `MATCH` is bounded to
+//!   the ids stored in it (`rowid BETWEEN`, the range's smallest and largest id), so a common
+//!   word costs the range's matches, not the store's.
 //! - `log_counts` (v13): the records per 10 s cell of `time_ns`, service and severity number,
 //!   with the smallest and largest id counted in the cell. The writer adds each batch's, and
 //!   retention takes the dropped records back out, so the counts are exact; the ids are a

@@ -65,18 +65,31 @@ pub(crate) struct PreparedRow {
     pub time_ns: i64,
     pub service: String,
     pub severity: i32,
-    /// The id's bytes when it is hex (as ingest writes it), else its text's.
-    pub trace_id: Option<Vec<u8>>,
-    pub span_id: Option<Vec<u8>>,
     /// The record's attribute keys, sorted, distinct, at most `MAX_FACET_KEYS`, one per line.
     pub keys: String,
     /// The body as text (`model::value_text`), at most `MAX_INDEXED_TEXT` bytes.
     pub body: String,
     /// The attribute values as text, one per line, at most `MAX_INDEXED_TEXT` bytes in all.
     pub attrs: String,
-    /// One token per attribute, `attr_token(key, value)`, space-separated: `attr=K=V` finds
-    /// records by them exactly, without decoding.
+    /// One token per attribute, `attr_token(key, value)`, then the trace's and the span's
+    /// (`id_token`), space-separated: `attr=K=V`, `trace_id` and `span_id` find records by
+    /// them exactly, without decoding.
     pub tokens: String,
+}
+
+impl PreparedRow {
+    /// The document full-text search indexes for the record: body, attribute values and
+    /// tokens, a line each. Retention deletes a record's entries by giving this text again,
+    /// so it must stay a function of the stored record alone.
+    pub(crate) fn text(&self) -> String {
+        let mut text =
+            String::with_capacity(self.body.len() + self.attrs.len() + self.tokens.len() + 3);
+        for part in [&self.body, &self.attrs, &self.tokens] {
+            text.push_str(part);
+            text.push('\n');
+        }
+        text
+    }
 }
 
 /// Prepares `logs` (all of one batch) for the store.
@@ -91,7 +104,8 @@ pub fn prepare(logs: &[LogRecord]) -> Result<PreparedLogs, StoreError> {
     Ok(PreparedLogs { chunks })
 }
 
-fn row(record: &LogRecord) -> PreparedRow {
+/// What the index and full-text search keep of `record`.
+pub(crate) fn row(record: &LogRecord) -> PreparedRow {
     let mut keys: Vec<&str> = record.attributes.iter().map(|kv| kv.key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
@@ -111,12 +125,18 @@ fn row(record: &LogRecord) -> PreparedRow {
         }
         tokens.push_str(&attr_token(&kv.key, &text));
     }
+    for (kind, id) in [(IdKind::Trace, &record.trace_id), (IdKind::Span, &record.span_id)] {
+        if let Some(id) = id {
+            if !tokens.is_empty() {
+                tokens.push(' ');
+            }
+            tokens.push_str(&id_token(kind, id));
+        }
+    }
     PreparedRow {
         time_ns: record.time_ns.min(i64::MAX as u64) as i64,
         service: record.service.clone(),
         severity: record.severity_number,
-        trace_id: record.trace_id.as_deref().map(id_bytes),
-        span_id: record.span_id.as_deref().map(id_bytes),
         keys: keys.join("\n"),
         body: cut(value_text(&record.body), MAX_INDEXED_TEXT),
         attrs: cut(attrs, MAX_INDEXED_TEXT),
@@ -136,37 +156,39 @@ fn cut(mut text: String, max: usize) -> String {
     text
 }
 
-/// How a trace or span id is kept: its bytes when it is lowercase hex of even length (every id
-/// ingest writes), else the bytes of its text prefixed by 0xff (so the two never meet).
-pub(crate) fn id_bytes(id: &str) -> Vec<u8> {
-    let hex = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
+/// Which id an `id_token` stands for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum IdKind {
+    Trace,
+    Span,
+}
+
+/// The full-text token standing for a record's trace id (`t…`) or span id (`s…`) as its
+/// text reads (ingest writes lowercase hex): the letter and the 64-bit FNV-1a hash of the
+/// text in hex. A trace's records are found through it (schema v20) instead of an index of
+/// 16-byte ids. Stable: it is stored.
+pub(crate) fn id_token(kind: IdKind, id: &str) -> String {
+    let letter = match kind {
+        IdKind::Trace => 't',
+        IdKind::Span => 's',
     };
-    let bytes = id.as_bytes();
-    if !bytes.is_empty() && bytes.len().is_multiple_of(2) {
-        let decoded: Option<Vec<u8>> =
-            bytes.chunks(2).map(|pair| Some(hex(pair[0])? << 4 | hex(pair[1])?)).collect();
-        if let Some(decoded) = decoded {
-            return decoded;
-        }
-    }
-    let mut other = Vec::with_capacity(bytes.len() + 1);
-    other.push(0xff);
-    other.extend_from_slice(bytes);
-    other
+    format!("{letter}{:016x}", fnv1a([id.as_bytes()]))
 }
 
 /// The full-text token standing for attribute `key` reading as `value` (`model::value_text`):
 /// `a` and the 64-bit FNV-1a hash of key, NUL, value in hex. Stable: it is stored.
 pub(crate) fn attr_token(key: &str, value: &str) -> String {
+    format!("a{:016x}", fnv1a([key.as_bytes(), &[0], value.as_bytes()]))
+}
+
+/// 64-bit FNV-1a over `parts` in order.
+fn fnv1a<const N: usize>(parts: [&[u8]; N]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes().chain([0]).chain(value.bytes()) {
-        hash ^= u64::from(byte);
+    for byte in parts.into_iter().flatten() {
+        hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("a{hash:016x}")
+    hash
 }
 
 /// The records at `positions` (ascending) of a stored chunk, in that order; a position past
@@ -253,9 +275,13 @@ mod tests {
         let row = &second.rows[0];
         assert_eq!((row.keys.as_str(), row.body.as_str()), ("b\nn", "record 128"));
         assert_eq!(row.attrs, "128\ntrue");
-        assert_eq!(row.trace_id.as_ref().map(Vec::len), Some(16));
-        assert_eq!(row.span_id.as_deref(), Some(&b"\xffNot-Hex"[..]));
-        assert_eq!(row.tokens, format!("{} {}", attr_token("n", "128"), attr_token("b", "true")));
+        let trace = id_token(IdKind::Trace, "0af7651916cd43dd8448eb211c80319c");
+        let span = id_token(IdKind::Span, "Not-Hex");
+        assert_eq!(
+            row.tokens,
+            format!("{} {} {trace} {span}", attr_token("n", "128"), attr_token("b", "true"))
+        );
+        assert_eq!(row.text(), format!("record 128\n128\ntrue\n{}\n", row.tokens));
     }
 
     #[test]
@@ -263,6 +289,14 @@ mod tests {
         assert_eq!(attr_token("k", "v"), attr_token("k", "v"));
         assert_ne!(attr_token("k", "v"), attr_token("kv", ""));
         assert_eq!(attr_token("", ""), "aaf63bd4c8601b7df");
+    }
+
+    #[test]
+    fn id_tokens_are_stable_and_tell_traces_from_spans() {
+        assert_eq!(id_token(IdKind::Trace, ""), "tcbf29ce484222325");
+        assert_eq!(id_token(IdKind::Span, "ab"), id_token(IdKind::Span, "ab"));
+        assert_ne!(id_token(IdKind::Span, "ab"), id_token(IdKind::Span, "AB"));
+        assert_eq!(id_token(IdKind::Trace, "ab")[1..], id_token(IdKind::Span, "ab")[1..]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Log records in SQLite (schema v11 and v13's rollup, laid out in `schema.rs`): writing
-//! prepared chunks (and their counts, `log_counts.rs`), their retention and the move of older
-//! stores' `logs` rows; the reads are `log_reads.rs`.
+//! Log records in SQLite (schema v11, v13's rollup and v20's leaner index, laid out in
+//! `schema.rs`): writing prepared chunks (and their counts, `log_counts.rs`), their retention,
+//! and at open the full-text index rebuilt from the chunks (v20) and the move of older stores'
+//! `logs` rows; the reads are `log_reads.rs`.
 
 use std::collections::HashMap;
 
@@ -41,12 +42,11 @@ pub(super) fn insert_records(
         "INSERT INTO log_chunks (id, records, received_ns, data) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut insert_row = conn.prepare_cached(
-        "INSERT INTO log_records (time_ns, id, service, severity, keyset, trace_id, span_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO log_records (time_ns, id, service, severity, keyset)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut insert_text =
         conn.prepare_cached("INSERT INTO log_text (rowid, text) VALUES (?1, ?2)")?;
-    let mut text = String::new();
     let mut services: HashMap<&str, i64> = HashMap::new();
     let mut keysets: HashMap<&str, i64> = HashMap::new();
     let mut written = 0;
@@ -67,22 +67,9 @@ pub(super) fn insert_records(
                     *keysets.entry(&row.keys).or_insert(id)
                 }
             };
-            insert_row.execute(params![
-                row.time_ns,
-                next,
-                service,
-                row.severity,
-                keyset,
-                row.trace_id,
-                row.span_id
-            ])?;
+            insert_row.execute(params![row.time_ns, next, service, row.severity, keyset])?;
             counts.record(row.time_ns, service, row.severity, next);
-            text.clear();
-            for part in [&row.body, &row.attrs, &row.tokens] {
-                text.push_str(part);
-                text.push('\n');
-            }
-            insert_text.execute(params![next, text])?;
+            insert_text.execute(params![next, row.text()])?;
             next += 1;
             written += 1;
         }
@@ -146,22 +133,95 @@ pub(super) fn drop_oldest(conn: &Connection, records: u64) -> Result<u64, StoreE
 
 fn drop_chunks(conn: &Connection, chunks: &[(i64, i64)]) -> Result<u64, StoreError> {
     let mut rows = conn.prepare_cached("DELETE FROM log_records WHERE id >= ?1 AND id < ?2")?;
-    let mut text = conn.prepare_cached("DELETE FROM log_text WHERE rowid >= ?1 AND rowid < ?2")?;
+    let mut data = conn.prepare_cached("SELECT data FROM log_chunks WHERE id = ?1")?;
     let mut chunk = conn.prepare_cached("DELETE FROM log_chunks WHERE id = ?1")?;
     let mut dropped = 0;
     for &(id, records) in chunks {
         log_counts::subtract(conn, id, id + records)?;
         dropped += rows.execute([id, id + records])? as u64;
-        text.execute([id, id + records])?;
+        let blob: Option<Vec<u8>> = data.query_row([id], |r| r.get(0)).optional()?;
+        if let Some(blob) = blob {
+            unindex(conn, id, records, &blob)?;
+        }
         chunk.execute([id])?;
     }
     Ok(dropped)
 }
 
+/// Takes the records of chunk `first` (`records` of them, stored as `data`) out of the
+/// full-text index: a contentless table without per-row sizes (v20) deletes a document given
+/// its text, which the chunk gives back. A chunk that no longer decodes leaves its entries;
+/// they find no record (its rows are gone) and ids are not reused while a newer record is kept.
+fn unindex(conn: &Connection, first: i64, records: i64, data: &[u8]) -> Result<(), StoreError> {
+    let positions: Vec<usize> = (0..records.max(0) as usize).collect();
+    let Ok(decoded) = logs::read_chunk(data, &positions) else { return Ok(()) };
+    let mut delete = conn
+        .prepare_cached("INSERT INTO log_text (log_text, rowid, text) VALUES ('delete', ?1, ?2)")?;
+    for (position, record) in decoded.iter().enumerate() {
+        delete.execute(params![first + position as i64, logs::row(record).text()])?;
+    }
+    Ok(())
+}
+
+/// What opening a store does to its logs beyond SQL migrations: the full-text index rebuilt
+/// from the chunks after v20 (`reindex`), then the rows of a store older than v11 moved
+/// (`move_legacy`, which indexes as it writes).
+pub(crate) fn convert_at_open(conn: &mut Connection) -> Result<(), StoreError> {
+    reindex(conn)?;
+    move_legacy(conn)
+}
+
+/// Chunks indexed per transaction of `reindex`.
+const REINDEX_CHUNKS: i64 = 64;
+
+/// Indexes the records of the chunks from `log_reindex.next_chunk` on (v20 left the new
+/// full-text table empty and the marker at the first chunk), `REINDEX_CHUNKS` a transaction,
+/// moving the marker with them so an interrupted open resumes; drops the marker when done.
+/// Nothing to do once the marker is gone.
+fn reindex(conn: &mut Connection) -> Result<(), StoreError> {
+    let pending: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_reindex')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !pending {
+        return Ok(());
+    }
+    loop {
+        let tx = conn.transaction()?;
+        let next: i64 = tx.query_row("SELECT next_chunk FROM log_reindex", [], |r| r.get(0))?;
+        let chunks: Vec<(i64, i64, Vec<u8>)> = tx
+            .prepare(
+                "SELECT id, records, data FROM log_chunks WHERE id >= ?1 ORDER BY id LIMIT ?2",
+            )?
+            .query_map([next, REINDEX_CHUNKS], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let Some(&(last, _, _)) = chunks.last() else {
+            tx.execute_batch("DROP TABLE log_reindex")?;
+            tx.commit()?;
+            return Ok(());
+        };
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO log_text (rowid, text) VALUES (?1, ?2)")?;
+            for (first, records, data) in &chunks {
+                let positions: Vec<usize> = (0..(*records).max(0) as usize).collect();
+                // A chunk that does not decode stays unsearchable; its records still list.
+                let Ok(decoded) = logs::read_chunk(data, &positions) else { continue };
+                for (position, record) in decoded.iter().enumerate() {
+                    insert.execute(params![first + position as i64, logs::row(record).text()])?;
+                }
+            }
+        }
+        tx.execute("UPDATE log_reindex SET next_chunk = ?1", [last + 1])?;
+        tx.commit()?;
+    }
+}
+
 /// Moves the one-JSON-row-each `logs` of a store older than v11 into chunks (with their
 /// receipt), a thousand rows per transaction, then drops the table; a row that does not parse
 /// is dropped with it. Nothing to do on a store that has no `logs` table.
-pub(crate) fn move_legacy(conn: &mut Connection) -> Result<(), StoreError> {
+fn move_legacy(conn: &mut Connection) -> Result<(), StoreError> {
     let legacy: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'logs')",
         [],

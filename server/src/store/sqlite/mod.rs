@@ -111,7 +111,7 @@ impl SqliteStore {
             other => other,
         };
         schema::migrate(&mut conn, &shown).map_err(refuse_store)?;
-        logs::move_legacy(&mut conn).map_err(refuse_store)?;
+        logs::convert_at_open(&mut conn).map_err(refuse_store)?;
         let mut store = SqliteStore::with_writer(Some(path), conn).map_err(refuse_store)?;
         store._lock = Some(lock);
         Ok(store)
@@ -121,7 +121,7 @@ impl SqliteStore {
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open_in_memory()?;
         schema::migrate(&mut conn, ":memory:")?;
-        logs::move_legacy(&mut conn)?;
+        logs::convert_at_open(&mut conn)?;
         SqliteStore::with_writer(None, conn)
     }
 

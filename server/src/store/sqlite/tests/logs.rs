@@ -1,6 +1,6 @@
 //! Logs on real SQLite: the `logs` rows of a store older than v11 move into chunks on open,
-//! with their receipt; a v12 store's records are counted into v13's rollup; and the bundled
-//! SQLite has FTS5.
+//! with their receipt; a v12 store's records are counted into v13's rollup; a v19 store's
+//! records lose their id columns and are indexed again (v20); and the bundled SQLite has FTS5.
 
 use otelscope_app::model::{AttrValue, LogRecord};
 
@@ -124,21 +124,145 @@ fn a_version_12_stores_records_are_counted_into_the_rollup_on_open() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The schema version before logs' v20 layout (the lead renumbers at merge).
+const BEFORE_V20: i64 = 19;
+
 #[test]
-fn the_bundled_sqlite_has_fts5_with_contentless_delete() {
+fn a_version_19_stores_records_are_indexed_again_with_their_trace_and_span() {
+    use crate::store::logs::{attr_token, prepare};
+    let dir = temp_dir("logs-v19");
+    let trace = |n: u64| format!("{:032x}", n % 3 + 1);
+    let span = |n: u64| format!("{:016x}", n + 1);
+    let records: Vec<LogRecord> = (0..300u64)
+        .map(|n| LogRecord {
+            trace_id: Some(trace(n)),
+            span_id: Some(span(n)),
+            ..record(n, &format!("record {n} of {}", if n % 2 == 0 { "even" } else { "odd" }))
+        })
+        .collect();
+    {
+        // Written as v11 to v19 wrote them: trace and span ids in the row (as bytes), the
+        // full-text document without id tokens, in a table with per-row sizes.
+        let mut conn = Connection::open(dir.join("otelscope.db")).unwrap();
+        schema::migrate_to(&mut conn, "v19", BEFORE_V20).unwrap();
+        let bytes = |hex: &str| -> Vec<u8> {
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let mut next = 1i64;
+        for (c, chunk) in prepare(&records).unwrap().chunks.iter().enumerate() {
+            let received = if c == 0 { DAY_NS } else { 2 * DAY_NS };
+            conn.execute(
+                "INSERT INTO log_chunks (id, records, received_ns, data) VALUES (?1, ?2, ?3, ?4)",
+                params![next, chunk.rows.len() as i64, received as i64, chunk.data],
+            )
+            .unwrap();
+            for row in &chunk.rows {
+                let n = (next - 1) as u64;
+                conn.execute("INSERT OR IGNORE INTO log_services (id, name) VALUES (1, 'web')", [])
+                    .unwrap();
+                conn.execute("INSERT OR IGNORE INTO log_keysets (id, keys) VALUES (1, 'k')", [])
+                    .unwrap();
+                conn.execute(
+                    "INSERT INTO log_records (time_ns, id, service, severity, keyset, trace_id, span_id)
+                     VALUES (?1, ?2, 1, 13, 1, ?3, ?4)",
+                    params![row.time_ns, next, bytes(&trace(n)), bytes(&span(n))],
+                )
+                .unwrap();
+                let old_text = format!("{}\n{}\n{}\n", row.body, row.attrs, attr_token("k", "1"));
+                conn.execute(
+                    "INSERT INTO log_text (rowid, text) VALUES (?1, ?2)",
+                    params![next, old_text],
+                )
+                .unwrap();
+                next += 1;
+            }
+        }
+        conn.execute_batch(
+            "INSERT INTO log_counts (cell, service, severity, count, first_id, last_id)
+             SELECT time_ns / 10000000000, service, severity, COUNT(*), MIN(id), MAX(id)
+             FROM log_records GROUP BY 1, 2, 3",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&dir).unwrap();
+    let writer = store.writer().unwrap();
+    let scalar = |sql: &str| -> i64 { writer.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('log_reindex', 'log_records_trace')"
+        ),
+        0,
+        "the marker goes once every chunk is indexed, the id index with v20"
+    );
+    let columns = scalar("SELECT COUNT(*) FROM pragma_table_info('log_records')");
+    drop(writer);
+    assert_eq!(columns, 5, "the rows keep time, id, service, severity and key set");
+    let matched = |q: LogQuery| store.log_page(&LogQuery { limit: 3, ..q }).unwrap();
+    let by_trace = matched(LogQuery { trace_id: Some(trace(1)), ..LogQuery::default() });
+    assert_eq!(by_trace.matched, 100);
+    assert_eq!(by_trace.logs[0].record, records[298]);
+    let by_span = matched(LogQuery {
+        trace_id: Some(trace(4)),
+        span_id: Some(span(4)),
+        ..LogQuery::default()
+    });
+    assert_eq!(by_span.logs.iter().map(|e| &e.record).collect::<Vec<_>>(), [&records[4]]);
+    let text = |words: &str| LogQuery {
+        text: otelscope_app::model::params::text_terms(words),
+        ..LogQuery::default()
+    };
+    assert_eq!(matched(text("\"record 7 of\"")).logs[0].record, records[7]);
+    assert_eq!(matched(text("record -odd")).matched, 150);
+    assert_eq!(
+        matched(LogQuery { attrs: vec![("k".into(), "1".into())], ..LogQuery::default() }).matched,
+        300
+    );
+    // Retention by receipt drops the first chunk, and its entries leave the full-text index.
+    let day_and_a_half = Retention { max_age_ns: DAY_NS + DAY_NS / 2, ..Retention::UNBOUNDED };
+    store.enforce_retention(day_and_a_half, 3 * DAY_NS, 1_000).unwrap();
+    assert_eq!(matched(text("record")).matched, 172);
+    let indexed: i64 = store
+        .writer()
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM log_text WHERE log_text MATCH 'record'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(indexed, 172, "the dropped records' words are deleted from the index");
+    assert_eq!(matched(LogQuery { trace_id: Some(trace(1)), ..LogQuery::default() }).matched, 57);
+    drop(store);
+    // Opening again indexes nothing twice.
+    let store = SqliteStore::open(&dir).unwrap();
+    assert_eq!(
+        store
+            .log_page(&LogQuery { trace_id: Some(trace(1)), limit: 1, ..LogQuery::default() })
+            .unwrap()
+            .matched,
+        57
+    );
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_bundled_sqlite_deletes_from_a_contentless_index_given_the_text() {
     let conn = Connection::open_in_memory().unwrap();
     conn.execute_batch(
-        "CREATE VIRTUAL TABLE t USING fts5 (a, content = '', contentless_delete = 1);
+        "CREATE VIRTUAL TABLE t USING fts5 (a, content = '', columnsize = 0);
          INSERT INTO t (rowid, a) VALUES (1, 'hello world'), (2, 'hello there');
-         DELETE FROM t WHERE rowid = 1;",
+         INSERT INTO t (t, rowid, a) VALUES ('delete', 1, 'hello world');",
     )
     .unwrap();
-    let hits: Vec<i64> = conn
-        .prepare("SELECT rowid FROM t WHERE t MATCH '\"hello\"'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(hits, [2]);
+    let hits = |q: &str| -> Vec<i64> {
+        conn.prepare("SELECT rowid FROM t WHERE t MATCH ?1")
+            .unwrap()
+            .query_map([q], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(hits("\"hello\""), [2]);
+    assert_eq!(hits("world"), Vec::<i64>::new());
+    assert_eq!(hits("\"hello there\""), [2]);
 }
