@@ -468,7 +468,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE cache_rollup ADD COLUMN timed_misses INTEGER NOT NULL DEFAULT 0;
 "#,
     // v19 (issue 25): span links indexed by the span they point at, so a producer lists the
-    // consumers that link to it. Rows leave with either trace (`retention.rs`); spans stored before have none.
+    // consumers that link to it. Rows leave with either trace (`retention.rs`); spans stored
+    // before have none.
     r#"
     CREATE TABLE span_links (
         target_trace TEXT    NOT NULL,
