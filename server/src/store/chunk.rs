@@ -139,10 +139,27 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// costs the writer less than writing the uncompressed pages would.
 const LEVEL: i32 = 3;
 
-/// The stored form of `spans`.
+thread_local! {
+    /// A zstd context per receiving thread: making one per chunk (several per batch) cost
+    /// about as much as compressing the chunk (its tables are allocated and zeroed each time).
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The stored form of `spans` (the same bytes whichever context compresses them).
 pub(super) fn encode(spans: &[&Span]) -> Result<Vec<u8>, StoreError> {
     let json = serde_json::to_vec(spans).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    zstd::bulk::compress(&json, LEVEL).map_err(|e| StoreError::Corrupt(e.to_string()))
+    let corrupt = |e: std::io::Error| StoreError::Corrupt(e.to_string());
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(zstd::bulk::Compressor::new(LEVEL).map_err(corrupt)?);
+        }
+        match c.as_mut() {
+            Some(c) => c.compress(&json).map_err(corrupt),
+            None => zstd::bulk::compress(&json, LEVEL).map_err(corrupt),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -181,6 +198,11 @@ mod tests {
         let json = serde_json::to_vec(&refs).unwrap();
         assert!(blob.len() * 4 < json.len(), "{} vs {} bytes", blob.len(), json.len());
         assert_eq!(decode(&blob).unwrap(), spans);
+        // The thread's kept context gives what a fresh one does, however often it is reused.
+        let fresh = zstd::bulk::compress(&json, LEVEL).unwrap();
+        assert_eq!(blob, fresh);
+        encode(&refs[..1]).unwrap();
+        assert_eq!(encode(&refs).unwrap(), fresh);
     }
 
     #[test]
