@@ -116,6 +116,7 @@ fn request(since_s: f64, until_s: u64, step_s: u64) -> SeriesRequest {
         step_ns: step_s * S,
         agg: None,
         limit: 10,
+        include_self: false,
     }
 }
 
