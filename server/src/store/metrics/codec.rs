@@ -283,6 +283,9 @@ impl Arena {
     }
 }
 
+/// One series' run of a block: its id, its samples, and their lean histograms (`Take::Lean`).
+pub type DecodedRun = (i64, Vec<Sample>, Vec<Slot>);
+
 /// Decodes a block; `take(series)` says what to make of each run.
 // The loops read every point but fill `samples` only for runs kept (empty otherwise).
 #[allow(clippy::needless_range_loop)]
@@ -290,7 +293,7 @@ pub fn decode_runs(
     blob: &[u8],
     mut take: impl FnMut(i64) -> Take,
     arena: &mut Arena,
-) -> Result<Vec<(i64, Vec<Sample>, Vec<Slot>)>, String> {
+) -> Result<Vec<DecodedRun>, String> {
     let size = zstd::zstd_safe::get_frame_content_size(blob)
         .map_err(|_| "a metric block is not zstd".to_owned())?
         .ok_or("a metric block has no size")?;

@@ -55,7 +55,7 @@ impl Filter {
     /// the full-text matches as a subquery. `walk` makes SQLite walk `log_records` in time order
     /// checking rows against them (worth it when they are dense); otherwise it may look each
     /// match up by id instead (when few).
-    fn from_where(&self, walk: bool) -> String {
+    fn sql_ordered(&self, walk: bool) -> String {
         let Some(t) = &self.text else { return format!("FROM log_records WHERE {}", self.sql) };
         format!(
             "FROM log_records WHERE {} AND {}id {}IN (SELECT rowid FROM log_text
@@ -71,19 +71,19 @@ impl Filter {
     /// `FROM … WHERE …` of the matching records in no order (to count them): driven by the
     /// full-text matches, each looked up once as it comes (nothing gathered first), when the
     /// text is wanted rather than excluded and the other conditions are on time only.
-    fn from_where_unordered(&self) -> String {
+    fn sql_unordered(&self) -> String {
         match &self.text {
             Some(t) if !t.exclude && self.by_id => format!(
                 "FROM log_text CROSS JOIN log_records ON log_records.id = log_text.rowid
                  WHERE log_text MATCH ?{}{} AND {}",
                 t.arg, t.ids, self.sql
             ),
-            _ => self.from_where(false),
+            _ => self.sql_ordered(false),
         }
     }
 
     /// Whether a page of `limit` of `matched` records (counted up to a cap) is best read by
-    /// walking `log_records` in time order (`from_where(true)`).
+    /// walking `log_records` in time order (`sql_ordered(true)`).
     fn walk(&self, matched: u64, limit: usize) -> bool {
         self.text.as_ref().is_some_and(|t| !t.exclude)
             && matched >= (limit.saturating_mul(WALK_PAST_PAGES)) as u64
@@ -204,7 +204,7 @@ fn selection(conn: &Connection, q: &LogQuery, f: &mut Filter) -> Result<bool, St
 }
 
 /// The (time, id) of up to `limit` matches of `f` from `cursor` (or the newest), in page
-/// order (newest first); `walk` as `Filter::from_where` says.
+/// order (newest first); `walk` as `Filter::sql_ordered` says.
 fn positions(
     conn: &Connection,
     f: &Filter,
@@ -224,7 +224,7 @@ fn positions(
     let limit_at = n + more.len();
     let sql = format!(
         "SELECT time_ns, id {}{range} ORDER BY time_ns {order}, id {order} LIMIT ?{limit_at}",
-        f.from_where(walk)
+        f.sql_ordered(walk)
     );
     let args =
         f.with(more.into_iter().chain([Value::Integer(limit.min(i64::MAX as usize) as i64)]));
@@ -248,7 +248,7 @@ fn any_beyond(
     let n = f.next();
     let sql = format!(
         "SELECT EXISTS (SELECT 1 {} AND (time_ns, id) {} (?{n}, ?{}))",
-        f.from_where(false),
+        f.sql_ordered(false),
         if older { "<" } else { ">" },
         n + 1
     );
@@ -261,10 +261,10 @@ fn count(conn: &Connection, f: &Filter, cap: Option<u64>) -> Result<u64, StoreEr
     let sql = match cap {
         Some(cap) => format!(
             "SELECT COUNT(*) FROM (SELECT 1 {} LIMIT {})",
-            f.from_where_unordered(),
+            f.sql_unordered(),
             cap.min(i64::MAX as u64)
         ),
-        None => format!("SELECT COUNT(*) {}", f.from_where_unordered()),
+        None => format!("SELECT COUNT(*) {}", f.sql_unordered()),
     };
     let n: i64 =
         conn.prepare_cached(&sql)?.query_row(params_from_iter(f.with([])), |r| r.get(0))?;
@@ -432,7 +432,7 @@ pub(super) fn histogram(
         let Some(f) = filter(conn, &part)? else { continue };
         // Rows in any order (driven by the full-text matches when there are), counted here:
         // cheaper than SQL's GROUP BY, which sorts them first.
-        let sql = format!("SELECT time_ns, severity {}", f.from_where_unordered());
+        let sql = format!("SELECT time_ns, severity {}", f.sql_unordered());
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(f.with([])))?;
         while let Some(row) = rows.next()? {
@@ -454,7 +454,7 @@ pub(super) fn facets(conn: &Connection, q: &LogQuery) -> Result<LogFacets, Store
     let n = f.next();
     let sql = format!(
         "SELECT service, severity, keyset {} ORDER BY time_ns DESC, id DESC LIMIT ?{n}",
-        f.from_where(false)
+        f.sql_ordered(false)
     );
     let args = f.with([Value::Integer(MAX_FACET_SCAN as i64 + 1)]);
     let mut services: HashMap<i64, u64> = HashMap::new();

@@ -43,7 +43,7 @@ fn point(h: u64, i: u64) -> MetricPoint {
             bucket_counts: counts,
             ..HistogramValue::default()
         }),
-        exemplars: if i % 13 == 0 {
+        exemplars: if i.is_multiple_of(13) {
             vec![Exemplar {
                 time_ns: (1_000 + 7 * i) * S - 1,
                 value: 0.02 * i as f64,
