@@ -152,6 +152,7 @@ async fn services_page_shows_errors_and_latency_percentiles() {
     // By default the last hour (issue 26 point 8), said on the page: these spans are from 2023.
     let (_, html) = page(&state, "/ssr/services").await;
     assert!(html.contains("Cards and table: last hour."), "{html}");
+    assert!(html.contains("The cards count requests (server and consumer spans"), "{html}");
     let picked = |html: &str| -> String {
         let after = html.split(r#"class="range on""#).nth(1).expect("a picked range");
         after.split('>').nth(1).unwrap().split('<').next().unwrap().to_owned()

@@ -30,7 +30,7 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
         section { class: "services",
             h1 { "Services" }
             ServiceRanges { filters: current.clone() }
-            p { class: "range-note muted", "Cards and table: {range_words}." }
+            p { class: "range-note muted", "Cards and table: {range_words}. The cards count requests (server and consumer spans, or every span of a service that has none); the table counts every span." }
             p { class: "self-toggle",
                 Link { class: "map-link", to: MapFilters::default().route(), "Service map" }
                 " · "
