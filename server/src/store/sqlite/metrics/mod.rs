@@ -283,43 +283,57 @@ pub(in crate::store::sqlite) fn flush(
     group: Group<'_>,
 ) -> Result<(), StoreError> {
     let Some(received) = group.received else { return Ok(()) };
-    let mut insert_block = conn.prepare_cached(
+    for (name, series) in group.by_name {
+        let level = |n: usize| i64::from(n >= MERGED_AT);
+        insert_blocks(conn, name, received, series, level)?;
+    }
+    Ok(())
+}
+
+/// Inserts one metric's `series` as blocks of up to `BLOCK_POINTS` points, one run per series
+/// in time order, each received at `received` and of `level(points in it)`; returns the points
+/// written. The write path and compaction both store blocks through it.
+fn insert_blocks<P: codec::Point>(
+    conn: &Connection,
+    name: &str,
+    received: i64,
+    series: impl IntoIterator<Item = (i64, Vec<P>)>,
+    level: impl Fn(usize) -> i64,
+) -> Result<usize, StoreError> {
+    let mut insert = conn.prepare_cached(
         "INSERT INTO metric_blocks (name, level, min_time, max_time, points, received_ns, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    for (name, series) in group.by_name {
-        let mut runs: Vec<(i64, Vec<&MetricPoint>)> = Vec::new();
-        let mut in_block = 0;
-        let mut put = |runs: &mut Vec<(i64, Vec<&MetricPoint>)>| -> Result<(), StoreError> {
-            if runs.is_empty() {
-                return Ok(());
-            }
-            let (min, max, n) = span_of(runs);
-            let level = i64::from(n >= MERGED_AT);
-            insert_block.execute(params![
-                name,
-                level,
-                min as i64,
-                max as i64,
-                n as i64,
-                received,
-                codec::encode(runs)
-            ])?;
-            runs.clear();
-            Ok(())
-        };
-        for (id, mut points) in series {
-            points.sort_by_key(|p| p.time_ns);
-            in_block += points.len();
-            runs.push((id, points));
-            if in_block >= BLOCK_POINTS {
-                put(&mut runs)?;
-                in_block = 0;
-            }
+    let mut put = |runs: &mut Vec<(i64, Vec<P>)>| -> Result<(), StoreError> {
+        if runs.is_empty() {
+            return Ok(());
         }
-        put(&mut runs)?;
+        let (min, max, n) = span_of(runs);
+        insert.execute(params![
+            name,
+            level(n),
+            min as i64,
+            max as i64,
+            n as i64,
+            received,
+            codec::encode(runs)
+        ])?;
+        runs.clear();
+        Ok(())
+    };
+    let (mut runs, mut in_block, mut written) = (Vec::new(), 0, 0);
+    for (id, mut points) in series {
+        points.sort_by_key(|p| p.time_ns());
+        in_block += points.len();
+        written += points.len();
+        runs.push((id, points));
+        if in_block >= BLOCK_POINTS {
+            put(&mut runs)?;
+            in_block = 0;
+        }
     }
-    Ok(())
+    put(&mut runs)?;
+    Ok(written)
 }
 
 /// JSON of an identity part stored as text (model types always serialize).

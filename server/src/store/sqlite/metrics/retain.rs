@@ -45,39 +45,7 @@ pub(in crate::store::sqlite) fn compact(conn: &Connection) -> Result<u64, StoreE
                 }
             }
         }
-        let mut insert = conn.prepare_cached(
-            "INSERT INTO metric_blocks (name, level, min_time, max_time, points, received_ns, data)
-             VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        let mut runs: Vec<(i64, Vec<Sample>)> = Vec::new();
-        let mut in_block = 0;
-        let mut flush = |runs: &mut Vec<(i64, Vec<Sample>)>| -> Result<(), StoreError> {
-            if runs.is_empty() {
-                return Ok(());
-            }
-            let (min, max, n) = span_of(runs);
-            insert.execute(params![
-                name,
-                min as i64,
-                max as i64,
-                n as i64,
-                received,
-                codec::encode(runs)
-            ])?;
-            runs.clear();
-            Ok(())
-        };
-        for (id, mut samples) in series {
-            samples.sort_by_key(|s| s.time_ns);
-            in_block += samples.len();
-            points += samples.len();
-            runs.push((id, samples));
-            if in_block >= BLOCK_POINTS {
-                flush(&mut runs)?;
-                in_block = 0;
-            }
-        }
-        flush(&mut runs)?;
+        points += insert_blocks(conn, &name, received, series, |_| 1)?;
         let mut delete = conn.prepare_cached("DELETE FROM metric_blocks WHERE id = ?1")?;
         for id in &ids {
             delete.execute([id])?;
