@@ -159,7 +159,8 @@ fn timings(blob: &[u8]) -> Result<Vec<SpanTiming>, StoreError> {
         .filter(|&size| size <= WHOLE_CHUNK_MAX as u64);
     match whole {
         Some(size) => {
-            let json = zstd::bulk::decompress(blob, size as usize).map_err(|e| corrupt(&e))?;
+            let json =
+                crate::store::chunk::decompress(blob, size as usize).map_err(|e| corrupt(&e))?;
             serde_json::from_slice(&json).map_err(|e| corrupt(&e))
         }
         None => {

@@ -39,7 +39,8 @@ use crate::store::latency::Histogram;
 /// How long (by receipt) a half waits for its other half before it expires.
 pub const PAIR_WAIT_NS: u64 = 30_000_000_000;
 /// The most halves that wait at once; past it the oldest expire first. A waiting row is about
-/// 200 bytes on disk, so the bound is about 20 MB; nothing of it is held in memory.
+/// 200 bytes on disk, so the bound is about 20 MB; in memory the writer's `PendingIndex` holds
+/// about 50 bytes a row (ids, a key hash, the receipt), about 5 MB.
 pub const MAX_PENDING: i64 = 100_000;
 
 /// One `red_rollup` row's key.

@@ -2,17 +2,20 @@
 //! halves across batches through `edge_pending`, the reads behind `/api/v1/services/{name}/red`
 //! and `/api/v1/map`, and retention. Helpers for `SqliteStore`; the rules are in `services`.
 //!
-//! Pairing across batches: each half a batch left unpaired looks for its other half in
-//! `edge_pending` by (caller's trace id, caller's span id, family, other side), through an index;
-//! found, the pair's edges are added and the row deleted; not found, the half is inserted. All of
-//! it runs in the batch's savepoint, so a failed batch leaves no half behind and a restart loses
-//! none. Then the halves received over `PAIR_WAIT_NS` before this batch expire, and so do the
-//! oldest beyond `MAX_PENDING` (ids grow with inserts: the rows below `max(id) - MAX_PENDING`),
-//! in id order. RED rows leave with their (service, bucket) (`red_buckets`, v17).
+//! Pairing across batches: each half a batch left unpaired looks for its other half among the
+//! `edge_pending` rows the writer's `PendingIndex` names for (caller's trace id, caller's span id,
+//! family, other side), read by id; found, the pair's edges are added and the row deleted; not
+//! found, the half is inserted. The table has no key index (v23): a row is an append to its rowid
+//! B-tree. All of it runs in the batch's savepoint, so a failed batch leaves no half behind and a
+//! restart loses none (the index is read again from the table). Then the halves received over
+//! `PAIR_WAIT_NS` before this batch expire, and so do the oldest beyond `MAX_PENDING` (ids grow
+//! with inserts: the rows below `max(id) - MAX_PENDING`), in id order. RED rows leave with their
+//! (service, bucket) (`red_buckets`, v17).
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::bucket::bucket_of;
+use super::pending::{PendingIndex, PendingRow};
 use super::services::{
     EdgeDeltas, Family, Half, NodeRef, RedDelta, RedKey, Side, MAX_PENDING, PAIR_WAIT_NS,
 };
@@ -25,6 +28,7 @@ use crate::store::StoreError;
 /// and node metadata (inside the batch's savepoint).
 pub(in crate::store) fn write(
     conn: &Connection,
+    pending: &mut PendingIndex,
     received: i64,
     red: &[(RedKey, RedDelta)],
     edges: &EdgeDeltas,
@@ -68,10 +72,11 @@ pub(in crate::store) fn write(
         }
     }
     let mut made = EdgeDeltas::default();
+    pending.ensure(conn)?;
     if !edges.halves.is_empty() {
-        pair(conn, received, &edges.halves, &mut made)?;
+        pair(conn, pending, received, &edges.halves, &mut made)?;
     }
-    expire(conn, received, &mut made)?;
+    expire(conn, pending, received, &mut made)?;
     upsert_edges(conn, received, edges)?;
     upsert_edges(conn, received, &made)?;
     Ok(())
@@ -79,14 +84,13 @@ pub(in crate::store) fn write(
 
 fn pair(
     conn: &Connection,
+    pending: &mut PendingIndex,
     received: i64,
     halves: &[Half],
     made: &mut EdgeDeltas,
 ) -> Result<(), StoreError> {
-    let mut find = conn.prepare_cached(&format!(
-        "SELECT {HALF_COLUMNS} FROM edge_pending
-         WHERE trace_id = ?1 AND span_id = ?2 AND family = ?3 AND side = ?4 ORDER BY id LIMIT 1"
-    ))?;
+    let mut find =
+        conn.prepare_cached(&format!("SELECT {HALF_COLUMNS} FROM edge_pending WHERE id = ?1"))?;
     let mut delete = conn.prepare_cached("DELETE FROM edge_pending WHERE id = ?1")?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO edge_pending (trace_id, span_id, family, side, service, start_ns,
@@ -94,15 +98,31 @@ fn pair(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     for half in halves {
-        let other = find
-            .query_row(
-                params![half.trace_id, half.span_id, half.family as i64, half.side.other() as i64],
-                read_half,
-            )
-            .optional()?;
+        let wanted = half.side.other();
+        let hash = pending.hash(&half.trace_id, &half.span_id, half.family, wanted);
+        // The oldest row of the other half's key; a candidate of another key only shares the hash.
+        let mut other = None;
+        for id in pending.candidates(hash) {
+            let row = find.query_row([id], read_half).optional()?;
+            match row {
+                Some((id, row))
+                    if row.trace_id == half.trace_id
+                        && row.span_id == half.span_id
+                        && row.family == half.family
+                        && row.side == wanted =>
+                {
+                    other = Some((id, row));
+                    break;
+                }
+                Some(_) => {}
+                // Not in the table (the index cannot be behind it, but if it were): forget it.
+                None => pending.remove(id),
+            }
+        }
         match other {
             Some((id, other)) => {
                 delete.execute([id])?;
+                pending.remove(id);
                 match half.side {
                     Side::Caller => made.pair(half, &other),
                     Side::Callee => made.pair(&other, half),
@@ -124,6 +144,9 @@ fn pair(
                     peer.and_then(|p| p.system.as_deref()),
                     received
                 ])?;
+                let id = conn.last_insert_rowid();
+                let hash = pending.hash(&half.trace_id, &half.span_id, half.family, half.side);
+                pending.insert(hash, PendingRow { id, received_ns: received });
             }
         }
     }
@@ -134,19 +157,18 @@ fn pair(
 /// `MAX_PENDING`, taking rows in id order while they are due. Receipts grow with ids (the
 /// writer makes each batch's receipt later than the last), so that is every due row; one that
 /// broke the order would only wait until the rows before it are due.
-fn expire(conn: &Connection, received: i64, made: &mut EdgeDeltas) -> Result<(), StoreError> {
+fn expire(
+    conn: &Connection,
+    pending: &mut PendingIndex,
+    received: i64,
+    made: &mut EdgeDeltas,
+) -> Result<(), StoreError> {
     let stale = received.saturating_sub(PAIR_WAIT_NS as i64);
-    // The oldest row decides whether anything is due: two probes of the rowid B-tree.
-    let max_id: Option<i64> =
-        conn.prepare_cached("SELECT MAX(id) FROM edge_pending")?.query_row([], |r| r.get(0))?;
-    let Some(max_id) = max_id else { return Ok(()) };
+    // The oldest row decides whether anything is due; the index knows it without a query.
+    pending.ensure(conn)?;
+    let Some((oldest, max_id)) = pending.ends() else { return Ok(()) };
     let below = max_id - MAX_PENDING;
-    let oldest: Option<(i64, i64)> = conn
-        .prepare_cached("SELECT id, received_ns FROM edge_pending ORDER BY id LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((oldest_id, oldest_received)) = oldest else { return Ok(()) };
-    if oldest_received >= stale && oldest_id > below {
+    if oldest.received_ns >= stale && oldest.id > below {
         return Ok(());
     }
     let mut due = conn.prepare_cached(&format!(
@@ -166,6 +188,7 @@ fn expire(conn: &Connection, received: i64, made: &mut EdgeDeltas) -> Result<(),
     drop(rows);
     if let Some(last_due) = last_due {
         conn.prepare_cached("DELETE FROM edge_pending WHERE id <= ?1")?.execute([last_due])?;
+        pending.remove_below(last_due.saturating_add(1));
     }
     Ok(())
 }
@@ -319,7 +342,11 @@ pub(in crate::store) fn map(conn: &Connection, q: &MapQuery) -> Result<MapRows, 
 }
 
 /// Drops the rows last written before `cutoff` (see `sql::retain`).
-pub(in crate::store) fn retain(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> {
+pub(in crate::store) fn retain(
+    conn: &Connection,
+    pending: &mut PendingIndex,
+    cutoff: i64,
+) -> Result<u64, StoreError> {
     let mut dropped = 0;
     // RED rows go by (service, bucket), with the bucket's last receipt.
     let gone: Vec<(String, i64)> = conn
@@ -337,9 +364,10 @@ pub(in crate::store) fn retain(conn: &Connection, cutoff: i64) -> Result<u64, St
         .prepare_cached("SELECT id FROM edge_pending WHERE received_ns >= ?1 ORDER BY id LIMIT 1")?
         .query_row([cutoff], |r| r.get(0))
         .optional()?;
-    dropped += conn
-        .prepare_cached("DELETE FROM edge_pending WHERE id < ?1")?
-        .execute([keep_from.unwrap_or(i64::MAX)])? as u64;
+    let keep_from = keep_from.unwrap_or(i64::MAX);
+    dropped +=
+        conn.prepare_cached("DELETE FROM edge_pending WHERE id < ?1")?.execute([keep_from])? as u64;
+    pending.remove_below(keep_from);
     for table in ["edge_rollup", "map_nodes"] {
         dropped += conn
             .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?

@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::bucket::{bucket_of, EXAMPLES_PER_BUCKET};
 use super::cache::{counter_delta, CacheDelta, LastValue};
 use super::counts::Counts;
+use super::pending::PendingIndex;
 use super::PreparedRollups;
 use crate::store::latency::Histogram;
 use crate::store::request::{CacheQuery, RetryQuery};
@@ -16,13 +17,14 @@ use crate::store::StoreError;
 /// Upserts one batch's rollup deltas (inside the batch's savepoint).
 pub(in crate::store) fn write(
     conn: &Connection,
+    pending: &mut PendingIndex,
     received: i64,
     r: &PreparedRollups,
 ) -> Result<(), StoreError> {
     if r.is_empty() {
         return Ok(());
     }
-    super::services_sql::write(conn, received, &r.red, &r.edges)?;
+    super::services_sql::write(conn, pending, received, &r.red, &r.edges)?;
     for delta in &r.cache {
         add_cache(conn, received, delta)?;
     }
@@ -317,12 +319,16 @@ pub(in crate::store) fn retries(
 /// `traces`: that is each trace's *last* part's, and a trace still kept may have written a row
 /// with an earlier part (the services fixture lost its first call that way: issue 25). With
 /// nothing kept, every rollup goes; the flame graph rollup follows the same cutoff.
-pub(in crate::store) fn retain(conn: &Connection, dropped_before: i64) -> Result<u64, StoreError> {
-    let kept: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM traces) OR EXISTS (SELECT 1 FROM metric_blocks)",
-        [],
-        |r| r.get(0),
-    )?;
+pub(in crate::store) fn retain(
+    conn: &Connection,
+    pending: &mut PendingIndex,
+    dropped_before: i64,
+) -> Result<u64, StoreError> {
+    let kept: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM traces) OR EXISTS (SELECT 1 FROM metric_blocks)",
+        )?
+        .query_row([], |r| r.get(0))?;
     let cutoff = if kept { dropped_before } else { i64::MAX };
     let mut dropped = 0;
     for table in
@@ -332,7 +338,7 @@ pub(in crate::store) fn retain(conn: &Connection, dropped_before: i64) -> Result
             .prepare_cached(&format!("DELETE FROM {table} WHERE received_ns < ?1"))?
             .execute([cutoff])? as u64;
     }
-    dropped += super::services_sql::retain(conn, cutoff)?;
+    dropped += super::services_sql::retain(conn, pending, cutoff)?;
     Ok(dropped + super::flame::retain(conn, cutoff)?)
 }
 

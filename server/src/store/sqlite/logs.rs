@@ -36,8 +36,9 @@ pub(super) fn insert_records(
     if logs.is_empty() {
         return Ok(0);
     }
-    let mut next: i64 =
-        conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM log_records", [], |r| r.get(0))?;
+    let mut next: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM log_records")?
+        .query_row([], |r| r.get(0))?;
     let mut insert_chunk = conn.prepare_cached(
         "INSERT INTO log_chunks (id, records, received_ns, data) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -96,8 +97,9 @@ pub(super) fn retain(
     max_records: u64,
 ) -> Result<u64, StoreError> {
     let mut dropped = drop_received_before(conn, cutoff_ns)?;
-    let stored: i64 =
-        conn.query_row("SELECT COALESCE(SUM(records), 0) FROM log_chunks", [], |r| r.get(0))?;
+    let stored: i64 = conn
+        .prepare_cached("SELECT COALESCE(SUM(records), 0) FROM log_chunks")?
+        .query_row([], |r| r.get(0))?;
     let excess = (stored.max(0) as u64).saturating_sub(max_records);
     if excess > 0 {
         dropped += drop_oldest(conn, excess)?;

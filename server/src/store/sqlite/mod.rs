@@ -30,6 +30,7 @@ use super::metrics::{MetricCatalogQuery, MetricRows, MetricRowsQuery};
 use super::request::{
     CacheQuery, LogHistogramQuery, LogQuery, MetricQuery, OperationQuery, RetryQuery, TraceQuery,
 };
+use super::rollup::pending::PendingIndex;
 use super::rollup::{self, flame as flame_rollup, sql as rollup_sql};
 use super::rows::{CacheRows, RetryRows, TraceRowInfo};
 use super::service_rows::{MapQuery, MapRows, RedQuery, RedRow};
@@ -63,6 +64,8 @@ pub struct SqliteStore {
     write_hook: Option<WriteHook>,
     /// The writer's memory of the metric series (taken after `writer`, never before).
     metric_index: Mutex<metrics::SeriesIndex>,
+    /// The writer's index of `edge_pending` (taken after `metric_index`, never before).
+    pending: Mutex<PendingIndex>,
 }
 
 /// Compiled statements kept per connection (rusqlite's default is 16): the writer's path
@@ -174,6 +177,7 @@ impl SqliteStore {
             last_received: AtomicI64::new(last_received),
             write_hook: None,
             metric_index: Mutex::new(metric_index),
+            pending: Mutex::new(PendingIndex::default()),
         })
     }
 
@@ -181,6 +185,17 @@ impl SqliteStore {
         // A panic while writing rolled its transaction back as it unwound, so the connection
         // is fine to use again.
         Ok(self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// The writer's index of `edge_pending`. After a panic while it was held it may be behind
+    /// the table (the transaction rolled back), so it is read again on its next use.
+    fn pending(&self) -> MutexGuard<'_, PendingIndex> {
+        self.pending.lock().unwrap_or_else(|poisoned| {
+            self.pending.clear_poison();
+            let mut index = poisoned.into_inner();
+            index.invalidate();
+            index
+        })
     }
 
     /// Runs `f` on a read connection: a pooled one on disk, the only one in memory.

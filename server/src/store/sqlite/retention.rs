@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::super::latency::Histogram;
 use super::super::prepare::ServiceDelta;
+use super::super::rollup::pending::PendingIndex;
 use super::super::rollup::sql as rollup_sql;
 use super::super::{Retention, StoreError};
 use super::{logs, metrics, SqliteStore};
@@ -24,13 +25,19 @@ pub(super) fn enforce(
     let excess_spans = store.total_spans().saturating_sub(retention.max_spans);
     let mut conn = store.writer()?;
     let mut index = store.metric_index.lock().unwrap_or_else(|p| p.into_inner());
+    let mut pending = store.pending();
     // The whole pass is one transaction: one WAL sync, not one per statement (each statement
     // alone would be its own commit, and a compaction deletes hundreds of blocks).
     let tx = conn.transaction()?;
-    let outcome = enforce_in(store, &tx, &mut index, retention, cutoff, excess_spans, budget);
+    let outcome =
+        enforce_in(store, &tx, &mut index, &mut pending, retention, cutoff, excess_spans, budget);
     match outcome {
         Ok(spans) => {
-            tx.commit()?;
+            if let Err(error) = tx.commit() {
+                // Rolled back: the halves it dropped are back in the table.
+                pending.invalidate();
+                return Err(error.into());
+            }
             let bytes = spans.1.min(store.total_bytes.load(Ordering::Relaxed));
             store.total_spans.fetch_sub(spans.0.min(store.total_spans()), Ordering::Relaxed);
             store.total_bytes.fetch_sub(bytes, Ordering::Relaxed);
@@ -39,6 +46,7 @@ pub(super) fn enforce(
         Err(error) => {
             drop(tx);
             // The series index followed the rolled-back deletes: read it again.
+            pending.invalidate();
             *index = metrics::SeriesIndex::load(&conn)?;
             Err(error)
         }
@@ -50,6 +58,7 @@ fn enforce_in(
     store: &SqliteStore,
     conn: &Connection,
     index: &mut metrics::SeriesIndex,
+    pending: &mut PendingIndex,
     retention: Retention,
     cutoff: i64,
     excess_spans: u64,
@@ -69,12 +78,13 @@ fn enforce_in(
         (excess_bytes as f64 * stored as f64 / used as f64).ceil() as u64
     };
     let oldest: Option<i64> = conn
-        .query_row("SELECT MIN(received_ns) FROM traces", [], |r| r.get(0))
+        .prepare_cached("SELECT MIN(received_ns) FROM traces")?
+        .query_row([], |r| r.get(0))
         .optional()?
         .flatten();
     let too_old = oldest.is_some_and(|received| received < cutoff);
     if excess_spans == 0 && excess_bytes == 0 && !too_old {
-        rollup_sql::retain(conn, cutoff)?;
+        rollup_sql::retain(conn, pending, cutoff)?;
         return Ok((0, 0));
     }
     // Whole traces, oldest received first, until every bound holds again or the budget of
@@ -124,7 +134,11 @@ fn enforce_in(
             metrics::drop_oldest(conn, index, METRIC_BLOCKS_PER_PASS)?;
         }
     }
-    rollup_sql::retain(conn, newest_victim.map_or(cutoff, |r| cutoff.max(r.saturating_add(1))))?;
+    rollup_sql::retain(
+        conn,
+        pending,
+        newest_victim.map_or(cutoff, |r| cutoff.max(r.saturating_add(1))),
+    )?;
     Ok((spans, bytes))
 }
 
@@ -179,9 +193,10 @@ fn subtract_service_stats(tx: &Connection, victims: &[String]) -> Result<(), Sto
 
 /// Pages of the database in use (not on SQLite's free list, which later writes reuse), in bytes.
 pub(super) fn used_bytes(conn: &Connection) -> Result<u64, StoreError> {
-    let pragma = |name: &str| conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0));
-    let pages = pragma("page_count")? - pragma("freelist_count")?;
-    Ok(pages.max(0) as u64 * pragma("page_size")?.max(0) as u64)
+    // Cached like every statement of a pass (it runs after every group the writer commits).
+    let pragma = |sql: &str| conn.prepare_cached(sql)?.query_row([], |r| r.get::<_, i64>(0));
+    let pages = pragma("PRAGMA page_count")? - pragma("PRAGMA freelist_count")?;
+    Ok(pages.max(0) as u64 * pragma("PRAGMA page_size")?.max(0) as u64)
 }
 
 /// Log records and metric points one pass drops (each) when only they are over the size bound.

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use rusqlite::{params, Connection};
 
+use super::super::rollup::pending::PendingIndex;
 use super::super::rollup::{self, sql as rollup_sql};
 use super::super::{logs as prepared_logs, prepare, StoreError, WriteBatch};
 use super::{logs, metrics, SqliteStore};
@@ -20,11 +21,16 @@ pub(super) fn write(
     }
     let mut conn = store.writer()?;
     let mut index = store.metric_index.lock().unwrap_or_else(|p| p.into_inner());
-    let outcome = write_group(store, &mut conn, &mut index, batches);
+    let mut pending = store.pending();
+    let outcome = write_group(store, &mut conn, &mut index, &mut pending, batches);
     match &outcome {
         Ok(_) => index.commit(),
-        // Nothing was committed: the series created on the way were not either.
-        Err(_) => index.rollback_to(0),
+        // Nothing was committed: the series created on the way were not either, nor the
+        // halves paired or left waiting.
+        Err(_) => {
+            index.rollback_to(0);
+            pending.invalidate();
+        }
     }
     outcome
 }
@@ -33,6 +39,7 @@ fn write_group(
     store: &SqliteStore,
     conn: &mut rusqlite::Connection,
     index: &mut metrics::SeriesIndex,
+    pending: &mut PendingIndex,
     batches: &[WriteBatch],
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
     let mut tx = conn.transaction()?;
@@ -49,7 +56,7 @@ fn write_group(
         let savepoint = tx.savepoint()?;
         let mark = index.mark();
         let mut staged = metrics::Staged::default();
-        match write_batch(&savepoint, index, batch, received, &mut staged) {
+        match write_batch(&savepoint, index, pending, batch, received, &mut staged) {
             Ok(written) => {
                 savepoint.commit()?;
                 points.absorb(staged);
@@ -60,6 +67,8 @@ fn write_group(
             }
             Err(error) => {
                 index.rollback_to(mark);
+                // The savepoint rolls back as it drops; the index reads the table again.
+                pending.invalidate();
                 results.push(Err(error));
             }
         }
@@ -86,6 +95,7 @@ struct Written {
 fn write_batch<'a>(
     conn: &Connection,
     index: &mut metrics::SeriesIndex,
+    pending: &mut PendingIndex,
     batch: &'a WriteBatch,
     received: i64,
     staged: &mut metrics::Staged<'a>,
@@ -97,8 +107,11 @@ fn write_batch<'a>(
     let hashes = batch.metric_hashes.as_deref();
     metrics::stage(conn, index, received, &batch.metrics, hashes, &batch.refusals, staged)?;
     match &batch.rollups {
-        Some(rollups) => rollup_sql::write(conn, received, rollups)?,
-        None => rollup_sql::write(conn, received, &rollup::prepare(&batch.spans, &batch.metrics))?,
+        Some(rollups) => rollup_sql::write(conn, pending, received, rollups)?,
+        None => {
+            let rollups = rollup::prepare(&batch.spans, &batch.metrics);
+            rollup_sql::write(conn, pending, received, &rollups)?
+        }
     }
     let prepared_here;
     let prepared = match &batch.prepared {

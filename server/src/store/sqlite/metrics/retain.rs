@@ -142,15 +142,14 @@ fn drop_where(conn: &Connection, cond: &str, arg: i64) -> Result<u64, StoreError
 /// A series' `received_ns` is at most `MARK_EVERY_NS` older than the receipt of any point of
 /// it, so one older than that before the oldest kept block has no point left.
 fn drop_orphan_series(conn: &Connection, index: &mut SeriesIndex) -> Result<(), StoreError> {
-    let oldest: Option<i64> =
-        conn.query_row("SELECT MIN(received_ns) FROM metric_blocks", [], |r| r.get(0))?;
-    let n = match oldest {
-        Some(oldest) => conn.execute(
-            "DELETE FROM metric_series WHERE received_ns < ?1",
-            [oldest.saturating_sub(MARK_EVERY_NS + 1)],
-        )?,
-        None => conn.execute("DELETE FROM metric_series", [])?,
-    };
+    let oldest: Option<i64> = conn
+        .prepare_cached("SELECT MIN(received_ns) FROM metric_blocks")?
+        .query_row([], |r| r.get(0))?;
+    // With no block left, every series goes.
+    let before = oldest.map_or(i64::MAX, |oldest| oldest.saturating_sub(MARK_EVERY_NS + 1));
+    let n = conn
+        .prepare_cached("DELETE FROM metric_series WHERE received_ns < ?1")?
+        .execute([before])?;
     if n > 0 {
         let points = index.points;
         *index = SeriesIndex::load(conn)?;

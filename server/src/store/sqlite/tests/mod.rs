@@ -5,6 +5,7 @@ mod logs;
 mod metrics_groups;
 mod metrics_legacy;
 mod metrics_thin;
+mod pending;
 mod profiles;
 mod retention;
 mod retention_commit;
