@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::super::latency::Histogram;
 use super::super::prepare::ServiceDelta;
+use super::super::rollup::services_sql;
 use super::super::rollup::sql as rollup_sql;
 use super::super::{Retention, StoreError};
 use super::{logs, metrics, SqliteStore};
@@ -27,7 +28,8 @@ pub(super) fn enforce(
     // The whole pass is one transaction: one WAL sync, not one per statement (each statement
     // alone would be its own commit, and a compaction deletes hundreds of blocks).
     let tx = conn.transaction()?;
-    let outcome = enforce_in(store, &tx, &mut index, retention, cutoff, excess_spans, budget);
+    let outcome =
+        enforce_in(store, &tx, &mut index, retention, (now_ns, cutoff), excess_spans, budget);
     match outcome {
         Ok(spans) => {
             tx.commit()?;
@@ -51,12 +53,13 @@ fn enforce_in(
     conn: &Connection,
     index: &mut metrics::SeriesIndex,
     retention: Retention,
-    cutoff: i64,
+    (now_ns, cutoff): (u64, i64),
     excess_spans: u64,
     budget: u64,
 ) -> Result<(u64, u64), StoreError> {
     logs::retain(conn, cutoff, retention.max_spans)?;
     metrics::compact(conn)?;
+    services_sql::compact(conn, now_ns)?;
     metrics::retain(conn, index, cutoff, retention.max_spans)?;
     // The database's pages are measured; which traces to drop is decided on their
     // `stored_bytes`, so the excess is converted at the measured ratio of the two.
