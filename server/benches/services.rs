@@ -11,6 +11,9 @@
 //! 2. `BENCH_SERVICE_SPANS` (1,000,000) spans over the last six hours, then p50/p99 of the RED
 //!    answer of one service (6 h and 1 h), the map (6 h and 1 h) and the comparison of one
 //!    operation (errors, and slow over p95, over the last hour: a bounded sample of traces).
+//!    The RED answers and the map are read two ways in alternation, from the same store: as
+//!    main read them before v21 (10 s rows only, `Grain::Buckets`) and with the minute rows
+//!    (`Grain::Steps`, `Grain::Whole`); both answers must be equal, and the ratio is printed.
 //!
 //! The traces: `frontend` `GET /checkout` (server, no parent: `user` calls it; 1 in 20 fails
 //! with `cache.hit=false`, 1 in 50 of the rest), internal work, a client call whose server span
