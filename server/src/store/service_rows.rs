@@ -35,7 +35,7 @@ impl Grain {
     pub fn takes(self, width_ns: u64) -> bool {
         match self {
             Grain::Buckets => width_ns <= crate::store::ROLLUP_BUCKET_NS,
-            Grain::Steps(step) => width_ns > 0 && step >= width_ns && step % width_ns == 0,
+            Grain::Steps(step) => width_ns > 0 && step >= width_ns && step.is_multiple_of(width_ns),
             Grain::Whole => true,
         }
     }
