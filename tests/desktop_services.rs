@@ -1,11 +1,12 @@
 //! The desktop window on the service map, a service's page and a producer's trace page, fed by
 //! the official Rust SDK (`support::services`): its DOM (`--dump-dom`) shows the edges and
-//! operations stated by hand, and the trace's own map (with its zoom) above the waterfall.
+//! operations stated by hand, the list's sparklines drawn from one step of data, and the
+//! trace's own map (with its zoom) above the waterfall.
 //! Its own test binary, so its WebKit processes never overlap another window's.
 
 use otelscope_e2e::display::show_and_close;
 use otelscope_e2e::eventually;
-use otelscope_e2e::services::services_fixture_server;
+use otelscope_e2e::services::{assert_sparklines_draw, services_fixture_server};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn desktop_window_draws_the_map_and_a_service_page() {
@@ -42,6 +43,11 @@ async fn desktop_window_draws_the_map_and_a_service_page() {
         dom.contains("data-edge=\"service:web-front&gt;service:checkout\"")
             || dom.contains("data-edge=\"service:web-front>service:checkout\"")
     );
+    // The list: each card's sparklines draw from the fixture's one step of data.
+    let args = ["--server", &server.base_url, "--path", "/services"];
+    let dom =
+        show_and_close(&args, "otelscope — Services", "desktop-services.png", "service-card").await;
+    assert_sparklines_draw(&dom);
     let path = format!("/services/checkout?{range}");
     let args = ["--server", &server.base_url, "--path", &path];
     let dom = show_and_close(

@@ -4,13 +4,14 @@
 //! pages, edges are coloured by errors, focus shows the numbers, a drag zooms), with a hostile
 //! service name as text; the queue (a `messaging` node drawn as one) and the `shop` namespace's
 //! box (`support::services_queue`), nodes' numbers never cut, a service's charts fitted to the
-//! seconds of data in their range; a trace's own map above its waterfall (static, and in
+//! seconds of data in their range; the `/services` cards' sparklines drawn from one step of
+//! data (a flat line, in `/ssr` and Chromium); a trace's own map above its waterfall (static, and in
 //! Chromium fitted to its box and folded on demand), a producer's details listing the consumer
 //! that links to it, and the map's zoom (fitted to a narrow box, `+` makes it pan).
 
 use kuchikiki::traits::TendrilSink;
 use otelscope_e2e::insights::assert_text_not_markup;
-use otelscope_e2e::services::{services_fixture_server, HOSTILE_SERVICE};
+use otelscope_e2e::services::{assert_sparklines_draw, services_fixture_server, HOSTILE_SERVICE};
 use otelscope_e2e::{artifacts_dir, eventually, Browser};
 
 /// The text of the row `tr[attr="key"]`'s cells.
@@ -141,9 +142,18 @@ async fn services_pages_show_the_numbers_stated_by_hand_in_ssr_and_chromium() {
     let list = server.get_text("/ssr/services").await;
     assert!(count(&list, "li.service-card") >= 3, "a card per service");
     assert_text_not_markup(&list, &[HOSTILE_SERVICE]);
+    assert_sparklines_draw(&list);
 
     // The WASM app in Chromium.
     let browser = Browser::start().await;
+    browser.client.goto(&server.url("/services")).await.unwrap();
+    let dom = browser
+        .dom_when(
+            "the app draws the cards",
+            "return document.querySelectorAll('[data-platform=\"web\"] li.service-card').length >= 3",
+        )
+        .await;
+    assert_sparklines_draw(&dom);
     browser.client.goto(&server.url(&format!("/map?{range}"))).await.unwrap();
     let dom = browser
         .dom_when(

@@ -11,6 +11,9 @@
 //! 2. `BENCH_SERVICE_SPANS` (1,000,000) spans over the last six hours, then p50/p99 of the RED
 //!    answer of one service (6 h and 1 h), the map (6 h and 1 h) and the comparison of one
 //!    operation (errors, and slow over p95, over the last hour: a bounded sample of traces).
+//!    The RED answers and the map are read two ways in alternation, from the same store: as
+//!    main read them before v21 (10 s rows only, `Grain::Buckets`) and with the minute rows
+//!    (`Grain::Steps`, `Grain::Whole`); both answers must be equal, and the ratio is printed.
 //!
 //! The traces: `frontend` `GET /checkout` (server, no parent: `user` calls it; 1 in 20 fails
 //! with `cache.hit=false`, 1 in 50 of the rest), internal work, a client call whose server span
@@ -22,7 +25,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use otelscope_app::model::{AttrValue, KeyValue, Span, SpanKind, SpanLink, SpanStatus, StatusCode};
 use otelscope_server::query::{compare, service_map, services};
-use otelscope_server::store::{MapQuery, Retention, SqliteStore, Store, WriteBatch};
+use otelscope_server::store::{
+    Grain, MapQuery, RedQuery, Retention, SqliteStore, Store, WriteBatch,
+};
 
 const TRACES_PER_BATCH: u64 = 8;
 const SPANS_PER_TRACE: u64 = 64;
@@ -197,6 +202,46 @@ fn time<T>(label: &str, runs: usize, mut f: impl FnMut() -> T, check: impl Fn(&T
     println!("  {label:<44} p50 {:>8.2} ms   p99 {:>8.2} ms", pct(&took, 0.5), pct(&took, 0.99));
 }
 
+/// `a` and `b` (the same answer two ways) `runs` times each, alternating, then both p50/p99
+/// and the ratio of b's to a's; the answers must be equal.
+fn time_ab<T: PartialEq + std::fmt::Debug>(
+    label: &str,
+    runs: usize,
+    mut a: impl FnMut() -> T,
+    mut b: impl FnMut() -> T,
+    check: impl Fn(&T) -> bool,
+) {
+    let (mut took_a, mut took_b) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        let t = Instant::now();
+        let first = a();
+        took_a.push(t.elapsed());
+        let t = Instant::now();
+        let second = b();
+        took_b.push(t.elapsed());
+        assert!(check(&first), "{label}: empty answer");
+        assert_eq!(first, second, "{label}: the two reads differ");
+    }
+    took_a.sort();
+    took_b.sort();
+    let line = |how: &str, took: &[Duration]| {
+        println!(
+            "  {:<44} p50 {:>8.2} ms   p99 {:>8.2} ms",
+            format!("{label}, {how}"),
+            pct(took, 0.5),
+            pct(took, 0.99)
+        );
+    };
+    line("10 s rows", &took_a);
+    line("minutes", &took_b);
+    println!(
+        "  {:<44} p50 {:>8.3}      p99 {:>8.3}",
+        "  ratio minutes / 10 s rows",
+        pct(&took_b, 0.5) / pct(&took_a, 0.5),
+        pct(&took_b, 0.99) / pct(&took_a, 0.99)
+    );
+}
+
 fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
@@ -291,42 +336,36 @@ fn main() {
         "2. {stored} spans over six hours stored in {:.1} s; queries:",
         t.elapsed().as_secs_f64()
     );
+    // The retention passes a server runs after every write and every few seconds sum the
+    // minutes left stale (a few dozen a pass); a server's first seconds, here at once.
+    for _ in 0..200 {
+        let _ = store.enforce_retention(Retention::UNBOUNDED, now, 50_000);
+    }
     let q_now = now + 1;
     let runs = 30;
+    println!("  (each query as main reads it, 10 s rows only, then with minute rows; alternating)");
     for (label, raw) in
         [("RED catalog, 6 h (60 steps)", "since=6h"), ("RED catalog, 1 h", "since=1h")]
     {
         let p = services::parse_red("catalog", raw, q_now).unwrap();
-        time(
+        let fine = RedQuery { grain: Grain::Buckets, ..p.store_query() };
+        time_ab(
             label,
             runs,
+            || services::red_answer(&store.red(&fine).unwrap(), &p),
             || services::red_answer(&store.red(&p.store_query()).unwrap(), &p),
             |a| a.totals.requests > 0,
         );
     }
     for (label, raw) in [("map, 6 h", "since=6h"), ("map, 1 h", "since=1h")] {
         let p = services::parse_map(raw, q_now).unwrap();
-        time(
-            label,
-            runs,
-            || {
-                let rows = store
-                    .service_map(&MapQuery {
-                        since_ns: p.range.since_ns,
-                        until_ns: p.range.until_ns,
-                    })
-                    .unwrap();
-                let red = store
-                    .red(&otelscope_server::store::RedQuery {
-                        service: None,
-                        since_ns: p.range.since_ns,
-                        until_ns: p.range.until_ns,
-                    })
-                    .unwrap();
-                service_map::map_answer(rows, &red, &p)
-            },
-            |m| !m.edges.is_empty(),
-        );
+        let map = |grain: Grain| {
+            let (since_ns, until_ns) = (p.range.since_ns, p.range.until_ns);
+            let rows = store.service_map(&MapQuery { since_ns, until_ns, grain }).unwrap();
+            let red = store.red(&RedQuery { service: None, since_ns, until_ns, grain }).unwrap();
+            service_map::map_answer(rows, &red, &p)
+        };
+        time_ab(label, runs, || map(Grain::Buckets), || map(Grain::Whole), |m| !m.edges.is_empty());
     }
     for (label, raw) in [
         (
@@ -350,16 +389,10 @@ fn main() {
     let a = compare::compare(&store, &p).unwrap();
     println!("  compare says: {:?} (sampled: {})", a.sentences, a.sampled);
     let p = services::parse_map("since=6h", q_now).unwrap();
-    let rows = store
-        .service_map(&MapQuery { since_ns: p.range.since_ns, until_ns: p.range.until_ns })
-        .unwrap();
-    let red = store
-        .red(&otelscope_server::store::RedQuery {
-            service: None,
-            since_ns: p.range.since_ns,
-            until_ns: p.range.until_ns,
-        })
-        .unwrap();
+    let (since_ns, until_ns) = (p.range.since_ns, p.range.until_ns);
+    let rows = store.service_map(&MapQuery { since_ns, until_ns, grain: Grain::Whole }).unwrap();
+    let red =
+        store.red(&RedQuery { service: None, since_ns, until_ns, grain: Grain::Whole }).unwrap();
     let map = service_map::map_answer(rows, &red, &p);
     let edges: Vec<String> =
         map.edges.iter().map(|e| format!("{} -> {} ({})", e.source, e.target, e.calls)).collect();

@@ -183,6 +183,8 @@ pub(crate) fn time_at(fraction: f64, width: f64, since_ns: u64, until_ns: u64) -
 
 /// A sparkline's points (`x,y x,y …`) in a `width`×`height` box: each value against the
 /// largest (or `top`, when given), the lowest at the bottom; `None` values are gaps, drawn as 0.
+/// One value (a new server's first step) is a flat line across the box: a polyline of one
+/// point draws nothing.
 pub(crate) fn sparkline(
     values: &[Option<f64>],
     width: f64,
@@ -195,11 +197,15 @@ pub(crate) fn sparkline(
     let max = top.unwrap_or_else(|| values.iter().flatten().copied().fold(0.0, f64::max));
     let max = if max > 0.0 { max } else { 1.0 };
     let step = if values.len() > 1 { width / (values.len() - 1) as f64 } else { 0.0 };
+    let y =
+        |v: &Option<f64>| height - 1.0 - (height - 2.0) * v.unwrap_or(0.0).clamp(0.0, max) / max;
+    if let [only] = values {
+        let y = y(only);
+        return format!("0.0,{y:.1} {width:.1},{y:.1}");
+    }
     let mut out = String::with_capacity(values.len() * 10);
     for (i, v) in values.iter().enumerate() {
-        let v = v.unwrap_or(0.0).clamp(0.0, max);
-        let x = i as f64 * step;
-        let y = height - 1.0 - (height - 2.0) * v / max;
+        let (x, y) = (i as f64 * step, y(v));
         if i > 0 {
             out.push(' ');
         }
@@ -328,6 +334,8 @@ mod tests {
             sparkline(&[Some(0.0), Some(2.0), None], 100.0, 20.0, None),
             "0.0,19.0 50.0,1.0 100.0,19.0"
         );
-        assert_eq!(sparkline(&[Some(1.0)], 100.0, 20.0, Some(4.0)), "0.0,14.5");
+        // One step of data (a new server's first 10 s): a flat line across the box.
+        assert_eq!(sparkline(&[Some(1.0)], 100.0, 20.0, Some(4.0)), "0.0,14.5 100.0,14.5");
+        assert_eq!(sparkline(&[None], 100.0, 20.0, None), "0.0,19.0 100.0,19.0");
     }
 }

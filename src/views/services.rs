@@ -28,6 +28,7 @@ pub(crate) fn ServiceList(filters: ReadSignal<ServiceFilters>) -> Element {
     let range_words = range_words(&current);
     rsx! {
         section { class: "services",
+            document::Title { "otelscope — Services" }
             h1 { "Services" }
             ServiceRanges { filters: current.clone() }
             p { class: "range-note muted", "Cards and table: {range_words}. The cards count requests (server and consumer spans, or every span of a service that has none); the table counts every span." }

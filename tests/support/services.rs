@@ -18,6 +18,24 @@ use std::time::{Duration, SystemTime};
 /// A service name that is markup.
 pub const HOSTILE_SERVICE: &str = "<img src=x onerror=alert(1)>svc";
 
+/// Every sparkline of a `/services` page (`html`, from any renderer) draws: three per card,
+/// each a polyline of at least two points. The fixture's seconds of data fill one step of the
+/// default range's (the cards fit to it), and a polyline of one point would draw nothing.
+pub fn assert_sparklines_draw(html: &str) {
+    use kuchikiki::traits::TendrilSink;
+    let doc = kuchikiki::parse_html().one(html).document_node;
+    let cards = doc.select("li.service-card").unwrap().count();
+    let points: Vec<String> = doc
+        .select("svg.sparkline polyline")
+        .unwrap()
+        .map(|p| p.attributes.borrow().get("points").unwrap_or_default().to_owned())
+        .collect();
+    assert!(cards >= 3 && points.len() == 3 * cards, "{cards} cards: {points:?}");
+    for p in &points {
+        assert!(p.split(' ').filter(|xy| xy.contains(',')).count() >= 2, "one point: {points:?}");
+    }
+}
+
 /// A running server with the fixture sent, and the range (`since=..&until=..`, Unix ns) that
 /// pages and API calls share.
 pub async fn services_fixture_server() -> (super::Server, String) {

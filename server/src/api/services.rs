@@ -32,14 +32,8 @@ async fn services(
     let (mut services, red) = super::blocking("store.services", move || {
         let services = state.store.services()?;
         let red = match &range {
-            Some(r) => Some((
-                state.store.red(&crate::store::RedQuery {
-                    service: None,
-                    since_ns: r.since_ns,
-                    until_ns: r.until_ns,
-                })?,
-                r.clone(),
-            )),
+            // Sparklines sum the rows into steps, the table over the range.
+            Some(r) => Some((state.store.red(&r.store_query(None))?, r.clone())),
             None => None,
         };
         Ok((services, red))

@@ -12,7 +12,7 @@ use otelscope_app::model::{CompareAnswer, RedAnswer, ServiceMap};
 use super::ApiError;
 use crate::ingest::now_ns;
 use crate::query::{compare, service_map, services};
-use crate::store::{whole_trace, MapQuery, MAX_FOLD_SPANS};
+use crate::store::{whole_trace, Grain, MapQuery, RedQuery, MAX_FOLD_SPANS};
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -56,15 +56,13 @@ async fn map(
             ))),
         };
     }
-    let range = MapQuery { since_ns: p.range.since_ns, until_ns: p.range.until_ns };
-    let red = p.range.clone();
+    // The map sums edges and RED rows over the whole range.
+    let (since_ns, until_ns) = (p.range.since_ns, p.range.until_ns);
+    let range = MapQuery { since_ns, until_ns, grain: Grain::Whole };
+    let red = RedQuery { service: None, since_ns, until_ns, grain: Grain::Whole };
     let (rows, red) = super::blocking("store.service_map", move || {
         let rows = state.store.service_map(&range)?;
-        let red = state.store.red(&crate::store::RedQuery {
-            service: None,
-            since_ns: red.since_ns,
-            until_ns: red.until_ns,
-        })?;
+        let red = state.store.red(&red)?;
         Ok((rows, red))
     })
     .await?;

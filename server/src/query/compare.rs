@@ -18,7 +18,7 @@ use otelscope_app::model::{
 
 use super::error::ParamError;
 use super::params::{insight_range, params, time};
-use crate::store::{whole_trace, Histogram, RedQuery, Store, StoreError, TraceQuery};
+use crate::store::{whole_trace, Grain, Histogram, RedQuery, Store, StoreError, TraceQuery};
 
 /// Traces one search reads.
 pub const TRACES_PER_SEARCH: usize = 250;
@@ -370,6 +370,7 @@ pub fn compare(store: &dyn Store, p: &CompareParams) -> Result<CompareAnswer, St
                 service: Some(p.service.clone()),
                 since_ns: p.since_ns,
                 until_ns: p.until_ns,
+                grain: Grain::Whole,
             })?;
             let mut h = Histogram::default();
             let entry =

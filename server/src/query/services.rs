@@ -11,7 +11,7 @@ use otelscope_app::model::{
 
 use super::error::ParamError;
 use super::params::{insight_range, insight_step, params, step_param, time};
-use crate::store::{Histogram, RedQuery, RedRow, ROLLUP_BUCKET_NS};
+use crate::store::{Grain, Histogram, RedQuery, RedRow, ROLLUP_BUCKET_NS};
 
 /// The most operations a RED answer lists (the largest Impact first).
 pub const MAX_OPERATIONS: usize = 500;
@@ -53,8 +53,15 @@ impl Range {
         (self.until_ns.saturating_sub(self.since_ns).max(ROLLUP_BUCKET_NS)) as f64 / 1e9
     }
 
-    fn store_query(&self, service: Option<String>) -> RedQuery {
-        RedQuery { service, since_ns: self.since_ns, until_ns: self.until_ns }
+    /// The store's rows for this range's steps (rows of a minute when the step is whole
+    /// minutes: `Grain::Steps`).
+    pub fn store_query(&self, service: Option<String>) -> RedQuery {
+        RedQuery {
+            service,
+            since_ns: self.since_ns,
+            until_ns: self.until_ns,
+            grain: Grain::Steps(self.step_ns),
+        }
     }
 }
 

@@ -511,11 +511,86 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE TABLE log_reindex (next_chunk INTEGER NOT NULL);
     INSERT INTO log_reindex (next_chunk) VALUES (0);
 "#,
-    // v21 and v22: reserved for other work of session s34 (each helper appends its own; at
-    // merge, their migrations take these places).
-    "",
-    "",
-    // v23 (span ingest back to its baseline, issue 22 item 9): `edge_pending` loses its key
+    // v21 (issue 25: RED and the map over hours): the RED and edge rows summed per minute
+    // (`red_minutes`, `edge_minutes`), kept by a compaction in the retention pass
+    // (`services_sql::compact`). A minute is read from them only when no mark in the `_stale`
+    // tables says a 10 s row of it changed since; the triggers set those marks in the writer's
+    // own statements (a batch's upserts, retention's deletes), so a read is exact without the
+    // writer doing more than one small insert per (service, bucket) and per edge row.
+    r#"
+    CREATE TABLE red_minutes (
+        service      TEXT    NOT NULL,
+        minute_ns    INTEGER NOT NULL,
+        name         TEXT    NOT NULL,
+        kind         TEXT    NOT NULL,
+        requests     INTEGER NOT NULL,
+        errors       INTEGER NOT NULL,
+        duration_ns  INTEGER NOT NULL,
+        latency      BLOB,
+        PRIMARY KEY (service, minute_ns, name, kind)
+    ) WITHOUT ROWID;
+    CREATE TABLE red_minutes_stale (
+        minute_ns    INTEGER NOT NULL,
+        service      TEXT    NOT NULL,
+        PRIMARY KEY (minute_ns, service)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER red_minutes_stale_insert AFTER INSERT ON red_buckets BEGIN
+        INSERT INTO red_minutes_stale (minute_ns, service)
+            SELECT NEW.bucket_ns - NEW.bucket_ns % 60000000000, NEW.service
+            WHERE NOT EXISTS (SELECT 1 FROM red_minutes_stale
+                WHERE minute_ns = NEW.bucket_ns - NEW.bucket_ns % 60000000000
+                  AND service = NEW.service);
+    END;
+    CREATE TRIGGER red_minutes_stale_update AFTER UPDATE ON red_buckets BEGIN
+        INSERT INTO red_minutes_stale (minute_ns, service)
+            SELECT NEW.bucket_ns - NEW.bucket_ns % 60000000000, NEW.service
+            WHERE NOT EXISTS (SELECT 1 FROM red_minutes_stale
+                WHERE minute_ns = NEW.bucket_ns - NEW.bucket_ns % 60000000000
+                  AND service = NEW.service);
+    END;
+    CREATE TRIGGER red_minutes_stale_delete AFTER DELETE ON red_buckets BEGIN
+        INSERT INTO red_minutes_stale (minute_ns, service)
+            SELECT OLD.bucket_ns - OLD.bucket_ns % 60000000000, OLD.service
+            WHERE NOT EXISTS (SELECT 1 FROM red_minutes_stale
+                WHERE minute_ns = OLD.bucket_ns - OLD.bucket_ns % 60000000000
+                  AND service = OLD.service);
+    END;
+    INSERT INTO red_minutes_stale (minute_ns, service)
+        SELECT DISTINCT bucket_ns - bucket_ns % 60000000000, service FROM red_buckets;
+
+    CREATE TABLE edge_minutes (
+        minute_ns    INTEGER NOT NULL,
+        source       TEXT    NOT NULL,
+        target       TEXT    NOT NULL,
+        kind         TEXT    NOT NULL,
+        calls        INTEGER NOT NULL,
+        errors       INTEGER NOT NULL,
+        latency      BLOB,
+        PRIMARY KEY (minute_ns, source, target, kind)
+    ) WITHOUT ROWID;
+    CREATE TABLE edge_minutes_stale (minute_ns INTEGER PRIMARY KEY);
+    CREATE TRIGGER edge_minutes_stale_insert AFTER INSERT ON edge_rollup BEGIN
+        INSERT INTO edge_minutes_stale (minute_ns)
+            SELECT NEW.bucket_ns - NEW.bucket_ns % 60000000000
+            WHERE NOT EXISTS (SELECT 1 FROM edge_minutes_stale
+                WHERE minute_ns = NEW.bucket_ns - NEW.bucket_ns % 60000000000);
+    END;
+    CREATE TRIGGER edge_minutes_stale_update AFTER UPDATE ON edge_rollup BEGIN
+        INSERT INTO edge_minutes_stale (minute_ns)
+            SELECT NEW.bucket_ns - NEW.bucket_ns % 60000000000
+            WHERE NOT EXISTS (SELECT 1 FROM edge_minutes_stale
+                WHERE minute_ns = NEW.bucket_ns - NEW.bucket_ns % 60000000000);
+    END;
+    CREATE TRIGGER edge_minutes_stale_delete AFTER DELETE ON edge_rollup BEGIN
+        INSERT INTO edge_minutes_stale (minute_ns)
+            SELECT OLD.bucket_ns - OLD.bucket_ns % 60000000000
+            WHERE NOT EXISTS (SELECT 1 FROM edge_minutes_stale
+                WHERE minute_ns = OLD.bucket_ns - OLD.bucket_ns % 60000000000);
+    END;
+    INSERT INTO edge_minutes_stale (minute_ns)
+        SELECT DISTINCT bucket_ns - bucket_ns % 60000000000 FROM edge_rollup;
+"#,
+    // v22 (span ingest back to its baseline, issue 22 item 9): `edge_pending` loses its key
     // index; the writer finds a half's other half through its in-memory `PendingIndex`
     // (`store/rollup/pending.rs`), so a waiting half is an append to the rowid B-tree only.
     r#"

@@ -37,7 +37,7 @@ pub use rollup::services::{
 };
 pub use rollup::{Counts, PreparedRollups, BUCKET_NS as ROLLUP_BUCKET_NS};
 pub use rows::{CacheRow, CacheRows, RetryExampleRow, RetryRow, RetryRows, TraceRowInfo};
-pub use service_rows::{EdgeRow, MapQuery, MapRows, NodeRow, RedQuery, RedRow};
+pub use service_rows::{EdgeRow, Grain, MapQuery, MapRows, NodeRow, RedQuery, RedRow};
 pub use sqlite::{SqliteStore, WriteHook};
 
 use otelscope_app::model::{

@@ -11,9 +11,38 @@ pub struct RedQuery {
     /// Unix ns, inclusive; rows of the buckets that start in `[bucket_of(since), until]`.
     pub since_ns: u64,
     pub until_ns: u64,
+    /// How coarse the rows may be.
+    pub grain: Grain,
 }
 
-/// One `red_rollup` row: one service's spans of one name and kind that started in one bucket.
+/// How coarse the rows of an answer may be. A row may sum the buckets of a longer aligned span
+/// of time (its `bucket_ns` that span's start) only when every one of them is in the range
+/// and the caller would add them up anyway; a store may always answer 10 s rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Grain {
+    /// One row per 10 s bucket (`ROLLUP_BUCKET_NS`).
+    #[default]
+    Buckets,
+    /// The caller sums rows into steps of this many ns, starting at multiples of it (from
+    /// the Unix epoch): a row may span any width that divides it.
+    Steps(u64),
+    /// The caller sums over the whole range: a row may span any width.
+    Whole,
+}
+
+impl Grain {
+    /// Whether a row spanning `width_ns` (aligned to multiples of it) may be answered.
+    pub fn takes(self, width_ns: u64) -> bool {
+        match self {
+            Grain::Buckets => width_ns <= crate::store::ROLLUP_BUCKET_NS,
+            Grain::Steps(step) => width_ns > 0 && step >= width_ns && step.is_multiple_of(width_ns),
+            Grain::Whole => true,
+        }
+    }
+}
+
+/// One `red_rollup` row: one service's spans of one name and kind that started in one bucket
+/// (or, as the query's `grain` allows, in one minute: `bucket_ns` is then the minute's start).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedRow {
     pub service: String,
@@ -33,9 +62,11 @@ pub struct RedRow {
 pub struct MapQuery {
     pub since_ns: u64,
     pub until_ns: u64,
+    /// How coarse the edge rows may be.
+    pub grain: Grain,
 }
 
-/// One `edge_rollup` row.
+/// One `edge_rollup` row (or, as the query's `grain` allows, a minute's: see `RedRow`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EdgeRow {
     pub bucket_ns: u64,

@@ -13,6 +13,7 @@ pub mod log_rollup;
 pub mod logs;
 pub mod metrics;
 pub mod services;
+pub mod services_minutes;
 pub mod services_retention;
 pub mod signals;
 pub mod trace_list;
@@ -152,6 +153,7 @@ macro_rules! conformance {
                 services::database_user_and_error_edges,
                 services::unanswered_calls_expire_to_the_peer_they_name,
                 services_retention::retention_keeps_the_rollups_of_early_parts_of_kept_traces,
+                services_minutes::rows_of_any_grain_sum_to_the_ten_second_rows,
                 links::producers_list_the_spans_linking_to_them,
             );
         }

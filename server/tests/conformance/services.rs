@@ -6,7 +6,7 @@
 
 use otelscope_app::model::fixture::span;
 use otelscope_app::model::{EdgeKind, NodeKind, Span, SpanKind, SpanLink};
-use otelscope_server::store::{Histogram, MapQuery, RedQuery, Store, PAIR_WAIT_NS};
+use otelscope_server::store::{Grain, Histogram, MapQuery, RedQuery, Store, PAIR_WAIT_NS};
 
 use super::{store_spans, text, T};
 
@@ -15,7 +15,9 @@ const S: u64 = 1_000_000_000;
 /// The map's edges over `[T, T + 60 s]`, summed over buckets: (source, target, kind, calls,
 /// errors), sorted.
 fn edges(store: &dyn Store) -> Vec<(String, String, EdgeKind, u64, u64)> {
-    let rows = store.service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S }).unwrap();
+    let rows = store
+        .service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S, grain: Grain::Buckets })
+        .unwrap();
     let mut sum: std::collections::BTreeMap<(String, String, EdgeKind), (u64, u64)> =
         Default::default();
     for e in rows.edges {
@@ -37,7 +39,10 @@ fn edge(
 }
 
 fn pending(store: &dyn Store) -> u64 {
-    store.service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S }).unwrap().pending
+    store
+        .service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S, grain: Grain::Buckets })
+        .unwrap()
+        .pending
 }
 
 fn client(
@@ -84,7 +89,12 @@ pub fn red_rows_per_service_operation_kind_and_bucket(store: &dyn Store) {
     // A later batch adds to the same row.
     store_spans(store, T + 1, vec![root(5, T + 2, T + 4).build()]);
     let mut rows = store
-        .red(&RedQuery { service: Some("web".into()), since_ns: T, until_ns: T + 60 * S })
+        .red(&RedQuery {
+            service: Some("web".into()),
+            since_ns: T,
+            until_ns: T + 60 * S,
+            grain: Grain::Buckets,
+        })
         .unwrap();
     rows.sort_by(|a, b| (a.bucket_ns, &a.name).cmp(&(b.bucket_ns, &b.name)));
     let got: Vec<_> = rows
@@ -112,14 +122,27 @@ pub fn red_rows_per_service_operation_kind_and_bucket(store: &dyn Store) {
     h.merge_encoded(&rows[0].latency);
     assert_eq!((h.count(), h.quantile(0.5), h.quantile(1.0)), (3, Some(4), Some(6)));
     // Every service, and a range that leaves a bucket out.
-    let all = store.red(&RedQuery { service: None, since_ns: T, until_ns: T + 60 * S }).unwrap();
+    let all = store
+        .red(&RedQuery { service: None, since_ns: T, until_ns: T + 60 * S, grain: Grain::Buckets })
+        .unwrap();
     assert_eq!(all.len(), 3);
-    let late =
-        store.red(&RedQuery { service: None, since_ns: T + 10 * S, until_ns: T + 60 * S }).unwrap();
+    let late = store
+        .red(&RedQuery {
+            service: None,
+            since_ns: T + 10 * S,
+            until_ns: T + 60 * S,
+            grain: Grain::Buckets,
+        })
+        .unwrap();
     let late: Vec<_> = late.iter().map(|r| (r.service.as_str(), r.kind, r.requests)).collect();
     assert_eq!(late, [("worker", SpanKind::Consumer, 1)]);
     assert!(store
-        .red(&RedQuery { service: Some("nobody".into()), since_ns: 0, until_ns: T * 2 })
+        .red(&RedQuery {
+            service: Some("nobody".into()),
+            since_ns: 0,
+            until_ns: T * 2,
+            grain: Grain::Buckets
+        })
         .unwrap()
         .is_empty());
 }
@@ -139,7 +162,9 @@ pub fn a_call_pairs_across_batches_in_either_order(store: &dyn Store) {
     assert_eq!(edges(store), [edge("service:web", "service:api", EdgeKind::Request, 3, 0)]);
     assert_eq!(pending(store), 0);
     // The latency is the client's: 5 ns each.
-    let rows = store.service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S }).unwrap();
+    let rows = store
+        .service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S, grain: Grain::Buckets })
+        .unwrap();
     let mut h = Histogram::default();
     rows.edges.iter().for_each(|e| h.merge_encoded(&e.latency));
     assert_eq!((h.count(), h.quantile(0.99)), (3, Some(5)));
@@ -187,7 +212,10 @@ pub fn producer_to_consumer_through_a_link(store: &dyn Store) {
             edge("service:orders", "service:billing", EdgeKind::Messaging, 1, 0),
         ]
     );
-    let nodes = store.service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S }).unwrap().nodes;
+    let nodes = store
+        .service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S, grain: Grain::Buckets })
+        .unwrap()
+        .nodes;
     let queue = nodes.iter().find(|n| n.id == "messaging:orders-q").expect("the queue's node");
     assert_eq!(
         (queue.kind, queue.name.as_str(), queue.system.as_deref()),
@@ -232,7 +260,10 @@ pub fn database_user_and_error_edges(store: &dyn Store) {
             edge("user", "service:web", EdgeKind::Request, 1, 1),
         ]
     );
-    let nodes = store.service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S }).unwrap().nodes;
+    let nodes = store
+        .service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S, grain: Grain::Buckets })
+        .unwrap()
+        .nodes;
     let systems: Vec<_> = nodes
         .iter()
         .filter(|n| n.kind == NodeKind::Database)

@@ -4,7 +4,7 @@
 
 use otelscope_app::model::fixture::span;
 use otelscope_app::model::{EdgeKind, SpanKind};
-use otelscope_server::store::{MapQuery, RedQuery, Retention, Store};
+use otelscope_server::store::{Grain, MapQuery, RedQuery, Retention, Store};
 
 use super::{store_spans, T};
 
@@ -21,7 +21,9 @@ pub fn retention_keeps_the_rollups_of_early_parts_of_kept_traces(store: &dyn Sto
     // A pass at the same time, nothing over any bound (the age bound is an hour).
     let retention = Retention { max_age_ns: 3_600 * S, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(retention, T + 3, 1_000).unwrap(), 0);
-    let map = store.service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S }).unwrap();
+    let map = store
+        .service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S, grain: Grain::Buckets })
+        .unwrap();
     let mut edges: Vec<(String, String, EdgeKind, u64)> =
         map.edges.into_iter().map(|e| (e.source, e.target, e.kind, e.calls)).collect();
     edges.sort();
@@ -32,13 +34,22 @@ pub fn retention_keeps_the_rollups_of_early_parts_of_kept_traces(store: &dyn Sto
             ("user".into(), "service:web".into(), EdgeKind::Request, 1),
         ]
     );
-    let red = store.red(&RedQuery { service: Some("pay".into()), since_ns: T, until_ns: T * 2 });
+    let red = store.red(&RedQuery {
+        service: Some("pay".into()),
+        since_ns: T,
+        until_ns: T * 2,
+        grain: Grain::Buckets,
+    });
     assert_eq!(red.unwrap().iter().map(|r| r.requests).sum::<u64>(), 1, "pay's server span");
     // Past the age bound, the trace and its rollup rows go.
     let later = T + 3_700 * S;
     store.enforce_retention(retention, later, 1_000).unwrap();
-    let map = store.service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S }).unwrap();
+    let map = store
+        .service_map(&MapQuery { since_ns: T, until_ns: T + 60 * S, grain: Grain::Buckets })
+        .unwrap();
     assert!(map.edges.is_empty(), "{:?}", map.edges);
-    let red = store.red(&RedQuery { service: None, since_ns: 0, until_ns: later }).unwrap();
+    let red = store
+        .red(&RedQuery { service: None, since_ns: 0, until_ns: later, grain: Grain::Buckets })
+        .unwrap();
     assert!(red.is_empty(), "{red:?}");
 }

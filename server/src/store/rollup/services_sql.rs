@@ -5,12 +5,23 @@
 //! Pairing across batches: each half a batch left unpaired looks for its other half among the
 //! `edge_pending` rows the writer's `PendingIndex` names for (caller's trace id, caller's span id,
 //! family, other side), read by id; found, the pair's edges are added and the row deleted; not
-//! found, the half is inserted. The table has no key index (v23): a row is an append to its rowid
+//! found, the half is inserted. The table has no key index (v22): a row is an append to its rowid
 //! B-tree. All of it runs in the batch's savepoint, so a failed batch leaves no half behind and a
 //! restart loses none (the index is read again from the table). Then the halves received over
 //! `PAIR_WAIT_NS` before this batch expire, and so do the oldest beyond `MAX_PENDING` (ids grow
 //! with inserts: the rows below `max(id) - MAX_PENDING`), in id order. RED rows leave with their
 //! (service, bucket) (`red_buckets`, v17).
+//!
+//! Minutes (v21): a range of hours reads `red_minutes` and `edge_minutes`, the 10 s rows summed
+//! per minute, for its whole minutes, and 10 s rows for the rest (its ends, and any minute
+//! marked stale). Triggers on `red_buckets` and `edge_rollup` mark a minute stale in the
+//! statement that changes one of its 10 s rows (a batch's upsert, retention's delete), so a
+//! minute row is read only while it equals the sum of its 10 s rows: answers are exact, the
+//! minutes only make them cheaper. `compact`, in the retention pass, sums the stale minutes
+//! that ended over `SETTLE_NS` ago again (at most `MINUTES_PER_PASS` a pass), and clears
+//! their marks; the minute being written stays stale and is read from its 10 s rows.
+
+use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -19,10 +30,19 @@ use super::pending::{PendingIndex, PendingRow};
 use super::services::{
     EdgeDeltas, Family, Half, NodeRef, RedDelta, RedKey, Side, MAX_PENDING, PAIR_WAIT_NS,
 };
+use crate::store::latency::Histogram;
 use crate::store::service_rows::{
-    span_kind, EdgeRow, MapQuery, MapRows, NodeRow, RedQuery, RedRow,
+    span_kind, EdgeRow, Grain, MapQuery, MapRows, NodeRow, RedQuery, RedRow,
 };
 use crate::store::StoreError;
+
+/// The width of a `red_minutes` or `edge_minutes` row (the migration's triggers say it too).
+pub const MINUTE_NS: i64 = 60_000_000_000;
+/// How long after its end a stale minute waits before `compact` sums it again (spans of it
+/// still arriving would make it stale again at once).
+pub const SETTLE_NS: i64 = 30_000_000_000;
+/// The most stale minutes (of RED rows, and of edges) one retention pass sums again.
+pub const MINUTES_PER_PASS: usize = 48;
 
 /// Upserts a batch's RED deltas, pairs its halves, expires the stale ones and upserts the edges
 /// and node metadata (inside the batch's savepoint).
@@ -265,8 +285,48 @@ fn upsert_edges(conn: &Connection, received: i64, d: &EdgeDeltas) -> Result<(), 
     Ok(())
 }
 
+/// The start of the minute holding `ns` (as the migration's triggers compute it).
+fn minute_of(ns: i64) -> i64 {
+    ns - ns % MINUTE_NS
+}
+
+/// How a range `[lo, hi)` of bucket starts is read: the whole minutes `[from, to)` from the
+/// minute rows (but the stale ones), the rest from the 10 s rows. `None`: 10 s rows only.
+fn whole_minutes(grain: Grain, lo: i64, hi: i64) -> Option<(i64, i64)> {
+    if !grain.takes(MINUTE_NS as u64) || lo < 0 {
+        return None;
+    }
+    let from = lo.checked_add(MINUTE_NS - 1).map(minute_of)?;
+    let to = minute_of(hi);
+    (from < to).then_some((from, to))
+}
+
+/// The spans of 10 s buckets to read around and between the whole minutes `[from, to)`:
+/// `[lo, from)`, each stale minute, `[to, hi)` (empty ones left out).
+fn bucket_spans(lo: i64, hi: i64, from: i64, to: i64, stale: &[i64]) -> Vec<(i64, i64)> {
+    let mut spans = vec![(lo, from)];
+    spans.extend(stale.iter().filter(|&&m| m >= from && m < to).map(|&m| (m, m + MINUTE_NS)));
+    spans.push((to, hi));
+    spans.retain(|(a, b)| a < b);
+    spans
+}
+
+fn red_row(service: &str, r: &Row<'_>) -> rusqlite::Result<RedRow> {
+    Ok(RedRow {
+        service: service.to_owned(),
+        bucket_ns: r.get::<_, i64>(0)?.max(0) as u64,
+        name: r.get(1)?,
+        kind: span_kind(&r.get::<_, String>(2)?),
+        requests: r.get::<_, i64>(3)?.max(0) as u64,
+        errors: r.get::<_, i64>(4)?.max(0) as u64,
+        duration_ns: r.get::<_, i64>(5)?.max(0) as u64,
+        latency: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+    })
+}
+
 /// The `red_rollup` rows of a range, of one service or of every one (each read by its primary
-/// key's (service, bucket) prefix).
+/// key's (service, bucket) prefix); with a grain of a minute or more, its whole minutes that
+/// are not stale from `red_minutes` instead (see the module doc).
 pub(in crate::store) fn red(conn: &Connection, q: &RedQuery) -> Result<Vec<RedRow>, StoreError> {
     let services: Vec<String> = match &q.service {
         Some(service) => vec![service.clone()],
@@ -276,51 +336,103 @@ pub(in crate::store) fn red(conn: &Connection, q: &RedQuery) -> Result<Vec<RedRo
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?,
     };
-    let mut stmt = conn.prepare_cached(
+    let mut buckets = conn.prepare_cached(
         "SELECT bucket_ns, name, kind, requests, errors, duration_ns, latency FROM red_rollup
          WHERE service = ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3",
     )?;
+    let (lo, hi) = (bucket_of(q.since_ns), clamp(q.until_ns));
+    let minutes = whole_minutes(q.grain, lo, hi);
     let mut rows = Vec::new();
     for service in services {
-        let read =
-            stmt.query_map(params![service, bucket_of(q.since_ns), clamp(q.until_ns)], |r| {
-                Ok(RedRow {
-                    service: service.clone(),
-                    bucket_ns: r.get::<_, i64>(0)?.max(0) as u64,
-                    name: r.get(1)?,
-                    kind: span_kind(&r.get::<_, String>(2)?),
-                    requests: r.get::<_, i64>(3)?.max(0) as u64,
-                    errors: r.get::<_, i64>(4)?.max(0) as u64,
-                    duration_ns: r.get::<_, i64>(5)?.max(0) as u64,
-                    latency: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
-                })
-            })?;
+        let Some((from, to)) = minutes else {
+            let read = buckets.query_map(params![service, lo, hi], |r| red_row(&service, r))?;
+            for row in read {
+                rows.push(row?);
+            }
+            continue;
+        };
+        let stale: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT minute_ns FROM red_minutes_stale
+                 WHERE minute_ns >= ?1 AND minute_ns < ?2 AND service = ?3",
+            )?
+            .query_map(params![from, to, service], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for (a, b) in bucket_spans(lo, hi, from, to, &stale) {
+            let read = buckets.query_map(params![service, a, b], |r| red_row(&service, r))?;
+            for row in read {
+                rows.push(row?);
+            }
+        }
+        let skip: HashSet<i64> = stale.into_iter().collect();
+        let mut whole = conn.prepare_cached(
+            "SELECT minute_ns, name, kind, requests, errors, duration_ns, latency FROM red_minutes
+             WHERE service = ?1 AND minute_ns >= ?2 AND minute_ns < ?3",
+        )?;
+        let read = whole.query_map(params![service, from, to], |r| red_row(&service, r))?;
         for row in read {
-            rows.push(row?);
+            let row = row?;
+            if !skip.contains(&(row.bucket_ns as i64)) {
+                rows.push(row);
+            }
         }
     }
     Ok(rows)
 }
 
-/// The `edge_rollup` rows of a range, every node's metadata and the waiting halves' count.
+fn edge_row(r: &Row<'_>) -> rusqlite::Result<EdgeRow> {
+    Ok(EdgeRow {
+        bucket_ns: r.get::<_, i64>(0)?.max(0) as u64,
+        source: r.get(1)?,
+        target: r.get(2)?,
+        kind: r.get::<_, String>(3)?.parse().unwrap_or_default(),
+        calls: r.get::<_, i64>(4)?.max(0) as u64,
+        errors: r.get::<_, i64>(5)?.max(0) as u64,
+        latency: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+    })
+}
+
+/// The `edge_rollup` rows of a range (its whole minutes from `edge_minutes` as `red` does),
+/// every node's metadata and the waiting halves' count.
 pub(in crate::store) fn map(conn: &Connection, q: &MapQuery) -> Result<MapRows, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    let mut buckets = conn.prepare_cached(
         "SELECT bucket_ns, source, target, kind, calls, errors, latency FROM edge_rollup
          WHERE bucket_ns >= ?1 AND bucket_ns < ?2",
     )?;
-    let edges = stmt
-        .query_map(params![bucket_of(q.since_ns), clamp(q.until_ns)], |r| {
-            Ok(EdgeRow {
-                bucket_ns: r.get::<_, i64>(0)?.max(0) as u64,
-                source: r.get(1)?,
-                target: r.get(2)?,
-                kind: r.get::<_, String>(3)?.parse().unwrap_or_default(),
-                calls: r.get::<_, i64>(4)?.max(0) as u64,
-                errors: r.get::<_, i64>(5)?.max(0) as u64,
-                latency: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (lo, hi) = (bucket_of(q.since_ns), clamp(q.until_ns));
+    let mut edges = Vec::new();
+    match whole_minutes(q.grain, lo, hi) {
+        None => {
+            for row in buckets.query_map(params![lo, hi], edge_row)? {
+                edges.push(row?);
+            }
+        }
+        Some((from, to)) => {
+            let stale: Vec<i64> = conn
+                .prepare_cached(
+                    "SELECT minute_ns FROM edge_minutes_stale WHERE minute_ns >= ?1
+                     AND minute_ns < ?2",
+                )?
+                .query_map(params![from, to], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for (a, b) in bucket_spans(lo, hi, from, to, &stale) {
+                for row in buckets.query_map(params![a, b], edge_row)? {
+                    edges.push(row?);
+                }
+            }
+            let skip: HashSet<i64> = stale.into_iter().collect();
+            let mut whole = conn.prepare_cached(
+                "SELECT minute_ns, source, target, kind, calls, errors, latency FROM edge_minutes
+                 WHERE minute_ns >= ?1 AND minute_ns < ?2",
+            )?;
+            for row in whole.query_map(params![from, to], edge_row)? {
+                let row = row?;
+                if !skip.contains(&(row.bucket_ns as i64)) {
+                    edges.push(row);
+                }
+            }
+        }
+    }
     let nodes = conn
         .prepare_cached(
             "SELECT id, kind, name, system, namespace, deployment FROM map_nodes ORDER BY id",
@@ -339,6 +451,99 @@ pub(in crate::store) fn map(conn: &Connection, q: &MapQuery) -> Result<MapRows, 
     let pending: i64 =
         conn.prepare_cached("SELECT COUNT(*) FROM edge_pending")?.query_row([], |r| r.get(0))?;
     Ok(MapRows { edges, nodes, pending: pending.max(0) as u64 })
+}
+
+/// Sums the stale minutes that ended over `SETTLE_NS` before `now_ns` again from their 10 s
+/// rows (at most `MINUTES_PER_PASS` of RED rows and as many of edges), and clears their marks;
+/// a minute whose 10 s rows are gone loses its minute rows. Returns the minutes summed.
+pub(in crate::store) fn compact(conn: &Connection, now_ns: u64) -> Result<u64, StoreError> {
+    let before = clamp(now_ns).saturating_sub(SETTLE_NS + MINUTE_NS);
+    let limit = MINUTES_PER_PASS as i64;
+    let stale: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT minute_ns, service FROM red_minutes_stale WHERE minute_ns <= ?1
+             ORDER BY minute_ns LIMIT ?2",
+        )?
+        .query_map(params![before, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut read = conn.prepare_cached(
+        "SELECT name, kind, requests, errors, duration_ns, latency FROM red_rollup
+         WHERE service = ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3",
+    )?;
+    let mut clear =
+        conn.prepare_cached("DELETE FROM red_minutes WHERE service = ?1 AND minute_ns = ?2")?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO red_minutes (service, minute_ns, name, kind, requests, errors, duration_ns,
+             latency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut unmark =
+        conn.prepare_cached("DELETE FROM red_minutes_stale WHERE minute_ns = ?1 AND service = ?2")?;
+    for (minute, service) in &stale {
+        let mut sums: BTreeMap<(String, String), (i64, i64, i64, Histogram)> = BTreeMap::new();
+        let mut rows = read.query(params![service, minute, minute + MINUTE_NS])?;
+        while let Some(r) = rows.next()? {
+            let sum = sums.entry((r.get(0)?, r.get(1)?)).or_default();
+            sum.0 = sum.0.saturating_add(r.get(2)?);
+            sum.1 = sum.1.saturating_add(r.get(3)?);
+            sum.2 = sum.2.saturating_add(r.get(4)?);
+            if let Some(latency) = r.get::<_, Option<Vec<u8>>>(5)? {
+                sum.3.merge_encoded(&latency);
+            }
+        }
+        clear.execute(params![service, minute])?;
+        for ((name, kind), (requests, errors, duration_ns, latency)) in sums {
+            let latency = latency.encode();
+            let latency = (!latency.is_empty()).then_some(latency);
+            insert.execute(params![
+                service,
+                minute,
+                name,
+                kind,
+                requests,
+                errors,
+                duration_ns,
+                latency
+            ])?;
+        }
+        unmark.execute(params![minute, service])?;
+    }
+    let edge_stale: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT minute_ns FROM edge_minutes_stale WHERE minute_ns <= ?1
+             ORDER BY minute_ns LIMIT ?2",
+        )?
+        .query_map(params![before, limit], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut read = conn.prepare_cached(
+        "SELECT source, target, kind, calls, errors, latency FROM edge_rollup
+         WHERE bucket_ns >= ?1 AND bucket_ns < ?2",
+    )?;
+    let mut clear = conn.prepare_cached("DELETE FROM edge_minutes WHERE minute_ns = ?1")?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO edge_minutes (minute_ns, source, target, kind, calls, errors, latency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut unmark = conn.prepare_cached("DELETE FROM edge_minutes_stale WHERE minute_ns = ?1")?;
+    for minute in &edge_stale {
+        let mut sums: BTreeMap<(String, String, String), (i64, i64, Histogram)> = BTreeMap::new();
+        let mut rows = read.query(params![minute, minute + MINUTE_NS])?;
+        while let Some(r) = rows.next()? {
+            let sum = sums.entry((r.get(0)?, r.get(1)?, r.get(2)?)).or_default();
+            sum.0 = sum.0.saturating_add(r.get(3)?);
+            sum.1 = sum.1.saturating_add(r.get(4)?);
+            if let Some(latency) = r.get::<_, Option<Vec<u8>>>(5)? {
+                sum.2.merge_encoded(&latency);
+            }
+        }
+        clear.execute([minute])?;
+        for ((source, target, kind), (calls, errors, latency)) in sums {
+            let latency = latency.encode();
+            let latency = (!latency.is_empty()).then_some(latency);
+            insert.execute(params![minute, source, target, kind, calls, errors, latency])?;
+        }
+        unmark.execute([minute])?;
+    }
+    Ok((stale.len() + edge_stale.len()) as u64)
 }
 
 /// Drops the rows last written before `cutoff` (see `sql::retain`).
@@ -378,4 +583,30 @@ pub(in crate::store) fn retain(
 
 fn clamp(ns: u64) -> i64 {
     ns.min(i64::MAX as u64) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+
+    #[test]
+    fn whole_minutes_and_the_buckets_around_them() {
+        let step = |s: i64| Grain::Steps((s * S) as u64);
+        // Finer than a minute, or steps a minute does not divide: 10 s rows only.
+        assert_eq!(whole_minutes(Grain::Buckets, 0, 600 * S), None);
+        assert_eq!(whole_minutes(step(30), 0, 600 * S), None);
+        assert_eq!(whole_minutes(step(90), 0, 600 * S), None);
+        assert_eq!(whole_minutes(step(120), 70 * S, 600 * S), Some((120 * S, 600 * S)));
+        assert_eq!(whole_minutes(Grain::Whole, 60 * S, 185 * S), Some((60 * S, 180 * S)));
+        // No whole minute inside.
+        assert_eq!(whole_minutes(Grain::Whole, 70 * S, 175 * S), None);
+        // The ends and the stale minutes inside are read from 10 s rows.
+        assert_eq!(
+            bucket_spans(70 * S, 250 * S, 120 * S, 240 * S, &[180 * S, 600 * S]),
+            [(70 * S, 120 * S), (180 * S, 240 * S), (240 * S, 250 * S)]
+        );
+        assert!(bucket_spans(60 * S, 180 * S, 60 * S, 180 * S, &[]).is_empty());
+    }
 }

@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::super::latency::Histogram;
 use super::super::prepare::ServiceDelta;
 use super::super::rollup::pending::PendingIndex;
+use super::super::rollup::services_sql;
 use super::super::rollup::sql as rollup_sql;
 use super::super::{Retention, StoreError};
 use super::{logs, metrics, SqliteStore};
@@ -30,7 +31,16 @@ pub(super) fn enforce(
     // alone would be its own commit, and a compaction deletes hundreds of blocks).
     let tx = conn.transaction()?;
     let outcome =
-        enforce_in(store, &tx, &mut index, &mut pending, retention, cutoff, excess_spans, budget);
+        enforce_in(
+            store,
+            &tx,
+            &mut index,
+            &mut pending,
+            retention,
+            (now_ns, cutoff),
+            excess_spans,
+            budget,
+        );
     match outcome {
         Ok(spans) => {
             if let Err(error) = tx.commit() {
@@ -62,12 +72,13 @@ fn enforce_in(
     index: &mut metrics::SeriesIndex,
     pending: &mut PendingIndex,
     retention: Retention,
-    cutoff: i64,
+    (now_ns, cutoff): (u64, i64),
     excess_spans: u64,
     budget: u64,
 ) -> Result<(u64, u64), StoreError> {
     logs::retain(conn, cutoff, retention.max_spans)?;
     metrics::compact(conn)?;
+    services_sql::compact(conn, now_ns)?;
     metrics::retain(conn, index, cutoff, retention.max_spans)?;
     // The database's pages are measured; which traces to drop is decided on their
     // `stored_bytes`, so the excess is converted at the measured ratio of the two.

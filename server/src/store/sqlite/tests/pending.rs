@@ -1,4 +1,4 @@
-//! The halves of calls waiting in `edge_pending` through the writer's in-memory index (v23):
+//! The halves of calls waiting in `edge_pending` through the writer's in-memory index (v22):
 //! a failed batch's pairing rolls back with it, and a restart keeps every waiting half.
 
 use otelscope_app::model::fixture::span;
