@@ -215,7 +215,8 @@ fn render_pass(
 }
 
 /// Answers one API path in-process, as the browser would get it over HTTP; a trace with more
-/// than `ssr_max_spans` spans is not read at all (its count is one row of `traces`).
+/// than `ssr_max_spans` spans is not read at all, for itself or its map (its count is one row
+/// of `traces`).
 async fn call_api(state: &AppState, api_path: &str) -> ApiOutcome {
     if let Some(trace_id) = trace_of(api_path) {
         let store = state.store.clone();
@@ -247,10 +248,12 @@ async fn call_api(state: &AppState, api_path: &str) -> ApiOutcome {
     }
 }
 
-/// The trace id of `/api/v1/traces/{id}` (lowercase), if `api_path` is that.
+/// The trace (its id, lowercase) that `api_path` reads whole: `/api/v1/traces/{id}`, and the
+/// trace's map, `/api/v1/map?trace_id={id}`, which a page without scripts asks with it.
 fn trace_of(api_path: &str) -> Option<String> {
-    let id = api_path.strip_prefix("/api/v1/traces/")?;
-    (!id.is_empty() && !id.contains(['/', '?'])).then(|| id.to_ascii_lowercase())
+    let id = (api_path.strip_prefix("/api/v1/traces/"))
+        .or_else(|| api_path.strip_prefix("/api/v1/map?trace_id="))?;
+    (!id.is_empty() && !id.contains(['/', '?', '&'])).then(|| id.to_ascii_lowercase())
 }
 
 /// The HTML document around a rendered page, in the two parts the handler sends.
@@ -334,6 +337,9 @@ mod tests {
         assert_eq!(trace_of("/api/v1/traces?service=a"), None);
         assert_eq!(trace_of("/api/v1/traces/"), None);
         assert_eq!(trace_of("/api/v1/traces/a/b"), None);
+        assert_eq!(trace_of("/api/v1/map?trace_id=ABC"), Some("abc".into()));
+        assert_eq!(trace_of("/api/v1/map?trace_id=abc&since=1h"), None);
+        assert_eq!(trace_of("/api/v1/map?since=1h"), None);
     }
 
     #[test]
