@@ -91,7 +91,8 @@ pub(crate) fn WaterfallRow(
         div {
             class: "{class}",
             role: "row",
-            tabindex: if tab_stop { "0" } else { "-1" },
+            // A page without scripts (its names are links) moves no focus between rows.
+            tabindex: if tab_stop { Some("0") } else if href.is_some() { None } else { Some("-1") },
             "aria-level": "{row.depth + 1}",
             "aria-expanded": if row.descendants > 0 { Some(if collapsed { "false" } else { "true" }) } else { None },
             "aria-selected": if selected { "true" } else { "false" },
