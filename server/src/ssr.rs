@@ -153,6 +153,8 @@ pub struct Rendered {
     pub page: SsrPage,
     /// API paths the last pass still asked for (empty when the page got all its data).
     pub unanswered: Vec<String>,
+    /// How many render passes it took (each a whole render: a trace page's is up to 2,000 rows).
+    pub passes: usize,
 }
 
 /// Renders the app at `path` (path and query) until its components ask for no API path that
@@ -165,11 +167,14 @@ pub async fn render_answered<F: Future<Output = ApiOutcome>>(
     mut answer: impl FnMut(String) -> F,
 ) -> Rendered {
     let mut answers: Arc<BTreeMap<String, ApiOutcome>> = Arc::default();
-    let mut rendered =
-        Rendered { page: SsrPage { html: String::new(), title: None }, unanswered: Vec::new() };
-    for _ in 0..MAX_PASSES {
+    let mut rendered = Rendered {
+        page: SsrPage { html: String::new(), title: None },
+        unanswered: Vec::new(),
+        passes: 0,
+    };
+    for passes in 1..=MAX_PASSES {
         let (page, wanted) = render_blocking(path.to_owned(), answers.clone(), preview).await;
-        rendered = Rendered { page, unanswered: wanted };
+        rendered = Rendered { page, unanswered: wanted, passes };
         if rendered.unanswered.is_empty() {
             break;
         }
