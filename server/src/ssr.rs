@@ -159,7 +159,8 @@ pub struct Rendered {
 
 /// Renders the app at `path` (path and query) until its components ask for no API path that
 /// has not been answered, at most `MAX_PASSES` times; `answer` gives the outcome of each path
-/// asked for. The server's pages and the tests' pages (with fixed answers) are drawn by this.
+/// asked for (a pass's paths at once). The server's pages and the tests' pages (with fixed
+/// answers) are drawn by this.
 /// Each pass runs on a blocking thread; the answers are shared with it, not copied.
 pub async fn render_answered<F: Future<Output = ApiOutcome>>(
     path: &str,
@@ -178,10 +179,13 @@ pub async fn render_answered<F: Future<Output = ApiOutcome>>(
         if rendered.unanswered.is_empty() {
             break;
         }
+        // The paths of one pass are answered together: a trace page's trace and its map are
+        // each a read of the whole trace, on blocking threads of their own.
+        let asked = rendered.unanswered.iter().map(|api_path| answer(api_path.clone()));
+        let outcomes = futures_util::future::join_all(asked).await;
         // The pass is over, so this is the only handle again: no copy of the map or answers.
         let more = Arc::make_mut(&mut answers);
-        for api_path in &rendered.unanswered {
-            let outcome = answer(api_path.clone()).await;
+        for (api_path, outcome) in rendered.unanswered.iter().zip(outcomes) {
             more.insert(api_path.clone(), outcome);
         }
     }
