@@ -87,7 +87,8 @@ async fn services_count_the_last_hour_by_default_and_say_which() {
     // checkout's spans started ten minutes ago, api's two hours ago: api is listed, with zeros.
     let now = otelscope_server::ingest::now_ns();
     let minute = 60_000_000_000;
-    let state = state_with_starts(&[("checkout", 7, now - 10 * minute), ("api", 2, now - 120 * minute)]);
+    let state =
+        state_with_starts(&[("checkout", 7, now - 10 * minute), ("api", 2, now - 120 * minute)]);
     let (status, _, body) = get(&state, "/api/v1/services").await;
     assert_eq!(status, StatusCode::OK);
     let mut json: Value = serde_json::from_str(&body).unwrap();

@@ -7,12 +7,12 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 use serde::{Deserialize, Deserializer};
 
+use crate::charts::map::drawn_with_the_trace;
 use crate::charts::waterfall::logs::{SpanLogs, TraceLogs};
 use crate::charts::waterfall::{SharedLogs, SharedSpans, Waterfall};
 use crate::components::{CopyButton, StartTime, ZoneSwitch};
-use crate::filters::FlameFilters;
-use crate::charts::map::drawn_with_the_trace;
 use crate::env::use_render_mode;
+use crate::filters::FlameFilters;
 use crate::hooks::{use_api_early, use_api_shared, use_ssr_prefetch, Loadable};
 use crate::model::{trace_facts, Span, MAX_LOG_LIMIT};
 use crate::routes::Route;

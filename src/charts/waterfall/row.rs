@@ -88,7 +88,13 @@ pub(crate) fn WaterfallRow(
         bars::Place::Left => ("right", 100.0 - left, 4),
     };
     // A page without scripts (its names are links) moves no focus between rows.
-    let tabindex = if tab_stop { Some("0") } else if href.is_some() { None } else { Some("-1") };
+    let tabindex = if tab_stop {
+        Some("0")
+    } else if href.is_some() {
+        None
+    } else {
+        Some("-1")
+    };
     rsx! {
         div {
             class: "{class}",
