@@ -168,8 +168,8 @@ pub struct ServiceFilters {
 query_fields!(ServiceFilters: since, until, include_self);
 
 impl ServiceFilters {
-    /// The API path of this list (the names and counts of everything stored when no range is
-    /// set: the search form's service list).
+    /// The API path of this list (every service seen, counted over the last hour when no
+    /// range is set).
     pub fn api_path(&self) -> String {
         with_query("/api/v1/services", &self.to_string())
     }

@@ -153,11 +153,14 @@ pub struct Rendered {
     pub page: SsrPage,
     /// API paths the last pass still asked for (empty when the page got all its data).
     pub unanswered: Vec<String>,
+    /// How many render passes it took (each a whole render: a trace page's is up to 2,000 rows).
+    pub passes: usize,
 }
 
 /// Renders the app at `path` (path and query) until its components ask for no API path that
 /// has not been answered, at most `MAX_PASSES` times; `answer` gives the outcome of each path
-/// asked for. The server's pages and the tests' pages (with fixed answers) are drawn by this.
+/// asked for (a pass's paths at once). The server's pages and the tests' pages (with fixed
+/// answers) are drawn by this.
 /// Each pass runs on a blocking thread; the answers are shared with it, not copied.
 pub async fn render_answered<F: Future<Output = ApiOutcome>>(
     path: &str,
@@ -165,18 +168,24 @@ pub async fn render_answered<F: Future<Output = ApiOutcome>>(
     mut answer: impl FnMut(String) -> F,
 ) -> Rendered {
     let mut answers: Arc<BTreeMap<String, ApiOutcome>> = Arc::default();
-    let mut rendered =
-        Rendered { page: SsrPage { html: String::new(), title: None }, unanswered: Vec::new() };
-    for _ in 0..MAX_PASSES {
+    let mut rendered = Rendered {
+        page: SsrPage { html: String::new(), title: None },
+        unanswered: Vec::new(),
+        passes: 0,
+    };
+    for passes in 1..=MAX_PASSES {
         let (page, wanted) = render_blocking(path.to_owned(), answers.clone(), preview).await;
-        rendered = Rendered { page, unanswered: wanted };
+        rendered = Rendered { page, unanswered: wanted, passes };
         if rendered.unanswered.is_empty() {
             break;
         }
+        // The paths of one pass are answered together: a trace page's trace and its map are
+        // each a read of the whole trace, on blocking threads of their own.
+        let asked = rendered.unanswered.iter().map(|api_path| answer(api_path.clone()));
+        let outcomes = futures_util::future::join_all(asked).await;
         // The pass is over, so this is the only handle again: no copy of the map or answers.
         let more = Arc::make_mut(&mut answers);
-        for api_path in &rendered.unanswered {
-            let outcome = answer(api_path.clone()).await;
+        for (api_path, outcome) in rendered.unanswered.iter().zip(outcomes) {
             more.insert(api_path.clone(), outcome);
         }
     }
@@ -215,7 +224,8 @@ fn render_pass(
 }
 
 /// Answers one API path in-process, as the browser would get it over HTTP; a trace with more
-/// than `ssr_max_spans` spans is not read at all (its count is one row of `traces`).
+/// than `ssr_max_spans` spans is not read at all, for itself or its map (its count is one row
+/// of `traces`).
 async fn call_api(state: &AppState, api_path: &str) -> ApiOutcome {
     if let Some(trace_id) = trace_of(api_path) {
         let store = state.store.clone();
@@ -247,10 +257,12 @@ async fn call_api(state: &AppState, api_path: &str) -> ApiOutcome {
     }
 }
 
-/// The trace id of `/api/v1/traces/{id}` (lowercase), if `api_path` is that.
+/// The trace (its id, lowercase) that `api_path` reads whole: `/api/v1/traces/{id}`, and the
+/// trace's map, `/api/v1/map?trace_id={id}`, which a page without scripts asks with it.
 fn trace_of(api_path: &str) -> Option<String> {
-    let id = api_path.strip_prefix("/api/v1/traces/")?;
-    (!id.is_empty() && !id.contains(['/', '?'])).then(|| id.to_ascii_lowercase())
+    let id = (api_path.strip_prefix("/api/v1/traces/"))
+        .or_else(|| api_path.strip_prefix("/api/v1/map?trace_id="))?;
+    (!id.is_empty() && !id.contains(['/', '?', '&'])).then(|| id.to_ascii_lowercase())
 }
 
 /// The HTML document around a rendered page, in the two parts the handler sends.
@@ -334,6 +346,9 @@ mod tests {
         assert_eq!(trace_of("/api/v1/traces?service=a"), None);
         assert_eq!(trace_of("/api/v1/traces/"), None);
         assert_eq!(trace_of("/api/v1/traces/a/b"), None);
+        assert_eq!(trace_of("/api/v1/map?trace_id=ABC"), Some("abc".into()));
+        assert_eq!(trace_of("/api/v1/map?trace_id=abc&since=1h"), None);
+        assert_eq!(trace_of("/api/v1/map?since=1h"), None);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The product contract's range rule on every route (issue 26, point 8): `since` inclusive,
 //! `until` exclusive, so the buckets a window sums hold exactly the spans that start in it
 //! (once `/cache` and `/retries` counted the bucket starting at `until`, 10 s too many, and
-//! metric reads the sample at `until`); the services table counts its range; and otelscope's
-//! own services left out of every answer unless `include_self=1` or named.
+//! metric reads the sample at `until`); the services table counts its range; aggregates
+//! (services included) count the last hour unless asked, searches everything stored; and
+//! otelscope's own services left out of every answer unless `include_self=1` or named.
 
 mod support;
 
@@ -138,4 +139,59 @@ async fn otelscopes_own_services_only_when_asked_or_named() {
     assert_eq!(traces["traces"].as_array().map(Vec::len), Some(0), "{traces}");
     let traces = get_json(&state, &format!("/api/v1/traces?{range}&include_self=1")).await;
     assert_eq!(traces["traces"].as_array().map(Vec::len), Some(1), "{traces}");
+}
+
+/// `span` moved to start at `at_ns` (its duration kept).
+fn starting_at(mut span: Span, at_ns: u64) -> Span {
+    let took = span.end_ns - span.start_ns;
+    (span.start_ns, span.end_ns) = (at_ns, at_ns + took);
+    span
+}
+
+#[tokio::test]
+async fn aggregates_count_the_last_hour_unless_asked_and_searches_everything() {
+    // Trace 1 ten minutes ago, trace 2 two hours ago; a gauge sample at each time.
+    let now = otelscope_server::ingest::now_ns();
+    let (recent, old) = (now - 600 * S, now - 7_200 * S);
+    let spans = vec![starting_at(charge(0), recent), starting_at(charge(1), old)];
+    let sample = |at| MetricPoint { time_ns: at, ..depth("shop", 0) };
+    let state = state_with_batches(vec![WriteBatch {
+        received_ns: 1,
+        spans,
+        metrics: vec![sample(recent), sample(old)],
+        ..Default::default()
+    }]);
+    let hour = |answer: &Value, what: &str| {
+        let (since, until) = (answer["range"][0].as_u64(), answer["range"][1].as_u64());
+        assert!(
+            since.zip(until).is_some_and(|(s, u)| u >= now && u - s == 3_600 * S),
+            "{what} says its range, the last hour: {answer}"
+        );
+    };
+
+    // Before: a plain /services counted everything stored (2) and said no range.
+    let services = get_json(&state, "/api/v1/services").await;
+    assert_eq!(services["services"][0]["span_count"], 1, "{services}");
+    hour(&services, "/services");
+    assert!(services.get("sparklines").is_none(), "a plain ask stays small: {services}");
+    let everything = get_json(&state, "/api/v1/services?since=0").await;
+    assert_eq!(everything["services"][0]["span_count"], 2, "{everything}");
+
+    let retries = get_json(&state, "/api/v1/retries").await;
+    assert_eq!(retries["operations"][0]["calls"], 1, "{retries}");
+    let cache = get_json(&state, "/api/v1/cache").await;
+    assert_eq!(sum(&cache["caches"], "hits") + sum(&cache["caches"], "misses"), 1, "{cache}");
+    let red = get_json(&state, "/api/v1/services/shop/red").await;
+    assert_eq!(red["totals"]["requests"], 1, "{red}");
+    let series = get_json(&state, "/api/v1/metrics/queue.depth/series").await;
+    let covered = series["until_ns"].as_u64().zip(series["since_ns"].as_u64());
+    assert!(covered.is_some_and(|(u, s)| u >= now && u - s == 3_600 * S), "{series}");
+    let raw = get_json(&state, "/api/v1/metrics?name=queue.depth").await;
+    // Not yet by the rule: the raw series (`name=` without `since`) reads everything stored.
+    assert_eq!(raw["series"][0]["points"].as_array().map(Vec::len), Some(2), "{raw}");
+
+    // The trace search: everything stored, newest first.
+    let traces = get_json(&state, "/api/v1/traces").await;
+    assert_eq!(traces["matched"], 2, "{traces}");
+    assert_eq!(traces["traces"][0]["start_ns"], recent, "{traces}");
 }

@@ -28,16 +28,22 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
 
 /// A state over an in-memory store holding `n` one-span traces for each named service.
 fn state_with(services: &[(&str, u64)]) -> AppState {
+    let starting: Vec<(&str, u64, u64)> = services.iter().map(|&(s, n)| (s, n, 1)).collect();
+    state_with_starts(&starting)
+}
+
+/// As [`state_with`], each service's spans starting at the given time (ns).
+fn state_with_starts(services: &[(&str, u64, u64)]) -> AppState {
     let store = SqliteStore::in_memory().unwrap();
     let mut spans = Vec::new();
-    for (name, n) in services {
-        for i in 0..*n {
+    for &(name, n, start_ns) in services {
+        for i in 0..n {
             spans.push(Span {
                 parent_span_id: None,
                 kind: SpanKind::Server,
-                service: (*name).into(),
-                start_ns: 1,
-                end_ns: 2,
+                service: name.into(),
+                start_ns,
+                end_ns: start_ns + 1,
                 ..Span::new(
                     format!("{:016x}{:016x}", name.len(), spans.len() + 1),
                     format!("{:016x}", i + 1),
@@ -77,18 +83,35 @@ async fn health_reports_ok_and_version() {
 }
 
 #[tokio::test]
-async fn services_lists_names_span_and_error_counts_and_percentiles() {
-    let state = state_with(&[("checkout", 7), ("api", 2)]);
+async fn services_count_the_last_hour_by_default_and_say_which() {
+    // checkout's spans started ten minutes ago, api's two hours ago: api is listed, with zeros.
+    let now = otelscope_server::ingest::now_ns();
+    let minute = 60_000_000_000;
+    let state =
+        state_with_starts(&[("checkout", 7, now - 10 * minute), ("api", 2, now - 120 * minute)]);
     let (status, _, body) = get(&state, "/api/v1/services").await;
     assert_eq!(status, StatusCode::OK);
-    let json: Value = serde_json::from_str(&body).unwrap();
+    let mut json: Value = serde_json::from_str(&body).unwrap();
+    let range = json.as_object_mut().unwrap().remove("range").expect("the range, said");
+    let (since, until) = (range[0].as_u64().unwrap(), range[1].as_u64().unwrap());
+    assert!(until >= now && until - since == 60 * minute, "the last hour: {range}");
     assert_eq!(
         json,
         serde_json::json!({"services": [
-            {"name": "api", "span_count": 2, "error_count": 0, "p50_ns": 1, "p95_ns": 1, "p99_ns": 1},
+            {"name": "api", "span_count": 0, "error_count": 0},
             {"name": "checkout", "span_count": 7, "error_count": 0, "p50_ns": 1, "p95_ns": 1, "p99_ns": 1},
         ]})
     );
+    // Over everything, when asked.
+    let (_, _, body) = get(&state, "/api/v1/services?since=0").await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    let counts: Vec<(&str, u64)> = json["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["span_count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counts, [("api", 2), ("checkout", 7)], "{json}");
 }
 
 #[tokio::test]

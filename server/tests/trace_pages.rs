@@ -394,3 +394,29 @@ async fn a_page_without_scripts_leaves_out_the_controls_that_need_them() {
     }
     assert!(html.contains("critical path"), "the legend stays");
 }
+
+/// Before: the map under the trace was asked only once the trace was drawn, so a 10,000-span
+/// trace's page took three passes (two of 2,000 rows); now the map is asked with the trace.
+#[tokio::test]
+async fn a_trace_page_without_scripts_takes_two_render_passes() {
+    let state = support::state();
+    let trace_id = seed(&state).await;
+    let asked = std::sync::Mutex::new(Vec::new());
+    let rendered =
+        otelscope_server::ssr::render_answered(&format!("/traces/{trace_id}"), false, |path| {
+            asked.lock().unwrap().push(path.clone());
+            let state = state.clone();
+            async move {
+                let (status, body) = page(&state, &path).await;
+                assert_eq!(status, StatusCode::OK, "{path}: {body}");
+                Ok(std::sync::Arc::from(body.as_str()))
+            }
+        })
+        .await;
+    let asked = asked.into_inner().unwrap();
+    assert_eq!((rendered.passes, rendered.unanswered.len()), (2, 0), "asked {asked:?}");
+    assert!(asked.contains(&format!("/api/v1/map?trace_id={trace_id}")), "{asked:?}");
+    let html = &rendered.page.html;
+    assert!(html.contains("Services this trace crossed"), "{html}");
+    assert!(!html.contains("Loading the trace") && !html.contains("Could not load"), "{html}");
+}

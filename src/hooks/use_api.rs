@@ -66,6 +66,19 @@ pub(crate) fn use_api_shared<T: DeserializeOwned + 'static>(
     }
 }
 
+/// On the server, asks for `path` in this render pass as well, so a component that is drawn
+/// only once the page's own data is in (a trace's map, under the trace) finds its answer in
+/// the next pass: the server answers every path a pass asked for before the next one, and a
+/// trace page takes two passes, not three (each a render of up to 2,000 rows). `None`, and
+/// any live renderer, ask nothing.
+pub(crate) fn use_ssr_prefetch(path: Option<String>) {
+    let ssr = use_hook(try_consume_context::<SsrData>);
+    if let (Some(ssr), Some(path)) = (ssr, path) {
+        // The answer itself is the drawing component's business.
+        drop(ssr.lookup(&path));
+    }
+}
+
 /// The raw answer for `path`: `None` while loading.
 fn use_api_outcome(path: impl Fn() -> String + 'static) -> Option<ApiOutcome> {
     let env = use_context::<Env>();

@@ -176,8 +176,8 @@ impl Health {
 pub struct ServiceSummary {
     /// The `service.name` resource attribute.
     pub name: String,
-    /// How many spans of this service the store holds; in a ranged answer (`Services::range`),
-    /// how many started in the range.
+    /// How many spans of this service started in the answer's range (`Services::range`); in
+    /// an answer without one, how many the store holds.
     pub span_count: u64,
     /// How many of them have status error.
     #[serde(default)]
@@ -215,9 +215,10 @@ pub struct Services {
     /// sparklines (issue 25; see `RedSeries`). Empty (absent) otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sparklines: Vec<ServiceSparkline>,
-    /// `[since_ns, until_ns)` when the answer was asked with a range: then every service's
-    /// counts and percentiles are over the spans that started in it (services seen with none
-    /// are listed with zeros). Absent: over everything stored.
+    /// `[since_ns, until_ns)`, the last hour unless the request said otherwise: every
+    /// service's counts and percentiles are over the spans that started in it (services seen
+    /// with none are listed with zeros). Absent: over everything stored (a store that keeps no
+    /// RED rollup yet, such as ClickHouse, answers a plain request so).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<(u64, u64)>,
 }

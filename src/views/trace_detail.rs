@@ -7,11 +7,13 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 use serde::{Deserialize, Deserializer};
 
+use crate::charts::map::drawn_with_the_trace;
 use crate::charts::waterfall::logs::{SpanLogs, TraceLogs};
 use crate::charts::waterfall::{SharedLogs, SharedSpans, Waterfall};
 use crate::components::{CopyButton, StartTime, ZoneSwitch};
+use crate::env::use_render_mode;
 use crate::filters::FlameFilters;
-use crate::hooks::{use_api_early, use_api_shared, Loadable};
+use crate::hooks::{use_api_early, use_api_shared, use_ssr_prefetch, Loadable};
 use crate::model::{trace_facts, Span, MAX_LOG_LIMIT};
 use crate::routes::Route;
 use crate::words::{counted, format_duration};
@@ -53,6 +55,9 @@ fn shared_spans<'de, D: Deserializer<'de>>(spans: D) -> Result<SharedSpans, D::E
 fn TracePage(trace_id: ReadSignal<String>, span: ReadSignal<Option<String>>) -> Element {
     crate::uitrace::use_render_span();
     let trace = use_api_early::<TraceAnswer>(move || trace_path(&trace_id.read()));
+    // A page without scripts draws the trace's map with the trace: asked for in the same pass.
+    let mode = use_render_mode();
+    use_ssr_prefetch(drawn_with_the_trace(mode, &trace_id.read()));
     // The trace's log records, for the span details and the rows' marks (none if this fails).
     let answer = use_api_shared::<TraceLogs>(move || {
         format!("/api/v1/logs?trace_id={}&limit={MAX_LOG_LIMIT}", trace_id.read())

@@ -1,7 +1,7 @@
 //! `GET /api/v1/services` (the services seen, with span counts), `GET /api/v1/operations`
 //! (one service's span names) and `GET /api/v1/operations/stats` (their recent latencies).
-//! With `since`/`until`/`step` (or `sparklines=1`) `/services` counts over that range (the last
-//! hour by default) and adds each service's sparklines (`query::services`, from the RED rollup).
+//! `/services` counts over a range, the last hour by default (the range rule), from the RED
+//! rollup; with `since`/`until`/`step` or `sparklines=1` it adds each service's sparklines.
 
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
@@ -10,6 +10,7 @@ use otelscope_app::filters::query_pairs;
 use otelscope_app::model::{OperationStatsList, Operations, Services, SELF_SERVICES};
 
 use super::ApiError;
+use crate::store::StoreError;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -19,41 +20,47 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/operations/stats", get(operation_stats))
 }
 
-/// The services seen, counted over the range when one is asked; otelscope's own
-/// (`SELF_SERVICES`) only with `include_self=1`.
+/// The services seen, each counted over the range (the last hour unless asked otherwise, as for
+/// every aggregate), with the range in the answer; otelscope's own (`SELF_SERVICES`) only with
+/// `include_self=1`.
 async fn services(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Services>, ApiError> {
-    let (range, include_self) = crate::query::services::parse_services(
+    let p = crate::query::services::parse_services(
         raw.as_deref().unwrap_or(""),
         crate::ingest::now_ns(),
     )?;
-    let (mut services, red) = super::blocking("store.services", move || {
+    // Sparklines sum the rows into steps, the table over the range.
+    let red = p.range.store_query(None);
+    let (mut services, rows) = super::blocking("store.services", move || {
         let services = state.store.services()?;
-        let red = match &range {
-            // Sparklines sum the rows into steps, the table over the range.
-            Some(r) => Some((state.store.red(&r.store_query(None))?, r.clone())),
-            None => None,
-        };
-        Ok((services, red))
+        Ok((services, state.store.red(&red)))
     })
     .await?;
-    if !include_self {
+    if !p.include_self {
         services.retain(|s| !SELF_SERVICES.contains(&s.name.as_str()));
     }
-    let (sparklines, range) = match red {
-        Some((rows, range)) => {
-            crate::query::services::table_over(&mut services, &rows, &range);
-            let sparklines = crate::query::services::sparklines(&rows, &range)
-                .into_iter()
-                .filter(|s| services.iter().any(|listed| listed.name == s.service))
-                .collect();
-            (sparklines, Some((range.since_ns, range.until_ns)))
+    let rows = match rows {
+        Ok(rows) => rows,
+        // A store without the RED rollup (the ClickHouse store, so far) answers a plain ask
+        // with its catalogue, counted over everything stored, and says so: no `range`.
+        Err(StoreError::Unavailable(why)) if !p.sparklines => {
+            tracing::debug!(%why, "Services counted over everything stored.");
+            return Ok(Json(Services { services, sparklines: Vec::new(), range: None }));
         }
-        None => (Vec::new(), None),
+        Err(error) => return Err(error.into()),
     };
-    Ok(Json(Services { services, sparklines, range }))
+    crate::query::services::table_over(&mut services, &rows, &p.range);
+    let sparklines = if p.sparklines {
+        crate::query::services::sparklines(&rows, &p.range)
+            .into_iter()
+            .filter(|s| services.iter().any(|listed| listed.name == s.service))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(Services { services, sparklines, range: Some((p.range.since_ns, p.range.until_ns)) }))
 }
 
 /// The most names `/operations` lists.

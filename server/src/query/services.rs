@@ -133,12 +133,21 @@ fn kind_filter(value: &str) -> Result<KindFilter, ParamError> {
     })
 }
 
-/// `/api/v1/services?since=&until=&step=&sparklines=&include_self=`: whether otelscope's own
-/// services are listed, and the range of the table and the sparklines when one is asked for
-/// (`sparklines=1`, or any of `since`, `until`, `step`; the last hour by default). Without
-/// any, the answer is the catalogue of everything stored (a search, by the range rule; the
-/// status line's and the forms' plain `/services` stays cheap). Other parameters are ignored.
-pub fn parse_services(raw: &str, now_ns: u64) -> Result<(Option<Range>, bool), ParamError> {
+/// `/api/v1/services?since=&until=&step=&sparklines=&include_self=`'s parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicesParams {
+    /// The range the table counts: the last hour unless `since`/`until` say otherwise, as for
+    /// every aggregate (the product contract's range rule).
+    pub range: Range,
+    /// Per service, sparklines over the range: with `sparklines=1`, or any of `since`, `until`,
+    /// `step` (a plain `/services`, the status line's and the forms', stays small).
+    pub sparklines: bool,
+    /// otelscope's own services listed too (`include_self=1`).
+    pub include_self: bool,
+}
+
+/// Parses `/api/v1/services`' query; other parameters are ignored.
+pub fn parse_services(raw: &str, now_ns: u64) -> Result<ServicesParams, ParamError> {
     let (mut include_self, mut wanted) = (false, false);
     let range = range_and(raw, now_ns, |key, value| {
         match key {
@@ -149,7 +158,7 @@ pub fn parse_services(raw: &str, now_ns: u64) -> Result<(Option<Range>, bool), P
         Ok(())
     })?;
     let ranged = params(raw).any(|(k, _)| matches!(k.as_str(), "since" | "until" | "step"));
-    Ok(((wanted || ranged).then_some(range), include_self))
+    Ok(ServicesParams { range, sparklines: wanted || ranged, include_self })
 }
 
 /// `/api/v1/map`'s parameters.

@@ -90,13 +90,16 @@ fn red_series_and_impact() {
     assert!(parse_red("web", "kind=sideways", T0).is_err());
     assert!(parse_red("web", "colour=red", T0).is_err());
     // Sparklines: every service's entry spans.
-    let (range, _) =
-        parse_services(&format!("since={T0}&until={}&step=30s", T0 + 60 * S), T0).unwrap();
-    let lines = sparklines(&rows, &range.unwrap());
+    let asked = parse_services(&format!("since={T0}&until={}&step=30s", T0 + 60 * S), T0).unwrap();
+    assert!(asked.sparklines && !asked.include_self);
+    let lines = sparklines(&rows, &asked.range);
     let got: Vec<_> =
         lines.iter().map(|l| (l.service.as_str(), l.series.requests.clone())).collect();
     assert_eq!(got, [("api", vec![7, 0]), ("web", vec![60, 30])]);
-    assert_eq!(parse_services("include_self=1", T0).unwrap(), (None, true));
+    // A plain ask counts the last hour, without sparklines.
+    let plain = parse_services("include_self=1", T0 + 7_200 * S).unwrap();
+    assert_eq!((plain.range.since_ns, plain.range.until_ns), (T0 + 3_600 * S, T0 + 7_200 * S));
+    assert!(plain.include_self && !plain.sparklines);
 }
 
 fn edge_row(

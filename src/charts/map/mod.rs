@@ -24,7 +24,7 @@ use crate::model::{MapEdge, MapNode, NodeKind, ServiceMap};
 pub(crate) use facts::{
     edge_facts, edge_traces, node_facts, node_kind_words, node_stats, node_stats_lines,
 };
-pub(crate) use trace_map::TraceMap;
+pub(crate) use trace_map::{drawn_with_the_trace, TraceMap};
 
 /// Names longer than this are cut with `…` in their box (the full name is in its title).
 const NAME_CHARS: usize = 28;

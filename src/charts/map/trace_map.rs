@@ -2,7 +2,7 @@
 //! crossed, with call counts, compact (fitted to a low box) and folded on demand. In the live
 //! app it is asked for once the trace is drawn, so the waterfall's first paint never waits on
 //! it; a trace over `EAGER_MAP_SPANS` spans opens folded and loads it only when unfolded. A
-//! static page (`/ssr`) draws it at once; a preview shows its heading only.
+//! static page (`/ssr`) draws it at once, asked with the trace; a preview shows its heading only.
 
 use dioxus::prelude::*;
 
@@ -16,6 +16,17 @@ use crate::model::ServiceMap;
 pub(crate) const EAGER_MAP_SPANS: usize = 2_000;
 /// The compact map's box height (px); the map is fitted into it.
 const COMPACT_HEIGHT: f64 = 240.0;
+
+/// The API path of trace `trace_id`'s map.
+fn map_path(trace_id: &str) -> String {
+    format!("/api/v1/map?trace_id={trace_id}")
+}
+
+/// The map's API path when a page in `mode` draws it with the trace (a page without scripts),
+/// for the trace page to ask in the same render pass as the trace (`hooks::use_ssr_prefetch`).
+pub(crate) fn drawn_with_the_trace(mode: RenderMode, trace_id: &str) -> Option<String> {
+    (mode == RenderMode::Static).then(|| map_path(trace_id))
+}
 
 #[component]
 pub(crate) fn TraceMap(trace_id: String, spans: usize) -> Element {
@@ -49,7 +60,7 @@ pub(crate) fn TraceMap(trace_id: String, spans: usize) -> Element {
 
 #[component]
 fn TraceMapDrawn(trace_id: String) -> Element {
-    let path = format!("/api/v1/map?trace_id={trace_id}");
+    let path = map_path(&trace_id);
     let map = use_api::<ServiceMap>(move || path.clone());
     match map {
         Loadable::Loading => rsx! { p { class: "loading", "Loading the trace's map…" } },

@@ -87,11 +87,19 @@ pub(crate) fn WaterfallRow(
         bars::Place::Right => ("left", left + width, 4),
         bars::Place::Left => ("right", 100.0 - left, 4),
     };
+    // A page without scripts (its names are links) moves no focus between rows.
+    let tabindex = if tab_stop {
+        Some("0")
+    } else if href.is_some() {
+        None
+    } else {
+        Some("-1")
+    };
     rsx! {
         div {
             class: "{class}",
             role: "row",
-            tabindex: if tab_stop { "0" } else { "-1" },
+            tabindex: tabindex,
             "aria-level": "{row.depth + 1}",
             "aria-expanded": if row.descendants > 0 { Some(if collapsed { "false" } else { "true" }) } else { None },
             "aria-selected": if selected { "true" } else { "false" },
