@@ -105,7 +105,7 @@
 //!   blocks of up to 65,536 points (level 1), the metrics with the most first, every one due up
 //!   to 300,000 points a pass. A block is zstd over runs, one per series: times
 //!   as delta-of-delta varints, start times as a 1-byte code, values XOR'd with the previous
-//!   (`store/metrics/codec.rs`), then the histograms (explicit bounds, exponential buckets,
+//!   (`store/metrics/codec/`), then the histograms (explicit bounds, exponential buckets,
 //!   summary quantiles) and exemplars (≤ 4 a point) as JSON. Measured at the 1M-point bench
 //!   (`server/benches/metrics.rs`): bytes per point of the database pages in use.
 //! - A read takes a metric's series from `metric_series` (name, service index), filters their

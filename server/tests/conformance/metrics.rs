@@ -375,3 +375,37 @@ pub fn merged_blocks_answer_as_the_batches_did(store: &dyn Store) {
     write(store, T + 50, vec![gauge("cpu", "web", "a", 50, 1.0)]);
     assert_eq!(by_host(store, &query)[0].1.len(), 21);
 }
+
+/// The bug this names: compaction gave a merged block the newest receipt of the blocks it
+/// merged, so a series whose only points came in the oldest of them (not marked since) looked
+/// older than the block holding them, and retention dropped the series with its points still
+/// due to be kept.
+pub fn a_series_merged_with_newer_points_stays_until_its_points_go(store: &dyn Store) {
+    let min = 60 * S;
+    // Receipts from `at`, which leaves room for one an hour earlier.
+    let at = T + 120 * min;
+    // Something received an hour before the rest, so that the pass below drops a block.
+    write(store, at - 60 * min, vec![gauge("old", "web", "a", 0, 0.0)]);
+    // Host a's one point comes first; host b's come in 32 more batches, 10 minutes apart.
+    write(store, at, vec![gauge("cpu", "web", "a", 0, 1.0)]);
+    for i in 1..=32u64 {
+        write(store, at + i * 10 * min, vec![gauge("cpu", "web", "b", i, i as f64)]);
+    }
+    // Keep what came in from `at` on: the pass merges cpu's 33 blocks, then drops `old`.
+    let keep = Retention { max_age_ns: 400 * min, ..Retention::UNBOUNDED };
+    store.enforce_retention(keep, at + 400 * min, 1_000).unwrap();
+    assert!(store.metric_rows(&rows_query("old")).unwrap().series.is_empty());
+    let cpu = by_host(store, &rows_query("cpu"));
+    assert_eq!(cpu.len(), 2, "{cpu:?}");
+    assert_eq!(cpu[0], ("a".to_owned(), vec![(0, 1.0)]));
+    assert_eq!(cpu[1].1.len(), 32);
+    // Once host a's receipt is past the age bound, its point goes, and its series with it;
+    // so do the points merged with it (received within the hour after it), and no others.
+    store.enforce_retention(keep, at + 400 * min + S, 1_000).unwrap();
+    let cpu = by_host(store, &rows_query("cpu"));
+    let seconds: Vec<u64> = cpu.iter().flat_map(|h| h.1.iter().map(|p| p.0)).collect();
+    assert_eq!(cpu.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(), ["b"]);
+    assert_eq!(seconds, (7..=32).collect::<Vec<u64>>());
+    let q = MetricCatalogQuery { limit: 10, ..Default::default() };
+    assert_eq!(store.metric_catalog(&q).unwrap().metrics[0].series, 1);
+}

@@ -140,6 +140,7 @@ macro_rules! conformance {
                 metrics::distributions_and_exemplars_are_kept_whole,
                 metrics::metric_points_go_by_receipt_and_count,
                 metrics::merged_blocks_answer_as_the_batches_did,
+                metrics::a_series_merged_with_newer_points_stays_until_its_points_go,
                 signals::cache_rows_and_miss_examples,
                 signals::retry_rows_and_examples,
                 signals::flames_fold_once_settled_and_answer_alike,

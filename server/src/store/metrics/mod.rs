@@ -1,6 +1,6 @@
 //! Metric series as the store keeps them: what identifies a series (`SeriesKey`, hashed into the
 //! `metric_series` table), the samples read back (`Sample`, lean: no strings per point), the
-//! requests of the metric `Store` methods, and the block codec (`codec.rs`). The layout is in
+//! requests of the metric `Store` methods, and the block codec (`codec/`). The layout is in
 //! `schema.rs`'s doc; the semantics (rates, percentiles, …) in `query::metrics`.
 
 pub(super) mod codec;

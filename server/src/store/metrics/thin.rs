@@ -26,14 +26,27 @@ impl Thin {
     /// histograms the chart needs; the others keep `None`.
     pub fn apply(&self, samples: &mut [Sample], slots: &[Slot], arena: &Arena) {
         let n = samples.len().min(slots.len());
+        // Each pair's step and break are worked out once, carried from point to point.
+        let mut step = samples.first().map(|s| self.step_of(s.time_ns));
+        let mut broke_before = true;
         for k in 0..n {
-            let keep = k == 0
-                || k + 1 == n
-                || self.step_of(samples[k].time_ns) != self.step_of(samples[k + 1].time_ns)
-                || breaks(arena, (&slots[k - 1], &samples[k - 1]), (&slots[k], &samples[k]))
-                || breaks(arena, (&slots[k], &samples[k]), (&slots[k + 1], &samples[k + 1]));
+            let next = (k + 1 < n).then(|| {
+                let next_step = self.step_of(samples[k + 1].time_ns);
+                let broke =
+                    breaks(arena, (&slots[k], &samples[k]), (&slots[k + 1], &samples[k + 1]));
+                (next_step, broke)
+            });
+            let keep = match next {
+                None => true,
+                Some((next_step, broke_after)) => {
+                    broke_before || broke_after || Some(next_step) != step
+                }
+            };
             if keep {
                 samples[k].histogram = arena.value(&slots[k]).map(Box::new);
+            }
+            if let Some((next_step, broke_after)) = next {
+                (step, broke_before) = (Some(next_step), broke_after);
             }
         }
     }
@@ -46,8 +59,12 @@ impl Thin {
         if time_ns > self.hi_ns {
             return i128::MAX;
         }
-        let from = i128::from(time_ns) - i128::from(self.since_ns);
-        from.div_euclid(i128::from(self.step_ns.max(1)))
+        let step = self.step_ns.max(1);
+        // In u64 when the time is at or after `since_ns` (a 128-bit division showed in profiles).
+        match time_ns.checked_sub(self.since_ns) {
+            Some(from) => i128::from(from / step),
+            None => (i128::from(time_ns) - i128::from(self.since_ns)).div_euclid(i128::from(step)),
+        }
     }
 }
 

@@ -28,6 +28,8 @@ const MARK_EVERY_NS: i64 = 60_000_000_000;
 const COMPACT_AT: i64 = 32;
 /// The points one retention pass merges at most (past the metric that crosses it).
 const COMPACT_POINTS: usize = 300_000;
+/// The widest spread of receipts one merge takes (see `compact`).
+const COMPACT_SPAN_NS: i64 = 3_600_000_000_000;
 /// The most fresh blocks one merge takes.
 const COMPACT_BLOCKS: i64 = 512;
 /// The most points one merged block holds.

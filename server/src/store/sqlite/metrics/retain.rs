@@ -13,6 +13,13 @@ use super::*;
 /// a read decode a few blocks). The metrics with the most fresh blocks first, every one due
 /// until `COMPACT_POINTS` points were merged (so a burst of ingest does not leave reads many
 /// small blocks, and one pass stays short); returns the blocks merged.
+///
+/// A merged block carries the earliest receipt of the blocks merged, as `flush` does: a
+/// series' `received_ns` then stays within `MARK_EVERY_NS` of every block holding its points
+/// (with the latest receipt, a series whose points came only in the oldest of them looked
+/// older than its block, and `drop_orphan_series` dropped it while its points were kept).
+/// Since the block then goes when its earliest point is due, a merge takes only blocks
+/// received within `COMPACT_SPAN_NS` of each other: no point goes more than that early.
 pub(in crate::store::sqlite) fn compact(conn: &Connection) -> Result<u64, StoreError> {
     let names: Vec<String> = conn
         .prepare_cached(
@@ -28,7 +35,8 @@ pub(in crate::store::sqlite) fn compact(conn: &Connection) -> Result<u64, StoreE
             break;
         }
         let mut ids = Vec::new();
-        let mut received = 0i64;
+        // The earliest and latest receipt of the blocks taken.
+        let (mut received, mut latest) = (i64::MAX, i64::MIN);
         let mut series: BTreeMap<i64, Vec<Sample>> = BTreeMap::new();
         {
             let mut stmt = conn.prepare_cached(
@@ -37,8 +45,13 @@ pub(in crate::store::sqlite) fn compact(conn: &Connection) -> Result<u64, StoreE
             )?;
             let mut rows = stmt.query(params![name, COMPACT_BLOCKS])?;
             while let Some(r) = rows.next()? {
+                let at: i64 = r.get(1)?;
+                let (first, last) = (received.min(at), latest.max(at));
+                if !ids.is_empty() && last.saturating_sub(first) > COMPACT_SPAN_NS {
+                    break;
+                }
+                (received, latest) = (first, last);
                 ids.push(r.get::<_, i64>(0)?);
-                received = received.max(r.get(1)?);
                 let blob: Vec<u8> = r.get(2)?;
                 for (id, samples) in codec::decode(&blob, |_| true).map_err(corrupt)? {
                     series.entry(id).or_default().extend(samples);
