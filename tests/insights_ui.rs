@@ -29,8 +29,8 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
     assert_text_not_markup(&ssr_cache, &[HOSTILE_CACHE]);
     assert_text_not_markup(&ssr_retries, &[HOSTILE_OP]);
 
-    // The WASM app in Chromium.
-    let browser = Browser::start().await;
+    // The WASM app in Chromium, in a zone half an hour off any whole-hour one (no DST).
+    let browser = Browser::start_in_zone(Some("Asia/Kolkata")).await;
     browser.client.goto(&server.url(&format!("/cache?{range}"))).await.unwrap();
     let rows = otelscope_e2e::insights::cache_rows(&cache);
     let web_cache = browser.dom_when("the app draws the cache table and chart",
@@ -39,6 +39,19 @@ async fn cache_and_retries_pages_show_the_apis_numbers_in_chromium_and_ssr() {
     .await;
     assert_cache_page_matches(&web_cache, &cache);
     assert_text_not_markup(&web_cache, &[HOSTILE_CACHE]);
+    // Issue 26 point 6: the time axis is in the zone the page's switch shows (local time, then
+    // UTC after a click), and fitted to the minute with data, which the page says.
+    let axis = "return [...document.querySelectorAll('svg.hit-rate-chart text')].map(t => t.textContent).find(t => t.startsWith('time ('))";
+    assert_eq!(
+        browser.eval(axis).await,
+        "time (UTC+05:30) · fitted to the data",
+        "the axis in the browser's zone"
+    );
+    assert!(browser.text_of(".chart-zone .zone").await.starts_with("(local · UTC+05:30)"));
+    assert!(browser.text_of(".chart-fitted").await.contains("min of the range with data"));
+    browser.click(".chart-zone .zone-switch").await;
+    let in_utc = "return document.querySelector('.chart-zone .zone').firstChild.textContent === '(UTC)' && [...document.querySelectorAll('svg.hit-rate-chart text')].some(t => t.textContent === 'time (UTC) · fitted to the data')";
+    browser.wait_until("the axis in UTC after the switch", in_utc).await;
     let png = browser.client.screenshot().await.unwrap();
     std::fs::write(artifacts_dir().join("web-cache.png"), png).unwrap();
 

@@ -173,6 +173,47 @@ async fn empty_pages_say_what_fills_them() {
     assert!(retries.contains("No retried operations in this range."), "{retries}");
 }
 
+/// Issue 26 point 6: a service whose Redis (or Memcached) client spans have no `cache.hit` is
+/// named, with the one line per SDK that fills the page, and the Collector's redis receiver
+/// for Redis only.
+#[tokio::test]
+async fn an_empty_cache_page_names_the_service_whose_cache_client_spans_lack_cache_hit() {
+    let client = |system_key: &str, system: &str| {
+        let mut span =
+            shop_span(7, 7, "GET", 3, vec![kv(system_key, AttrValue::String(system.into()))]);
+        span.kind = otelscope_app::model::SpanKind::Client;
+        span
+    };
+    let redis =
+        page(&state_with(vec![client("db.system", "redis")]), &format!("/ssr/cache?{RANGE}")).await;
+    let note = &redis[redis.find("cache-spans-seen").expect("the note on Redis spans")..];
+    let note = &note[..note.find("</div>").unwrap()];
+    assert!(note.contains(r#"data-system="Redis""#), "{note}");
+    assert!(note.contains("<strong>shop</strong>"), "the service is named: {note}");
+    for (sdk, line) in [
+        ("Python", "trace.get_current_span().set_attribute(&quot;cache.hit&quot;, hit)"),
+        ("Node", "trace.getActiveSpan()?.setAttribute("),
+        ("Rust", "span.set_attribute(KeyValue::new(&quot;cache.hit&quot;, hit))"),
+    ] {
+        assert!(note.contains(&format!("<dt>{sdk}</dt>")) && note.contains(line), "{sdk}: {note}");
+    }
+    assert!(note.contains("redis.keyspace.hits"), "the Collector's redis receiver: {note}");
+    assert!(redis.contains("No cache lookups in this range."), "{redis}");
+    assert!(!redis.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "it already sends here: {redis}");
+
+    let memcached = client("db.system.name", "memcached");
+    let html = page(&state_with(vec![memcached]), &format!("/ssr/cache?{RANGE}")).await;
+    assert!(html.contains(r#"data-system="Memcached""#), "{html}");
+    assert!(!html.contains("redis.keyspace.hits"), "no redis receiver for Memcached: {html}");
+    // Outside the page's range, the spans are not claimed.
+    let later = page(
+        &state_with(vec![client("db.system", "redis")]),
+        "/ssr/cache?since=4000000000&until=59000000000",
+    )
+    .await;
+    assert!(!later.contains("cache-spans-seen"), "{later}");
+}
+
 #[test]
 fn cache_rows_link_their_miss_examples_and_the_page_names_an_in_process_l2() {
     use serde_json::json;

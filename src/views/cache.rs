@@ -7,10 +7,10 @@ mod groups;
 
 use dioxus::prelude::*;
 
-use crate::charts::plot::line::{hit_rate_chart_in, series_of, ChartTime, WIDTH};
+use crate::charts::plot::line::{fit_to_data, hit_rate_chart_in, series_of, ChartTime, WIDTH};
 use crate::charts::plot::Plot;
 use crate::charts::track_width;
-use crate::components::{InsightPage, OtlpHint, RangeForm, Zone};
+use crate::components::{InsightPage, OtlpHint, RangeForm, Zone, ZoneSwitch};
 use crate::filters::{InsightFilters, TraceFilters};
 use crate::hooks::{use_api, use_api_live, Loadable};
 use crate::model::{format_estimate, CacheAnswer, CacheSource, CacheStats, Health, TraceList};
@@ -42,17 +42,7 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                 Loadable::Loading => rsx! { p { class: "loading", "Loading cache statistics…" } },
                 Loadable::Failed(error) => rsx! { p { class: "error-state", role: "alert", "Could not load cache statistics: {error}" } },
                 Loadable::Ready(answer) if answer.caches.is_empty() => rsx! {
-                    CacheSpansSeen { filters: filters() }
-                    p { class: "empty-state",
-                        "No cache lookups in this range. Spans with a boolean "
-                        code { "cache.hit" }
-                        " attribute (named by "
-                        code { "cache.name" }
-                        " and "
-                        code { "cache.layer" }
-                        ") and cache hit/miss counters fill this page. "
-                        OtlpHint {}
-                    }
+                    CacheEmpty { filters: filters() }
                 },
                 Loadable::Ready(answer) => rsx! {
                     // Drawn at its box's width, so its labels keep their size.
@@ -62,6 +52,15 @@ pub(crate) fn Cache(filters: ReadSignal<InsightFilters>) -> Element {
                             drawing: hit_rate_chart_in(answer.since_ns, answer.until_ns, &cache_groups(&answer).iter().map(|g| series_of(g.main())).collect::<Vec<_>>(), width() as u32, chart_time(&answer)),
                             label: "Cache hit rate over time, per cache and layer",
                             class: "hit-rate-chart",
+                        }
+                    }
+                    p { class: "chart-zone",
+                        "Times "
+                        ZoneSwitch {}
+                        if let Some((from, to)) = chart_window(&answer) {
+                            span { class: "chart-fitted",
+                                " · the chart is fitted to the {(to - from).div_ceil(60_000_000_000)} min of the range with data; the table's figures, lookups/s included, are over the whole range."
+                            }
                         }
                     }
                     div { class: "table-scroll", {cache_table(&answer, &filters.read())} }
@@ -87,31 +86,53 @@ pub(crate) const CACHE_HIT_LINES: [(&str, &str); 3] = [
     ("Rust", "get_active_span(|span| span.set_attribute(KeyValue::new(\"cache.hit\", hit)));"),
 ];
 
-/// When the range has Redis or Memcached client spans but no `cache.hit`: which service sends
-/// them, and the one line per SDK (and the Collector's redis receiver) that fills the page.
+/// The page without lookups. When the range has Redis or Memcached client spans: which service
+/// sends them, and the one line per SDK (and the Collector's redis receiver) that fills the
+/// page, not how to point an SDK here (it already is); else what fills the page and where to
+/// send it.
 #[component]
-fn CacheSpansSeen(filters: InsightFilters) -> Element {
+fn CacheEmpty(filters: InsightFilters) -> Element {
     let since = filters.since_or_default().to_owned();
-    let found: Vec<(String, &str, &str)> = CACHE_SYSTEMS
+    // One search per system, every render (hooks keep their order).
+    let searches: Vec<(Loadable<TraceList>, &str, &str)> = CACHE_SYSTEMS
         .iter()
-        .filter_map(|&(attr, system)| {
+        .map(|&(attr, system)| {
             let path = TraceFilters {
                 attr: attr.into(),
                 since: since.clone(),
+                until: filters.until.clone(),
                 service: filters.service.clone(),
                 limit: "1".into(),
                 ..Default::default()
             }
             .api_path();
-            match use_api::<TraceList>(move || path.clone()) {
-                Loadable::Ready(list) => {
-                    list.traces.first().map(|t| (t.root_service.clone(), system, attr))
-                }
-                _ => None,
-            }
+            (use_api::<TraceList>(move || path.clone()), system, attr)
         })
         .collect();
-    let Some((service, system, attr)) = found.first().cloned() else { return rsx! {} };
+    let found = searches.iter().find_map(|(answer, system, attr)| match answer {
+        Loadable::Ready(list) => {
+            list.traces.first().map(|t| (t.root_service.clone(), *system, *attr))
+        }
+        _ => None,
+    });
+    let searching = searches.iter().any(|(answer, ..)| matches!(answer, Loadable::Loading));
+    if found.is_none() && searching {
+        return rsx! { p { class: "empty-state", "No cache lookups in this range." } };
+    }
+    let Some((service, system, attr)) = found else {
+        return rsx! {
+            p { class: "empty-state",
+                "No cache lookups in this range. Spans with a boolean "
+                code { "cache.hit" }
+                " attribute (named by "
+                code { "cache.name" }
+                " and "
+                code { "cache.layer" }
+                ") and cache hit/miss counters fill this page. "
+                OtlpHint {}
+            }
+        };
+    };
     rsx! {
         div { class: "note cache-spans-seen", "data-system": "{system}",
             p {
@@ -144,6 +165,7 @@ fn CacheSpansSeen(filters: InsightFilters) -> Element {
                 }
             }
         }
+        p { class: "empty-state", "No cache lookups in this range." }
     }
 }
 
@@ -168,6 +190,10 @@ fn cache_table(answer: &CacheAnswer, filters: &InsightFilters) -> Element {
     let seconds = (answer.until_ns.saturating_sub(answer.since_ns) as f64 / 1e9).max(1.0);
     rsx! {
         table { class: "results cache-table",
+            caption { class: "cache-caption",
+                "A cache's lookup spans and its hit/miss counters share its row; – where a source says nothing of it. "
+                "The chart draws one line per row: the spans' hit rate when both report."
+            }
             thead {
                 tr {
                     th { rowspan: "2", "Cache" }
@@ -175,7 +201,7 @@ fn cache_table(answer: &CacheAnswer, filters: &InsightFilters) -> Element {
                     th { rowspan: "2", "Service" }
                     th { class: "group", colspan: "3", scope: "colgroup", title: "Lookup spans with a boolean cache.hit", "From spans" }
                     th { class: "group", colspan: "3", scope: "colgroup", title: "Hit and miss counters", "From metrics" }
-                    th { class: "num", rowspan: "2", title: "Lookups (hits + misses) per second over the range (spans when there are, else metrics)", "Lookups/s" }
+                    th { class: "num", rowspan: "2", title: "Lookups (hits + misses) per second over the whole range (spans when there are, else metrics)", "Lookups/s" }
                     th { class: "group", colspan: "2", scope: "colgroup", title: "The mean duration of the lookup spans that hit and that missed", "Mean latency" }
                     th { rowspan: "2", "Misses in traces" }
                 }
@@ -196,6 +222,16 @@ fn cache_table(answer: &CacheAnswer, filters: &InsightFilters) -> Element {
             }
         }
     }
+}
+
+/// The part of the range (Unix ns) the chart is fitted to, when its lines cover under half of
+/// it (the chart's own rule, `fit_to_data`); `None` when it draws the whole range.
+pub(crate) fn chart_window(answer: &CacheAnswer) -> Option<(u64, u64)> {
+    let times: Vec<u64> = cache_groups(answer)
+        .iter()
+        .flat_map(|g| g.main().series.iter().filter(|p| p.hit_rate.is_some()).map(|p| p.time_ns))
+        .collect();
+    fit_to_data(answer.since_ns, answer.until_ns, &times, answer.step_ns)
 }
 
 /// Lookups per second over `seconds`: `12.3`, `0.05`.
@@ -261,9 +297,13 @@ fn cache_row(group: &CacheGroup, seconds: f64, filters: &InsightFilters) -> Elem
 fn source_cells(c: Option<&CacheStats>, source: CacheSource) -> Element {
     let source = source.as_str();
     let Some(c) = c else {
+        let why = match source {
+            "spans" => "No lookup spans (cache.hit) for this cache and layer",
+            _ => "No hit/miss counters for this cache and layer",
+        };
         return rsx! {
             for field in ["hits", "misses", "hit_rate"] {
-                td { class: "num none", "data-field": field, "data-source": source, "–" }
+                td { class: "num none", "data-field": field, "data-source": source, title: why, "–" }
             }
         };
     };
@@ -282,6 +322,27 @@ pub(crate) fn short_id(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::{CacheAnswer, CachePoint, CacheStats};
+
+    #[test]
+    fn the_page_says_when_the_chart_is_fitted_to_part_of_the_range() {
+        let s = 1_000_000_000u64;
+        let point =
+            |t: u64| CachePoint { time_ns: t * s, hits: 3, misses: 1, hit_rate: Some(0.75) };
+        let answer = |points: Vec<CachePoint>| CacheAnswer {
+            since_ns: 0,
+            until_ns: 3_600 * s,
+            step_ns: 60 * s,
+            caches: vec![CacheStats { series: points, ..Default::default() }],
+        };
+        // The last two minutes of an hour: the chart covers those two minutes.
+        let window = super::chart_window(&answer(vec![point(3_480), point(3_540)]));
+        assert_eq!(window, Some((3_480 * s, 3_600 * s)));
+        // Data over most of the hour, or none: the whole range.
+        assert_eq!(super::chart_window(&answer(vec![point(0), point(3_540)])), None);
+        assert_eq!(super::chart_window(&answer(Vec::new())), None);
+    }
+
     #[test]
     fn lookups_per_second_keep_their_digits() {
         assert_eq!(super::lookups_per_second(3_600, 3_600.0), "1.0");

@@ -31,9 +31,19 @@ impl Drop for Browser {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_in_zone(None).await
+    }
+
+    /// A browser whose local time zone is `tz` (an IANA name such as `Asia/Kolkata`, given to
+    /// Chromium as `TZ`), or the machine's with `None`.
+    pub async fn start_in_zone(tz: Option<&str>) -> Browser {
         // chromedriver has no "pick a free port and tell me": take one from the OS.
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut driver = Command::new("chromedriver")
+        let mut driver = Command::new("chromedriver");
+        if let Some(tz) = tz {
+            driver.env("TZ", tz);
+        }
+        let mut driver = driver
             .arg(format!("--port={port}"))
             .stdout(Stdio::piped())
             // Its own process group, which the Chromium it starts joins: killing chromedriver

@@ -32,18 +32,54 @@ pub fn cache_rows(answer: &Value) -> usize {
 }
 
 /// Every cache and layer of `answer` is one table row (`data-cache="name|layer|service"`) with
-/// each source's hits, misses and exact hit rate side by side (`data-source`), and one legend
-/// entry of the chart; no other rows.
+/// each source's hits, misses and exact hit rate side by side (`data-source`), a dash in the
+/// cells of a source that says nothing of it, and one legend entry of the chart (the spans'
+/// line when both report); no other rows.
 pub fn assert_cache_page_matches(html: &str, answer: &Value) {
     let doc = kuchikiki::parse_html().one(html).document_node;
     let caches = answer["caches"].as_array().expect("caches");
     let key_of = |c: &Value| {
         format!("{}|{}|{}", str_of(&c["name"]), str_of(&c["layer"]), str_of(&c["service"]))
     };
-    let groups: std::collections::BTreeSet<String> = caches.iter().map(key_of).collect();
+    let mut groups: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for c in caches {
+        groups.entry(key_of(c)).or_default().push(str_of(&c["source"]));
+    }
     let rows = doc.select("tr[data-cache]").unwrap().count();
     assert_eq!(rows, groups.len(), "one row per cache and layer of {answer}");
     let legend = texts(&doc, "svg.hit-rate-chart text");
+    for (key, sources) in &groups {
+        let row = find_row(&doc, "data-cache", key);
+        let both = sources.len() == 2;
+        let shown =
+            row.as_element().unwrap().attributes.borrow().get("data-sources").map(str::to_owned);
+        let expected = if both { "spans metrics" } else { sources[0] };
+        assert_eq!(shown.as_deref(), Some(expected), "{key}: the sources the row says");
+        for source in ["spans", "metrics"].into_iter().filter(|s| !sources.contains(s)) {
+            for name in ["hits", "misses", "hit_rate"] {
+                let (text, _) = source_field(&row, name, source);
+                assert_eq!(text, "–", "{key}: {source} say nothing of it, so its {name} is a dash");
+            }
+        }
+        // One legend entry (name, then `layer · service (source)`) per row, naming the source
+        // its line is drawn from: the spans when both report.
+        let mut parts = key.splitn(3, '|');
+        let (name, layer, service) =
+            (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let drawn = if sources.contains(&"spans") { "spans" } else { "metrics" };
+        let detail = match layer {
+            "" => format!("{service} ({drawn})"),
+            layer => format!("{layer} · {service} ({drawn})"),
+        };
+        let cut = |text: &str, n: usize| text.chars().take(n).collect::<String>();
+        let entries = legend
+            .windows(2)
+            .filter(|w| w[0].starts_with(&cut(name, 20)) && w[1].starts_with(&cut(&detail, 20)))
+            .count();
+        if groups.len() <= 7 {
+            assert_eq!(entries, 1, "{key}: one legend entry ({name:?}, {detail:?}) in {legend:?}");
+        }
+    }
     for c in caches {
         let key = key_of(c);
         let source = str_of(&c["source"]);
@@ -252,12 +288,60 @@ fn field(row: &NodeRef, name: &str) -> (String, String) {
 pub async fn fixture_server() -> (super::Server, String, Value, Value) {
     let server = super::Server::start().await;
     let url = server.otlp_http_url.clone();
-    tokio::task::spawn_blocking(move || send_fixture(&url)).await.unwrap();
+    let spans_url = url.clone();
+    tokio::task::spawn_blocking(move || send_fixture(&spans_url)).await.unwrap();
+    send_cache_counters(&url).await;
     let now = super::now_ns();
     let range = format!("since={}&until={}", now - 600_000_000_000, now + 60_000_000_000);
     let cache: Value = server.get_json(&format!("/api/v1/cache?{range}")).await;
     let retries: Value = server.get_json(&format!("/api/v1/retries?{range}")).await;
     (server, range, cache, retries)
+}
+
+/// Sends service `shop`'s cache counters through the official Rust metrics exporter (OTLP/HTTP
+/// protobuf, cumulative): `cache.gets` of `catalog` l2 (8 hits, 2 misses), the cache its lookup
+/// spans report too, so the page shows one row with both sources; and `redis.keyspace.hits`/
+/// `misses` (5, 5) with no cache name, as the Collector's redis receiver sends them: a row
+/// (`shop`, layer `redis`) from metrics only.
+pub async fn send_cache_counters(otlp_http_url: &str) {
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry::KeyValue;
+    use opentelemetry_otlp::{MetricExporter, Protocol, WithExportConfig};
+    use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
+    use opentelemetry_sdk::metrics::SdkMeterProvider;
+    use opentelemetry_sdk::Resource;
+
+    let exporter = MetricExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(format!("{otlp_http_url}/v1/metrics"))
+        .build()
+        .expect("metric exporter");
+    let reader = PeriodicReader::builder(exporter, opentelemetry_sdk::runtime::Tokio).build();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(reader)
+        .with_resource(Resource::builder().with_service_name("shop").build())
+        .build();
+    let meter = provider.meter("insights-fixture");
+    let gets = meter.u64_counter("cache.gets").build();
+    let catalog = |result: &'static str| {
+        [
+            KeyValue::new("cache.name", "catalog"),
+            KeyValue::new("cache.layer", "l2"),
+            KeyValue::new("result", result),
+        ]
+    };
+    gets.add(8, &catalog("hit"));
+    gets.add(2, &catalog("miss"));
+    meter.u64_counter("redis.keyspace.hits").build().add(5, &[]);
+    meter.u64_counter("redis.keyspace.misses").build().add(5, &[]);
+    let flushing = provider.clone();
+    tokio::task::spawn_blocking(move || flushing.force_flush().expect("flush metrics"))
+        .await
+        .unwrap();
+    tokio::task::spawn_blocking(move || provider.shutdown().expect("shutdown metrics"))
+        .await
+        .unwrap();
 }
 
 /// Sends, through the official Rust exporter (OTLP/HTTP protobuf, simple processor), service
