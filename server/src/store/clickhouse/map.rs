@@ -21,7 +21,7 @@ use super::super::rollup::bucket_of;
 use super::super::rollup::services::{EdgeDeltas, Family, Half, NodeRef, Side, PAIR_WAIT_NS};
 use super::super::service_rows::{EdgeRow, MapQuery, MapRows, NodeRow};
 use super::super::StoreError;
-use super::http::{Reader, Rows};
+use super::http::Reader;
 use super::rollups::RollupRows;
 use super::ClickHouseStore;
 
