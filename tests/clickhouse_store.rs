@@ -3,7 +3,9 @@
 //! the 200 means ClickHouse holds it, so the search, the trace's API answer and its SSR page,
 //! and the services list show it at once; health names the store; what the ClickHouse store
 //! does not answer yet is a clear 503 JSON error, not an empty answer. A second otelscope over
-//! the same database (the first stopped) answers the same.
+//! the same database (the first stopped) answers the same. ClickHouse killed mid-run: senders
+//! get 503 with `Retry-After`, health says degraded, and the same otelscope takes data again
+//! once ClickHouse is back.
 
 use std::time::{Duration, SystemTime};
 
@@ -13,7 +15,7 @@ use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
 use otelscope_e2e::clickhouse::ClickHouse;
-use otelscope_e2e::Server;
+use otelscope_e2e::{eventually, root_span_trace, Server};
 
 /// Sends `checkout` (server, an error) with its child `SELECT orders` through the SDK's
 /// OTLP/HTTP protobuf exporter; returns the trace id.
@@ -123,4 +125,58 @@ async fn a_bad_store_url_is_refused_in_words() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--store") && stderr.contains("host:port"), "{stderr}");
+}
+
+/// POSTs trace `id` (one root span of `service`) over OTLP/HTTP: the status and `Retry-After`.
+async fn post_root(server: &Server, service: &str, id: u8) -> (u16, Option<String>) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/traces", server.otlp_http_url))
+        .header("content-type", "application/x-protobuf")
+        .body(root_span_trace(service, id, "tick"))
+        .send()
+        .await
+        .expect("POST /v1/traces");
+    let retry = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    (response.status().as_u16(), retry)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clickhouse_away_is_503_with_retry_after_and_recovery_needs_no_restart() {
+    let clickhouse = ClickHouse::start();
+    let url = clickhouse.url("otelscope_outage");
+    let server = Server::start_with(&["--store", &url]).await;
+    let service = "outage";
+    assert_eq!(post_root(&server, service, 1).await, (200, None));
+
+    clickhouse.stop();
+    // Senders are told to come back; nothing is acknowledged that ClickHouse did not take.
+    assert_eq!(post_root(&server, service, 2).await, (503, Some("1".to_owned())));
+    let health = server.get_json("/api/v1/health").await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    let state = health["store"]["state"].as_str().unwrap();
+    assert!(state.starts_with("unreachable"), "{health}");
+    let services = reqwest::get(server.url("/api/v1/services")).await.expect("GET services");
+    assert_eq!(services.status().as_u16(), 503, "reads say the store is away");
+
+    // The same otelscope takes data again once ClickHouse is back.
+    clickhouse.restart();
+    eventually("a batch taken after ClickHouse came back", Duration::from_secs(30), async || {
+        match post_root(&server, service, 3).await {
+            (200, _) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let health = server.get_json("/api/v1/health").await;
+    assert_eq!((health["status"].as_str(), health["writer"].as_str()), (Some("ok"), Some("ok")));
+    assert_eq!(health["store"]["state"], "ok", "{health}");
+    let list = server.get_json(&format!("/api/v1/traces?service={service}")).await;
+    let mut ids: Vec<&str> = list["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["trace_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["01".repeat(16), "03".repeat(16)], "the acknowledged batches, only those");
 }

@@ -1,7 +1,8 @@
 //! Every `Store` backend against the one conformance suite (`conformance/`): SQLite in memory
 //! and on disk (a real file in a temporary directory), and ClickHouse (a real 18.16 server the
-//! test starts, `otelscope_e2e::clickhouse`; a fresh database per case) on the span cases it
-//! answers so far. A new backend is one more line.
+//! test starts, `otelscope_e2e::clickhouse`; a fresh database per case) on the cases it
+//! answers so far (spans, links, a trace's flame graph, the cache, retry, RED and map rollups,
+//! retention by whole days). A new backend is one more line.
 
 #[macro_use]
 mod conformance;

@@ -1,7 +1,7 @@
 //! A real ClickHouse server for tests (Debian's `clickhouse-server` 18.16, which
 //! `scripts/setup.sh` installs): started on free loopback ports with its own `config.xml` and
 //! `users.xml` in a temporary directory, ready once it answers `SELECT 1` over HTTP, killed
-//! (SIGKILL) and its directory removed when dropped.
+//! (SIGKILL) and its directory removed when dropped. `stop` and `restart` make an outage.
 //!
 //! The child also gets `PR_SET_PDEATHSIG` from a thread that lives as long as the test process,
 //! so a server shared by a whole test binary (`ClickHouse::shared`, never dropped) dies with
@@ -52,6 +52,24 @@ impl ClickHouse {
     pub fn shared() -> &'static ClickHouse {
         static SHARED: OnceLock<ClickHouse> = OnceLock::new();
         SHARED.get_or_init(ClickHouse::start)
+    }
+
+    /// Kills the server (SIGKILL) and waits for it to exit: an outage as otelscope sees it.
+    /// Its directory and data stay for `restart`.
+    pub fn stop(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts the server again on the same ports and data (after `stop`), and waits until it
+    /// answers.
+    pub fn restart(&self) {
+        let config = self.dir.0.join("config.xml");
+        let child = spawn_tied(SERVER, &[format!("--config-file={}", config.display())])
+            .unwrap_or_else(|e| panic!("cannot restart {SERVER}: {e}"));
+        *self.child.lock().unwrap_or_else(|p| p.into_inner()) = child;
+        self.wait_until_ready();
     }
 
     /// The server's process id (benches read its CPU time).

@@ -1,6 +1,6 @@
 //! Cases on span links indexed by the span they point at (issue 25): a producer lists the
 //! consumers linking to it, earliest first, across traces and batches, within the limit, and
-//! loses them with the linking trace.
+//! loses them with the linking trace (a separate case: a store that drops whole days keeps them).
 
 use otelscope_app::model::fixture::span;
 use otelscope_app::model::{LinkingSpan, Span, SpanKind, SpanLink};
@@ -32,11 +32,12 @@ fn linking(trace: u32, start: u64) -> LinkingSpan {
     }
 }
 
-pub fn producers_list_the_spans_linking_to_them(store: &dyn Store) {
+/// Consumers in traces 4 (received first, before its producer) and 5 (linking to both
+/// producers, its ids written in upper case) of producer spans 1 and 2 of trace 3; returns the
+/// two producers.
+fn linked(store: &dyn Store) -> ((String, String), (String, String)) {
     let producer = (tid(3), format!("{:016x}", 1));
     let other = (tid(3), format!("{:016x}", 2));
-    // Trace 4 is received first (and so dropped first), before its producer; trace 5 links to
-    // both producers, its ids written in upper case.
     store_spans(store, T, vec![consumer(4, T + 8, std::slice::from_ref(&producer))]);
     store_spans(
         store,
@@ -47,19 +48,32 @@ pub fn producers_list_the_spans_linking_to_them(store: &dyn Store) {
             .ns(T, T + 2)
             .build()],
     );
-    let upper = |(t, s): &(String, String)| (t.to_ascii_uppercase(), s.to_ascii_uppercase());
     store_spans(store, T + 1_001, vec![consumer(5, T + 5, &[upper(&producer), other.clone()])]);
+    (producer, other)
+}
 
-    let listed = |id: &(String, String), limit| store.linking_spans(&id.0, &id.1, limit).unwrap();
-    assert_eq!(listed(&producer, 10), [linking(5, T + 5), linking(4, T + 8)]);
-    assert_eq!(listed(&other, 10), [linking(5, T + 5)]);
-    assert_eq!(listed(&producer, 1), [linking(5, T + 5)], "the limit holds");
-    assert_eq!(listed(&upper(&producer), 10).len(), 2, "ids in upper case are the same ids");
-    assert!(listed(&(tid(3), format!("{:016x}", 7)), 10).is_empty(), "an unknown span");
-    assert!(listed(&(tid(99), format!("{:016x}", 1)), 10).is_empty(), "an unknown trace");
+fn upper((t, s): &(String, String)) -> (String, String) {
+    (t.to_ascii_uppercase(), s.to_ascii_uppercase())
+}
 
+fn listed(store: &dyn Store, id: &(String, String), limit: usize) -> Vec<LinkingSpan> {
+    store.linking_spans(&id.0, &id.1, limit).unwrap()
+}
+
+pub fn producers_list_the_spans_linking_to_them(store: &dyn Store) {
+    let (producer, other) = linked(store);
+    assert_eq!(listed(store, &producer, 10), [linking(5, T + 5), linking(4, T + 8)]);
+    assert_eq!(listed(store, &other, 10), [linking(5, T + 5)]);
+    assert_eq!(listed(store, &producer, 1), [linking(5, T + 5)], "the limit holds");
+    assert_eq!(listed(store, &upper(&producer), 10).len(), 2, "ids in upper case are the same ids");
+    assert!(listed(store, &(tid(3), format!("{:016x}", 7)), 10).is_empty(), "an unknown span");
+    assert!(listed(store, &(tid(99), format!("{:016x}", 1)), 10).is_empty(), "an unknown trace");
+}
+
+pub fn a_link_goes_with_its_linking_trace(store: &dyn Store) {
+    let (producer, _) = linked(store);
     // Trace 4 was received 1,200 ns before: it goes, and its link with it.
     let week = Retention { max_age_ns: 500, ..Retention::UNBOUNDED };
     assert_eq!(store.enforce_retention(week, T + 1_200, 1_000).unwrap(), 1);
-    assert_eq!(listed(&producer, 10), [linking(5, T + 5)]);
+    assert_eq!(listed(store, &producer, 10), [linking(5, T + 5)]);
 }

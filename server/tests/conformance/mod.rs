@@ -119,6 +119,7 @@ macro_rules! conformance {
             }
 
             conformance!(@traces);
+            conformance!(@derived);
             conformance!(@cases
                 logs::log_pages_are_newest_first_with_every_filter,
                 logs::log_text_search_takes_words_phrases_and_exclusions,
@@ -141,21 +142,14 @@ macro_rules! conformance {
                 metrics::metric_points_go_by_receipt_and_count,
                 metrics::merged_blocks_answer_as_the_batches_did,
                 metrics::a_series_merged_with_newer_points_stays_until_its_points_go,
-                signals::cache_rows_and_miss_examples,
-                signals::retry_rows_and_examples,
                 signals::flames_fold_once_settled_and_answer_alike,
                 signals::profiles_are_kept_listed_read_and_deleted,
                 trim::retention_by_receipt,
                 trim::retention_by_count_goes_by_budget,
                 trim::retention_by_bytes,
-                services::red_rows_per_service_operation_kind_and_bucket,
-                services::a_call_pairs_across_batches_in_either_order,
-                services::producer_to_consumer_through_a_link,
-                services::database_user_and_error_edges,
-                services::unanswered_calls_expire_to_the_peer_they_name,
                 services_retention::retention_keeps_the_rollups_of_early_parts_of_kept_traces,
                 services_minutes::rows_of_any_grain_sum_to_the_ten_second_rows,
-                links::producers_list_the_spans_linking_to_them,
+                links::a_link_goes_with_its_linking_trace,
             );
         }
     };
@@ -182,6 +176,23 @@ macro_rules! conformance {
             trace_list::rows_say_services_and_root_or_that_it_is_missing,
         );
     };
+    // What is derived from stored spans and their rollups (links, a trace's flame graph, the
+    // cache, retry, RED and map rollups) and retention by whole days: what `conformance_traces!`
+    // runs besides the span cases.
+    (@derived) => {
+        conformance!(@cases
+            links::producers_list_the_spans_linking_to_them,
+            signals::a_trace_flame_is_its_spans_stacks,
+            signals::cache_rows_and_miss_examples,
+            signals::retry_rows_and_examples,
+            services::red_rows_per_service_operation_kind_and_bucket,
+            services::a_call_pairs_across_batches_in_either_order,
+            services::producer_to_consumer_through_a_link,
+            services::database_user_and_error_edges,
+            services::unanswered_calls_expire_to_the_peer_they_name,
+            trim::retention_by_age_across_days,
+        );
+    };
     (@cases $($module:ident :: $case:ident),* $(,)?) => {
         $(
             #[test]
@@ -193,10 +204,10 @@ macro_rules! conformance {
     };
 }
 
-/// The span cases only (`traces::*`, `trace_list::*`), for a backend being built that stores
-/// spans and nothing else yet (ClickHouse): `conformance_traces!(name, || Backend::new(…))`.
-/// Every other case stays to be run on it: those of `logs`, `log_rollup`, `metrics`,
-/// `signals`, `trim`, `services` and `links`.
+/// The span cases (`traces::*`, `trace_list::*`) and what derives from spans (`@derived`), for
+/// a backend being built that stores spans and nothing else yet (ClickHouse):
+/// `conformance_traces!(name, || Backend::new(…))`. Every other case stays to be run on it:
+/// logs, metrics, the flame rollup, profiles and retention finer than a day.
 macro_rules! conformance_traces {
     ($backend:ident, $make:expr) => {
         mod $backend {
@@ -208,6 +219,7 @@ macro_rules! conformance_traces {
             }
 
             conformance!(@traces);
+            conformance!(@derived);
         }
     };
 }

@@ -179,6 +179,22 @@ pub fn retry_rows_and_examples(store: &dyn Store) {
     assert!(store.retries(&later).unwrap().rows.is_empty());
 }
 
+/// One trace's flame graph: its spans' stacks, each frame's self time (the rollup's fold is
+/// `flames_fold_once_settled_and_answer_alike`).
+pub fn a_trace_flame_is_its_spans_stacks(store: &dyn Store) {
+    let root = span(1u32, 1u32, "GET /a").service("web").ns(T, T + 10 * MS).build();
+    let child =
+        span(1u32, 2u32, "SELECT").parent(1u32).service("db").ns(T + 2 * MS, T + 7 * MS).build();
+    // The child arrives first, and once more in a later batch (sent twice: counted once).
+    store_spans(store, T, vec![child.clone()]);
+    store_spans(store, T + 1, vec![root, child]);
+    let trace = store.flame_trace(&tid(1)).unwrap();
+    let expected = "web GET /a 5000\nweb GET /a;db SELECT 5000\n";
+    assert_eq!((trace.to_text().as_str(), trace.traces), (expected, 1));
+    let unknown = store.flame_trace(&tid(99)).unwrap();
+    assert_eq!(unknown.to_text(), "", "no stacks for an unknown trace");
+}
+
 pub fn flames_fold_once_settled_and_answer_alike(store: &dyn Store) {
     let root = span(1u32, 1u32, "GET /a").service("web").ns(T, T + 10 * MS).build();
     let child =

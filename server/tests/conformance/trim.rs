@@ -76,3 +76,22 @@ pub fn retention_by_bytes(store: &dyn Store) {
     assert_eq!(kept(store, 1..=2), [None, None]);
     assert_eq!(store.enforce_retention(tiny, T + 2, 3).unwrap(), 0);
 }
+
+/// Age retention across days: a trace received over a day before goes, one received since
+/// stays, and the services' counts follow (a store may drop whole days of receipt, so the
+/// times here are days apart).
+pub fn retention_by_age_across_days(store: &dyn Store) {
+    const DAY: u64 = 86_400_000_000_000;
+    trace(store, 1, 2, T);
+    trace(store, 2, 1, T + 2 * DAY);
+    let day = Retention { max_age_ns: DAY, ..Retention::UNBOUNDED };
+    assert_eq!(store.enforce_retention(day, T + DAY, 1_000).unwrap(), 0, "nothing over yet");
+    assert_eq!(store.enforce_retention(day, T + 2 * DAY + 1, 1_000).unwrap(), 2);
+    assert_eq!(kept(store, 1..=2), [None, Some(1)]);
+    let services = store.services().unwrap();
+    assert_eq!(
+        services.iter().map(|s| (s.name.as_str(), s.span_count)).collect::<Vec<_>>(),
+        [("web", 1)]
+    );
+    assert_eq!(store.enforce_retention(day, T + 2 * DAY + 1, 1_000).unwrap(), 0);
+}

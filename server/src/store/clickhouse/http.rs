@@ -100,7 +100,13 @@ pub(super) struct Rows(pub Vec<u8>);
 impl Rows {
     pub fn string(&mut self, s: impl AsRef<[u8]>) -> &mut Self {
         let s = s.as_ref();
-        let mut n = s.len() as u64;
+        self.length(s.len());
+        self.0.extend_from_slice(s);
+        self
+    }
+    /// A length (of a string or an array) as RowBinary's varint.
+    fn length(&mut self, n: usize) -> &mut Self {
+        let mut n = n as u64;
         loop {
             let byte = (n & 0x7f) as u8;
             n >>= 7;
@@ -110,7 +116,30 @@ impl Rows {
             }
             self.0.push(byte | 0x80);
         }
-        self.0.extend_from_slice(s);
+        self
+    }
+    /// A `Nested(key, count)` column pair: `Array(UInt32)` of keys, then `Array(UInt64)` of
+    /// counts.
+    pub fn map_u32(&mut self, pairs: &[(u32, u64)]) -> &mut Self {
+        self.length(pairs.len());
+        for (key, _) in pairs {
+            self.u32(*key);
+        }
+        self.counts(pairs.iter().map(|p| p.1))
+    }
+    /// A `Nested(bucket, count)` column pair: `Array(UInt16)` of keys, then `Array(UInt64)`.
+    pub fn map_u16(&mut self, pairs: &[(u16, u64)]) -> &mut Self {
+        self.length(pairs.len());
+        for (key, _) in pairs {
+            self.u16(*key);
+        }
+        self.counts(pairs.iter().map(|p| p.1))
+    }
+    fn counts(&mut self, counts: impl ExactSizeIterator<Item = u64>) -> &mut Self {
+        self.length(counts.len());
+        for count in counts {
+            self.u64(count);
+        }
         self
     }
     pub fn u8(&mut self, v: u8) -> &mut Self {
@@ -185,8 +214,23 @@ impl<'a> Reader<'a> {
         let n = self.varint()?;
         (0..n).map(|_| self.bytes()).collect()
     }
+    /// A `sumMap` answer, `Tuple(Array(UInt32), Array(UInt64))`, as pairs.
+    pub fn map_u32(&mut self) -> Result<Vec<(u32, u64)>, StoreError> {
+        let keys = (0..self.varint()?).map(|_| self.u32()).collect::<Result<Vec<_>, _>>()?;
+        let counts = (0..self.varint()?).map(|_| self.u64()).collect::<Result<Vec<_>, _>>()?;
+        Ok(keys.into_iter().zip(counts).collect())
+    }
+    /// A `sumMap` answer, `Tuple(Array(UInt16), Array(UInt64))`, as pairs.
+    pub fn map_u16(&mut self) -> Result<Vec<(u16, u64)>, StoreError> {
+        let keys = (0..self.varint()?).map(|_| self.u16()).collect::<Result<Vec<_>, _>>()?;
+        let counts = (0..self.varint()?).map(|_| self.u64()).collect::<Result<Vec<_>, _>>()?;
+        Ok(keys.into_iter().zip(counts).collect())
+    }
     pub fn u8(&mut self) -> Result<u8, StoreError> {
         Ok(self.take(1)?[0])
+    }
+    pub fn u32(&mut self) -> Result<u32, StoreError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap_or_default()))
     }
     pub fn u16(&mut self) -> Result<u16, StoreError> {
         Ok(u16::from_le_bytes(self.take(2)?.try_into().unwrap_or_default()))
@@ -214,12 +258,15 @@ mod tests {
     fn row_binary_round_trips() {
         let mut rows = Rows::default();
         rows.string("hi").u64(7).i64(-3).u16(5).string(vec![b'x'; 300]);
+        rows.map_u32(&[(1, 2), (70_000, 3)]).map_u16(&[]);
         let mut r = Reader::new(&rows.0);
         assert_eq!(r.string().unwrap(), "hi");
         assert_eq!(r.u64().unwrap(), 7);
         assert_eq!(r.i64().unwrap(), -3);
         assert_eq!(r.u16().unwrap(), 5);
         assert_eq!(r.bytes().unwrap().len(), 300);
+        assert_eq!(r.map_u32().unwrap(), [(1, 2), (70_000, 3)]);
+        assert!(r.map_u16().unwrap().is_empty());
         assert!(r.done());
         assert!(r.u64().is_err());
     }

@@ -1,9 +1,12 @@
 //! `ClickHouseStore`: the store in a ClickHouse database (`--store clickhouse://…`), for a team
-//! whose telemetry outgrows one machine (issue 27). A first slice: spans are written and read
-//! (trace pages, search, services, operations); every other `Store` method answers
-//! `StoreError::Unavailable("not yet supported by the ClickHouse store: …")`, never a silent
-//! empty answer, and a batch of logs or metric points fails with it (its sender is not told it
-//! was kept). Retention and the flame fold do nothing yet (logged once at open).
+//! whose telemetry outgrows one machine (issue 27). So far: spans are written and read (trace
+//! pages, search, services, operations, span links, a trace's flame graph), the cache, retry
+//! and RED rollups are kept (`rollups.rs`) and the service map's (`map.rs`, halves paired at
+//! read), and retention drops whole days (`retention.rs`).
+//! Every other `Store` method (logs, metrics, the flame rollup, profiles)
+//! answers `StoreError::Unavailable("not yet supported by the ClickHouse store: …")`, never a
+//! silent empty answer, and a batch of logs or metric points fails with it (its sender is not
+//! told it was kept). The flame fold does nothing yet (logged once at open).
 //!
 //! # Client
 //!
@@ -15,10 +18,11 @@
 //! parameters. The `clickhouse` crate was not taken: it is async (a runtime per store, and
 //! `block_on` on the writer thread), and its row validation needs a newer server anyway.
 //!
-//! # Layout (schema v1, `schema.rs`; portable: 18.16 and later)
+//! # Layout (schema v3, `schema.rs`; portable: 18.16 and later)
 //!
 //! Every table is partitioned by the UTC day otelscope received the rows (`day`), so retention
-//! will drop whole partitions (`ALTER TABLE … DROP PARTITION`) by age of receipt.
+//! drops whole partitions (`ALTER TABLE … DROP PARTITION ID`) by age of receipt, or oldest
+//! first over the span or byte bound (`retention.rs`).
 //! - `span_chunks` (MergeTree, key (trace_id, id), granules of 1,024 rows): one row per trace
 //!   per export request, the chunk exactly as SQLite keeps it (zstd JSON, `store::chunk`), with
 //!   its span count. Its key is the trace-id lookup: a trace page reads its chunks one at a time
@@ -39,9 +43,22 @@
 //!   query time too; `operations` and `services` read it. `service_latency` (SummingMergeTree,
 //!   key (service, bucket)): the services' histograms as one row per bucket, so percentiles
 //!   come from a few hundred rows per service however many spans are stored.
+//! - `span_links` (MergeTree, key (target trace, target span, start)): a row per span link, read
+//!   by the span linked to (`linking_spans`).
+//! - `cache_rollup`, `retry_rollup`, `red_rollup` (SummingMergeTree): each batch's rollup
+//!   deltas (`rollup::prepare`, shared with SQLite), counts-by-key and histograms as `…Map`
+//!   nested columns; `cache_examples`, `retry_examples` (MergeTree): every example row, the
+//!   newest per key and bucket picked at read (`rollups.rs`).
+//! - `map_edges` (SummingMergeTree), `map_halves`, `map_nodes` (MergeTree): the service map's
+//!   edges paired within a batch, the halves left, the nodes' metadata (`map.rs`).
 //! - `schema_versions`: the applied versions; a newer database is refused.
 //!
 //! # Guarantees (so far)
+//!
+//! While ClickHouse does not answer, a write fails as `Unavailable`: senders get 503 with
+//! `Retry-After` (the ingest path's answer to a failed write), health says `degraded` (the
+//! store's `health` asks `SELECT 1`), and the next write after it is back succeeds: every
+//! statement is its own HTTP request, there is no connection state to rebuild.
 //!
 //! A write is one insert per table for the whole group of batches, chunks first; a 2xx to a
 //! sender means ClickHouse acknowledged every insert. An insert that fails fails the group
@@ -49,13 +66,15 @@
 //! store a chunk twice (readers deduplicate spans, `SeenSpans`) and count its spans twice in
 //! the summaries. Insert ids or ReplicatedMergeTree's block deduplication are for later.
 //!
-//! Not yet: logs, metrics, the rollups (cache, retries, RED, service map, flames), profiles,
-//! retention, `ON CLUSTER` tested against a cluster, the version-gated features of newer
-//! servers (bloom index on trace id, TTL, codecs), insert batching across writes, 503 with
-//! `Retry-After` when ClickHouse is away.
+//! Not yet: logs, metrics, the flame rollup, profiles, retention finer than a
+//! day, `ON CLUSTER` tested against a cluster, the version-gated features of newer servers
+//! (bloom index on trace id, TTL, codecs), insert batching across writes.
 
 mod config;
 mod http;
+mod map;
+mod retention;
+mod rollups;
 mod schema;
 mod traces;
 mod write;
@@ -125,7 +144,7 @@ impl ClickHouseStore {
             "Opened the ClickHouse store."
         );
         tracing::warn!(
-            "The ClickHouse store keeps spans only so far: no logs, metrics, rollups or profiles, and no retention yet."
+            "The ClickHouse store keeps spans and the cache, retry, RED and map rollups so far: no logs, metrics, flame rollup or profiles yet; retention drops whole days."
         );
         Ok(ClickHouseStore {
             config,
@@ -173,9 +192,13 @@ impl Store for ClickHouseStore {
         write::write(self, batches)
     }
 
-    fn enforce_retention(&self, _: Retention, _: u64, _: u64) -> Result<u64, StoreError> {
-        // Not yet (logged once at open): nothing is dropped.
-        Ok(0)
+    fn enforce_retention(
+        &self,
+        retention: Retention,
+        now_ns: u64,
+        _: u64,
+    ) -> Result<u64, StoreError> {
+        retention::enforce(self, retention, now_ns)
     }
 
     fn trace_version(&self, trace_id: &str) -> Result<Option<u64>, StoreError> {
@@ -215,8 +238,13 @@ impl Store for ClickHouseStore {
         traces::trace_rows(self, trace_ids)
     }
 
-    fn linking_spans(&self, _: &str, _: &str, _: usize) -> Result<Vec<LinkingSpan>, StoreError> {
-        Err(unsupported("linking_spans"))
+    fn linking_spans(
+        &self,
+        trace_id: &str,
+        span_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LinkingSpan>, StoreError> {
+        traces::linking_spans(self, trace_id, span_id, limit)
     }
 
     fn log_page(&self, _: &LogQuery) -> Result<LogPage, StoreError> {
@@ -251,20 +279,20 @@ impl Store for ClickHouseStore {
         Err(unsupported("metric_rows"))
     }
 
-    fn cache(&self, _: &CacheQuery) -> Result<CacheRows, StoreError> {
-        Err(unsupported("cache"))
+    fn cache(&self, query: &CacheQuery) -> Result<CacheRows, StoreError> {
+        rollups::cache(self, query)
     }
 
-    fn retries(&self, _: &RetryQuery) -> Result<RetryRows, StoreError> {
-        Err(unsupported("retries"))
+    fn retries(&self, query: &RetryQuery) -> Result<RetryRows, StoreError> {
+        rollups::retries(self, query)
     }
 
-    fn red(&self, _: &RedQuery) -> Result<Vec<RedRow>, StoreError> {
-        Err(unsupported("red"))
+    fn red(&self, query: &RedQuery) -> Result<Vec<RedRow>, StoreError> {
+        rollups::red(self, query)
     }
 
-    fn service_map(&self, _: &MapQuery) -> Result<MapRows, StoreError> {
-        Err(unsupported("service_map"))
+    fn service_map(&self, query: &MapQuery) -> Result<MapRows, StoreError> {
+        map::map(self, query)
     }
 
     fn fold_flames(&self, _: u64) -> Result<usize, StoreError> {
@@ -276,8 +304,8 @@ impl Store for ClickHouseStore {
         Err(unsupported("flame_operation"))
     }
 
-    fn flame_trace(&self, _: &str) -> Result<StackTree, StoreError> {
-        Err(unsupported("flame_trace"))
+    fn flame_trace(&self, trace_id: &str) -> Result<StackTree, StoreError> {
+        traces::flame_trace(self, trace_id)
     }
 
     fn health(&self) -> StoreHealth {

@@ -102,6 +102,117 @@ const MIGRATIONS: &[&[&str]] = &[
         minState(toUInt8(1 - has_root)) AS root_missing
      FROM {db}.trace_parts GROUP BY day, trace_id",
     ],
+    // v3: span links by the span they point at, and the cache, retry, RED and map rollups as
+    // summing tables of per-batch deltas (counts summed, histograms and counts-by-key as
+    // `…Map` nested columns, which SummingMergeTree sums per key). Reads sum and `sumMap` per
+    // key at query time, so they never depend on merges; the example tables, the map's
+    // unpaired halves and its nodes keep every row inserted, and reads pick per key.
+    &[
+        "CREATE TABLE IF NOT EXISTS {db}.span_links{on} (
+        day Date,
+        target_trace String,
+        target_span String,
+        trace_id String,
+        span_id String,
+        service String,
+        name String,
+        start_ns Int64
+    ) ENGINE = MergeTree PARTITION BY day ORDER BY (target_trace, target_span, start_ns)",
+        "CREATE TABLE IF NOT EXISTS {db}.cache_rollup{on} (
+        day Date,
+        bucket_ns Int64,
+        service String,
+        name String,
+        layer String,
+        source String,
+        hits UInt64,
+        misses UInt64,
+        hit_ns UInt64,
+        miss_ns UInt64,
+        timed_hits UInt64,
+        timed_misses UInt64
+    ) ENGINE = SummingMergeTree PARTITION BY day ORDER BY (bucket_ns, service, name, layer, source)",
+        "CREATE TABLE IF NOT EXISTS {db}.cache_examples{on} (
+        day Date,
+        service String,
+        name String,
+        layer String,
+        bucket_ns Int64,
+        start_ns Int64,
+        trace_id String
+    ) ENGINE = MergeTree PARTITION BY day ORDER BY (service, name, layer, bucket_ns)",
+        "CREATE TABLE IF NOT EXISTS {db}.retry_rollup{on} (
+        day Date,
+        bucket_ns Int64,
+        service String,
+        name String,
+        calls UInt64,
+        retried UInt64,
+        resends UInt64,
+        give_ups UInt64,
+        circuit_open UInt64,
+        attemptsMap Nested(key UInt32, count UInt64),
+        triesMap Nested(key UInt32, count UInt64),
+        delaysMap Nested(bucket UInt16, count UInt64)
+    ) ENGINE = SummingMergeTree PARTITION BY day ORDER BY (bucket_ns, service, name)",
+        "CREATE TABLE IF NOT EXISTS {db}.retry_examples{on} (
+        day Date,
+        service String,
+        name String,
+        kind String,
+        bucket_ns Int64,
+        start_ns Int64,
+        trace_id String,
+        duration_ns Int64,
+        outcome String
+    ) ENGINE = MergeTree PARTITION BY day ORDER BY (service, name, kind, bucket_ns)",
+        "CREATE TABLE IF NOT EXISTS {db}.red_rollup{on} (
+        day Date,
+        service String,
+        bucket_ns Int64,
+        name String,
+        kind String,
+        requests UInt64,
+        errors UInt64,
+        duration_ns UInt64,
+        latencyMap Nested(bucket UInt16, count UInt64)
+    ) ENGINE = SummingMergeTree PARTITION BY day ORDER BY (service, bucket_ns, name, kind)",
+        "CREATE TABLE IF NOT EXISTS {db}.map_edges{on} (
+        day Date,
+        bucket_ns Int64,
+        source String,
+        target String,
+        kind String,
+        calls UInt64,
+        errors UInt64,
+        latencyMap Nested(bucket UInt16, count UInt64)
+    ) ENGINE = SummingMergeTree PARTITION BY day ORDER BY (bucket_ns, source, target, kind)",
+        "CREATE TABLE IF NOT EXISTS {db}.map_halves{on} (
+        day Date,
+        received_ns Int64,
+        trace_id String,
+        span_id String,
+        family UInt8,
+        side UInt8,
+        service String,
+        start_ns Int64,
+        duration_ns Int64,
+        error UInt8,
+        peer_kind String,
+        peer_name String,
+        peer_system String
+    ) ENGINE = MergeTree PARTITION BY day ORDER BY start_ns",
+        "CREATE TABLE IF NOT EXISTS {db}.map_nodes{on} (
+        day Date,
+        received_ns Int64,
+        id String,
+        kind String,
+        name String,
+        system String,
+        namespace String,
+        deployment String
+    ) ENGINE = MergeTree PARTITION BY day ORDER BY id",
+    ],
 ];
 
 /// The schema version this otelscope writes.

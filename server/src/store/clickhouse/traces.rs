@@ -1,11 +1,12 @@
 //! Span reads: a trace's version and chunks (by the `span_chunks` key, trace id then chunk id),
-//! the services, their operations and operation stats, and trace search and its count (the
-//! `traces` aggregates merged at query time, so answers never wait for ClickHouse's merges).
+//! the services, their operations and operation stats, trace search and its count (the
+//! `traces` aggregates merged at query time, so answers never wait for ClickHouse's merges),
+//! the spans linking to a span (`span_links`) and a trace's flame graph (its chunks, folded).
 
 use std::collections::HashMap;
 
 use otelscope_app::model::{
-    has_attr_text, OperationStats, ServiceSummary, Span, TraceSummary, SELF_SERVICES,
+    has_attr_text, LinkingSpan, OperationStats, ServiceSummary, Span, TraceSummary, SELF_SERVICES,
 };
 
 use super::super::latency::Histogram;
@@ -14,6 +15,7 @@ use super::super::rows::TraceRowInfo;
 use super::super::{whole_trace, SpanChunk, StoreError};
 use super::http::{quote, Reader};
 use super::ClickHouseStore;
+use crate::stacks::StackTree;
 
 /// Candidate traces an attribute filter may decode before search gives up (as SQLite's).
 const ATTR_SCAN_LIMIT: usize = 5_000;
@@ -347,4 +349,44 @@ pub(super) fn trace_rows(
         rows.push(TraceRowInfo { trace_id: trace_id.clone(), services, root });
     }
     Ok(rows)
+}
+
+/// See `Store::linking_spans`: the `span_links` rows of the linked span (its key), each
+/// linking span once (a retried insert may have stored its row twice). A link row lives in the
+/// day partition of the chunk holding its span, so retention drops them together.
+pub(super) fn linking_spans(
+    store: &ClickHouseStore,
+    trace_id: &str,
+    span_id: &str,
+    limit: usize,
+) -> Result<Vec<LinkingSpan>, StoreError> {
+    let answer = store.http.query(&format!(
+        "SELECT trace_id, span_id, any(service), any(name), min(start_ns) AS started
+         FROM {}.span_links WHERE target_trace = {} AND target_span = {}
+         GROUP BY trace_id, span_id ORDER BY started, trace_id, span_id LIMIT {limit}
+         FORMAT RowBinary",
+        store.config.database,
+        quote(&trace_id.to_ascii_lowercase()),
+        quote(&span_id.to_ascii_lowercase())
+    ))?;
+    let mut r = Reader::new(&answer);
+    let mut spans = Vec::new();
+    while !r.done() {
+        spans.push(LinkingSpan {
+            trace_id: r.string()?,
+            span_id: r.string()?,
+            service: r.string()?,
+            name: r.string()?,
+            start_ns: r.i64()?.max(0) as u64,
+        });
+    }
+    Ok(spans)
+}
+
+/// See `Store::flame_trace`: the trace's spans (each once) folded as SQLite folds them.
+pub(super) fn flame_trace(
+    store: &ClickHouseStore,
+    trace_id: &str,
+) -> Result<StackTree, StoreError> {
+    Ok(StackTree::from_trace(&whole_trace(store, trace_id)?))
 }

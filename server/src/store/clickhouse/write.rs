@@ -1,22 +1,25 @@
 //! The write path: a group of batches becomes one `INSERT … FORMAT RowBinary` per table (the
-//! span chunks first, then the trace parts, the per-trace operation rows and the per-service
-//! sums), so ClickHouse sees few large inserts rather than one per batch.
+//! span chunks first, then the trace parts, the per-trace operation rows, the per-service
+//! sums, the span links and the rollups' deltas), so ClickHouse sees few large inserts rather
+//! than one per batch.
 //!
 //! A batch's spans are taken as the receiver prepared them (`PreparedSpans`: one zstd chunk per
 //! trace, its summary and per-operation histograms); nothing is decoded here. Logs and metric
 //! points are not stored yet: a batch carrying them fails alone with `Unavailable`, so its
-//! sender is not told they were kept. The span rollups (cache, retries, RED, map) are not
-//! written yet either; their reads say so.
+//! sender is not told they were kept. The cache, retry and RED rollups take the deltas the
+//! receiver prepared (`WriteBatch::rollups`, computed here when it did not: `rollup::prepare`);
+//! the service map's edges, waiting halves and nodes likewise (`map.rs`).
 
 use std::sync::atomic::Ordering;
 
 use super::super::latency::Histogram;
-use super::super::{prepare, PreparedSpans, StoreError, WriteBatch};
+use super::super::{prepare, rollup, PreparedSpans, StoreError, WriteBatch};
 use super::http::Rows;
+use super::rollups::RollupRows;
 use super::ClickHouseStore;
 
 /// Nanoseconds in a day: rows are partitioned by the day (UTC) they were received.
-const DAY_NS: u64 = 86_400_000_000_000;
+pub(super) const DAY_NS: u64 = 86_400_000_000_000;
 
 /// The rows of one group of batches, per table.
 #[derive(Default)]
@@ -26,6 +29,8 @@ struct Group {
     ops: Rows,
     service_ops: Rows,
     service_latency: Rows,
+    links: Rows,
+    rollups: RollupRows,
 }
 
 /// Stores `batches` (see `Store::write`).
@@ -47,7 +52,11 @@ pub(super) fn write(
         ("trace_ops", &group.ops),
         ("service_ops", &group.service_ops),
         ("service_latency", &group.service_latency),
-    ] {
+        ("span_links", &group.links),
+    ]
+    .into_iter()
+    .chain(group.rollups.tables())
+    {
         if !rows.is_empty() {
             store.http.insert(&format!("{db}.{table}"), &rows.0)?;
         }
@@ -124,6 +133,22 @@ fn add_batch(
     }
     for delta in &prepared.services {
         add_latency(&mut group.service_latency, day, &delta.service, &delta.latency);
+    }
+    for link in &prepared.links {
+        group
+            .links
+            .date(day)
+            .string(&link.target_trace)
+            .string(&link.target_span)
+            .string(&link.trace_id)
+            .string(&link.span_id)
+            .string(&link.service)
+            .string(&link.name)
+            .i64(link.start_ns);
+    }
+    match &batch.rollups {
+        Some(rollups) => group.rollups.add(day, received, rollups),
+        None => group.rollups.add(day, received, &rollup::prepare(&batch.spans, &batch.metrics)),
     }
     store.spans_written.fetch_add(prepared.span_count, Ordering::Relaxed);
     Ok(())

@@ -14,6 +14,7 @@ pub(super) mod services_sql;
 pub(super) mod sql;
 
 pub use bucket::BUCKET_NS;
+pub(super) use bucket::{bucket_of, EXAMPLES_PER_BUCKET};
 pub use counts::{merge_counts, Counts};
 
 use otelscope_app::model::{MetricPoint, Span};
