@@ -30,17 +30,16 @@ pub(super) fn enforce(
     // The whole pass is one transaction: one WAL sync, not one per statement (each statement
     // alone would be its own commit, and a compaction deletes hundreds of blocks).
     let tx = conn.transaction()?;
-    let outcome =
-        enforce_in(
-            store,
-            &tx,
-            &mut index,
-            &mut pending,
-            retention,
-            (now_ns, cutoff),
-            excess_spans,
-            budget,
-        );
+    let outcome = enforce_in(
+        store,
+        &tx,
+        &mut index,
+        &mut pending,
+        retention,
+        (now_ns, cutoff),
+        excess_spans,
+        budget,
+    );
     match outcome {
         Ok(spans) => {
             if let Err(error) = tx.commit() {
