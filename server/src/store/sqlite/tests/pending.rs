@@ -5,7 +5,7 @@ use otelscope_app::model::fixture::span;
 use otelscope_app::model::{Span, SpanKind};
 
 use super::{batch, temp_dir, write};
-use crate::store::service_rows::MapQuery;
+use crate::store::service_rows::{Grain, MapQuery};
 use crate::store::{SqliteStore, Store};
 
 const S: u64 = 1_000_000_000;
@@ -20,7 +20,7 @@ fn server(trace: u32) -> Span {
 
 /// (calls web → api, halves waiting).
 fn calls_and_pending(store: &SqliteStore) -> (u64, u64) {
-    let map = store.service_map(&MapQuery { since_ns: 0, until_ns: 100 * S }).unwrap();
+    let map = store.service_map(&MapQuery { since_ns: 0, until_ns: 100 * S, grain: Grain::Whole }).unwrap();
     let calls = map
         .edges
         .iter()
