@@ -21,8 +21,7 @@ use super::super::rollup::bucket_of;
 use super::super::rollup::services::{EdgeDeltas, Family, Half, NodeRef, Side, PAIR_WAIT_NS};
 use super::super::service_rows::{EdgeRow, MapQuery, MapRows, NodeRow};
 use super::super::StoreError;
-use super::http::Reader;
-use super::rollups::RollupRows;
+use super::http::{Reader, Rows};
 use super::ClickHouseStore;
 
 /// How far before and after the range the halves read start: both ends of a call that the
@@ -30,8 +29,15 @@ use super::ClickHouseStore;
 /// its queue, but a half waits only `PAIR_WAIT_NS` by receipt).
 const HALF_MARGIN_NS: i64 = 300_000_000_000;
 
+/// A write's rows of the three map tables (edges, halves, nodes).
+pub(super) struct MapWrite<'a> {
+    pub map_edges: &'a mut Rows,
+    pub map_halves: &'a mut Rows,
+    pub map_nodes: &'a mut Rows,
+}
+
 /// Adds a batch's edges, halves and nodes to the rows of a write.
-pub(super) fn add(rows: &mut RollupRows, day: u16, received: i64, d: &EdgeDeltas) {
+pub(super) fn add(rows: MapWrite<'_>, day: u16, received: i64, d: &EdgeDeltas) {
     for (k, e) in &d.edges {
         let latency: Vec<(u16, u64)> = e.latency.buckets().collect();
         rows.map_edges

@@ -51,7 +51,12 @@ impl RollupRows {
 
     /// Adds one batch's deltas, received at `received` (partitioned by its `day`).
     pub fn add(&mut self, day: u16, received: i64, r: &PreparedRollups) {
-        super::map::add(self, day, received, &r.edges);
+        let map = super::map::MapWrite {
+            map_edges: &mut self.map_edges,
+            map_halves: &mut self.map_halves,
+            map_nodes: &mut self.map_nodes,
+        };
+        super::map::add(map, day, received, &r.edges);
         for d in &r.cache {
             let k = &d.key;
             // Lookup spans are timed; counters are not.

@@ -1,10 +1,11 @@
 //! Reading a block back: whole samples (`decode`), or per run as its reader asks
 //! (`decode_runs` with `Take`), with damaged blocks as errors, never panics.
 
-use otelscope_app::model::{Exemplar, ExpBuckets, HistogramValue, QuantileValue};
+use otelscope_app::model::{Exemplar, ExpBuckets, QuantileValue};
 use serde::Deserialize;
 
 use super::super::Sample;
+use super::hist::Hist;
 use super::lean::{Arena, Slot, Take};
 use super::{decompress, unzigzag, EXP, HAS, MAX, MIN, QUANTILES, SAME_BOUNDS, SUM, VERSION};
 
@@ -168,41 +169,6 @@ fn read_counts(r: &mut Reader<'_>, counts: &mut Vec<u64>) -> Result<(), String> 
 
 fn get_i32(r: &mut Reader<'_>) -> Result<i32, String> {
     i32::try_from(unzigzag(r.varint()?)).map_err(|_| "a metric block is damaged".to_owned())
-}
-
-/// One point's histogram as parsed, in buffers reused from point to point.
-#[derive(Default)]
-pub(super) struct Hist {
-    pub(super) flags: u8,
-    pub(super) count: u64,
-    pub(super) sum: Option<f64>,
-    pub(super) min: Option<f64>,
-    pub(super) max: Option<f64>,
-    /// The explicit bounds in effect (a point without a histogram keeps the last ones).
-    pub(super) bounds: Vec<f64>,
-    pub(super) counts: Vec<u64>,
-    pub(super) exponential: Option<ExpBuckets>,
-    pub(super) quantiles: Vec<QuantileValue>,
-}
-
-impl Hist {
-    fn clear(&mut self) {
-        self.flags = 0;
-        self.bounds.clear();
-    }
-
-    pub(super) fn value(&self) -> Option<HistogramValue> {
-        (self.flags & HAS != 0).then(|| HistogramValue {
-            count: self.count,
-            sum: self.sum,
-            bounds: self.bounds.clone(),
-            bucket_counts: self.counts.clone(),
-            min: self.min,
-            max: self.max,
-            exponential: self.exponential.clone(),
-            quantiles: self.quantiles.clone(),
-        })
-    }
 }
 
 /// Parses one point's histogram into `h`; `bounds` are those of the point before (kept when

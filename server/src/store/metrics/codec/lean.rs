@@ -3,7 +3,7 @@
 
 use otelscope_app::model::HistogramValue;
 
-use super::decode::Hist;
+use super::hist::Hist;
 use super::{EXP, HAS, QUANTILES};
 
 /// What `decode_runs` makes of a run.

@@ -11,6 +11,7 @@
 
 mod decode;
 mod encode;
+mod hist;
 mod lean;
 
 use std::cell::RefCell;

@@ -20,7 +20,9 @@ fn server(trace: u32) -> Span {
 
 /// (calls web → api, halves waiting).
 fn calls_and_pending(store: &SqliteStore) -> (u64, u64) {
-    let map = store.service_map(&MapQuery { since_ns: 0, until_ns: 100 * S, grain: Grain::Whole }).unwrap();
+    let map = store
+        .service_map(&MapQuery { since_ns: 0, until_ns: 100 * S, grain: Grain::Whole })
+        .unwrap();
     let calls = map
         .edges
         .iter()
