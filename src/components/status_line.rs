@@ -3,7 +3,7 @@
 
 use dioxus::prelude::*;
 
-use crate::hooks::{use_api_live, Live, Loadable};
+use crate::hooks::{use_api_ticking, Live, Loadable};
 use crate::model::{Health, LastReceived, Services};
 use crate::platform;
 use crate::words::{counted, format_ago};
@@ -11,8 +11,9 @@ use crate::ApiFailure;
 
 #[component]
 pub(crate) fn StatusLine() -> Element {
-    let health = use_api_live::<Health>(|| "/api/v1/health".into());
-    let services = use_api_live::<Services>(|| "/api/v1/services".into());
+    // Refreshed with the tick, but not the page's data: no "data changed" from here.
+    let health = use_api_ticking::<Health>(|| "/api/v1/health".into());
+    let services = use_api_ticking::<Services>(|| "/api/v1/services".into());
     let reconnecting = try_use_context::<Live>().is_some_and(|live| (live.reconnecting)());
     let (class, text) = status_text(&health, &services, reconnecting);
     // Read every render so the "ago" text moves on with each tick.

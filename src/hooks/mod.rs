@@ -7,4 +7,6 @@ mod use_api;
 pub(crate) use early::{use_api_early, use_early_provider};
 pub(crate) use live::{use_live_provider, Live, REFRESH_SECONDS};
 
-pub(crate) use use_api::{use_api, use_api_live, use_api_shared, use_ssr_prefetch, Loadable};
+pub(crate) use use_api::{
+    use_api, use_api_live, use_api_shared, use_api_ticking, use_ssr_prefetch, Loadable,
+};

@@ -102,11 +102,20 @@ fn use_api_outcome(path: impl Fn() -> String + 'static) -> Option<ApiOutcome> {
 pub(crate) fn use_api_live<T: DeserializeOwned + 'static>(
     path: impl Fn() -> String + 'static,
 ) -> Loadable<T> {
-    decode(use_live_outcome(Box::new(path)))
+    decode(use_live_outcome(Box::new(path), true))
+}
+
+/// As [`use_api_live`], but never stamping `changed_at`: for the page's chrome (the status
+/// line), whose answers carry the clock (a plain `/api/v1/services` counts the last hour up to
+/// now) and are not the page's data.
+pub(crate) fn use_api_ticking<T: DeserializeOwned + 'static>(
+    path: impl Fn() -> String + 'static,
+) -> Loadable<T> {
+    decode(use_live_outcome(Box::new(path), false))
 }
 
 /// `use_api_live` up to decoding: one copy of this code for every answer type.
-fn use_live_outcome(path: Box<dyn Fn() -> String>) -> Option<ApiOutcome> {
+fn use_live_outcome(path: Box<dyn Fn() -> String>, stamps_changes: bool) -> Option<ApiOutcome> {
     let live = try_use_context::<crate::hooks::Live>();
     // The path last asked for, and the last answer with the path it answered: when the server
     // stops answering, the page keeps that answer (if it is for the same path) under the
@@ -145,7 +154,11 @@ fn use_live_outcome(path: Box<dyn Fn() -> String>) -> Option<ApiOutcome> {
     // Compared with the last answer that succeeded, so a failed refresh between two equal
     // answers is not a change; the first answer is one (the page's data appeared).
     let last_seen = use_hook(|| std::rc::Rc::new(std::cell::Cell::new(None::<u64>)));
-    let fingerprint = outcome.as_ref().and_then(|o| o.as_ref().ok()).map(|body| fingerprint(body));
+    let fingerprint = outcome
+        .as_ref()
+        .and_then(|o| o.as_ref().ok())
+        .filter(|_| stamps_changes)
+        .map(|body| fingerprint(body));
     use_effect(use_reactive!(|fingerprint| {
         if let (Some(mut live), Some(new)) = (live, fingerprint) {
             if last_seen.replace(Some(new)) != Some(new) {
