@@ -24,6 +24,11 @@ use super::super::StoreError;
 use super::http::{Reader, Rows};
 use super::ClickHouseStore;
 
+/// An edge's row key: bucket, source, target, kind.
+type EdgeKey = (i64, String, String, String);
+/// A waiting half's pairing key: trace id, span id, family, side.
+type HalfKey = (String, String, Family, Side);
+
 /// How far before and after the range the halves read start: both ends of a call that the
 /// range holds start within it (a callee starts inside its caller's span; a consumer waits in
 /// its queue, but a half waits only `PAIR_WAIT_NS` by receipt).
@@ -95,7 +100,7 @@ pub(super) fn map(store: &ClickHouseStore, q: &MapQuery) -> Result<MapRows, Stor
          GROUP BY bucket_ns, source, target, kind FORMAT RowBinary"
     ))?;
     let mut r = Reader::new(&answer);
-    let mut edges: BTreeMap<(i64, String, String, String), (u64, u64, Histogram)> = BTreeMap::new();
+    let mut edges: BTreeMap<EdgeKey, (u64, u64, Histogram)> = BTreeMap::new();
     while !r.done() {
         let key = (r.i64()?, r.string()?, r.string()?, r.string()?);
         let (calls, errors) = (r.u64()?, r.u64()?);
@@ -215,7 +220,7 @@ fn read_half(r: &mut Reader<'_>) -> Result<(i64, Half), StoreError> {
 fn pair(halves: Vec<(i64, Half)>, newest: i64) -> (EdgeDeltas, u64) {
     let wait = PAIR_WAIT_NS as i64;
     let mut made = EdgeDeltas::default();
-    let mut waiting: HashMap<(String, String, Family, Side), Vec<(i64, Half)>> = HashMap::new();
+    let mut waiting: HashMap<HalfKey, Vec<(i64, Half)>> = HashMap::new();
     for (received, half) in halves {
         let other = (half.trace_id.clone(), half.span_id.clone(), half.family, half.side.other());
         let found = waiting.get_mut(&other).and_then(|list| {
