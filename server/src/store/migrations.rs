@@ -513,7 +513,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
 "#,
     // v21 (issue 25: RED and the map over hours): the RED and edge rows summed per minute
     // (`red_minutes`, `edge_minutes`), kept by a compaction in the retention pass
-    // (`services_sql::compact`). A minute is read from them only when no mark in the `_stale`
+    // (`minutes_sql::compact`). A minute is read from them only when no mark in the `_stale`
     // tables says a 10 s row of it changed since; the triggers set those marks in the writer's
     // own statements (a batch's upserts, retention's deletes), so a read is exact without the
     // writer doing more than one small insert per (service, bucket) and per edge row.

@@ -7,6 +7,7 @@ mod bucket;
 mod cache;
 mod counts;
 pub(super) mod flame;
+pub(super) mod minutes_sql;
 pub(super) mod pending;
 mod retry;
 pub mod services;

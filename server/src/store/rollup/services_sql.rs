@@ -17,11 +17,11 @@
 //! marked stale). Triggers on `red_buckets` and `edge_rollup` mark a minute stale in the
 //! statement that changes one of its 10 s rows (a batch's upsert, retention's delete), so a
 //! minute row is read only while it equals the sum of its 10 s rows: answers are exact, the
-//! minutes only make them cheaper. `compact`, in the retention pass, sums the stale minutes
+//! minutes only make them cheaper. `minutes_sql::compact`, in the retention pass, sums the stale minutes
 //! that ended over `SETTLE_NS` ago again (at most `MINUTES_PER_PASS` a pass), and clears
 //! their marks; the minute being written stays stale and is read from its 10 s rows.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -30,7 +30,6 @@ use super::pending::{PendingIndex, PendingRow};
 use super::services::{
     EdgeDeltas, Family, Half, NodeRef, RedDelta, RedKey, Side, MAX_PENDING, PAIR_WAIT_NS,
 };
-use crate::store::latency::Histogram;
 use crate::store::service_rows::{
     span_kind, EdgeRow, Grain, MapQuery, MapRows, NodeRow, RedQuery, RedRow,
 };
@@ -38,12 +37,6 @@ use crate::store::StoreError;
 
 /// The width of a `red_minutes` or `edge_minutes` row (the migration's triggers say it too).
 pub const MINUTE_NS: i64 = 60_000_000_000;
-/// How long after its end a stale minute waits before `compact` sums it again (spans of it
-/// still arriving would make it stale again at once).
-pub const SETTLE_NS: i64 = 30_000_000_000;
-/// The most stale minutes (of RED rows, and of edges) one retention pass sums again.
-pub const MINUTES_PER_PASS: usize = 48;
-
 /// Upserts a batch's RED deltas, pairs its halves, expires the stale ones and upserts the edges
 /// and node metadata (inside the batch's savepoint).
 pub(in crate::store) fn write(
@@ -453,99 +446,6 @@ pub(in crate::store) fn map(conn: &Connection, q: &MapQuery) -> Result<MapRows, 
     Ok(MapRows { edges, nodes, pending: pending.max(0) as u64 })
 }
 
-/// Sums the stale minutes that ended over `SETTLE_NS` before `now_ns` again from their 10 s
-/// rows (at most `MINUTES_PER_PASS` of RED rows and as many of edges), and clears their marks;
-/// a minute whose 10 s rows are gone loses its minute rows. Returns the minutes summed.
-pub(in crate::store) fn compact(conn: &Connection, now_ns: u64) -> Result<u64, StoreError> {
-    let before = clamp(now_ns).saturating_sub(SETTLE_NS + MINUTE_NS);
-    let limit = MINUTES_PER_PASS as i64;
-    let stale: Vec<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT minute_ns, service FROM red_minutes_stale WHERE minute_ns <= ?1
-             ORDER BY minute_ns LIMIT ?2",
-        )?
-        .query_map(params![before, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut read = conn.prepare_cached(
-        "SELECT name, kind, requests, errors, duration_ns, latency FROM red_rollup
-         WHERE service = ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3",
-    )?;
-    let mut clear =
-        conn.prepare_cached("DELETE FROM red_minutes WHERE service = ?1 AND minute_ns = ?2")?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO red_minutes (service, minute_ns, name, kind, requests, errors, duration_ns,
-             latency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    let mut unmark =
-        conn.prepare_cached("DELETE FROM red_minutes_stale WHERE minute_ns = ?1 AND service = ?2")?;
-    for (minute, service) in &stale {
-        let mut sums: BTreeMap<(String, String), (i64, i64, i64, Histogram)> = BTreeMap::new();
-        let mut rows = read.query(params![service, minute, minute + MINUTE_NS])?;
-        while let Some(r) = rows.next()? {
-            let sum = sums.entry((r.get(0)?, r.get(1)?)).or_default();
-            sum.0 = sum.0.saturating_add(r.get(2)?);
-            sum.1 = sum.1.saturating_add(r.get(3)?);
-            sum.2 = sum.2.saturating_add(r.get(4)?);
-            if let Some(latency) = r.get::<_, Option<Vec<u8>>>(5)? {
-                sum.3.merge_encoded(&latency);
-            }
-        }
-        clear.execute(params![service, minute])?;
-        for ((name, kind), (requests, errors, duration_ns, latency)) in sums {
-            let latency = latency.encode();
-            let latency = (!latency.is_empty()).then_some(latency);
-            insert.execute(params![
-                service,
-                minute,
-                name,
-                kind,
-                requests,
-                errors,
-                duration_ns,
-                latency
-            ])?;
-        }
-        unmark.execute(params![minute, service])?;
-    }
-    let edge_stale: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT minute_ns FROM edge_minutes_stale WHERE minute_ns <= ?1
-             ORDER BY minute_ns LIMIT ?2",
-        )?
-        .query_map(params![before, limit], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut read = conn.prepare_cached(
-        "SELECT source, target, kind, calls, errors, latency FROM edge_rollup
-         WHERE bucket_ns >= ?1 AND bucket_ns < ?2",
-    )?;
-    let mut clear = conn.prepare_cached("DELETE FROM edge_minutes WHERE minute_ns = ?1")?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO edge_minutes (minute_ns, source, target, kind, calls, errors, latency)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    let mut unmark = conn.prepare_cached("DELETE FROM edge_minutes_stale WHERE minute_ns = ?1")?;
-    for minute in &edge_stale {
-        let mut sums: BTreeMap<(String, String, String), (i64, i64, Histogram)> = BTreeMap::new();
-        let mut rows = read.query(params![minute, minute + MINUTE_NS])?;
-        while let Some(r) = rows.next()? {
-            let sum = sums.entry((r.get(0)?, r.get(1)?, r.get(2)?)).or_default();
-            sum.0 = sum.0.saturating_add(r.get(3)?);
-            sum.1 = sum.1.saturating_add(r.get(4)?);
-            if let Some(latency) = r.get::<_, Option<Vec<u8>>>(5)? {
-                sum.2.merge_encoded(&latency);
-            }
-        }
-        clear.execute([minute])?;
-        for ((source, target, kind), (calls, errors, latency)) in sums {
-            let latency = latency.encode();
-            let latency = (!latency.is_empty()).then_some(latency);
-            insert.execute(params![minute, source, target, kind, calls, errors, latency])?;
-        }
-        unmark.execute([minute])?;
-    }
-    Ok((stale.len() + edge_stale.len()) as u64)
-}
-
 /// Drops the rows last written before `cutoff` (see `sql::retain`).
 pub(in crate::store) fn retain(
     conn: &Connection,
@@ -581,7 +481,7 @@ pub(in crate::store) fn retain(
     Ok(dropped)
 }
 
-fn clamp(ns: u64) -> i64 {
+pub(super) fn clamp(ns: u64) -> i64 {
     ns.min(i64::MAX as u64) as i64
 }
 

@@ -9,8 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::super::latency::Histogram;
 use super::super::prepare::ServiceDelta;
+use super::super::rollup::minutes_sql;
 use super::super::rollup::pending::PendingIndex;
-use super::super::rollup::services_sql;
 use super::super::rollup::sql as rollup_sql;
 use super::super::{Retention, StoreError};
 use super::{logs, metrics, SqliteStore};
@@ -77,7 +77,7 @@ fn enforce_in(
 ) -> Result<(u64, u64), StoreError> {
     logs::retain(conn, cutoff, retention.max_spans)?;
     metrics::compact(conn)?;
-    services_sql::compact(conn, now_ns)?;
+    minutes_sql::compact(conn, now_ns)?;
     metrics::retain(conn, index, cutoff, retention.max_spans)?;
     // The database's pages are measured; which traces to drop is decided on their
     // `stored_bytes`, so the excess is converted at the measured ratio of the two.
